@@ -1,0 +1,326 @@
+/* frame.c - goet frame codec (contract in frame.h). */
+#include "goet/proto/frame.h"
+
+#include <string.h>
+
+#include "core/err.h"
+
+/* Largest TerminalInfo text: its length travels as a u16. */
+#define GT_TERM_MAX_LEN 65535
+
+/* One row per message type: how to size, write and read its payload. */
+struct msg_spec {
+	uint8_t type;
+	const char *name;
+	size_t min_len; /* shorter payloads are "short payload" errors */
+	enum gt_channel channel;
+	size_t (*payload_len)(const struct gt_msg *m);
+	int (*put)(const struct gt_msg *m, struct core_buf *b);
+	int (*get)(struct core_buf *b, struct gt_msg *m);
+};
+
+static size_t len_fixed_32(const struct gt_msg *m)
+{
+	return GT_AUTH_TOKEN_LEN;
+}
+
+static size_t len_auth_response(const struct gt_msg *m)
+{
+	return 1 + m->u.auth_response.extra_len;
+}
+
+static size_t len_fixed_8(const struct gt_msg *m)
+{
+	return 8;
+}
+
+static size_t len_fixed_4(const struct gt_msg *m)
+{
+	return 4;
+}
+
+static size_t len_zero(const struct gt_msg *m)
+{
+	return 0;
+}
+
+static size_t len_terminal_info(const struct gt_msg *m)
+{
+	return 2 + m->u.terminal_info.len;
+}
+
+static size_t len_data(const struct gt_msg *m)
+{
+	return GT_DATA_HEADER_LEN + m->u.data.len;
+}
+
+static int put_auth_request(const struct gt_msg *m, struct core_buf *b)
+{
+	return core_buf_put_bytes(b, m->u.auth_request.token, GT_AUTH_TOKEN_LEN);
+}
+
+static int get_auth_request(struct core_buf *b, struct gt_msg *m)
+{
+	return core_buf_get_bytes(b, m->u.auth_request.token, GT_AUTH_TOKEN_LEN);
+}
+
+static int put_auth_response(const struct gt_msg *m, struct core_buf *b)
+{
+	int r = core_buf_put_u8(b, m->u.auth_response.status);
+
+	if (r == CORE_OK)
+		r = core_buf_put_bytes(b, m->u.auth_response.extra, m->u.auth_response.extra_len);
+	return r;
+}
+
+static int get_auth_response(struct core_buf *b, struct gt_msg *m)
+{
+	int r = core_buf_get_u8(b, &m->u.auth_response.status);
+
+	m->u.auth_response.extra_len = core_buf_len(b);
+	if (r == CORE_OK)
+		r = core_buf_get_view(b, m->u.auth_response.extra_len, &m->u.auth_response.extra);
+	return r;
+}
+
+static int put_sequence_header(const struct gt_msg *m, struct core_buf *b)
+{
+	return core_buf_put_u64(b, m->u.sequence_header.last_seq);
+}
+
+static int get_sequence_header(struct core_buf *b, struct gt_msg *m)
+{
+	return core_buf_get_u64(b, &m->u.sequence_header.last_seq);
+}
+
+static int put_heartbeat(const struct gt_msg *m, struct core_buf *b)
+{
+	return core_buf_put_u64(b, (uint64_t)m->u.heartbeat.timestamp_ms);
+}
+
+static int get_heartbeat(struct core_buf *b, struct gt_msg *m)
+{
+	uint64_t v;
+	int r = core_buf_get_u64(b, &v);
+
+	m->u.heartbeat.timestamp_ms = (int64_t)v; /* two's complement, as Go's int64 */
+	return r;
+}
+
+static int put_resize(const struct gt_msg *m, struct core_buf *b)
+{
+	int r = core_buf_put_u16(b, m->u.resize.rows);
+
+	return r == CORE_OK ? core_buf_put_u16(b, m->u.resize.cols) : r;
+}
+
+static int get_resize(struct core_buf *b, struct gt_msg *m)
+{
+	int r = core_buf_get_u16(b, &m->u.resize.rows);
+
+	return r == CORE_OK ? core_buf_get_u16(b, &m->u.resize.cols) : r;
+}
+
+static int put_nothing(const struct gt_msg *m, struct core_buf *b)
+{
+	return CORE_OK;
+}
+
+static int get_nothing(struct core_buf *b, struct gt_msg *m)
+{
+	return CORE_OK; /* Shutdown: any payload is accepted and ignored */
+}
+
+static int put_terminal_info(const struct gt_msg *m, struct core_buf *b)
+{
+	int r = core_buf_put_u16(b, (uint16_t)m->u.terminal_info.len);
+
+	if (r == CORE_OK)
+		r = core_buf_put_bytes(b, m->u.terminal_info.term, m->u.terminal_info.len);
+	return r;
+}
+
+static int get_terminal_info(struct core_buf *b, struct gt_msg *m)
+{
+	uint16_t n;
+	int r = core_buf_get_u16(b, &n);
+
+	m->u.terminal_info.len = n;
+	if (r == CORE_OK)
+		r = core_buf_get_view(b, n, &m->u.terminal_info.term);
+	return r;
+}
+
+static int put_data(const struct gt_msg *m, struct core_buf *b)
+{
+	int r = core_buf_put_u64(b, m->u.data.seq);
+
+	if (r == CORE_OK)
+		r = core_buf_put_bytes(b, m->u.data.bytes, m->u.data.len);
+	return r;
+}
+
+static int get_data(struct core_buf *b, struct gt_msg *m)
+{
+	int r = core_buf_get_u64(b, &m->u.data.seq);
+
+	m->u.data.len = core_buf_len(b);
+	if (r == CORE_OK)
+		r = core_buf_get_view(b, m->u.data.len, &m->u.data.bytes);
+	return r;
+}
+
+static const struct msg_spec msg_table[] = {
+	{ GT_MSG_AUTH_REQUEST, "AuthRequest", GT_AUTH_TOKEN_LEN, GT_CHANNEL_CONTROL, len_fixed_32,
+	  put_auth_request, get_auth_request },
+	{ GT_MSG_AUTH_RESPONSE, "AuthResponse", 1, GT_CHANNEL_CONTROL, len_auth_response,
+	  put_auth_response, get_auth_response },
+	{ GT_MSG_SEQUENCE_HEADER, "SequenceHeader", 8, GT_CHANNEL_CONTROL, len_fixed_8,
+	  put_sequence_header, get_sequence_header },
+	{ GT_MSG_HEARTBEAT, "Heartbeat", 8, GT_CHANNEL_CONTROL, len_fixed_8, put_heartbeat,
+	  get_heartbeat },
+	{ GT_MSG_RESIZE, "Resize", 4, GT_CHANNEL_CONTROL, len_fixed_4, put_resize, get_resize },
+	{ GT_MSG_SHUTDOWN, "Shutdown", 0, GT_CHANNEL_CONTROL, len_zero, put_nothing, get_nothing },
+	{ GT_MSG_TERMINAL_INFO, "TerminalInfo", 2, GT_CHANNEL_CONTROL, len_terminal_info,
+	  put_terminal_info, get_terminal_info },
+	{ GT_MSG_DATA, "Data", GT_DATA_HEADER_LEN, GT_CHANNEL_DATA, len_data, put_data, get_data },
+};
+
+/* Table row for a type byte, or NULL. */
+static const struct msg_spec *msg_spec_find(uint8_t type)
+{
+	for (size_t i = 0; i < sizeof(msg_table) / sizeof(msg_table[0]); i++)
+		if (msg_table[i].type == type)
+			return &msg_table[i];
+	return NULL;
+}
+
+const char *gt_msg_type_name(uint8_t type)
+{
+	const struct msg_spec *s = msg_spec_find(type);
+
+	return s != NULL ? s->name : "unknown";
+}
+
+bool gt_msg_type_known(uint8_t type)
+{
+	return msg_spec_find(type) != NULL;
+}
+
+enum gt_channel gt_msg_channel(uint8_t type)
+{
+	const struct msg_spec *s = msg_spec_find(type);
+
+	return s != NULL ? s->channel : GT_CHANNEL_CONTROL;
+}
+
+size_t gt_msg_payload_len(const struct gt_msg *m)
+{
+	const struct msg_spec *s = msg_spec_find(m->type);
+
+	return s != NULL ? s->payload_len(m) : 0;
+}
+
+int gt_msg_encode(const struct gt_msg *m, struct core_buf *out)
+{
+	const struct msg_spec *s = msg_spec_find(m->type);
+	size_t len;
+	int r;
+
+	if (s == NULL)
+		return CORE_ERR_UNKNOWN_TYPE;
+	if (m->type == GT_MSG_TERMINAL_INFO && m->u.terminal_info.len > GT_TERM_MAX_LEN)
+		return CORE_ERR_INVALID_ARG;
+	len = s->payload_len(m);
+	if (len > GT_FRAME_MAX_PAYLOAD)
+		return CORE_ERR_TOO_LARGE;
+	/* check the room first so that a failure writes nothing */
+	if (core_buf_avail(out) < GT_FRAME_HEADER_LEN + len)
+		return CORE_ERR_NO_SPACE;
+	r = core_buf_put_u32(out, (uint32_t)len);
+	if (r == CORE_OK)
+		r = core_buf_put_u8(out, m->type);
+	if (r == CORE_OK)
+		r = s->put(m, out);
+	return r;
+}
+
+int gt_msg_decode(uint8_t type, const uint8_t *payload, size_t len, struct gt_msg *m)
+{
+	const struct msg_spec *s = msg_spec_find(type);
+	struct core_buf b;
+
+	memset(m, 0, sizeof(*m));
+	if (s == NULL)
+		return CORE_ERR_UNKNOWN_TYPE;
+	if (len < s->min_len)
+		return CORE_ERR_TRUNCATED;
+	m->type = type;
+	core_buf_init_reader(&b, payload, len);
+	return s->get(&b, m);
+}
+
+int gt_frame_header_parse(const uint8_t hdr[GT_FRAME_HEADER_LEN], uint32_t *len, uint8_t *type)
+{
+	*len = core_load_be32(hdr);
+	*type = hdr[4];
+	return *len > GT_FRAME_MAX_PAYLOAD ? CORE_ERR_TOO_LARGE : CORE_OK;
+}
+
+int gt_frame_decode(const uint8_t *data, size_t len, struct gt_msg *m, size_t *consumed)
+{
+	uint32_t plen;
+	uint8_t type;
+	int r;
+
+	*consumed = 0;
+	memset(m, 0, sizeof(*m));
+	if (len < GT_FRAME_HEADER_LEN)
+		return CORE_ERR_TRUNCATED;
+	r = gt_frame_header_parse(data, &plen, &type);
+	if (r != CORE_OK)
+		return r;
+	if (len - GT_FRAME_HEADER_LEN < plen)
+		return CORE_ERR_TRUNCATED;
+	r = gt_msg_decode(type, data + GT_FRAME_HEADER_LEN, plen, m);
+	if (r == CORE_OK)
+		*consumed = GT_FRAME_HEADER_LEN + plen;
+	return r;
+}
+
+/* Equal lengths and contents of two borrowed byte ranges. */
+static bool bytes_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+bool gt_msg_equal(const struct gt_msg *a, const struct gt_msg *b)
+{
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case GT_MSG_AUTH_REQUEST:
+		return memcmp(a->u.auth_request.token, b->u.auth_request.token,
+			      GT_AUTH_TOKEN_LEN) == 0;
+	case GT_MSG_AUTH_RESPONSE:
+		return a->u.auth_response.status == b->u.auth_response.status &&
+		       bytes_equal(a->u.auth_response.extra, a->u.auth_response.extra_len,
+				   b->u.auth_response.extra, b->u.auth_response.extra_len);
+	case GT_MSG_SEQUENCE_HEADER:
+		return a->u.sequence_header.last_seq == b->u.sequence_header.last_seq;
+	case GT_MSG_HEARTBEAT:
+		return a->u.heartbeat.timestamp_ms == b->u.heartbeat.timestamp_ms;
+	case GT_MSG_RESIZE:
+		return a->u.resize.rows == b->u.resize.rows && a->u.resize.cols == b->u.resize.cols;
+	case GT_MSG_SHUTDOWN:
+		return true;
+	case GT_MSG_TERMINAL_INFO:
+		return bytes_equal(a->u.terminal_info.term, a->u.terminal_info.len,
+				   b->u.terminal_info.term, b->u.terminal_info.len);
+	case GT_MSG_DATA:
+		return a->u.data.seq == b->u.data.seq &&
+		       bytes_equal(a->u.data.bytes, a->u.data.len, b->u.data.bytes, b->u.data.len);
+	default:
+		return true;
+	}
+}

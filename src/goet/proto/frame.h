@@ -1,0 +1,122 @@
+/*
+ * frame.h - goet frames and messages: pure encode/decode, no I/O.
+ *
+ * Wire format (docs/protocol/goet.md): every message is one frame,
+ *   u32 big-endian payload length L | u8 type | L payload bytes,
+ * with L <= GT_FRAME_MAX_PAYLOAD. The eight message types and their payload
+ * layouts are those of goet 0.3.5 ("goet-v1"), decoded by the reference's
+ * rules: a fixed-size payload may be longer than needed (the extra bytes are
+ * ignored, except that AuthResponse exposes them for goet-v2's server proof),
+ * a shorter one is an error; Shutdown ignores any payload.
+ *
+ * Decoded messages borrow: Data bytes, TerminalInfo text and AuthResponse
+ * extra bytes point into the decoder's input, valid as long as it is.
+ *
+ * Errors (negative enum core_err):
+ *   CORE_ERR_TRUNCATED     input ends inside the header or payload, or a
+ *                          payload is shorter than its type requires
+ *   CORE_ERR_TOO_LARGE     a length above GT_FRAME_MAX_PAYLOAD (decoding:
+ *                          seen in the header alone; encoding: refused)
+ *   CORE_ERR_UNKNOWN_TYPE  a type byte not in the table
+ *   CORE_ERR_NO_SPACE      encoding: the output buffer cannot take the frame
+ *   CORE_ERR_INVALID_ARG   encoding: TerminalInfo text over 65535 bytes
+ * Every encode either writes the whole frame or nothing.
+ * Threading: pure functions.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+#define GT_FRAME_HEADER_LEN  5
+#define GT_FRAME_MAX_PAYLOAD UINT32_C(4194304) /* 4 MiB, as the reference */
+#define GT_AUTH_TOKEN_LEN    32
+#define GT_DATA_HEADER_LEN   8 /* Data payload: u64 seq before the bytes */
+
+enum gt_msg_type {
+	GT_MSG_AUTH_REQUEST = 0x01,
+	GT_MSG_AUTH_RESPONSE = 0x02,
+	GT_MSG_SEQUENCE_HEADER = 0x03,
+	GT_MSG_HEARTBEAT = 0x10,
+	GT_MSG_RESIZE = 0x11,
+	GT_MSG_SHUTDOWN = 0x12,
+	GT_MSG_TERMINAL_INFO = 0x13,
+	GT_MSG_DATA = 0x20,
+};
+
+enum gt_auth_status {
+	GT_AUTH_OK = 0,
+	GT_AUTH_FAILED = 1,
+	GT_AUTH_SESSION_NOT_FOUND = 2,
+};
+
+/* Logical channel a message type travels on (QUIC streams 0 and 4). */
+enum gt_channel {
+	GT_CHANNEL_CONTROL = 0,
+	GT_CHANNEL_DATA = 1,
+};
+
+struct gt_msg {
+	uint8_t type; /* enum gt_msg_type */
+	union {
+		struct {
+			uint8_t token[GT_AUTH_TOKEN_LEN];
+		} auth_request;
+		struct {
+			uint8_t status;	      /* enum gt_auth_status */
+			const uint8_t *extra; /* bytes after status (goet-v2 proof) */
+			size_t extra_len;
+		} auth_response;
+		struct {
+			uint64_t last_seq;
+		} sequence_header;
+		struct {
+			int64_t timestamp_ms;
+		} heartbeat;
+		struct {
+			uint16_t rows;
+			uint16_t cols;
+		} resize;
+		struct {
+			const uint8_t *term;
+			size_t len; /* <= 65535 */
+		} terminal_info;
+		struct {
+			uint64_t seq;
+			const uint8_t *bytes;
+			size_t len;
+		} data;
+	} u;
+};
+
+/* Name of a type ("Data"), or "unknown" for a byte not in the table. */
+const char *gt_msg_type_name(uint8_t type);
+/* True if type is one of the eight message types. */
+bool gt_msg_type_known(uint8_t type);
+/* Channel the type is sent on (control for unknown types). */
+enum gt_channel gt_msg_channel(uint8_t type);
+
+/* Payload length m encodes to (may exceed the maximum: encode refuses). */
+size_t gt_msg_payload_len(const struct gt_msg *m);
+
+/* Append the frame for m to out. Errors: TOO_LARGE, UNKNOWN_TYPE, NO_SPACE, INVALID_ARG. */
+int gt_msg_encode(const struct gt_msg *m, struct core_buf *out);
+
+/* Decode a payload of a known length. Errors: TRUNCATED, UNKNOWN_TYPE. */
+int gt_msg_decode(uint8_t type, const uint8_t *payload, size_t len, struct gt_msg *m);
+
+/* Parse a 5-byte header. Errors: TOO_LARGE (length above the maximum). */
+int gt_frame_header_parse(const uint8_t hdr[GT_FRAME_HEADER_LEN], uint32_t *len, uint8_t *type);
+
+/*
+ * Decode the frame at the start of data; *consumed is its full size.
+ * Errors: TOO_LARGE (as soon as the header is complete), TRUNCATED (header
+ * or payload incomplete, or a short payload), UNKNOWN_TYPE.
+ */
+int gt_frame_decode(const uint8_t *data, size_t len, struct gt_msg *m, size_t *consumed);
+
+/* Field-by-field equality (borrowed bytes compared by content). */
+bool gt_msg_equal(const struct gt_msg *a, const struct gt_msg *b);
