@@ -15,8 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
+#include "fuzz.h"
 
 /* Maximum input the driver will load: larger seeds are a corpus mistake. */
 #define STANDALONE_MAX_INPUT (16u << 20)
