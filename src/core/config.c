@@ -329,13 +329,15 @@ int core_config_get_bool(const struct core_config *cfg, const char *group, const
 {
 	static const char *const yes[] = { "true", "yes", "on", "1", NULL };
 	static const char *const no[] = { "false", "no", "off", "0", NULL };
-	char *v;
+	char *raw, *v;
 	int r = CORE_OK;
 
 	*out = def;
 	if (!core_config_has_key(cfg, group, key))
 		return CORE_OK;
-	v = g_ascii_strdown(g_strstrip(g_key_file_get_value(cfg->kf, group, key, NULL)), -1);
+	raw = g_key_file_get_value(cfg->kf, group, key, NULL);
+	v = g_ascii_strdown(g_strstrip(raw), -1);
+	g_free(raw);
 	if (g_strv_contains(yes, v))
 		*out = true;
 	else if (g_strv_contains(no, v))
