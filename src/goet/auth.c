@@ -72,3 +72,25 @@ bool gt_auth_verify(const uint8_t key[GT_PASSKEY_LEN], const uint8_t exporter[GT
 	core_wipe(want, sizeof(want));
 	return ok;
 }
+
+int gt_auth_server_proof(const uint8_t key[GT_PASSKEY_LEN],
+			 const uint8_t exporter[GT_AUTH_EXPORTER_LEN],
+			 uint8_t proof[GT_AUTH_MAC_LEN])
+{
+	return gt_auth_mac(key, GT_AUTH_SERVER_PREFIX, strlen(GT_AUTH_SERVER_PREFIX), exporter,
+			   GT_AUTH_EXPORTER_LEN, proof);
+}
+
+bool gt_auth_server_proof_verify(const uint8_t key[GT_PASSKEY_LEN],
+				 const uint8_t exporter[GT_AUTH_EXPORTER_LEN], const uint8_t *proof,
+				 size_t proof_len)
+{
+	uint8_t want[GT_AUTH_MAC_LEN];
+	bool ok;
+
+	if (proof_len != GT_AUTH_MAC_LEN || gt_auth_server_proof(key, exporter, want) != CORE_OK)
+		return false;
+	ok = core_ct_equal(want, proof, GT_AUTH_MAC_LEN);
+	core_wipe(want, sizeof(want));
+	return ok;
+}

@@ -7,8 +7,11 @@
  * TLS exporter with label GT_AUTH_EXPORTER_LABEL and no context). The
  * exporter is read by the transport; this module only does the arithmetic.
  *
- * gt_auth_mac is the general form (an optional prefix before the exporter
- * bytes), for protocol versions that add other proofs.
+ * goet-v2 (ALPN "goet-v2") makes the authentication mutual: the client's
+ * token is computed the same way over the exporter with label
+ * GT_AUTH_EXPORTER_LABEL_V2, and the session proves that it knows the passkey
+ * too, by appending proof = HMAC-SHA256(passkey, "server" || exporter-v2) to
+ * its AuthResponse. gt_auth_mac is the general form of both.
  *
  * Errors: CORE_ERR_BAD_FORMAT (hex), CORE_ERR_SYSTEM (no randomness),
  * CORE_ERR_TLS (HMAC failed). Threading: pure functions (randomness aside).
@@ -19,12 +22,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GT_PASSKEY_LEN	       32
-#define GT_PASSKEY_HEX_LEN     64
-#define GT_AUTH_EXPORTER_LABEL "goet-auth-v1"
-#define GT_AUTH_EXPORTER_LEN   32
-#define GT_AUTH_MAC_LEN	       32
-#define GT_SESSION_ID_LEN      8 /* hex characters */
+#define GT_PASSKEY_LEN		  32
+#define GT_PASSKEY_HEX_LEN	  64
+#define GT_AUTH_EXPORTER_LABEL	  "goet-auth-v1"
+#define GT_AUTH_EXPORTER_LABEL_V2 "goet-auth-v2"
+#define GT_AUTH_SERVER_PREFIX	  "server" /* goet-v2 proof: HMAC(key, prefix || exporter) */
+#define GT_AUTH_EXPORTER_LEN	  32
+#define GT_AUTH_MAC_LEN		  32
+#define GT_SESSION_ID_LEN	  8 /* hex characters */
 
 /* 32 bytes from the system's key-grade random generator. */
 int gt_passkey_generate(uint8_t key[GT_PASSKEY_LEN]);
@@ -49,6 +54,16 @@ int gt_auth_mac(const uint8_t key[GT_PASSKEY_LEN], const void *prefix, size_t pr
 /* goet-v1 token: HMAC-SHA256(key, exporter). CORE_OK or CORE_ERR_TLS. */
 int gt_auth_token(const uint8_t key[GT_PASSKEY_LEN], const uint8_t exporter[GT_AUTH_EXPORTER_LEN],
 		  uint8_t token[GT_AUTH_MAC_LEN]);
+
+/* goet-v2 session proof: HMAC-SHA256(key, "server" || exporter). */
+int gt_auth_server_proof(const uint8_t key[GT_PASSKEY_LEN],
+			 const uint8_t exporter[GT_AUTH_EXPORTER_LEN],
+			 uint8_t proof[GT_AUTH_MAC_LEN]);
+
+/* True iff proof is the goet-v2 session proof (constant time; proof_len must be 32). */
+bool gt_auth_server_proof_verify(const uint8_t key[GT_PASSKEY_LEN],
+				 const uint8_t exporter[GT_AUTH_EXPORTER_LEN], const uint8_t *proof,
+				 size_t proof_len);
 
 /* True iff token is the goet-v1 token for key and exporter (constant time). */
 bool gt_auth_verify(const uint8_t key[GT_PASSKEY_LEN], const uint8_t exporter[GT_AUTH_EXPORTER_LEN],

@@ -54,6 +54,24 @@ static void test_mac_prefix(void)
 	g_assert_true(memcmp(a, b, 32) == 0); /* token = MAC without prefix */
 }
 
+static void test_server_proof(void)
+{
+	uint8_t key[32], exporter[32], proof[32], token[32];
+
+	memset(key, 0x11, sizeof(key));
+	memset(exporter, 0x22, sizeof(exporter));
+	g_assert_cmpint(gt_auth_server_proof(key, exporter, proof), ==, CORE_OK);
+	g_assert_true(gt_auth_server_proof_verify(key, exporter, proof, 32));
+	/* the proof is not the client's token: a session cannot replay it */
+	g_assert_cmpint(gt_auth_token(key, exporter, token), ==, CORE_OK);
+	g_assert_false(memcmp(proof, token, 32) == 0);
+	g_assert_false(gt_auth_server_proof_verify(key, exporter, token, 32));
+	g_assert_false(gt_auth_server_proof_verify(key, exporter, proof, 31));
+	g_assert_false(gt_auth_server_proof_verify(key, exporter, NULL, 0));
+	key[0] ^= 1;
+	g_assert_false(gt_auth_server_proof_verify(key, exporter, proof, 32));
+}
+
 static void test_passkey_hex(void)
 {
 	uint8_t key[32], back[32];
@@ -91,6 +109,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/auth/reference-vector", test_reference_vector);
 	g_test_add_func("/auth/verify", test_verify);
 	g_test_add_func("/auth/mac-prefix", test_mac_prefix);
+	g_test_add_func("/auth/server-proof", test_server_proof);
 	g_test_add_func("/auth/passkey-hex", test_passkey_hex);
 	return g_test_run();
 }

@@ -1,0 +1,28 @@
+/*
+ * conn-priv.h - what a transport implements behind struct gt_conn.
+ * Only transports include this file.
+ */
+#pragma once
+
+#include "goet/net/conn.h"
+
+struct gt_conn_vtable {
+	const char *name; /* "quic", "tcp" */
+	int (*send)(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m);
+	size_t (*send_room)(const struct gt_conn *c, enum gt_channel ch);
+	void (*close)(struct gt_conn *c, uint64_t code, const char *reason);
+	void (*peer)(const struct gt_conn *c, struct core_addr *out);
+	void (*stats)(const struct gt_conn *c, struct gt_conn_stats *out);
+};
+
+/* Embedded first in every transport's connection struct. */
+struct gt_conn {
+	const struct gt_conn_vtable *vt;
+	struct gt_conn_callbacks cb;
+	void *cb_data;
+	enum gt_proto_version version;
+	char id[24];
+};
+
+/* Set up the common part. */
+void gt_conn_base_init(struct gt_conn *c, const struct gt_conn_vtable *vt, const char *id);

@@ -1,0 +1,100 @@
+/*
+ * conn.h - one authenticated goet connection, whatever carries it.
+ *
+ * A gt_conn is what the session and the client talk through: framed
+ * messages on two logical channels (control and data), with back-pressure
+ * and statistics. Transports (QUIC in quic.h; TCP+TLS later) create them
+ * already authenticated and hand them over through their accept or dial
+ * callback.
+ *
+ * Ownership (one owner, no refcount): the owner gets the conn from the
+ * transport. It ends it with gt_conn_close(), after which the owner must
+ * forget the pointer; the transport finishes the close in the background and
+ * frees it. If the connection dies on its own (peer closed, idle timeout,
+ * protocol error), the owner's `closed` callback runs once; when it returns
+ * the conn is gone. No other callback runs after either event.
+ *
+ * Back-pressure: each channel has a bounded send queue. gt_conn_send
+ * either queues the whole frame or returns CORE_ERR_AGAIN; the `writable`
+ * callback then fires once there is room again. Nothing blocks, nothing
+ * grows without bound.
+ *
+ * Callbacks run on the thread-default GMainContext, never inside
+ * gt_conn_send or gt_conn_close; an owner may call gt_conn_send and
+ * gt_conn_close from inside any callback.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "goet/proto/frame.h"
+
+struct gt_conn;
+
+/* Protocol versions, negotiated by ALPN. */
+enum gt_proto_version {
+	GT_PROTO_V1 = 1, /* "goet-v1": the client proves it knows the passkey */
+	GT_PROTO_V2 = 2, /* "goet-v2": both sides prove it */
+};
+
+#define GT_ALPN_V1 "goet-v1"
+#define GT_ALPN_V2 "goet-v2"
+
+/* QUIC application close codes (as the reference). */
+#define GT_CLOSE_OK	     0 /* reason "closed" */
+#define GT_CLOSE_AUTH_FAILED 1 /* reason "auth failed" */
+#define GT_CLOSE_PROTOCOL    2 /* malformed or unexpected frame */
+
+struct gt_conn_stats {
+	bool has_rtt; /* false on transports without RTT estimates */
+	int64_t rtt_latest_us;
+	int64_t rtt_min_us;
+	int64_t rtt_smoothed_us;
+	int64_t rtt_var_us;
+	uint64_t bytes_sent; /* on the wire, headers included */
+	uint64_t bytes_recv;
+	uint64_t pkts_sent;
+	uint64_t pkts_recv;
+	uint64_t pkts_lost;
+};
+
+struct gt_conn_callbacks {
+	/* A message arrived on channel ch. Borrowed: valid during the call. */
+	void (*message)(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data);
+	/* Room in the send queues again after gt_conn_send returned CORE_ERR_AGAIN. */
+	void (*writable)(struct gt_conn *c, void *data);
+	/* The connection died: err is a core_err code, reason a log-safe text. */
+	void (*closed)(struct gt_conn *c, int err, const char *reason, void *data);
+};
+
+/* Route events to cb with data (call right after receiving the conn). */
+void gt_conn_set_callbacks(struct gt_conn *c, const struct gt_conn_callbacks *cb, void *data);
+
+/*
+ * Queue message m on channel ch. Returns CORE_OK, CORE_ERR_AGAIN (queue
+ * full: wait for `writable`), CORE_ERR_TOO_LARGE (can never fit the queue),
+ * CORE_ERR_CLOSED, or the encoding errors of gt_msg_encode.
+ */
+int gt_conn_send(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m);
+
+/* Bytes the channel's queue can still take (a frame needs 5 + payload). */
+size_t gt_conn_send_room(const struct gt_conn *c, enum gt_channel ch);
+
+/*
+ * Close gracefully: queued frames are delivered (bounded by a short
+ * deadline), then the transport closes with code and reason. The owner
+ * must not touch c afterwards.
+ */
+void gt_conn_close(struct gt_conn *c, uint64_t code, const char *reason);
+
+enum gt_proto_version gt_conn_version(const struct gt_conn *c);
+/* "quic" or "tcp". */
+const char *gt_conn_transport(const struct gt_conn *c);
+/* Short id for log lines. */
+const char *gt_conn_id(const struct gt_conn *c);
+/* Current peer address (changes when a QUIC client migrates). */
+void gt_conn_peer(const struct gt_conn *c, struct core_addr *out);
+void gt_conn_get_stats(const struct gt_conn *c, struct gt_conn_stats *out);

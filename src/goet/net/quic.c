@@ -1,0 +1,1577 @@
+/*
+ * quic.c - goet over QUIC with ngtcp2 0.12 and GnuTLS (contract in quic.h).
+ *
+ * Shape (after ngtcp2's examples/simpleclient.c, written anew for GLib):
+ *   endpoint: one UDP socket and its fd watch; a server endpoint routes
+ *             datagrams to connections by destination connection ID, a client
+ *             endpoint feeds its single connection.
+ *   connection: an ngtcp2_conn, its GnuTLS session, two streams (control and
+ *             data) each with a bounded send queue that keeps bytes until the
+ *             peer acknowledges them, and a frame reassembler.
+ * Every event (datagram, timer, owner call) ends in conn_process(), the one
+ * place that writes packets, hands connections over, reports deaths and
+ * re-arms the timer. ngtcp2 callbacks only record what happened; nothing is
+ * freed inside them (dead connections are freed later, from the loop).
+ */
+#include "goet/net/quic.h"
+
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <netinet/in.h>
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+#include <ngtcp2/ngtcp2_crypto_gnutls.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/ct.h"
+#include "core/err.h"
+#include "core/glue.h"
+#include "core/log.h"
+#include "core/tls.h"
+#include "goet/net/conn-priv.h"
+#include "goet/net/sendq.h"
+#include "goet/proto/framer.h"
+
+#define QUIC_SCID_LEN	       18
+#define QUIC_RECV_BUF	       65536
+#define QUIC_MAX_UDP_PAYLOAD   1452		 /* PMTU discovery ceiling; Initials stay at 1200 */
+#define QUIC_READS_PER_WAKE    64		 /* datagrams read before yielding to the loop */
+#define QUIC_WRITES_PER_PASS   256		 /* packets written before yielding to the loop */
+#define QUIC_SOCKBUF_BYTES     (7 * 1024 * 1024) /* what quic-go asks for */
+#define QUIC_CONTROL_QUEUE     (64 * 1024)
+#define QUIC_DATA_QUEUE	       (2 * 1024 * 1024)       /* bounds unacknowledged data too */
+#define QUIC_CLOSE_DRAIN_US    (2 * CORE_USEC_PER_SEC) /* graceful close waits this long for acks */
+#define QUIC_EARLY_QUEUE_BYTES (256 * 1024) /* messages held before the owner takes over */
+#define QUIC_CERT_VALIDITY_S   (24 * 3600)
+#define QUIC_MAX_VECS	       16 /* stream ranges offered to ngtcp2 per packet */
+#define QUIC_PRIORITY	       "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3"
+
+enum quic_state {
+	QS_HANDSHAKE, /* TLS handshake in progress */
+	QS_AUTH,      /* client: AuthRequest sent; server: waiting for it */
+	QS_READY,     /* authenticated */
+	QS_CLOSING,   /* owner closed: flushing queued data */
+	QS_DEAD,      /* freed soon; ignore everything */
+};
+
+struct quic_stream {
+	int64_t id;	      /* -1 until opened */
+	struct gt_sendq send; /* bytes stay put until acknowledged: ngtcp2 points into them */
+	uint64_t acked;	      /* stream offset acknowledged so far */
+	struct gt_framer recv;
+};
+
+struct quic_endpoint {
+	int fd;
+	guint watch;
+	struct core_addr local;
+	struct gt_quic_server *server; /* server endpoints */
+	struct quic_conn *client;      /* client endpoints: their one connection */
+};
+
+/* A message that arrived before the owner took the connection. */
+struct early_msg {
+	enum gt_channel ch;
+	uint8_t *frame; /* encoded frame, decoded again on delivery */
+	size_t len;
+};
+
+struct quic_conn {
+	struct gt_conn base;
+	struct quic_endpoint *ep;
+	struct gt_quic_server *server; /* server side */
+	struct gt_quic_dial *dial;     /* client side, until handed over */
+	ngtcp2_conn *nc;
+	gnutls_session_t tls;
+	gnutls_certificate_credentials_t client_cred;
+	ngtcp2_crypto_conn_ref ref;
+	ngtcp2_path_storage ps;
+	struct quic_stream st[2]; /* indexed by enum gt_channel */
+	enum quic_state state;
+	bool is_server;
+	bool owned;	       /* handed to an owner */
+	bool handover_pending; /* authenticated, owner not yet called */
+	bool want_writable;    /* owner saw CORE_ERR_AGAIN */
+	bool close_now;	       /* abortive close after one flush (auth failure) */
+	bool impostor;	       /* tests: server that does not check tokens */
+	bool stall;	       /* tests: client that never authenticates */
+	unsigned offer_max;    /* client: highest version offered */
+	uint8_t passkey[GT_PASSKEY_LEN];
+	guint timer;
+	guint idle;
+	struct core_deadline auth_deadline;
+	struct core_deadline close_deadline;
+	uint64_t close_code;
+	char close_reason[64];
+	int fail_err; /* CORE_OK, or why the connection must die */
+	char fail_reason[160];
+	bool fail_send_close; /* tell the peer (not when it already closed) */
+	uint64_t fail_code;
+	GQueue early; /* of struct early_msg */
+	size_t early_bytes;
+	GArray *cids;		 /* server: registered connection IDs (ngtcp2_cid) */
+	struct core_buf scratch; /* frames are encoded here, then queued */
+	struct gt_conn_stats ctr;
+};
+
+struct gt_quic_server {
+	struct gt_quic_server_config cfg;
+	struct quic_endpoint ep;
+	struct core_tls_cert *cert;
+	GHashTable *by_cid; /* GBytes(cid) -> quic_conn */
+	GHashTable *conns;  /* quic_conn set, accepted or not */
+	gt_quic_accept_fn accept;
+	void *accept_data;
+	uint8_t reset_secret[32];
+};
+
+struct gt_quic_dial {
+	struct gt_quic_dial_config cfg;
+	char *host;
+	gt_quic_dial_fn fn;
+	void *data;
+	GCancellable *cancel;
+	GList *addrs; /* GInetAddress, still to try */
+	struct quic_conn *conn;
+	guint timer;
+	guint idle;
+	struct core_deadline deadline;
+	int last_err;
+	char last_reason[160];
+};
+
+static const struct gt_conn_vtable quic_vtable;
+static void conn_process(struct quic_conn *c);
+static void dial_attempt_failed(struct gt_quic_dial *d, int err, const char *reason);
+static void dial_succeeded(struct gt_quic_dial *d, struct quic_conn *c);
+
+/* ---------------------------------------------------------------- helpers */
+
+static ngtcp2_tstamp quic_now(void)
+{
+	return (ngtcp2_tstamp)core_time_now_ns();
+}
+
+/* Record that c must die (the first reason wins); conn_process acts on it. */
+static void conn_fail(struct quic_conn *c, int err, uint64_t code, bool tell_peer, const char *fmt,
+		      ...) G_GNUC_PRINTF(5, 6);
+static void conn_fail(struct quic_conn *c, int err, uint64_t code, bool tell_peer, const char *fmt,
+		      ...)
+{
+	va_list ap;
+
+	if (c->fail_err != CORE_OK || c->state == QS_DEAD)
+		return;
+	c->fail_err = err;
+	c->fail_code = code;
+	c->fail_send_close = tell_peer;
+	va_start(ap, fmt);
+	g_vsnprintf(c->fail_reason, sizeof(c->fail_reason), fmt, ap);
+	va_end(ap);
+}
+
+/* Run conn_process from the loop soon (owner calls land here). */
+static gboolean conn_idle_cb(gpointer p)
+{
+	struct quic_conn *c = p;
+
+	c->idle = 0;
+	conn_process(c);
+	return G_SOURCE_REMOVE;
+}
+
+static void conn_schedule(struct quic_conn *c)
+{
+	if (c->idle == 0 && c->state != QS_DEAD)
+		c->idle = g_idle_add(conn_idle_cb, c);
+}
+
+/* Hash key for a connection ID. */
+static GBytes *cid_key(const uint8_t *data, size_t len)
+{
+	return g_bytes_new(data, len);
+}
+
+static void server_register_cid(struct quic_conn *c, const ngtcp2_cid *cid)
+{
+	if (c->server == NULL)
+		return;
+	g_hash_table_insert(c->server->by_cid, cid_key(cid->data, cid->datalen), c);
+	g_array_append_val(c->cids, *cid);
+}
+
+static void server_unregister_cid(struct quic_conn *c, const ngtcp2_cid *cid)
+{
+	GBytes *k;
+
+	if (c->server == NULL)
+		return;
+	k = cid_key(cid->data, cid->datalen);
+	if (g_hash_table_lookup(c->server->by_cid, k) == c)
+		g_hash_table_remove(c->server->by_cid, k);
+	g_bytes_unref(k);
+}
+
+/* ---------------------------------------------------------------- sockets */
+
+/* Raise the socket buffers; warn once per process when the kernel refuses. */
+static void udp_raise_buffers(int fd)
+{
+	static bool warned;
+	static const int opts[2][2] = { { SO_RCVBUFFORCE, SO_RCVBUF },
+					{ SO_SNDBUFFORCE, SO_SNDBUF } };
+	int want = QUIC_SOCKBUF_BYTES, got = 0;
+	socklen_t len = sizeof(got);
+	bool short_buf = false;
+
+	for (int i = 0; i < 2; i++) {
+		if (setsockopt(fd, SOL_SOCKET, opts[i][0], &want, sizeof(want)) != 0)
+			setsockopt(fd, SOL_SOCKET, opts[i][1], &want, sizeof(want));
+		len = sizeof(got);
+		/* Linux reports twice the value it accepted */
+		if (getsockopt(fd, SOL_SOCKET, opts[i][1], &got, &len) == 0 && got / 2 < want)
+			short_buf = true;
+	}
+	if (short_buf && !warned) {
+		warned = true;
+		core_log_warn("quic", NULL,
+			      "UDP socket buffers are smaller than %d bytes; for full speed run: "
+			      "sysctl -w net.core.rmem_max=26214400 net.core.wmem_max=26214400",
+			      want);
+	}
+}
+
+/* Open a non-blocking UDP socket bound to addr; CORE_OK or CORE_ERR_SYSTEM. */
+static int udp_open(struct quic_endpoint *ep, const struct core_addr *addr)
+{
+	int fd, off = 0;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	fd = socket(core_addr_family(addr), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return CORE_ERR_SYSTEM;
+	if (core_addr_family(addr) == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)); /* dual stack */
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
+	    core_addr_from_sockaddr(&ep->local, (struct sockaddr *)&ss, len) != CORE_OK) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return CORE_ERR_SYSTEM;
+	}
+	udp_raise_buffers(fd);
+	ep->fd = fd;
+	return CORE_OK;
+}
+
+static void udp_close(struct quic_endpoint *ep)
+{
+	core_source_clear(&ep->watch);
+	if (ep->fd >= 0)
+		close(ep->fd);
+	ep->fd = -1;
+}
+
+/* Send one datagram on c's current path; errors other than EAGAIN are logged. */
+static void conn_send_datagram(struct quic_conn *c, const uint8_t *p, size_t n)
+{
+	const ngtcp2_addr *to = &c->ps.path.remote;
+	ssize_t w;
+
+	do
+		w = sendto(c->ep->fd, p, n, 0, to->addr, to->addrlen);
+	while (w < 0 && errno == EINTR);
+	if (w < 0) {
+		/* a full socket buffer is a lost packet: QUIC retransmits */
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			core_log_debug("quic", c->base.id, "sendto: %s", g_strerror(errno));
+		return;
+	}
+	c->ctr.bytes_sent += n;
+	c->ctr.pkts_sent++;
+}
+
+/* ---------------------------------------------------------------- streams */
+
+static void stream_init(struct quic_stream *s, size_t queue_max)
+{
+	s->id = -1;
+	s->acked = 0;
+	gt_sendq_init(&s->send, queue_max);
+	gt_framer_init(&s->recv, 0);
+}
+
+static void stream_free(struct quic_stream *s)
+{
+	gt_sendq_free(&s->send);
+	gt_framer_free(&s->recv);
+}
+
+/* Channel of a stream id, or -1 when it is not one of ours. */
+static int conn_channel_of(const struct quic_conn *c, int64_t sid)
+{
+	for (int ch = 0; ch < 2; ch++)
+		if (c->st[ch].id == sid)
+			return ch;
+	return -1;
+}
+
+/* Client-opened bidirectional streams 0 and 4 are control and data. */
+static int conn_adopt_remote_stream(struct quic_conn *c, int64_t sid)
+{
+	if (!c->is_server)
+		return -1;
+	if (sid == 0 && c->st[GT_CHANNEL_CONTROL].id < 0)
+		c->st[GT_CHANNEL_CONTROL].id = 0;
+	else if (sid == 4 && c->st[GT_CHANNEL_DATA].id < 0)
+		c->st[GT_CHANNEL_DATA].id = 4;
+	return conn_channel_of(c, sid);
+}
+
+/* ------------------------------------------------------------- messages */
+
+/* Append an encoded frame to a channel's queue: CORE_OK, AGAIN or TOO_LARGE. */
+static int conn_queue(struct quic_conn *c, enum gt_channel ch, const struct gt_msg *m)
+{
+	struct quic_stream *s = &c->st[ch];
+	size_t need = GT_FRAME_HEADER_LEN + gt_msg_payload_len(m);
+	int r;
+
+	if (need > s->send.max)
+		return CORE_ERR_TOO_LARGE;
+	if (need > gt_sendq_avail(&s->send))
+		return CORE_ERR_AGAIN;
+	core_buf_reset(&c->scratch);
+	r = gt_msg_encode(m, &c->scratch);
+	if (r == CORE_OK)
+		r = gt_sendq_append(&s->send, core_buf_ptr(&c->scratch), core_buf_len(&c->scratch));
+	return r;
+}
+
+/* The TLS exporter bytes for label: CORE_OK or CORE_ERR_TLS. */
+static int conn_exporter(struct quic_conn *c, const char *label, uint8_t out[GT_AUTH_EXPORTER_LEN])
+{
+	if (gnutls_prf_rfc5705(c->tls, strlen(label), label, 0, NULL, GT_AUTH_EXPORTER_LEN,
+			       (char *)out) != 0)
+		return CORE_ERR_TLS;
+	return CORE_OK;
+}
+
+static const char *version_label(enum gt_proto_version v)
+{
+	return v == GT_PROTO_V2 ? GT_AUTH_EXPORTER_LABEL_V2 : GT_AUTH_EXPORTER_LABEL;
+}
+
+/* Keep a message for the owner-to-be (bounded). */
+static void conn_hold_early(struct quic_conn *c, enum gt_channel ch, const struct gt_msg *m)
+{
+	struct core_buf b;
+	struct early_msg *e;
+	size_t len = GT_FRAME_HEADER_LEN + gt_msg_payload_len(m);
+
+	if (c->early_bytes + len > QUIC_EARLY_QUEUE_BYTES) {
+		conn_fail(c, CORE_ERR_TOO_LARGE, GT_CLOSE_PROTOCOL, true,
+			  "peer sent more than %d bytes before the handshake finished",
+			  QUIC_EARLY_QUEUE_BYTES);
+		return;
+	}
+	e = g_new(struct early_msg, 1);
+	e->ch = ch;
+	e->frame = g_malloc(len);
+	e->len = len;
+	core_buf_init_fixed(&b, e->frame, len);
+	gt_msg_encode(m, &b);
+	c->early_bytes += len;
+	g_queue_push_tail(&c->early, e);
+}
+
+/* Give a message to the owner, or hold it until there is one. */
+static void conn_deliver(struct quic_conn *c, enum gt_channel ch, const struct gt_msg *m)
+{
+	if (c->owned && !c->handover_pending && c->state == QS_READY) {
+		if (c->base.cb.message != NULL)
+			c->base.cb.message(&c->base, ch, m, c->base.cb_data);
+	} else if (c->state == QS_READY) {
+		conn_hold_early(c, ch, m);
+	}
+}
+
+/* Server: check the client's AuthRequest and answer it. */
+static void server_on_auth_request(struct quic_conn *c, const struct gt_msg *m)
+{
+	uint8_t exporter[GT_AUTH_EXPORTER_LEN], proof[GT_AUTH_MAC_LEN];
+	struct gt_msg resp = { .type = GT_MSG_AUTH_RESPONSE };
+	bool ok;
+
+	ok = conn_exporter(c, version_label(c->base.version), exporter) == CORE_OK &&
+	     (c->impostor || gt_auth_verify(c->passkey, exporter, m->u.auth_request.token));
+	if (!ok) {
+		resp.u.auth_response.status = GT_AUTH_FAILED;
+		conn_queue(c, GT_CHANNEL_CONTROL, &resp);
+		c->close_now = true;
+		conn_fail(c, CORE_ERR_AUTH, GT_CLOSE_AUTH_FAILED, true, "auth failed");
+		return;
+	}
+	if (c->base.version == GT_PROTO_V2 && !c->impostor) {
+		gt_auth_server_proof(c->passkey, exporter, proof);
+		resp.u.auth_response.extra = proof;
+		resp.u.auth_response.extra_len = sizeof(proof);
+	}
+	conn_queue(c, GT_CHANNEL_CONTROL, &resp);
+	c->state = QS_READY;
+	c->handover_pending = true;
+	core_deadline_clear(&c->auth_deadline);
+	core_wipe(exporter, sizeof(exporter));
+}
+
+/* Client: check the session's AuthResponse (and its v2 proof). */
+static void client_on_auth_response(struct quic_conn *c, const struct gt_msg *m)
+{
+	uint8_t exporter[GT_AUTH_EXPORTER_LEN];
+
+	if (m->u.auth_response.status != GT_AUTH_OK) {
+		conn_fail(c, CORE_ERR_AUTH, GT_CLOSE_AUTH_FAILED, false,
+			  "session rejected the passkey (status %u)", m->u.auth_response.status);
+		return;
+	}
+	if (c->base.version == GT_PROTO_V2 &&
+	    (conn_exporter(c, GT_AUTH_EXPORTER_LABEL_V2, exporter) != CORE_OK ||
+	     !gt_auth_server_proof_verify(c->passkey, exporter, m->u.auth_response.extra,
+					  m->u.auth_response.extra_len))) {
+		conn_fail(c, CORE_ERR_AUTH, GT_CLOSE_AUTH_FAILED, true,
+			  "session did not prove it knows the passkey (possible impostor)");
+		return;
+	}
+	c->state = QS_READY;
+	c->handover_pending = true;
+	core_deadline_clear(&c->auth_deadline);
+}
+
+/* One complete message arrived on channel ch. */
+static void conn_on_message(struct quic_conn *c, enum gt_channel ch, const struct gt_msg *m)
+{
+	if (c->state == QS_READY || c->state == QS_CLOSING) {
+		conn_deliver(c, ch, m);
+		return;
+	}
+	/* before authentication exactly one message is allowed, on control */
+	if (c->is_server && ch == GT_CHANNEL_CONTROL && m->type == GT_MSG_AUTH_REQUEST)
+		server_on_auth_request(c, m);
+	else if (!c->is_server && ch == GT_CHANNEL_CONTROL && m->type == GT_MSG_AUTH_RESPONSE)
+		client_on_auth_response(c, m);
+	else
+		conn_fail(c, CORE_ERR_BAD_VALUE, GT_CLOSE_PROTOCOL, true,
+			  "unexpected %s before authentication", gt_msg_type_name(m->type));
+}
+
+/* Feed stream bytes to the channel's reassembler and handle what comes out. */
+static void conn_on_stream_bytes(struct quic_conn *c, int ch, const uint8_t *p, size_t n)
+{
+	struct gt_framer *f = &c->st[ch].recv;
+	struct gt_msg m;
+	size_t acc;
+	int r;
+
+	while (c->fail_err == CORE_OK) {
+		r = gt_framer_feed(f, p, n, &acc);
+		p += acc;
+		n -= acc;
+		while (r == CORE_OK && c->fail_err == CORE_OK &&
+		       (r = gt_framer_next(f, &m)) == CORE_OK)
+			conn_on_message(c, (enum gt_channel)ch, &m);
+		if (r != CORE_OK && r != CORE_ERR_AGAIN) {
+			conn_fail(c, r, GT_CLOSE_PROTOCOL, true, "bad frame on %s stream: %s",
+				  ch == GT_CHANNEL_CONTROL ? "control" : "data", core_strerror(r));
+			return;
+		}
+		if (n == 0)
+			return;
+	}
+}
+
+/* ------------------------------------------------------- ngtcp2 callbacks */
+
+static ngtcp2_conn *get_conn_cb(ngtcp2_crypto_conn_ref *ref)
+{
+	return ((struct quic_conn *)ref->user_data)->nc;
+}
+
+static void rand_cb(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx)
+{
+	gnutls_rnd(GNUTLS_RND_RANDOM, dest, len);
+}
+
+static int get_new_cid_cb(ngtcp2_conn *nc, ngtcp2_cid *cid, uint8_t *token, size_t cidlen,
+			  void *user)
+{
+	struct quic_conn *c = user;
+	uint8_t secret[32];
+
+	if (gnutls_rnd(GNUTLS_RND_RANDOM, cid->data, cidlen) != 0)
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	cid->datalen = cidlen;
+	if (c->server != NULL)
+		memcpy(secret, c->server->reset_secret, sizeof(secret));
+	else
+		gnutls_rnd(GNUTLS_RND_RANDOM, secret, sizeof(secret));
+	if (ngtcp2_crypto_generate_stateless_reset_token(token, secret, sizeof(secret), cid) != 0)
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	server_register_cid(c, cid);
+	return 0;
+}
+
+static int remove_cid_cb(ngtcp2_conn *nc, const ngtcp2_cid *cid, void *user)
+{
+	server_unregister_cid(user, cid);
+	return 0;
+}
+
+/* TLS done: learn the version; a client starts authenticating. */
+static int handshake_completed_cb(ngtcp2_conn *nc, void *user)
+{
+	struct quic_conn *c = user;
+	gnutls_datum_t alpn = { NULL, 0 };
+	uint8_t exporter[GT_AUTH_EXPORTER_LEN];
+	struct gt_msg m = { .type = GT_MSG_AUTH_REQUEST };
+	int64_t sid;
+
+	if (gnutls_alpn_get_selected_protocol(c->tls, &alpn) != 0) {
+		conn_fail(c, CORE_ERR_TLS, GT_CLOSE_PROTOCOL, true, "no ALPN agreed");
+		return 0;
+	}
+	c->base.version =
+		alpn.size == strlen(GT_ALPN_V2) && memcmp(alpn.data, GT_ALPN_V2, alpn.size) == 0
+			? GT_PROTO_V2
+			: GT_PROTO_V1;
+	c->state = QS_AUTH;
+	if (c->is_server || c->stall)
+		return 0;
+	if (ngtcp2_conn_open_bidi_stream(nc, &sid, NULL) != 0 ||
+	    conn_exporter(c, version_label(c->base.version), exporter) != CORE_OK ||
+	    gt_auth_token(c->passkey, exporter, m.u.auth_request.token) != CORE_OK) {
+		conn_fail(c, CORE_ERR_TLS, GT_CLOSE_PROTOCOL, true, "cannot start authentication");
+		return 0;
+	}
+	c->st[GT_CHANNEL_CONTROL].id = sid;
+	conn_queue(c, GT_CHANNEL_CONTROL, &m);
+	core_wipe(exporter, sizeof(exporter));
+	return 0;
+}
+
+static int recv_stream_data_cb(ngtcp2_conn *nc, uint32_t flags, int64_t sid, uint64_t offset,
+			       const uint8_t *data, size_t len, void *user, void *stream_user)
+{
+	struct quic_conn *c = user;
+	int ch = conn_channel_of(c, sid);
+
+	if (ch < 0)
+		ch = conn_adopt_remote_stream(c, sid);
+	if (ch < 0) {
+		conn_fail(c, CORE_ERR_BAD_VALUE, GT_CLOSE_PROTOCOL, true,
+			  "data on unexpected stream %" G_GINT64_FORMAT, sid);
+		return 0;
+	}
+	c->ctr.bytes_recv += 0; /* datagram bytes are counted on receipt */
+	if (c->state != QS_DEAD)
+		conn_on_stream_bytes(c, ch, data, len);
+	/* the bytes are consumed: let the peer send more */
+	ngtcp2_conn_extend_max_stream_offset(nc, sid, len);
+	ngtcp2_conn_extend_max_offset(nc, len);
+	if (flags & NGTCP2_STREAM_DATA_FLAG_FIN)
+		conn_fail(c, CORE_ERR_CLOSED, GT_CLOSE_PROTOCOL, true,
+			  "peer finished the %s stream",
+			  ch == GT_CHANNEL_CONTROL ? "control" : "data");
+	return 0;
+}
+
+static int acked_cb(ngtcp2_conn *nc, int64_t sid, uint64_t offset, uint64_t len, void *user,
+		    void *stream_user)
+{
+	struct quic_conn *c = user;
+	int ch = conn_channel_of(c, sid);
+	struct quic_stream *s;
+
+	if (ch < 0)
+		return 0;
+	s = &c->st[ch]; /* ngtcp2 reports acknowledged data contiguously from the start */
+	if (offset != s->acked || gt_sendq_ack(&s->send, len) != CORE_OK)
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	s->acked += len;
+	return 0;
+}
+
+static int stream_reset_cb(ngtcp2_conn *nc, int64_t sid, uint64_t final_size, uint64_t code,
+			   void *user, void *stream_user)
+{
+	conn_fail(user, CORE_ERR_CLOSED, GT_CLOSE_PROTOCOL, true,
+		  "peer reset stream %" G_GINT64_FORMAT, sid);
+	return 0;
+}
+
+static int stream_close_cb(ngtcp2_conn *nc, uint32_t flags, int64_t sid, uint64_t code, void *user,
+			   void *stream_user)
+{
+	struct quic_conn *c = user;
+
+	if (conn_channel_of(c, sid) >= 0 && c->state != QS_CLOSING)
+		conn_fail(c, CORE_ERR_CLOSED, GT_CLOSE_PROTOCOL, true,
+			  "stream %" G_GINT64_FORMAT " closed", sid);
+	return 0;
+}
+
+static const ngtcp2_callbacks quic_callbacks_client = {
+	.client_initial = ngtcp2_crypto_client_initial_cb,
+	.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
+	.handshake_completed = handshake_completed_cb,
+	.encrypt = ngtcp2_crypto_encrypt_cb,
+	.decrypt = ngtcp2_crypto_decrypt_cb,
+	.hp_mask = ngtcp2_crypto_hp_mask_cb,
+	.recv_stream_data = recv_stream_data_cb,
+	.acked_stream_data_offset = acked_cb,
+	.stream_close = stream_close_cb,
+	.recv_retry = ngtcp2_crypto_recv_retry_cb,
+	.rand = rand_cb,
+	.get_new_connection_id = get_new_cid_cb,
+	.remove_connection_id = remove_cid_cb,
+	.update_key = ngtcp2_crypto_update_key_cb,
+	.stream_reset = stream_reset_cb,
+	.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
+	.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
+	.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
+	.version_negotiation = ngtcp2_crypto_version_negotiation_cb,
+};
+
+static const ngtcp2_callbacks quic_callbacks_server = {
+	.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb,
+	.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
+	.handshake_completed = handshake_completed_cb,
+	.encrypt = ngtcp2_crypto_encrypt_cb,
+	.decrypt = ngtcp2_crypto_decrypt_cb,
+	.hp_mask = ngtcp2_crypto_hp_mask_cb,
+	.recv_stream_data = recv_stream_data_cb,
+	.acked_stream_data_offset = acked_cb,
+	.stream_close = stream_close_cb,
+	.rand = rand_cb,
+	.get_new_connection_id = get_new_cid_cb,
+	.remove_connection_id = remove_cid_cb,
+	.update_key = ngtcp2_crypto_update_key_cb,
+	.stream_reset = stream_reset_cb,
+	.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
+	.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
+	.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
+	.version_negotiation = ngtcp2_crypto_version_negotiation_cb,
+};
+
+/* ------------------------------------------------------------ TLS set-up */
+
+/* Configure c->tls for QUIC with our ALPN list; CORE_OK or CORE_ERR_TLS. */
+static int conn_tls_init(struct quic_conn *c, gnutls_certificate_credentials_t cred,
+			 unsigned versions)
+{
+	gnutls_datum_t alpn[2];
+	unsigned n = 0, flags = GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_END_OF_EARLY_DATA;
+	int rv;
+
+	if (versions & (1u << GT_PROTO_V2))
+		alpn[n++] = (gnutls_datum_t){ (unsigned char *)GT_ALPN_V2, strlen(GT_ALPN_V2) };
+	if (versions & (1u << GT_PROTO_V1))
+		alpn[n++] = (gnutls_datum_t){ (unsigned char *)GT_ALPN_V1, strlen(GT_ALPN_V1) };
+	rv = gnutls_init(&c->tls, (c->is_server ? GNUTLS_SERVER : GNUTLS_CLIENT) | flags);
+	if (rv != 0)
+		return CORE_ERR_TLS;
+	rv = c->is_server ? ngtcp2_crypto_gnutls_configure_server_session(c->tls)
+			  : ngtcp2_crypto_gnutls_configure_client_session(c->tls);
+	if (rv != 0 || gnutls_priority_set_direct(c->tls, QUIC_PRIORITY, NULL) != 0 ||
+	    gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, cred) != 0 ||
+	    gnutls_alpn_set_protocols(
+		    c->tls, alpn, n,
+		    c->is_server ? GNUTLS_ALPN_MANDATORY | GNUTLS_ALPN_SERVER_PRECEDENCE : 0) != 0)
+		return CORE_ERR_TLS;
+	/*
+	 * goet-v1 clients do not verify the certificate (the token binds the
+	 * TLS session instead); goet-v2 adds the session's proof. GnuTLS does
+	 * not verify anything unless asked, which is what we want here.
+	 */
+	c->ref.get_conn = get_conn_cb;
+	c->ref.user_data = c;
+	gnutls_session_set_ptr(c->tls, &c->ref);
+	return CORE_OK;
+}
+
+/* Settings and transport parameters shared by both sides. */
+static void conn_defaults(ngtcp2_settings *st, ngtcp2_transport_params *tp, int64_t hs_timeout_us)
+{
+	ngtcp2_settings_default(st);
+	ngtcp2_transport_params_default(tp);
+	st->initial_ts = quic_now();
+	st->max_tx_udp_payload_size = QUIC_MAX_UDP_PAYLOAD;
+	st->handshake_timeout = (ngtcp2_duration)hs_timeout_us * NGTCP2_MICROSECONDS;
+	st->max_window = 24 * 1024 * 1024;
+	st->max_stream_window = 16 * 1024 * 1024;
+	tp->initial_max_data = 8 * 1024 * 1024;
+	tp->initial_max_stream_data_bidi_local = 4 * 1024 * 1024;
+	tp->initial_max_stream_data_bidi_remote = 4 * 1024 * 1024;
+	tp->initial_max_streams_uni = 0;
+	tp->max_idle_timeout = (ngtcp2_duration)GT_QUIC_IDLE_TIMEOUT_US * NGTCP2_MICROSECONDS;
+}
+
+/* A connection object with its streams; no ngtcp2 or TLS state yet. */
+static struct quic_conn *conn_alloc(struct quic_endpoint *ep, bool is_server,
+				    const uint8_t passkey[GT_PASSKEY_LEN])
+{
+	struct quic_conn *c = g_new0(struct quic_conn, 1);
+	static unsigned serial;
+	char id[24];
+
+	g_snprintf(id, sizeof(id), "%s%u", is_server ? "q" : "qc", ++serial);
+	gt_conn_base_init(&c->base, &quic_vtable, id);
+	c->ep = ep;
+	c->is_server = is_server;
+	memcpy(c->passkey, passkey, GT_PASSKEY_LEN);
+	stream_init(&c->st[GT_CHANNEL_CONTROL], QUIC_CONTROL_QUEUE);
+	stream_init(&c->st[GT_CHANNEL_DATA], QUIC_DATA_QUEUE);
+	g_queue_init(&c->early);
+	c->cids = g_array_new(FALSE, FALSE, sizeof(ngtcp2_cid));
+	core_buf_init_growable(&c->scratch, GT_FRAME_HEADER_LEN + GT_FRAME_MAX_PAYLOAD);
+	return c;
+}
+
+/* Release everything c holds; the memory itself goes on the next loop turn. */
+static void conn_destroy(struct quic_conn *c)
+{
+	struct early_msg *e;
+
+	c->state = QS_DEAD;
+	core_source_clear(&c->timer);
+	core_source_clear(&c->idle);
+	for (guint i = 0; i < c->cids->len; i++)
+		server_unregister_cid(c, &g_array_index(c->cids, ngtcp2_cid, i));
+	if (c->server != NULL)
+		g_hash_table_remove(c->server->conns, c);
+	if (c->nc != NULL)
+		ngtcp2_conn_del(c->nc);
+	c->nc = NULL;
+	if (c->tls != NULL)
+		gnutls_deinit(c->tls);
+	c->tls = NULL;
+	if (c->client_cred != NULL)
+		gnutls_certificate_free_credentials(c->client_cred);
+	c->client_cred = NULL;
+	while ((e = g_queue_pop_head(&c->early)) != NULL) {
+		g_free(e->frame);
+		g_free(e);
+	}
+	stream_free(&c->st[0]);
+	stream_free(&c->st[1]);
+	core_buf_free(&c->scratch);
+	core_wipe(c->passkey, sizeof(c->passkey));
+	if (!c->is_server && c->ep != NULL) {
+		udp_close(c->ep);
+		g_free(c->ep);
+	}
+	c->ep = NULL;
+	core_defer_free(c->cids, (GDestroyNotify)g_array_unref);
+	core_defer_free(c, g_free);
+}
+
+/* -------------------------------------------------------------- writing */
+
+/* Write packets until ngtcp2 has nothing more (or the burst limit). */
+static int conn_write(struct quic_conn *c)
+{
+	uint8_t buf[QUIC_MAX_UDP_PAYLOAD];
+	bool blocked[2] = { false, false };
+	ngtcp2_tstamp now = quic_now();
+	ngtcp2_pkt_info pi;
+
+	for (int pkts = 0; pkts < QUIC_WRITES_PER_PASS;) {
+		int64_t sid = -1;
+		uint32_t flags = 0;
+		struct gt_sendq_vec sv[QUIC_MAX_VECS];
+		ngtcp2_vec v[QUIC_MAX_VECS];
+		size_t nv = 0;
+		ngtcp2_ssize datalen = -1, n;
+		int ch = -1;
+
+		for (int i = 0; i < 2 && ch < 0; i++) {
+			struct quic_stream *s = &c->st[i];
+
+			if (s->id < 0 || blocked[i] || gt_sendq_unsent(&s->send) == 0)
+				continue;
+			ch = i;
+			sid = s->id;
+			nv = gt_sendq_peek_unsent(&s->send, sv, QUIC_MAX_VECS);
+			for (size_t k = 0; k < nv; k++)
+				v[k] = (ngtcp2_vec){ (uint8_t *)sv[k].base, sv[k].len };
+			flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
+		}
+		n = ngtcp2_conn_writev_stream(c->nc, &c->ps.path, &pi, buf, sizeof(buf), &datalen,
+					      flags, sid, nv > 0 ? v : NULL, nv, now);
+		if (n < 0) {
+			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR) {
+				blocked[ch] = true;
+				continue;
+			}
+			if (n == NGTCP2_ERR_WRITE_MORE) {
+				gt_sendq_mark_sent(&c->st[ch].send, (size_t)datalen);
+				continue;
+			}
+			conn_fail(c, CORE_ERR_INTERNAL, GT_CLOSE_PROTOCOL, false, "write: %s",
+				  ngtcp2_strerror((int)n));
+			return CORE_ERR_INTERNAL;
+		}
+		if (ch >= 0 && datalen > 0)
+			gt_sendq_mark_sent(&c->st[ch].send, (size_t)datalen);
+		if (n == 0)
+			break;
+		conn_send_datagram(c, buf, (size_t)n);
+		pkts++;
+		if (pkts == QUIC_WRITES_PER_PASS)
+			conn_schedule(c); /* more to do: yield to the loop first */
+	}
+	ngtcp2_conn_update_pkt_tx_time(c->nc, now);
+	return CORE_OK;
+}
+
+/* Send CONNECTION_CLOSE with an application code and reason. */
+static void conn_write_close(struct quic_conn *c, uint64_t code, const char *reason)
+{
+	uint8_t buf[QUIC_MAX_UDP_PAYLOAD];
+	ngtcp2_connection_close_error ccerr;
+	ngtcp2_pkt_info pi;
+	ngtcp2_ssize n;
+
+	if (c->nc == NULL || ngtcp2_conn_is_in_closing_period(c->nc) ||
+	    ngtcp2_conn_is_in_draining_period(c->nc))
+		return;
+	ngtcp2_connection_close_error_default(&ccerr);
+	ngtcp2_connection_close_error_set_application_error(&ccerr, code, (const uint8_t *)reason,
+							    strlen(reason));
+	n = ngtcp2_conn_write_connection_close(c->nc, &c->ps.path, &pi, buf, sizeof(buf), &ccerr,
+					       quic_now());
+	if (n > 0)
+		conn_send_datagram(c, buf, (size_t)n);
+}
+
+/* -------------------------------------------------------- processing */
+
+static gboolean conn_timer_cb(gpointer p);
+
+/* Arm one timer at the earliest of ngtcp2's expiry and our deadlines. */
+static void conn_arm_timer(struct quic_conn *c)
+{
+	int64_t now_us = core_time_now_us(), at_us = INT64_MAX;
+	ngtcp2_tstamp exp = ngtcp2_conn_get_expiry(c->nc);
+	unsigned ms;
+
+	if (exp != UINT64_MAX)
+		at_us = (int64_t)(exp / NGTCP2_MICROSECONDS);
+	if (core_deadline_is_set(&c->auth_deadline) && c->auth_deadline.at_us < at_us)
+		at_us = c->auth_deadline.at_us;
+	if (core_deadline_is_set(&c->close_deadline) && c->close_deadline.at_us < at_us)
+		at_us = c->close_deadline.at_us;
+	core_source_clear(&c->timer);
+	if (at_us == INT64_MAX)
+		return;
+	ms = at_us <= now_us ? 0 : (unsigned)((at_us - now_us + 999) / 1000);
+	c->timer = g_timeout_add(ms, conn_timer_cb, c);
+}
+
+/* Hand the authenticated connection to its owner and replay held messages. */
+static void conn_handover(struct quic_conn *c)
+{
+	struct early_msg *e;
+	struct gt_msg m;
+	size_t used;
+
+	c->handover_pending = false;
+	if (c->is_server) {
+		c->owned = true;
+		core_log_info("quic", c->base.id, "client authenticated (%s)",
+			      c->base.version == GT_PROTO_V2 ? GT_ALPN_V2 : GT_ALPN_V1);
+		c->server->accept(c->server, &c->base, c->server->accept_data);
+	} else {
+		c->owned = true;
+		dial_succeeded(c->dial, c);
+	}
+	while (c->state == QS_READY && (e = g_queue_pop_head(&c->early)) != NULL) {
+		if (gt_frame_decode(e->frame, e->len, &m, &used) == CORE_OK &&
+		    c->base.cb.message != NULL)
+			c->base.cb.message(&c->base, e->ch, &m, c->base.cb_data);
+		c->early_bytes -= e->len;
+		g_free(e->frame);
+		g_free(e);
+	}
+}
+
+/* True when everything queued has been acknowledged. */
+static bool conn_all_acked(const struct quic_conn *c)
+{
+	return gt_sendq_len(&c->st[0].send) == 0 && gt_sendq_len(&c->st[1].send) == 0;
+}
+
+/* The connection is finished: tell whoever cares, then free it. */
+static void conn_die(struct quic_conn *c)
+{
+	char esc[CORE_LOG_ESC_SHORT];
+	int err = c->fail_err;
+	const char *reason =
+		core_log_escape(esc, sizeof(esc), c->fail_reason, strlen(c->fail_reason));
+
+	if (c->close_now)
+		conn_write(c); /* let the final answer (AuthResponse) go out first */
+	if (c->fail_send_close)
+		conn_write_close(c, c->fail_code,
+				 c->fail_code == GT_CLOSE_AUTH_FAILED ? "auth failed"
+								      : c->fail_reason);
+	if (c->state == QS_CLOSING)
+		core_log_debug("quic", c->base.id, "closed");
+	else
+		core_log_info("quic", c->base.id, "connection closed: %s", reason);
+	if (c->state != QS_CLOSING && c->owned && c->base.cb.closed != NULL) {
+		c->state = QS_DEAD;
+		c->base.cb.closed(&c->base, err, reason, c->base.cb_data);
+	} else if (c->dial != NULL && !c->owned) {
+		struct gt_quic_dial *d = c->dial;
+
+		c->dial = NULL;
+		c->state = QS_DEAD;
+		d->conn = NULL;
+		dial_attempt_failed(d, err, reason);
+	}
+	conn_destroy(c);
+}
+
+/* After any event: act on failures, hand over, write, close, re-arm. */
+static void conn_process(struct quic_conn *c)
+{
+	int64_t now = core_time_now_us();
+
+	if (c->state == QS_DEAD)
+		return;
+	if (c->fail_err == CORE_OK && core_deadline_expired(&c->auth_deadline, now))
+		conn_fail(c, CORE_ERR_TIMEOUT, GT_CLOSE_AUTH_FAILED, true,
+			  "no authentication within %" G_GINT64_FORMAT " ms",
+			  (c->server ? c->server->cfg.auth_timeout_us : GT_QUIC_AUTH_TIMEOUT_US) /
+				  1000);
+	if (c->fail_err != CORE_OK) {
+		conn_die(c);
+		return;
+	}
+	if (c->handover_pending) {
+		conn_write(c); /* the AuthResponse goes out before the owner's first data */
+		conn_handover(c);
+		if (c->state == QS_DEAD || c->fail_err != CORE_OK) {
+			if (c->state != QS_DEAD)
+				conn_die(c);
+			return;
+		}
+	}
+	if (conn_write(c) != CORE_OK) {
+		conn_die(c);
+		return;
+	}
+	if (c->state == QS_CLOSING &&
+	    (conn_all_acked(c) || core_deadline_expired(&c->close_deadline, now))) {
+		conn_write_close(c, c->close_code, c->close_reason);
+		conn_destroy(c);
+		return;
+	}
+	if (c->want_writable && c->owned && c->state == QS_READY &&
+	    gt_sendq_avail(&c->st[GT_CHANNEL_DATA].send) >= QUIC_DATA_QUEUE / 2 &&
+	    gt_sendq_avail(&c->st[GT_CHANNEL_CONTROL].send) >= QUIC_CONTROL_QUEUE / 2) {
+		c->want_writable = false;
+		if (c->base.cb.writable != NULL)
+			c->base.cb.writable(&c->base, c->base.cb_data);
+		if (c->state == QS_DEAD)
+			return;
+		conn_write(c);
+	}
+	conn_arm_timer(c);
+}
+
+static gboolean conn_timer_cb(gpointer p)
+{
+	struct quic_conn *c = p;
+	ngtcp2_tstamp now = quic_now();
+	int rv;
+
+	c->timer = 0;
+	if (ngtcp2_conn_get_expiry(c->nc) <= now) {
+		rv = ngtcp2_conn_handle_expiry(c->nc, now);
+		if (rv == NGTCP2_ERR_IDLE_CLOSE)
+			conn_fail(c, CORE_ERR_TIMEOUT, 0, false,
+				  "idle timeout (peer silent for %d s)",
+				  (int)(GT_QUIC_IDLE_TIMEOUT_US / CORE_USEC_PER_SEC));
+		else if (rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT)
+			conn_fail(c, CORE_ERR_TIMEOUT, 0, false, "handshake timed out");
+		else if (rv != 0)
+			conn_fail(c, CORE_ERR_INTERNAL, 0, false, "timer: %s", ngtcp2_strerror(rv));
+	}
+	conn_process(c);
+	return G_SOURCE_REMOVE;
+}
+
+/* Feed one datagram to c. */
+static void conn_read(struct quic_conn *c, const struct core_addr *from, const uint8_t *p, size_t n)
+{
+	ngtcp2_path path = {
+		.local = { (ngtcp2_sockaddr *)&c->ep->local.ss, c->ep->local.len },
+		.remote = { (ngtcp2_sockaddr *)&from->ss, from->len },
+	};
+	ngtcp2_pkt_info pi = { 0 };
+	ngtcp2_connection_close_error ccerr;
+	char reason[64];
+	int rv;
+
+	if (c->state == QS_DEAD)
+		return;
+	c->ctr.bytes_recv += n;
+	c->ctr.pkts_recv++;
+	rv = ngtcp2_conn_read_pkt(c->nc, &path, &pi, p, n, quic_now());
+	if (rv == 0)
+		return;
+	if (rv == NGTCP2_ERR_DRAINING) {
+		ngtcp2_conn_get_connection_close_error(c->nc, &ccerr);
+		g_snprintf(reason, sizeof(reason), "%.*s", (int)MIN(ccerr.reasonlen, 60),
+			   ccerr.reason != NULL ? (const char *)ccerr.reason : "");
+		if (ccerr.error_code == GT_CLOSE_AUTH_FAILED && !c->is_server)
+			/* the AuthResponse may have been paced behind the close: same verdict */
+			conn_fail(c, CORE_ERR_AUTH, 0, false,
+				  "session rejected the passkey (closed with code 1)");
+		else
+			conn_fail(c,
+				  ccerr.error_code == GT_CLOSE_AUTH_FAILED ? CORE_ERR_AUTH
+									   : CORE_ERR_CLOSED,
+				  0, false, "peer closed (code %" G_GUINT64_FORMAT "%s%s)",
+				  ccerr.error_code, reason[0] ? ": " : "", reason);
+	} else if (rv == NGTCP2_ERR_DROP_CONN) {
+		conn_fail(c, CORE_ERR_CLOSED, 0, false, "dropped");
+	} else if (rv == NGTCP2_ERR_CRYPTO) {
+		conn_fail(c, CORE_ERR_TLS, 0, true, "TLS alert %u",
+			  ngtcp2_conn_get_tls_alert(c->nc));
+	} else if (rv != NGTCP2_ERR_DISCARD_PKT) {
+		conn_fail(c, CORE_ERR_BAD_FORMAT, 0, true, "read: %s", ngtcp2_strerror(rv));
+	}
+}
+
+/* Read every pending datagram on an endpoint; route each to its connection. */
+static void endpoint_read(struct quic_endpoint *ep, GPtrArray *touched);
+
+static gboolean endpoint_readable(int fd, GIOCondition cond, void *data)
+{
+	struct quic_endpoint *ep = data;
+	GPtrArray *touched = g_ptr_array_new();
+
+	endpoint_read(ep, touched);
+	/* process each connection once, after all its datagrams */
+	for (guint i = 0; i < touched->len; i++)
+		conn_process(g_ptr_array_index(touched, i));
+	g_ptr_array_free(touched, TRUE);
+	return G_SOURCE_CONTINUE;
+}
+
+/* ----------------------------------------------------------------- server */
+
+/* A new Initial packet from an unknown client: make a connection for it. */
+static struct quic_conn *server_accept(struct gt_quic_server *s, const struct core_addr *from,
+				       const uint8_t *p, size_t n)
+{
+	ngtcp2_pkt_hd hd;
+	ngtcp2_cid scid;
+	ngtcp2_settings st;
+	ngtcp2_transport_params tp;
+	struct quic_conn *c;
+	int64_t auth_timeout =
+		s->cfg.auth_timeout_us > 0 ? s->cfg.auth_timeout_us : GT_QUIC_AUTH_TIMEOUT_US;
+
+	if (ngtcp2_accept(&hd, p, n) != 0)
+		return NULL; /* not a valid Initial: ignore it */
+	c = conn_alloc(&s->ep, true, s->cfg.passkey);
+	c->server = s;
+	c->impostor = s->cfg.test_impostor;
+	scid.datalen = QUIC_SCID_LEN;
+	gnutls_rnd(GNUTLS_RND_RANDOM, scid.data, scid.datalen);
+	conn_defaults(&st, &tp, auth_timeout);
+	tp.initial_max_streams_bidi = 2; /* control and data, nothing more */
+	tp.original_dcid = hd.dcid;
+	ngtcp2_path_storage_init(&c->ps, (ngtcp2_sockaddr *)&s->ep.local.ss, s->ep.local.len,
+				 (ngtcp2_sockaddr *)&from->ss, from->len, NULL);
+	if (ngtcp2_conn_server_new(&c->nc, &hd.scid, &scid, &c->ps.path, hd.version,
+				   &quic_callbacks_server, &st, &tp, NULL, c) != 0 ||
+	    conn_tls_init(c, core_tls_cert_credentials(s->cert), s->cfg.versions) != CORE_OK) {
+		conn_destroy(c);
+		return NULL;
+	}
+	ngtcp2_conn_set_tls_native_handle(c->nc, c->tls);
+	ngtcp2_conn_set_keep_alive_timeout(c->nc, (ngtcp2_duration)GT_QUIC_KEEPALIVE_US *
+							  NGTCP2_MICROSECONDS);
+	core_deadline_set(&c->auth_deadline, core_time_now_us(), auth_timeout);
+	g_hash_table_add(s->conns, c);
+	server_register_cid(c, &scid);
+	server_register_cid(c, &hd.dcid); /* the client's first choice, until it learns ours */
+	return c;
+}
+
+static void endpoint_read(struct quic_endpoint *ep, GPtrArray *touched)
+{
+	uint8_t buf[QUIC_RECV_BUF];
+
+	for (int i = 0; i < QUIC_READS_PER_WAKE && ep->fd >= 0; i++) {
+		struct sockaddr_storage ss;
+		socklen_t slen = sizeof(ss);
+		struct core_addr from;
+		ngtcp2_version_cid vc;
+		struct quic_conn *c = NULL;
+		ssize_t n = recvfrom(ep->fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &slen);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* EAGAIN, or an ICMP error reported late: nothing to read */
+		}
+		if (core_addr_from_sockaddr(&from, (struct sockaddr *)&ss, slen) != CORE_OK)
+			continue;
+		if (ep->server == NULL) {
+			c = ep->client;
+		} else if (ngtcp2_pkt_decode_version_cid(&vc, buf, (size_t)n, QUIC_SCID_LEN) == 0) {
+			GBytes *k = cid_key(vc.dcid, vc.dcidlen);
+
+			c = g_hash_table_lookup(ep->server->by_cid, k);
+			g_bytes_unref(k);
+			if (c == NULL)
+				c = server_accept(ep->server, &from, buf, (size_t)n);
+		}
+		if (c == NULL || c->state == QS_DEAD)
+			continue; /* garbage, or for a connection that is gone */
+		conn_read(c, &from, buf, (size_t)n);
+		if (!g_ptr_array_find(touched, c, NULL))
+			g_ptr_array_add(touched, c);
+		if (ep->server == NULL && ep->fd < 0)
+			break;
+	}
+}
+
+struct gt_quic_server *gt_quic_server_new(const struct gt_quic_server_config *cfg,
+					  gt_quic_accept_fn accept, void *data, GError **error)
+{
+	struct gt_quic_server *s = g_new0(struct gt_quic_server, 1);
+	struct core_addr bind_addr;
+	int r;
+
+	s->cfg = *cfg;
+	if (s->cfg.versions == 0)
+		s->cfg.versions = (1u << GT_PROTO_V1) | (1u << GT_PROTO_V2);
+	s->accept = accept;
+	s->accept_data = data;
+	s->ep.fd = -1;
+	s->ep.server = s;
+	s->by_cid = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+					  (GDestroyNotify)g_bytes_unref, NULL);
+	s->conns = g_hash_table_new(g_direct_hash, g_direct_equal);
+	gnutls_rnd(GNUTLS_RND_KEY, s->reset_secret, sizeof(s->reset_secret));
+	r = core_addr_parse(&bind_addr, cfg->bind_addr != NULL ? cfg->bind_addr : "[::]:0");
+	if (r != CORE_OK) {
+		core_err_to_gerror(error, r, "bad bind address");
+		goto fail;
+	}
+	core_addr_set_port(&bind_addr, cfg->port);
+	if (udp_open(&s->ep, &bind_addr) != CORE_OK) {
+		g_set_error(error, CORE_ERROR, CORE_ERR_SYSTEM, "UDP bind to port %u: %s",
+			    cfg->port, g_strerror(errno));
+		goto fail;
+	}
+	r = core_tls_cert_generate(&s->cert, QUIC_CERT_VALIDITY_S);
+	if (r != CORE_OK) {
+		core_err_to_gerror(error, r, "certificate");
+		goto fail;
+	}
+	s->ep.watch = core_fd_watch_add(s->ep.fd, G_IO_IN, endpoint_readable, &s->ep);
+	return s;
+fail:
+	gt_quic_server_free(s);
+	return NULL;
+}
+
+uint16_t gt_quic_server_port(const struct gt_quic_server *s)
+{
+	return core_addr_port(&s->ep.local);
+}
+
+unsigned gt_quic_server_conn_count(const struct gt_quic_server *s)
+{
+	return g_hash_table_size(s->conns);
+}
+
+void gt_quic_server_free(struct gt_quic_server *s)
+{
+	GList *conns;
+
+	if (s == NULL)
+		return;
+	conns = g_hash_table_get_keys(s->conns);
+	for (GList *l = conns; l != NULL; l = l->next) {
+		struct quic_conn *c = l->data;
+
+		conn_fail(c, CORE_ERR_CLOSED, GT_CLOSE_OK, true, "server shutting down");
+		conn_die(c);
+	}
+	g_list_free(conns);
+	udp_close(&s->ep);
+	g_hash_table_destroy(s->by_cid);
+	g_hash_table_destroy(s->conns);
+	core_tls_cert_free(s->cert);
+	core_wipe(s->cfg.passkey, sizeof(s->cfg.passkey));
+	core_wipe(s->reset_secret, sizeof(s->reset_secret));
+	g_free(s);
+}
+
+/* ----------------------------------------------------------------- client */
+
+/* Start one connection attempt to addr: CORE_OK, or an error with reason. */
+static int dial_attempt(struct gt_quic_dial *d, GInetAddress *addr, char *reason, size_t rlen)
+{
+	struct quic_endpoint *ep = g_new0(struct quic_endpoint, 1);
+	GSocketAddress *gsa = g_inet_socket_address_new(addr, d->cfg.port);
+	struct core_addr to, local;
+	ngtcp2_cid dcid, scid;
+	ngtcp2_settings st;
+	ngtcp2_transport_params tp;
+	struct quic_conn *c;
+	unsigned versions = d->cfg.max_version == GT_PROTO_V1
+				    ? 1u << GT_PROTO_V1
+				    : (1u << GT_PROTO_V1) | (1u << GT_PROTO_V2);
+	int r = core_addr_from_gsocketaddress(&to, gsa);
+
+	g_object_unref(gsa);
+	ep->fd = -1;
+	core_addr_parse(&local, core_addr_family(&to) == AF_INET6 ? "[::]:0" : "0.0.0.0:0");
+	if (r != CORE_OK || udp_open(ep, &local) != CORE_OK) {
+		g_snprintf(reason, rlen, "socket: %s", g_strerror(errno));
+		g_free(ep);
+		return CORE_ERR_SYSTEM;
+	}
+	c = conn_alloc(ep, false, d->cfg.passkey);
+	ep->client = c;
+	c->dial = d;
+	c->offer_max = d->cfg.max_version;
+	c->stall = d->cfg.test_stall;
+	d->conn = c;
+	dcid.datalen = QUIC_SCID_LEN;
+	scid.datalen = QUIC_SCID_LEN;
+	gnutls_rnd(GNUTLS_RND_RANDOM, dcid.data, dcid.datalen);
+	gnutls_rnd(GNUTLS_RND_RANDOM, scid.data, scid.datalen);
+	conn_defaults(&st, &tp, core_deadline_remaining_us(&d->deadline, core_time_now_us()));
+	ngtcp2_path_storage_init(&c->ps, (ngtcp2_sockaddr *)&ep->local.ss, ep->local.len,
+				 (ngtcp2_sockaddr *)&to.ss, to.len, NULL);
+	if (gnutls_certificate_allocate_credentials(&c->client_cred) != 0 ||
+	    ngtcp2_conn_client_new(&c->nc, &dcid, &scid, &c->ps.path, NGTCP2_PROTO_VER_V1,
+				   &quic_callbacks_client, &st, &tp, NULL, c) != 0 ||
+	    conn_tls_init(c, c->client_cred, versions) != CORE_OK) {
+		g_snprintf(reason, rlen, "cannot set up QUIC/TLS");
+		c->dial = NULL;
+		d->conn = NULL;
+		conn_destroy(c);
+		return CORE_ERR_TLS;
+	}
+	ngtcp2_conn_set_tls_native_handle(c->nc, c->tls);
+	ngtcp2_conn_set_keep_alive_timeout(c->nc, (ngtcp2_duration)GT_QUIC_KEEPALIVE_US *
+							  NGTCP2_MICROSECONDS);
+	ep->watch = core_fd_watch_add(ep->fd, G_IO_IN, endpoint_readable, ep);
+	conn_schedule(c); /* sends the first Initial from the loop */
+	return CORE_OK;
+}
+
+/* End the dial: run the callback once and free it. */
+static void dial_finish(struct gt_quic_dial *d, struct gt_conn *c, int err, const char *reason)
+{
+	gt_quic_dial_fn fn = d->fn;
+	void *data = d->data;
+	char why[sizeof(d->last_reason)];
+
+	/* reason may point into d, which is freed before the callback runs */
+	g_strlcpy(why, reason, sizeof(why));
+	d->fn = NULL;
+	core_source_clear(&d->timer);
+	core_source_clear(&d->idle);
+	if (d->cancel != NULL)
+		g_cancellable_cancel(d->cancel);
+	g_clear_object(&d->cancel);
+	g_list_free_full(d->addrs, g_object_unref);
+	d->addrs = NULL;
+	g_free(d->host);
+	core_wipe(d->cfg.passkey, sizeof(d->cfg.passkey));
+	g_free(d);
+	if (fn != NULL)
+		fn(c, err, why, data);
+}
+
+/* Try the next address, or report the last failure. */
+static void dial_next(struct gt_quic_dial *d)
+{
+	char reason[160];
+
+	while (d->addrs != NULL) {
+		GInetAddress *a = d->addrs->data;
+		int r;
+
+		d->addrs = g_list_delete_link(d->addrs, d->addrs);
+		r = dial_attempt(d, a, reason, sizeof(reason));
+		g_object_unref(a);
+		if (r == CORE_OK)
+			return;
+		d->last_err = r;
+		g_strlcpy(d->last_reason, reason, sizeof(d->last_reason));
+	}
+	dial_finish(d, NULL, d->last_err != CORE_OK ? d->last_err : CORE_ERR_NOT_FOUND,
+		    d->last_reason[0] ? d->last_reason : "no address to try");
+}
+
+static void dial_attempt_failed(struct gt_quic_dial *d, int err, const char *reason)
+{
+	d->last_err = err;
+	g_strlcpy(d->last_reason, reason, sizeof(d->last_reason));
+	/* an authentication failure is final: another address is the same session */
+	if (err == CORE_ERR_AUTH) {
+		g_list_free_full(d->addrs, g_object_unref);
+		d->addrs = NULL;
+	}
+	dial_next(d);
+}
+
+static void dial_succeeded(struct gt_quic_dial *d, struct quic_conn *c)
+{
+	c->dial = NULL;
+	d->conn = NULL;
+	dial_finish(d, &c->base, CORE_OK, "connected");
+}
+
+static gboolean dial_timeout_cb(gpointer p)
+{
+	struct gt_quic_dial *d = p;
+	struct quic_conn *c = d->conn;
+
+	d->timer = 0;
+	if (c != NULL) {
+		c->dial = NULL;
+		d->conn = NULL;
+		conn_destroy(c);
+	}
+	dial_finish(d, NULL, CORE_ERR_TIMEOUT,
+		    d->last_reason[0] ? d->last_reason : "timed out connecting");
+	return G_SOURCE_REMOVE;
+}
+
+static void dial_resolved(GObject *src, GAsyncResult *res, gpointer p)
+{
+	struct gt_quic_dial *d = p;
+	GError *e = NULL;
+	GList *addrs = g_resolver_lookup_by_name_finish(G_RESOLVER(src), res, &e);
+
+	if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		g_error_free(e);
+		return; /* d is already gone */
+	}
+	if (addrs == NULL) {
+		char reason[160];
+
+		g_snprintf(reason, sizeof(reason), "cannot resolve %s: %s", d->host,
+			   e != NULL ? e->message : "no address");
+		g_clear_error(&e);
+		dial_finish(d, NULL, CORE_ERR_NOT_FOUND, reason);
+		return;
+	}
+	d->addrs = addrs;
+	dial_next(d);
+}
+
+static gboolean dial_start_cb(gpointer p)
+{
+	struct gt_quic_dial *d = p;
+	GInetAddress *a = g_inet_address_new_from_string(d->host);
+	GResolver *r;
+
+	d->idle = 0;
+	if (a != NULL) {
+		d->addrs = g_list_append(NULL, a);
+		dial_next(d);
+		return G_SOURCE_REMOVE;
+	}
+	r = g_resolver_get_default();
+	d->cancel = g_cancellable_new();
+	g_resolver_lookup_by_name_async(r, d->host, d->cancel, dial_resolved, d);
+	g_object_unref(r);
+	return G_SOURCE_REMOVE;
+}
+
+struct gt_quic_dial *gt_quic_dial_start(const struct gt_quic_dial_config *cfg, gt_quic_dial_fn fn,
+					void *data)
+{
+	struct gt_quic_dial *d = g_new0(struct gt_quic_dial, 1);
+	int64_t timeout = cfg->timeout_us > 0 ? cfg->timeout_us : GT_QUIC_DIAL_TIMEOUT_US;
+
+	d->cfg = *cfg;
+	if (d->cfg.max_version == 0)
+		d->cfg.max_version = GT_PROTO_V2;
+	d->host = g_strdup(cfg->host);
+	d->cfg.host = d->host;
+	d->fn = fn;
+	d->data = data;
+	core_deadline_set(&d->deadline, core_time_now_us(), timeout);
+	d->timer = g_timeout_add((guint)(timeout / 1000), dial_timeout_cb, d);
+	d->idle = g_idle_add(dial_start_cb, d); /* the callback never runs inside this call */
+	return d;
+}
+
+void gt_quic_dial_cancel(struct gt_quic_dial *d)
+{
+	if (d->conn != NULL) {
+		d->conn->dial = NULL;
+		conn_destroy(d->conn);
+		d->conn = NULL;
+	}
+	d->fn = NULL;
+	dial_finish(d, NULL, CORE_ERR_CLOSED, "cancelled");
+}
+
+int gt_quic_conn_migrate(struct gt_conn *base)
+{
+	struct quic_conn *c = (struct quic_conn *)base;
+	struct quic_endpoint fresh = { .fd = -1 };
+	struct core_addr any;
+	ngtcp2_path path;
+
+	if (base->vt != &quic_vtable || c->is_server || c->state != QS_READY)
+		return CORE_ERR_INVALID_ARG;
+	core_addr_parse(&any, core_addr_family(&c->ep->local) == AF_INET6 ? "[::]:0" : "0.0.0.0:0");
+	if (udp_open(&fresh, &any) != CORE_OK)
+		return CORE_ERR_SYSTEM;
+	path = (ngtcp2_path){
+		.local = { (ngtcp2_sockaddr *)&fresh.local.ss, fresh.local.len },
+		.remote = c->ps.path.remote,
+	};
+	if (ngtcp2_conn_initiate_immediate_migration(c->nc, &path, quic_now()) != 0) {
+		udp_close(&fresh);
+		return CORE_ERR_INVALID_ARG;
+	}
+	udp_close(c->ep);
+	c->ep->fd = fresh.fd;
+	c->ep->local = fresh.local;
+	ngtcp2_path_storage_init(&c->ps, (ngtcp2_sockaddr *)&c->ep->local.ss, c->ep->local.len,
+				 path.remote.addr, path.remote.addrlen, NULL);
+	c->ep->watch = core_fd_watch_add(c->ep->fd, G_IO_IN, endpoint_readable, c->ep);
+	conn_schedule(c);
+	return CORE_OK;
+}
+
+int gt_quic_conn_test_send_raw(struct gt_conn *base, enum gt_channel ch, const void *p, size_t n)
+{
+	struct quic_conn *c = (struct quic_conn *)base;
+	int r;
+
+	if (base->vt != &quic_vtable || c->state != QS_READY)
+		return CORE_ERR_INVALID_ARG;
+	if (!c->is_server && c->st[ch].id < 0) {
+		int64_t sid;
+
+		if (ngtcp2_conn_open_bidi_stream(c->nc, &sid, NULL) != 0)
+			return CORE_ERR_AGAIN;
+		c->st[ch].id = sid;
+	}
+	r = gt_sendq_append(&c->st[ch].send, p, n);
+	conn_schedule(c);
+	return r;
+}
+
+/* -------------------------------------------------------------- vtable */
+
+static int quic_send(struct gt_conn *base, enum gt_channel ch, const struct gt_msg *m)
+{
+	struct quic_conn *c = (struct quic_conn *)base;
+	int r;
+
+	if (c->state != QS_READY || c->fail_err != CORE_OK)
+		return CORE_ERR_CLOSED;
+	/* the client opens the data stream when it first uses it */
+	if (!c->is_server && c->st[ch].id < 0) {
+		int64_t sid;
+
+		if (ngtcp2_conn_open_bidi_stream(c->nc, &sid, NULL) != 0)
+			return CORE_ERR_AGAIN;
+		c->st[ch].id = sid;
+	}
+	r = conn_queue(c, ch, m);
+	if (r == CORE_ERR_AGAIN)
+		c->want_writable = true;
+	if (r == CORE_OK)
+		conn_schedule(c);
+	return r;
+}
+
+static size_t quic_send_room(const struct gt_conn *base, enum gt_channel ch)
+{
+	const struct quic_conn *c = (const struct quic_conn *)base;
+
+	return c->state == QS_READY ? gt_sendq_avail(&c->st[ch].send) : 0;
+}
+
+static void quic_close(struct gt_conn *base, uint64_t code, const char *reason)
+{
+	struct quic_conn *c = (struct quic_conn *)base;
+
+	c->owned = false;
+	if (c->state == QS_DEAD)
+		return;
+	c->state = QS_CLOSING;
+	c->close_code = code;
+	g_strlcpy(c->close_reason, reason != NULL ? reason : "closed", sizeof(c->close_reason));
+	core_deadline_set(&c->close_deadline, core_time_now_us(), QUIC_CLOSE_DRAIN_US);
+	conn_schedule(c);
+}
+
+static void quic_peer(const struct gt_conn *base, struct core_addr *out)
+{
+	const struct quic_conn *c = (const struct quic_conn *)base;
+	const ngtcp2_path *p = c->nc != NULL ? ngtcp2_conn_get_path(c->nc) : NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (p != NULL)
+		core_addr_from_sockaddr(out, (const struct sockaddr *)p->remote.addr,
+					p->remote.addrlen);
+}
+
+static void quic_stats(const struct gt_conn *base, struct gt_conn_stats *out)
+{
+	const struct quic_conn *c = (const struct quic_conn *)base;
+	ngtcp2_conn_stat cs;
+
+	*out = c->ctr;
+	if (c->nc == NULL)
+		return;
+	ngtcp2_conn_get_conn_stat(c->nc, &cs);
+	out->has_rtt = true;
+	out->rtt_latest_us = (int64_t)(cs.latest_rtt / NGTCP2_MICROSECONDS);
+	out->rtt_min_us = (int64_t)(cs.min_rtt / NGTCP2_MICROSECONDS);
+	out->rtt_smoothed_us = (int64_t)(cs.smoothed_rtt / NGTCP2_MICROSECONDS);
+	out->rtt_var_us = (int64_t)(cs.rttvar / NGTCP2_MICROSECONDS);
+	for (int ch = 0; ch < 2; ch++)
+		if (c->st[ch].id >= 0)
+			out->pkts_lost += ngtcp2_conn_get_stream_loss_count(c->nc, c->st[ch].id);
+}
+
+static const struct gt_conn_vtable quic_vtable = {
+	.name = "quic",
+	.send = quic_send,
+	.send_room = quic_send_room,
+	.close = quic_close,
+	.peer = quic_peer,
+	.stats = quic_stats,
+};
