@@ -34,6 +34,7 @@
 #include "core/log.h"
 #include "core/tls.h"
 #include "goet/net/conn-priv.h"
+#include "goet/net/dial-priv.h"
 #include "goet/net/sendq.h"
 #include "goet/proto/framer.h"
 
@@ -85,7 +86,7 @@ struct quic_conn {
 	struct gt_conn base;
 	struct quic_endpoint *ep;
 	struct gt_quic_server *server; /* server side */
-	struct gt_quic_dial *dial;     /* client side, until handed over */
+	struct gt_dial *dial;	       /* client side, until handed over */
 	ngtcp2_conn *nc;
 	gnutls_session_t tls;
 	gnutls_certificate_credentials_t client_cred;
@@ -105,6 +106,7 @@ struct quic_conn {
 	guint timer;
 	guint idle;
 	struct core_deadline auth_deadline;
+	int64_t auth_timeout_us;
 	struct core_deadline close_deadline;
 	uint64_t close_code;
 	char close_reason[64];
@@ -120,35 +122,18 @@ struct quic_conn {
 };
 
 struct gt_quic_server {
-	struct gt_quic_server_config cfg;
+	struct gt_server_config cfg;
 	struct quic_endpoint ep;
 	struct core_tls_cert *cert;
 	GHashTable *by_cid; /* GBytes(cid) -> quic_conn */
 	GHashTable *conns;  /* quic_conn set, accepted or not */
-	gt_quic_accept_fn accept;
+	gt_server_accept_fn accept;
 	void *accept_data;
 	uint8_t reset_secret[32];
 };
 
-struct gt_quic_dial {
-	struct gt_quic_dial_config cfg;
-	char *host;
-	gt_quic_dial_fn fn;
-	void *data;
-	GCancellable *cancel;
-	GList *addrs; /* GInetAddress, still to try */
-	struct quic_conn *conn;
-	guint timer;
-	guint idle;
-	struct core_deadline deadline;
-	int last_err;
-	char last_reason[160];
-};
-
 static const struct gt_conn_vtable quic_vtable;
 static void conn_process(struct quic_conn *c);
-static void dial_attempt_failed(struct gt_quic_dial *d, int err, const char *reason);
-static void dial_succeeded(struct gt_quic_dial *d, struct quic_conn *c);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -897,10 +882,13 @@ static void conn_handover(struct quic_conn *c)
 		c->owned = true;
 		core_log_info("quic", c->base.id, "client authenticated (%s)",
 			      c->base.version == GT_PROTO_V2 ? GT_ALPN_V2 : GT_ALPN_V1);
-		c->server->accept(c->server, &c->base, c->server->accept_data);
+		c->server->accept(&c->base, c->server->accept_data);
 	} else {
+		struct gt_dial *d = c->dial;
+
 		c->owned = true;
-		dial_succeeded(c->dial, c);
+		c->dial = NULL;
+		gt_dial_succeeded(d, &c->base);
 	}
 	while (c->state == QS_READY && (e = g_queue_pop_head(&c->early)) != NULL) {
 		if (gt_frame_decode(e->frame, e->len, &m, &used) == CORE_OK &&
@@ -940,12 +928,11 @@ static void conn_die(struct quic_conn *c)
 		c->state = QS_DEAD;
 		c->base.cb.closed(&c->base, err, reason, c->base.cb_data);
 	} else if (c->dial != NULL && !c->owned) {
-		struct gt_quic_dial *d = c->dial;
+		struct gt_dial *d = c->dial;
 
 		c->dial = NULL;
 		c->state = QS_DEAD;
-		d->conn = NULL;
-		dial_attempt_failed(d, err, reason);
+		gt_dial_attempt_failed(d, err, reason);
 	}
 	conn_destroy(c);
 }
@@ -960,8 +947,7 @@ static void conn_process(struct quic_conn *c)
 	if (c->fail_err == CORE_OK && core_deadline_expired(&c->auth_deadline, now))
 		conn_fail(c, CORE_ERR_TIMEOUT, GT_CLOSE_AUTH_FAILED, true,
 			  "no authentication within %" G_GINT64_FORMAT " ms",
-			  (c->server ? c->server->cfg.auth_timeout_us : GT_QUIC_AUTH_TIMEOUT_US) /
-				  1000);
+			  c->auth_timeout_us / 1000);
 	if (c->fail_err != CORE_OK) {
 		conn_die(c);
 		return;
@@ -1091,7 +1077,7 @@ static struct quic_conn *server_accept(struct gt_quic_server *s, const struct co
 	ngtcp2_transport_params tp;
 	struct quic_conn *c;
 	int64_t auth_timeout =
-		s->cfg.auth_timeout_us > 0 ? s->cfg.auth_timeout_us : GT_QUIC_AUTH_TIMEOUT_US;
+		s->cfg.auth_timeout_us > 0 ? s->cfg.auth_timeout_us : GT_AUTH_TIMEOUT_US;
 
 	if (ngtcp2_accept(&hd, p, n) != 0)
 		return NULL; /* not a valid Initial: ignore it */
@@ -1114,6 +1100,7 @@ static struct quic_conn *server_accept(struct gt_quic_server *s, const struct co
 	ngtcp2_conn_set_tls_native_handle(c->nc, c->tls);
 	ngtcp2_conn_set_keep_alive_timeout(c->nc, (ngtcp2_duration)GT_QUIC_KEEPALIVE_US *
 							  NGTCP2_MICROSECONDS);
+	c->auth_timeout_us = auth_timeout;
 	core_deadline_set(&c->auth_deadline, core_time_now_us(), auth_timeout);
 	g_hash_table_add(s->conns, c);
 	server_register_cid(c, &scid);
@@ -1160,8 +1147,8 @@ static void endpoint_read(struct quic_endpoint *ep, GPtrArray *touched)
 	}
 }
 
-struct gt_quic_server *gt_quic_server_new(const struct gt_quic_server_config *cfg,
-					  gt_quic_accept_fn accept, void *data, GError **error)
+struct gt_quic_server *gt_quic_server_new(const struct gt_server_config *cfg,
+					  gt_server_accept_fn accept, void *data, GError **error)
 {
 	struct gt_quic_server *s = g_new0(struct gt_quic_server, 1);
 	struct core_addr bind_addr;
@@ -1236,49 +1223,44 @@ void gt_quic_server_free(struct gt_quic_server *s)
 
 /* ----------------------------------------------------------------- client */
 
-/* Start one connection attempt to addr: CORE_OK, or an error with reason. */
-static int dial_attempt(struct gt_quic_dial *d, GInetAddress *addr, char *reason, size_t rlen)
+/* Start one connection attempt to `to` for dial d (gt_dial_transport.start). */
+static int quic_dial_start(struct gt_dial *d, const struct core_addr *to, void **attempt,
+			   char *reason, size_t rlen)
 {
+	const struct gt_dial_config *cfg = gt_dial_get_config(d);
 	struct quic_endpoint *ep = g_new0(struct quic_endpoint, 1);
-	GSocketAddress *gsa = g_inet_socket_address_new(addr, d->cfg.port);
-	struct core_addr to, local;
+	struct core_addr local;
 	ngtcp2_cid dcid, scid;
 	ngtcp2_settings st;
 	ngtcp2_transport_params tp;
 	struct quic_conn *c;
-	unsigned versions = d->cfg.max_version == GT_PROTO_V1
+	unsigned versions = cfg->max_version == GT_PROTO_V1
 				    ? 1u << GT_PROTO_V1
 				    : (1u << GT_PROTO_V1) | (1u << GT_PROTO_V2);
-	int r = core_addr_from_gsocketaddress(&to, gsa);
 
-	g_object_unref(gsa);
 	ep->fd = -1;
-	core_addr_parse(&local, core_addr_family(&to) == AF_INET6 ? "[::]:0" : "0.0.0.0:0");
-	if (r != CORE_OK || udp_open(ep, &local) != CORE_OK) {
+	core_addr_parse(&local, core_addr_family(to) == AF_INET6 ? "[::]:0" : "0.0.0.0:0");
+	if (udp_open(ep, &local) != CORE_OK) {
 		g_snprintf(reason, rlen, "socket: %s", g_strerror(errno));
 		g_free(ep);
 		return CORE_ERR_SYSTEM;
 	}
-	c = conn_alloc(ep, false, d->cfg.passkey);
+	c = conn_alloc(ep, false, cfg->passkey);
 	ep->client = c;
-	c->dial = d;
-	c->offer_max = d->cfg.max_version;
-	c->stall = d->cfg.test_stall;
-	d->conn = c;
+	c->offer_max = cfg->max_version;
+	c->stall = cfg->test_stall;
 	dcid.datalen = QUIC_SCID_LEN;
 	scid.datalen = QUIC_SCID_LEN;
 	gnutls_rnd(GNUTLS_RND_RANDOM, dcid.data, dcid.datalen);
 	gnutls_rnd(GNUTLS_RND_RANDOM, scid.data, scid.datalen);
-	conn_defaults(&st, &tp, core_deadline_remaining_us(&d->deadline, core_time_now_us()));
+	conn_defaults(&st, &tp, gt_dial_remaining_us(d));
 	ngtcp2_path_storage_init(&c->ps, (ngtcp2_sockaddr *)&ep->local.ss, ep->local.len,
-				 (ngtcp2_sockaddr *)&to.ss, to.len, NULL);
+				 (ngtcp2_sockaddr *)&to->ss, to->len, NULL);
 	if (gnutls_certificate_allocate_credentials(&c->client_cred) != 0 ||
 	    ngtcp2_conn_client_new(&c->nc, &dcid, &scid, &c->ps.path, NGTCP2_PROTO_VER_V1,
 				   &quic_callbacks_client, &st, &tp, NULL, c) != 0 ||
 	    conn_tls_init(c, c->client_cred, versions) != CORE_OK) {
 		g_snprintf(reason, rlen, "cannot set up QUIC/TLS");
-		c->dial = NULL;
-		d->conn = NULL;
 		conn_destroy(c);
 		return CORE_ERR_TLS;
 	}
@@ -1286,161 +1268,25 @@ static int dial_attempt(struct gt_quic_dial *d, GInetAddress *addr, char *reason
 	ngtcp2_conn_set_keep_alive_timeout(c->nc, (ngtcp2_duration)GT_QUIC_KEEPALIVE_US *
 							  NGTCP2_MICROSECONDS);
 	ep->watch = core_fd_watch_add(ep->fd, G_IO_IN, endpoint_readable, ep);
+	c->dial = d;
+	*attempt = c;
 	conn_schedule(c); /* sends the first Initial from the loop */
 	return CORE_OK;
 }
 
-/* End the dial: run the callback once and free it. */
-static void dial_finish(struct gt_quic_dial *d, struct gt_conn *c, int err, const char *reason)
+/* End an attempt that has not reported yet (gt_dial_transport.abort). */
+static void quic_dial_abort(void *attempt)
 {
-	gt_quic_dial_fn fn = d->fn;
-	void *data = d->data;
-	char why[sizeof(d->last_reason)];
+	struct quic_conn *c = attempt;
 
-	/* reason may point into d, which is freed before the callback runs */
-	g_strlcpy(why, reason, sizeof(why));
-	d->fn = NULL;
-	core_source_clear(&d->timer);
-	core_source_clear(&d->idle);
-	if (d->cancel != NULL)
-		g_cancellable_cancel(d->cancel);
-	g_clear_object(&d->cancel);
-	g_list_free_full(d->addrs, g_object_unref);
-	d->addrs = NULL;
-	g_free(d->host);
-	core_wipe(d->cfg.passkey, sizeof(d->cfg.passkey));
-	g_free(d);
-	if (fn != NULL)
-		fn(c, err, why, data);
-}
-
-/* Try the next address, or report the last failure. */
-static void dial_next(struct gt_quic_dial *d)
-{
-	char reason[160];
-
-	while (d->addrs != NULL) {
-		GInetAddress *a = d->addrs->data;
-		int r;
-
-		d->addrs = g_list_delete_link(d->addrs, d->addrs);
-		r = dial_attempt(d, a, reason, sizeof(reason));
-		g_object_unref(a);
-		if (r == CORE_OK)
-			return;
-		d->last_err = r;
-		g_strlcpy(d->last_reason, reason, sizeof(d->last_reason));
-	}
-	dial_finish(d, NULL, d->last_err != CORE_OK ? d->last_err : CORE_ERR_NOT_FOUND,
-		    d->last_reason[0] ? d->last_reason : "no address to try");
-}
-
-static void dial_attempt_failed(struct gt_quic_dial *d, int err, const char *reason)
-{
-	d->last_err = err;
-	g_strlcpy(d->last_reason, reason, sizeof(d->last_reason));
-	/* an authentication failure is final: another address is the same session */
-	if (err == CORE_ERR_AUTH) {
-		g_list_free_full(d->addrs, g_object_unref);
-		d->addrs = NULL;
-	}
-	dial_next(d);
-}
-
-static void dial_succeeded(struct gt_quic_dial *d, struct quic_conn *c)
-{
 	c->dial = NULL;
-	d->conn = NULL;
-	dial_finish(d, &c->base, CORE_OK, "connected");
+	conn_destroy(c);
 }
 
-static gboolean dial_timeout_cb(gpointer p)
-{
-	struct gt_quic_dial *d = p;
-	struct quic_conn *c = d->conn;
-
-	d->timer = 0;
-	if (c != NULL) {
-		c->dial = NULL;
-		d->conn = NULL;
-		conn_destroy(c);
-	}
-	dial_finish(d, NULL, CORE_ERR_TIMEOUT,
-		    d->last_reason[0] ? d->last_reason : "timed out connecting");
-	return G_SOURCE_REMOVE;
-}
-
-static void dial_resolved(GObject *src, GAsyncResult *res, gpointer p)
-{
-	struct gt_quic_dial *d = p;
-	GError *e = NULL;
-	GList *addrs = g_resolver_lookup_by_name_finish(G_RESOLVER(src), res, &e);
-
-	if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-		g_error_free(e);
-		return; /* d is already gone */
-	}
-	if (addrs == NULL) {
-		char reason[160];
-
-		g_snprintf(reason, sizeof(reason), "cannot resolve %s: %s", d->host,
-			   e != NULL ? e->message : "no address");
-		g_clear_error(&e);
-		dial_finish(d, NULL, CORE_ERR_NOT_FOUND, reason);
-		return;
-	}
-	d->addrs = addrs;
-	dial_next(d);
-}
-
-static gboolean dial_start_cb(gpointer p)
-{
-	struct gt_quic_dial *d = p;
-	GInetAddress *a = g_inet_address_new_from_string(d->host);
-	GResolver *r;
-
-	d->idle = 0;
-	if (a != NULL) {
-		d->addrs = g_list_append(NULL, a);
-		dial_next(d);
-		return G_SOURCE_REMOVE;
-	}
-	r = g_resolver_get_default();
-	d->cancel = g_cancellable_new();
-	g_resolver_lookup_by_name_async(r, d->host, d->cancel, dial_resolved, d);
-	g_object_unref(r);
-	return G_SOURCE_REMOVE;
-}
-
-struct gt_quic_dial *gt_quic_dial_start(const struct gt_quic_dial_config *cfg, gt_quic_dial_fn fn,
-					void *data)
-{
-	struct gt_quic_dial *d = g_new0(struct gt_quic_dial, 1);
-	int64_t timeout = cfg->timeout_us > 0 ? cfg->timeout_us : GT_QUIC_DIAL_TIMEOUT_US;
-
-	d->cfg = *cfg;
-	if (d->cfg.max_version == 0)
-		d->cfg.max_version = GT_PROTO_V2;
-	d->host = g_strdup(cfg->host);
-	d->cfg.host = d->host;
-	d->fn = fn;
-	d->data = data;
-	core_deadline_set(&d->deadline, core_time_now_us(), timeout);
-	d->timer = g_timeout_add((guint)(timeout / 1000), dial_timeout_cb, d);
-	d->idle = g_idle_add(dial_start_cb, d); /* the callback never runs inside this call */
-	return d;
-}
-
-void gt_quic_dial_cancel(struct gt_quic_dial *d)
-{
-	if (d->conn != NULL) {
-		d->conn->dial = NULL;
-		conn_destroy(d->conn);
-		d->conn = NULL;
-	}
-	d->fn = NULL;
-	dial_finish(d, NULL, CORE_ERR_CLOSED, "cancelled");
-}
+const struct gt_dial_transport gt_quic_dial_transport = {
+	.start = quic_dial_start,
+	.abort = quic_dial_abort,
+};
 
 int gt_quic_conn_migrate(struct gt_conn *base)
 {

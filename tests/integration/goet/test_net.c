@@ -1,7 +1,8 @@
 /*
- * Integration tests for goet over QUIC: a real server and real clients on
- * loopback sockets, all on one GLib main loop in this process (after
- * libnice's tests/test-consent.c: two real peers in one process).
+ * Integration tests for goet's transports, QUIC and TCP+TLS: a real server
+ * and real clients on loopback sockets, all on one GLib main loop in this
+ * process (after libnice's tests/test-consent.c: two real peers in one
+ * process). Every test runs once per transport (/net/quic/..., /net/tcp/...).
  *
  * GOET_TEST_TRANSFER_MIB sets the bulk transfer size (default 64).
  */
@@ -15,12 +16,16 @@
 #include "core/err.h"
 #include "core/glue.h"
 #include "core/log.h"
+#include "goet/net/dial.h"
 #include "goet/net/quic.h"
+#include "goet/net/server.h"
+#include "goet/net/tcp.h"
 
 #define CHUNK_BYTES  (32 * 1024)
 #define TEST_LIMIT_S 240
 
 static uint8_t passkey[GT_PASSKEY_LEN];
+static enum gt_transport tr; /* the transport under test */
 
 static gboolean on_test_timeout(gpointer p)
 {
@@ -174,7 +179,7 @@ static void kept_closed(struct gt_conn *c, int err, const char *reason, void *da
 
 static const struct gt_conn_callbacks kept_cb = { .closed = kept_closed };
 
-static void on_accept(struct gt_quic_server *s, struct gt_conn *c, void *data)
+static void on_accept(struct gt_conn *c, void *data)
 {
 	struct accept_ctx *a = data;
 
@@ -216,9 +221,9 @@ static void on_dial(struct gt_conn *c, int err, const char *reason, void *data)
 }
 
 /* Free the server (which closes every kept conn) and the bookkeeping. */
-static void server_stop(struct gt_quic_server *s, struct accept_ctx *a)
+static void server_stop(struct gt_server *s, struct accept_ctx *a)
 {
-	gt_quic_server_free(s);
+	gt_server_free(s);
 	if (a->kept != NULL) {
 		g_assert_cmpuint(a->kept->len, ==, 0);
 		g_ptr_array_free(a->kept, TRUE);
@@ -227,34 +232,40 @@ static void server_stop(struct gt_quic_server *s, struct accept_ctx *a)
 	core_defer_flush();
 }
 
-static struct gt_quic_server *server_start(struct accept_ctx *a, bool impostor,
-					   int64_t auth_timeout_us)
+static struct gt_server *server_start(struct accept_ctx *a, bool impostor, int64_t auth_timeout_us)
 {
-	struct gt_quic_server_config cfg = { .port = 0,
-					     .test_impostor = impostor,
-					     .auth_timeout_us = auth_timeout_us };
+	struct gt_server_config cfg = { .port = 0,
+					.test_impostor = impostor,
+					.auth_timeout_us = auth_timeout_us };
 	GError *e = NULL;
-	struct gt_quic_server *s;
+	struct gt_server *s;
 
 	memcpy(cfg.passkey, passkey, sizeof(passkey));
 	if (impostor)
 		memset(cfg.passkey, 0xee, sizeof(cfg.passkey)); /* does not know the real one */
-	s = gt_quic_server_new(&cfg, on_accept, a, &e);
+	s = gt_server_new(&cfg, on_accept, a, &e);
 	g_assert_no_error(e);
 	g_assert_nonnull(s);
-	g_assert_cmpuint(gt_quic_server_port(s), !=, 0);
+	g_assert_cmpuint(gt_server_port(s), !=, 0);
 	return s;
 }
 
-static struct gt_quic_dial *dial(struct gt_quic_server *s, const char *host, const uint8_t *key,
-				 enum gt_proto_version maxv, struct dial_ctx *d)
+static struct gt_dial *dial(struct gt_server *s, const char *host, const uint8_t *key,
+			    enum gt_proto_version maxv, struct dial_ctx *d)
 {
-	struct gt_quic_dial_config cfg = { .host = host,
-					   .port = gt_quic_server_port(s),
-					   .max_version = maxv };
+	struct gt_dial_config cfg = {
+		.transport = tr, .host = host, .port = gt_server_port(s), .max_version = maxv
+	};
 
 	memcpy(cfg.passkey, key, GT_PASSKEY_LEN);
-	return gt_quic_dial_start(&cfg, on_dial, d);
+	return gt_dial_start(&cfg, on_dial, d);
+}
+
+/* Queue raw bytes on the data channel, whatever the transport. */
+static int send_raw(struct gt_conn *c, const void *p, size_t n)
+{
+	return tr == GT_TRANSPORT_QUIC ? gt_quic_conn_test_send_raw(c, GT_CHANNEL_DATA, p, n)
+				       : gt_tcp_conn_test_send_raw(c, p, n);
 }
 
 static uint64_t transfer_bytes(void)
@@ -270,7 +281,7 @@ static void run_transfer(enum gt_proto_version maxv)
 	struct peer srv, cli;
 	struct accept_ctx a = { .peer = &srv };
 	struct dial_ctx d = { .peer = &cli };
-	struct gt_quic_server *s = server_start(&a, false, 0);
+	struct gt_server *s = server_start(&a, false, 0);
 	uint64_t total = transfer_bytes();
 	bool progress = false;
 	gint64 t0 = g_get_monotonic_time();
@@ -286,7 +297,7 @@ static void run_transfer(enum gt_proto_version maxv)
 	g_assert_cmpint(d.err, ==, CORE_OK);
 	g_assert_nonnull(d.c);
 	g_assert_cmpint(gt_conn_version(d.c), ==, maxv);
-	g_assert_cmpstr(gt_conn_transport(d.c), ==, "quic");
+	g_assert_cmpstr(gt_conn_transport(d.c), ==, tr == GT_TRANSPORT_QUIC ? "quic" : "tcp");
 	while (srv.received < total || cli.received < total) {
 		progress = false;
 		run_until(&progress);
@@ -294,10 +305,10 @@ static void run_transfer(enum gt_proto_version maxv)
 		g_assert_false(cli.closed);
 	}
 	secs = (double)(g_get_monotonic_time() - t0) / 1e6;
-	g_test_message("%s: %" G_GUINT64_FORMAT
+	g_test_message("%s %s: %" G_GUINT64_FORMAT
 		       " MiB each way in %.2f s (%.1f MiB/s per direction)",
-		       maxv == GT_PROTO_V2 ? "goet-v2" : "goet-v1", total >> 20, secs,
-		       (double)(total >> 20) / secs);
+		       gt_conn_transport(d.c), maxv == GT_PROTO_V2 ? "goet-v2" : "goet-v1",
+		       total >> 20, secs, (double)(total >> 20) / secs);
 	g_assert_cmpint(gt_conn_version(srv.c), ==, maxv);
 	g_assert_cmpstr(g_checksum_get_string(cli.tx), ==, g_checksum_get_string(srv.rx));
 	g_assert_cmpstr(g_checksum_get_string(srv.tx), ==, g_checksum_get_string(cli.rx));
@@ -320,9 +331,10 @@ static void run_transfer(enum gt_proto_version maxv)
 		run_until(&progress);
 	}
 	g_assert_cmpint(cli.closed_err, ==, CORE_ERR_CLOSED);
-	g_assert_cmpstr(cli.closed_reason, ==, "peer closed (code 0: closed)");
+	g_assert_cmpstr(cli.closed_reason, ==,
+			tr == GT_TRANSPORT_QUIC ? "peer closed (code 0: closed)" : "peer closed");
 	settle(50);
-	g_assert_cmpuint(gt_quic_server_conn_count(s), ==, 0);
+	g_assert_cmpuint(gt_server_conn_count(s), ==, 0);
 	server_stop(s, &a);
 	peer_clear(&srv);
 	peer_clear(&cli);
@@ -343,7 +355,7 @@ static void test_transfer_v1(void)
 static void test_wrong_passkey(void)
 {
 	struct accept_ctx a = { 0 };
-	struct gt_quic_server *s = server_start(&a, false, 0);
+	struct gt_server *s = server_start(&a, false, 0);
 	uint8_t wrong[GT_PASSKEY_LEN];
 
 	memcpy(wrong, passkey, sizeof(wrong));
@@ -365,7 +377,7 @@ static void test_wrong_passkey(void)
 static void test_impostor_rejected_by_v2(void)
 {
 	struct accept_ctx a = { 0 };
-	struct gt_quic_server *s = server_start(&a, true, 0);
+	struct gt_server *s = server_start(&a, true, 0);
 	struct dial_ctx d2 = { 0 }, d1 = { 0 };
 
 	/* goet-v2: the session must prove it knows the passkey; an impostor cannot */
@@ -387,7 +399,7 @@ static void test_bad_key_burst(void)
 {
 	enum { BURST = 200 };
 	struct accept_ctx a = { 0 };
-	struct gt_quic_server *s = server_start(&a, false, 0);
+	struct gt_server *s = server_start(&a, false, 0);
 	struct dial_ctx *bad = g_new0(struct dial_ctx, BURST), good = { 0 };
 	uint8_t wrong[GT_PASSKEY_LEN];
 	unsigned finished = 0;
@@ -417,29 +429,44 @@ static void test_bad_key_burst(void)
 
 /* ---------------------------------------------------- hostile input */
 
-/* Garbage datagrams of every shape must not disturb the server. */
-static void test_udp_garbage(void)
+/* Send garbage the way the transport under test would see it. */
+static void send_garbage(uint16_t port)
 {
-	struct accept_ctx a = { 0 };
-	struct gt_quic_server *s = server_start(&a, false, 0);
-	struct dial_ctx d = { 0 };
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(gt_quic_server_port(s)) };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
 	uint8_t pkt[1400];
 	uint32_t rng = 99;
+	int fd;
 
 	to.sin_addr.s_addr = htonl(0x7f000001);
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < (tr == GT_TRANSPORT_QUIC ? 500 : 20); i++) {
 		size_t n = 1 + xorshift(&rng) % sizeof(pkt);
 
 		for (size_t k = 0; k < n; k++)
 			pkt[k] = (uint8_t)xorshift(&rng);
 		if (i % 3 == 0)
-			pkt[0] = 0xc0; /* looks like a long-header Initial */
-		sendto(fd, pkt, n, 0, (struct sockaddr *)&to, sizeof(to));
+			pkt[0] =
+				tr == GT_TRANSPORT_QUIC ? 0xc0 : 0x16; /* Initial / TLS handshake */
+		fd = socket(AF_INET, tr == GT_TRANSPORT_QUIC ? SOCK_DGRAM : SOCK_STREAM, 0);
+		if (tr == GT_TRANSPORT_QUIC) {
+			sendto(fd, pkt, n, 0, (struct sockaddr *)&to, sizeof(to));
+		} else {
+			g_assert_cmpint(connect(fd, (struct sockaddr *)&to, sizeof(to)), ==, 0);
+			g_assert_cmpint(write(fd, pkt, n), ==, (ssize_t)n);
+			if (i % 2 == 0)
+				shutdown(fd, SHUT_WR); /* truncated, then EOF */
+		}
+		close(fd);
 	}
-	close(fd);
+}
+
+/* Garbage of every shape must not disturb the server. */
+static void test_garbage(void)
+{
+	struct accept_ctx a = { 0 };
+	struct gt_server *s = server_start(&a, false, 0);
+	struct dial_ctx d = { 0 };
+
+	send_garbage(gt_server_port(s));
 	settle(100);
 	dial(s, "127.0.0.1", passkey, GT_PROTO_V2, &d);
 	run_until(&d.done);
@@ -455,7 +482,7 @@ static void check_bad_frame(const void *bytes, size_t n, const char *want_reason
 	struct peer srv, cli;
 	struct accept_ctx a = { .peer = &srv };
 	struct dial_ctx d = { .peer = &cli }, d2 = { 0 };
-	struct gt_quic_server *s = server_start(&a, false, 0);
+	struct gt_server *s = server_start(&a, false, 0);
 	bool progress = false;
 
 	peer_init(&srv, "server", 0, 1);
@@ -465,7 +492,7 @@ static void check_bad_frame(const void *bytes, size_t n, const char *want_reason
 	run_until(&d.done);
 	g_assert_nonnull(d.c);
 	run_until(&a.flag);
-	g_assert_cmpint(gt_quic_conn_test_send_raw(d.c, GT_CHANNEL_DATA, bytes, n), ==, CORE_OK);
+	g_assert_cmpint(send_raw(d.c, bytes, n), ==, CORE_OK);
 	while (!srv.closed || !cli.closed) {
 		progress = false;
 		run_until(&progress);
@@ -473,7 +500,8 @@ static void check_bad_frame(const void *bytes, size_t n, const char *want_reason
 	g_assert_cmpint(srv.closed_err, !=, CORE_OK);
 	g_test_message("server closed it: %s", srv.closed_reason);
 	g_assert_nonnull(strstr(srv.closed_reason, want_reason));
-	g_assert_nonnull(strstr(cli.closed_reason, "code 2"));
+	g_assert_nonnull(
+		strstr(cli.closed_reason, tr == GT_TRANSPORT_QUIC ? "code 2" : "peer closed"));
 	/* the server still serves */
 	dial(s, "127.0.0.1", passkey, GT_PROTO_V2, &d2);
 	run_until(&d2.done);
@@ -499,15 +527,15 @@ static void test_bad_frames(void)
 static void test_stalled_client(void)
 {
 	struct accept_ctx a = { 0 };
-	struct gt_quic_server *s = server_start(&a, false, 300 * 1000);
-	struct gt_quic_dial_config cfg = { .host = "127.0.0.1",
-					   .port = gt_quic_server_port(s),
-					   .test_stall = true };
+	struct gt_server *s = server_start(&a, false, 300 * 1000);
+	struct gt_dial_config cfg = {
+		.transport = tr, .host = "127.0.0.1", .port = gt_server_port(s), .test_stall = true
+	};
 	struct dial_ctx stalled = { 0 }, good = { 0 };
 	gint64 t0 = g_get_monotonic_time();
 
 	memcpy(cfg.passkey, passkey, sizeof(passkey));
-	gt_quic_dial_start(&cfg, on_dial, &stalled);
+	gt_dial_start(&cfg, on_dial, &stalled);
 	dial(s, "127.0.0.1", passkey, GT_PROTO_V2, &good);
 	run_until(&good.done);
 	g_assert_nonnull(good.c);
@@ -526,7 +554,7 @@ static void test_stalled_client(void)
 static void test_dial_hostname(void)
 {
 	struct accept_ctx a = { 0 };
-	struct gt_quic_server *s = server_start(&a, false, 0);
+	struct gt_server *s = server_start(&a, false, 0);
 	struct dial_ctx d = { 0 }, bad = { 0 };
 
 	dial(s, "localhost", passkey, GT_PROTO_V2, &d);
@@ -552,7 +580,7 @@ static void test_client_migration(void)
 	struct peer srv, cli;
 	struct accept_ctx a = { .peer = &srv };
 	struct dial_ctx d = { .peer = &cli };
-	struct gt_quic_server *s = server_start(&a, false, 0);
+	struct gt_server *s = server_start(&a, false, 0);
 	uint64_t total = 8 << 20;
 	struct core_addr before, after;
 	bool progress = false, migrated = false;
@@ -590,20 +618,55 @@ static void test_client_migration(void)
 	peer_clear(&cli);
 }
 
+/* Register test fn for both transports as /net/<transport>/<name>. */
+static void add_both(const char *name, GTestDataFunc fn)
+{
+	static const char *const names[] = { "quic", "tcp" };
+
+	for (int t = 0; t < 2; t++) {
+		char *path = g_strdup_printf("/net/%s/%s", names[t], name);
+
+		g_test_add_data_func(path, GINT_TO_POINTER(t), fn);
+		g_free(path);
+	}
+}
+
+#define BOTH(fn)                                                                                   \
+	static void fn##_on(gconstpointer t)                                                       \
+	{                                                                                          \
+		tr = (enum gt_transport)GPOINTER_TO_INT(t);                                        \
+		fn();                                                                              \
+	}
+BOTH(test_transfer_v2)
+BOTH(test_transfer_v1)
+BOTH(test_wrong_passkey)
+BOTH(test_impostor_rejected_by_v2)
+BOTH(test_bad_key_burst)
+BOTH(test_garbage)
+BOTH(test_bad_frames)
+BOTH(test_stalled_client)
+BOTH(test_dial_hostname)
+
+static void test_client_migration_quic(void)
+{
+	tr = GT_TRANSPORT_QUIC;
+	test_client_migration();
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	core_log_set_level(g_getenv("GOET_TEST_LOG") != NULL ? CORE_LOG_DEBUG : CORE_LOG_WARN);
 	gt_passkey_generate(passkey);
-	g_test_add_func("/quic/transfer-v2", test_transfer_v2);
-	g_test_add_func("/quic/transfer-v1", test_transfer_v1);
-	g_test_add_func("/quic/wrong-passkey", test_wrong_passkey);
-	g_test_add_func("/quic/impostor-rejected-by-v2", test_impostor_rejected_by_v2);
-	g_test_add_func("/quic/bad-key-burst", test_bad_key_burst);
-	g_test_add_func("/quic/udp-garbage", test_udp_garbage);
-	g_test_add_func("/quic/bad-frames", test_bad_frames);
-	g_test_add_func("/quic/stalled-client", test_stalled_client);
-	g_test_add_func("/quic/dial-hostname", test_dial_hostname);
-	g_test_add_func("/quic/client-migration", test_client_migration);
+	add_both("transfer-v2", test_transfer_v2_on);
+	add_both("transfer-v1", test_transfer_v1_on);
+	add_both("wrong-passkey", test_wrong_passkey_on);
+	add_both("impostor-rejected-by-v2", test_impostor_rejected_by_v2_on);
+	add_both("bad-key-burst", test_bad_key_burst_on);
+	add_both("garbage", test_garbage_on);
+	add_both("bad-frames", test_bad_frames_on);
+	add_both("stalled-client", test_stalled_client_on);
+	add_both("dial-hostname", test_dial_hostname_on);
+	g_test_add_func("/net/quic/client-migration", test_client_migration_quic);
 	return g_test_run();
 }

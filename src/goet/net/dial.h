@@ -1,0 +1,45 @@
+/*
+ * dial.h - connect to a goet session over QUIC or TCP+TLS.
+ *
+ * gt_dial_start resolves the host (IPv4 and IPv6; numeric addresses are used
+ * as they are), tries each address in turn with the chosen transport,
+ * authenticates, and calls back exactly once with a ready gt_conn (owned by
+ * the callee) or with an error and a log-safe reason. An authentication
+ * failure ends the dial at once: every address leads to the same session.
+ * The callback never runs inside gt_dial_start.
+ *
+ * Threading: main-loop thread only.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "goet/auth.h"
+#include "goet/net/conn.h"
+
+#define GT_DIAL_TIMEOUT_US (10 * INT64_C(1000000)) /* the reference's dial timeout */
+
+enum gt_transport {
+	GT_TRANSPORT_QUIC = 0,
+	GT_TRANSPORT_TCP = 1,
+};
+
+struct gt_dial_config {
+	enum gt_transport transport;
+	const char *host; /* name or numeric address */
+	uint16_t port;
+	uint8_t passkey[GT_PASSKEY_LEN];
+	enum gt_proto_version max_version; /* 0 = GT_PROTO_V2; GT_PROTO_V1 offers only goet-v1 */
+	int64_t timeout_us;		   /* 0 = GT_DIAL_TIMEOUT_US */
+	bool test_stall;		   /* tests only: never send AuthRequest */
+};
+
+struct gt_dial;
+
+/* Result: c (owned by the callee) or NULL with err and reason. */
+typedef void (*gt_dial_fn)(struct gt_conn *c, int err, const char *reason, void *data);
+
+struct gt_dial *gt_dial_start(const struct gt_dial_config *cfg, gt_dial_fn fn, void *data);
+/* Abandon a dial whose callback has not run yet; the callback never runs. */
+void gt_dial_cancel(struct gt_dial *d);
