@@ -124,6 +124,12 @@ const char *core_addr_format(const struct core_addr *a, char *out, size_t outlen
 		snprintf(out, outlen, "%s:%u", host, ntohs(sin->sin_port));
 		break;
 	case AF_INET6:
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			/* a dual-stack socket's IPv4 peer: show it as people know it */
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], host, sizeof(host));
+			snprintf(out, outlen, "%s:%u", host, ntohs(sin6->sin6_port));
+			break;
+		}
 		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
 		if (sin6->sin6_scope_id != 0)
 			snprintf(scope, sizeof(scope), "%%%u", sin6->sin6_scope_id);

@@ -39,7 +39,10 @@ int core_addr_split_host_port(const char *s, char **host, uint16_t *port);
 /* Parse a decimal port 0..65535: CORE_OK, CORE_ERR_BAD_FORMAT or CORE_ERR_BAD_VALUE. */
 int core_addr_parse_port(const char *s, uint16_t *port);
 
-/* Format as "1.2.3.4:80" / "[::1]:80" into out; returns out ("?" if empty). */
+/*
+ * Format as "1.2.3.4:80" / "[::1]:80" into out; returns out ("?" if empty).
+ * IPv4-mapped IPv6 addresses (a dual-stack socket's IPv4 peers) print as IPv4.
+ */
 const char *core_addr_format(const struct core_addr *a, char *out, size_t outlen);
 
 /* Copy a kernel sockaddr of len bytes: CORE_OK or CORE_ERR_INVALID_ARG. */

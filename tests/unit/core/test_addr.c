@@ -26,7 +26,7 @@ static void test_parse_format(void)
 	check_roundtrip("[2001:DB8:0:0::1]:1", "[2001:db8::1]:1", AF_INET6, 1);
 	check_roundtrip("[fe80::1%1]:80", "[fe80::1%1]:80", AF_INET6, 80);
 	check_roundtrip("[fe80::1%lo]:80", "[fe80::1%1]:80", AF_INET6, 80);
-	check_roundtrip("[::ffff:1.2.3.4]:9", "[::ffff:1.2.3.4]:9", AF_INET6, 9);
+	check_roundtrip("[::ffff:1.2.3.4]:9", "1.2.3.4:9", AF_INET6, 9); /* v4-mapped */
 }
 
 static void test_parse_errors(void)
