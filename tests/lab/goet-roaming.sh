@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# goet-roaming.sh ROAM_PEER: a goet QUIC transfer survives the client's
+# goet-roaming.sh NET_PEER: a goet QUIC transfer survives the client's
 # address changing mid-transfer, on the same connection.
 #
 #   netns $C (client)                           netns $S (server)
@@ -11,7 +11,7 @@
 # the connection's peer address at the end is the new one.
 # Needs root and `ip netns`; exits 77 (skip) otherwise.
 set -u
-peer=$(realpath "${1:?usage: goet-roaming.sh path/to/roam-peer}")
+peer=$(realpath "${1:?usage: goet-roaming.sh path/to/net-peer}")
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v ip >/dev/null || { echo "SKIP: no ip(8)"; exit 77; }
 
@@ -59,13 +59,13 @@ cpid=
 wait "$spid" || fail "server exited with $?"
 spid=
 
-read -r cdials cbytes csum <"$tmp/client.out"
+read -r cdials cbytes csum _ <"$tmp/client.out"
 sline=$(grep '^accepted=' "$tmp/server.out") || fail "no server result"
 echo "client: $cdials $cbytes $csum"
 echo "server: $sline"
 [ "$cdials" = "dials=1" ] || fail "client dialed more than once"
 case "$sline" in
-accepted=1\ "$cbytes"\ "$csum"\ peer=10.99.1.3:*) ;;
+accepted=1\ "$cbytes"\ "$csum"\ peer=10.99.1.3:*\ rss_kib=*) ;;
 accepted=1\ *peer=10.99.1.2:*) fail "the server never saw the new address" ;;
 *) fail "server result does not match the client's" ;;
 esac

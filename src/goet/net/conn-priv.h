@@ -24,5 +24,7 @@ struct gt_conn {
 	char id[24];
 };
 
-/* Set up the common part. */
+/* Set up the common part (counts the connection as live). */
 void gt_conn_base_init(struct gt_conn *c, const struct gt_conn_vtable *vt, const char *id);
+/* The transport has finished with c (call once, when it is destroyed). */
+void gt_conn_base_finish(struct gt_conn *c);

@@ -3,8 +3,11 @@
 
 #include <string.h>
 
+static unsigned conn_live;
+
 void gt_conn_base_init(struct gt_conn *c, const struct gt_conn_vtable *vt, const char *id)
 {
+	conn_live++;
 	memset(c, 0, sizeof(*c));
 	c->vt = vt;
 	g_strlcpy(c->id, id, sizeof(c->id));
@@ -54,4 +57,14 @@ void gt_conn_peer(const struct gt_conn *c, struct core_addr *out)
 void gt_conn_get_stats(const struct gt_conn *c, struct gt_conn_stats *out)
 {
 	c->vt->stats(c, out);
+}
+
+void gt_conn_base_finish(struct gt_conn *c)
+{
+	conn_live--;
+}
+
+unsigned gt_conn_live_count(void)
+{
+	return conn_live;
 }

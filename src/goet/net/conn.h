@@ -86,7 +86,10 @@ size_t gt_conn_send_room(const struct gt_conn *c, enum gt_channel ch);
 /*
  * Close gracefully: queued frames are delivered (bounded by a short
  * deadline), then the transport closes with code and reason. The owner
- * must not touch c afterwards.
+ * must not touch c afterwards. Because the close follows the peer's
+ * acknowledgement of every queued frame, a receiver that reads until the
+ * connection closes has every byte, on both channels, whatever their order
+ * on the wire (QUIC does not order one stream against another).
  */
 void gt_conn_close(struct gt_conn *c, uint64_t code, const char *reason);
 
@@ -98,3 +101,10 @@ const char *gt_conn_id(const struct gt_conn *c);
 /* Current peer address (changes when a QUIC client migrates). */
 void gt_conn_peer(const struct gt_conn *c, struct core_addr *out);
 void gt_conn_get_stats(const struct gt_conn *c, struct gt_conn_stats *out);
+
+/*
+ * Connections of this process not yet finished, closing ones included. A
+ * process that closed its connections runs its loop until this is 0 (with a
+ * bound) so that queued frames reach the peer before it exits.
+ */
+unsigned gt_conn_live_count(void);

@@ -764,6 +764,7 @@ static void conn_destroy(struct quic_conn *c)
 	}
 	c->ep = NULL;
 	core_defer_free(c->cids, (GDestroyNotify)g_array_unref);
+	gt_conn_base_finish(&c->base);
 	core_defer_free(c, g_free);
 }
 

@@ -160,6 +160,7 @@ static void tcp_destroy(struct tcp_conn *c)
 	core_buf_free(&c->q[1]);
 	gt_framer_free(&c->rx);
 	core_wipe(c->passkey, sizeof(c->passkey));
+	gt_conn_base_finish(&c->base);
 	core_defer_free(c, g_free);
 }
 
