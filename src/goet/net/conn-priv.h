@@ -10,6 +10,7 @@ struct gt_conn_vtable {
 	const char *name; /* "quic", "tcp" */
 	int (*send)(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m);
 	size_t (*send_room)(const struct gt_conn *c, enum gt_channel ch);
+	void (*pause_recv)(struct gt_conn *c, bool paused);
 	void (*close)(struct gt_conn *c, uint64_t code, const char *reason);
 	void (*peer)(const struct gt_conn *c, struct core_addr *out);
 	void (*stats)(const struct gt_conn *c, struct gt_conn_stats *out);

@@ -24,6 +24,11 @@ int gt_conn_send(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m)
 	return c->vt->send(c, ch, m);
 }
 
+void gt_conn_pause_recv(struct gt_conn *c, bool paused)
+{
+	c->vt->pause_recv(c, paused);
+}
+
 size_t gt_conn_send_room(const struct gt_conn *c, enum gt_channel ch)
 {
 	return c->vt->send_room(c, ch);

@@ -80,6 +80,15 @@ void gt_conn_set_callbacks(struct gt_conn *c, const struct gt_conn_callbacks *cb
  */
 int gt_conn_send(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m);
 
+/*
+ * Stop (paused = true) or resume delivering received messages. While paused
+ * no `message` callback runs, nothing more is read from the network beyond
+ * what flow control already allowed, and the peer's sends eventually return
+ * CORE_ERR_AGAIN: back-pressure reaches the sender. Takes effect after the
+ * current callback returns.
+ */
+void gt_conn_pause_recv(struct gt_conn *c, bool paused);
+
 /* Bytes the channel's queue can still take (a frame needs 5 + payload). */
 size_t gt_conn_send_room(const struct gt_conn *c, enum gt_channel ch);
 

@@ -65,6 +65,7 @@ struct quic_stream {
 	struct gt_sendq send; /* bytes stay put until acknowledged: ngtcp2 points into them */
 	uint64_t acked;	      /* stream offset acknowledged so far */
 	struct gt_framer recv;
+	GByteArray *held; /* received while paused: not yet fed, credit not yet returned */
 };
 
 struct quic_endpoint {
@@ -101,6 +102,7 @@ struct quic_conn {
 	bool close_now;	       /* abortive close after one flush (auth failure) */
 	bool impostor;	       /* tests: server that does not check tokens */
 	bool stall;	       /* tests: client that never authenticates */
+	bool recv_paused;      /* owner asked for no more messages for now */
 	unsigned offer_max;    /* client: highest version offered */
 	uint8_t passkey[GT_PASSKEY_LEN];
 	guint timer;
@@ -292,12 +294,14 @@ static void stream_init(struct quic_stream *s, size_t queue_max)
 	s->acked = 0;
 	gt_sendq_init(&s->send, queue_max);
 	gt_framer_init(&s->recv, 0);
+	s->held = g_byte_array_new();
 }
 
 static void stream_free(struct quic_stream *s)
 {
 	gt_sendq_free(&s->send);
 	gt_framer_free(&s->recv);
+	g_byte_array_unref(s->held);
 }
 
 /* Channel of a stream id, or -1 when it is not one of ours. */
@@ -457,28 +461,71 @@ static void conn_on_message(struct quic_conn *c, enum gt_channel ch, const struc
 			  "unexpected %s before authentication", gt_msg_type_name(m->type));
 }
 
-/* Feed stream bytes to the channel's reassembler and handle what comes out. */
-static void conn_on_stream_bytes(struct quic_conn *c, int ch, const uint8_t *p, size_t n)
+/* True while the owner does not want messages. */
+static bool conn_recv_paused(const struct quic_conn *c)
 {
-	struct gt_framer *f = &c->st[ch].recv;
+	return c->recv_paused && c->owned && c->state == QS_READY;
+}
+
+/* Deliver the complete messages the reassembler holds, while allowed. */
+static void conn_deliver_framed(struct quic_conn *c, int ch)
+{
 	struct gt_msg m;
-	size_t acc;
 	int r;
 
-	while (c->fail_err == CORE_OK) {
-		r = gt_framer_feed(f, p, n, &acc);
-		p += acc;
-		n -= acc;
-		while (r == CORE_OK && c->fail_err == CORE_OK &&
-		       (r = gt_framer_next(f, &m)) == CORE_OK)
-			conn_on_message(c, (enum gt_channel)ch, &m);
-		if (r != CORE_OK && r != CORE_ERR_AGAIN) {
+	while (c->fail_err == CORE_OK && !conn_recv_paused(c) &&
+	       (r = gt_framer_next(&c->st[ch].recv, &m)) != CORE_ERR_AGAIN) {
+		if (r != CORE_OK) {
 			conn_fail(c, r, GT_CLOSE_PROTOCOL, true, "bad frame on %s stream: %s",
 				  ch == GT_CHANNEL_CONTROL ? "control" : "data", core_strerror(r));
 			return;
 		}
-		if (n == 0)
-			return;
+		conn_on_message(c, (enum gt_channel)ch, &m);
+	}
+}
+
+/*
+ * Feed stream bytes to the channel's reassembler and deliver what comes
+ * out; bytes that cannot be taken now (paused owner) are kept in held.
+ * Returns how many bytes were taken, for flow-control credit.
+ */
+static size_t conn_on_stream_bytes(struct quic_conn *c, int ch, const uint8_t *p, size_t n)
+{
+	struct quic_stream *s = &c->st[ch];
+	size_t taken = 0, acc;
+
+	conn_deliver_framed(c, ch);
+	while (n > 0 && c->fail_err == CORE_OK && !conn_recv_paused(c)) {
+		if (gt_framer_feed(&s->recv, p, n, &acc) != CORE_OK || acc == 0)
+			break; /* a sticky error, reported by the delivery below */
+		p += acc;
+		n -= acc;
+		taken += acc;
+		conn_deliver_framed(c, ch);
+	}
+	if (n > 0 && c->fail_err == CORE_OK)
+		g_byte_array_append(s->held, p, (guint)n);
+	return taken;
+}
+
+/* After a resume: feed held bytes, then give the peer back their credit. */
+static void conn_resume_streams(struct quic_conn *c)
+{
+	for (int ch = 0; ch < 2 && !conn_recv_paused(c); ch++) {
+		struct quic_stream *s = &c->st[ch];
+		GByteArray *held = s->held;
+		size_t taken;
+
+		conn_deliver_framed(c, ch);
+		if (held->len == 0)
+			continue;
+		s->held = g_byte_array_new();
+		taken = conn_on_stream_bytes(c, ch, held->data, held->len);
+		g_byte_array_unref(held);
+		if (taken > 0 && s->id >= 0 && c->nc != NULL) {
+			ngtcp2_conn_extend_max_stream_offset(c->nc, s->id, taken);
+			ngtcp2_conn_extend_max_offset(c->nc, taken);
+		}
 	}
 }
 
@@ -564,12 +611,18 @@ static int recv_stream_data_cb(ngtcp2_conn *nc, uint32_t flags, int64_t sid, uin
 			  "data on unexpected stream %" G_GINT64_FORMAT, sid);
 		return 0;
 	}
-	c->ctr.bytes_recv += 0; /* datagram bytes are counted on receipt */
-	if (c->state != QS_DEAD)
-		conn_on_stream_bytes(c, ch, data, len);
-	/* the bytes are consumed: let the peer send more */
-	ngtcp2_conn_extend_max_stream_offset(nc, sid, len);
-	ngtcp2_conn_extend_max_offset(nc, len);
+	if (c->state != QS_DEAD) {
+		size_t taken = 0;
+
+		/* bytes behind held ones wait their turn; conn_on_stream_bytes holds what it leaves */
+		if (c->st[ch].held->len > 0)
+			g_byte_array_append(c->st[ch].held, data, (guint)len);
+		else
+			taken = conn_on_stream_bytes(c, ch, data, len);
+		/* credit returns only for bytes taken; held ones get it on resume */
+		ngtcp2_conn_extend_max_stream_offset(nc, sid, taken);
+		ngtcp2_conn_extend_max_offset(nc, taken);
+	}
 	if (flags & NGTCP2_STREAM_DATA_FLAG_FIN)
 		conn_fail(c, CORE_ERR_CLOSED, GT_CLOSE_PROTOCOL, true,
 			  "peer finished the %s stream",
@@ -961,6 +1014,12 @@ static void conn_process(struct quic_conn *c)
 				conn_die(c);
 			return;
 		}
+	}
+	if (!conn_recv_paused(c))
+		conn_resume_streams(c);
+	if (c->fail_err != CORE_OK) {
+		conn_die(c);
+		return;
 	}
 	if (conn_write(c) != CORE_OK) {
 		conn_die(c);
@@ -1363,6 +1422,15 @@ static int quic_send(struct gt_conn *base, enum gt_channel ch, const struct gt_m
 	return r;
 }
 
+static void quic_pause_recv(struct gt_conn *base, bool paused)
+{
+	struct quic_conn *c = (struct quic_conn *)base;
+
+	c->recv_paused = paused;
+	if (!paused)
+		conn_schedule(c);
+}
+
 static size_t quic_send_room(const struct gt_conn *base, enum gt_channel ch)
 {
 	const struct quic_conn *c = (const struct quic_conn *)base;
@@ -1418,6 +1486,7 @@ static const struct gt_conn_vtable quic_vtable = {
 	.name = "quic",
 	.send = quic_send,
 	.send_room = quic_send_room,
+	.pause_recv = quic_pause_recv,
 	.close = quic_close,
 	.peer = quic_peer,
 	.stats = quic_stats,

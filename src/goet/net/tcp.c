@@ -57,6 +57,7 @@ struct tcp_conn {
 	bool impostor;
 	bool stall;
 	bool eof;
+	bool recv_paused;
 	uint8_t passkey[GT_PASSKEY_LEN];
 	struct core_buf q[2]; /* whole encoded frames, per channel */
 	int cur;	      /* channel of the frame being written, or -1 */
@@ -281,8 +282,8 @@ static void tcp_drain_frames(struct tcp_conn *c)
 {
 	struct gt_msg m;
 	int r;
-
 	while (c->fail_err == CORE_OK && !c->handover_pending && c->state != TS_DEAD &&
+	       !(c->recv_paused && c->owned) &&
 	       (r = gt_framer_next(&c->rx, &m)) != CORE_ERR_AGAIN) {
 		if (r != CORE_OK) {
 			tcp_fail(c, r, "bad frame: %s", core_strerror(r));
@@ -332,8 +333,8 @@ static void tcp_handshake(struct tcp_conn *c)
 static void tcp_read(struct tcp_conn *c)
 {
 	uint8_t buf[TCP_RECORD_BYTES];
-
-	for (int i = 0; i < TCP_READS_PER_WAKE && c->fail_err == CORE_OK && !c->handover_pending;
+	for (int i = 0; i < TCP_READS_PER_WAKE && c->fail_err == CORE_OK && !c->handover_pending &&
+			!(c->recv_paused && c->owned);
 	     i++) {
 		ssize_t n = gnutls_record_recv(c->tls, buf, sizeof(buf));
 		size_t off = 0;
@@ -363,13 +364,11 @@ static void tcp_read(struct tcp_conn *c)
 			if (r != CORE_OK) {
 				tcp_fail(c, r, "bad frame: %s", core_strerror(r));
 				return;
-			}
-			/* while the owner is being handed the conn, bytes wait in the reassembler */
-			if (!c->handover_pending)
-				tcp_drain_frames(c);
-			else if (acc == 0)
+			} /* while the owner is being handed the conn or has paused, bytes wait here */
+			tcp_drain_frames(c);
+			if (acc == 0 && (c->handover_pending || c->recv_paused))
 				tcp_fail(c, CORE_ERR_NO_SPACE,
-					 "too much data during authentication");
+					 "reassembler full while not delivering");
 		}
 	}
 }
@@ -439,7 +438,7 @@ static bool tcp_queues_empty(const struct tcp_conn *c)
 /* Watch for reading always, and for writing while something waits to go out. */
 static void tcp_update_watch(struct tcp_conn *c)
 {
-	GIOCondition cond = G_IO_IN;
+	GIOCondition cond = c->recv_paused && c->owned ? 0 : G_IO_IN;
 
 	if (c->state == TS_HANDSHAKE ? gnutls_record_get_direction(c->tls) == 1
 				     : !tcp_queues_empty(c))
@@ -536,6 +535,10 @@ static void tcp_process(struct tcp_conn *c)
 			tcp_die(c);
 			return;
 		}
+	}
+	if (c->state == TS_READY && !c->recv_paused) {
+		tcp_drain_frames(c); /* after a resume: frames held, then records GnuTLS holds */
+		tcp_read(c);
 	}
 	if (c->state != TS_HANDSHAKE)
 		tcp_write(c);
@@ -759,6 +762,14 @@ static int tcp_send(struct gt_conn *base, enum gt_channel ch, const struct gt_ms
 	return r;
 }
 
+static void tcp_pause_recv(struct gt_conn *base, bool paused)
+{
+	struct tcp_conn *c = (struct tcp_conn *)base;
+
+	c->recv_paused = paused;
+	tcp_schedule(c);
+}
+
 static size_t tcp_send_room(const struct gt_conn *base, enum gt_channel ch)
 {
 	const struct tcp_conn *c = (const struct tcp_conn *)base;
@@ -804,6 +815,7 @@ static const struct gt_conn_vtable tcp_vtable = {
 	.name = "tcp",
 	.send = tcp_send,
 	.send_room = tcp_send_room,
+	.pause_recv = tcp_pause_recv,
 	.close = tcp_close,
 	.peer = tcp_peer,
 	.stats = tcp_stats,

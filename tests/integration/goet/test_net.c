@@ -618,6 +618,106 @@ static void test_client_migration(void)
 	peer_clear(&cli);
 }
 
+/* ------------------------------------------------- receive back-pressure */
+
+struct pause_ctx {
+	struct peer *srv;
+	bool paused_once;
+	bool resumed;
+	uint64_t at_pause;
+};
+
+static struct pause_ctx *pause_ctx;
+
+static void pausing_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m,
+			    void *data)
+{
+	struct pause_ctx *pc = pause_ctx;
+
+	if (pc->paused_once && !pc->resumed)
+		g_error("a message was delivered while receiving was paused");
+	peer_message(c, ch, m, data);
+	if (!pc->paused_once && pc->srv->received >= (4u << 20)) {
+		pc->paused_once = true;
+		pc->at_pause = pc->srv->received;
+		gt_conn_pause_recv(c, true);
+	}
+}
+
+static const struct gt_conn_callbacks pausing_cb = {
+	.message = pausing_message,
+	.writable = peer_writable,
+	.closed = peer_closed,
+};
+
+static void test_pause_recv(void)
+{
+	struct peer srv, cli;
+	struct pause_ctx pc = { .srv = &srv };
+	struct accept_ctx a = { 0 };
+	struct dial_ctx d = { 0 };
+	struct gt_server *s = server_start(&a, false, 0);
+	uint64_t total = 32u << 20;
+	bool progress = false;
+	gint64 until;
+	uint64_t stuck_at;
+
+	pause_ctx = &pc;
+	peer_init(&srv, "server", 0, 1);
+	peer_init(&cli, "client", total, 77);
+	srv.done_flag = cli.done_flag = &progress;
+	dial(s, "127.0.0.1", passkey, GT_PROTO_V2, &d);
+	run_until(&d.done);
+	g_assert_nonnull(d.c);
+	run_until(&a.flag);
+	g_assert_cmpuint(a.kept->len, ==, 1);
+	srv.c = g_ptr_array_index(a.kept, 0);
+	g_ptr_array_remove_index(a.kept, 0);
+	gt_conn_set_callbacks(srv.c, &pausing_cb, &srv);
+	cli.c = d.c;
+	gt_conn_set_callbacks(cli.c, &peer_cb, &cli);
+	pump(&cli);
+	while (!pc.paused_once) {
+		progress = false;
+		run_until(&progress);
+	}
+	/* paused: the sender fills its queue and stops; nothing is delivered */
+	until = g_get_monotonic_time() + 500 * 1000;
+	while (g_get_monotonic_time() < until)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(1000);
+	g_assert_cmpuint(srv.received, ==, pc.at_pause);
+	g_assert_cmpuint(cli.sent, <, total);
+	/* and the sender is stuck: flow control has reached it */
+	stuck_at = cli.sent;
+	until = g_get_monotonic_time() + 300 * 1000;
+	while (g_get_monotonic_time() < until)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(1000);
+	g_assert_cmpuint(cli.sent, ==, stuck_at);
+	g_assert_cmpuint(srv.received, ==, pc.at_pause);
+	g_test_message("paused at %" G_GUINT64_FORMAT
+		       " KiB received, sender stopped at %" G_GUINT64_FORMAT " KiB",
+		       pc.at_pause >> 10, cli.sent >> 10);
+	pc.resumed = true;
+	gt_conn_pause_recv(srv.c, false);
+	while (srv.received < total) {
+		progress = false;
+		run_until(&progress);
+		g_assert_false(srv.closed || cli.closed);
+	}
+	g_assert_cmpstr(g_checksum_get_string(cli.tx), ==, g_checksum_get_string(srv.rx));
+	gt_conn_close(cli.c, GT_CLOSE_OK, "bye");
+	cli.c = NULL;
+	while (!srv.closed) {
+		progress = false;
+		run_until(&progress);
+	}
+	server_stop(s, &a);
+	peer_clear(&srv);
+	peer_clear(&cli);
+}
+
 /* Register test fn for both transports as /net/<transport>/<name>. */
 static void add_both(const char *name, GTestDataFunc fn)
 {
@@ -646,6 +746,7 @@ BOTH(test_garbage)
 BOTH(test_bad_frames)
 BOTH(test_stalled_client)
 BOTH(test_dial_hostname)
+BOTH(test_pause_recv)
 
 static void test_client_migration_quic(void)
 {
@@ -667,6 +768,7 @@ int main(int argc, char **argv)
 	add_both("bad-frames", test_bad_frames_on);
 	add_both("stalled-client", test_stalled_client_on);
 	add_both("dial-hostname", test_dial_hostname_on);
+	add_both("pause-recv", test_pause_recv_on);
 	g_test_add_func("/net/quic/client-migration", test_client_migration_quic);
 	return g_test_run();
 }
