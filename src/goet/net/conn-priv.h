@@ -14,6 +14,8 @@ struct gt_conn_vtable {
 	void (*close)(struct gt_conn *c, uint64_t code, const char *reason);
 	void (*peer)(const struct gt_conn *c, struct core_addr *out);
 	void (*stats)(const struct gt_conn *c, struct gt_conn_stats *out);
+	/* End the connection as if the peer had failed; `closed` follows from the loop. */
+	void (*fail)(struct gt_conn *c, int err, const char *reason);
 };
 
 /* Embedded first in every transport's connection struct. */
@@ -23,9 +25,15 @@ struct gt_conn {
 	void *cb_data;
 	enum gt_proto_version version;
 	char id[24];
+	guint heartbeat; /* timer source, 0 when off */
+	int64_t hb_interval_us;
+	int64_t hb_dead_us;
+	int64_t last_rx_us;
 };
 
 /* Set up the common part (counts the connection as live). */
 void gt_conn_base_init(struct gt_conn *c, const struct gt_conn_vtable *vt, const char *id);
+/* A frame arrived (transports call this for every received frame). */
+void gt_conn_base_rx(struct gt_conn *c);
 /* The transport has finished with c (call once, when it is destroyed). */
 void gt_conn_base_finish(struct gt_conn *c);

@@ -3,12 +3,17 @@
 
 #include <string.h>
 
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/glue.h"
+
 static unsigned conn_live;
 
 void gt_conn_base_init(struct gt_conn *c, const struct gt_conn_vtable *vt, const char *id)
 {
 	conn_live++;
 	memset(c, 0, sizeof(*c));
+	c->last_rx_us = core_time_now_us();
 	c->vt = vt;
 	g_strlcpy(c->id, id, sizeof(c->id));
 }
@@ -36,6 +41,7 @@ size_t gt_conn_send_room(const struct gt_conn *c, enum gt_channel ch)
 
 void gt_conn_close(struct gt_conn *c, uint64_t code, const char *reason)
 {
+	core_source_clear(&c->heartbeat);
 	c->vt->close(c, code, reason);
 }
 
@@ -64,9 +70,51 @@ void gt_conn_get_stats(const struct gt_conn *c, struct gt_conn_stats *out)
 	c->vt->stats(c, out);
 }
 
+void gt_conn_base_rx(struct gt_conn *c)
+{
+	c->last_rx_us = core_time_now_us();
+}
+
 void gt_conn_base_finish(struct gt_conn *c)
 {
+	core_source_clear(&c->heartbeat);
 	conn_live--;
+}
+
+/* Heartbeat tick: first the silence check (as the reference), then the beat. */
+static gboolean conn_heartbeat_cb(gpointer p)
+{
+	struct gt_conn *c = p;
+	struct gt_msg m = { .type = GT_MSG_HEARTBEAT };
+	int64_t silent = core_time_now_us() - c->last_rx_us;
+	char reason[64];
+
+	if (c->hb_dead_us > 0 && silent > c->hb_dead_us) {
+		g_snprintf(reason, sizeof(reason), "peer silent for %" G_GINT64_FORMAT " s",
+			   silent / CORE_USEC_PER_SEC);
+		c->heartbeat = 0;
+		c->vt->fail(c, CORE_ERR_TIMEOUT, reason);
+		return G_SOURCE_REMOVE;
+	}
+	m.u.heartbeat.timestamp_ms = core_time_wall_ms();
+	c->vt->send(c, GT_CHANNEL_CONTROL, &m); /* a full queue skips one beat */
+	return G_SOURCE_CONTINUE;
+}
+
+void gt_conn_set_heartbeat(struct gt_conn *c, int64_t interval_us, int64_t dead_after_us)
+{
+	core_source_clear(&c->heartbeat);
+	c->hb_interval_us = interval_us;
+	c->hb_dead_us = dead_after_us;
+	c->last_rx_us = core_time_now_us();
+	if (interval_us > 0)
+		c->heartbeat =
+			g_timeout_add((guint)((interval_us + 999) / 1000), conn_heartbeat_cb, c);
+}
+
+int64_t gt_conn_last_rx_us(const struct gt_conn *c)
+{
+	return c->last_rx_us;
 }
 
 unsigned gt_conn_live_count(void)

@@ -112,6 +112,19 @@ void gt_conn_peer(const struct gt_conn *c, struct core_addr *out);
 void gt_conn_get_stats(const struct gt_conn *c, struct gt_conn_stats *out);
 
 /*
+ * Heartbeats (both transports): every interval_us send Heartbeat{wall-clock
+ * ms} on the control channel, and end the connection with CORE_ERR_TIMEOUT
+ * ("peer silent for N s") when nothing at all has arrived for dead_after_us.
+ * Received Heartbeats are delivered like any message, so the owner can show
+ * the time of last contact. interval_us = 0 turns heartbeats off. The
+ * reference uses 5 s, with 15 s (client) and 30 s (session) of silence.
+ */
+void gt_conn_set_heartbeat(struct gt_conn *c, int64_t interval_us, int64_t dead_after_us);
+
+/* When something last arrived (CLOCK_BOOTTIME microseconds, core_time_now_us). */
+int64_t gt_conn_last_rx_us(const struct gt_conn *c);
+
+/*
  * Connections of this process not yet finished, closing ones included. A
  * process that closed its connections runs its loop until this is 0 (with a
  * bound) so that queued frames reach the peer before it exits.

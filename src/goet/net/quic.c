@@ -447,6 +447,7 @@ static void client_on_auth_response(struct quic_conn *c, const struct gt_msg *m)
 /* One complete message arrived on channel ch. */
 static void conn_on_message(struct quic_conn *c, enum gt_channel ch, const struct gt_msg *m)
 {
+	gt_conn_base_rx(&c->base);
 	if (c->state == QS_READY || c->state == QS_CLOSING) {
 		conn_deliver(c, ch, m);
 		return;
@@ -1422,6 +1423,14 @@ static int quic_send(struct gt_conn *base, enum gt_channel ch, const struct gt_m
 	return r;
 }
 
+static void quic_fail_op(struct gt_conn *base, int err, const char *reason)
+{
+	struct quic_conn *c = (struct quic_conn *)base;
+
+	conn_fail(c, err, GT_CLOSE_PROTOCOL, true, "%s", reason);
+	conn_schedule(c);
+}
+
 static void quic_pause_recv(struct gt_conn *base, bool paused)
 {
 	struct quic_conn *c = (struct quic_conn *)base;
@@ -1487,6 +1496,7 @@ static const struct gt_conn_vtable quic_vtable = {
 	.send = quic_send,
 	.send_room = quic_send_room,
 	.pause_recv = quic_pause_recv,
+	.fail = quic_fail_op,
 	.close = quic_close,
 	.peer = quic_peer,
 	.stats = quic_stats,

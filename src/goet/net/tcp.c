@@ -264,6 +264,7 @@ static void tcp_on_message(struct tcp_conn *c, const struct gt_msg *m)
 {
 	enum gt_channel ch = m->type == GT_MSG_DATA ? GT_CHANNEL_DATA : GT_CHANNEL_CONTROL;
 
+	gt_conn_base_rx(&c->base);
 	if (c->state == TS_READY) {
 		if (c->owned && c->base.cb.message != NULL)
 			c->base.cb.message(&c->base, ch, m, c->base.cb_data);
@@ -762,6 +763,14 @@ static int tcp_send(struct gt_conn *base, enum gt_channel ch, const struct gt_ms
 	return r;
 }
 
+static void tcp_fail_op(struct gt_conn *base, int err, const char *reason)
+{
+	struct tcp_conn *c = (struct tcp_conn *)base;
+
+	tcp_fail(c, err, "%s", reason);
+	tcp_schedule(c);
+}
+
 static void tcp_pause_recv(struct gt_conn *base, bool paused)
 {
 	struct tcp_conn *c = (struct tcp_conn *)base;
@@ -816,6 +825,7 @@ static const struct gt_conn_vtable tcp_vtable = {
 	.send = tcp_send,
 	.send_room = tcp_send_room,
 	.pause_recv = tcp_pause_recv,
+	.fail = tcp_fail_op,
 	.close = tcp_close,
 	.peer = tcp_peer,
 	.stats = tcp_stats,

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/glue.h"
 #include "core/log.h"
@@ -718,6 +719,74 @@ static void test_pause_recv(void)
 	peer_clear(&cli);
 }
 
+/* ------------------------------------------------------------ heartbeats */
+
+struct beat_ctx {
+	unsigned beats;
+	bool closed;
+	int err;
+	char reason[160];
+};
+
+static void beat_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data)
+{
+	struct beat_ctx *b = data;
+
+	if (m->type == GT_MSG_HEARTBEAT) {
+		g_assert_cmpint(ch, ==, GT_CHANNEL_CONTROL);
+		g_assert_cmpint(m->u.heartbeat.timestamp_ms, >, INT64_C(1577836800000));
+		b->beats++;
+	}
+}
+
+static void beat_closed(struct gt_conn *c, int err, const char *reason, void *data)
+{
+	struct beat_ctx *b = data;
+
+	b->closed = true;
+	b->err = err;
+	g_strlcpy(b->reason, reason, sizeof(b->reason));
+}
+
+static const struct gt_conn_callbacks beat_cb = { .message = beat_message, .closed = beat_closed };
+
+/* Both sides beat every 50 ms: both stay up. Then one side goes quiet: the other ends it. */
+static void test_heartbeats(void)
+{
+	struct accept_ctx a = { 0 };
+	struct dial_ctx d = { 0 };
+	struct gt_server *s = server_start(&a, false, 0);
+	struct beat_ctx sb = { 0 }, cb = { 0 };
+	struct gt_conn *sc;
+	gint64 until;
+
+	dial(s, "127.0.0.1", passkey, GT_PROTO_V2, &d);
+	run_until(&d.done);
+	run_until(&a.flag);
+	sc = g_ptr_array_index(a.kept, 0);
+	g_ptr_array_remove_index(a.kept, 0);
+	gt_conn_set_callbacks(sc, &beat_cb, &sb);
+	gt_conn_set_callbacks(d.c, &beat_cb, &cb);
+	gt_conn_set_heartbeat(sc, 50 * 1000, 300 * 1000);
+	gt_conn_set_heartbeat(d.c, 50 * 1000, 300 * 1000);
+	until = g_get_monotonic_time() + 600 * 1000;
+	while (g_get_monotonic_time() < until)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_false(sb.closed || cb.closed);
+	g_assert_cmpuint(sb.beats, >=, 5);
+	g_assert_cmpuint(cb.beats, >=, 5);
+	g_assert_cmpint(gt_conn_last_rx_us(sc), >, core_time_now_us() - 200 * 1000);
+	/* the client stops beating and stops reading: the server declares it dead */
+	gt_conn_set_heartbeat(d.c, 0, 0);
+	gt_conn_pause_recv(d.c, true);
+	run_until(&sb.closed);
+	g_assert_cmpint(sb.err, ==, CORE_ERR_TIMEOUT);
+	g_assert_true(g_str_has_prefix(sb.reason, "peer silent for "));
+	gt_conn_close(d.c, GT_CLOSE_OK, "bye");
+	settle(20);
+	server_stop(s, &a);
+}
+
 /* Register test fn for both transports as /net/<transport>/<name>. */
 static void add_both(const char *name, GTestDataFunc fn)
 {
@@ -747,6 +816,7 @@ BOTH(test_bad_frames)
 BOTH(test_stalled_client)
 BOTH(test_dial_hostname)
 BOTH(test_pause_recv)
+BOTH(test_heartbeats)
 
 static void test_client_migration_quic(void)
 {
@@ -769,6 +839,7 @@ int main(int argc, char **argv)
 	add_both("stalled-client", test_stalled_client_on);
 	add_both("dial-hostname", test_dial_hostname_on);
 	add_both("pause-recv", test_pause_recv_on);
+	add_both("heartbeats", test_heartbeats_on);
 	g_test_add_func("/net/quic/client-migration", test_client_migration_quic);
 	return g_test_run();
 }
