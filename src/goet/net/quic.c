@@ -35,6 +35,7 @@
 #include "core/tls.h"
 #include "goet/net/conn-priv.h"
 #include "goet/net/dial-priv.h"
+#include "goet/net/handshake.h"
 #include "goet/net/sendq.h"
 #include "goet/proto/framer.h"
 
@@ -345,20 +346,6 @@ static int conn_queue(struct quic_conn *c, enum gt_channel ch, const struct gt_m
 	return r;
 }
 
-/* The TLS exporter bytes for label: CORE_OK or CORE_ERR_TLS. */
-static int conn_exporter(struct quic_conn *c, const char *label, uint8_t out[GT_AUTH_EXPORTER_LEN])
-{
-	if (gnutls_prf_rfc5705(c->tls, strlen(label), label, 0, NULL, GT_AUTH_EXPORTER_LEN,
-			       (char *)out) != 0)
-		return CORE_ERR_TLS;
-	return CORE_OK;
-}
-
-static const char *version_label(enum gt_proto_version v)
-{
-	return v == GT_PROTO_V2 ? GT_AUTH_EXPORTER_LABEL_V2 : GT_AUTH_EXPORTER_LABEL;
-}
-
 /* Keep a message for the owner-to-be (bounded). */
 static void conn_hold_early(struct quic_conn *c, enum gt_channel ch, const struct gt_msg *m)
 {
@@ -396,47 +383,32 @@ static void conn_deliver(struct quic_conn *c, enum gt_channel ch, const struct g
 /* Server: check the client's AuthRequest and answer it. */
 static void server_on_auth_request(struct quic_conn *c, const struct gt_msg *m)
 {
-	uint8_t exporter[GT_AUTH_EXPORTER_LEN], proof[GT_AUTH_MAC_LEN];
-	struct gt_msg resp = { .type = GT_MSG_AUTH_RESPONSE };
-	bool ok;
+	uint8_t proof[GT_AUTH_MAC_LEN];
+	struct gt_msg resp;
+	int r = gt_hs_check_request(c->tls, c->base.version, c->passkey, c->impostor, m, &resp,
+				    proof);
 
-	ok = conn_exporter(c, version_label(c->base.version), exporter) == CORE_OK &&
-	     (c->impostor || gt_auth_verify(c->passkey, exporter, m->u.auth_request.token));
-	if (!ok) {
-		resp.u.auth_response.status = GT_AUTH_FAILED;
-		conn_queue(c, GT_CHANNEL_CONTROL, &resp);
+	conn_queue(c, GT_CHANNEL_CONTROL, &resp);
+	if (r != CORE_OK) {
 		c->close_now = true;
 		conn_fail(c, CORE_ERR_AUTH, GT_CLOSE_AUTH_FAILED, true, "auth failed");
 		return;
 	}
-	if (c->base.version == GT_PROTO_V2 && !c->impostor) {
-		gt_auth_server_proof(c->passkey, exporter, proof);
-		resp.u.auth_response.extra = proof;
-		resp.u.auth_response.extra_len = sizeof(proof);
-	}
-	conn_queue(c, GT_CHANNEL_CONTROL, &resp);
 	c->state = QS_READY;
 	c->handover_pending = true;
 	core_deadline_clear(&c->auth_deadline);
-	core_wipe(exporter, sizeof(exporter));
 }
 
 /* Client: check the session's AuthResponse (and its v2 proof). */
 static void client_on_auth_response(struct quic_conn *c, const struct gt_msg *m)
 {
-	uint8_t exporter[GT_AUTH_EXPORTER_LEN];
+	char reason[160];
 
-	if (m->u.auth_response.status != GT_AUTH_OK) {
-		conn_fail(c, CORE_ERR_AUTH, GT_CLOSE_AUTH_FAILED, false,
-			  "session rejected the passkey (status %u)", m->u.auth_response.status);
-		return;
-	}
-	if (c->base.version == GT_PROTO_V2 &&
-	    (conn_exporter(c, GT_AUTH_EXPORTER_LABEL_V2, exporter) != CORE_OK ||
-	     !gt_auth_server_proof_verify(c->passkey, exporter, m->u.auth_response.extra,
-					  m->u.auth_response.extra_len))) {
-		conn_fail(c, CORE_ERR_AUTH, GT_CLOSE_AUTH_FAILED, true,
-			  "session did not prove it knows the passkey (possible impostor)");
+	if (gt_hs_check_response(c->tls, c->base.version, c->passkey, m, reason, sizeof(reason)) !=
+	    CORE_OK) {
+		/* a rejected passkey needs no close from us; a failed proof does */
+		conn_fail(c, CORE_ERR_AUTH, GT_CLOSE_AUTH_FAILED,
+			  m->u.auth_response.status == GT_AUTH_OK, "%s", reason);
 		return;
 	}
 	c->state = QS_READY;
@@ -571,31 +543,23 @@ static int remove_cid_cb(ngtcp2_conn *nc, const ngtcp2_cid *cid, void *user)
 static int handshake_completed_cb(ngtcp2_conn *nc, void *user)
 {
 	struct quic_conn *c = user;
-	gnutls_datum_t alpn = { NULL, 0 };
-	uint8_t exporter[GT_AUTH_EXPORTER_LEN];
-	struct gt_msg m = { .type = GT_MSG_AUTH_REQUEST };
+	struct gt_msg m;
 	int64_t sid;
 
-	if (gnutls_alpn_get_selected_protocol(c->tls, &alpn) != 0) {
+	if (gt_hs_version(c->tls, &c->base.version) != CORE_OK) {
 		conn_fail(c, CORE_ERR_TLS, GT_CLOSE_PROTOCOL, true, "no ALPN agreed");
 		return 0;
 	}
-	c->base.version =
-		alpn.size == strlen(GT_ALPN_V2) && memcmp(alpn.data, GT_ALPN_V2, alpn.size) == 0
-			? GT_PROTO_V2
-			: GT_PROTO_V1;
 	c->state = QS_AUTH;
 	if (c->is_server || c->stall)
 		return 0;
 	if (ngtcp2_conn_open_bidi_stream(nc, &sid, NULL) != 0 ||
-	    conn_exporter(c, version_label(c->base.version), exporter) != CORE_OK ||
-	    gt_auth_token(c->passkey, exporter, m.u.auth_request.token) != CORE_OK) {
+	    gt_hs_auth_request(c->tls, c->base.version, c->passkey, &m) != CORE_OK) {
 		conn_fail(c, CORE_ERR_TLS, GT_CLOSE_PROTOCOL, true, "cannot start authentication");
 		return 0;
 	}
 	c->st[GT_CHANNEL_CONTROL].id = sid;
 	conn_queue(c, GT_CHANNEL_CONTROL, &m);
-	core_wipe(exporter, sizeof(exporter));
 	return 0;
 }
 
@@ -715,14 +679,9 @@ static const ngtcp2_callbacks quic_callbacks_server = {
 static int conn_tls_init(struct quic_conn *c, gnutls_certificate_credentials_t cred,
 			 unsigned versions)
 {
-	gnutls_datum_t alpn[2];
-	unsigned n = 0, flags = GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_END_OF_EARLY_DATA;
+	unsigned flags = GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_END_OF_EARLY_DATA;
 	int rv;
 
-	if (versions & (1u << GT_PROTO_V2))
-		alpn[n++] = (gnutls_datum_t){ (unsigned char *)GT_ALPN_V2, strlen(GT_ALPN_V2) };
-	if (versions & (1u << GT_PROTO_V1))
-		alpn[n++] = (gnutls_datum_t){ (unsigned char *)GT_ALPN_V1, strlen(GT_ALPN_V1) };
 	rv = gnutls_init(&c->tls, (c->is_server ? GNUTLS_SERVER : GNUTLS_CLIENT) | flags);
 	if (rv != 0)
 		return CORE_ERR_TLS;
@@ -730,14 +689,12 @@ static int conn_tls_init(struct quic_conn *c, gnutls_certificate_credentials_t c
 			  : ngtcp2_crypto_gnutls_configure_client_session(c->tls);
 	if (rv != 0 || gnutls_priority_set_direct(c->tls, QUIC_PRIORITY, NULL) != 0 ||
 	    gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, cred) != 0 ||
-	    gnutls_alpn_set_protocols(
-		    c->tls, alpn, n,
-		    c->is_server ? GNUTLS_ALPN_MANDATORY | GNUTLS_ALPN_SERVER_PRECEDENCE : 0) != 0)
+	    gt_hs_set_alpn(c->tls, versions, c->is_server) != CORE_OK)
 		return CORE_ERR_TLS;
 	/*
-	 * goet-v1 clients do not verify the certificate (the token binds the
-	 * TLS session instead); goet-v2 adds the session's proof. GnuTLS does
-	 * not verify anything unless asked, which is what we want here.
+	 * The client does not verify the certificate: the token binds the TLS
+	 * session instead, and goet-v2 adds the session's proof. GnuTLS verifies
+	 * nothing unless asked, which is what we want here.
 	 */
 	c->ref.get_conn = get_conn_cb;
 	c->ref.user_data = c;

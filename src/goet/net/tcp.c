@@ -25,6 +25,7 @@
 #include "core/tls.h"
 #include "goet/net/conn-priv.h"
 #include "goet/net/dial-priv.h"
+#include "goet/net/handshake.h"
 #include "goet/proto/framer.h"
 
 #define TCP_CONTROL_QUEUE   (64 * 1024)
@@ -169,20 +170,11 @@ static void tcp_destroy(struct tcp_conn *c)
 static int tcp_tls_init(struct tcp_conn *c, gnutls_certificate_credentials_t cred,
 			unsigned versions)
 {
-	gnutls_datum_t alpn[2];
-	unsigned n = 0;
-
-	if (versions & (1u << GT_PROTO_V2))
-		alpn[n++] = (gnutls_datum_t){ (unsigned char *)GT_ALPN_V2, strlen(GT_ALPN_V2) };
-	if (versions & (1u << GT_PROTO_V1))
-		alpn[n++] = (gnutls_datum_t){ (unsigned char *)GT_ALPN_V1, strlen(GT_ALPN_V1) };
 	if (gnutls_init(&c->tls,
 			(c->is_server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NONBLOCK) != 0 ||
 	    gnutls_priority_set_direct(c->tls, TCP_PRIORITY, NULL) != 0 ||
 	    gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, cred) != 0 ||
-	    gnutls_alpn_set_protocols(
-		    c->tls, alpn, n,
-		    c->is_server ? GNUTLS_ALPN_MANDATORY | GNUTLS_ALPN_SERVER_PRECEDENCE : 0) != 0)
+	    gt_hs_set_alpn(c->tls, versions, c->is_server) != CORE_OK)
 		return CORE_ERR_TLS;
 	gnutls_transport_set_int(c->tls, c->fd);
 	return CORE_OK;
@@ -201,57 +193,33 @@ static int tcp_queue(struct tcp_conn *c, enum gt_channel ch, const struct gt_msg
 	return gt_msg_encode(m, &c->q[ch]);
 }
 
-static int tcp_exporter(struct tcp_conn *c, uint8_t out[GT_AUTH_EXPORTER_LEN])
-{
-	const char *label =
-		c->base.version == GT_PROTO_V2 ? GT_AUTH_EXPORTER_LABEL_V2 : GT_AUTH_EXPORTER_LABEL;
-
-	if (gnutls_prf_rfc5705(c->tls, strlen(label), label, 0, NULL, GT_AUTH_EXPORTER_LEN,
-			       (char *)out) != 0)
-		return CORE_ERR_TLS;
-	return CORE_OK;
-}
-
+/* Server: check the AuthRequest and answer it. */
 static void tcp_server_auth(struct tcp_conn *c, const struct gt_msg *m)
 {
-	uint8_t exporter[GT_AUTH_EXPORTER_LEN], proof[GT_AUTH_MAC_LEN];
-	struct gt_msg resp = { .type = GT_MSG_AUTH_RESPONSE };
+	uint8_t proof[GT_AUTH_MAC_LEN];
+	struct gt_msg resp;
+	int r = gt_hs_check_request(c->tls, c->base.version, c->passkey, c->impostor, m, &resp,
+				    proof);
 
-	if (tcp_exporter(c, exporter) != CORE_OK ||
-	    !(c->impostor || gt_auth_verify(c->passkey, exporter, m->u.auth_request.token))) {
-		resp.u.auth_response.status = GT_AUTH_FAILED;
-		tcp_queue(c, GT_CHANNEL_CONTROL, &resp);
+	tcp_queue(c, GT_CHANNEL_CONTROL, &resp);
+	if (r != CORE_OK) {
 		c->close_now = true;
 		tcp_fail(c, CORE_ERR_AUTH, "auth failed");
 		return;
 	}
-	if (c->base.version == GT_PROTO_V2 && !c->impostor) {
-		gt_auth_server_proof(c->passkey, exporter, proof);
-		resp.u.auth_response.extra = proof;
-		resp.u.auth_response.extra_len = sizeof(proof);
-	}
-	tcp_queue(c, GT_CHANNEL_CONTROL, &resp);
 	c->state = TS_READY;
 	c->handover_pending = true;
 	core_deadline_clear(&c->auth_deadline);
-	core_wipe(exporter, sizeof(exporter));
 }
 
+/* Client: accept or refuse the session's AuthResponse. */
 static void tcp_client_auth(struct tcp_conn *c, const struct gt_msg *m)
 {
-	uint8_t exporter[GT_AUTH_EXPORTER_LEN];
+	char reason[160];
 
-	if (m->u.auth_response.status != GT_AUTH_OK) {
-		tcp_fail(c, CORE_ERR_AUTH, "session rejected the passkey (status %u)",
-			 m->u.auth_response.status);
-		return;
-	}
-	if (c->base.version == GT_PROTO_V2 &&
-	    (tcp_exporter(c, exporter) != CORE_OK ||
-	     !gt_auth_server_proof_verify(c->passkey, exporter, m->u.auth_response.extra,
-					  m->u.auth_response.extra_len))) {
-		tcp_fail(c, CORE_ERR_AUTH,
-			 "session did not prove it knows the passkey (possible impostor)");
+	if (gt_hs_check_response(c->tls, c->base.version, c->passkey, m, reason, sizeof(reason)) !=
+	    CORE_OK) {
+		tcp_fail(c, CORE_ERR_AUTH, "%s", reason);
 		return;
 	}
 	c->state = TS_READY;
@@ -299,9 +267,7 @@ static void tcp_drain_frames(struct tcp_conn *c)
 /* Drive the TLS handshake; on completion learn the version, start auth. */
 static void tcp_handshake(struct tcp_conn *c)
 {
-	gnutls_datum_t alpn = { NULL, 0 };
-	uint8_t exporter[GT_AUTH_EXPORTER_LEN];
-	struct gt_msg m = { .type = GT_MSG_AUTH_REQUEST };
+	struct gt_msg m;
 	int r = gnutls_handshake(c->tls);
 
 	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
@@ -310,24 +276,18 @@ static void tcp_handshake(struct tcp_conn *c)
 		tcp_fail(c, CORE_ERR_TLS, "TLS handshake: %s", gnutls_strerror(r));
 		return;
 	}
-	if (gnutls_alpn_get_selected_protocol(c->tls, &alpn) != 0) {
+	if (gt_hs_version(c->tls, &c->base.version) != CORE_OK) {
 		tcp_fail(c, CORE_ERR_TLS, "no ALPN agreed");
 		return;
 	}
-	c->base.version =
-		alpn.size == strlen(GT_ALPN_V2) && memcmp(alpn.data, GT_ALPN_V2, alpn.size) == 0
-			? GT_PROTO_V2
-			: GT_PROTO_V1;
 	c->state = TS_AUTH;
 	if (c->is_server || c->stall)
 		return;
-	if (tcp_exporter(c, exporter) != CORE_OK ||
-	    gt_auth_token(c->passkey, exporter, m.u.auth_request.token) != CORE_OK) {
+	if (gt_hs_auth_request(c->tls, c->base.version, c->passkey, &m) != CORE_OK) {
 		tcp_fail(c, CORE_ERR_TLS, "cannot compute the auth token");
 		return;
 	}
 	tcp_queue(c, GT_CHANNEL_CONTROL, &m);
-	core_wipe(exporter, sizeof(exporter));
 }
 
 /* Read TLS records into the reassembler and dispatch frames. */
