@@ -28,6 +28,7 @@ struct gt_pty {
 	guint kill_timer;
 	struct core_buf in; /* input waiting for the master */
 	bool want_writable;
+	bool output_paused;
 	bool exited;
 	int status;
 };
@@ -100,7 +101,8 @@ static void pty_flush_input(struct gt_pty *p)
 static void pty_update_watch(struct gt_pty *p)
 {
 	if (p->watch != 0)
-		core_fd_watch_set(p->watch, G_IO_IN | (core_buf_len(&p->in) > 0 ? G_IO_OUT : 0));
+		core_fd_watch_set(p->watch, (p->output_paused ? 0 : G_IO_IN) |
+						    (core_buf_len(&p->in) > 0 ? G_IO_OUT : 0));
 }
 
 static gboolean pty_io_cb(int fd, GIOCondition cond, void *data)
@@ -109,7 +111,7 @@ static gboolean pty_io_cb(int fd, GIOCondition cond, void *data)
 
 	if (cond & G_IO_OUT)
 		pty_flush_input(p);
-	if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
+	if ((cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && !p->output_paused) {
 		/* a bounded number of reads per wake-up keeps the loop fair */
 		for (int i = 0; i < 4 && pty_read_some(p); i++)
 			;
@@ -240,6 +242,12 @@ int gt_pty_bounce(struct gt_pty *p)
 		return CORE_OK;
 	ws.ws_row--; /* keep columns and pixel sizes */
 	return ioctl(p->master, TIOCSWINSZ, &ws) == 0 ? CORE_OK : CORE_ERR_SYSTEM;
+}
+
+void gt_pty_pause_output(struct gt_pty *p, bool paused)
+{
+	p->output_paused = paused;
+	pty_update_watch(p);
 }
 
 int gt_pty_write(struct gt_pty *p, const void *data, size_t n)

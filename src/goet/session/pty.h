@@ -67,6 +67,9 @@ int gt_pty_size(struct gt_pty *p, uint16_t *rows, uint16_t *cols);
  */
 int gt_pty_bounce(struct gt_pty *p);
 
+/* Stop (or resume) reading output: back-pressure from a full connection. */
+void gt_pty_pause_output(struct gt_pty *p, bool paused);
+
 /* Queue input: CORE_OK, CORE_ERR_AGAIN (queue full), CORE_ERR_CLOSED. */
 int gt_pty_write(struct gt_pty *p, const void *data, size_t n);
 

@@ -1,0 +1,486 @@
+/*
+ * session.c - the goet session loop (contract in session.h).
+ *
+ * Output path: PTY -> coalescer -> (flush) seq++, replay buffer -> sent from
+ * `out_cursor` (the last seq handed to the connection) by session_pump().
+ * A reconnection just moves the cursor back to what the client says it has,
+ * so replay and normal sending are the same code. When the connection's
+ * queue is full, PTY reading pauses until `writable`.
+ *
+ * Input path: Data -> PTY queue; a full queue pauses the connection's
+ * receiving until the PTY is writable again (the message that did not fit is
+ * kept in `pending_in`). Data before TerminalInfo waits in `pending_in` too.
+ */
+#include "goet/session/session.h"
+
+#include <string.h>
+#include <sys/wait.h>
+
+#include "core/clock.h"
+#include "core/ct.h"
+#include "core/err.h"
+#include "core/glue.h"
+#include "core/log.h"
+#include "goet/catchup.h"
+#include "goet/coalesce.h"
+#include "goet/net/server.h"
+#include "goet/session/pty.h"
+#include "goet/term.h"
+
+/* Input held before the shell exists or while its queue is full. */
+#define SESSION_PENDING_IN_MAX (4 * 1024 * 1024)
+
+enum conn_phase {
+	PHASE_NONE,	 /* no client */
+	PHASE_HANDSHAKE, /* waiting for the client's TerminalInfo */
+	PHASE_READY,
+};
+
+struct gt_session {
+	struct gt_session_config cfg;
+	char id[GT_SESSION_ID_LEN + 1];
+	struct gt_server *server;
+	struct gt_conn *conn;
+	enum conn_phase phase;
+	uint64_t client_last_seq; /* what the client said it has */
+	bool got_client_seq;	  /* its SequenceHeader (data stream) arrived */
+	bool got_terminal_info;	  /* its TerminalInfo (control stream) arrived */
+	char term[GT_TERM_MAX_LEN + 1];
+	struct gt_pty *pty;
+	struct gt_catchup *replay;
+	struct gt_coalesce co;
+	guint co_timer;
+	uint64_t out_seq;	/* last output seq created */
+	uint64_t out_cursor;	/* last output seq handed to the connection */
+	uint64_t in_seq;	/* last input seq written to the PTY queue */
+	GByteArray *pending_in; /* input bytes not yet accepted by the PTY */
+	uint64_t pending_seq;	/* their seq (the last one) */
+	guint handshake_timer;
+	guint idle_timer;
+	bool ending;
+	int exit_code;
+	char reason[160];
+	gt_session_done_fn done;
+	void *done_data;
+	guint done_idle;
+};
+
+static void session_pump(struct gt_session *s);
+static void session_end(struct gt_session *s, int code, const char *reason);
+
+/* ---------------------------------------------------------------- output */
+
+/* Make one Data message of the coalesced batch and keep it for replay. */
+static void session_flush(struct gt_session *s)
+{
+	size_t n;
+	const uint8_t *p = gt_coalesce_data(&s->co, &n);
+
+	core_source_clear(&s->co_timer);
+	if (n == 0)
+		return;
+	gt_catchup_store(s->replay, ++s->out_seq, p, n);
+	gt_coalesce_clear(&s->co);
+}
+
+/* Send everything after out_cursor that the connection will take. */
+static bool session_send_entry(const struct gt_catchup_entry *e, void *data)
+{
+	struct gt_session *s = data;
+	struct gt_msg m = { .type = GT_MSG_DATA };
+
+	m.u.data.seq = e->seq;
+	m.u.data.bytes = e->bytes;
+	m.u.data.len = e->len;
+	if (gt_conn_send(s->conn, GT_CHANNEL_DATA, &m) != CORE_OK)
+		return false;
+	s->out_cursor = e->seq;
+	return true;
+}
+
+static void session_pump(struct gt_session *s)
+{
+	bool gap = false;
+
+	if (s->conn == NULL || s->phase != PHASE_READY)
+		return;
+	gt_catchup_replay(s->replay, s->out_cursor, session_send_entry, s, &gap);
+	if (gap)
+		core_log_warn("session", s->id,
+			      "output after seq %" G_GUINT64_FORMAT
+			      " was already evicted; the client sees a gap",
+			      s->out_cursor);
+	/* read the PTY only while the connection keeps up */
+	if (s->pty != NULL)
+		gt_pty_pause_output(s->pty, s->out_cursor < s->out_seq);
+}
+
+static gboolean session_co_timer(gpointer p)
+{
+	struct gt_session *s = p;
+
+	s->co_timer = 0;
+	session_flush(s);
+	session_pump(s);
+	return G_SOURCE_REMOVE;
+}
+
+static void pty_output(struct gt_pty *p, const uint8_t *data, size_t n, void *user)
+{
+	struct gt_session *s = user;
+	int64_t now = core_time_now_us();
+	bool flush_now = false;
+
+	/* the coalescer holds at most one read past its threshold: flush first if needed */
+	if (gt_coalesce_len(&s->co) + n > GT_COALESCE_DEFAULT_CAP)
+		session_flush(s);
+	gt_coalesce_add(&s->co, now, data, n, &flush_now);
+	if (flush_now) {
+		session_flush(s);
+		session_pump(s);
+	} else if (s->co_timer == 0) {
+		int64_t wait = gt_coalesce_deadline_us(&s->co) - now;
+
+		s->co_timer = g_timeout_add(wait > 0 ? (guint)((wait + 999) / 1000) : 0,
+					    session_co_timer, s);
+	}
+}
+
+/* ----------------------------------------------------------------- input */
+
+/* Feed held input to the PTY; true when nothing is left held. */
+static bool session_feed_pending(struct gt_session *s)
+{
+	int r;
+
+	if (s->pending_in->len == 0)
+		return true;
+	if (s->pty == NULL)
+		return false;
+	r = gt_pty_write(s->pty, s->pending_in->data, s->pending_in->len);
+	if (r != CORE_OK)
+		return false;
+	g_byte_array_set_size(s->pending_in, 0);
+	s->in_seq = s->pending_seq;
+	return true;
+}
+
+static void session_on_data(struct gt_session *s, const struct gt_msg *m)
+{
+	if (s->pending_in->len == 0 && s->pty != NULL &&
+	    gt_pty_write(s->pty, m->u.data.bytes, m->u.data.len) == CORE_OK) {
+		s->in_seq = m->u.data.seq; /* written: only now does it count as received */
+		return;
+	}
+	if (s->pending_in->len + m->u.data.len > SESSION_PENDING_IN_MAX) {
+		core_log_warn("session", s->id,
+			      "client sent too much input before the shell started");
+		gt_conn_close(s->conn, GT_CLOSE_PROTOCOL, "too much early input");
+		s->conn = NULL;
+		s->phase = PHASE_NONE;
+		return;
+	}
+	g_byte_array_append(s->pending_in, m->u.data.bytes, (guint)m->u.data.len);
+	s->pending_seq = m->u.data.seq;
+	if (s->pty != NULL)
+		gt_conn_pause_recv(s->conn, true); /* the PTY is full: stop reading the client */
+}
+
+static void pty_writable(struct gt_pty *p, void *user)
+{
+	struct gt_session *s = user;
+
+	if (session_feed_pending(s) && s->conn != NULL)
+		gt_conn_pause_recv(s->conn, false);
+}
+
+/* ------------------------------------------------------------ handshake */
+
+static gboolean session_handshake_timeout(gpointer p)
+{
+	struct gt_session *s = p;
+
+	s->handshake_timer = 0;
+	core_log_info("session", s->id, "no TerminalInfo within 5 s; dropping the connection");
+	gt_conn_close(s->conn, GT_CLOSE_PROTOCOL, "no TerminalInfo");
+	s->conn = NULL;
+	s->phase = PHASE_NONE;
+	return G_SOURCE_REMOVE;
+}
+
+static void pty_exited(struct gt_pty *p, int status, void *user);
+
+static const struct gt_pty_callbacks session_pty_cb = {
+	.output = pty_output,
+	.writable = pty_writable,
+	.exited = pty_exited,
+};
+
+/*
+ * Both handshake messages are in (they travel on different QUIC streams, so
+ * either may come first): start the shell if needed, replay, bounce.
+ */
+static void session_handshake_done(struct gt_session *s)
+{
+	GError *e = NULL;
+
+	core_source_clear(&s->handshake_timer);
+	if (s->pty == NULL) {
+		struct gt_pty_config pc = { .term = s->term,
+					    .session_id = s->id,
+					    .argv = s->cfg.argv };
+
+		if (gt_pty_spawn(&pc, &session_pty_cb, s, &s->pty, &e) != CORE_OK) {
+			session_end(s, 1, e->message);
+			g_error_free(e);
+			return;
+		}
+		core_log_info("session", s->id, "shell %d started (TERM=%s)",
+			      (int)gt_pty_pid(s->pty), s->term);
+	}
+	s->phase = PHASE_READY;
+	s->out_cursor = s->client_last_seq; /* replay what the client has not seen */
+	session_pump(s);
+	session_feed_pending(s);
+	gt_pty_bounce(s->pty);
+}
+
+/* --------------------------------------------------------- connections */
+
+static void conn_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data)
+{
+	struct gt_session *s = data;
+
+	switch (m->type) {
+	case GT_MSG_SEQUENCE_HEADER:
+		if (s->phase != PHASE_HANDSHAKE || s->got_client_seq)
+			break;
+		s->client_last_seq = m->u.sequence_header.last_seq;
+		s->got_client_seq = true;
+		if (s->got_terminal_info)
+			session_handshake_done(s);
+		break;
+	case GT_MSG_TERMINAL_INFO:
+		if (s->phase != PHASE_HANDSHAKE || s->got_terminal_info)
+			break;
+		gt_term_sanitize(m->u.terminal_info.term, m->u.terminal_info.len, s->term);
+		s->got_terminal_info = true;
+		if (s->got_client_seq)
+			session_handshake_done(s);
+		break;
+	case GT_MSG_DATA:
+		session_on_data(s, m);
+		break;
+	case GT_MSG_RESIZE:
+		if (s->pty != NULL &&
+		    gt_pty_resize(s->pty, m->u.resize.rows, m->u.resize.cols) != CORE_OK)
+			core_log_warn("session", s->id, "resize to %ux%u failed", m->u.resize.rows,
+				      m->u.resize.cols);
+		break;
+	case GT_MSG_SHUTDOWN:
+		session_end(s, 1, "client sent shutdown");
+		break;
+	default:
+		break; /* Heartbeat: liveness only; anything else is ignored, as the reference */
+	}
+}
+
+static void conn_writable(struct gt_conn *c, void *data)
+{
+	session_pump(data);
+}
+
+static gboolean session_idle_timeout(gpointer p)
+{
+	struct gt_session *s = p;
+
+	s->idle_timer = 0;
+	session_end(s, 1, "no client for the idle timeout");
+	return G_SOURCE_REMOVE;
+}
+
+/* Start the idle clock (milliseconds: g_timeout_add_seconds may fire early). */
+static guint session_idle_arm(struct gt_session *s)
+{
+	int64_t ms = s->cfg.idle_timeout_us / 1000;
+
+	return g_timeout_add(ms > G_MAXUINT ? G_MAXUINT : (guint)MAX(ms, 1), session_idle_timeout,
+			     s);
+}
+
+/* The client is gone (the session lives on): start the idle clock. */
+static void session_detach(struct gt_session *s)
+{
+	s->conn = NULL;
+	s->phase = PHASE_NONE;
+	core_source_clear(&s->handshake_timer);
+	if (s->pty != NULL)
+		gt_pty_pause_output(s->pty,
+				    false); /* keep reading: output goes to the replay buffer */
+	if (s->cfg.idle_timeout_us > 0 && !s->ending)
+		s->idle_timer = session_idle_arm(s);
+}
+
+static void conn_closed(struct gt_conn *c, int err, const char *reason, void *data)
+{
+	struct gt_session *s = data;
+
+	core_log_info("session", s->id, "client connection lost: %s", reason);
+	session_detach(s);
+}
+
+static const struct gt_conn_callbacks session_conn_cb = {
+	.message = conn_message,
+	.writable = conn_writable,
+	.closed = conn_closed,
+};
+
+/* A new authenticated client replaces the current one. */
+static void session_accept(struct gt_conn *c, void *data)
+{
+	struct gt_session *s = data;
+	struct gt_msg hdr = { .type = GT_MSG_SEQUENCE_HEADER };
+
+	if (s->ending) {
+		gt_conn_close(c, GT_CLOSE_OK, "session ending");
+		return;
+	}
+	if (s->conn != NULL)
+		gt_conn_close(s->conn, GT_CLOSE_OK, "replaced by a newer connection");
+	core_source_clear(&s->idle_timer);
+	core_source_clear(&s->handshake_timer);
+	session_flush(s); /* pending output goes to the replay buffer, sent once below */
+	s->conn = c;
+	s->phase = PHASE_HANDSHAKE;
+	s->client_last_seq = 0;
+	s->got_client_seq = false;
+	s->got_terminal_info = false;
+	gt_conn_set_callbacks(c, &session_conn_cb, s);
+	gt_conn_set_heartbeat(c, GT_SESSION_HEARTBEAT_US, GT_SESSION_DEAD_AFTER_US);
+	hdr.u.sequence_header.last_seq = s->in_seq;
+	gt_conn_send(c, GT_CHANNEL_CONTROL, &hdr);
+	s->handshake_timer = g_timeout_add(
+		(guint)((s->cfg.auth_timeout_us > 0 ? s->cfg.auth_timeout_us : GT_AUTH_TIMEOUT_US) /
+			1000),
+		session_handshake_timeout, s);
+	core_log_info("session", s->id, "client connected (last_seq=%" G_GUINT64_FORMAT ")",
+		      s->in_seq);
+}
+
+/* --------------------------------------------------------------- ending */
+
+static gboolean session_done_cb(gpointer p)
+{
+	struct gt_session *s = p;
+
+	s->done_idle = 0;
+	if (s->done != NULL)
+		s->done(s, s->exit_code, s->reason, s->done_data);
+	return G_SOURCE_REMOVE;
+}
+
+/* Deliver the last output and Shutdown, close, hang up; report from the loop. */
+static void session_end(struct gt_session *s, int code, const char *reason)
+{
+	struct gt_msg shut = { .type = GT_MSG_SHUTDOWN };
+
+	if (s->ending)
+		return;
+	s->ending = true;
+	s->exit_code = code;
+	g_strlcpy(s->reason, reason, sizeof(s->reason));
+	core_log_info("session", s->id, "session exiting: %s", reason);
+	core_source_clear(&s->idle_timer);
+	session_flush(s);
+	if (s->conn != NULL) {
+		session_pump(s);
+		gt_conn_send(s->conn, GT_CHANNEL_CONTROL, &shut);
+		/* the close completes once the client has every byte */
+		gt_conn_close(s->conn, GT_CLOSE_OK, "closed");
+		s->conn = NULL;
+	}
+	if (s->pty != NULL)
+		gt_pty_hangup(s->pty, s->cfg.hangup_grace_ms);
+	else
+		s->done_idle = g_idle_add(session_done_cb, s);
+}
+
+static void pty_exited(struct gt_pty *p, int status, void *user)
+{
+	struct gt_session *s = user;
+	char reason[64];
+
+	if (s->ending) {
+		s->done_idle = g_idle_add(session_done_cb, s);
+		return;
+	}
+	if (WIFEXITED(status))
+		g_snprintf(reason, sizeof(reason), "shell exited: exit status %d",
+			   WEXITSTATUS(status));
+	else
+		g_snprintf(reason, sizeof(reason), "shell exited: signal %d", WTERMSIG(status));
+	session_end(s, WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1, reason);
+	s->done_idle = g_idle_add(session_done_cb, s);
+}
+
+void gt_session_stop(struct gt_session *s, const char *reason)
+{
+	session_end(s, 1, reason);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+struct gt_session *gt_session_new(const struct gt_session_config *cfg, gt_session_done_fn done,
+				  void *data, GError **error)
+{
+	struct gt_session *s = g_new0(struct gt_session, 1);
+	struct gt_server_config sc = { .port = cfg->port, .auth_timeout_us = cfg->auth_timeout_us };
+
+	s->cfg = *cfg;
+	if (s->cfg.idle_timeout_us < 0)
+		s->cfg.idle_timeout_us = GT_SESSION_IDLE_TIMEOUT_US;
+	if (s->cfg.hangup_grace_ms == 0)
+		s->cfg.hangup_grace_ms = GT_PTY_HANGUP_GRACE_MS;
+	s->done = done;
+	s->done_data = data;
+	gt_session_id_from_passkey(cfg->passkey, s->id);
+	s->replay = gt_catchup_new(cfg->replay_bytes);
+	gt_coalesce_init(&s->co, 0);
+	s->pending_in = g_byte_array_new();
+	memcpy(sc.passkey, cfg->passkey, sizeof(sc.passkey));
+	s->server = gt_server_new(&sc, session_accept, s, error);
+	core_wipe(sc.passkey, sizeof(sc.passkey));
+	if (s->server == NULL) {
+		gt_session_free(s);
+		return NULL;
+	}
+	if (s->cfg.idle_timeout_us > 0)
+		s->idle_timer = session_idle_arm(s);
+	return s;
+}
+
+uint16_t gt_session_port(const struct gt_session *s)
+{
+	return gt_server_port(s->server);
+}
+
+void gt_session_free(struct gt_session *s)
+{
+	if (s == NULL)
+		return;
+	core_source_clear(&s->co_timer);
+	core_source_clear(&s->handshake_timer);
+	core_source_clear(&s->idle_timer);
+	core_source_clear(&s->done_idle);
+	if (s->conn != NULL)
+		gt_conn_close(s->conn, GT_CLOSE_OK, "closed");
+	s->conn = NULL;
+	gt_server_free(s->server);
+	gt_pty_free(s->pty);
+	gt_catchup_free(s->replay);
+	gt_coalesce_free(&s->co);
+	if (s->pending_in != NULL)
+		g_byte_array_unref(s->pending_in);
+	core_wipe(s->cfg.passkey, sizeof(s->cfg.passkey));
+	g_free(s);
+}

@@ -1,0 +1,306 @@
+/*
+ * Integration tests for the goet session loop: a real session (server, PTY,
+ * /bin/sh) and test clients speaking the protocol through gt_dial, all on
+ * one main loop in this process.
+ */
+#include <glib.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/glue.h"
+#include "core/log.h"
+#include "goet/net/dial.h"
+#include "goet/session/session.h"
+
+#define TEST_LIMIT_S 30
+
+static uint8_t passkey[GT_PASSKEY_LEN];
+static enum gt_transport tr; /* how test clients connect */
+
+struct done_ctx {
+	bool done;
+	int code;
+	char reason[160];
+};
+
+static void on_done(struct gt_session *s, int code, const char *reason, void *data)
+{
+	struct done_ctx *d = data;
+
+	d->done = true;
+	d->code = code;
+	g_strlcpy(d->reason, reason, sizeof(d->reason));
+}
+
+/* A test client: what it received, and the protocol state it keeps. */
+struct client {
+	struct gt_conn *c;
+	GString *out;
+	uint64_t last_seq;    /* last output seq received */
+	uint64_t session_has; /* the session's SequenceHeader */
+	uint64_t send_seq;
+	bool got_header;
+	bool got_shutdown;
+	bool closed;
+	bool dialed;
+	int dial_err;
+};
+
+static void cl_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data)
+{
+	struct client *cl = data;
+
+	if (m->type == GT_MSG_DATA) {
+		g_string_append_len(cl->out, (const char *)m->u.data.bytes, (gssize)m->u.data.len);
+		cl->last_seq = m->u.data.seq;
+	} else if (m->type == GT_MSG_SEQUENCE_HEADER) {
+		cl->got_header = true;
+		cl->session_has = m->u.sequence_header.last_seq;
+	} else if (m->type == GT_MSG_SHUTDOWN) {
+		cl->got_shutdown = true;
+	}
+}
+
+static void cl_closed(struct gt_conn *c, int err, const char *reason, void *data)
+{
+	struct client *cl = data;
+
+	cl->closed = true;
+	cl->c = NULL;
+}
+
+static const struct gt_conn_callbacks cl_cb = { .message = cl_message, .closed = cl_closed };
+
+static void cl_dialed(struct gt_conn *c, int err, const char *reason, void *data)
+{
+	struct client *cl = data;
+
+	cl->dialed = true;
+	cl->dial_err = err;
+	cl->c = c;
+	if (c != NULL)
+		gt_conn_set_callbacks(c, &cl_cb, cl);
+}
+
+static gboolean on_limit(gpointer p)
+{
+	g_error("test did not finish within %d s", TEST_LIMIT_S);
+	return G_SOURCE_REMOVE;
+}
+
+static void run_until(bool *flag)
+{
+	guint guard = g_timeout_add_seconds(TEST_LIMIT_S, on_limit, NULL);
+
+	while (!*flag)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(guard);
+}
+
+/* Run until the client's output contains want. */
+static void wait_output(struct client *cl, const char *want)
+{
+	guint guard = g_timeout_add_seconds(TEST_LIMIT_S, on_limit, NULL);
+
+	while (strstr(cl->out->str, want) == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(guard);
+}
+
+static void cl_send(struct client *cl, enum gt_channel ch, const struct gt_msg *m)
+{
+	g_assert_cmpint(gt_conn_send(cl->c, ch, m), ==, CORE_OK);
+}
+
+static void cl_type(struct client *cl, const char *text)
+{
+	struct gt_msg m = { .type = GT_MSG_DATA };
+
+	m.u.data.seq = ++cl->send_seq;
+	m.u.data.bytes = (const uint8_t *)text;
+	m.u.data.len = strlen(text);
+	cl_send(cl, GT_CHANNEL_DATA, &m);
+}
+
+/* Connect and run the client side of the handshake (as the reference client). */
+static void cl_connect(struct client *cl, struct gt_session *s, bool data_first)
+{
+	struct gt_dial_config cfg = { .transport = tr,
+				      .host = "127.0.0.1",
+				      .port = gt_session_port(s) };
+	struct gt_msg hdr = { .type = GT_MSG_SEQUENCE_HEADER };
+	struct gt_msg ti = { .type = GT_MSG_TERMINAL_INFO };
+
+	memcpy(cfg.passkey, passkey, sizeof(passkey));
+	if (cl->out == NULL)
+		cl->out = g_string_new(NULL);
+	cl->dialed = cl->got_header = cl->closed = false;
+	gt_dial_start(&cfg, cl_dialed, cl);
+	run_until(&cl->dialed);
+	g_assert_cmpint(cl->dial_err, ==, CORE_OK);
+	hdr.u.sequence_header.last_seq = cl->last_seq;
+	cl_send(cl, GT_CHANNEL_DATA, &hdr);
+	run_until(&cl->got_header);
+	if (data_first)
+		cl_type(cl, "echo early-$((40+2))\n"); /* before TerminalInfo: kept, not dropped */
+	ti.u.terminal_info.term = (const uint8_t *)"xterm";
+	ti.u.terminal_info.len = 5;
+	cl_send(cl, GT_CHANNEL_CONTROL, &ti);
+}
+
+/* End of a test: close the client and let every connection finish, so that no
+ * callback can reach this test's stack after it returns. */
+static void cl_finish(struct client *cl)
+{
+	guint guard = g_timeout_add_seconds(TEST_LIMIT_S, on_limit, NULL);
+
+	if (cl->c != NULL)
+		gt_conn_close(cl->c, GT_CLOSE_OK, "test over");
+	cl->c = NULL;
+	while (gt_conn_live_count() > 0)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(guard);
+	if (cl->out != NULL)
+		g_string_free(cl->out, TRUE);
+	cl->out = NULL;
+	core_defer_flush();
+}
+
+static struct gt_session *session_start(struct done_ctx *d, int64_t idle_us)
+{
+	static const char *const argv[] = { "/bin/sh", NULL };
+	struct gt_session_config cfg = { .idle_timeout_us = idle_us,
+					 .argv = argv,
+					 .hangup_grace_ms = 500 };
+	GError *e = NULL;
+	struct gt_session *s;
+
+	memcpy(cfg.passkey, passkey, sizeof(passkey));
+	s = gt_session_new(&cfg, on_done, d, &e);
+	g_assert_no_error(e);
+	return s;
+}
+
+/* Type a command, see its output; the shell's exit ends the session with its code. */
+static void test_command_and_exit(void)
+{
+	struct done_ctx d = { 0 };
+	struct gt_session *s = session_start(&d, 0);
+	struct client cl = { 0 };
+
+	cl_connect(&cl, s, false);
+	cl_type(&cl, "stty -echo; echo hello-$((6*7)) $TERM $GOET_SESSION\n");
+	wait_output(&cl, "hello-42 xterm ");
+	cl_type(&cl, "printf 'bye-no-newline'; exit 0\n");
+	run_until(&d.done);
+	g_assert_cmpint(d.code, ==, 0);
+	g_assert_cmpstr(d.reason, ==, "shell exited: exit status 0");
+	run_until(&cl.closed);
+	g_assert_true(cl.got_shutdown);
+	/* the last output before the exit arrived, before the close */
+	g_assert_true(g_str_has_suffix(cl.out->str, "bye-no-newline"));
+	gt_session_free(s);
+	cl_finish(&cl);
+}
+
+/* A lost connection, output while away, a new connection: the missed output is replayed once. */
+static void test_reconnect_replay(void)
+{
+	struct done_ctx d = { 0 };
+	struct gt_session *s = session_start(&d, 0);
+	struct client a = { 0 }, b = { 0 };
+	struct gt_msg shut = { .type = GT_MSG_SHUTDOWN };
+
+	cl_connect(&a, s, false);
+	cl_type(&a, "stty -echo; echo one-$((0+1))\n");
+	wait_output(&a, "one-1\r\n");
+	cl_type(&a, "sleep 0.3; echo two-$((1+1))\n");
+	/* the link dies before "two" is printed (no Shutdown) */
+	gt_conn_close(a.c, GT_CLOSE_OK, "network gone");
+	a.c = NULL;
+	g_usleep(600 * 1000);
+	/* a new connection that has seen what a saw */
+	b.last_seq = a.last_seq;
+	b.send_seq = a.send_seq;
+	cl_connect(&b, s, false);
+	g_assert_cmpuint(b.session_has, ==, a.send_seq); /* the session got both inputs */
+	wait_output(&b, "two-2\r\n");
+	g_assert_null(strstr(b.out->str, "one-1")); /* not replayed twice */
+	/* a restarted client numbers from 1 again: its input is still taken */
+	b.send_seq = 0;
+	cl_type(&b, "echo three-$((1+2))\n");
+	wait_output(&b, "three-3\r\n");
+	cl_send(&b, GT_CHANNEL_CONTROL, &shut);
+	run_until(&d.done);
+	g_assert_cmpint(d.code, ==, 1);
+	g_assert_cmpstr(d.reason, ==, "client sent shutdown");
+	gt_session_free(s);
+	cl_finish(&a);
+	cl_finish(&b);
+}
+
+/* Data before TerminalInfo (the reference's TCP reconnect bug) is applied, not dropped. */
+static void test_data_before_terminal_info(void)
+{
+	struct done_ctx d = { 0 };
+	struct gt_session *s = session_start(&d, 0);
+	struct client cl = { 0 };
+
+	cl_connect(&cl, s, true);
+	wait_output(&cl, "early-42");
+	gt_session_stop(s, "test over");
+	run_until(&d.done);
+	g_assert_cmpint(d.code, ==, 1);
+	gt_session_free(s);
+	cl_finish(&cl);
+}
+
+/* No client for the idle timeout: the session ends. */
+static void test_idle_timeout(void)
+{
+	struct done_ctx d = { 0 };
+	struct gt_session *s = session_start(&d, 1 * G_USEC_PER_SEC);
+	gint64 t0 = g_get_monotonic_time();
+
+	run_until(&d.done);
+	g_assert_cmpstr(d.reason, ==, "no client for the idle timeout");
+	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 900 * 1000);
+	gt_session_free(s);
+	core_defer_flush();
+}
+
+/* Register fn once per client transport: /session/<quic|tcp>/<name>. */
+static void add_both(const char *name, GTestDataFunc fn)
+{
+	static const char *const names[] = { "quic", "tcp" };
+
+	for (int t = 0; t < 2; t++) {
+		char *path = g_strdup_printf("/session/%s/%s", names[t], name);
+
+		g_test_add_data_func(path, GINT_TO_POINTER(t), fn);
+		g_free(path);
+	}
+}
+
+#define ON_TRANSPORT(fn)                                                                           \
+	static void fn##_on(gconstpointer t)                                                       \
+	{                                                                                          \
+		tr = (enum gt_transport)GPOINTER_TO_INT(t);                                        \
+		fn();                                                                              \
+	}
+ON_TRANSPORT(test_command_and_exit)
+ON_TRANSPORT(test_reconnect_replay)
+ON_TRANSPORT(test_data_before_terminal_info)
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	core_log_set_level(g_getenv("GOET_TEST_LOG") != NULL ? CORE_LOG_DEBUG : CORE_LOG_WARN);
+	gt_passkey_generate(passkey);
+	add_both("command-and-exit", test_command_and_exit_on);
+	add_both("reconnect-replay", test_reconnect_replay_on);
+	add_both("data-before-terminal-info", test_data_before_terminal_info_on);
+	g_test_add_func("/session/idle-timeout", test_idle_timeout);
+	return g_test_run();
+}
