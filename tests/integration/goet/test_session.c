@@ -3,7 +3,11 @@
  * /bin/sh) and test clients speaking the protocol through gt_dial, all on
  * one main loop in this process.
  */
+#include <gio/gio.h>
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -124,11 +128,9 @@ static void cl_type(struct client *cl, const char *text)
 }
 
 /* Connect and run the client side of the handshake (as the reference client). */
-static void cl_connect(struct client *cl, struct gt_session *s, bool data_first)
+static void cl_connect_port(struct client *cl, uint16_t port, bool data_first)
 {
-	struct gt_dial_config cfg = { .transport = tr,
-				      .host = "127.0.0.1",
-				      .port = gt_session_port(s) };
+	struct gt_dial_config cfg = { .transport = tr, .host = "127.0.0.1", .port = port };
 	struct gt_msg hdr = { .type = GT_MSG_SEQUENCE_HEADER };
 	struct gt_msg ti = { .type = GT_MSG_TERMINAL_INFO };
 
@@ -165,6 +167,11 @@ static void cl_finish(struct client *cl)
 		g_string_free(cl->out, TRUE);
 	cl->out = NULL;
 	core_defer_flush();
+}
+
+static void cl_connect(struct client *cl, struct gt_session *s, bool data_first)
+{
+	cl_connect_port(cl, gt_session_port(s), data_first);
 }
 
 static struct gt_session *session_start(struct done_ctx *d, int64_t idle_us)
@@ -270,6 +277,112 @@ static void test_idle_timeout(void)
 	core_defer_flush();
 }
 
+/* ------------------------------------------------------- the program */
+
+/* Start `goet session -f id`, hand it the passkey, return its port. */
+static GSubprocess *program_start(const char *id, uint16_t *port)
+{
+	char *exe =
+		g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "goet", "cli", "goet", NULL);
+	char hex[GT_PASSKEY_HEX_LEN + 2], *line;
+	GError *e = NULL;
+	GSubprocess *p =
+		g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+					 G_SUBPROCESS_FLAGS_STDERR_PIPE,
+				 &e, exe, "session", "-f", id, "-p", "0", NULL);
+	GDataInputStream *out;
+
+	g_assert_no_error(e);
+	gt_passkey_to_hex(passkey, hex);
+	strcat(hex, "\n");
+	g_assert_true(g_output_stream_write_all(g_subprocess_get_stdin_pipe(p), hex, strlen(hex),
+						NULL, NULL, &e));
+	g_output_stream_close(g_subprocess_get_stdin_pipe(p), NULL, NULL);
+	out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p));
+	line = g_data_input_stream_read_line(out, NULL, NULL, &e);
+	g_assert_no_error(e);
+	g_assert_nonnull(line);
+	*port = (uint16_t)g_ascii_strtoull(line, NULL, 10);
+	g_assert_cmpuint(*port, !=, 0);
+	g_free(line);
+	g_object_unref(out);
+	g_free(exe);
+	return p;
+}
+
+/* Wait for the process; return its exit status and stderr (g_free). */
+static int program_wait(GSubprocess *p, char **err_text)
+{
+	GError *e = NULL;
+	char buf[4096];
+	gsize n = 0;
+
+	g_assert_true(g_subprocess_wait(p, NULL, &e));
+	g_input_stream_read_all(g_subprocess_get_stderr_pipe(p), buf, sizeof(buf) - 1, &n, NULL,
+				NULL);
+	buf[n] = '\0';
+	*err_text = g_strdup(buf);
+	return g_subprocess_get_exit_status(p);
+}
+
+/* goet session: port on stdout, the shell's status as its exit code, a 0600 log. */
+static void test_program_session(void)
+{
+	char id[32], *err_text, *log_path, *log = NULL;
+	struct client cl = { 0 };
+	GStatBuf st;
+	uint16_t port;
+	GSubprocess *p;
+
+	g_snprintf(id, sizeof(id), "test%d", (int)getpid());
+	log_path = g_strdup_printf("/tmp/goet-%s.log", id);
+	p = program_start(id, &port);
+	cl_connect_port(&cl, port, false);
+	cl_type(&cl, "echo prog-$((2*21)); exit 7\n");
+	run_until(&cl.closed);
+	g_assert_true(cl.got_shutdown);
+	g_assert_nonnull(strstr(cl.out->str, "prog-42"));
+	g_assert_cmpint(program_wait(p, &err_text), ==, 1);
+	g_assert_nonnull(strstr(err_text, "session exited: shell exited: exit status 7"));
+	g_assert_cmpint(g_stat(log_path, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
+	g_assert_nonnull(strstr(log, "client connected"));
+	g_assert_null(strstr(log, "prog-42")); /* terminal contents never reach the log */
+	unlink(log_path);
+	g_free(log);
+	g_free(log_path);
+	g_free(err_text);
+	g_object_unref(p);
+	cl_finish(&cl);
+}
+
+/* SIGTERM ends the session and the client is told (exit 1, as the reference). */
+static void test_program_sigterm(void)
+{
+	char id[32], *err_text, *log_path;
+	struct client cl = { 0 };
+	uint16_t port;
+	GSubprocess *p;
+
+	g_snprintf(id, sizeof(id), "term%d", (int)getpid());
+	log_path = g_strdup_printf("/tmp/goet-%s.log", id);
+	p = program_start(id, &port);
+	cl_connect_port(&cl, port, false);
+	cl_type(&cl, "echo up-$((1))\n");
+	wait_output(&cl, "up-1");
+	g_subprocess_send_signal(p, SIGTERM);
+	run_until(&cl.closed);
+	g_assert_true(cl.got_shutdown);
+	g_assert_cmpint(program_wait(p, &err_text), ==, 1);
+	g_assert_nonnull(strstr(err_text, "session exited: signal received"));
+	unlink(log_path);
+	g_free(log_path);
+	g_free(err_text);
+	g_object_unref(p);
+	cl_finish(&cl);
+}
+
 /* Register fn once per client transport: /session/<quic|tcp>/<name>. */
 static void add_both(const char *name, GTestDataFunc fn)
 {
@@ -302,5 +415,7 @@ int main(int argc, char **argv)
 	add_both("reconnect-replay", test_reconnect_replay_on);
 	add_both("data-before-terminal-info", test_data_before_terminal_info_on);
 	g_test_add_func("/session/idle-timeout", test_idle_timeout);
+	g_test_add_func("/session/program", test_program_session);
+	g_test_add_func("/session/program-sigterm", test_program_sigterm);
 	return g_test_run();
 }

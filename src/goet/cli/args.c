@@ -1,0 +1,224 @@
+/* args.c - goet's command line (contract in args.h). */
+#include "goet/cli/args.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+
+int gt_args_duration(const char *s, int64_t *us)
+{
+	static const struct {
+		char unit;
+		int64_t us;
+	} units[] = { { 's', 1000000 }, { 'm', 60000000 }, { 'h', 3600000000 },
+		      { 'd', 86400000000 } };
+	char *end = NULL;
+	guint64 n;
+
+	if (s == NULL || !g_ascii_isdigit(s[0]))
+		return CORE_ERR_BAD_FORMAT;
+	n = g_ascii_strtoull(s, &end, 10);
+	if (n > 365 * 24 * 3600ULL)
+		return CORE_ERR_BAD_FORMAT;
+	if (*end == '\0') {
+		*us = (int64_t)n * 1000000;
+		return CORE_OK;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(units); i++) {
+		if (end[0] == units[i].unit && end[1] == '\0') {
+			*us = (int64_t)n * units[i].us;
+			return CORE_OK;
+		}
+	}
+	return CORE_ERR_BAD_FORMAT;
+}
+
+/* Is tok the flag name (with one or two dashes), optionally "=value"? */
+static const char *flag_match(const char *tok, const char *name, const char **value)
+{
+	size_t n = strlen(name);
+
+	*value = NULL;
+	if (tok[0] != '-')
+		return NULL;
+	tok += tok[1] == '-' ? 2 : 1;
+	if (strncmp(tok, name, n) != 0)
+		return NULL;
+	if (tok[n] == '=')
+		*value = tok + n + 1;
+	else if (tok[n] != '\0')
+		return NULL;
+	return tok;
+}
+
+/* Parse an int flag value into *out; false with err on failure. */
+static bool parse_int(const char *flag, const char *v, int min, int max, int *out, char *err,
+		      size_t errlen)
+{
+	char *end = NULL;
+	gint64 n = v != NULL ? g_ascii_strtoll(v, &end, 10) : 0;
+
+	if (v == NULL || *v == '\0' || *end != '\0' || n < min || n > max) {
+		snprintf(err, errlen, "invalid value \"%s\" for flag -%s", v != NULL ? v : "", flag);
+		return false;
+	}
+	*out = (int)n;
+	return true;
+}
+
+/* First pass: take out the global double-dash flags; keep the rest in order. */
+static int args_globals(int argc, char **argv, struct gt_args *a, GPtrArray *rest, char *err,
+			size_t errlen)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *t = argv[i], *v = NULL;
+
+		if (strcmp(t, "--version") == 0)
+			a->mode = GT_MODE_VERSION;
+		else if (strcmp(t, "--local") == 0)
+			a->local = true;
+		else if (strcmp(t, "--install") == 0)
+			a->install = true;
+		else if (strcmp(t, "--tcp") == 0)
+			a->tcp = true;
+		else if (strcmp(t, "--profile") == 0)
+			a->profile = true;
+		else if (strncmp(t, "--replay-size", 13) == 0 && (t[13] == '=' || (t[13] == '\0' && i + 1 < argc))) {
+			v = t[13] == '=' ? t + 14 : argv[++i];
+			/* a value that does not parse means the default, as the reference */
+			a->replay_size = g_ascii_strtoll(v, NULL, 10);
+		} else if (strncmp(t, "--idle-timeout", 14) == 0 &&
+			   (t[14] == '=' || (t[14] == '\0' && i + 1 < argc))) {
+			v = t[14] == '=' ? t + 15 : argv[++i];
+			if (gt_args_duration(v, &a->idle_timeout_us) != CORE_OK) {
+				snprintf(err, errlen,
+					 "invalid --idle-timeout \"%s\" (seconds, or 30m, 12h, 7d)", v);
+				return 2;
+			}
+		} else {
+			g_ptr_array_add(rest, (gpointer)t);
+		}
+	}
+	return 0;
+}
+
+/* goet session -f ID [-p PORT] [-replay-size N] */
+static int args_session(struct gt_args *a, GPtrArray *rest, guint from, char *err, size_t errlen)
+{
+	for (guint i = from; i < rest->len; i++) {
+		const char *t = g_ptr_array_index(rest, i), *v;
+		const char *next = i + 1 < rest->len ? g_ptr_array_index(rest, i + 1) : NULL;
+
+		if (flag_match(t, "h", &v) || flag_match(t, "help", &v)) {
+			a->help = true;
+		} else if (flag_match(t, "f", &v)) {
+			a->session_id = v != NULL ? v : next;
+			i += v == NULL;
+		} else if (flag_match(t, "p", &v)) {
+			if (!parse_int("p", v != NULL ? v : next, 0, 65535, &a->port, err, errlen))
+				return 2;
+			i += v == NULL;
+		} else if (flag_match(t, "replay-size", &v)) {
+			int n;
+
+			if (!parse_int("replay-size", v != NULL ? v : next, 0, G_MAXINT, &n, err,
+				       errlen))
+				return 2;
+			a->replay_size = n;
+			i += v == NULL;
+		} else {
+			snprintf(err, errlen, "flag provided but not defined: %s", t);
+			return 2;
+		}
+	}
+	if (a->help)
+		return 0;
+	if (a->session_id == NULL || a->session_id[0] == '\0') {
+		snprintf(err, errlen, "error: -f <session-id> is required");
+		return 1;
+	}
+	return 0;
+}
+
+/* goet --local -p PORT -k HEX [host] (flags and host in any order, a fix) */
+static int args_local(struct gt_args *a, GPtrArray *rest, char *err, size_t errlen)
+{
+	for (guint i = 0; i < rest->len; i++) {
+		const char *t = g_ptr_array_index(rest, i), *v;
+		const char *next = i + 1 < rest->len ? g_ptr_array_index(rest, i + 1) : NULL;
+
+		if (flag_match(t, "p", &v)) {
+			if (!parse_int("p", v != NULL ? v : next, 0, 65535, &a->port, err, errlen))
+				return 2;
+			i += v == NULL;
+		} else if (flag_match(t, "k", &v)) {
+			a->key_hex = v != NULL ? v : next;
+			i += v == NULL;
+		} else if (flag_match(t, "h", &v) || flag_match(t, "help", &v)) {
+			a->help = true;
+		} else if (t[0] == '-') {
+			snprintf(err, errlen, "flag provided but not defined: %s", t);
+			return 2;
+		} else if (a->host == NULL) {
+			a->host = t;
+		} else {
+			snprintf(err, errlen, "unexpected argument: %s", t);
+			return 2;
+		}
+	}
+	if (a->help)
+		return 0;
+	if (a->port == 0) {
+		snprintf(err, errlen, "error: -p <port> is required");
+		return 1;
+	}
+	if (a->key_hex == NULL) {
+		snprintf(err, errlen, "error: -k <passkey-hex> is required");
+		return 1;
+	}
+	if (a->host == NULL)
+		a->host = "127.0.0.1";
+	return 0;
+}
+
+int gt_args_parse(int argc, char **argv, struct gt_args *a, char *err, size_t errlen)
+{
+	GPtrArray *rest = g_ptr_array_new();
+	const char *prog = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	const char *first;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->idle_timeout_us = -1;
+	err[0] = '\0';
+	r = args_globals(argc, argv, a, rest, err, errlen);
+	if (r != 0 || a->mode == GT_MODE_VERSION)
+		goto out;
+	first = rest->len > 0 ? g_ptr_array_index(rest, 0) : NULL;
+	prog = prog != NULL ? prog + 1 : (argc > 0 ? argv[0] : "");
+	if (first != NULL && strcmp(first, "version") == 0) {
+		a->mode = GT_MODE_VERSION;
+	} else if (strcmp(prog, "goet-session") == 0 || (first != NULL && strcmp(first, "session") == 0)) {
+		a->mode = GT_MODE_SESSION;
+		r = args_session(a, rest, strcmp(prog, "goet-session") == 0 ? 0 : 1, err, errlen);
+	} else if (a->local) {
+		a->mode = GT_MODE_LOCAL;
+		r = args_local(a, rest, err, errlen);
+	} else {
+		for (guint i = 0; i < rest->len && a->mode != GT_MODE_SSH; i++) {
+			const char *t = g_ptr_array_index(rest, i);
+
+			if (t[0] != '-') {
+				a->mode = GT_MODE_SSH;
+				a->host = t;
+			}
+		}
+		if (a->mode != GT_MODE_SSH)
+			r = 1; /* usage */
+	}
+out:
+	g_ptr_array_free(rest, TRUE);
+	return r;
+}

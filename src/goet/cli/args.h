@@ -1,0 +1,43 @@
+/*
+ * args.h - goet's command line, parsed as the reference does (goet.md §2.1,
+ * §2.5): one pass removes the global double-dash flags wherever they stand
+ * (--version --local --install --tcp --profile --replay-size N|=N
+ * --idle-timeout D|=D), then the first remaining word picks the mode.
+ * Mode flags accept -x v, -x=v, --x v and --x=v, like Go's flag package.
+ *
+ * Pure: no I/O. Errors are written into err (a message for the user) and
+ * the return value is the exit code to use (1, or 2 for a bad flag).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum gt_mode {
+	GT_MODE_USAGE = 0, /* nothing to do: print usage, exit 1 */
+	GT_MODE_VERSION,
+	GT_MODE_SESSION,
+	GT_MODE_LOCAL,
+	GT_MODE_SSH,
+};
+
+struct gt_args {
+	enum gt_mode mode;
+	bool local, install, tcp, profile, help;
+	int64_t replay_size;     /* 0 = default */
+	int64_t idle_timeout_us; /* -1 = default */
+	const char *session_id;  /* session: -f */
+	int port;                /* session: -p (0 = any); local: -p (required) */
+	const char *key_hex;     /* local: -k */
+	const char *host;        /* local: optional host; ssh: destination */
+};
+
+/*
+ * Parse argv (argv[0] is the program). Returns 0 on success, otherwise the
+ * exit code, with a message in err. argv must outlive args.
+ */
+int gt_args_parse(int argc, char **argv, struct gt_args *args, char *err, size_t errlen);
+
+/* Parse a duration: seconds, or a number with s, m, h or d: CORE_OK / CORE_ERR_BAD_FORMAT. */
+int gt_args_duration(const char *s, int64_t *us);

@@ -1,0 +1,125 @@
+/*
+ * session_main.c - `goet session -f ID [-p PORT] [-replay-size N]
+ * [--idle-timeout D]`: read the passkey line from stdin, log to
+ * /tmp/goet-ID.log, listen, print the port on stdout (the only line ever
+ * written there), and run until the session ends.
+ */
+#include "goet/cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/ct.h"
+#include "core/err.h"
+#include "core/glue.h"
+#include "core/log.h"
+#include "goet/net/conn.h"
+#include "goet/session/session.h"
+
+/* Longest passkey line accepted (64 hex characters, spaces, newline). */
+#define PASSKEY_LINE_MAX 256
+/* How long a finished session waits for its last bytes to reach the client. */
+#define FLUSH_LIMIT_US (3 * G_USEC_PER_SEC)
+
+struct run {
+	GMainLoop *loop;
+	int code;
+	char reason[160];
+};
+
+static void on_done(struct gt_session *s, int code, const char *reason, void *data)
+{
+	struct run *r = data;
+
+	r->code = code;
+	g_strlcpy(r->reason, reason, sizeof(r->reason));
+	g_main_loop_quit(r->loop);
+}
+
+static gboolean on_signal(gpointer data)
+{
+	gt_session_stop(data, "signal received");
+	return G_SOURCE_CONTINUE;
+}
+
+/* Read "<64 hex>\n" from stdin: 0, or 1 with the reference's message. */
+static int read_passkey(uint8_t key[GT_PASSKEY_LEN])
+{
+	char line[PASSKEY_LINE_MAX];
+	int r = 1;
+
+	if (fgets(line, sizeof(line), stdin) == NULL || strchr(line, '\n') == NULL) {
+		fprintf(stderr, "error reading passkey from stdin: %s\n",
+			ferror(stdin) ? g_strerror(errno) : "unexpected end of input");
+		goto out;
+	}
+	if (gt_passkey_from_hex(key, line) != CORE_OK) {
+		fprintf(stderr, "error: passkey must be 64 hex characters (32 bytes)\n");
+		goto out;
+	}
+	r = 0;
+out:
+	core_wipe(line, sizeof(line));
+	return r;
+}
+
+/* Send the log to /tmp/goet-ID.log (0600, never through a symlink). */
+static void open_log(const char *id)
+{
+	char *path = g_strdup_printf("/tmp/goet-%s.log", id);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		fprintf(stderr, "warning: could not open log file %s: %s\n", path, g_strerror(errno));
+	else
+		core_log_set_output_fd(fd);
+	g_free(path);
+}
+
+int gt_cli_session(const struct gt_args *a)
+{
+	struct gt_session_config cfg = { .port = (uint16_t)a->port,
+					 .replay_bytes = a->replay_size,
+					 .idle_timeout_us = a->idle_timeout_us };
+	struct run r = { .code = 1 };
+	struct gt_session *s;
+	GError *e = NULL;
+	guint sigint, sigterm;
+	gint64 until;
+
+	if (read_passkey(cfg.passkey) != 0)
+		return 1;
+	open_log(a->session_id);
+	signal(SIGPIPE, SIG_IGN); /* stdout and stderr are dead pipes once ssh is gone */
+	r.loop = g_main_loop_new(NULL, FALSE);
+	s = gt_session_new(&cfg, on_done, &r, &e);
+	core_wipe(cfg.passkey, sizeof(cfg.passkey));
+	if (s == NULL) {
+		core_log_error("session", a->session_id, "listen: %s", e->message);
+		fprintf(stderr, "session exited: listen: %s\n", e->message);
+		g_error_free(e);
+		g_main_loop_unref(r.loop);
+		return 1;
+	}
+	printf("%u\n", gt_session_port(s));
+	fflush(stdout);
+	sigint = core_signal_add(SIGINT, on_signal, s);
+	sigterm = core_signal_add(SIGTERM, on_signal, s);
+	g_main_loop_run(r.loop);
+	/* the last output and Shutdown are queued: let them reach the client */
+	until = g_get_monotonic_time() + FLUSH_LIMIT_US;
+	while (gt_conn_live_count() > 0 && g_get_monotonic_time() < until)
+		g_main_context_iteration(NULL, TRUE);
+	core_source_clear(&sigint);
+	core_source_clear(&sigterm);
+	gt_session_free(s);
+	core_defer_flush();
+	g_main_loop_unref(r.loop);
+	if (r.code != 0)
+		fprintf(stderr, "session exited: %s\n", r.reason);
+	return r.code;
+}

@@ -1,0 +1,59 @@
+/* main.c - goet: a reconnectable remote terminal. Dispatches by mode (args.h). */
+#include <stdio.h>
+
+#include "version.h"
+#include "goet/cli/args.h"
+#include "goet/cli/cli.h"
+
+static const char usage[] =
+	"usage:\n"
+	"  goet [--install] [--tcp] [user@]host        (not built yet)\n"
+	"  goet --local -p <port> -k <passkey-hex> [host]  (not built yet)\n"
+	"  goet session -f <session-id> [-p <port>] [-replay-size <bytes>]\n"
+	"  goet version\n"
+	"\n"
+	"flags:\n"
+	"  --version             print the version and exit\n"
+	"  --install             install or upgrade goet on the remote host first\n"
+	"  --tcp                 use TCP+TLS instead of QUIC\n"
+	"  --profile             print transport statistics\n"
+	"  --replay-size <bytes> replay buffer size (default 4096)\n"
+	"  --idle-timeout <dur>  session: end after this long without a client\n"
+	"                        (seconds, or 30m, 12h, 7d; default 7d; 0 = never)\n"
+	"\n"
+	"session: reads the passkey (64 hex characters and a newline) on stdin,\n"
+	"prints the port it listens on (UDP and TCP) on stdout, logs to\n"
+	"/tmp/goet-<session-id>.log.\n";
+
+int main(int argc, char **argv)
+{
+	struct gt_args a;
+	char err[256];
+	int r = gt_args_parse(argc, argv, &a, err, sizeof(err));
+
+	if (r != 0) {
+		if (err[0] != '\0')
+			fprintf(stderr, "%s\n", err);
+		fputs(usage, stderr);
+		return r;
+	}
+	if (a.help) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	switch (a.mode) {
+	case GT_MODE_VERSION:
+		printf("goet %s (%s)\n", GOET_VERSION, CORE_VERSION_COMMIT);
+		return 0;
+	case GT_MODE_SESSION:
+		return gt_cli_session(&a);
+	case GT_MODE_LOCAL:
+	case GT_MODE_SSH:
+		fprintf(stderr, "goet: the client is not built yet; this build provides "
+				"`goet session` and `goet version` (see README.md)\n");
+		return 1;
+	default:
+		fputs(usage, stderr);
+		return 1;
+	}
+}

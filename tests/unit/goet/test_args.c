@@ -1,0 +1,123 @@
+/* Unit tests for goet/cli/args: the reference's single-pass flag rules. */
+#include <glib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "goet/cli/args.h"
+
+static char **argv_store; /* the last command line; args point into it */
+
+/* Parse a space-separated command line. */
+static int parse(const char *line, struct gt_args *a, char *err)
+{
+	char **argv;
+	int r;
+
+	g_strfreev(argv_store);
+	argv = argv_store = g_strsplit(line, " ", -1);
+	r = gt_args_parse((int)g_strv_length(argv), argv, a, err, 256);
+	return r;
+}
+
+static void test_modes(void)
+{
+	struct gt_args a;
+	char err[256];
+
+	g_assert_cmpint(parse("goet --version", &a, err), ==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_VERSION);
+	g_assert_cmpint(parse("goet version", &a, err), ==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_VERSION);
+	g_assert_cmpint(parse("goet host --version", &a, err), ==, 0); /* anywhere */
+	g_assert_cmpint(a.mode, ==, GT_MODE_VERSION);
+	g_assert_cmpint(parse("goet", &a, err), ==, 1);
+	g_assert_cmpint(a.mode, ==, GT_MODE_USAGE);
+	g_assert_cmpint(parse("goet --tcp --replay-size 4096 alice@example.com", &a, err), ==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_SSH);
+	g_assert_cmpstr(a.host, ==, "alice@example.com"); /* 4096 is not the host */
+	g_assert_true(a.tcp);
+	g_assert_cmpint(a.replay_size, ==, 4096);
+	g_assert_cmpint(parse("goet host --replay-size=banana", &a, err), ==, 0);
+	g_assert_cmpint(a.replay_size, ==, 0); /* unparsable: the default */
+	g_assert_cmpint(parse("/usr/bin/goet-session -f abc", &a, err), ==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_SESSION);
+	g_assert_cmpstr(a.session_id, ==, "abc");
+}
+
+static void test_session_flags(void)
+{
+	struct gt_args a;
+	char err[256];
+
+	g_assert_cmpint(parse("goet session -f deadbeef -p 0 -replay-size 65536", &a, err), ==, 0);
+	g_assert_cmpstr(a.session_id, ==, "deadbeef");
+	g_assert_cmpint(a.port, ==, 0);
+	g_assert_cmpint(a.replay_size, ==, 65536);
+	g_assert_cmpint(a.idle_timeout_us, ==, -1);
+	g_assert_cmpint(parse("goet session --f=x -p=2222 --idle-timeout 12h", &a, err), ==, 0);
+	g_assert_cmpstr(a.session_id, ==, "x");
+	g_assert_cmpint(a.port, ==, 2222);
+	g_assert_cmpint(a.idle_timeout_us, ==, INT64_C(12) * 3600 * 1000000);
+	g_assert_cmpint(parse("goet session --idle-timeout=0 -f x", &a, err), ==, 0);
+	g_assert_cmpint(a.idle_timeout_us, ==, 0);
+	g_assert_cmpint(parse("goet session -p 1", &a, err), ==, 1);
+	g_assert_cmpstr(err, ==, "error: -f <session-id> is required");
+	g_assert_cmpint(parse("goet session -f x -p 70000", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "invalid value \"70000\" for flag -p");
+	g_assert_cmpint(parse("goet session -f x -z", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "flag provided but not defined: -z");
+	g_assert_cmpint(parse("goet session -f x --idle-timeout 3w", &a, err), ==, 2);
+	g_assert_true(g_str_has_prefix(err, "invalid --idle-timeout \"3w\""));
+	g_assert_cmpint(parse("goet session -h", &a, err), ==, 0);
+	g_assert_true(a.help);
+}
+
+static void test_local_flags(void)
+{
+	struct gt_args a;
+	char err[256];
+
+	g_assert_cmpint(parse("goet --local -p 4000 -k 00ff", &a, err), ==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_LOCAL);
+	g_assert_cmpint(a.port, ==, 4000);
+	g_assert_cmpstr(a.key_hex, ==, "00ff");
+	g_assert_cmpstr(a.host, ==, "127.0.0.1");
+	/* host before the flags works too (the reference's bug 14) */
+	g_assert_cmpint(parse("goet --local example.org -p 4000 -k 00ff", &a, err), ==, 0);
+	g_assert_cmpstr(a.host, ==, "example.org");
+	g_assert_cmpint(parse("goet --local -k 00", &a, err), ==, 1);
+	g_assert_cmpstr(err, ==, "error: -p <port> is required");
+	g_assert_cmpint(parse("goet --local -p 1", &a, err), ==, 1);
+	g_assert_cmpstr(err, ==, "error: -k <passkey-hex> is required");
+}
+
+static void test_durations(void)
+{
+	int64_t us;
+
+	g_assert_cmpint(gt_args_duration("90", &us), ==, CORE_OK);
+	g_assert_cmpint(us, ==, 90000000);
+	g_assert_cmpint(gt_args_duration("30m", &us), ==, CORE_OK);
+	g_assert_cmpint(us, ==, INT64_C(1800000000));
+	g_assert_cmpint(gt_args_duration("7d", &us), ==, CORE_OK);
+	g_assert_cmpint(us, ==, INT64_C(7) * 86400 * 1000000);
+	g_assert_cmpint(gt_args_duration("", &us), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(gt_args_duration("-5", &us), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(gt_args_duration("5x", &us), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(gt_args_duration("5ms", &us), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(gt_args_duration("99999999999", &us), ==, CORE_ERR_BAD_FORMAT);
+}
+
+int main(int argc, char **argv)
+{
+	int r;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/args/modes", test_modes);
+	g_test_add_func("/args/session-flags", test_session_flags);
+	g_test_add_func("/args/local-flags", test_local_flags);
+	g_test_add_func("/args/durations", test_durations);
+	r = g_test_run();
+	g_strfreev(argv_store);
+	return r;
+}
