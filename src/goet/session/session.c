@@ -21,8 +21,7 @@
 #include "core/err.h"
 #include "core/glue.h"
 #include "core/log.h"
-#include "goet/catchup.h"
-#include "goet/coalesce.h"
+#include "goet/outbox.h"
 #include "goet/net/server.h"
 #include "goet/session/pty.h"
 #include "goet/term.h"
@@ -47,11 +46,8 @@ struct gt_session {
 	bool got_terminal_info;	  /* its TerminalInfo (control stream) arrived */
 	char term[GT_TERM_MAX_LEN + 1];
 	struct gt_pty *pty;
-	struct gt_catchup *replay;
-	struct gt_coalesce co;
+	struct gt_outbox out; /* the shell's output: numbered, kept, sent from a cursor */
 	guint co_timer;
-	uint64_t out_seq;	/* last output seq created */
-	uint64_t out_cursor;	/* last output seq handed to the connection */
 	uint64_t in_seq;	/* last input seq written to the PTY queue */
 	GByteArray *pending_in; /* input bytes not yet accepted by the PTY */
 	uint64_t pending_seq;	/* their seq (the last one) */
@@ -73,46 +69,37 @@ static void session_end(struct gt_session *s, int code, const char *reason);
 /* Make one Data message of the coalesced batch and keep it for replay. */
 static void session_flush(struct gt_session *s)
 {
-	size_t n;
-	const uint8_t *p = gt_coalesce_data(&s->co, &n);
-
 	core_source_clear(&s->co_timer);
-	if (n == 0)
-		return;
-	gt_catchup_store(s->replay, ++s->out_seq, p, n);
-	gt_coalesce_clear(&s->co);
+	gt_outbox_flush(&s->out);
 }
 
-/* Send everything after out_cursor that the connection will take. */
-static bool session_send_entry(const struct gt_catchup_entry *e, void *data)
+/* Hand one stored output entry to the connection. */
+static bool session_send_data(uint64_t seq, const uint8_t *p, size_t n, void *data)
 {
 	struct gt_session *s = data;
 	struct gt_msg m = { .type = GT_MSG_DATA };
 
-	m.u.data.seq = e->seq;
-	m.u.data.bytes = e->bytes;
-	m.u.data.len = e->len;
-	if (gt_conn_send(s->conn, GT_CHANNEL_DATA, &m) != CORE_OK)
-		return false;
-	s->out_cursor = e->seq;
-	return true;
+	m.u.data.seq = seq;
+	m.u.data.bytes = p;
+	m.u.data.len = n;
+	return gt_conn_send(s->conn, GT_CHANNEL_DATA, &m) == CORE_OK;
 }
 
+/* Send what the client lacks; read the PTY only while the connection keeps up. */
 static void session_pump(struct gt_session *s)
 {
-	bool gap = false;
+	bool gap = false, caught_up;
 
 	if (s->conn == NULL || s->phase != PHASE_READY)
 		return;
-	gt_catchup_replay(s->replay, s->out_cursor, session_send_entry, s, &gap);
+	caught_up = gt_outbox_pump(&s->out, session_send_data, s, &gap);
 	if (gap)
 		core_log_warn("session", s->id,
-			      "output after seq %" G_GUINT64_FORMAT
-			      " was already evicted; the client sees a gap",
-			      s->out_cursor);
-	/* read the PTY only while the connection keeps up */
+			      "output the client lacks was already evicted; "
+			      "it sees a gap after seq %" G_GUINT64_FORMAT,
+			      s->out.cursor);
 	if (s->pty != NULL)
-		gt_pty_pause_output(s->pty, s->out_cursor < s->out_seq);
+		gt_pty_pause_output(s->pty, !caught_up);
 }
 
 static gboolean session_co_timer(gpointer p)
@@ -131,15 +118,12 @@ static void pty_output(struct gt_pty *p, const uint8_t *data, size_t n, void *us
 	int64_t now = core_time_now_us();
 	bool flush_now = false;
 
-	/* the coalescer holds at most one read past its threshold: flush first if needed */
-	if (gt_coalesce_len(&s->co) + n > GT_COALESCE_DEFAULT_CAP)
-		session_flush(s);
-	gt_coalesce_add(&s->co, now, data, n, &flush_now);
+	gt_outbox_add(&s->out, now, data, n, &flush_now);
 	if (flush_now) {
 		session_flush(s);
 		session_pump(s);
 	} else if (s->co_timer == 0) {
-		int64_t wait = gt_coalesce_deadline_us(&s->co) - now;
+		int64_t wait = gt_outbox_deadline_us(&s->out) - now;
 
 		s->co_timer = g_timeout_add(wait > 0 ? (guint)((wait + 999) / 1000) : 0,
 					    session_co_timer, s);
@@ -239,7 +223,7 @@ static void session_handshake_done(struct gt_session *s)
 			      (int)gt_pty_pid(s->pty), s->term);
 	}
 	s->phase = PHASE_READY;
-	s->out_cursor = s->client_last_seq; /* replay what the client has not seen */
+	gt_outbox_rewind(&s->out, s->client_last_seq); /* replay what the client has not seen */
 	session_pump(s);
 	session_feed_pending(s);
 	gt_pty_bounce(s->pty);
@@ -444,8 +428,7 @@ struct gt_session *gt_session_new(const struct gt_session_config *cfg, gt_sessio
 	s->done = done;
 	s->done_data = data;
 	gt_session_id_from_passkey(cfg->passkey, s->id);
-	s->replay = gt_catchup_new(cfg->replay_bytes);
-	gt_coalesce_init(&s->co, 0);
+	gt_outbox_init(&s->out, cfg->replay_bytes);
 	s->pending_in = g_byte_array_new();
 	memcpy(sc.passkey, cfg->passkey, sizeof(sc.passkey));
 	s->server = gt_server_new(&sc, session_accept, s, error);
@@ -477,8 +460,7 @@ void gt_session_free(struct gt_session *s)
 	s->conn = NULL;
 	gt_server_free(s->server);
 	gt_pty_free(s->pty);
-	gt_catchup_free(s->replay);
-	gt_coalesce_free(&s->co);
+	gt_outbox_free(&s->out);
 	if (s->pending_in != NULL)
 		g_byte_array_unref(s->pending_in);
 	core_wipe(s->cfg.passkey, sizeof(s->cfg.passkey));

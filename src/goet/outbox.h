@@ -1,0 +1,51 @@
+/*
+ * outbox.h - one direction of a goet session's Data stream: bytes are
+ * coalesced (coalesce.h), numbered, kept for replay (catchup.h), and sent
+ * from a cursor. After a reconnect, gt_outbox_rewind moves the cursor back to
+ * what the peer says it has; the same pump then replays and keeps sending.
+ * The session uses one for the shell's output, the client one for keystrokes.
+ *
+ * Pure: time is a parameter and sending is a callback. Threading: none.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "goet/catchup.h"
+#include "goet/coalesce.h"
+
+struct gt_outbox {
+	struct gt_coalesce co;
+	struct gt_catchup *replay;
+	uint64_t seq;	 /* last seq given out */
+	uint64_t cursor; /* last seq the peer has been sent */
+};
+
+void gt_outbox_init(struct gt_outbox *ob, int64_t replay_bytes);
+void gt_outbox_free(struct gt_outbox *ob);
+
+/*
+ * Add bytes at now_us. *flush_now (may be NULL) says the batch is full and
+ * gt_outbox_flush should run now; a batch that would overflow is flushed
+ * first. CORE_OK, or CORE_ERR_TOO_LARGE (n above GT_COALESCE_MAX_READ + 1).
+ */
+int gt_outbox_add(struct gt_outbox *ob, int64_t now_us, const void *p, size_t n, bool *flush_now);
+/* When the pending batch is due (-1 when empty). */
+int64_t gt_outbox_deadline_us(const struct gt_outbox *ob);
+/* Number the pending batch and keep it for replay. */
+void gt_outbox_flush(struct gt_outbox *ob);
+/* Drop the pending batch (the reference drops unsent keystrokes on `~.`). */
+void gt_outbox_discard(struct gt_outbox *ob);
+/* The peer has everything up to peer_has: send from there. */
+void gt_outbox_rewind(struct gt_outbox *ob, uint64_t peer_has);
+
+/* Send one entry; false when it could not be taken now. */
+typedef bool (*gt_outbox_send_fn)(uint64_t seq, const uint8_t *p, size_t n, void *data);
+
+/*
+ * Send every stored entry after the cursor until send refuses one. *gap
+ * (may be NULL) is set when entries the peer lacks were already evicted.
+ * Returns true when the peer has been sent everything.
+ */
+bool gt_outbox_pump(struct gt_outbox *ob, gt_outbox_send_fn send, void *data, bool *gap);
