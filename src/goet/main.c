@@ -8,7 +8,7 @@
 static const char usage[] =
 	"usage:\n"
 	"  goet [--install] [--tcp] [user@]host        (not built yet)\n"
-	"  goet --local -p <port> -k <passkey-hex> [host]  (not built yet)\n"
+	"  goet --local -p <port> -k <passkey-hex> [host]\n"
 	"  goet session -f <session-id> [-p <port>] [-replay-size <bytes>]\n"
 	"  goet version\n"
 	"\n"
@@ -20,6 +20,9 @@ static const char usage[] =
 	"  --replay-size <bytes> replay buffer size (default 4096)\n"
 	"  --idle-timeout <dur>  session: end after this long without a client\n"
 	"                        (seconds, or 30m, 12h, 7d; default 7d; 0 = never)\n"
+	"\n"
+	"escapes (client, at the start of a line): ~. end the session, ~~ send ~,\n"
+	"~? list the escapes.\n"
 	"\n"
 	"session: reads the passkey (64 hex characters and a newline) on stdin,\n"
 	"prints the port it listens on (UDP and TCP) on stdout, logs to\n"
@@ -48,6 +51,7 @@ int main(int argc, char **argv)
 	case GT_MODE_SESSION:
 		return gt_cli_session(&a);
 	case GT_MODE_LOCAL:
+		return gt_cli_local(&a);
 	case GT_MODE_SSH:
 		fprintf(stderr, "goet: the client is not built yet; this build provides "
 				"`goet session` and `goet version` (see README.md)\n");

@@ -52,6 +52,18 @@ void gt_outbox_rewind(struct gt_outbox *ob, uint64_t peer_has)
 	ob->cursor = peer_has;
 }
 
+void gt_outbox_rebase(struct gt_outbox *ob, uint64_t base)
+{
+	struct gt_catchup *old = ob->replay;
+	struct gt_catchup_entry e;
+
+	ob->replay = gt_catchup_new((int64_t)gt_catchup_max_bytes(old));
+	ob->seq = ob->cursor = base;
+	for (size_t i = 0; gt_catchup_get(old, i, &e) == CORE_OK; i++)
+		gt_catchup_store(ob->replay, ++ob->seq, e.bytes, e.len);
+	gt_catchup_free(old);
+}
+
 struct pump_ctx {
 	struct gt_outbox *ob;
 	gt_outbox_send_fn send;

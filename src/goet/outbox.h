@@ -40,6 +40,14 @@ void gt_outbox_discard(struct gt_outbox *ob);
 /* The peer has everything up to peer_has: send from there. */
 void gt_outbox_rewind(struct gt_outbox *ob, uint64_t peer_has);
 
+/*
+ * For a sender that has never been connected: renumber what it holds from
+ * base + 1 and send from there. A new client process thus continues the
+ * session's numbering instead of reusing numbers the session already has
+ * (its first keystrokes would otherwise count as delivered).
+ */
+void gt_outbox_rebase(struct gt_outbox *ob, uint64_t base);
+
 /* Send one entry; false when it could not be taken now. */
 typedef bool (*gt_outbox_send_fn)(uint64_t seq, const uint8_t *p, size_t n, void *data);
 

@@ -12,8 +12,9 @@ int gt_args_duration(const char *s, int64_t *us)
 	static const struct {
 		char unit;
 		int64_t us;
-	} units[] = { { 's', 1000000 }, { 'm', 60000000 }, { 'h', 3600000000 },
-		      { 'd', 86400000000 } };
+	} units[] = {
+		{ 's', 1000000 }, { 'm', 60000000 }, { 'h', 3600000000 }, { 'd', 86400000000 }
+	};
 	char *end = NULL;
 	guint64 n;
 
@@ -61,7 +62,8 @@ static bool parse_int(const char *flag, const char *v, int min, int max, int *ou
 	gint64 n = v != NULL ? g_ascii_strtoll(v, &end, 10) : 0;
 
 	if (v == NULL || *v == '\0' || *end != '\0' || n < min || n > max) {
-		snprintf(err, errlen, "invalid value \"%s\" for flag -%s", v != NULL ? v : "", flag);
+		snprintf(err, errlen, "invalid value \"%s\" for flag -%s", v != NULL ? v : "",
+			 flag);
 		return false;
 	}
 	*out = (int)n;
@@ -85,7 +87,8 @@ static int args_globals(int argc, char **argv, struct gt_args *a, GPtrArray *res
 			a->tcp = true;
 		else if (strcmp(t, "--profile") == 0)
 			a->profile = true;
-		else if (strncmp(t, "--replay-size", 13) == 0 && (t[13] == '=' || (t[13] == '\0' && i + 1 < argc))) {
+		else if (strncmp(t, "--replay-size", 13) == 0 &&
+			 (t[13] == '=' || (t[13] == '\0' && i + 1 < argc))) {
 			v = t[13] == '=' ? t + 14 : argv[++i];
 			/* a value that does not parse means the default, as the reference */
 			a->replay_size = g_ascii_strtoll(v, NULL, 10);
@@ -94,7 +97,8 @@ static int args_globals(int argc, char **argv, struct gt_args *a, GPtrArray *res
 			v = t[14] == '=' ? t + 15 : argv[++i];
 			if (gt_args_duration(v, &a->idle_timeout_us) != CORE_OK) {
 				snprintf(err, errlen,
-					 "invalid --idle-timeout \"%s\" (seconds, or 30m, 12h, 7d)", v);
+					 "invalid --idle-timeout \"%s\" (seconds, or 30m, 12h, 7d)",
+					 v);
 				return 2;
 			}
 		} else {
@@ -200,7 +204,8 @@ int gt_args_parse(int argc, char **argv, struct gt_args *a, char *err, size_t er
 	prog = prog != NULL ? prog + 1 : (argc > 0 ? argv[0] : "");
 	if (first != NULL && strcmp(first, "version") == 0) {
 		a->mode = GT_MODE_VERSION;
-	} else if (strcmp(prog, "goet-session") == 0 || (first != NULL && strcmp(first, "session") == 0)) {
+	} else if (strcmp(prog, "goet-session") == 0 ||
+		   (first != NULL && strcmp(first, "session") == 0)) {
 		a->mode = GT_MODE_SESSION;
 		r = args_session(a, rest, strcmp(prog, "goet-session") == 0 ? 0 : 1, err, errlen);
 	} else if (a->local) {

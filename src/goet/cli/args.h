@@ -25,12 +25,12 @@ enum gt_mode {
 struct gt_args {
 	enum gt_mode mode;
 	bool local, install, tcp, profile, help;
-	int64_t replay_size;     /* 0 = default */
+	int64_t replay_size;	 /* 0 = default */
 	int64_t idle_timeout_us; /* -1 = default */
-	const char *session_id;  /* session: -f */
-	int port;                /* session: -p (0 = any); local: -p (required) */
-	const char *key_hex;     /* local: -k */
-	const char *host;        /* local: optional host; ssh: destination */
+	const char *session_id;	 /* session: -f */
+	int port;		 /* session: -p (0 = any); local: -p (required) */
+	const char *key_hex;	 /* local: -k */
+	const char *host;	 /* local: optional host; ssh: destination */
 };
 
 /*

@@ -5,3 +5,6 @@
 
 /* `goet session`: returns the process exit code. */
 int gt_cli_session(const struct gt_args *a);
+
+/* `goet --local`: returns the process exit code. */
+int gt_cli_local(const struct gt_args *a);

@@ -74,7 +74,8 @@ static void open_log(const char *id)
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd < 0)
-		fprintf(stderr, "warning: could not open log file %s: %s\n", path, g_strerror(errno));
+		fprintf(stderr, "warning: could not open log file %s: %s\n", path,
+			g_strerror(errno));
 	else
 		core_log_set_output_fd(fd);
 	g_free(path);

@@ -31,19 +31,19 @@
 #include "goet/auth.h"
 
 #define GT_SESSION_IDLE_TIMEOUT_US (7 * 24 * 3600 * INT64_C(1000000)) /* 7 days */
-#define GT_SESSION_HEARTBEAT_US    (5 * INT64_C(1000000))
+#define GT_SESSION_HEARTBEAT_US	   (5 * INT64_C(1000000))
 #define GT_SESSION_DEAD_AFTER_US   (30 * INT64_C(1000000))
 
 struct gt_session;
 
 struct gt_session_config {
 	uint8_t passkey[GT_PASSKEY_LEN];
-	uint16_t port;              /* 0 = ephemeral */
-	int64_t replay_bytes;       /* <= 0: 4096 */
-	int64_t idle_timeout_us;    /* < 0: 7 days; 0: never */
-	unsigned hangup_grace_ms;   /* 0: 2000 */
-	int64_t auth_timeout_us;    /* 0: 5 s */
-	const char *const *argv;    /* tests: run this instead of the login shell */
+	uint16_t port;		  /* 0 = ephemeral */
+	int64_t replay_bytes;	  /* <= 0: 4096 */
+	int64_t idle_timeout_us;  /* < 0: 7 days; 0: never */
+	unsigned hangup_grace_ms; /* 0: 2000 */
+	int64_t auth_timeout_us;  /* 0: 5 s */
+	const char *const *argv;  /* tests: run this instead of the login shell */
 };
 
 typedef void (*gt_session_done_fn)(struct gt_session *s, int exit_code, const char *reason,

@@ -383,6 +383,146 @@ static void test_program_sigterm(void)
 	cl_finish(&cl);
 }
 
+/* ------------------------------------------------ the client program */
+
+/* Start `goet --local` against port with the test passkey. */
+static GSubprocess *client_start(uint16_t port)
+{
+	char *exe =
+		g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "goet", "cli", "goet", NULL);
+	char hex[GT_PASSKEY_HEX_LEN + 1], portstr[8];
+	GError *e = NULL;
+	GSubprocess *p;
+
+	gt_passkey_to_hex(passkey, hex);
+	g_snprintf(portstr, sizeof(portstr), "%u", port);
+	p = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+				     G_SUBPROCESS_FLAGS_STDERR_PIPE,
+			     &e, exe, "--local", "-p", portstr, "-k", hex,
+			     tr == GT_TRANSPORT_TCP ? "--tcp" : "--profile", "127.0.0.1", NULL);
+	g_assert_no_error(e);
+	g_free(exe);
+	return p;
+}
+
+static void client_type(GSubprocess *p, const char *text)
+{
+	GError *e = NULL;
+
+	g_assert_true(g_output_stream_write_all(g_subprocess_get_stdin_pipe(p), text, strlen(text),
+						NULL, NULL, &e));
+	g_assert_no_error(e);
+}
+
+/* Read the client's stdout into out until it contains want (10 s at most). */
+static void client_expect(GSubprocess *p, GString *out, const char *want)
+{
+	GPollableInputStream *in = G_POLLABLE_INPUT_STREAM(g_subprocess_get_stdout_pipe(p));
+	gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	char buf[4096];
+
+	while (strstr(out->str, want) == NULL) {
+		gssize n =
+			g_pollable_input_stream_read_nonblocking(in, buf, sizeof(buf), NULL, NULL);
+
+		if (n > 0)
+			g_string_append_len(out, buf, n);
+		else
+			g_usleep(10 * 1000);
+		if (g_get_monotonic_time() > until)
+			g_error("no \"%s\" in the client's output: %s", want, out->str);
+	}
+}
+
+/* A `goet session` program and a `goet --local` client program talking to it. */
+struct pair {
+	char *log_path;
+	uint16_t port;
+	GSubprocess *sp, *cp;
+	GString *out; /* the client's stdout so far */
+};
+
+static void pair_start(struct pair *pr, const char *prefix)
+{
+	char id[32];
+
+	g_snprintf(id, sizeof(id), "%s%d", prefix, (int)getpid());
+	pr->log_path = g_strdup_printf("/tmp/goet-%s.log", id);
+	pr->sp = program_start(id, &pr->port);
+	pr->cp = client_start(pr->port);
+	pr->out = g_string_new(NULL);
+}
+
+/* Both programs end: the client with client_code, the session with session_code. */
+static void pair_end(struct pair *pr, int client_code, int session_code, const char *session_says)
+{
+	char *err_text;
+
+	g_assert_cmpint(program_wait(pr->cp, &err_text), ==, client_code);
+	g_free(err_text);
+	g_assert_cmpint(program_wait(pr->sp, &err_text), ==, session_code);
+	if (session_says != NULL)
+		g_assert_nonnull(strstr(err_text, session_says));
+	g_free(err_text);
+	unlink(pr->log_path);
+	g_free(pr->log_path);
+	g_string_free(pr->out, TRUE);
+	g_object_unref(pr->cp);
+	g_object_unref(pr->sp);
+}
+
+/* Type, see the output; `~.` ends the client (0) and the session (1). */
+static void test_client_program(void)
+{
+	struct pair pr;
+
+	pair_start(&pr, "cli");
+	client_type(pr.cp, "echo hi-$((40+2))\n");
+	client_expect(pr.cp, pr.out, "hi-42");
+	client_type(pr.cp, "\n~.");
+	pair_end(&pr, 0, 1, "session exited: client sent shutdown");
+}
+
+/* kill -9 of the client: the session waits; a new client process resumes the same shell. */
+static void test_client_restart_resumes(void)
+{
+	struct pair pr;
+
+	pair_start(&pr, "res");
+	client_type(pr.cp, "GOET_T=$((6*7)); echo set-$GOET_T\n");
+	client_expect(pr.cp, pr.out, "set-42");
+	g_subprocess_force_exit(pr.cp); /* SIGKILL: no Shutdown */
+	g_subprocess_wait(pr.cp, NULL, NULL);
+	g_object_unref(pr.cp);
+	g_string_truncate(pr.out, 0);
+	/* a new process numbers its input from 1 again; the session takes it */
+	pr.cp = client_start(pr.port);
+	client_type(pr.cp, "echo again-$GOET_T\n");
+	client_expect(pr.cp, pr.out, "again-42");
+	client_type(pr.cp, "exit 0\n");
+	pair_end(&pr, 0, 0, NULL); /* the client: the session said Shutdown */
+}
+
+/*
+ * Input from a pipe that ends at once (before the client has even connected):
+ * every line reaches the shell, all of its output is shown, and the client
+ * exits 0 when the shell's `exit` ends the session (the reference ended the
+ * session at the end of input and lost the output).
+ */
+static void test_client_pipe_eof(void)
+{
+	struct pair pr;
+	GError *e = NULL;
+
+	pair_start(&pr, "eof");
+	client_type(pr.cp, "sleep 0.3; echo first-$((1+1))\necho second-$((2+2))\nexit 0\n");
+	g_assert_true(g_output_stream_close(g_subprocess_get_stdin_pipe(pr.cp), NULL, &e));
+	g_assert_no_error(e);
+	client_expect(pr.cp, pr.out, "second-4");
+	g_assert_nonnull(strstr(pr.out->str, "first-2"));
+	pair_end(&pr, 0, 0, NULL);
+}
+
 /* Register fn once per client transport: /session/<quic|tcp>/<name>. */
 static void add_both(const char *name, GTestDataFunc fn)
 {
@@ -405,6 +545,9 @@ static void add_both(const char *name, GTestDataFunc fn)
 ON_TRANSPORT(test_command_and_exit)
 ON_TRANSPORT(test_reconnect_replay)
 ON_TRANSPORT(test_data_before_terminal_info)
+ON_TRANSPORT(test_client_program)
+ON_TRANSPORT(test_client_restart_resumes)
+ON_TRANSPORT(test_client_pipe_eof)
 
 int main(int argc, char **argv)
 {
@@ -414,6 +557,9 @@ int main(int argc, char **argv)
 	add_both("command-and-exit", test_command_and_exit_on);
 	add_both("reconnect-replay", test_reconnect_replay_on);
 	add_both("data-before-terminal-info", test_data_before_terminal_info_on);
+	add_both("client-program", test_client_program_on);
+	add_both("client-restart-resumes", test_client_restart_resumes_on);
+	add_both("client-pipe-eof", test_client_pipe_eof_on);
 	g_test_add_func("/session/idle-timeout", test_idle_timeout);
 	g_test_add_func("/session/program", test_program_session);
 	g_test_add_func("/session/program-sigterm", test_program_sigterm);

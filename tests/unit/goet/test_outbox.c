@@ -70,6 +70,28 @@ static void test_pump_rewind(void)
 	g_array_free(k.seqs, TRUE);
 }
 
+static void test_rebase(void)
+{
+	struct gt_outbox ob;
+	struct sink k = { g_string_new(NULL), g_array_new(FALSE, FALSE, sizeof(uint64_t)), 100 };
+	bool now;
+
+	gt_outbox_init(&ob, 0);
+	gt_outbox_add(&ob, 0, "ls\n", 3, &now);
+	gt_outbox_flush(&ob);
+	gt_outbox_add(&ob, 0, "pwd\n", 4, &now);
+	gt_outbox_flush(&ob);
+	/* the session already has 7 entries from an earlier client process */
+	gt_outbox_rebase(&ob, 7);
+	g_assert_true(gt_outbox_pump(&ob, sink_send, &k, NULL));
+	g_assert_cmpstr(k.got->str, ==, "ls\npwd\n");
+	g_assert_cmpuint(g_array_index(k.seqs, uint64_t, 0), ==, 8);
+	g_assert_cmpuint(g_array_index(k.seqs, uint64_t, 1), ==, 9);
+	gt_outbox_free(&ob);
+	g_string_free(k.got, TRUE);
+	g_array_free(k.seqs, TRUE);
+}
+
 static void test_overflow_flushes_first(void)
 {
 	struct gt_outbox ob;
@@ -92,6 +114,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/outbox/pump-rewind", test_pump_rewind);
+	g_test_add_func("/outbox/rebase", test_rebase);
 	g_test_add_func("/outbox/overflow-flushes-first", test_overflow_flushes_first);
 	return g_test_run();
 }

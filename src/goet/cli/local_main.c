@@ -1,0 +1,99 @@
+/*
+ * local_main.c - `goet --local -p PORT -k HEX [host]`: the client, talking
+ * to a session whose port and passkey the user already has ("direct mode").
+ * Raw mode when stdin is a terminal (restored on the way out), plain pipes
+ * otherwise; SIGWINCH sends the new size; SIGINT/SIGTERM end the session.
+ */
+#include "goet/cli/cli.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "core/ct.h"
+#include "core/err.h"
+#include "core/glue.h"
+#include "core/log.h"
+#include "goet/client/client.h"
+#include "goet/net/conn.h"
+
+#define FLUSH_LIMIT_US (3 * G_USEC_PER_SEC)
+
+struct run {
+	GMainLoop *loop;
+	int code;
+	char reason[160];
+};
+
+static void on_done(struct gt_client *c, int code, const char *reason, void *data)
+{
+	struct run *r = data;
+
+	r->code = code;
+	g_strlcpy(r->reason, reason, sizeof(r->reason));
+	g_main_loop_quit(r->loop);
+}
+
+static gboolean on_stop_signal(gpointer data)
+{
+	gt_client_stop(data, "signal received");
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_winch(gpointer data)
+{
+	gt_client_resized(data);
+	return G_SOURCE_CONTINUE;
+}
+
+int gt_cli_local(const struct gt_args *a)
+{
+	struct gt_client_config cfg = { .host = a->host,
+					.port = (uint16_t)a->port,
+					.transport = a->tcp ? GT_TRANSPORT_TCP : GT_TRANSPORT_QUIC,
+					.replay_bytes = a->replay_size,
+					.in_fd = STDIN_FILENO,
+					.out_fd = STDOUT_FILENO,
+					.err_fd = STDERR_FILENO,
+					.term = g_getenv("TERM"),
+					.tty = isatty(STDIN_FILENO) };
+	struct run r = { .code = 1 };
+	struct termios saved, raw;
+	struct gt_client *c;
+	guint sigs[3];
+	gint64 until;
+
+	if (gt_passkey_from_hex(cfg.passkey, a->key_hex) != CORE_OK) {
+		fprintf(stderr, "error: passkey must be 64 hex characters (32 bytes)\n");
+		return 1;
+	}
+	core_log_set_level(a->profile ? CORE_LOG_INFO : CORE_LOG_ERROR);
+	signal(SIGPIPE, SIG_IGN);
+	if (cfg.tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	r.loop = g_main_loop_new(NULL, FALSE);
+	c = gt_client_new(&cfg, on_done, &r);
+	core_wipe(cfg.passkey, sizeof(cfg.passkey));
+	sigs[0] = core_signal_add(SIGINT, on_stop_signal, c);
+	sigs[1] = core_signal_add(SIGTERM, on_stop_signal, c);
+	sigs[2] = core_signal_add(SIGWINCH, on_winch, c);
+	g_main_loop_run(r.loop);
+	/* the last keystrokes and Shutdown are queued: let them reach the session */
+	until = g_get_monotonic_time() + FLUSH_LIMIT_US;
+	while (gt_conn_live_count() > 0 && g_get_monotonic_time() < until)
+		g_main_context_iteration(NULL, TRUE);
+	for (int i = 0; i < 3; i++)
+		core_source_clear(&sigs[i]);
+	gt_client_free(c);
+	core_defer_flush();
+	g_main_loop_unref(r.loop);
+	if (cfg.tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	if (r.code != 0)
+		fprintf(stderr, "client exited: %s\n", r.reason);
+	return r.code;
+}

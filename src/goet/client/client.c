@@ -1,0 +1,448 @@
+/* client.c - the goet client loop (contract in client.h). */
+#include "goet/client/client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/ct.h"
+#include "core/err.h"
+#include "core/glue.h"
+#include "core/log.h"
+#include "goet/escape.h"
+#include "goet/outbox.h"
+
+#define CLIENT_OUT_QUEUE  (4 * 1024 * 1024) /* output waiting for the terminal */
+#define CLIENT_READ_BYTES 32768		    /* the reference's stdin read size */
+
+static const char escape_help[] = "\r\nSupported escape sequences (at the start of a line):\r\n"
+				  "  ~.  end the session\r\n"
+				  "  ~~  send one ~\r\n"
+				  "  ~?  this list\r\n"
+				  "  ~d  detach (not available yet)\r\n";
+
+enum client_state {
+	CS_DIALING,   /* connecting, or waiting to retry */
+	CS_HANDSHAKE, /* waiting for the session's SequenceHeader */
+	CS_READY,
+	CS_ENDING, /* the session said Shutdown, or we did: waiting for the close */
+	CS_DONE,
+};
+
+struct gt_client {
+	struct gt_client_config cfg;
+	char *host;
+	char *term;
+	gt_client_done_fn done;
+	void *done_data;
+	enum client_state state;
+	struct gt_dial *dial;
+	struct gt_conn *conn;
+	guint retry_timer;
+	guint in_watch;
+	guint out_watch;
+	guint co_timer;
+	guint end_timer;
+	bool ever_connected;
+	bool reported_failure;
+	struct gt_escape esc;
+	struct gt_outbox keys; /* keystrokes: numbered, kept, sent from a cursor */
+	uint64_t recv_seq;     /* last output seq written to the output queue */
+	struct core_buf out;
+	bool in_paused;
+	int exit_code;
+	char reason[160];
+};
+
+static void client_dial(struct gt_client *c);
+static void client_finish(struct gt_client *c, int code, const char *reason);
+
+/* A message for the user on the error fd (best effort: never blocks the loop). */
+static void client_say(struct gt_client *c, const char *text)
+{
+	ssize_t w = write(c->cfg.err_fd, text, strlen(text));
+
+	(void)w;
+}
+
+/* ------------------------------------------------------------- output */
+
+static gboolean client_out_cb(int fd, GIOCondition cond, void *data);
+
+/* Write queued output as far as the fd takes it. */
+static void client_write_out(struct gt_client *c)
+{
+	while (core_buf_len(&c->out) > 0) {
+		ssize_t n = write(c->cfg.out_fd, core_buf_ptr(&c->out), core_buf_len(&c->out));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			/* nobody reads our output any more: end as the reference (stdout failure) */
+			core_buf_reset(&c->out);
+			gt_client_stop(c, "output closed");
+			return;
+		}
+		core_buf_skip(&c->out, (size_t)n);
+	}
+	if (core_buf_len(&c->out) == 0)
+		core_buf_reset(&c->out);
+	if (core_buf_len(&c->out) > 0 && c->out_watch == 0)
+		c->out_watch = core_fd_watch_add(c->cfg.out_fd, G_IO_OUT, client_out_cb, c);
+	/* the session's output waits while ours is full: back-pressure to the session */
+	if (c->conn != NULL)
+		gt_conn_pause_recv(c->conn, core_buf_len(&c->out) > CLIENT_OUT_QUEUE / 2);
+}
+
+static gboolean client_out_cb(int fd, GIOCondition cond, void *data)
+{
+	struct gt_client *c = data;
+
+	c->out_watch = 0;
+	client_write_out(c);
+	if (c->state == CS_DONE ||
+	    (c->state == CS_ENDING && c->conn == NULL && core_buf_len(&c->out) == 0))
+		client_finish(c, c->exit_code, c->reason);
+	return G_SOURCE_REMOVE;
+}
+
+/* -------------------------------------------------------------- input */
+
+static bool client_send_key(uint64_t seq, const uint8_t *p, size_t n, void *data)
+{
+	struct gt_client *c = data;
+	struct gt_msg m = { .type = GT_MSG_DATA };
+
+	m.u.data.seq = seq;
+	m.u.data.bytes = p;
+	m.u.data.len = n;
+	return gt_conn_send(c->conn, GT_CHANNEL_DATA, &m) == CORE_OK;
+}
+
+/* Send keystrokes the session lacks; stop reading input while it cannot take them. */
+static void client_pump(struct gt_client *c)
+{
+	bool caught_up = true;
+
+	if (c->conn != NULL && c->state == CS_READY)
+		caught_up = gt_outbox_pump(&c->keys, client_send_key, c, NULL);
+	c->in_paused = !caught_up;
+	if (c->in_watch != 0)
+		core_fd_watch_set(c->in_watch, c->in_paused ? 0 : G_IO_IN);
+}
+
+static gboolean client_co_timer(gpointer p)
+{
+	struct gt_client *c = p;
+
+	c->co_timer = 0;
+	gt_outbox_flush(&c->keys);
+	client_pump(c);
+	return G_SOURCE_REMOVE;
+}
+
+/* Shutdown to the session, then a graceful close (it delivers what is queued). */
+static void client_end_session(struct gt_client *c, int code, const char *reason)
+{
+	struct gt_msg shut = { .type = GT_MSG_SHUTDOWN };
+
+	c->exit_code = code;
+	g_strlcpy(c->reason, reason, sizeof(c->reason));
+	core_source_clear(&c->retry_timer);
+	if (c->dial != NULL)
+		gt_dial_cancel(c->dial);
+	c->dial = NULL;
+	if (c->conn != NULL) {
+		if (c->state == CS_READY)
+			client_pump(c);
+		gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &shut); /* this ends the session */
+		gt_conn_close(c->conn, GT_CLOSE_OK, "closed");
+		c->conn = NULL;
+	}
+	c->state = CS_ENDING;
+	client_finish(c, code, reason);
+}
+
+/* Keystrokes: escapes first, then into the outbox. */
+static void client_on_input(struct gt_client *c, const uint8_t *p, size_t n)
+{
+	uint8_t filtered[CLIENT_READ_BYTES + 1];
+	int64_t now = core_time_now_us();
+
+	while (n > 0) {
+		enum gt_escape_action act;
+		size_t used, w = gt_escape_process(&c->esc, p, n, filtered, &used, &act);
+		bool flush_now = false;
+
+		if (act == GT_ESC_DISCONNECT) {
+			/* as the reference: what came with ~. and what was pending is dropped */
+			gt_outbox_discard(&c->keys);
+			client_end_session(c, 0, "escape ~.");
+			return;
+		}
+		gt_outbox_add(&c->keys, now, filtered, w, &flush_now);
+		if (act == GT_ESC_HELP)
+			client_say(c, escape_help);
+		else if (act == GT_ESC_DETACH)
+			client_say(c, "\r\n~d: detach is not available yet\r\n");
+		if (flush_now)
+			gt_outbox_flush(&c->keys);
+		p += used;
+		n -= used;
+	}
+	if (gt_outbox_deadline_us(&c->keys) >= 0 && c->co_timer == 0)
+		c->co_timer = g_timeout_add(GT_COALESCE_DELAY_US / 1000, client_co_timer, c);
+	client_pump(c);
+}
+
+static gboolean client_in_cb(int fd, GIOCondition cond, void *data)
+{
+	struct gt_client *c = data;
+	uint8_t buf[CLIENT_READ_BYTES];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return G_SOURCE_CONTINUE;
+	if (n == 0 && !c->cfg.tty) {
+		/* input from a pipe is over: like ssh, the terminal gets its end of
+		 * file (^D) and the client stays until the session ends, showing
+		 * everything the commands write */
+		static const uint8_t eof_char = 0x04;
+		bool flush_now = false;
+
+		c->in_watch = 0;
+		gt_outbox_add(&c->keys, core_time_now_us(), &eof_char, 1, &flush_now);
+		gt_outbox_flush(&c->keys);
+		client_pump(c);
+		return G_SOURCE_REMOVE;
+	}
+	if (n <= 0) {
+		c->in_watch = 0;
+		gt_outbox_flush(&c->keys);
+		client_end_session(c, 0, "end of input");
+		return G_SOURCE_REMOVE;
+	}
+	client_on_input(c, buf, (size_t)n);
+	return c->state == CS_DONE ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+/* -------------------------------------------------------- the session */
+
+static void client_send_size(struct gt_client *c)
+{
+	struct winsize ws;
+	struct gt_msg m = { .type = GT_MSG_RESIZE };
+
+	if (!c->cfg.tty || c->conn == NULL || c->state != CS_READY ||
+	    ioctl(c->cfg.in_fd, TIOCGWINSZ, &ws) != 0)
+		return;
+	m.u.resize.rows = ws.ws_row;
+	m.u.resize.cols = ws.ws_col;
+	gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &m);
+}
+
+/* The session's SequenceHeader: replay what it lacks, say who we are. */
+static void client_on_session_seq(struct gt_client *c, uint64_t session_has)
+{
+	struct gt_msg ti = { .type = GT_MSG_TERMINAL_INFO };
+
+	c->state = CS_READY;
+	if (c->ever_connected)
+		gt_outbox_rewind(&c->keys, session_has);
+	else
+		gt_outbox_rebase(&c->keys, session_has); /* continue the session's numbering */
+	client_pump(c);
+	ti.u.terminal_info.term = (const uint8_t *)c->term;
+	ti.u.terminal_info.len = strlen(c->term);
+	gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &ti);
+	if (c->ever_connected)
+		client_say(c, "Reconnected.\r\n");
+	c->ever_connected = true;
+	gt_escape_reset(&c->esc);
+	client_send_size(c);
+}
+
+static void client_message(struct gt_conn *conn, enum gt_channel ch, const struct gt_msg *m,
+			   void *data)
+{
+	struct gt_client *c = data;
+
+	switch (m->type) {
+	case GT_MSG_SEQUENCE_HEADER:
+		if (c->state == CS_HANDSHAKE)
+			client_on_session_seq(c, m->u.sequence_header.last_seq);
+		break;
+	case GT_MSG_DATA:
+		if (core_buf_put_bytes(&c->out, m->u.data.bytes, m->u.data.len) != CORE_OK) {
+			gt_client_stop(c, "output queue overflow");
+			return;
+		}
+		c->recv_seq = m->u.data.seq;
+		client_write_out(c);
+		break;
+	case GT_MSG_SHUTDOWN:
+		/* the rest may still be on its way on the data stream: the close is the end */
+		c->state = CS_ENDING;
+		c->exit_code = 0;
+		g_strlcpy(c->reason, "session ended", sizeof(c->reason));
+		break;
+	default:
+		break;
+	}
+}
+
+static void client_writable(struct gt_conn *conn, void *data)
+{
+	client_pump(data);
+}
+
+static gboolean client_retry_cb(gpointer p)
+{
+	struct gt_client *c = p;
+
+	c->retry_timer = 0;
+	client_dial(c);
+	return G_SOURCE_REMOVE;
+}
+
+static void client_closed(struct gt_conn *conn, int err, const char *reason, void *data)
+{
+	struct gt_client *c = data;
+
+	c->conn = NULL;
+	if (c->state == CS_ENDING) {
+		client_write_out(c);
+		client_finish(c, c->exit_code, c->reason);
+		return;
+	}
+	client_say(c, "\r\nConnection lost. Reconnecting...\r\n");
+	core_log_info("client", NULL, "connection lost: %s", reason);
+	c->state = CS_DIALING;
+	c->retry_timer = g_timeout_add(GT_CLIENT_RETRY_MS, client_retry_cb, c);
+}
+
+static const struct gt_conn_callbacks client_conn_cb = {
+	.message = client_message,
+	.writable = client_writable,
+	.closed = client_closed,
+};
+
+static void client_dialed(struct gt_conn *conn, int err, const char *reason, void *data)
+{
+	struct gt_client *c = data;
+	struct gt_msg hdr = { .type = GT_MSG_SEQUENCE_HEADER };
+	char line[256];
+
+	c->dial = NULL;
+	if (conn == NULL) {
+		if (!c->ever_connected && !c->reported_failure) {
+			g_snprintf(line, sizeof(line), "connect failed, retrying: %s\r\n%s", reason,
+				   c->cfg.transport == GT_TRANSPORT_QUIC
+					   ? "  hint: if UDP is blocked, try --tcp\r\n"
+					   : "");
+			client_say(c, line);
+			c->reported_failure = true;
+		}
+		c->retry_timer = g_timeout_add(GT_CLIENT_RETRY_MS, client_retry_cb, c);
+		return;
+	}
+	c->conn = conn;
+	c->state = CS_HANDSHAKE;
+	gt_conn_set_callbacks(conn, &client_conn_cb, c);
+	gt_conn_set_heartbeat(conn, GT_CLIENT_HEARTBEAT_US, GT_CLIENT_DEAD_AFTER_US);
+	hdr.u.sequence_header.last_seq = c->recv_seq;
+	gt_conn_send(conn, GT_CHANNEL_DATA, &hdr);
+}
+
+static void client_dial(struct gt_client *c)
+{
+	struct gt_dial_config dc = { .transport = c->cfg.transport,
+				     .host = c->host,
+				     .port = c->cfg.port };
+
+	memcpy(dc.passkey, c->cfg.passkey, sizeof(dc.passkey));
+	c->state = CS_DIALING;
+	c->dial = gt_dial_start(&dc, client_dialed, c);
+	core_wipe(dc.passkey, sizeof(dc.passkey));
+}
+
+/* ------------------------------------------------------------ ending */
+
+static gboolean client_end_cb(gpointer p)
+{
+	struct gt_client *c = p;
+
+	c->end_timer = 0;
+	if (c->done != NULL)
+		c->done(c, c->exit_code, c->reason, c->done_data);
+	return G_SOURCE_REMOVE;
+}
+
+/* Report once, from the loop, when output is flushed and no connection is left. */
+static void client_finish(struct gt_client *c, int code, const char *reason)
+{
+	c->exit_code = code;
+	g_strlcpy(c->reason, reason, sizeof(c->reason));
+	if (c->conn != NULL || core_buf_len(&c->out) > 0 || c->end_timer != 0)
+		return; /* the close or the output flush will call again */
+	c->state = CS_DONE;
+	core_source_clear(&c->in_watch);
+	c->end_timer = g_idle_add(client_end_cb, c);
+}
+
+void gt_client_stop(struct gt_client *c, const char *reason)
+{
+	client_end_session(c, 1, reason);
+}
+
+void gt_client_resized(struct gt_client *c)
+{
+	client_send_size(c);
+}
+
+struct gt_client *gt_client_new(const struct gt_client_config *cfg, gt_client_done_fn done,
+				void *data)
+{
+	struct gt_client *c = g_new0(struct gt_client, 1);
+
+	c->cfg = *cfg;
+	c->host = g_strdup(cfg->host);
+	c->term = g_strdup(cfg->term != NULL ? cfg->term : "");
+	c->done = done;
+	c->done_data = data;
+	gt_escape_reset(&c->esc);
+	gt_outbox_init(&c->keys, cfg->replay_bytes);
+	core_buf_init_growable(&c->out, CLIENT_OUT_QUEUE);
+	fcntl(cfg->in_fd, F_SETFL, fcntl(cfg->in_fd, F_GETFL) | O_NONBLOCK);
+	fcntl(cfg->out_fd, F_SETFL, fcntl(cfg->out_fd, F_GETFL) | O_NONBLOCK);
+	c->in_watch = core_fd_watch_add(cfg->in_fd, G_IO_IN, client_in_cb, c);
+	client_dial(c);
+	return c;
+}
+
+void gt_client_free(struct gt_client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->dial != NULL)
+		gt_dial_cancel(c->dial);
+	if (c->conn != NULL)
+		gt_conn_close(c->conn, GT_CLOSE_OK, "closed");
+	core_source_clear(&c->retry_timer);
+	core_source_clear(&c->in_watch);
+	core_source_clear(&c->out_watch);
+	core_source_clear(&c->co_timer);
+	core_source_clear(&c->end_timer);
+	gt_outbox_free(&c->keys);
+	core_buf_free(&c->out);
+	core_wipe(c->cfg.passkey, sizeof(c->cfg.passkey));
+	g_free(c->host);
+	g_free(c->term);
+	g_free(c);
+}

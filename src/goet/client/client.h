@@ -1,0 +1,56 @@
+/*
+ * client.h - the goet client loop: a terminal (or pipes) on one side, a
+ * session on the other, reconnecting after any loss (the reference's §3).
+ *
+ * Keystrokes go through the escape processor (escape.h) into an outbox
+ * (coalesced, numbered, kept for replay); output is written to the output fd
+ * through a bounded queue. After a loss the client redials every second and,
+ * on reconnecting, exchanges sequence numbers: the session replays the output
+ * the client lacks, the client replays the keystrokes the session lacks.
+ *
+ * It ends (the `done` callback, with the exit code) when the session sends
+ * Shutdown and closes (0), on `~.` or the terminal's end (0; the session is
+ * ended too, as the reference), or on gt_client_stop (1). End of input from a
+ * pipe is not an end, as with `ssh -tt`: the terminal gets ^D after the last
+ * keystroke (best effort: a shell that is not yet reading ignores it) and the
+ * client shows output until the session ends (`exit` as the last line). Messages for the user go
+ * to the error fd, with "\r\n" line ends (the terminal may be raw).
+ *
+ * Threading: main-loop thread only. Ownership: the caller owns the client
+ * and the fds (which must be non-blocking-capable; they are set O_NONBLOCK).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "goet/auth.h"
+#include "goet/net/dial.h"
+
+#define GT_CLIENT_RETRY_MS	1000 /* the reference's constant reconnect delay */
+#define GT_CLIENT_HEARTBEAT_US	(5 * INT64_C(1000000))
+#define GT_CLIENT_DEAD_AFTER_US (15 * INT64_C(1000000))
+
+struct gt_client;
+
+struct gt_client_config {
+	const char *host;
+	uint16_t port;
+	uint8_t passkey[GT_PASSKEY_LEN];
+	enum gt_transport transport;
+	int64_t replay_bytes; /* <= 0: 4096 */
+	int in_fd, out_fd, err_fd;
+	const char *term; /* the client's $TERM, sent verbatim (may be NULL) */
+	bool tty;	  /* in_fd is a terminal: send its size, on connect and on resize */
+};
+
+typedef void (*gt_client_done_fn)(struct gt_client *c, int exit_code, const char *reason,
+				  void *data);
+
+struct gt_client *gt_client_new(const struct gt_client_config *cfg, gt_client_done_fn done,
+				void *data);
+/* The terminal changed size (SIGWINCH): tell the session. */
+void gt_client_resized(struct gt_client *c);
+/* End (SIGINT/SIGTERM): Shutdown to the session if connected, exit code 1. */
+void gt_client_stop(struct gt_client *c, const char *reason);
+void gt_client_free(struct gt_client *c);
