@@ -5,6 +5,14 @@
  * what the peer says it has; the same pump then replays and keeps sending.
  * The session uses one for the shell's output, the client one for keystrokes.
  *
+ * Lossless mode (goet-v2, the default): the peer acknowledges what it has
+ * delivered (gt_outbox_ack, from its Heartbeat acks and SequenceHeader), no
+ * unacknowledged entry is ever evicted, and gt_outbox_has_room says false
+ * once GT_OUTBOX_WINDOW bytes (or nearly all slots) are unacknowledged: the
+ * owner then stops reading its source (PTY, stdin) until acks arrive. A
+ * goet-v1 peer never acknowledges: gt_outbox_set_lossless(ob, false) gives
+ * the reference's behaviour (the oldest entries are evicted, never a pause).
+ *
  * Pure: time is a parameter and sending is a callback. Threading: none.
  */
 #pragma once
@@ -15,13 +23,24 @@
 #include "goet/catchup.h"
 #include "goet/coalesce.h"
 
+/* Unacknowledged bytes in flight at most (lossless mode). */
+#define GT_OUTBOX_WINDOW (2 * 1024 * 1024)
+
 struct gt_outbox {
 	struct gt_coalesce co;
 	struct gt_catchup *replay;
-	uint64_t seq;	 /* last seq given out */
-	uint64_t cursor; /* last seq the peer has been sent */
+	uint64_t seq;	     /* last seq given out */
+	uint64_t cursor;     /* last seq the peer has been sent */
+	uint64_t acked;	     /* last seq the peer said it delivered */
+	size_t replay_limit; /* history a new peer process is given (--replay-size) */
+	bool lossless;
+	size_t unacked_bytes, unacked_count; /* stored entries after acked */
 };
 
+/*
+ * The replay buffer keeps at least replay_bytes (<= 0: 4096); it is made
+ * large enough for GT_OUTBOX_WINDOW, which lossless mode needs.
+ */
 void gt_outbox_init(struct gt_outbox *ob, int64_t replay_bytes);
 void gt_outbox_free(struct gt_outbox *ob);
 
@@ -37,7 +56,11 @@ int64_t gt_outbox_deadline_us(const struct gt_outbox *ob);
 void gt_outbox_flush(struct gt_outbox *ob);
 /* Drop the pending batch (the reference drops unsent keystrokes on `~.`). */
 void gt_outbox_discard(struct gt_outbox *ob);
-/* The peer has everything up to peer_has: send from there. */
+/*
+ * The peer has everything up to peer_has: send from there. A peer that says
+ * less than it acknowledged is a new process: it gets the newest
+ * acknowledged entries up to the replay size, then what it never acked.
+ */
 void gt_outbox_rewind(struct gt_outbox *ob, uint64_t peer_has);
 
 /*
@@ -47,6 +70,12 @@ void gt_outbox_rewind(struct gt_outbox *ob, uint64_t peer_has);
  * (its first keystrokes would otherwise count as delivered).
  */
 void gt_outbox_rebase(struct gt_outbox *ob, uint64_t base);
+
+/* The peer has delivered everything up to peer_has (never moves backwards). */
+void gt_outbox_ack(struct gt_outbox *ob, uint64_t peer_has);
+void gt_outbox_set_lossless(struct gt_outbox *ob, bool on);
+/* May the owner take more input? Always true when not lossless. */
+bool gt_outbox_has_room(const struct gt_outbox *ob);
 
 /* Send one entry; false when it could not be taken now. */
 typedef bool (*gt_outbox_send_fn)(uint64_t seq, const uint8_t *p, size_t n, void *data);

@@ -132,7 +132,8 @@ static void client_pump(struct gt_client *c)
 
 	if (c->conn != NULL && c->state == CS_READY)
 		caught_up = gt_outbox_pump(&c->keys, client_send_key, c, NULL);
-	c->in_paused = !caught_up;
+	/* goet-v2: no keystroke is dropped; input waits while a window is unacknowledged */
+	c->in_paused = !caught_up || !gt_outbox_has_room(&c->keys);
 	if (c->in_watch != 0)
 		core_fd_watch_set(c->in_watch, c->in_paused ? 0 : G_IO_IN);
 }
@@ -253,6 +254,7 @@ static void client_on_session_seq(struct gt_client *c, uint64_t session_has)
 	struct gt_msg ti = { .type = GT_MSG_TERMINAL_INFO };
 
 	c->state = CS_READY;
+	gt_outbox_set_lossless(&c->keys, gt_conn_version(c->conn) == GT_PROTO_V2);
 	if (c->ever_connected)
 		gt_outbox_rewind(&c->keys, session_has);
 	else
@@ -284,7 +286,14 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 			return;
 		}
 		c->recv_seq = m->u.data.seq;
+		gt_conn_delivered(conn, c->recv_seq, m->u.data.len);
 		client_write_out(c);
+		break;
+	case GT_MSG_HEARTBEAT:
+		if (m->u.heartbeat.has_ack && c->state == CS_READY) {
+			gt_outbox_ack(&c->keys, m->u.heartbeat.ack_seq);
+			client_pump(c); /* the window may have room again */
+		}
 		break;
 	case GT_MSG_SHUTDOWN:
 		/* the rest may still be on its way on the data stream: the close is the end */

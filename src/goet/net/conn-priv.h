@@ -29,6 +29,11 @@ struct gt_conn {
 	int64_t hb_interval_us;
 	int64_t hb_dead_us;
 	int64_t last_rx_us;
+	uint64_t ack_seq;      /* the owner has delivered Data up to here */
+	bool ack_any;	       /* gt_conn_delivered was called */
+	uint64_t ack_sent_seq; /* ... and the peer was told this much */
+	size_t ack_bytes;      /* delivered since the last ack */
+	guint ack_timer;
 };
 
 /* Set up the common part (counts the connection as live). */

@@ -42,6 +42,7 @@ size_t gt_conn_send_room(const struct gt_conn *c, enum gt_channel ch)
 void gt_conn_close(struct gt_conn *c, uint64_t code, const char *reason)
 {
 	core_source_clear(&c->heartbeat);
+	core_source_clear(&c->ack_timer);
 	c->vt->close(c, code, reason);
 }
 
@@ -78,14 +79,54 @@ void gt_conn_base_rx(struct gt_conn *c)
 void gt_conn_base_finish(struct gt_conn *c)
 {
 	core_source_clear(&c->heartbeat);
+	core_source_clear(&c->ack_timer);
 	conn_live--;
+}
+
+/* A Heartbeat, with the ack on goet-v2 once there is one; false when the queue was full. */
+static bool conn_send_heartbeat(struct gt_conn *c)
+{
+	struct gt_msg m = { .type = GT_MSG_HEARTBEAT };
+
+	m.u.heartbeat.timestamp_ms = core_time_wall_ms();
+	m.u.heartbeat.has_ack = c->version == GT_PROTO_V2 && c->ack_any;
+	m.u.heartbeat.ack_seq = c->ack_seq;
+	if (c->vt->send(c, GT_CHANNEL_CONTROL, &m) != CORE_OK)
+		return false;
+	if (m.u.heartbeat.has_ack) {
+		c->ack_sent_seq = c->ack_seq;
+		c->ack_bytes = 0;
+	}
+	return true;
+}
+
+static gboolean conn_ack_cb(gpointer p)
+{
+	struct gt_conn *c = p;
+
+	if (c->ack_sent_seq != c->ack_seq && !conn_send_heartbeat(c))
+		return G_SOURCE_CONTINUE; /* queue full: try again shortly */
+	c->ack_timer = 0;
+	return G_SOURCE_REMOVE;
+}
+
+void gt_conn_delivered(struct gt_conn *c, uint64_t seq, size_t n)
+{
+	if (c->version != GT_PROTO_V2)
+		return;
+	c->ack_seq = seq;
+	c->ack_any = true;
+	c->ack_bytes += n;
+	if (c->ack_bytes >= GT_CONN_ACK_BYTES && conn_send_heartbeat(c))
+		return;
+	if (c->ack_timer == 0)
+		c->ack_timer = g_timeout_add(GT_CONN_ACK_DELAY_MS, conn_ack_cb, c);
 }
 
 /* Heartbeat tick: first the silence check (as the reference), then the beat. */
 static gboolean conn_heartbeat_cb(gpointer p)
 {
 	struct gt_conn *c = p;
-	struct gt_msg m = { .type = GT_MSG_HEARTBEAT };
 	int64_t silent = core_time_now_us() - c->last_rx_us;
 	char reason[64];
 
@@ -96,8 +137,7 @@ static gboolean conn_heartbeat_cb(gpointer p)
 		c->vt->fail(c, CORE_ERR_TIMEOUT, reason);
 		return G_SOURCE_REMOVE;
 	}
-	m.u.heartbeat.timestamp_ms = core_time_wall_ms();
-	c->vt->send(c, GT_CHANNEL_CONTROL, &m); /* a full queue skips one beat */
+	conn_send_heartbeat(c); /* a full queue skips one beat */
 	return G_SOURCE_CONTINUE;
 }
 

@@ -121,6 +121,18 @@ void gt_conn_get_stats(const struct gt_conn *c, struct gt_conn_stats *out);
  */
 void gt_conn_set_heartbeat(struct gt_conn *c, int64_t interval_us, int64_t dead_after_us);
 
+/*
+ * Acknowledgements (goet-v2; nothing is sent on goet-v1 connections): the
+ * owner has delivered the Data message seq of n bytes (to the PTY, to the
+ * terminal's queue). The connection tells the peer with Heartbeat{now, seq}
+ * once GT_CONN_ACK_BYTES were delivered since the last ack, or
+ * GT_CONN_ACK_DELAY_MS after a delivery, and in every heartbeat. The peer's
+ * outbox frees its window with it (outbox.h).
+ */
+#define GT_CONN_ACK_BYTES    (256 * 1024)
+#define GT_CONN_ACK_DELAY_MS 10
+void gt_conn_delivered(struct gt_conn *c, uint64_t seq, size_t n);
+
 /* When something last arrived (CLOCK_BOOTTIME microseconds, core_time_now_us). */
 int64_t gt_conn_last_rx_us(const struct gt_conn *c);
 

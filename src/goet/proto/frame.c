@@ -93,9 +93,18 @@ static int get_sequence_header(struct core_buf *b, struct gt_msg *m)
 	return core_buf_get_u64(b, &m->u.sequence_header.last_seq);
 }
 
+static size_t len_heartbeat(const struct gt_msg *m)
+{
+	return m->u.heartbeat.has_ack ? 16 : 8;
+}
+
 static int put_heartbeat(const struct gt_msg *m, struct core_buf *b)
 {
-	return core_buf_put_u64(b, (uint64_t)m->u.heartbeat.timestamp_ms);
+	int r = core_buf_put_u64(b, (uint64_t)m->u.heartbeat.timestamp_ms);
+
+	if (r == CORE_OK && m->u.heartbeat.has_ack)
+		r = core_buf_put_u64(b, m->u.heartbeat.ack_seq);
+	return r;
 }
 
 static int get_heartbeat(struct core_buf *b, struct gt_msg *m)
@@ -104,6 +113,10 @@ static int get_heartbeat(struct core_buf *b, struct gt_msg *m)
 	int r = core_buf_get_u64(b, &v);
 
 	m->u.heartbeat.timestamp_ms = (int64_t)v; /* two's complement, as Go's int64 */
+	m->u.heartbeat.has_ack = r == CORE_OK && core_buf_len(b) >= 8;
+	m->u.heartbeat.ack_seq = 0;
+	if (m->u.heartbeat.has_ack)
+		r = core_buf_get_u64(b, &m->u.heartbeat.ack_seq);
 	return r;
 }
 
@@ -177,7 +190,7 @@ static const struct msg_spec msg_table[] = {
 	  put_auth_response, get_auth_response },
 	{ GT_MSG_SEQUENCE_HEADER, "SequenceHeader", 8, GT_CHANNEL_CONTROL, len_fixed_8,
 	  put_sequence_header, get_sequence_header },
-	{ GT_MSG_HEARTBEAT, "Heartbeat", 8, GT_CHANNEL_CONTROL, len_fixed_8, put_heartbeat,
+	{ GT_MSG_HEARTBEAT, "Heartbeat", 8, GT_CHANNEL_CONTROL, len_heartbeat, put_heartbeat,
 	  get_heartbeat },
 	{ GT_MSG_RESIZE, "Resize", 4, GT_CHANNEL_CONTROL, len_fixed_4, put_resize, get_resize },
 	{ GT_MSG_SHUTDOWN, "Shutdown", 0, GT_CHANNEL_CONTROL, len_zero, put_nothing, get_nothing },
@@ -309,7 +322,9 @@ bool gt_msg_equal(const struct gt_msg *a, const struct gt_msg *b)
 	case GT_MSG_SEQUENCE_HEADER:
 		return a->u.sequence_header.last_seq == b->u.sequence_header.last_seq;
 	case GT_MSG_HEARTBEAT:
-		return a->u.heartbeat.timestamp_ms == b->u.heartbeat.timestamp_ms;
+		return a->u.heartbeat.timestamp_ms == b->u.heartbeat.timestamp_ms &&
+		       a->u.heartbeat.has_ack == b->u.heartbeat.has_ack &&
+		       a->u.heartbeat.ack_seq == b->u.heartbeat.ack_seq;
 	case GT_MSG_RESIZE:
 		return a->u.resize.rows == b->u.resize.rows && a->u.resize.cols == b->u.resize.cols;
 	case GT_MSG_SHUTDOWN:

@@ -75,6 +75,10 @@ struct gt_msg {
 		} sequence_header;
 		struct {
 			int64_t timestamp_ms;
+			/* goet-v2: "I have delivered every Data up to ack_seq"
+			 * (8 more payload bytes; goet-v1 decoders skip them) */
+			bool has_ack;
+			uint64_t ack_seq;
 		} heartbeat;
 		struct {
 			uint16_t rows;

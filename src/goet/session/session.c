@@ -53,6 +53,7 @@ struct gt_session {
 	uint64_t pending_seq;	/* their seq (the last one) */
 	guint handshake_timer;
 	guint idle_timer;
+	bool draining; /* the shell exited: ending once the client has all output */
 	bool ending;
 	int exit_code;
 	char reason[160];
@@ -63,6 +64,7 @@ struct gt_session {
 
 static void session_pump(struct gt_session *s);
 static void session_end(struct gt_session *s, int code, const char *reason);
+static void session_drained(struct gt_session *s);
 
 /* ---------------------------------------------------------------- output */
 
@@ -85,21 +87,25 @@ static bool session_send_data(uint64_t seq, const uint8_t *p, size_t n, void *da
 	return gt_conn_send(s->conn, GT_CHANNEL_DATA, &m) == CORE_OK;
 }
 
-/* Send what the client lacks; read the PTY only while the connection keeps up. */
+/*
+ * Send what the client lacks. The PTY is read only while the connection
+ * keeps up and (goet-v2) less than a window of output is unacknowledged:
+ * otherwise the shell waits, as on a slow terminal, and no output is lost.
+ */
 static void session_pump(struct gt_session *s)
 {
-	bool gap = false, caught_up;
+	bool gap = false, caught_up = true;
 
-	if (s->conn == NULL || s->phase != PHASE_READY)
-		return;
-	caught_up = gt_outbox_pump(&s->out, session_send_data, s, &gap);
-	if (gap)
-		core_log_warn("session", s->id,
-			      "output the client lacks was already evicted; "
-			      "it sees a gap after seq %" G_GUINT64_FORMAT,
-			      s->out.cursor);
+	if (s->conn != NULL && s->phase == PHASE_READY) {
+		caught_up = gt_outbox_pump(&s->out, session_send_data, s, &gap);
+		if (gap)
+			core_log_warn("session", s->id,
+				      "output the client lacks was already evicted; "
+				      "it sees a gap after seq %" G_GUINT64_FORMAT,
+				      s->out.cursor);
+	}
 	if (s->pty != NULL)
-		gt_pty_pause_output(s->pty, !caught_up);
+		gt_pty_pause_output(s->pty, !caught_up || !gt_outbox_has_room(&s->out));
 }
 
 static gboolean session_co_timer(gpointer p)
@@ -144,6 +150,8 @@ static bool session_feed_pending(struct gt_session *s)
 	r = gt_pty_write(s->pty, s->pending_in->data, s->pending_in->len);
 	if (r != CORE_OK)
 		return false;
+	if (s->conn != NULL)
+		gt_conn_delivered(s->conn, s->pending_seq, s->pending_in->len);
 	g_byte_array_set_size(s->pending_in, 0);
 	s->in_seq = s->pending_seq;
 	return true;
@@ -154,6 +162,7 @@ static void session_on_data(struct gt_session *s, const struct gt_msg *m)
 	if (s->pending_in->len == 0 && s->pty != NULL &&
 	    gt_pty_write(s->pty, m->u.data.bytes, m->u.data.len) == CORE_OK) {
 		s->in_seq = m->u.data.seq; /* written: only now does it count as received */
+		gt_conn_delivered(s->conn, s->in_seq, m->u.data.len);
 		return;
 	}
 	if (s->pending_in->len + m->u.data.len > SESSION_PENDING_IN_MAX) {
@@ -223,8 +232,14 @@ static void session_handshake_done(struct gt_session *s)
 			      (int)gt_pty_pid(s->pty), s->term);
 	}
 	s->phase = PHASE_READY;
+	/* a goet-v1 client never acknowledges: the reference's lossy replay buffer */
+	gt_outbox_set_lossless(&s->out, gt_conn_version(s->conn) == GT_PROTO_V2);
 	gt_outbox_rewind(&s->out, s->client_last_seq); /* replay what the client has not seen */
 	session_pump(s);
+	if (s->draining) {
+		session_drained(s);
+		return;
+	}
 	session_feed_pending(s);
 	gt_pty_bounce(s->pty);
 }
@@ -264,8 +279,15 @@ static void conn_message(struct gt_conn *c, enum gt_channel ch, const struct gt_
 	case GT_MSG_SHUTDOWN:
 		session_end(s, 1, "client sent shutdown");
 		break;
+	case GT_MSG_HEARTBEAT:
+		if (m->u.heartbeat.has_ack && s->phase == PHASE_READY) {
+			gt_outbox_ack(&s->out, m->u.heartbeat.ack_seq);
+			session_pump(s); /* the window may have room again */
+			session_drained(s);
+		}
+		break;
 	default:
-		break; /* Heartbeat: liveness only; anything else is ignored, as the reference */
+		break; /* anything else is ignored, as the reference */
 	}
 }
 
@@ -279,6 +301,10 @@ static gboolean session_idle_timeout(gpointer p)
 	struct gt_session *s = p;
 
 	s->idle_timer = 0;
+	if (s->draining) { /* the client never came back for the shell's last output */
+		session_end(s, s->exit_code, s->reason);
+		return G_SOURCE_REMOVE;
+	}
 	session_end(s, 1, "no client for the idle timeout");
 	return G_SOURCE_REMOVE;
 }
@@ -298,9 +324,8 @@ static void session_detach(struct gt_session *s)
 	s->conn = NULL;
 	s->phase = PHASE_NONE;
 	core_source_clear(&s->handshake_timer);
-	if (s->pty != NULL)
-		gt_pty_pause_output(s->pty,
-				    false); /* keep reading: output goes to the replay buffer */
+	/* keep reading into the replay buffer while the window has room */
+	session_pump(s);
 	if (s->cfg.idle_timeout_us > 0 && !s->ending)
 		s->idle_timer = session_idle_arm(s);
 }
@@ -372,7 +397,8 @@ static void session_end(struct gt_session *s, int code, const char *reason)
 		return;
 	s->ending = true;
 	s->exit_code = code;
-	g_strlcpy(s->reason, reason, sizeof(s->reason));
+	if (reason != s->reason)
+		g_strlcpy(s->reason, reason, sizeof(s->reason));
 	core_log_info("session", s->id, "session exiting: %s", reason);
 	core_source_clear(&s->idle_timer);
 	session_flush(s);
@@ -383,28 +409,49 @@ static void session_end(struct gt_session *s, int code, const char *reason)
 		gt_conn_close(s->conn, GT_CLOSE_OK, "closed");
 		s->conn = NULL;
 	}
-	if (s->pty != NULL)
-		gt_pty_hangup(s->pty, s->cfg.hangup_grace_ms);
+	if (s->pty != NULL && !s->draining)
+		gt_pty_hangup(s->pty, s->cfg.hangup_grace_ms); /* `exited` reports */
 	else
 		s->done_idle = g_idle_add(session_done_cb, s);
+}
+
+/*
+ * While draining: end once the client has acknowledged every byte of output
+ * (a goet-v1 client cannot say so: its connection's graceful close is all
+ * there is, as in the reference).
+ */
+static void session_drained(struct gt_session *s)
+{
+	if (!s->draining || s->ending)
+		return;
+	if (s->out.lossless && s->out.acked < s->out.seq)
+		return;
+	session_end(s, s->exit_code, s->reason);
 }
 
 static void pty_exited(struct gt_pty *p, int status, void *user)
 {
 	struct gt_session *s = user;
-	char reason[64];
 
 	if (s->ending) {
 		s->done_idle = g_idle_add(session_done_cb, s);
 		return;
 	}
 	if (WIFEXITED(status))
-		g_snprintf(reason, sizeof(reason), "shell exited: exit status %d",
+		g_snprintf(s->reason, sizeof(s->reason), "shell exited: exit status %d",
 			   WEXITSTATUS(status));
 	else
-		g_snprintf(reason, sizeof(reason), "shell exited: signal %d", WTERMSIG(status));
-	session_end(s, WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1, reason);
-	s->done_idle = g_idle_add(session_done_cb, s);
+		g_snprintf(s->reason, sizeof(s->reason), "shell exited: signal %d",
+			   WTERMSIG(status));
+	s->exit_code = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+	/* the last output reaches the client even if it is away now: wait for its ack */
+	s->draining = true;
+	session_flush(s);
+	session_pump(s);
+	session_drained(s);
+	if (!s->ending)
+		core_log_info("session", s->id,
+			      "%s; waiting for the client to receive the last output", s->reason);
 }
 
 void gt_session_stop(struct gt_session *s, const char *reason)

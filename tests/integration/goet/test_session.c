@@ -58,6 +58,7 @@ static void cl_message(struct gt_conn *c, enum gt_channel ch, const struct gt_ms
 	if (m->type == GT_MSG_DATA) {
 		g_string_append_len(cl->out, (const char *)m->u.data.bytes, (gssize)m->u.data.len);
 		cl->last_seq = m->u.data.seq;
+		gt_conn_delivered(c, cl->last_seq, m->u.data.len); /* goet-v2 peers acknowledge */
 	} else if (m->type == GT_MSG_SEQUENCE_HEADER) {
 		cl->got_header = true;
 		cl->session_has = m->u.sequence_header.last_seq;

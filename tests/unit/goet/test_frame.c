@@ -71,6 +71,9 @@ static void test_roundtrip_all(void)
 	roundtrip(&m);
 	m.u.heartbeat.timestamp_ms = -1;
 	roundtrip(&m);
+	m.u.heartbeat.has_ack = true; /* goet-v2 */
+	m.u.heartbeat.ack_seq = UINT64_MAX;
+	roundtrip(&m);
 	m = (struct gt_msg){ .type = GT_MSG_RESIZE };
 	m.u.resize.rows = 24;
 	m.u.resize.cols = 80;
@@ -121,6 +124,25 @@ static void test_reference_bytes(void)
 	b = encode(&m, &n);
 	g_assert_cmpmem(b, n, "\x00\x00\x00\x07\x13\x00\x05xterm", 12);
 	g_free(b);
+	/* goet-v2's acknowledging Heartbeat: 8 more bytes that v1 decoders skip */
+	m = (struct gt_msg){ .type = GT_MSG_HEARTBEAT, .u.heartbeat = { 1, true, 0x0102 } };
+	b = encode(&m, &n);
+	g_assert_cmpmem(b, n,
+			"\x00\x00\x00\x10\x10\x00\x00\x00\x00\x00\x00\x00\x01"
+			"\x00\x00\x00\x00\x00\x00\x01\x02",
+			21);
+	g_free(b);
+	/* a plain (v1) Heartbeat has no ack; a 12-byte one has none either */
+	g_assert_cmpint(gt_frame_decode((const uint8_t *)"\x00\x00\x00\x08\x10\0\0\0\0\0\0\0\x09",
+					13, &m, &n),
+			==, CORE_OK);
+	g_assert_false(m.u.heartbeat.has_ack);
+	g_assert_cmpint(m.u.heartbeat.timestamp_ms, ==, 9);
+	g_assert_cmpint(gt_frame_decode((const uint8_t *)"\x00\x00\x00\x0c\x10\0\0\0\0\0\0\0\x09"
+							 "\0\0\0\x01",
+					17, &m, &n),
+			==, CORE_OK);
+	g_assert_false(m.u.heartbeat.has_ack);
 	m = (struct gt_msg){ .type = GT_MSG_DATA };
 	m.u.data.seq = 1;
 	m.u.data.bytes = (const uint8_t *)"ls\n";

@@ -110,11 +110,98 @@ static void test_overflow_flushes_first(void)
 	g_free(big);
 }
 
+/* Add and flush n bytes of byte value v. */
+static void put_batch(struct gt_outbox *ob, size_t n, uint8_t v)
+{
+	uint8_t *p = g_malloc(n);
+	bool now;
+
+	memset(p, v, n);
+	g_assert_cmpint(gt_outbox_add(ob, 0, p, n, &now), ==, CORE_OK);
+	gt_outbox_flush(ob);
+	g_free(p);
+}
+
+/*
+ * Lossless mode: room closes once a window is unacknowledged, nothing
+ * unacknowledged is ever evicted (a peer that had nothing gets every byte),
+ * and acks open the room again.
+ */
+static void test_window(void)
+{
+	struct gt_outbox ob;
+	struct sink k = { g_string_new(NULL), g_array_new(FALSE, FALSE, sizeof(uint64_t)),
+			  1 << 20 };
+	size_t batch = 30000, added = 0;
+	uint64_t n;
+	bool gap = true;
+
+	gt_outbox_init(&ob, 0); /* the reference's 4096-byte replay size */
+	while (gt_outbox_has_room(&ob)) {
+		put_batch(&ob, batch, (uint8_t)ob.seq);
+		added += batch;
+		g_assert_cmpuint(added, <, 2 * GT_OUTBOX_WINDOW);
+	}
+	g_assert_cmpuint(added, >=, GT_OUTBOX_WINDOW);
+	n = ob.seq;
+	/* the connection broke before anything arrived: all of it is still there */
+	gt_outbox_rewind(&ob, 0);
+	g_assert_true(gt_outbox_pump(&ob, sink_send, &k, &gap));
+	g_assert_false(gap);
+	g_assert_cmpuint(k.got->len, ==, added);
+	g_assert_cmpuint(k.seqs->len, ==, n);
+	/* half acknowledged: room again; everything then acknowledged */
+	gt_outbox_ack(&ob, n / 2);
+	g_assert_true(gt_outbox_has_room(&ob));
+	g_assert_cmpuint(ob.unacked_count, ==, n - n / 2);
+	gt_outbox_ack(&ob, n / 4); /* acks never move back */
+	g_assert_cmpuint(ob.unacked_count, ==, n - n / 2);
+	gt_outbox_ack(&ob, n + 100); /* nor beyond what was sent */
+	g_assert_cmpuint(ob.acked, ==, n);
+	g_assert_cmpuint(ob.unacked_bytes, ==, 0);
+	/* many small entries: the slot count closes the room too */
+	for (size_t i = 0; gt_outbox_has_room(&ob); i++) {
+		put_batch(&ob, 1, 'k');
+		g_assert_cmpuint(i, <, gt_catchup_slots(ob.replay));
+	}
+	g_assert_cmpuint(ob.unacked_bytes, <, 16384); /* closed by slots, not bytes */
+	/* goet-v1 peers never acknowledge: never a pause */
+	gt_outbox_set_lossless(&ob, false);
+	g_assert_true(gt_outbox_has_room(&ob));
+	gt_outbox_free(&ob);
+	g_string_free(k.got, TRUE);
+	g_array_free(k.seqs, TRUE);
+}
+
+/* A restarted peer (it has less than it acknowledged) gets only the replay size of history. */
+static void test_restarted_peer_history(void)
+{
+	struct gt_outbox ob;
+	struct sink k = { g_string_new(NULL), g_array_new(FALSE, FALSE, sizeof(uint64_t)), 1000 };
+
+	gt_outbox_init(&ob, 0);
+	for (int i = 0; i < 10; i++)
+		put_batch(&ob, 1000, (uint8_t)('a' + i));
+	gt_outbox_rewind(&ob, 8); /* the old process had 8 when it reconnected */
+	put_batch(&ob, 10, 'z');  /* never acknowledged */
+	gt_outbox_rewind(&ob, 0); /* a new process */
+	g_assert_true(gt_outbox_pump(&ob, sink_send, &k, NULL));
+	/* 4096 bytes of history: entries 5..8, then 9, 10 and 11 which were never acked */
+	g_assert_cmpuint(k.seqs->len, ==, 7);
+	g_assert_cmpuint(g_array_index(k.seqs, uint64_t, 0), ==, 5);
+	g_assert_cmpuint(k.got->len, ==, 6 * 1000 + 10);
+	gt_outbox_free(&ob);
+	g_string_free(k.got, TRUE);
+	g_array_free(k.seqs, TRUE);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/outbox/pump-rewind", test_pump_rewind);
 	g_test_add_func("/outbox/rebase", test_rebase);
 	g_test_add_func("/outbox/overflow-flushes-first", test_overflow_flushes_first);
+	g_test_add_func("/outbox/window", test_window);
+	g_test_add_func("/outbox/restarted-peer-history", test_restarted_peer_history);
 	return g_test_run();
 }
