@@ -57,7 +57,8 @@ int gt_cli_local(const struct gt_args *a)
 					.out_fd = STDOUT_FILENO,
 					.err_fd = STDERR_FILENO,
 					.term = g_getenv("TERM"),
-					.tty = isatty(STDIN_FILENO) };
+					.tty = isatty(STDIN_FILENO),
+					.out_tty = isatty(STDOUT_FILENO) };
 	struct run r = { .code = 1 };
 	struct termios saved, raw;
 	struct gt_client *c;

@@ -14,6 +14,7 @@
 #include "core/glue.h"
 #include "core/log.h"
 #include "goet/escape.h"
+#include "goet/notice.h"
 #include "goet/outbox.h"
 
 #define CLIENT_OUT_QUEUE  (4 * 1024 * 1024) /* output waiting for the terminal */
@@ -47,6 +48,9 @@ struct gt_client {
 	guint out_watch;
 	guint co_timer;
 	guint end_timer;
+	guint notice_timer;   /* every second: is the link silent? */
+	int64_t last_contact; /* when something last arrived (core_time_now_us) */
+	bool notice_shown;
 	bool ever_connected;
 	bool reported_failure;
 	struct gt_escape esc;
@@ -112,6 +116,59 @@ static gboolean client_out_cb(int fd, GIOCondition cond, void *data)
 	return G_SOURCE_REMOVE;
 }
 
+/* ------------------------------------------------------------- notice */
+
+static void client_redraw(struct gt_client *c);
+
+/* Notice bytes go through the output queue: never into the middle of a write. */
+static void client_out_text(struct gt_client *c, const char *text, size_t n)
+{
+	if (core_buf_put_bytes(&c->out, text, n) == CORE_OK)
+		client_write_out(c);
+}
+
+static unsigned client_cols(const struct gt_client *c)
+{
+	struct winsize ws;
+
+	return ioctl(c->cfg.out_fd, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
+}
+
+/* Contact again: erase the notice and have the session redraw what it covered. */
+static void client_notice_clear(struct gt_client *c)
+{
+	char buf[GT_NOTICE_MAX];
+	size_t n;
+
+	if (!c->notice_shown)
+		return;
+	c->notice_shown = false;
+	n = gt_notice_clear(buf);
+	client_out_text(c, buf, n);
+	client_redraw(c); /* full-screen programs repaint the line it covered */
+}
+
+static gboolean client_notice_cb(gpointer p)
+{
+	struct gt_client *c = p;
+	char buf[GT_NOTICE_MAX];
+	int64_t now = core_time_now_us(), silent;
+	size_t n;
+
+	if (c->conn != NULL && gt_conn_last_rx_us(c->conn) > c->last_contact)
+		c->last_contact = gt_conn_last_rx_us(c->conn);
+	silent = now - c->last_contact;
+	if (c->state == CS_READY && silent < GT_NOTICE_AFTER_US) {
+		client_notice_clear(c);
+	} else if (c->cfg.out_tty && c->ever_connected && silent >= GT_NOTICE_AFTER_US &&
+		   c->state != CS_ENDING && c->state != CS_DONE) {
+		n = gt_notice_show(buf, silent, client_cols(c));
+		client_out_text(c, buf, n);
+		c->notice_shown = true;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
 /* -------------------------------------------------------------- input */
 
 static bool client_send_key(uint64_t seq, const uint8_t *p, size_t n, void *data)
@@ -155,6 +212,13 @@ static void client_end_session(struct gt_client *c, int code, const char *reason
 
 	c->exit_code = code;
 	g_strlcpy(c->reason, reason, sizeof(c->reason));
+	if (c->notice_shown) { /* leave the screen as it was */
+		char buf[GT_NOTICE_MAX];
+		size_t n = gt_notice_clear(buf);
+
+		c->notice_shown = false;
+		client_out_text(c, buf, n);
+	}
 	core_source_clear(&c->retry_timer);
 	if (c->dial != NULL)
 		gt_dial_cancel(c->dial);
@@ -248,6 +312,21 @@ static void client_send_size(struct gt_client *c)
 	gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &m);
 }
 
+/* Make full-screen programs repaint: shrink by a row, then back (the session's bounce). */
+static void client_redraw(struct gt_client *c)
+{
+	struct winsize ws;
+	struct gt_msg m = { .type = GT_MSG_RESIZE };
+
+	if (!c->cfg.tty || c->conn == NULL || c->state != CS_READY ||
+	    ioctl(c->cfg.in_fd, TIOCGWINSZ, &ws) != 0 || ws.ws_row < 2)
+		return;
+	m.u.resize.rows = ws.ws_row - 1;
+	m.u.resize.cols = ws.ws_col;
+	gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &m);
+	client_send_size(c);
+}
+
 /* The session's SequenceHeader: replay what it lacks, say who we are. */
 static void client_on_session_seq(struct gt_client *c, uint64_t session_has)
 {
@@ -263,11 +342,13 @@ static void client_on_session_seq(struct gt_client *c, uint64_t session_has)
 	ti.u.terminal_info.term = (const uint8_t *)c->term;
 	ti.u.terminal_info.len = strlen(c->term);
 	gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &ti);
-	if (c->ever_connected)
+	if (c->ever_connected && !c->cfg.out_tty)
 		client_say(c, "Reconnected.\r\n");
 	c->ever_connected = true;
 	gt_escape_reset(&c->esc);
-	client_send_size(c);
+	client_send_size(c); /* the session bounces the size: programs repaint */
+	c->last_contact = core_time_now_us();
+	client_notice_clear(c);
 }
 
 static void client_message(struct gt_conn *conn, enum gt_channel ch, const struct gt_msg *m,
@@ -275,6 +356,9 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 {
 	struct gt_client *c = data;
 
+	c->last_contact = core_time_now_us();
+	if (c->notice_shown && c->state == CS_READY)
+		client_notice_clear(c);
 	switch (m->type) {
 	case GT_MSG_SEQUENCE_HEADER:
 		if (c->state == CS_HANDSHAKE)
@@ -330,7 +414,8 @@ static void client_closed(struct gt_conn *conn, int err, const char *reason, voi
 		client_finish(c, c->exit_code, c->reason);
 		return;
 	}
-	client_say(c, "\r\nConnection lost. Reconnecting...\r\n");
+	if (!c->cfg.out_tty) /* a terminal gets the notice line instead */
+		client_say(c, "\r\nConnection lost. Reconnecting...\r\n");
 	core_log_info("client", NULL, "connection lost: %s", reason);
 	c->state = CS_DIALING;
 	c->retry_timer = g_timeout_add(GT_CLIENT_RETRY_MS, client_retry_cb, c);
@@ -431,6 +516,8 @@ struct gt_client *gt_client_new(const struct gt_client_config *cfg, gt_client_do
 	fcntl(cfg->in_fd, F_SETFL, fcntl(cfg->in_fd, F_GETFL) | O_NONBLOCK);
 	fcntl(cfg->out_fd, F_SETFL, fcntl(cfg->out_fd, F_GETFL) | O_NONBLOCK);
 	c->in_watch = core_fd_watch_add(cfg->in_fd, G_IO_IN, client_in_cb, c);
+	c->last_contact = core_time_now_us();
+	c->notice_timer = g_timeout_add(1000, client_notice_cb, c);
 	client_dial(c);
 	return c;
 }
@@ -448,6 +535,7 @@ void gt_client_free(struct gt_client *c)
 	core_source_clear(&c->out_watch);
 	core_source_clear(&c->co_timer);
 	core_source_clear(&c->end_timer);
+	core_source_clear(&c->notice_timer);
 	gt_outbox_free(&c->keys);
 	core_buf_free(&c->out);
 	core_wipe(c->cfg.passkey, sizeof(c->cfg.passkey));

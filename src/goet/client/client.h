@@ -16,6 +16,12 @@
  * client shows output until the session ends (`exit` as the last line). Messages for the user go
  * to the error fd, with "\r\n" line ends (the terminal may be raw).
  *
+ * When nothing has arrived for 2 s, a terminal shows a notice on its top line
+ * (notice.h), updated every second and erased when contact returns; the
+ * session is then asked to redraw (a resize bounce). Without a terminal the
+ * reference's "Connection lost. Reconnecting..." / "Reconnected." lines are
+ * written instead.
+ *
  * Threading: main-loop thread only. Ownership: the caller owns the client
  * and the fds (which must be non-blocking-capable; they are set O_NONBLOCK).
  */
@@ -27,8 +33,9 @@
 #include "goet/auth.h"
 #include "goet/net/dial.h"
 
-#define GT_CLIENT_RETRY_MS	1000 /* the reference's constant reconnect delay */
-#define GT_CLIENT_HEARTBEAT_US	(5 * INT64_C(1000000))
+#define GT_CLIENT_RETRY_MS 1000 /* the reference's constant reconnect delay */
+/* 1 s (the reference: 5 s): a healthy link is never silent long enough for the notice */
+#define GT_CLIENT_HEARTBEAT_US	(1 * INT64_C(1000000))
 #define GT_CLIENT_DEAD_AFTER_US (15 * INT64_C(1000000))
 
 struct gt_client;
@@ -42,6 +49,8 @@ struct gt_client_config {
 	int in_fd, out_fd, err_fd;
 	const char *term; /* the client's $TERM, sent verbatim (may be NULL) */
 	bool tty;	  /* in_fd is a terminal: send its size, on connect and on resize */
+	bool out_tty;	  /* out_fd is a terminal: the notice line instead of the
+			     reference's "Connection lost" / "Reconnected." lines */
 };
 
 typedef void (*gt_client_done_fn)(struct gt_client *c, int exit_code, const char *reason,

@@ -45,6 +45,7 @@ struct gt_session {
 	bool got_client_seq;	  /* its SequenceHeader (data stream) arrived */
 	bool got_terminal_info;	  /* its TerminalInfo (control stream) arrived */
 	char term[GT_TERM_MAX_LEN + 1];
+	uint16_t rows, cols; /* a Resize that came during the handshake (0: none) */
 	struct gt_pty *pty;
 	struct gt_outbox out; /* the shell's output: numbered, kept, sent from a cursor */
 	guint co_timer;
@@ -189,6 +190,12 @@ static void pty_writable(struct gt_pty *p, void *user)
 
 /* ------------------------------------------------------------ handshake */
 
+static void session_resize(struct gt_session *s, uint16_t rows, uint16_t cols)
+{
+	if (s->pty != NULL && gt_pty_resize(s->pty, rows, cols) != CORE_OK)
+		core_log_warn("session", s->id, "resize to %ux%u failed", rows, cols);
+}
+
 static gboolean session_handshake_timeout(gpointer p)
 {
 	struct gt_session *s = p;
@@ -242,6 +249,9 @@ static void session_handshake_done(struct gt_session *s)
 	}
 	session_feed_pending(s);
 	gt_pty_bounce(s->pty);
+	/* on QUIC the client's Resize may overtake its SequenceHeader: it goes after the bounce */
+	if (s->rows != 0)
+		session_resize(s, s->rows, s->cols);
 }
 
 /* --------------------------------------------------------- connections */
@@ -271,10 +281,12 @@ static void conn_message(struct gt_conn *c, enum gt_channel ch, const struct gt_
 		session_on_data(s, m);
 		break;
 	case GT_MSG_RESIZE:
-		if (s->pty != NULL &&
-		    gt_pty_resize(s->pty, m->u.resize.rows, m->u.resize.cols) != CORE_OK)
-			core_log_warn("session", s->id, "resize to %ux%u failed", m->u.resize.rows,
-				      m->u.resize.cols);
+		if (s->phase == PHASE_READY) {
+			session_resize(s, m->u.resize.rows, m->u.resize.cols);
+		} else if (s->phase == PHASE_HANDSHAKE) {
+			s->rows = m->u.resize.rows;
+			s->cols = m->u.resize.cols;
+		}
 		break;
 	case GT_MSG_SHUTDOWN:
 		session_end(s, 1, "client sent shutdown");
@@ -362,6 +374,7 @@ static void session_accept(struct gt_conn *c, void *data)
 	s->conn = c;
 	s->phase = PHASE_HANDSHAKE;
 	s->client_last_seq = 0;
+	s->rows = s->cols = 0;
 	s->got_client_seq = false;
 	s->got_terminal_info = false;
 	gt_conn_set_callbacks(c, &session_conn_cb, s);
