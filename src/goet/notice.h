@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define GT_NOTICE_AFTER_US (2 * INT64_C(1000000)) /* silence before the notice shows */
-#define GT_NOTICE_MAX	   512			   /* bytes gt_notice_show writes at most */
+#define GT_NOTICE_MAX	   512			  /* bytes gt_notice_show writes at most */
 
 /*
  * The notice for silent_us of silence on a terminal cols wide (0: unknown,
