@@ -204,6 +204,10 @@ int gt_args_parse(int argc, char **argv, struct gt_args *a, char *err, size_t er
 	prog = prog != NULL ? prog + 1 : (argc > 0 ? argv[0] : "");
 	if (first != NULL && strcmp(first, "version") == 0) {
 		a->mode = GT_MODE_VERSION;
+	} else if (first != NULL && !a->local &&
+		   (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0 ||
+		    strcmp(first, "-help") == 0 || strcmp(first, "help") == 0)) {
+		a->help = true; /* the usage on stdout, exit 0 (the reference: stderr, 1) */
 	} else if (strcmp(prog, "goet-session") == 0 ||
 		   (first != NULL && strcmp(first, "session") == 0)) {
 		a->mode = GT_MODE_SESSION;

@@ -70,6 +70,13 @@ static void test_session_flags(void)
 	g_assert_true(g_str_has_prefix(err, "invalid --idle-timeout \"3w\""));
 	g_assert_cmpint(parse("goet session -h", &a, err), ==, 0);
 	g_assert_true(a.help);
+	/* top-level help: the usage on stdout, exit 0; no arguments at all stay usage + 1 */
+	g_assert_cmpint(parse("goet --help", &a, err), ==, 0);
+	g_assert_true(a.help);
+	g_assert_cmpint(parse("goet -h", &a, err), ==, 0);
+	g_assert_true(a.help);
+	g_assert_cmpint(parse("goet", &a, err), ==, 1);
+	g_assert_false(a.help);
 }
 
 static void test_local_flags(void)
