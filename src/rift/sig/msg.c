@@ -36,8 +36,14 @@ _Static_assert(offsetof(struct rg_sig_peer, meta_values) ==
 		       offsetof(struct rg_sig_peer, meta_keys) + sizeof(char **),
 	       "K_META fills meta_keys and the pointer after it");
 
-#define PEER_FIELD(name, kind, req, member) { name, kind, req, offsetof(struct rg_sig_peer, member) }
-#define MSG_FIELD(name, kind, req, member)  { name, kind, req, offsetof(struct rg_sig_msg, member) }
+#define PEER_FIELD(name, kind, req, member)                                                        \
+	{                                                                                          \
+		name, kind, req, offsetof(struct rg_sig_peer, member)                              \
+	}
+#define MSG_FIELD(name, kind, req, member)                                                         \
+	{                                                                                          \
+		name, kind, req, offsetof(struct rg_sig_msg, member)                               \
+	}
 
 static const struct field peer_fields[] = {
 	PEER_FIELD("peerId", K_NAME, true, peer_id),
@@ -187,8 +193,7 @@ static bool is_cidr(const char *s)
 }
 
 /* A string member of o that passes kind's check; NULL (and *rc set) otherwise. */
-static const char *get_string(struct ctx *c, JsonNode *n, const char *name, enum kind kind,
-			      int *rc)
+static const char *get_string(struct ctx *c, JsonNode *n, const char *name, enum kind kind, int *rc)
 {
 	const char *s;
 	size_t len;
@@ -207,9 +212,10 @@ static const char *get_string(struct ctx *c, JsonNode *n, const char *name, enum
 	switch (kind) {
 	case K_NAME:
 		if (!is_name(s))
-			*rc = fail(c, CORE_ERR_BAD_VALUE,
-				   "\"%s\" must be 1 to %d bytes of text without control characters",
-				   name, RG_SIG_MAX_NAME);
+			*rc = fail(
+				c, CORE_ERR_BAD_VALUE,
+				"\"%s\" must be 1 to %d bytes of text without control characters",
+				name, RG_SIG_MAX_NAME);
 		break;
 	case K_KEY:
 		if (!is_key(s))
@@ -299,8 +305,7 @@ static int parse_meta(struct ctx *c, JsonNode *n, const struct field *f, void *b
 				  f->name, RG_SIG_MAX_META_KEY);
 		} else if (!JSON_NODE_HOLDS_VALUE(v) ||
 			   json_node_get_value_type(v) != G_TYPE_STRING) {
-			rc = fail(c, CORE_ERR_BAD_FORMAT, "\"%s\" values must be strings",
-				  f->name);
+			rc = fail(c, CORE_ERR_BAD_FORMAT, "\"%s\" values must be strings", f->name);
 		} else if (strlen(json_node_get_string(v)) > RG_SIG_MAX_META_VAL) {
 			rc = fail(c, CORE_ERR_BAD_VALUE, "\"%s\" values must be at most %d bytes",
 				  f->name, RG_SIG_MAX_META_VAL);

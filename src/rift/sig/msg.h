@@ -57,12 +57,12 @@ struct rg_sig_msg {
 	struct rg_sig_peer self;   /* join */
 	struct rg_sig_peer *peers; /* peers */
 	size_t n_peers;
-	char *from, *to;       /* offer, answer, ice-candidate */
-	char *sdp;	       /* offer, answer */
-	char *public_key;      /* offer, answer (optional) */
-	char *candidate;       /* ice-candidate */
-	char *peer_id;	       /* peer-left */
-	bool peers_null;       /* peers was JSON null (the Go hub's empty list) */
+	char *from, *to;  /* offer, answer, ice-candidate */
+	char *sdp;	  /* offer, answer */
+	char *public_key; /* offer, answer (optional) */
+	char *candidate;  /* ice-candidate */
+	char *peer_id;	  /* peer-left */
+	bool peers_null;  /* peers was JSON null (the Go hub's empty list) */
 };
 
 /* "join", "peers", ...; NULL for a value outside the enum. */
