@@ -229,7 +229,8 @@ static void hub_route(struct rg_hub *h, struct hconn *c, const struct rg_sig_msg
 	struct hconn *to;
 
 	if (strcmp(m->from, c->name) != 0) {
-		hub_close(h, c, RG_HUB_CLOSE_POLICY, "%s: from \"%.40s\" is not your name (\"%.40s\")",
+		hub_close(h, c, RG_HUB_CLOSE_POLICY,
+			  "%s: from \"%.40s\" is not your name (\"%.40s\")",
 			  rg_sig_type_name(m->type), m->from, c->name);
 		return;
 	}
@@ -250,13 +251,15 @@ void rg_hub_message(struct rg_hub *h, uint64_t conn, const char *text, size_t le
 	if (!bucket_take(&c->msgs, h->lim.msgs_per_s, h->lim.msgs_burst, 1, now_us) ||
 	    !bucket_take(&c->bytes, (double)h->lim.bytes_per_s, (double)h->lim.bytes_burst,
 			 (double)len, now_us)) {
-		hub_close(h, c, RG_HUB_CLOSE_POLICY, "rate limit: more than %u messages or %zu bytes/s",
-			  h->lim.msgs_per_s, h->lim.bytes_per_s);
+		hub_close(h, c, RG_HUB_CLOSE_POLICY,
+			  "rate limit: more than %u messages or %zu bytes/s", h->lim.msgs_per_s,
+			  h->lim.bytes_per_s);
 		return;
 	}
 	rc = rg_sig_parse(text, len, &m, err, sizeof(err));
 	if (rc != CORE_OK) {
-		hub_close(h, c, rc == CORE_ERR_TOO_LARGE ? RG_HUB_CLOSE_TOO_BIG : RG_HUB_CLOSE_INVALID,
+		hub_close(h, c,
+			  rc == CORE_ERR_TOO_LARGE ? RG_HUB_CLOSE_TOO_BIG : RG_HUB_CLOSE_INVALID,
 			  "%s", err);
 		return;
 	}

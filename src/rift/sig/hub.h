@@ -36,11 +36,11 @@
 #define RG_HUB_CLOSE_REPLACED 4000 /* the same name joined again on a newer connection */
 
 struct rg_hub_limits {
-	unsigned max_peers;	/* per network (default 256) */
-	unsigned msgs_per_s;	/* sustained message rate per connection (default 50) */
-	unsigned msgs_burst;	/* (default 200) */
-	size_t bytes_per_s;	/* sustained bytes per connection (default 256 KiB) */
-	size_t bytes_burst;	/* (default 1 MiB) */
+	unsigned max_peers;  /* per network (default 256) */
+	unsigned msgs_per_s; /* sustained message rate per connection (default 50) */
+	unsigned msgs_burst; /* (default 200) */
+	size_t bytes_per_s;  /* sustained bytes per connection (default 256 KiB) */
+	size_t bytes_burst;  /* (default 1 MiB) */
 };
 
 struct rg_hub_io {

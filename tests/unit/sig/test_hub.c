@@ -12,8 +12,8 @@ static GPtrArray *log_lines;
 
 static void io_send(void *data, uint64_t conn, const char *text, size_t len)
 {
-	g_ptr_array_add(log_lines, g_strdup_printf("send %" G_GUINT64_FORMAT " %.*s", conn,
-						   (int)len, text));
+	g_ptr_array_add(log_lines,
+			g_strdup_printf("send %" G_GUINT64_FORMAT " %.*s", conn, (int)len, text));
 }
 
 static void io_close(void *data, uint64_t conn, unsigned code, const char *reason)
@@ -38,7 +38,7 @@ static void expect(const char *const *want)
 		g_error("unexpected action: %s", (char *)log_lines->pdata[n]);
 	g_ptr_array_set_size(log_lines, 0);
 }
-#define EXPECT(...) expect((const char *const[]){ __VA_ARGS__, NULL })
+#define EXPECT(...)	 expect((const char *const[]){ __VA_ARGS__, NULL })
 #define EXPECT_NOTHING() expect((const char *const[]){ NULL })
 
 static void msg(struct rg_hub *h, uint64_t conn, const char *text)
@@ -60,8 +60,9 @@ static void join(struct rg_hub *h, uint64_t conn, const char *net, const char *n
 static void test_join_route_leave(void)
 {
 	struct rg_hub *h = rg_hub_new(NULL, &io);
-	const char *offer = "{\"type\":\"offer\",\"from\":\"alpha\",\"to\":\"bravo\",\"sdp\":\"v=0\","
-			    "\"publicKey\":\"" KEY_A "\",\"extra\":1}";
+	const char *offer =
+		"{\"type\":\"offer\",\"from\":\"alpha\",\"to\":\"bravo\",\"sdp\":\"v=0\","
+		"\"publicKey\":\"" KEY_A "\",\"extra\":1}";
 	char *line;
 
 	join(h, 1, "home", "bravo", KEY_B);
@@ -76,8 +77,9 @@ static void test_join_route_leave(void)
 	line = g_strdup_printf("send 1 %s", offer);
 	EXPECT(line);
 	g_free(line);
-	msg(h, 2, "{\"type\":\"ice-candidate\",\"from\":\"alpha\",\"to\":\"nobody\","
-		  "\"candidate\":\"candidate:1\"}");
+	msg(h, 2,
+	    "{\"type\":\"ice-candidate\",\"from\":\"alpha\",\"to\":\"nobody\","
+	    "\"candidate\":\"candidate:1\"}");
 	EXPECT_NOTHING();
 	/* a third peer gets the others sorted by name */
 	join(h, 3, "home", "charlie", KEY_A);
@@ -91,7 +93,8 @@ static void test_join_route_leave(void)
 	EXPECT_NOTHING();
 	rg_hub_closed(h, 1);
 	g_assert_cmpuint(log_lines->len, ==, 2);
-	g_assert_nonnull(strstr(log_lines->pdata[0], "{\"type\":\"peer-left\",\"peerId\":\"bravo\"}"));
+	g_assert_nonnull(
+		strstr(log_lines->pdata[0], "{\"type\":\"peer-left\",\"peerId\":\"bravo\"}"));
 	g_ptr_array_set_size(log_lines, 0);
 	g_assert_cmpuint(rg_hub_network_size(h, "home"), ==, 2);
 	rg_hub_closed(h, 2);
@@ -187,7 +190,8 @@ static void test_limits(void)
 	join(h, 1, "n", "a", KEY_A);
 	join(h, 2, "n", "b", KEY_B);
 	join(h, 3, "n", "c", KEY_A);
-	g_assert_cmpstr(log_lines->pdata[log_lines->len - 1], ==, "close 3 1008 network full (2 peers)");
+	g_assert_cmpstr(log_lines->pdata[log_lines->len - 1], ==,
+			"close 3 1008 network full (2 peers)");
 	g_ptr_array_set_size(log_lines, 0);
 	/* 10 messages/s sustained is fine (the join took one token) */
 	for (int i = 0; i < 50; i++, t += 100000)
@@ -202,7 +206,9 @@ static void test_limits(void)
 	g_assert_cmpuint(log_lines->len, <=, 22);
 	g_ptr_array_set_size(log_lines, 0);
 	/* the other connection is untouched */
-	msg(h, 2, "{\"type\":\"ice-candidate\",\"from\":\"b\",\"to\":\"a\",\"candidate\":\"candidate:2\"}");
+	msg(h, 2,
+	    "{\"type\":\"ice-candidate\",\"from\":\"b\",\"to\":\"a\",\"candidate\":\"candidate:"
+	    "2\"}");
 	EXPECT_NOTHING(); /* a is closed: nothing is sent to it */
 	rg_hub_closed(h, 1);
 	EXPECT("send 2 {\"type\":\"peer-left\",\"peerId\":\"a\"}");
@@ -216,7 +222,8 @@ static void test_networks_isolated(void)
 
 	join(h, 1, "x", "a", KEY_A);
 	join(h, 2, "y", "b", KEY_B);
-	EXPECT("send 1 {\"type\":\"peers\",\"peers\":[]}", "send 2 {\"type\":\"peers\",\"peers\":[]}");
+	EXPECT("send 1 {\"type\":\"peers\",\"peers\":[]}",
+	       "send 2 {\"type\":\"peers\",\"peers\":[]}");
 	msg(h, 1, "{\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"v=0\"}");
 	EXPECT_NOTHING();
 	rg_hub_closed(h, 2);

@@ -1,0 +1,107 @@
+/*
+ * main.c - riftgate: a WireGuard VPN over WebRTC data channels. Commands so
+ * far: `riftgate server -c CONFIG` (the signaling server) and `riftgate
+ * version`.
+ */
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "version.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "rift/sig/server.h"
+
+static const char usage[] = "usage:\n"
+			    "  riftgate server -c <config>   run the signaling server\n"
+			    "  riftgate version              print the version\n"
+			    "\n"
+			    "The server's configuration (INI):\n"
+			    "  [server]\n"
+			    "  listen = 127.0.0.1          address to bind\n"
+			    "  port = 8443                 0 = any\n"
+			    "  cert = server.pem           TLS from PEM files (with key = ...),\n"
+			    "  self-signed = true          or a generated certificate (development)\n"
+			    "  [device.laptop]             one group per device\n"
+			    "  network = home\n"
+			    "  token = <secret, 16+ characters>\n"
+			    "\n"
+			    "See riftgate(1) and docs/protocol/signaling.md.\n";
+
+struct run {
+	GMainLoop *loop;
+	struct rg_sig_server *server;
+	bool stopping;
+};
+
+static void on_shutdown_done(void *data)
+{
+	struct run *r = data;
+
+	g_main_loop_quit(r->loop);
+}
+
+static gboolean on_signal(gpointer data)
+{
+	struct run *r = data;
+
+	if (!r->stopping) {
+		r->stopping = true;
+		core_log_info("server", NULL, "signal: closing %u connections",
+			      rg_sig_server_connections(r->server));
+		rg_sig_server_shutdown(r->server, on_shutdown_done, r);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static int cmd_server(const char *config_path)
+{
+	struct rg_sig_server_config cfg;
+	struct run r = { 0 };
+	GError *e = NULL;
+	guint sigs[2];
+
+	if (rg_sig_server_config_load(config_path, &cfg, &e) != CORE_OK) {
+		fprintf(stderr, "riftgate: %s\n", e->message);
+		g_error_free(e);
+		return 1;
+	}
+	r.server = rg_sig_server_new(&cfg, &e);
+	rg_sig_server_config_clear(&cfg);
+	if (r.server == NULL) {
+		fprintf(stderr, "riftgate: cannot start the server: %s\n", e->message);
+		g_error_free(e);
+		return 1;
+	}
+	printf("listening on %s\n", rg_sig_server_url(r.server));
+	if (rg_sig_server_fingerprint(r.server) != NULL)
+		printf("certificate sha-256 %s\n", rg_sig_server_fingerprint(r.server));
+	fflush(stdout);
+	r.loop = g_main_loop_new(NULL, FALSE);
+	sigs[0] = g_unix_signal_add(SIGTERM, on_signal, &r);
+	sigs[1] = g_unix_signal_add(SIGINT, on_signal, &r);
+	g_main_loop_run(r.loop);
+	g_source_remove(sigs[0]);
+	g_source_remove(sigs[1]);
+	rg_sig_server_free(r.server);
+	g_main_loop_unref(r.loop);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (argc >= 2 && (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0)) {
+		printf("riftgate %s (%s)\n", RIFTGATE_VERSION, CORE_VERSION_COMMIT);
+		return 0;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (argc == 4 && strcmp(argv[1], "server") == 0 && strcmp(argv[2], "-c") == 0)
+		return cmd_server(argv[3]);
+	fputs(usage, stderr);
+	return 1;
+}

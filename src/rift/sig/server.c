@@ -1,0 +1,456 @@
+/* server.c - the signaling server on libsoup 3 (contract in server.h). */
+#include "rift/sig/server.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/ct.h"
+#include "core/err.h"
+#include "core/glue.h"
+#include "core/log.h"
+#include "rift/sig/msg.h"
+
+#define SERVER_PING_S	     20
+#define SERVER_SHUTDOWN_MS   2000
+#define SERVER_CLOSE_GOING   1001
+#define SERVER_CLOSE_BINARY  1003
+
+struct rg_sig_server {
+	SoupServer *soup;
+	struct rg_hub *hub;
+	struct rg_sig_device *devices;
+	size_t n_devices;
+	unsigned ping_s;
+	GHashTable *conns; /* id -> SoupWebsocketConnection * (a reference) */
+	uint64_t next_id;
+	uint16_t port;
+	char url[96];
+	char fingerprint[CORE_TLS_FP_LEN * 3];
+	bool has_fingerprint;
+	void (*shutdown_done)(void *data);
+	void *shutdown_data;
+	guint shutdown_timer;
+};
+
+/* ------------------------------------------------------------ devices */
+
+/* The device whose token the request carries, or NULL (constant time per device). */
+static const struct rg_sig_device *server_device(struct rg_sig_server *s, SoupServerMessage *msg)
+{
+	const char *auth = soup_message_headers_get_one(
+		soup_server_message_get_request_headers(msg), "Authorization");
+	const struct rg_sig_device *found = NULL;
+	size_t n;
+
+	if (auth == NULL || g_ascii_strncasecmp(auth, "Bearer ", 7) != 0)
+		return NULL;
+	auth += 7;
+	n = strlen(auth);
+	for (size_t i = 0; i < s->n_devices; i++)
+		if (strlen(s->devices[i].token) == n && core_ct_equal(s->devices[i].token, auth, n))
+			found = &s->devices[i];
+	return found;
+}
+
+/* ------------------------------------------------------------ the hub's I/O */
+
+static void hub_send(void *data, uint64_t id, const char *text, size_t len)
+{
+	struct rg_sig_server *s = data;
+	SoupWebsocketConnection *ws = g_hash_table_lookup(s->conns, &id);
+	GBytes *b;
+
+	if (ws == NULL || soup_websocket_connection_get_state(ws) != SOUP_WEBSOCKET_STATE_OPEN)
+		return;
+	b = g_bytes_new(text, len);
+	soup_websocket_connection_send_message(ws, SOUP_WEBSOCKET_DATA_TEXT, b);
+	g_bytes_unref(b);
+}
+
+static void hub_close(void *data, uint64_t id, unsigned code, const char *reason)
+{
+	struct rg_sig_server *s = data;
+	SoupWebsocketConnection *ws = g_hash_table_lookup(s->conns, &id);
+	char obj[24];
+
+	g_snprintf(obj, sizeof(obj), "ws%" G_GUINT64_FORMAT, id);
+	core_log_info("sig", obj, "closing (%u): %s", code, reason);
+	if (ws != NULL && soup_websocket_connection_get_state(ws) == SOUP_WEBSOCKET_STATE_OPEN)
+		soup_websocket_connection_close(ws, (gushort)code, reason);
+}
+
+/* ------------------------------------------------------------ WebSockets */
+
+struct ws_ctx {
+	struct rg_sig_server *s;
+	uint64_t id;
+};
+
+static void ws_message(SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer p)
+{
+	struct ws_ctx *x = p;
+	gsize len;
+	const char *text = g_bytes_get_data(message, &len);
+
+	if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+		hub_close(x->s, x->id, SERVER_CLOSE_BINARY, "binary frames are not signaling");
+		return;
+	}
+	rg_hub_message(x->s->hub, x->id, text != NULL ? text : "", len, g_get_monotonic_time());
+}
+
+static void server_check_shutdown(struct rg_sig_server *s);
+
+static void ws_closed(SoupWebsocketConnection *ws, gpointer p)
+{
+	struct ws_ctx *x = p;
+	struct rg_sig_server *s = x->s;
+	char obj[24];
+
+	g_snprintf(obj, sizeof(obj), "ws%" G_GUINT64_FORMAT, x->id);
+	core_log_info("sig", obj, "closed (%u)", soup_websocket_connection_get_close_code(ws));
+	rg_hub_closed(s->hub, x->id);
+	g_hash_table_remove(s->conns, &x->id); /* drops our reference; x goes with it */
+	server_check_shutdown(s);
+}
+
+static void ws_ctx_free(gpointer p, GClosure *closure)
+{
+	g_free(p);
+}
+
+static void ws_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
+		  SoupWebsocketConnection *ws, gpointer p)
+{
+	struct rg_sig_server *s = p;
+	const struct rg_sig_device *dev = server_device(s, msg);
+	struct ws_ctx *x;
+	uint64_t *key;
+	char obj[24];
+
+	if (dev == NULL || s->shutdown_done != NULL) { /* the early handler refused it already */
+		soup_websocket_connection_close(ws, SERVER_CLOSE_GOING, "not accepted");
+		return;
+	}
+	x = g_new0(struct ws_ctx, 1);
+	x->s = s;
+	x->id = ++s->next_id;
+	key = g_new(uint64_t, 1);
+	*key = x->id;
+	g_hash_table_insert(s->conns, key, g_object_ref(ws));
+	/* the hub refuses above RG_SIG_MAX_MESSAGE with 1009 and a reason; libsoup drops
+	 * what is far beyond without one */
+	soup_websocket_connection_set_max_incoming_payload_size(ws, 2 * RG_SIG_MAX_MESSAGE);
+	soup_websocket_connection_set_keepalive_interval(ws, s->ping_s);
+	g_signal_connect_data(ws, "message", G_CALLBACK(ws_message), x, NULL, 0);
+	g_signal_connect_data(ws, "closed", G_CALLBACK(ws_closed), x, ws_ctx_free, 0);
+	g_snprintf(obj, sizeof(obj), "ws%" G_GUINT64_FORMAT, x->id);
+	core_log_info("sig", obj, "%s connected as %s in network %s",
+		      soup_server_message_get_remote_host(msg), dev->name, dev->network);
+	rg_hub_open(s->hub, x->id, dev->network, dev->name);
+}
+
+/* Before the upgrade: no valid token, HTTP 401 (clients refresh their token on it). */
+static void early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+		     gpointer p)
+{
+	struct rg_sig_server *s = p;
+
+	if (s->shutdown_done != NULL) {
+		soup_server_message_set_status(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+	} else if (server_device(s, msg) == NULL) {
+		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+					     "WWW-Authenticate", "Bearer");
+		soup_server_message_set_status(msg, SOUP_STATUS_UNAUTHORIZED, NULL);
+	}
+}
+
+static void status_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
+		      GHashTable *query, gpointer p)
+{
+	struct rg_sig_server *s = p;
+	char *body = g_strdup_printf("{\"connections\":%u,\"version\":\"%s\"}",
+				     rg_hub_connections(s->hub), "0.1.0");
+
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, body,
+					 strlen(body));
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static int server_tls(struct rg_sig_server *s, const struct rg_sig_server_config *cfg,
+		      GTlsCertificate **out, GError **error)
+{
+	struct core_tls_cert *gen = NULL;
+	char *cert_pem = NULL, *key_pem = NULL, *pem = NULL;
+	uint8_t fp[CORE_TLS_FP_LEN];
+	int rc = CORE_OK;
+
+	*out = NULL;
+	if (cfg->cert_file != NULL && cfg->key_file != NULL) {
+		*out = g_tls_certificate_new_from_files(cfg->cert_file, cfg->key_file, error);
+		return *out != NULL ? CORE_OK : CORE_ERR_CONFIG;
+	}
+	if (!cfg->self_signed)
+		return CORE_OK;
+	rc = core_tls_cert_generate(&gen, 365 * 24 * 3600);
+	if (rc == CORE_OK)
+		rc = core_tls_cert_pem(gen, &cert_pem, &key_pem);
+	if (rc != CORE_OK) {
+		g_set_error(error, CORE_ERROR, rc, "cannot generate a certificate");
+		goto out;
+	}
+	pem = g_strconcat(cert_pem, key_pem, NULL);
+	*out = g_tls_certificate_new_from_pem(pem, -1, error);
+	if (*out == NULL) {
+		rc = CORE_ERR_TLS;
+		goto out;
+	}
+	core_tls_cert_fingerprint(gen, fp);
+	core_tls_fingerprint_format(fp, s->fingerprint);
+	s->has_fingerprint = true;
+out:
+	if (key_pem != NULL)
+		core_wipe(key_pem, strlen(key_pem));
+	if (pem != NULL)
+		core_wipe(pem, strlen(pem));
+	g_free(cert_pem);
+	g_free(key_pem);
+	g_free(pem);
+	core_tls_cert_free(gen);
+	return rc;
+}
+
+struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, GError **error)
+{
+	struct rg_sig_server *s = g_new0(struct rg_sig_server, 1);
+	struct rg_hub_io io = { hub_send, hub_close, s };
+	GTlsCertificate *cert = NULL;
+	GInetAddress *ia;
+	GSocketAddress *sa;
+	GSList *uris;
+	bool ok;
+
+	s->devices = g_new0(struct rg_sig_device, MAX(cfg->n_devices, 1));
+	for (size_t i = 0; i < cfg->n_devices; i++) {
+		s->devices[i].name = g_strdup(cfg->devices[i].name);
+		s->devices[i].network = g_strdup(cfg->devices[i].network);
+		s->devices[i].token = g_strdup(cfg->devices[i].token);
+	}
+	s->n_devices = cfg->n_devices;
+	s->ping_s = cfg->ping_interval_s != 0 ? cfg->ping_interval_s : SERVER_PING_S;
+	s->hub = rg_hub_new(&cfg->limits, &io);
+	s->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
+	if (server_tls(s, cfg, &cert, error) != CORE_OK)
+		goto fail;
+	s->soup = soup_server_new("server-header", "riftgate", NULL);
+	if (cert != NULL)
+		soup_server_set_tls_certificate(s->soup, cert);
+	soup_server_add_early_handler(s->soup, "/connect", early_cb, s, NULL);
+	soup_server_add_websocket_handler(s->soup, "/connect", NULL, NULL, ws_cb, s, NULL);
+	soup_server_add_handler(s->soup, "/status", status_cb, s, NULL);
+	ia = g_inet_address_new_from_string(cfg->listen != NULL ? cfg->listen : "127.0.0.1");
+	if (ia == NULL) {
+		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG, "listen: not an IP address: %s",
+			    cfg->listen);
+		goto fail;
+	}
+	sa = g_inet_socket_address_new(ia, cfg->port);
+	ok = soup_server_listen(s->soup, sa, cert != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+	g_object_unref(sa);
+	g_object_unref(ia);
+	if (!ok)
+		goto fail;
+	uris = soup_server_get_uris(s->soup);
+	if (uris != NULL) {
+		const char *host = cfg->listen != NULL ? cfg->listen : "127.0.0.1";
+		bool v6 = strchr(host, ':') != NULL;
+
+		s->port = (uint16_t)g_uri_get_port(uris->data);
+		g_snprintf(s->url, sizeof(s->url), "%s://%s%s%s:%u", cert != NULL ? "https" : "http",
+			   v6 ? "[" : "", host, v6 ? "]" : "", s->port);
+	}
+	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	if (cert != NULL)
+		g_object_unref(cert);
+	return s;
+fail:
+	if (cert != NULL)
+		g_object_unref(cert);
+	rg_sig_server_free(s);
+	return NULL;
+}
+
+uint16_t rg_sig_server_port(const struct rg_sig_server *s)
+{
+	return s->port;
+}
+
+const char *rg_sig_server_url(const struct rg_sig_server *s)
+{
+	return s->url;
+}
+
+const char *rg_sig_server_fingerprint(const struct rg_sig_server *s)
+{
+	return s->has_fingerprint ? s->fingerprint : NULL;
+}
+
+unsigned rg_sig_server_connections(const struct rg_sig_server *s)
+{
+	return g_hash_table_size(s->conns);
+}
+
+static void server_check_shutdown(struct rg_sig_server *s)
+{
+	void (*done)(void *) = s->shutdown_done;
+
+	if (done == NULL || g_hash_table_size(s->conns) > 0 || s->shutdown_timer == 0)
+		return;
+	core_source_clear(&s->shutdown_timer);
+	done(s->shutdown_data);
+}
+
+static gboolean shutdown_timeout(gpointer p)
+{
+	struct rg_sig_server *s = p;
+
+	s->shutdown_timer = 0;
+	s->shutdown_done(s->shutdown_data);
+	return G_SOURCE_REMOVE;
+}
+
+void rg_sig_server_shutdown(struct rg_sig_server *s, void (*done)(void *data), void *data)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	s->shutdown_done = done;
+	s->shutdown_data = data;
+	s->shutdown_timer = g_timeout_add(SERVER_SHUTDOWN_MS, shutdown_timeout, s);
+	g_hash_table_iter_init(&it, s->conns);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (soup_websocket_connection_get_state(v) == SOUP_WEBSOCKET_STATE_OPEN)
+			soup_websocket_connection_close(v, SERVER_CLOSE_GOING,
+							"server shutting down");
+	server_check_shutdown(s);
+}
+
+void rg_sig_server_free(struct rg_sig_server *s)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	if (s == NULL)
+		return;
+	core_source_clear(&s->shutdown_timer);
+	if (s->conns != NULL) {
+		g_hash_table_iter_init(&it, s->conns);
+		while (g_hash_table_iter_next(&it, NULL, &v))
+			g_signal_handlers_disconnect_matched(v, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+							     (gpointer)ws_closed, NULL);
+		g_hash_table_unref(s->conns);
+	}
+	if (s->soup != NULL) {
+		soup_server_disconnect(s->soup);
+		g_object_unref(s->soup);
+	}
+	rg_hub_free(s->hub);
+	for (size_t i = 0; i < s->n_devices; i++) {
+		g_free(s->devices[i].name);
+		g_free(s->devices[i].network);
+		core_wipe(s->devices[i].token, strlen(s->devices[i].token));
+		g_free(s->devices[i].token);
+	}
+	g_free(s->devices);
+	g_free(s);
+}
+
+/* ------------------------------------------------------------ config */
+
+int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg, GError **error)
+{
+	static const char *const server_keys[] = { "listen", "port", "cert", "key", "self-signed",
+						   NULL };
+	static const char *const device_keys[] = { "network", "token", NULL };
+	struct core_config *c = NULL;
+	char **groups = NULL, *listen = NULL, *cert = NULL, *key = NULL;
+	GArray *devs = g_array_new(FALSE, TRUE, sizeof(struct rg_sig_device));
+	bool self_signed = false;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	rc = core_config_load(&c, path, CORE_CONFIG_DEFAULT, error);
+	if (rc == CORE_OK)
+		rc = core_config_check_keys(c, "server", server_keys, error);
+	if (rc == CORE_OK)
+		rc = core_config_get_string(c, "server", "listen", "127.0.0.1", &listen, error);
+	if (rc == CORE_OK)
+		rc = core_config_get_port(c, "server", "port", 8443, &cfg->port, error);
+	if (rc == CORE_OK)
+		rc = core_config_get_string(c, "server", "cert", NULL, &cert, error);
+	if (rc == CORE_OK)
+		rc = core_config_get_string(c, "server", "key", NULL, &key, error);
+	if (rc == CORE_OK)
+		rc = core_config_get_bool(c, "server", "self-signed", false, &self_signed, error);
+	if (rc != CORE_OK)
+		goto out;
+	groups = core_config_groups(c);
+	for (char **g = groups; *g != NULL && rc == CORE_OK; g++) {
+		struct rg_sig_device d = { 0 };
+
+		if (strcmp(*g, "server") == 0)
+			continue;
+		if (!g_str_has_prefix(*g, "device.") || (*g)[7] == '\0') {
+			rc = CORE_ERR_CONFIG;
+			g_set_error(error, CORE_ERROR, rc, "%s:%u: unknown group [%s]", path,
+				    core_config_line(c, *g, NULL), *g);
+			break;
+		}
+		d.name = g_strdup(*g + 7);
+		rc = core_config_check_keys(c, *g, device_keys, error);
+		if (rc == CORE_OK)
+			rc = core_config_get_string(c, *g, "network", "default", &d.network, error);
+		if (rc == CORE_OK)
+			rc = core_config_get_string(c, *g, "token", NULL, &d.token, error);
+		if (rc == CORE_OK && (d.token == NULL || strlen(d.token) < 16)) {
+			rc = CORE_ERR_CONFIG;
+			g_set_error(error, CORE_ERROR, rc,
+				    "%s:%u: [%s] token: at least 16 characters are required", path,
+				    core_config_line(c, *g, NULL), *g);
+		}
+		g_array_append_val(devs, d);
+	}
+out:
+	cfg->listen = listen;
+	cfg->cert_file = cert;
+	cfg->key_file = key;
+	cfg->self_signed = self_signed;
+	cfg->n_devices = devs->len;
+	cfg->devices = (struct rg_sig_device *)(void *)g_array_free(devs, FALSE);
+	g_strfreev(groups);
+	core_config_free(c);
+	if (rc != CORE_OK)
+		rg_sig_server_config_clear(cfg);
+	return rc;
+}
+
+void rg_sig_server_config_clear(struct rg_sig_server_config *cfg)
+{
+	struct rg_sig_device *d = (struct rg_sig_device *)cfg->devices;
+
+	for (size_t i = 0; i < cfg->n_devices; i++) {
+		g_free(d[i].name);
+		g_free(d[i].network);
+		if (d[i].token != NULL)
+			core_wipe(d[i].token, strlen(d[i].token));
+		g_free(d[i].token);
+	}
+	g_free(d);
+	g_free((char *)cfg->listen);
+	g_free((char *)cfg->cert_file);
+	g_free((char *)cfg->key_file);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,68 @@
+/*
+ * server.h - `riftgate server`: the signaling hub (hub.h) on HTTP and
+ * WebSocket (libsoup 3).
+ *
+ *   GET /connect   WebSocket; `Authorization: Bearer <token>` is required and
+ *                  must be a device's token from the configuration, else the
+ *                  upgrade is refused with HTTP 401. The token grants the
+ *                  network and the peer name (the name a client claims in
+ *                  `join` must be that one).
+ *   GET /status    {"connections":N,"networks":N,"version":"..."}
+ *
+ * TLS from PEM files, or a generated self-signed certificate (development;
+ * its SHA-256 fingerprint is what clients pin), or none (loopback, or behind
+ * a proxy that terminates TLS). Idle WebSockets are pinged every 20 s so
+ * that NATs keep them open. Text frames above RG_SIG_MAX_MESSAGE close the
+ * connection (1009); binary frames close it (1003).
+ *
+ * Ownership: the caller owns the server. Threading: the thread-default main
+ * context at rg_sig_server_new (all callbacks run there).
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "core/tls.h"
+#include "rift/sig/hub.h"
+
+struct rg_sig_device {
+	char *name;
+	char *network;
+	char *token;
+};
+
+struct rg_sig_server_config {
+	const char *listen; /* address to bind, default "127.0.0.1" */
+	uint16_t port;	    /* 0: any */
+	const char *cert_file, *key_file; /* PEM: TLS with these */
+	bool self_signed;		  /* no files: TLS with a generated certificate */
+	const struct rg_sig_device *devices; /* n_devices entries */
+	size_t n_devices;
+	struct rg_hub_limits limits;
+	unsigned ping_interval_s; /* 0: 20 */
+};
+
+struct rg_sig_server;
+
+struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, GError **error);
+uint16_t rg_sig_server_port(const struct rg_sig_server *s);
+/* "https://127.0.0.1:8443" or "http://..." (static until the server is freed). */
+const char *rg_sig_server_url(const struct rg_sig_server *s);
+/* The self-signed certificate's fingerprint ("AB:CD:..."), or NULL. */
+const char *rg_sig_server_fingerprint(const struct rg_sig_server *s);
+/* Close every WebSocket (1001 "server shutting down"); done() runs when all are gone (<= 2 s). */
+void rg_sig_server_shutdown(struct rg_sig_server *s, void (*done)(void *data), void *data);
+unsigned rg_sig_server_connections(const struct rg_sig_server *s);
+void rg_sig_server_free(struct rg_sig_server *s);
+
+/*
+ * Devices from an INI file: one group per device,
+ *   [device.laptop]
+ *   network = home
+ *   token = <secret>
+ * and [server] listen, port, cert, key, self-signed. Fills cfg (strings owned
+ * by *devices_out / the returned strings: free with rg_sig_server_config_clear).
+ */
+int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg, GError **error);
+void rg_sig_server_config_clear(struct rg_sig_server_config *cfg);

@@ -1,0 +1,358 @@
+/*
+ * Integration tests for the signaling server: a real libsoup server on
+ * loopback and real WebSocket clients (libsoup's), exact frames asserted.
+ */
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "core/tls.h"
+#include "rift/sig/server.h"
+
+#define KEY_A "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define KEY_B "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+#define LIMIT_S 20
+
+static const struct rg_sig_device devices[] = {
+	{ "alpha", "home", "alpha-token-0123456789" },
+	{ "bravo", "home", "bravo-token-0123456789" },
+	{ "charlie", "home", "charlie-token-0123456789" },
+	{ "delta", "home", "delta-token-0123456789" },
+	{ "other", "work", "other-token-0123456789" },
+};
+
+/* A client: every text frame it received, and how it ended. */
+struct wsc {
+	SoupSession *session;
+	SoupMessage *msg;
+	SoupWebsocketConnection *ws;
+	GPtrArray *frames;
+	bool done, closed;
+	unsigned status, close_code;
+	char *close_reason;
+	const char *pin; /* accept a TLS certificate with this fingerprint */
+};
+
+static gboolean on_limit(gpointer p)
+{
+	g_error("test did not finish within %d s", LIMIT_S);
+	return G_SOURCE_REMOVE;
+}
+
+static void run_until(bool *flag)
+{
+	guint guard = g_timeout_add_seconds(LIMIT_S, on_limit, NULL);
+
+	while (!*flag)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(guard);
+}
+
+static void wsc_message(SoupWebsocketConnection *ws, gint type, GBytes *b, gpointer p)
+{
+	struct wsc *c = p;
+	gsize n;
+	const char *d = g_bytes_get_data(b, &n);
+
+	g_ptr_array_add(c->frames, g_strndup(d, n));
+}
+
+static void wsc_closed(SoupWebsocketConnection *ws, gpointer p)
+{
+	struct wsc *c = p;
+
+	c->close_code = soup_websocket_connection_get_close_code(ws);
+	c->close_reason = g_strdup(soup_websocket_connection_get_close_data(ws));
+	c->closed = true;
+}
+
+static void wsc_connected(GObject *src, GAsyncResult *res, gpointer p)
+{
+	struct wsc *c = p;
+
+	c->ws = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, NULL);
+	c->status = soup_message_get_status(c->msg);
+	if (c->ws != NULL) {
+		g_signal_connect(c->ws, "message", G_CALLBACK(wsc_message), c);
+		g_signal_connect(c->ws, "closed", G_CALLBACK(wsc_closed), c);
+	}
+	c->done = true;
+}
+
+static gboolean wsc_accept_cert(SoupMessage *msg, GTlsCertificate *cert, GTlsCertificateFlags errs,
+				gpointer p)
+{
+	struct wsc *c = p;
+	GByteArray *der = NULL;
+	gnutls_datum_t d;
+	uint8_t fp[CORE_TLS_FP_LEN];
+	char text[CORE_TLS_FP_LEN * 3];
+
+	g_object_get(cert, "certificate", &der, NULL);
+	d.data = der->data;
+	d.size = der->len;
+	core_tls_fingerprint_der(&d, fp);
+	g_byte_array_unref(der);
+	return c->pin != NULL && strcmp(core_tls_fingerprint_format(fp, text), c->pin) == 0;
+}
+
+/* Connect to url with a token (NULL: none); returns with c->ws set, or c->status. */
+static void wsc_connect(struct wsc *c, const char *url, const char *token)
+{
+	char *u = g_strconcat(url, "/connect", NULL), *auth;
+
+	c->session = soup_session_new();
+	c->frames = g_ptr_array_new_with_free_func(g_free);
+	c->msg = soup_message_new("GET", u);
+	if (token != NULL) {
+		auth = g_strconcat("Bearer ", token, NULL);
+		soup_message_headers_replace(soup_message_get_request_headers(c->msg),
+					     "Authorization", auth);
+		g_free(auth);
+	}
+	g_signal_connect(c->msg, "accept-certificate", G_CALLBACK(wsc_accept_cert), c);
+	soup_session_websocket_connect_async(c->session, c->msg, NULL, NULL, G_PRIORITY_DEFAULT,
+					     NULL, wsc_connected, c);
+	run_until(&c->done);
+	g_free(u);
+}
+
+static void wsc_send(struct wsc *c, const char *text)
+{
+	soup_websocket_connection_send_text(c->ws, text);
+}
+
+/* Wait for the n-th frame (0-based) and return it. */
+static const char *wsc_frame(struct wsc *c, guint n)
+{
+	guint guard = g_timeout_add_seconds(LIMIT_S, on_limit, NULL);
+
+	while (c->frames->len <= n && !c->closed)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(guard);
+	if (c->frames->len <= n)
+		g_error("closed (%u %s) before frame %u", c->close_code, c->close_reason, n);
+	return c->frames->pdata[n];
+}
+
+static void wsc_join(struct wsc *c, const char *url, const char *token, const char *name,
+		     const char *key)
+{
+	char *j = g_strdup_printf("{\"type\":\"join\",\"peerId\":\"%s\",\"publicKey\":\"%s\"}",
+				  name, key);
+
+	wsc_connect(c, url, token);
+	g_assert_nonnull(c->ws);
+	wsc_send(c, j);
+	g_free(j);
+}
+
+static void wsc_free(struct wsc *c)
+{
+	if (c->ws != NULL && soup_websocket_connection_get_state(c->ws) ==
+				     SOUP_WEBSOCKET_STATE_OPEN) {
+		soup_websocket_connection_close(c->ws, 1000, NULL);
+		run_until(&c->closed);
+	}
+	g_clear_object(&c->ws);
+	g_clear_object(&c->msg);
+	g_clear_object(&c->session);
+	if (c->frames != NULL)
+		g_ptr_array_free(c->frames, TRUE);
+	g_free(c->close_reason);
+	memset(c, 0, sizeof(*c));
+}
+
+static struct rg_sig_server *server_start(bool tls, struct rg_hub_limits *lim)
+{
+	struct rg_sig_server_config cfg = { .listen = "127.0.0.1",
+					    .self_signed = tls,
+					    .devices = devices,
+					    .n_devices = G_N_ELEMENTS(devices) };
+	GError *e = NULL;
+	struct rg_sig_server *s;
+
+	if (lim != NULL)
+		cfg.limits = *lim;
+	s = rg_sig_server_new(&cfg, &e);
+	g_assert_no_error(e);
+	return s;
+}
+
+/* Let the server see every close before it is freed. */
+static void server_stop(struct rg_sig_server *s)
+{
+	guint guard = g_timeout_add_seconds(LIMIT_S, on_limit, NULL);
+
+	while (rg_sig_server_connections(s) > 0)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(guard);
+	rg_sig_server_free(s);
+}
+
+static void test_join_offer_leave(void)
+{
+	struct rg_sig_server *s = server_start(false, NULL);
+	const char *url = rg_sig_server_url(s);
+	struct wsc a = { 0 }, b = { 0 };
+	const char *offer = "{\"type\":\"offer\",\"from\":\"alpha\",\"to\":\"bravo\",\"sdp\":\"v=0\\r\\n\","
+			    "\"publicKey\":\"" KEY_A "\"}";
+
+	wsc_join(&b, url, devices[1].token, "bravo", KEY_B);
+	g_assert_cmpstr(wsc_frame(&b, 0), ==, "{\"type\":\"peers\",\"peers\":[]}");
+	wsc_join(&a, url, devices[0].token, "alpha", KEY_A);
+	g_assert_cmpstr(wsc_frame(&a, 0), ==,
+			"{\"type\":\"peers\",\"peers\":[{\"peerId\":\"bravo\",\"publicKey\":\"" KEY_B
+			"\"}]}");
+	g_assert_cmpstr(wsc_frame(&b, 1), ==,
+			"{\"type\":\"peers\",\"peers\":[{\"peerId\":\"alpha\",\"publicKey\":\"" KEY_A
+			"\"}]}");
+	wsc_send(&a, offer);
+	g_assert_cmpstr(wsc_frame(&b, 2), ==, offer);
+	wsc_free(&b);
+	g_assert_cmpstr(wsc_frame(&a, 1), ==, "{\"type\":\"peer-left\",\"peerId\":\"bravo\"}");
+	wsc_free(&a);
+	server_stop(s);
+}
+
+static void test_tokens(void)
+{
+	struct rg_sig_server *s = server_start(false, NULL);
+	struct wsc c = { 0 };
+
+	wsc_connect(&c, rg_sig_server_url(s), NULL);
+	g_assert_null(c.ws);
+	g_assert_cmpuint(c.status, ==, 401);
+	wsc_free(&c);
+	wsc_connect(&c, rg_sig_server_url(s), "alpha-token-0123456788");
+	g_assert_cmpuint(c.status, ==, 401);
+	wsc_free(&c);
+	/* alpha's token cannot act as bravo */
+	wsc_join(&c, rg_sig_server_url(s), devices[0].token, "bravo", KEY_B);
+	run_until(&c.closed);
+	g_assert_cmpuint(c.close_code, ==, 1008);
+	g_assert_cmpstr(c.close_reason, ==,
+			"join: peerId \"bravo\" is not the name your token grants (\"alpha\")");
+	wsc_free(&c);
+	server_stop(s);
+}
+
+/* Every invalid vector closes its sender (1007, or 1009 above 64 KiB); a joined pair carries on. */
+static void test_invalid_vectors(void)
+{
+	struct rg_sig_server *s = server_start(false, NULL);
+	const char *url = rg_sig_server_url(s);
+	char *dir = g_test_build_filename(G_TEST_DIST, "data", "sig", "invalid", NULL);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	struct wsc a = { 0 }, b = { 0 };
+	const char *name;
+	unsigned n = 0;
+
+	g_assert_nonnull(d);
+	wsc_join(&a, url, devices[0].token, "alpha", KEY_A);
+	wsc_join(&b, url, devices[1].token, "bravo", KEY_B);
+	wsc_frame(&a, 1);
+	while ((name = g_dir_read_name(d)) != NULL) {
+		char *path = g_build_filename(dir, name, NULL), *text;
+		gsize len;
+		struct wsc c = { 0 };
+		GBytes *bytes;
+
+		g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+		wsc_connect(&c, url, devices[2].token);
+		bytes = g_bytes_new_take(text, len);
+		soup_websocket_connection_send_message(c.ws, SOUP_WEBSOCKET_DATA_TEXT, bytes);
+		g_bytes_unref(bytes);
+		run_until(&c.closed);
+		if (c.close_code != 1007 && c.close_code != 1009)
+			g_error("%s: closed with %u (%s)", name, c.close_code, c.close_reason);
+		wsc_free(&c);
+		g_free(path);
+		n++;
+	}
+	g_assert_cmpuint(n, >=, 30);
+	wsc_send(&a, "{\"type\":\"ice-candidate\",\"from\":\"alpha\",\"to\":\"bravo\","
+		     "\"candidate\":\"candidate:1 1 udp 1 10.0.0.1 9 typ host\"}");
+	g_assert_true(g_str_has_prefix(wsc_frame(&b, 1), "{\"type\":\"ice-candidate\""));
+	g_dir_close(d);
+	g_free(dir);
+	wsc_free(&a);
+	wsc_free(&b);
+	server_stop(s);
+}
+
+/* A flood closes the flooder (1008); a re-join replaces without peer-left. */
+static void test_flood_and_rejoin(void)
+{
+	struct rg_hub_limits lim = { .msgs_per_s = 10, .msgs_burst = 20 };
+	struct rg_sig_server *s = server_start(false, &lim);
+	const char *url = rg_sig_server_url(s);
+	struct wsc a = { 0 }, b = { 0 }, a2 = { 0 };
+
+	wsc_join(&a, url, devices[0].token, "alpha", KEY_A);
+	wsc_join(&b, url, devices[1].token, "bravo", KEY_B);
+	wsc_frame(&b, 0);
+	wsc_frame(&a, 1);
+	/* alpha again (its old socket not yet gone): old one closed 4000, bravo re-told */
+	wsc_join(&a2, url, devices[0].token, "alpha", KEY_A);
+	run_until(&a.closed);
+	g_assert_cmpuint(a.close_code, ==, 4000);
+	g_assert_true(g_str_has_prefix(wsc_frame(&b, 1), "{\"type\":\"peers\""));
+	for (int i = 0; i < 40 && !b.closed; i++)
+		wsc_send(&b, "{\"type\":\"ice-candidate\",\"from\":\"bravo\",\"to\":\"alpha\","
+			     "\"candidate\":\"candidate:x\"}");
+	run_until(&b.closed);
+	g_assert_cmpuint(b.close_code, ==, 1008);
+	g_assert_true(g_str_has_prefix(b.close_reason, "rate limit"));
+	/* alpha (new) hears of bravo's end, nothing of its own replacement */
+	for (guint i = 0; strstr(wsc_frame(&a2, i), "peer-left") == NULL; i++)
+		;
+	g_assert_cmpstr(a2.frames->pdata[a2.frames->len - 1], ==,
+			"{\"type\":\"peer-left\",\"peerId\":\"bravo\"}");
+	for (guint i = 0; i < a2.frames->len; i++)
+		g_assert_null(strstr(a2.frames->pdata[i], "\"peerId\":\"alpha\"}"));
+	wsc_free(&a);
+	wsc_free(&b);
+	wsc_free(&a2);
+	server_stop(s);
+}
+
+static void on_shut(void *data)
+{
+	*(bool *)data = true;
+}
+
+/* TLS with a generated certificate the client pins; SIGTERM-style shutdown closes 1001. */
+static void test_tls_and_shutdown(void)
+{
+	struct rg_sig_server *s = server_start(true, NULL);
+	struct wsc a = { 0 }, bad = { 0 };
+	bool shut = false;
+
+	g_assert_true(g_str_has_prefix(rg_sig_server_url(s), "https://127.0.0.1:"));
+	g_assert_nonnull(rg_sig_server_fingerprint(s));
+	bad.pin = "00:11";
+	wsc_connect(&bad, rg_sig_server_url(s), devices[0].token);
+	g_assert_null(bad.ws); /* certificate refused */
+	wsc_free(&bad);
+	a.pin = rg_sig_server_fingerprint(s);
+	wsc_join(&a, rg_sig_server_url(s), devices[0].token, "alpha", KEY_A);
+	g_assert_cmpstr(wsc_frame(&a, 0), ==, "{\"type\":\"peers\",\"peers\":[]}");
+	rg_sig_server_shutdown(s, on_shut, &shut);
+	run_until(&a.closed);
+	g_assert_cmpuint(a.close_code, ==, 1001);
+	g_assert_cmpstr(a.close_reason, ==, "server shutting down");
+	run_until(&shut);
+	wsc_free(&a);
+	rg_sig_server_free(s);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/sig-server/join-offer-leave", test_join_offer_leave);
+	g_test_add_func("/sig-server/tokens", test_tokens);
+	g_test_add_func("/sig-server/invalid-vectors", test_invalid_vectors);
+	g_test_add_func("/sig-server/flood-and-rejoin", test_flood_and_rejoin);
+	g_test_add_func("/sig-server/tls-and-shutdown", test_tls_and_shutdown);
+	return g_test_run();
+}
