@@ -13,21 +13,22 @@
 #include "core/log.h"
 #include "rift/sig/server.h"
 
-static const char usage[] = "usage:\n"
-			    "  riftgate server -c <config>   run the signaling server\n"
-			    "  riftgate version              print the version\n"
-			    "\n"
-			    "The server's configuration (INI):\n"
-			    "  [server]\n"
-			    "  listen = 127.0.0.1          address to bind\n"
-			    "  port = 8443                 0 = any\n"
-			    "  cert = server.pem           TLS from PEM files (with key = ...),\n"
-			    "  self-signed = true          or a generated certificate (development)\n"
-			    "  [device.laptop]             one group per device\n"
-			    "  network = home\n"
-			    "  token = <secret, 16+ characters>\n"
-			    "\n"
-			    "See riftgate(1) and docs/protocol/signaling.md.\n";
+static const char usage[] =
+	"usage:\n"
+	"  riftgate server -c <config>   run the signaling server\n"
+	"  riftgate version              print the version\n"
+	"\n"
+	"The server's configuration (INI):\n"
+	"  [server]\n"
+	"  listen = 127.0.0.1          address to bind\n"
+	"  port = 8443                 0 = any\n"
+	"  cert = server.pem           TLS from PEM files (with key = ...),\n"
+	"  self-signed = true          or a generated certificate (development)\n"
+	"  [device.laptop]             one group per device\n"
+	"  network = home\n"
+	"  token = <secret, 16+ characters>\n"
+	"\n"
+	"See riftgate(1) and docs/protocol/signaling.md.\n";
 
 struct run {
 	GMainLoop *loop;

@@ -11,10 +11,10 @@
 #include "core/log.h"
 #include "rift/sig/msg.h"
 
-#define SERVER_PING_S	     20
-#define SERVER_SHUTDOWN_MS   2000
-#define SERVER_CLOSE_GOING   1001
-#define SERVER_CLOSE_BINARY  1003
+#define SERVER_PING_S	    20
+#define SERVER_SHUTDOWN_MS  2000
+#define SERVER_CLOSE_GOING  1001
+#define SERVER_CLOSE_BINARY 1003
 
 struct rg_sig_server {
 	SoupServer *soup;
@@ -166,8 +166,8 @@ static void early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 	}
 }
 
-static void status_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
-		      GHashTable *query, gpointer p)
+static void status_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+		      gpointer p)
 {
 	struct rg_sig_server *s = p;
 	char *body = g_strdup_printf("{\"connections\":%u,\"version\":\"%s\"}",
@@ -269,8 +269,9 @@ struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, 
 		bool v6 = strchr(host, ':') != NULL;
 
 		s->port = (uint16_t)g_uri_get_port(uris->data);
-		g_snprintf(s->url, sizeof(s->url), "%s://%s%s%s:%u", cert != NULL ? "https" : "http",
-			   v6 ? "[" : "", host, v6 ? "]" : "", s->port);
+		g_snprintf(s->url, sizeof(s->url), "%s://%s%s%s:%u",
+			   cert != NULL ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
+			   s->port);
 	}
 	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
 	if (cert != NULL)
@@ -372,8 +373,8 @@ void rg_sig_server_free(struct rg_sig_server *s)
 
 int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg, GError **error)
 {
-	static const char *const server_keys[] = { "listen", "port", "cert", "key", "self-signed",
-						   NULL };
+	static const char *const server_keys[] = { "listen", "port",	    "cert",
+						   "key",    "self-signed", NULL };
 	static const char *const device_keys[] = { "network", "token", NULL };
 	struct core_config *c = NULL;
 	char **groups = NULL, *listen = NULL, *cert = NULL, *key = NULL;

@@ -33,10 +33,10 @@ struct rg_sig_device {
 };
 
 struct rg_sig_server_config {
-	const char *listen; /* address to bind, default "127.0.0.1" */
-	uint16_t port;	    /* 0: any */
-	const char *cert_file, *key_file; /* PEM: TLS with these */
-	bool self_signed;		  /* no files: TLS with a generated certificate */
+	const char *listen;		     /* address to bind, default "127.0.0.1" */
+	uint16_t port;			     /* 0: any */
+	const char *cert_file, *key_file;    /* PEM: TLS with these */
+	bool self_signed;		     /* no files: TLS with a generated certificate */
 	const struct rg_sig_device *devices; /* n_devices entries */
 	size_t n_devices;
 	struct rg_hub_limits limits;

@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "core/tls.h"
+#include "rift/sig/client.h"
 #include "rift/sig/server.h"
 
-#define KEY_A "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-#define KEY_B "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+#define KEY_A	"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define KEY_B	"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
 #define LIMIT_S 20
 
 static const struct rg_sig_device devices[] = {
@@ -148,8 +149,8 @@ static void wsc_join(struct wsc *c, const char *url, const char *token, const ch
 
 static void wsc_free(struct wsc *c)
 {
-	if (c->ws != NULL && soup_websocket_connection_get_state(c->ws) ==
-				     SOUP_WEBSOCKET_STATE_OPEN) {
+	if (c->ws != NULL &&
+	    soup_websocket_connection_get_state(c->ws) == SOUP_WEBSOCKET_STATE_OPEN) {
 		soup_websocket_connection_close(c->ws, 1000, NULL);
 		run_until(&c->closed);
 	}
@@ -194,18 +195,21 @@ static void test_join_offer_leave(void)
 	struct rg_sig_server *s = server_start(false, NULL);
 	const char *url = rg_sig_server_url(s);
 	struct wsc a = { 0 }, b = { 0 };
-	const char *offer = "{\"type\":\"offer\",\"from\":\"alpha\",\"to\":\"bravo\",\"sdp\":\"v=0\\r\\n\","
-			    "\"publicKey\":\"" KEY_A "\"}";
+	const char *offer =
+		"{\"type\":\"offer\",\"from\":\"alpha\",\"to\":\"bravo\",\"sdp\":\"v=0\\r\\n\","
+		"\"publicKey\":\"" KEY_A "\"}";
 
 	wsc_join(&b, url, devices[1].token, "bravo", KEY_B);
 	g_assert_cmpstr(wsc_frame(&b, 0), ==, "{\"type\":\"peers\",\"peers\":[]}");
 	wsc_join(&a, url, devices[0].token, "alpha", KEY_A);
-	g_assert_cmpstr(wsc_frame(&a, 0), ==,
-			"{\"type\":\"peers\",\"peers\":[{\"peerId\":\"bravo\",\"publicKey\":\"" KEY_B
-			"\"}]}");
-	g_assert_cmpstr(wsc_frame(&b, 1), ==,
-			"{\"type\":\"peers\",\"peers\":[{\"peerId\":\"alpha\",\"publicKey\":\"" KEY_A
-			"\"}]}");
+	g_assert_cmpstr(
+		wsc_frame(&a, 0), ==,
+		"{\"type\":\"peers\",\"peers\":[{\"peerId\":\"bravo\",\"publicKey\":\"" KEY_B
+		"\"}]}");
+	g_assert_cmpstr(
+		wsc_frame(&b, 1), ==,
+		"{\"type\":\"peers\",\"peers\":[{\"peerId\":\"alpha\",\"publicKey\":\"" KEY_A
+		"\"}]}");
 	wsc_send(&a, offer);
 	g_assert_cmpstr(wsc_frame(&b, 2), ==, offer);
 	wsc_free(&b);
@@ -346,6 +350,156 @@ static void test_tls_and_shutdown(void)
 	rg_sig_server_free(s);
 }
 
+/* ------------------------------------------------------------ the client */
+
+struct cl {
+	struct rg_sig_client *c;
+	GPtrArray *types; /* "peers", "offer", ... in arrival order */
+	unsigned connected, retrying;
+	bool failed;
+	char reason[200];
+	char offer_from[64];
+};
+
+static void cl_message(struct rg_sig_client *c, const struct rg_sig_msg *m, void *data)
+{
+	struct cl *x = data;
+
+	g_ptr_array_add(x->types, g_strdup(rg_sig_type_name(m->type)));
+	if (m->type == RG_SIG_OFFER)
+		g_strlcpy(x->offer_from, m->from, sizeof(x->offer_from));
+}
+
+static void cl_state(struct rg_sig_client *c, enum rg_sig_client_state st, const char *reason,
+		     void *data)
+{
+	struct cl *x = data;
+
+	if (st == RG_SIG_CLIENT_CONNECTED)
+		x->connected++;
+	else if (st == RG_SIG_CLIENT_RETRYING)
+		x->retrying++;
+	else
+		x->failed = true;
+	g_strlcpy(x->reason, reason, sizeof(x->reason));
+}
+
+static void cl_start(struct cl *x, const char *url, const char *token, const char *name,
+		     const char *key, const char *pin)
+{
+	static const struct rg_sig_client_callbacks cb = { cl_message, cl_state };
+	struct rg_sig_peer self = { .peer_id = (char *)name, .public_key = (char *)key };
+	struct rg_sig_client_config cfg = { .url = url,
+					    .token = token,
+					    .pin = pin,
+					    .self = &self,
+					    .backoff_initial_ms = 100,
+					    .backoff_max_ms = 400 };
+
+	x->types = g_ptr_array_new_with_free_func(g_free);
+	x->c = rg_sig_client_new(&cfg, &cb, x);
+}
+
+static void cl_stop(struct cl *x)
+{
+	rg_sig_client_free(x->c);
+	g_ptr_array_free(x->types, TRUE);
+	memset(x, 0, sizeof(*x));
+}
+
+/* Run until x has received n messages of type t. */
+static void cl_wait(struct cl *x, const char *t, unsigned n)
+{
+	guint guard = g_timeout_add_seconds(LIMIT_S, on_limit, NULL);
+
+	for (;;) {
+		unsigned k = 0;
+
+		for (guint i = 0; i < x->types->len; i++)
+			k += strcmp(x->types->pdata[i], t) == 0;
+		if (k >= n)
+			break;
+		g_main_context_iteration(NULL, TRUE);
+	}
+	g_source_remove(guard);
+}
+
+static void test_backoff(void)
+{
+	g_assert_cmpuint(rg_sig_backoff_ms(1, 1000, 30000, 0.5), ==, 1000);
+	g_assert_cmpuint(rg_sig_backoff_ms(2, 1000, 30000, 0.5), ==, 2000);
+	g_assert_cmpuint(rg_sig_backoff_ms(5, 1000, 30000, 0.5), ==, 16000);
+	g_assert_cmpuint(rg_sig_backoff_ms(6, 1000, 30000, 0.5), ==, 30000);
+	/* the reference's 2^N overflowed to no delay after suspend: never here */
+	g_assert_cmpuint(rg_sig_backoff_ms(100000, 1000, 30000, 0.5), ==, 30000);
+	g_assert_cmpuint(rg_sig_backoff_ms(1, 1000, 30000, 0.0), ==, 800);
+	g_assert_cmpuint(rg_sig_backoff_ms(1, 1000, 30000, 0.999), ==, 1199);
+}
+
+/* Two clients route an offer; the server restarts; both reconnect and re-join. */
+static void test_client_restart(void)
+{
+	struct rg_sig_server *s = server_start(false, NULL);
+	struct rg_sig_server_config cfg = { .listen = "127.0.0.1",
+					    .port = rg_sig_server_port(s),
+					    .devices = devices,
+					    .n_devices = G_N_ELEMENTS(devices) };
+	char *url = g_strdup(rg_sig_server_url(s));
+	struct rg_sig_msg offer = { .type = RG_SIG_OFFER,
+				    .from = (char *)"alpha",
+				    .to = (char *)"bravo",
+				    .sdp = (char *)"v=0\r\n" };
+	struct cl a = { 0 }, b = { 0 };
+	GError *e = NULL;
+
+	cl_start(&a, url, devices[0].token, "alpha", KEY_A, NULL);
+	cl_wait(&a, "peers", 1);
+	cl_start(&b, url, devices[1].token, "bravo", KEY_B, NULL);
+	cl_wait(&b, "peers", 1);
+	cl_wait(&a, "peers", 2); /* told of bravo */
+	g_assert_cmpint(rg_sig_client_send(a.c, &offer), ==, 0);
+	cl_wait(&b, "offer", 1);
+	g_assert_cmpstr(b.offer_from, ==, "alpha");
+	/* the server goes away and comes back on the same port */
+	rg_sig_server_free(s);
+	while (a.retrying == 0 || b.retrying == 0)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpint(rg_sig_client_send(a.c, &offer), !=, 0); /* not connected */
+	s = rg_sig_server_new(&cfg, &e);
+	g_assert_no_error(e);
+	cl_wait(&a, "peers", 3);
+	cl_wait(&b, "peers", 2);
+	g_assert_cmpuint(a.connected, ==, 2);
+	g_assert_cmpuint(b.connected, ==, 2);
+	g_assert_false(a.failed || b.failed);
+	cl_stop(&a);
+	cl_stop(&b);
+	server_stop(s);
+	g_free(url);
+}
+
+/* Permanent failures end at once: a refused token, a certificate that does not match the pin. */
+static void test_client_permanent(void)
+{
+	struct rg_sig_server *s = server_start(true, NULL);
+	struct cl x = { 0 }, y = { 0 };
+
+	cl_start(&x, rg_sig_server_url(s), "not-a-token-at-all", "alpha", KEY_A,
+		 rg_sig_server_fingerprint(s));
+	run_until(&x.failed);
+	g_assert_cmpstr(x.reason, ==, "token refused (HTTP 401)");
+	g_assert_cmpuint(x.retrying, ==, 0);
+	cl_start(&y, rg_sig_server_url(s), devices[0].token, "alpha", KEY_A,
+		 "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:"
+		 "AA:BB:CC:DD:EE:FF");
+	run_until(&y.failed);
+	g_assert_cmpstr(y.reason, ==,
+			"the server's certificate does not match the pinned fingerprint");
+	cl_stop(&x);
+	cl_stop(&y);
+	server_stop(s);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -354,5 +508,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/sig-server/invalid-vectors", test_invalid_vectors);
 	g_test_add_func("/sig-server/flood-and-rejoin", test_flood_and_rejoin);
 	g_test_add_func("/sig-server/tls-and-shutdown", test_tls_and_shutdown);
+	g_test_add_func("/sig-client/backoff", test_backoff);
+	g_test_add_func("/sig-client/restart", test_client_restart);
+	g_test_add_func("/sig-client/permanent", test_client_permanent);
 	return g_test_run();
 }
