@@ -10,10 +10,10 @@
 #include "core/log.h"
 #include "core/tls.h"
 
-#define CLIENT_PING_S	20
-#define CLOSE_POLICY	1008
-#define CLOSE_REPLACED	4000
-#define CLOSE_GOING	1000
+#define CLIENT_PING_S  20
+#define CLOSE_POLICY   1008
+#define CLOSE_REPLACED 4000
+#define CLOSE_GOING    1000
 
 struct rg_sig_client {
 	char *url, *token, *pin;
@@ -48,7 +48,7 @@ static void client_connect(struct rg_sig_client *c);
 static void client_state(struct rg_sig_client *c, enum rg_sig_client_state st, const char *reason)
 {
 	core_log_info("sigc", NULL, "%s: %s",
-		      st == RG_SIG_CLIENT_CONNECTED ? "connected"
+		      st == RG_SIG_CLIENT_CONNECTED  ? "connected"
 		      : st == RG_SIG_CLIENT_RETRYING ? "retrying"
 						     : "failed",
 		      reason);
@@ -125,8 +125,8 @@ static void client_connected(GObject *src, GAsyncResult *res, gpointer p)
 {
 	struct rg_sig_client *c = p;
 	GError *e = NULL;
-	SoupWebsocketConnection *ws = soup_session_websocket_connect_finish(SOUP_SESSION(src), res,
-									    &e);
+	SoupWebsocketConnection *ws =
+		soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &e);
 	unsigned status;
 	char reason[200];
 
@@ -141,8 +141,9 @@ static void client_connected(GObject *src, GAsyncResult *res, gpointer p)
 		bool permanent = status == SOUP_STATUS_UNAUTHORIZED || c->pin_refused;
 
 		if (c->pin_refused)
-			g_snprintf(reason, sizeof(reason),
-				   "the server's certificate does not match the pinned fingerprint");
+			g_snprintf(
+				reason, sizeof(reason),
+				"the server's certificate does not match the pinned fingerprint");
 		else if (status == SOUP_STATUS_UNAUTHORIZED)
 			g_snprintf(reason, sizeof(reason), "token refused (HTTP 401)");
 		else
@@ -230,7 +231,8 @@ int rg_sig_client_send(struct rg_sig_client *c, const struct rg_sig_msg *m)
 {
 	char *text;
 
-	if (c->ws == NULL || soup_websocket_connection_get_state(c->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+	if (c->ws == NULL ||
+	    soup_websocket_connection_get_state(c->ws) != SOUP_WEBSOCKET_STATE_OPEN)
 		return CORE_ERR_CLOSED;
 	text = rg_sig_encode(m);
 	if (text == NULL)

@@ -21,6 +21,7 @@ struct rg_sig_server {
 	struct rg_hub *hub;
 	struct rg_sig_device *devices;
 	size_t n_devices;
+	GHashTable *by_token; /* SHA-256 hex of a token -> its device */
 	unsigned ping_s;
 	GHashTable *conns; /* id -> SoupWebsocketConnection * (a reference) */
 	uint64_t next_id;
@@ -35,22 +36,28 @@ struct rg_sig_server {
 
 /* ------------------------------------------------------------ devices */
 
-/* The device whose token the request carries, or NULL (constant time per device). */
+/*
+ * The device whose token the request carries, or NULL. Looked up by the
+ * token's SHA-256 (one hash lookup however many devices; timing reveals
+ * nothing about the token itself), then compared in constant time.
+ */
 static const struct rg_sig_device *server_device(struct rg_sig_server *s, SoupServerMessage *msg)
 {
 	const char *auth = soup_message_headers_get_one(
 		soup_server_message_get_request_headers(msg), "Authorization");
-	const struct rg_sig_device *found = NULL;
-	size_t n;
+	const struct rg_sig_device *d;
+	char *h;
 
 	if (auth == NULL || g_ascii_strncasecmp(auth, "Bearer ", 7) != 0)
 		return NULL;
 	auth += 7;
-	n = strlen(auth);
-	for (size_t i = 0; i < s->n_devices; i++)
-		if (strlen(s->devices[i].token) == n && core_ct_equal(s->devices[i].token, auth, n))
-			found = &s->devices[i];
-	return found;
+	h = g_compute_checksum_for_string(G_CHECKSUM_SHA256, auth, -1);
+	d = g_hash_table_lookup(s->by_token, h);
+	g_free(h);
+	if (d == NULL || strlen(d->token) != strlen(auth) ||
+	    !core_ct_equal(d->token, auth, strlen(auth)))
+		return NULL;
+	return d;
 }
 
 /* ------------------------------------------------------------ the hub's I/O */
@@ -240,6 +247,12 @@ struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, 
 		s->devices[i].token = g_strdup(cfg->devices[i].token);
 	}
 	s->n_devices = cfg->n_devices;
+	s->by_token = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (size_t i = 0; i < s->n_devices; i++)
+		g_hash_table_insert(
+			s->by_token,
+			g_compute_checksum_for_string(G_CHECKSUM_SHA256, s->devices[i].token, -1),
+			&s->devices[i]);
 	s->ping_s = cfg->ping_interval_s != 0 ? cfg->ping_interval_s : SERVER_PING_S;
 	s->hub = rg_hub_new(&cfg->limits, &io);
 	s->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
@@ -359,6 +372,8 @@ void rg_sig_server_free(struct rg_sig_server *s)
 		g_object_unref(s->soup);
 	}
 	rg_hub_free(s->hub);
+	if (s->by_token != NULL)
+		g_hash_table_unref(s->by_token);
 	for (size_t i = 0; i < s->n_devices; i++) {
 		g_free(s->devices[i].name);
 		g_free(s->devices[i].network);
@@ -421,6 +436,16 @@ int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg
 			g_set_error(error, CORE_ERROR, rc,
 				    "%s:%u: [%s] token: at least 16 characters are required", path,
 				    core_config_line(c, *g, NULL), *g);
+		}
+		for (guint i = 0; rc == CORE_OK && i < devs->len; i++) {
+			if (g_strcmp0(g_array_index(devs, struct rg_sig_device, i).token,
+				      d.token) == 0) {
+				rc = CORE_ERR_CONFIG;
+				g_set_error(error, CORE_ERROR, rc,
+					    "%s:%u: [%s] token: the same as [device.%s]'s", path,
+					    core_config_line(c, *g, "token"), *g,
+					    g_array_index(devs, struct rg_sig_device, i).name);
+			}
 		}
 		g_array_append_val(devs, d);
 	}

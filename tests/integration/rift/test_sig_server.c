@@ -3,7 +3,9 @@
  * loopback and real WebSocket clients (libsoup's), exact frames asserted.
  */
 #include <libsoup/soup.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/tls.h"
 #include "rift/sig/client.h"
@@ -500,6 +502,80 @@ static void test_client_permanent(void)
 	server_stop(s);
 }
 
+/* ------------------------------------------------------------ the program */
+
+static char *write_config(const char *text)
+{
+	char *path = NULL;
+	int fd = g_file_open_tmp("riftgate-test-XXXXXX.conf", &path, NULL);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	close(fd);
+	return path;
+}
+
+static int run_program(const char *config, char **out, char **err)
+{
+	char *exe = g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "rift", "riftgate", NULL);
+	const char *argv[] = { exe, "server", "-c", config, NULL };
+	int status = -1;
+
+	g_assert_true(
+		g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, out, err, &status, NULL));
+	g_free(exe);
+	return status;
+}
+
+/* riftgate server: the URL on stdout, a client joins, SIGTERM closes it with 1001, exit 0. */
+static void test_program(void)
+{
+	char *exe = g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "rift", "riftgate", NULL);
+	char *conf =
+		write_config("[server]\nport = 0\nself-signed = true\n"
+			     "[device.alpha]\nnetwork = home\ntoken = alpha-token-0123456789\n");
+	char *bad = write_config("[server]\nport = 0\n[device.a]\ntoken = same-token-0123456789\n"
+				 "[device.b]\ntoken = same-token-0123456789\n");
+	char *line, *fp, *out = NULL, *err = NULL;
+	GError *e = NULL;
+	GSubprocess *p =
+		g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+				 &e, exe, "server", "-c", conf, NULL);
+	GDataInputStream *in;
+	struct wsc a = { 0 };
+
+	g_assert_no_error(e);
+	in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p));
+	line = g_data_input_stream_read_line(in, NULL, NULL, &e);
+	g_assert_true(g_str_has_prefix(line, "listening on https://127.0.0.1:"));
+	fp = g_data_input_stream_read_line(in, NULL, NULL, &e);
+	g_assert_true(g_str_has_prefix(fp, "certificate sha-256 "));
+	a.pin = fp + strlen("certificate sha-256 ");
+	wsc_join(&a, line + strlen("listening on "), "alpha-token-0123456789", "alpha", KEY_A);
+	g_assert_cmpstr(wsc_frame(&a, 0), ==, "{\"type\":\"peers\",\"peers\":[]}");
+	g_subprocess_send_signal(p, SIGTERM);
+	run_until(&a.closed);
+	g_assert_cmpuint(a.close_code, ==, 1001);
+	g_assert_true(g_subprocess_wait(p, NULL, &e));
+	g_assert_true(g_subprocess_get_if_exited(p));
+	g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
+	/* configuration errors name the file and line, exit 1 */
+	g_assert_cmpint(run_program(bad, &out, &err), !=, 0);
+	g_assert_nonnull(strstr(err, ":6: [device.b] token: the same as [device.a]'s"));
+	wsc_free(&a);
+	g_object_unref(in);
+	g_object_unref(p);
+	unlink(conf);
+	unlink(bad);
+	g_free(line);
+	g_free(fp);
+	g_free(out);
+	g_free(err);
+	g_free(conf);
+	g_free(bad);
+	g_free(exe);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -511,5 +587,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sig-client/backoff", test_backoff);
 	g_test_add_func("/sig-client/restart", test_client_restart);
 	g_test_add_func("/sig-client/permanent", test_client_permanent);
+	g_test_add_func("/sig-server/program", test_program);
 	return g_test_run();
 }
