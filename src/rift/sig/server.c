@@ -12,6 +12,7 @@
 #include "rift/sig/msg.h"
 
 #define SERVER_PING_S	    20
+#define SERVER_BACKLOG	    1024 /* pending connections (GSocket: 10) */
 #define SERVER_SHUTDOWN_MS  2000
 #define SERVER_CLOSE_GOING  1001
 #define SERVER_CLOSE_BINARY 1003
@@ -237,6 +238,7 @@ struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, 
 	GTlsCertificate *cert = NULL;
 	GInetAddress *ia;
 	GSocketAddress *sa;
+	GSocket *sock;
 	GSList *uris;
 	bool ok;
 
@@ -271,7 +273,17 @@ struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, 
 		goto fail;
 	}
 	sa = g_inet_socket_address_new(ia, cfg->port);
-	ok = soup_server_listen(s->soup, sa, cert != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+	/* our own socket: GSocket's default backlog of 10 resets bursts of connections */
+	sock = g_socket_new(g_inet_address_get_family(ia), G_SOCKET_TYPE_STREAM,
+			    G_SOCKET_PROTOCOL_TCP, error);
+	ok = sock != NULL;
+	if (ok) {
+		g_socket_set_listen_backlog(sock, SERVER_BACKLOG);
+		ok = g_socket_bind(sock, sa, TRUE, error) && g_socket_listen(sock, error) &&
+		     soup_server_listen_socket(s->soup, sock,
+					       cert != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+		g_object_unref(sock);
+	}
 	g_object_unref(sa);
 	g_object_unref(ia);
 	if (!ok)

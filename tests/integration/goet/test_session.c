@@ -606,14 +606,16 @@ static void test_reconnect_cycles(void)
 		cl.c = NULL;
 		while (gt_conn_live_count() > 0)
 			g_main_context_iteration(NULL, TRUE);
-		if (i == 50)
+		if (i == 50) {
+			g_usleep(200 * 1000); /* the session handles the close (as below) */
 			proc_usage(pid, &fds0, &rss0);
+		}
 	}
 	g_usleep(200 * 1000); /* the session handles the last close */
 	proc_usage(pid, &fds, &rss);
 	g_test_message("session after 50 cycles: %u fds, %u KiB; after 500: %u fds, %u KiB", fds0,
 		       rss0, fds, rss);
-	g_assert_cmpuint(fds, ==, fds0);
+	g_assert_cmpuint(fds, <=, fds0); /* no growth (a close may still be in flight) */
 #ifndef __SANITIZE_ADDRESS__ /* ASan's quarantine holds freed memory; its leak check covers this */
 	g_assert_cmpuint(rss, <, rss0 + 1024);
 #endif
