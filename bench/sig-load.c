@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#define KEY "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define KEY	  "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 #define IN_FLIGHT 128 /* connection attempts at once */
 
 struct client {
@@ -70,7 +70,8 @@ static void on_connected(GObject *src, GAsyncResult *res, gpointer p)
 	} else {
 		g_signal_connect(c->ws, "message", G_CALLBACK(on_message), c);
 		g_snprintf(join, sizeof(join),
-			   "{\"type\":\"join\",\"peerId\":\"d%u\",\"publicKey\":\"%s\"}", c->i, KEY);
+			   "{\"type\":\"join\",\"peerId\":\"d%u\",\"publicKey\":\"%s\"}", c->i,
+			   KEY);
 		soup_websocket_connection_send_text(c->ws, join);
 	}
 	start_more();
@@ -115,9 +116,14 @@ int main(int argc, char **argv)
 	n_clients = (unsigned)atoi(argv[2]);
 	n_networks = (unsigned)atoi(argv[3]);
 	offers = (unsigned)atoi(argv[4]);
-	rl.rlim_cur = rl.rlim_max = n_clients * 2 + 1024;
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-		perror("setrlimit (run as root for many clients)");
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < n_clients + 512) {
+		rl.rlim_cur = n_clients + 512;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur; /* root only */
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			perror("setrlimit (run as root for many clients)");
+	}
 	clients = g_new0(struct client, n_clients);
 	lat_us = g_array_new(FALSE, FALSE, sizeof(gint64));
 	session = soup_session_new_with_options("max-conns", n_clients + 16, "max-conns-per-host",
@@ -146,8 +152,8 @@ int main(int argc, char **argv)
 		if (to == from)
 			continue;
 		g_snprintf(msg, sizeof(msg),
-			   "{\"type\":\"offer\",\"from\":\"d%u\",\"to\":\"d%u\",\"sdp\":\"t=%" G_GINT64_FORMAT
-			   "\"}",
+			   "{\"type\":\"offer\",\"from\":\"d%u\",\"to\":\"d%u\",\"sdp\":\"t="
+			   "%" G_GINT64_FORMAT "\"}",
 			   from, to, g_get_monotonic_time());
 		soup_websocket_connection_send_text(clients[from].ws, msg);
 		while (g_get_monotonic_time() < next)

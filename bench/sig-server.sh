@@ -27,7 +27,7 @@ for n in ${counts[@]}; do
 				"$i" $((i % 100)) "$i"
 		done
 	} >"$tmp/server.conf"
-	ulimit -n $((n * 2 + 1024)) 2>/dev/null || true
+	ulimit -n $((n + 512)) 2>/dev/null || true
 	"$riftgate" server -c "$tmp/server.conf" >"$tmp/out" 2>/dev/null &
 	spid=$!
 	for _ in $(seq 100); do [ -s "$tmp/out" ] && break; sleep 0.1; done

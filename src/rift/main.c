@@ -11,7 +11,9 @@
 #include "version.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/ct.h"
 #include "rift/sig/server.h"
+#include "rift/wg/keys.h"
 
 static const char usage[] =
 	"usage:\n"
@@ -90,6 +92,48 @@ static int cmd_server(const char *config_path)
 	return 0;
 }
 
+static int cmd_genkey(void)
+{
+	uint8_t key[RG_WG_KEY_LEN];
+	char text[RG_WG_KEY_B64_LEN + 1];
+
+	rg_wg_key_generate(key);
+	rg_wg_key_to_base64(key, text);
+	printf("%s\n", text);
+	core_wipe(key, sizeof(key));
+	core_wipe(text, sizeof(text));
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* As wg pubkey: one key on stdin (surrounding white space allowed), its public key out. */
+static int cmd_pubkey(void)
+{
+	char in[128];
+	uint8_t key[RG_WG_KEY_LEN], pub[RG_WG_KEY_LEN];
+	char text[RG_WG_KEY_B64_LEN + 1];
+	size_t n = fread(in, 1, sizeof(in) - 1, stdin);
+	char *p = in;
+	int rc = 1;
+
+	in[n] = '\0';
+	p = g_strstrip(p);
+	if (!feof(stdin) || rg_wg_key_from_base64(key, p, strlen(p)) != CORE_OK) {
+		fprintf(stderr, "pubkey: Key is not the correct length or format\n");
+		goto out;
+	}
+	if (rg_wg_key_public(pub, key) != CORE_OK) {
+		fprintf(stderr, "pubkey: Key is not usable\n");
+		goto out;
+	}
+	rg_wg_key_to_base64(pub, text);
+	printf("%s\n", text);
+	rc = fflush(stdout) == 0 ? 0 : 1;
+out:
+	core_wipe(in, sizeof(in));
+	core_wipe(key, sizeof(key));
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -101,6 +145,10 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "genkey") == 0)
+		return cmd_genkey();
+	if (argc == 2 && strcmp(argv[1], "pubkey") == 0)
+		return cmd_pubkey();
 	if (argc == 4 && strcmp(argv[1], "server") == 0 && strcmp(argv[2], "-c") == 0)
 		return cmd_server(argv[3]);
 	fputs(usage, stderr);
