@@ -220,6 +220,45 @@ static void test_join_offer_leave(void)
 	server_stop(s);
 }
 
+/* Three peers: each learns the others; answer and candidate reach only their `to`. */
+static void test_three_peers(void)
+{
+	struct rg_sig_server *s = server_start(false, NULL);
+	const char *url = rg_sig_server_url(s);
+	struct wsc a = { 0 }, b = { 0 }, c = { 0 };
+	const char *answer = "{\"type\":\"answer\",\"from\":\"charlie\",\"to\":\"alpha\","
+			     "\"sdp\":\"v=0\"}";
+	const char *cand = "{\"type\":\"ice-candidate\",\"from\":\"alpha\",\"to\":\"charlie\","
+			   "\"candidate\":\"candidate:2 1 udp 9 192.0.2.1 40000 typ srflx\"}";
+
+	wsc_join(&a, url, devices[0].token, "alpha", KEY_A);
+	wsc_frame(&a, 0);
+	wsc_join(&b, url, devices[1].token, "bravo", KEY_B);
+	wsc_frame(&b, 0);
+	wsc_frame(&a, 1);
+	wsc_join(&c, url, devices[2].token, "charlie", KEY_A);
+	g_assert_cmpstr(
+		wsc_frame(&c, 0), ==,
+		"{\"type\":\"peers\",\"peers\":[{\"peerId\":\"alpha\",\"publicKey\":\"" KEY_A
+		"\"},{\"peerId\":\"bravo\",\"publicKey\":\"" KEY_B "\"}]}");
+	g_assert_cmpstr(
+		wsc_frame(&a, 2), ==,
+		"{\"type\":\"peers\",\"peers\":[{\"peerId\":\"charlie\",\"publicKey\":\"" KEY_A
+		"\"}]}");
+	g_assert_cmpstr(wsc_frame(&b, 1), ==, a.frames->pdata[2]);
+	wsc_send(&c, answer);
+	g_assert_cmpstr(wsc_frame(&a, 3), ==, answer);
+	wsc_send(&a, cand);
+	g_assert_cmpstr(wsc_frame(&c, 1), ==, cand);
+	wsc_free(&c);
+	g_assert_cmpstr(wsc_frame(&a, 4), ==, "{\"type\":\"peer-left\",\"peerId\":\"charlie\"}");
+	g_assert_cmpstr(wsc_frame(&b, 2), ==, "{\"type\":\"peer-left\",\"peerId\":\"charlie\"}");
+	g_assert_cmpuint(b.frames->len, ==, 3); /* nothing meant for others reached bravo */
+	wsc_free(&a);
+	wsc_free(&b);
+	server_stop(s);
+}
+
 static void test_tokens(void)
 {
 	struct rg_sig_server *s = server_start(false, NULL);
@@ -580,6 +619,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sig-server/join-offer-leave", test_join_offer_leave);
+	g_test_add_func("/sig-server/three-peers", test_three_peers);
 	g_test_add_func("/sig-server/tokens", test_tokens);
 	g_test_add_func("/sig-server/invalid-vectors", test_invalid_vectors);
 	g_test_add_func("/sig-server/flood-and-rejoin", test_flood_and_rejoin);

@@ -44,8 +44,9 @@ static void test_generate_and_text(void)
 	g_assert_cmpint(rg_wg_key_from_base64(back, "AAAA", 4), ==, CORE_ERR_BAD_FORMAT);
 	text[5] = '*';
 	g_assert_cmpint(rg_wg_key_from_base64(back, text, 44), ==, CORE_ERR_BAD_FORMAT);
-	g_assert_cmpint(rg_wg_key_from_base64(back, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 44),
-			==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(
+		rg_wg_key_from_base64(back, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 44), ==,
+		CORE_ERR_BAD_FORMAT);
 }
 
 int main(int argc, char **argv)
