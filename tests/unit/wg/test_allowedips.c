@@ -88,7 +88,8 @@ static void test_walk_and_parse(void)
 	add(t, "10.0.0.3/32", &B);
 	rg_allowedips_foreach(t, &A, collect, s);
 	g_assert_cmpstr(s->str, ==, "10.0.0.2/32 192.168.7.0/24 2001:db8::/32 ");
-	g_assert_cmpint(rg_allowedips_parse("10.0.0.0/33", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(rg_allowedips_parse("10.0.0.0/33", &fam, a, &cidr), ==,
+			CORE_ERR_BAD_FORMAT);
 	g_assert_cmpint(rg_allowedips_parse("10.0.0.0", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
 	g_assert_cmpint(rg_allowedips_parse("10.0.0.0/", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
 	g_assert_cmpint(rg_allowedips_parse("10.0.0/8", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
