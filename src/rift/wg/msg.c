@@ -27,9 +27,16 @@ static void put64(uint8_t *p, uint64_t v)
 	put32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* Handshake and cookie messages have exactly their size. */
+static int exact(size_t n, size_t want)
+{
+	return n == want ? CORE_OK : n < want ? CORE_ERR_TRUNCATED : CORE_ERR_BAD_FORMAT;
+}
+
 int rg_wg_msg_decode(const uint8_t *p, size_t n, struct rg_wg_msg *m)
 {
 	uint32_t type;
+	int rc;
 
 	memset(m, 0, sizeof(*m));
 	if (n < 4)
@@ -37,8 +44,8 @@ int rg_wg_msg_decode(const uint8_t *p, size_t n, struct rg_wg_msg *m)
 	type = get32(p); /* the type and its three reserved zero bytes */
 	switch (type) {
 	case RG_WG_INITIATION:
-		if (n != RG_WG_INITIATION_LEN)
-			return n < RG_WG_INITIATION_LEN ? CORE_ERR_TRUNCATED : CORE_ERR_BAD_FORMAT;
+		if ((rc = exact(n, RG_WG_INITIATION_LEN)) != CORE_OK)
+			return rc;
 		m->sender = get32(p + 4);
 		m->ephemeral = p + 8;
 		m->enc_static = p + 40;
@@ -48,8 +55,8 @@ int rg_wg_msg_decode(const uint8_t *p, size_t n, struct rg_wg_msg *m)
 		m->mac_offset = 116;
 		break;
 	case RG_WG_RESPONSE:
-		if (n != RG_WG_RESPONSE_LEN)
-			return n < RG_WG_RESPONSE_LEN ? CORE_ERR_TRUNCATED : CORE_ERR_BAD_FORMAT;
+		if ((rc = exact(n, RG_WG_RESPONSE_LEN)) != CORE_OK)
+			return rc;
 		m->sender = get32(p + 4);
 		m->receiver = get32(p + 8);
 		m->ephemeral = p + 12;
@@ -59,8 +66,8 @@ int rg_wg_msg_decode(const uint8_t *p, size_t n, struct rg_wg_msg *m)
 		m->mac_offset = 60;
 		break;
 	case RG_WG_COOKIE:
-		if (n != RG_WG_COOKIE_LEN)
-			return n < RG_WG_COOKIE_LEN ? CORE_ERR_TRUNCATED : CORE_ERR_BAD_FORMAT;
+		if ((rc = exact(n, RG_WG_COOKIE_LEN)) != CORE_OK)
+			return rc;
 		m->receiver = get32(p + 4);
 		m->nonce = p + 8;
 		m->enc_cookie = p + 32;

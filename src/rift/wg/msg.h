@@ -39,19 +39,19 @@ enum rg_wg_msg_type {
 
 struct rg_wg_msg {
 	enum rg_wg_msg_type type;
-	uint32_t sender;   /* initiation, response */
-	uint32_t receiver; /* response, cookie, data */
-	uint64_t counter;  /* data */
-	const uint8_t *ephemeral;	   /* [32] initiation, response */
-	const uint8_t *enc_static;	   /* [48] initiation */
-	const uint8_t *enc_timestamp;	   /* [28] initiation */
-	const uint8_t *enc_empty;	   /* [16] response */
-	const uint8_t *mac1, *mac2;	   /* [16] initiation, response */
-	const uint8_t *nonce;		   /* [24] cookie */
-	const uint8_t *enc_cookie;	   /* [32] cookie */
-	const uint8_t *payload;		   /* data: the encrypted packet and tag */
-	size_t payload_len;		   /* >= 16 */
-	size_t mac_offset;		   /* initiation, response: bytes covered by mac1 */
+	uint32_t sender;	      /* initiation, response */
+	uint32_t receiver;	      /* response, cookie, data */
+	uint64_t counter;	      /* data */
+	const uint8_t *ephemeral;     /* [32] initiation, response */
+	const uint8_t *enc_static;    /* [48] initiation */
+	const uint8_t *enc_timestamp; /* [28] initiation */
+	const uint8_t *enc_empty;     /* [16] response */
+	const uint8_t *mac1, *mac2;   /* [16] initiation, response */
+	const uint8_t *nonce;	      /* [24] cookie */
+	const uint8_t *enc_cookie;    /* [32] cookie */
+	const uint8_t *payload;	      /* data: the encrypted packet and tag */
+	size_t payload_len;	      /* >= 16 */
+	size_t mac_offset;	      /* initiation, response: bytes covered by mac1 */
 };
 
 /*

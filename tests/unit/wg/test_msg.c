@@ -65,8 +65,9 @@ static void test_other_layouts(void)
 	g_assert_cmpuint(rg_wg_msg_encode(&r, out, sizeof(out)), ==, 92);
 	g_assert_cmpmem(out, 12, "\x02\x00\x00\x00\x07\x00\x00\x00\xd0\xc0\xb0\xa0", 12);
 	g_assert_cmpint(rg_wg_msg_decode(out, 92, &d), ==, CORE_OK);
-	g_assert_true(d.receiver == 0xa0b0c0d0 && d.ephemeral == out + 12 && d.enc_empty == out + 44 &&
-		      d.mac1 == out + 60 && d.mac2 == out + 76 && d.mac_offset == 60);
+	g_assert_true(d.receiver == 0xa0b0c0d0 && d.ephemeral == out + 12 &&
+		      d.enc_empty == out + 44 && d.mac1 == out + 60 && d.mac2 == out + 76 &&
+		      d.mac_offset == 60);
 	c.nonce = nonce;
 	c.enc_cookie = cookie;
 	g_assert_cmpuint(rg_wg_msg_encode(&c, out, sizeof(out)), ==, 64);
@@ -75,8 +76,8 @@ static void test_other_layouts(void)
 	t.payload = pkt;
 	t.payload_len = 48;
 	g_assert_cmpuint(rg_wg_msg_encode(&t, out, sizeof(out)), ==, 64);
-	g_assert_cmpmem(out, 16,
-			"\x04\x00\x00\x00\x05\x00\x00\x00\x08\x07\x06\x05\x04\x03\x02\x01", 16);
+	g_assert_cmpmem(out, 16, "\x04\x00\x00\x00\x05\x00\x00\x00\x08\x07\x06\x05\x04\x03\x02\x01",
+			16);
 	g_assert_cmpint(rg_wg_msg_decode(out, 64, &d), ==, CORE_OK);
 	g_assert_true(d.counter == 0x0102030405060708 && d.payload == out + 16 &&
 		      d.payload_len == 48);
