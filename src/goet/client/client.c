@@ -63,6 +63,7 @@ struct gt_client {
 };
 
 static void client_dial(struct gt_client *c);
+static void client_dial_start(struct gt_client *c);
 static void client_finish(struct gt_client *c, int code, const char *reason);
 
 /* A message for the user on the error fd (best effort: never blocks the loop). */
@@ -158,6 +159,14 @@ static gboolean client_notice_cb(gpointer p)
 	if (c->conn != NULL && gt_conn_last_rx_us(c->conn) > c->last_contact)
 		c->last_contact = gt_conn_last_rx_us(c->conn);
 	silent = now - c->last_contact;
+	/* a silent link may be a dead one (an address that went away under TCP):
+	 * try a new connection alongside; the first to work wins */
+	if (c->state == CS_READY && c->conn != NULL && c->dial == NULL &&
+	    silent >= GT_CLIENT_PROBE_AFTER_US) {
+		core_log_info("client", NULL, "no contact for %" G_GINT64_FORMAT " s: probing",
+			      silent / G_USEC_PER_SEC);
+		client_dial_start(c);
+	}
 	if (c->state == CS_READY && silent < GT_NOTICE_AFTER_US) {
 		client_notice_clear(c);
 	} else if (c->cfg.out_tty && c->ever_connected && silent >= GT_NOTICE_AFTER_US &&
@@ -418,13 +427,34 @@ static void client_closed(struct gt_conn *conn, int err, const char *reason, voi
 		client_say(c, "\r\nConnection lost. Reconnecting...\r\n");
 	core_log_info("client", NULL, "connection lost: %s", reason);
 	c->state = CS_DIALING;
-	c->retry_timer = g_timeout_add(GT_CLIENT_RETRY_MS, client_retry_cb, c);
+	if (c->dial == NULL) /* else a probe is on its way: it is the redial */
+		c->retry_timer = g_timeout_add(GT_CLIENT_RETRY_MS, client_retry_cb, c);
 }
 
 static const struct gt_conn_callbacks client_conn_cb = {
 	.message = client_message,
 	.writable = client_writable,
 	.closed = client_closed,
+};
+
+/* A connection replaced by a probe: whatever it still says is ignored. */
+static void quiet_message(struct gt_conn *conn, enum gt_channel ch, const struct gt_msg *m,
+			  void *data)
+{
+}
+
+static void quiet_writable(struct gt_conn *conn, void *data)
+{
+}
+
+static void quiet_closed(struct gt_conn *conn, int err, const char *reason, void *data)
+{
+}
+
+static const struct gt_conn_callbacks quiet_conn_cb = {
+	.message = quiet_message,
+	.writable = quiet_writable,
+	.closed = quiet_closed,
 };
 
 static void client_dialed(struct gt_conn *conn, int err, const char *reason, void *data)
@@ -434,6 +464,8 @@ static void client_dialed(struct gt_conn *conn, int err, const char *reason, voi
 	char line[256];
 
 	c->dial = NULL;
+	if (conn == NULL && c->conn != NULL)
+		return; /* a probe failed; the silent connection may still recover */
 	if (conn == NULL) {
 		if (!c->ever_connected && !c->reported_failure) {
 			g_snprintf(line, sizeof(line), "connect failed, retrying: %s\r\n%s", reason,
@@ -446,6 +478,16 @@ static void client_dialed(struct gt_conn *conn, int err, const char *reason, voi
 		c->retry_timer = g_timeout_add(GT_CLIENT_RETRY_MS, client_retry_cb, c);
 		return;
 	}
+	if (c->conn != NULL) {
+		/* a probe got through while the old connection stays silent: replace it
+		 * (the session does the same on its side; the sequence exchange below
+		 * replays whatever was in flight on the old one) */
+		core_log_info("client", NULL, "a new connection replaces the silent one");
+		if (!c->cfg.out_tty)
+			client_say(c, "\r\nConnection lost. Reconnecting...\r\n");
+		gt_conn_set_callbacks(c->conn, &quiet_conn_cb, NULL);
+		gt_conn_close(c->conn, GT_CLOSE_OK, "replaced");
+	}
 	c->conn = conn;
 	c->state = CS_HANDSHAKE;
 	gt_conn_set_callbacks(conn, &client_conn_cb, c);
@@ -454,16 +496,21 @@ static void client_dialed(struct gt_conn *conn, int err, const char *reason, voi
 	gt_conn_send(conn, GT_CHANNEL_DATA, &hdr);
 }
 
-static void client_dial(struct gt_client *c)
+static void client_dial_start(struct gt_client *c)
 {
 	struct gt_dial_config dc = { .transport = c->cfg.transport,
 				     .host = c->host,
 				     .port = c->cfg.port };
 
 	memcpy(dc.passkey, c->cfg.passkey, sizeof(dc.passkey));
-	c->state = CS_DIALING;
 	c->dial = gt_dial_start(&dc, client_dialed, c);
 	core_wipe(dc.passkey, sizeof(dc.passkey));
+}
+
+static void client_dial(struct gt_client *c)
+{
+	c->state = CS_DIALING;
+	client_dial_start(c);
 }
 
 /* ------------------------------------------------------------ ending */

@@ -16,6 +16,11 @@
  * client shows output until the session ends (`exit` as the last line). Messages for the user go
  * to the error fd, with "\r\n" line ends (the terminal may be raw).
  *
+ * After 3 s of silence the client also dials a new connection alongside the
+ * old one (again every second while it fails): when it works, it replaces
+ * the silent one at once instead of after the 15 s dead-peer rule (an
+ * address change under TCP, a NAT that dropped the mapping).
+ *
  * When nothing has arrived for 2 s, a terminal shows a notice on its top line
  * (notice.h), updated every second and erased when contact returns; the
  * session is then asked to redraw (a resize bounce). Without a terminal the
@@ -37,6 +42,8 @@
 /* 1 s (the reference: 5 s): a healthy link is never silent long enough for the notice */
 #define GT_CLIENT_HEARTBEAT_US	(1 * INT64_C(1000000))
 #define GT_CLIENT_DEAD_AFTER_US (15 * INT64_C(1000000))
+/* After this much silence a new connection is tried alongside the old one. */
+#define GT_CLIENT_PROBE_AFTER_US (3 * INT64_C(1000000))
 
 struct gt_client;
 
