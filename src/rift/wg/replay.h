@@ -15,8 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define RG_WG_REPLAY_BLOCKS	    128 /* of 64 bits */
-#define RG_WG_REPLAY_WINDOW	    ((RG_WG_REPLAY_BLOCKS - 1) * 64) /* 8128 */
+#define RG_WG_REPLAY_BLOCKS	    128				       /* of 64 bits */
+#define RG_WG_REPLAY_WINDOW	    ((RG_WG_REPLAY_BLOCKS - 1) * 64)   /* 8128 */
 #define RG_WG_REJECT_AFTER_MESSAGES (UINT64_MAX - (UINT64_C(1) << 13)) /* 2^64 - 2^13 - 1 */
 
 struct rg_wg_replay {
