@@ -10,8 +10,7 @@
 static const char construction[] = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
 static const char identifier[] = "WireGuard v1 zx2c4 Jason@zx2c4.com";
 
-void rg_wg_hash(uint8_t out[RG_WG_HASH_LEN], const void *a, size_t alen, const void *b,
-		size_t blen)
+void rg_wg_hash(uint8_t out[RG_WG_HASH_LEN], const void *a, size_t alen, const void *b, size_t blen)
 {
 	blake2s_state s;
 

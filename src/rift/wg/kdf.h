@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RG_WG_HASH_LEN	  32
-#define RG_WG_TAI64N_LEN  12
+#define RG_WG_HASH_LEN	 32
+#define RG_WG_TAI64N_LEN 12
 
 /* out = BLAKE2s-256(a || b) (b may be NULL). */
 void rg_wg_hash(uint8_t out[RG_WG_HASH_LEN], const void *a, size_t alen, const void *b,

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "../spawn.h"
 #include "core/err.h"
 #include "core/glue.h"
 #include "core/log.h"
@@ -321,10 +322,11 @@ static GSubprocess *program_start(const char *id, uint16_t *port)
 		g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "goet", "cli", "goet", NULL);
 	char hex[GT_PASSKEY_HEX_LEN + 2], *line;
 	GError *e = NULL;
+	const char *argv[] = { exe, "session", "-f", id, "-p", "0", NULL };
 	GSubprocess *p =
-		g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-					 G_SUBPROCESS_FLAGS_STDERR_PIPE,
-				 &e, exe, "session", "-f", id, "-p", "0", NULL);
+		itest_spawn(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+				    G_SUBPROCESS_FLAGS_STDERR_PIPE,
+			    &e, argv);
 	GDataInputStream *out;
 
 	g_assert_no_error(e);
@@ -431,10 +433,19 @@ static GSubprocess *client_start(uint16_t port)
 
 	gt_passkey_to_hex(passkey, hex);
 	g_snprintf(portstr, sizeof(portstr), "%u", port);
-	p = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-				     G_SUBPROCESS_FLAGS_STDERR_PIPE,
-			     &e, exe, "--local", "-p", portstr, "-k", hex,
-			     tr == GT_TRANSPORT_TCP ? "--tcp" : "--profile", "127.0.0.1", NULL);
+	const char *argv[] = { exe,
+			       "--local",
+			       "-p",
+			       portstr,
+			       "-k",
+			       hex,
+			       tr == GT_TRANSPORT_TCP ? "--tcp" : "--profile",
+			       "127.0.0.1",
+			       NULL };
+
+	p = itest_spawn(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+				G_SUBPROCESS_FLAGS_STDERR_PIPE,
+			&e, argv);
 	g_assert_no_error(e);
 	g_free(exe);
 	return p;

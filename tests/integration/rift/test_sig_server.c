@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../spawn.h"
 #include "core/tls.h"
 #include "rift/sig/client.h"
 #include "rift/sig/server.h"
@@ -577,9 +578,9 @@ static void test_program(void)
 				 "[device.b]\ntoken = same-token-0123456789\n");
 	char *line, *fp, *out = NULL, *err = NULL;
 	GError *e = NULL;
-	GSubprocess *p =
-		g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-				 &e, exe, "server", "-c", conf, NULL);
+	const char *argv[] = { exe, "server", "-c", conf, NULL };
+	GSubprocess *p = itest_spawn(
+		G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &e, argv);
 	GDataInputStream *in;
 	struct wsc a = { 0 };
 
