@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -217,4 +218,34 @@ int core_addr_from_gsocketaddress(struct core_addr *a, GSocketAddress *g)
 	    !g_socket_address_to_native(g, &ss, sizeof(ss), NULL))
 		return CORE_ERR_INVALID_ARG;
 	return core_addr_from_sockaddr(a, (struct sockaddr *)&ss, (socklen_t)len);
+}
+
+int core_cidr_parse(const char *s, int *family, uint8_t addr[16], unsigned *len)
+{
+	const char *slash = strchr(s, '/');
+	char host[INET6_ADDRSTRLEN + 1], *end;
+	unsigned long n, bits;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(host) || slash[1] < '0' ||
+	    slash[1] > '9' || strlen(slash + 1) > 3)
+		return CORE_ERR_BAD_FORMAT;
+	memcpy(host, s, (size_t)(slash - s));
+	host[slash - s] = '\0';
+	n = strtoul(slash + 1, &end, 10);
+	if (*end != '\0')
+		return CORE_ERR_BAD_FORMAT;
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, host, addr) == 1)
+		*family = 4;
+	else if (inet_pton(AF_INET6, host, addr) == 1)
+		*family = 6;
+	else
+		return CORE_ERR_BAD_FORMAT;
+	bits = *family == 4 ? 32 : 128;
+	if (n > bits)
+		return CORE_ERR_BAD_FORMAT;
+	*len = (unsigned)n;
+	for (unsigned i = *len; i < bits; i++) /* clear the host bits */
+		addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
+	return CORE_OK;
 }

@@ -30,6 +30,14 @@ struct core_addr {
 int core_addr_parse(struct core_addr *a, const char *s);
 
 /*
+ * Parse a prefix "10.0.0.0/24" or "fd00::/64": family 4 or 6, the address
+ * bytes (4 or 16; the rest of addr zeroed) with the host bits beyond len
+ * cleared, and len. CORE_OK or CORE_ERR_BAD_FORMAT (no "/len", a length of
+ * more than 3 digits or beyond the family's bits, not a numeric address).
+ */
+int core_cidr_parse(const char *s, int *family, uint8_t addr[16], unsigned *len);
+
+/*
  * Split "host:port" or "[v6]:port" into a newly allocated host (g_free) and a
  * port. Host may be a DNS name. Errors as core_addr_parse; *host is NULL on
  * failure.

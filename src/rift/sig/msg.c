@@ -1,12 +1,12 @@
 /* msg.c - signaling messages: schema table, parse, encode (contract in msg.h). */
 #include "rift/sig/msg.h"
 
-#include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "core/addr.h"
 #include "core/base64.h"
 #include "core/err.h"
 
@@ -170,26 +170,11 @@ static bool is_key(const char *s)
 
 static bool is_cidr(const char *s)
 {
-	const char *slash = strchr(s, '/');
-	char host[64];
-	GInetAddress *a;
-	char *end;
-	guint64 prefix;
-	bool ok;
+	int family;
+	uint8_t addr[16];
+	unsigned len;
 
-	if (slash == NULL || (size_t)(slash - s) >= sizeof(host) || slash[1] == '\0')
-		return false;
-	memcpy(host, s, (size_t)(slash - s));
-	host[slash - s] = '\0';
-	prefix = g_ascii_strtoull(slash + 1, &end, 10);
-	if (*end != '\0' || !g_ascii_isdigit(slash[1]) || strlen(slash + 1) > 3)
-		return false;
-	a = g_inet_address_new_from_string(host);
-	if (a == NULL)
-		return false;
-	ok = prefix <= (g_inet_address_get_family(a) == G_SOCKET_FAMILY_IPV4 ? 32u : 128u);
-	g_object_unref(a);
-	return ok;
+	return core_cidr_parse(s, &family, addr, &len) == CORE_OK;
 }
 
 /* A string member of o that passes kind's check; NULL (and *rc set) otherwise. */

@@ -1,7 +1,6 @@
 /* allowedips.c - longest-prefix match on a binary trie (contract in allowedips.h). */
 #include "rift/wg/allowedips.h"
 
-#include <arpa/inet.h>
 #include <glib.h>
 #include <string.h>
 
@@ -153,33 +152,4 @@ void rg_allowedips_foreach(const struct rg_allowedips *t, const void *peer,
 	walk(t->root4, 4, addr, 0, peer, fn, data);
 	memset(addr, 0, sizeof(addr));
 	walk(t->root6, 6, addr, 0, peer, fn, data);
-}
-
-int rg_allowedips_parse(const char *text, int *family, uint8_t addr[16], unsigned *cidr)
-{
-	const char *slash = strchr(text, '/');
-	char host[INET6_ADDRSTRLEN + 1], *end;
-	unsigned long len;
-
-	if (slash == NULL || (size_t)(slash - text) >= sizeof(host) || !g_ascii_isdigit(slash[1]) ||
-	    strlen(slash + 1) > 3)
-		return CORE_ERR_BAD_FORMAT;
-	memcpy(host, text, (size_t)(slash - text));
-	host[slash - text] = '\0';
-	len = strtoul(slash + 1, &end, 10);
-	if (*end != '\0')
-		return CORE_ERR_BAD_FORMAT;
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, host, addr) == 1)
-		*family = 4;
-	else if (inet_pton(AF_INET6, host, addr) == 1)
-		*family = 6;
-	else
-		return CORE_ERR_BAD_FORMAT;
-	if (len > addr_bits(*family))
-		return CORE_ERR_BAD_FORMAT;
-	*cidr = (unsigned)len;
-	for (unsigned i = *cidr; i < addr_bits(*family); i++) /* clear the host bits */
-		addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
-	return CORE_OK;
 }

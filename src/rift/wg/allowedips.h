@@ -6,8 +6,9 @@
  *
  * A binary trie per family with path compression left out for clarity:
  * at most 32 / 128 steps per lookup. Inserting a prefix that exists moves it
- * to the new peer (as wg set ... allowed-ips does). Prefixes are normalised:
- * host bits beyond the length are cleared (10.1.2.3/16 is 10.1.0.0/16).
+ * to the new peer (as wg set ... allowed-ips does). Prefixes come from
+ * core_cidr_parse (core/addr.h), which clears the host bits (10.1.2.3/16 is
+ * 10.1.0.0/16).
  *
  * Pure. Peers are opaque pointers the table does not own. Threading: none.
  */
@@ -39,6 +40,3 @@ size_t rg_allowedips_count(const struct rg_allowedips *t);
 typedef void (*rg_allowedips_visit_fn)(int family, const uint8_t *addr, unsigned cidr, void *data);
 void rg_allowedips_foreach(const struct rg_allowedips *t, const void *peer,
 			   rg_allowedips_visit_fn fn, void *data);
-
-/* Parse "10.0.0.0/24" / "fd00::/64" (host bits cleared): CORE_OK or CORE_ERR_BAD_FORMAT. */
-int rg_allowedips_parse(const char *text, int *family, uint8_t addr[16], unsigned *cidr);

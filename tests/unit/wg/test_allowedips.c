@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "core/addr.h"
 #include "core/err.h"
 #include "rift/wg/allowedips.h"
 
@@ -14,7 +15,7 @@ static void add(struct rg_allowedips *t, const char *prefix, void *peer)
 	uint8_t a[16];
 	unsigned cidr;
 
-	g_assert_cmpint(rg_allowedips_parse(prefix, &fam, a, &cidr), ==, CORE_OK);
+	g_assert_cmpint(core_cidr_parse(prefix, &fam, a, &cidr), ==, CORE_OK);
 	g_assert_cmpint(rg_allowedips_insert(t, fam, a, cidr, peer), ==, CORE_OK);
 }
 
@@ -88,14 +89,13 @@ static void test_walk_and_parse(void)
 	add(t, "10.0.0.3/32", &B);
 	rg_allowedips_foreach(t, &A, collect, s);
 	g_assert_cmpstr(s->str, ==, "10.0.0.2/32 192.168.7.0/24 2001:db8::/32 ");
-	g_assert_cmpint(rg_allowedips_parse("10.0.0.0/33", &fam, a, &cidr), ==,
-			CORE_ERR_BAD_FORMAT);
-	g_assert_cmpint(rg_allowedips_parse("10.0.0.0", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
-	g_assert_cmpint(rg_allowedips_parse("10.0.0.0/", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
-	g_assert_cmpint(rg_allowedips_parse("10.0.0/8", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
-	g_assert_cmpint(rg_allowedips_parse("::/129", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
-	g_assert_cmpint(rg_allowedips_parse("::/128x", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
-	g_assert_cmpint(rg_allowedips_parse("::/0", &fam, a, &cidr), ==, CORE_OK);
+	g_assert_cmpint(core_cidr_parse("10.0.0.0/33", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(core_cidr_parse("10.0.0.0", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(core_cidr_parse("10.0.0.0/", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(core_cidr_parse("10.0.0/8", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(core_cidr_parse("::/129", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(core_cidr_parse("::/128x", &fam, a, &cidr), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(core_cidr_parse("::/0", &fam, a, &cidr), ==, CORE_OK);
 	g_assert_cmpint(fam, ==, 6);
 	g_assert_cmpuint(cidr, ==, 0);
 	g_string_free(s, TRUE);
