@@ -150,13 +150,14 @@ static void hub_close(struct rg_hub *h, struct hconn *c, unsigned code, const ch
 	h->io.close(h->io.data, c->id, code, reason);
 }
 
-static void hub_send_msg(struct rg_hub *h, struct hconn *to, const struct rg_sig_msg *m)
+/* Send encoded text to each of to[0..n) still open (a broadcast is encoded once). */
+static void hub_send_text(struct rg_hub *h, struct hconn *const *to, guint n, const char *text)
 {
-	char *text = rg_sig_encode(m);
+	size_t len = strlen(text);
 
-	if (text != NULL && !to->closed)
-		h->io.send(h->io.data, to->id, text, strlen(text));
-	g_free(text);
+	for (guint i = 0; i < n; i++)
+		if (!to[i]->closed)
+			h->io.send(h->io.data, to[i]->id, text, len);
 }
 
 static int by_name(gconstpointer a, gconstpointer b)
@@ -166,28 +167,40 @@ static int by_name(gconstpointer a, gconstpointer b)
 	return strcmp(x->name, y->name);
 }
 
-/* The joiner gets everyone else (sorted by name); everyone else gets the joiner. */
-static void hub_announce(struct rg_hub *h, struct network *n, struct hconn *c)
+/* The joined connections of a network but one (except may be NULL). */
+static GPtrArray *network_members(struct network *n, const struct hconn *except)
 {
-	GPtrArray *others = g_ptr_array_new();
-	struct rg_sig_msg list = { .type = RG_SIG_PEERS };
+	GPtrArray *a = g_ptr_array_new();
 	GHashTableIter it;
 	gpointer v;
 
 	g_hash_table_iter_init(&it, n->peers);
 	while (g_hash_table_iter_next(&it, NULL, &v))
-		if (v != c)
-			g_ptr_array_add(others, v);
+		if (v != except)
+			g_ptr_array_add(a, v);
+	return a;
+}
+
+/* The joiner gets everyone else (sorted by name); everyone else gets the joiner. */
+static void hub_announce(struct rg_hub *h, struct network *n, struct hconn *c)
+{
+	GPtrArray *others = network_members(n, c);
+	struct rg_sig_msg list = { .type = RG_SIG_PEERS };
+	char *text;
+
 	g_ptr_array_sort(others, by_name);
 	list.peers = g_new0(struct rg_sig_peer, MAX(others->len, 1));
 	list.n_peers = others->len;
 	for (guint i = 0; i < others->len; i++)
 		list.peers[i] = ((struct hconn *)others->pdata[i])->join.self; /* borrowed */
-	hub_send_msg(h, c, &list);
+	text = rg_sig_encode(&list);
+	hub_send_text(h, &c, 1, text);
+	g_free(text);
 	list.peers[0] = c->join.self;
 	list.n_peers = 1;
-	for (guint i = 0; i < others->len; i++)
-		hub_send_msg(h, others->pdata[i], &list);
+	text = rg_sig_encode(&list);
+	hub_send_text(h, (struct hconn *const *)others->pdata, others->len, text);
+	g_free(text);
 	g_free(list.peers); /* the strings stay with their connections */
 	g_ptr_array_free(others, TRUE);
 }
@@ -283,16 +296,18 @@ void rg_hub_closed(struct rg_hub *h, uint64_t conn)
 	struct hconn *c = g_hash_table_lookup(h->conns, &conn);
 	struct rg_sig_msg left = { .type = RG_SIG_PEER_LEFT };
 	struct network *n;
-	GHashTableIter it;
-	gpointer v;
 
 	if (c == NULL)
 		return;
 	if (hub_unregister(h, c) && (n = network_get(h, c->network, false)) != NULL) {
+		GPtrArray *rest = network_members(n, NULL);
+		char *text;
+
 		left.peer_id = c->name;
-		g_hash_table_iter_init(&it, n->peers);
-		while (g_hash_table_iter_next(&it, NULL, &v))
-			hub_send_msg(h, v, &left);
+		text = rg_sig_encode(&left);
+		hub_send_text(h, (struct hconn *const *)rest->pdata, rest->len, text);
+		g_free(text);
+		g_ptr_array_unref(rest);
 	}
 	g_hash_table_remove(h->conns, &conn);
 }
