@@ -179,3 +179,19 @@ int core_tls_peer_fingerprint(gnutls_session_t session, uint8_t fp[CORE_TLS_FP_L
 		return CORE_ERR_TLS;
 	return core_tls_fingerprint_der(&certs[0], fp);
 }
+
+int core_tls_gcert_fingerprint(GTlsCertificate *cert, uint8_t fp[CORE_TLS_FP_LEN])
+{
+	GByteArray *der = NULL;
+	gnutls_datum_t d;
+	int rc;
+
+	g_object_get(cert, "certificate", &der, NULL);
+	if (der == NULL)
+		return CORE_ERR_TLS;
+	d.data = der->data;
+	d.size = der->len;
+	rc = core_tls_fingerprint_der(&d, fp);
+	g_byte_array_unref(der);
+	return rc;
+}

@@ -16,6 +16,7 @@
  */
 #pragma once
 
+#include <gio/gio.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <stdbool.h>
@@ -50,6 +51,9 @@ const char *core_tls_fingerprint_format(const uint8_t fp[CORE_TLS_FP_LEN], char 
 int core_tls_fingerprint_parse(const char *s, uint8_t fp[CORE_TLS_FP_LEN]);
 /* Constant-time equality. */
 bool core_tls_fingerprint_equal(const uint8_t a[CORE_TLS_FP_LEN], const uint8_t b[CORE_TLS_FP_LEN]);
+
+/* Fingerprint of a GIO certificate (what GTlsConnection and libsoup hand over): CORE_OK, CORE_ERR_TLS. */
+int core_tls_gcert_fingerprint(GTlsCertificate *cert, uint8_t fp[CORE_TLS_FP_LEN]);
 
 /* Fingerprint of the peer's first certificate on a session: CORE_OK, CORE_ERR_TLS. */
 int core_tls_peer_fingerprint(gnutls_session_t session, uint8_t fp[CORE_TLS_FP_LEN]);

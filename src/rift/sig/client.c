@@ -9,11 +9,10 @@
 #include "core/glue.h"
 #include "core/log.h"
 #include "core/tls.h"
+#include "rift/sig/hub.h" /* the close codes a server applies again */
 
-#define CLIENT_PING_S  20
-#define CLOSE_POLICY   1008
-#define CLOSE_REPLACED 4000
-#define CLOSE_GOING    1000
+#define CLIENT_PING_S 20
+#define CLOSE_NORMAL  1000
 
 struct rg_sig_client {
 	char *url, *token, *pin;
@@ -118,7 +117,7 @@ static void ws_closed(SoupWebsocketConnection *ws, gpointer p)
 		   why != NULL ? why : "");
 	g_signal_handlers_disconnect_by_data(ws, c);
 	c->attempts = 0; /* it was connected: the backoff starts over */
-	client_lost(c, code == CLOSE_POLICY || code == CLOSE_REPLACED, reason);
+	client_lost(c, code == RG_HUB_CLOSE_POLICY || code == RG_HUB_CLOSE_REPLACED, reason);
 }
 
 static void client_connected(GObject *src, GAsyncResult *res, gpointer p)
@@ -167,18 +166,13 @@ static gboolean accept_cert(SoupMessage *msg, GTlsCertificate *cert, GTlsCertifi
 			    gpointer p)
 {
 	struct rg_sig_client *c = p;
-	GByteArray *der = NULL;
-	gnutls_datum_t d;
 	uint8_t fp[CORE_TLS_FP_LEN], want[CORE_TLS_FP_LEN];
 	bool ok;
 
 	if (c->pin == NULL || core_tls_fingerprint_parse(c->pin, want) != CORE_OK)
 		return FALSE; /* no pin: only what the system CAs vouch for */
-	g_object_get(cert, "certificate", &der, NULL);
-	d.data = der->data;
-	d.size = der->len;
-	ok = core_tls_fingerprint_der(&d, fp) == CORE_OK && core_tls_fingerprint_equal(fp, want);
-	g_byte_array_unref(der);
+	ok = core_tls_gcert_fingerprint(cert, fp) == CORE_OK &&
+	     core_tls_fingerprint_equal(fp, want);
 	c->pin_refused = !ok;
 	return ok;
 }
@@ -253,7 +247,7 @@ static void client_drop(struct rg_sig_client *c)
 	if (c->ws != NULL) {
 		g_signal_handlers_disconnect_by_data(c->ws, c);
 		if (soup_websocket_connection_get_state(c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
-			soup_websocket_connection_close(c->ws, CLOSE_GOING, NULL);
+			soup_websocket_connection_close(c->ws, CLOSE_NORMAL, NULL);
 		g_clear_object(&c->ws);
 	}
 }

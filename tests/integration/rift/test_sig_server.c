@@ -86,16 +86,10 @@ static gboolean wsc_accept_cert(SoupMessage *msg, GTlsCertificate *cert, GTlsCer
 				gpointer p)
 {
 	struct wsc *c = p;
-	GByteArray *der = NULL;
-	gnutls_datum_t d;
 	uint8_t fp[CORE_TLS_FP_LEN];
 	char text[CORE_TLS_FP_LEN * 3];
 
-	g_object_get(cert, "certificate", &der, NULL);
-	d.data = der->data;
-	d.size = der->len;
-	core_tls_fingerprint_der(&d, fp);
-	g_byte_array_unref(der);
+	core_tls_gcert_fingerprint(cert, fp);
 	return c->pin != NULL && strcmp(core_tls_fingerprint_format(fp, text), c->pin) == 0;
 }
 
