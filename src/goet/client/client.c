@@ -119,7 +119,7 @@ static gboolean client_out_cb(int fd, GIOCondition cond, void *data)
 
 /* ------------------------------------------------------------- notice */
 
-static void client_redraw(struct gt_client *c);
+static void client_send_size(struct gt_client *c, bool bounce);
 
 /* Notice bytes go through the output queue: never into the middle of a write. */
 static void client_out_text(struct gt_client *c, const char *text, size_t n)
@@ -135,8 +135,8 @@ static unsigned client_cols(const struct gt_client *c)
 	return ioctl(c->cfg.out_fd, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
 }
 
-/* Contact again: erase the notice and have the session redraw what it covered. */
-static void client_notice_clear(struct gt_client *c)
+/* Erase the notice; with redraw, have the session repaint what it covered. */
+static void client_notice_clear(struct gt_client *c, bool redraw)
 {
 	char buf[GT_NOTICE_MAX];
 	size_t n;
@@ -146,7 +146,8 @@ static void client_notice_clear(struct gt_client *c)
 	c->notice_shown = false;
 	n = gt_notice_clear(buf);
 	client_out_text(c, buf, n);
-	client_redraw(c); /* full-screen programs repaint the line it covered */
+	if (redraw)
+		client_send_size(c, true); /* full-screen programs repaint the line it covered */
 }
 
 static gboolean client_notice_cb(gpointer p)
@@ -168,7 +169,7 @@ static gboolean client_notice_cb(gpointer p)
 		client_dial_start(c);
 	}
 	if (c->state == CS_READY && silent < GT_NOTICE_AFTER_US) {
-		client_notice_clear(c);
+		client_notice_clear(c, true);
 	} else if (c->cfg.out_tty && c->ever_connected && silent >= GT_NOTICE_AFTER_US &&
 		   c->state != CS_ENDING && c->state != CS_DONE) {
 		n = gt_notice_show(buf, silent, client_cols(c));
@@ -221,13 +222,7 @@ static void client_end_session(struct gt_client *c, int code, const char *reason
 
 	c->exit_code = code;
 	g_strlcpy(c->reason, reason, sizeof(c->reason));
-	if (c->notice_shown) { /* leave the screen as it was */
-		char buf[GT_NOTICE_MAX];
-		size_t n = gt_notice_clear(buf);
-
-		c->notice_shown = false;
-		client_out_text(c, buf, n);
-	}
+	client_notice_clear(c, false); /* leave the screen as it was */
 	core_source_clear(&c->retry_timer);
 	if (c->dial != NULL)
 		gt_dial_cancel(c->dial);
@@ -308,32 +303,25 @@ static gboolean client_in_cb(int fd, GIOCondition cond, void *data)
 
 /* -------------------------------------------------------- the session */
 
-static void client_send_size(struct gt_client *c)
+/*
+ * Tell the session the terminal's size; with bounce, one row less first, so
+ * that full-screen programs repaint (the session's own bounce, on demand).
+ */
+static void client_send_size(struct gt_client *c, bool bounce)
 {
 	struct winsize ws;
 	struct gt_msg m = { .type = GT_MSG_RESIZE };
 
 	if (!c->cfg.tty || c->conn == NULL || c->state != CS_READY ||
-	    ioctl(c->cfg.in_fd, TIOCGWINSZ, &ws) != 0)
+	    ioctl(c->cfg.in_fd, TIOCGWINSZ, &ws) != 0 || (bounce && ws.ws_row < 2))
 		return;
+	m.u.resize.cols = ws.ws_col;
+	if (bounce) {
+		m.u.resize.rows = ws.ws_row - 1;
+		gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &m);
+	}
 	m.u.resize.rows = ws.ws_row;
-	m.u.resize.cols = ws.ws_col;
 	gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &m);
-}
-
-/* Make full-screen programs repaint: shrink by a row, then back (the session's bounce). */
-static void client_redraw(struct gt_client *c)
-{
-	struct winsize ws;
-	struct gt_msg m = { .type = GT_MSG_RESIZE };
-
-	if (!c->cfg.tty || c->conn == NULL || c->state != CS_READY ||
-	    ioctl(c->cfg.in_fd, TIOCGWINSZ, &ws) != 0 || ws.ws_row < 2)
-		return;
-	m.u.resize.rows = ws.ws_row - 1;
-	m.u.resize.cols = ws.ws_col;
-	gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &m);
-	client_send_size(c);
 }
 
 /* The session's SequenceHeader: replay what it lacks, say who we are. */
@@ -355,9 +343,9 @@ static void client_on_session_seq(struct gt_client *c, uint64_t session_has)
 		client_say(c, "Reconnected.\r\n");
 	c->ever_connected = true;
 	gt_escape_reset(&c->esc);
-	client_send_size(c); /* the session bounces the size: programs repaint */
+	client_send_size(c, false); /* the session bounces the size: programs repaint */
 	c->last_contact = core_time_now_us();
-	client_notice_clear(c);
+	client_notice_clear(c, true);
 }
 
 static void client_message(struct gt_conn *conn, enum gt_channel ch, const struct gt_msg *m,
@@ -367,7 +355,7 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 
 	c->last_contact = core_time_now_us();
 	if (c->notice_shown && c->state == CS_READY)
-		client_notice_clear(c);
+		client_notice_clear(c, true);
 	switch (m->type) {
 	case GT_MSG_SEQUENCE_HEADER:
 		if (c->state == CS_HANDSHAKE)
@@ -544,7 +532,7 @@ void gt_client_stop(struct gt_client *c, const char *reason)
 
 void gt_client_resized(struct gt_client *c)
 {
-	client_send_size(c);
+	client_send_size(c, false);
 }
 
 struct gt_client *gt_client_new(const struct gt_client_config *cfg, gt_client_done_fn done,
