@@ -48,9 +48,13 @@ port=$(cat "$tmp/port")
 tmux -S "$sock" -f /dev/null new-session -d -s t -x 100 -y 30 \
 	"'$goet' --local -p $port -k $key 127.0.0.1; echo client-exit=\$?; sleep 30" || fail "tmux"
 
-# type a command, read its output on the screen
+# type a command, read its output on the screen. Keys typed before the shell
+# has printed its prompt are echoed by the terminal early and the output then
+# follows the prompt on one line ("# typed-42"): wait for the prompt first,
+# and accept the output after a prompt too.
+expect '[^[:space:]]'
 keys 'echo "typed-$((6*7))"' Enter
-expect '^typed-42'
+expect '(^|[$#>] )typed-42$'
 
 # the window's size is the session's terminal size
 keys 'stty size' Enter
