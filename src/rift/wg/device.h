@@ -1,0 +1,135 @@
+/*
+ * device.h - a WireGuard device without I/O: peers, sessions, timers and
+ * the packet paths of the whitepaper (sections 5 and 6), driven by its
+ * caller:
+ *
+ *   rg_wg_device_recv     a datagram arrived from an endpoint
+ *   rg_wg_device_send     the TUN gave us an IP packet to send
+ *   rg_wg_device_tick     time passed (call at rg_wg_device_deadline)
+ *
+ * and answering through the ops it was given: datagrams to send to an
+ * endpoint, decrypted packets to deliver to the TUN, random bytes, and the
+ * wall clock (for TAI64N and `wg show`). Every function takes the monotonic
+ * time `now` in nanoseconds, so tests drive the timers with a fake clock.
+ *
+ * Endpoints are struct core_addr: a UDP bind fills them from recvfrom; other
+ * binds (a data channel) may put anything there that identifies the path.
+ *
+ * Bad input (bad MACs, stale counters, replays, unknown receivers,
+ * truncations, sources a peer may not use) is dropped silently and counted
+ * in struct rg_wg_stats, as the protocol requires.
+ *
+ * Ownership: the device owns its peers (rg_wg_device_free frees them and
+ * wipes every key). Ops must not call back into the device.
+ * Threading: none; one owner (the agent's main loop).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "rift/wg/keys.h"
+
+#define RG_WG_NS(s) ((uint64_t)(s) * 1000000000)
+
+#define RG_WG_REKEY_AFTER_MESSAGES (UINT64_C(1) << 60)
+#define RG_WG_REKEY_AFTER_TIME	   RG_WG_NS(120)
+#define RG_WG_REJECT_AFTER_TIME	   RG_WG_NS(180)
+#define RG_WG_REKEY_ATTEMPT_TIME   RG_WG_NS(90)
+#define RG_WG_REKEY_TIMEOUT	   RG_WG_NS(5)
+#define RG_WG_KEEPALIVE_TIMEOUT	   RG_WG_NS(10)
+#define RG_WG_MAX_STAGED	   128 /* packets waiting for a session, per peer */
+#define RG_WG_DEFAULT_MTU	   1420
+#define RG_WG_MAX_PACKET	   65535
+/* Room a datagram needs beyond the packet: header, padding, tag. */
+#define RG_WG_OVERHEAD 48
+
+struct rg_wg_device;
+struct rg_wg_peer;
+
+struct rg_wg_device_ops {
+	void (*send)(void *ctx, const struct core_addr *to, const uint8_t *buf, size_t len);
+	void (*deliver)(void *ctx, struct rg_wg_peer *from, const uint8_t *pkt, size_t len);
+	void (*random)(void *ctx, void *buf, size_t len);
+	void (*wallclock)(void *ctx, int64_t *unix_s, uint32_t *ns);
+};
+
+/* Dropped input and other events worth counting, per device. */
+struct rg_wg_stats {
+	uint64_t malformed;	 /* too short, unknown type, wrong size */
+	uint64_t bad_mac1;	 /* handshake message with a wrong mac1 */
+	uint64_t cookies_sent;	 /* under load, no valid mac2: answered with a cookie */
+	uint64_t bad_handshake;	 /* failed to authenticate, unknown key or index */
+	uint64_t replayed_init;	 /* an initiation timestamp not newer than the last */
+	uint64_t unknown_index;	 /* a response, cookie or data for no index of ours */
+	uint64_t bad_data;	 /* data that failed to decrypt, or an expired key */
+	uint64_t replayed_data;	 /* a counter seen before or too old */
+	uint64_t bad_source;	 /* a decrypted packet its peer may not send */
+	uint64_t no_route;	 /* an outbound packet no peer's allowed IPs take */
+	uint64_t no_endpoint;	 /* an outbound packet for a peer with no endpoint */
+	uint64_t staged_dropped; /* packets dropped waiting for a handshake */
+};
+
+struct rg_wg_peer_info {
+	uint8_t public_key[RG_WG_KEY_LEN];
+	bool has_psk;
+	struct core_addr endpoint;	   /* len 0: none */
+	int64_t last_handshake_s;	   /* Unix time; 0: never */
+	uint32_t last_handshake_ns;
+	uint64_t rx_bytes, tx_bytes;	   /* datagrams */
+	unsigned persistent_keepalive_s;   /* 0: off */
+	uint64_t handshakes;		   /* completed */
+};
+
+/* CORE_OK or CORE_ERR_BAD_VALUE (a private key whose public key is invalid). */
+int rg_wg_device_new(struct rg_wg_device **out, const uint8_t private_key[RG_WG_KEY_LEN],
+		     const struct rg_wg_device_ops *ops, void *ctx);
+void rg_wg_device_free(struct rg_wg_device *dev);
+
+void rg_wg_device_public_key(const struct rg_wg_device *dev, uint8_t pub[RG_WG_KEY_LEN]);
+/* MTU of the tunnel (padding never goes beyond it). Default RG_WG_DEFAULT_MTU. */
+void rg_wg_device_set_mtu(struct rg_wg_device *dev, unsigned mtu);
+/* Handshake messages per second beyond which mac2 (cookies) is demanded. Default 128. */
+void rg_wg_device_set_load_threshold(struct rg_wg_device *dev, unsigned per_second);
+const struct rg_wg_stats *rg_wg_device_stats(const struct rg_wg_device *dev);
+
+/*
+ * A peer (psk may be NULL). CORE_OK; CORE_ERR_BAD_VALUE (a low-order key,
+ * or our own); CORE_ERR_INVALID_ARG (a peer with this key exists).
+ */
+int rg_wg_device_add_peer(struct rg_wg_device *dev, const uint8_t pub[RG_WG_KEY_LEN],
+			  const uint8_t psk[RG_WG_KEY_LEN], struct rg_wg_peer **out);
+void rg_wg_device_remove_peer(struct rg_wg_device *dev, struct rg_wg_peer *peer);
+struct rg_wg_peer *rg_wg_device_find_peer(const struct rg_wg_device *dev,
+					  const uint8_t pub[RG_WG_KEY_LEN]);
+/* Peers in the order they were added (NULL after the last). */
+struct rg_wg_peer *rg_wg_device_next_peer(const struct rg_wg_device *dev,
+					  const struct rg_wg_peer *after);
+
+/* family 4 or 6: CORE_OK or CORE_ERR_INVALID_ARG. */
+int rg_wg_peer_add_allowed_ip(struct rg_wg_peer *peer, int family, const uint8_t *addr,
+			      unsigned cidr);
+void rg_wg_peer_set_endpoint(struct rg_wg_peer *peer, const struct core_addr *ep);
+/*
+ * Persistent keepalive every `seconds` (0: off). Turning it on sends a
+ * keepalive at once, which starts a handshake (as wg set does).
+ */
+void rg_wg_peer_set_keepalive(struct rg_wg_peer *peer, unsigned seconds, uint64_t now);
+void rg_wg_peer_info(const struct rg_wg_peer *peer, struct rg_wg_peer_info *info);
+/* Visit the peer's allowed IPs in address order. */
+void rg_wg_peer_foreach_allowed_ip(const struct rg_wg_peer *peer,
+				   void (*fn)(int family, const uint8_t *addr, unsigned cidr,
+					      void *data),
+				   void *data);
+
+/* A datagram of len bytes from endpoint `from`. */
+void rg_wg_device_recv(struct rg_wg_device *dev, const struct core_addr *from, const uint8_t *buf,
+		       size_t len, uint64_t now);
+/* An IP packet from the TUN. */
+void rg_wg_device_send(struct rg_wg_device *dev, const uint8_t *pkt, size_t len, uint64_t now);
+/* Run the timers due at now. */
+void rg_wg_device_tick(struct rg_wg_device *dev, uint64_t now);
+/* When rg_wg_device_tick must next run (UINT64_MAX: no timer armed). */
+uint64_t rg_wg_device_deadline(const struct rg_wg_device *dev);
