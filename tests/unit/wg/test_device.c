@@ -1,0 +1,460 @@
+/*
+ * Unit tests for rift/wg/device: two devices joined by an in-memory wire
+ * that can drop datagrams, driven by a fake clock. A packet waits for the
+ * handshake and arrives byte for byte; the whitepaper's timers fire when
+ * they must (keepalive, persistent keepalive, rekey after time, handshake
+ * retries and giving up, zeroing keys); bad input is counted and dropped;
+ * under load a cookie round trip lets the handshake through; the endpoint
+ * roams to the last authenticated source.
+ */
+#include <arpa/inet.h>
+#include <glib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "rift/wg/device.h"
+#include "rift/wg/msg.h"
+
+struct dgram {
+	int to; /* side index */
+	struct core_addr from;
+	size_t len;
+	uint8_t data[2048];
+};
+
+struct side {
+	struct rg_wg_device *dev;
+	struct rg_wg_peer *peer; /* the other side */
+	struct core_addr addr;
+	GPtrArray *delivered; /* of GBytes */
+	unsigned sent_by_type[5];
+	size_t last_sent_len;
+};
+
+struct net {
+	struct side s[2];
+	GQueue wire;
+	bool drop[2]; /* drop what this side sends */
+	uint64_t now;
+	GRand *rand;
+	int sending; /* side whose device is calling ops.send */
+};
+
+static struct net *the_net;
+
+static void op_send(void *ctx, const struct core_addr *to, const uint8_t *buf, size_t len)
+{
+	struct side *s = ctx;
+	int i = s == &the_net->s[0] ? 0 : 1;
+	struct dgram *d;
+
+	(void)to;
+	g_assert_cmpuint(len, <=, sizeof(d->data));
+	s->sent_by_type[buf[0] < 5 ? buf[0] : 0]++;
+	s->last_sent_len = len;
+	if (the_net->drop[i])
+		return;
+	d = g_new0(struct dgram, 1);
+	d->to = 1 - i;
+	d->from = s->addr;
+	d->len = len;
+	memcpy(d->data, buf, len);
+	g_queue_push_tail(&the_net->wire, d);
+}
+
+static void op_deliver(void *ctx, struct rg_wg_peer *from, const uint8_t *pkt, size_t len)
+{
+	struct side *s = ctx;
+
+	g_assert_true(from == s->peer);
+	g_ptr_array_add(s->delivered, g_bytes_new(pkt, len));
+}
+
+static void op_random(void *ctx, void *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		((uint8_t *)buf)[i] = (uint8_t)g_rand_int(the_net->rand);
+}
+
+static void op_wallclock(void *ctx, int64_t *s, uint32_t *ns)
+{
+	*s = 1700000000 + (int64_t)(the_net->now / 1000000000);
+	*ns = (uint32_t)(the_net->now % 1000000000);
+}
+
+static const struct rg_wg_device_ops ops = { op_send, op_deliver, op_random, op_wallclock };
+
+/* Deliver everything on the wire (and what it causes), in order. */
+static void run(struct net *n)
+{
+	struct dgram *d;
+
+	while ((d = g_queue_pop_head(&n->wire)) != NULL) {
+		rg_wg_device_recv(n->s[d->to].dev, &d->from, d->data, d->len, n->now);
+		g_free(d);
+	}
+}
+
+/* Advance the clock to t, running timers as they fall due. */
+static void advance_to(struct net *n, uint64_t t)
+{
+	for (;;) {
+		uint64_t d0 = rg_wg_device_deadline(n->s[0].dev);
+		uint64_t d1 = rg_wg_device_deadline(n->s[1].dev);
+		uint64_t d = d0 < d1 ? d0 : d1;
+
+		if (d > t)
+			break;
+		if (d > n->now)
+			n->now = d;
+		rg_wg_device_tick(n->s[0].dev, n->now);
+		rg_wg_device_tick(n->s[1].dev, n->now);
+		run(n);
+	}
+	n->now = t;
+	run(n);
+}
+
+static void advance(struct net *n, uint64_t dt)
+{
+	advance_to(n, n->now + dt);
+}
+
+static void add_prefix(struct rg_wg_peer *p, const char *cidr)
+{
+	uint8_t addr[16];
+	unsigned len;
+	int family;
+
+	g_assert_cmpint(core_cidr_parse(cidr, &family, addr, &len), ==, CORE_OK);
+	g_assert_cmpint(rg_wg_peer_add_allowed_ip(p, family, addr, len), ==, CORE_OK);
+}
+
+/* A (10.0.0.1, 192.0.2.1:51820) and B (10.0.0.2, 192.0.2.2:51820), optional psk. */
+static struct net *net_new(bool psk)
+{
+	static const uint8_t k[32] = { 0xaa, 1, 2, 3 };
+	struct net *n = g_new0(struct net, 1);
+	uint8_t priv[2][32], pub[2][32];
+
+	the_net = n;
+	n->rand = g_rand_new_with_seed(1234);
+	n->now = RG_WG_NS(1);
+	g_queue_init(&n->wire);
+	for (int i = 0; i < 2; i++) {
+		op_random(NULL, priv[i], 32);
+		g_assert_cmpint(rg_wg_device_new(&n->s[i].dev, priv[i], &ops, &n->s[i]), ==, CORE_OK);
+		rg_wg_device_public_key(n->s[i].dev, pub[i]);
+		n->s[i].delivered = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	}
+	g_assert_cmpint(core_addr_parse(&n->s[0].addr, "192.0.2.1:51820"), ==, CORE_OK);
+	g_assert_cmpint(core_addr_parse(&n->s[1].addr, "192.0.2.2:51820"), ==, CORE_OK);
+	for (int i = 0; i < 2; i++) {
+		g_assert_cmpint(rg_wg_device_add_peer(n->s[i].dev, pub[1 - i], psk ? k : NULL,
+						      &n->s[i].peer),
+				==, CORE_OK);
+		rg_wg_peer_set_endpoint(n->s[i].peer, &n->s[1 - i].addr);
+	}
+	add_prefix(n->s[0].peer, "10.0.0.2/32");
+	add_prefix(n->s[1].peer, "10.0.0.1/32");
+	add_prefix(n->s[1].peer, "fd00::1/128");
+	/* duplicates and our own key are refused */
+	g_assert_cmpint(rg_wg_device_add_peer(n->s[0].dev, pub[1], NULL, NULL), ==,
+			CORE_ERR_INVALID_ARG);
+	g_assert_cmpint(rg_wg_device_add_peer(n->s[0].dev, pub[0], NULL, NULL), ==,
+			CORE_ERR_BAD_VALUE);
+	return n;
+}
+
+static void net_free(struct net *n)
+{
+	struct dgram *d;
+
+	while ((d = g_queue_pop_head(&n->wire)) != NULL)
+		g_free(d);
+	for (int i = 0; i < 2; i++) {
+		rg_wg_device_free(n->s[i].dev);
+		g_ptr_array_unref(n->s[i].delivered);
+	}
+	g_rand_free(n->rand);
+	g_free(n);
+	the_net = NULL;
+}
+
+/* An IPv4 packet src -> dst (last octets of 10.0.0.x) with len bytes of payload. */
+static size_t ipv4(uint8_t *p, int src, int dst, size_t len, uint8_t fillc)
+{
+	size_t total = 20 + len;
+
+	memset(p, 0, 20);
+	p[0] = 0x45;
+	p[2] = (uint8_t)(total >> 8);
+	p[3] = (uint8_t)total;
+	p[8] = 64;
+	p[9] = 17;
+	p[12] = 10, p[15] = (uint8_t)src;
+	p[16] = 10, p[19] = (uint8_t)dst;
+	memset(p + 20, fillc, len);
+	return total;
+}
+
+static void assert_delivered(struct side *s, guint i, const uint8_t *pkt, size_t len)
+{
+	gsize n;
+	const uint8_t *got;
+
+	g_assert_cmpuint(s->delivered->len, >, i);
+	got = g_bytes_get_data(g_ptr_array_index(s->delivered, i), &n);
+	g_assert_cmpmem(got, n, pkt, len);
+}
+
+static void test_first_packet(gconstpointer psk)
+{
+	struct net *n = net_new(psk != NULL);
+	uint8_t pkt[1500], back[100];
+	size_t len = ipv4(pkt, 1, 2, 1000, 'x'), blen = ipv4(back, 2, 1, 33, 'y');
+	struct rg_wg_peer_info info;
+
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_RESPONSE], ==, 1);
+	assert_delivered(&n->s[1], 0, pkt, len);
+	/* 1000 + 20 bytes padded to 1024, plus 32 of header and tag */
+	g_assert_cmpuint(n->s[0].last_sent_len, ==, 1056);
+	rg_wg_device_send(n->s[1].dev, back, blen, n->now);
+	run(n);
+	assert_delivered(&n->s[0], 0, back, blen);
+	for (int i = 0; i < 2; i++) {
+		rg_wg_peer_info(n->s[i].peer, &info);
+		g_assert_cmpuint(info.handshakes, ==, 1);
+		g_assert_cmpint(info.last_handshake_s, ==, 1700000001);
+		g_assert_cmpuint(info.rx_bytes, >, 0);
+		g_assert_cmpuint(info.has_psk, ==, psk != NULL);
+	}
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
+	net_free(n);
+}
+
+/* A passive receiver answers data with a keepalive after 10 s of silence. */
+static void test_keepalive(void)
+{
+	struct net *n = net_new(false);
+	uint8_t pkt[100];
+	size_t len = ipv4(pkt, 1, 2, 10, 'k');
+	unsigned before;
+
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	before = n->s[1].sent_by_type[RG_WG_DATA];
+	advance(n, RG_WG_NS(9));
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_DATA], ==, before);
+	advance(n, RG_WG_NS(2));
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_DATA], ==, before + 1);
+	g_assert_cmpuint(n->s[1].last_sent_len, ==, RG_WG_DATA_MIN);
+	/* nothing more while nothing happens, until the keys are zeroed (540 s) */
+	advance(n, RG_WG_NS(100));
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_DATA], ==, before + 1);
+	net_free(n);
+}
+
+static void test_persistent_keepalive(void)
+{
+	struct net *n = net_new(false);
+	const struct rg_wg_stats *st = rg_wg_device_stats(n->s[1].dev);
+
+	rg_wg_peer_set_keepalive(n->s[0].peer, 25, n->now); /* starts a handshake at once */
+	run(n);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_DATA], ==, 1);
+	advance(n, RG_WG_NS(24));
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_DATA], ==, 1);
+	advance(n, RG_WG_NS(2));
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_DATA], ==, 2);
+	advance(n, RG_WG_NS(50));
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_DATA], ==, 4);
+	g_assert_cmpuint(n->s[0].last_sent_len, ==, RG_WG_DATA_MIN);
+	g_assert_cmpuint(st->bad_data + st->replayed_data + st->unknown_index, ==, 0);
+	net_free(n);
+}
+
+/* The initiator re-handshakes when sending with keys older than 120 s. */
+static void test_rekey_after_time(void)
+{
+	struct net *n = net_new(false);
+	uint8_t pkt[100];
+	size_t len = ipv4(pkt, 1, 2, 10, 'r');
+	struct rg_wg_peer_info info;
+
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	advance(n, RG_WG_NS(119));
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
+	advance(n, RG_WG_NS(2));
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 2);
+	rg_wg_peer_info(n->s[0].peer, &info);
+	g_assert_cmpuint(info.handshakes, ==, 2);
+	/* every packet arrived, the old keys served while the new ones were made */
+	g_assert_cmpuint(n->s[1].delivered->len, ==, 3);
+	/* the responder moves to the new keys on the initiator's first packet */
+	rg_wg_device_send(n->s[1].dev, pkt, ipv4(pkt, 2, 1, 10, 's'), n->now);
+	run(n);
+	g_assert_cmpuint(n->s[0].delivered->len, ==, 1);
+	net_free(n);
+}
+
+/* No answer: retries every 5 s (+ jitter) for 90 s, then gives up and drops what waited. */
+static void test_retry_and_give_up(void)
+{
+	struct net *n = net_new(false);
+	uint8_t pkt[100];
+	size_t len = ipv4(pkt, 1, 2, 10, 'g');
+
+	n->drop[0] = true;
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	advance(n, RG_WG_NS(4));
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
+	advance(n, RG_WG_NS(2));
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 2);
+	advance(n, RG_WG_NS(200));
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 19);
+	/* the link returns: a new packet starts a handshake; the old one was dropped */
+	n->drop[0] = false;
+	rg_wg_device_send(n->s[0].dev, pkt, ipv4(pkt, 1, 2, 10, 'h'), n->now);
+	run(n);
+	g_assert_cmpuint(n->s[1].delivered->len, ==, 1);
+	assert_delivered(&n->s[1], 0, pkt, len);
+	g_assert_cmpuint(rg_wg_device_stats(n->s[0].dev)->staged_dropped, ==, 0);
+	net_free(n);
+}
+
+/* With no traffic for 3 x 180 s, the keys are wiped: the next packet handshakes again. */
+static void test_zero_keys(void)
+{
+	struct net *n = net_new(false);
+	uint8_t pkt[100];
+	size_t len = ipv4(pkt, 1, 2, 10, 'z');
+
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	advance(n, RG_WG_NS(541));
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 2);
+	g_assert_cmpuint(n->s[1].delivered->len, ==, 2);
+	net_free(n);
+}
+
+static void test_bad_input(void)
+{
+	struct net *n = net_new(false);
+	const struct rg_wg_stats *st = rg_wg_device_stats(n->s[1].dev);
+	uint8_t pkt[100], junk[200], data[200], init[RG_WG_INITIATION_LEN];
+	size_t len = ipv4(pkt, 1, 2, 10, 'b'), dlen;
+	struct dgram *d;
+
+	/* capture the initiation and the first data packet on their way */
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	d = g_queue_peek_head(&n->wire);
+	g_assert_cmpuint(d->len, ==, sizeof(init));
+	memcpy(init, d->data, sizeof(init));
+	run(n);
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	d = g_queue_peek_head(&n->wire);
+	dlen = d->len;
+	memcpy(data, d->data, dlen);
+	run(n);
+	g_assert_cmpuint(n->s[1].delivered->len, ==, 2);
+
+	rg_wg_device_recv(n->s[1].dev, &n->s[0].addr, data, dlen, n->now); /* replay */
+	g_assert_cmpuint(st->replayed_data, ==, 1);
+	data[dlen - 1] ^= 1;
+	rg_wg_device_recv(n->s[1].dev, &n->s[0].addr, data, dlen, n->now);
+	g_assert_cmpuint(st->bad_data, ==, 1);
+	data[4] ^= 1; /* receiver index */
+	rg_wg_device_recv(n->s[1].dev, &n->s[0].addr, data, dlen, n->now);
+	g_assert_cmpuint(st->unknown_index, ==, 1);
+	rg_wg_device_recv(n->s[1].dev, &n->s[0].addr, data, 20, n->now); /* truncated */
+	rg_wg_device_recv(n->s[1].dev, &n->s[0].addr, data, 3, n->now);
+	memset(junk, 0x5a, sizeof(junk));
+	rg_wg_device_recv(n->s[1].dev, &n->s[0].addr, junk, sizeof(junk), n->now);
+	g_assert_cmpuint(st->malformed, ==, 3);
+	advance(n, RG_WG_NS(1));
+	rg_wg_device_recv(n->s[1].dev, &n->s[0].addr, init, sizeof(init), n->now); /* old */
+	g_assert_cmpuint(st->replayed_init, ==, 1);
+	init[20] ^= 1;
+	rg_wg_device_recv(n->s[1].dev, &n->s[0].addr, init, sizeof(init), n->now);
+	g_assert_cmpuint(st->bad_mac1, ==, 1);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_RESPONSE], ==, 1);
+	/* a source address A may not use */
+	rg_wg_device_send(n->s[0].dev, pkt, ipv4(pkt, 9, 2, 10, 'b'), n->now);
+	run(n);
+	g_assert_cmpuint(st->bad_source, ==, 1);
+	g_assert_cmpuint(n->s[1].delivered->len, ==, 2);
+	/* no route */
+	rg_wg_device_send(n->s[0].dev, pkt, ipv4(pkt, 1, 3, 10, 'b'), n->now);
+	g_assert_cmpuint(rg_wg_device_stats(n->s[0].dev)->no_route, ==, 1);
+	/* the session still works */
+	rg_wg_device_send(n->s[0].dev, pkt, ipv4(pkt, 1, 2, 10, 'c'), n->now);
+	run(n);
+	g_assert_cmpuint(n->s[1].delivered->len, ==, 3);
+	net_free(n);
+}
+
+/* Under load, B demands mac2: A gets a cookie and its retry gets through. */
+static void test_under_load(void)
+{
+	struct net *n = net_new(false);
+	uint8_t pkt[100];
+	size_t len = ipv4(pkt, 1, 2, 10, 'l');
+
+	rg_wg_device_set_load_threshold(n->s[1].dev, 0);
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	g_assert_cmpuint(rg_wg_device_stats(n->s[1].dev)->cookies_sent, ==, 1);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_RESPONSE], ==, 0);
+	advance(n, RG_WG_NS(6));
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 2);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_RESPONSE], ==, 1);
+	assert_delivered(&n->s[1], 0, pkt, len);
+	net_free(n);
+}
+
+static void test_roaming(void)
+{
+	struct net *n = net_new(false);
+	uint8_t pkt[100];
+	size_t len = ipv4(pkt, 1, 2, 10, 'm');
+	struct rg_wg_peer_info info;
+	char text[CORE_ADDR_STRLEN];
+
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	core_addr_parse(&n->s[0].addr, "198.51.100.7:4000");
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	rg_wg_peer_info(n->s[1].peer, &info);
+	g_assert_cmpstr(core_addr_format(&info.endpoint, text, sizeof(text)), ==,
+			"198.51.100.7:4000");
+	net_free(n);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_data_func("/wg/device/first-packet", NULL, test_first_packet);
+	g_test_add_data_func("/wg/device/first-packet-psk", "psk", test_first_packet);
+	g_test_add_func("/wg/device/keepalive", test_keepalive);
+	g_test_add_func("/wg/device/persistent-keepalive", test_persistent_keepalive);
+	g_test_add_func("/wg/device/rekey-after-time", test_rekey_after_time);
+	g_test_add_func("/wg/device/retry-and-give-up", test_retry_and_give_up);
+	g_test_add_func("/wg/device/zero-keys", test_zero_keys);
+	g_test_add_func("/wg/device/bad-input", test_bad_input);
+	g_test_add_func("/wg/device/under-load", test_under_load);
+	g_test_add_func("/wg/device/roaming", test_roaming);
+	return g_test_run();
+}
