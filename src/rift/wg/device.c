@@ -56,6 +56,11 @@ void rg_wg_device_public_key(const struct rg_wg_device *dev, uint8_t pub[RG_WG_K
 	memcpy(pub, dev->id.pub, RG_WG_KEY_LEN);
 }
 
+void rg_wg_device_private_key(const struct rg_wg_device *dev, uint8_t priv[RG_WG_KEY_LEN])
+{
+	memcpy(priv, dev->id.priv, RG_WG_KEY_LEN);
+}
+
 void rg_wg_device_set_mtu(struct rg_wg_device *dev, unsigned mtu)
 {
 	dev->mtu = mtu < 576 ? 576 : mtu > RG_WG_MAX_PACKET ? RG_WG_MAX_PACKET : mtu;

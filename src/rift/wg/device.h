@@ -89,6 +89,8 @@ int rg_wg_device_new(struct rg_wg_device **out, const uint8_t private_key[RG_WG_
 void rg_wg_device_free(struct rg_wg_device *dev);
 
 void rg_wg_device_public_key(const struct rg_wg_device *dev, uint8_t pub[RG_WG_KEY_LEN]);
+/* For the UAPI socket only (root's); the caller wipes it. */
+void rg_wg_device_private_key(const struct rg_wg_device *dev, uint8_t priv[RG_WG_KEY_LEN]);
 /* MTU of the tunnel (padding never goes beyond it). Default RG_WG_DEFAULT_MTU. */
 void rg_wg_device_set_mtu(struct rg_wg_device *dev, unsigned mtu);
 /* Handshake messages per second beyond which mac2 (cookies) is demanded. Default 128. */

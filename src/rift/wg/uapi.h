@@ -1,0 +1,46 @@
+/*
+ * uapi.h - WireGuard's cross-platform userspace API, the text protocol
+ * wg(8) speaks to userspace implementations over a UNIX socket at
+ * /var/run/wireguard/NAME.sock ("get=1\n\n" -> key=value lines, then
+ * "errno=0\n\n"). Speaking it lets the stock `wg show NAME` inspect a
+ * riftgate interface; `riftgate wg show` reads it with rg_wg_uapi_parse and
+ * prints it as wg(8) does with rg_wg_uapi_show.
+ *
+ * Pure: text in, text out. Ownership: results are the caller's (g_free,
+ * rg_wg_uapi_state_free). Threading: none.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "rift/wg/device.h"
+
+#define RG_WG_UAPI_DIR "/var/run/wireguard"
+
+struct rg_wg_uapi_peer {
+	struct rg_wg_peer_info info;
+	GPtrArray *allowed; /* of char * ("10.0.0.2/32") */
+};
+
+struct rg_wg_uapi_state {
+	uint8_t public_key[RG_WG_KEY_LEN]; /* derived from private_key */
+	uint16_t listen_port;
+	GPtrArray *peers; /* of struct rg_wg_uapi_peer * */
+};
+
+/* The answer to "get=1": every field wg(8) reads, ending "errno=0\n\n". */
+char *rg_wg_uapi_get(const struct rg_wg_device *dev, uint16_t listen_port);
+/*
+ * Parse an answer to "get=1". CORE_OK, CORE_ERR_BAD_FORMAT (a line that is
+ * not key=value, a bad key or number) or CORE_ERR_BAD_VALUE (errno != 0).
+ * Unknown keys are skipped, as the protocol allows.
+ */
+int rg_wg_uapi_parse(const char *text, size_t len, struct rg_wg_uapi_state **out);
+void rg_wg_uapi_state_free(struct rg_wg_uapi_state *st);
+/*
+ * Format as `wg show` does: "interface: NAME", its public key and port,
+ * then each peer with endpoint, allowed ips, latest handshake ("N seconds
+ * ago" relative to now_unix), transfer and keepalive.
+ */
+char *rg_wg_uapi_show(const struct rg_wg_uapi_state *st, const char *ifname, int64_t now_unix);
