@@ -1,0 +1,193 @@
+/* netlink.c - rtnetlink requests and their acks over libmnl (see netlink.h). */
+#include "rift/tun/netlink.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <libmnl/libmnl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "core/err.h"
+
+struct rg_nl {
+	struct mnl_socket *sock;
+	uint32_t seq; /* of the last request sent */
+};
+
+/* Record err_no in res and return rc. */
+static int nl_fail(struct rg_nl_result *res, int err_no, int rc)
+{
+	res->err_no = err_no;
+	return rc;
+}
+
+/* Receive timeout, extended acks, and acks without a copy of the request. */
+static int nl_set_options(struct mnl_socket *sock)
+{
+	struct timeval tv = {
+		.tv_sec = RG_NL_TIMEOUT_MS / 1000,
+		.tv_usec = (RG_NL_TIMEOUT_MS % 1000) * 1000,
+	};
+	int on = 1;
+
+	if (setsockopt(mnl_socket_get_fd(sock), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return CORE_ERR_SYSTEM;
+	/* Both optional (Linux >= 4.12 and 4.3): without them acks are only plainer or longer. */
+	(void)mnl_socket_setsockopt(sock, NETLINK_EXT_ACK, &on, sizeof(on));
+	(void)mnl_socket_setsockopt(sock, NETLINK_CAP_ACK, &on, sizeof(on));
+	return CORE_OK;
+}
+
+int rg_nl_open(struct rg_nl **out)
+{
+	struct mnl_socket *sock;
+	struct rg_nl *nl;
+	int rc = CORE_ERR_SYSTEM, saved;
+
+	*out = NULL;
+	sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (sock == NULL)
+		goto out;
+	if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0 || nl_set_options(sock) < 0)
+		goto out;
+	nl = g_new0(struct rg_nl, 1);
+	nl->sock = sock;
+	sock = NULL;
+	nl->seq = g_random_int();
+	*out = nl;
+	rc = CORE_OK;
+out:
+	if (sock != NULL) {
+		saved = errno;
+		mnl_socket_close(sock);
+		errno = saved;
+	}
+	return rc;
+}
+
+void rg_nl_close(struct rg_nl *nl)
+{
+	if (nl == NULL)
+		return;
+	mnl_socket_close(nl->sock);
+	g_free(nl);
+}
+
+void *rg_nl_request(union rg_nl_buf *buf, uint16_t type, uint16_t flags, size_t hdrlen)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf->bytes);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags | NLM_F_REQUEST | NLM_F_ACK;
+	return mnl_nlmsg_put_extra_header(nlh, hdrlen);
+}
+
+/*
+ * Copy the extended ack's text, if any. The attributes follow the nlmsgerr
+ * and, unless the kernel capped it, the echoed request: its length comes
+ * from the ack, so the offset is checked against the ack's own size.
+ */
+static void nl_ext_msg(const struct nlmsghdr *nlh, const struct nlmsgerr *e,
+		       struct rg_nl_result *res)
+{
+	size_t off = sizeof(*e), len = mnl_nlmsg_get_payload_len(nlh);
+	const struct nlattr *a;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && e->msg.nlmsg_len >= sizeof(struct nlmsghdr))
+		off += MNL_ALIGN(e->msg.nlmsg_len - sizeof(struct nlmsghdr));
+	if (off > len)
+		return;
+	mnl_attr_for_each(a, nlh, off)
+	{
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			g_strlcpy(res->msg, mnl_attr_get_str(a), sizeof(res->msg));
+	}
+}
+
+/* An NLMSG_ERROR for our request: error 0 is the ack, else a negative errno. */
+static int nl_parse_ack(const struct nlmsghdr *nlh, struct rg_nl_result *res)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+		return nl_fail(res, EPROTO, CORE_ERR_BAD_FORMAT);
+	if (e->error == 0)
+		return CORE_OK;
+	nl_ext_msg(nlh, e, res);
+	return nl_fail(res, e->error < 0 ? -e->error : EPROTO, CORE_ERR_SYSTEM);
+}
+
+/* Find seq's ack in one datagram; CORE_ERR_AGAIN when it holds none. */
+static int nl_scan(const union rg_nl_buf *buf, size_t n, uint32_t seq, struct rg_nl_result *res)
+{
+	const struct nlmsghdr *nlh = &buf->hdr;
+	int len = (int)n;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		/* Replies to an earlier request that timed out carry an older seq. */
+		if (nlh->nlmsg_seq == seq && nlh->nlmsg_type == NLMSG_ERROR)
+			return nl_parse_ack(nlh, res);
+	}
+	return CORE_ERR_AGAIN;
+}
+
+/*
+ * One datagram from the kernel into buf: its length, or a negative code with
+ * res filled. Datagrams from other sockets (port id != 0) are dropped: only
+ * the kernel may answer.
+ */
+static ssize_t nl_recv(struct rg_nl *nl, union rg_nl_buf *buf, struct rg_nl_result *res)
+{
+	struct sockaddr_nl from;
+	socklen_t fromlen;
+	ssize_t n;
+
+	do {
+		fromlen = sizeof(from);
+		n = recvfrom(mnl_socket_get_fd(nl->sock), buf->bytes, sizeof(buf->bytes), 0,
+			     (struct sockaddr *)&from, &fromlen);
+	} while ((n < 0 && errno == EINTR) ||
+		 (n >= 0 && (fromlen != sizeof(from) || from.nl_pid != 0)));
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return nl_fail(res, ETIMEDOUT, CORE_ERR_TIMEOUT);
+	if (n < 0)
+		return nl_fail(res, errno, CORE_ERR_SYSTEM);
+	return n;
+}
+
+/* Read until seq's ack arrives or RG_NL_TIMEOUT_MS has passed. */
+static int nl_wait_ack(struct rg_nl *nl, uint32_t seq, struct rg_nl_result *res)
+{
+	gint64 deadline = g_get_monotonic_time() + RG_NL_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+	union rg_nl_buf *buf = g_new(union rg_nl_buf, 1);
+	ssize_t n;
+	int rc = CORE_ERR_AGAIN;
+
+	while (rc == CORE_ERR_AGAIN) {
+		n = nl_recv(nl, buf, res);
+		if (n < 0) {
+			rc = (int)n;
+			goto out;
+		}
+		rc = nl_scan(buf, (size_t)n, seq, res);
+		if (rc == CORE_ERR_AGAIN && g_get_monotonic_time() > deadline)
+			rc = nl_fail(res, ETIMEDOUT, CORE_ERR_TIMEOUT);
+	}
+out:
+	g_free(buf);
+	return rc;
+}
+
+int rg_nl_transact(struct rg_nl *nl, struct nlmsghdr *nlh, struct rg_nl_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	nlh->nlmsg_seq = ++nl->seq;
+	nlh->nlmsg_pid = 0; /* to the kernel */
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return nl_fail(res, errno, CORE_ERR_SYSTEM);
+	return nl_wait_ack(nl, nlh->nlmsg_seq, res);
+}

@@ -1,0 +1,63 @@
+/*
+ * netlink.h - a small rtnetlink client (libmnl): build a request, send it
+ * with NLM_F_ACK, read the kernel's acknowledgement and report its errno and,
+ * when the kernel gives one, its extended-ack text ("Device for nexthop is
+ * not up").
+ *
+ * The socket is blocking with a receive timeout (RG_NL_TIMEOUT_MS), so a
+ * request never hangs. One request is in flight at a time; replies to older,
+ * timed-out requests are recognised by their sequence number and skipped.
+ *
+ * Ownership: rg_nl_open returns a socket the caller frees with rg_nl_close.
+ * Threading: none; one owner thread per socket.
+ */
+#pragma once
+
+#include <linux/netlink.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RG_NL_TIMEOUT_MS 2000 /* longest wait for an ack: the kernel answers in microseconds */
+#define RG_NL_BUFSIZE	 8192 /* a request or a reply datagram (MNL_SOCKET_BUFFER_SIZE) */
+#define RG_NL_MSG_MAX	 160  /* extended-ack text kept, with the NUL */
+
+struct rg_nl;
+
+/* Room for one request or one reply datagram, aligned for its header. */
+union rg_nl_buf {
+	struct nlmsghdr hdr;
+	char bytes[RG_NL_BUFSIZE];
+};
+
+/* What a failed request reports: always a positive errno, and maybe the kernel's text. */
+struct rg_nl_result {
+	int err_no;		 /* the kernel's error, or the socket call's; ETIMEDOUT, EPROTO */
+	char msg[RG_NL_MSG_MAX]; /* extended ack message, "" when none */
+};
+
+/*
+ * Open a NETLINK_ROUTE socket bound to a kernel-chosen port id, with extended
+ * acks on and a RG_NL_TIMEOUT_MS receive timeout. CORE_OK, or
+ * CORE_ERR_SYSTEM with errno set (*out is NULL on failure).
+ */
+int rg_nl_open(struct rg_nl **out);
+
+/* Close the socket and free it. NULL-safe. */
+void rg_nl_close(struct rg_nl *nl);
+
+/*
+ * Start a request in buf: type, flags | NLM_F_REQUEST | NLM_F_ACK, and a
+ * zeroed family header of hdrlen bytes (struct ifinfomsg, ifaddrmsg, rtmsg),
+ * which is returned. Attributes are then added to &buf->hdr with libmnl's
+ * mnl_attr_put_* (a request is a few dozen bytes, far below the buffer).
+ */
+void *rg_nl_request(union rg_nl_buf *buf, uint16_t type, uint16_t flags, size_t hdrlen);
+
+/*
+ * Send nlh (its sequence number is assigned here) and wait for its ack.
+ * CORE_OK when the kernel accepted it. Otherwise res is filled and the code
+ * is CORE_ERR_SYSTEM (the kernel refused, or send/recv failed),
+ * CORE_ERR_TIMEOUT (no ack within RG_NL_TIMEOUT_MS; err_no ETIMEDOUT) or
+ * CORE_ERR_BAD_FORMAT (a truncated ack; err_no EPROTO).
+ */
+int rg_nl_transact(struct rg_nl *nl, struct nlmsghdr *nlh, struct rg_nl_result *res);
