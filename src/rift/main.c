@@ -12,12 +12,17 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/ct.h"
+#include "rift/cmd_wg.h"
 #include "rift/sig/server.h"
 #include "rift/wg/keys.h"
 
 static const char usage[] =
 	"usage:\n"
 	"  riftgate server -c <config>   run the signaling server\n"
+	"  riftgate wg up <config> [--ifname <name>]\n"
+	"                                run a plain WireGuard interface (wg-quick file)\n"
+	"  riftgate wg show [<name>]     its peers, handshakes and transfer\n"
+	"  riftgate genkey | pubkey      keys, as wg genkey / wg pubkey\n"
 	"  riftgate version              print the version\n"
 	"\n"
 	"The server's configuration (INI):\n"
@@ -149,6 +154,8 @@ int main(int argc, char **argv)
 		return cmd_genkey();
 	if (argc == 2 && strcmp(argv[1], "pubkey") == 0)
 		return cmd_pubkey();
+	if (argc >= 2 && strcmp(argv[1], "wg") == 0)
+		return rg_cmd_wg(argc - 2, argv + 2);
 	if (argc == 4 && strcmp(argv[1], "server") == 0 && strcmp(argv[2], "-c") == 0)
 		return cmd_server(argv[3]);
 	fputs(usage, stderr);

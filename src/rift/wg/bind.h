@@ -64,7 +64,6 @@ static inline void rg_wg_bind_free(struct rg_wg_bind *b)
  * already in use").
  */
 int rg_wg_udp_bind_new(struct rg_wg_bind **out, uint16_t port, GMainContext *context,
-		       rg_wg_bind_recv_fn recv, rg_wg_bind_idle_fn idle, void *ctx,
-		       GError **error);
+		       rg_wg_bind_recv_fn recv, rg_wg_bind_idle_fn idle, void *ctx, GError **error);
 /* The bound port (after port 0). */
 uint16_t rg_wg_udp_bind_port(const struct rg_wg_bind *b);

@@ -10,8 +10,8 @@
 #include "core/err.h"
 
 static const char *const interface_keys[] = {
-	"PrivateKey", "Address", "ListenPort", "MTU", "DNS", "Table", "FwMark", "SaveConfig",
-	"PreUp",      "PostUp",	 "PreDown",    "PostDown", NULL,
+	"PrivateKey", "Address", "ListenPort", "MTU",	  "DNS",      "Table", "FwMark",
+	"SaveConfig", "PreUp",	 "PostUp",     "PreDown", "PostDown", NULL,
 };
 static const char *const ignored_keys[] = {
 	"DNS", "Table", "FwMark", "SaveConfig", "PreUp", "PostUp", "PreDown", "PostDown", NULL,
@@ -20,8 +20,8 @@ static const char *const peer_keys[] = {
 	"PublicKey", "PresharedKey", "AllowedIPs", "Endpoint", "PersistentKeepalive", NULL,
 };
 
-static int fail(GError **error, const struct core_config *cfg, const char *name,
-		const char *group, const char *key, const char *what, const char *value)
+static int fail(GError **error, const struct core_config *cfg, const char *name, const char *group,
+		const char *key, const char *what, const char *value)
 {
 	core_err_to_gerror(error, CORE_ERR_CONFIG, "%s:%u: [%s] %s: %s, got \"%s\"", name,
 			   core_config_line(cfg, group, key), group, key, what, value);

@@ -78,8 +78,9 @@ bool rg_wg_cookie_check_mac2(const struct rg_wg_cookie_checker *c, const uint8_t
 
 void rg_wg_cookie_make_reply(struct rg_wg_cookie_checker *c, const struct rg_wg_static *s,
 			     const struct rg_wg_msg *m, const uint8_t *src, size_t srclen,
-			     const uint8_t nonce[RG_WG_COOKIE_NONCE_LEN], const uint8_t fresh_secret[32],
-			     uint64_t now, uint8_t out[RG_WG_COOKIE_LEN])
+			     const uint8_t nonce[RG_WG_COOKIE_NONCE_LEN],
+			     const uint8_t fresh_secret[32], uint64_t now,
+			     uint8_t out[RG_WG_COOKIE_LEN])
 {
 	uint8_t cookie[RG_WG_MAC_LEN], enc[32];
 	struct rg_wg_msg reply = { .type = RG_WG_COOKIE, .receiver = m->sender };

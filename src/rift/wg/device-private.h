@@ -75,8 +75,8 @@ struct rg_wg_device {
 	struct rg_wg_static id;
 	struct rg_wg_cookie_checker checker;
 	struct rg_allowedips *allowed;
-	GPtrArray *peers;      /* of struct rg_wg_peer *, in order added */
-	GHashTable *indices;   /* uint32 -> struct wg_index * */
+	GPtrArray *peers;    /* of struct rg_wg_peer *, in order added */
+	GHashTable *indices; /* uint32 -> struct wg_index * */
 	unsigned mtu;
 	unsigned load_threshold;
 	uint64_t load_window_start;

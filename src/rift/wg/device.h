@@ -32,7 +32,7 @@
 #include "core/addr.h"
 #include "rift/wg/keys.h"
 
-#define RG_WG_NS(s) ((uint64_t)(s) * 1000000000)
+#define RG_WG_NS(s) ((uint64_t)(s)*1000000000)
 
 #define RG_WG_REKEY_AFTER_MESSAGES (UINT64_C(1) << 60)
 #define RG_WG_REKEY_AFTER_TIME	   RG_WG_NS(120)
@@ -75,12 +75,12 @@ struct rg_wg_stats {
 struct rg_wg_peer_info {
 	uint8_t public_key[RG_WG_KEY_LEN];
 	bool has_psk;
-	struct core_addr endpoint;	   /* len 0: none */
-	int64_t last_handshake_s;	   /* Unix time; 0: never */
+	struct core_addr endpoint; /* len 0: none */
+	int64_t last_handshake_s;  /* Unix time; 0: never */
 	uint32_t last_handshake_ns;
-	uint64_t rx_bytes, tx_bytes;	   /* datagrams */
-	unsigned persistent_keepalive_s;   /* 0: off */
-	uint64_t handshakes;		   /* completed */
+	uint64_t rx_bytes, tx_bytes;	 /* datagrams */
+	unsigned persistent_keepalive_s; /* 0: off */
+	uint64_t handshakes;		 /* completed */
 };
 
 /* CORE_OK or CORE_ERR_BAD_VALUE (a private key whose public key is invalid). */

@@ -36,7 +36,8 @@ static void aead_seal(uint8_t *out, const uint8_t key[32], uint64_t counter, con
 	uint8_t nonce[12];
 
 	nonce_of(nonce, counter);
-	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, pt, ptlen, ad, adlen, NULL, nonce, key);
+	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, pt, ptlen, ad, adlen, NULL, nonce,
+						  key);
 }
 
 static bool aead_open(uint8_t *out, const uint8_t key[32], uint64_t counter, const uint8_t *ct,

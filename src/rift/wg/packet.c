@@ -294,7 +294,8 @@ void wg_send_initiation(struct rg_wg_peer *peer, bool retry, uint64_t now)
 
 	if (!retry)
 		peer->handshake_attempts = 0;
-	if (peer->last_initiation_sent != 0 && now - peer->last_initiation_sent < RG_WG_REKEY_TIMEOUT)
+	if (peer->last_initiation_sent != 0 &&
+	    now - peer->last_initiation_sent < RG_WG_REKEY_TIMEOUT)
 		return;
 	if (peer->endpoint.len == 0) {
 		dev->stats.no_endpoint++;

@@ -21,8 +21,8 @@ uint64_t wg_jitter(struct rg_wg_device *dev)
 void wg_timers_data_sent(struct rg_wg_peer *peer, uint64_t now)
 {
 	if (peer->t_new_handshake == 0)
-		peer->t_new_handshake = now + RG_WG_KEEPALIVE_TIMEOUT + RG_WG_REKEY_TIMEOUT +
-					wg_jitter(peer->dev);
+		peer->t_new_handshake =
+			now + RG_WG_KEEPALIVE_TIMEOUT + RG_WG_REKEY_TIMEOUT + wg_jitter(peer->dev);
 }
 
 /* We received data: if we have nothing to say within KEEPALIVE, say a keepalive. */

@@ -132,15 +132,18 @@ static bool parse_line(struct rg_wg_uapi_state *st, struct rg_wg_uapi_peer **cur
 		return true;
 	}
 	if (strcmp(k, "last_handshake_time_sec") == 0)
-		return parse_u64(v, INT64_MAX, &n) && ((p->info.last_handshake_s = (int64_t)n), true);
+		return parse_u64(v, INT64_MAX, &n) &&
+		       ((p->info.last_handshake_s = (int64_t)n), true);
 	if (strcmp(k, "last_handshake_time_nsec") == 0)
-		return parse_u64(v, 999999999, &n) && ((p->info.last_handshake_ns = (uint32_t)n), true);
+		return parse_u64(v, 999999999, &n) &&
+		       ((p->info.last_handshake_ns = (uint32_t)n), true);
 	if (strcmp(k, "tx_bytes") == 0)
 		return parse_u64(v, UINT64_MAX, &p->info.tx_bytes);
 	if (strcmp(k, "rx_bytes") == 0)
 		return parse_u64(v, UINT64_MAX, &p->info.rx_bytes);
 	if (strcmp(k, "persistent_keepalive_interval") == 0)
-		return parse_u64(v, 65535, &n) && ((p->info.persistent_keepalive_s = (unsigned)n), true);
+		return parse_u64(v, 65535, &n) &&
+		       ((p->info.persistent_keepalive_s = (unsigned)n), true);
 	return true;
 }
 
@@ -184,8 +187,11 @@ static void put_age(GString *s, int64_t secs)
 	static const struct {
 		int64_t unit;
 		const char *name;
-	} units[] = { { 86400 * 365, "year" }, { 86400, "day" },   { 3600, "hour" },
-		      { 60, "minute" },	       { 1, "second" } };
+	} units[] = { { 86400 * 365, "year" },
+		      { 86400, "day" },
+		      { 3600, "hour" },
+		      { 60, "minute" },
+		      { 1, "second" } };
 	bool first = true;
 
 	if (secs <= 0) {

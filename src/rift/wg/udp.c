@@ -16,9 +16,9 @@
 #include "core/err.h"
 #include "rift/wg/device.h"
 
-#define BATCH	32
+#define BATCH	  32
 #define DGRAM_MAX (RG_WG_MAX_PACKET + RG_WG_OVERHEAD)
-#define SLOT	2048 /* queued datagrams up to this size; larger ones go at once */
+#define SLOT	  2048 /* queued datagrams up to this size; larger ones go at once */
 
 struct udp_bind {
 	struct rg_wg_bind base;
@@ -190,8 +190,7 @@ static int open_socket(int family, uint16_t port)
 }
 
 int rg_wg_udp_bind_new(struct rg_wg_bind **out, uint16_t port, GMainContext *context,
-		       rg_wg_bind_recv_fn recv, rg_wg_bind_idle_fn idle, void *ctx,
-		       GError **error)
+		       rg_wg_bind_recv_fn recv, rg_wg_bind_idle_fn idle, void *ctx, GError **error)
 {
 	struct udp_bind *u = g_new0(struct udp_bind, 1);
 	struct sockaddr_storage ss;

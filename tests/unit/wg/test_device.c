@@ -143,7 +143,8 @@ static struct net *net_new(bool psk)
 	g_queue_init(&n->wire);
 	for (int i = 0; i < 2; i++) {
 		op_random(NULL, priv[i], 32);
-		g_assert_cmpint(rg_wg_device_new(&n->s[i].dev, priv[i], &ops, &n->s[i]), ==, CORE_OK);
+		g_assert_cmpint(rg_wg_device_new(&n->s[i].dev, priv[i], &ops, &n->s[i]), ==,
+				CORE_OK);
 		rg_wg_device_public_key(n->s[i].dev, pub[i]);
 		n->s[i].delivered = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	}

@@ -196,7 +196,8 @@ static void test_cookies(void)
 	struct rg_wg_cookie_jar jar = { 0 };
 	struct rg_wg_cookie_checker checker = { 0 };
 	uint8_t init[RG_WG_INITIATION_LEN], reply[RG_WG_COOKIE_LEN], nonce[24], secret[32];
-	const uint8_t src[6] = { 192, 0, 2, 1, 0x1f, 0x90 }, other[6] = { 192, 0, 2, 2, 0x1f, 0x90 };
+	const uint8_t src[6] = { 192, 0, 2, 1, 0x1f, 0x90 },
+		      other[6] = { 192, 0, 2, 2, 0x1f, 0x90 };
 	struct rg_wg_msg m;
 	const uint64_t t0 = RG_WG_NS(10);
 
@@ -216,12 +217,14 @@ static void test_cookies(void)
 	g_assert_cmpint(rg_wg_cookie_consume_reply(&jar, &b.peer, &m, t0), ==,
 			CORE_ERR_AUTH); /* sealed for a's view of b */
 	g_assert_cmpint(rg_wg_cookie_consume_reply(&jar, &a.peer, &m, t0), ==, CORE_OK);
-	g_assert_cmpint(rg_wg_cookie_consume_reply(&jar, &a.peer, &m, t0), ==, CORE_ERR_INVALID_ARG);
+	g_assert_cmpint(rg_wg_cookie_consume_reply(&jar, &a.peer, &m, t0), ==,
+			CORE_ERR_INVALID_ARG);
 	/* the retry carries mac2, valid from src only */
 	initiation(&a, init, 2);
 	rg_wg_cookie_add_macs(&jar, &a.peer, init, sizeof(init), t0 + RG_WG_NS(5));
 	g_assert_true(rg_wg_cookie_check_mac1(&b.id, init, sizeof(init)));
-	g_assert_true(rg_wg_cookie_check_mac2(&checker, init, sizeof(init), src, 6, t0 + RG_WG_NS(5)));
+	g_assert_true(
+		rg_wg_cookie_check_mac2(&checker, init, sizeof(init), src, 6, t0 + RG_WG_NS(5)));
 	g_assert_false(rg_wg_cookie_check_mac2(&checker, init, sizeof(init), other, 6, t0));
 	/* two minutes on, the secret and the cookie are stale */
 	g_assert_false(rg_wg_cookie_check_mac2(&checker, init, sizeof(init), src, 6,

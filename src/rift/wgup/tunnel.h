@@ -1,0 +1,32 @@
+/*
+ * tunnel.h - a plain WireGuard interface: a TUN device, a UDP bind and the
+ * sans-I/O device between them, configured from a wg-quick style file, on
+ * the thread-default GLib main context. It serves wg(8)'s userspace API at
+ * /var/run/wireguard/IFNAME.sock, so both `riftgate wg show` and `wg show`
+ * can inspect it.
+ *
+ * Routes: each peer's allowed IPs are routed into the interface, except
+ * default routes (/0), which would also capture the tunnel's own UDP
+ * traffic; those are skipped with a warning.
+ *
+ * Ownership: rg_wg_tunnel_down frees everything and removes the interface
+ * and the socket. Threading: the main context's thread only.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "rift/wg/conf.h"
+#include "rift/wg/device.h"
+
+struct rg_wg_tunnel;
+
+/* CORE_OK or a core error with *error set to a message fit for the user. */
+int rg_wg_tunnel_up(struct rg_wg_tunnel **out, const struct rg_wg_conf *conf, const char *ifname,
+		    GError **error);
+void rg_wg_tunnel_down(struct rg_wg_tunnel *t);
+
+const char *rg_wg_tunnel_ifname(const struct rg_wg_tunnel *t);
+uint16_t rg_wg_tunnel_port(const struct rg_wg_tunnel *t);
+struct rg_wg_device *rg_wg_tunnel_device(struct rg_wg_tunnel *t);
