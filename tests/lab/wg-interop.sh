@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# wg-interop.sh RIFTGATE go|ours: `riftgate wg up` in namespace A and, in
+# namespace B, wireguard-go configured with wg(8) (go) or a second riftgate
+# (ours), over one veth:
+#
+#   netns A: va 192.168.77.1/24, tunnel 10.77.0.1 --veth-- netns B: vb .2, tunnel 10.77.0.2
+#
+# Checks, in order: A initiates (ping A->B, both sides report a handshake);
+# wg(8) reads A's state from riftgate's UAPI socket and `riftgate wg show`
+# prints the same; a 10 s iperf3 TCP transfer each way; persistent
+# keepalive (1 s) seen on the wire as 32-byte messages (nft counter in B);
+# A roams to a new address and B's endpoint follows; then, both restarted
+# fresh with no endpoint for B on A's side, B initiates (ping B->A).
+# Needs root, wireguard-go, wg, iperf3, ping and nft; exits 77 otherwise.
+set -u
+rg=$(realpath "${1:?usage: wg-interop.sh path/to/riftgate go|ours}")
+mode=${2:-go}
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+for t in wg iperf3 ping nft; do
+	command -v $t >/dev/null || { echo "SKIP: no $t"; exit 77; }
+done
+[ "$mode" = ours ] || command -v wireguard-go >/dev/null || { echo "SKIP: no wireguard-go"; exit 77; }
+
+A=rgwa$$ B=rgwb$$
+ifa=rga$$ ifb=rgb$$
+tmp=$(mktemp -d)
+apid= bpid=
+stop() { # pid: TERM, then wait up to 3 s
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null
+	for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null
+}
+cleanup() {
+	stop "$apid"; stop "$bpid"
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	rm -rf "$tmp" "/var/run/wireguard/$ifa.sock" "/var/run/wireguard/$ifb.sock"
+}
+trap cleanup EXIT
+fail() {
+	echo "FAIL: $*"
+	for f in "$tmp"/*.log; do echo "--- $f"; tail -20 "$f"; done
+	echo "--- A"; ip netns exec "$A" "$rg" wg show "$ifa" 2>&1
+	echo "--- B"; ip netns exec "$B" wg show "$ifb" 2>&1
+	exit 1
+}
+inA() { ip netns exec "$A" "$@"; }
+inB() { ip netns exec "$B" "$@"; }
+# wait_for SECONDS CMD...: until CMD succeeds
+wait_for() {
+	local until=$((SECONDS + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $until ] || return 1
+		sleep 0.1
+	done
+}
+
+umask 077
+"$rg" genkey >"$tmp/a.key" && "$rg" pubkey <"$tmp/a.key" >"$tmp/a.pub" || fail "genkey"
+"$rg" genkey >"$tmp/b.key" && "$rg" pubkey <"$tmp/b.key" >"$tmp/b.pub" || fail "genkey"
+
+ip netns add "$A" && ip netns add "$B" || fail "netns"
+ip link add va netns "$A" type veth peer name vb netns "$B" || fail "veth"
+inA ip addr add 192.168.77.1/24 dev va
+inB ip addr add 192.168.77.2/24 dev vb
+for ns in "$A" "$B"; do ip -n "$ns" link set lo up; done
+inA ip link set va up
+inB ip link set vb up
+
+# conf KEY PEERPUB ADDR PEERADDR [ENDPOINT [KEEPALIVE]]
+conf() {
+	printf '[Interface]\nPrivateKey = %s\nAddress = %s/24\nListenPort = 51820\n\n' \
+		"$(cat "$1")" "$3"
+	printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\n' "$(cat "$2")" "$4"
+	[ -n "${5:-}" ] && printf 'Endpoint = %s\n' "$5"
+	[ -n "${6:-}" ] && printf 'PersistentKeepalive = %s\n' "$6"
+	return 0
+}
+start_a() { # [ENDPOINT [KEEPALIVE]]
+	conf "$tmp/a.key" "$tmp/b.pub" 10.77.0.1 10.77.0.2 "$@" >"$tmp/a.conf"
+	# not through inA: $! must be riftgate itself (ip netns exec execs it)
+	ip netns exec "$A" "$rg" wg up "$tmp/a.conf" --ifname "$ifa" >>"$tmp/a.log" 2>&1 &
+	apid=$!
+	wait_for 5 inA ip link show "$ifa" || fail "riftgate did not bring $ifa up"
+	wait_for 5 test -S "/var/run/wireguard/$ifa.sock" || fail "no UAPI socket for $ifa"
+}
+start_b() { # [ENDPOINT]
+	if [ "$mode" = ours ]; then
+		conf "$tmp/b.key" "$tmp/a.pub" 10.77.0.2 10.77.0.1 "$@" >"$tmp/b.conf"
+		ip netns exec "$B" "$rg" wg up "$tmp/b.conf" --ifname "$ifb" >>"$tmp/b.log" 2>&1 &
+		bpid=$!
+		wait_for 5 inB ip link show "$ifb" || fail "riftgate did not bring $ifb up"
+		wait_for 5 test -S "/var/run/wireguard/$ifb.sock" || fail "no UAPI socket for $ifb"
+		return
+	fi
+	ip netns exec "$B" wireguard-go -f "$ifb" >>"$tmp/b.log" 2>&1 &
+	bpid=$!
+	wait_for 5 test -S "/var/run/wireguard/$ifb.sock" || fail "wireguard-go did not start"
+	inB wg set "$ifb" private-key "$tmp/b.key" listen-port 51820 \
+		peer "$(cat "$tmp/a.pub")" allowed-ips 10.77.0.1/32 ${1:+endpoint $1} || fail "wg set"
+	inB ip addr add 10.77.0.2/24 dev "$ifb"
+	inB ip link set "$ifb" up mtu 1420
+}
+handshake_time() { # NS IF: B's or A's latest handshake (0: none)
+	ip netns exec "$1" wg show "$2" latest-handshakes | awk '{print $2}'
+}
+
+# 1. A initiates
+start_b
+start_a 192.168.77.2:51820
+inA ping -c 3 -W 2 -q 10.77.0.2 >"$tmp/ping1.log" 2>&1 || fail "ping A->B"
+[ "$(handshake_time "$B" "$ifb")" -gt 0 ] || fail "B reports no handshake"
+[ "$(handshake_time "$A" "$ifa")" -gt 0 ] || fail "A reports no handshake (wg on riftgate's socket)"
+inA "$rg" wg show "$ifa" >"$tmp/show.txt" || fail "riftgate wg show"
+inA wg show "$ifa" >"$tmp/wgshow.txt" || fail "wg show on riftgate's socket"
+grep -q "^peer: $(cat "$tmp/b.pub")\$" "$tmp/show.txt" || fail "wg show lacks the peer"
+grep -q "latest handshake: " "$tmp/show.txt" || fail "wg show lacks the handshake"
+grep -q "^  public key: $(cat "$tmp/a.pub")\$" "$tmp/wgshow.txt" || fail "wg(8) sees another key"
+diff <(grep -v 'latest handshake' "$tmp/show.txt") <(grep -v 'latest handshake' "$tmp/wgshow.txt") \
+	>/dev/null || fail "riftgate wg show differs from wg show"
+echo "ok 1 A initiates; ping; wg(8) and riftgate wg show agree"
+
+# 2. iperf3, 10 s each way
+inB iperf3 -s -D -1 -p 5201 >/dev/null 2>&1
+wait_for 5 inA bash -c 'exec 3<>/dev/tcp/10.77.0.2/5201' || true
+sleep 0.3
+inB iperf3 -s -D -1 -p 5202 >/dev/null 2>&1
+inA iperf3 -c 10.77.0.2 -p 5202 -t 10 -J >"$tmp/up.json" 2>"$tmp/iperf.log" || fail "iperf3 A->B"
+inB iperf3 -s -D -1 -p 5203 >/dev/null 2>&1
+sleep 0.3
+inA iperf3 -c 10.77.0.2 -p 5203 -t 10 -R -J >"$tmp/down.json" 2>>"$tmp/iperf.log" || fail "iperf3 B->A"
+mbit() { python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]/1e6))' "$1"; }
+up=$(mbit "$tmp/up.json") down=$(mbit "$tmp/down.json")
+[ "$up" -gt 10 ] && [ "$down" -gt 10 ] || fail "iperf3: $up / $down Mbit/s"
+echo "ok 2 iperf3 TCP 10 s: A->B $up Mbit/s, B->A $down Mbit/s"
+
+# 3. persistent keepalive on the wire: 32-byte messages from A (UDP length 40)
+stop "$apid"; apid=
+inB nft add table inet rgt
+inB nft add chain inet rgt in '{ type filter hook input priority 0; }'
+inB nft add rule inet rgt in ip saddr 192.168.77.1 udp dport 51820 udp length 40 counter
+start_a 192.168.77.2:51820 1
+sleep 3.5
+n=$(inB nft list chain inet rgt in | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+[ "${n:-0}" -ge 2 ] || fail "persistent keepalive: ${n:-0} keepalives in 3.5 s"
+echo "ok 3 persistent keepalive: $n keepalives in 3.5 s"
+
+# 4. A roams to 192.168.77.11; B follows
+inA ip addr del 192.168.77.1/24 dev va # (first: deleting a primary takes its secondaries)
+inA ip addr add 192.168.77.11/24 dev va
+inA ping -c 2 -W 2 -q 10.77.0.2 >"$tmp/ping2.log" 2>&1 || fail "ping after roaming"
+ep=$(inB wg show "$ifb" endpoints | awk '{print $2}')
+[ "$ep" = "192.168.77.11:51820" ] || fail "B's endpoint for A is $ep"
+echo "ok 4 A roamed; B's endpoint is $ep"
+
+# 5. fresh start, A without an endpoint: only B can initiate
+stop "$apid"; apid=
+stop "$bpid"; bpid=
+inA ip addr del 192.168.77.11/24 dev va
+inA ip addr add 192.168.77.1/24 dev va
+rm -f "/var/run/wireguard/$ifb.sock"
+start_b 192.168.77.1:51820
+start_a
+inB ping -c 3 -W 2 -q 10.77.0.1 >"$tmp/ping3.log" 2>&1 || fail "ping B->A"
+[ "$(handshake_time "$A" "$ifa")" -gt 0 ] || fail "A reports no handshake"
+echo "ok 5 B initiates; ping B->A"
+
+# 6. SIGTERM removes the interface and the socket
+stop "$apid"; apid=
+inA ip link show "$ifa" >/dev/null 2>&1 && fail "$ifa still exists after SIGTERM"
+[ -e "/var/run/wireguard/$ifa.sock" ] && fail "the UAPI socket is left behind"
+grep -q "interface $ifa down" "$tmp/a.log" || fail "no goodbye in the log"
+echo "PASS: riftgate <-> $mode: ping both ways, iperf3 $up/$down Mbit/s, keepalive, roaming"
