@@ -63,9 +63,11 @@ int main(int argc, char **argv)
 	case GT_MODE_LOCAL:
 		return gt_cli_local(&a);
 	case GT_MODE_SSH:
-		fprintf(stderr, "goet: the client is not built yet; this build provides "
-				"`goet session` and `goet version` (see README.md)\n");
-		return 1;
+		return gt_cli_ssh(&a);
+	case GT_MODE_LIST:
+		return gt_cli_list(&a);
+	case GT_MODE_ATTACH:
+		return gt_cli_attach(&a);
 	default:
 		fputs(usage, stderr);
 		return 1;
