@@ -91,8 +91,8 @@ static void ssh_failed(const struct dest *d, int status, const char *err)
 	if (status < 0)
 		fprintf(stderr, "ssh: no answer from %s in time\n", d->host);
 	else
-		fprintf(stderr, "ssh: cannot run goet on %s (ssh exited with status %d)\n",
-			d->host, status);
+		fprintf(stderr, "ssh: cannot run goet on %s (ssh exited with status %d)\n", d->host,
+			status);
 }
 
 /* The host the direct connection dials: ssh -G's hostname (aliases), else host. */
@@ -284,8 +284,9 @@ static int remote_line(const struct dest *d, const char *const *words, const cha
 	} else if (st == GT_SSH_EXIT_SSH_ERROR || st < 0) {
 		ssh_failed(d, st, err);
 	} else {
-		fprintf(stderr, "%s%sssh: the remote goet exited with status %d without an answer\n",
-			err, err[0] != '\0' ? "\n" : "", st);
+		fprintf(stderr,
+			"%s%sssh: the remote goet exited with status %d without an answer\n", err,
+			err[0] != '\0' ? "\n" : "", st);
 	}
 	g_free(err);
 	return r;
@@ -366,8 +367,9 @@ int gt_cli_ssh(const struct gt_args *a)
 					sid,
 					"-p",
 					"0",
-					a->replay_size > 0 && a->replay_size != 4096 ? "-replay-size"
-										     : NULL,
+					a->replay_size > 0 && a->replay_size != 4096
+						? "-replay-size"
+						: NULL,
 					replay,
 					NULL };
 

@@ -55,8 +55,9 @@ void gt_profile_duration(int64_t secs, char *out, size_t len)
 	int64_t h = secs / 3600, m = secs / 60 % 60, s = secs % 60;
 
 	if (h > 0)
-		snprintf(out, len, "%" G_GINT64_FORMAT "h%" G_GINT64_FORMAT "m%" G_GINT64_FORMAT "s",
-			 h, m, s);
+		snprintf(out, len,
+			 "%" G_GINT64_FORMAT "h%" G_GINT64_FORMAT "m%" G_GINT64_FORMAT "s", h, m,
+			 s);
 	else if (m > 0)
 		snprintf(out, len, "%" G_GINT64_FORMAT "m%" G_GINT64_FORMAT "s", m, s);
 	else

@@ -30,7 +30,7 @@
 struct gt_profile {
 	int64_t started_us, ended_us; /* monotonic */
 	unsigned connections;
-	const char *transport; /* "quic" or "tcp" (static) */
+	const char *transport;	    /* "quic" or "tcp" (static) */
 	struct gt_conn_stats total; /* traffic summed; rtt_min over all; the rest: the last */
 };
 

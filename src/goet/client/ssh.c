@@ -12,8 +12,8 @@
 #include "core/clock.h"
 #include "core/err.h"
 
-#define SSH_RUN_OUT_MAX (64 * 1024) /* more than any probe or listing prints */
-#define SSH_POLL_STEP_MS 10	    /* how often a waited-for exit is checked */
+#define SSH_RUN_OUT_MAX	 (64 * 1024) /* more than any probe or listing prints */
+#define SSH_POLL_STEP_MS 10	     /* how often a waited-for exit is checked */
 
 /* ------------------------------------------------------------ pure parts */
 
@@ -138,16 +138,15 @@ char *gt_ssh_config_hostname(const char *out)
 
 /* ------------------------------------------------------------ processes */
 
-int gt_ssh_spawn(char **argv, int stdin_fd, bool capture_err, struct gt_ssh_proc *p,
-		 GError **error)
+int gt_ssh_spawn(char **argv, int stdin_fd, bool capture_err, struct gt_ssh_proc *p, GError **error)
 {
 	p->pid = 0;
 	p->in_fd = p->out_fd = p->err_fd = -1;
-	if (!g_spawn_async_with_pipes_and_fds(
-		    NULL, (const char *const *)argv, NULL,
-		    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH, NULL, NULL, stdin_fd, -1, -1,
-		    NULL, NULL, 0, &p->pid, stdin_fd < 0 ? &p->in_fd : NULL, &p->out_fd,
-		    capture_err ? &p->err_fd : NULL, error))
+	if (!g_spawn_async_with_pipes_and_fds(NULL, (const char *const *)argv, NULL,
+					      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH, NULL,
+					      NULL, stdin_fd, -1, -1, NULL, NULL, 0, &p->pid,
+					      stdin_fd < 0 ? &p->in_fd : NULL, &p->out_fd,
+					      capture_err ? &p->err_fd : NULL, error))
 		return CORE_ERR_SYSTEM;
 	return CORE_OK;
 }

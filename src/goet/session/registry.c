@@ -30,8 +30,9 @@ bool gt_registry_id_valid(const char *id)
 char *gt_registry_dir(bool create, GError **error)
 {
 	const char *rt = g_getenv("XDG_RUNTIME_DIR");
-	char *dir = rt != NULL && rt[0] == '/' ? g_build_filename(rt, "goet", NULL)
-					       : g_strdup_printf("/tmp/goet-%u", (unsigned)getuid());
+	char *dir = rt != NULL && rt[0] == '/'
+			    ? g_build_filename(rt, "goet", NULL)
+			    : g_strdup_printf("/tmp/goet-%u", (unsigned)getuid());
 	struct stat st;
 
 	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {

@@ -114,10 +114,10 @@ lab_start() {
 lab_scan_start() {
 	(
 		while :; do
-			for f in /proc/[0-9]*/cmdline; do
-				tr '\0' ' ' <"$f" 2>/dev/null && echo
-			done >>"$tmp/cmdlines"
 			cat "$lab_reg"/*.key >>"$tmp/keys" 2>/dev/null
+			for f in /proc/[0-9]*/cmdline; do
+				{ tr '\0' ' ' <"$f" && echo; } 2>/dev/null
+			done >>"$tmp/cmdlines"
 			sleep 0.1
 		done
 	) &
