@@ -120,13 +120,11 @@ static void reg_open(struct run *r, const char *id, uint16_t port, const uint8_t
 		return;
 	}
 	r->reg_dir = gt_registry_dir(true, &e);
-	if (r->reg_dir == NULL ||
-	    gt_registry_put_key(r->reg_dir, id, key, e == NULL ? &e : NULL) != CORE_OK) {
-		core_log_warn("session", id, "not registered: %s", e != NULL ? e->message : "");
-		g_clear_error(&e);
-		if (r->reg_dir != NULL)
-			gt_registry_remove(r->reg_dir, id);
+	if (r->reg_dir != NULL && gt_registry_put_key(r->reg_dir, id, key, &e) != CORE_OK)
 		g_clear_pointer(&r->reg_dir, g_free);
+	if (r->reg_dir == NULL) {
+		core_log_warn("session", id, "not registered: %s", e->message);
+		g_error_free(e);
 		return;
 	}
 	r->reg.id = g_strdup(id);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # goet-ssh.sh GOET: goet over a real OpenSSH server (ssh-lab.sh) for a user
 # that has no goet. SSH failures (unknown host, refused key, no remote goet)
-# give a clear message and a non-zero exit in bounded time; --install copies
+# and --install to another architecture give a clear message and a non-zero
+# exit in bounded time; --install copies
 # the binary and the session runs a command in a real terminal (tmux) through
 # an ssh_config alias only `ssh -G` resolves; a second --install copies
 # nothing; a different remote version is upgraded; --tcp --profile works
@@ -67,6 +68,9 @@ check_fail unknown-host 'Could not resolve hostname' goetlab-nosuch
 check_fail refused-key 'Permission denied' goetlab-badkey
 check_fail not-installed 'goet is not installed on goetlab' goetlab
 grep -q 'Run: goet --install goetlab' "$tmp/not-installed.err" || fail "no --install hint"
+check_fail other-arch "goetlab-arm is Linux $lab_other_arch but this goet is built for Linux $(uname -m)" \
+	--install goetlab-arm
+[ ! -e "$bin" ] || fail "a binary was copied to another architecture"
 
 # --install onto a user without goet, then a command in a real terminal
 term "'$goet' --install goetlab 2>'$tmp/install.err'"

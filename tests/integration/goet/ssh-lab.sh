@@ -5,8 +5,10 @@
 #                    $lab_user (useradd, home in $tmp/home, a generated client
 #                    key); GOET_SSH="ssh -F $tmp/ssh_config" with Host "goetlab"
 #                    (HostName 127.0.0.1: only `ssh -G` knows where it is),
-#                    "goetlab-badkey" (a key the server refuses) and
-#                    "goetlab-nosuch" (a name that does not resolve)
+#                    "goetlab-badkey" (a key the server refuses),
+#                    "goetlab-nosuch" (a name that does not resolve) and
+#                    "goetlab-arm" (its key's PATH has a `uname` that says
+#                    "Linux aarch64", or x86_64 on an aarch64 machine)
 #   lab_cleanup      every process of the user (by PID), sshd (by PID), the
 #                    user and its home, its files in /tmp, the tmux server
 #   lab_scan_start   record every process's command line every 0.1 s, and
@@ -59,8 +61,16 @@ lab_start() {
 	ssh-keygen -q -t ed25519 -N '' -f "$tmp/hostkey" || fail "ssh-keygen (host)"
 	ssh-keygen -q -t ed25519 -N '' -f "$tmp/id" || fail "ssh-keygen (client)"
 	ssh-keygen -q -t ed25519 -N '' -f "$tmp/badid" || fail "ssh-keygen (refused)"
+	ssh-keygen -q -t ed25519 -N '' -f "$tmp/armid" || fail "ssh-keygen (arm)"
 	install -d -m 700 -o "$lab_user" "$tmp/home/.ssh"
 	install -m 600 -o "$lab_user" "$tmp/id.pub" "$tmp/home/.ssh/authorized_keys"
+	lab_other_arch=aarch64
+	[ "$(uname -m)" = aarch64 ] && lab_other_arch=x86_64
+	mkdir -p -m 755 "$tmp/armbin"
+	printf '#!/bin/sh\necho "Linux %s"\n' "$lab_other_arch" >"$tmp/armbin/uname"
+	chmod 755 "$tmp/armbin/uname"
+	echo "environment=\"PATH=$tmp/armbin:/usr/local/bin:/usr/bin:/bin\" $(cat "$tmp/armid.pub")" \
+		>>"$tmp/home/.ssh/authorized_keys"
 
 	if [ ! -d /run/sshd ]; then
 		mkdir -p -m 755 /run/sshd && lab_made_privsep=1
@@ -78,13 +88,14 @@ lab_start() {
 		StrictModes no
 		AllowUsers $lab_user
 		AuthorizedKeysFile .ssh/authorized_keys
+		PermitUserEnvironment PATH
 		LogLevel VERBOSE
 	CONF
 	/usr/sbin/sshd -D -e -f "$tmp/sshd_config" 2>"$tmp/sshd.log" &
 	lab_sshd=$!
 	echo "[127.0.0.1]:$lab_port $(cut -d' ' -f1,2 "$tmp/hostkey.pub")" >"$tmp/known_hosts"
 	cat >"$tmp/ssh_config" <<-CONF
-		Host goetlab goetlab-badkey
+		Host goetlab goetlab-badkey goetlab-arm
 		  HostName 127.0.0.1
 		  Port $lab_port
 		  User $lab_user
@@ -98,6 +109,8 @@ lab_start() {
 		  IdentityFile $tmp/id
 		Host goetlab-badkey
 		  IdentityFile $tmp/badid
+		Host goetlab-arm
+		  IdentityFile $tmp/armid
 		Host goetlab-nosuch
 		  HostName nosuch.invalid
 		  ConnectTimeout 5

@@ -41,8 +41,9 @@ static void test_argv(void)
 	char **v = gt_ssh_argv(base, "alice", "box", words);
 	char *joined = g_strjoinv(" ", v);
 
-	g_assert_cmpstr(joined, ==,
-			"ssh -F /x/cfg -l alice -o BatchMode=yes box goet session -f abcd1234 -p 0");
+	g_assert_cmpstr(
+		joined, ==,
+		"ssh -F /x/cfg -l alice -o BatchMode=yes box goet session -f abcd1234 -p 0");
 	g_free(joined);
 	g_strfreev(v);
 	v = gt_ssh_argv(base + 2 /* {"/x/cfg"} */, NULL, "h", NULL);
@@ -83,8 +84,9 @@ static void test_version(void)
 		   { "goet dev (4bf4dab)\n", "4bf4dab" },
 		   { "goet abc1234", "abc1234" },
 		   { "goet dev", "dev" } };
-	static const char *const bad[] = { "", "goet", "abc1234", "goet 1 (a) b c", "ssh 1.0 (x)",
-					   "goet 1.0 abc" };
+	static const char *const bad[] = {
+		"", "goet", "abc1234", "goet 1 (a) b c", "ssh 1.0 (x)", "goet 1.0 abc"
+	};
 	char *c;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(ok); i++) {
@@ -130,8 +132,8 @@ static void test_profile_formats(void)
 	static const struct {
 		uint64_t n;
 		const char *s;
-	} bytes[] = { { 0, "0B" },	      { 512, "512B" },	       { 1024, "1.0KB" },
-		      { 1536, "1.5KB" },      { 1 << 20, "1.0MB" },    { 1 << 30, "1.0GB" } };
+	} bytes[] = { { 0, "0B" },	 { 512, "512B" },      { 1024, "1.0KB" },
+		      { 1536, "1.5KB" }, { 1 << 20, "1.0MB" }, { 1 << 30, "1.0GB" } };
 	char buf[64];
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bytes); i++) {
@@ -167,8 +169,9 @@ static void test_profile_summary(void)
 	char line[GT_PROFILE_LINE_MAX], *s, *j;
 
 	gt_profile_line(&a, line, sizeof(line));
-	g_assert_cmpstr(line, ==,
-			"[profile] rtt=1.2ms (min=0.9ms smooth=1.1ms jitter=0.3ms) loss=1/10pkts\r\n");
+	g_assert_cmpstr(
+		line, ==,
+		"[profile] rtt=1.2ms (min=0.9ms smooth=1.1ms jitter=0.3ms) loss=1/10pkts\r\n");
 	b.rtt_min_us = 500;
 	b.rtt_latest_us = 700;
 	gt_profile_add(&p, &a, "quic");
@@ -179,7 +182,8 @@ static void test_profile_summary(void)
 	s = gt_profile_summary(&p);
 	g_assert_nonnull(strstr(s, "[profile] === Connection Profile ===\r\n"));
 	g_assert_nonnull(strstr(s, "[profile] Duration: 2s\r\n"));
-	g_assert_nonnull(strstr(s, "[profile] Traffic: sent=4.0KB/20pkts recv=200B/18pkts lost=2pkts"));
+	g_assert_nonnull(
+		strstr(s, "[profile] Traffic: sent=4.0KB/20pkts recv=200B/18pkts lost=2pkts"));
 	j = gt_profile_json(&p, "2026-01-02T03:04:05Z", "abc1234", "h\"o\nst");
 	g_assert_nonnull(strstr(j, "\"host\": \"h\\\"o\\u000ast\""));
 	g_assert_nonnull(strstr(j, "\"duration_s\": 2.500"));
