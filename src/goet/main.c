@@ -7,7 +7,9 @@
 
 static const char usage[] =
 	"usage:\n"
-	"  goet [--install] [--tcp] [user@]host        (not built yet)\n"
+	"  goet [--install] [--tcp] [--profile] [user@]host\n"
+	"  goet list [user@]host | --local\n"
+	"  goet attach [--tcp] [--profile] [user@]host <session-id> | --local <session-id>\n"
 	"  goet --local [--tcp] -p <port> -k <passkey-hex> [host]\n"
 	"  goet session -f <session-id> [-p <port>] [-replay-size <bytes>]\n"
 	"               [--idle-timeout <duration>]\n"
@@ -27,10 +29,14 @@ static const char usage[] =
 	"of piped input sends ^D; the client stays until the session ends). After a\n"
 	"loss it reconnects every second; no output or keystroke is lost. On a\n"
 	"terminal, 2 s of silence shows a notice on the top line until contact.\n"
-	"Exit status: 0 when the session ended or on ~., 1 on errors and signals.\n"
+	"Exit status: 0 when the session ended or on ~. or ~d, 1 on errors and signals.\n"
 	"\n"
 	"escapes (client, at the start of a line): ~. end the session, ~~ send ~,\n"
-	"~? list the escapes.\n"
+	"~d detach (the session keeps running; goet attach resumes it), ~? list them.\n"
+	"\n"
+	"ssh: the system ssh starts the session (GOET_SSH='ssh -F file' for another\n"
+	"command); the passkey travels on its stdin only. Sessions register in\n"
+	"$XDG_RUNTIME_DIR/goet (else /tmp/goet-UID) for goet list and goet attach.\n"
 	"\n"
 	"session: reads the passkey (64 hex characters and a newline) on stdin,\n"
 	"prints the port it listens on (UDP and TCP) on stdout, logs to\n"
@@ -63,9 +69,11 @@ int main(int argc, char **argv)
 	case GT_MODE_LOCAL:
 		return gt_cli_local(&a);
 	case GT_MODE_SSH:
-		fprintf(stderr, "goet: the client is not built yet; this build provides "
-				"`goet session` and `goet version` (see README.md)\n");
-		return 1;
+		return gt_cli_ssh(&a);
+	case GT_MODE_LIST:
+		return gt_cli_list(&a);
+	case GT_MODE_ATTACH:
+		return gt_cli_attach(&a);
 	default:
 		fputs(usage, stderr);
 		return 1;

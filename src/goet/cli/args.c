@@ -187,6 +187,67 @@ static int args_local(struct gt_args *a, GPtrArray *rest, char *err, size_t errl
 	return 0;
 }
 
+/* goet list [user@]host | goet list --local */
+static int args_list(struct gt_args *a, GPtrArray *rest, char *err, size_t errlen)
+{
+	for (guint i = 1; i < rest->len; i++) {
+		const char *t = g_ptr_array_index(rest, i), *v;
+
+		if (flag_match(t, "h", &v) || flag_match(t, "help", &v)) {
+			a->help = true;
+		} else if (t[0] == '-') {
+			snprintf(err, errlen, "flag provided but not defined: %s", t);
+			return 2;
+		} else if (a->host == NULL && !a->local) {
+			a->host = t;
+		} else {
+			snprintf(err, errlen, "unexpected argument: %s", t);
+			return 2;
+		}
+	}
+	if (!a->help && a->host == NULL && !a->local) {
+		snprintf(err, errlen, "error: goet list needs [user@]host (or --local)");
+		return 1;
+	}
+	return 0;
+}
+
+/* goet attach [user@]host ID | goet attach --local ID | goet attach --print-secret ID */
+static int args_attach(struct gt_args *a, GPtrArray *rest, char *err, size_t errlen)
+{
+	const char *pos[2] = { NULL, NULL };
+	guint npos = 0, want;
+
+	for (guint i = 1; i < rest->len; i++) {
+		const char *t = g_ptr_array_index(rest, i), *v;
+
+		if (flag_match(t, "h", &v) || flag_match(t, "help", &v)) {
+			a->help = true;
+		} else if (flag_match(t, "print-secret", &v) && v == NULL) {
+			a->print_secret = true;
+		} else if (t[0] == '-') {
+			snprintf(err, errlen, "flag provided but not defined: %s", t);
+			return 2;
+		} else if (npos < 2) {
+			pos[npos++] = t;
+		} else {
+			snprintf(err, errlen, "unexpected argument: %s", t);
+			return 2;
+		}
+	}
+	if (a->help)
+		return 0;
+	want = a->local || a->print_secret ? 1 : 2;
+	if (npos != want) {
+		snprintf(err, errlen, "error: goet attach needs %s",
+			 want == 1 ? "<session-id>" : "[user@]host <session-id>");
+		return 1;
+	}
+	a->host = want == 2 ? pos[0] : NULL;
+	a->attach_id = pos[want - 1];
+	return 0;
+}
+
 int gt_args_parse(int argc, char **argv, struct gt_args *a, char *err, size_t errlen)
 {
 	GPtrArray *rest = g_ptr_array_new();
@@ -212,6 +273,12 @@ int gt_args_parse(int argc, char **argv, struct gt_args *a, char *err, size_t er
 		   (first != NULL && strcmp(first, "session") == 0)) {
 		a->mode = GT_MODE_SESSION;
 		r = args_session(a, rest, strcmp(prog, "goet-session") == 0 ? 0 : 1, err, errlen);
+	} else if (first != NULL && strcmp(first, "list") == 0) {
+		a->mode = GT_MODE_LIST;
+		r = args_list(a, rest, err, errlen);
+	} else if (first != NULL && strcmp(first, "attach") == 0) {
+		a->mode = GT_MODE_ATTACH;
+		r = args_attach(a, rest, err, errlen);
 	} else if (a->local) {
 		a->mode = GT_MODE_LOCAL;
 		r = args_local(a, rest, err, errlen);

@@ -2,7 +2,8 @@
  * args.h - goet's command line, parsed as the reference does (goet.md §2.1,
  * §2.5): one pass removes the global double-dash flags wherever they stand
  * (--version --local --install --tcp --profile --replay-size N|=N
- * --idle-timeout D|=D), then the first remaining word picks the mode.
+ * --idle-timeout D|=D), then the first remaining word picks the mode
+ * (version, session, list, attach; else --local or an ssh destination).
  * Mode flags accept -x v, -x=v, --x v and --x=v, like Go's flag package.
  *
  * Pure: no I/O. Errors are written into err (a message for the user) and
@@ -20,17 +21,21 @@ enum gt_mode {
 	GT_MODE_SESSION,
 	GT_MODE_LOCAL,
 	GT_MODE_SSH,
+	GT_MODE_LIST,	/* goet list [user@]host | goet list --local */
+	GT_MODE_ATTACH, /* goet attach [user@]host ID | --local ID | --print-secret ID */
 };
 
 struct gt_args {
 	enum gt_mode mode;
 	bool local, install, tcp, profile, help;
+	bool print_secret;	 /* attach: print "PORT KEY" for an ssh client (internal) */
+	const char *attach_id;	 /* attach: the session id */
 	int64_t replay_size;	 /* 0 = default */
 	int64_t idle_timeout_us; /* -1 = default */
 	const char *session_id;	 /* session: -f */
 	int port;		 /* session: -p (0 = any); local: -p (required) */
 	const char *key_hex;	 /* local: -k */
-	const char *host;	 /* local: optional host; ssh: destination */
+	const char *host;	 /* local: optional host; ssh, list, attach: destination */
 };
 
 /*

@@ -6,10 +6,15 @@
  */
 #include "goet/cli/cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "version.h"
 
 #include "core/ct.h"
 #include "core/err.h"
@@ -47,10 +52,50 @@ static gboolean on_winch(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-int gt_cli_local(const struct gt_args *a)
+/* --profile at exit: the summary on stderr and the JSON file in /tmp. */
+static void write_profile(struct gt_client *c, const char *host)
 {
-	struct gt_client_config cfg = { .host = a->host,
-					.port = (uint16_t)a->port,
+	struct gt_profile p;
+	GDateTime *now = g_date_time_new_now_utc();
+	GDateTime *local = g_date_time_to_local(now);
+	char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+	char *stamp = g_date_time_format(local, "%Y%m%d-%H%M%S");
+	char *path = NULL, *text, *json;
+	int fd = -1;
+
+	gt_client_profile(c, &p);
+	text = gt_profile_summary(&p);
+	fputs(text, stderr);
+	json = gt_profile_json(&p, ts, CORE_VERSION_COMMIT, host);
+	/* never through a symlink or over another file: /tmp is shared */
+	for (int i = 0; i < 100 && fd < 0; i++) {
+		g_free(path);
+		path = i == 0 ? g_strdup_printf("/tmp/goet-profile-%s.json", stamp)
+			      : g_strdup_printf("/tmp/goet-profile-%s-%d.json", stamp, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd >= 0 && write(fd, json, strlen(json)) == (ssize_t)strlen(json))
+		fprintf(stderr, "[profile] wrote %s\r\n", path);
+	else
+		fprintf(stderr, "[profile] could not write %s: %s\r\n", path, g_strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	g_free(json);
+	g_free(text);
+	g_free(path);
+	g_free(stamp);
+	g_free(ts);
+	g_date_time_unref(local);
+	g_date_time_unref(now);
+}
+
+int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
+		  const uint8_t passkey[GT_PASSKEY_LEN], const char *detach_hint)
+{
+	struct gt_client_config cfg = { .host = host,
+					.port = port,
 					.transport = a->tcp ? GT_TRANSPORT_TCP : GT_TRANSPORT_QUIC,
 					.replay_bytes = a->replay_size,
 					.in_fd = STDIN_FILENO,
@@ -58,17 +103,15 @@ int gt_cli_local(const struct gt_args *a)
 					.err_fd = STDERR_FILENO,
 					.term = g_getenv("TERM"),
 					.tty = isatty(STDIN_FILENO),
-					.out_tty = isatty(STDOUT_FILENO) };
+					.out_tty = isatty(STDOUT_FILENO),
+					.profile = a->profile };
 	struct run r = { .code = 1 };
 	struct termios saved, raw;
 	struct gt_client *c;
 	guint sigs[3];
 	gint64 until;
 
-	if (gt_passkey_from_hex(cfg.passkey, a->key_hex) != CORE_OK) {
-		fprintf(stderr, "error: passkey must be 64 hex characters (32 bytes)\n");
-		return 1;
-	}
+	memcpy(cfg.passkey, passkey, sizeof(cfg.passkey));
 	core_log_set_level(a->profile ? CORE_LOG_INFO : CORE_LOG_ERROR);
 	signal(SIGPIPE, SIG_IGN);
 	if (cfg.tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
@@ -89,12 +132,31 @@ int gt_cli_local(const struct gt_args *a)
 		g_main_context_iteration(NULL, TRUE);
 	for (int i = 0; i < 3; i++)
 		core_source_clear(&sigs[i]);
+	if (cfg.tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	if (a->profile)
+		write_profile(c, host);
+	if (gt_client_detached(c))
+		fprintf(stderr, "\r\n[detached; the session keeps running%s%s]\r\n",
+			detach_hint != NULL ? ": " : "", detach_hint != NULL ? detach_hint : "");
 	gt_client_free(c);
 	core_defer_flush();
 	g_main_loop_unref(r.loop);
-	if (cfg.tty)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	if (r.code != 0)
 		fprintf(stderr, "client exited: %s\n", r.reason);
 	return r.code;
+}
+
+int gt_cli_local(const struct gt_args *a)
+{
+	uint8_t key[GT_PASSKEY_LEN];
+	int code;
+
+	if (gt_passkey_from_hex(key, a->key_hex) != CORE_OK) {
+		fprintf(stderr, "error: passkey must be 64 hex characters (32 bytes)\n");
+		return 1;
+	}
+	code = gt_cli_client(a, a->host, (uint16_t)a->port, key, NULL);
+	core_wipe(key, sizeof(key));
+	return code;
 }

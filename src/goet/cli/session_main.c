@@ -18,6 +18,7 @@
 #include "core/glue.h"
 #include "core/log.h"
 #include "goet/net/conn.h"
+#include "goet/session/registry.h"
 #include "goet/session/session.h"
 
 /* Longest passkey line accepted (64 hex characters, spaces, newline). */
@@ -29,6 +30,8 @@ struct run {
 	GMainLoop *loop;
 	int code;
 	char reason[160];
+	char *reg_dir; /* the registry directory (NULL: not registered) */
+	struct gt_registry_entry reg;
 };
 
 static void on_done(struct gt_session *s, int code, const char *reason, void *data)
@@ -81,11 +84,71 @@ static void open_log(const char *id)
 	g_free(path);
 }
 
+/* Rewrite this session's registry entry (a failure is only logged). */
+static void reg_update(struct run *r)
+{
+	GError *e = NULL;
+
+	if (r->reg_dir != NULL && gt_registry_put(r->reg_dir, &r->reg, &e) != CORE_OK) {
+		core_log_warn("session", r->reg.id, "registry: %s", e->message);
+		g_error_free(e);
+	}
+}
+
+static void on_state(bool attached, int shell_pid, void *data)
+{
+	struct run *r = data;
+
+	r->reg.attached = attached;
+	if (shell_pid != r->reg.shell_pid) {
+		r->reg.shell_pid = shell_pid;
+		g_free(r->reg.command);
+		r->reg.command = gt_registry_foreground(shell_pid); /* the shell itself, now */
+		if (r->reg.command == NULL)
+			r->reg.command = g_strdup("");
+	}
+	reg_update(r);
+}
+
+/* Register for `goet list` / `goet attach`: the entry, and the key in its own 0600 file. */
+static void reg_open(struct run *r, const char *id, uint16_t port, const uint8_t *key)
+{
+	GError *e = NULL;
+
+	if (!gt_registry_id_valid(id)) {
+		core_log_warn("session", id, "not registered: the id is not [A-Za-z0-9_-]{1,64}");
+		return;
+	}
+	r->reg_dir = gt_registry_dir(true, &e);
+	if (r->reg_dir != NULL && gt_registry_put_key(r->reg_dir, id, key, &e) != CORE_OK)
+		g_clear_pointer(&r->reg_dir, g_free);
+	if (r->reg_dir == NULL) {
+		core_log_warn("session", id, "not registered: %s", e->message);
+		g_error_free(e);
+		return;
+	}
+	r->reg.id = g_strdup(id);
+	r->reg.started = g_get_real_time() / G_USEC_PER_SEC;
+	r->reg.pid = (int)getpid();
+	r->reg.port = port;
+	r->reg.command = g_strdup("");
+	reg_update(r);
+}
+
+static void reg_close(struct run *r)
+{
+	if (r->reg_dir != NULL)
+		gt_registry_remove(r->reg_dir, r->reg.id);
+	g_clear_pointer(&r->reg_dir, g_free);
+	gt_registry_entry_clear(&r->reg);
+}
+
 int gt_cli_session(const struct gt_args *a)
 {
 	struct gt_session_config cfg = { .port = (uint16_t)a->port,
 					 .replay_bytes = a->replay_size,
-					 .idle_timeout_us = a->idle_timeout_us };
+					 .idle_timeout_us = a->idle_timeout_us,
+					 .id = a->session_id };
 	struct run r = { .code = 1 };
 	struct gt_session *s;
 	GError *e = NULL;
@@ -97,7 +160,11 @@ int gt_cli_session(const struct gt_args *a)
 	open_log(a->session_id);
 	signal(SIGPIPE, SIG_IGN); /* stdout and stderr are dead pipes once ssh is gone */
 	r.loop = g_main_loop_new(NULL, FALSE);
+	cfg.state = on_state;
+	cfg.state_data = &r;
 	s = gt_session_new(&cfg, on_done, &r, &e);
+	if (s != NULL)
+		reg_open(&r, a->session_id, gt_session_port(s), cfg.passkey);
 	core_wipe(cfg.passkey, sizeof(cfg.passkey));
 	if (s == NULL) {
 		core_log_error("session", a->session_id, "listen: %s", e->message);
@@ -118,6 +185,7 @@ int gt_cli_session(const struct gt_args *a)
 	core_source_clear(&sigint);
 	core_source_clear(&sigterm);
 	gt_session_free(s);
+	reg_close(&r);
 	core_defer_flush();
 	g_main_loop_unref(r.loop);
 	if (r.code != 0)

@@ -24,7 +24,7 @@ static const char escape_help[] = "\r\nSupported escape sequences (at the start 
 				  "  ~.  end the session\r\n"
 				  "  ~~  send one ~\r\n"
 				  "  ~?  this list\r\n"
-				  "  ~d  detach (not available yet)\r\n";
+				  "  ~d  detach (the session keeps running)\r\n";
 
 enum client_state {
 	CS_DIALING,   /* connecting, or waiting to retry */
@@ -60,6 +60,9 @@ struct gt_client {
 	bool in_paused;
 	int exit_code;
 	char reason[160];
+	bool detached;
+	guint profile_timer;
+	struct gt_profile prof; /* connections that ended */
 };
 
 static void client_dial(struct gt_client *c);
@@ -215,6 +218,51 @@ static gboolean client_co_timer(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
+/* A connection ends: keep its statistics for --profile. */
+static void client_profile_take(struct gt_client *c, struct gt_conn *conn)
+{
+	struct gt_conn_stats st;
+
+	gt_conn_get_stats(conn, &st);
+	gt_profile_add(&c->prof, &st, gt_conn_transport(conn));
+}
+
+static gboolean client_profile_cb(gpointer p)
+{
+	struct gt_client *c = p;
+	struct gt_conn_stats st;
+	char line[GT_PROFILE_LINE_MAX];
+
+	if (c->conn != NULL && c->state == CS_READY) {
+		gt_conn_get_stats(c->conn, &st);
+		gt_profile_line(&st, line, sizeof(line));
+		client_say(c, line);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* ~d: deliver what was typed, close without Shutdown; the session lives on. */
+static void client_detach(struct gt_client *c)
+{
+	c->detached = true;
+	client_notice_clear(c, false);
+	core_source_clear(&c->retry_timer);
+	if (c->dial != NULL)
+		gt_dial_cancel(c->dial);
+	c->dial = NULL;
+	if (c->conn != NULL) {
+		if (c->state == CS_READY) {
+			gt_outbox_flush(&c->keys);
+			client_pump(c);
+		}
+		client_profile_take(c, c->conn);
+		gt_conn_close(c->conn, GT_CLOSE_OK, "detached");
+		c->conn = NULL;
+	}
+	c->state = CS_ENDING;
+	client_finish(c, 0, "detached");
+}
+
 /* Shutdown to the session, then a graceful close (it delivers what is queued). */
 static void client_end_session(struct gt_client *c, int code, const char *reason)
 {
@@ -231,6 +279,7 @@ static void client_end_session(struct gt_client *c, int code, const char *reason
 		if (c->state == CS_READY)
 			client_pump(c);
 		gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &shut); /* this ends the session */
+		client_profile_take(c, c->conn);
 		gt_conn_close(c->conn, GT_CLOSE_OK, "closed");
 		c->conn = NULL;
 	}
@@ -256,10 +305,12 @@ static void client_on_input(struct gt_client *c, const uint8_t *p, size_t n)
 			return;
 		}
 		gt_outbox_add(&c->keys, now, filtered, w, &flush_now);
+		if (act == GT_ESC_DETACH) {
+			client_detach(c); /* what came before ~d is delivered */
+			return;
+		}
 		if (act == GT_ESC_HELP)
 			client_say(c, escape_help);
-		else if (act == GT_ESC_DETACH)
-			client_say(c, "\r\n~d: detach is not available yet\r\n");
 		if (flush_now)
 			gt_outbox_flush(&c->keys);
 		p += used;
@@ -405,6 +456,7 @@ static void client_closed(struct gt_conn *conn, int err, const char *reason, voi
 {
 	struct gt_client *c = data;
 
+	client_profile_take(c, conn);
 	c->conn = NULL;
 	if (c->state == CS_ENDING) {
 		client_write_out(c);
@@ -474,6 +526,7 @@ static void client_dialed(struct gt_conn *conn, int err, const char *reason, voi
 		if (!c->cfg.out_tty)
 			client_say(c, "\r\nConnection lost. Reconnecting...\r\n");
 		gt_conn_set_callbacks(c->conn, &quiet_conn_cb, NULL);
+		client_profile_take(c, c->conn);
 		gt_conn_close(c->conn, GT_CLOSE_OK, "replaced");
 	}
 	c->conn = conn;
@@ -530,6 +583,23 @@ void gt_client_stop(struct gt_client *c, const char *reason)
 	client_end_session(c, 1, reason);
 }
 
+bool gt_client_detached(const struct gt_client *c)
+{
+	return c->detached;
+}
+
+void gt_client_profile(const struct gt_client *c, struct gt_profile *out)
+{
+	struct gt_conn_stats st;
+
+	*out = c->prof;
+	if (c->conn != NULL) {
+		gt_conn_get_stats(c->conn, &st);
+		gt_profile_add(out, &st, gt_conn_transport(c->conn));
+	}
+	out->ended_us = g_get_monotonic_time();
+}
+
 void gt_client_resized(struct gt_client *c)
 {
 	client_send_size(c, false);
@@ -553,6 +623,9 @@ struct gt_client *gt_client_new(const struct gt_client_config *cfg, gt_client_do
 	c->in_watch = core_fd_watch_add(cfg->in_fd, G_IO_IN, client_in_cb, c);
 	c->last_contact = core_time_now_us();
 	c->notice_timer = g_timeout_add(1000, client_notice_cb, c);
+	c->prof.started_us = g_get_monotonic_time();
+	if (cfg->profile)
+		c->profile_timer = g_timeout_add(GT_PROFILE_INTERVAL_MS, client_profile_cb, c);
 	client_dial(c);
 	return c;
 }
@@ -571,6 +644,7 @@ void gt_client_free(struct gt_client *c)
 	core_source_clear(&c->co_timer);
 	core_source_clear(&c->end_timer);
 	core_source_clear(&c->notice_timer);
+	core_source_clear(&c->profile_timer);
 	gt_outbox_free(&c->keys);
 	core_buf_free(&c->out);
 	core_wipe(c->cfg.passkey, sizeof(c->cfg.passkey));

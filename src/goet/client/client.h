@@ -10,7 +10,9 @@
  *
  * It ends (the `done` callback, with the exit code) when the session sends
  * Shutdown and closes (0), on `~.` or the terminal's end (0; the session is
- * ended too, as the reference), or on gt_client_stop (1). End of input from a
+ * ended too, as the reference), on `~d` (0: the keystrokes so far are
+ * delivered, then the connection closes without Shutdown, so the session
+ * keeps running for a later `goet attach`), or on gt_client_stop (1). End of input from a
  * pipe is not an end, as with `ssh -tt`: the terminal gets ^D after the last
  * keystroke (best effort: a shell that is not yet reading ignores it) and the
  * client shows output until the session ends (`exit` as the last line). Messages for the user go
@@ -36,6 +38,7 @@
 #include <stdint.h>
 
 #include "goet/auth.h"
+#include "goet/client/profile.h"
 #include "goet/net/dial.h"
 
 #define GT_CLIENT_RETRY_MS 1000 /* the reference's constant reconnect delay */
@@ -58,6 +61,7 @@ struct gt_client_config {
 	bool tty;	  /* in_fd is a terminal: send its size, on connect and on resize */
 	bool out_tty;	  /* out_fd is a terminal: the notice line instead of the
 			     reference's "Connection lost" / "Reconnected." lines */
+	bool profile;	  /* every 5 s a statistics line on err_fd (profile.h) */
 };
 
 typedef void (*gt_client_done_fn)(struct gt_client *c, int exit_code, const char *reason,
@@ -70,3 +74,9 @@ void gt_client_resized(struct gt_client *c);
 /* End (SIGINT/SIGTERM): Shutdown to the session if connected, exit code 1. */
 void gt_client_stop(struct gt_client *c, const char *reason);
 void gt_client_free(struct gt_client *c);
+
+/* The user detached with ~d: the session was left running (no Shutdown). */
+bool gt_client_detached(const struct gt_client *c);
+
+/* Statistics of every connection so far (the current one included), for --profile. */
+void gt_client_profile(const struct gt_client *c, struct gt_profile *out);

@@ -61,9 +61,12 @@ struct gt_session {
 	gt_session_done_fn done;
 	void *done_data;
 	guint done_idle;
+	bool reported_attached; /* what the state callback was last told */
+	int reported_pid;
 };
 
 static void session_pump(struct gt_session *s);
+static void session_report(struct gt_session *s);
 static void session_end(struct gt_session *s, int code, const char *reason);
 static void session_drained(struct gt_session *s);
 
@@ -249,6 +252,7 @@ static void session_handshake_done(struct gt_session *s)
 	}
 	session_feed_pending(s);
 	gt_pty_bounce(s->pty);
+	session_report(s);
 	/* on QUIC the client's Resize may overtake its SequenceHeader: it goes after the bounce */
 	if (s->rows != 0)
 		session_resize(s, s->rows, s->cols);
@@ -340,6 +344,7 @@ static void session_detach(struct gt_session *s)
 	session_pump(s);
 	if (s->cfg.idle_timeout_us > 0 && !s->ending)
 		s->idle_timer = session_idle_arm(s);
+	session_report(s);
 }
 
 static void conn_closed(struct gt_conn *c, int err, const char *reason, void *data)
@@ -387,6 +392,19 @@ static void session_accept(struct gt_conn *c, void *data)
 		session_handshake_timeout, s);
 	core_log_info("session", s->id, "client connected (last_seq=%" G_GUINT64_FORMAT ")",
 		      s->in_seq);
+}
+
+/* Tell the owner whether a client is attached (only when that changed). */
+static void session_report(struct gt_session *s)
+{
+	bool attached = s->conn != NULL && s->phase == PHASE_READY && !s->ending;
+	int pid = s->pty != NULL ? (int)gt_pty_pid(s->pty) : 0;
+
+	if (s->cfg.state == NULL || (attached == s->reported_attached && pid == s->reported_pid))
+		return;
+	s->reported_attached = attached;
+	s->reported_pid = pid;
+	s->cfg.state(attached, pid, s->cfg.state_data);
 }
 
 /* --------------------------------------------------------------- ending */
@@ -487,7 +505,10 @@ struct gt_session *gt_session_new(const struct gt_session_config *cfg, gt_sessio
 		s->cfg.hangup_grace_ms = GT_PTY_HANGUP_GRACE_MS;
 	s->done = done;
 	s->done_data = data;
-	gt_session_id_from_passkey(cfg->passkey, s->id);
+	if (cfg->id != NULL)
+		g_strlcpy(s->id, cfg->id, sizeof(s->id));
+	else
+		gt_session_id_from_passkey(cfg->passkey, s->id);
 	gt_outbox_init(&s->out, cfg->replay_bytes);
 	s->pending_in = g_byte_array_new();
 	memcpy(sc.passkey, cfg->passkey, sizeof(sc.passkey));

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "goet/auth.h"
@@ -45,6 +46,11 @@ struct gt_session_config {
 	unsigned hangup_grace_ms; /* 0: 2000 */
 	int64_t auth_timeout_us;  /* 0: 5 s */
 	const char *const *argv;  /* tests: run this instead of the login shell */
+	const char *id;		  /* for log lines; NULL: from the passkey */
+	/* Told (may be NULL) when a client becomes attached or leaves, and when the
+	 * shell starts (shell_pid 0 before): the registry's `attached` flag. */
+	void (*state)(bool attached, int shell_pid, void *data);
+	void *state_data;
 };
 
 typedef void (*gt_session_done_fn)(struct gt_session *s, int exit_code, const char *reason,

@@ -115,6 +115,37 @@ static void test_durations(void)
 	g_assert_cmpint(gt_args_duration("99999999999", &us), ==, CORE_ERR_BAD_FORMAT);
 }
 
+static void test_list_attach(void)
+{
+	struct gt_args a;
+	char err[256];
+
+	g_assert_cmpint(parse("goet list alice@box", &a, err), ==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_LIST);
+	g_assert_cmpstr(a.host, ==, "alice@box");
+	g_assert_cmpint(parse("goet list --local", &a, err), ==, 0);
+	g_assert_true(a.local);
+	g_assert_null(a.host);
+	g_assert_cmpint(parse("goet list", &a, err), ==, 1);
+	g_assert_cmpint(parse("goet list a b", &a, err), ==, 2);
+	g_assert_cmpint(parse("goet attach --tcp box 1a2b3c4d", &a, err), ==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_ATTACH);
+	g_assert_cmpstr(a.host, ==, "box");
+	g_assert_cmpstr(a.attach_id, ==, "1a2b3c4d");
+	g_assert_true(a.tcp);
+	g_assert_cmpint(parse("goet attach --print-secret 1a2b3c4d", &a, err), ==, 0);
+	g_assert_true(a.print_secret);
+	g_assert_null(a.host);
+	g_assert_cmpstr(a.attach_id, ==, "1a2b3c4d");
+	g_assert_cmpint(parse("goet attach --local 1a2b3c4d", &a, err), ==, 0);
+	g_assert_cmpstr(a.attach_id, ==, "1a2b3c4d");
+	g_assert_cmpint(parse("goet attach box", &a, err), ==, 1);
+	g_assert_cmpint(parse("goet attach --bogus box id", &a, err), ==, 2);
+	g_assert_cmpint(parse("goet --install box", &a, err), ==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_SSH);
+	g_assert_true(a.install);
+}
+
 int main(int argc, char **argv)
 {
 	int r;
@@ -124,6 +155,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/args/session-flags", test_session_flags);
 	g_test_add_func("/args/local-flags", test_local_flags);
 	g_test_add_func("/args/durations", test_durations);
+	g_test_add_func("/args/list-attach", test_list_attach);
 	r = g_test_run();
 	g_strfreev(argv_store);
 	return r;

@@ -1,0 +1,480 @@
+/*
+ * ssh_main.c - the commands that reach a host through the system ssh:
+ *
+ *   goet [--install] [--tcp] [--profile] [user@]host   start a session, then attach
+ *   goet list [user@]host                              the host's sessions
+ *   goet attach [--tcp] [user@]host ID                 resume a detached session
+ *
+ * The bootstrap (the reference's §2.7): a fresh passkey goes to the remote
+ * `goet session` on ssh's stdin, the port comes back on its stdout, ssh is
+ * killed, and the client dials the host ssh really connected to (`ssh -G`
+ * resolves aliases). Attach asks the remote `goet attach --print-secret ID`
+ * for "PORT KEY" the same way. --install (§2.8) copies this very binary to
+ * ~/.local/bin/goet when the remote has none or another version.
+ *
+ * Without --install the remote command is `goet`, then ~/.local/bin/goet if
+ * the remote shell did not find it (the reference tried only `goet`, which
+ * is often not on a non-interactive PATH).
+ */
+#include "goet/cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "version.h"
+#include "core/ct.h"
+#include "core/err.h"
+#include "goet/client/ssh.h"
+#include "goet/session/registry.h"
+
+#define REMOTE_HOME_GOET "~/.local/bin/goet"
+#define LOCAL_VERSION	 "goet " GOET_VERSION " (" CORE_VERSION_COMMIT ")"
+#define SSH_G_TIMEOUT_US (10 * INT64_C(1000000))
+#define SSH_EXIT_WAIT_US (5 * INT64_C(1000000)) /* ssh ends soon after its output */
+#define PORT_LINE_MAX	 256
+
+struct dest {
+	const char *text; /* as the user typed it */
+	char *user, *host;
+	char **base; /* the ssh command */
+};
+
+static void dest_clear(struct dest *d)
+{
+	g_free(d->user);
+	g_free(d->host);
+	g_strfreev(d->base);
+}
+
+/* Split the destination and find ssh: 0, or 1 with a message. */
+static int dest_open(struct dest *d, const char *text)
+{
+	GError *e = NULL;
+
+	memset(d, 0, sizeof(*d));
+	d->text = text;
+	if (gt_ssh_parse_dest(text, &d->user, &d->host) != CORE_OK) {
+		fprintf(stderr, "goet: bad destination \"%s\" (expected [user@]host)\n", text);
+		return 1;
+	}
+	d->base = gt_ssh_base(&e);
+	if (d->base == NULL) {
+		fprintf(stderr, "goet: GOET_SSH: %s\n", e->message);
+		g_error_free(e);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN); /* a dead ssh must not kill us while we write to it */
+	return 0;
+}
+
+/* Run words on the remote host; stdout in *out, stderr in *err. */
+static int remote_run(const struct dest *d, const char *const *words, int stdin_fd, char **out,
+		      char **err, int64_t timeout_us)
+{
+	char **argv = gt_ssh_argv((const char *const *)d->base, d->user, d->host, words);
+	int status = gt_ssh_run(argv, stdin_fd, out, err, timeout_us);
+
+	g_strfreev(argv);
+	return status;
+}
+
+/* ssh failed (status 255, or killed): say so with ssh's own words. */
+static void ssh_failed(const struct dest *d, int status, const char *err)
+{
+	if (err != NULL && err[0] != '\0')
+		fprintf(stderr, "%s\n", err);
+	if (status < 0)
+		fprintf(stderr, "ssh: no answer from %s in time\n", d->host);
+	else
+		fprintf(stderr, "ssh: cannot run goet on %s (ssh exited with status %d)\n", d->host,
+			status);
+}
+
+/* The host the direct connection dials: ssh -G's hostname (aliases), else host. */
+static char *dest_real_host(const struct dest *d)
+{
+	GPtrArray *a = g_ptr_array_new();
+	char *out = NULL, *err = NULL, *host;
+
+	for (char **b = d->base; *b != NULL; b++)
+		g_ptr_array_add(a, *b);
+	g_ptr_array_add(a, "-G");
+	g_ptr_array_add(a, d->host);
+	g_ptr_array_add(a, NULL);
+	gt_ssh_run((char **)a->pdata, -1, &out, &err, SSH_G_TIMEOUT_US);
+	host = gt_ssh_config_hostname(out);
+	g_ptr_array_free(a, TRUE);
+	g_free(out);
+	g_free(err);
+	return host != NULL ? host : g_strdup(d->host);
+}
+
+/* ------------------------------------------------------------- install */
+
+/* 1 when the remote goet at path is this very version, 0 when another, -1 when none. */
+static int remote_probe(const struct dest *d, const char *path, int *ssh_status)
+{
+	const char *words[] = { path, "--version", NULL };
+	char *out = NULL, *err = NULL, *commit = NULL;
+	int r = -1;
+
+	*ssh_status = remote_run(d, words, -1, &out, &err, GT_SSH_RUN_TIMEOUT_US);
+	if (*ssh_status == GT_SSH_EXIT_SSH_ERROR || *ssh_status < 0)
+		ssh_failed(d, *ssh_status, err);
+	else if (*ssh_status == 0 && gt_ssh_parse_version(out, &commit) == CORE_OK)
+		r = strcmp(out, LOCAL_VERSION) == 0 ? 1 : 0;
+	g_free(commit);
+	g_free(out);
+	g_free(err);
+	return r;
+}
+
+/* The remote system must run this binary: 0, or 1 with a message naming both. */
+static int check_arch(const struct dest *d)
+{
+	const char *words[] = { "uname", "-sm", NULL };
+	char *out = NULL, *err = NULL, *os = NULL, *machine = NULL;
+	struct utsname me;
+	int r = 1, st = remote_run(d, words, -1, &out, &err, GT_SSH_RUN_TIMEOUT_US);
+
+	uname(&me);
+	if (st != 0 || gt_ssh_parse_uname(out, &os, &machine) != CORE_OK) {
+		fprintf(stderr, "install goet on remote: cannot tell %s's system (uname -sm: %s)\n",
+			d->host, st == 0 ? out : err);
+		goto out;
+	}
+	if (g_ascii_strcasecmp(os, me.sysname) != 0 || strcmp(machine, me.machine) != 0) {
+		fprintf(stderr,
+			"install goet on remote: %s is %s %s but this goet is built for %s %s; "
+			"build goet on %s (or for %s) and install it there\n",
+			d->host, os, machine, me.sysname, me.machine, d->host, machine);
+		goto out;
+	}
+	r = 0;
+out:
+	g_free(os);
+	g_free(machine);
+	g_free(out);
+	g_free(err);
+	return r;
+}
+
+/* Copy /proc/self/exe to ~/.local/bin/goet: a temporary name, then mv (atomic). */
+static int upload(const struct dest *d)
+{
+	uint8_t rnd[GT_PASSKEY_LEN];
+	char hex[GT_PASSKEY_HEX_LEN + 1], *tmp, *cmd, *out = NULL, *err = NULL;
+	const char *words[2] = { NULL, NULL };
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), st, r = 1;
+
+	if (fd < 0) {
+		fprintf(stderr, "install goet on remote: /proc/self/exe: %s\n", g_strerror(errno));
+		return 1;
+	}
+	gt_passkey_generate(rnd);
+	gt_passkey_to_hex(rnd, hex);
+	hex[8] = '\0';
+	tmp = g_strdup_printf("~/.local/bin/.goet-install-%s", hex);
+	cmd = g_strdup_printf("mkdir -p ~/.local/bin && cat > %s && chmod 755 %s && "
+			      "mv -f %s " REMOTE_HOME_GOET " || (rm -f %s; exit 1)",
+			      tmp, tmp, tmp, tmp);
+	words[0] = cmd;
+	st = remote_run(d, words, fd, &out, &err, GT_SSH_COPY_TIMEOUT_US);
+	if (st != 0)
+		fprintf(stderr, "install goet on remote: copying to %s failed (status %d)%s%s\n",
+			d->host, st, err[0] != '\0' ? ": " : "", err);
+	else
+		r = 0;
+	close(fd);
+	g_free(out);
+	g_free(err);
+	g_free(cmd);
+	g_free(tmp);
+	return r;
+}
+
+/*
+ * --install: make sure the remote runs this version. Returns the remote path
+ * to use (static), or NULL after a message.
+ */
+static const char *install(const struct dest *d)
+{
+	static const char *const paths[] = { "goet", REMOTE_HOME_GOET };
+	bool had = false;
+	int st;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(paths); i++) {
+		int r = remote_probe(d, paths[i], &st);
+
+		if (st == GT_SSH_EXIT_SSH_ERROR || st < 0)
+			return NULL;
+		if (r == 1) {
+			fprintf(stderr, "goet is up to date on %s (%s)\n", d->host, LOCAL_VERSION);
+			return paths[i];
+		}
+		had |= r == 0;
+	}
+	fprintf(stderr, "%s goet on %s\n", had ? "upgrading" : "installing", d->host);
+	if (check_arch(d) != 0 || upload(d) != 0)
+		return NULL;
+	/* the copy must run there and be this version */
+	if (remote_probe(d, REMOTE_HOME_GOET, &st) != 1) {
+		fprintf(stderr, "install goet on remote: the copied goet does not report %s\n",
+			LOCAL_VERSION);
+		return NULL;
+	}
+	if (had) {
+		fprintf(stderr, "upgraded goet on %s\n", d->host);
+	} else {
+		fprintf(stderr, "installed goet to " REMOTE_HOME_GOET " on %s\n", d->host);
+		fprintf(stderr, "  add ~/.local/bin to PATH for bare 'goet' invocations\n");
+	}
+	return REMOTE_HOME_GOET;
+}
+
+/* ------------------------------------------------------------ bootstrap */
+
+/*
+ * Run words remotely with secret_line (may be NULL) on ssh's stdin and read
+ * one line of its stdout into line. CORE_OK; CORE_ERR_NOT_FOUND when the
+ * remote shell found no such command; any other error after a message.
+ */
+static int remote_line(const struct dest *d, const char *const *words, const char *secret_line,
+		       char *line, size_t len)
+{
+	char **argv = gt_ssh_argv((const char *const *)d->base, d->user, d->host, words);
+	struct gt_ssh_proc p;
+	GError *e = NULL;
+	char *err = NULL;
+	int r, st;
+
+	r = gt_ssh_spawn(argv, -1, true, &p, &e);
+	g_strfreev(argv);
+	if (r != CORE_OK) {
+		fprintf(stderr, "ssh: %s\n", e->message);
+		g_error_free(e);
+		return r;
+	}
+	if (secret_line != NULL) {
+		ssize_t w = write(p.in_fd, secret_line, strlen(secret_line));
+
+		(void)w; /* a dead ssh shows below */
+	}
+	close(p.in_fd); /* stdin carries nothing else */
+	p.in_fd = -1;
+	r = gt_ssh_read_line(p.out_fd, line, len, GT_SSH_PORT_TIMEOUT_US);
+	if (r == CORE_OK) {
+		gt_ssh_finish(&p, 0); /* its job is done: kill it (the session lives on) */
+		return CORE_OK;
+	}
+	if (r == CORE_ERR_TIMEOUT) {
+		gt_ssh_finish(&p, 0);
+		fprintf(stderr, "ssh: timeout (10s) waiting for session port from ssh\n");
+		return r;
+	}
+	err = gt_ssh_drain(p.err_fd, SSH_EXIT_WAIT_US);
+	st = gt_ssh_finish(&p, SSH_EXIT_WAIT_US);
+	if (st == GT_SSH_EXIT_NOT_FOUND) {
+		r = CORE_ERR_NOT_FOUND;
+	} else if (st == GT_SSH_EXIT_SSH_ERROR || st < 0) {
+		ssh_failed(d, st, err);
+	} else {
+		fprintf(stderr,
+			"%s%sssh: the remote goet exited with status %d without an answer\n", err,
+			err[0] != '\0' ? "\n" : "", st);
+	}
+	g_free(err);
+	return r;
+}
+
+/* "goet is not installed" as the reference says it. */
+static void not_installed(const struct dest *d)
+{
+	fprintf(stderr, "goet is not installed on %s\n  Run: goet --install %s\n", d->host,
+		d->text);
+}
+
+/* A decimal port 1..65535: 0, or 1 with the reference's message. */
+static int parse_port(const char *s, uint16_t *port)
+{
+	guint64 n = 0;
+
+	if (!g_ascii_string_to_unsigned(s, 10, 1, 65535, &n, NULL)) {
+		fprintf(stderr, "ssh: invalid port from session: \"%s\"\n", s);
+		return 1;
+	}
+	*port = (uint16_t)n;
+	return 0;
+}
+
+/* A random session id: 8 hex characters, independent of the passkey (a fix). */
+static void new_session_id(char out[GT_SESSION_ID_LEN + 1])
+{
+	uint8_t rnd[GT_PASSKEY_LEN];
+	char hex[GT_PASSKEY_HEX_LEN + 1];
+
+	gt_passkey_generate(rnd);
+	gt_passkey_to_hex(rnd, hex);
+	memcpy(out, hex, GT_SESSION_ID_LEN);
+	out[GT_SESSION_ID_LEN] = '\0';
+}
+
+/* Dial host as ssh resolves it, then run the client; the resume hint names id. */
+static int connect_client(const struct gt_args *a, const struct dest *d, const char *id,
+			  uint16_t port, const uint8_t key[GT_PASSKEY_LEN])
+{
+	char *real = dest_real_host(d);
+	char *hint = g_strdup_printf("goet attach %s %s", d->text, id);
+	int code = gt_cli_client(a, real, port, key, hint);
+
+	g_free(hint);
+	g_free(real);
+	return code;
+}
+
+int gt_cli_ssh(const struct gt_args *a)
+{
+	static const char *const fallback[] = { "goet", REMOTE_HOME_GOET };
+	struct dest d;
+	uint8_t key[GT_PASSKEY_LEN];
+	char hex[GT_PASSKEY_HEX_LEN + 2], sid[GT_SESSION_ID_LEN + 1], line[PORT_LINE_MAX];
+	char replay[32];
+	const char *installed = NULL;
+	uint16_t port = 0;
+	int code = 1, r = CORE_ERR_NOT_FOUND;
+
+	if (dest_open(&d, a->host) != 0)
+		return 1;
+	if (a->install && (installed = install(&d)) == NULL)
+		goto out;
+	if (gt_passkey_generate(key) != CORE_OK) {
+		fprintf(stderr, "goet: no randomness for the passkey\n");
+		goto out;
+	}
+	gt_passkey_to_hex(key, hex);
+	strcat(hex, "\n");
+	new_session_id(sid);
+	g_snprintf(replay, sizeof(replay), "%" G_GINT64_FORMAT, a->replay_size);
+	for (size_t i = 0; i < G_N_ELEMENTS(fallback) && r == CORE_ERR_NOT_FOUND; i++) {
+		const char *words[] = { installed != NULL ? installed : fallback[i],
+					"session",
+					"-f",
+					sid,
+					"-p",
+					"0",
+					a->replay_size > 0 && a->replay_size != 4096
+						? "-replay-size"
+						: NULL,
+					replay,
+					NULL };
+
+		r = remote_line(&d, words, hex, line, sizeof(line));
+		if (installed != NULL)
+			break;
+	}
+	core_wipe(hex, sizeof(hex));
+	if (r == CORE_ERR_NOT_FOUND)
+		not_installed(&d);
+	if (r != CORE_OK || parse_port(line, &port) != 0)
+		goto out;
+	fprintf(stderr, "session %s (log: /tmp/goet-%s.log on %s)\n", sid, sid, d.host);
+	code = connect_client(a, &d, sid, port, key);
+out:
+	core_wipe(key, sizeof(key));
+	dest_clear(&d);
+	return code;
+}
+
+/* ---------------------------------------------------------- list, attach */
+
+/* Run goet's words remotely (`goet`, then ~/.local/bin/goet): status; output in *out. */
+static int remote_goet(const struct dest *d, const char *const *args, char **out)
+{
+	static const char *const paths[] = { "goet", REMOTE_HOME_GOET };
+	char *err = NULL;
+	int st = -1;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(paths); i++) {
+		const char *words[8] = { paths[i] };
+
+		for (size_t k = 0; args[k] != NULL && k + 2 < G_N_ELEMENTS(words); k++)
+			words[k + 1] = args[k];
+		g_free(*out);
+		g_free(err);
+		st = remote_run(d, words, -1, out, &err, GT_SSH_RUN_TIMEOUT_US);
+		if (st != GT_SSH_EXIT_NOT_FOUND)
+			break;
+	}
+	if (st == GT_SSH_EXIT_NOT_FOUND)
+		not_installed(d);
+	else if (st == GT_SSH_EXIT_SSH_ERROR || st < 0)
+		ssh_failed(d, st, err);
+	else if (st != 0 && err[0] != '\0')
+		fprintf(stderr, "%s\n", err);
+	g_free(err);
+	return st;
+}
+
+int gt_cli_list_remote(const struct gt_args *a)
+{
+	static const char *const args[] = { "list", "--local", NULL };
+	struct dest d;
+	char *out = NULL;
+	int st;
+
+	if (dest_open(&d, a->host) != 0)
+		return 1;
+	st = remote_goet(&d, args, &out);
+	if (out[0] != '\0')
+		printf("%s\n", out);
+	g_free(out);
+	dest_clear(&d);
+	return st == 0 ? 0 : 1;
+}
+
+int gt_cli_attach_remote(const struct gt_args *a)
+{
+	static const char *const paths[] = { "goet", REMOTE_HOME_GOET };
+	struct dest d;
+	uint8_t key[GT_PASSKEY_LEN];
+	char line[PORT_LINE_MAX], **f = NULL;
+	uint16_t port = 0;
+	int code = 1, r = CORE_ERR_NOT_FOUND;
+
+	if (!gt_registry_id_valid(a->attach_id)) {
+		fprintf(stderr, "goet: bad session id \"%s\"\n", a->attach_id);
+		return 1;
+	}
+	if (dest_open(&d, a->host) != 0)
+		return 1;
+	for (size_t i = 0; i < G_N_ELEMENTS(paths) && r == CORE_ERR_NOT_FOUND; i++) {
+		const char *words[] = { paths[i], "attach", "--print-secret", a->attach_id, NULL };
+
+		r = remote_line(&d, words, NULL, line, sizeof(line));
+	}
+	if (r == CORE_ERR_NOT_FOUND)
+		not_installed(&d);
+	if (r != CORE_OK)
+		goto out;
+	f = g_strsplit(line, " ", 3);
+	if (g_strv_length(f) != 2 || parse_port(f[0], &port) != 0 ||
+	    gt_passkey_from_hex(key, f[1]) != CORE_OK) {
+		fprintf(stderr, "goet: unexpected answer from %s's goet attach\n", d.host);
+		goto out;
+	}
+	fprintf(stderr, "attaching to session %s on %s\n", a->attach_id, d.host);
+	code = connect_client(a, &d, a->attach_id, port, key);
+out:
+	if (f != NULL)
+		core_wipe(f[1] != NULL ? f[1] : f[0], strlen(f[1] != NULL ? f[1] : f[0]));
+	g_strfreev(f);
+	core_wipe(line, sizeof(line));
+	core_wipe(key, sizeof(key));
+	dest_clear(&d);
+	return code;
+}

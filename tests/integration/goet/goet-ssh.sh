@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# goet-ssh.sh GOET: goet over a real OpenSSH server (ssh-lab.sh) for a user
+# that has no goet. SSH failures (unknown host, refused key, no remote goet)
+# and --install to another architecture give a clear message and a non-zero
+# exit in bounded time; --install copies
+# the binary and the session runs a command in a real terminal (tmux) through
+# an ssh_config alias only `ssh -G` resolves; a second --install copies
+# nothing; a different remote version is upgraded; --tcp --profile works
+# without --install (the remote goet is found in ~/.local/bin) and writes its
+# statistics and JSON summary. No passkey is ever on a command line.
+# Exits 77 (skip) without tmux, sshd or root.
+set -u
+goet=$(realpath "${1:?usage: goet-ssh.sh path/to/goet}")
+command -v tmux >/dev/null || { echo "SKIP: no tmux"; exit 77; }
+
+tmp=$(mktemp -d)
+tmux_sock="$tmp/tmux.sock"
+fail() {
+	echo "FAIL: $*"
+	echo "--- screen"; tmux -S "$tmux_sock" capture-pane -p -t t 2>/dev/null
+	for f in "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done
+	echo "--- sshd log"; tail -20 "$tmp/sshd.log" 2>/dev/null
+	exit 1
+}
+# shellcheck source=ssh-lab.sh
+. "$(dirname "$0")/ssh-lab.sh"
+trap lab_cleanup EXIT
+screen() { tmux -S "$tmux_sock" capture-pane -p -t t; }
+expect() {
+	local until=$((SECONDS + 15))
+	until screen | grep -Eq -- "$1"; do
+		[ $SECONDS -lt $until ] || fail "no /$1/ on the screen"
+		sleep 0.1
+	done
+}
+keys() { tmux -S "$tmux_sock" send-keys -t t "$@"; }
+# Run the client in a fresh tmux window: its exit status is shown after it.
+term() {
+	tmux -S "$tmux_sock" kill-server 2>/dev/null
+	tmux -S "$tmux_sock" -f /dev/null new-session -d -s t -x 100 -y 30 \
+		"GOET_SSH='$GOET_SSH' $1; echo client-exit=\$?; sleep 60" || fail "tmux"
+}
+# A command typed into the remote shell shows its output (after a prompt, maybe).
+roundtrip() {
+	expect '[$#] *$'
+	keys "echo \"$1-\$((6*7))\"" Enter
+	expect "(^|[\$#>] )$1-42\$"
+	keys Enter '~.'
+	expect 'client-exit=0'
+}
+# check_fail NAME REGEX ARGS...: goet fails within 30 s, non-zero, saying REGEX.
+check_fail() {
+	local name=$1 re=$2 rc
+	shift 2
+	timeout 30 "$goet" "$@" </dev/null >"$tmp/$name.out" 2>"$tmp/$name.err"
+	rc=$?
+	[ $rc -ne 124 ] || fail "$name: goet hung"
+	[ $rc -ne 0 ] || fail "$name: exit status 0"
+	grep -Eq -- "$re" "$tmp/$name.err" || fail "$name: no /$re/ in its message"
+	echo "ok: $name -> exit $rc: $(head -c 200 "$tmp/$name.err" | tr '\n' '|')"
+}
+
+lab_start
+lab_scan_start
+bin="$tmp/home/.local/bin/goet"
+
+check_fail unknown-host 'Could not resolve hostname' goetlab-nosuch
+check_fail refused-key 'Permission denied' goetlab-badkey
+check_fail not-installed 'goet is not installed on goetlab' goetlab
+grep -q 'Run: goet --install goetlab' "$tmp/not-installed.err" || fail "no --install hint"
+check_fail other-arch "goetlab-arm is Linux $lab_other_arch but this goet is built for Linux $(uname -m)" \
+	--install goetlab-arm
+[ ! -e "$bin" ] || fail "a binary was copied to another architecture"
+
+# --install onto a user without goet, then a command in a real terminal
+term "'$goet' --install goetlab 2>'$tmp/install.err'"
+roundtrip installed
+grep -q 'installed goet to ~/.local/bin/goet on goetlab' "$tmp/install.err" || fail "install message"
+cmp -s "$goet" "$bin" || fail "the remote copy differs from this binary"
+[ -z "$(ls -A "$tmp/home/.local/bin" | grep -v '^goet$')" ] || fail "temporary files left in ~/.local/bin"
+echo "ok: installed and ran a command"
+
+# the same version: nothing is copied
+before=$(stat -c '%i %Y' "$bin")
+sleep 1.1 # a copy would change the modification time
+printf 'exit\n' | timeout 30 "$goet" --install goetlab >"$tmp/same.out" 2>"$tmp/same.err" ||
+	fail "second --install"
+grep -q 'goet is up to date on goetlab' "$tmp/same.err" || fail "no up-to-date message"
+[ "$(stat -c '%i %Y' "$bin")" = "$before" ] || fail "the binary was copied again"
+echo "ok: up to date, not copied"
+
+# another version there: upgraded (atomically: a new inode)
+printf '#!/bin/sh\necho "goet 0.0.1 (0000000)"\n' >"$bin"
+before=$(stat -c '%i' "$bin")
+printf 'exit\n' | timeout 30 "$goet" --install goetlab >"$tmp/upgrade.out" 2>"$tmp/upgrade.err" ||
+	fail "upgrading --install"
+grep -q 'upgraded goet on goetlab' "$tmp/upgrade.err" || fail "no upgrade message"
+cmp -s "$goet" "$bin" || fail "the upgraded copy differs from this binary"
+[ "$(stat -c '%i' "$bin")" != "$before" ] || fail "the upgrade wrote in place (not a rename)"
+echo "ok: upgraded"
+
+# --tcp --profile, no --install: goet is found in ~/.local/bin
+term "'$goet' --tcp --profile goetlab 2>'$tmp/tcp.err'"
+expect '[$#] *$'
+until=$((SECONDS + 15))
+until grep -q '^\[profile\] rtt=' "$tmp/tcp.err"; do
+	[ $SECONDS -lt $until ] || fail "no periodic [profile] line"
+	sleep 0.2
+done
+roundtrip tcp
+grep -q '\[profile\] Transport: tcp' "$tmp/tcp.err" || fail "not over TCP"
+json=$(sed -n 's/^\[profile\] wrote \(.*\.json\).*/\1/p' "$tmp/tcp.err" | tr -d '\r')
+[ -f "$json" ] || fail "no profile JSON"
+python3 - "$json" <<'PY' || fail "profile JSON fields"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ("timestamp", "commit", "host", "duration_s", "rtt", "traffic"):
+    assert k in d, k
+assert set(d["rtt"]) >= {"min_ms", "smooth_ms", "latest_ms", "jitter_ms"}
+assert set(d["traffic"]) >= {"bytes_sent", "bytes_recv", "pkts_sent", "pkts_recv", "pkts_lost"}
+assert d["host"] == "127.0.0.1" and d["traffic"]["bytes_recv"] > 0 and d["duration_s"] > 0
+PY
+rm -f "$json"
+echo "ok: --tcp --profile"
+
+lab_scan_check
+echo "PASS: failures reported, installed, up to date, upgraded, QUIC and TCP sessions through an alias"

@@ -1,0 +1,152 @@
+# ssh-lab.sh - sourced by the goet-ssh*.sh tests: a real OpenSSH server on a
+# loopback port for a throw-away user, and an ssh_config alias for it.
+#
+#   lab_start        sshd (generated host key) on 127.0.0.1:$lab_port for user
+#                    $lab_user (useradd, home in $tmp/home, a generated client
+#                    key); GOET_SSH="ssh -F $tmp/ssh_config" with Host "goetlab"
+#                    (HostName 127.0.0.1: only `ssh -G` knows where it is),
+#                    "goetlab-badkey" (a key the server refuses),
+#                    "goetlab-nosuch" (a name that does not resolve) and
+#                    "goetlab-arm" (its key's PATH has a `uname` that says
+#                    "Linux aarch64", or x86_64 on an aarch64 machine)
+#   lab_cleanup      every process of the user (by PID), sshd (by PID), the
+#                    user and its home, its files in /tmp, the tmux server
+#   lab_scan_start   record every process's command line every 0.1 s, and
+#                    every session key the user's registry holds
+#   lab_scan_check   fail if any recorded key was on any command line
+#
+# Needs root, /usr/sbin/sshd, ssh, ssh-keygen, useradd; exits 77 (skip)
+# without them. The caller sets tmp (a fresh directory) and defines fail().
+lab_user=
+lab_sshd=
+lab_scan=
+lab_made_privsep=
+
+lab_cleanup() {
+	local pids
+	[ -n "$lab_scan" ] && kill "$lab_scan" 2>/dev/null && wait "$lab_scan" 2>/dev/null
+	[ -n "${tmux_sock:-}" ] && tmux -S "$tmux_sock" kill-server 2>/dev/null
+	if [ -n "$lab_user" ] && id "$lab_user" >/dev/null 2>&1; then
+		pids=$(ps -o pid= -u "$lab_user" 2>/dev/null | tr '\n' ' ')
+		# shellcheck disable=SC2086
+		[ -n "${pids// /}" ] && kill -KILL $pids 2>/dev/null
+		sleep 0.2
+		find /tmp -maxdepth 1 -user "$lab_user" -exec rm -rf {} + 2>/dev/null
+		userdel -r "$lab_user" >/dev/null 2>&1 || userdel "$lab_user" 2>/dev/null
+	fi
+	[ -n "$lab_sshd" ] && kill "$lab_sshd" 2>/dev/null && wait "$lab_sshd" 2>/dev/null
+	[ -n "$lab_made_privsep" ] && rmdir /run/sshd 2>/dev/null
+	rm -rf "$tmp"
+}
+
+# A free TCP port on 127.0.0.1 (the kernel's choice).
+lab_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+lab_start() {
+	local uid
+	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (useradd, sshd)"; exit 77; }
+	for t in /usr/sbin/sshd ssh ssh-keygen useradd userdel python3; do
+		command -v "$t" >/dev/null || { echo "SKIP: no $t"; exit 77; }
+	done
+	chmod 755 "$tmp" # the user's home is inside
+	lab_user="goet$$"
+	useradd -m -d "$tmp/home" -s /bin/sh "$lab_user" 2>"$tmp/useradd.err" ||
+		{ cat "$tmp/useradd.err"; lab_user=; echo "SKIP: useradd failed"; exit 77; }
+	usermod -p '*' "$lab_user" # no password, but not locked ("!"): sshd refuses locked users
+	uid=$(id -u "$lab_user")
+	lab_reg="/tmp/goet-$uid"
+
+	ssh-keygen -q -t ed25519 -N '' -f "$tmp/hostkey" || fail "ssh-keygen (host)"
+	ssh-keygen -q -t ed25519 -N '' -f "$tmp/id" || fail "ssh-keygen (client)"
+	ssh-keygen -q -t ed25519 -N '' -f "$tmp/badid" || fail "ssh-keygen (refused)"
+	ssh-keygen -q -t ed25519 -N '' -f "$tmp/armid" || fail "ssh-keygen (arm)"
+	install -d -m 700 -o "$lab_user" "$tmp/home/.ssh"
+	install -m 600 -o "$lab_user" "$tmp/id.pub" "$tmp/home/.ssh/authorized_keys"
+	lab_other_arch=aarch64
+	[ "$(uname -m)" = aarch64 ] && lab_other_arch=x86_64
+	mkdir -p -m 755 "$tmp/armbin"
+	printf '#!/bin/sh\necho "Linux %s"\n' "$lab_other_arch" >"$tmp/armbin/uname"
+	chmod 755 "$tmp/armbin/uname"
+	echo "environment=\"PATH=$tmp/armbin:/usr/local/bin:/usr/bin:/bin\" $(cat "$tmp/armid.pub")" \
+		>>"$tmp/home/.ssh/authorized_keys"
+
+	if [ ! -d /run/sshd ]; then
+		mkdir -p -m 755 /run/sshd && lab_made_privsep=1
+	fi
+	lab_port=$(lab_free_port)
+	cat >"$tmp/sshd_config" <<-CONF
+		Port $lab_port
+		ListenAddress 127.0.0.1
+		HostKey $tmp/hostkey
+		PidFile none
+		UsePAM no
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		PubkeyAuthentication yes
+		StrictModes no
+		AllowUsers $lab_user
+		AuthorizedKeysFile .ssh/authorized_keys
+		PermitUserEnvironment PATH
+		LogLevel VERBOSE
+	CONF
+	/usr/sbin/sshd -D -e -f "$tmp/sshd_config" 2>"$tmp/sshd.log" &
+	lab_sshd=$!
+	echo "[127.0.0.1]:$lab_port $(cut -d' ' -f1,2 "$tmp/hostkey.pub")" >"$tmp/known_hosts"
+	cat >"$tmp/ssh_config" <<-CONF
+		Host goetlab goetlab-badkey goetlab-arm
+		  HostName 127.0.0.1
+		  Port $lab_port
+		  User $lab_user
+		  IdentitiesOnly yes
+		  UserKnownHostsFile $tmp/known_hosts
+		  GlobalKnownHostsFile /dev/null
+		  StrictHostKeyChecking yes
+		  ConnectTimeout 5
+		  LogLevel ERROR
+		Host goetlab
+		  IdentityFile $tmp/id
+		Host goetlab-badkey
+		  IdentityFile $tmp/badid
+		Host goetlab-arm
+		  IdentityFile $tmp/armid
+		Host goetlab-nosuch
+		  HostName nosuch.invalid
+		  ConnectTimeout 5
+	CONF
+	export GOET_SSH="ssh -F $tmp/ssh_config"
+	local until=$((SECONDS + 10))
+	until ssh -F "$tmp/ssh_config" -o BatchMode=yes goetlab true 2>"$tmp/ssh-probe.err"; do
+		kill -0 "$lab_sshd" 2>/dev/null || { cat "$tmp/sshd.log"; echo "SKIP: sshd did not start"; exit 77; }
+		[ $SECONDS -lt $until ] || { cat "$tmp/ssh-probe.err" "$tmp/sshd.log"; fail "ssh to the lab"; }
+		sleep 0.2
+	done
+}
+
+lab_scan_start() {
+	(
+		while :; do
+			cat "$lab_reg"/*.key >>"$tmp/keys" 2>/dev/null
+			for f in /proc/[0-9]*/cmdline; do
+				{ tr '\0' ' ' <"$f" && echo; } 2>/dev/null
+			done >>"$tmp/cmdlines"
+			sleep 0.1
+		done
+	) &
+	lab_scan=$!
+}
+
+lab_scan_check() {
+	local n=0
+	kill "$lab_scan" 2>/dev/null && wait "$lab_scan" 2>/dev/null
+	lab_scan=
+	[ -s "$tmp/keys" ] || fail "the scan saw no session key in $lab_reg"
+	for k in $(sort -u "$tmp/keys"); do
+		n=$((n + 1))
+		if grep -qF "$k" "$tmp/cmdlines"; then
+			fail "a passkey was on a command line: $(grep -F "$k" "$tmp/cmdlines" | head -1 | cut -c1-200)"
+		fi
+	done
+	echo "cmdline scan: $n key(s), $(sort -u "$tmp/cmdlines" | wc -l) distinct command lines, none had a key"
+}

@@ -1,0 +1,208 @@
+/* Unit tests for goet/client/ssh (the pure helpers) and goet/client/profile. */
+#include <glib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "goet/client/profile.h"
+#include "goet/client/ssh.h"
+
+static void test_dest(void)
+{
+	char *u, *h;
+
+	g_assert_cmpint(gt_ssh_parse_dest("alice@box", &u, &h), ==, CORE_OK);
+	g_assert_cmpstr(u, ==, "alice");
+	g_assert_cmpstr(h, ==, "box");
+	g_free(u);
+	g_free(h);
+	g_assert_cmpint(gt_ssh_parse_dest("a@b@box", &u, &h), ==, CORE_OK); /* the last @ */
+	g_assert_cmpstr(u, ==, "a@b");
+	g_assert_cmpstr(h, ==, "box");
+	g_free(u);
+	g_free(h);
+	g_assert_cmpint(gt_ssh_parse_dest("box", &u, &h), ==, CORE_OK);
+	g_assert_null(u);
+	g_assert_cmpstr(h, ==, "box");
+	g_free(h);
+	g_assert_cmpint(gt_ssh_parse_dest("@box", &u, &h), ==, CORE_OK); /* empty user: no -l */
+	g_assert_null(u);
+	g_free(h);
+	g_assert_cmpint(gt_ssh_parse_dest("alice@", &u, &h), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(gt_ssh_parse_dest("x@-oProxyCommand=sh", &u, &h), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_null(u);
+	g_assert_null(h);
+}
+
+/* The reference's vector: ssh [-l USER] -o BatchMode=yes HOST words... */
+static void test_argv(void)
+{
+	const char *base[] = { "ssh", "-F", "/x/cfg", NULL };
+	const char *words[] = { "goet", "session", "-f", "abcd1234", "-p", "0", NULL };
+	char **v = gt_ssh_argv(base, "alice", "box", words);
+	char *joined = g_strjoinv(" ", v);
+
+	g_assert_cmpstr(
+		joined, ==,
+		"ssh -F /x/cfg -l alice -o BatchMode=yes box goet session -f abcd1234 -p 0");
+	g_free(joined);
+	g_strfreev(v);
+	v = gt_ssh_argv(base + 2 /* {"/x/cfg"} */, NULL, "h", NULL);
+	joined = g_strjoinv(" ", v);
+	g_assert_cmpstr(joined, ==, "/x/cfg -o BatchMode=yes h");
+	g_free(joined);
+	g_strfreev(v);
+}
+
+static void test_base(void)
+{
+	GError *e = NULL;
+	char **v;
+
+	g_setenv("GOET_SSH", "ssh -F '/tmp/a b/config' -o Port=2222", TRUE);
+	v = gt_ssh_base(&e);
+	g_assert_no_error(e);
+	g_assert_cmpint(g_strv_length(v), ==, 5);
+	g_assert_cmpstr(v[2], ==, "/tmp/a b/config");
+	g_strfreev(v);
+	g_setenv("GOET_SSH", "ssh 'unterminated", TRUE);
+	g_assert_null(gt_ssh_base(&e));
+	g_assert_nonnull(e);
+	g_clear_error(&e);
+	g_unsetenv("GOET_SSH");
+	v = gt_ssh_base(&e);
+	g_assert_cmpint(g_strv_length(v), ==, 1);
+	g_assert_cmpstr(v[0], ==, "ssh");
+	g_strfreev(v);
+}
+
+/* As the reference's install_test.go. */
+static void test_version(void)
+{
+	static const struct {
+		const char *text, *commit;
+	} ok[] = { { "goet 0.4.0 (abc1234)", "abc1234" },
+		   { "goet dev (4bf4dab)\n", "4bf4dab" },
+		   { "goet abc1234", "abc1234" },
+		   { "goet dev", "dev" } };
+	static const char *const bad[] = {
+		"", "goet", "abc1234", "goet 1 (a) b c", "ssh 1.0 (x)", "goet 1.0 abc"
+	};
+	char *c;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(ok); i++) {
+		g_assert_cmpint(gt_ssh_parse_version(ok[i].text, &c), ==, CORE_OK);
+		g_assert_cmpstr(c, ==, ok[i].commit);
+		g_free(c);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_assert_cmpint(gt_ssh_parse_version(bad[i], &c), ==, CORE_ERR_BAD_FORMAT);
+		g_assert_null(c);
+	}
+}
+
+static void test_uname(void)
+{
+	static const char *const bad[] = { "", "Linux", "Linux x86_64 extra" };
+	char *os, *m;
+
+	g_assert_cmpint(gt_ssh_parse_uname("Linux x86_64\n", &os, &m), ==, CORE_OK);
+	g_assert_cmpstr(os, ==, "Linux");
+	g_assert_cmpstr(m, ==, "x86_64");
+	g_free(os);
+	g_free(m);
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_assert_cmpint(gt_ssh_parse_uname(bad[i], &os, &m), ==, CORE_ERR_BAD_FORMAT);
+		g_assert_null(os);
+	}
+}
+
+static void test_config_hostname(void)
+{
+	char *h = gt_ssh_config_hostname("user root\nhostname 10.1.2.3\nport 2222\n");
+
+	g_assert_cmpstr(h, ==, "10.1.2.3");
+	g_free(h);
+	g_assert_null(gt_ssh_config_hostname("user root\nport 22\n"));
+	g_assert_null(gt_ssh_config_hostname(""));
+}
+
+/* As the reference's TestFormatBytes, and the other formats. */
+static void test_profile_formats(void)
+{
+	static const struct {
+		uint64_t n;
+		const char *s;
+	} bytes[] = { { 0, "0B" },	 { 512, "512B" },      { 1024, "1.0KB" },
+		      { 1536, "1.5KB" }, { 1 << 20, "1.0MB" }, { 1 << 30, "1.0GB" } };
+	char buf[64];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bytes); i++) {
+		gt_profile_bytes(bytes[i].n, buf, sizeof(buf));
+		g_assert_cmpstr(buf, ==, bytes[i].s);
+	}
+	gt_profile_ms(0, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, "0ms");
+	gt_profile_ms(1250, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, "1.2ms");
+	gt_profile_duration(45, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, "45s");
+	gt_profile_duration(154, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, "2m34s");
+	gt_profile_duration(3605, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, "1h0m5s");
+}
+
+static void test_profile_summary(void)
+{
+	struct gt_profile p = { .started_us = 0, .ended_us = 2500000 };
+	struct gt_conn_stats a = { .has_rtt = true,
+				   .rtt_min_us = 900,
+				   .rtt_latest_us = 1200,
+				   .rtt_smoothed_us = 1100,
+				   .rtt_var_us = 300,
+				   .bytes_sent = 2048,
+				   .bytes_recv = 100,
+				   .pkts_sent = 10,
+				   .pkts_recv = 9,
+				   .pkts_lost = 1 };
+	struct gt_conn_stats b = a;
+	char line[GT_PROFILE_LINE_MAX], *s, *j;
+
+	gt_profile_line(&a, line, sizeof(line));
+	g_assert_cmpstr(
+		line, ==,
+		"[profile] rtt=1.2ms (min=0.9ms smooth=1.1ms jitter=0.3ms) loss=1/10pkts\r\n");
+	b.rtt_min_us = 500;
+	b.rtt_latest_us = 700;
+	gt_profile_add(&p, &a, "quic");
+	gt_profile_add(&p, &b, "quic");
+	g_assert_cmpuint(p.total.bytes_sent, ==, 4096);
+	g_assert_cmpint(p.total.rtt_min_us, ==, 500);
+	g_assert_cmpint(p.total.rtt_latest_us, ==, 700);
+	s = gt_profile_summary(&p);
+	g_assert_nonnull(strstr(s, "[profile] === Connection Profile ===\r\n"));
+	g_assert_nonnull(strstr(s, "[profile] Duration: 2s\r\n"));
+	g_assert_nonnull(
+		strstr(s, "[profile] Traffic: sent=4.0KB/20pkts recv=200B/18pkts lost=2pkts"));
+	j = gt_profile_json(&p, "2026-01-02T03:04:05Z", "abc1234", "h\"o\nst");
+	g_assert_nonnull(strstr(j, "\"host\": \"h\\\"o\\u000ast\""));
+	g_assert_nonnull(strstr(j, "\"duration_s\": 2.500"));
+	g_assert_nonnull(strstr(j, "\"min_ms\": 0.500"));
+	g_assert_nonnull(strstr(j, "\"pkts_lost\": 2\n"));
+	g_free(j);
+	g_free(s);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/ssh/dest", test_dest);
+	g_test_add_func("/ssh/argv", test_argv);
+	g_test_add_func("/ssh/base", test_base);
+	g_test_add_func("/ssh/version", test_version);
+	g_test_add_func("/ssh/uname", test_uname);
+	g_test_add_func("/ssh/config-hostname", test_config_hostname);
+	g_test_add_func("/profile/formats", test_profile_formats);
+	g_test_add_func("/profile/summary", test_profile_summary);
+	return g_test_run();
+}
