@@ -136,9 +136,9 @@ static int nl_scan(const union rg_nl_buf *buf, size_t n, uint32_t seq, struct rg
 }
 
 /*
- * One datagram from the kernel into buf: its length, or a negative code with
- * res filled. Datagrams from other sockets (port id != 0) are dropped: only
- * the kernel may answer.
+ * One datagram into buf: its length, 0 for one that did not come from the
+ * kernel (port id != 0: another socket may write to ours, and only the
+ * kernel answers requests), or a negative code with res filled.
  */
 static ssize_t nl_recv(struct rg_nl *nl, union rg_nl_buf *buf, struct rg_nl_result *res)
 {
@@ -150,12 +150,13 @@ static ssize_t nl_recv(struct rg_nl *nl, union rg_nl_buf *buf, struct rg_nl_resu
 		fromlen = sizeof(from);
 		n = recvfrom(mnl_socket_get_fd(nl->sock), buf->bytes, sizeof(buf->bytes), 0,
 			     (struct sockaddr *)&from, &fromlen);
-	} while ((n < 0 && errno == EINTR) ||
-		 (n >= 0 && (fromlen != sizeof(from) || from.nl_pid != 0)));
+	} while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return nl_fail(res, ETIMEDOUT, CORE_ERR_TIMEOUT);
 	if (n < 0)
 		return nl_fail(res, errno, CORE_ERR_SYSTEM);
+	if (fromlen != sizeof(from) || from.nl_pid != 0)
+		return 0;
 	return n;
 }
 
