@@ -4,11 +4,14 @@
 #include <errno.h>
 #include <glib.h>
 #include <libmnl/libmnl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include "core/err.h"
+
+#define NL_MAX_ERRNO 4095 /* the kernel's MAX_ERRNO */
 
 struct rg_nl {
 	struct mnl_socket *sock;
@@ -86,25 +89,32 @@ void *rg_nl_request(union rg_nl_buf *buf, uint16_t type, uint16_t flags, size_t 
 /*
  * Copy the extended ack's text, if any. The attributes follow the nlmsgerr
  * and, unless the kernel capped it, the echoed request: its length comes
- * from the ack, so the offset is checked against the ack's own size.
+ * from the ack, so the offset is checked against the ack's own size, and the
+ * walk stops at the message's exact end (libmnl's payload tail rounds up).
  */
 static void nl_ext_msg(const struct nlmsghdr *nlh, const struct nlmsgerr *e,
 		       struct rg_nl_result *res)
 {
-	size_t off = sizeof(*e), len = mnl_nlmsg_get_payload_len(nlh);
-	const struct nlattr *a;
+	size_t off = sizeof(*e), len = mnl_nlmsg_get_payload_len(nlh), echo;
+	const struct nlattr *attr; /* named for libmnl's mnl_attr_for_each_payload */
+	const struct nlattr *attrs;
 
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && e->msg.nlmsg_len >= sizeof(struct nlmsghdr))
-		off += MNL_ALIGN(e->msg.nlmsg_len - sizeof(struct nlmsghdr));
-	if (off > len)
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && e->msg.nlmsg_len >= sizeof(struct nlmsghdr)) {
+		echo = e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+		if (echo > len)
+			return;
+		off += MNL_ALIGN(echo);
+	}
+	if (off >= len)
 		return;
-	mnl_attr_for_each(a, nlh, off)
+	attrs = (const struct nlattr *)((const char *)mnl_nlmsg_get_payload(nlh) + off);
+	mnl_attr_for_each_payload(attrs, len - off)
 	{
-		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-			g_strlcpy(res->msg, mnl_attr_get_str(a), sizeof(res->msg));
+		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+			g_strlcpy(res->msg, mnl_attr_get_str(attr), sizeof(res->msg));
 	}
 }
 
@@ -113,32 +123,52 @@ static int nl_parse_ack(const struct nlmsghdr *nlh, struct rg_nl_result *res)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
+	memset(res, 0, sizeof(*res));
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
 		return nl_fail(res, EPROTO, CORE_ERR_BAD_FORMAT);
 	if (e->error == 0)
 		return CORE_OK;
 	nl_ext_msg(nlh, e, res);
-	return nl_fail(res, e->error < 0 ? -e->error : EPROTO, CORE_ERR_SYSTEM);
+	/* The kernel's errnos are 1..NL_MAX_ERRNO; anything else (INT_MIN: no negation) is garbage. */
+	return nl_fail(res, e->error < 0 && e->error >= -NL_MAX_ERRNO ? -e->error : EPROTO,
+		       CORE_ERR_SYSTEM);
 }
 
-/* Find seq's ack in one datagram; CORE_ERR_AGAIN when it holds none. */
-static int nl_scan(const union rg_nl_buf *buf, size_t n, uint32_t seq, struct rg_nl_result *res)
+/*
+ * The whole message at off in a datagram of len bytes, or NULL. Checked in
+ * size_t: libmnl's mnl_nlmsg_ok compares nlmsg_len as an int, so a length of
+ * 2^31 or more would pass, and its aligned step wraps to 0 (an endless loop).
+ */
+static const struct nlmsghdr *nl_msg_at(const void *buf, size_t len, size_t off)
 {
-	const struct nlmsghdr *nlh = &buf->hdr;
-	int len = (int)n;
+	const struct nlmsghdr *nlh;
 
-	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+	if (off > len || len - off < sizeof(*nlh))
+		return NULL;
+	nlh = (const struct nlmsghdr *)((const char *)buf + off);
+	if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - off)
+		return NULL;
+	return nlh;
+}
+
+int rg_nl_parse_ack(const void *buf, size_t len, uint32_t seq, struct rg_nl_result *res)
+{
+	const struct nlmsghdr *nlh;
+	size_t off = 0;
+
+	while ((nlh = nl_msg_at(buf, len, off)) != NULL) {
 		/* Replies to an earlier request that timed out carry an older seq. */
 		if (nlh->nlmsg_seq == seq && nlh->nlmsg_type == NLMSG_ERROR)
 			return nl_parse_ack(nlh, res);
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
 	}
 	return CORE_ERR_AGAIN;
 }
 
 /*
- * One datagram from the kernel into buf: its length, or a negative code with
- * res filled. Datagrams from other sockets (port id != 0) are dropped: only
- * the kernel may answer.
+ * One datagram into buf: its length, 0 for one that did not come from the
+ * kernel (port id != 0: another socket may write to ours, and only the
+ * kernel answers requests), or a negative code with res filled.
  */
 static ssize_t nl_recv(struct rg_nl *nl, union rg_nl_buf *buf, struct rg_nl_result *res)
 {
@@ -150,12 +180,13 @@ static ssize_t nl_recv(struct rg_nl *nl, union rg_nl_buf *buf, struct rg_nl_resu
 		fromlen = sizeof(from);
 		n = recvfrom(mnl_socket_get_fd(nl->sock), buf->bytes, sizeof(buf->bytes), 0,
 			     (struct sockaddr *)&from, &fromlen);
-	} while ((n < 0 && errno == EINTR) ||
-		 (n >= 0 && (fromlen != sizeof(from) || from.nl_pid != 0)));
+	} while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return nl_fail(res, ETIMEDOUT, CORE_ERR_TIMEOUT);
 	if (n < 0)
 		return nl_fail(res, errno, CORE_ERR_SYSTEM);
+	if (fromlen != sizeof(from) || from.nl_pid != 0)
+		return 0;
 	return n;
 }
 
@@ -173,7 +204,7 @@ static int nl_wait_ack(struct rg_nl *nl, uint32_t seq, struct rg_nl_result *res)
 			rc = (int)n;
 			goto out;
 		}
-		rc = nl_scan(buf, (size_t)n, seq, res);
+		rc = rg_nl_parse_ack(buf, (size_t)n, seq, res);
 		if (rc == CORE_ERR_AGAIN && g_get_monotonic_time() > deadline)
 			rc = nl_fail(res, ETIMEDOUT, CORE_ERR_TIMEOUT);
 	}

@@ -61,3 +61,13 @@ void *rg_nl_request(union rg_nl_buf *buf, uint16_t type, uint16_t flags, size_t 
  * CORE_ERR_BAD_FORMAT (a truncated ack; err_no EPROTO).
  */
 int rg_nl_transact(struct rg_nl *nl, struct nlmsghdr *nlh, struct rg_nl_result *res);
+
+/*
+ * Find the ack of request seq in one received datagram of len bytes (buf
+ * aligned for struct nlmsghdr). Pure; every length in it is checked against
+ * len, so any bytes are safe (fuzzed). CORE_OK (the request was accepted),
+ * CORE_ERR_SYSTEM (refused: res->err_no > 0, res->msg the extended-ack text
+ * or ""), CORE_ERR_BAD_FORMAT (an ack too short for its error code; err_no
+ * EPROTO), or CORE_ERR_AGAIN (no ack for seq in it; res untouched).
+ */
+int rg_nl_parse_ack(const void *buf, size_t len, uint32_t seq, struct rg_nl_result *res);

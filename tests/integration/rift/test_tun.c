@@ -150,6 +150,9 @@ static void check_addr(JsonArray *info, const char *family, const char *local, g
 	g_assert_nonnull(a);
 	g_assert_cmpstr(json_object_get_string_member(a, "family"), ==, family);
 	g_assert_cmpint(json_object_get_int_member(a, "prefixlen"), ==, prefixlen);
+	/* IPv6 without duplicate address detection: usable at once. */
+	g_assert_cmpint(json_object_get_boolean_member_with_default(a, "nodad", FALSE), ==,
+			strcmp(family, "inet6") == 0);
 }
 
 static void check_addrs(struct rg_tun *t)
