@@ -100,7 +100,7 @@ cmp -s "$goet" "$bin" || fail "the upgraded copy differs from this binary"
 echo "ok: upgraded"
 
 # --tcp --profile, no --install: goet is found in ~/.local/bin
-term "'$goet' --tcp --profile goetlab 2>'$tmp/tcp.err'"
+term "TMPDIR='$tmp' '$goet' --tcp --profile goetlab 2>'$tmp/tcp.err'"
 expect '[$#] *$'
 until=$((SECONDS + 15))
 until grep -q '^\[profile\] rtt=' "$tmp/tcp.err"; do
@@ -110,7 +110,7 @@ done
 roundtrip tcp
 grep -q '\[profile\] Transport: tcp' "$tmp/tcp.err" || fail "not over TCP"
 json=$(sed -n 's/^\[profile\] wrote \(.*\.json\).*/\1/p' "$tmp/tcp.err" | tr -d '\r')
-[ -f "$json" ] || fail "no profile JSON"
+[ -f "$json" ] && [ "$(dirname "$json")" = "$tmp" ] || fail "no profile JSON in \$TMPDIR: $json"
 python3 - "$json" <<'PY' || fail "profile JSON fields"
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -673,11 +673,13 @@ ON_TRANSPORT(test_exit_while_away)
 
 int main(int argc, char **argv)
 {
-	/* sessions register in $XDG_RUNTIME_DIR/goet (registry.h): a directory of our own */
+	/* sessions register in $XDG_RUNTIME_DIR/goet (registry.h), clients write
+	 * --profile files in $TMPDIR: a directory of our own for both */
 	char *rt = g_dir_make_tmp("goet-test-rt-XXXXXX", NULL), *rm;
 	int r;
 
 	g_setenv("XDG_RUNTIME_DIR", rt, TRUE);
+	g_setenv("TMPDIR", rt, TRUE); /* --profile's JSON files */
 	g_test_init(&argc, &argv, NULL);
 	core_log_set_level(g_getenv("GOET_TEST_LOG") != NULL ? CORE_LOG_DEBUG : CORE_LOG_WARN);
 	gt_passkey_generate(passkey);
