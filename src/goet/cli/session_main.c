@@ -97,6 +97,7 @@ static void reg_update(struct run *r)
 	}
 }
 
+/* The session's state changed (attached, shell started): update the entry. */
 static void on_state(bool attached, int shell_pid, void *data)
 {
 	struct run *r = data;
@@ -144,6 +145,7 @@ static gboolean reg_check(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* Register once listening; re-checked every GT_REGISTRY_CHECK_MS. */
 static void reg_open(struct run *r, const char *id, uint16_t port, const uint8_t *key)
 {
 	if (!gt_registry_id_valid(id)) {
@@ -160,6 +162,7 @@ static void reg_open(struct run *r, const char *id, uint16_t port, const uint8_t
 	r->reg_timer = g_timeout_add(GT_REGISTRY_CHECK_MS, reg_check, r);
 }
 
+/* The session ended: its entry and key file go. */
 static void reg_close(struct run *r)
 {
 	core_source_clear(&r->reg_timer);

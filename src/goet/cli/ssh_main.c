@@ -44,6 +44,7 @@ struct dest {
 	char **base; /* the ssh command */
 };
 
+/* Free what dest_open allocated. */
 static void dest_clear(struct dest *d)
 {
 	g_free(d->user);

@@ -227,6 +227,7 @@ static void client_profile_take(struct gt_client *c, struct gt_conn *conn)
 	gt_profile_add(&c->prof, &st, gt_conn_transport(conn));
 }
 
+/* --profile: every 5 s, the current connection's statistics. */
 static gboolean client_profile_cb(gpointer p)
 {
 	struct gt_client *c = p;

@@ -239,6 +239,7 @@ void gt_registry_entry_clear(struct gt_registry_entry *e)
 	g_clear_pointer(&e->command, g_free);
 }
 
+/* GDestroyNotify for list entries (NULL: an entry moved elsewhere). */
 static void reg_entry_free(gpointer p)
 {
 	if (p == NULL)
@@ -247,6 +248,7 @@ static void reg_entry_free(gpointer p)
 	g_free(p);
 }
 
+/* Oldest first; ties by id. */
 static gint reg_by_start(gconstpointer a, gconstpointer b)
 {
 	const struct gt_registry_entry *x = *(struct gt_registry_entry *const *)a;
