@@ -119,6 +119,7 @@ for k in ("timestamp", "commit", "host", "duration_s", "rtt", "traffic"):
 assert set(d["rtt"]) >= {"min_ms", "smooth_ms", "latest_ms", "jitter_ms"}
 assert set(d["traffic"]) >= {"bytes_sent", "bytes_recv", "pkts_sent", "pkts_recv", "pkts_lost"}
 assert d["host"] == "127.0.0.1" and d["traffic"]["bytes_recv"] > 0 and d["duration_s"] > 0
+assert d["transport"] == "tcp" and d["rtt"]["smooth_ms"] > 0
 PY
 rm -f "$json"
 echo "ok: --tcp --profile"
