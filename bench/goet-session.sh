@@ -14,6 +14,7 @@ build=${1:-build}
 mib=${2:-200}
 goet=$(realpath "$build/src/goet/cli/goet")
 tmp=$(mktemp -d)
+export XDG_RUNTIME_DIR="$tmp" # the session registers there (goet list), removed with it
 spid=
 trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$tmp" /tmp/goet-bench$$-*.log' EXIT
 [ -x "$goet" ] || { echo "build first: ninja -C $build" >&2; exit 1; }

@@ -22,6 +22,7 @@ command -v nft >/dev/null || { echo "SKIP: no nft(8)"; exit 77; }
 C=gtcut-c-$$
 S=gtcut-s-$$
 tmp=$(mktemp -d)
+export XDG_RUNTIME_DIR="$tmp" # the session registers there (goet list), removed with it
 spid= cpid= feeder=
 cleanup() {
 	for p in $cpid $feeder $spid; do kill "$p" 2>/dev/null; done

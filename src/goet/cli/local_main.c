@@ -52,7 +52,7 @@ static gboolean on_winch(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* --profile at exit: the summary on stderr and the JSON file in /tmp. */
+/* --profile at exit: the summary on stderr and the JSON file in $TMPDIR (/tmp). */
 static void write_profile(struct gt_client *c, const char *host)
 {
 	struct gt_profile p;
@@ -70,8 +70,9 @@ static void write_profile(struct gt_client *c, const char *host)
 	/* never through a symlink or over another file: /tmp is shared */
 	for (int i = 0; i < 100 && fd < 0; i++) {
 		g_free(path);
-		path = i == 0 ? g_strdup_printf("/tmp/goet-profile-%s.json", stamp)
-			      : g_strdup_printf("/tmp/goet-profile-%s-%d.json", stamp, i);
+		path = i == 0 ? g_strdup_printf("%s/goet-profile-%s.json", g_get_tmp_dir(), stamp)
+			      : g_strdup_printf("%s/goet-profile-%s-%d.json", g_get_tmp_dir(),
+						stamp, i);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0 && errno != EEXIST)
 			break;

@@ -46,13 +46,11 @@ static void list_line(const struct gt_registry_entry *e, int64_t now)
 int gt_cli_list(const struct gt_args *a)
 {
 	GPtrArray *l;
-	char *dir;
 	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 
 	if (!a->local)
 		return gt_cli_list_remote(a);
-	dir = gt_registry_dir(false, NULL);
-	l = dir != NULL ? gt_registry_list(dir) : g_ptr_array_new();
+	l = gt_registry_list_all();
 	if (l->len == 0) {
 		printf("no goet sessions\n");
 	} else {
@@ -61,35 +59,7 @@ int gt_cli_list(const struct gt_args *a)
 			list_line(g_ptr_array_index(l, i), now);
 	}
 	g_ptr_array_unref(l);
-	g_free(dir);
 	return 0;
-}
-
-/* Find session id here: its entry and passkey; 0, or 1 with a message. */
-static int find_session(const char *id, struct gt_registry_entry *e, uint8_t key[GT_PASSKEY_LEN])
-{
-	GError *err = NULL;
-	char *dir = gt_registry_dir(false, &err);
-	int r = 1;
-
-	if (dir == NULL) {
-		fprintf(stderr, "goet: no session %s (%s)\n", id, err->message);
-		g_error_free(err);
-		return 1;
-	}
-	if (!gt_registry_id_valid(id) || gt_registry_get(dir, id, e) != CORE_OK) {
-		fprintf(stderr, "goet: no session %s on this host (goet list shows them)\n", id);
-		goto out;
-	}
-	if (gt_registry_get_key(dir, id, key) != CORE_OK) {
-		fprintf(stderr, "goet: session %s has no readable key file\n", id);
-		gt_registry_entry_clear(e);
-		goto out;
-	}
-	r = 0;
-out:
-	g_free(dir);
-	return r;
 }
 
 int gt_cli_attach(const struct gt_args *a)
@@ -106,8 +76,12 @@ int gt_cli_attach(const struct gt_args *a)
 		fprintf(stderr, "goet: --print-secret is for goet over ssh, not for a terminal\n");
 		return 1;
 	}
-	if (find_session(a->attach_id, &e, key) != 0)
+	if (!gt_registry_id_valid(a->attach_id) ||
+	    gt_registry_find(a->attach_id, &e, key) != CORE_OK) {
+		fprintf(stderr, "goet: no session %s on this host (goet list shows them)\n",
+			a->attach_id);
 		return 1;
+	}
 	if (a->print_secret) {
 		gt_passkey_to_hex(key, hex);
 		printf("%u %s\n", e.port, hex);

@@ -32,6 +32,8 @@ struct run {
 	char reason[160];
 	char *reg_dir; /* the registry directory (NULL: not registered) */
 	struct gt_registry_entry reg;
+	uint8_t reg_key[GT_PASSKEY_LEN]; /* to register again (see registry.h) */
+	guint reg_timer;
 };
 
 static void on_done(struct gt_session *s, int code, const char *reason, void *data)
@@ -95,6 +97,7 @@ static void reg_update(struct run *r)
 	}
 }
 
+/* The session's state changed (attached, shell started): update the entry. */
 static void on_state(bool attached, int shell_pid, void *data)
 {
 	struct run *r = data;
@@ -110,33 +113,60 @@ static void on_state(bool attached, int shell_pid, void *data)
 	reg_update(r);
 }
 
-/* Register for `goet list` / `goet attach`: the entry, and the key in its own 0600 file. */
-static void reg_open(struct run *r, const char *id, uint16_t port, const uint8_t *key)
+/* Register (again) for `goet list` / `goet attach`: the entry, and the key in its own 0600 file. */
+static void reg_write(struct run *r)
 {
 	GError *e = NULL;
 
+	g_clear_pointer(&r->reg_dir, g_free);
+	r->reg_dir = gt_registry_dir(true, &e);
+	if (r->reg_dir != NULL &&
+	    gt_registry_put_key(r->reg_dir, r->reg.id, r->reg_key, &e) != CORE_OK)
+		g_clear_pointer(&r->reg_dir, g_free);
+	if (r->reg_dir == NULL) {
+		core_log_warn("session", r->reg.id, "not registered: %s", e->message);
+		g_error_free(e);
+		return;
+	}
+	reg_update(r);
+	core_log_info("session", r->reg.id, "registered in %s", r->reg_dir);
+}
+
+/* The directory may vanish (logind removes /run/user/UID at the last logout): register again. */
+static gboolean reg_check(gpointer data)
+{
+	struct run *r = data;
+	char *path =
+		r->reg_dir != NULL ? g_strdup_printf("%s/%s.session", r->reg_dir, r->reg.id) : NULL;
+
+	if (path == NULL || !g_file_test(path, G_FILE_TEST_EXISTS))
+		reg_write(r);
+	g_free(path);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Register once listening; re-checked every GT_REGISTRY_CHECK_MS. */
+static void reg_open(struct run *r, const char *id, uint16_t port, const uint8_t *key)
+{
 	if (!gt_registry_id_valid(id)) {
 		core_log_warn("session", id, "not registered: the id is not [A-Za-z0-9_-]{1,64}");
 		return;
 	}
-	r->reg_dir = gt_registry_dir(true, &e);
-	if (r->reg_dir != NULL && gt_registry_put_key(r->reg_dir, id, key, &e) != CORE_OK)
-		g_clear_pointer(&r->reg_dir, g_free);
-	if (r->reg_dir == NULL) {
-		core_log_warn("session", id, "not registered: %s", e->message);
-		g_error_free(e);
-		return;
-	}
+	memcpy(r->reg_key, key, sizeof(r->reg_key));
 	r->reg.id = g_strdup(id);
 	r->reg.started = g_get_real_time() / G_USEC_PER_SEC;
 	r->reg.pid = (int)getpid();
 	r->reg.port = port;
 	r->reg.command = g_strdup("");
-	reg_update(r);
+	reg_write(r);
+	r->reg_timer = g_timeout_add(GT_REGISTRY_CHECK_MS, reg_check, r);
 }
 
+/* The session ended: its entry and key file go. */
 static void reg_close(struct run *r)
 {
+	core_source_clear(&r->reg_timer);
+	core_wipe(r->reg_key, sizeof(r->reg_key));
 	if (r->reg_dir != NULL)
 		gt_registry_remove(r->reg_dir, r->reg.id);
 	g_clear_pointer(&r->reg_dir, g_free);

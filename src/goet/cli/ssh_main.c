@@ -44,6 +44,7 @@ struct dest {
 	char **base; /* the ssh command */
 };
 
+/* Free what dest_open allocated. */
 static void dest_clear(struct dest *d)
 {
 	g_free(d->user);
@@ -272,9 +273,12 @@ static int remote_line(const struct dest *d, const char *const *words, const cha
 		gt_ssh_finish(&p, 0); /* its job is done: kill it (the session lives on) */
 		return CORE_OK;
 	}
-	if (r == CORE_ERR_TIMEOUT) {
+	if (r == CORE_ERR_TIMEOUT || r == CORE_ERR_TOO_LARGE) {
 		gt_ssh_finish(&p, 0);
-		fprintf(stderr, "ssh: timeout (10s) waiting for session port from ssh\n");
+		if (r == CORE_ERR_TIMEOUT)
+			fprintf(stderr, "ssh: timeout (10s) waiting for session port from ssh\n");
+		else
+			fprintf(stderr, "ssh: invalid port from session: \"%.40s...\"\n", line);
 		return r;
 	}
 	err = gt_ssh_drain(p.err_fd, SSH_EXIT_WAIT_US);

@@ -62,7 +62,8 @@ struct gt_client {
 	char reason[160];
 	bool detached;
 	guint profile_timer;
-	struct gt_profile prof; /* connections that ended */
+	struct gt_profile prof;	   /* connections that ended */
+	struct gt_conn_stats seen; /* the current connection's last periodic statistics */
 };
 
 static void client_dial(struct gt_client *c);
@@ -224,9 +225,19 @@ static void client_profile_take(struct gt_client *c, struct gt_conn *conn)
 	struct gt_conn_stats st;
 
 	gt_conn_get_stats(conn, &st);
+	if (!st.has_rtt && c->seen.has_rtt && conn == c->conn) {
+		/* a closed TCP socket has no TCP_INFO left: its last reading */
+		st.has_rtt = true;
+		st.rtt_latest_us = c->seen.rtt_latest_us;
+		st.rtt_min_us = c->seen.rtt_min_us;
+		st.rtt_smoothed_us = c->seen.rtt_smoothed_us;
+		st.rtt_var_us = c->seen.rtt_var_us;
+	}
+	memset(&c->seen, 0, sizeof(c->seen));
 	gt_profile_add(&c->prof, &st, gt_conn_transport(conn));
 }
 
+/* --profile: every 5 s, the current connection's statistics. */
 static gboolean client_profile_cb(gpointer p)
 {
 	struct gt_client *c = p;
@@ -235,6 +246,7 @@ static gboolean client_profile_cb(gpointer p)
 
 	if (c->conn != NULL && c->state == CS_READY) {
 		gt_conn_get_stats(c->conn, &st);
+		c->seen = st;
 		gt_profile_line(&st, line, sizeof(line));
 		client_say(c, line);
 	}

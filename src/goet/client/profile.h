@@ -4,7 +4,8 @@
  *
  *   every 5 s:  [profile] rtt=1.2ms (min=0.9ms smooth=1.1ms jitter=0.3ms) loss=0/41pkts
  *   at exit:    [profile] === Connection Profile ===  ... and a JSON file
- *               /tmp/goet-profile-YYYYMMDD-HHMMSS.json with timestamp, commit,
+ *               $TMPDIR/goet-profile-YYYYMMDD-HHMMSS.json (/tmp without
+ *               $TMPDIR, as the reference) with timestamp, commit,
  *               host, duration_s, rtt{min_ms,smooth_ms,latest_ms,jitter_ms},
  *               traffic{bytes_sent,bytes_recv,pkts_sent,pkts_recv,pkts_lost}
  *               (and transport, connections: ours).

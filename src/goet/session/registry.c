@@ -27,34 +27,57 @@ bool gt_registry_id_valid(const char *id)
 	return true;
 }
 
-char *gt_registry_dir(bool create, GError **error)
+char **gt_registry_dirs(void)
 {
 	const char *rt = g_getenv("XDG_RUNTIME_DIR");
-	char *dir = rt != NULL && rt[0] == '/'
-			    ? g_build_filename(rt, "goet", NULL)
-			    : g_strdup_printf("/tmp/goet-%u", (unsigned)getuid());
+	GPtrArray *a = g_ptr_array_new();
+
+	if (rt != NULL && rt[0] == '/')
+		g_ptr_array_add(a, g_build_filename(rt, "goet", NULL));
+	g_ptr_array_add(a, g_strdup_printf("/tmp/goet-%u", (unsigned)getuid()));
+	g_ptr_array_add(a, NULL);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
+
+int gt_registry_dir_check(const char *dir, bool create, GError **error)
+{
 	struct stat st;
 
 	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		g_set_error(error, CORE_ERROR, CORE_ERR_SYSTEM, "mkdir %s: %s", dir,
 			    g_strerror(errno));
-		goto fail;
+		return CORE_ERR_SYSTEM;
 	}
 	if (lstat(dir, &st) != 0) {
 		g_set_error(error, CORE_ERROR, CORE_ERR_NOT_FOUND, "%s: %s", dir,
 			    g_strerror(errno));
-		goto fail;
+		return CORE_ERR_NOT_FOUND;
 	}
 	/* someone else's directory could show us their entries or read ours */
 	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077) != 0) {
 		g_set_error(error, CORE_ERROR, CORE_ERR_SYSTEM,
 			    "%s is not a private directory of this user (mode 0700)", dir);
-		goto fail;
+		return CORE_ERR_SYSTEM;
 	}
-	return dir;
-fail:
-	g_free(dir);
-	return NULL;
+	return CORE_OK;
+}
+
+char *gt_registry_dir(bool create, GError **error)
+{
+	char **dirs = gt_registry_dirs(), *found = NULL;
+	GError *e = NULL;
+
+	for (char **d = dirs; *d != NULL && found == NULL; d++) {
+		g_clear_error(&e);
+		if (gt_registry_dir_check(*d, create, &e) == CORE_OK)
+			found = g_strdup(*d);
+	}
+	if (found == NULL)
+		g_propagate_error(error, e);
+	else
+		g_clear_error(&e);
+	g_strfreev(dirs);
+	return found;
 }
 
 /* Write data to dir/name atomically with mode 0600. */
@@ -216,12 +239,16 @@ void gt_registry_entry_clear(struct gt_registry_entry *e)
 	g_clear_pointer(&e->command, g_free);
 }
 
+/* GDestroyNotify for list entries (NULL: an entry moved elsewhere). */
 static void reg_entry_free(gpointer p)
 {
+	if (p == NULL)
+		return;
 	gt_registry_entry_clear(p);
 	g_free(p);
 }
 
+/* Oldest first; ties by id. */
 static gint reg_by_start(gconstpointer a, gconstpointer b)
 {
 	const struct gt_registry_entry *x = *(struct gt_registry_entry *const *)a;
@@ -254,6 +281,53 @@ GPtrArray *gt_registry_list(const char *dir)
 		g_dir_close(d);
 	g_ptr_array_sort(out, reg_by_start);
 	return out;
+}
+
+GPtrArray *gt_registry_list_all(void)
+{
+	GPtrArray *all = g_ptr_array_new_with_free_func(reg_entry_free);
+	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+	char **dirs = gt_registry_dirs();
+
+	for (char **d = dirs; *d != NULL; d++) {
+		GPtrArray *l;
+
+		if (gt_registry_dir_check(*d, false, NULL) != CORE_OK)
+			continue;
+		l = gt_registry_list(*d);
+		for (guint i = 0; i < l->len; i++) {
+			struct gt_registry_entry *e = l->pdata[i];
+
+			if (g_hash_table_contains(seen, e->id))
+				continue;
+			l->pdata[i] = NULL; /* moved to all */
+			g_hash_table_add(seen, e->id);
+			g_ptr_array_add(all, e);
+		}
+		g_ptr_array_unref(l);
+	}
+	g_hash_table_destroy(seen);
+	g_strfreev(dirs);
+	g_ptr_array_sort(all, reg_by_start);
+	return all;
+}
+
+int gt_registry_find(const char *id, struct gt_registry_entry *e, uint8_t key[GT_PASSKEY_LEN])
+{
+	char **dirs = gt_registry_dirs();
+	int r = CORE_ERR_NOT_FOUND;
+
+	memset(e, 0, sizeof(*e));
+	for (char **d = dirs; *d != NULL && r != CORE_OK; d++) {
+		if (gt_registry_dir_check(*d, false, NULL) != CORE_OK ||
+		    gt_registry_get(*d, id, e) != CORE_OK)
+			continue;
+		r = gt_registry_get_key(*d, id, key) == CORE_OK ? CORE_OK : CORE_ERR_NOT_FOUND;
+		if (r != CORE_OK)
+			gt_registry_entry_clear(e);
+	}
+	g_strfreev(dirs);
+	return r;
 }
 
 /* The 8th field of /proc/PID/stat: the terminal's foreground process group. */

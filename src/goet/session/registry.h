@@ -4,7 +4,10 @@
  *
  * Directory: $XDG_RUNTIME_DIR/goet, else /tmp/goet-UID; mode 0700, owned by
  * the user (anything else is refused: another user could read or plant
- * entries). Per session two files, both 0600 and written atomically (a
+ * entries). A session outlives the login that started it, and systemd-logind
+ * removes /run/user/UID when the user's last login ends: the session then
+ * registers again in the next directory that works (it checks every
+ * GT_REGISTRY_CHECK_MS), so readers look in every directory. Per session two files, both 0600 and written atomically (a
  * temporary file, then rename):
  *
  *   ID.session   GKeyFile [session]: id, started (Unix seconds), pid,
@@ -26,7 +29,8 @@
 
 #include "goet/auth.h"
 
-#define GT_REGISTRY_ID_MAX 64 /* longest session id accepted (letters, digits, - and _) */
+#define GT_REGISTRY_ID_MAX   64	  /* longest session id accepted (letters, digits, - and _) */
+#define GT_REGISTRY_CHECK_MS 2000 /* how often a session checks that its entry still exists */
 
 struct gt_registry_entry {
 	char *id;
@@ -41,11 +45,17 @@ struct gt_registry_entry {
 /* True when id can name registry files (1 to 64 of [A-Za-z0-9_-]). */
 bool gt_registry_id_valid(const char *id);
 
+/* The candidate directories, preferred first (NULL-terminated; g_strfreev). */
+char **gt_registry_dirs(void);
+
 /*
- * The user's registry directory (allocated). With create, make it (0700)
- * when missing. NULL with *error when it cannot be made or is unsafe (not a
- * directory, not ours, or open to others).
+ * Check dir (with create, make it, 0700, when missing): CORE_OK, or an error
+ * with *error when it cannot be made or is unsafe (not a directory, not
+ * ours, or open to others).
  */
+int gt_registry_dir_check(const char *dir, bool create, GError **error);
+
+/* The first candidate directory that passes the check (allocated), or NULL with *error. */
 char *gt_registry_dir(bool create, GError **error);
 
 /* Write (or replace) e's .session file: CORE_OK or CORE_ERR_SYSTEM with *error. */
@@ -65,10 +75,16 @@ int gt_registry_get(const char *dir, const char *id, struct gt_registry_entry *e
 void gt_registry_remove(const char *dir, const char *id);
 
 /*
- * Every live entry, oldest first (GPtrArray of gt_registry_entry, freeing
- * them with the array). Stale entries are removed on the way.
+ * Every live entry in dir, oldest first (GPtrArray of gt_registry_entry,
+ * freeing them with the array). Stale entries are removed on the way.
  */
 GPtrArray *gt_registry_list(const char *dir);
+
+/* Every live entry of every candidate directory (an id once), oldest first. */
+GPtrArray *gt_registry_list_all(void);
+
+/* Find id in any candidate directory: its entry and key. CORE_OK or CORE_ERR_NOT_FOUND. */
+int gt_registry_find(const char *id, struct gt_registry_entry *e, uint8_t key[GT_PASSKEY_LEN]);
 
 /* Free the strings of e (not e itself). */
 void gt_registry_entry_clear(struct gt_registry_entry *e);

@@ -14,7 +14,8 @@ goet=$(realpath "${1:?usage: goet-ssh.sh path/to/goet}")
 command -v tmux >/dev/null || { echo "SKIP: no tmux"; exit 77; }
 
 tmp=$(mktemp -d)
-tmux_sock="$tmp/tmux.sock"
+tmux_sock="$tmp/tmux0.sock"
+terms=0
 fail() {
 	echo "FAIL: $*"
 	echo "--- screen"; tmux -S "$tmux_sock" capture-pane -p -t t 2>/dev/null
@@ -36,9 +37,13 @@ expect() {
 keys() { tmux -S "$tmux_sock" send-keys -t t "$@"; }
 # Run the client in a fresh tmux window: its exit status is shown after it.
 term() {
+	# a new server on a new socket: the old one may take a while to go away
 	tmux -S "$tmux_sock" kill-server 2>/dev/null
+	terms=$((terms + 1))
+	tmux_sock="$tmp/tmux$terms.sock"
 	tmux -S "$tmux_sock" -f /dev/null new-session -d -s t -x 100 -y 30 \
-		"GOET_SSH='$GOET_SSH' $1; echo client-exit=\$?; sleep 60" || fail "tmux"
+		"GOET_SSH='$GOET_SSH' $1; echo client-exit=\$?; sleep 60" 2>"$tmp/tmux.log" ||
+		fail "tmux: $(cat "$tmp/tmux.log")"
 }
 # A command typed into the remote shell shows its output (after a prompt, maybe).
 roundtrip() {
@@ -100,7 +105,7 @@ cmp -s "$goet" "$bin" || fail "the upgraded copy differs from this binary"
 echo "ok: upgraded"
 
 # --tcp --profile, no --install: goet is found in ~/.local/bin
-term "'$goet' --tcp --profile goetlab 2>'$tmp/tcp.err'"
+term "TMPDIR='$tmp' '$goet' --tcp --profile goetlab 2>'$tmp/tcp.err'"
 expect '[$#] *$'
 until=$((SECONDS + 15))
 until grep -q '^\[profile\] rtt=' "$tmp/tcp.err"; do
@@ -110,7 +115,7 @@ done
 roundtrip tcp
 grep -q '\[profile\] Transport: tcp' "$tmp/tcp.err" || fail "not over TCP"
 json=$(sed -n 's/^\[profile\] wrote \(.*\.json\).*/\1/p' "$tmp/tcp.err" | tr -d '\r')
-[ -f "$json" ] || fail "no profile JSON"
+[ -f "$json" ] && [ "$(dirname "$json")" = "$tmp" ] || fail "no profile JSON in \$TMPDIR: $json"
 python3 - "$json" <<'PY' || fail "profile JSON fields"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -119,6 +124,7 @@ for k in ("timestamp", "commit", "host", "duration_s", "rtt", "traffic"):
 assert set(d["rtt"]) >= {"min_ms", "smooth_ms", "latest_ms", "jitter_ms"}
 assert set(d["traffic"]) >= {"bytes_sent", "bytes_recv", "pkts_sent", "pkts_recv", "pkts_lost"}
 assert d["host"] == "127.0.0.1" and d["traffic"]["bytes_recv"] > 0 and d["duration_s"] > 0
+assert d["transport"] == "tcp" and d["rtt"]["smooth_ms"] > 0
 PY
 rm -f "$json"
 echo "ok: --tcp --profile"

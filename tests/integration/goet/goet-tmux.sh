@@ -2,13 +2,15 @@
 # goet-tmux.sh GOET: the client in a real terminal (tmux), against a real
 # `goet session` on loopback. Typed keys reach the shell and its output is on
 # the screen; a resized window changes `stty size` in the session; a silent
-# link shows the notice on the top line and contact erases it; `~.` ends
-# both programs. Exits 77 (skip) without tmux.
+# link shows the notice on the top line and contact erases it; `goet list
+# --local` shows the session (registering again when its directory vanished);
+# `~.` ends both programs. Exits 77 (skip) without tmux.
 set -u
 goet=$(realpath "${1:?usage: goet-tmux.sh path/to/goet}")
 command -v tmux >/dev/null || { echo "SKIP: no tmux"; exit 77; }
 
 tmp=$(mktemp -d)
+export XDG_RUNTIME_DIR="$tmp" # the session registers there (goet list), removed with it
 sock="$tmp/tmux.sock"
 id=tmux$$
 spid=
@@ -55,6 +57,19 @@ tmux -S "$sock" -f /dev/null new-session -d -s t -x 100 -y 30 \
 expect '[^[:space:]]'
 keys 'echo "typed-$((6*7))"' Enter
 expect '(^|[$#>] )typed-42$'
+
+# the session is registered (goet list), attached; a vanished registry
+# directory (logind removes /run/user/UID at logout) is made again
+"$goet" list --local >"$tmp/list" 2>&1
+grep -Eq "^$id +[0-9]+s +attached +" "$tmp/list" || fail "goet list --local: $(cat "$tmp/list")"
+[ "$(stat -c %a "$tmp/goet")" = 700 ] || fail "registry directory mode"
+[ "$(stat -c %a "$tmp/goet/$id.key")" = 600 ] || fail "key file mode"
+rm -rf "$tmp/goet"
+until=$((SECONDS + 10))
+until "$goet" list --local 2>&1 | grep -q "^$id "; do
+	[ $SECONDS -lt $until ] || fail "the session did not register again"
+	sleep 0.2
+done
 
 # the window's size is the session's terminal size
 keys 'stty size' Enter

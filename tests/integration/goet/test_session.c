@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../spawn.h"
@@ -672,6 +673,13 @@ ON_TRANSPORT(test_exit_while_away)
 
 int main(int argc, char **argv)
 {
+	/* sessions register in $XDG_RUNTIME_DIR/goet (registry.h), clients write
+	 * --profile files in $TMPDIR: a directory of our own for both */
+	char *rt = g_dir_make_tmp("goet-test-rt-XXXXXX", NULL), *rm;
+	int r;
+
+	g_setenv("XDG_RUNTIME_DIR", rt, TRUE);
+	g_setenv("TMPDIR", rt, TRUE); /* --profile's JSON files */
 	g_test_init(&argc, &argv, NULL);
 	core_log_set_level(g_getenv("GOET_TEST_LOG") != NULL ? CORE_LOG_DEBUG : CORE_LOG_WARN);
 	gt_passkey_generate(passkey);
@@ -686,5 +694,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/session/idle-timeout", test_idle_timeout);
 	g_test_add_func("/session/program", test_program_session);
 	g_test_add_func("/session/program-sigterm", test_program_sigterm);
-	return g_test_run();
+	r = g_test_run();
+	rm = g_strdup_printf("rm -rf '%s'", rt);
+	if (system(rm) != 0)
+		r = 1;
+	g_free(rm);
+	g_free(rt);
+	return r;
 }

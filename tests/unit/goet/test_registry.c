@@ -96,6 +96,23 @@ static void test_roundtrip(void)
 	dir_teardown(base);
 }
 
+/* The candidates: $XDG_RUNTIME_DIR/goet first, /tmp/goet-UID always. */
+static void test_dirs(void)
+{
+	char **d;
+
+	g_setenv("XDG_RUNTIME_DIR", "/run/user/4242", TRUE);
+	d = gt_registry_dirs();
+	g_assert_cmpuint(g_strv_length(d), ==, 2);
+	g_assert_cmpstr(d[0], ==, "/run/user/4242/goet");
+	g_assert_true(g_str_has_prefix(d[1], "/tmp/goet-"));
+	g_strfreev(d);
+	g_unsetenv("XDG_RUNTIME_DIR");
+	d = gt_registry_dirs();
+	g_assert_cmpuint(g_strv_length(d), ==, 1);
+	g_strfreev(d);
+}
+
 /* A directory others can read is refused. */
 static void test_unsafe_dir(void)
 {
@@ -104,9 +121,12 @@ static void test_unsafe_dir(void)
 
 	g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
 	g_assert_cmpint(chmod(dir, 0755), ==, 0);
-	g_assert_null(gt_registry_dir(true, &e));
+	g_assert_cmpint(gt_registry_dir_check(dir, true, &e), ==, CORE_ERR_SYSTEM);
 	g_assert_nonnull(e);
 	g_clear_error(&e);
+	g_assert_cmpint(chmod(dir, 0700), ==, 0);
+	g_assert_cmpint(gt_registry_dir_check(dir, false, &e), ==, CORE_OK);
+	g_assert_no_error(e);
 	g_free(dir);
 	dir_teardown(base);
 }
@@ -117,5 +137,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/registry/ids", test_ids);
 	g_test_add_func("/registry/roundtrip", test_roundtrip);
 	g_test_add_func("/registry/unsafe-dir", test_unsafe_dir);
+	g_test_add_func("/registry/dirs", test_dirs);
 	return g_test_run();
 }
