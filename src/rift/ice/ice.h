@@ -1,0 +1,84 @@
+/*
+ * ice.h - one ICE component for a WebRTC data channel, on libnice: UDP
+ * only (as browsers do), trickle candidates both ways, STUN and TURN
+ * (UDP, TCP, TLS) servers, RFC 7675 consent freshness, ICE restart.
+ * Candidates travel as SDP attribute text ("candidate:..."); credentials
+ * as the ice-ufrag / ice-pwd strings.
+ *
+ * Events arrive on the GLib main context given at creation, through the
+ * callbacks. libnice does not resolve names: servers are numeric
+ * addresses.
+ *
+ * Ownership: rg_ice_free closes the agent (TURN allocations are released
+ * asynchronously) and never calls a callback afterwards. Callbacks must not
+ * free the object. Threading: the context's thread only.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum rg_ice_state {
+	RG_ICE_NEW,
+	RG_ICE_CHECKING,
+	RG_ICE_CONNECTED,
+	RG_ICE_FAILED,
+	RG_ICE_DISCONNECTED, /* consent lost, or the pair stopped working */
+};
+
+enum rg_ice_relay { RG_ICE_TURN_UDP, RG_ICE_TURN_TCP, RG_ICE_TURN_TLS };
+
+struct rg_ice_turn {
+	const char *host; /* numeric */
+	uint16_t port;
+	const char *username, *password;
+	enum rg_ice_relay transport;
+};
+
+struct rg_ice_config {
+	bool controlling;		/* the offerer controls */
+	const char *stun_host;		/* numeric, or NULL */
+	uint16_t stun_port;
+	const struct rg_ice_turn *turn; /* n_turn servers */
+	size_t n_turn;
+	bool relay_only;		/* gather relay candidates only */
+	const char *const *local_addresses; /* NULL: every interface; else only these */
+};
+
+struct rg_ice_callbacks {
+	void (*candidate)(void *ctx, const char *line); /* "candidate:..." */
+	void (*gathering_done)(void *ctx);
+	void (*state)(void *ctx, enum rg_ice_state state);
+	/* The selected pair: the types "host", "srflx", "prflx", "relay". */
+	void (*selected)(void *ctx, const char *local_type, const char *remote_type);
+	void (*data)(void *ctx, const uint8_t *buf, size_t len);
+};
+
+struct rg_ice;
+
+/* CORE_OK or CORE_ERR_CONFIG (a server address libnice refuses) with *error. */
+int rg_ice_new(struct rg_ice **out, const struct rg_ice_config *cfg,
+	       const struct rg_ice_callbacks *cb, void *ctx, GMainContext *context,
+	       GError **error);
+void rg_ice_free(struct rg_ice *ice);
+
+/* Our ice-ufrag and ice-pwd (valid until a restart). */
+const char *rg_ice_ufrag(const struct rg_ice *ice);
+const char *rg_ice_pwd(const struct rg_ice *ice);
+/* Start gathering; candidates arrive through cb->candidate. CORE_OK or CORE_ERR_SYSTEM. */
+int rg_ice_gather(struct rg_ice *ice);
+/* CORE_OK or CORE_ERR_BAD_VALUE (empty or too long). */
+int rg_ice_set_remote_credentials(struct rg_ice *ice, const char *ufrag, const char *pwd);
+/*
+ * A remote candidate ("candidate:..." with or without "a="). CORE_OK;
+ * CORE_ERR_BAD_FORMAT (libnice cannot parse it); CORE_ERR_NOT_FOUND for a
+ * candidate this agent ignores (TCP, another component).
+ */
+int rg_ice_add_remote_candidate(struct rg_ice *ice, const char *line);
+void rg_ice_remote_gathering_done(struct rg_ice *ice);
+/* Send a datagram on the selected pair: CORE_OK or CORE_ERR_AGAIN (not connected). */
+int rg_ice_send(struct rg_ice *ice, const uint8_t *buf, size_t len);
+/* New credentials, gather again; the remote side must restart too. */
+int rg_ice_restart(struct rg_ice *ice);

@@ -1,0 +1,211 @@
+/*
+ * Integration tests for rift/ice: two libnice agents in this process on
+ * 127.0.0.1 trickle candidates to each other and reach a host pair; data
+ * crosses both ways byte-exact; through a real coturn (when installed) a
+ * relay-only agent connects over TURN UDP and TCP and reports "relay";
+ * candidate lines libnice cannot use are refused with the documented code.
+ */
+#include <gio/gio.h>
+#include <string.h>
+
+#include "../spawn.h"
+#include "core/err.h"
+#include "rift/ice/ice.h"
+
+struct end {
+	struct rg_ice *ice;
+	struct end *peer;
+	enum rg_ice_state state;
+	char local_type[8], remote_type[8];
+	GByteArray *got;
+	unsigned candidates;
+};
+
+static void on_candidate(void *ctx, const char *line)
+{
+	struct end *e = ctx;
+
+	e->candidates++;
+	g_assert_true(g_str_has_prefix(line, "candidate:"));
+	g_assert_cmpint(rg_ice_add_remote_candidate(e->peer->ice, line), ==, CORE_OK);
+}
+
+static void on_done(void *ctx)
+{
+	struct end *e = ctx;
+
+	rg_ice_remote_gathering_done(e->peer->ice);
+}
+
+static void on_state(void *ctx, enum rg_ice_state s)
+{
+	((struct end *)ctx)->state = s;
+}
+
+static void on_selected(void *ctx, const char *local, const char *remote)
+{
+	struct end *e = ctx;
+
+	g_strlcpy(e->local_type, local, sizeof(e->local_type));
+	g_strlcpy(e->remote_type, remote, sizeof(e->remote_type));
+}
+
+static void on_data(void *ctx, const uint8_t *buf, size_t len)
+{
+	g_byte_array_append(((struct end *)ctx)->got, buf, (guint)len);
+}
+
+static const struct rg_ice_callbacks cbs = { on_candidate, on_done, on_state, on_selected,
+					     on_data };
+
+/* Iterate the default context until cond holds or 10 s pass. */
+#define RUN_UNTIL(cond)                                                                  \
+	do {                                                                             \
+		gint64 until_ = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;             \
+		while (!(cond) && g_get_monotonic_time() < until_)                       \
+			g_main_context_iteration(NULL, FALSE) || (g_usleep(1000), 0);     \
+		g_assert_true(cond);                                                     \
+	} while (0)
+
+static void connect_pair(struct end *a, struct end *b, struct rg_ice_config *ca,
+			 struct rg_ice_config *cb)
+{
+	GError *e = NULL;
+
+	a->peer = b;
+	b->peer = a;
+	a->got = g_byte_array_new();
+	b->got = g_byte_array_new();
+	g_assert_cmpint(rg_ice_new(&a->ice, ca, &cbs, a, NULL, &e), ==, CORE_OK);
+	g_assert_cmpint(rg_ice_new(&b->ice, cb, &cbs, b, NULL, &e), ==, CORE_OK);
+	g_assert_no_error(e);
+	g_assert_cmpuint(strlen(rg_ice_ufrag(a->ice)), >=, 4);
+	g_assert_cmpuint(strlen(rg_ice_pwd(a->ice)), >=, 22);
+	g_assert_cmpint(rg_ice_set_remote_credentials(a->ice, rg_ice_ufrag(b->ice),
+						      rg_ice_pwd(b->ice)),
+			==, CORE_OK);
+	g_assert_cmpint(rg_ice_set_remote_credentials(b->ice, rg_ice_ufrag(a->ice),
+						      rg_ice_pwd(a->ice)),
+			==, CORE_OK);
+	g_assert_cmpint(rg_ice_gather(a->ice), ==, CORE_OK);
+	g_assert_cmpint(rg_ice_gather(b->ice), ==, CORE_OK);
+	RUN_UNTIL(a->state == RG_ICE_CONNECTED && b->state == RG_ICE_CONNECTED &&
+		  a->local_type[0] != '\0' && b->local_type[0] != '\0');
+}
+
+static void exchange(struct end *a, struct end *b)
+{
+	static const char ping[] = "ping over ICE", pong[] = "pong";
+
+	g_assert_cmpint(rg_ice_send(a->ice, (const uint8_t *)ping, sizeof(ping)), ==, CORE_OK);
+	g_assert_cmpint(rg_ice_send(b->ice, (const uint8_t *)pong, sizeof(pong)), ==, CORE_OK);
+	RUN_UNTIL(b->got->len == sizeof(ping) && a->got->len == sizeof(pong));
+	g_assert_cmpmem(b->got->data, b->got->len, ping, sizeof(ping));
+	g_assert_cmpmem(a->got->data, a->got->len, pong, sizeof(pong));
+}
+
+static void end_free(struct end *e)
+{
+	rg_ice_free(e->ice);
+	g_byte_array_unref(e->got);
+}
+
+static const char *const loopback[] = { "127.0.0.1", NULL };
+
+static void test_host_pair(void)
+{
+	struct rg_ice_config ca = { .controlling = true, .local_addresses = loopback };
+	struct rg_ice_config cb = { .controlling = false, .local_addresses = loopback };
+	struct end a = { 0 }, b = { 0 };
+
+	connect_pair(&a, &b, &ca, &cb);
+	g_assert_cmpstr(a.local_type, ==, "host");
+	g_assert_cmpstr(b.remote_type, ==, "host");
+	g_assert_cmpuint(a.candidates, >=, 1);
+	exchange(&a, &b);
+	/* lines this agent cannot use */
+	g_assert_cmpint(rg_ice_add_remote_candidate(a.ice, "candidate:garbage"), ==,
+			CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(rg_ice_add_remote_candidate(
+				a.ice, "candidate:1 1 TCP 2105524479 127.0.0.1 9 typ host tcptype active"),
+			==, CORE_ERR_NOT_FOUND);
+	g_assert_cmpint(rg_ice_set_remote_credentials(a.ice, "", "x"), ==, CORE_ERR_BAD_VALUE);
+	end_free(&a);
+	end_free(&b);
+}
+
+/* A free UDP and TCP port on 127.0.0.1 (racy, as any test port). */
+static guint16 free_port(void)
+{
+	GSocket *s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
+	GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	GSocketAddress *a = g_inet_socket_address_new(lo, 0), *got;
+	guint16 port;
+
+	g_assert_true(g_socket_bind(s, a, FALSE, NULL));
+	got = g_socket_get_local_address(s, NULL);
+	port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(got));
+	g_object_unref(got);
+	g_object_unref(a);
+	g_object_unref(lo);
+	g_object_unref(s);
+	return port;
+}
+
+static GSubprocess *start_coturn(guint16 port)
+{
+	char *ports = g_strdup_printf("--listening-port=%u", port);
+	const char *argv[] = { "turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
+			       ports, "--lt-cred-mech", "--user=rift:secret", "--realm=rift.test",
+			       "--allow-loopback-peers", "--no-tls", "--no-dtls", "--no-cli",
+			       "--log-file=stdout", "--simple-log", "--no-stdout-log", NULL };
+	GError *e = NULL;
+	GSubprocess *p = itest_spawn(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &e, argv);
+
+	g_assert_no_error(e);
+	g_usleep(300000); /* coturn binds within milliseconds; give it some */
+	g_free(ports);
+	return p;
+}
+
+static void test_turn(gconstpointer data)
+{
+	enum rg_ice_relay transport = GPOINTER_TO_INT(data);
+	guint16 port;
+	GSubprocess *turn;
+	struct rg_ice_turn t = { "127.0.0.1", 0, "rift", "secret", transport };
+	struct rg_ice_config ca = { .controlling = true,
+				    .local_addresses = loopback,
+				    .turn = &t,
+				    .n_turn = 1,
+				    .relay_only = true };
+	struct rg_ice_config cb = { .controlling = false, .local_addresses = loopback };
+	struct end a = { 0 }, b = { 0 };
+	char *path = g_find_program_in_path("turnserver");
+
+	if (path == NULL) {
+		g_test_skip("no turnserver (coturn)");
+		return;
+	}
+	g_free(path);
+	port = free_port();
+	t.port = port;
+	turn = start_coturn(port);
+	connect_pair(&a, &b, &ca, &cb);
+	g_assert_cmpstr(a.local_type, ==, "relay");
+	exchange(&a, &b);
+	end_free(&a);
+	end_free(&b);
+	g_subprocess_force_exit(turn);
+	g_subprocess_wait(turn, NULL, NULL);
+	g_object_unref(turn);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/ice/host-pair", test_host_pair);
+	g_test_add_data_func("/ice/turn-udp", GINT_TO_POINTER(RG_ICE_TURN_UDP), test_turn);
+	g_test_add_data_func("/ice/turn-tcp", GINT_TO_POINTER(RG_ICE_TURN_TCP), test_turn);
+	return g_test_run();
+}
