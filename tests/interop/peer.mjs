@@ -1,0 +1,129 @@
+// peer.mjs --lib ndc|werift --role offer|answer [--mib N]
+//
+// A WebRTC data-channel peer for the interop tests, signaled through
+// stdin/stdout, one JSON object per line:
+//   {"type":"offer"|"answer","sdp":"..."}   {"candidate":"candidate:...","mid":"0"}
+//   {"log":"..."}  (stdout only: progress for the test's log)
+//   {"result":"ok"|"fail","why":"..."}        (stdout only, last line)
+// The offerer creates two channels: "reliable" (ordered) and "lossy"
+// (unordered, maxRetransmits 0). On "reliable" each side sends N MiB of the
+// shared pattern (byte i = (i * 31 + (i >> 8)) & 255) in 1,200-byte binary
+// messages, then the string "end"; on receiving "end" it answers
+// "sha256:<hex> bytes:<n>" of what it received. On "lossy" each side sends
+// 100 messages "lossy-<k>" and counts what arrives. The process exits 0
+// when the peer's answer matches the SHA-256 of what it sent.
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+
+const arg = (name, def) => {
+	const i = process.argv.indexOf('--' + name);
+	return i > 0 ? process.argv[i + 1] : def;
+};
+const lib = arg('lib', 'ndc'), role = arg('role', 'answer');
+const total = Number(arg('mib', '10')) * 1024 * 1024;
+const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+const finish = (ok, why) => { out({ result: ok ? 'ok' : 'fail', why }); setTimeout(() => process.exit(ok ? 0 : 1), 200); };
+setTimeout(() => finish(false, 'timed out after 60 s'), 60000);
+
+function pattern(off, len) {
+	const b = Buffer.alloc(len);
+	for (let k = 0; k < len; k++) { const i = off + k; b[k] = (i * 31 + Math.floor(i / 256)) & 255; }
+	return b;
+}
+const expected = createHash('sha256');
+for (let off = 0; off < total; off += 1 << 20) expected.update(pattern(off, Math.min(1 << 20, total - off)));
+const expectedHex = expected.digest('hex');
+
+// Channel logic shared by both libraries: ch = {send(buf|string), buffered(), onLow(fn)}
+function reliable(ch) {
+	const h = createHash('sha256');
+	let n = 0, off = 0, ended = false;
+	const pump = () => {
+		while (off < total && ch.buffered() < 1 << 20) {
+			const len = Math.min(1200, total - off);
+			ch.send(pattern(off, len));
+			off += len;
+		}
+		if (off >= total && !ended) { ch.send('end'); ended = true; out({ log: 'sent all' }); }
+	};
+	ch.onLow(pump);
+	pump();
+	return (msg) => {
+		if (typeof msg === 'string') {
+			if (msg === 'end') ch.send(`sha256:${h.digest('hex')} bytes:${n}`);
+			else if (msg.startsWith('sha256:')) finish(msg === `sha256:${expectedHex} bytes:${total}`, `peer says ${msg}, expected ${expectedHex} ${total}`);
+			return;
+		}
+		h.update(msg);
+		n += msg.length;
+	};
+}
+let lossyGot = 0;
+function lossy(ch) {
+	for (let k = 0; k < 100; k++) ch.send(`lossy-${k}`);
+	return () => { if (++lossyGot === 1 || lossyGot === 100) out({ log: `lossy: ${lossyGot} received` }); };
+}
+
+async function runNdc() {
+	const ndc = await import('node-datachannel');
+	const pc = new ndc.PeerConnection('interop', { iceServers: [], enableIceTcp: false });
+	pc.onLocalDescription((sdp, type) => out({ type: type.toLowerCase(), sdp }));
+	pc.onLocalCandidate((candidate, mid) => out({ candidate: candidate.replace(/^a=/, ''), mid }));
+	const wrap = (dc) => ({
+		send: (m) => (typeof m === 'string' ? dc.sendMessage(m) : dc.sendMessageBinary(m)),
+		buffered: () => dc.bufferedAmount(),
+		onLow: (fn) => { dc.setBufferedAmountLowThreshold(256 * 1024); dc.onBufferedAmountLow(fn); },
+	});
+	const attach = (dc) => {
+		const handle = () => { const h = dc.getLabel() === 'reliable' ? reliable(wrap(dc)) : lossy(wrap(dc)); dc.onMessage((m) => h(m)); };
+		if (dc.isOpen()) handle(); else dc.onOpen(handle);
+	};
+	pc.onDataChannel(attach);
+	if (role === 'offer') {
+		attach(pc.createDataChannel('reliable'));
+		attach(pc.createDataChannel('lossy', { unordered: true, maxRetransmits: 0 }));
+	}
+	return {
+		remote: (o) => (o.sdp ? pc.setRemoteDescription(o.sdp, o.type) : pc.addRemoteCandidate(o.candidate, o.mid || '0')),
+	};
+}
+
+async function runWerift() {
+	const { RTCPeerConnection } = await import('werift');
+	const pc = new RTCPeerConnection({ iceServers: [] });
+	pc.onIceCandidate.subscribe((c) => c && out({ candidate: c.candidate, mid: c.sdpMid || '0' }));
+	const wrap = (dc) => ({
+		send: (m) => dc.send(m),
+		buffered: () => dc.bufferedAmount,
+		onLow: (fn) => { dc.bufferedAmountLowThreshold = 256 * 1024; dc.bufferedAmountLow.subscribe(fn); },
+	});
+	const attach = (dc) => {
+		const handle = () => {
+			const h = dc.label === 'reliable' ? reliable(wrap(dc)) : lossy(wrap(dc));
+			dc.onMessage.subscribe((m) => h(typeof m === 'string' ? m : Buffer.from(m)));
+		};
+		if (dc.readyState === 'open') handle(); else dc.stateChanged.subscribe((s) => s === 'open' && handle());
+	};
+	pc.onDataChannel.subscribe(attach);
+	const describe = async () => out({ type: pc.localDescription.type, sdp: pc.localDescription.sdp });
+	if (role === 'offer') {
+		attach(pc.createDataChannel('reliable'));
+		attach(pc.createDataChannel('lossy', { ordered: false, maxRetransmits: 0 }));
+		await pc.setLocalDescription(await pc.createOffer());
+		await describe();
+	}
+	return {
+		remote: async (o) => {
+			if (o.sdp) {
+				await pc.setRemoteDescription({ type: o.type, sdp: o.sdp });
+				if (o.type === 'offer') { await pc.setLocalDescription(await pc.createAnswer()); await describe(); }
+			} else await pc.addIceCandidate({ candidate: o.candidate, sdpMid: o.mid || '0' });
+		},
+	};
+}
+
+const peer = lib === 'werift' ? await runWerift() : await runNdc();
+createInterface({ input: process.stdin }).on('line', async (line) => {
+	if (!line.trim()) return;
+	try { await peer.remote(JSON.parse(line)); } catch (e) { finish(false, `bad signaling line: ${e.message}`); }
+});
