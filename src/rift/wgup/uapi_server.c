@@ -150,8 +150,8 @@ char *rg_wg_uapi_query(const char *ifname, GError **error)
 	g_socket_set_timeout(sock, 2);
 	if (!g_socket_connect(sock, addr, NULL, &e) ||
 	    g_socket_send(sock, req, sizeof(req) - 1, NULL, &e) < 0) {
-		core_err_to_gerror(error, CORE_ERR_SYSTEM, "no interface %s (%s): %s", ifname, path,
-				   e->message);
+		core_err_to_gerror(error, CORE_ERR_SYSTEM, "no interface %s (%s): %s", ifname,
+				   path, e->message);
 		goto out;
 	}
 	while ((n = g_socket_receive(sock, buf, sizeof(buf), NULL, &e)) > 0) {
