@@ -136,9 +136,13 @@ static int split(char *s, char **tok, int max)
 	}
 }
 
-/* Copy src into dst[size] (checked by the caller to fit). */
+/*
+ * Copy src into dst[size] (checked by the caller to fit), zeroing the rest so
+ * that a field overwritten by a repeated attribute compares bytewise equal.
+ */
 static void copy(char *dst, size_t size, const char *src)
 {
+	memset(dst, 0, size);
 	g_strlcpy(dst, src, size);
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes tests/data/sdp/{valid,invalid}/ and invalid.tsv (run from anywhere).
 
-The valid files imitate what each stack really sends (attribute order, line
-ends, session- versus media-level placement); the invalid ones are a good
-SDP with one thing broken. tests/unit/rtc/test_sdp.c checks exact values.
+The valid files written here imitate what each stack sends (attribute order,
+line ends, session- versus media-level placement); node-datachannel-*.sdp and
+werift-*.sdp in valid/ are real captures (see README.md) and are not written
+here. The invalid ones are a good SDP with one thing broken. tests/unit/rtc/test_sdp.c checks exact values.
 """
 import os
 
@@ -36,7 +37,7 @@ CHROMIUM_OFFER = [
     "a=max-message-size:262144",
 ]
 
-LIBDATACHANNEL_ANSWER = [
+SESSION_LEVEL_ANSWER = [  # everything ICE/DTLS before m=, "ice2,trickle" as libdatachannel writes it
     "v=0",
     "o=rtc 2586130396 0 IN IP4 127.0.0.1",
     "s=-",
@@ -169,7 +170,7 @@ LEGACY_OFFER = [
 
 VALID = {
     "chromium-offer.sdp": sdp(CHROMIUM_OFFER),
-    "libdatachannel-answer.sdp": sdp(LIBDATACHANNEL_ANSWER),
+    "session-level-answer.sdp": sdp(SESSION_LEVEL_ANSWER),
     "firefox-offer.sdp": sdp(FIREFOX_OFFER),
     "chromium-av-offer.sdp": sdp(CHROMIUM_AV_OFFER),
     "pion-answer.sdp": sdp(PION_ANSWER, "\n"),
