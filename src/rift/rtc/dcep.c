@@ -74,8 +74,7 @@ static int decode_open(const uint8_t *p, size_t n, struct rg_dcep_open *o)
 	return CORE_OK;
 }
 
-int rg_dcep_decode(const uint8_t *p, size_t n, enum rg_dcep_type *type,
-		   struct rg_dcep_open *open)
+int rg_dcep_decode(const uint8_t *p, size_t n, enum rg_dcep_type *type, struct rg_dcep_open *open)
 {
 	if (n == 0)
 		return CORE_ERR_TRUNCATED;

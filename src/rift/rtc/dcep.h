@@ -64,8 +64,7 @@ struct rg_dcep_open {
  * do not fill it exactly, an unknown channel type, or an ACK longer than one
  * byte). On error *type and *open are unspecified.
  */
-int rg_dcep_decode(const uint8_t *p, size_t n, enum rg_dcep_type *type,
-		   struct rg_dcep_open *open);
+int rg_dcep_decode(const uint8_t *p, size_t n, enum rg_dcep_type *type, struct rg_dcep_open *open);
 
 /* True if t is one of the six channel types of RFC 8832 §5.1. */
 int rg_dcep_channel_type_valid(uint8_t t);

@@ -58,8 +58,8 @@ struct sctp_sockstat {
 #define MAX_PACKET 65536
 /* RTO bounds (ms): WebRTC runs on RTTs far below usrsctp's 1 s minimum. */
 #define RTO_INITIAL_MS 1000
-#define RTO_MIN_MS 250
-#define RTO_MAX_MS 10000
+#define RTO_MIN_MS     250
+#define RTO_MAX_MS     10000
 /* Attempts to finish usrsctp after the last association is gone. */
 #define FINISH_ATTEMPTS 300
 /* Peer's max message size when the SDP has none (RFC 8841 §6.1). */
@@ -73,15 +73,15 @@ struct rg_dc {
 	char *protocol;
 	uint8_t channel_type;
 	uint32_t reliability;
-	bool ours;	   /* we opened it */
-	bool open;	   /* ACK received (ours) or sent (theirs) */
-	bool closing;	   /* our outgoing reset requested */
-	bool out_reset;	   /* our outgoing stream reset done */
-	bool in_reset;	   /* peer reset its outgoing stream */
-	size_t buffered;   /* bytes sent, not yet drained */
-	size_t low;	   /* buffered_low threshold */
-	bool above;	   /* buffered was above low since the last buffered_low */
-	bool want_low;	   /* a send got CORE_ERR_AGAIN: report the next low */
+	bool ours;	 /* we opened it */
+	bool open;	 /* ACK received (ours) or sent (theirs) */
+	bool closing;	 /* our outgoing reset requested */
+	bool out_reset;	 /* our outgoing stream reset done */
+	bool in_reset;	 /* peer reset its outgoing stream */
+	size_t buffered; /* bytes sent, not yet drained */
+	size_t low;	 /* buffered_low threshold */
+	bool above;	 /* buffered was above low since the last buffered_low */
+	bool want_low;	 /* a send got CORE_ERR_AGAIN: report the next low */
 };
 
 /* One message handed to usrsctp, for the buffered-amount FIFO. */
@@ -250,9 +250,9 @@ static struct rg_dc *lookup(struct rg_sctp *s, uint16_t sid)
 }
 
 /* Create a channel on sid and add it to the table. */
-static struct rg_dc *dc_new(struct rg_sctp *s, uint16_t sid, const uint8_t *label,
-			    size_t label_len, const uint8_t *protocol, size_t protocol_len,
-			    uint8_t channel_type, uint32_t reliability, bool ours)
+static struct rg_dc *dc_new(struct rg_sctp *s, uint16_t sid, const uint8_t *label, size_t label_len,
+			    const uint8_t *protocol, size_t protocol_len, uint8_t channel_type,
+			    uint32_t reliability, bool ours)
 {
 	struct rg_dc *dc = g_new0(struct rg_dc, 1);
 
@@ -308,8 +308,7 @@ static int send_msg(struct rg_sctp *s, uint16_t sid, uint32_t ppid, uint16_t fla
 	return CORE_OK;
 }
 
-int rg_sctp_send_raw(struct rg_sctp *s, uint16_t sid, uint32_t ppid, const uint8_t *buf,
-		     size_t len)
+int rg_sctp_send_raw(struct rg_sctp *s, uint16_t sid, uint32_t ppid, const uint8_t *buf, size_t len)
 {
 	return send_msg(s, sid, ppid, 0, NULL, buf, len);
 }
@@ -688,9 +687,9 @@ static bool setopt(struct rg_sctp *s, int level, int name, const void *val, sock
 /* Subscribe to the notifications we handle. */
 static bool subscribe_events(struct rg_sctp *s)
 {
-	static const uint16_t types[] = { SCTP_ASSOC_CHANGE,	     SCTP_REMOTE_ERROR,
-					  SCTP_SHUTDOWN_EVENT,	     SCTP_SEND_FAILED_EVENT,
-					  SCTP_STREAM_RESET_EVENT,   SCTP_STREAM_CHANGE_EVENT,
+	static const uint16_t types[] = { SCTP_ASSOC_CHANGE,	   SCTP_REMOTE_ERROR,
+					  SCTP_SHUTDOWN_EVENT,	   SCTP_SEND_FAILED_EVENT,
+					  SCTP_STREAM_RESET_EVENT, SCTP_STREAM_CHANGE_EVENT,
 					  SCTP_SENDER_DRY_EVENT };
 	struct sctp_event ev;
 
@@ -726,8 +725,7 @@ static bool configure_socket(struct rg_sctp *s)
 	       setopt(s, IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET, &av, sizeof(av),
 		      "SCTP_ENABLE_STREAM_RESET") &&
 	       setopt(s, IPPROTO_SCTP, SCTP_NODELAY, &one, sizeof(one), "SCTP_NODELAY") &&
-	       setopt(s, IPPROTO_SCTP, SCTP_RECVRCVINFO, &one, sizeof(one),
-		      "SCTP_RECVRCVINFO") &&
+	       setopt(s, IPPROTO_SCTP, SCTP_RECVRCVINFO, &one, sizeof(one), "SCTP_RECVRCVINFO") &&
 	       setopt(s, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof(init), "SCTP_INITMSG") &&
 	       setopt(s, IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof(rto), "SCTP_RTOINFO") &&
 	       subscribe_events(s);
@@ -755,8 +753,7 @@ static int open_socket(struct rg_sctp *s, GError **error)
 
 	s->sock = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, NULL, NULL, 0, NULL);
 	if (s->sock == NULL) {
-		core_err_to_gerror(error, CORE_ERR_SYSTEM, "usrsctp_socket: %s",
-				   g_strerror(errno));
+		core_err_to_gerror(error, CORE_ERR_SYSTEM, "usrsctp_socket: %s", g_strerror(errno));
 		return CORE_ERR_SYSTEM;
 	}
 	if (!configure_socket(s)) {
@@ -909,8 +906,8 @@ struct rg_dc *rg_sctp_open_channel(struct rg_sctp *s, const char *label,
 				   core_strerror(rc));
 		goto out;
 	}
-	dc = dc_new(s, (uint16_t)sid, open.label, open.label_len, open.protocol,
-		    open.protocol_len, open.channel_type, open.reliability, true);
+	dc = dc_new(s, (uint16_t)sid, open.label, open.label_len, open.protocol, open.protocol_len,
+		    open.channel_type, open.reliability, true);
 	core_log_debug(COMP, s->name, "OPEN sent on stream %d", sid);
 out:
 	g_free(msg);
