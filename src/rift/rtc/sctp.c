@@ -1,0 +1,1054 @@
+/*
+ * sctp.c - data channels over usrsctp (AF_CONN); see sctp.h.
+ *
+ * Design. usrsctp is process-global: the first association initialises it
+ * (usrsctp_init_nothreads) and starts one 10 ms GLib timeout that calls
+ * usrsctp_handle_timers; the last association stops the timer and finishes
+ * usrsctp. Each association registers its own struct as its AF_CONN address
+ * and uses that one pointer as both the local and the remote sconn_addr, so
+ * conn_output receives it and usrsctp_conninput is called with it.
+ *
+ * The socket is never read from inside usrsctp (no receive callback, no
+ * upcall): after every input packet and every timer tick it is polled with
+ * usrsctp_recvv until EWOULDBLOCK, and the whole messages are dispatched.
+ * That keeps every callback on the GLib thread with no usrsctp lock held.
+ *
+ * Buffered amount: usrsctp keeps one send queue per association. We count
+ * the bytes handed to it (total_sent) and read how many it still holds
+ * (SCTP_GET_SNDBUF_USE); the difference has drained. A FIFO of the messages
+ * sent maps drained bytes back to channels.
+ *
+ * Re-entrancy: entry points that can fire callbacks hold s->depth; a
+ * rg_sctp_free during a callback only marks the association dead, and the
+ * outermost entry point finishes the free.
+ */
+#include "rift/rtc/sctp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <usrsctp.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "rift/rtc/dcep.h"
+#include "rift/rtc/sctp-priv.h"
+
+/* usrsctp supports this option, its public header does not declare it. */
+#ifndef SCTP_GET_SNDBUF_USE
+#define SCTP_GET_SNDBUF_USE 0x00001101
+struct sctp_sockstat {
+	sctp_assoc_t ss_assoc_id;
+	uint32_t ss_total_sndbuf;
+	uint32_t ss_total_recv_buf;
+};
+#endif
+
+#define COMP "sctp"
+
+/* usrsctp timer granularity we drive it with. */
+#define TIMER_INTERVAL_MS 10
+/* Streams we ask for in both directions (the WebRTC usual). */
+#define NUM_STREAMS 1024
+/* Socket buffers: large enough for a few max-size messages in flight. */
+#define SOCKET_BUFFER_BYTES (1024 * 1024)
+/* One recvv read; longer messages are reassembled. */
+#define READ_CHUNK (64 * 1024)
+/* Largest SCTP packet we accept from DTLS (a DTLS record cannot carry more). */
+#define MAX_PACKET 65536
+/* RTO bounds (ms): WebRTC runs on RTTs far below usrsctp's 1 s minimum. */
+#define RTO_INITIAL_MS 1000
+#define RTO_MIN_MS     250
+#define RTO_MAX_MS     10000
+/* Attempts to finish usrsctp after the last association is gone. */
+#define FINISH_ATTEMPTS 300
+/* Peer's max message size when the SDP has none (RFC 8841 §6.1). */
+#define DEFAULT_MAX_MESSAGE 65536
+
+struct rg_dc {
+	struct rg_sctp *s;
+	uint32_t serial; /* distinguishes reuses of a stream id */
+	uint16_t sid;
+	char *label;
+	char *protocol;
+	uint8_t channel_type;
+	uint32_t reliability;
+	bool ours;	 /* we opened it */
+	bool open;	 /* ACK received (ours) or sent (theirs) */
+	bool closing;	 /* our outgoing reset requested */
+	bool out_reset;	 /* our outgoing stream reset done */
+	bool in_reset;	 /* peer reset its outgoing stream */
+	size_t buffered; /* bytes sent, not yet drained */
+	size_t low;	 /* buffered_low threshold */
+	bool above;	 /* buffered was above low since the last buffered_low */
+	bool want_low;	 /* a send got CORE_ERR_AGAIN: report the next low */
+};
+
+/* One message handed to usrsctp, for the buffered-amount FIFO. */
+struct sent_rec {
+	uint64_t end; /* total_sent after this message */
+	uint32_t serial;
+	uint16_t sid;
+	uint32_t size;
+};
+
+struct rg_sctp {
+	struct socket *sock;
+	struct rg_sctp_callbacks cb;
+	void *ctx;
+	char name[16];
+	bool client;
+	uint16_t local_port, remote_port;
+	uint32_t max_message;
+	GHashTable *channels; /* sid -> struct rg_dc* (owned) */
+	uint32_t next_serial;
+	uint16_t out_streams;
+	bool connected, failed, dead;
+	int depth;
+	GArray *pending_resets; /* uint16_t sids awaiting SCTP_RESET_STREAMS */
+	GQueue sent;		/* struct sent_rec* */
+	uint64_t total_sent;
+	uint8_t *chunk;	  /* READ_CHUNK bytes */
+	GByteArray *rx;	  /* the message being reassembled */
+	bool rx_overflow; /* the current message exceeded our limit: drop it */
+};
+
+/* Process-wide usrsctp state. */
+static unsigned g_users;
+static bool g_inited;
+static guint g_timer;
+static gint64 g_last_tick;
+static GHashTable *g_live; /* set of live struct rg_sctp* */
+static unsigned g_next_id;
+
+static void destroy(struct rg_sctp *s);
+static void drain(struct rg_sctp *s);
+
+/* usrsctp's debug printf: silenced (it is very chatty). */
+static void debug_noop(const char *format, ...)
+{
+}
+
+/* usrsctp wants to send a packet for the association whose address is addr. */
+static int conn_output(void *addr, void *buffer, size_t length, uint8_t tos, uint8_t set_df)
+{
+	struct rg_sctp *s = addr;
+
+	/* after rg_sctp_free, a late timer may still emit for the address */
+	if (g_live == NULL || !g_hash_table_contains(g_live, s) || s->dead)
+		return 0;
+	s->cb.send(s->ctx, buffer, length);
+	return 0;
+}
+
+/* Mark the start of a call that may fire callbacks. */
+static void enter(struct rg_sctp *s)
+{
+	s->depth++;
+}
+
+/* End such a call; finish a free requested from inside a callback. */
+static void leave(struct rg_sctp *s)
+{
+	if (--s->depth == 0 && s->dead)
+		destroy(s);
+}
+
+/* The process-wide timer: run usrsctp's timers, then read every socket. */
+static gboolean timer_tick(gpointer unused)
+{
+	gint64 now = g_get_monotonic_time();
+	gint64 elapsed_ms = (now - g_last_tick) / 1000;
+	GList *all, *l;
+
+	if (elapsed_ms <= 0)
+		return G_SOURCE_CONTINUE;
+	g_last_tick += elapsed_ms * 1000;
+	usrsctp_handle_timers((uint32_t)elapsed_ms);
+	all = g_hash_table_get_keys(g_live);
+	for (l = all; l != NULL; l = l->next) {
+		struct rg_sctp *s = l->data;
+
+		/* a callback of an earlier one may have freed this one (or all) */
+		if (g_live == NULL)
+			break;
+		if (!g_hash_table_contains(g_live, s) || s->dead)
+			continue;
+		enter(s);
+		drain(s);
+		leave(s);
+	}
+	g_list_free(all);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Take a reference on usrsctp, initialising it for the first user. */
+static void global_ref(void)
+{
+	if (g_users++ > 0)
+		return;
+	if (!g_inited) {
+		usrsctp_init_nothreads(0, conn_output, debug_noop);
+		usrsctp_sysctl_set_sctp_ecn_enable(0);
+		g_inited = true;
+	}
+	g_live = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_last_tick = g_get_monotonic_time();
+	g_timer = g_timeout_add(TIMER_INTERVAL_MS, timer_tick, NULL);
+}
+
+/* Drop a reference; the last one stops the timer and finishes usrsctp. */
+static void global_unref(void)
+{
+	if (--g_users > 0)
+		return;
+	g_source_remove(g_timer);
+	g_timer = 0;
+	g_hash_table_destroy(g_live);
+	g_live = NULL;
+	/* closed associations go away on usrsctp's timers: run them until it agrees */
+	for (int i = 0; i < FINISH_ATTEMPTS; i++) {
+		if (usrsctp_finish() == 0) {
+			g_inited = false;
+			return;
+		}
+		usrsctp_handle_timers(TIMER_INTERVAL_MS);
+		g_usleep(1000);
+	}
+	core_log_warn(COMP, NULL, "usrsctp_finish still busy; usrsctp stays initialised");
+}
+
+/* Report the association as failed (once). */
+static void fail(struct rg_sctp *s, const char *reason)
+{
+	if (s->failed)
+		return;
+	s->failed = true;
+	core_log_warn(COMP, s->name, "association failed: %s", reason);
+	if (!s->dead && s->cb.failed != NULL)
+		s->cb.failed(s->ctx, reason);
+}
+
+/* Free a channel's memory (already out of the table). */
+static void dc_free(struct rg_dc *dc)
+{
+	g_free(dc->label);
+	g_free(dc->protocol);
+	g_free(dc);
+}
+
+/* Hash table value destructor. */
+static void dc_free_cb(gpointer p)
+{
+	dc_free(p);
+}
+
+/* The channel on stream sid, or NULL. */
+static struct rg_dc *lookup(struct rg_sctp *s, uint16_t sid)
+{
+	return g_hash_table_lookup(s->channels, GUINT_TO_POINTER(sid));
+}
+
+/* Create a channel on sid and add it to the table. */
+static struct rg_dc *dc_new(struct rg_sctp *s, uint16_t sid, const uint8_t *label, size_t label_len,
+			    const uint8_t *protocol, size_t protocol_len, uint8_t channel_type,
+			    uint32_t reliability, bool ours)
+{
+	struct rg_dc *dc = g_new0(struct rg_dc, 1);
+
+	dc->s = s;
+	dc->serial = ++s->next_serial;
+	dc->sid = sid;
+	dc->label = g_malloc(label_len + 1);
+	if (label_len > 0)
+		memcpy(dc->label, label, label_len);
+	dc->label[label_len] = '\0';
+	dc->protocol = g_malloc(protocol_len + 1);
+	if (protocol_len > 0)
+		memcpy(dc->protocol, protocol, protocol_len);
+	dc->protocol[protocol_len] = '\0';
+	dc->channel_type = channel_type;
+	dc->reliability = reliability;
+	dc->ours = ours;
+	g_hash_table_insert(s->channels, GUINT_TO_POINTER(sid), dc);
+	return dc;
+}
+
+/* Map a failed usrsctp send's errno to our codes. */
+static int send_errno(struct rg_sctp *s, int err)
+{
+	if (err == EWOULDBLOCK || err == EAGAIN)
+		return CORE_ERR_AGAIN;
+	if (err == EMSGSIZE)
+		return CORE_ERR_TOO_LARGE;
+	core_log_debug(COMP, s->name, "usrsctp_sendv: %s", g_strerror(err));
+	return CORE_ERR_CLOSED;
+}
+
+/* Send one message with the given send info (and PR info when pr is not NULL). */
+static int send_msg(struct rg_sctp *s, uint16_t sid, uint32_t ppid, uint16_t flags,
+		    const struct sctp_prinfo *pr, const uint8_t *buf, size_t len)
+{
+	struct sctp_sendv_spa spa;
+
+	if (s->failed || s->dead)
+		return CORE_ERR_CLOSED;
+	memset(&spa, 0, sizeof(spa));
+	spa.sendv_flags = SCTP_SEND_SNDINFO_VALID;
+	spa.sendv_sndinfo.snd_sid = sid;
+	spa.sendv_sndinfo.snd_ppid = htonl(ppid);
+	spa.sendv_sndinfo.snd_flags = flags;
+	if (pr != NULL) {
+		spa.sendv_flags |= SCTP_SEND_PRINFO_VALID;
+		spa.sendv_prinfo = *pr;
+	}
+	if (usrsctp_sendv(s->sock, buf, len, NULL, 0, &spa, (socklen_t)sizeof(spa), SCTP_SENDV_SPA,
+			  0) < 0)
+		return send_errno(s, errno);
+	return CORE_OK;
+}
+
+int rg_sctp_send_raw(struct rg_sctp *s, uint16_t sid, uint32_t ppid, const uint8_t *buf, size_t len)
+{
+	return send_msg(s, sid, ppid, 0, NULL, buf, len);
+}
+
+/* Ask usrsctp to reset every stream waiting in pending_resets. */
+static void flush_resets(struct rg_sctp *s)
+{
+	struct sctp_reset_streams *srs;
+	size_t n = s->pending_resets->len;
+	size_t size = sizeof(*srs) + n * sizeof(uint16_t);
+
+	if (n == 0 || !s->connected || s->failed)
+		return;
+	srs = g_malloc0(size);
+	srs->srs_flags = SCTP_STREAM_RESET_OUTGOING;
+	srs->srs_number_streams = (uint16_t)n;
+	memcpy(srs->srs_stream_list, s->pending_resets->data, n * sizeof(uint16_t));
+	if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_RESET_STREAMS, srs, (socklen_t)size) ==
+	    0)
+		g_array_set_size(s->pending_resets, 0);
+	else /* one reset in flight at a time: retried on the next tick */
+		core_log_debug(COMP, s->name, "stream reset deferred: %s", g_strerror(errno));
+	g_free(srs);
+}
+
+/* Queue an outgoing reset of sid (once). */
+static void queue_reset(struct rg_sctp *s, uint16_t sid)
+{
+	for (guint i = 0; i < s->pending_resets->len; i++)
+		if (g_array_index(s->pending_resets, uint16_t, i) == sid)
+			return;
+	g_array_append_val(s->pending_resets, sid);
+}
+
+/* Refuse what the peer tried on stream sid: log why and reset the stream. */
+static void refuse(struct rg_sctp *s, uint16_t sid, const char *reason)
+{
+	core_log_warn(COMP, s->name, "stream %u refused: %s", sid, reason);
+	if (lookup(s, sid) == NULL)
+		queue_reset(s, sid);
+}
+
+/* Whether sid has the parity of channels the peer opens. */
+static bool peer_parity(const struct rg_sctp *s, uint16_t sid)
+{
+	/* RFC 8832 §6: the DTLS client uses even ids, the server odd ones */
+	return (sid & 1) == (s->client ? 1 : 0);
+}
+
+/* A DCEP OPEN from the peer on sid. */
+static void handle_open(struct rg_sctp *s, uint16_t sid, const struct rg_dcep_open *o)
+{
+	struct rg_dc *dc;
+	uint8_t ack[1];
+	char esc[CORE_LOG_ESC_SHORT];
+
+	if (lookup(s, sid) != NULL) {
+		core_log_warn(COMP, s->name, "OPEN on stream %u already in use: ignored", sid);
+		return;
+	}
+	if (!peer_parity(s, sid)) {
+		refuse(s, sid, "OPEN on a stream id of our parity");
+		return;
+	}
+	dc = dc_new(s, sid, o->label, o->label_len, o->protocol, o->protocol_len, o->channel_type,
+		    o->reliability, false);
+	dc->open = true;
+	/* the ACK goes first on the stream, before any message of ours (RFC 8832 §6) */
+	rg_dcep_encode_ack(ack, sizeof(ack));
+	if (send_msg(s, sid, RG_PPID_DCEP, 0, NULL, ack, sizeof(ack)) != CORE_OK)
+		core_log_warn(COMP, s->name, "stream %u: cannot send the DCEP ACK", sid);
+	core_log_info(COMP, s->name, "channel \"%s\" opened by the peer on stream %u",
+		      core_log_escape(esc, sizeof(esc), o->label, o->label_len), sid);
+	if (s->cb.channel_open != NULL)
+		s->cb.channel_open(s->ctx, dc);
+}
+
+/* Our channel dc counts as open: an ACK, or a message implying one, arrived. */
+static void our_channel_opened(struct rg_sctp *s, struct rg_dc *dc)
+{
+	dc->open = true;
+	if (s->cb.channel_open != NULL)
+		s->cb.channel_open(s->ctx, dc);
+}
+
+/* A DCEP message (PPID 50) on sid. */
+static void handle_dcep(struct rg_sctp *s, uint16_t sid, const uint8_t *buf, size_t len)
+{
+	enum rg_dcep_type type;
+	struct rg_dcep_open o;
+	struct rg_dc *dc;
+	char reason[96];
+	int rc = rg_dcep_decode(buf, len, &type, &o);
+
+	if (rc != CORE_OK) {
+		g_snprintf(reason, sizeof(reason), "malformed DCEP message (%zu bytes): %s", len,
+			   core_strerror(rc));
+		refuse(s, sid, reason);
+		return;
+	}
+	if (type == RG_DCEP_OPEN) {
+		handle_open(s, sid, &o);
+		return;
+	}
+	dc = lookup(s, sid);
+	if (dc == NULL || !dc->ours || dc->open) {
+		core_log_debug(COMP, s->name, "stream %u: unexpected DCEP ACK ignored", sid);
+		return;
+	}
+	our_channel_opened(s, dc);
+}
+
+/* A user message (PPID 51/53/56/57) on sid. */
+static void handle_user(struct rg_sctp *s, uint16_t sid, uint32_t ppid, const uint8_t *buf,
+			size_t len)
+{
+	struct rg_dc *dc = lookup(s, sid);
+	bool binary = ppid == RG_PPID_BINARY || ppid == RG_PPID_BINARY_EMPTY;
+
+	if (dc == NULL) {
+		core_log_debug(COMP, s->name, "stream %u: message without a channel dropped", sid);
+		return;
+	}
+	/* a message on our channel implies the ACK (RFC 8832 §6) */
+	if (dc->ours && !dc->open)
+		our_channel_opened(s, dc);
+	if (ppid == RG_PPID_STRING_EMPTY || ppid == RG_PPID_BINARY_EMPTY)
+		len = 0;
+	if (s->cb.channel_message != NULL && !s->dead)
+		s->cb.channel_message(s->ctx, dc, buf, len, binary);
+}
+
+/* One whole data message. */
+static void handle_data(struct rg_sctp *s, uint16_t sid, uint32_t ppid, const uint8_t *buf,
+			size_t len)
+{
+	switch (ppid) {
+	case RG_PPID_DCEP:
+		handle_dcep(s, sid, buf, len);
+		break;
+	case RG_PPID_STRING:
+	case RG_PPID_BINARY:
+	case RG_PPID_STRING_EMPTY:
+	case RG_PPID_BINARY_EMPTY:
+		handle_user(s, sid, ppid, buf, len);
+		break;
+	default:
+		core_log_debug(COMP, s->name, "stream %u: PPID %u dropped", sid, ppid);
+	}
+}
+
+/* Fire channel_closed and free dc once both directions are reset. */
+static void maybe_closed(struct rg_sctp *s, struct rg_dc *dc)
+{
+	if (!dc->in_reset || !dc->out_reset)
+		return;
+	g_hash_table_steal(s->channels, GUINT_TO_POINTER(dc->sid));
+	core_log_info(COMP, s->name, "channel on stream %u closed", dc->sid);
+	if (s->cb.channel_closed != NULL && !s->dead)
+		s->cb.channel_closed(s->ctx, dc);
+	dc_free(dc);
+}
+
+/* SCTP_STREAM_RESET_EVENT. */
+static void handle_stream_reset(struct rg_sctp *s, const struct sctp_stream_reset_event *e,
+				size_t len)
+{
+	size_t n = (len - sizeof(*e)) / sizeof(uint16_t);
+
+	if (e->strreset_flags & (SCTP_STREAM_RESET_DENIED | SCTP_STREAM_RESET_FAILED)) {
+		/* try again: the peer may have had a reset of its own in flight */
+		for (size_t i = 0; i < n; i++)
+			queue_reset(s, e->strreset_stream_list[i]);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint16_t sid = e->strreset_stream_list[i];
+		struct rg_dc *dc = lookup(s, sid);
+
+		if (dc == NULL)
+			continue;
+		if (e->strreset_flags & SCTP_STREAM_RESET_INCOMING_SSN) {
+			dc->in_reset = true;
+			/* the peer closed: close our direction too (RFC 8831 §6.7) */
+			if (!dc->closing) {
+				dc->closing = true;
+				queue_reset(s, sid);
+			}
+		}
+		if (e->strreset_flags & SCTP_STREAM_RESET_OUTGOING_SSN)
+			dc->out_reset = true;
+		maybe_closed(s, dc);
+	}
+}
+
+/* SCTP_ASSOC_CHANGE. */
+static void handle_assoc_change(struct rg_sctp *s, const struct sctp_assoc_change *ac)
+{
+	switch (ac->sac_state) {
+	case SCTP_COMM_UP:
+		if (s->connected)
+			return;
+		s->connected = true;
+		s->out_streams = ac->sac_outbound_streams;
+		core_log_info(COMP, s->name, "association up, streams out=%u in=%u",
+			      ac->sac_outbound_streams, ac->sac_inbound_streams);
+		if (s->cb.connected != NULL)
+			s->cb.connected(s->ctx);
+		break;
+	case SCTP_COMM_LOST:
+		fail(s, "association lost");
+		break;
+	case SCTP_SHUTDOWN_COMP:
+		fail(s, "association shut down");
+		break;
+	case SCTP_CANT_STR_ASSOC:
+		fail(s, "cannot start the association");
+		break;
+	default:
+		core_log_debug(COMP, s->name, "association state %u", ac->sac_state);
+	}
+}
+
+/* One whole notification. */
+static void handle_notification(struct rg_sctp *s, const uint8_t *buf, size_t len)
+{
+	union sctp_notification n;
+
+	memset(&n, 0, sizeof(n));
+	if (len < sizeof(n.sn_header))
+		return;
+	memcpy(&n, buf, len < sizeof(n) ? len : sizeof(n));
+	switch (n.sn_header.sn_type) {
+	case SCTP_ASSOC_CHANGE:
+		handle_assoc_change(s, &n.sn_assoc_change);
+		break;
+	case SCTP_STREAM_RESET_EVENT:
+		/* the stream list follows the struct: read it in place (aligned by usrsctp) */
+		if (len >= sizeof(struct sctp_stream_reset_event))
+			handle_stream_reset(s, (const struct sctp_stream_reset_event *)buf, len);
+		break;
+	case SCTP_STREAM_CHANGE_EVENT:
+		s->out_streams = n.sn_strchange_event.strchange_outstrms;
+		break;
+	case SCTP_REMOTE_ERROR:
+		core_log_warn(COMP, s->name, "remote error %u", n.sn_remote_error.sre_error);
+		break;
+	default: /* SENDER_DRY and SEND_FAILED: the buffered amount is recomputed anyway */
+		break;
+	}
+}
+
+/* How many bytes usrsctp still holds in the send queue. */
+static uint64_t sndbuf_in_use(struct rg_sctp *s)
+{
+	struct sctp_sockstat ss;
+	socklen_t len = sizeof(ss);
+
+	memset(&ss, 0, sizeof(ss));
+	if (usrsctp_getsockopt(s->sock, IPPROTO_SCTP, SCTP_GET_SNDBUF_USE, &ss, &len) != 0)
+		return 0;
+	return ss.ss_total_sndbuf;
+}
+
+/* Credit drained bytes to channels, then fire buffered_low where due. */
+static void update_buffered(struct rg_sctp *s)
+{
+	uint64_t held = sndbuf_in_use(s);
+	uint64_t drained = s->total_sent - MIN(held, s->total_sent);
+	struct sent_rec *r;
+	GHashTableIter it;
+	gpointer v;
+	GPtrArray *due;
+
+	while ((r = g_queue_peek_head(&s->sent)) != NULL && r->end <= drained) {
+		struct rg_dc *dc = lookup(s, r->sid);
+
+		if (dc != NULL && dc->serial == r->serial)
+			dc->buffered -= MIN(dc->buffered, r->size);
+		g_free(g_queue_pop_head(&s->sent));
+	}
+	/* collect first: a callback may open a channel (the table would change) */
+	due = g_ptr_array_new();
+	g_hash_table_iter_init(&it, s->channels);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct rg_dc *dc = v;
+
+		if (dc->buffered <= dc->low && (dc->above || dc->want_low)) {
+			dc->above = dc->want_low = false;
+			g_ptr_array_add(due, dc);
+		}
+	}
+	for (guint i = 0; i < due->len && !s->dead; i++)
+		if (s->cb.buffered_low != NULL)
+			s->cb.buffered_low(s->ctx, g_ptr_array_index(due, i));
+	g_ptr_array_free(due, TRUE);
+}
+
+/* A complete message or notification was read. */
+static void dispatch(struct rg_sctp *s, const uint8_t *buf, size_t len, int flags,
+		     const struct sctp_rcvinfo *info)
+{
+	if (flags & MSG_NOTIFICATION)
+		handle_notification(s, buf, len);
+	else
+		handle_data(s, info->rcv_sid, ntohl(info->rcv_ppid), buf, len);
+}
+
+/* Append a partial read to the reassembly buffer (bounded). */
+static void rx_append(struct rg_sctp *s, const uint8_t *buf, size_t len)
+{
+	if (s->rx_overflow)
+		return;
+	if (s->rx->len + len > RG_SCTP_MAX_RECV_MESSAGE) {
+		core_log_warn(COMP, s->name, "message over %u bytes dropped",
+			      RG_SCTP_MAX_RECV_MESSAGE);
+		s->rx_overflow = true;
+		g_byte_array_set_size(s->rx, 0);
+		return;
+	}
+	g_byte_array_append(s->rx, buf, (guint)len);
+}
+
+/* Read one chunk; false when nothing more is readable. */
+static bool read_one(struct rg_sctp *s)
+{
+	struct sctp_rcvinfo info;
+	struct sockaddr_conn from;
+	socklen_t fromlen = sizeof(from), infolen = sizeof(info);
+	unsigned int infotype = 0;
+	int flags = 0;
+	ssize_t n;
+
+	memset(&info, 0, sizeof(info));
+	n = usrsctp_recvv(s->sock, s->chunk, READ_CHUNK, (struct sockaddr *)&from, &fromlen, &info,
+			  &infolen, &infotype, &flags);
+	if (n <= 0)
+		return false;
+	if (!(flags & MSG_EOR)) {
+		rx_append(s, s->chunk, (size_t)n);
+		return true;
+	}
+	if (s->rx->len == 0 && !s->rx_overflow) {
+		dispatch(s, s->chunk, (size_t)n, flags, &info);
+	} else {
+		rx_append(s, s->chunk, (size_t)n);
+		if (!s->rx_overflow)
+			dispatch(s, s->rx->data, s->rx->len, flags, &info);
+		g_byte_array_set_size(s->rx, 0);
+		s->rx_overflow = false;
+	}
+	return true;
+}
+
+/* Read and dispatch everything readable, then update buffers and resets. */
+static void drain(struct rg_sctp *s)
+{
+	while (!s->dead && read_one(s))
+		;
+	if (s->dead)
+		return;
+	update_buffered(s);
+	flush_resets(s);
+}
+
+/* Set one socket option; log and return false on failure. */
+static bool setopt(struct rg_sctp *s, int level, int name, const void *val, socklen_t len,
+		   const char *what)
+{
+	if (usrsctp_setsockopt(s->sock, level, name, val, len) == 0)
+		return true;
+	core_log_warn(COMP, s->name, "setsockopt %s: %s", what, g_strerror(errno));
+	return false;
+}
+
+/* Subscribe to the notifications we handle. */
+static bool subscribe_events(struct rg_sctp *s)
+{
+	static const uint16_t types[] = { SCTP_ASSOC_CHANGE,	   SCTP_REMOTE_ERROR,
+					  SCTP_SHUTDOWN_EVENT,	   SCTP_SEND_FAILED_EVENT,
+					  SCTP_STREAM_RESET_EVENT, SCTP_STREAM_CHANGE_EVENT,
+					  SCTP_SENDER_DRY_EVENT };
+	struct sctp_event ev;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(types); i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.se_assoc_id = SCTP_ALL_ASSOC;
+		ev.se_type = types[i];
+		ev.se_on = 1;
+		if (!setopt(s, IPPROTO_SCTP, SCTP_EVENT, &ev, sizeof(ev), "SCTP_EVENT"))
+			return false;
+	}
+	return true;
+}
+
+/* Apply the WebRTC socket options (deps.md §4). */
+static bool configure_socket(struct rg_sctp *s)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct sctp_assoc_value av = { .assoc_id = SCTP_ALL_ASSOC,
+				       .assoc_value = SCTP_ENABLE_RESET_STREAM_REQ };
+	struct sctp_initmsg init = { .sinit_num_ostreams = NUM_STREAMS,
+				     .sinit_max_instreams = NUM_STREAMS };
+	struct sctp_rtoinfo rto = { .srto_initial = RTO_INITIAL_MS,
+				    .srto_max = RTO_MAX_MS,
+				    .srto_min = RTO_MIN_MS };
+	int one = 1, bufsize = SOCKET_BUFFER_BYTES;
+
+	if (usrsctp_set_non_blocking(s->sock, 1) != 0)
+		return false;
+	return setopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg), "SO_LINGER") &&
+	       setopt(s, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize), "SO_SNDBUF") &&
+	       setopt(s, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize), "SO_RCVBUF") &&
+	       setopt(s, IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET, &av, sizeof(av),
+		      "SCTP_ENABLE_STREAM_RESET") &&
+	       setopt(s, IPPROTO_SCTP, SCTP_NODELAY, &one, sizeof(one), "SCTP_NODELAY") &&
+	       setopt(s, IPPROTO_SCTP, SCTP_RECVRCVINFO, &one, sizeof(one), "SCTP_RECVRCVINFO") &&
+	       setopt(s, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof(init), "SCTP_INITMSG") &&
+	       setopt(s, IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof(rto), "SCTP_RTOINFO") &&
+	       subscribe_events(s);
+}
+
+/* Our AF_CONN address with the given port: the association pointer itself. */
+static struct sockaddr_conn sconn(struct rg_sctp *s, uint16_t port)
+{
+	struct sockaddr_conn a;
+
+	memset(&a, 0, sizeof(a));
+	a.sconn_family = AF_CONN;
+#ifdef HAVE_SCONN_LEN
+	a.sconn_len = sizeof(a);
+#endif
+	a.sconn_port = htons(port);
+	a.sconn_addr = s;
+	return a;
+}
+
+/* Create, configure and bind the socket. */
+static int open_socket(struct rg_sctp *s, GError **error)
+{
+	struct sockaddr_conn local = sconn(s, s->local_port);
+
+	s->sock = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, NULL, NULL, 0, NULL);
+	if (s->sock == NULL) {
+		core_err_to_gerror(error, CORE_ERR_SYSTEM, "usrsctp_socket: %s", g_strerror(errno));
+		return CORE_ERR_SYSTEM;
+	}
+	if (!configure_socket(s)) {
+		core_err_to_gerror(error, CORE_ERR_SYSTEM, "cannot configure the SCTP socket");
+		return CORE_ERR_SYSTEM;
+	}
+	if (usrsctp_bind(s->sock, (struct sockaddr *)&local, sizeof(local)) != 0) {
+		core_err_to_gerror(error, CORE_ERR_SYSTEM, "usrsctp_bind port %u: %s",
+				   s->local_port, g_strerror(errno));
+		return CORE_ERR_SYSTEM;
+	}
+	return CORE_OK;
+}
+
+int rg_sctp_new(struct rg_sctp **out, bool dtls_client, uint16_t local_port, uint16_t remote_port,
+		uint32_t max_message_size, const struct rg_sctp_callbacks *cb, void *ctx,
+		GError **error)
+{
+	struct rg_sctp *s = NULL;
+	int rc;
+
+	*out = NULL;
+	if (cb == NULL || cb->send == NULL || local_port == 0 || remote_port == 0) {
+		core_err_to_gerror(error, CORE_ERR_INVALID_ARG,
+				   "rg_sctp_new: a send callback and non-zero ports are required");
+		return CORE_ERR_INVALID_ARG;
+	}
+	s = g_new0(struct rg_sctp, 1);
+	g_snprintf(s->name, sizeof(s->name), "%u%s", ++g_next_id, dtls_client ? "c" : "s");
+	s->cb = *cb;
+	s->ctx = ctx;
+	s->client = dtls_client;
+	s->local_port = local_port;
+	s->remote_port = remote_port;
+	s->max_message = max_message_size != 0 ? max_message_size : DEFAULT_MAX_MESSAGE;
+	s->out_streams = NUM_STREAMS;
+	s->channels = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, dc_free_cb);
+	s->pending_resets = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+	g_queue_init(&s->sent);
+	s->chunk = g_malloc(READ_CHUNK);
+	s->rx = g_byte_array_new();
+	global_ref();
+	g_hash_table_add(g_live, s);
+	usrsctp_register_address(s);
+	rc = open_socket(s, error);
+	if (rc != CORE_OK)
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	if (s != NULL)
+		destroy(s);
+	return rc;
+}
+
+void rg_sctp_start(struct rg_sctp *s)
+{
+	struct sockaddr_conn remote = sconn(s, s->remote_port);
+
+	enter(s);
+	if (usrsctp_connect(s->sock, (struct sockaddr *)&remote, sizeof(remote)) != 0 &&
+	    errno != EINPROGRESS) {
+		char reason[96];
+
+		g_snprintf(reason, sizeof(reason), "usrsctp_connect: %s", g_strerror(errno));
+		fail(s, reason);
+	}
+	drain(s);
+	leave(s);
+}
+
+void rg_sctp_input(struct rg_sctp *s, const uint8_t *pkt, size_t len)
+{
+	if (s->dead || len == 0 || len > MAX_PACKET)
+		return;
+	enter(s);
+	usrsctp_conninput(s, pkt, len, 0);
+	drain(s);
+	leave(s);
+}
+
+/* The DCEP channel type and reliability parameter for options o. */
+static void channel_type_of(const struct rg_dc_options *o, uint8_t *type, uint32_t *rel)
+{
+	*type = RG_DCEP_RELIABLE;
+	*rel = 0;
+	if (o->max_retransmits >= 0) {
+		*type = RG_DCEP_PARTIAL_RELIABLE_REXMIT;
+		*rel = (uint32_t)o->max_retransmits;
+	} else if (o->max_packet_lifetime_ms >= 0) {
+		*type = RG_DCEP_PARTIAL_RELIABLE_TIMED;
+		*rel = (uint32_t)o->max_packet_lifetime_ms;
+	}
+	if (!o->ordered)
+		*type |= RG_DCEP_UNORDERED_BIT;
+}
+
+/* The lowest free stream id of our parity, or -1. */
+static int free_stream(struct rg_sctp *s)
+{
+	for (unsigned sid = s->client ? 0 : 1; sid < s->out_streams; sid += 2)
+		if (lookup(s, (uint16_t)sid) == NULL)
+			return (int)sid;
+	return -1;
+}
+
+struct rg_dc *rg_sctp_open_channel(struct rg_sctp *s, const char *label,
+				   const struct rg_dc_options *o, GError **error)
+{
+	static const struct rg_dc_options defaults = { true, -1, -1, NULL };
+	const char *proto;
+	struct rg_dcep_open open;
+	struct rg_dc *dc = NULL;
+	uint8_t *msg = NULL;
+	size_t msg_len;
+	int sid, rc;
+
+	o = o != NULL ? o : &defaults;
+	proto = o->protocol != NULL ? o->protocol : "";
+	label = label != NULL ? label : "";
+	if (strlen(label) > UINT16_MAX || strlen(proto) > UINT16_MAX ||
+	    (o->max_retransmits >= 0 && o->max_packet_lifetime_ms >= 0)) {
+		core_err_to_gerror(error, CORE_ERR_INVALID_ARG,
+				   "channel options: label/protocol over 65535 bytes, or both "
+				   "max_retransmits and max_packet_lifetime_ms set");
+		goto out;
+	}
+	if (s->failed || s->dead) {
+		core_err_to_gerror(error, CORE_ERR_CLOSED, "the SCTP association has failed");
+		goto out;
+	}
+	sid = free_stream(s);
+	if (sid < 0) {
+		core_err_to_gerror(error, CORE_ERR_NO_SPACE, "no free SCTP stream (%u streams)",
+				   s->out_streams);
+		goto out;
+	}
+	memset(&open, 0, sizeof(open));
+	channel_type_of(o, &open.channel_type, &open.reliability);
+	open.label = (const uint8_t *)label;
+	open.label_len = (uint16_t)strlen(label);
+	open.protocol = (const uint8_t *)proto;
+	open.protocol_len = (uint16_t)strlen(proto);
+	msg_len = RG_DCEP_OPEN_HEADER_LEN + open.label_len + open.protocol_len;
+	msg = g_malloc(msg_len);
+	rg_dcep_encode_open(&open, msg, msg_len);
+	rc = send_msg(s, (uint16_t)sid, RG_PPID_DCEP, 0, NULL, msg, msg_len);
+	if (rc != CORE_OK) {
+		core_err_to_gerror(error, rc, "cannot send DCEP OPEN on stream %d: %s", sid,
+				   core_strerror(rc));
+		goto out;
+	}
+	dc = dc_new(s, (uint16_t)sid, open.label, open.label_len, open.protocol, open.protocol_len,
+		    open.channel_type, open.reliability, true);
+	core_log_debug(COMP, s->name, "OPEN sent on stream %d", sid);
+out:
+	g_free(msg);
+	return dc;
+}
+
+/* Record a sent message for the buffered amount. */
+static void account_sent(struct rg_dc *dc, size_t n)
+{
+	struct rg_sctp *s = dc->s;
+	struct sent_rec *r = g_new(struct sent_rec, 1);
+
+	s->total_sent += n;
+	r->end = s->total_sent;
+	r->serial = dc->serial;
+	r->sid = dc->sid;
+	r->size = (uint32_t)n;
+	g_queue_push_tail(&s->sent, r);
+	dc->buffered += n;
+	if (dc->buffered > dc->low)
+		dc->above = true;
+}
+
+int rg_dc_send(struct rg_dc *dc, const uint8_t *buf, size_t len, bool binary)
+{
+	static const uint8_t zero[1] = { 0 };
+	struct sctp_prinfo pr = { 0 };
+	uint32_t ppid;
+	uint16_t flags = 0;
+	int rc;
+
+	if (dc->closing || dc->s->failed)
+		return CORE_ERR_CLOSED;
+	if (len > dc->s->max_message)
+		return CORE_ERR_TOO_LARGE;
+	if (len == 0) {
+		ppid = binary ? RG_PPID_BINARY_EMPTY : RG_PPID_STRING_EMPTY;
+		buf = zero;
+	} else {
+		ppid = binary ? RG_PPID_BINARY : RG_PPID_STRING;
+	}
+	/* before the ACK, messages must stay behind the OPEN (RFC 8832 §6) */
+	if ((dc->channel_type & RG_DCEP_UNORDERED_BIT) && dc->open)
+		flags |= SCTP_UNORDERED;
+	if ((dc->channel_type & 0x7f) == RG_DCEP_PARTIAL_RELIABLE_REXMIT)
+		pr.pr_policy = SCTP_PR_SCTP_RTX;
+	else if ((dc->channel_type & 0x7f) == RG_DCEP_PARTIAL_RELIABLE_TIMED)
+		pr.pr_policy = SCTP_PR_SCTP_TTL;
+	pr.pr_value = dc->reliability;
+	rc = send_msg(dc->s, dc->sid, ppid, flags, pr.pr_policy != 0 ? &pr : NULL, buf,
+		      len == 0 ? 1 : len);
+	if (rc == CORE_OK)
+		account_sent(dc, len == 0 ? 1 : len);
+	else if (rc == CORE_ERR_AGAIN)
+		dc->want_low = true;
+	return rc;
+}
+
+size_t rg_dc_buffered_amount(const struct rg_dc *dc)
+{
+	return dc->buffered;
+}
+
+void rg_dc_set_buffered_low(struct rg_dc *dc, size_t threshold)
+{
+	dc->low = threshold;
+	dc->above = dc->buffered > threshold;
+}
+
+const char *rg_dc_label(const struct rg_dc *dc)
+{
+	return dc->label;
+}
+
+const char *rg_dc_protocol(const struct rg_dc *dc)
+{
+	return dc->protocol;
+}
+
+uint16_t rg_dc_stream(const struct rg_dc *dc)
+{
+	return dc->sid;
+}
+
+bool rg_dc_ordered(const struct rg_dc *dc)
+{
+	return !(dc->channel_type & RG_DCEP_UNORDERED_BIT);
+}
+
+int rg_dc_max_retransmits(const struct rg_dc *dc)
+{
+	if ((dc->channel_type & 0x7f) != RG_DCEP_PARTIAL_RELIABLE_REXMIT)
+		return -1;
+	return (int)MIN(dc->reliability, (uint32_t)G_MAXINT);
+}
+
+int rg_dc_max_packet_lifetime_ms(const struct rg_dc *dc)
+{
+	if ((dc->channel_type & 0x7f) != RG_DCEP_PARTIAL_RELIABLE_TIMED)
+		return -1;
+	return (int)MIN(dc->reliability, (uint32_t)G_MAXINT);
+}
+
+void rg_dc_close(struct rg_dc *dc)
+{
+	struct rg_sctp *s = dc->s;
+
+	if (dc->closing)
+		return;
+	dc->closing = true;
+	queue_reset(s, dc->sid);
+	flush_resets(s);
+}
+
+/* Release everything; the association must not be inside a callback. */
+static void destroy(struct rg_sctp *s)
+{
+	s->dead = true;
+	/* out of the live set first: usrsctp_close's ABORT is not sent (DTLS closes anyway) */
+	g_hash_table_remove(g_live, s);
+	if (s->sock != NULL) {
+		usrsctp_set_upcall(s->sock, NULL, NULL);
+		usrsctp_close(s->sock);
+	}
+	usrsctp_deregister_address(s);
+	g_hash_table_destroy(s->channels);
+	g_array_free(s->pending_resets, TRUE);
+	g_queue_clear_full(&s->sent, g_free);
+	g_free(s->chunk);
+	g_byte_array_free(s->rx, TRUE);
+	g_free(s);
+	global_unref();
+}
+
+void rg_sctp_free(struct rg_sctp *s)
+{
+	if (s == NULL)
+		return;
+	if (s->depth > 0) {
+		s->dead = true;
+		return;
+	}
+	destroy(s);
+}

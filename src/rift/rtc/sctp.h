@@ -1,0 +1,136 @@
+/*
+ * sctp.h - WebRTC data channels (RFC 8831/8832) over one SCTP association
+ * run by usrsctp in AF_CONN mode: packet in, packet out, so it can sit on a
+ * DTLS session. Channels are opened with DCEP (dcep.h).
+ *
+ * Driving it: the owner feeds every SCTP packet that DTLS decrypted to
+ * rg_sctp_input and gives every packet the send callback hands out to DTLS.
+ * usrsctp's timers run from one process-wide GLib timeout (10 ms) on the
+ * default main context; the socket is read after each input and timer tick.
+ *
+ * Callbacks (struct rg_sctp_callbacks) run on the GLib main thread, from
+ * inside rg_sctp_start, rg_sctp_input, the timer, rg_sctp_open_channel,
+ * rg_dc_send and rg_dc_close:
+ *  - send may be called re-entrantly from inside usrsctp: it must only queue
+ *    the packet (or hand it to DTLS) and never call back into this module.
+ *  - The others may call any function here, including rg_sctp_free (the free
+ *    is then completed when the outermost call returns; no callback fires on
+ *    a freed association).
+ *
+ * Ownership: rg_sctp_new hands the caller an association freed with
+ * rg_sctp_free. Channels (struct rg_dc) belong to their association: a
+ * channel stays valid until channel_closed has returned for it, or until
+ * rg_sctp_free.
+ *
+ * Closing a channel (RFC 8831 §6.7): either side resets its outgoing stream;
+ * the other answers by resetting its own; channel_closed fires on each side
+ * when both directions are reset.
+ *
+ * Threading: GLib main thread only. usrsctp is initialised once per process
+ * (usrsctp_init_nothreads, reference counted) and finished with the last
+ * association.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rg_sctp;
+struct rg_dc;
+
+/* The usual SCTP port of WebRTC (a=sctp-port). */
+#define RG_SCTP_DEFAULT_PORT 5000
+
+/* Largest message we accept from the peer (our a=max-message-size). */
+#define RG_SCTP_MAX_RECV_MESSAGE (256 * 1024)
+
+struct rg_sctp_callbacks {
+	/* an SCTP packet to give to DTLS (queue it; usrsctp may call this re-entrantly) */
+	void (*send)(void *ctx, const uint8_t *pkt, size_t len);
+	/* association up (fires once) */
+	void (*connected)(void *ctx);
+	/* a channel the peer opened (DCEP OPEN received; we ACKed) or ours got its ACK */
+	void (*channel_open)(void *ctx, struct rg_dc *dc);
+	/* a whole message; binary false for a string (PPID 51/56) */
+	void (*channel_message)(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t len,
+				bool binary);
+	/* stream reset by either side, both directions done; dc is freed after this */
+	void (*channel_closed)(void *ctx, struct rg_dc *dc);
+	/* buffered amount fell to/below the channel's low-water mark */
+	void (*buffered_low)(void *ctx, struct rg_dc *dc);
+	/* association lost / aborted / could not start (fires at most once) */
+	void (*failed)(void *ctx, const char *reason);
+};
+
+struct rg_dc_options {
+	bool ordered;
+	int max_retransmits;	    /* -1: unlimited */
+	int max_packet_lifetime_ms; /* -1: none (at most one of the two may be set) */
+	const char *protocol;	    /* NULL: "" */
+};
+
+/*
+ * Create an association (not yet connecting). dtls_client: the DTLS client
+ * opens channels on even stream ids, the server on odd ones (RFC 8832 §6).
+ * local_port/remote_port: the a=sctp-port values, usually 5000.
+ * max_message_size: the peer's a=max-message-size (enforced by rg_dc_send;
+ * 0 means 65536 as RFC 8841 says for an absent attribute). cb is copied; ctx
+ * is passed to every callback. Returns CORE_OK and *out, or
+ * CORE_ERR_INVALID_ARG (cb or cb->send NULL, port 0) or CORE_ERR_SYSTEM (a
+ * usrsctp call failed) with *error set.
+ */
+int rg_sctp_new(struct rg_sctp **out, bool dtls_client, uint16_t local_port, uint16_t remote_port,
+		uint32_t max_message_size, const struct rg_sctp_callbacks *cb, void *ctx,
+		GError **error);
+
+/* Start the association (usrsctp_connect; both sides call it, INIT collision is fine). */
+void rg_sctp_start(struct rg_sctp *s);
+
+/* Feed one SCTP packet that came from DTLS. Garbage is dropped by usrsctp. */
+void rg_sctp_input(struct rg_sctp *s, const uint8_t *pkt, size_t len);
+
+/*
+ * Open a channel: picks the next free stream id of our parity and sends a
+ * DCEP OPEN; channel_open fires when the ACK arrives (messages may be sent
+ * before that). May be called before the association is up. Returns the
+ * channel, or NULL with *error: CORE_ERR_INVALID_ARG (label or protocol over
+ * 65535 bytes, both max_retransmits and max_packet_lifetime_ms set),
+ * CORE_ERR_NO_SPACE (no free stream id), CORE_ERR_CLOSED (association
+ * failed), CORE_ERR_AGAIN (SCTP send buffer full).
+ */
+struct rg_dc *rg_sctp_open_channel(struct rg_sctp *s, const char *label,
+				   const struct rg_dc_options *o, GError **error);
+
+/*
+ * Send one message (binary: PPID 53/57, else string 51/56; an empty message
+ * goes out as one zero byte with the "empty" PPID). Returns CORE_OK,
+ * CORE_ERR_TOO_LARGE (len > the peer's max message size), CORE_ERR_AGAIN
+ * (SCTP send buffer full: wait for buffered_low), CORE_ERR_CLOSED (channel
+ * closing/closed or association failed).
+ */
+int rg_dc_send(struct rg_dc *dc, const uint8_t *buf, size_t len, bool binary);
+
+/* Bytes sent on this channel that the peer has not yet acknowledged (approximate
+ * when several channels are busy: the association's send queue is shared). */
+size_t rg_dc_buffered_amount(const struct rg_dc *dc);
+
+/* Low-water mark for buffered_low (default 0). */
+void rg_dc_set_buffered_low(struct rg_dc *dc, size_t threshold);
+
+/* The channel's label (NUL-terminated; a peer's label may contain NUL bytes: use label_len). */
+const char *rg_dc_label(const struct rg_dc *dc);
+/* The channel's sub-protocol ("" if none). */
+const char *rg_dc_protocol(const struct rg_dc *dc);
+uint16_t rg_dc_stream(const struct rg_dc *dc);
+bool rg_dc_ordered(const struct rg_dc *dc);
+/* -1 if unlimited / none. */
+int rg_dc_max_retransmits(const struct rg_dc *dc);
+int rg_dc_max_packet_lifetime_ms(const struct rg_dc *dc);
+
+/* Close the channel: reset our outgoing stream. rg_dc_send then returns CORE_ERR_CLOSED. */
+void rg_dc_close(struct rg_dc *dc);
+
+/* Abort the association and free everything. NULL-safe. */
+void rg_sctp_free(struct rg_sctp *s);

@@ -1,0 +1,553 @@
+/*
+ * Integration tests for rift/rtc/sctp: two associations in one process on a
+ * real GLib main loop, their packets carried by an in-memory wire (one queue
+ * per direction, pumped from an idle source, optionally dropping a share of
+ * the packets). Checks: the association comes up; channels opened by one
+ * side appear on the other with their label, protocol and options; strings,
+ * binaries and empty messages keep their kind; 10 MiB crosses byte-exact with
+ * back-pressure; the message size limit; closing by stream reset; a
+ * malformed DCEP OPEN is refused with a logged reason; garbage packets are
+ * ignored; a 5%-lossy wire still delivers the reliable channel byte-exact.
+ */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "rift/rtc/dcep.h"
+#include "rift/rtc/sctp-priv.h"
+#include "rift/rtc/sctp.h"
+
+/* The peer's a=max-message-size in these tests. */
+#define MAX_MSG 65536
+/* Bulk transfer: message size, total, and low-water mark. */
+#define BULK_MSG 1200
+#define BULK_TOTAL (10 * 1024 * 1024)
+#define LOSSY_TOTAL (4 * 1024 * 1024)
+#define BULK_LOW (128 * 1024)
+/* Every wait is bounded. */
+#define WAIT_MS 15000
+
+struct msg {
+	struct rg_dc *dc;
+	GBytes *data;
+	bool binary;
+};
+
+struct peer {
+	const char *name;
+	struct rg_sctp *s;
+	struct peer *other;
+	struct wire *wire;
+	GQueue inbox; /* GBytes: packets on their way to this peer */
+	bool connected;
+	GPtrArray *opened;   /* struct rg_dc* (not owned) in channel_open order */
+	GPtrArray *messages; /* struct msg* */
+	GArray *closed;	     /* uint16_t stream ids */
+	int failed;
+	/* bulk mode: messages are hashed, not stored */
+	bool bulk;
+	GChecksum *sha;
+	size_t received;
+	unsigned lows;
+};
+
+struct wire {
+	struct peer a, b; /* a: DTLS client (even streams), b: server */
+	double drop;	  /* share of packets lost */
+	GRand *rand;
+	guint idle;
+	unsigned dropped;
+};
+
+/* Free a stored message. */
+static void msg_free(gpointer p)
+{
+	struct msg *m = p;
+
+	g_bytes_unref(m->data);
+	g_free(m);
+}
+
+static void cb_send(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct peer *p = ctx;
+
+	if (p->wire->drop > 0 && g_rand_double(p->wire->rand) < p->wire->drop) {
+		p->wire->dropped++;
+		return;
+	}
+	g_queue_push_tail(&p->other->inbox, g_bytes_new(pkt, len));
+}
+
+static void cb_connected(void *ctx)
+{
+	((struct peer *)ctx)->connected = true;
+}
+
+static void cb_channel_open(void *ctx, struct rg_dc *dc)
+{
+	g_ptr_array_add(((struct peer *)ctx)->opened, dc);
+}
+
+static void cb_message(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t len, bool binary)
+{
+	struct peer *p = ctx;
+	struct msg *m;
+
+	if (p->bulk) {
+		g_assert_true(binary);
+		g_checksum_update(p->sha, buf, (gssize)len);
+		p->received += len;
+		return;
+	}
+	m = g_new(struct msg, 1);
+	m->dc = dc;
+	m->data = g_bytes_new(buf, len);
+	m->binary = binary;
+	g_ptr_array_add(p->messages, m);
+}
+
+static void cb_closed(void *ctx, struct rg_dc *dc)
+{
+	uint16_t sid = rg_dc_stream(dc);
+
+	g_array_append_val(((struct peer *)ctx)->closed, sid);
+}
+
+static void cb_low(void *ctx, struct rg_dc *dc)
+{
+	((struct peer *)ctx)->lows++;
+}
+
+static void cb_failed(void *ctx, const char *reason)
+{
+	struct peer *p = ctx;
+
+	g_test_message("%s failed: %s", p->name, reason);
+	p->failed++;
+}
+
+static const struct rg_sctp_callbacks callbacks = { cb_send,	cb_connected, cb_channel_open,
+						    cb_message, cb_closed,    cb_low,
+						    cb_failed };
+
+/* Deliver every queued packet to its peer. */
+static gboolean pump(gpointer data)
+{
+	struct wire *w = data;
+	struct peer *peers[2] = { &w->a, &w->b };
+
+	for (int i = 0; i < 2; i++) {
+		GBytes *pkt;
+
+		while ((pkt = g_queue_pop_head(&peers[i]->inbox)) != NULL) {
+			gsize len;
+			const uint8_t *d = g_bytes_get_data(pkt, &len);
+
+			rg_sctp_input(peers[i]->s, d, len);
+			g_bytes_unref(pkt);
+		}
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* Set up one peer. */
+static void peer_init(struct peer *p, struct wire *w, const char *name, struct peer *other)
+{
+	p->name = name;
+	p->wire = w;
+	p->other = other;
+	g_queue_init(&p->inbox);
+	p->opened = g_ptr_array_new();
+	p->messages = g_ptr_array_new_with_free_func(msg_free);
+	p->closed = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+	p->sha = g_checksum_new(G_CHECKSUM_SHA256);
+}
+
+/* Free one peer's association and records. */
+static void peer_clear(struct peer *p)
+{
+	rg_sctp_free(p->s);
+	g_queue_clear_full(&p->inbox, (GDestroyNotify)g_bytes_unref);
+	g_ptr_array_free(p->opened, TRUE);
+	g_ptr_array_free(p->messages, TRUE);
+	g_array_free(p->closed, TRUE);
+	g_checksum_free(p->sha);
+}
+
+/* Run the loop until cond(w) holds; fail the test after WAIT_MS. */
+static void run_until(struct wire *w, gboolean (*cond)(struct wire *), const char *what)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)WAIT_MS * 1000;
+
+	while (!cond(w)) {
+		if (g_get_monotonic_time() > end)
+			g_error("timed out waiting for %s", what);
+		g_main_context_iteration(NULL, TRUE);
+	}
+}
+
+static gboolean both_connected(struct wire *w)
+{
+	return w->a.connected && w->b.connected;
+}
+
+/* Two associations, started and connected over a wire losing drop of its packets. */
+static struct wire *wire_new(double drop)
+{
+	struct wire *w = g_new0(struct wire, 1);
+	GError *error = NULL;
+
+	w->drop = drop;
+	w->rand = g_rand_new_with_seed(8832);
+	peer_init(&w->a, w, "A", &w->b);
+	peer_init(&w->b, w, "B", &w->a);
+	g_assert_cmpint(rg_sctp_new(&w->a.s, true, RG_SCTP_DEFAULT_PORT, RG_SCTP_DEFAULT_PORT,
+				    MAX_MSG, &callbacks, &w->a, &error),
+			==, CORE_OK);
+	g_assert_no_error(error);
+	g_assert_cmpint(rg_sctp_new(&w->b.s, false, RG_SCTP_DEFAULT_PORT, RG_SCTP_DEFAULT_PORT,
+				    MAX_MSG, &callbacks, &w->b, &error),
+			==, CORE_OK);
+	w->idle = g_idle_add(pump, w);
+	rg_sctp_start(w->a.s);
+	rg_sctp_start(w->b.s);
+	run_until(w, both_connected, "the association");
+	return w;
+}
+
+static void wire_free(struct wire *w)
+{
+	g_source_remove(w->idle);
+	peer_clear(&w->a);
+	peer_clear(&w->b);
+	g_rand_free(w->rand);
+	g_free(w);
+}
+
+static gboolean two_open_each(struct wire *w)
+{
+	return w->a.opened->len >= 2 && w->b.opened->len >= 2;
+}
+
+/* A opens "reliable" and "lossy"; both sides see them open. Returns A's channels. */
+static void open_two(struct wire *w, struct rg_dc **rel, struct rg_dc **lossy)
+{
+	const struct rg_dc_options o_rel = { true, -1, -1, "rift-wg" };
+	const struct rg_dc_options o_lossy = { false, 0, -1, NULL };
+	GError *error = NULL;
+
+	*rel = rg_sctp_open_channel(w->a.s, "reliable", &o_rel, &error);
+	g_assert_no_error(error);
+	*lossy = rg_sctp_open_channel(w->a.s, "lossy", &o_lossy, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(rg_dc_stream(*rel), ==, 0);
+	g_assert_cmpuint(rg_dc_stream(*lossy), ==, 2);
+	run_until(w, two_open_each, "both channels open on both sides");
+}
+
+static void test_open(void)
+{
+	struct wire *w = wire_new(0);
+	struct rg_dc *rel, *lossy, *b0, *b1;
+	const struct rg_dc_options o_b = { true, -1, 500, "x" };
+	GError *error = NULL;
+	struct rg_dc *bdc;
+
+	open_two(w, &rel, &lossy);
+	g_assert_true(w->a.opened->pdata[0] == rel);
+	g_assert_true(w->a.opened->pdata[1] == lossy);
+	b0 = w->b.opened->pdata[0];
+	b1 = w->b.opened->pdata[1];
+	g_assert_cmpstr(rg_dc_label(b0), ==, "reliable");
+	g_assert_cmpstr(rg_dc_protocol(b0), ==, "rift-wg");
+	g_assert_cmpuint(rg_dc_stream(b0), ==, 0);
+	g_assert_true(rg_dc_ordered(b0));
+	g_assert_cmpint(rg_dc_max_retransmits(b0), ==, -1);
+	g_assert_cmpint(rg_dc_max_packet_lifetime_ms(b0), ==, -1);
+	g_assert_cmpstr(rg_dc_label(b1), ==, "lossy");
+	g_assert_cmpstr(rg_dc_protocol(b1), ==, "");
+	g_assert_cmpuint(rg_dc_stream(b1), ==, 2);
+	g_assert_false(rg_dc_ordered(b1));
+	g_assert_cmpint(rg_dc_max_retransmits(b1), ==, 0);
+	g_assert_cmpint(rg_dc_max_packet_lifetime_ms(b1), ==, -1);
+
+	/* the DTLS server opens on odd streams; a timed channel */
+	bdc = rg_sctp_open_channel(w->b.s, "from-b", &o_b, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(rg_dc_stream(bdc), ==, 1);
+	while (w->a.opened->len < 3)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpstr(rg_dc_label(w->a.opened->pdata[2]), ==, "from-b");
+	g_assert_cmpint(rg_dc_max_packet_lifetime_ms(w->a.opened->pdata[2]), ==, 500);
+
+	/* both options at once is refused */
+	const struct rg_dc_options bad = { true, 1, 1, NULL };
+	g_assert_null(rg_sctp_open_channel(w->a.s, "bad", &bad, &error));
+	g_assert_error(error, CORE_ERROR, CORE_ERR_INVALID_ARG);
+	g_clear_error(&error);
+	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
+	wire_free(w);
+}
+
+static gboolean b_has_5_messages(struct wire *w)
+{
+	return w->b.messages->len >= 5;
+}
+
+static gboolean a_has_1_message(struct wire *w)
+{
+	return w->a.messages->len >= 1;
+}
+
+/* Check B's message i. */
+static void assert_msg(struct peer *p, guint i, const char *data, size_t len, bool binary)
+{
+	struct msg *m = p->messages->pdata[i];
+
+	g_assert_cmpmem(g_bytes_get_data(m->data, NULL), g_bytes_get_size(m->data), data, len);
+	g_assert_cmpint(m->binary, ==, binary);
+}
+
+static void test_messages(void)
+{
+	struct wire *w = wire_new(0);
+	struct rg_dc *rel, *lossy;
+	uint8_t *big = g_malloc0(MAX_MSG + 1);
+	struct msg *m;
+
+	open_two(w, &rel, &lossy);
+	g_assert_cmpint(rg_dc_send(rel, (const uint8_t *)"hello", 5, false), ==, CORE_OK);
+	g_assert_cmpint(rg_dc_send(rel, (const uint8_t *)"\x00\x01\x02", 3, true), ==, CORE_OK);
+	g_assert_cmpint(rg_dc_send(rel, NULL, 0, false), ==, CORE_OK);
+	g_assert_cmpint(rg_dc_send(rel, NULL, 0, true), ==, CORE_OK);
+	/* the limit is the peer's max message size, exactly */
+	g_assert_cmpint(rg_dc_send(rel, big, MAX_MSG + 1, true), ==, CORE_ERR_TOO_LARGE);
+	g_assert_cmpint(rg_dc_send(rel, big, MAX_MSG, true), ==, CORE_OK);
+	run_until(w, b_has_5_messages, "five messages");
+	assert_msg(&w->b, 0, "hello", 5, false);
+	assert_msg(&w->b, 1, "\x00\x01\x02", 3, true);
+	assert_msg(&w->b, 2, "", 0, false);
+	assert_msg(&w->b, 3, "", 0, true);
+	assert_msg(&w->b, 4, (const char *)big, MAX_MSG, true);
+	m = w->b.messages->pdata[0];
+	g_assert_true(m->dc == w->b.opened->pdata[0]);
+
+	/* the other way, on the channel B did not open */
+	g_assert_cmpint(rg_dc_send(w->b.opened->pdata[1], (const uint8_t *)"pong", 4, false), ==,
+			CORE_OK);
+	run_until(w, a_has_1_message, "the answer");
+	assert_msg(&w->a, 0, "pong", 4, false);
+	g_assert_true(((struct msg *)w->a.messages->pdata[0])->dc == lossy);
+	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
+	g_free(big);
+	wire_free(w);
+}
+
+static gboolean both_closed(struct wire *w)
+{
+	return w->a.closed->len >= 1 && w->b.closed->len >= 1;
+}
+
+static void test_close(void)
+{
+	struct wire *w = wire_new(0);
+	struct rg_dc *rel, *lossy;
+
+	open_two(w, &rel, &lossy);
+	rg_dc_close(lossy);
+	g_assert_cmpint(rg_dc_send(lossy, (const uint8_t *)"x", 1, false), ==, CORE_ERR_CLOSED);
+	run_until(w, both_closed, "channel_closed on both sides");
+	g_assert_cmpuint(g_array_index(w->a.closed, uint16_t, 0), ==, 2);
+	g_assert_cmpuint(g_array_index(w->b.closed, uint16_t, 0), ==, 2);
+
+	/* closed by B this time: the reliable one */
+	rg_dc_close(w->b.opened->pdata[0]);
+	while (w->a.closed->len < 2 || w->b.closed->len < 2)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(g_array_index(w->a.closed, uint16_t, 1), ==, 0);
+	g_assert_cmpuint(g_array_index(w->b.closed, uint16_t, 1), ==, 0);
+
+	/* the stream id is free again */
+	struct rg_dc *again = rg_sctp_open_channel(w->a.s, "again", NULL, NULL);
+	g_assert_nonnull(again);
+	g_assert_cmpuint(rg_dc_stream(again), ==, 0);
+	while (w->b.opened->len < 3)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpstr(rg_dc_label(w->b.opened->pdata[2]), ==, "again");
+	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
+	wire_free(w);
+}
+
+/* The whole log file written during a test. */
+static char *read_log(const char *path)
+{
+	char *text = NULL;
+
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	return text;
+}
+
+static void test_hostile(void)
+{
+	struct wire *w = wire_new(0);
+	struct rg_dc *rel, *lossy;
+	static const uint8_t short_open[] = { 0x03, 0x00 };
+	static const uint8_t odd_open[] = { 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 'z' };
+	uint8_t garbage[1500];
+	char *path = NULL, *log;
+	int fd;
+	GRand *r = g_rand_new_with_seed(1);
+
+	open_two(w, &rel, &lossy);
+	fd = g_file_open_tmp("rift-sctp-log-XXXXXX", &path, NULL);
+	g_assert_cmpint(fd, >=, 0);
+	core_log_set_output_fd(fd);
+
+	/* a malformed OPEN on a fresh stream, and an OPEN on the wrong parity */
+	g_assert_cmpint(rg_sctp_send_raw(w->a.s, 10, RG_PPID_DCEP, short_open, sizeof(short_open)),
+			==, CORE_OK);
+	g_assert_cmpint(rg_sctp_send_raw(w->a.s, 11, RG_PPID_DCEP, odd_open, sizeof(odd_open)),
+			==, CORE_OK);
+	/* garbage SCTP packets straight into B */
+	for (int i = 0; i < 200; i++) {
+		size_t n = (size_t)g_rand_int_range(r, 1, sizeof(garbage));
+
+		for (size_t k = 0; k < n; k++)
+			garbage[k] = (uint8_t)g_rand_int(r);
+		if (i % 2 == 0) { /* the right ports, so only the checksum catches it */
+			garbage[0] = 0x13;
+			garbage[1] = 0x88;
+			garbage[2] = 0x13;
+			garbage[3] = 0x88;
+		}
+		rg_sctp_input(w->b.s, garbage, n);
+	}
+	/* still alive: a message after all that */
+	g_assert_cmpint(rg_dc_send(rel, (const uint8_t *)"alive", 5, false), ==, CORE_OK);
+	while (w->b.messages->len < 1)
+		g_main_context_iteration(NULL, TRUE);
+	assert_msg(&w->b, 0, "alive", 5, false);
+	core_log_set_output_fd(-1);
+	log = read_log(path);
+	g_assert_nonnull(strstr(log, "stream 10 refused: malformed DCEP message (2 bytes): "));
+	g_assert_nonnull(strstr(log, core_strerror(CORE_ERR_TRUNCATED)));
+	g_assert_nonnull(strstr(log, "stream 11 refused: OPEN on a stream id of our parity"));
+	g_assert_cmpuint(w->b.opened->len, ==, 2);
+	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
+	g_free(log);
+	close(fd);
+	g_unlink(path);
+	g_free(path);
+	g_rand_free(r);
+	wire_free(w);
+}
+
+/* Bulk sender state. */
+struct bulk {
+	struct wire *w;
+	struct rg_dc *dc;
+	size_t total, sent;
+	GChecksum *sha;
+	unsigned agains;
+	size_t max_buffered;
+	uint32_t x; /* pattern generator */
+};
+
+static struct bulk *bulk_cur;
+
+/* Send until the total is out or SCTP pushes back. */
+static void bulk_fill(struct bulk *b)
+{
+	uint8_t buf[BULK_MSG];
+
+	while (b->sent < b->total) {
+		size_t n = MIN((size_t)BULK_MSG, b->total - b->sent);
+		uint32_t x = b->x;
+		int rc;
+
+		for (size_t i = 0; i < n; i++) {
+			x = x * 1664525u + 1013904223u;
+			buf[i] = (uint8_t)(x >> 24);
+		}
+		rc = rg_dc_send(b->dc, buf, n, true);
+		if (rc == CORE_ERR_AGAIN) {
+			b->agains++;
+			b->max_buffered = MAX(b->max_buffered, rg_dc_buffered_amount(b->dc));
+			return;
+		}
+		g_assert_cmpint(rc, ==, CORE_OK);
+		b->x = x;
+		g_checksum_update(b->sha, buf, (gssize)n);
+		b->sent += n;
+	}
+}
+
+static gboolean bulk_done(struct wire *w)
+{
+	if (bulk_cur->sent < bulk_cur->total && bulk_cur->w->a.lows > 0) {
+		bulk_cur->w->a.lows = 0;
+		bulk_fill(bulk_cur);
+	}
+	return w->b.received >= bulk_cur->total;
+}
+
+/* Send total bytes across the reliable channel and compare the SHA-256s. */
+static void run_bulk(double drop, size_t total)
+{
+	struct wire *w = wire_new(drop);
+	struct rg_dc *rel, *lossy;
+	struct bulk b = { .w = w, .total = total, .x = 7 };
+	gint64 t0;
+
+	open_two(w, &rel, &lossy);
+	b.dc = rel;
+	b.sha = g_checksum_new(G_CHECKSUM_SHA256);
+	w->b.bulk = true;
+	rg_dc_set_buffered_low(rel, BULK_LOW);
+	bulk_cur = &b;
+	t0 = g_get_monotonic_time();
+	bulk_fill(&b);
+	run_until(w, bulk_done, "the bulk transfer");
+	g_test_message("%zu bytes in %.2f s, %u times CORE_ERR_AGAIN (max buffered %zu), "
+		       "%u packets dropped",
+		       total, (g_get_monotonic_time() - t0) / 1e6, b.agains, b.max_buffered,
+		       w->dropped);
+	g_assert_cmpuint(w->b.received, ==, total);
+	g_assert_cmpstr(g_checksum_get_string(w->b.sha), ==, g_checksum_get_string(b.sha));
+	/* back-pressure happened and was reported */
+	g_assert_cmpuint(b.agains, >, 0);
+	g_assert_cmpuint(b.max_buffered, >, BULK_LOW);
+	if (drop > 0)
+		g_assert_cmpuint(w->dropped, >, 0);
+	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
+	bulk_cur = NULL;
+	g_checksum_free(b.sha);
+	wire_free(w);
+}
+
+static void test_bulk(void)
+{
+	run_bulk(0, BULK_TOTAL);
+}
+
+static void test_lossy_wire(void)
+{
+	run_bulk(0.05, LOSSY_TOTAL);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	core_log_set_level(CORE_LOG_INFO);
+	g_test_add_func("/rtc/sctp/open", test_open);
+	g_test_add_func("/rtc/sctp/messages", test_messages);
+	g_test_add_func("/rtc/sctp/close", test_close);
+	g_test_add_func("/rtc/sctp/hostile", test_hostile);
+	g_test_add_func("/rtc/sctp/bulk", test_bulk);
+	g_test_add_func("/rtc/sctp/lossy-wire", test_lossy_wire);
+	return g_test_run();
+}
