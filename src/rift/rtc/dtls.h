@@ -1,0 +1,122 @@
+/*
+ * dtls.h - DTLS 1.2 for WebRTC over an abstract datagram path (GnuTLS).
+ *
+ * Packet in, packet out: the owner feeds datagrams from the wire with
+ * rg_dtls_input and puts the records handed to cb->send on the wire (later a
+ * libnice ICE component; in tests an in-memory queue or a UDP socket).
+ * Handshake retransmission runs from a GLib timeout on the given main
+ * context, re-armed from gnutls_dtls_get_timeout after each handshake step.
+ *
+ * Security: both sides present a certificate (the server requires one) and
+ * the peer's is accepted only if the SHA-256 of its DER equals peer_fp (the
+ * SDP a=fingerprint); the chain, names and dates are not checked, since
+ * WebRTC certificates are self-signed. Priority: DTLS 1.2 only, ECDHE-ECDSA
+ * with AES-128-GCM, AES-256-GCM or CHACHA20-POLY1305. Record MTU 1200 bytes.
+ *
+ * Callbacks (cb, ctx): send for each outgoing datagram; connected once after
+ * the handshake (peer fingerprint verified); data for each decrypted
+ * application datagram; failed at most once with a reason, after which the
+ * object is dead; closed once when the peer sends close_notify. Exact failure
+ * reasons: "certificate fingerprint mismatch" (the peer's certificate is not
+ * peer_fp), "handshake timed out", "peer sent fatal alert: <GnuTLS alert
+ * name>" (e.g. "Certificate is bad"), or "handshake failed: <gnutls_strerror>"
+ * / "receive failed: <gnutls_strerror>". cb->send must not feed datagrams
+ * back into this same object synchronously (queue them instead). Callbacks
+ * may call rg_dtls_free: the object is then marked dead (no more callbacks)
+ * and released when the outermost rg_dtls_* call returns.
+ *
+ * Ownership: cert is borrowed and must outlive the object; cb is copied.
+ * Threading: one thread, the one running `context` (NULL = the thread-default
+ * context at rg_dtls_new); every call happens there.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/tls.h"
+
+#define RG_DTLS_MTU			  1200	/* record datagram size, bytes */
+#define RG_DTLS_HANDSHAKE_TIMEOUT_MS	  30000 /* give up after this long since rg_dtls_start */
+#define RG_DTLS_RETRANSMIT_TIMEOUT_MS	  1000	/* first retransmission (RFC 6347 4.2.4.1); doubles */
+#define RG_DTLS_REASON_FP_MISMATCH	  "certificate fingerprint mismatch"
+#define RG_DTLS_REASON_TIMEOUT		  "handshake timed out"
+
+struct rg_dtls;
+
+/* From SDP a=setup: active = client, passive = server. */
+enum rg_dtls_role { RG_DTLS_CLIENT, RG_DTLS_SERVER };
+
+struct rg_dtls_callbacks {
+	void (*send)(void *ctx, const uint8_t *buf, size_t len);
+	void (*connected)(void *ctx);
+	void (*data)(void *ctx, const uint8_t *buf, size_t len);
+	void (*failed)(void *ctx, const char *reason);
+	void (*closed)(void *ctx);
+};
+
+/*
+ * Create an endpoint (nothing is sent yet). All five callbacks are required.
+ * CORE_OK, CORE_ERR_INVALID_ARG (a NULL argument or callback) or CORE_ERR_TLS
+ * (GnuTLS setup failed); on error *error is set and *out is NULL.
+ */
+int rg_dtls_new(struct rg_dtls **out, enum rg_dtls_role role, const struct core_tls_cert *cert,
+		const uint8_t peer_fp[CORE_TLS_FP_LEN], const struct rg_dtls_callbacks *cb,
+		void *ctx, GMainContext *context, GError **error);
+
+/* Before rg_dtls_start: total handshake budget (default RG_DTLS_HANDSHAKE_TIMEOUT_MS). */
+void rg_dtls_set_handshake_timeout(struct rg_dtls *d, unsigned ms);
+/* Before rg_dtls_start: first retransmission delay (default RG_DTLS_RETRANSMIT_TIMEOUT_MS). */
+void rg_dtls_set_retransmit_timeout(struct rg_dtls *d, unsigned ms);
+
+/*
+ * Framing check of one datagram (pure; no state): it must be a sequence of
+ * whole DTLS records (RFC 6347 4.1: a record never spans datagrams), each
+ * with a content type in 20..63 (RFC 7983), version major 0xfe, and a length
+ * within 2^14 + 2048 that the datagram holds completely; application data in
+ * epoch 0 (never valid) is refused too, since GnuTLS would let its random
+ * sequence number move the replay window. CORE_OK; CORE_ERR_UNKNOWN_TYPE
+ * (first byte or a record type outside 20..63, i.e. not DTLS);
+ * CORE_ERR_TRUNCATED (empty, or a header or body cut short);
+ * CORE_ERR_BAD_VALUE (not a DTLS version, or epoch-0 application data);
+ * CORE_ERR_TOO_LARGE (length over the limit).
+ */
+int rg_dtls_datagram_check(const uint8_t *buf, size_t len);
+
+/* Begin: the client sends its ClientHello, the server waits; both start the handshake clock. Once. */
+void rg_dtls_start(struct rg_dtls *d);
+
+/*
+ * One datagram from the wire. Datagrams that fail rg_dtls_datagram_check, and
+ * any datagram before start or after failure or close, are ignored and
+ * counted (rg_dtls_ignored). Records that are well framed but malformed or
+ * unauthenticated are discarded by GnuTLS, as DTLS requires.
+ */
+void rg_dtls_input(struct rg_dtls *d, const uint8_t *buf, size_t len);
+
+/*
+ * Encrypt and send one datagram (cb->send is called before this returns).
+ * CORE_OK; CORE_ERR_AGAIN before connected; CORE_ERR_CLOSED after failure
+ * or close; CORE_ERR_TOO_LARGE if len exceeds rg_dtls_max_payload;
+ * CORE_ERR_INVALID_ARG for NULL buf with len > 0; CORE_ERR_TLS otherwise.
+ */
+int rg_dtls_send(struct rg_dtls *d, const uint8_t *buf, size_t len);
+
+/* Largest datagram rg_dtls_send accepts (0 before connected). */
+size_t rg_dtls_max_payload(const struct rg_dtls *d);
+
+/* Send close_notify (if connected); afterwards the object sends and delivers nothing. */
+void rg_dtls_close(struct rg_dtls *d);
+
+/* Release; NULL-safe; never calls callbacks (safe from inside one, see above). */
+void rg_dtls_free(struct rg_dtls *d);
+
+/* GnuTLS session description once connected, e.g. "(DTLS1.2)-(ECDHE-SECP256R1)-(ECDSA-SHA256)-(AES-128-GCM)"; NULL before. */
+const char *rg_dtls_cipher(const struct rg_dtls *d);
+
+/* Datagrams ignored by rg_dtls_input (see there). */
+uint64_t rg_dtls_ignored(const struct rg_dtls *d);
+
+/* True once connected and until failure or close. */
+gboolean rg_dtls_is_connected(const struct rg_dtls *d);
