@@ -370,6 +370,8 @@ static void test_invalid_vectors(void)
 		n++;
 	}
 	g_assert_cmpuint(n, >=, 38);
+	g_assert_cmpint(rg_sdp_parse(NULL, 0, &(struct rg_sdp){ 0 }, NULL), ==,
+			CORE_ERR_INVALID_ARG);
 	g_strfreev(lines);
 	g_free(manifest);
 	g_free(tsv);
