@@ -495,8 +495,7 @@ static void test_build_refuses(void)
 static void test_candidate_parse(void)
 {
 	static const char *const forms[] = {
-		"candidate:1 1 UDP 2122252543 192.168.1.2 54321 typ host generation 0 ufrag x "
-		"network-id 1",
+		"candidate:1 1 UDP 2122252543 192.168.1.2 54321 typ host generation 0 network-id 1",
 		"a=candidate:1 1 udp 2122252543 192.168.1.2 54321 typ host\r\n",
 		"1 1 Udp 2122252543 192.168.1.2 54321 typ host",
 	};
