@@ -583,6 +583,10 @@ int rg_sdp_parse(const char *text, size_t len, struct rg_sdp *out, const char **
 	copy(out->mid, sizeof(out->mid), "0");
 	out->sctp_port = RG_SDP_DEFAULT_SCTP_PORT;
 	out->max_message_size = RG_SDP_DEFAULT_MAX_MESSAGE;
+	if (text == NULL) {
+		ret = fail(&p, CORE_ERR_INVALID_ARG, "no SDP text");
+		goto out;
+	}
 	if (len > RG_SDP_MAX_INPUT) {
 		ret = fail(&p, CORE_ERR_TOO_LARGE, "SDP larger than 64 KiB");
 		goto out;

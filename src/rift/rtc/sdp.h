@@ -71,9 +71,9 @@ struct rg_sdp {
  * Returns CORE_OK; CORE_ERR_TOO_LARGE (input over RG_SDP_MAX_INPUT, more than
  * RG_SDP_MAX_CANDIDATES candidates); CORE_ERR_BAD_FORMAT (NUL byte, a line
  * that is not "x=...", malformed o=/m=/candidate/fingerprint syntax);
- * CORE_ERR_BAD_VALUE (missing or out-of-range values). *reason (if reason is
- * not NULL) is set to a static string naming the problem, e.g.
- * "no m=application section", "missing a=fingerprint", "fingerprint is not
+ * CORE_ERR_BAD_VALUE (missing or out-of-range values); CORE_ERR_INVALID_ARG
+ * (text is NULL). *reason (if reason is not NULL) is set to a static string
+ * naming the problem, e.g. "no m=application section", "missing a=fingerprint", "fingerprint is not
  * sha-256", "bad ice-ufrag length"; on success to "".
  */
 int rg_sdp_parse(const char *text, size_t len, struct rg_sdp *out, const char **reason);

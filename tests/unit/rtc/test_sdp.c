@@ -182,37 +182,94 @@ static void test_legacy(void)
 	rg_sdp_clear(&s);
 }
 
-/* Real node-datachannel 0.33.4 and werift 0.24.4 offers and answers (captured). */
+/* Real Chromium 156, node-datachannel 0.33.4 and werift 0.24.4 offers and answers. */
 static void test_captured(void)
 {
 	static const struct {
 		const char *file;
-		uint64_t session_id;
+		uint64_t session_id, session_version;
+		bool end_of_candidates;
 		const char *ufrag, *pwd, *fp;
 		enum rg_sdp_setup setup;
 		uint32_t max_message_size;
 		const char *cand[2];
 	} cases[] = {
-		{ "node-datachannel-offer.sdp", 4081990986u, "bpaL", "II0G7aywsschg1bjDF97RU",
+		{ "chromium-captured-offer.sdp",
+		  5373247428466395655u,
+		  2,
+		  false,
+		  "G88j",
+		  "rr0kPp/v5JRnHZe3KvT8+q5Q",
+		  "3E650FF30657047520068993BCAB0FCB60A5C48815800098D3F3A8FD569E3566",
+		  RG_SDP_SETUP_ACTPASS,
+		  262144,
+		  { "candidate:2048555600 1 UDP 2113937151 "
+		    "10ec4e55-64bb-478d-80c3-51ee40828f4b.local "
+		    "34823 typ host",
+		    "candidate:2103973600 1 UDP 2113942271 "
+		    "b7d2fc18-4a74-4bcc-a2cd-233164f13bcb.local "
+		    "45912 typ host" } },
+		{ "chromium-captured-answer.sdp",
+		  6000210667781983324u,
+		  2,
+		  false,
+		  "D6rZ",
+		  "N4zGTgHVyShZpwvidvjsbJRo",
+		  "01994F6055BBB24216A4BB67DBE752DF677AB4A65654D5F81F1D9F91E625D063",
+		  RG_SDP_SETUP_ACTIVE,
+		  262144,
+		  { "candidate:900792975 1 UDP 2113937151 "
+		    "10ec4e55-64bb-478d-80c3-51ee40828f4b.local "
+		    "51293 typ host",
+		    "candidate:4275553135 1 UDP 2113942271 "
+		    "b7d2fc18-4a74-4bcc-a2cd-233164f13bcb.local "
+		    "44720 typ host" } },
+		{ "node-datachannel-offer.sdp",
+		  4081990986u,
+		  0,
+		  true,
+		  "bpaL",
+		  "II0G7aywsschg1bjDF97RU",
 		  "DF428CA12153360FA917D117F4581EA6E7A4B0E39B6C80610EC986F4F4ACA36A",
-		  RG_SDP_SETUP_ACTPASS, 262144,
+		  RG_SDP_SETUP_ACTPASS,
+		  262144,
 		  { "candidate:2 1 UDP 2116026111 fd00::2 56892 typ host",
 		    "candidate:1 1 UDP 2114977791 192.0.2.2 56892 typ host" } },
-		{ "node-datachannel-answer.sdp", 2605111839u, "QMxA", "EkvEqL3i2eJ31Wuu7Jj+Df",
+		{ "node-datachannel-answer.sdp",
+		  2605111839u,
+		  0,
+		  true,
+		  "QMxA",
+		  "EkvEqL3i2eJ31Wuu7Jj+Df",
 		  "2C68431D972D08B2C3682EB904CF3CFD921F2D8D5112CC77F0808D3C75189176",
-		  RG_SDP_SETUP_ACTIVE, 262144,
+		  RG_SDP_SETUP_ACTIVE,
+		  262144,
 		  { "candidate:2 1 UDP 2116026111 fd00::2 49683 typ host",
 		    "candidate:1 1 UDP 2114977791 192.0.2.2 49683 typ host" } },
-		{ "werift-offer.sdp", 37547650u, "4748", "a9c46e0d01d0afe97df22e",
+		{ "werift-offer.sdp",
+		  37547650u,
+		  0,
+		  true,
+		  "4748",
+		  "a9c46e0d01d0afe97df22e",
 		  "A06C51C28B4645B8A4852432D3C8B71FBA27D4B7F83305B4FA749AE40FB038A1",
-		  RG_SDP_SETUP_ACTPASS, 65536,
+		  RG_SDP_SETUP_ACTPASS,
+		  65536,
 		  { "candidate:32b1715da3b0ef8ba684454eb 1 UDP 2116026367 192.0.2.2 39590 typ host",
-		    "candidate:9c29a2bc887618212a1623bfa 1 UDP 2116026367 fd00::2 49880 typ host" } },
-		{ "werift-answer.sdp", 14356695u, "e7ee", "bfe25f9e8f707d2aeb1581",
+		    "candidate:9c29a2bc887618212a1623bfa 1 UDP 2116026367 fd00::2 49880 typ "
+		    "host" } },
+		{ "werift-answer.sdp",
+		  14356695u,
+		  0,
+		  true,
+		  "e7ee",
+		  "bfe25f9e8f707d2aeb1581",
 		  "A06C51C28B4645B8A4852432D3C8B71FBA27D4B7F83305B4FA749AE40FB038A1",
-		  RG_SDP_SETUP_ACTIVE, 65536,
+		  RG_SDP_SETUP_ACTIVE,
+		  65536,
 		  { "candidate:32b1715da3b0ef8ba684454eb 1 UDP 2116026367 192.0.2.2 54190 typ host",
-		    "candidate:9c29a2bc887618212a1623bfa 1 UDP 2116026367 fd00::2 42950 typ host" } },
+		    "candidate:9c29a2bc887618212a1623bfa 1 UDP 2116026367 fd00::2 42950 typ "
+		    "host" } },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -220,7 +277,7 @@ static void test_captured(void)
 
 		parse_valid(cases[i].file, &s);
 		g_assert_cmpuint(s.session_id, ==, cases[i].session_id);
-		g_assert_cmpuint(s.session_version, ==, 0);
+		g_assert_cmpuint(s.session_version, ==, cases[i].session_version);
 		g_assert_cmpstr(s.mid, ==, "0");
 		g_assert_cmpstr(s.ice_ufrag, ==, cases[i].ufrag);
 		g_assert_cmpstr(s.ice_pwd, ==, cases[i].pwd);
@@ -232,7 +289,7 @@ static void test_captured(void)
 		g_assert_cmpuint(s.n_candidates, ==, 2);
 		assert_cand(&s, 0, cases[i].cand[0]);
 		assert_cand(&s, 1, cases[i].cand[1]);
-		g_assert_true(s.end_of_candidates);
+		g_assert_true(s.end_of_candidates == cases[i].end_of_candidates);
 		rg_sdp_clear(&s);
 	}
 }
@@ -262,7 +319,7 @@ static void test_round_trip_vectors(void)
 		g_free(text);
 		n++;
 	}
-	g_assert_cmpuint(n, ==, 10);
+	g_assert_cmpuint(n, ==, 12);
 	g_dir_close(d);
 	g_free(dir);
 }
@@ -313,6 +370,8 @@ static void test_invalid_vectors(void)
 		n++;
 	}
 	g_assert_cmpuint(n, >=, 38);
+	g_assert_cmpint(rg_sdp_parse(NULL, 0, &(struct rg_sdp){ 0 }, NULL), ==,
+			CORE_ERR_INVALID_ARG);
 	g_strfreev(lines);
 	g_free(manifest);
 	g_free(tsv);
@@ -436,8 +495,7 @@ static void test_build_refuses(void)
 static void test_candidate_parse(void)
 {
 	static const char *const forms[] = {
-		"candidate:1 1 UDP 2122252543 192.168.1.2 54321 typ host generation 0 ufrag x "
-		"network-id 1",
+		"candidate:1 1 UDP 2122252543 192.168.1.2 54321 typ host generation 0 network-id 1",
 		"a=candidate:1 1 udp 2122252543 192.168.1.2 54321 typ host\r\n",
 		"1 1 Udp 2122252543 192.168.1.2 54321 typ host",
 	};
