@@ -132,5 +132,9 @@ int rg_dc_max_packet_lifetime_ms(const struct rg_dc *dc);
 /* Close the channel: reset our outgoing stream. rg_dc_send then returns CORE_ERR_CLOSED. */
 void rg_dc_close(struct rg_dc *dc);
 
-/* Abort the association and free everything. NULL-safe. */
+/*
+ * Abort the association and free everything. The send callback receives the
+ * ABORT packet from inside this call (the peer then reports "association
+ * lost"); no other callback fires. NULL-safe.
+ */
 void rg_sctp_free(struct rg_sctp *s);
