@@ -13,9 +13,9 @@
  * rg_dc_send and rg_dc_close:
  *  - send may be called re-entrantly from inside usrsctp: it must only queue
  *    the packet (or hand it to DTLS) and never call back into this module.
- *  - The others may call any function here, including rg_sctp_free (the free
- *    is then completed when the outermost call returns; no callback fires on
- *    a freed association).
+ *  - The others may call any function here except rg_sctp_input (queue the
+ *    packet instead), including rg_sctp_free (the free is then completed when
+ *    the outermost call returns; no callback fires on a freed association).
  *
  * Ownership: rg_sctp_new hands the caller an association freed with
  * rg_sctp_free. Channels (struct rg_dc) belong to their association: a
