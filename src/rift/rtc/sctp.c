@@ -104,6 +104,7 @@ struct rg_sctp {
 	uint32_t next_serial;
 	uint16_t out_streams;
 	bool connected, failed, dead;
+	bool aborting; /* inside usrsctp_close: its ABORT may still go out */
 	int depth;
 	GArray *pending_resets; /* uint16_t sids awaiting SCTP_RESET_STREAMS */
 	GQueue sent;		/* struct sent_rec* */
@@ -135,7 +136,9 @@ static int conn_output(void *addr, void *buffer, size_t length, uint8_t tos, uin
 	struct rg_sctp *s = addr;
 
 	/* after rg_sctp_free, a late timer may still emit for the address */
-	if (g_live == NULL || !g_hash_table_contains(g_live, s) || s->dead)
+	if (g_live == NULL || !g_hash_table_contains(g_live, s))
+		return 0;
+	if (s->dead && !s->aborting)
 		return 0;
 	s->cb.send(s->ctx, buffer, length);
 	return 0;
@@ -1026,12 +1029,13 @@ void rg_dc_close(struct rg_dc *dc)
 static void destroy(struct rg_sctp *s)
 {
 	s->dead = true;
-	/* out of the live set first: usrsctp_close's ABORT is not sent (DTLS closes anyway) */
-	g_hash_table_remove(g_live, s);
 	if (s->sock != NULL) {
-		usrsctp_set_upcall(s->sock, NULL, NULL);
+		/* SO_LINGER {1, 0}: the close sends an ABORT, the peer's last word from us */
+		s->aborting = true;
 		usrsctp_close(s->sock);
+		s->aborting = false;
 	}
+	g_hash_table_remove(g_live, s);
 	usrsctp_deregister_address(s);
 	g_hash_table_destroy(s->channels);
 	g_array_free(s->pending_resets, TRUE);

@@ -13,9 +13,9 @@
  * rg_dc_send and rg_dc_close:
  *  - send may be called re-entrantly from inside usrsctp: it must only queue
  *    the packet (or hand it to DTLS) and never call back into this module.
- *  - The others may call any function here, including rg_sctp_free (the free
- *    is then completed when the outermost call returns; no callback fires on
- *    a freed association).
+ *  - The others may call any function here except rg_sctp_input (queue the
+ *    packet instead), including rg_sctp_free (the free is then completed when
+ *    the outermost call returns; no callback fires on a freed association).
  *
  * Ownership: rg_sctp_new hands the caller an association freed with
  * rg_sctp_free. Channels (struct rg_dc) belong to their association: a
@@ -132,5 +132,9 @@ int rg_dc_max_packet_lifetime_ms(const struct rg_dc *dc);
 /* Close the channel: reset our outgoing stream. rg_dc_send then returns CORE_ERR_CLOSED. */
 void rg_dc_close(struct rg_dc *dc);
 
-/* Abort the association and free everything. NULL-safe. */
+/*
+ * Abort the association and free everything. The send callback receives the
+ * ABORT packet from inside this call (the peer then reports "association
+ * lost"); no other callback fires. NULL-safe.
+ */
 void rg_sctp_free(struct rg_sctp *s);

@@ -23,10 +23,10 @@
 /* The peer's a=max-message-size in these tests. */
 #define MAX_MSG 65536
 /* Bulk transfer: message size, total, and low-water mark. */
-#define BULK_MSG 1200
-#define BULK_TOTAL (10 * 1024 * 1024)
+#define BULK_MSG    1200
+#define BULK_TOTAL  (10 * 1024 * 1024)
 #define LOSSY_TOTAL (4 * 1024 * 1024)
-#define BULK_LOW (128 * 1024)
+#define BULK_LOW    (128 * 1024)
 /* Every wait is bounded. */
 #define WAIT_MS 15000
 
@@ -47,6 +47,7 @@ struct peer {
 	GPtrArray *messages; /* struct msg* */
 	GArray *closed;	     /* uint16_t stream ids */
 	int failed;
+	char *reason; /* the last failure's */
 	/* bulk mode: messages are hashed, not stored */
 	bool bulk;
 	GChecksum *sha;
@@ -128,6 +129,8 @@ static void cb_failed(void *ctx, const char *reason)
 
 	g_test_message("%s failed: %s", p->name, reason);
 	p->failed++;
+	g_free(p->reason);
+	p->reason = g_strdup(reason);
 }
 
 static const struct rg_sctp_callbacks callbacks = { cb_send,	cb_connected, cb_channel_open,
@@ -143,6 +146,8 @@ static gboolean pump(gpointer data)
 	for (int i = 0; i < 2; i++) {
 		GBytes *pkt;
 
+		if (peers[i]->s == NULL) /* freed by the test: the wire loses its packets */
+			continue;
 		while ((pkt = g_queue_pop_head(&peers[i]->inbox)) != NULL) {
 			gsize len;
 			const uint8_t *d = g_bytes_get_data(pkt, &len);
@@ -176,6 +181,7 @@ static void peer_clear(struct peer *p)
 	g_ptr_array_free(p->messages, TRUE);
 	g_array_free(p->closed, TRUE);
 	g_checksum_free(p->sha);
+	g_free(p->reason);
 }
 
 /* Run the loop until cond(w) holds; fail the test after WAIT_MS. */
@@ -196,7 +202,7 @@ static gboolean both_connected(struct wire *w)
 }
 
 /* Two associations, started and connected over a wire losing drop of its packets. */
-static struct wire *wire_new(double drop)
+static struct wire *wire_new_full(double drop, uint32_t a_max_msg)
 {
 	struct wire *w = g_new0(struct wire, 1);
 	GError *error = NULL;
@@ -206,7 +212,7 @@ static struct wire *wire_new(double drop)
 	peer_init(&w->a, w, "A", &w->b);
 	peer_init(&w->b, w, "B", &w->a);
 	g_assert_cmpint(rg_sctp_new(&w->a.s, true, RG_SCTP_DEFAULT_PORT, RG_SCTP_DEFAULT_PORT,
-				    MAX_MSG, &callbacks, &w->a, &error),
+				    a_max_msg, &callbacks, &w->a, &error),
 			==, CORE_OK);
 	g_assert_no_error(error);
 	g_assert_cmpint(rg_sctp_new(&w->b.s, false, RG_SCTP_DEFAULT_PORT, RG_SCTP_DEFAULT_PORT,
@@ -219,9 +225,19 @@ static struct wire *wire_new(double drop)
 	return w;
 }
 
+/* Both peers with the test's max message size. */
+static struct wire *wire_new(double drop)
+{
+	return wire_new_full(drop, MAX_MSG);
+}
+
 static void wire_free(struct wire *w)
 {
 	g_source_remove(w->idle);
+	/* both first: each free sends an ABORT into the other's inbox */
+	rg_sctp_free(w->a.s);
+	rg_sctp_free(w->b.s);
+	w->a.s = w->b.s = NULL;
 	peer_clear(&w->a);
 	peer_clear(&w->b);
 	g_rand_free(w->rand);
@@ -410,8 +426,8 @@ static void test_hostile(void)
 	/* a malformed OPEN on a fresh stream, and an OPEN on the wrong parity */
 	g_assert_cmpint(rg_sctp_send_raw(w->a.s, 10, RG_PPID_DCEP, short_open, sizeof(short_open)),
 			==, CORE_OK);
-	g_assert_cmpint(rg_sctp_send_raw(w->a.s, 11, RG_PPID_DCEP, odd_open, sizeof(odd_open)),
-			==, CORE_OK);
+	g_assert_cmpint(rg_sctp_send_raw(w->a.s, 11, RG_PPID_DCEP, odd_open, sizeof(odd_open)), ==,
+			CORE_OK);
 	/* garbage SCTP packets straight into B */
 	for (int i = 0; i < 200; i++) {
 		size_t n = (size_t)g_rand_int_range(r, 1, sizeof(garbage));
@@ -443,6 +459,64 @@ static void test_hostile(void)
 	g_unlink(path);
 	g_free(path);
 	g_rand_free(r);
+	wire_free(w);
+}
+
+static gboolean a_failed(struct wire *w)
+{
+	return w->a.failed > 0;
+}
+
+/* B goes away: its ABORT makes A fail; A's channels then refuse to send. */
+static void test_abort(void)
+{
+	struct wire *w = wire_new(0);
+	struct rg_dc *rel, *lossy;
+	GError *error = NULL;
+
+	open_two(w, &rel, &lossy);
+	rg_sctp_free(w->b.s);
+	w->b.s = NULL;
+	run_until(w, a_failed, "A's failed callback");
+	g_assert_cmpint(w->a.failed, ==, 1);
+	g_assert_cmpstr(w->a.reason, ==, "association lost");
+	g_assert_cmpint(rg_dc_send(rel, (const uint8_t *)"x", 1, false), ==, CORE_ERR_CLOSED);
+	g_assert_null(rg_sctp_open_channel(w->a.s, "late", NULL, &error));
+	g_assert_error(error, CORE_ERROR, CORE_ERR_CLOSED);
+	g_clear_error(&error);
+	/* input after the failure is ignored */
+	rg_sctp_input(w->a.s, (const uint8_t *)"junk", 4);
+	wire_free(w);
+}
+
+/* A message over our receive limit is dropped whole; the next one arrives. */
+static void test_oversize_receive(void)
+{
+	struct wire *w = wire_new_full(0, 1024 * 1024);
+	struct rg_dc *rel, *lossy;
+	size_t n = RG_SCTP_MAX_RECV_MESSAGE + 1;
+	uint8_t *big = g_malloc0(n);
+	char *path = NULL, *log;
+	int fd = g_file_open_tmp("rift-sctp-log-XXXXXX", &path, NULL);
+
+	g_assert_cmpint(fd, >=, 0);
+	open_two(w, &rel, &lossy);
+	core_log_set_output_fd(fd);
+	g_assert_cmpint(rg_dc_send(rel, big, n, true), ==, CORE_OK);
+	g_assert_cmpint(rg_dc_send(rel, (const uint8_t *)"after", 5, false), ==, CORE_OK);
+	while (w->b.messages->len < 1)
+		g_main_context_iteration(NULL, TRUE);
+	core_log_set_output_fd(-1);
+	g_assert_cmpuint(w->b.messages->len, ==, 1);
+	assert_msg(&w->b, 0, "after", 5, false);
+	log = read_log(path);
+	g_assert_nonnull(strstr(log, "message over 262144 bytes dropped"));
+	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
+	g_free(log);
+	close(fd);
+	g_unlink(path);
+	g_free(path);
+	g_free(big);
 	wire_free(w);
 }
 
@@ -547,6 +621,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/sctp/messages", test_messages);
 	g_test_add_func("/rtc/sctp/close", test_close);
 	g_test_add_func("/rtc/sctp/hostile", test_hostile);
+	g_test_add_func("/rtc/sctp/abort", test_abort);
+	g_test_add_func("/rtc/sctp/oversize-receive", test_oversize_receive);
 	g_test_add_func("/rtc/sctp/bulk", test_bulk);
 	g_test_add_func("/rtc/sctp/lossy-wire", test_lossy_wire);
 	return g_test_run();
