@@ -24,7 +24,7 @@
 #define MIN_TIMER_MS	    1	  /* never spin on a zero timeout */
 #define RFC7983_DTLS_FIRST  20
 #define RFC7983_DTLS_LAST   63
-#define RECORD_HEADER_LEN   13	 /* type, version, epoch, sequence number, length */
+#define RECORD_HEADER_LEN   13	  /* type, version, epoch, sequence number, length */
 #define RECORD_MAX_LEN	    18432 /* 2^14 + 2048 (RFC 6347 4.1, via RFC 5246 6.2.3) */
 #define DTLS_VERSION_MAJOR  0xfe
 #define CT_APPLICATION_DATA 23
@@ -362,7 +362,8 @@ void rg_dtls_input(struct rg_dtls *d, const uint8_t *buf, size_t len)
 {
 	if (!d || d->freed)
 		return;
-	if (rg_dtls_datagram_check(buf, len) != CORE_OK || (d->state != ST_HANDSHAKE && d->state != ST_CONNECTED)) {
+	if (rg_dtls_datagram_check(buf, len) != CORE_OK ||
+	    (d->state != ST_HANDSHAKE && d->state != ST_CONNECTED)) {
 		d->ignored++;
 		return;
 	}

@@ -49,8 +49,7 @@ static void on_closed(void *ctx)
 	(void)ctx;
 }
 
-static const struct rg_dtls_callbacks cb = { on_send, on_connected, on_data, on_failed,
-					      on_closed };
+static const struct rg_dtls_callbacks cb = { on_send, on_connected, on_data, on_failed, on_closed };
 
 /* Walk the records independently of rg_dtls_datagram_check. */
 static bool framed(const uint8_t *p, size_t n)

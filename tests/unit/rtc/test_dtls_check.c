@@ -12,9 +12,8 @@
 /* A record header: type, DTLS 1.2, epoch, sequence 1, body length. */
 static size_t put_record(uint8_t *p, uint8_t type, uint16_t epoch, uint16_t len)
 {
-	const uint8_t h[13] = { type, 0xfe, 0xfd, (uint8_t)(epoch >> 8), (uint8_t)epoch,
-				0,    0,    0,	  0,			0,
-				1,    (uint8_t)(len >> 8), (uint8_t)len };
+	const uint8_t h[13] = { type, 0xfe, 0xfd, (uint8_t)(epoch >> 8), (uint8_t)epoch, 0, 0, 0,
+				0,    0,    1,	  (uint8_t)(len >> 8),	 (uint8_t)len };
 
 	memcpy(p, h, sizeof h);
 	memset(p + sizeof h, 0xab, len);
