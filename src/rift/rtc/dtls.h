@@ -80,11 +80,17 @@ void rg_dtls_set_retransmit_timeout(struct rg_dtls *d, unsigned ms);
  * with a content type in 20..63 (RFC 7983), version major 0xfe, and a length
  * within 2^14 + 2048 that the datagram holds completely; application data in
  * epoch 0 (never valid) is refused too, since GnuTLS would let its random
- * sequence number move the replay window. CORE_OK; CORE_ERR_UNKNOWN_TYPE
- * (first byte or a record type outside 20..63, i.e. not DTLS);
- * CORE_ERR_TRUNCATED (empty, or a header or body cut short);
- * CORE_ERR_BAD_VALUE (not a DTLS version, or epoch-0 application data);
- * CORE_ERR_TOO_LARGE (length over the limit).
+ * sequence number move the replay window. In an epoch-0 (cleartext)
+ * handshake record, each handshake fragment header must fit, its fragment
+ * must fit the record and lie within the message (offset + length <=
+ * message length), be non-empty unless the message is empty, and the message
+ * length must be at most 16384: GnuTLS 3.7.9 reads out of bounds on some
+ * fragments that break these rules (found by the rg_dtls_input fuzz target).
+ * CORE_OK; CORE_ERR_UNKNOWN_TYPE (first byte or a record type outside
+ * 20..63, i.e. not DTLS); CORE_ERR_TRUNCATED (empty, or a record or fragment
+ * cut short); CORE_ERR_BAD_VALUE (not a DTLS version, epoch-0 application
+ * data, or a fragment outside its message); CORE_ERR_TOO_LARGE (a record or
+ * handshake message length over the limit).
  */
 int rg_dtls_datagram_check(const uint8_t *buf, size_t len);
 
