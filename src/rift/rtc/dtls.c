@@ -263,7 +263,7 @@ static size_t get24(const uint8_t *p)
 /*
  * The cleartext handshake fragments of an epoch-0 record body: each must
  * fit the body and its message, and be non-empty unless the message is.
- * GnuTLS 3.7.9 reads out of bounds on some fragments that break these rules.
+ * GnuTLS 3.7.9 without the CVE-2026-33845 fix reads out of bounds on one.
  */
 static int check_fragments(const uint8_t *p, size_t len)
 {

@@ -84,8 +84,10 @@ void rg_dtls_set_retransmit_timeout(struct rg_dtls *d, unsigned ms);
  * handshake record, each handshake fragment header must fit, its fragment
  * must fit the record and lie within the message (offset + length <=
  * message length), be non-empty unless the message is empty, and the message
- * length must be at most 16384: GnuTLS 3.7.9 reads out of bounds on some
- * fragments that break these rules (found by the rg_dtls_input fuzz target).
+ * length must be at most 16384: GnuTLS 3.7.9 as installed here
+ * (3.7.9-2+deb12u6, without the CVE-2026-33845 fix) reads out of bounds on an
+ * empty fragment at a non-zero offset (found by the rg_dtls_input fuzz
+ * target).
  * CORE_OK; CORE_ERR_UNKNOWN_TYPE (first byte or a record type outside
  * 20..63, i.e. not DTLS); CORE_ERR_TRUNCATED (empty, or a record or fragment
  * cut short); CORE_ERR_BAD_VALUE (not a DTLS version, epoch-0 application
