@@ -24,10 +24,13 @@
 #define MIN_TIMER_MS	    1	  /* never spin on a zero timeout */
 #define RFC7983_DTLS_FIRST  20
 #define RFC7983_DTLS_LAST   63
-#define RECORD_HEADER_LEN   13	 /* type, version, epoch, sequence number, length */
+#define RECORD_HEADER_LEN   13	  /* type, version, epoch, sequence number, length */
 #define RECORD_MAX_LEN	    18432 /* 2^14 + 2048 (RFC 6347 4.1, via RFC 5246 6.2.3) */
 #define DTLS_VERSION_MAJOR  0xfe
 #define CT_APPLICATION_DATA 23
+#define CT_HANDSHAKE	    22
+#define HS_HEADER_LEN	    12	  /* type, length, message_seq, fragment_offset, fragment_length */
+#define HS_MAX_LEN	    16384 /* far above any WebRTC handshake message */
 
 enum dtls_state { ST_NEW, ST_HANDSHAKE, ST_CONNECTED, ST_DEAD };
 
@@ -251,8 +254,44 @@ static void drain_records(struct rg_dtls *d)
 	}
 }
 
+/* Read a 24-bit big-endian integer. */
+static size_t get24(const uint8_t *p)
+{
+	return (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
+}
+
+/*
+ * The cleartext handshake fragments of an epoch-0 record body: each must
+ * fit the body and its message, and be non-empty unless the message is.
+ * GnuTLS 3.7.9 without the CVE-2026-33845 fix reads out of bounds on one.
+ */
+static int check_fragments(const uint8_t *p, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		size_t mlen, foff, flen;
+
+		if (len - off < HS_HEADER_LEN)
+			return CORE_ERR_TRUNCATED;
+		mlen = get24(p + off + 1);
+		foff = get24(p + off + 6);
+		flen = get24(p + off + 9);
+		if (mlen > HS_MAX_LEN)
+			return CORE_ERR_TOO_LARGE;
+		if (flen > len - off - HS_HEADER_LEN)
+			return CORE_ERR_TRUNCATED;
+		if (foff > mlen || flen > mlen - foff || (flen == 0 && mlen != 0))
+			return CORE_ERR_BAD_VALUE;
+		off += HS_HEADER_LEN + flen;
+	}
+	return CORE_OK;
+}
+
 int rg_dtls_datagram_check(const uint8_t *buf, size_t len)
 {
+	int err;
+
 	size_t off = 0;
 
 	if (!buf || len == 0)
@@ -275,6 +314,9 @@ int rg_dtls_datagram_check(const uint8_t *buf, size_t len)
 			return CORE_ERR_TOO_LARGE;
 		if (len - off - RECORD_HEADER_LEN < rlen)
 			return CORE_ERR_TRUNCATED;
+		if (buf[off] == CT_HANDSHAKE && buf[off + 3] == 0 && buf[off + 4] == 0 &&
+		    (err = check_fragments(buf + off + RECORD_HEADER_LEN, rlen)) != CORE_OK)
+			return err;
 		off += RECORD_HEADER_LEN + rlen;
 	}
 	return CORE_OK;
@@ -362,7 +404,8 @@ void rg_dtls_input(struct rg_dtls *d, const uint8_t *buf, size_t len)
 {
 	if (!d || d->freed)
 		return;
-	if (rg_dtls_datagram_check(buf, len) != CORE_OK || (d->state != ST_HANDSHAKE && d->state != ST_CONNECTED)) {
+	if (rg_dtls_datagram_check(buf, len) != CORE_OK ||
+	    (d->state != ST_HANDSHAKE && d->state != ST_CONNECTED)) {
 		d->ignored++;
 		return;
 	}

@@ -12,6 +12,10 @@
  * SDP a=fingerprint); the chain, names and dates are not checked, since
  * WebRTC certificates are self-signed. Priority: DTLS 1.2 only, ECDHE-ECDSA
  * with AES-128-GCM, AES-256-GCM or CHACHA20-POLY1305. Record MTU 1200 bytes.
+ * Known limit: epoch-0 (cleartext) handshake records are unauthenticated by
+ * design, so whoever can inject datagrams into the path can stall the
+ * handshake (e.g. by moving GnuTLS's replay window); it then times out.
+ * Junk that is not whole DTLS records never reaches GnuTLS.
  *
  * Callbacks (cb, ctx): send for each outgoing datagram; connected once after
  * the handshake (peer fingerprint verified); data for each decrypted
@@ -37,11 +41,11 @@
 
 #include "core/tls.h"
 
-#define RG_DTLS_MTU			  1200	/* record datagram size, bytes */
-#define RG_DTLS_HANDSHAKE_TIMEOUT_MS	  30000 /* give up after this long since rg_dtls_start */
-#define RG_DTLS_RETRANSMIT_TIMEOUT_MS	  1000	/* first retransmission (RFC 6347 4.2.4.1); doubles */
-#define RG_DTLS_REASON_FP_MISMATCH	  "certificate fingerprint mismatch"
-#define RG_DTLS_REASON_TIMEOUT		  "handshake timed out"
+#define RG_DTLS_MTU		      1200  /* record datagram size, bytes */
+#define RG_DTLS_HANDSHAKE_TIMEOUT_MS  30000 /* give up after this long since rg_dtls_start */
+#define RG_DTLS_RETRANSMIT_TIMEOUT_MS 1000  /* first retransmission (RFC 6347 4.2.4.1); doubles */
+#define RG_DTLS_REASON_FP_MISMATCH    "certificate fingerprint mismatch"
+#define RG_DTLS_REASON_TIMEOUT	      "handshake timed out"
 
 struct rg_dtls;
 
@@ -76,11 +80,19 @@ void rg_dtls_set_retransmit_timeout(struct rg_dtls *d, unsigned ms);
  * with a content type in 20..63 (RFC 7983), version major 0xfe, and a length
  * within 2^14 + 2048 that the datagram holds completely; application data in
  * epoch 0 (never valid) is refused too, since GnuTLS would let its random
- * sequence number move the replay window. CORE_OK; CORE_ERR_UNKNOWN_TYPE
- * (first byte or a record type outside 20..63, i.e. not DTLS);
- * CORE_ERR_TRUNCATED (empty, or a header or body cut short);
- * CORE_ERR_BAD_VALUE (not a DTLS version, or epoch-0 application data);
- * CORE_ERR_TOO_LARGE (length over the limit).
+ * sequence number move the replay window. In an epoch-0 (cleartext)
+ * handshake record, each handshake fragment header must fit, its fragment
+ * must fit the record and lie within the message (offset + length <=
+ * message length), be non-empty unless the message is empty, and the message
+ * length must be at most 16384: GnuTLS 3.7.9 as installed here
+ * (3.7.9-2+deb12u6, without the CVE-2026-33845 fix) reads out of bounds on an
+ * empty fragment at a non-zero offset (found by the rg_dtls_input fuzz
+ * target).
+ * CORE_OK; CORE_ERR_UNKNOWN_TYPE (first byte or a record type outside
+ * 20..63, i.e. not DTLS); CORE_ERR_TRUNCATED (empty, or a record or fragment
+ * cut short); CORE_ERR_BAD_VALUE (not a DTLS version, epoch-0 application
+ * data, or a fragment outside its message); CORE_ERR_TOO_LARGE (a record or
+ * handshake message length over the limit).
  */
 int rg_dtls_datagram_check(const uint8_t *buf, size_t len);
 

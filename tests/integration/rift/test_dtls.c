@@ -6,20 +6,22 @@
  * bounded in time; every object is freed (the suite also runs under ASan).
  */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "core/tls.h"
 #include "rift/rtc/dtls.h"
 
-#define CERT_VALIDITY_S	  3600
-#define WAIT_MS		  5000
-#define FAIL_WAIT_MS	  2000
-#define N_DATAGRAMS	  1000
-#define MAX_DATAGRAM	  1100
-#define CIPHER_EXPECTED	  "(DTLS1.2)-(ECDHE-SECP256R1)-(ECDSA-SHA256)-(AES-128-GCM)"
-#define ALERT_BAD_CERT	  "peer sent fatal alert: Certificate is bad"
+#define CERT_VALIDITY_S 3600
+#define WAIT_MS		5000
+#define FAIL_WAIT_MS	2000
+#define N_DATAGRAMS	1000
+#define MAX_DATAGRAM	1100
+#define CIPHER_EXPECTED "(DTLS1.2)-(ECDHE-SECP256R1)-(ECDSA-SHA256)-(AES-128-GCM)"
+#define ALERT_BAD_CERT	"peer sent fatal alert: Certificate is bad"
 
 struct pair;
 
@@ -43,6 +45,7 @@ struct pair {
 	int drop_first; /* datagrams the wire drops, either direction */
 	bool garbage;	/* inject garbage before each delivered datagram */
 	GRand *rand;
+	unsigned expect; /* datagrams each side waits for in exchange() */
 };
 
 /* --- the wires ---------------------------------------------------------- */
@@ -76,7 +79,7 @@ static void feed_garbage(struct pair *pr, struct peer *to, GBytes *real)
 	for (size_t i = 0; i < sizeof buf; i++)
 		buf[i] = (uint8_t)g_rand_int(pr->rand);
 	rg_dtls_input(to->d, buf, sizeof buf); /* random bytes */
-	buf[0] = 0x80;				/* RTP/RTCP range: not DTLS */
+	buf[0] = 0x80;			       /* RTP/RTCP range: not DTLS */
 	rg_dtls_input(to->d, buf, 100);
 	buf[0] = 0; /* STUN range */
 	rg_dtls_input(to->d, buf, 20);
@@ -138,8 +141,8 @@ static void udp_send(void *ctx, const uint8_t *buf, size_t len)
 	struct peer *p = ctx;
 	GError *error = NULL;
 
-	g_assert_cmpint(g_socket_send_to(p->sock, p->to, (const char *)buf, len, NULL, &error),
-			==, (gssize)len);
+	g_assert_cmpint(g_socket_send_to(p->sock, p->to, (const char *)buf, len, NULL, &error), ==,
+			(gssize)len);
 	g_assert_no_error(error);
 }
 
@@ -149,9 +152,16 @@ static gboolean udp_readable(GSocket *sock, GIOCondition cond, gpointer data)
 	uint8_t buf[2048];
 	gssize n;
 
+	GSocketAddress *from = NULL;
+
 	(void)cond;
-	while ((n = g_socket_receive(sock, (char *)buf, sizeof buf, NULL, NULL)) > 0)
+	while ((n = g_socket_receive_from(sock, &from, (char *)buf, sizeof buf, NULL, NULL)) > 0) {
+		if (!p->to) /* the first sender is the peer (openssl test) */
+			p->to = g_object_ref(from);
+		g_clear_object(&from);
 		rg_dtls_input(p->d, buf, (size_t)n);
+	}
+	g_clear_object(&from);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -192,9 +202,9 @@ static void on_closed(void *ctx)
 }
 
 static const struct rg_dtls_callbacks mem_cb = { mem_send, on_connected, on_data, on_failed,
-						  on_closed };
+						 on_closed };
 static const struct rg_dtls_callbacks udp_cb = { udp_send, on_connected, on_data, on_failed,
-						  on_closed };
+						 on_closed };
 
 /* --- setup -------------------------------------------------------------- */
 
@@ -313,7 +323,7 @@ static bool b_closed(struct pair *pr)
 
 static bool all_received(struct pair *pr)
 {
-	return pr->a.rx->len >= N_DATAGRAMS && pr->b.rx->len >= N_DATAGRAMS;
+	return pr->a.rx->len >= pr->expect && pr->b.rx->len >= pr->expect;
 }
 
 static bool a_closed_cond(struct pair *pr)
@@ -354,6 +364,8 @@ static void exchange(struct pair *pr, unsigned n)
 	struct peer *from[2] = { &pr->a, &pr->b };
 	uint8_t buf[MAX_DATAGRAM];
 
+	g_ptr_array_set_size(pr->a.rx, 0);
+	g_ptr_array_set_size(pr->b.rx, 0);
 	for (unsigned i = 0; i < n; i++) {
 		for (int s = 0; s < 2; s++) {
 			size_t len = (size_t)g_rand_int_range(pr->rand, 1, MAX_DATAGRAM + 1);
@@ -364,9 +376,8 @@ static void exchange(struct pair *pr, unsigned n)
 			g_ptr_array_add(sent[s], g_bytes_new(buf, len));
 		}
 	}
-	g_ptr_array_set_size(pr->a.rx, 0);
-	g_ptr_array_set_size(pr->b.rx, 0);
-	g_assert_true(run_until(all_received, pr, WAIT_MS) || n < N_DATAGRAMS);
+	pr->expect = n;
+	g_assert_true(run_until(all_received, pr, WAIT_MS));
 	for (int s = 0; s < 2; s++) {
 		GPtrArray *rx = other(from[s])->rx;
 
@@ -584,8 +595,8 @@ static void udp_open(struct peer *p)
 	GSocketAddress *addr = g_inet_socket_address_new(lo, 0);
 	GError *error = NULL;
 
-	p->sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-			       G_SOCKET_PROTOCOL_UDP, &error);
+	p->sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP,
+			       &error);
 	g_assert_no_error(error);
 	g_socket_set_blocking(p->sock, FALSE);
 	g_assert_true(g_socket_bind(p->sock, addr, FALSE, &error));
@@ -617,6 +628,241 @@ static void test_udp(void)
 	pair_free(pr);
 }
 
+/* --- interoperability with OpenSSL's DTLS client --------------------------- */
+
+struct ossl {
+	struct pair *pair;
+	GSubprocess *proc;
+	GString *out; /* s_client's stdout so far */
+	bool exited;
+};
+
+static struct ossl *ossl_of; /* for the run_until conditions */
+
+/* Append what s_client printed so far (non-blocking). */
+static void ossl_read(struct ossl *o)
+{
+	GPollableInputStream *in = G_POLLABLE_INPUT_STREAM(g_subprocess_get_stdout_pipe(o->proc));
+	char buf[4096];
+	gssize n;
+
+	while ((n = g_pollable_input_stream_read_nonblocking(in, buf, sizeof buf, NULL, NULL)) > 0)
+		g_string_append_len(o->out, buf, n);
+}
+
+static bool ossl_got_reply(struct pair *pr)
+{
+	(void)pr;
+	ossl_read(ossl_of);
+	return strstr(ossl_of->out->str, "hi from riftgate\n") != NULL;
+}
+
+static bool b_got_one_or_failed(struct pair *pr)
+{
+	return pr->b.rx->len > 0 || pr->b.failed;
+}
+
+static bool b_connected_or_failed(struct pair *pr)
+{
+	return pr->b.connected || pr->b.failed;
+}
+
+/* Write our client certificate and key for openssl into dir. */
+static void write_pem(struct peer *p, const char *dir, char **cert_path, char **key_path)
+{
+	char *cert_pem = NULL, *key_pem = NULL;
+	GError *error = NULL;
+
+	g_assert_cmpint(core_tls_cert_pem(p->cert, &cert_pem, &key_pem), ==, CORE_OK);
+	*cert_path = g_build_filename(dir, "cert.pem", NULL);
+	*key_path = g_build_filename(dir, "key.pem", NULL);
+	g_assert_true(g_file_set_contents(*cert_path, cert_pem, -1, &error));
+	g_assert_true(g_file_set_contents(*key_path, key_pem, -1, &error));
+	g_assert_no_error(error);
+	g_free(cert_pem);
+	g_free(key_pem);
+}
+
+/* openssl s_client -dtls1_2 (CHACHA20 only) against our server on UDP loopback. */
+static void test_openssl_client(void)
+{
+	struct pair *pr = pair_new();
+	struct ossl o = { .pair = pr, .out = g_string_new(NULL) };
+	char *dir = NULL, *cert_path = NULL, *key_path = NULL, *connect = NULL;
+	char *openssl = g_find_program_in_path("openssl");
+	GSocketAddress *local = NULL;
+	GOutputStream *in;
+	GError *error = NULL;
+
+	if (!openssl) {
+		g_test_skip("no openssl binary");
+		goto out;
+	}
+	dir = g_dir_make_tmp("rg-dtls-XXXXXX", &error);
+	g_assert_no_error(error);
+	write_pem(&pr->a, dir, &cert_path, &key_path);
+	udp_open(&pr->b);
+	local = g_socket_get_local_address(pr->b.sock, &error);
+	g_assert_no_error(error);
+	connect = g_strdup_printf("127.0.0.1:%u",
+				  g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local)));
+	peer_new(&pr->b, RG_DTLS_SERVER, false, &udp_cb);
+	rg_dtls_start(pr->b.d);
+	o.proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+					  G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+				  &error, openssl, "s_client", "-dtls1_2", "-quiet", "-no_ign_eof",
+				  "-connect", connect, "-cert", cert_path, "-key", key_path,
+				  "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305", NULL);
+	g_assert_no_error(error);
+	ossl_of = &o;
+	g_assert_true(run_until(b_connected_or_failed, pr, WAIT_MS));
+	g_assert_cmpstr(pr->b.reason, ==, NULL);
+	g_assert_cmpstr(rg_dtls_cipher(pr->b.d), ==,
+			"(DTLS1.2)-(ECDHE-X25519)-(ECDSA-SHA256)-(CHACHA20-POLY1305)");
+	in = g_subprocess_get_stdin_pipe(o.proc);
+	g_assert_true(
+		g_output_stream_write_all(in, "hello from openssl\n", 19, NULL, NULL, &error));
+	g_assert_true(g_output_stream_flush(in, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(run_until(b_got_one_or_failed, pr, WAIT_MS));
+	g_assert_cmpuint(pr->b.rx->len, ==, 1);
+	g_assert_cmpmem(g_bytes_get_data(g_ptr_array_index(pr->b.rx, 0), NULL),
+			g_bytes_get_size(g_ptr_array_index(pr->b.rx, 0)), "hello from openssl\n",
+			19);
+	g_assert_cmpint(rg_dtls_send(pr->b.d, (const uint8_t *)"hi from riftgate\n", 17), ==,
+			CORE_OK);
+	g_assert_true(run_until(ossl_got_reply, pr, WAIT_MS));
+	g_assert_true(
+		g_output_stream_close(in, NULL, &error)); /* EOF: s_client sends close_notify */
+	g_assert_no_error(error);
+	g_assert_true(run_until(b_closed, pr, WAIT_MS));
+	g_assert_cmpint(pr->b.failed, ==, 0);
+out:
+	if (o.proc) {
+		g_subprocess_force_exit(o.proc);
+		g_subprocess_wait(o.proc, NULL, NULL);
+		g_object_unref(o.proc);
+	}
+	if (cert_path) {
+		g_unlink(cert_path);
+		g_unlink(key_path);
+		g_rmdir(dir);
+	}
+	g_string_free(o.out, TRUE);
+	g_clear_object(&local);
+	g_free(connect);
+	g_free(cert_path);
+	g_free(key_path);
+	g_free(dir);
+	g_free(openssl);
+	pair_free(pr);
+}
+
+static bool ossl_accepting(struct pair *pr)
+{
+	(void)pr;
+	ossl_read(ossl_of);
+	return strstr(ossl_of->out->str, "ACCEPT 127.0.0.1:") != NULL;
+}
+
+static bool a_got_one_or_failed(struct pair *pr)
+{
+	return pr->a.rx->len > 0 || pr->a.failed;
+}
+
+static bool a_connected_or_failed(struct pair *pr)
+{
+	return pr->a.connected || pr->a.failed;
+}
+
+static bool ossl_exited(struct pair *pr)
+{
+	(void)pr;
+	return ossl_of->exited;
+}
+
+static void on_ossl_exit(GObject *src, GAsyncResult *res, gpointer data)
+{
+	struct ossl *o = data;
+
+	g_assert_true(g_subprocess_wait_finish(G_SUBPROCESS(src), res, NULL));
+	o->exited = true;
+}
+
+/* Our client against openssl s_server -dtls1_2 (requiring a client certificate). */
+static void test_openssl_server(void)
+{
+	struct pair *pr = pair_new();
+	struct ossl o = { .pair = pr, .out = g_string_new(NULL) };
+	char *dir = NULL, *cert_path = NULL, *key_path = NULL;
+	char *openssl = g_find_program_in_path("openssl");
+	GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	GOutputStream *in;
+	GError *error = NULL;
+	const char *port;
+
+	if (!openssl) {
+		g_test_skip("no openssl binary");
+		goto out;
+	}
+	dir = g_dir_make_tmp("rg-dtls-XXXXXX", &error);
+	g_assert_no_error(error);
+	write_pem(&pr->b, dir, &cert_path, &key_path);
+	o.proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+					  G_SUBPROCESS_FLAGS_STDERR_MERGE,
+				  &error, openssl, "s_server", "-dtls1_2", "-accept", "127.0.0.1:0",
+				  "-naccept", "1", "-Verify", "1", "-cert", cert_path, "-key",
+				  key_path, NULL);
+	g_assert_no_error(error);
+	ossl_of = &o;
+	g_assert_true(run_until(ossl_accepting, pr, WAIT_MS));
+	port = strstr(o.out->str, "ACCEPT 127.0.0.1:") + strlen("ACCEPT 127.0.0.1:");
+	udp_open(&pr->a);
+	pr->a.to = g_inet_socket_address_new(lo, (guint16)atoi(port));
+	peer_new(&pr->a, RG_DTLS_CLIENT, false, &udp_cb);
+	rg_dtls_start(pr->a.d);
+	g_assert_true(run_until(a_connected_or_failed, pr, WAIT_MS));
+	g_assert_cmpstr(pr->a.reason, ==, NULL);
+	g_assert_true(g_str_has_prefix(rg_dtls_cipher(pr->a.d), "(DTLS1.2)-(ECDHE-"));
+	g_assert_cmpint(rg_dtls_send(pr->a.d, (const uint8_t *)"hi from riftgate\n", 17), ==,
+			CORE_OK);
+	g_assert_true(run_until(ossl_got_reply, pr, WAIT_MS));
+	in = g_subprocess_get_stdin_pipe(o.proc);
+	g_assert_true(
+		g_output_stream_write_all(in, "hello from openssl\n", 19, NULL, NULL, &error));
+	g_assert_true(g_output_stream_flush(in, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(run_until(a_got_one_or_failed, pr, WAIT_MS));
+	g_assert_cmpuint(pr->a.rx->len, ==, 1);
+	g_assert_cmpmem(g_bytes_get_data(g_ptr_array_index(pr->a.rx, 0), NULL),
+			g_bytes_get_size(g_ptr_array_index(pr->a.rx, 0)), "hello from openssl\n",
+			19);
+	g_subprocess_wait_async(o.proc, NULL, on_ossl_exit, &o);
+	rg_dtls_close(pr->a.d); /* s_server -naccept 1 exits on close_notify */
+	g_assert_true(run_until(ossl_exited, pr, WAIT_MS));
+	g_assert_true(g_subprocess_get_if_exited(o.proc));
+	g_assert_cmpint(g_subprocess_get_exit_status(o.proc), ==, 0);
+	g_assert_cmpint(pr->a.failed, ==, 0);
+out:
+	if (o.proc) {
+		g_subprocess_force_exit(o.proc);
+		g_subprocess_wait(o.proc, NULL, NULL);
+		g_object_unref(o.proc);
+	}
+	if (cert_path) {
+		g_unlink(cert_path);
+		g_unlink(key_path);
+		g_rmdir(dir);
+	}
+	g_string_free(o.out, TRUE);
+	g_object_unref(lo);
+	g_free(cert_path);
+	g_free(key_path);
+	g_free(dir);
+	g_free(openssl);
+	pair_free(pr);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -634,5 +880,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/dtls/free-in-callback", test_free_in_callback);
 	g_test_add_func("/dtls/bad-args", test_bad_args);
 	g_test_add_func("/dtls/udp-loopback", test_udp);
+	g_test_add_func("/dtls/openssl-s_client", test_openssl_client);
+	g_test_add_func("/dtls/openssl-s_server", test_openssl_server);
 	return g_test_run();
 }
