@@ -28,13 +28,14 @@ const attach = (dc) => {
   dc.binaryType = 'arraybuffer';
   const go = () => {
     if (dc.label !== 'reliable') { for (let k = 0; k < 100; k++) dc.send('lossy-' + k); let got = 0; dc.onmessage = () => { if (++got === 100) window.out({ log: 'lossy: 100 received' }); }; return; }
-    const parts = []; let n = 0, off = 0, ended = false;
+    const parts = []; let n = 0, off = 0, ended = false, replied = false, verdict = null;
     const pump = () => { while (off < total && dc.bufferedAmount < 1 << 20) { const len = Math.min(1200, total - off); dc.send(pattern(off, len)); off += len; } if (off >= total && !ended) { dc.send('end'); ended = true; window.out({ log: 'sent all' }); } };
     dc.bufferedAmountLowThreshold = 256 * 1024; dc.onbufferedamountlow = pump; pump();
     dc.onmessage = async (e) => {
       if (typeof e.data !== 'string') { parts.push(new Uint8Array(e.data)); n += e.data.byteLength; return; }
-      if (e.data === 'end') dc.send('sha256:' + (await sha(parts)) + ' bytes:' + n);
-      else if (e.data.startsWith('sha256:')) { const w = 'sha256:' + (await want) + ' bytes:' + total; window.done(e.data === w, 'peer says ' + e.data + ', expected ' + w); }
+      if (e.data === 'end') { dc.send('sha256:' + (await sha(parts)) + ' bytes:' + n); replied = true; }
+      else if (e.data.startsWith('sha256:')) { const w = 'sha256:' + (await want) + ' bytes:' + total; verdict = [e.data === w, 'peer says ' + e.data + ', expected ' + w]; }
+      if (verdict && replied) setTimeout(() => window.done(...verdict), 1000);
     };
   };
   if (dc.readyState === 'open') go(); else dc.onopen = go;
@@ -63,7 +64,7 @@ const finish = async (ok, why) => {
 	server.close();
 	process.exit(ok ? 0 : 1);
 };
-setTimeout(() => finish(false, 'timed out after 60 s'), 60000);
+setTimeout(() => finish(false, 'timed out after 150 s'), 150000);
 const page = await browser.newPage();
 page.on('console', (m) => out({ log: 'console: ' + m.text() }));
 page.on('pageerror', (e) => finish(false, 'page error: ' + e.message));

@@ -22,8 +22,8 @@ const arg = (name, def) => {
 const lib = arg('lib', 'ndc'), role = arg('role', 'answer');
 const total = Number(arg('mib', '10')) * 1024 * 1024;
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
-const finish = (ok, why) => { out({ result: ok ? 'ok' : 'fail', why }); setTimeout(() => process.exit(ok ? 0 : 1), 200); };
-setTimeout(() => finish(false, 'timed out after 60 s'), 60000);
+const finish = (ok, why) => { out({ result: ok ? 'ok' : 'fail', why }); setTimeout(() => process.exit(ok ? 0 : 1), 1000); };
+setTimeout(() => finish(false, 'timed out after 150 s'), 150000);
 
 function pattern(off, len) {
 	const b = Buffer.alloc(len);
@@ -37,7 +37,7 @@ const expectedHex = expected.digest('hex');
 // Channel logic shared by both libraries: ch = {send(buf|string), buffered(), onLow(fn)}
 function reliable(ch) {
 	const h = createHash('sha256');
-	let n = 0, off = 0, ended = false;
+	let n = 0, off = 0, ended = false, replied = false, verdict = null;
 	const pump = () => {
 		while (off < total && ch.buffered() < 1 << 20) {
 			const len = Math.min(1200, total - off);
@@ -50,8 +50,10 @@ function reliable(ch) {
 	pump();
 	return (msg) => {
 		if (typeof msg === 'string') {
-			if (msg === 'end') ch.send(`sha256:${h.digest('hex')} bytes:${n}`);
-			else if (msg.startsWith('sha256:')) finish(msg === `sha256:${expectedHex} bytes:${total}`, `peer says ${msg}, expected ${expectedHex} ${total}`);
+			if (msg === 'end') { ch.send(`sha256:${h.digest('hex')} bytes:${n}`); replied = true; }
+			else if (msg.startsWith('sha256:')) verdict = [msg === `sha256:${expectedHex} bytes:${total}`, `peer says ${msg}, expected ${expectedHex} ${total}`];
+			// done when the peer's verdict is in and our answer to its "end" is sent
+			if (verdict && replied) finish(...verdict);
 			return;
 		}
 		h.update(msg);

@@ -82,8 +82,8 @@ static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint
 		set_state(ice, RG_ICE_CONNECTED);
 		break;
 	case NICE_COMPONENT_STATE_FAILED:
-		set_state(ice, ice->state == RG_ICE_CONNECTED ? RG_ICE_DISCONNECTED
-							      : RG_ICE_FAILED);
+		set_state(ice,
+			  ice->state == RG_ICE_CONNECTED ? RG_ICE_DISCONNECTED : RG_ICE_FAILED);
 		break;
 	default:
 		break;
@@ -118,7 +118,7 @@ static void load_credentials(struct rg_ice *ice)
 
 static NiceRelayType relay_type(enum rg_ice_relay r)
 {
-	return r == RG_ICE_TURN_TCP ? NICE_RELAY_TYPE_TURN_TCP
+	return r == RG_ICE_TURN_TCP   ? NICE_RELAY_TYPE_TURN_TCP
 	       : r == RG_ICE_TURN_TLS ? NICE_RELAY_TYPE_TURN_TLS
 				      : NICE_RELAY_TYPE_TURN_UDP;
 }
@@ -154,8 +154,7 @@ static int configure(struct rg_ice *ice, const struct rg_ice_config *cfg, GError
 }
 
 int rg_ice_new(struct rg_ice **out, const struct rg_ice_config *cfg,
-	       const struct rg_ice_callbacks *cb, void *ctx, GMainContext *context,
-	       GError **error)
+	       const struct rg_ice_callbacks *cb, void *ctx, GMainContext *context, GError **error)
 {
 	struct rg_ice *ice = g_new0(struct rg_ice, 1);
 	int ret;
@@ -163,16 +162,16 @@ int rg_ice_new(struct rg_ice **out, const struct rg_ice_config *cfg,
 	*out = NULL;
 	ice->cb = *cb;
 	ice->ctx = ctx;
-	ice->context = context != NULL ? g_main_context_ref(context)
-				       : g_main_context_ref_thread_default();
+	ice->context =
+		context != NULL ? g_main_context_ref(context) : g_main_context_ref_thread_default();
 	ice->agent = nice_agent_new_full(ice->context, NICE_COMPATIBILITY_RFC5245,
 					 NICE_AGENT_OPTION_ICE_TRICKLE |
 						 NICE_AGENT_OPTION_CONSENT_FRESHNESS);
 	g_object_set(ice->agent, "ice-tcp", FALSE, "upnp", FALSE, "controlling-mode",
 		     cfg->controlling, "force-relay", cfg->relay_only, NULL);
 	ice->stream = nice_agent_add_stream(ice->agent, 1);
-	ice->handlers[0] = g_signal_connect(ice->agent, "new-candidate-full",
-					    G_CALLBACK(on_candidate), ice);
+	ice->handlers[0] =
+		g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_candidate), ice);
 	ice->handlers[1] = g_signal_connect(ice->agent, "candidate-gathering-done",
 					    G_CALLBACK(on_gathering_done), ice);
 	ice->handlers[2] = g_signal_connect(ice->agent, "component-state-changed",

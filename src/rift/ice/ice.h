@@ -38,12 +38,12 @@ struct rg_ice_turn {
 };
 
 struct rg_ice_config {
-	bool controlling;		/* the offerer controls */
-	const char *stun_host;		/* numeric, or NULL */
+	bool controlling;      /* the offerer controls */
+	const char *stun_host; /* numeric, or NULL */
 	uint16_t stun_port;
 	const struct rg_ice_turn *turn; /* n_turn servers */
 	size_t n_turn;
-	bool relay_only;		/* gather relay candidates only */
+	bool relay_only;		    /* gather relay candidates only */
 	const char *const *local_addresses; /* NULL: every interface; else only these */
 };
 
@@ -60,8 +60,7 @@ struct rg_ice;
 
 /* CORE_OK or CORE_ERR_CONFIG (a server address libnice refuses) with *error. */
 int rg_ice_new(struct rg_ice **out, const struct rg_ice_config *cfg,
-	       const struct rg_ice_callbacks *cb, void *ctx, GMainContext *context,
-	       GError **error);
+	       const struct rg_ice_callbacks *cb, void *ctx, GMainContext *context, GError **error);
 void rg_ice_free(struct rg_ice *ice);
 
 /* Our ice-ufrag and ice-pwd (valid until a restart). */

@@ -812,6 +812,25 @@ out:
 	return rc;
 }
 
+/*
+ * SCTP packets ride in DTLS records of at most RG_DTLS_MTU bytes: a fixed
+ * path MTU of RG_SCTP_MTU (as browsers use), never discovered, so no
+ * packet is too big for DTLS. Without it usrsctp sends 1,500-byte packets
+ * that DTLS refuses, and only small messages ever arrive.
+ */
+static void set_path_mtu(struct rg_sctp *s, const struct sockaddr_conn *remote)
+{
+	struct sctp_paddrparams spp;
+
+	memset(&spp, 0, sizeof(spp));
+	memcpy(&spp.spp_address, remote, sizeof(*remote));
+	spp.spp_flags = SPP_PMTUD_DISABLE;
+	spp.spp_pathmtu = RG_SCTP_MTU;
+	if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &spp,
+			       (socklen_t)sizeof(spp)) != 0)
+		core_log_warn("sctp", NULL, "cannot fix the path MTU: %s", g_strerror(errno));
+}
+
 void rg_sctp_start(struct rg_sctp *s)
 {
 	struct sockaddr_conn remote = sconn(s, s->remote_port);
@@ -824,6 +843,7 @@ void rg_sctp_start(struct rg_sctp *s)
 		g_snprintf(reason, sizeof(reason), "usrsctp_connect: %s", g_strerror(errno));
 		fail(s, reason);
 	}
+	set_path_mtu(s, &remote);
 	drain(s);
 	leave(s);
 }

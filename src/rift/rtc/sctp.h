@@ -37,6 +37,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* SCTP packets are at most this big (they must fit one DTLS record). */
+#define RG_SCTP_MTU 1200
+
 struct rg_sctp;
 struct rg_dc;
 

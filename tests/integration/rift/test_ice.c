@@ -59,12 +59,12 @@ static const struct rg_ice_callbacks cbs = { on_candidate, on_done, on_state, on
 					     on_data };
 
 /* Iterate the default context until cond holds or 10 s pass. */
-#define RUN_UNTIL(cond)                                                                  \
-	do {                                                                             \
-		gint64 until_ = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;             \
-		while (!(cond) && g_get_monotonic_time() < until_)                       \
-			g_main_context_iteration(NULL, FALSE) || (g_usleep(1000), 0);     \
-		g_assert_true(cond);                                                     \
+#define RUN_UNTIL(cond)                                                                            \
+	do {                                                                                       \
+		gint64 until_ = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;                      \
+		while (!(cond) && g_get_monotonic_time() < until_)                                 \
+			g_main_context_iteration(NULL, FALSE) || (g_usleep(1000), 0);              \
+		g_assert_true(cond);                                                               \
 	} while (0)
 
 static void connect_pair(struct end *a, struct end *b, struct rg_ice_config *ca,
@@ -81,12 +81,12 @@ static void connect_pair(struct end *a, struct end *b, struct rg_ice_config *ca,
 	g_assert_no_error(e);
 	g_assert_cmpuint(strlen(rg_ice_ufrag(a->ice)), >=, 4);
 	g_assert_cmpuint(strlen(rg_ice_pwd(a->ice)), >=, 22);
-	g_assert_cmpint(rg_ice_set_remote_credentials(a->ice, rg_ice_ufrag(b->ice),
-						      rg_ice_pwd(b->ice)),
-			==, CORE_OK);
-	g_assert_cmpint(rg_ice_set_remote_credentials(b->ice, rg_ice_ufrag(a->ice),
-						      rg_ice_pwd(a->ice)),
-			==, CORE_OK);
+	g_assert_cmpint(
+		rg_ice_set_remote_credentials(a->ice, rg_ice_ufrag(b->ice), rg_ice_pwd(b->ice)), ==,
+		CORE_OK);
+	g_assert_cmpint(
+		rg_ice_set_remote_credentials(b->ice, rg_ice_ufrag(a->ice), rg_ice_pwd(a->ice)), ==,
+		CORE_OK);
 	g_assert_cmpint(rg_ice_gather(a->ice), ==, CORE_OK);
 	g_assert_cmpint(rg_ice_gather(b->ice), ==, CORE_OK);
 	RUN_UNTIL(a->state == RG_ICE_CONNECTED && b->state == RG_ICE_CONNECTED &&
@@ -126,9 +126,10 @@ static void test_host_pair(void)
 	/* lines this agent cannot use */
 	g_assert_cmpint(rg_ice_add_remote_candidate(a.ice, "candidate:garbage"), ==,
 			CORE_ERR_BAD_FORMAT);
-	g_assert_cmpint(rg_ice_add_remote_candidate(
-				a.ice, "candidate:1 1 TCP 2105524479 127.0.0.1 9 typ host tcptype active"),
-			==, CORE_ERR_NOT_FOUND);
+	g_assert_cmpint(
+		rg_ice_add_remote_candidate(
+			a.ice, "candidate:1 1 TCP 2105524479 127.0.0.1 9 typ host tcptype active"),
+		==, CORE_ERR_NOT_FOUND);
 	g_assert_cmpint(rg_ice_set_remote_credentials(a.ice, "", "x"), ==, CORE_ERR_BAD_VALUE);
 	end_free(&a);
 	end_free(&b);
@@ -155,12 +156,25 @@ static guint16 free_port(void)
 static GSubprocess *start_coturn(guint16 port)
 {
 	char *ports = g_strdup_printf("--listening-port=%u", port);
-	const char *argv[] = { "turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
-			       ports, "--lt-cred-mech", "--user=rift:secret", "--realm=rift.test",
-			       "--allow-loopback-peers", "--no-tls", "--no-dtls", "--no-cli",
-			       "--log-file=stdout", "--simple-log", "--no-stdout-log", NULL };
+	const char *argv[] = { "turnserver",
+			       "-n",
+			       "--listening-ip=127.0.0.1",
+			       "--relay-ip=127.0.0.1",
+			       ports,
+			       "--lt-cred-mech",
+			       "--user=rift:secret",
+			       "--realm=rift.test",
+			       "--allow-loopback-peers",
+			       "--no-tls",
+			       "--no-dtls",
+			       "--no-cli",
+			       "--log-file=stdout",
+			       "--simple-log",
+			       "--no-stdout-log",
+			       NULL };
 	GError *e = NULL;
-	GSubprocess *p = itest_spawn(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &e, argv);
+	GSubprocess *p = itest_spawn(
+		G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &e, argv);
 
 	g_assert_no_error(e);
 	g_usleep(300000); /* coturn binds within milliseconds; give it some */

@@ -1,0 +1,450 @@
+/*
+ * pc.c - the peer connection (contract in pc.h): ICE carries DTLS records,
+ * DTLS carries SCTP packets, SCTP carries the channels. Each layer is
+ * created when the one below is up.
+ */
+#include "rift/rtc/pc.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/tls.h"
+#include "rift/rtc/dtls.h"
+#include "rift/rtc/sdp.h"
+
+#define DEFAULT_MAX_MESSAGE 262144
+#define CERT_VALIDITY_S	    (30 * 24 * 3600)
+
+struct pending_channel {
+	char *label, *protocol;
+	struct rg_dc_options o;
+};
+
+struct rg_pc {
+	struct rg_pc_callbacks cb;
+	void *ctx;
+	struct rg_pc_config cfg;
+	enum rg_pc_state state;
+	bool offerer, have_local, have_remote, ice_up;
+	struct core_tls_cert *cert;
+	struct rg_ice *ice;
+	struct rg_dtls *dtls;
+	struct rg_sctp *sctp;
+	enum rg_dtls_role dtls_role;
+	uint8_t remote_fp[RG_SDP_FP_LEN];
+	uint16_t remote_sctp_port;
+	uint32_t remote_max_message;
+	GPtrArray *pending; /* of struct pending_channel * until SCTP is up */
+};
+
+static void set_state(struct rg_pc *pc, enum rg_pc_state s)
+{
+	if (pc->state == s || pc->state == RG_PC_FAILED || pc->state == RG_PC_CLOSED)
+		return;
+	pc->state = s;
+	if (pc->cb.state != NULL)
+		pc->cb.state(pc->ctx, s);
+}
+
+static void fail(struct rg_pc *pc, const char *reason)
+{
+	if (pc->state == RG_PC_FAILED || pc->state == RG_PC_CLOSED)
+		return;
+	core_log_warn("rtc", NULL, "peer connection failed: %s", reason);
+	set_state(pc, RG_PC_FAILED);
+	if (pc->cb.failed != NULL)
+		pc->cb.failed(pc->ctx, reason);
+}
+
+/* --- SCTP: channels --------------------------------------------------------- */
+
+static void sctp_send(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct rg_pc *pc = ctx;
+
+	if (pc->dtls != NULL)
+		rg_dtls_send(pc->dtls, pkt, len);
+}
+
+static void pending_free(struct pending_channel *p)
+{
+	g_free(p->label);
+	g_free(p->protocol);
+	g_free(p);
+}
+
+static void open_pending(struct rg_pc *pc)
+{
+	for (guint i = 0; i < pc->pending->len; i++) {
+		struct pending_channel *p = g_ptr_array_index(pc->pending, i);
+		GError *e = NULL;
+
+		p->o.protocol = p->protocol;
+		if (rg_sctp_open_channel(pc->sctp, p->label, &p->o, &e) == NULL) {
+			core_log_warn("rtc", p->label, "cannot open channel: %s", e->message);
+			g_error_free(e);
+		}
+		pending_free(p);
+	}
+	g_ptr_array_set_size(pc->pending, 0);
+}
+
+static void sctp_connected(void *ctx)
+{
+	struct rg_pc *pc = ctx;
+
+	set_state(pc, RG_PC_CONNECTED);
+	open_pending(pc);
+}
+
+static void sctp_channel_open(void *ctx, struct rg_dc *dc)
+{
+	struct rg_pc *pc = ctx;
+
+	if (pc->cb.channel_open != NULL)
+		pc->cb.channel_open(pc->ctx, dc);
+}
+
+static void sctp_message(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t len,
+			 bool binary)
+{
+	struct rg_pc *pc = ctx;
+
+	if (pc->cb.channel_message != NULL)
+		pc->cb.channel_message(pc->ctx, dc, buf, len, binary);
+}
+
+static void sctp_closed(void *ctx, struct rg_dc *dc)
+{
+	struct rg_pc *pc = ctx;
+
+	if (pc->cb.channel_closed != NULL)
+		pc->cb.channel_closed(pc->ctx, dc);
+}
+
+static void sctp_low(void *ctx, struct rg_dc *dc)
+{
+	struct rg_pc *pc = ctx;
+
+	if (pc->cb.buffered_low != NULL)
+		pc->cb.buffered_low(pc->ctx, dc);
+}
+
+static void sctp_failed(void *ctx, const char *reason)
+{
+	fail(ctx, reason);
+}
+
+static const struct rg_sctp_callbacks sctp_cbs = { sctp_send,	     sctp_connected, sctp_channel_open,
+						   sctp_message,     sctp_closed,    sctp_low,
+						   sctp_failed };
+
+/* --- DTLS ------------------------------------------------------------------- */
+
+static void dtls_send(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct rg_pc *pc = ctx;
+
+	rg_ice_send(pc->ice, buf, len);
+}
+
+static void dtls_connected(void *ctx)
+{
+	struct rg_pc *pc = ctx;
+	GError *e = NULL;
+
+	set_state(pc, RG_PC_SECURE);
+	if (rg_sctp_new(&pc->sctp, pc->dtls_role == RG_DTLS_CLIENT, RG_SDP_DEFAULT_SCTP_PORT,
+			pc->remote_sctp_port, pc->remote_max_message, &sctp_cbs, pc,
+			&e) != CORE_OK) {
+		fail(pc, e->message);
+		g_error_free(e);
+		return;
+	}
+	rg_sctp_start(pc->sctp);
+}
+
+static void dtls_data(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct rg_pc *pc = ctx;
+
+	if (pc->sctp != NULL)
+		rg_sctp_input(pc->sctp, buf, len);
+}
+
+static void dtls_failed(void *ctx, const char *reason)
+{
+	fail(ctx, reason);
+}
+
+static void dtls_closed(void *ctx)
+{
+	struct rg_pc *pc = ctx;
+
+	set_state(pc, RG_PC_CLOSED);
+}
+
+static const struct rg_dtls_callbacks dtls_cbs = { dtls_send, dtls_connected, dtls_data,
+						   dtls_failed, dtls_closed };
+
+/* Both ICE and the remote description are there: start DTLS. */
+static void maybe_start_dtls(struct rg_pc *pc)
+{
+	GError *e = NULL;
+
+	if (!pc->ice_up || !pc->have_remote || pc->dtls != NULL)
+		return;
+	if (rg_dtls_new(&pc->dtls, pc->dtls_role, pc->cert, pc->remote_fp, &dtls_cbs, pc, NULL,
+			&e) != CORE_OK) {
+		fail(pc, e->message);
+		g_error_free(e);
+		return;
+	}
+	rg_dtls_start(pc->dtls);
+}
+
+/* --- ICE -------------------------------------------------------------------- */
+
+static void ice_candidate(void *ctx, const char *line)
+{
+	struct rg_pc *pc = ctx;
+
+	if (pc->cb.local_candidate != NULL)
+		pc->cb.local_candidate(pc->ctx, line, "0");
+}
+
+static void ice_done(void *ctx)
+{
+}
+
+static void ice_state(void *ctx, enum rg_ice_state s)
+{
+	struct rg_pc *pc = ctx;
+
+	switch (s) {
+	case RG_ICE_CHECKING:
+		set_state(pc, RG_PC_CONNECTING);
+		break;
+	case RG_ICE_CONNECTED:
+		if (!pc->ice_up) {
+			pc->ice_up = true;
+			set_state(pc, RG_PC_ICE);
+			maybe_start_dtls(pc);
+		}
+		break;
+	case RG_ICE_FAILED:
+		fail(pc, "ICE failed: no candidate pair works");
+		break;
+	case RG_ICE_DISCONNECTED:
+		fail(pc, "ICE disconnected: consent lost");
+		break;
+	case RG_ICE_NEW:
+		break;
+	}
+}
+
+static void ice_selected(void *ctx, const char *local, const char *remote)
+{
+	struct rg_pc *pc = ctx;
+
+	if (pc->cb.selected != NULL)
+		pc->cb.selected(pc->ctx, local, remote);
+}
+
+static void ice_data(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct rg_pc *pc = ctx;
+
+	if (pc->dtls != NULL)
+		rg_dtls_input(pc->dtls, buf, len);
+}
+
+static const struct rg_ice_callbacks ice_cbs = { ice_candidate, ice_done, ice_state, ice_selected,
+						 ice_data };
+
+/* --- descriptions ----------------------------------------------------------- */
+
+static int start_ice(struct rg_pc *pc, bool controlling, GError **error)
+{
+	struct rg_ice_config c = pc->cfg.ice;
+	int ret;
+
+	c.controlling = controlling;
+	ret = rg_ice_new(&pc->ice, &c, &ice_cbs, pc, NULL, error);
+	if (ret != CORE_OK)
+		return ret;
+	return CORE_OK;
+}
+
+static void emit_local(struct rg_pc *pc, const char *type, enum rg_sdp_setup setup)
+{
+	struct rg_sdp s = { 0 };
+	char *text;
+
+	randombytes_buf(&s.session_id, sizeof(s.session_id));
+	s.session_id &= INT64_MAX;
+	s.session_version = 1;
+	g_strlcpy(s.mid, "0", sizeof(s.mid));
+	g_strlcpy(s.ice_ufrag, rg_ice_ufrag(pc->ice), sizeof(s.ice_ufrag));
+	g_strlcpy(s.ice_pwd, rg_ice_pwd(pc->ice), sizeof(s.ice_pwd));
+	s.ice_trickle = true;
+	core_tls_cert_fingerprint(pc->cert, s.fingerprint);
+	s.setup = setup;
+	s.sctp_port = RG_SDP_DEFAULT_SCTP_PORT;
+	s.max_message_size = pc->cfg.max_message_size;
+	text = rg_sdp_build(&s);
+	pc->have_local = true;
+	if (pc->cb.local_description != NULL)
+		pc->cb.local_description(pc->ctx, type, text);
+	g_free(text);
+	if (rg_ice_gather(pc->ice) != CORE_OK)
+		fail(pc, "ICE: cannot gather candidates");
+}
+
+int rg_pc_new(struct rg_pc **out, const struct rg_pc_config *cfg,
+	      const struct rg_pc_callbacks *cb, void *ctx, GError **error)
+{
+	struct rg_pc *pc = g_new0(struct rg_pc, 1);
+	int ret;
+
+	*out = NULL;
+	pc->cb = *cb;
+	pc->ctx = ctx;
+	pc->cfg = *cfg;
+	if (pc->cfg.max_message_size == 0)
+		pc->cfg.max_message_size = DEFAULT_MAX_MESSAGE;
+	pc->pending = g_ptr_array_new();
+	ret = core_tls_cert_generate(&pc->cert, CERT_VALIDITY_S);
+	if (ret != CORE_OK) {
+		core_err_to_gerror(error, ret, "cannot make the DTLS certificate");
+		rg_pc_free(pc);
+		return ret;
+	}
+	*out = pc;
+	return CORE_OK;
+}
+
+void rg_pc_free(struct rg_pc *pc)
+{
+	if (pc == NULL)
+		return;
+	/* top down, so no layer hands data to a freed one */
+	rg_sctp_free(pc->sctp);
+	rg_dtls_free(pc->dtls);
+	rg_ice_free(pc->ice);
+	core_tls_cert_free(pc->cert);
+	for (guint i = 0; i < pc->pending->len; i++)
+		pending_free(g_ptr_array_index(pc->pending, i));
+	g_ptr_array_free(pc->pending, TRUE);
+	g_free(pc);
+}
+
+int rg_pc_create_offer(struct rg_pc *pc)
+{
+	GError *e = NULL;
+
+	if (pc->have_local || pc->have_remote)
+		return CORE_ERR_INVALID_ARG;
+	pc->offerer = true;
+	if (start_ice(pc, true, &e) != CORE_OK) {
+		fail(pc, e->message);
+		g_error_free(e);
+		return CORE_ERR_CONFIG;
+	}
+	emit_local(pc, "offer", RG_SDP_SETUP_ACTPASS);
+	return CORE_OK;
+}
+
+/* Take what we need from the remote SDP; choose the DTLS role. */
+static int apply_remote(struct rg_pc *pc, const struct rg_sdp *s, bool is_offer, GError **error)
+{
+	memcpy(pc->remote_fp, s->fingerprint, sizeof(pc->remote_fp));
+	pc->remote_sctp_port = s->sctp_port;
+	pc->remote_max_message = s->max_message_size;
+	if (is_offer)
+		pc->dtls_role = s->setup == RG_SDP_SETUP_ACTIVE ? RG_DTLS_SERVER : RG_DTLS_CLIENT;
+	else if (s->setup == RG_SDP_SETUP_ACTPASS) {
+		core_err_to_gerror(error, CORE_ERR_BAD_VALUE, "an answer may not say setup:actpass");
+		return CORE_ERR_BAD_VALUE;
+	} else
+		pc->dtls_role = s->setup == RG_SDP_SETUP_ACTIVE ? RG_DTLS_SERVER : RG_DTLS_CLIENT;
+	if (rg_ice_set_remote_credentials(pc->ice, s->ice_ufrag, s->ice_pwd) != CORE_OK) {
+		core_err_to_gerror(error, CORE_ERR_BAD_VALUE, "unusable ICE credentials");
+		return CORE_ERR_BAD_VALUE;
+	}
+	for (size_t i = 0; i < s->n_candidates; i++) {
+		char line[RG_SDP_CANDIDATE_MAX];
+
+		rg_sdp_candidate_format(&s->candidates[i], line, sizeof(line));
+		rg_ice_add_remote_candidate(pc->ice, line);
+	}
+	if (s->end_of_candidates)
+		rg_ice_remote_gathering_done(pc->ice);
+	pc->have_remote = true;
+	return CORE_OK;
+}
+
+int rg_pc_set_remote_description(struct rg_pc *pc, const char *type, const char *sdp,
+				 GError **error)
+{
+	bool is_offer = g_strcmp0(type, "offer") == 0;
+	struct rg_sdp s;
+	const char *reason = NULL;
+	int ret;
+
+	if (pc->have_remote || (is_offer && pc->have_local) ||
+	    (!is_offer && (g_strcmp0(type, "answer") != 0 || !pc->offerer))) {
+		core_err_to_gerror(error, CORE_ERR_INVALID_ARG, "unexpected %s", type);
+		return CORE_ERR_INVALID_ARG;
+	}
+	ret = rg_sdp_parse(sdp, strlen(sdp), &s, &reason);
+	if (ret != CORE_OK) {
+		core_err_to_gerror(error, ret, "bad SDP %s: %s", type, reason);
+		return ret;
+	}
+	if (is_offer && (ret = start_ice(pc, false, error)) != CORE_OK)
+		goto out;
+	if ((ret = apply_remote(pc, &s, is_offer, error)) != CORE_OK)
+		goto out;
+	if (is_offer)
+		emit_local(pc, "answer",
+			   pc->dtls_role == RG_DTLS_CLIENT ? RG_SDP_SETUP_ACTIVE
+							   : RG_SDP_SETUP_PASSIVE);
+	maybe_start_dtls(pc);
+out:
+	rg_sdp_clear(&s);
+	return ret;
+}
+
+int rg_pc_add_remote_candidate(struct rg_pc *pc, const char *candidate)
+{
+	if (pc->ice == NULL)
+		return CORE_ERR_INVALID_ARG;
+	if (candidate == NULL || candidate[0] == '\0') {
+		rg_ice_remote_gathering_done(pc->ice);
+		return CORE_OK;
+	}
+	return rg_ice_add_remote_candidate(pc->ice, candidate);
+}
+
+struct rg_dc *rg_pc_create_channel(struct rg_pc *pc, const char *label,
+				   const struct rg_dc_options *o, GError **error)
+{
+	struct pending_channel *p;
+
+	if (pc->sctp != NULL && pc->state == RG_PC_CONNECTED)
+		return rg_sctp_open_channel(pc->sctp, label, o, error);
+	p = g_new0(struct pending_channel, 1);
+	p->label = g_strdup(label);
+	p->protocol = g_strdup(o->protocol != NULL ? o->protocol : "");
+	p->o = *o;
+	g_ptr_array_add(pc->pending, p);
+	return NULL; /* it opens with the association: channel_open names it */
+}
+
+enum rg_pc_state rg_pc_state(const struct rg_pc *pc)
+{
+	return pc->state;
+}

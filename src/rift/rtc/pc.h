@@ -1,0 +1,80 @@
+/*
+ * pc.h - a WebRTC peer connection for data channels only: one ICE
+ * component (rift/ice), DTLS 1.2 over it (rift/rtc/dtls), SCTP over that
+ * (rift/rtc/sctp) with DCEP channels, negotiated with SDP (rift/rtc/sdp)
+ * and trickled candidates. It interoperates with browsers,
+ * libdatachannel and werift.
+ *
+ *   offerer:  rg_pc_create_offer -> local_description("offer")
+ *             rg_pc_set_remote_description("answer")
+ *   answerer: rg_pc_set_remote_description("offer") -> local_description("answer")
+ *   both:     local_candidate -> the peer's rg_pc_add_remote_candidate
+ *
+ * The offerer controls ICE and offers a=setup:actpass; the answerer answers
+ * a=setup:active and is the DTLS client. Channels created before the
+ * association is up open when it is.
+ *
+ * Events come through the callbacks on the thread-default main context of
+ * the creating thread. Any failure (ICE, a fingerprint mismatch, DTLS,
+ * SCTP) ends in one failed(reason) and state RG_PC_FAILED; the object stays
+ * valid until rg_pc_free. Callbacks must not free the object.
+ * Ownership: the caller frees with rg_pc_free; channels belong to the pc.
+ * Threading: the creating thread's main context only.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rift/ice/ice.h"
+#include "rift/rtc/sctp.h"
+
+enum rg_pc_state {
+	RG_PC_NEW,
+	RG_PC_CONNECTING, /* ICE checking */
+	RG_PC_ICE,	  /* ICE connected, DTLS handshaking */
+	RG_PC_SECURE,	  /* DTLS up, SCTP associating */
+	RG_PC_CONNECTED,  /* SCTP up: channels work */
+	RG_PC_FAILED,
+	RG_PC_CLOSED,
+};
+
+struct rg_pc_callbacks {
+	void (*local_description)(void *ctx, const char *type, const char *sdp);
+	void (*local_candidate)(void *ctx, const char *candidate, const char *mid);
+	void (*state)(void *ctx, enum rg_pc_state state);
+	void (*selected)(void *ctx, const char *local_type, const char *remote_type);
+	void (*channel_open)(void *ctx, struct rg_dc *dc);
+	void (*channel_message)(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t len,
+				bool binary);
+	void (*channel_closed)(void *ctx, struct rg_dc *dc);
+	void (*buffered_low)(void *ctx, struct rg_dc *dc);
+	void (*failed)(void *ctx, const char *reason);
+};
+
+struct rg_pc_config {
+	struct rg_ice_config ice;  /* controlling is set by the role */
+	uint32_t max_message_size; /* ours, announced; 0: 262144 */
+};
+
+struct rg_pc;
+
+int rg_pc_new(struct rg_pc **out, const struct rg_pc_config *cfg,
+	      const struct rg_pc_callbacks *cb, void *ctx, GError **error);
+void rg_pc_free(struct rg_pc *pc);
+
+/* CORE_OK or CORE_ERR_INVALID_ARG (a description was already made or set). */
+int rg_pc_create_offer(struct rg_pc *pc);
+/*
+ * type "offer" or "answer". CORE_OK, or CORE_ERR_BAD_FORMAT /
+ * CORE_ERR_BAD_VALUE (malformed SDP: *error says why) or
+ * CORE_ERR_INVALID_ARG (out of order).
+ */
+int rg_pc_set_remote_description(struct rg_pc *pc, const char *type, const char *sdp,
+				 GError **error);
+/* A trickled candidate ("candidate:..."; "" or NULL: end of candidates). */
+int rg_pc_add_remote_candidate(struct rg_pc *pc, const char *candidate);
+struct rg_dc *rg_pc_create_channel(struct rg_pc *pc, const char *label,
+				   const struct rg_dc_options *o, GError **error);
+enum rg_pc_state rg_pc_state(const struct rg_pc *pc);

@@ -1,0 +1,342 @@
+/*
+ * rtc-peer.c - riftgate's side of the data-channel interop tests: the same
+ * command line and stdio protocol as tests/interop/peer.mjs, on rg_pc.
+ *
+ *   rtc-peer --role offer|answer [--mib N]
+ *
+ * One JSON object per line on stdin and stdout: {"type","sdp"},
+ * {"candidate","mid"}, {"log"}, {"result","why"}. The offerer opens
+ * "reliable" (ordered) and "lossy" (unordered, maxRetransmits 0). Each side
+ * sends N MiB of the shared pattern on "reliable" in 1,200-byte binary
+ * messages (pausing while more than 1 MiB is buffered), then "end"; it
+ * answers a received "end" with "sha256:<hex> bytes:<n>"; exit 0 when the
+ * peer's answer matches what it sent. 100 "lossy-<k>" messages on "lossy".
+ */
+#include <gio/gio.h>
+#include <gio/gunixinputstream.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "rift/rtc/pc.h"
+
+#define CHUNK 1200
+
+struct peer {
+	struct rg_pc *pc;
+	GMainLoop *loop;
+	size_t total, off;
+	bool ended;
+	GChecksum *got, *want;
+	size_t got_n;
+	struct rg_dc *reliable;
+	unsigned lossy;
+	char *reply;	 /* our answer to the peer's "end", until it is sent */
+	bool replied;	 /* ... and it was */
+	int verdict;	 /* -1 until the peer's answer arrives, then 0 / 1 */
+	char *why;
+	int rc;
+};
+
+static void emit(JsonBuilder *b)
+{
+	JsonGenerator *g = json_generator_new();
+	JsonNode *n = json_builder_get_root(b);
+	char *text;
+
+	json_generator_set_root(g, n);
+	text = json_generator_to_data(g, NULL);
+	printf("%s\n", text);
+	fflush(stdout);
+	g_free(text);
+	json_node_unref(n);
+	g_object_unref(g);
+	g_object_unref(b);
+}
+
+static void emit2(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	JsonBuilder *b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, k1);
+	json_builder_add_string_value(b, v1);
+	if (k2 != NULL) {
+		json_builder_set_member_name(b, k2);
+		json_builder_add_string_value(b, v2);
+	}
+	json_builder_end_object(b);
+	emit(b);
+}
+
+static gboolean quit(gpointer data)
+{
+	g_main_loop_quit(((struct peer *)data)->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static void finish(struct peer *p, bool ok, const char *why)
+{
+	if (p->rc != -1)
+		return;
+	emit2("result", ok ? "ok" : "fail", "why", why);
+	p->rc = ok ? 0 : 1;
+	/* a moment for what is queued to leave */
+	g_timeout_add(500, quit, p);
+}
+
+/* Done when the peer's verdict is in and our answer to it is sent. */
+static void maybe_done(struct peer *p)
+{
+	if (p->verdict >= 0 && p->replied)
+		finish(p, p->verdict == 1, p->why);
+}
+
+static void send_reply(struct peer *p)
+{
+	if (p->reply == NULL || p->replied ||
+	    rg_dc_send(p->reliable, (const uint8_t *)p->reply, strlen(p->reply), false) != CORE_OK)
+		return;
+	p->replied = true;
+	maybe_done(p);
+}
+
+static void pattern(uint8_t *b, size_t off, size_t len)
+{
+	for (size_t k = 0; k < len; k++) {
+		size_t i = off + k;
+
+		b[k] = (uint8_t)((i * 31 + i / 256) & 255);
+	}
+}
+
+static void pump(struct peer *p)
+{
+	uint8_t buf[CHUNK];
+
+	while (p->off < p->total && rg_dc_buffered_amount(p->reliable) < (1 << 20)) {
+		size_t len = MIN(CHUNK, p->total - p->off);
+
+		pattern(buf, p->off, len);
+		if (rg_dc_send(p->reliable, buf, len, true) != CORE_OK)
+			return; /* buffered_low resumes */
+		p->off += len;
+	}
+	if (p->off >= p->total && !p->ended &&
+	    rg_dc_send(p->reliable, (const uint8_t *)"end", 3, false) == CORE_OK) {
+		p->ended = true;
+		emit2("log", "sent all", NULL, NULL);
+	}
+	send_reply(p);
+}
+
+/* Sends refused with CORE_ERR_AGAIN are retried here too, not only on buffered_low. */
+static gboolean on_tick(gpointer data)
+{
+	struct peer *p = data;
+
+	if (p->reliable != NULL)
+		pump(p);
+	return G_SOURCE_CONTINUE;
+}
+
+static void on_description(void *ctx, const char *type, const char *sdp)
+{
+	emit2("type", type, "sdp", sdp);
+}
+
+static void on_candidate(void *ctx, const char *candidate, const char *mid)
+{
+	emit2("candidate", candidate, "mid", mid);
+}
+
+static void on_selected(void *ctx, const char *local, const char *remote)
+{
+	char *t = g_strdup_printf("selected pair %s/%s", local, remote);
+
+	emit2("log", t, NULL, NULL);
+	g_free(t);
+}
+
+static void on_open(void *ctx, struct rg_dc *dc)
+{
+	struct peer *p = ctx;
+	char *t = g_strdup_printf("channel %s open (stream %u)", rg_dc_label(dc), rg_dc_stream(dc));
+
+	emit2("log", t, NULL, NULL);
+	g_free(t);
+
+	if (strcmp(rg_dc_label(dc), "reliable") == 0) {
+		p->reliable = dc;
+		rg_dc_set_buffered_low(dc, 256 * 1024);
+		pump(p);
+		return;
+	}
+	for (int k = 0; k < 100; k++) {
+		char m[32];
+		int n = g_snprintf(m, sizeof(m), "lossy-%d", k);
+
+		rg_dc_send(dc, (const uint8_t *)m, (size_t)n, false);
+	}
+}
+
+static void on_message(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t len, bool binary)
+{
+	struct peer *p = ctx;
+	char *text, *want;
+
+	if (strcmp(rg_dc_label(dc), "reliable") != 0) {
+		p->lossy++;
+		return;
+	}
+	if (binary) {
+		g_checksum_update(p->got, buf, (gssize)len);
+		p->got_n += len;
+		return;
+	}
+	text = g_strndup((const char *)buf, len);
+	if (strcmp(text, "end") == 0 && p->reply == NULL) {
+		p->reply = g_strdup_printf("sha256:%s bytes:%zu", g_checksum_get_string(p->got),
+					   p->got_n);
+		send_reply(p);
+	} else if (g_str_has_prefix(text, "sha256:") && p->verdict < 0) {
+		want = g_strdup_printf("sha256:%s bytes:%zu", g_checksum_get_string(p->want),
+				       p->total);
+		p->verdict = strcmp(text, want) == 0;
+		p->why = g_strdup(text);
+		g_free(want);
+		maybe_done(p);
+	}
+	g_free(text);
+}
+
+static void on_low(void *ctx, struct rg_dc *dc)
+{
+	struct peer *p = ctx;
+
+	if (dc == p->reliable)
+		pump(p);
+}
+
+static void on_failed(void *ctx, const char *reason)
+{
+	finish(ctx, false, reason);
+}
+
+static const struct rg_pc_callbacks cbs = {
+	.local_description = on_description,
+	.local_candidate = on_candidate,
+	.selected = on_selected,
+	.channel_open = on_open,
+	.channel_message = on_message,
+	.buffered_low = on_low,
+	.failed = on_failed,
+};
+
+static void handle_line(struct peer *p, const char *line)
+{
+	JsonParser *parser = json_parser_new();
+	JsonObject *o;
+	GError *e = NULL;
+
+	if (!json_parser_load_from_data(parser, line, -1, &e) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+		finish(p, false, "bad signaling line");
+		goto out;
+	}
+	o = json_node_get_object(json_parser_get_root(parser));
+	if (json_object_has_member(o, "sdp")) {
+		if (rg_pc_set_remote_description(p->pc, json_object_get_string_member(o, "type"),
+						 json_object_get_string_member(o, "sdp"),
+						 &e) != CORE_OK)
+			finish(p, false, e->message);
+	} else if (json_object_has_member(o, "candidate")) {
+		rg_pc_add_remote_candidate(p->pc, json_object_get_string_member(o, "candidate"));
+	}
+out:
+	g_clear_error(&e);
+	g_object_unref(parser);
+}
+
+static gboolean on_stdin(GIOChannel *ch, GIOCondition cond, gpointer data)
+{
+	struct peer *p = data;
+	char *line = NULL;
+	GIOStatus st = g_io_channel_read_line(ch, &line, NULL, NULL, NULL);
+
+	if (st == G_IO_STATUS_NORMAL && line != NULL) {
+		g_strstrip(line);
+		if (line[0] != '\0')
+			handle_line(p, line);
+	}
+	g_free(line);
+	return st != G_IO_STATUS_EOF && st != G_IO_STATUS_ERROR;
+}
+
+static gboolean on_timeout(gpointer data)
+{
+	finish(data, false, "timed out after 150 s");
+	return G_SOURCE_REMOVE;
+}
+
+int main(int argc, char **argv)
+{
+	struct peer p = { .rc = -1, .verdict = -1 };
+	struct rg_pc_config cfg = { 0 };
+	const char *role = "answer";
+	GIOChannel *in;
+	GError *e = NULL;
+	unsigned mib = 10;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--role") == 0)
+			role = argv[i + 1];
+		else if (strcmp(argv[i], "--mib") == 0)
+			mib = (unsigned)atoi(argv[i + 1]);
+	}
+	p.total = (size_t)mib << 20;
+	p.got = g_checksum_new(G_CHECKSUM_SHA256);
+	p.want = g_checksum_new(G_CHECKSUM_SHA256);
+	for (size_t off = 0; off < p.total; off += CHUNK) {
+		uint8_t buf[CHUNK];
+		size_t len = MIN(CHUNK, p.total - off);
+
+		pattern(buf, off, len);
+		g_checksum_update(p.want, buf, (gssize)len);
+	}
+	p.loop = g_main_loop_new(NULL, FALSE);
+	if (rg_pc_new(&p.pc, &cfg, &cbs, &p, &e) != CORE_OK) {
+		fprintf(stderr, "rtc-peer: %s\n", e->message);
+		return 1;
+	}
+	in = g_io_channel_unix_new(0);
+	g_io_add_watch(in, G_IO_IN | G_IO_HUP, on_stdin, &p);
+	g_timeout_add_seconds(150, on_timeout, &p);
+	g_timeout_add(100, on_tick, &p);
+	if (strcmp(role, "offer") == 0) {
+		struct rg_dc_options rel = { .ordered = true, .max_retransmits = -1,
+					     .max_packet_lifetime_ms = -1 };
+		struct rg_dc_options lossy = { .ordered = false, .max_retransmits = 0,
+					       .max_packet_lifetime_ms = -1 };
+
+		rg_pc_create_channel(p.pc, "reliable", &rel, NULL);
+		rg_pc_create_channel(p.pc, "lossy", &lossy, NULL);
+		rg_pc_create_offer(p.pc);
+	}
+	g_main_loop_run(p.loop);
+	{
+		char *t = g_strdup_printf("lossy: %u received", p.lossy);
+
+		emit2("log", t, NULL, NULL);
+		g_free(t);
+	}
+	rg_pc_free(p.pc);
+	g_io_channel_unref(in);
+	g_checksum_free(p.got);
+	g_checksum_free(p.want);
+	g_main_loop_unref(p.loop);
+	g_free(p.reply);
+	g_free(p.why);
+	return p.rc == 0 ? 0 : 1;
+}
