@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# rtc-interop.sh RTC-PEER ndc|werift|chromium offer|answer [MIB]: riftgate's
+# rtc-interop.sh RTC-PEER ndc|werift|chromium|ours offer|answer [MIB]: riftgate's
 # data-channel stack (RTC-PEER, tests/interop/rtc-peer.c) against a stack
 # nobody here wrote, signaled through two FIFOs. "offer" is riftgate's
 # role. Both sides move MIB (default 10) MiB of the shared pattern on a
@@ -20,6 +20,7 @@ if [ ! -e "$mods/.installed" ]; then
 fi
 cp "$here/peer.mjs" "$here/browser.mjs" "$mods/"
 case $other in
+ours) theirs=("$peer") ;;
 ndc | werift) theirs=(node "$mods/peer.mjs" --lib "$other") ;;
 chromium)
 	[ -x /usr/bin/chromium ] || { echo "SKIP: no chromium"; exit 77; }
