@@ -32,9 +32,9 @@ struct peer {
 	size_t got_n;
 	struct rg_dc *reliable;
 	unsigned lossy;
-	char *reply;	 /* our answer to the peer's "end", until it is sent */
-	bool replied;	 /* ... and it was */
-	int verdict;	 /* -1 until the peer's answer arrives, then 0 / 1 */
+	char *reply;  /* our answer to the peer's "end", until it is sent */
+	bool replied; /* ... and it was */
+	int verdict;  /* -1 until the peer's answer arrives, then 0 / 1 */
 	char *why;
 	int rc;
 };
@@ -315,9 +315,11 @@ int main(int argc, char **argv)
 	g_timeout_add_seconds(150, on_timeout, &p);
 	g_timeout_add(100, on_tick, &p);
 	if (strcmp(role, "offer") == 0) {
-		struct rg_dc_options rel = { .ordered = true, .max_retransmits = -1,
+		struct rg_dc_options rel = { .ordered = true,
+					     .max_retransmits = -1,
 					     .max_packet_lifetime_ms = -1 };
-		struct rg_dc_options lossy = { .ordered = false, .max_retransmits = 0,
+		struct rg_dc_options lossy = { .ordered = false,
+					       .max_retransmits = 0,
 					       .max_packet_lifetime_ms = -1 };
 
 		rg_pc_create_channel(p.pc, "reliable", &rel, NULL);

@@ -107,8 +107,7 @@ static void sctp_channel_open(void *ctx, struct rg_dc *dc)
 		pc->cb.channel_open(pc->ctx, dc);
 }
 
-static void sctp_message(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t len,
-			 bool binary)
+static void sctp_message(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t len, bool binary)
 {
 	struct rg_pc *pc = ctx;
 
@@ -137,8 +136,8 @@ static void sctp_failed(void *ctx, const char *reason)
 	fail(ctx, reason);
 }
 
-static const struct rg_sctp_callbacks sctp_cbs = { sctp_send,	     sctp_connected, sctp_channel_open,
-						   sctp_message,     sctp_closed,    sctp_low,
+static const struct rg_sctp_callbacks sctp_cbs = { sctp_send,	 sctp_connected, sctp_channel_open,
+						   sctp_message, sctp_closed,	 sctp_low,
 						   sctp_failed };
 
 /* --- DTLS ------------------------------------------------------------------- */
@@ -303,8 +302,8 @@ static void emit_local(struct rg_pc *pc, const char *type, enum rg_sdp_setup set
 		fail(pc, "ICE: cannot gather candidates");
 }
 
-int rg_pc_new(struct rg_pc **out, const struct rg_pc_config *cfg,
-	      const struct rg_pc_callbacks *cb, void *ctx, GError **error)
+int rg_pc_new(struct rg_pc **out, const struct rg_pc_config *cfg, const struct rg_pc_callbacks *cb,
+	      void *ctx, GError **error)
 {
 	struct rg_pc *pc = g_new0(struct rg_pc, 1);
 	int ret;
@@ -366,7 +365,8 @@ static int apply_remote(struct rg_pc *pc, const struct rg_sdp *s, bool is_offer,
 	if (is_offer)
 		pc->dtls_role = s->setup == RG_SDP_SETUP_ACTIVE ? RG_DTLS_SERVER : RG_DTLS_CLIENT;
 	else if (s->setup == RG_SDP_SETUP_ACTPASS) {
-		core_err_to_gerror(error, CORE_ERR_BAD_VALUE, "an answer may not say setup:actpass");
+		core_err_to_gerror(error, CORE_ERR_BAD_VALUE,
+				   "an answer may not say setup:actpass");
 		return CORE_ERR_BAD_VALUE;
 	} else
 		pc->dtls_role = s->setup == RG_SDP_SETUP_ACTIVE ? RG_DTLS_SERVER : RG_DTLS_CLIENT;

@@ -60,8 +60,8 @@ struct rg_pc_config {
 
 struct rg_pc;
 
-int rg_pc_new(struct rg_pc **out, const struct rg_pc_config *cfg,
-	      const struct rg_pc_callbacks *cb, void *ctx, GError **error);
+int rg_pc_new(struct rg_pc **out, const struct rg_pc_config *cfg, const struct rg_pc_callbacks *cb,
+	      void *ctx, GError **error);
 void rg_pc_free(struct rg_pc *pc);
 
 /* CORE_OK or CORE_ERR_INVALID_ARG (a description was already made or set). */
