@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/ct.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "rift/wg/uapi.h"
@@ -100,7 +101,7 @@ static int show_one(const char *name, bool blank_before)
 	rc = 0;
 out:
 	if (reply != NULL)
-		memset(reply, 0, strlen(reply));
+		core_wipe(reply, strlen(reply)); /* it holds the private key */
 	g_free(reply);
 	rg_wg_uapi_state_free(st);
 	g_clear_error(&e);

@@ -214,10 +214,6 @@ static void ice_candidate(void *ctx, const char *line)
 		pc->cb.local_candidate(pc->ctx, line, "0");
 }
 
-static void ice_done(void *ctx)
-{
-}
-
 static void ice_state(void *ctx, enum rg_ice_state s)
 {
 	struct rg_pc *pc = ctx;
@@ -260,7 +256,7 @@ static void ice_data(void *ctx, const uint8_t *buf, size_t len)
 		rg_dtls_input(pc->dtls, buf, len);
 }
 
-static const struct rg_ice_callbacks ice_cbs = { ice_candidate, ice_done, ice_state, ice_selected,
+static const struct rg_ice_callbacks ice_cbs = { ice_candidate, NULL, ice_state, ice_selected,
 						 ice_data };
 
 /* --- descriptions ----------------------------------------------------------- */
@@ -268,13 +264,9 @@ static const struct rg_ice_callbacks ice_cbs = { ice_candidate, ice_done, ice_st
 static int start_ice(struct rg_pc *pc, bool controlling, GError **error)
 {
 	struct rg_ice_config c = pc->cfg.ice;
-	int ret;
 
 	c.controlling = controlling;
-	ret = rg_ice_new(&pc->ice, &c, &ice_cbs, pc, NULL, error);
-	if (ret != CORE_OK)
-		return ret;
-	return CORE_OK;
+	return rg_ice_new(&pc->ice, &c, &ice_cbs, pc, NULL, error);
 }
 
 static void emit_local(struct rg_pc *pc, const char *type, enum rg_sdp_setup setup)

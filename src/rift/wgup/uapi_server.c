@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/ct.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "rift/wg/uapi.h"
@@ -53,7 +54,7 @@ static void answer(struct rg_wg_uapi_server *s, GSocket *c)
 	else
 		reply = g_strdup("errno=22\n\n");
 	g_socket_send_with_blocking(c, reply, strlen(reply), TRUE, NULL, NULL);
-	memset(reply, 0, strlen(reply)); /* it holds the private key */
+	core_wipe(reply, strlen(reply)); /* it holds the private key */
 	g_free(reply);
 	g_free(req);
 }

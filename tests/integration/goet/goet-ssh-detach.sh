@@ -12,8 +12,6 @@ goet=$(realpath "${1:?usage: goet-ssh-detach.sh path/to/goet}")
 command -v tmux >/dev/null || { echo "SKIP: no tmux"; exit 77; }
 
 tmp=$(mktemp -d)
-tmux_sock="$tmp/tmux0.sock"
-terms=0
 fail() {
 	echo "FAIL: $*"
 	echo "--- screen"; tmux -S "$tmux_sock" capture-pane -p -t t 2>/dev/null
@@ -25,24 +23,6 @@ fail() {
 # shellcheck source=ssh-lab.sh
 . "$(dirname "$0")/ssh-lab.sh"
 trap lab_cleanup EXIT
-screen() { tmux -S "$tmux_sock" capture-pane -p -t t; }
-expect() {
-	local until=$((SECONDS + 15))
-	until screen | grep -Eq -- "$1"; do
-		[ $SECONDS -lt $until ] || fail "no /$1/ on the screen"
-		sleep 0.1
-	done
-}
-keys() { tmux -S "$tmux_sock" send-keys -t t "$@"; }
-term() {
-	# a new server on a new socket: the old one may take a while to go away
-	tmux -S "$tmux_sock" kill-server 2>/dev/null
-	terms=$((terms + 1))
-	tmux_sock="$tmp/tmux$terms.sock"
-	tmux -S "$tmux_sock" -f /dev/null new-session -d -s t -x 100 -y 30 \
-		"GOET_SSH='$GOET_SSH' $1; echo client-exit=\$?; sleep 60" 2>"$tmp/tmux.log" ||
-		fail "tmux: $(cat "$tmp/tmux.log")"
-}
 list() { timeout 30 "$goet" list goetlab >"$tmp/list.out" 2>"$tmp/list.err" || fail "goet list"; }
 
 lab_start

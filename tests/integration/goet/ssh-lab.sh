@@ -14,12 +14,18 @@
 #   lab_scan_start   record every process's command line every 0.1 s, and
 #                    every session key the user's registry holds
 #   lab_scan_check   fail if any recorded key was on any command line
+#   term CMD         run CMD (the client) in a fresh tmux terminal, 100x30; its
+#                    exit status is printed after it ("client-exit=N")
+#   screen, expect RE, keys K...   read the terminal, wait (15 s) for RE on
+#                    it, type into it
 #
 # Needs root, /usr/sbin/sshd, ssh, ssh-keygen, useradd; exits 77 (skip)
 # without them. The caller sets tmp (a fresh directory) and defines fail().
 lab_user=
 lab_sshd=
 lab_scan=
+tmux_sock="$tmp/tmux0.sock"
+terms=0
 
 lab_cleanup() {
 	local pids
@@ -160,4 +166,24 @@ lab_scan_check() {
 	[ -s "$tmp/keys" ] && grep -q . "$tmp/keys" || fail "the scan saw no session key in $lab_reg"
 	[ ! -s "$tmp/leaks" ] || fail "a passkey was on a command line: $(head -c 300 "$tmp/leaks")"
 	echo "cmdline scan: $(grep -c . "$tmp/keys") key(s), $(wc -l <"$tmp/cmdlines") distinct command lines, none had a key"
+}
+
+screen() { tmux -S "$tmux_sock" capture-pane -p -t t; }
+expect() {
+	local until=$((SECONDS + 15))
+	until screen | grep -Eq -- "$1"; do
+		[ $SECONDS -lt $until ] || fail "no /$1/ on the screen"
+		sleep 0.1
+	done
+}
+keys() { tmux -S "$tmux_sock" send-keys -t t "$@"; }
+# Run the client in a fresh tmux window: its exit status is shown after it.
+term() {
+	# a new server on a new socket: the old one may take a while to go away
+	tmux -S "$tmux_sock" kill-server 2>/dev/null
+	terms=$((terms + 1))
+	tmux_sock="$tmp/tmux$terms.sock"
+	tmux -S "$tmux_sock" -f /dev/null new-session -d -s t -x 100 -y 30 \
+		"GOET_SSH='$GOET_SSH' $1; echo client-exit=\$?; sleep 60" 2>"$tmp/tmux.log" ||
+		fail "tmux: $(cat "$tmp/tmux.log")"
 }

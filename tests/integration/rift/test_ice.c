@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../spawn.h"
+#include "../loop.h"
 #include "core/err.h"
 #include "rift/ice/ice.h"
 
@@ -58,15 +59,6 @@ static void on_data(void *ctx, const uint8_t *buf, size_t len)
 static const struct rg_ice_callbacks cbs = { on_candidate, on_done, on_state, on_selected,
 					     on_data };
 
-/* Iterate the default context until cond holds or 10 s pass. */
-#define RUN_UNTIL(cond)                                                                            \
-	do {                                                                                       \
-		gint64 until_ = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;                      \
-		while (!(cond) && g_get_monotonic_time() < until_)                                 \
-			g_main_context_iteration(NULL, FALSE) || (g_usleep(1000), 0);              \
-		g_assert_true(cond);                                                               \
-	} while (0)
-
 static void connect_pair(struct end *a, struct end *b, struct rg_ice_config *ca,
 			 struct rg_ice_config *cb)
 {
@@ -89,8 +81,8 @@ static void connect_pair(struct end *a, struct end *b, struct rg_ice_config *ca,
 		CORE_OK);
 	g_assert_cmpint(rg_ice_gather(a->ice), ==, CORE_OK);
 	g_assert_cmpint(rg_ice_gather(b->ice), ==, CORE_OK);
-	RUN_UNTIL(a->state == RG_ICE_CONNECTED && b->state == RG_ICE_CONNECTED &&
-		  a->local_type[0] != '\0' && b->local_type[0] != '\0');
+	ITEST_RUN_UNTIL(a->state == RG_ICE_CONNECTED && b->state == RG_ICE_CONNECTED &&
+		  a->local_type[0] != '\0' && b->local_type[0] != '\0', 10);
 }
 
 static void exchange(struct end *a, struct end *b)
@@ -99,7 +91,7 @@ static void exchange(struct end *a, struct end *b)
 
 	g_assert_cmpint(rg_ice_send(a->ice, (const uint8_t *)ping, sizeof(ping)), ==, CORE_OK);
 	g_assert_cmpint(rg_ice_send(b->ice, (const uint8_t *)pong, sizeof(pong)), ==, CORE_OK);
-	RUN_UNTIL(b->got->len == sizeof(ping) && a->got->len == sizeof(pong));
+	ITEST_RUN_UNTIL(b->got->len == sizeof(ping) && a->got->len == sizeof(pong), 10);
 	g_assert_cmpmem(b->got->data, b->got->len, ping, sizeof(ping));
 	g_assert_cmpmem(a->got->data, a->got->len, pong, sizeof(pong));
 }

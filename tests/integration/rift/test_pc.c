@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "../loop.h"
 #include "core/err.h"
 #include "rift/rtc/pc.h"
 
@@ -82,14 +83,6 @@ static const struct rg_pc_callbacks cbs = {
 	.failed = on_failed,
 };
 
-#define RUN_UNTIL(cond)                                                                  \
-	do {                                                                             \
-		gint64 until_ = g_get_monotonic_time() + 15 * G_USEC_PER_SEC;             \
-		while (!(cond) && g_get_monotonic_time() < until_)                       \
-			g_main_context_iteration(NULL, FALSE) || (g_usleep(1000), 0);     \
-		g_assert_true(cond);                                                     \
-	} while (0)
-
 static const char *const loopback[] = { "127.0.0.1", NULL };
 
 static void pair(struct side *a, struct side *b, bool tamper)
@@ -129,12 +122,12 @@ static void test_channel(void)
 	struct side a, b;
 
 	pair(&a, &b, false);
-	RUN_UNTIL(a.dc != NULL && b.dc != NULL);
+	ITEST_RUN_UNTIL(a.dc != NULL && b.dc != NULL, 15);
 	g_assert_cmpint(a.state, ==, RG_PC_CONNECTED);
 	g_assert_cmpstr(rg_dc_label(b.dc), ==, "chat");
 	g_assert_cmpint(rg_dc_send(a.dc, (const uint8_t *)"hello", 5, false), ==, CORE_OK);
 	g_assert_cmpint(rg_dc_send(b.dc, (const uint8_t *)"\x00\x01", 2, true), ==, CORE_OK);
-	RUN_UNTIL(b.got->len > 0 && a.got->len > 0);
+	ITEST_RUN_UNTIL(b.got->len > 0 && a.got->len > 0, 15);
 	g_assert_cmpstr(b.got->str, ==, "s:hello;");
 	g_assert_cmpmem(a.got->str, a.got->len, "b:\x00\x01;", 5);
 	g_assert_null(a.failed);
@@ -147,7 +140,7 @@ static void test_wrong_fingerprint(void)
 	struct side a, b;
 
 	pair(&a, &b, true);
-	RUN_UNTIL(a.failed != NULL && b.failed != NULL);
+	ITEST_RUN_UNTIL(a.failed != NULL && b.failed != NULL, 15);
 	g_assert_cmpstr(a.failed, ==, "certificate fingerprint mismatch");
 	g_assert_true(g_str_has_prefix(b.failed, "peer sent fatal alert") ||
 		      strcmp(b.failed, "handshake timed out") == 0);
