@@ -1,35 +1,160 @@
 #!/usr/bin/env bash
-# rtc-dc.sh [BUILD-DIR] [MIB]: WebRTC data-channel throughput between two
-# processes on loopback, one run: riftgate <-> riftgate, riftgate <->
-# node-datachannel, node-datachannel <-> node-datachannel. Each side sends
-# MIB MiB in 1,200-byte binary messages on a reliable channel at the same
-# time (tests/interop/rtc-interop.sh); the figure is both directions' bytes
-# over the whole time from start to both SHA-256 checks, set-up included.
-# A benchmark, not a test: numbers vary; nothing asserts on them.
+# rtc-dc.sh [BUILD-DIR] [SECONDS] [ROUNDS] [SETUP-RUNS]: WebRTC data channels,
+# riftgate (tests/interop/rtc-peer) against node-datachannel
+# (tests/interop/peer.mjs), two processes on loopback signaled through FIFOs.
+#
+# Pairs, offerer -> answerer: rg->rg, rg->ndc, ndc->rg, ndc->ndc.
+#  - Throughput: the offerer opens one channel and sends SIZE-byte binary
+#    messages (default 1,400) for SECONDS (default 4), as fast as its buffered
+#    amount allows (at most 1 MiB queued); the answerer counts what arrives.
+#    Twice: "reliable" (ordered, reliable) and "unreliable" (unordered,
+#    maxRetransmits 0, the channel WireGuard uses). msg/s and MB/s (10^6
+#    bytes) are the receiver's, first to last message; "offered" is the
+#    sender's rate of accepted messages; "deliv" is received / sent. ROUNDS
+#    (default 3) rounds each run every pair once, in turn, so load from
+#    other work on the machine spreads over all pairs; a cell is the median.
+#  - Set-up: from just before the offerer creates the channel and the offer
+#    (its peer connection and certificate exist, and the answerer has said it
+#    is ready) to the channel's open event on the offerer: SETUP-RUNS
+#    (default 20) fresh process pairs each, median and p90.
+# Ratios are to ndc->ndc in the same run. Environment: SIZE (message bytes),
+# RTC_BENCH_LOG (keep every run's output in this directory).
+#
+# A benchmark, not a test: numbers vary with the machine's load; nothing
+# asserts on them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-mib=${2:-50}
+secs=${2:-4}
+rounds=${3:-3}
+setup_runs=${4:-20}
+size=${SIZE:-1400}
 peer=$(realpath "$build/tests/interop/rtc-peer")
-export BUILD_ROOT=$(realpath "$build")
-report() { # LABEL MS
-	awk -v l="$1" -v m="$mib" -v ms="$2" 'BEGIN { printf "%-10s %4d MiB each way in %6d ms: %6.1f MB/s both directions, %7.0f msg/s\n", l, m, ms, 2 * m * 1.048576 * 1000 / ms, 2 * m * 1048576 / 1200 * 1000 / ms }'
+mods=$(realpath "$build")/interop-node
+bash tests/interop/npm-peers.sh "$mods" || exit 1
+work=$(mktemp -d)
+keep=${RTC_BENCH_LOG:-}
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ -n "$keep" ] && mkdir -p "$keep" && cp -r "$work"/. "$keep"/
+	rm -rf "$work"
 }
-run() { # LABEL OTHER
-	local line ms
-	line=$(bash tests/interop/rtc-interop.sh "$peer" "$2" offer "$mib" | grep '^PASS') || { echo "$1: failed"; return; }
-	ms=$(echo "$line" | sed -n 's/.*, \([0-9]*\) ms in all/\1/p')
-	report "$1" "$ms"
+trap cleanup EXIT
+
+# side NAME ROLE KIND: the command line of one peer.
+side() {
+	case $1 in
+	rg) echo "$peer --role $2 --bench $3 --size $size --seconds $secs" ;;
+	ndc) echo "node $mods/peer.mjs --lib ndc --role $2 --bench $3 --size $size --seconds $secs" ;;
+	esac
 }
-run rg-rg ours
-run rg-ndc ndc
-# node-datachannel against itself, through the same FIFO wiring
-mods=$BUILD_ROOT/interop-node
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkfifo "$tmp/a" "$tmp/b"
-start=$(date +%s%3N)
-node "$mods/peer.mjs" --lib ndc --role offer --mib "$mib" <"$tmp/b" | grep --line-buffered -v '"log"\|"result"' >"$tmp/a" &
-node "$mods/peer.mjs" --lib ndc --role answer --mib "$mib" <"$tmp/a" | grep --line-buffered -v '"log"\|"result"' >"$tmp/b"
-wait
-ms=$(($(date +%s%3N) - start))
-report ndc-ndc "$ms"
+
+# run OFFERER ANSWERER KIND TAG: one run; appends "TAG o|a <bench line>" to results.
+run() {
+	local o=$1 a=$2 kind=$3 tag=$4 dir deadline need
+	dir="$work/$tag"
+	mkdir -p "$dir"
+	mkfifo "$dir/to-o" "$dir/to-a" "$dir/o.pipe" "$dir/a.pipe"
+	# shellcheck disable=SC2046 # the command lines are split on purpose
+	$(side "$o" offer "$kind") <"$dir/to-o" >"$dir/o.pipe" 2>"$dir/o.err" &
+	pids=("$!")
+	# shellcheck disable=SC2046
+	$(side "$a" answer "$kind") <"$dir/to-a" >"$dir/a.pipe" 2>"$dir/a.err" &
+	pids+=("$!")
+	# each side's signaling lines go to the other; everything is kept
+	tee "$dir/o.out" <"$dir/o.pipe" | grep --line-buffered -v '"log"\|"result"\|"bench"' >"$dir/to-a" &
+	tee "$dir/a.out" <"$dir/a.pipe" | grep --line-buffered -v '"log"\|"result"\|"bench"' >"$dir/to-o" &
+	[ "$kind" = setup ] && need='o:"setup"' || need='o:"send" a:"recv"'
+	deadline=$(($(date +%s) + secs + 30))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		local all=1
+		for n in $need; do
+			grep -q "\"bench\":${n#*:}" "$dir/${n%%:*}.out" 2>/dev/null || all=0
+		done
+		[ $all -eq 1 ] && break
+		sleep 0.05
+	done
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	pids=()
+	grep -h '"bench"' "$dir/o.out" | sed "s/^/$tag o /" >>"$work/results" || true
+	grep -h '"bench"' "$dir/a.out" | sed "s/^/$tag a /" >>"$work/results" || true
+}
+
+pairs="rg:rg rg:ndc ndc:rg ndc:ndc"
+: >"$work/results"
+for r in $(seq "$rounds"); do
+	for kind in reliable unreliable; do
+		for p in $pairs; do
+			run "${p%%:*}" "${p#*:}" "$kind" "${p/:/-}.$kind.$r"
+		done
+	done
+done
+for i in $(seq "$setup_runs"); do
+	for p in $pairs; do
+		run "${p%%:*}" "${p#*:}" setup "${p/:/-}.setup.$i"
+	done
+done
+
+echo "rtc-dc: $size-byte messages, $secs s per run, $rounds rounds, $setup_runs set-ups per pair; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$work/results" <<'PY'
+import json, statistics, sys
+
+runs = {}  # (pair, kind) -> list of {o: line, a: line} per round
+for line in open(sys.argv[1]):
+    tag, who, js = line.split(" ", 2)
+    pair, kind, _ = tag.split(".")
+    runs.setdefault((pair, kind), {}).setdefault(tag, {})[who] = json.loads(js)
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+def p90(xs):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(0.9 * len(xs)))] if xs else None
+
+def through(pair, kind):
+    rows = [r for r in runs.get((pair, kind), {}).values() if "o" in r and "a" in r]
+    rate, mbs, offered, deliv = [], [], [], []
+    for r in rows:
+        s, v = r["o"], r["a"]
+        if v["ms"] > 0:
+            rate.append(v["msgs"] * 1000 / v["ms"])
+            mbs.append(v["bytes"] / 1000 / v["ms"])
+        if s["ms"] > 0:
+            offered.append(s["msgs"] * 1000 / s["ms"])
+        if s["msgs"] > 0:
+            deliv.append(100 * v["msgs"] / s["msgs"])
+    return med(rate), med(mbs), med(offered), med(deliv), len(rows)
+
+def setup(pair):
+    ms = [r["o"]["ms"] for r in runs.get((pair, "setup"), {}).values() if "o" in r]
+    return med(ms), p90(ms), len(ms)
+
+def f(x, fmt):
+    return fmt % x if x is not None else "-"
+
+def ratio(x, ref):
+    return "%.2f" % (x / ref) if x and ref else "-"
+
+pairs = ["rg-rg", "rg-ndc", "ndc-rg", "ndc-ndc"]
+names = {"rg-rg": "rg->rg", "rg-ndc": "rg->ndc", "ndc-rg": "ndc->rg", "ndc-ndc": "ndc->ndc"}
+ref = {k: through("ndc-ndc", k) for k in ("reliable", "unreliable")}
+ref_setup = setup("ndc-ndc")
+print()
+print("%-9s | %-31s | %-50s | %s" % ("", "reliable", "unreliable (maxRetransmits 0)", "set-up ms"))
+print("%-9s | %8s %7s %6s %6s | %8s %8s %7s %6s %6s %6s | %6s %6s %5s" % (
+    "offer->", "msg/s", "MB/s", "x ndc", "runs", "offered", "msg/s", "MB/s", "deliv", "x ndc", "runs",
+    "median", "p90", "x ndc"))
+for p in pairs:
+    rr, rm, _, _, rn = through(p, "reliable")
+    ur, um, uo, ud, un = through(p, "unreliable")
+    sm, s9, _ = setup(p)
+    print("%-9s | %8s %7s %6s %6d | %8s %8s %7s %5s%% %6s %6d | %6s %6s %5s" % (
+        names[p], f(rr, "%.0f"), f(rm, "%.1f"), ratio(rm, ref["reliable"][1]), rn,
+        f(uo, "%.0f"), f(ur, "%.0f"), f(um, "%.1f"), f(ud, "%.1f"), ratio(um, ref["unreliable"][1]), un,
+        f(sm, "%.1f"), f(s9, "%.1f"), ratio(sm, ref_setup[0])))
+print()
+print("x ndc: ratio to ndc->ndc in this run (throughput: higher is better; set-up: lower is better).")
+PY

@@ -12,6 +12,10 @@
 // "sha256:<hex> bytes:<n>" of what it received. On "lossy" each side sends
 // 100 messages "lossy-<k>" and counts what arrives. The process exits 0
 // when the peer's answer matches the SHA-256 of what it sent.
+//
+// Bench mode (bench/rtc-dc.sh), node-datachannel only, the same lines and
+// rules as tests/interop/rtc-peer.c's bench mode:
+//   peer.mjs --role offer|answer --bench reliable|unreliable|setup [--size BYTES] [--seconds N]
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 
@@ -124,7 +128,74 @@ async function runWerift() {
 	};
 }
 
-const peer = lib === 'werift' ? await runWerift() : await runNdc();
+// --- bench mode: see rtc-peer.c's "bench mode" for the protocol ---
+async function runBench(kind) {
+	const size = Number(arg('size', '1400')), seconds = Number(arg('seconds', '5'));
+	const HIGH = 1 << 20, LOW = 256 * 1024, IDLE_MS = 1000, LINGER_MS = 1000;
+	const ndc = await import('node-datachannel');
+	const pc = new ndc.PeerConnection('bench', { iceServers: [], enableIceTcp: false });
+	const now = () => performance.now();
+	const exitLater = () => setTimeout(() => process.exit(0), LINGER_MS);
+	const msg = pattern(0, size);
+	pc.onLocalDescription((sdp, type) => out({ type: type.toLowerCase(), sdp }));
+	pc.onLocalCandidate((candidate, mid) => out({ candidate: candidate.replace(/^a=/, ''), mid }));
+	let tOffer = 0;
+	const send = (dc) => {
+		const t0 = now();
+		let msgs = 0, stopped = false, ended = false, tStop = 0;
+		const end = () => {
+			if (!ended) { out({ bench: 'send', msgs, bytes: msgs * size, ms: tStop - t0 }); dc.sendMessage('end'); ended = true; }
+			if (dc.bufferedAmount() === 0) exitLater();
+		};
+		const pump = () => {
+			while (!stopped && dc.bufferedAmount() < HIGH) {
+				if (now() >= t0 + seconds * 1000) { stopped = true; tStop = now(); break; }
+				dc.sendMessageBinary(msg);
+				msgs++;
+			}
+			if (stopped) end();
+		};
+		dc.setBufferedAmountLowThreshold(LOW);
+		dc.onBufferedAmountLow(() => { if (stopped) dc.setBufferedAmountLowThreshold(0); pump(); });
+		setTimeout(pump, seconds * 1000);
+		pump();
+	};
+	const receive = (dc) => {
+		let msgs = 0, bytes = 0, first = 0, last = 0, reported = false;
+		const report = () => { if (reported) return; reported = true; out({ bench: 'recv', msgs, bytes, ms: last - first }); exitLater(); };
+		const idle = setInterval(() => { if (msgs > 0 && now() - last > IDLE_MS) { clearInterval(idle); report(); } }, 100);
+		dc.onMessage((m) => {
+			if (typeof m === 'string') { if (m === 'end') { clearInterval(idle); report(); } return; }
+			last = now();
+			if (msgs++ === 0) first = last;
+			bytes += m.length;
+		});
+	};
+	const keep = []; // a DataChannel nothing refers to is collected, and closed
+	const opened = (dc) => {
+		keep.push(dc);
+		if (tOffer === 0) { if (kind === 'setup') exitLater(); else receive(dc); return; }
+		out({ bench: 'setup', ms: now() - tOffer });
+		if (kind === 'setup') exitLater(); else send(dc);
+	};
+	pc.onDataChannel((dc) => { if (dc.isOpen()) opened(dc); else dc.onOpen(() => opened(dc)); });
+	if (role === 'answer') out({ ready: 'true' });
+	return {
+		remote: (o) => {
+			if (o.ready !== undefined) {
+				if (role !== 'offer' || tOffer !== 0) return;
+				tOffer = now();
+				const opts = kind === 'unreliable' ? { unordered: true, maxRetransmits: 0 } : {};
+				const dc = pc.createDataChannel('bench', opts);
+				dc.onOpen(() => opened(dc));
+			} else if (o.sdp) pc.setRemoteDescription(o.sdp, o.type);
+			else if (o.candidate) pc.addRemoteCandidate(o.candidate, o.mid || '0');
+		},
+	};
+}
+
+const bench = arg('bench', null);
+const peer = bench ? await runBench(bench) : lib === 'werift' ? await runWerift() : await runNdc();
 createInterface({ input: process.stdin }).on('line', async (line) => {
 	if (!line.trim()) return;
 	try { await peer.remote(JSON.parse(line)); } catch (e) { finish(false, `bad signaling line: ${e.message}`); }

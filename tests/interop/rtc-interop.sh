@@ -12,13 +12,7 @@ peer=$(realpath "${1:?usage: rtc-interop.sh rtc-peer ndc|werift|chromium offer|a
 other=$2 role=$3 mib=${4:-10}
 here=$(cd "$(dirname "$0")" && pwd)
 mods=${BUILD_ROOT:-/tmp}/interop-node
-command -v node >/dev/null && command -v npm >/dev/null || { echo "SKIP: no node/npm"; exit 77; }
-if [ ! -e "$mods/.installed" ]; then
-	mkdir -p "$mods" && cp "$here/package.json" "$here/package-lock.json" "$mods/" &&
-		(cd "$mods" && npm ci --no-audit --no-fund >npm.log 2>&1) && touch "$mods/.installed" ||
-		{ echo "SKIP: npm could not install the peers"; tail -5 "$mods/npm.log"; exit 77; }
-fi
-cp "$here/peer.mjs" "$here/browser.mjs" "$mods/"
+bash "$here/npm-peers.sh" "$mods" || exit $?
 case $other in
 ours) theirs=("$peer") ;;
 ndc | werift) theirs=(node "$mods/peer.mjs" --lib "$other") ;;

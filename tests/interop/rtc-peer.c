@@ -11,6 +11,10 @@
  * messages (pausing while more than 1 MiB is buffered), then "end"; it
  * answers a received "end" with "sha256:<hex> bytes:<n>"; exit 0 when the
  * peer's answer matches what it sent. 100 "lossy-<k>" messages on "lossy".
+ *
+ * Bench mode (bench/rtc-dc.sh; see "bench mode" below):
+ *   rtc-peer --role offer|answer --bench reliable|unreliable|setup
+ *            [--size BYTES] [--seconds N]
  */
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
@@ -37,6 +41,7 @@ struct peer {
 	int verdict;  /* -1 until the peer's answer arrives, then 0 / 1 */
 	char *why;
 	int rc;
+	struct bench *bench; /* bench mode, else NULL */
 };
 
 static void emit(JsonBuilder *b)
@@ -234,6 +239,225 @@ static const struct rg_pc_callbacks cbs = {
 	.failed = on_failed,
 };
 
+/* --- bench mode (bench/rtc-dc.sh) ------------------------------------------
+ *
+ * One sender, one receiver: the answerer prints {"ready":true} once it can
+ * take an offer; the offerer waits for that line, then creates one channel
+ * "bench" (ordered and reliable, or unordered with maxRetransmits 0) and the
+ * offer, and prints {"bench":"setup","ms":T} when the channel opens (the
+ * peer connection and its certificate exist before the clock starts). Unless
+ * the kind is "setup", the offerer then sends SIZE-byte binary messages for
+ * SECONDS as fast as the buffered amount allows (up to BENCH_HIGH, resumed by
+ * buffered_low at BENCH_LOW), then the string "end", and prints
+ * {"bench":"send","msgs","bytes","ms"} (what the channel accepted: the offered
+ * rate). The answerer counts the binary messages and prints
+ * {"bench":"recv","msgs","bytes","ms"} (first to last message) on "end", or
+ * BENCH_IDLE_MS after the last message when "end" was lost. Each side exits
+ * BENCH_LINGER_MS after its part is done; the sender once all it sent has
+ * drained (buffered amount 0), so nothing is cut off.
+ */
+#define BENCH_HIGH	(1 << 20)
+#define BENCH_LOW	(256 * 1024)
+#define BENCH_IDLE_MS	1000
+#define BENCH_LINGER_MS 1000
+
+struct bench {
+	const char *kind; /* "reliable", "unreliable" or "setup" */
+	size_t size;
+	unsigned seconds;
+	uint8_t *msg;
+	struct rg_dc *dc;
+	gint64 t_offer, t_first, t_last, t_stop; /* monotonic us */
+	uint64_t msgs, bytes;
+	bool stopped, ended, reported;
+};
+
+/* Print {"bench":what,"msgs","bytes","ms"} or, with msgs < 0, {"bench":what,"ms"}. */
+static void bench_emit(const char *what, int64_t msgs, uint64_t bytes, gint64 us)
+{
+	JsonBuilder *b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "bench");
+	json_builder_add_string_value(b, what);
+	if (msgs >= 0) {
+		json_builder_set_member_name(b, "msgs");
+		json_builder_add_int_value(b, msgs);
+		json_builder_set_member_name(b, "bytes");
+		json_builder_add_int_value(b, (gint64)bytes);
+	}
+	json_builder_set_member_name(b, "ms");
+	json_builder_add_double_value(b, (double)us / 1000.0);
+	json_builder_end_object(b);
+	emit(b);
+}
+
+/* Our part is done: leave the loop in a moment. */
+static void bench_exit_later(struct peer *p)
+{
+	p->rc = 0;
+	g_timeout_add(BENCH_LINGER_MS, quit, p);
+}
+
+/* The offerer: the answerer is ready, start the clock and offer. */
+static void bench_offer(struct peer *p)
+{
+	struct bench *b = p->bench;
+	bool reliable = strcmp(b->kind, "unreliable") != 0;
+	struct rg_dc_options o = { .ordered = reliable,
+				   .max_retransmits = reliable ? -1 : 0,
+				   .max_packet_lifetime_ms = -1 };
+
+	if (b->t_offer != 0 || rg_pc_state(p->pc) != RG_PC_NEW)
+		return;
+	b->t_offer = g_get_monotonic_time();
+	rg_pc_create_channel(p->pc, "bench", &o, NULL);
+	rg_pc_create_offer(p->pc);
+}
+
+/* Time is up: report what was offered and say "end" (retried on buffered_low). */
+static void bench_end(struct peer *p)
+{
+	struct bench *b = p->bench;
+
+	if (!b->reported) {
+		b->reported = true;
+		bench_emit("send", (int64_t)b->msgs, b->bytes, b->t_stop - b->t_first);
+	}
+	if (!b->ended && rg_dc_send(b->dc, (const uint8_t *)"end", 3, false) == CORE_OK) {
+		b->ended = true;
+		rg_dc_set_buffered_low(b->dc, 0);
+	}
+	if (b->ended && rg_dc_buffered_amount(b->dc) == 0)
+		bench_exit_later(p);
+}
+
+/* Send until the buffered amount is high, SCTP pushes back, or time is up. */
+static void bench_pump(struct peer *p)
+{
+	struct bench *b = p->bench;
+	gint64 until = b->t_first + (gint64)b->seconds * G_USEC_PER_SEC;
+
+	if (b->dc == NULL)
+		return;
+	while (!b->stopped && rg_dc_buffered_amount(b->dc) < BENCH_HIGH) {
+		gint64 now = g_get_monotonic_time();
+
+		if (now >= until) {
+			b->stopped = true;
+			b->t_stop = now;
+			break;
+		}
+		if (rg_dc_send(b->dc, b->msg, b->size, true) != CORE_OK)
+			return; /* buffered_low resumes */
+		b->msgs++;
+		b->bytes += b->size;
+	}
+	if (b->stopped)
+		bench_end(p);
+}
+
+/* The sender's deadline, also when no buffered_low comes by then. */
+static gboolean bench_deadline(gpointer data)
+{
+	struct peer *p = data;
+
+	bench_pump(p);
+	return G_SOURCE_REMOVE;
+}
+
+static void bench_on_open(void *ctx, struct rg_dc *dc)
+{
+	struct peer *p = ctx;
+	struct bench *b = p->bench;
+
+	b->dc = dc;
+	if (b->t_offer == 0) { /* the answerer */
+		if (strcmp(b->kind, "setup") == 0)
+			bench_exit_later(p);
+		return;
+	}
+	bench_emit("setup", -1, 0, g_get_monotonic_time() - b->t_offer);
+	if (strcmp(b->kind, "setup") == 0) {
+		bench_exit_later(p);
+		return;
+	}
+	rg_dc_set_buffered_low(dc, BENCH_LOW);
+	b->t_first = g_get_monotonic_time();
+	g_timeout_add_seconds(b->seconds, bench_deadline, p);
+	bench_pump(p);
+}
+
+/* The receiver's report (once). */
+static void bench_report(struct peer *p)
+{
+	struct bench *b = p->bench;
+
+	if (b->reported)
+		return;
+	b->reported = true;
+	bench_emit("recv", (int64_t)b->msgs, b->bytes, b->t_last - b->t_first);
+	bench_exit_later(p);
+}
+
+static void bench_on_message(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t len,
+			     bool binary)
+{
+	struct peer *p = ctx;
+	struct bench *b = p->bench;
+
+	if (!binary) {
+		if (len == 3 && memcmp(buf, "end", 3) == 0)
+			bench_report(p);
+		return;
+	}
+	b->t_last = g_get_monotonic_time();
+	if (b->msgs == 0)
+		b->t_first = b->t_last;
+	b->msgs++;
+	b->bytes += len;
+}
+
+/* The receiver gives up on "end" BENCH_IDLE_MS after the last message. */
+static gboolean bench_idle_check(gpointer data)
+{
+	struct peer *p = data;
+	struct bench *b = p->bench;
+
+	if (b->msgs > 0 && g_get_monotonic_time() - b->t_last > BENCH_IDLE_MS * 1000)
+		bench_report(p);
+	return !b->reported;
+}
+
+static void bench_on_low(void *ctx, struct rg_dc *dc)
+{
+	struct peer *p = ctx;
+
+	if (p->bench->t_offer != 0 && p->bench->t_first != 0)
+		bench_pump(p);
+}
+
+/* The peer closed the channel (it should not): stop using it. */
+static void bench_on_closed(void *ctx, struct rg_dc *dc)
+{
+	struct peer *p = ctx;
+
+	if (dc != p->bench->dc)
+		return;
+	p->bench->dc = NULL;
+	finish(p, false, "the bench channel closed");
+}
+
+static const struct rg_pc_callbacks bench_cbs = {
+	.local_description = on_description,
+	.local_candidate = on_candidate,
+	.channel_open = bench_on_open,
+	.channel_message = bench_on_message,
+	.channel_closed = bench_on_closed,
+	.buffered_low = bench_on_low,
+	.failed = on_failed,
+};
+
 static void handle_line(struct peer *p, const char *line)
 {
 	JsonParser *parser = json_parser_new();
@@ -253,6 +477,8 @@ static void handle_line(struct peer *p, const char *line)
 			finish(p, false, e->message);
 	} else if (json_object_has_member(o, "candidate")) {
 		rg_pc_add_remote_candidate(p->pc, json_object_get_string_member(o, "candidate"));
+	} else if (json_object_has_member(o, "ready") && p->bench != NULL) {
+		bench_offer(p);
 	}
 out:
 	g_clear_error(&e);
@@ -288,12 +514,25 @@ int main(int argc, char **argv)
 	GIOChannel *in;
 	GError *e = NULL;
 	unsigned mib = 10;
+	struct bench bench = { .size = 1400, .seconds = 5 };
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--role") == 0)
 			role = argv[i + 1];
 		else if (strcmp(argv[i], "--mib") == 0)
 			mib = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--bench") == 0)
+			bench.kind = argv[i + 1];
+		else if (strcmp(argv[i], "--size") == 0)
+			bench.size = (size_t)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--seconds") == 0)
+			bench.seconds = (unsigned)atoi(argv[i + 1]);
+	}
+	if (bench.kind != NULL) {
+		p.bench = &bench;
+		mib = 0;
+		bench.msg = g_malloc(MAX(bench.size, 1));
+		pattern(bench.msg, 0, bench.size);
 	}
 	p.total = (size_t)mib << 20;
 	p.got = g_checksum_new(G_CHECKSUM_SHA256);
@@ -306,7 +545,7 @@ int main(int argc, char **argv)
 		g_checksum_update(p.want, buf, (gssize)len);
 	}
 	p.loop = g_main_loop_new(NULL, FALSE);
-	if (rg_pc_new(&p.pc, &cfg, &cbs, &p, &e) != CORE_OK) {
+	if (rg_pc_new(&p.pc, &cfg, p.bench != NULL ? &bench_cbs : &cbs, &p, &e) != CORE_OK) {
 		fprintf(stderr, "rtc-peer: %s\n", e->message);
 		return 1;
 	}
@@ -314,7 +553,10 @@ int main(int argc, char **argv)
 	g_io_add_watch(in, G_IO_IN | G_IO_HUP, on_stdin, &p);
 	g_timeout_add_seconds(150, on_timeout, &p);
 	g_timeout_add(100, on_tick, &p);
-	if (strcmp(role, "offer") == 0) {
+	if (p.bench != NULL && strcmp(role, "answer") == 0) {
+		emit2("ready", "true", NULL, NULL);
+		g_timeout_add(100, bench_idle_check, &p);
+	} else if (strcmp(role, "offer") == 0 && p.bench == NULL) {
 		struct rg_dc_options rel = { .ordered = true,
 					     .max_retransmits = -1,
 					     .max_packet_lifetime_ms = -1 };
@@ -340,5 +582,6 @@ int main(int argc, char **argv)
 	g_main_loop_unref(p.loop);
 	g_free(p.reply);
 	g_free(p.why);
+	g_free(bench.msg);
 	return p.rc == 0 ? 0 : 1;
 }
