@@ -18,7 +18,9 @@
 #    is ready) to the channel's open event on the offerer: SETUP-RUNS
 #    (default 20) fresh process pairs each, median and p90.
 # Ratios are to ndc->ndc in the same run. Environment: SIZE (message bytes),
-# RTC_BENCH_LOG (keep every run's output in this directory).
+# PAIRS (e.g. "rg:rg ndc:ndc"), KINDS (e.g. "unreliable"), RTC_BENCH_LOG
+# (keep every run's output in this directory), RG_WRAP (a command riftgate's
+# peer runs under, "%r" standing for its role; bench/rtc-callgrind.sh).
 #
 # A benchmark, not a test: numbers vary with the machine's load; nothing
 # asserts on them.
@@ -34,6 +36,7 @@ mods=$(realpath "$build")/interop-node
 bash tests/interop/npm-peers.sh "$mods" || exit 1
 work=$(mktemp -d)
 keep=${RTC_BENCH_LOG:-}
+rg_wrap=${RG_WRAP:-}
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -45,7 +48,7 @@ trap cleanup EXIT
 # side NAME ROLE KIND: the command line of one peer.
 side() {
 	case $1 in
-	rg) echo "$peer --role $2 --bench $3 --size $size --seconds $secs" ;;
+	rg) echo "${rg_wrap//%r/$2} $peer --role $2 --bench $3 --size $size --seconds $secs" ;;
 	ndc) echo "node $mods/peer.mjs --lib ndc --role $2 --bench $3 --size $size --seconds $secs" ;;
 	esac
 }
@@ -66,13 +69,20 @@ run() {
 	tee "$dir/o.out" <"$dir/o.pipe" | grep --line-buffered -v '"log"\|"result"\|"bench"' >"$dir/to-a" &
 	tee "$dir/a.out" <"$dir/a.pipe" | grep --line-buffered -v '"log"\|"result"\|"bench"' >"$dir/to-o" &
 	[ "$kind" = setup ] && need='o:"setup"' || need='o:"send" a:"recv"'
-	deadline=$(($(date +%s) + secs + 30))
+	deadline=$(($(date +%s) + secs + ${rg_wrap:+60+} 30))
 	while [ "$(date +%s)" -lt "$deadline" ]; do
 		local all=1
 		for n in $need; do
 			grep -q "\"bench\":${n#*:}" "$dir/${n%%:*}.out" 2>/dev/null || all=0
 		done
 		[ $all -eq 1 ] && break
+		sleep 0.05
+	done
+	# a wrapped peer (a profiler) exits by itself, BENCH_LINGER_MS after its part
+	for _ in $(seq ${rg_wrap:+600} 0); do
+		local alive=0
+		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive -eq 0 ] && break
 		sleep 0.05
 	done
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -82,10 +92,11 @@ run() {
 	grep -h '"bench"' "$dir/a.out" | sed "s/^/$tag a /" >>"$work/results" || true
 }
 
-pairs="rg:rg rg:ndc ndc:rg ndc:ndc"
+pairs=${PAIRS:-rg:rg rg:ndc ndc:rg ndc:ndc}
+kinds=${KINDS:-reliable unreliable}
 : >"$work/results"
 for r in $(seq "$rounds"); do
-	for kind in reliable unreliable; do
+	for kind in $kinds; do
 		for p in $pairs; do
 			run "${p%%:*}" "${p#*:}" "$kind" "${p/:/-}.$kind.$r"
 		done
@@ -130,7 +141,7 @@ def through(pair, kind):
 
 def setup(pair):
     ms = [r["o"]["ms"] for r in runs.get((pair, "setup"), {}).values() if "o" in r]
-    return med(ms), p90(ms), len(ms)
+    return med(ms), p90(ms), min(ms) if ms else None
 
 def f(x, fmt):
     return fmt % x if x is not None else "-"
@@ -138,23 +149,24 @@ def f(x, fmt):
 def ratio(x, ref):
     return "%.2f" % (x / ref) if x and ref else "-"
 
-pairs = ["rg-rg", "rg-ndc", "ndc-rg", "ndc-ndc"]
+pairs = [p for p in ["rg-rg", "rg-ndc", "ndc-rg", "ndc-ndc"] if any(k[0] == p for k in runs)]
 names = {"rg-rg": "rg->rg", "rg-ndc": "rg->ndc", "ndc-rg": "ndc->rg", "ndc-ndc": "ndc->ndc"}
 ref = {k: through("ndc-ndc", k) for k in ("reliable", "unreliable")}
 ref_setup = setup("ndc-ndc")
 print()
 print("%-9s | %-31s | %-50s | %s" % ("", "reliable", "unreliable (maxRetransmits 0)", "set-up ms"))
-print("%-9s | %8s %7s %6s %6s | %8s %8s %7s %6s %6s %6s | %6s %6s %5s" % (
+print("%-9s | %8s %7s %6s %6s | %8s %8s %7s %6s %6s %6s | %6s %6s %6s %5s" % (
     "offer->", "msg/s", "MB/s", "x ndc", "runs", "offered", "msg/s", "MB/s", "deliv", "x ndc", "runs",
-    "median", "p90", "x ndc"))
+    "median", "p90", "min", "x ndc"))
 for p in pairs:
     rr, rm, _, _, rn = through(p, "reliable")
     ur, um, uo, ud, un = through(p, "unreliable")
-    sm, s9, _ = setup(p)
-    print("%-9s | %8s %7s %6s %6d | %8s %8s %7s %5s%% %6s %6d | %6s %6s %5s" % (
+    sm, s9, s0 = setup(p)
+    print("%-9s | %8s %7s %6s %6d | %8s %8s %7s %5s%% %6s %6d | %6s %6s %6s %5s" % (
         names[p], f(rr, "%.0f"), f(rm, "%.1f"), ratio(rm, ref["reliable"][1]), rn,
         f(uo, "%.0f"), f(ur, "%.0f"), f(um, "%.1f"), f(ud, "%.1f"), ratio(um, ref["unreliable"][1]), un,
-        f(sm, "%.1f"), f(s9, "%.1f"), ratio(sm, ref_setup[0])))
+        f(sm, "%.1f"), f(s9, "%.1f"), f(s0, "%.1f"), ratio(sm, ref_setup[0])))
 print()
-print("x ndc: ratio to ndc->ndc in this run (throughput: higher is better; set-up: lower is better).")
+print("x ndc: ratio to ndc->ndc in this run (throughput: higher is better; set-up, of the medians: lower")
+print("is better). runs: rounds in which both sides reported (a run that fails is left out).")
 PY
