@@ -91,7 +91,11 @@ int rg_sctp_new(struct rg_sctp **out, bool dtls_client, uint16_t local_port, uin
 /* Start the association (usrsctp_connect; both sides call it, INIT collision is fine). */
 void rg_sctp_start(struct rg_sctp *s);
 
-/* Feed one SCTP packet that came from DTLS. Garbage is dropped by usrsctp. */
+/*
+ * Feed one SCTP packet that came from DTLS. Garbage is dropped by usrsctp. The
+ * CRC32c is not verified: DTLS has authenticated the packet, which the CRC
+ * cannot add to. Outgoing packets carry a correct CRC32c.
+ */
 void rg_sctp_input(struct rg_sctp *s, const uint8_t *pkt, size_t len);
 
 /*

@@ -7,7 +7,8 @@
  * binaries and empty messages keep their kind; 10 MiB crosses byte-exact with
  * back-pressure; the message size limit; closing by stream reset; a
  * malformed DCEP OPEN is refused with a logged reason; garbage packets are
- * ignored; a 5%-lossy wire still delivers the reliable channel byte-exact.
+ * ignored; a 5%-lossy wire still delivers the reliable channel byte-exact;
+ * every packet sent carries a correct CRC32c (usrsctp leaves it to us).
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -19,6 +20,8 @@
 #include "rift/rtc/dcep.h"
 #include "rift/rtc/sctp-priv.h"
 #include "rift/rtc/sctp.h"
+
+#include <usrsctp.h>
 
 /* The peer's a=max-message-size in these tests. */
 #define MAX_MSG 65536
@@ -72,10 +75,25 @@ static void msg_free(gpointer p)
 	g_free(m);
 }
 
+/* Every packet we send carries the CRC32c a verifying peer checks (usrsctp's own, in software). */
+static void assert_checksum(const uint8_t *pkt, size_t len)
+{
+	uint8_t *copy = g_memdup2(pkt, len);
+	uint32_t field, want;
+
+	g_assert_cmpuint(len, >=, 12);
+	memcpy(&field, copy + 8, 4);
+	memset(copy + 8, 0, 4);
+	want = usrsctp_crc32c(copy, len);
+	g_assert_cmphex(field, ==, want);
+	g_free(copy);
+}
+
 static void cb_send(void *ctx, const uint8_t *pkt, size_t len)
 {
 	struct peer *p = ctx;
 
+	assert_checksum(pkt, len);
 	if (p->wire->drop > 0 && g_rand_double(p->wire->rand) < p->wire->drop) {
 		p->wire->dropped++;
 		return;
@@ -613,10 +631,26 @@ static void test_lossy_wire(void)
 	run_bulk(0.05, LOSSY_TOTAL);
 }
 
+/* Our CRC32c: the RFC 3720 check value, and usrsctp's software result at every length. */
+static void test_crc32c(void)
+{
+	GRand *r = g_rand_new_with_seed(3309);
+	uint8_t buf[1500];
+
+	g_assert_cmphex(rg_sctp_crc32c((const uint8_t *)"123456789", 9), ==, 0xe3069283);
+	for (size_t len = 0; len <= sizeof(buf); len++) {
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)g_rand_int(r);
+		g_assert_cmphex(rg_sctp_crc32c(buf, len), ==, usrsctp_crc32c(buf, len));
+	}
+	g_rand_free(r);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	core_log_set_level(CORE_LOG_INFO);
+	g_test_add_func("/rtc/sctp/crc32c", test_crc32c);
 	g_test_add_func("/rtc/sctp/open", test_open);
 	g_test_add_func("/rtc/sctp/messages", test_messages);
 	g_test_add_func("/rtc/sctp/close", test_close);
