@@ -79,7 +79,9 @@ run() {
 		sleep 0.05
 	done
 	# a wrapped peer (a profiler) exits by itself, BENCH_LINGER_MS after its part
-	for _ in $(seq ${rg_wrap:+600} 0); do
+	local waits=0
+	[ -n "$rg_wrap" ] && waits=600
+	for _ in $(seq "$waits"); do
 		local alive=0
 		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
 		[ $alive -eq 0 ] && break

@@ -136,16 +136,6 @@ static void pump(struct peer *p)
 	send_reply(p);
 }
 
-/* Sends refused with CORE_ERR_AGAIN are retried here too, not only on buffered_low. */
-static gboolean on_tick(gpointer data)
-{
-	struct peer *p = data;
-
-	if (p->reliable != NULL)
-		pump(p);
-	return G_SOURCE_CONTINUE;
-}
-
 static void on_description(void *ctx, const char *type, const char *sdp)
 {
 	emit2("type", type, "sdp", sdp);
@@ -552,7 +542,6 @@ int main(int argc, char **argv)
 	in = g_io_channel_unix_new(0);
 	g_io_add_watch(in, G_IO_IN | G_IO_HUP, on_stdin, &p);
 	g_timeout_add_seconds(150, on_timeout, &p);
-	g_timeout_add(100, on_tick, &p);
 	if (p.bench != NULL && strcmp(role, "answer") == 0) {
 		emit2("ready", "true", NULL, NULL);
 		g_timeout_add(100, bench_idle_check, &p);

@@ -13,10 +13,16 @@
  * usrsctp_recvv until EWOULDBLOCK, and the whole messages are dispatched.
  * That keeps every callback on the GLib thread with no usrsctp lock held.
  *
- * Buffered amount: usrsctp keeps one send queue per association. We count
- * the bytes handed to it (total_sent) and read how many it still holds
- * (SCTP_GET_SNDBUF_USE); the difference has drained. A FIFO of the messages
- * sent maps drained bytes back to channels.
+ * Sending: usrsctp keeps one send buffer per association, which says
+ * nothing about whose bytes it holds. So each channel has its own queue in
+ * front of it: a message goes straight to usrsctp while the channel's queue
+ * is empty and usrsctp takes it; otherwise it waits in the queue, and after
+ * every input packet and timer tick the queues are moved into usrsctp, one
+ * message per channel in turn, until usrsctp refuses. A channel's buffered
+ * amount is exactly the bytes in its queue; buffered_low fires as the queue
+ * drains past the threshold, so a CORE_ERR_AGAIN (the queue is full) is
+ * always followed by one. DCEP OPEN and ACK take the same queue, so they are
+ * never lost to a full send buffer and stay ahead of the channel's data.
  *
  * Re-entrancy: entry points that can fire callbacks hold s->depth; a
  * rg_sctp_free during a callback only marks the association dead, and the
@@ -33,16 +39,6 @@
 #include "core/log.h"
 #include "rift/rtc/dcep.h"
 #include "rift/rtc/sctp-priv.h"
-
-/* usrsctp supports this option, its public header does not declare it. */
-#ifndef SCTP_GET_SNDBUF_USE
-#define SCTP_GET_SNDBUF_USE 0x00001101
-struct sctp_sockstat {
-	sctp_assoc_t ss_assoc_id;
-	uint32_t ss_total_sndbuf;
-	uint32_t ss_total_recv_buf;
-};
-#endif
 
 #define COMP "sctp"
 
@@ -79,29 +75,31 @@ struct sctp_sockstat {
 
 struct rg_dc {
 	struct rg_sctp *s;
-	uint32_t serial; /* distinguishes reuses of a stream id */
 	uint16_t sid;
 	char *label;
 	char *protocol;
 	uint8_t channel_type;
 	uint32_t reliability;
-	bool ours;	 /* we opened it */
-	bool open;	 /* ACK received (ours) or sent (theirs) */
-	bool closing;	 /* our outgoing reset requested */
-	bool out_reset;	 /* our outgoing stream reset done */
-	bool in_reset;	 /* peer reset its outgoing stream */
-	size_t buffered; /* bytes sent, not yet drained */
-	size_t low;	 /* buffered_low threshold */
-	bool above;	 /* buffered was above low since the last buffered_low */
-	bool want_low;	 /* a send got CORE_ERR_AGAIN: report the next low */
+	bool ours;	   /* we opened it */
+	bool open;	   /* ACK received (ours) or sent (theirs) */
+	bool closing;	   /* closed by rg_dc_close or the peer: no more sends */
+	bool out_reset;	   /* our outgoing stream reset done */
+	bool in_reset;	   /* peer reset its outgoing stream */
+	bool reset_queued; /* our outgoing reset queued (once out is empty) */
+	GQueue out;	   /* struct out_msg*: waiting for room in usrsctp, oldest first */
+	GList busy_link;   /* in s->busy while out is not empty */
+	size_t buffered;   /* bytes in out */
+	size_t low;	   /* buffered_low threshold */
+	bool above;	   /* buffered was above low since the last buffered_low */
+	bool want_low;	   /* a send got CORE_ERR_AGAIN: report the next low */
 };
 
-/* One message handed to usrsctp, for the buffered-amount FIFO. */
-struct sent_rec {
-	uint64_t end; /* total_sent after this message */
-	uint32_t serial;
-	uint16_t sid;
-	uint32_t size;
+/* A message waiting in its channel's queue. */
+struct out_msg {
+	uint32_t ppid;
+	uint32_t len;
+	gint64 queued_us; /* when it was queued (a timed channel's lifetime runs from then) */
+	uint8_t data[];
 };
 
 struct rg_sctp {
@@ -113,17 +111,15 @@ struct rg_sctp {
 	uint16_t local_port, remote_port;
 	uint32_t max_message;
 	GHashTable *channels; /* sid -> struct rg_dc* (owned) */
-	uint32_t next_serial;
 	uint16_t out_streams;
 	bool connected, failed, dead;
 	bool aborting; /* inside usrsctp_close: its ABORT may still go out */
 	int depth;
 	GArray *pending_resets; /* uint16_t sids awaiting SCTP_RESET_STREAMS */
-	GQueue sent;		/* struct sent_rec* */
-	uint64_t total_sent;
-	uint8_t *chunk;	  /* READ_CHUNK bytes */
-	GByteArray *rx;	  /* the message being reassembled */
-	bool rx_overflow; /* the current message exceeded our limit: drop it */
+	GQueue busy;		/* struct rg_dc* with queued messages, in turn order */
+	uint8_t *chunk;		/* READ_CHUNK bytes */
+	GByteArray *rx;		/* the message being reassembled */
+	bool rx_overflow;	/* the current message exceeded our limit: drop it */
 };
 
 /* Process-wide usrsctp state. */
@@ -307,9 +303,10 @@ static void fail(struct rg_sctp *s, const char *reason)
 		s->cb.failed(s->ctx, reason);
 }
 
-/* Free a channel's memory (already out of the table). */
+/* Free a channel's memory (already out of the table and out of s->busy). */
 static void dc_free(struct rg_dc *dc)
 {
+	g_queue_clear_full(&dc->out, g_free);
 	g_free(dc->label);
 	g_free(dc->protocol);
 	g_free(dc);
@@ -335,7 +332,6 @@ static struct rg_dc *dc_new(struct rg_sctp *s, uint16_t sid, const uint8_t *labe
 	struct rg_dc *dc = g_new0(struct rg_dc, 1);
 
 	dc->s = s;
-	dc->serial = ++s->next_serial;
 	dc->sid = sid;
 	dc->label = g_malloc(label_len + 1);
 	if (label_len > 0)
@@ -348,6 +344,7 @@ static struct rg_dc *dc_new(struct rg_sctp *s, uint16_t sid, const uint8_t *labe
 	dc->channel_type = channel_type;
 	dc->reliability = reliability;
 	dc->ours = ours;
+	dc->busy_link.data = dc;
 	g_hash_table_insert(s->channels, GUINT_TO_POINTER(sid), dc);
 	return dc;
 }
@@ -391,6 +388,73 @@ int rg_sctp_send_raw(struct rg_sctp *s, uint16_t sid, uint32_t ppid, const uint8
 	return send_msg(s, sid, ppid, 0, NULL, buf, len);
 }
 
+/* Bytes of a message that count in the buffered amount (user data, not DCEP). */
+static size_t user_bytes(uint32_t ppid, size_t len)
+{
+	return ppid == RG_PPID_DCEP ? 0 : len;
+}
+
+/*
+ * Hand one of dc's messages to usrsctp; queued_us: when it was queued (0: not
+ * queued). CORE_OK (taken, or its lifetime ran out in the queue), CORE_ERR_AGAIN
+ * (no room), CORE_ERR_TOO_LARGE or CORE_ERR_CLOSED.
+ */
+static int dc_send_now(struct rg_dc *dc, uint32_t ppid, const uint8_t *buf, size_t len,
+		       gint64 queued_us)
+{
+	struct sctp_prinfo pr = { .pr_value = dc->reliability };
+	uint8_t kind = dc->channel_type & 0x7f;
+	uint16_t flags = 0;
+
+	if (ppid == RG_PPID_DCEP) /* ordered and reliable on any channel (RFC 8832 §6) */
+		return send_msg(dc->s, dc->sid, ppid, 0, NULL, buf, len);
+	/* before the ACK, messages must stay behind the OPEN (RFC 8832 §6) */
+	if ((dc->channel_type & RG_DCEP_UNORDERED_BIT) && dc->open)
+		flags |= SCTP_UNORDERED;
+	if (kind == RG_DCEP_PARTIAL_RELIABLE_REXMIT) {
+		pr.pr_policy = SCTP_PR_SCTP_RTX;
+	} else if (kind == RG_DCEP_PARTIAL_RELIABLE_TIMED) {
+		/* the lifetime runs from rg_dc_send: time in the queue counts */
+		gint64 waited_ms = queued_us != 0 ? (g_get_monotonic_time() - queued_us) / 1000 : 0;
+
+		if (waited_ms > 0 && waited_ms >= (gint64)dc->reliability)
+			return CORE_OK; /* abandoned, as SCTP would have */
+		pr.pr_policy = SCTP_PR_SCTP_TTL;
+		pr.pr_value = dc->reliability - (uint32_t)waited_ms;
+	}
+	return send_msg(dc->s, dc->sid, ppid, flags, pr.pr_policy != 0 ? &pr : NULL, buf, len);
+}
+
+/* Put a message at the end of dc's queue. */
+static void dc_enqueue(struct rg_dc *dc, uint32_t ppid, const uint8_t *buf, size_t len)
+{
+	struct out_msg *m = g_malloc(sizeof(*m) + len);
+
+	m->ppid = ppid;
+	m->len = (uint32_t)len;
+	m->queued_us = g_get_monotonic_time();
+	memcpy(m->data, buf, len);
+	if (g_queue_is_empty(&dc->out))
+		g_queue_push_tail_link(&dc->s->busy, &dc->busy_link);
+	g_queue_push_tail(&dc->out, m);
+	dc->buffered += user_bytes(ppid, len);
+	if (dc->buffered > dc->low)
+		dc->above = true;
+}
+
+/* Send a message now if nothing of dc's waits and usrsctp takes it, else queue it. */
+static int dc_submit(struct rg_dc *dc, uint32_t ppid, const uint8_t *buf, size_t len)
+{
+	if (g_queue_is_empty(&dc->out)) {
+		int rc = dc_send_now(dc, ppid, buf, len, 0);
+
+		if (rc != CORE_ERR_AGAIN)
+			return rc;
+	}
+	dc_enqueue(dc, ppid, buf, len);
+	return CORE_OK;
+}
+
 /* Ask usrsctp to reset every stream waiting in pending_resets. */
 static void flush_resets(struct rg_sctp *s)
 {
@@ -419,6 +483,16 @@ static void queue_reset(struct rg_sctp *s, uint16_t sid)
 		if (g_array_index(s->pending_resets, uint16_t, i) == sid)
 			return;
 	g_array_append_val(s->pending_resets, sid);
+}
+
+/* Stop sending on dc; its stream is reset once its queue is empty (RFC 8831 §6.7). */
+static void close_out(struct rg_dc *dc)
+{
+	dc->closing = true;
+	if (g_queue_is_empty(&dc->out) && !dc->reset_queued) {
+		dc->reset_queued = true;
+		queue_reset(dc->s, dc->sid);
+	}
 }
 
 /* Refuse what the peer tried on stream sid: log why and reset the stream. */
@@ -456,7 +530,7 @@ static void handle_open(struct rg_sctp *s, uint16_t sid, const struct rg_dcep_op
 	dc->open = true;
 	/* the ACK goes first on the stream, before any message of ours (RFC 8832 §6) */
 	rg_dcep_encode_ack(ack, sizeof(ack));
-	if (send_msg(s, sid, RG_PPID_DCEP, 0, NULL, ack, sizeof(ack)) != CORE_OK)
+	if (dc_submit(dc, RG_PPID_DCEP, ack, sizeof(ack)) != CORE_OK)
 		core_log_warn(COMP, s->name, "stream %u: cannot send the DCEP ACK", sid);
 	core_log_info(COMP, s->name, "channel \"%s\" opened by the peer on stream %u",
 		      core_log_escape(esc, sizeof(esc), o->label, o->label_len), sid);
@@ -544,6 +618,8 @@ static void maybe_closed(struct rg_sctp *s, struct rg_dc *dc)
 	if (!dc->in_reset || !dc->out_reset)
 		return;
 	g_hash_table_steal(s->channels, GUINT_TO_POINTER(dc->sid));
+	if (!g_queue_is_empty(&dc->out))
+		g_queue_unlink(&s->busy, &dc->busy_link);
 	core_log_info(COMP, s->name, "channel on stream %u closed", dc->sid);
 	if (s->cb.channel_closed != NULL && !s->dead)
 		s->cb.channel_closed(s->ctx, dc);
@@ -571,10 +647,8 @@ static void handle_stream_reset(struct rg_sctp *s, const struct sctp_stream_rese
 		if (e->strreset_flags & SCTP_STREAM_RESET_INCOMING_SSN) {
 			dc->in_reset = true;
 			/* the peer closed: close our direction too (RFC 8831 §6.7) */
-			if (!dc->closing) {
-				dc->closing = true;
-				queue_reset(s, sid);
-			}
+			if (!dc->closing)
+				close_out(dc);
 		}
 		if (e->strreset_flags & SCTP_STREAM_RESET_OUTGOING_SSN)
 			dc->out_reset = true;
@@ -634,54 +708,53 @@ static void handle_notification(struct rg_sctp *s, const uint8_t *buf, size_t le
 	case SCTP_REMOTE_ERROR:
 		core_log_warn(COMP, s->name, "remote error %u", n.sn_remote_error.sre_error);
 		break;
-	default: /* SENDER_DRY and SEND_FAILED: the buffered amount is recomputed anyway */
+	default:
 		break;
 	}
 }
 
-/* How many bytes usrsctp still holds in the send queue. */
-static uint64_t sndbuf_in_use(struct rg_sctp *s)
+/* Fire buffered_low for each channel in due (s may be freed by a callback: checked). */
+static void fire_lows(struct rg_sctp *s, GPtrArray *due)
 {
-	struct sctp_sockstat ss;
-	socklen_t len = sizeof(ss);
-
-	memset(&ss, 0, sizeof(ss));
-	if (usrsctp_getsockopt(s->sock, IPPROTO_SCTP, SCTP_GET_SNDBUF_USE, &ss, &len) != 0)
-		return 0;
-	return ss.ss_total_sndbuf;
-}
-
-/* Credit drained bytes to channels, then fire buffered_low where due. */
-static void update_buffered(struct rg_sctp *s)
-{
-	uint64_t held = sndbuf_in_use(s);
-	uint64_t drained = s->total_sent - MIN(held, s->total_sent);
-	struct sent_rec *r;
-	GHashTableIter it;
-	gpointer v;
-	GPtrArray *due;
-
-	while ((r = g_queue_peek_head(&s->sent)) != NULL && r->end <= drained) {
-		struct rg_dc *dc = lookup(s, r->sid);
-
-		if (dc != NULL && dc->serial == r->serial)
-			dc->buffered -= MIN(dc->buffered, r->size);
-		g_free(g_queue_pop_head(&s->sent));
-	}
-	/* collect first: a callback may open a channel (the table would change) */
-	due = g_ptr_array_new();
-	g_hash_table_iter_init(&it, s->channels);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		struct rg_dc *dc = v;
-
-		if (dc->buffered <= dc->low && (dc->above || dc->want_low)) {
-			dc->above = dc->want_low = false;
-			g_ptr_array_add(due, dc);
-		}
-	}
 	for (guint i = 0; i < due->len && !s->dead; i++)
 		if (s->cb.buffered_low != NULL)
 			s->cb.buffered_low(s->ctx, g_ptr_array_index(due, i));
+}
+
+/* Move queued messages into usrsctp, one channel's at a time in turn, until it refuses. */
+static void flush_queues(struct rg_sctp *s)
+{
+	GPtrArray *due = NULL;
+	GList *l;
+
+	while (!s->failed && (l = g_queue_peek_head_link(&s->busy)) != NULL) {
+		struct rg_dc *dc = l->data;
+		struct out_msg *m = g_queue_peek_head(&dc->out);
+		int rc = dc_send_now(dc, m->ppid, m->data, m->len, m->queued_us);
+
+		if (rc == CORE_ERR_AGAIN)
+			break;
+		if (rc != CORE_OK) /* taken or not, it leaves the queue */
+			core_log_debug(COMP, s->name, "stream %u: queued message dropped: %s",
+				       dc->sid, core_strerror(rc));
+		g_queue_pop_head(&dc->out);
+		dc->buffered -= user_bytes(m->ppid, m->len);
+		g_free(m);
+		g_queue_unlink(&s->busy, l);
+		if (!g_queue_is_empty(&dc->out))
+			g_queue_push_tail_link(&s->busy, l);
+		else if (dc->closing)
+			close_out(dc);
+		if (dc->buffered <= dc->low && (dc->above || dc->want_low)) {
+			dc->above = dc->want_low = false;
+			if (due == NULL)
+				due = g_ptr_array_new();
+			g_ptr_array_add(due, dc);
+		}
+	}
+	if (due == NULL)
+		return;
+	fire_lows(s, due);
 	g_ptr_array_free(due, TRUE);
 }
 
@@ -748,8 +821,9 @@ static void drain(struct rg_sctp *s)
 		;
 	if (s->dead)
 		return;
-	update_buffered(s);
-	flush_resets(s);
+	flush_queues(s);
+	if (!s->dead)
+		flush_resets(s);
 }
 
 /* Set one socket option; log and return false on failure. */
@@ -765,10 +839,10 @@ static bool setopt(struct rg_sctp *s, int level, int name, const void *val, sock
 /* Subscribe to the notifications we handle. */
 static bool subscribe_events(struct rg_sctp *s)
 {
-	static const uint16_t types[] = { SCTP_ASSOC_CHANGE,	   SCTP_REMOTE_ERROR,
-					  SCTP_SHUTDOWN_EVENT,	   SCTP_SEND_FAILED_EVENT,
-					  SCTP_STREAM_RESET_EVENT, SCTP_STREAM_CHANGE_EVENT,
-					  SCTP_SENDER_DRY_EVENT };
+	/* not SEND_FAILED: each abandoned message of a partially reliable channel
+	 * would come back whole, to be read and dropped */
+	static const uint16_t types[] = { SCTP_ASSOC_CHANGE, SCTP_REMOTE_ERROR, SCTP_SHUTDOWN_EVENT,
+					  SCTP_STREAM_RESET_EVENT, SCTP_STREAM_CHANGE_EVENT };
 	struct sctp_event ev;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(types); i++) {
@@ -870,7 +944,7 @@ int rg_sctp_new(struct rg_sctp **out, bool dtls_client, uint16_t local_port, uin
 	s->out_streams = NUM_STREAMS;
 	s->channels = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, dc_free_cb);
 	s->pending_resets = g_array_new(FALSE, FALSE, sizeof(uint16_t));
-	g_queue_init(&s->sent);
+	g_queue_init(&s->busy);
 	s->chunk = g_malloc(READ_CHUNK);
 	s->rx = g_byte_array_new();
 	global_ref();
@@ -998,70 +1072,42 @@ struct rg_dc *rg_sctp_open_channel(struct rg_sctp *s, const char *label,
 	msg_len = RG_DCEP_OPEN_HEADER_LEN + open.label_len + open.protocol_len;
 	msg = g_malloc(msg_len);
 	rg_dcep_encode_open(&open, msg, msg_len);
-	rc = send_msg(s, (uint16_t)sid, RG_PPID_DCEP, 0, NULL, msg, msg_len);
+	dc = dc_new(s, (uint16_t)sid, open.label, open.label_len, open.protocol, open.protocol_len,
+		    open.channel_type, open.reliability, true);
+	rc = dc_submit(dc, RG_PPID_DCEP, msg, msg_len);
 	if (rc != CORE_OK) {
 		core_err_to_gerror(error, rc, "cannot send DCEP OPEN on stream %d: %s", sid,
 				   core_strerror(rc));
+		g_hash_table_remove(s->channels, GUINT_TO_POINTER(sid));
+		dc = NULL;
 		goto out;
 	}
-	dc = dc_new(s, (uint16_t)sid, open.label, open.label_len, open.protocol, open.protocol_len,
-		    open.channel_type, open.reliability, true);
 	core_log_debug(COMP, s->name, "OPEN sent on stream %d", sid);
 out:
 	g_free(msg);
 	return dc;
 }
 
-/* Record a sent message for the buffered amount. */
-static void account_sent(struct rg_dc *dc, size_t n)
-{
-	struct rg_sctp *s = dc->s;
-	struct sent_rec *r = g_new(struct sent_rec, 1);
-
-	s->total_sent += n;
-	r->end = s->total_sent;
-	r->serial = dc->serial;
-	r->sid = dc->sid;
-	r->size = (uint32_t)n;
-	g_queue_push_tail(&s->sent, r);
-	dc->buffered += n;
-	if (dc->buffered > dc->low)
-		dc->above = true;
-}
-
 int rg_dc_send(struct rg_dc *dc, const uint8_t *buf, size_t len, bool binary)
 {
 	static const uint8_t zero[1] = { 0 };
-	struct sctp_prinfo pr = { 0 };
-	uint32_t ppid;
-	uint16_t flags = 0;
-	int rc;
+	uint32_t ppid = binary ? RG_PPID_BINARY : RG_PPID_STRING;
 
 	if (dc->closing || dc->s->failed)
 		return CORE_ERR_CLOSED;
 	if (len > dc->s->max_message)
 		return CORE_ERR_TOO_LARGE;
-	if (len == 0) {
+	if (len == 0) { /* one zero byte with the "empty" PPID (RFC 8831 §6.6) */
 		ppid = binary ? RG_PPID_BINARY_EMPTY : RG_PPID_STRING_EMPTY;
 		buf = zero;
-	} else {
-		ppid = binary ? RG_PPID_BINARY : RG_PPID_STRING;
+		len = 1;
 	}
-	/* before the ACK, messages must stay behind the OPEN (RFC 8832 §6) */
-	if ((dc->channel_type & RG_DCEP_UNORDERED_BIT) && dc->open)
-		flags |= SCTP_UNORDERED;
-	if ((dc->channel_type & 0x7f) == RG_DCEP_PARTIAL_RELIABLE_REXMIT)
-		pr.pr_policy = SCTP_PR_SCTP_RTX;
-	else if ((dc->channel_type & 0x7f) == RG_DCEP_PARTIAL_RELIABLE_TIMED)
-		pr.pr_policy = SCTP_PR_SCTP_TTL;
-	pr.pr_value = dc->reliability;
-	rc = send_msg(dc->s, dc->sid, ppid, flags, pr.pr_policy != 0 ? &pr : NULL, buf,
-		      len == 0 ? 1 : len);
-	if (rc == CORE_OK)
-		account_sent(dc, len == 0 ? 1 : len);
-	else if (rc == CORE_ERR_AGAIN)
+	/* a message always fits an empty queue, so none is refused for ever */
+	if (!g_queue_is_empty(&dc->out) && dc->buffered + len > RG_DC_MAX_BUFFERED) {
 		dc->want_low = true;
-	return rc;
+		return CORE_ERR_AGAIN;
+	}
+	return dc_submit(dc, ppid, buf, len);
 }
 
 size_t rg_dc_buffered_amount(const struct rg_dc *dc)
@@ -1115,8 +1161,7 @@ void rg_dc_close(struct rg_dc *dc)
 
 	if (dc->closing)
 		return;
-	dc->closing = true;
-	queue_reset(s, dc->sid);
+	close_out(dc);
 	flush_resets(s);
 }
 
@@ -1134,7 +1179,6 @@ static void destroy(struct rg_sctp *s)
 	usrsctp_deregister_address(s);
 	g_hash_table_destroy(s->channels);
 	g_array_free(s->pending_resets, TRUE);
-	g_queue_clear_full(&s->sent, g_free);
 	g_free(s->chunk);
 	g_byte_array_free(s->rx, TRUE);
 	g_free(s);

@@ -49,6 +49,9 @@ struct rg_dc;
 /* Largest message we accept from the peer (our a=max-message-size). */
 #define RG_SCTP_MAX_RECV_MESSAGE (256 * 1024)
 
+/* Bytes a channel queues before rg_dc_send says CORE_ERR_AGAIN (see rg_dc_send). */
+#define RG_DC_MAX_BUFFERED (1024 * 1024)
+
 struct rg_sctp_callbacks {
 	/* an SCTP packet to give to DTLS (queue it; usrsctp may call this re-entrantly) */
 	void (*send)(void *ctx, const uint8_t *pkt, size_t len);
@@ -61,7 +64,7 @@ struct rg_sctp_callbacks {
 				bool binary);
 	/* stream reset by either side, both directions done; dc is freed after this */
 	void (*channel_closed)(void *ctx, struct rg_dc *dc);
-	/* buffered amount fell to/below the channel's low-water mark */
+	/* the channel's queue drained to its low-water mark (see rg_dc_set_buffered_low) */
 	void (*buffered_low)(void *ctx, struct rg_dc *dc);
 	/* association lost / aborted / could not start (fires at most once) */
 	void (*failed)(void *ctx, const char *reason);
@@ -105,25 +108,33 @@ void rg_sctp_input(struct rg_sctp *s, const uint8_t *pkt, size_t len);
  * channel, or NULL with *error: CORE_ERR_INVALID_ARG (label or protocol over
  * 65535 bytes, both max_retransmits and max_packet_lifetime_ms set),
  * CORE_ERR_NO_SPACE (no free stream id), CORE_ERR_CLOSED (association
- * failed), CORE_ERR_AGAIN (SCTP send buffer full).
+ * failed). A full send buffer does not refuse it: the OPEN waits in the
+ * channel's queue (see rg_dc_send), as does the ACK of a peer's OPEN.
  */
 struct rg_dc *rg_sctp_open_channel(struct rg_sctp *s, const char *label,
 				   const struct rg_dc_options *o, GError **error);
 
 /*
  * Send one message (binary: PPID 53/57, else string 51/56; an empty message
- * goes out as one zero byte with the "empty" PPID). Returns CORE_OK,
- * CORE_ERR_TOO_LARGE (len > the peer's max message size), CORE_ERR_AGAIN
- * (SCTP send buffer full: wait for buffered_low), CORE_ERR_CLOSED (channel
- * closing/closed or association failed).
+ * goes out as one zero byte with the "empty" PPID). The message is copied.
+ * It goes straight to SCTP when the channel has nothing queued and SCTP's
+ * send buffer (shared by the association's channels) has room; otherwise it
+ * waits in the channel's own queue, which is moved into SCTP as room
+ * appears, the busy channels taking turns, one message each.
+ * Returns CORE_OK (sent or queued), CORE_ERR_TOO_LARGE (len > the peer's max
+ * message size, or over SCTP's whole send buffer), CORE_ERR_AGAIN (the
+ * channel's queue already holds messages and would exceed RG_DC_MAX_BUFFERED
+ * bytes: nothing was queued; buffered_low always follows, once the queue has
+ * drained to the channel's threshold), CORE_ERR_CLOSED (channel closing or
+ * closed, or association failed).
  */
 int rg_dc_send(struct rg_dc *dc, const uint8_t *buf, size_t len, bool binary);
 
-/* Bytes sent on this channel that the peer has not yet acknowledged (approximate
- * when several channels are busy: the association's send queue is shared). */
+/* Bytes of messages in this channel's queue, not yet taken by SCTP (exact, per channel). */
 size_t rg_dc_buffered_amount(const struct rg_dc *dc);
 
-/* Low-water mark for buffered_low (default 0). */
+/* Low-water mark (default 0): buffered_low fires when the queue drains to it, after it
+ * was above it or a send got CORE_ERR_AGAIN. */
 void rg_dc_set_buffered_low(struct rg_dc *dc, size_t threshold);
 
 /* The channel's label (NUL-terminated; a peer's label may contain NUL bytes: use label_len). */
@@ -136,7 +147,8 @@ bool rg_dc_ordered(const struct rg_dc *dc);
 int rg_dc_max_retransmits(const struct rg_dc *dc);
 int rg_dc_max_packet_lifetime_ms(const struct rg_dc *dc);
 
-/* Close the channel: reset our outgoing stream. rg_dc_send then returns CORE_ERR_CLOSED. */
+/* Close the channel: reset our outgoing stream once its queue is empty (what is queued
+ * still goes out). rg_dc_send then returns CORE_ERR_CLOSED. */
 void rg_dc_close(struct rg_dc *dc);
 
 /*

@@ -8,7 +8,10 @@
  * back-pressure; the message size limit; closing by stream reset; a
  * malformed DCEP OPEN is refused with a logged reason; garbage packets are
  * ignored; a 5%-lossy wire still delivers the reliable channel byte-exact;
- * every packet sent carries a correct CRC32c (usrsctp leaves it to us).
+ * every packet sent carries a correct CRC32c (usrsctp leaves it to us);
+ * with two busy channels each one's buffered amount is its own queue and a
+ * queued message leaves in turn; a full send buffer neither loses a DCEP
+ * OPEN or ACK nor the data queued before rg_dc_close.
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -56,6 +59,10 @@ struct peer {
 	GChecksum *sha;
 	size_t received;
 	unsigned lows;
+	/* buffered_low of one channel: the buffered amounts when it first fired */
+	struct rg_dc *watch, *watch_other;
+	bool watch_fired;
+	size_t watch_buffered, watch_other_buffered;
 };
 
 struct wire {
@@ -138,7 +145,14 @@ static void cb_closed(void *ctx, struct rg_dc *dc)
 
 static void cb_low(void *ctx, struct rg_dc *dc)
 {
-	((struct peer *)ctx)->lows++;
+	struct peer *p = ctx;
+
+	p->lows++;
+	if (dc == p->watch && !p->watch_fired) {
+		p->watch_fired = true;
+		p->watch_buffered = rg_dc_buffered_amount(dc);
+		p->watch_other_buffered = rg_dc_buffered_amount(p->watch_other);
+	}
 }
 
 static void cb_failed(void *ctx, const char *reason)
@@ -621,6 +635,113 @@ static void run_bulk(double drop, size_t total)
 	wire_free(w);
 }
 
+/* Send size-byte binary messages on dc until CORE_ERR_AGAIN; the bytes accepted. */
+static size_t fill(struct rg_dc *dc, size_t size)
+{
+	uint8_t buf[BULK_MSG];
+	size_t n = 0;
+	int rc;
+
+	g_assert_cmpuint(size, <=, sizeof(buf));
+	memset(buf, 0x5a, sizeof(buf));
+	while ((rc = rg_dc_send(dc, buf, size, true)) == CORE_OK)
+		n += size;
+	g_assert_cmpint(rc, ==, CORE_ERR_AGAIN);
+	return n;
+}
+
+static gboolean a_watch_fired(struct wire *w)
+{
+	return w->a.watch_fired;
+}
+
+static size_t want_received;
+
+static gboolean b_got_all(struct wire *w)
+{
+	return w->b.received >= want_received;
+}
+
+/*
+ * Two busy channels: each one's buffered amount is exactly its own queue, and
+ * a message queued on the second behind a full send buffer leaves (and its
+ * buffered_low fires) in turn, not after the first channel's whole queue.
+ */
+static void test_buffered_per_channel(void)
+{
+	struct wire *w = wire_new(0);
+	struct rg_dc *rel, *lossy;
+	uint8_t one[1000];
+	size_t n;
+
+	open_two(w, &rel, &lossy);
+	w->b.bulk = true;
+	n = fill(rel, BULK_MSG);
+	g_assert_cmpuint(rg_dc_buffered_amount(rel), >, RG_DC_MAX_BUFFERED - BULK_MSG);
+	g_assert_cmpuint(rg_dc_buffered_amount(rel), <=, RG_DC_MAX_BUFFERED);
+	/* the send buffer is full, but lossy's own queue is empty: it takes the message */
+	memset(one, 7, sizeof(one));
+	g_assert_cmpint(rg_dc_send(lossy, one, sizeof(one), true), ==, CORE_OK);
+	g_assert_cmpuint(rg_dc_buffered_amount(lossy), ==, sizeof(one));
+	w->a.watch = lossy;
+	w->a.watch_other = rel;
+	run_until(w, a_watch_fired, "lossy's buffered_low");
+	g_assert_cmpuint(w->a.watch_buffered, ==, 0);
+	g_assert_cmpuint(w->a.watch_other_buffered, >, RG_DC_MAX_BUFFERED / 2);
+	/* and everything arrives */
+	want_received = n + sizeof(one);
+	run_until(w, b_got_all, "every byte");
+	g_assert_cmpuint(w->b.received, ==, want_received);
+	g_assert_cmpuint(rg_dc_buffered_amount(rel), ==, 0);
+	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
+	wire_free(w);
+}
+
+static gboolean b_four_open_a_three(struct wire *w)
+{
+	return w->b.opened->len >= 4 && w->a.opened->len >= 3;
+}
+
+/* With A's send buffer full, A still opens a channel and answers B's OPEN. */
+static void test_open_while_full(void)
+{
+	struct wire *w = wire_new(0);
+	struct rg_dc *rel, *lossy;
+	GError *error = NULL;
+
+	open_two(w, &rel, &lossy);
+	w->b.bulk = true;
+	/* big messages, then small ones: no room left for even a DCEP ACK */
+	fill(rel, BULK_MSG);
+	fill(lossy, 16);
+	g_assert_nonnull(rg_sctp_open_channel(w->a.s, "late-a", NULL, &error));
+	g_assert_no_error(error);
+	g_assert_nonnull(rg_sctp_open_channel(w->b.s, "late-b", NULL, &error));
+	g_assert_no_error(error);
+	/* B: rel, lossy, late-a (A's OPEN), late-b (A's ACK); A: rel, lossy, late-b (B's OPEN) */
+	run_until(w, b_four_open_a_three, "the channels opened during the bulk");
+	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
+	wire_free(w);
+}
+
+/* Closing a channel with a full queue: what was accepted still arrives, then the reset. */
+static void test_close_drains(void)
+{
+	struct wire *w = wire_new(0);
+	struct rg_dc *rel, *lossy;
+	size_t n;
+
+	open_two(w, &rel, &lossy);
+	w->b.bulk = true;
+	n = fill(rel, BULK_MSG);
+	rg_dc_close(rel);
+	g_assert_cmpint(rg_dc_send(rel, (const uint8_t *)"x", 1, true), ==, CORE_ERR_CLOSED);
+	run_until(w, both_closed, "channel_closed on both sides");
+	g_assert_cmpuint(w->b.received, ==, n);
+	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
+	wire_free(w);
+}
+
 static void test_bulk(void)
 {
 	run_bulk(0, BULK_TOTAL);
@@ -658,6 +779,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/sctp/abort", test_abort);
 	g_test_add_func("/rtc/sctp/oversize-receive", test_oversize_receive);
 	g_test_add_func("/rtc/sctp/bulk", test_bulk);
+	g_test_add_func("/rtc/sctp/buffered-per-channel", test_buffered_per_channel);
+	g_test_add_func("/rtc/sctp/open-while-full", test_open_while_full);
+	g_test_add_func("/rtc/sctp/close-drains", test_close_drains);
 	g_test_add_func("/rtc/sctp/lossy-wire", test_lossy_wire);
 	return g_test_run();
 }
