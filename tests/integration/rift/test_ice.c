@@ -1,16 +1,20 @@
 /*
  * Integration tests for rift/ice: two libnice agents in this process on
  * 127.0.0.1 trickle candidates to each other and reach a host pair; data
- * crosses both ways byte-exact; through a real coturn (when installed) a
+ * crosses both ways byte-exact; the selected socket's buffers are
+ * enlarged; through a real coturn (when installed) a
  * relay-only agent connects over TURN UDP and TCP and reports "relay";
  * candidate lines libnice cannot use are refused with the documented code.
  */
 #include <gio/gio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "../spawn.h"
 #include "../loop.h"
 #include "core/err.h"
+#include "rift/ice/ice-priv.h"
 #include "rift/ice/ice.h"
 
 struct end {
@@ -82,7 +86,8 @@ static void connect_pair(struct end *a, struct end *b, struct rg_ice_config *ca,
 	g_assert_cmpint(rg_ice_gather(a->ice), ==, CORE_OK);
 	g_assert_cmpint(rg_ice_gather(b->ice), ==, CORE_OK);
 	ITEST_RUN_UNTIL(a->state == RG_ICE_CONNECTED && b->state == RG_ICE_CONNECTED &&
-		  a->local_type[0] != '\0' && b->local_type[0] != '\0', 10);
+				a->local_type[0] != '\0' && b->local_type[0] != '\0',
+			10);
 }
 
 static void exchange(struct end *a, struct end *b)
@@ -114,6 +119,11 @@ static void test_host_pair(void)
 	g_assert_cmpstr(a.local_type, ==, "host");
 	g_assert_cmpstr(b.remote_type, ==, "host");
 	g_assert_cmpuint(a.candidates, >=, 1);
+	/* the selected socket's buffers are 2 MiB (as root; the kernel reports twice that) */
+	if (geteuid() == 0) {
+		g_assert_cmpint(rg_ice_socket_buffer(a.ice, SO_RCVBUF), >=, 4 * 1024 * 1024);
+		g_assert_cmpint(rg_ice_socket_buffer(b.ice, SO_SNDBUF), >=, 4 * 1024 * 1024);
+	}
 	exchange(&a, &b);
 	/* lines this agent cannot use */
 	g_assert_cmpint(rg_ice_add_remote_candidate(a.ice, "candidate:garbage"), ==,
