@@ -12,10 +12,18 @@
 #include "core/log.h"
 #include "core/tls.h"
 #include "rift/rtc/dtls.h"
+#include "rift/rtc/pc-priv.h"
 #include "rift/rtc/sdp.h"
 
 #define DEFAULT_MAX_MESSAGE 262144
 #define CERT_VALIDITY_S	    (30 * 24 * 3600)
+/*
+ * Datagrams kept that arrive before our DTLS endpoint exists: the peer's ICE
+ * can be connected (and its DTLS client send its ClientHello) before ours is,
+ * and a dropped ClientHello costs its retransmission timeout, a second or
+ * more. A handshake flight is a few datagrams.
+ */
+#define EARLY_DATAGRAMS 8
 
 struct pending_channel {
 	char *label, *protocol;
@@ -37,6 +45,8 @@ struct rg_pc {
 	uint16_t remote_sctp_port;
 	uint32_t remote_max_message;
 	GPtrArray *pending; /* of struct pending_channel * until SCTP is up */
+	GQueue early;	    /* GBytes: datagrams received before DTLS started */
+	bool hold_dtls;	    /* test hook: rg_pc_hold_dtls */
 };
 
 static void set_state(struct rg_pc *pc, enum rg_pc_state s)
@@ -188,12 +198,26 @@ static void dtls_closed(void *ctx)
 static const struct rg_dtls_callbacks dtls_cbs = { dtls_send, dtls_connected, dtls_data,
 						   dtls_failed, dtls_closed };
 
+/* Give DTLS what arrived before it started (rg_dtls_input drops what is not DTLS). */
+static void feed_early(struct rg_pc *pc)
+{
+	GBytes *d;
+
+	while (pc->dtls != NULL && (d = g_queue_pop_head(&pc->early)) != NULL) {
+		gsize len;
+		const uint8_t *buf = g_bytes_get_data(d, &len);
+
+		rg_dtls_input(pc->dtls, buf, len);
+		g_bytes_unref(d);
+	}
+}
+
 /* Both ICE and the remote description are there: start DTLS. */
 static void maybe_start_dtls(struct rg_pc *pc)
 {
 	GError *e = NULL;
 
-	if (!pc->ice_up || !pc->have_remote || pc->dtls != NULL)
+	if (!pc->ice_up || !pc->have_remote || pc->dtls != NULL || pc->hold_dtls)
 		return;
 	if (rg_dtls_new(&pc->dtls, pc->dtls_role, pc->cert, pc->remote_fp, &dtls_cbs, pc, NULL,
 			&e) != CORE_OK) {
@@ -202,6 +226,13 @@ static void maybe_start_dtls(struct rg_pc *pc)
 		return;
 	}
 	rg_dtls_start(pc->dtls);
+	feed_early(pc);
+}
+
+void rg_pc_hold_dtls(struct rg_pc *pc, bool hold)
+{
+	pc->hold_dtls = hold;
+	maybe_start_dtls(pc);
 }
 
 /* --- ICE -------------------------------------------------------------------- */
@@ -254,6 +285,8 @@ static void ice_data(void *ctx, const uint8_t *buf, size_t len)
 
 	if (pc->dtls != NULL)
 		rg_dtls_input(pc->dtls, buf, len);
+	else if (g_queue_get_length(&pc->early) < EARLY_DATAGRAMS)
+		g_queue_push_tail(&pc->early, g_bytes_new(buf, len));
 }
 
 static const struct rg_ice_callbacks ice_cbs = { ice_candidate, NULL, ice_state, ice_selected,
@@ -307,6 +340,7 @@ int rg_pc_new(struct rg_pc **out, const struct rg_pc_config *cfg, const struct r
 	if (pc->cfg.max_message_size == 0)
 		pc->cfg.max_message_size = DEFAULT_MAX_MESSAGE;
 	pc->pending = g_ptr_array_new();
+	g_queue_init(&pc->early);
 	ret = core_tls_cert_generate(&pc->cert, CERT_VALIDITY_S);
 	if (ret != CORE_OK) {
 		core_err_to_gerror(error, ret, "cannot make the DTLS certificate");
@@ -329,6 +363,7 @@ void rg_pc_free(struct rg_pc *pc)
 	for (guint i = 0; i < pc->pending->len; i++)
 		pending_free(g_ptr_array_index(pc->pending, i));
 	g_ptr_array_free(pc->pending, TRUE);
+	g_queue_clear_full(&pc->early, (GDestroyNotify)g_bytes_unref);
 	g_free(pc);
 }
 

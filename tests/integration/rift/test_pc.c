@@ -3,13 +3,16 @@
  * on 127.0.0.1, signaled directly. A channel opens and carries messages
  * both ways; a fingerprint changed in the answer fails both sides with a
  * reason (the offerer's DTLS refuses the certificate); a malformed SDP is
- * refused with the parser's reason and nothing else happens.
+ * refused with the parser's reason and nothing else happens; a ClientHello
+ * that arrives before the offerer's DTLS starts is kept for it.
  */
 #include <glib.h>
 #include <string.h>
 
 #include "../loop.h"
 #include "core/err.h"
+#include "rift/rtc/dtls.h"
+#include "rift/rtc/pc-priv.h"
 #include "rift/rtc/pc.h"
 
 struct side {
@@ -88,7 +91,8 @@ static const char *const loopback[] = { "127.0.0.1", NULL };
 static void pair(struct side *a, struct side *b, bool tamper)
 {
 	struct rg_pc_config cfg = { .ice = { .local_addresses = loopback } };
-	struct rg_dc_options o = { .ordered = true, .max_retransmits = -1,
+	struct rg_dc_options o = { .ordered = true,
+				   .max_retransmits = -1,
 				   .max_packet_lifetime_ms = -1 };
 	GError *e = NULL;
 
@@ -149,6 +153,32 @@ static void test_wrong_fingerprint(void)
 	unpair(&a, &b);
 }
 
+/*
+ * The answerer's ICE, and so its DTLS client, can be up before the offerer's
+ * (node-datachannel's often is): the ClientHello that arrives before the
+ * offerer's DTLS starts must be kept for it, or the handshake waits for B to
+ * resend it after RG_DTLS_RETRANSMIT_TIMEOUT_MS.
+ */
+static void test_early_client_hello(void)
+{
+	struct side a, b;
+	gint64 t_hello;
+
+	pair(&a, &b, false);
+	rg_pc_hold_dtls(a.pc, true);
+	ITEST_RUN_UNTIL(a.state >= RG_PC_ICE && b.state >= RG_PC_ICE, 15);
+	t_hello = g_get_monotonic_time(); /* B's ClientHello is on its way */
+	ITEST_RUN_UNTIL(g_get_monotonic_time() - t_hello > 200 * 1000, 1);
+	g_assert_cmpint(a.state, ==, RG_PC_ICE);
+	rg_pc_hold_dtls(a.pc, false);
+	ITEST_RUN_UNTIL(a.state >= RG_PC_SECURE, 15);
+	g_assert_cmpint(g_get_monotonic_time() - t_hello, <, RG_DTLS_RETRANSMIT_TIMEOUT_MS * 600);
+	ITEST_RUN_UNTIL(a.dc != NULL && b.dc != NULL, 15);
+	g_assert_null(a.failed);
+	g_assert_null(b.failed);
+	unpair(&a, &b);
+}
+
 static void test_bad_sdp(void)
 {
 	struct rg_pc_config cfg = { .ice = { .local_addresses = loopback } };
@@ -176,6 +206,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/pc/channel", test_channel);
 	g_test_add_func("/pc/wrong-fingerprint", test_wrong_fingerprint);
+	g_test_add_func("/pc/early-client-hello", test_early_client_hello);
 	g_test_add_func("/pc/bad-sdp", test_bad_sdp);
 	return g_test_run();
 }
