@@ -20,6 +20,12 @@
  * processes (the agent) may exceed net.core.rmem_max/wmem_max.
  */
 #define SOCKET_BUFFER_BYTES (2 * 1024 * 1024)
+/*
+ * Pacing of connectivity checks (RFC 8445 §14.2 allows 5 ms; libnice's default is 20):
+ * with a few host candidates on each side the working pair was often the second
+ * checked, 20 ms after the first, most of a loopback set-up.
+ */
+#define CHECK_PACING_MS 5
 
 struct rg_ice {
 	NiceAgent *agent;
@@ -210,8 +216,9 @@ int rg_ice_new(struct rg_ice **out, const struct rg_ice_config *cfg,
 	ice->agent = nice_agent_new_full(ice->context, NICE_COMPATIBILITY_RFC5245,
 					 NICE_AGENT_OPTION_ICE_TRICKLE |
 						 NICE_AGENT_OPTION_CONSENT_FRESHNESS);
-	g_object_set(ice->agent, "ice-tcp", FALSE, "upnp", FALSE, "controlling-mode",
-		     cfg->controlling, "force-relay", cfg->relay_only, NULL);
+	g_object_set(ice->agent, "stun-pacing-timer", CHECK_PACING_MS, "ice-tcp", FALSE, "upnp",
+		     FALSE, "controlling-mode", cfg->controlling, "force-relay", cfg->relay_only,
+		     NULL);
 	ice->stream = nice_agent_add_stream(ice->agent, 1);
 	ice->handlers[0] =
 		g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_candidate), ice);
