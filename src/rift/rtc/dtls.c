@@ -49,7 +49,8 @@ struct rg_dtls {
 	gint64 deadline_us;
 	unsigned handshake_ms;
 	unsigned retransmit_ms;
-	char *desc; /* gnutls_free */
+	char *desc;	    /* gnutls_free */
+	size_t max_payload; /* once connected (fixed by the MTU and the cipher) */
 	uint64_t ignored;
 	unsigned busy;
 	bool freed;
@@ -217,6 +218,7 @@ static void on_connected(struct rg_dtls *d)
 	timer_cancel(d);
 	d->state = ST_CONNECTED;
 	d->desc = gnutls_session_get_desc(d->session);
+	d->max_payload = gnutls_dtls_get_data_mtu(d->session);
 	d->cb.connected(d->ctx);
 }
 
@@ -425,7 +427,7 @@ size_t rg_dtls_max_payload(const struct rg_dtls *d)
 {
 	if (!d || d->state != ST_CONNECTED)
 		return 0;
-	return gnutls_dtls_get_data_mtu(d->session);
+	return d->max_payload;
 }
 
 int rg_dtls_send(struct rg_dtls *d, const uint8_t *buf, size_t len)

@@ -793,6 +793,9 @@ static bool read_one(struct rg_sctp *s)
 	int flags = 0;
 	ssize_t n;
 
+	/* most calls find nothing (half a fragmented message, a SACK): ask cheaply first */
+	if (!(usrsctp_get_events(s->sock) & SCTP_EVENT_READ))
+		return false;
 	memset(&info, 0, sizeof(info));
 	n = usrsctp_recvv(s->sock, s->chunk, READ_CHUNK, (struct sockaddr *)&from, &fromlen, &info,
 			  &infolen, &infotype, &flags);
