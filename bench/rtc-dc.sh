@@ -20,7 +20,9 @@
 # Ratios are to ndc->ndc in the same run. Environment: SIZE (message bytes),
 # PAIRS (e.g. "rg:rg ndc:ndc"), KINDS (e.g. "unreliable"), RTC_BENCH_LOG
 # (keep every run's output in this directory), RG_WRAP (a command riftgate's
-# peer runs under, "%r" standing for its role; bench/rtc-callgrind.sh).
+# peer runs under, "%r" standing for its role; bench/rtc-callgrind.sh),
+# RG_BASE (another build's rtc-peer, e.g. before a change: adds the pairs
+# rg0->rg0, rg0->ndc and ndc->rg0, so before and after share one run).
 #
 # A benchmark, not a test: numbers vary with the machine's load; nothing
 # asserts on them.
@@ -37,6 +39,7 @@ bash tests/interop/npm-peers.sh "$mods" || exit 1
 work=$(mktemp -d)
 keep=${RTC_BENCH_LOG:-}
 rg_wrap=${RG_WRAP:-}
+rg_base=${RG_BASE:+$(realpath "$RG_BASE")}
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -49,6 +52,7 @@ trap cleanup EXIT
 side() {
 	case $1 in
 	rg) echo "${rg_wrap//%r/$2} $peer --role $2 --bench $3 --size $size --seconds $secs" ;;
+	rg0) echo "$rg_base --role $2 --bench $3 --size $size --seconds $secs" ;;
 	ndc) echo "node $mods/peer.mjs --lib ndc --role $2 --bench $3 --size $size --seconds $secs" ;;
 	esac
 }
@@ -94,7 +98,7 @@ run() {
 	grep -h '"bench"' "$dir/a.out" | sed "s/^/$tag a /" >>"$work/results" || true
 }
 
-pairs=${PAIRS:-rg:rg rg:ndc ndc:rg ndc:ndc}
+pairs=${PAIRS:-rg:rg rg:ndc ndc:rg ndc:ndc${rg_base:+ rg0:rg0 rg0:ndc ndc:rg0}}
 kinds=${KINDS:-reliable unreliable}
 : >"$work/results"
 for r in $(seq "$rounds"); do
@@ -151,8 +155,9 @@ def f(x, fmt):
 def ratio(x, ref):
     return "%.2f" % (x / ref) if x and ref else "-"
 
-pairs = [p for p in ["rg-rg", "rg-ndc", "ndc-rg", "ndc-ndc"] if any(k[0] == p for k in runs)]
-names = {"rg-rg": "rg->rg", "rg-ndc": "rg->ndc", "ndc-rg": "ndc->rg", "ndc-ndc": "ndc->ndc"}
+order = ["rg-rg", "rg-ndc", "ndc-rg", "ndc-ndc", "rg0-rg0", "rg0-ndc", "ndc-rg0"]
+pairs = [p for p in order if any(k[0] == p for k in runs)]
+names = {p: p.replace("-", "->") for p in order}
 ref = {k: through("ndc-ndc", k) for k in ("reliable", "unreliable")}
 ref_setup = setup("ndc-ndc")
 print()
@@ -171,4 +176,6 @@ for p in pairs:
 print()
 print("x ndc: ratio to ndc->ndc in this run (throughput: higher is better; set-up, of the medians: lower")
 print("is better). runs: rounds in which both sides reported (a run that fails is left out).")
+if any(p.startswith("rg0") or p.endswith("rg0") for p in pairs):
+    print("rg0: the RG_BASE build.")
 PY
