@@ -5,6 +5,19 @@
  * Candidates travel as SDP attribute text ("candidate:..."); credentials
  * as the ice-ufrag / ice-pwd strings.
  *
+ * ICE restart is make-before-break: rg_ice_restart starts a new
+ * generation (new credentials, a fresh gathering, so a changed address or
+ * a new TURN allocation is found) while the current pair keeps carrying
+ * data; the new pair takes over when it connects, and the old one still
+ * receives for 2 s. Signaling calls (credentials, candidates, gathering)
+ * always address the newest generation.
+ *
+ * States: CHECKING until a pair works, then CONNECTED. A working pair
+ * that loses consent (RFC 7675: no answers for 30 s) or fails makes
+ * DISCONNECTED: sends are refused until a restart connects (CONNECTED
+ * again). FAILED: nothing ever worked, or a restart failed with no
+ * working pair left; a restart may still be tried.
+ *
  * Events arrive on the GLib main context given at creation, through the
  * callbacks. libnice does not resolve names: servers are numeric
  * addresses.
@@ -63,10 +76,11 @@ int rg_ice_new(struct rg_ice **out, const struct rg_ice_config *cfg,
 	       const struct rg_ice_callbacks *cb, void *ctx, GMainContext *context, GError **error);
 void rg_ice_free(struct rg_ice *ice);
 
-/* Our ice-ufrag and ice-pwd (valid until a restart). */
+/* Our ice-ufrag and ice-pwd, of the newest generation. */
 const char *rg_ice_ufrag(const struct rg_ice *ice);
 const char *rg_ice_pwd(const struct rg_ice *ice);
-/* Start gathering; candidates arrive through cb->candidate. CORE_OK or CORE_ERR_SYSTEM. */
+/* Start gathering (the newest generation); candidates arrive through cb->candidate.
+ * CORE_OK or CORE_ERR_SYSTEM. */
 int rg_ice_gather(struct rg_ice *ice);
 /* CORE_OK or CORE_ERR_BAD_VALUE (empty or too long). */
 int rg_ice_set_remote_credentials(struct rg_ice *ice, const char *ufrag, const char *pwd);
@@ -77,7 +91,15 @@ int rg_ice_set_remote_credentials(struct rg_ice *ice, const char *ufrag, const c
  */
 int rg_ice_add_remote_candidate(struct rg_ice *ice, const char *line);
 void rg_ice_remote_gathering_done(struct rg_ice *ice);
-/* Send a datagram on the selected pair: CORE_OK or CORE_ERR_AGAIN (not connected). */
+/* Send a datagram on the current selected pair: CORE_OK or CORE_ERR_AGAIN (no working pair). */
 int rg_ice_send(struct rg_ice *ice, const uint8_t *buf, size_t len);
-/* New credentials, gather again; the remote side must restart too. */
-int rg_ice_restart(struct rg_ice *ice);
+/*
+ * Start a new generation: new local credentials (read them with
+ * rg_ice_ufrag / rg_ice_pwd and signal them), then rg_ice_gather; the
+ * peer restarts too and its credentials and candidates go to the new
+ * generation. A restart that was never answered is replaced. CORE_OK, or
+ * CORE_ERR_SYSTEM / CORE_ERR_CONFIG with *error (the current pair stays).
+ */
+int rg_ice_restart(struct rg_ice *ice, GError **error);
+/* A restart is in progress (its generation has not connected yet). */
+bool rg_ice_restarting(const struct rg_ice *ice);

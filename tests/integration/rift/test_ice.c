@@ -4,6 +4,8 @@
  * crosses both ways byte-exact; through a real coturn (when installed) a
  * relay-only agent connects over TURN UDP and TCP and reports "relay";
  * candidate lines libnice cannot use are refused with the documented code.
+ * A restart (the first one replaced before it was answered) moves to a new
+ * generation while datagrams keep flowing: every one sent arrives.
  */
 #include <gio/gio.h>
 #include <string.h>
@@ -20,6 +22,7 @@ struct end {
 	char local_type[8], remote_type[8];
 	GByteArray *got;
 	unsigned candidates;
+	unsigned datagrams; /* received */
 };
 
 static void on_candidate(void *ctx, const char *line)
@@ -53,7 +56,10 @@ static void on_selected(void *ctx, const char *local, const char *remote)
 
 static void on_data(void *ctx, const uint8_t *buf, size_t len)
 {
-	g_byte_array_append(((struct end *)ctx)->got, buf, (guint)len);
+	struct end *e = ctx;
+
+	e->datagrams++;
+	g_byte_array_append(e->got, buf, (guint)len);
 }
 
 static const struct rg_ice_callbacks cbs = { on_candidate, on_done, on_state, on_selected,
@@ -82,7 +88,8 @@ static void connect_pair(struct end *a, struct end *b, struct rg_ice_config *ca,
 	g_assert_cmpint(rg_ice_gather(a->ice), ==, CORE_OK);
 	g_assert_cmpint(rg_ice_gather(b->ice), ==, CORE_OK);
 	ITEST_RUN_UNTIL(a->state == RG_ICE_CONNECTED && b->state == RG_ICE_CONNECTED &&
-		  a->local_type[0] != '\0' && b->local_type[0] != '\0', 10);
+				a->local_type[0] != '\0' && b->local_type[0] != '\0',
+			10);
 }
 
 static void exchange(struct end *a, struct end *b)
@@ -123,6 +130,75 @@ static void test_host_pair(void)
 			a.ice, "candidate:1 1 TCP 2105524479 127.0.0.1 9 typ host tcptype active"),
 		==, CORE_ERR_NOT_FOUND);
 	g_assert_cmpint(rg_ice_set_remote_credentials(a.ice, "", "x"), ==, CORE_ERR_BAD_VALUE);
+	end_free(&a);
+	end_free(&b);
+}
+
+/* Send datagram number n from a to b (its number as text); true (for use in a condition). */
+static bool send_numbered(struct end *a, unsigned *n)
+{
+	char text[16];
+	int len = g_snprintf(text, sizeof(text), "%u", *n);
+
+	if (rg_ice_send(a->ice, (const uint8_t *)text, (size_t)len) == CORE_OK)
+		(*n)++;
+	g_usleep(500);
+	return true;
+}
+
+static void test_restart(void)
+{
+	struct rg_ice_config ca = { .controlling = true, .local_addresses = loopback };
+	struct rg_ice_config cb = { .controlling = false, .local_addresses = loopback };
+	struct end a = { 0 }, b = { 0 };
+	char *old_a, *old_b, *first;
+	unsigned n = 0;
+	GError *e = NULL;
+
+	connect_pair(&a, &b, &ca, &cb);
+	old_a = g_strdup(rg_ice_ufrag(a.ice));
+	old_b = g_strdup(rg_ice_ufrag(b.ice));
+	g_assert_false(rg_ice_restarting(a.ice));
+	/* a restart nobody answered, replaced by the next one */
+	g_assert_cmpint(rg_ice_restart(a.ice, &e), ==, CORE_OK);
+	first = g_strdup(rg_ice_ufrag(a.ice));
+	g_assert_cmpint(rg_ice_restart(a.ice, &e), ==, CORE_OK);
+	g_assert_no_error(e);
+	g_assert_cmpstr(rg_ice_ufrag(a.ice), !=, first);
+	g_assert_cmpstr(rg_ice_ufrag(a.ice), !=, old_a);
+	g_assert_true(rg_ice_restarting(a.ice));
+	g_byte_array_set_size(b.got, 0);
+	b.datagrams = 0;
+	/* the old pair still carries data */
+	ITEST_RUN_UNTIL(send_numbered(&a, &n) && b.got->len > 0, 10);
+	g_assert_cmpint(a.state, ==, RG_ICE_CONNECTED);
+	g_assert_cmpint(rg_ice_restart(b.ice, &e), ==, CORE_OK);
+	g_assert_cmpstr(rg_ice_ufrag(b.ice), !=, old_b);
+	g_assert_cmpint(
+		rg_ice_set_remote_credentials(a.ice, rg_ice_ufrag(b.ice), rg_ice_pwd(b.ice)), ==,
+		CORE_OK);
+	g_assert_cmpint(
+		rg_ice_set_remote_credentials(b.ice, rg_ice_ufrag(a.ice), rg_ice_pwd(a.ice)), ==,
+		CORE_OK);
+	g_assert_cmpint(rg_ice_gather(a.ice), ==, CORE_OK);
+	g_assert_cmpint(rg_ice_gather(b.ice), ==, CORE_OK);
+	ITEST_RUN_UNTIL(send_numbered(&a, &n) && !rg_ice_restarting(a.ice) &&
+				!rg_ice_restarting(b.ice),
+			10);
+	/* past the old generation's retirement, still flowing */
+	{
+		gint64 until = g_get_monotonic_time() + 2500 * 1000;
+
+		ITEST_RUN_UNTIL(send_numbered(&a, &n) && g_get_monotonic_time() > until, 10);
+	}
+	ITEST_RUN_UNTIL(b.datagrams == n, 5);
+	g_assert_cmpuint(n, >, 100);
+	g_byte_array_set_size(a.got, 0);
+	g_byte_array_set_size(b.got, 0);
+	exchange(&a, &b);
+	g_free(old_a);
+	g_free(old_b);
+	g_free(first);
 	end_free(&a);
 	end_free(&b);
 }
@@ -211,6 +287,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/ice/host-pair", test_host_pair);
+	g_test_add_func("/ice/restart", test_restart);
 	g_test_add_data_func("/ice/turn-udp", GINT_TO_POINTER(RG_ICE_TURN_UDP), test_turn);
 	g_test_add_data_func("/ice/turn-tcp", GINT_TO_POINTER(RG_ICE_TURN_TCP), test_turn);
 	return g_test_run();
