@@ -9,13 +9,23 @@
  * credentials on both sides, and 2 MB sent across the restart arrive
  * byte-exact on the same channel; a later offer that changes the
  * fingerprint or the DTLS role is refused and the connection goes on.
+ *
+ * Garbage sent to a connection's UDP port (random bytes, STUN-shaped,
+ * DTLS-record-shaped), from elsewhere and, through a raw socket, from the
+ * peer's own address, is dropped: the channel keeps working.
  */
 #include <glib.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "../loop.h"
 #include "core/err.h"
 #include "rift/rtc/pc.h"
+#include "rift/rtc/sdp.h"
 
 #define BULK_LEN   1000		     /* a binary message of this size is bulk data */
 #define BULK_TOTAL (2000 * BULK_LEN) /* bytes sent across a restart */
@@ -26,8 +36,9 @@ struct side {
 	bool tamper_answer;
 	bool hold; /* keep our descriptions in held_* instead of delivering */
 	char *held_type, *held_sdp;
-	char ufrag[64];	   /* of our last description */
-	unsigned selected; /* selected-pair events */
+	char ufrag[64];	    /* of our last description */
+	uint16_t host_port; /* of our first host candidate */
+	unsigned selected;  /* selected-pair events */
 	enum rg_pc_state state;
 	char *failed;
 	struct rg_dc *dc;
@@ -104,7 +115,11 @@ static void on_selected(void *ctx, const char *local, const char *remote)
 static void on_candidate(void *ctx, const char *cand, const char *mid)
 {
 	struct side *s = ctx;
+	struct rg_sdp_candidate c;
 
+	if (s->host_port == 0 && rg_sdp_candidate_parse(cand, &c, NULL) == CORE_OK &&
+	    strcmp(c.type, "host") == 0)
+		s->host_port = c.port;
 	rg_pc_add_remote_candidate(s->peer->pc, cand);
 }
 
@@ -409,6 +424,94 @@ static void test_bad_sdp(void)
 	g_string_free(s.got, TRUE);
 }
 
+/* Garbage datagram number i (of 1..1300 bytes): random, or STUN- or DTLS-record-shaped. */
+static size_t garbage(GRand *r, unsigned i, uint8_t *buf, size_t size)
+{
+	size_t len = (size_t)g_rand_int_range(r, 13, (gint32)size);
+
+	for (size_t k = 0; k < len; k++)
+		buf[k] = (uint8_t)g_rand_int_range(r, 0, 256);
+	switch (i % 4) {
+	case 1: /* STUN binding request: type 0x0001, magic cookie */
+		len = MAX(len, 20);
+		buf[0] = 0x00, buf[1] = 0x01;
+		buf[4] = 0x21, buf[5] = 0x12, buf[6] = 0xa4, buf[7] = 0x42;
+		break;
+	case 2: /* DTLS 1.2 application data, epoch 1 */
+	case 3: /* DTLS 1.2 handshake, epoch 0 */
+		buf[0] = i % 4 == 2 ? 23 : 22;
+		buf[1] = 0xfe, buf[2] = 0xfd;
+		buf[3] = 0, buf[4] = i % 4 == 2 ? 1 : 0;
+		buf[11] = (uint8_t)((len - 13) >> 8), buf[12] = (uint8_t)(len - 13);
+		break;
+	}
+	return len;
+}
+
+/*
+ * Send count garbage datagrams to 127.0.0.1:port from 127.0.0.1:from_port
+ * (0: from a socket of our own). A spoofed source needs a raw socket
+ * (root): then the garbage comes from the peer's own address, so libnice
+ * hands it on to DTLS. False when the raw socket cannot be had.
+ */
+static bool send_garbage(uint16_t port, uint16_t from_port, unsigned count)
+{
+	int fd = from_port != 0 ? socket(AF_INET, SOCK_RAW, IPPROTO_RAW)
+				: socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
+	GRand *r = g_rand_new_with_seed(7);
+	uint8_t pkt[28 + 1300];
+
+	if (fd < 0)
+		return false;
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (unsigned i = 0; i < count; i++) {
+		size_t hdr = from_port != 0 ? 28 : 0;
+		size_t len = garbage(r, i, pkt + hdr, sizeof(pkt) - 28);
+
+		if (hdr != 0) { /* IPv4 (the kernel fills length, id, checksum) + UDP */
+			struct iphdr *ip = (struct iphdr *)pkt;
+			struct udphdr *udp = (struct udphdr *)(pkt + 20);
+
+			memset(pkt, 0, hdr);
+			ip->version = 4, ip->ihl = 5, ip->ttl = 64, ip->protocol = IPPROTO_UDP;
+			ip->saddr = ip->daddr = htonl(INADDR_LOOPBACK);
+			udp->source = htons(from_port), udp->dest = htons(port);
+			udp->len = htons((uint16_t)(8 + len)); /* checksum 0: none */
+		}
+		g_assert_cmpint(sendto(fd, pkt, hdr + len, 0, (struct sockaddr *)&to, sizeof(to)),
+				==, (ssize_t)(hdr + len));
+		if (i % 20 == 0)
+			while (g_main_context_iteration(NULL, FALSE))
+				;
+	}
+	g_rand_free(r);
+	close(fd);
+	return true;
+}
+
+static void test_garbage_on_path(void)
+{
+	struct side a, b;
+
+	connected_pair(&a, &b);
+	g_assert_cmpuint(a.host_port, !=, 0);
+	g_assert_cmpuint(b.host_port, !=, 0);
+	/* from elsewhere: libnice drops it (unknown source, or STUN that fails its checks) */
+	g_assert_true(send_garbage(a.host_port, 0, 1000));
+	ping_both(&a, &b, "after-garbage");
+	/* from the peer's own address: DTLS sees it and must drop it */
+	if (!send_garbage(a.host_port, b.host_port, 2000) ||
+	    !send_garbage(b.host_port, a.host_port, 2000))
+		g_test_message("no raw socket (not root): spoofed garbage not tried");
+	ping_both(&a, &b, "after-spoofed-garbage");
+	g_assert_cmpint(a.state, ==, RG_PC_CONNECTED);
+	g_assert_cmpint(b.state, ==, RG_PC_CONNECTED);
+	g_assert_null(a.failed);
+	g_assert_null(b.failed);
+	unpair(&a, &b);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -419,5 +522,6 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/pc/restart-by-answerer", GINT_TO_POINTER(BY_ANSWERER), test_restart);
 	g_test_add_data_func("/pc/restart-glare", GINT_TO_POINTER(GLARE), test_restart);
 	g_test_add_func("/pc/reoffer-refused", test_reoffer_refused);
+	g_test_add_func("/pc/garbage-on-path", test_garbage_on_path);
 	return g_test_run();
 }
