@@ -7,6 +7,9 @@
 # messages on an unordered maxRetransmits-0 channel. Passes when both
 # report "ok". The npm peers are installed once into the build directory
 # (exit 77, skip, when npm cannot install them or Chromium is missing).
+# RESTART=ours|theirs: that side restarts ICE after 3 MiB; the test then
+# also needs the restart logged, a second SDP from riftgate and a second
+# selected pair on riftgate's side.
 set -u
 peer=$(realpath "${1:?usage: rtc-interop.sh rtc-peer ndc|werift|chromium offer|answer [MIB]}")
 other=$2 role=$3 mib=${4:-10}
@@ -28,6 +31,11 @@ chromium)
 *) echo "unknown peer $other"; exit 2 ;;
 esac
 [ "$role" = offer ] && their_role=answer || their_role=offer
+ours_extra=() theirs_extra=()
+case ${RESTART:-} in
+ours) ours_extra=(--restart-after 3) ;;
+theirs) theirs_extra=(--restart-after 3) ;;
+esac
 
 tmp=$(mktemp -d)
 pids=()
@@ -36,10 +44,10 @@ trap cleanup EXIT
 mkfifo "$tmp/to-ours" "$tmp/to-theirs"
 start=$(date +%s%3N)
 # each side's stdout: signaling lines go to the other, everything is kept in a log
-"$peer" --role "$role" --mib "$mib" <"$tmp/to-ours" 2>"$tmp/ours.err" |
+"$peer" --role "$role" --mib "$mib" "${ours_extra[@]}" <"$tmp/to-ours" 2>"$tmp/ours.err" |
 	tee "$tmp/ours.out" | grep --line-buffered -v '"log"\|"result"' >"$tmp/to-theirs" &
 pids+=($!)
-"${theirs[@]}" --role "$their_role" --mib "$mib" <"$tmp/to-theirs" 2>"$tmp/theirs.err" |
+"${theirs[@]}" --role "$their_role" --mib "$mib" "${theirs_extra[@]}" <"$tmp/to-theirs" 2>"$tmp/theirs.err" |
 	tee "$tmp/theirs.out" | grep --line-buffered -v '"log"\|"result"' >"$tmp/to-ours" &
 pids+=($!)
 for _ in $(seq 1800); do
@@ -53,6 +61,15 @@ for side in ours theirs; do
 	echo "$side: ${r:-no result}"
 	case $r in *'"result":"ok"'*) ;; *) ok=0 ;; esac
 done
+if [ -n "${RESTART:-}" ] && [ $ok -eq 1 ]; then
+	restarter=$tmp/ours.out
+	[ "$RESTART" = theirs ] && restarter=$tmp/theirs.out
+	sdps=$(grep -c '"sdp"' "$tmp/ours.out")
+	pairs=$(grep -c 'selected pair' "$tmp/ours.out")
+	echo "restart ($RESTART): riftgate sent $sdps descriptions and selected $pairs pairs"
+	grep -q '"ice restart"' "$restarter" && [ "$sdps" -ge 2 ] && [ "$pairs" -ge 2 ] ||
+		{ echo "FAIL: no ICE restart took place"; ok=0; }
+fi
 if [ $ok -ne 1 ]; then
 	for side in ours theirs; do
 		echo "--- $side (last lines)"; tail -c 1500 "$tmp/$side.out"; tail -20 "$tmp/$side.err"

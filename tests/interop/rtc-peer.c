@@ -2,7 +2,7 @@
  * rtc-peer.c - riftgate's side of the data-channel interop tests: the same
  * command line and stdio protocol as tests/interop/peer.mjs, on rg_pc.
  *
- *   rtc-peer --role offer|answer [--mib N]
+ *   rtc-peer --role offer|answer [--mib N] [--restart-after M]
  *
  * One JSON object per line on stdin and stdout: {"type","sdp"},
  * {"candidate","mid"}, {"log"}, {"result","why"}. The offerer opens
@@ -11,6 +11,7 @@
  * messages (pausing while more than 1 MiB is buffered), then "end"; it
  * answers a received "end" with "sha256:<hex> bytes:<n>"; exit 0 when the
  * peer's answer matches what it sent. 100 "lossy-<k>" messages on "lossy".
+ * --restart-after M: restart ICE once M MiB are sent (logs "ice restart").
  */
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
@@ -27,6 +28,7 @@ struct peer {
 	struct rg_pc *pc;
 	GMainLoop *loop;
 	size_t total, off;
+	size_t restart_at; /* bytes sent before our ICE restart; 0: none */
 	bool ended;
 	GChecksum *got, *want;
 	size_t got_n;
@@ -117,6 +119,18 @@ static void pump(struct peer *p)
 
 	while (p->off < p->total && rg_dc_buffered_amount(p->reliable) < (1 << 20)) {
 		size_t len = MIN(CHUNK, p->total - p->off);
+
+		if (p->restart_at != 0 && p->off >= p->restart_at) {
+			GError *e = NULL;
+
+			p->restart_at = 0;
+			emit2("log", "ice restart", NULL, NULL);
+			if (rg_pc_restart_ice(p->pc, &e) != CORE_OK) {
+				finish(p, false, e->message);
+				g_error_free(e);
+				return;
+			}
+		}
 
 		pattern(buf, p->off, len);
 		if (rg_dc_send(p->reliable, buf, len, true) != CORE_OK)
@@ -294,6 +308,8 @@ int main(int argc, char **argv)
 			role = argv[i + 1];
 		else if (strcmp(argv[i], "--mib") == 0)
 			mib = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--restart-after") == 0)
+			p.restart_at = (size_t)atoi(argv[i + 1]) << 20;
 	}
 	p.total = (size_t)mib << 20;
 	p.got = g_checksum_new(G_CHECKSUM_SHA256);
