@@ -245,6 +245,14 @@ static void ice_candidate(void *ctx, const char *line)
 		pc->cb.local_candidate(pc->ctx, line, "0");
 }
 
+static void ice_gathering_done(void *ctx)
+{
+	struct rg_pc *pc = ctx;
+
+	if (pc->cb.local_candidates_done != NULL)
+		pc->cb.local_candidates_done(pc->ctx);
+}
+
 static void ice_state(void *ctx, enum rg_ice_state s)
 {
 	struct rg_pc *pc = ctx;
@@ -291,8 +299,8 @@ static void ice_data(void *ctx, const uint8_t *buf, size_t len)
 		rg_dtls_input(pc->dtls, buf, len);
 }
 
-static const struct rg_ice_callbacks ice_cbs = { ice_candidate, NULL, ice_state, ice_selected,
-						 ice_data };
+static const struct rg_ice_callbacks ice_cbs = { ice_candidate, ice_gathering_done, ice_state,
+						 ice_selected, ice_data };
 
 /* --- descriptions ----------------------------------------------------------- */
 /* --- descriptions ----------------------------------------------------------- */
@@ -559,6 +567,11 @@ struct rg_dc *rg_pc_create_channel(struct rg_pc *pc, const char *label,
 {
 	struct pending_channel *p;
 
+	if (pc->state == RG_PC_FAILED || pc->state == RG_PC_CLOSED) {
+		core_err_to_gerror(error, CORE_ERR_CLOSED, "the connection is %s",
+				   pc->state == RG_PC_FAILED ? "failed" : "closed");
+		return NULL;
+	}
 	if (pc->sctp_up)
 		return rg_sctp_open_channel(pc->sctp, label, o, error);
 	p = g_new0(struct pending_channel, 1);
@@ -567,6 +580,20 @@ struct rg_dc *rg_pc_create_channel(struct rg_pc *pc, const char *label,
 	p->o = *o;
 	g_ptr_array_add(pc->pending, p);
 	return NULL; /* it opens with the association: channel_open names it */
+}
+
+void rg_pc_close(struct rg_pc *pc)
+{
+	if (pc->state == RG_PC_CLOSED)
+		return;
+	/* close_notify tells the peer at once; an SCTP ABORT would make it report a failure */
+	rg_dtls_close(pc->dtls);
+	rg_sctp_free(pc->sctp);
+	pc->sctp = NULL;
+	pc->sctp_up = false;
+	pc->state = RG_PC_CLOSED;
+	if (pc->cb.state != NULL)
+		pc->cb.state(pc->ctx, RG_PC_CLOSED);
 }
 
 enum rg_pc_state rg_pc_state(const struct rg_pc *pc)

@@ -70,6 +70,8 @@ struct rg_pc_callbacks {
 	void (*channel_closed)(void *ctx, struct rg_dc *dc);
 	void (*buffered_low)(void *ctx, struct rg_dc *dc);
 	void (*failed)(void *ctx, const char *reason);
+	/* our gathering is complete (signal end-of-candidates to the peer); once per ICE generation */
+	void (*local_candidates_done)(void *ctx);
 };
 
 struct rg_pc_config {
@@ -109,4 +111,11 @@ bool rg_pc_ice_restarting(const struct rg_pc *pc);
 int rg_pc_add_remote_candidate(struct rg_pc *pc, const char *candidate);
 struct rg_dc *rg_pc_create_channel(struct rg_pc *pc, const char *label,
 				   const struct rg_dc_options *o, GError **error);
+/*
+ * Close: DTLS close_notify to the peer (whose state becomes CLOSED), our
+ * channels are freed without further callbacks, and state(CLOSED) fires.
+ * Channel pointers are invalid afterwards; the object stays valid until
+ * rg_pc_free. A peer's close_notify makes the same CLOSED state here.
+ */
+void rg_pc_close(struct rg_pc *pc);
 enum rg_pc_state rg_pc_state(const struct rg_pc *pc);

@@ -13,6 +13,9 @@
  * Garbage sent to a connection's UDP port (random bytes, STUN-shaped,
  * DTLS-record-shaped), from elsewhere and, through a raw socket, from the
  * peer's own address, is dropped: the channel keeps working.
+ *
+ * Closing one side makes both CLOSED at once, without a failure; both
+ * sides signal end-of-candidates.
  */
 #include <glib.h>
 #include <netinet/in.h>
@@ -39,6 +42,7 @@ struct side {
 	char ufrag[64];	    /* of our last description */
 	uint16_t host_port; /* of our first host candidate */
 	unsigned selected;  /* selected-pair events */
+	unsigned gathered;  /* local_candidates_done events */
 	enum rg_pc_state state;
 	char *failed;
 	struct rg_dc *dc;
@@ -123,6 +127,14 @@ static void on_candidate(void *ctx, const char *cand, const char *mid)
 	rg_pc_add_remote_candidate(s->peer->pc, cand);
 }
 
+static void on_gathered(void *ctx)
+{
+	struct side *s = ctx;
+
+	s->gathered++;
+	g_assert_cmpint(rg_pc_add_remote_candidate(s->peer->pc, ""), ==, CORE_OK);
+}
+
 static void on_state(void *ctx, enum rg_pc_state st)
 {
 	((struct side *)ctx)->state = st;
@@ -163,6 +175,7 @@ static const struct rg_pc_callbacks cbs = {
 	.channel_open = on_open,
 	.channel_message = on_message,
 	.failed = on_failed,
+	.local_candidates_done = on_gathered,
 };
 
 static const char *const loopback[] = { "127.0.0.1", NULL };
@@ -512,6 +525,30 @@ static void test_garbage_on_path(void)
 	unpair(&a, &b);
 }
 
+static void test_close(void)
+{
+	struct side a, b;
+	struct rg_dc_options o = { .ordered = true,
+				   .max_retransmits = -1,
+				   .max_packet_lifetime_ms = -1 };
+	GError *e = NULL;
+
+	connected_pair(&a, &b);
+	ITEST_RUN_UNTIL(a.gathered == 1 && b.gathered == 1, 10);
+	rg_pc_close(a.pc);
+	g_assert_cmpint(a.state, ==, RG_PC_CLOSED);
+	ITEST_RUN_UNTIL(b.state == RG_PC_CLOSED, 5);
+	g_assert_null(rg_pc_create_channel(a.pc, "late", &o, &e));
+	g_assert_error(e, CORE_ERROR, CORE_ERR_CLOSED);
+	g_clear_error(&e);
+	g_assert_cmpint(rg_pc_restart_ice(a.pc, &e), ==, CORE_ERR_INVALID_ARG);
+	g_clear_error(&e);
+	rg_pc_close(a.pc); /* again: nothing */
+	g_assert_null(a.failed);
+	g_assert_null(b.failed);
+	unpair(&a, &b);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -523,5 +560,6 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/pc/restart-glare", GINT_TO_POINTER(GLARE), test_restart);
 	g_test_add_func("/pc/reoffer-refused", test_reoffer_refused);
 	g_test_add_func("/pc/garbage-on-path", test_garbage_on_path);
+	g_test_add_func("/pc/close", test_close);
 	return g_test_run();
 }
