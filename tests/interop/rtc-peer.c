@@ -12,6 +12,8 @@
  * answers a received "end" with "sha256:<hex> bytes:<n>"; exit 0 when the
  * peer's answer matches what it sent. 100 "lossy-<k>" messages on "lossy".
  * --restart-after M: restart ICE once M MiB are sent (logs "ice restart").
+ * Each selected pair is logged as "selected pair LOCAL/REMOTE type TYPE"
+ * (the candidates' types and the connection's, as rift/ice/ice.h defines them).
  */
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
@@ -165,9 +167,10 @@ static void on_candidate(void *ctx, const char *candidate, const char *mid)
 	emit2("candidate", candidate, "mid", mid);
 }
 
-static void on_selected(void *ctx, const char *local, const char *remote)
+static void on_selected(void *ctx, const struct rg_ice_pair *pair)
 {
-	char *t = g_strdup_printf("selected pair %s/%s", local, remote);
+	char *t = g_strdup_printf("selected pair %s/%s type %s", pair->local, pair->remote,
+				  pair->type);
 
 	emit2("log", t, NULL, NULL);
 	g_free(t);

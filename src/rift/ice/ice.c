@@ -26,7 +26,8 @@
 struct generation {
 	guint stream; /* libnice stream id; 0: none */
 	char *ufrag, *pwd;
-	bool connected; /* a pair works */
+	bool connected;		     /* a pair works */
+	struct rg_ice_pair reported; /* the last pair reported; type NULL: none */
 };
 
 struct rg_ice {
@@ -65,6 +66,15 @@ static struct generation *newest(struct rg_ice *ice)
 	return ice->next.stream != 0 ? &ice->next : &ice->cur;
 }
 
+/* The generation of a libnice stream, or NULL (retired, or none). */
+static struct generation *generation_of(struct rg_ice *ice, guint stream)
+{
+	return stream == 0		    ? NULL
+	       : stream == ice->cur.stream  ? &ice->cur
+	       : stream == ice->next.stream ? &ice->next
+					    : NULL;
+}
+
 static void set_state(struct rg_ice *ice, enum rg_ice_state s)
 {
 	if (ice->state == s)
@@ -72,6 +82,63 @@ static void set_state(struct rg_ice *ice, enum rg_ice_state s)
 	ice->state = s;
 	if (ice->cb.state != NULL)
 		ice->cb.state(ice->ctx, s);
+}
+
+/*
+ * Our candidate's type as reported (ice.h): a peer-reflexive one is srflx
+ * unless a server-reflexive candidate from its base shows another mapping
+ * (or its base is one of our relays: libnice can learn one through TURN).
+ */
+static const char *local_type(struct rg_ice *ice, guint stream, const NiceCandidate *c)
+{
+	GSList *all, *i;
+	const char *t = "srflx";
+
+	if (c->type != NICE_CANDIDATE_TYPE_PEER_REFLEXIVE)
+		return type_name(c->type);
+	all = nice_agent_get_local_candidates(ice->agent, stream, 1);
+	for (i = all; i != NULL; i = i->next) {
+		const NiceCandidate *o = i->data;
+
+		if (o->type == NICE_CANDIDATE_TYPE_RELAYED &&
+		    nice_address_equal(&o->addr, &c->base_addr)) {
+			t = "relay";
+			break;
+		}
+		if (o->type == NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE &&
+		    nice_address_equal(&o->base_addr, &c->base_addr) &&
+		    !nice_address_equal(&o->addr, &c->addr))
+			t = "prflx";
+	}
+	g_slist_free_full(all, (GDestroyNotify)nice_candidate_free);
+	return t;
+}
+
+/* Report generation g's pair (local, remote) if it differs from what was reported last. */
+static void report_pair(struct rg_ice *ice, struct generation *g, const NiceCandidate *local,
+			const NiceCandidate *remote)
+{
+	struct rg_ice_pair p = { .local = local_type(ice, g->stream, local),
+				 .remote = type_name(remote->type) };
+
+	p.type =
+		strcmp(p.local, "relay") == 0 || strcmp(p.remote, "relay") == 0 ? "relay" : p.local;
+	if (g->reported.type != NULL && strcmp(p.local, g->reported.local) == 0 &&
+	    strcmp(p.remote, g->reported.remote) == 0)
+		return;
+	g->reported = p;
+	if (ice->cb.selected != NULL)
+		ice->cb.selected(ice->ctx, &p);
+}
+
+/* A candidate of g's selected pair may have changed type: report it again if so. */
+static void recheck_pair(struct rg_ice *ice, struct generation *g)
+{
+	NiceCandidate *local, *remote;
+
+	if (g != NULL && g->reported.type != NULL &&
+	    nice_agent_get_selected_pair(ice->agent, g->stream, 1, &local, &remote))
+		report_pair(ice, g, local, remote);
 }
 
 static void on_candidate(NiceAgent *agent, NiceCandidate *cand, gpointer data)
@@ -89,6 +156,8 @@ static void on_candidate(NiceAgent *agent, NiceCandidate *cand, gpointer data)
 	if (text != NULL && ice->cb.candidate != NULL)
 		ice->cb.candidate(ice->ctx, text);
 	g_free(line);
+	/* a server-reflexive candidate may show that a peer-reflexive one is not srflx */
+	recheck_pair(ice, generation_of(ice, cand->stream_id));
 }
 
 static void on_gathering_done(NiceAgent *agent, guint stream, gpointer data)
@@ -171,9 +240,7 @@ static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint
 			       gpointer data)
 {
 	struct rg_ice *ice = data;
-	struct generation *g = stream == ice->cur.stream    ? &ice->cur
-			       : stream == ice->next.stream ? &ice->next
-							    : NULL;
+	struct generation *g = generation_of(ice, stream);
 
 	if (g == NULL)
 		return; /* a retired generation */
@@ -201,9 +268,12 @@ static void on_selected(NiceAgent *agent, guint stream, guint comp, NiceCandidat
 			NiceCandidate *remote, gpointer data)
 {
 	struct rg_ice *ice = data;
+	struct generation *g = generation_of(ice, stream);
 
-	if ((stream == ice->cur.stream || stream == ice->next.stream) && ice->cb.selected != NULL)
-		ice->cb.selected(ice->ctx, type_name(local->type), type_name(remote->type));
+	if (g != NULL) {
+		g->reported.type = NULL; /* a new pair: always reported */
+		report_pair(ice, g, local, remote);
+	}
 }
 
 static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf,

@@ -18,6 +18,31 @@
  * again). FAILED: nothing ever worked, or a restart failed with no
  * working pair left; a restart may still be tried.
  *
+ * The selected pair is reported as three types, each "host", "srflx",
+ * "prflx" or "relay" (struct rg_ice_pair), by these rules, which say how
+ * the packets go rather than how libnice happened to learn a candidate
+ * (tests/lab/rtc-nat.sh shows them through real NATs, and
+ * tests/integration/rift/test_ice.c on loopback):
+ *  - local: our candidate. libnice names a NAT mapping "prflx" when the
+ *    peer's answer to a check reveals it before the STUN server's answer
+ *    does, and then drops the server's identical answer as redundant, so
+ *    a hole-punched path would say "prflx". We report such a candidate as
+ *    "srflx", unless one of our server-reflexive candidates from the same
+ *    base has another address: then our NAT maps per destination
+ *    (symmetric) and the mapping really is one only the peer has seen.
+ *  - remote: the peer's candidate. A check that arrives before the peer's
+ *    candidate was signaled makes a "prflx" remote candidate; when the
+ *    candidate arrives libnice gives it its real type and selects the pair
+ *    again, so it is reported again.
+ *  - type: the connection's, for users (the reference's "ICE TYPE"):
+ *    "relay" when either candidate is a relay (the path goes through a
+ *    TURN server), else the local type. (The reference shows the local
+ *    type alone, so the side whose peer holds the relay would show
+ *    "prflx" or "srflx" for a relayed connection.)
+ * A pair is reported each time a generation selects it, and again when a
+ * candidate gathered later changes its local type (a server-reflexive
+ * candidate that shows our NAT maps per destination).
+ *
  * Events arrive on the GLib main context given at creation, through the
  * callbacks. libnice does not resolve names: servers are numeric
  * addresses.
@@ -60,12 +85,18 @@ struct rg_ice_config {
 	const char *const *local_addresses; /* NULL: every interface; else only these */
 };
 
+/* The selected pair, as reported (rules above); static strings. */
+struct rg_ice_pair {
+	const char *type;   /* the connection's */
+	const char *local;  /* our candidate's */
+	const char *remote; /* the peer's candidate's */
+};
+
 struct rg_ice_callbacks {
 	void (*candidate)(void *ctx, const char *line); /* "candidate:..." */
 	void (*gathering_done)(void *ctx);
 	void (*state)(void *ctx, enum rg_ice_state state);
-	/* The selected pair: the types "host", "srflx", "prflx", "relay". */
-	void (*selected)(void *ctx, const char *local_type, const char *remote_type);
+	void (*selected)(void *ctx, const struct rg_ice_pair *pair);
 	void (*data)(void *ctx, const uint8_t *buf, size_t len);
 };
 

@@ -283,12 +283,12 @@ static void ice_state(void *ctx, enum rg_ice_state s)
 	}
 }
 
-static void ice_selected(void *ctx, const char *local, const char *remote)
+static void ice_selected(void *ctx, const struct rg_ice_pair *pair)
 {
 	struct rg_pc *pc = ctx;
 
 	if (pc->cb.selected != NULL)
-		pc->cb.selected(pc->ctx, local, remote);
+		pc->cb.selected(pc->ctx, pair);
 }
 
 static void ice_data(void *ctx, const uint8_t *buf, size_t len)

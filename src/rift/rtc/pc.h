@@ -63,7 +63,8 @@ struct rg_pc_callbacks {
 	void (*local_description)(void *ctx, const char *type, const char *sdp);
 	void (*local_candidate)(void *ctx, const char *candidate, const char *mid);
 	void (*state)(void *ctx, enum rg_pc_state state);
-	void (*selected)(void *ctx, const char *local_type, const char *remote_type);
+	/* the selected pair; pair->type is what users see (rules in ice.h) */
+	void (*selected)(void *ctx, const struct rg_ice_pair *pair);
 	void (*channel_open)(void *ctx, struct rg_dc *dc);
 	void (*channel_message)(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t len,
 				bool binary);

@@ -111,7 +111,7 @@ static int deliver_held(struct side *s, char **why)
 	return ret;
 }
 
-static void on_selected(void *ctx, const char *local, const char *remote)
+static void on_selected(void *ctx, const struct rg_ice_pair *pair)
 {
 	((struct side *)ctx)->selected++;
 }
