@@ -3,6 +3,7 @@
  * command line and stdio protocol as tests/interop/peer.mjs, on rg_pc.
  *
  *   rtc-peer --role offer|answer [--mib N] [--restart-after M]
+ *            [--stun HOST:PORT] [--turn udp|tcp|tls:HOST:PORT:USER:PASS]...
  *
  * One JSON object per line on stdin and stdout: {"type","sdp"},
  * {"candidate","mid"}, {"log"}, {"result","why"}. The offerer opens
@@ -12,8 +13,10 @@
  * answers a received "end" with "sha256:<hex> bytes:<n>"; exit 0 when the
  * peer's answer matches what it sent. 100 "lossy-<k>" messages on "lossy".
  * --restart-after M: restart ICE once M MiB are sent (logs "ice restart").
- * Each selected pair is logged as "selected pair LOCAL/REMOTE type TYPE"
- * (the candidates' types and the connection's, as rift/ice/ice.h defines them).
+ * --stun, --turn: ICE servers; HOST is a numeric IPv4 address (libnice does
+ * not resolve names), up to four --turn; a bad one exits 2 at once. Each
+ * selected pair is logged as "selected pair LOCAL/REMOTE type TYPE" (the
+ * candidate types and the connection's, as rift/ice/ice.h defines them).
  */
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
@@ -24,7 +27,8 @@
 #include "core/err.h"
 #include "rift/rtc/pc.h"
 
-#define CHUNK 1200
+#define CHUNK	 1200
+#define MAX_TURN 4
 
 struct peer {
 	struct rg_pc *pc;
@@ -297,6 +301,55 @@ static gboolean on_timeout(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* A port number, 1 to 65535. */
+static bool parse_port(const char *text, uint16_t *port)
+{
+	guint64 n;
+
+	if (!g_ascii_string_to_unsigned(text, 10, 1, 65535, &n, NULL))
+		return false;
+	*port = (uint16_t)n;
+	return true;
+}
+
+/* --stun HOST:PORT; keep holds the strings cfg then points into. */
+static bool parse_stun(const char *arg, struct rg_ice_config *cfg, GPtrArray *keep)
+{
+	char **v = g_strsplit(arg, ":", 2);
+
+	g_ptr_array_add(keep, v);
+	if (g_strv_length(v) != 2 || !parse_port(v[1], &cfg->stun_port))
+		return false;
+	cfg->stun_host = v[0];
+	return true;
+}
+
+/* --turn udp|tcp|tls:HOST:PORT:USER:PASS (PASS may contain ':'); keep as above. */
+static bool parse_turn(const char *arg, struct rg_ice_turn *t, GPtrArray *keep)
+{
+	static const struct {
+		const char *name;
+		enum rg_ice_relay kind;
+	} kinds[] = { { "udp", RG_ICE_TURN_UDP },
+		      { "tcp", RG_ICE_TURN_TCP },
+		      { "tls", RG_ICE_TURN_TLS } };
+	char **v = g_strsplit(arg, ":", 5);
+
+	g_ptr_array_add(keep, v);
+	if (g_strv_length(v) != 5 || !parse_port(v[2], &t->port))
+		return false;
+	t->host = v[1];
+	t->username = v[3];
+	t->password = v[4];
+	for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
+		if (strcmp(v[0], kinds[k].name) == 0) {
+			t->transport = kinds[k].kind;
+			return true;
+		}
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct peer p = { .rc = -1, .verdict = -1 };
@@ -305,6 +358,9 @@ int main(int argc, char **argv)
 	GIOChannel *in;
 	GError *e = NULL;
 	unsigned mib = 10;
+	struct rg_ice_turn turn[MAX_TURN] = { 0 };
+	GPtrArray *keep = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+	bool ok = true;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--role") == 0)
@@ -313,7 +369,20 @@ int main(int argc, char **argv)
 			mib = (unsigned)atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--restart-after") == 0)
 			p.restart_at = (size_t)atoi(argv[i + 1]) << 20;
+		else if (strcmp(argv[i], "--stun") == 0)
+			ok = parse_stun(argv[i + 1], &cfg.ice, keep);
+		else if (strcmp(argv[i], "--turn") == 0)
+			ok = cfg.ice.n_turn < MAX_TURN &&
+			     parse_turn(argv[i + 1], &turn[cfg.ice.n_turn++], keep);
+		if (!ok) {
+			fprintf(stderr, "rtc-peer: bad %s \"%s\"\n", argv[i], argv[i + 1]);
+			g_ptr_array_unref(keep);
+			return 2;
+		}
 	}
+	cfg.ice.turn = turn;
+	/* stdout carries the signaling: GLib's and libnice's debug output (G_MESSAGES_DEBUG) must not */
+	g_log_writer_default_set_use_stderr(TRUE);
 	p.total = (size_t)mib << 20;
 	p.got = g_checksum_new(G_CHECKSUM_SHA256);
 	p.want = g_checksum_new(G_CHECKSUM_SHA256);
@@ -359,5 +428,6 @@ int main(int argc, char **argv)
 	g_main_loop_unref(p.loop);
 	g_free(p.reply);
 	g_free(p.why);
+	g_ptr_array_unref(keep);
 	return p.rc == 0 ? 0 : 1;
 }
