@@ -2,7 +2,7 @@
  * rtc-peer.c - riftgate's side of the data-channel interop tests: the same
  * command line and stdio protocol as tests/interop/peer.mjs, on rg_pc.
  *
- *   rtc-peer --role offer|answer [--mib N]
+ *   rtc-peer --role offer|answer [--mib N] [--lossy-first]
  *
  * One JSON object per line on stdin and stdout: {"type","sdp"},
  * {"candidate","mid"}, {"log"}, {"result","why"}. The offerer opens
@@ -11,6 +11,12 @@
  * messages (pausing while more than 1 MiB is buffered), then "end"; it
  * answers a received "end" with "sha256:<hex> bytes:<n>"; exit 0 when the
  * peer's answer matches what it sent. 100 "lossy-<k>" messages on "lossy".
+ * --lossy-first holds the reliable transfer until those 100 have left (none
+ * buffered): werift 0.24.4 drops the first fragment of a reliable message
+ * that straddles the cumulative TSN it reaches on a FORWARD-TSN (it prunes
+ * every stream's reassembly queue up to there), and that stream then stalls
+ * for good; abandoned "lossy" messages during the transfer make us send such
+ * FORWARD-TSNs.
  */
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
@@ -31,6 +37,8 @@ struct peer {
 	GChecksum *got, *want;
 	size_t got_n;
 	struct rg_dc *reliable;
+	struct rg_dc *lossy_dc;
+	bool lossy_first; /* the reliable transfer waits for lossy_dc to drain */
 	unsigned lossy;
 	char *reply;  /* our answer to the peer's "end", until it is sent */
 	bool replied; /* ... and it was */
@@ -115,6 +123,9 @@ static void pump(struct peer *p)
 {
 	uint8_t buf[CHUNK];
 
+	/* the 100 ms tick retries once the lossy messages are acknowledged or abandoned */
+	if (p->lossy_first && (p->lossy_dc == NULL || rg_dc_buffered_amount(p->lossy_dc) > 0))
+		return;
 	while (p->off < p->total && rg_dc_buffered_amount(p->reliable) < (1 << 20)) {
 		size_t len = MIN(CHUNK, p->total - p->off);
 
@@ -173,6 +184,7 @@ static void on_open(void *ctx, struct rg_dc *dc)
 		pump(p);
 		return;
 	}
+	p->lossy_dc = dc;
 	for (int k = 0; k < 100; k++) {
 		char m[32];
 		int n = g_snprintf(m, sizeof(m), "lossy-%d", k);
@@ -289,11 +301,13 @@ int main(int argc, char **argv)
 	GError *e = NULL;
 	unsigned mib = 10;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--role") == 0)
-			role = argv[i + 1];
-		else if (strcmp(argv[i], "--mib") == 0)
-			mib = (unsigned)atoi(argv[i + 1]);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--lossy-first") == 0)
+			p.lossy_first = true;
+		else if (i + 1 < argc && strcmp(argv[i], "--role") == 0)
+			role = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--mib") == 0)
+			mib = (unsigned)atoi(argv[++i]);
 	}
 	p.total = (size_t)mib << 20;
 	p.got = g_checksum_new(G_CHECKSUM_SHA256);
