@@ -2,7 +2,7 @@
  * rtc-peer.c - riftgate's side of the data-channel interop tests: the same
  * command line and stdio protocol as tests/interop/peer.mjs, on rg_pc.
  *
- *   rtc-peer --role offer|answer [--mib N] [--restart-after M]
+ *   rtc-peer --role offer|answer [--mib N] [--restart-after M] [--lossy-first]
  *            [--stun HOST:PORT] [--turn udp|tcp|tls:HOST:PORT:USER:PASS]...
  *
  * One JSON object per line on stdin and stdout: {"type","sdp"},
@@ -17,6 +17,12 @@
  * not resolve names), up to four --turn; a bad one exits 2 at once. Each
  * selected pair is logged as "selected pair LOCAL/REMOTE type TYPE" (the
  * candidate types and the connection's, as rift/ice/ice.h defines them).
+ * --lossy-first holds the reliable transfer until those 100 have left (none
+ * buffered): werift 0.24.4 drops the first fragment of a reliable message
+ * that straddles the cumulative TSN it reaches on a FORWARD-TSN (it prunes
+ * every stream's reassembly queue up to there), and that stream then stalls
+ * for good; abandoned "lossy" messages during the transfer make us send such
+ * FORWARD-TSNs.
  */
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
@@ -39,6 +45,8 @@ struct peer {
 	GChecksum *got, *want;
 	size_t got_n;
 	struct rg_dc *reliable;
+	struct rg_dc *lossy_dc;
+	bool lossy_first; /* the reliable transfer waits for lossy_dc to drain */
 	unsigned lossy;
 	char *reply;  /* our answer to the peer's "end", until it is sent */
 	bool replied; /* ... and it was */
@@ -123,6 +131,9 @@ static void pump(struct peer *p)
 {
 	uint8_t buf[CHUNK];
 
+	/* the 100 ms tick retries once the lossy messages are acknowledged or abandoned */
+	if (p->lossy_first && (p->lossy_dc == NULL || rg_dc_buffered_amount(p->lossy_dc) > 0))
+		return;
 	while (p->off < p->total && rg_dc_buffered_amount(p->reliable) < (1 << 20)) {
 		size_t len = MIN(CHUNK, p->total - p->off);
 
@@ -194,6 +205,7 @@ static void on_open(void *ctx, struct rg_dc *dc)
 		pump(p);
 		return;
 	}
+	p->lossy_dc = dc;
 	for (int k = 0; k < 100; k++) {
 		char m[32];
 		int n = g_snprintf(m, sizeof(m), "lossy-%d", k);
@@ -362,7 +374,13 @@ int main(int argc, char **argv)
 	GPtrArray *keep = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
 	bool ok = true;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--lossy-first") == 0) {
+			p.lossy_first = true;
+			continue;
+		}
+		if (i + 1 >= argc)
+			break;
 		if (strcmp(argv[i], "--role") == 0)
 			role = argv[i + 1];
 		else if (strcmp(argv[i], "--mib") == 0)
@@ -379,6 +397,7 @@ int main(int argc, char **argv)
 			g_ptr_array_unref(keep);
 			return 2;
 		}
+		i++;
 	}
 	cfg.ice.turn = turn;
 	/* stdout carries the signaling: GLib's and libnice's debug output (G_MESSAGES_DEBUG) must not */
