@@ -1,10 +1,11 @@
-// browser.mjs --role offer|answer [--mib N]
+// browser.mjs --role offer|answer [--mib N] [--restart-after M]
 //
 // The same peer as peer.mjs (same stdio protocol, channels, pattern and
 // checks), but running inside headless Chromium (Debian's /usr/bin/chromium,
 // driven by playwright-core) on a page served from 127.0.0.1. Signaling
 // lines cross between this process and the page with exposeFunction and
-// evaluate.
+// evaluate. --restart-after M: Chromium restarts ICE (restartIce and a new
+// offer) once M MiB are sent.
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
@@ -14,10 +15,12 @@ const arg = (name, def) => {
 	return i > 0 ? process.argv[i + 1] : def;
 };
 const role = arg('role', 'answer'), mib = Number(arg('mib', '10'));
+const restartAfter = Number(arg('restart-after', '0')) * 1024 * 1024;
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
 const page_js = `
 const total = ${mib} * 1024 * 1024, role = '${role}';
+let restartAt = ${restartAfter};
 const pattern = (off, len) => { const b = new Uint8Array(len); for (let k = 0; k < len; k++) { const i = off + k; b[k] = (i * 31 + Math.floor(i / 256)) & 255; } return b; };
 const hex = (buf) => [...new Uint8Array(buf)].map((x) => x.toString(16).padStart(2, '0')).join('');
 const sha = async (parts) => { let n = 0; for (const p of parts) n += p.length; const all = new Uint8Array(n); let o = 0; for (const p of parts) { all.set(p, o); o += p.length; } return hex(await crypto.subtle.digest('SHA-256', all)); };
@@ -29,7 +32,7 @@ const attach = (dc) => {
   const go = () => {
     if (dc.label !== 'reliable') { for (let k = 0; k < 100; k++) dc.send('lossy-' + k); let got = 0; dc.onmessage = () => { if (++got === 100) window.out({ log: 'lossy: 100 received' }); }; return; }
     const parts = []; let n = 0, off = 0, ended = false, replied = false, verdict = null;
-    const pump = () => { while (off < total && dc.bufferedAmount < 1 << 20) { const len = Math.min(1200, total - off); dc.send(pattern(off, len)); off += len; } if (off >= total && !ended) { dc.send('end'); ended = true; window.out({ log: 'sent all' }); } };
+    const pump = () => { while (off < total && dc.bufferedAmount < 1 << 20) { if (restartAt && off >= restartAt) { restartAt = 0; window.out({ log: 'ice restart' }); pc.restartIce(); pc.setLocalDescription().then(describe); } const len = Math.min(1200, total - off); dc.send(pattern(off, len)); off += len; } if (off >= total && !ended) { dc.send('end'); ended = true; window.out({ log: 'sent all' }); } };
     dc.bufferedAmountLowThreshold = 256 * 1024; dc.onbufferedamountlow = pump; pump();
     dc.onmessage = async (e) => {
       if (typeof e.data !== 'string') { parts.push(new Uint8Array(e.data)); n += e.data.byteLength; return; }

@@ -38,12 +38,13 @@ const expected = createHash('sha256');
 for (let off = 0; off < total; off += 1 << 20) expected.update(pattern(off, Math.min(1 << 20, total - off)));
 const expectedHex = expected.digest('hex');
 
-// Channel logic shared by both libraries: ch = {send(buf|string), buffered(), onLow(fn)}
+// Channel logic shared by both libraries: ch = {send(buf|string), buffered(), onLow(fn), cap}:
+// the pump pauses while more than cap bytes are buffered and resumes at cap / 4.
 function reliable(ch) {
 	const h = createHash('sha256');
 	let n = 0, off = 0, ended = false, replied = false, verdict = null;
 	const pump = () => {
-		while (off < total && ch.buffered() < 1 << 20) {
+		while (off < total && ch.buffered() < ch.cap) {
 			const len = Math.min(1200, total - off);
 			ch.send(pattern(off, len));
 			off += len;
@@ -78,6 +79,7 @@ async function runNdc() {
 	const wrap = (dc) => ({
 		send: (m) => (typeof m === 'string' ? dc.sendMessage(m) : dc.sendMessageBinary(m)),
 		buffered: () => dc.bufferedAmount(),
+		cap: 1 << 20,
 		onLow: (fn) => { dc.setBufferedAmountLowThreshold(256 * 1024); dc.onBufferedAmountLow(fn); },
 	});
 	const attach = (dc) => {
@@ -94,6 +96,12 @@ async function runNdc() {
 	};
 }
 
+// werift 0.24.4's SCTP send() resolves only when its whole outbound queue is
+// empty, and every queued message waits on one "flush" event whose once()
+// subscribers are removed by filtering the list: each transmit costs O(n^2)
+// in the messages queued. With 1 MiB (~870 messages) queued, that loop was
+// 60 % of werift's CPU and 10 MiB took 30-50 s; with 64 KiB it takes ~5 s.
+const WERIFT_CAP = 64 * 1024;
 async function runWerift() {
 	const { RTCPeerConnection } = await import('werift');
 	const pc = new RTCPeerConnection({ iceServers: [] });
@@ -101,7 +109,8 @@ async function runWerift() {
 	const wrap = (dc) => ({
 		send: (m) => dc.send(m),
 		buffered: () => dc.bufferedAmount,
-		onLow: (fn) => { dc.bufferedAmountLowThreshold = 256 * 1024; dc.bufferedAmountLow.subscribe(fn); },
+		cap: WERIFT_CAP,
+		onLow: (fn) => { dc.bufferedAmountLowThreshold = WERIFT_CAP / 4; dc.bufferedAmountLow.subscribe(fn); },
 	});
 	const attach = (dc) => {
 		const handle = () => {

@@ -1,59 +1,118 @@
 #!/usr/bin/env bash
 # rtc-interop.sh RTC-PEER ndc|werift|chromium|ours offer|answer [MIB]: riftgate's
 # data-channel stack (RTC-PEER, tests/interop/rtc-peer.c) against a stack
-# nobody here wrote, signaled through two FIFOs. "offer" is riftgate's
-# role. Both sides move MIB (default 10) MiB of the shared pattern on a
-# reliable channel and check the other's SHA-256; both also exchange 100
-# messages on an unordered maxRetransmits-0 channel. Passes when both
-# report "ok". The npm peers are installed once into the build directory
-# (exit 77, skip, when npm cannot install them or Chromium is missing).
+# nobody here wrote (or against itself: ours), signaled through two FIFOs.
+# "offer" is riftgate's role. Both sides move MIB (default 10) MiB of the
+# shared pattern on a reliable channel and check the other's SHA-256; both
+# also exchange 100 messages on an unordered maxRetransmits-0 channel.
+# Passes when both report "ok" and both exit 0 (so that LeakSanitizer has
+# its say in an ASan build). The npm peers are installed once into the
+# build directory (exit 77, skip, when npm cannot install them or Chromium
+# is missing). Against werift, riftgate sends its lossy messages before
+# the reliable transfer (rtc-peer --lossy-first says why).
+# RESTART=ours|theirs: that side restarts ICE after 3 MiB; the test then
+# also needs the restart logged, a second SDP from riftgate and a second
+# selected pair on riftgate's side.
+# For callers such as tests/lab/rtc-nat.sh (each split on spaces):
+#   RTC_WRAP_OURS, RTC_WRAP_THEIRS  a prefix that execs that side's command
+#                                   (e.g. "ip netns exec NS")
+#   RTC_ARGS_OURS, RTC_ARGS_THEIRS  more arguments for that side
+#   RTC_LOGS    keep each side's stdout and stderr there (ours.out, ours.err,
+#               theirs.out, theirs.err) rather than in a temporary directory
+#   RTC_WAIT_S  seconds to wait for both results (default 180)
 set -u
 peer=$(realpath "${1:?usage: rtc-interop.sh rtc-peer ndc|werift|chromium offer|answer [MIB]}")
 other=$2 role=$3 mib=${4:-10}
 here=$(cd "$(dirname "$0")" && pwd)
 mods=${BUILD_ROOT:-/tmp}/interop-node
-bash "$here/npm-peers.sh" "$mods" || exit $?
+if [ "$other" != ours ]; then
+	bash "$here/npm-peers.sh" "$mods" || exit $?
+fi
 case $other in
 ours) theirs=("$peer") ;;
-ndc | werift) theirs=(node "$mods/peer.mjs" --lib "$other") ;;
+werift) theirs=(node "$mods/peer.mjs" --lib werift) ;;
+ndc) theirs=(node "$mods/peer.mjs" --lib ndc) ;;
 chromium)
 	[ -x /usr/bin/chromium ] || { echo "SKIP: no chromium"; exit 77; }
 	theirs=(node "$mods/browser.mjs") ;;
 *) echo "unknown peer $other"; exit 2 ;;
 esac
 [ "$role" = offer ] && their_role=answer || their_role=offer
+read -ra wrap_ours <<<"${RTC_WRAP_OURS:-}"
+read -ra wrap_theirs <<<"${RTC_WRAP_THEIRS:-}"
+read -ra ours_extra <<<"${RTC_ARGS_OURS:-}"
+read -ra theirs_extra <<<"${RTC_ARGS_THEIRS:-}"
+[ "$other" = werift ] && ours_extra+=(--lossy-first)
+case ${RESTART:-} in
+ours) ours_extra+=(--restart-after 3) ;;
+theirs) theirs_extra+=(--restart-after 3) ;;
+esac
 
 tmp=$(mktemp -d)
+logs=${RTC_LOGS:-$tmp}
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+stop() { # PID: TERM, then KILL after 3 s
+	kill "$1" 2>/dev/null || return 0
+	for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null
+}
+cleanup() { for p in "${pids[@]}"; do stop "$p"; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 mkfifo "$tmp/to-ours" "$tmp/to-theirs"
+# side NAME FIFO-IN FIFO-OUT CMD...: CMD in the background, its pid in pids,
+# its stdout in NAME.out (complete once it has exited); the signaling lines
+# of NAME.out go on to FIFO-OUT for as long as CMD runs
+side() {
+	local name=$1 in=$2 out=$3
+	shift 3
+	: >"$logs/$name.out" # before tail opens it
+	"$@" >>"$logs/$name.out" 2>"$logs/$name.err" <"$in" &
+	pids+=($!)
+	tail -n +1 -s 0.1 -f --pid=$! "$logs/$name.out" |
+		grep --line-buffered -v '"log"\|"result"' >"$out" &
+}
 start=$(date +%s%3N)
-# each side's stdout: signaling lines go to the other, everything is kept in a log
-"$peer" --role "$role" --mib "$mib" <"$tmp/to-ours" 2>"$tmp/ours.err" |
-	tee "$tmp/ours.out" | grep --line-buffered -v '"log"\|"result"' >"$tmp/to-theirs" &
-pids+=($!)
-"${theirs[@]}" --role "$their_role" --mib "$mib" <"$tmp/to-theirs" 2>"$tmp/theirs.err" |
-	tee "$tmp/theirs.out" | grep --line-buffered -v '"log"\|"result"' >"$tmp/to-ours" &
-pids+=($!)
-for _ in $(seq 1800); do
-	grep -q '"result"' "$tmp/ours.out" 2>/dev/null && grep -q '"result"' "$tmp/theirs.out" 2>/dev/null && break
+side ours "$tmp/to-ours" "$tmp/to-theirs" \
+	"${wrap_ours[@]}" "$peer" --role "$role" --mib "$mib" "${ours_extra[@]}"
+side theirs "$tmp/to-theirs" "$tmp/to-ours" \
+	"${wrap_theirs[@]}" "${theirs[@]}" --role "$their_role" --mib "$mib" "${theirs_extra[@]}"
+for _ in $(seq $((${RTC_WAIT_S:-180} * 10))); do
+	grep -q '"result"' "$logs/ours.out" 2>/dev/null && grep -q '"result"' "$logs/theirs.out" 2>/dev/null && break
 	sleep 0.1
 done
 ms=$(($(date +%s%3N) - start))
 ok=1
 for side in ours theirs; do
-	r=$(grep -h '"result"' "$tmp/$side.out" | head -1)
+	r=$(grep -h '"result"' "$logs/$side.out" 2>/dev/null | head -1)
 	echo "$side: ${r:-no result}"
 	case $r in *'"result":"ok"'*) ;; *) ok=0 ;; esac
 done
+# each side exits by itself soon after its result (rtc-peer 0.5 s, the node peers 1 s)
+for i in 0 1; do
+	for _ in $(seq 100); do kill -0 "${pids[$i]}" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "${pids[$i]}" 2>/dev/null; then
+		echo "side $i did not exit"; ok=0
+	else
+		wait "${pids[$i]}"; rc=$?
+		[ "$rc" -eq 0 ] || { echo "side $i exited with $rc"; ok=0; }
+	fi
+done
+if [ -n "${RESTART:-}" ] && [ $ok -eq 1 ]; then
+	restarter=$logs/ours.out
+	[ "$RESTART" = theirs ] && restarter=$logs/theirs.out
+	sdps=$(grep -c '"sdp"' "$logs/ours.out")
+	pairs=$(grep -c 'selected pair' "$logs/ours.out")
+	echo "restart ($RESTART): riftgate sent $sdps descriptions and selected $pairs pairs"
+	grep -q '"ice restart"' "$restarter" && [ "$sdps" -ge 2 ] && [ "$pairs" -ge 2 ] ||
+		{ echo "FAIL: no ICE restart took place"; ok=0; }
+fi
 if [ $ok -ne 1 ]; then
 	for side in ours theirs; do
-		echo "--- $side (last lines)"; tail -c 1500 "$tmp/$side.out"; tail -20 "$tmp/$side.err"
+		{ echo "--- $side (last lines)"; tail -c 1500 "$logs/$side.out"; tail -20 "$logs/$side.err"; } 2>/dev/null
 	done
 	echo "FAIL: riftgate ($role) <-> $other"
 	exit 1
 fi
-grep -h '"log"' "$tmp/ours.out" | grep -o 'selected pair [a-z/]*\|lossy: [0-9]* received' | sort -u | tr '\n' ' '
+grep -h '"log"' "$logs/ours.out" | grep -o 'selected pair [a-z/]*\|lossy: [0-9]* received' | sort -u | tr '\n' ' '
 echo
 echo "PASS: riftgate ($role) <-> $other: $mib MiB each way byte-exact, $ms ms in all"

@@ -2,7 +2,8 @@
  * rtc-peer.c - riftgate's side of the data-channel interop tests: the same
  * command line and stdio protocol as tests/interop/peer.mjs, on rg_pc.
  *
- *   rtc-peer --role offer|answer [--mib N]
+ *   rtc-peer --role offer|answer [--mib N] [--restart-after M] [--lossy-first]
+ *            [--stun HOST:PORT] [--turn udp|tcp|tls:HOST:PORT:USER:PASS]...
  *
  * One JSON object per line on stdin and stdout: {"type","sdp"},
  * {"candidate","mid"}, {"log"}, {"result","why"}. The offerer opens
@@ -11,6 +12,17 @@
  * messages (pausing while more than 1 MiB is buffered), then "end"; it
  * answers a received "end" with "sha256:<hex> bytes:<n>"; exit 0 when the
  * peer's answer matches what it sent. 100 "lossy-<k>" messages on "lossy".
+ * --restart-after M: restart ICE once M MiB are sent (logs "ice restart").
+ * --stun, --turn: ICE servers; HOST is a numeric IPv4 address (libnice does
+ * not resolve names), up to four --turn; a bad one exits 2 at once. Each
+ * selected pair is logged as "selected pair LOCAL/REMOTE type TYPE" (the
+ * candidate types and the connection's, as rift/ice/ice.h defines them).
+ * --lossy-first holds the reliable transfer until those 100 have left (none
+ * buffered): werift 0.24.4 drops the first fragment of a reliable message
+ * that straddles the cumulative TSN it reaches on a FORWARD-TSN (it prunes
+ * every stream's reassembly queue up to there), and that stream then stalls
+ * for good; abandoned "lossy" messages during the transfer make us send such
+ * FORWARD-TSNs.
  *
  * Bench mode (bench/rtc-dc.sh; see "bench mode" below):
  *   rtc-peer --role offer|answer --bench reliable|unreliable|setup
@@ -25,16 +37,20 @@
 #include "core/err.h"
 #include "rift/rtc/pc.h"
 
-#define CHUNK 1200
+#define CHUNK	 1200
+#define MAX_TURN 4
 
 struct peer {
 	struct rg_pc *pc;
 	GMainLoop *loop;
 	size_t total, off;
+	size_t restart_at; /* bytes sent before our ICE restart; 0: none */
 	bool ended;
 	GChecksum *got, *want;
 	size_t got_n;
 	struct rg_dc *reliable;
+	struct rg_dc *lossy_dc;
+	bool lossy_first; /* the reliable transfer waits for lossy_dc to drain */
 	unsigned lossy;
 	char *reply;  /* our answer to the peer's "end", until it is sent */
 	bool replied; /* ... and it was */
@@ -120,8 +136,23 @@ static void pump(struct peer *p)
 {
 	uint8_t buf[CHUNK];
 
+	/* lossy_tick retries once the lossy messages are acknowledged or abandoned */
+	if (p->lossy_first && (p->lossy_dc == NULL || rg_dc_association_unacked(p->lossy_dc) > 0))
+		return;
 	while (p->off < p->total && rg_dc_buffered_amount(p->reliable) < (1 << 20)) {
 		size_t len = MIN(CHUNK, p->total - p->off);
+
+		if (p->restart_at != 0 && p->off >= p->restart_at) {
+			GError *e = NULL;
+
+			p->restart_at = 0;
+			emit2("log", "ice restart", NULL, NULL);
+			if (rg_pc_restart_ice(p->pc, &e) != CORE_OK) {
+				finish(p, false, e->message);
+				g_error_free(e);
+				return;
+			}
+		}
 
 		pattern(buf, p->off, len);
 		if (rg_dc_send(p->reliable, buf, len, true) != CORE_OK)
@@ -136,6 +167,16 @@ static void pump(struct peer *p)
 	send_reply(p);
 }
 
+/* --lossy-first: the wait for the peer's acknowledgements, which no event reports. */
+static gboolean lossy_tick(gpointer data)
+{
+	struct peer *p = data;
+
+	if (p->reliable != NULL)
+		pump(p);
+	return G_SOURCE_CONTINUE;
+}
+
 static void on_description(void *ctx, const char *type, const char *sdp)
 {
 	emit2("type", type, "sdp", sdp);
@@ -146,9 +187,10 @@ static void on_candidate(void *ctx, const char *candidate, const char *mid)
 	emit2("candidate", candidate, "mid", mid);
 }
 
-static void on_selected(void *ctx, const char *local, const char *remote)
+static void on_selected(void *ctx, const struct rg_ice_pair *pair)
 {
-	char *t = g_strdup_printf("selected pair %s/%s", local, remote);
+	char *t = g_strdup_printf("selected pair %s/%s type %s", pair->local, pair->remote,
+				  pair->type);
 
 	emit2("log", t, NULL, NULL);
 	g_free(t);
@@ -168,6 +210,7 @@ static void on_open(void *ctx, struct rg_dc *dc)
 		pump(p);
 		return;
 	}
+	p->lossy_dc = dc;
 	for (int k = 0; k < 100; k++) {
 		char m[32];
 		int n = g_snprintf(m, sizeof(m), "lossy-%d", k);
@@ -496,6 +539,55 @@ static gboolean on_timeout(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* A port number, 1 to 65535. */
+static bool parse_port(const char *text, uint16_t *port)
+{
+	guint64 n;
+
+	if (!g_ascii_string_to_unsigned(text, 10, 1, 65535, &n, NULL))
+		return false;
+	*port = (uint16_t)n;
+	return true;
+}
+
+/* --stun HOST:PORT; keep holds the strings cfg then points into. */
+static bool parse_stun(const char *arg, struct rg_ice_config *cfg, GPtrArray *keep)
+{
+	char **v = g_strsplit(arg, ":", 2);
+
+	g_ptr_array_add(keep, v);
+	if (g_strv_length(v) != 2 || !parse_port(v[1], &cfg->stun_port))
+		return false;
+	cfg->stun_host = v[0];
+	return true;
+}
+
+/* --turn udp|tcp|tls:HOST:PORT:USER:PASS (PASS may contain ':'); keep as above. */
+static bool parse_turn(const char *arg, struct rg_ice_turn *t, GPtrArray *keep)
+{
+	static const struct {
+		const char *name;
+		enum rg_ice_relay kind;
+	} kinds[] = { { "udp", RG_ICE_TURN_UDP },
+		      { "tcp", RG_ICE_TURN_TCP },
+		      { "tls", RG_ICE_TURN_TLS } };
+	char **v = g_strsplit(arg, ":", 5);
+
+	g_ptr_array_add(keep, v);
+	if (g_strv_length(v) != 5 || !parse_port(v[2], &t->port))
+		return false;
+	t->host = v[1];
+	t->username = v[3];
+	t->password = v[4];
+	for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
+		if (strcmp(v[0], kinds[k].name) == 0) {
+			t->transport = kinds[k].kind;
+			return true;
+		}
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct peer p = { .rc = -1, .verdict = -1 };
@@ -505,18 +597,40 @@ int main(int argc, char **argv)
 	GError *e = NULL;
 	unsigned mib = 10;
 	struct bench bench = { .size = 1400, .seconds = 5 };
+	struct rg_ice_turn turn[MAX_TURN] = { 0 };
+	GPtrArray *keep = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+	bool ok = true;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--lossy-first") == 0) {
+			p.lossy_first = true;
+			continue;
+		}
+		if (i + 1 >= argc)
+			break;
 		if (strcmp(argv[i], "--role") == 0)
 			role = argv[i + 1];
 		else if (strcmp(argv[i], "--mib") == 0)
 			mib = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--restart-after") == 0)
+			p.restart_at = (size_t)atoi(argv[i + 1]) << 20;
+		else if (strcmp(argv[i], "--stun") == 0)
+			ok = parse_stun(argv[i + 1], &cfg.ice, keep);
+		else if (strcmp(argv[i], "--turn") == 0)
+			ok = cfg.ice.n_turn < MAX_TURN &&
+			     parse_turn(argv[i + 1], &turn[cfg.ice.n_turn++], keep);
 		else if (strcmp(argv[i], "--bench") == 0)
 			bench.kind = argv[i + 1];
 		else if (strcmp(argv[i], "--size") == 0)
 			bench.size = (size_t)atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--seconds") == 0)
 			bench.seconds = (unsigned)atoi(argv[i + 1]);
+		if (!ok) {
+			fprintf(stderr, "rtc-peer: bad %s \"%s\"\n", argv[i], argv[i + 1]);
+			g_ptr_array_unref(keep);
+			return 2;
+		}
+		i++;
 	}
 	if (bench.kind != NULL) {
 		p.bench = &bench;
@@ -524,6 +638,9 @@ int main(int argc, char **argv)
 		bench.msg = g_malloc(MAX(bench.size, 1));
 		pattern(bench.msg, 0, bench.size);
 	}
+	cfg.ice.turn = turn;
+	/* stdout carries the signaling: GLib's and libnice's debug output (G_MESSAGES_DEBUG) must not */
+	g_log_writer_default_set_use_stderr(TRUE);
 	p.total = (size_t)mib << 20;
 	p.got = g_checksum_new(G_CHECKSUM_SHA256);
 	p.want = g_checksum_new(G_CHECKSUM_SHA256);
@@ -542,6 +659,8 @@ int main(int argc, char **argv)
 	in = g_io_channel_unix_new(0);
 	g_io_add_watch(in, G_IO_IN | G_IO_HUP, on_stdin, &p);
 	g_timeout_add_seconds(150, on_timeout, &p);
+	if (p.lossy_first)
+		g_timeout_add(100, lossy_tick, &p);
 	if (p.bench != NULL && strcmp(role, "answer") == 0) {
 		emit2("ready", "true", NULL, NULL);
 		g_timeout_add(100, bench_idle_check, &p);
@@ -572,5 +691,6 @@ int main(int argc, char **argv)
 	g_free(p.reply);
 	g_free(p.why);
 	g_free(bench.msg);
+	g_ptr_array_unref(keep);
 	return p.rc == 0 ? 0 : 1;
 }

@@ -1,7 +1,17 @@
 /*
- * ice.c - the libnice agent behind rg_ice (contract in ice.h). One stream
- * with one component; ICE-TCP off (libnice would otherwise silently drop
- * browsers' UDP-only expectations); trickle and consent freshness on.
+ * ice.c - the libnice agent behind rg_ice (contract in ice.h). ICE-TCP off
+ * (libnice would otherwise silently drop browsers' UDP-only expectations);
+ * trickle and consent freshness on.
+ *
+ * Each ICE generation is its own libnice stream with one component. A
+ * restart adds a new stream (fresh credentials, fresh gathering: new
+ * interfaces, new server-reflexive and relay candidates) while the current
+ * one keeps carrying data; when the new one connects it becomes current and
+ * the old one is removed after RETIRE_MS, so datagrams still in flight on
+ * it, or sent by a peer that switched a moment later, are not lost.
+ * (libnice's own nice_agent_restart_stream keeps the old candidates: its
+ * gathering runs once per stream, so a restart after an address change
+ * would never find the new address.)
  */
 #include "rift/ice/ice.h"
 
@@ -27,13 +37,26 @@
  */
 #define CHECK_PACING_MS 5
 
+#define RETIRE_MS 2000 /* an old generation keeps receiving this long */
+
+struct generation {
+	guint stream; /* libnice stream id; 0: none */
+	char *ufrag, *pwd;
+	bool connected;		     /* a pair works */
+	struct rg_ice_pair reported; /* the last pair reported; type NULL: none */
+};
+
 struct rg_ice {
 	NiceAgent *agent;
-	guint stream;
+	struct generation cur;	/* carries data */
+	struct generation next; /* a restart in progress, or stream 0 */
+	guint retired;		/* the previous generation's stream, until retire_timer */
+	guint retire_timer;
+	struct rg_ice_turn *turn; /* owned copies, n_turn */
+	size_t n_turn;
 	struct rg_ice_callbacks cb;
 	void *ctx;
 	GMainContext *context;
-	char *ufrag, *pwd;
 	enum rg_ice_state state;
 	gulong handlers[4];
 };
@@ -53,6 +76,21 @@ static const char *type_name(NiceCandidateType t)
 	return "unknown";
 }
 
+/* The generation that signaling talks about: the restart's, else the current one. */
+static struct generation *newest(struct rg_ice *ice)
+{
+	return ice->next.stream != 0 ? &ice->next : &ice->cur;
+}
+
+/* The generation of a libnice stream, or NULL (retired, or none). */
+static struct generation *generation_of(struct rg_ice *ice, guint stream)
+{
+	return stream == 0		    ? NULL
+	       : stream == ice->cur.stream  ? &ice->cur
+	       : stream == ice->next.stream ? &ice->next
+					    : NULL;
+}
+
 static void set_state(struct rg_ice *ice, enum rg_ice_state s)
 {
 	if (ice->state == s)
@@ -62,32 +100,166 @@ static void set_state(struct rg_ice *ice, enum rg_ice_state s)
 		ice->cb.state(ice->ctx, s);
 }
 
+/*
+ * Our candidate's type as reported (ice.h): a peer-reflexive one is srflx
+ * unless a server-reflexive candidate from its base shows another mapping
+ * (or its base is one of our relays: libnice can learn one through TURN).
+ */
+static const char *local_type(struct rg_ice *ice, guint stream, const NiceCandidate *c)
+{
+	GSList *all, *i;
+	const char *t = "srflx";
+
+	if (c->type != NICE_CANDIDATE_TYPE_PEER_REFLEXIVE)
+		return type_name(c->type);
+	all = nice_agent_get_local_candidates(ice->agent, stream, 1);
+	for (i = all; i != NULL; i = i->next) {
+		const NiceCandidate *o = i->data;
+
+		if (o->type == NICE_CANDIDATE_TYPE_RELAYED &&
+		    nice_address_equal(&o->addr, &c->base_addr)) {
+			t = "relay";
+			break;
+		}
+		if (o->type == NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE &&
+		    nice_address_equal(&o->base_addr, &c->base_addr) &&
+		    !nice_address_equal(&o->addr, &c->addr))
+			t = "prflx";
+	}
+	g_slist_free_full(all, (GDestroyNotify)nice_candidate_free);
+	return t;
+}
+
+/* Report generation g's pair (local, remote) if it differs from what was reported last. */
+static void report_pair(struct rg_ice *ice, struct generation *g, const NiceCandidate *local,
+			const NiceCandidate *remote)
+{
+	struct rg_ice_pair p = { .local = local_type(ice, g->stream, local),
+				 .remote = type_name(remote->type) };
+
+	p.type =
+		strcmp(p.local, "relay") == 0 || strcmp(p.remote, "relay") == 0 ? "relay" : p.local;
+	if (g->reported.type != NULL && strcmp(p.local, g->reported.local) == 0 &&
+	    strcmp(p.remote, g->reported.remote) == 0)
+		return;
+	g->reported = p;
+	if (ice->cb.selected != NULL)
+		ice->cb.selected(ice->ctx, &p);
+}
+
+/* A candidate of g's selected pair may have changed type: report it again if so. */
+static void recheck_pair(struct rg_ice *ice, struct generation *g)
+{
+	NiceCandidate *local, *remote;
+
+	if (g != NULL && g->reported.type != NULL &&
+	    nice_agent_get_selected_pair(ice->agent, g->stream, 1, &local, &remote))
+		report_pair(ice, g, local, remote);
+}
+
 static void on_candidate(NiceAgent *agent, NiceCandidate *cand, gpointer data)
 {
 	struct rg_ice *ice = data;
-	char *line = nice_agent_generate_local_candidate_sdp(agent, cand);
-	const char *text = line;
+	char *line;
+	const char *text;
 
+	if (cand->stream_id != newest(ice)->stream)
+		return;
+	line = nice_agent_generate_local_candidate_sdp(agent, cand);
+	text = line;
 	if (text != NULL && g_str_has_prefix(text, "a="))
 		text += 2;
 	if (text != NULL && ice->cb.candidate != NULL)
 		ice->cb.candidate(ice->ctx, text);
 	g_free(line);
+	/* a server-reflexive candidate may show that a peer-reflexive one is not srflx */
+	recheck_pair(ice, generation_of(ice, cand->stream_id));
 }
 
 static void on_gathering_done(NiceAgent *agent, guint stream, gpointer data)
 {
 	struct rg_ice *ice = data;
 
-	if (ice->cb.gathering_done != NULL)
+	if (stream == newest(ice)->stream && ice->cb.gathering_done != NULL)
 		ice->cb.gathering_done(ice->ctx);
+}
+
+static void generation_clear(struct generation *g)
+{
+	g_free(g->ufrag);
+	g_free(g->pwd);
+	memset(g, 0, sizeof(*g));
+}
+
+static void remove_stream(struct rg_ice *ice, guint stream)
+{
+	if (stream == 0)
+		return;
+	nice_agent_attach_recv(ice->agent, stream, 1, ice->context, NULL, NULL);
+	nice_agent_remove_stream(ice->agent, stream);
+}
+
+static gboolean on_retire(gpointer data)
+{
+	struct rg_ice *ice = data;
+
+	ice->retire_timer = 0;
+	remove_stream(ice, ice->retired);
+	ice->retired = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static void retire_now(struct rg_ice *ice)
+{
+	if (ice->retire_timer != 0)
+		g_source_remove(ice->retire_timer);
+	on_retire(ice);
+}
+
+/* The restart's generation works: it carries data from now on. */
+static void promote(struct rg_ice *ice)
+{
+	GSource *t;
+
+	retire_now(ice);
+	ice->retired = ice->cur.stream;
+	g_free(ice->cur.ufrag);
+	g_free(ice->cur.pwd);
+	ice->cur = ice->next;
+	memset(&ice->next, 0, sizeof(ice->next));
+	t = g_timeout_source_new(RETIRE_MS);
+	g_source_set_callback(t, on_retire, ice, NULL);
+	ice->retire_timer = g_source_attach(t, ice->context);
+	g_source_unref(t);
+	core_log_info("ice", NULL, "restart done: stream %u carries the data", ice->cur.stream);
+}
+
+static void generation_failed(struct rg_ice *ice, struct generation *g)
+{
+	if (g == &ice->next) {
+		/* the restart found nothing; the current generation may still work */
+		core_log_warn("ice", NULL, "ICE restart failed: no candidate pair works");
+		remove_stream(ice, ice->next.stream);
+		generation_clear(&ice->next);
+		if (!ice->cur.connected)
+			set_state(ice, RG_ICE_FAILED);
+		return;
+	}
+	if (g->connected) {
+		g->connected = false;
+		set_state(ice, RG_ICE_DISCONNECTED);
+	} else if (ice->next.stream == 0)
+		set_state(ice, RG_ICE_FAILED);
 }
 
 static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint state,
 			       gpointer data)
 {
 	struct rg_ice *ice = data;
+	struct generation *g = generation_of(ice, stream);
 
+	if (g == NULL)
+		return; /* a retired generation */
 	switch (state) {
 	case NICE_COMPONENT_STATE_CONNECTING:
 		if (ice->state == RG_ICE_NEW)
@@ -95,11 +267,13 @@ static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint
 		break;
 	case NICE_COMPONENT_STATE_CONNECTED:
 	case NICE_COMPONENT_STATE_READY:
+		g->connected = true;
+		if (g == &ice->next)
+			promote(ice);
 		set_state(ice, RG_ICE_CONNECTED);
 		break;
 	case NICE_COMPONENT_STATE_FAILED:
-		set_state(ice,
-			  ice->state == RG_ICE_CONNECTED ? RG_ICE_DISCONNECTED : RG_ICE_FAILED);
+		generation_failed(ice, g);
 		break;
 	default:
 		break;
@@ -113,10 +287,10 @@ static void set_buffer(GSocket *sock, int forced, int plain)
 		g_socket_set_option(sock, SOL_SOCKET, plain, SOCKET_BUFFER_BYTES, NULL);
 }
 
-/* Enlarge the selected pair's socket buffers (none for a relayed pair: TURN's socket). */
-static void size_buffers(struct rg_ice *ice)
+/* Enlarge the socket buffers of stream's selected pair (none for a relayed pair: TURN's socket). */
+static void size_buffers(struct rg_ice *ice, guint stream)
 {
-	GSocket *sock = nice_agent_get_selected_socket(ice->agent, ice->stream, 1);
+	GSocket *sock = nice_agent_get_selected_socket(ice->agent, stream, 1);
 
 	if (sock == NULL)
 		return;
@@ -127,7 +301,7 @@ static void size_buffers(struct rg_ice *ice)
 
 int rg_ice_socket_buffer(struct rg_ice *ice, int optname)
 {
-	GSocket *sock = nice_agent_get_selected_socket(ice->agent, ice->stream, 1);
+	GSocket *sock = nice_agent_get_selected_socket(ice->agent, ice->cur.stream, 1);
 	gint value = -1;
 
 	if (sock == NULL)
@@ -142,10 +316,13 @@ static void on_selected(NiceAgent *agent, guint stream, guint comp, NiceCandidat
 			NiceCandidate *remote, gpointer data)
 {
 	struct rg_ice *ice = data;
+	struct generation *g = generation_of(ice, stream);
 
-	size_buffers(ice);
-	if (ice->cb.selected != NULL)
-		ice->cb.selected(ice->ctx, type_name(local->type), type_name(remote->type));
+	size_buffers(ice, stream);
+	if (g != NULL) {
+		g->reported.type = NULL; /* a new pair: always reported */
+		report_pair(ice, g, local, remote);
+	}
 }
 
 static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf,
@@ -157,19 +334,36 @@ static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar
 		ice->cb.data(ice->ctx, (const uint8_t *)buf, len);
 }
 
-static void load_credentials(struct rg_ice *ice)
-{
-	g_free(ice->ufrag);
-	g_free(ice->pwd);
-	ice->ufrag = ice->pwd = NULL;
-	nice_agent_get_local_credentials(ice->agent, ice->stream, &ice->ufrag, &ice->pwd);
-}
-
 static NiceRelayType relay_type(enum rg_ice_relay r)
 {
 	return r == RG_ICE_TURN_TCP   ? NICE_RELAY_TYPE_TURN_TCP
 	       : r == RG_ICE_TURN_TLS ? NICE_RELAY_TYPE_TURN_TLS
 				      : NICE_RELAY_TYPE_TURN_UDP;
+}
+
+/* A new libnice stream for generation g: relays, receiver, credentials. */
+static int add_generation(struct rg_ice *ice, struct generation *g, GError **error)
+{
+	g->stream = nice_agent_add_stream(ice->agent, 1);
+	if (g->stream == 0) {
+		core_err_to_gerror(error, CORE_ERR_SYSTEM, "libnice cannot add a stream");
+		return CORE_ERR_SYSTEM;
+	}
+	for (size_t i = 0; i < ice->n_turn; i++) {
+		const struct rg_ice_turn *t = &ice->turn[i];
+
+		if (!nice_agent_set_relay_info(ice->agent, g->stream, 1, t->host, t->port,
+					       t->username, t->password,
+					       relay_type(t->transport))) {
+			core_err_to_gerror(error, CORE_ERR_CONFIG,
+					   "TURN server %s:%u: not a numeric address", t->host,
+					   t->port);
+			return CORE_ERR_CONFIG;
+		}
+	}
+	nice_agent_attach_recv(ice->agent, g->stream, 1, ice->context, on_recv, ice);
+	nice_agent_get_local_credentials(ice->agent, g->stream, &g->ufrag, &g->pwd);
+	return CORE_OK;
 }
 
 static int configure(struct rg_ice *ice, const struct rg_ice_config *cfg, GError **error)
@@ -187,19 +381,15 @@ static int configure(struct rg_ice *ice, const struct rg_ice_config *cfg, GError
 	if (cfg->stun_host != NULL)
 		g_object_set(ice->agent, "stun-server", cfg->stun_host, "stun-server-port",
 			     (guint)cfg->stun_port, NULL);
+	ice->turn = g_new0(struct rg_ice_turn, cfg->n_turn);
+	ice->n_turn = cfg->n_turn;
 	for (size_t i = 0; i < cfg->n_turn; i++) {
-		const struct rg_ice_turn *t = &cfg->turn[i];
-
-		if (!nice_agent_set_relay_info(ice->agent, ice->stream, 1, t->host, t->port,
-					       t->username, t->password,
-					       relay_type(t->transport))) {
-			core_err_to_gerror(error, CORE_ERR_CONFIG,
-					   "TURN server %s:%u: not a numeric address", t->host,
-					   t->port);
-			return CORE_ERR_CONFIG;
-		}
+		ice->turn[i] = cfg->turn[i];
+		ice->turn[i].host = g_strdup(cfg->turn[i].host);
+		ice->turn[i].username = g_strdup(cfg->turn[i].username);
+		ice->turn[i].password = g_strdup(cfg->turn[i].password);
 	}
-	return CORE_OK;
+	return add_generation(ice, &ice->cur, error);
 }
 
 int rg_ice_new(struct rg_ice **out, const struct rg_ice_config *cfg,
@@ -219,7 +409,6 @@ int rg_ice_new(struct rg_ice **out, const struct rg_ice_config *cfg,
 	g_object_set(ice->agent, "stun-pacing-timer", CHECK_PACING_MS, "ice-tcp", FALSE, "upnp",
 		     FALSE, "controlling-mode", cfg->controlling, "force-relay", cfg->relay_only,
 		     NULL);
-	ice->stream = nice_agent_add_stream(ice->agent, 1);
 	ice->handlers[0] =
 		g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_candidate), ice);
 	ice->handlers[1] = g_signal_connect(ice->agent, "candidate-gathering-done",
@@ -228,13 +417,11 @@ int rg_ice_new(struct rg_ice **out, const struct rg_ice_config *cfg,
 					    G_CALLBACK(on_component_state), ice);
 	ice->handlers[3] = g_signal_connect(ice->agent, "new-selected-pair-full",
 					    G_CALLBACK(on_selected), ice);
-	nice_agent_attach_recv(ice->agent, ice->stream, 1, ice->context, on_recv, ice);
 	ret = configure(ice, cfg, error);
 	if (ret != CORE_OK) {
 		rg_ice_free(ice);
 		return ret;
 	}
-	load_credentials(ice);
 	*out = ice;
 	return CORE_OK;
 }
@@ -251,28 +438,44 @@ void rg_ice_free(struct rg_ice *ice)
 	for (size_t i = 0; i < G_N_ELEMENTS(ice->handlers); i++)
 		if (ice->handlers[i] != 0)
 			g_signal_handler_disconnect(ice->agent, ice->handlers[i]);
-	nice_agent_attach_recv(ice->agent, ice->stream, 1, ice->context, NULL, NULL);
+	if (ice->retire_timer != 0)
+		g_source_remove(ice->retire_timer);
+	{
+		guint streams[] = { ice->cur.stream, ice->next.stream, ice->retired };
+
+		for (size_t i = 0; i < G_N_ELEMENTS(streams); i++)
+			if (streams[i] != 0)
+				nice_agent_attach_recv(ice->agent, streams[i], 1, ice->context,
+						       NULL, NULL);
+	}
 	/* TURN allocations are released in the background; the agent frees itself after */
 	nice_agent_close_async(ice->agent, on_closed, NULL);
 	g_main_context_unref(ice->context);
-	g_free(ice->ufrag);
-	g_free(ice->pwd);
+	generation_clear(&ice->cur);
+	generation_clear(&ice->next);
+	for (size_t i = 0; i < ice->n_turn; i++) {
+		g_free((char *)ice->turn[i].host);
+		g_free((char *)ice->turn[i].username);
+		g_free((char *)ice->turn[i].password);
+	}
+	g_free(ice->turn);
 	g_free(ice);
 }
 
 const char *rg_ice_ufrag(const struct rg_ice *ice)
 {
-	return ice->ufrag;
+	return newest((struct rg_ice *)ice)->ufrag;
 }
 
 const char *rg_ice_pwd(const struct rg_ice *ice)
 {
-	return ice->pwd;
+	return newest((struct rg_ice *)ice)->pwd;
 }
 
 int rg_ice_gather(struct rg_ice *ice)
 {
-	return nice_agent_gather_candidates(ice->agent, ice->stream) ? CORE_OK : CORE_ERR_SYSTEM;
+	return nice_agent_gather_candidates(ice->agent, newest(ice)->stream) ? CORE_OK
+									     : CORE_ERR_SYSTEM;
 }
 
 int rg_ice_set_remote_credentials(struct rg_ice *ice, const char *ufrag, const char *pwd)
@@ -280,15 +483,16 @@ int rg_ice_set_remote_credentials(struct rg_ice *ice, const char *ufrag, const c
 	if (ufrag == NULL || pwd == NULL || ufrag[0] == '\0' || pwd[0] == '\0' ||
 	    strlen(ufrag) > 256 || strlen(pwd) > 256)
 		return CORE_ERR_BAD_VALUE;
-	return nice_agent_set_remote_credentials(ice->agent, ice->stream, ufrag, pwd)
+	return nice_agent_set_remote_credentials(ice->agent, newest(ice)->stream, ufrag, pwd)
 		       ? CORE_OK
 		       : CORE_ERR_BAD_VALUE;
 }
 
 int rg_ice_add_remote_candidate(struct rg_ice *ice, const char *line)
 {
+	guint stream = newest(ice)->stream;
 	char *text = g_str_has_prefix(line, "a=") ? g_strdup(line) : g_strconcat("a=", line, NULL);
-	NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(ice->agent, ice->stream, text);
+	NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(ice->agent, stream, text);
 	GSList one = { 0 };
 	int ret = CORE_ERR_BAD_FORMAT;
 
@@ -298,7 +502,7 @@ int rg_ice_add_remote_candidate(struct rg_ice *ice, const char *line)
 	if (c->component_id != 1 || c->transport != NICE_CANDIDATE_TRANSPORT_UDP)
 		goto out;
 	one.data = c;
-	ret = nice_agent_set_remote_candidates(ice->agent, ice->stream, 1, &one) == 1
+	ret = nice_agent_set_remote_candidates(ice->agent, stream, 1, &one) == 1
 		      ? CORE_OK
 		      : CORE_ERR_NOT_FOUND;
 out:
@@ -310,24 +514,38 @@ out:
 
 void rg_ice_remote_gathering_done(struct rg_ice *ice)
 {
-	nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream);
+	nice_agent_peer_candidate_gathering_done(ice->agent, newest(ice)->stream);
 }
 
 int rg_ice_send(struct rg_ice *ice, const uint8_t *buf, size_t len)
 {
-	if (ice->state != RG_ICE_CONNECTED)
+	if (!ice->cur.connected)
 		return CORE_ERR_AGAIN;
-	return nice_agent_send(ice->agent, ice->stream, 1, (guint)len, (const gchar *)buf) ==
+	return nice_agent_send(ice->agent, ice->cur.stream, 1, (guint)len, (const gchar *)buf) ==
 			       (gint)len
 		       ? CORE_OK
 		       : CORE_ERR_AGAIN;
 }
 
-int rg_ice_restart(struct rg_ice *ice)
+int rg_ice_restart(struct rg_ice *ice, GError **error)
 {
-	if (!nice_agent_restart_stream(ice->agent, ice->stream))
-		return CORE_ERR_SYSTEM;
-	load_credentials(ice);
-	ice->state = RG_ICE_NEW;
-	return rg_ice_gather(ice);
+	int ret;
+
+	/* a restart the peer never answered is replaced */
+	remove_stream(ice, ice->next.stream);
+	generation_clear(&ice->next);
+	ret = add_generation(ice, &ice->next, error);
+	if (ret != CORE_OK) {
+		remove_stream(ice, ice->next.stream);
+		generation_clear(&ice->next);
+		return ret;
+	}
+	if (!ice->cur.connected)
+		set_state(ice, RG_ICE_CHECKING);
+	return CORE_OK;
+}
+
+bool rg_ice_restarting(const struct rg_ice *ice)
+{
+	return ice->next.stream != 0;
 }

@@ -5,6 +5,44 @@
  * Candidates travel as SDP attribute text ("candidate:..."); credentials
  * as the ice-ufrag / ice-pwd strings.
  *
+ * ICE restart is make-before-break: rg_ice_restart starts a new
+ * generation (new credentials, a fresh gathering, so a changed address or
+ * a new TURN allocation is found) while the current pair keeps carrying
+ * data; the new pair takes over when it connects, and the old one still
+ * receives for 2 s. Signaling calls (credentials, candidates, gathering)
+ * always address the newest generation.
+ *
+ * States: CHECKING until a pair works, then CONNECTED. A working pair
+ * that loses consent (RFC 7675: no answers for 30 s) or fails makes
+ * DISCONNECTED: sends are refused until a restart connects (CONNECTED
+ * again). FAILED: nothing ever worked, or a restart failed with no
+ * working pair left; a restart may still be tried.
+ *
+ * The selected pair is reported as three types, each "host", "srflx",
+ * "prflx" or "relay" (struct rg_ice_pair), by these rules, which say how
+ * the packets go rather than how libnice happened to learn a candidate
+ * (tests/lab/rtc-nat.sh shows them through real NATs, and
+ * tests/integration/rift/test_ice.c on loopback):
+ *  - local: our candidate. libnice names a NAT mapping "prflx" when the
+ *    peer's answer to a check reveals it before the STUN server's answer
+ *    does, and then drops the server's identical answer as redundant, so
+ *    a hole-punched path would say "prflx". We report such a candidate as
+ *    "srflx", unless one of our server-reflexive candidates from the same
+ *    base has another address: then our NAT maps per destination
+ *    (symmetric) and the mapping really is one only the peer has seen.
+ *  - remote: the peer's candidate. A check that arrives before the peer's
+ *    candidate was signaled makes a "prflx" remote candidate; when the
+ *    candidate arrives libnice gives it its real type and selects the pair
+ *    again, so it is reported again.
+ *  - type: the connection's, for users (the reference's "ICE TYPE"):
+ *    "relay" when either candidate is a relay (the path goes through a
+ *    TURN server), else the local type. (The reference shows the local
+ *    type alone, so the side whose peer holds the relay would show
+ *    "prflx" or "srflx" for a relayed connection.)
+ * A pair is reported each time a generation selects it, and again when a
+ * candidate gathered later changes its local type (a server-reflexive
+ * candidate that shows our NAT maps per destination).
+ *
  * Events arrive on the GLib main context given at creation, through the
  * callbacks. libnice does not resolve names: servers are numeric
  * addresses.
@@ -47,12 +85,18 @@ struct rg_ice_config {
 	const char *const *local_addresses; /* NULL: every interface; else only these */
 };
 
+/* The selected pair, as reported (rules above); static strings. */
+struct rg_ice_pair {
+	const char *type;   /* the connection's */
+	const char *local;  /* our candidate's */
+	const char *remote; /* the peer's candidate's */
+};
+
 struct rg_ice_callbacks {
 	void (*candidate)(void *ctx, const char *line); /* "candidate:..." */
 	void (*gathering_done)(void *ctx);
 	void (*state)(void *ctx, enum rg_ice_state state);
-	/* The selected pair: the types "host", "srflx", "prflx", "relay". */
-	void (*selected)(void *ctx, const char *local_type, const char *remote_type);
+	void (*selected)(void *ctx, const struct rg_ice_pair *pair);
 	void (*data)(void *ctx, const uint8_t *buf, size_t len);
 };
 
@@ -63,10 +107,11 @@ int rg_ice_new(struct rg_ice **out, const struct rg_ice_config *cfg,
 	       const struct rg_ice_callbacks *cb, void *ctx, GMainContext *context, GError **error);
 void rg_ice_free(struct rg_ice *ice);
 
-/* Our ice-ufrag and ice-pwd (valid until a restart). */
+/* Our ice-ufrag and ice-pwd, of the newest generation. */
 const char *rg_ice_ufrag(const struct rg_ice *ice);
 const char *rg_ice_pwd(const struct rg_ice *ice);
-/* Start gathering; candidates arrive through cb->candidate. CORE_OK or CORE_ERR_SYSTEM. */
+/* Start gathering (the newest generation); candidates arrive through cb->candidate.
+ * CORE_OK or CORE_ERR_SYSTEM. */
 int rg_ice_gather(struct rg_ice *ice);
 /* CORE_OK or CORE_ERR_BAD_VALUE (empty or too long). */
 int rg_ice_set_remote_credentials(struct rg_ice *ice, const char *ufrag, const char *pwd);
@@ -77,7 +122,15 @@ int rg_ice_set_remote_credentials(struct rg_ice *ice, const char *ufrag, const c
  */
 int rg_ice_add_remote_candidate(struct rg_ice *ice, const char *line);
 void rg_ice_remote_gathering_done(struct rg_ice *ice);
-/* Send a datagram on the selected pair: CORE_OK or CORE_ERR_AGAIN (not connected). */
+/* Send a datagram on the current selected pair: CORE_OK or CORE_ERR_AGAIN (no working pair). */
 int rg_ice_send(struct rg_ice *ice, const uint8_t *buf, size_t len);
-/* New credentials, gather again; the remote side must restart too. */
-int rg_ice_restart(struct rg_ice *ice);
+/*
+ * Start a new generation: new local credentials (read them with
+ * rg_ice_ufrag / rg_ice_pwd and signal them), then rg_ice_gather; the
+ * peer restarts too and its credentials and candidates go to the new
+ * generation. A restart that was never answered is replaced. CORE_OK, or
+ * CORE_ERR_SYSTEM / CORE_ERR_CONFIG with *error (the current pair stays).
+ */
+int rg_ice_restart(struct rg_ice *ice, GError **error);
+/* A restart is in progress (its generation has not connected yet). */
+bool rg_ice_restarting(const struct rg_ice *ice);

@@ -31,6 +31,14 @@
 #define CT_HANDSHAKE	    22
 #define HS_HEADER_LEN	    12	  /* type, length, message_seq, fragment_offset, fragment_length */
 #define HS_MAX_LEN	    16384 /* far above any WebRTC handshake message */
+/*
+ * use_srtp (RFC 5764) is offered and answered although no SRTP is ever sent:
+ * browsers negotiate it in every WebRTC handshake, data-only ones included,
+ * and werift 0.24 derives SRTP keys after every handshake and treats a
+ * missing profile as a failed DTLS transport (it then never starts its SCTP
+ * side). The keys are never exported here.
+ */
+#define SRTP_PROFILES "SRTP_AES128_CM_HMAC_SHA1_80"
 
 enum dtls_state { ST_NEW, ST_HANDSHAKE, ST_CONNECTED, ST_DEAD };
 
@@ -355,9 +363,11 @@ int rg_dtls_new(struct rg_dtls **out, enum rg_dtls_role role, const struct core_
 		goto out;
 	}
 	if (gnutls_priority_set_direct(d->session, DTLS_PRIORITY, NULL) < 0 ||
+	    gnutls_srtp_set_profile_direct(d->session, SRTP_PROFILES, NULL) < 0 ||
 	    gnutls_credentials_set(d->session, GNUTLS_CRD_CERTIFICATE,
 				   core_tls_cert_credentials(cert)) < 0) {
-		core_err_to_gerror(error, err, "DTLS: priority or credentials rejected");
+		core_err_to_gerror(error, err,
+				   "DTLS: priority, SRTP profile or credentials rejected");
 		goto out;
 	}
 	if (role == RG_DTLS_SERVER)

@@ -12,6 +12,9 @@
  * SDP a=fingerprint); the chain, names and dates are not checked, since
  * WebRTC certificates are self-signed. Priority: DTLS 1.2 only, ECDHE-ECDSA
  * with AES-128-GCM, AES-256-GCM or CHACHA20-POLY1305. Record MTU 1280 bytes.
+ * The use_srtp extension (RFC 5764) is offered and answered with profile
+ * SRTP_AES128_CM_HMAC_SHA1_80, as browsers do, for peers that insist on it
+ * (werift); no SRTP keys are ever exported.
  * Known limit: epoch-0 (cleartext) handshake records are unauthenticated by
  * design, so whoever can inject datagrams into the path can stall the
  * handshake (e.g. by moving GnuTLS's replay window); it then times out.
@@ -41,7 +44,7 @@
 
 #include "core/tls.h"
 
-#define RG_DTLS_MTU		      1280  /* record datagram size, bytes (SCTP packets of 1200 fit) */
+#define RG_DTLS_MTU		      1280 /* record datagram size, bytes (SCTP packets of 1200 fit) */
 #define RG_DTLS_HANDSHAKE_TIMEOUT_MS  30000 /* give up after this long since rg_dtls_start */
 #define RG_DTLS_RETRANSMIT_TIMEOUT_MS 1000  /* first retransmission (RFC 6347 4.2.4.1); doubles */
 #define RG_DTLS_REASON_FP_MISMATCH    "certificate fingerprint mismatch"

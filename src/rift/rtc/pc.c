@@ -35,13 +35,17 @@ struct rg_pc {
 	void *ctx;
 	struct rg_pc_config cfg;
 	enum rg_pc_state state;
-	bool offerer, have_local, have_remote, ice_up;
+	enum rg_pc_state resume; /* while DISCONNECTED: the state to go back to */
+	bool offerer;		 /* we made the first offer; we win glare */
+	bool have_local, have_remote, ice_up, sctp_up;
+	bool offer_pending; /* our offer awaits its answer */
 	struct core_tls_cert *cert;
 	struct rg_ice *ice;
 	struct rg_dtls *dtls;
 	struct rg_sctp *sctp;
 	enum rg_dtls_role dtls_role;
 	uint8_t remote_fp[RG_SDP_FP_LEN];
+	char remote_ufrag[257], remote_pwd[257]; /* the peer's ICE generation */
 	uint16_t remote_sctp_port;
 	uint32_t remote_max_message;
 	GPtrArray *pending; /* of struct pending_channel * until SCTP is up */
@@ -53,9 +57,35 @@ static void set_state(struct rg_pc *pc, enum rg_pc_state s)
 {
 	if (pc->state == s || pc->state == RG_PC_FAILED || pc->state == RG_PC_CLOSED)
 		return;
+	if (pc->state == RG_PC_DISCONNECTED && s != RG_PC_FAILED && s != RG_PC_CLOSED) {
+		pc->resume = s; /* progress made while the path is down shows when it is back */
+		return;
+	}
 	pc->state = s;
 	if (pc->cb.state != NULL)
 		pc->cb.state(pc->ctx, s);
+}
+
+/* The ICE path stopped working (consent lost): DISCONNECTED until a restart connects. */
+static void path_down(struct rg_pc *pc)
+{
+	enum rg_pc_state was = pc->state;
+
+	if (was == RG_PC_DISCONNECTED || was == RG_PC_FAILED || was == RG_PC_CLOSED)
+		return;
+	core_log_warn("rtc", NULL, "ICE path lost (consent); waiting for an ICE restart");
+	set_state(pc, RG_PC_DISCONNECTED);
+	pc->resume = was;
+}
+
+static void path_up(struct rg_pc *pc)
+{
+	if (pc->state != RG_PC_DISCONNECTED)
+		return;
+	pc->state = pc->resume;
+	core_log_info("rtc", NULL, "ICE path back");
+	if (pc->cb.state != NULL)
+		pc->cb.state(pc->ctx, pc->state);
 }
 
 static void fail(struct rg_pc *pc, const char *reason)
@@ -105,6 +135,7 @@ static void sctp_connected(void *ctx)
 {
 	struct rg_pc *pc = ctx;
 
+	pc->sctp_up = true;
 	set_state(pc, RG_PC_CONNECTED);
 	open_pending(pc);
 }
@@ -245,38 +276,50 @@ static void ice_candidate(void *ctx, const char *line)
 		pc->cb.local_candidate(pc->ctx, line, "0");
 }
 
+static void ice_gathering_done(void *ctx)
+{
+	struct rg_pc *pc = ctx;
+
+	if (pc->cb.local_candidates_done != NULL)
+		pc->cb.local_candidates_done(pc->ctx);
+}
+
 static void ice_state(void *ctx, enum rg_ice_state s)
 {
 	struct rg_pc *pc = ctx;
 
 	switch (s) {
 	case RG_ICE_CHECKING:
-		set_state(pc, RG_PC_CONNECTING);
+		if (pc->state == RG_PC_NEW)
+			set_state(pc, RG_PC_CONNECTING);
 		break;
 	case RG_ICE_CONNECTED:
 		if (!pc->ice_up) {
 			pc->ice_up = true;
 			set_state(pc, RG_PC_ICE);
 			maybe_start_dtls(pc);
-		}
+		} else
+			path_up(pc);
 		break;
 	case RG_ICE_FAILED:
-		fail(pc, "ICE failed: no candidate pair works");
+		/* a failed restart leaves a once-working connection DISCONNECTED */
+		if (!pc->ice_up)
+			fail(pc, "ICE failed: no candidate pair works");
 		break;
 	case RG_ICE_DISCONNECTED:
-		fail(pc, "ICE disconnected: consent lost");
+		path_down(pc);
 		break;
 	case RG_ICE_NEW:
 		break;
 	}
 }
 
-static void ice_selected(void *ctx, const char *local, const char *remote)
+static void ice_selected(void *ctx, const struct rg_ice_pair *pair)
 {
 	struct rg_pc *pc = ctx;
 
 	if (pc->cb.selected != NULL)
-		pc->cb.selected(pc->ctx, local, remote);
+		pc->cb.selected(pc->ctx, pair);
 }
 
 static void ice_data(void *ctx, const uint8_t *buf, size_t len)
@@ -289,9 +332,10 @@ static void ice_data(void *ctx, const uint8_t *buf, size_t len)
 		g_queue_push_tail(&pc->early, g_bytes_new(buf, len));
 }
 
-static const struct rg_ice_callbacks ice_cbs = { ice_candidate, NULL, ice_state, ice_selected,
-						 ice_data };
+static const struct rg_ice_callbacks ice_cbs = { ice_candidate, ice_gathering_done, ice_state,
+						 ice_selected, ice_data };
 
+/* --- descriptions ----------------------------------------------------------- */
 /* --- descriptions ----------------------------------------------------------- */
 
 static int start_ice(struct rg_pc *pc, bool controlling, GError **error)
@@ -300,6 +344,12 @@ static int start_ice(struct rg_pc *pc, bool controlling, GError **error)
 
 	c.controlling = controlling;
 	return rg_ice_new(&pc->ice, &c, &ice_cbs, pc, NULL, error);
+}
+
+/* Our a=setup once the DTLS role is settled (answers, and offers after the first). */
+static enum rg_sdp_setup our_setup(const struct rg_pc *pc)
+{
+	return pc->dtls_role == RG_DTLS_CLIENT ? RG_SDP_SETUP_ACTIVE : RG_SDP_SETUP_PASSIVE;
 }
 
 static void emit_local(struct rg_pc *pc, const char *type, enum rg_sdp_setup setup)
@@ -320,6 +370,8 @@ static void emit_local(struct rg_pc *pc, const char *type, enum rg_sdp_setup set
 	s.max_message_size = pc->cfg.max_message_size;
 	text = rg_sdp_build(&s);
 	pc->have_local = true;
+	if (strcmp(type, "offer") == 0)
+		pc->offer_pending = true;
 	if (pc->cb.local_description != NULL)
 		pc->cb.local_description(pc->ctx, type, text);
 	g_free(text);
@@ -383,24 +435,74 @@ int rg_pc_create_offer(struct rg_pc *pc)
 	return CORE_OK;
 }
 
-/* Take what we need from the remote SDP; choose the DTLS role. */
-static int apply_remote(struct rg_pc *pc, const struct rg_sdp *s, bool is_offer, GError **error)
+int rg_pc_restart_ice(struct rg_pc *pc, GError **error)
 {
-	memcpy(pc->remote_fp, s->fingerprint, sizeof(pc->remote_fp));
-	pc->remote_sctp_port = s->sctp_port;
-	pc->remote_max_message = s->max_message_size;
-	if (is_offer)
-		pc->dtls_role = s->setup == RG_SDP_SETUP_ACTIVE ? RG_DTLS_SERVER : RG_DTLS_CLIENT;
-	else if (s->setup == RG_SDP_SETUP_ACTPASS) {
+	int ret;
+
+	if (!pc->have_local || !pc->have_remote || pc->state == RG_PC_FAILED ||
+	    pc->state == RG_PC_CLOSED) {
+		core_err_to_gerror(error, CORE_ERR_INVALID_ARG,
+				   "ICE restart needs an established connection");
+		return CORE_ERR_INVALID_ARG;
+	}
+	ret = rg_ice_restart(pc->ice, error);
+	if (ret != CORE_OK)
+		return ret;
+	core_log_info("rtc", NULL, "ICE restart: offering new credentials");
+	emit_local(pc, "offer", our_setup(pc));
+	return CORE_OK;
+}
+
+bool rg_pc_ice_restarting(const struct rg_pc *pc)
+{
+	return pc->ice != NULL && rg_ice_restarting(pc->ice);
+}
+
+/* The DTLS role from the first exchange: the peer's a=setup decides it. */
+static int choose_role(struct rg_pc *pc, const struct rg_sdp *s, bool is_offer, GError **error)
+{
+	if (!is_offer && s->setup == RG_SDP_SETUP_ACTPASS) {
 		core_err_to_gerror(error, CORE_ERR_BAD_VALUE,
 				   "an answer may not say setup:actpass");
 		return CORE_ERR_BAD_VALUE;
-	} else
-		pc->dtls_role = s->setup == RG_SDP_SETUP_ACTIVE ? RG_DTLS_SERVER : RG_DTLS_CLIENT;
+	}
+	pc->dtls_role = s->setup == RG_SDP_SETUP_ACTIVE ? RG_DTLS_SERVER : RG_DTLS_CLIENT;
+	memcpy(pc->remote_fp, s->fingerprint, sizeof(pc->remote_fp));
+	pc->remote_sctp_port = s->sctp_port;
+	pc->remote_max_message = s->max_message_size;
+	return CORE_OK;
+}
+
+/* A later description must keep the DTLS association: same certificate, same roles. */
+static int check_same_association(const struct rg_pc *pc, const struct rg_sdp *s, bool is_offer,
+				  GError **error)
+{
+	enum rg_sdp_setup theirs =
+		pc->dtls_role == RG_DTLS_CLIENT ? RG_SDP_SETUP_PASSIVE : RG_SDP_SETUP_ACTIVE;
+
+	if (memcmp(pc->remote_fp, s->fingerprint, sizeof(pc->remote_fp)) != 0) {
+		core_err_to_gerror(error, CORE_ERR_BAD_VALUE,
+				   "the peer's certificate fingerprint changed");
+		return CORE_ERR_BAD_VALUE;
+	}
+	if (s->setup != theirs && !(is_offer && s->setup == RG_SDP_SETUP_ACTPASS)) {
+		core_err_to_gerror(error, CORE_ERR_BAD_VALUE,
+				   "a new %s may not change the DTLS role",
+				   is_offer ? "offer" : "answer");
+		return CORE_ERR_BAD_VALUE;
+	}
+	return CORE_OK;
+}
+
+/* The peer's ICE credentials and candidates, for our newest ICE generation. */
+static int apply_ice(struct rg_pc *pc, const struct rg_sdp *s, GError **error)
+{
 	if (rg_ice_set_remote_credentials(pc->ice, s->ice_ufrag, s->ice_pwd) != CORE_OK) {
 		core_err_to_gerror(error, CORE_ERR_BAD_VALUE, "unusable ICE credentials");
 		return CORE_ERR_BAD_VALUE;
 	}
+	g_strlcpy(pc->remote_ufrag, s->ice_ufrag, sizeof(pc->remote_ufrag));
+	g_strlcpy(pc->remote_pwd, s->ice_pwd, sizeof(pc->remote_pwd));
 	for (size_t i = 0; i < s->n_candidates; i++) {
 		char line[RG_SDP_CANDIDATE_MAX];
 
@@ -409,21 +511,53 @@ static int apply_remote(struct rg_pc *pc, const struct rg_sdp *s, bool is_offer,
 	}
 	if (s->end_of_candidates)
 		rg_ice_remote_gathering_done(pc->ice);
-	pc->have_remote = true;
 	return CORE_OK;
+}
+
+/* An offer on an established connection: an ICE restart when its credentials are new. */
+static int take_reoffer(struct rg_pc *pc, const struct rg_sdp *s, GError **error)
+{
+	int ret = check_same_association(pc, s, true, error);
+	bool restart = strcmp(s->ice_ufrag, pc->remote_ufrag) != 0 ||
+		       strcmp(s->ice_pwd, pc->remote_pwd) != 0;
+
+	if (ret != CORE_OK)
+		return ret;
+	/* in glare the polite side's own restart already made fresh credentials */
+	if (restart && !rg_ice_restarting(pc->ice) &&
+	    (ret = rg_ice_restart(pc->ice, error)) != CORE_OK)
+		return ret;
+	if (restart)
+		core_log_info("rtc", NULL, "ICE restart: the peer offers new credentials");
+	return apply_ice(pc, s, error);
+}
+
+/* Is a remote description of this type in order now? *why when not. */
+static bool in_order(const struct rg_pc *pc, bool is_offer, const char **why)
+{
+	if (!is_offer) {
+		*why = pc->offer_pending ? NULL : "no offer of ours awaits an answer";
+		return *why == NULL;
+	}
+	if (pc->offer_pending && (pc->offerer || !pc->have_remote))
+		*why = "glare: our own offer is pending and wins";
+	else
+		*why = NULL;
+	return *why == NULL;
 }
 
 int rg_pc_set_remote_description(struct rg_pc *pc, const char *type, const char *sdp,
 				 GError **error)
 {
 	bool is_offer = g_strcmp0(type, "offer") == 0;
+	bool first = !pc->have_remote;
 	struct rg_sdp s;
 	const char *reason = NULL;
 	int ret;
 
-	if (pc->have_remote || (is_offer && pc->have_local) ||
-	    (!is_offer && (g_strcmp0(type, "answer") != 0 || !pc->offerer))) {
-		core_err_to_gerror(error, CORE_ERR_INVALID_ARG, "unexpected %s", type);
+	if ((!is_offer && g_strcmp0(type, "answer") != 0) || !in_order(pc, is_offer, &reason)) {
+		core_err_to_gerror(error, CORE_ERR_INVALID_ARG, "unexpected %s%s%s", type,
+				   reason != NULL ? ": " : "", reason != NULL ? reason : "");
 		return CORE_ERR_INVALID_ARG;
 	}
 	ret = rg_sdp_parse(sdp, strlen(sdp), &s, &reason);
@@ -431,14 +565,21 @@ int rg_pc_set_remote_description(struct rg_pc *pc, const char *type, const char 
 		core_err_to_gerror(error, ret, "bad SDP %s: %s", type, reason);
 		return ret;
 	}
-	if (is_offer && (ret = start_ice(pc, false, error)) != CORE_OK)
+	if (first) {
+		if ((is_offer && (ret = start_ice(pc, false, error)) != CORE_OK) ||
+		    (ret = choose_role(pc, &s, is_offer, error)) != CORE_OK ||
+		    (ret = apply_ice(pc, &s, error)) != CORE_OK)
+			goto out;
+		pc->have_remote = true;
+	} else if (is_offer) {
+		if ((ret = take_reoffer(pc, &s, error)) != CORE_OK)
+			goto out;
+	} else if ((ret = check_same_association(pc, &s, false, error)) != CORE_OK ||
+		   (ret = apply_ice(pc, &s, error)) != CORE_OK)
 		goto out;
-	if ((ret = apply_remote(pc, &s, is_offer, error)) != CORE_OK)
-		goto out;
+	pc->offer_pending = false;
 	if (is_offer)
-		emit_local(pc, "answer",
-			   pc->dtls_role == RG_DTLS_CLIENT ? RG_SDP_SETUP_ACTIVE
-							   : RG_SDP_SETUP_PASSIVE);
+		emit_local(pc, "answer", our_setup(pc));
 	maybe_start_dtls(pc);
 out:
 	rg_sdp_clear(&s);
@@ -461,7 +602,12 @@ struct rg_dc *rg_pc_create_channel(struct rg_pc *pc, const char *label,
 {
 	struct pending_channel *p;
 
-	if (pc->sctp != NULL && pc->state == RG_PC_CONNECTED)
+	if (pc->state == RG_PC_FAILED || pc->state == RG_PC_CLOSED) {
+		core_err_to_gerror(error, CORE_ERR_CLOSED, "the connection is %s",
+				   pc->state == RG_PC_FAILED ? "failed" : "closed");
+		return NULL;
+	}
+	if (pc->sctp_up)
 		return rg_sctp_open_channel(pc->sctp, label, o, error);
 	p = g_new0(struct pending_channel, 1);
 	p->label = g_strdup(label);
@@ -469,6 +615,20 @@ struct rg_dc *rg_pc_create_channel(struct rg_pc *pc, const char *label,
 	p->o = *o;
 	g_ptr_array_add(pc->pending, p);
 	return NULL; /* it opens with the association: channel_open names it */
+}
+
+void rg_pc_close(struct rg_pc *pc)
+{
+	if (pc->state == RG_PC_CLOSED)
+		return;
+	/* close_notify tells the peer at once; an SCTP ABORT would make it report a failure */
+	rg_dtls_close(pc->dtls);
+	rg_sctp_free(pc->sctp);
+	pc->sctp = NULL;
+	pc->sctp_up = false;
+	pc->state = RG_PC_CLOSED;
+	if (pc->cb.state != NULL)
+		pc->cb.state(pc->ctx, RG_PC_CLOSED);
 }
 
 enum rg_pc_state rg_pc_state(const struct rg_pc *pc)

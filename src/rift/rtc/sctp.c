@@ -40,6 +40,16 @@
 #include "rift/rtc/dcep.h"
 #include "rift/rtc/sctp-priv.h"
 
+/* usrsctp supports this option, its public header does not declare it. */
+#ifndef SCTP_GET_SNDBUF_USE
+#define SCTP_GET_SNDBUF_USE 0x00001101
+struct sctp_sockstat {
+	sctp_assoc_t ss_assoc_id;
+	uint32_t ss_total_sndbuf;
+	uint32_t ss_total_recv_buf;
+};
+#endif
+
 #define COMP "sctp"
 
 /* The SCTP common header (RFC 9260 §3.1): ports, verification tag, checksum. */
@@ -1116,6 +1126,23 @@ int rg_dc_send(struct rg_dc *dc, const uint8_t *buf, size_t len, bool binary)
 size_t rg_dc_buffered_amount(const struct rg_dc *dc)
 {
 	return dc->buffered;
+}
+
+size_t rg_dc_association_unacked(const struct rg_dc *dc)
+{
+	struct sctp_sockstat ss = { 0 };
+	socklen_t len = sizeof(ss);
+	size_t n = 0;
+	GHashTableIter it;
+	gpointer v;
+
+	/* what usrsctp holds: unsent, or sent and neither acknowledged nor abandoned */
+	if (usrsctp_getsockopt(dc->s->sock, IPPROTO_SCTP, SCTP_GET_SNDBUF_USE, &ss, &len) == 0)
+		n = ss.ss_total_sndbuf;
+	g_hash_table_iter_init(&it, dc->s->channels);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		n += ((const struct rg_dc *)v)->buffered;
+	return n;
 }
 
 void rg_dc_set_buffered_low(struct rg_dc *dc, size_t threshold)

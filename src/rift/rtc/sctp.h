@@ -133,6 +133,14 @@ int rg_dc_send(struct rg_dc *dc, const uint8_t *buf, size_t len, bool binary);
 /* Bytes of messages in this channel's queue, not yet taken by SCTP (exact, per channel). */
 size_t rg_dc_buffered_amount(const struct rg_dc *dc);
 
+/*
+ * Bytes the whole association (every channel of dc's) has accepted and the
+ * peer has neither acknowledged nor had abandoned: queued, in SCTP's send
+ * buffer or in flight (with some bytes of SCTP's chunk headers). 0 once all
+ * is acknowledged. No event says so: poll it. A getsockopt per call.
+ */
+size_t rg_dc_association_unacked(const struct rg_dc *dc);
+
 /* Low-water mark (default 0): buffered_low fires when the queue drains to it, after it
  * was above it or a send got CORE_ERR_AGAIN. */
 void rg_dc_set_buffered_low(struct rg_dc *dc, size_t threshold);

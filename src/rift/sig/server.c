@@ -2,6 +2,8 @@
 #include "rift/sig/server.h"
 
 #include <libsoup/soup.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include "core/config.h"
@@ -19,6 +21,8 @@
 
 struct rg_sig_server {
 	SoupServer *soup;
+	GSocketService *service; /* accepts; connections go to soup */
+	GTlsCertificate *cert;	 /* NULL: plain HTTP */
 	struct rg_hub *hub;
 	struct rg_sig_device *devices;
 	size_t n_devices;
@@ -231,6 +235,45 @@ out:
 	return rc;
 }
 
+/*
+ * A new TCP connection: wrapped in TLS if we serve HTTPS, then handed to
+ * libsoup. We accept rather than soup_server_listen_socket because
+ * libsoup 3.2's listener leaks every accepted GSocket (fixed in 3.4).
+ */
+static gboolean on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source,
+			    gpointer data)
+{
+	struct rg_sig_server *s = data;
+	GSocketAddress *local = g_socket_connection_get_local_address(conn, NULL);
+	GSocketAddress *remote = g_socket_connection_get_remote_address(conn, NULL);
+	GIOStream *stream = G_IO_STREAM(g_object_ref(conn));
+	GError *e = NULL;
+
+	if (local == NULL || remote == NULL)
+		goto out;
+	g_socket_set_option(g_socket_connection_get_socket(conn), IPPROTO_TCP, TCP_NODELAY, TRUE,
+			    NULL);
+	if (s->cert != NULL) {
+		GIOStream *tls = g_tls_server_connection_new(stream, s->cert, &e);
+
+		g_object_unref(stream);
+		stream = tls;
+		if (stream == NULL) {
+			core_log_warn("sig", NULL, "cannot start TLS: %s", e->message);
+			goto out;
+		}
+		g_object_set(stream, "require-close-notify", FALSE, NULL);
+	}
+	if (!soup_server_accept_iostream(s->soup, stream, local, remote, &e))
+		core_log_warn("sig", NULL, "cannot accept a connection: %s", e->message);
+out:
+	g_clear_error(&e);
+	g_clear_object(&stream);
+	g_clear_object(&local);
+	g_clear_object(&remote);
+	return TRUE;
+}
+
 struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, GError **error)
 {
 	struct rg_sig_server *s = g_new0(struct rg_sig_server, 1);
@@ -239,7 +282,6 @@ struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, 
 	GInetAddress *ia;
 	GSocketAddress *sa;
 	GSocket *sock;
-	GSList *uris;
 	bool ok;
 
 	s->devices = g_new0(struct rg_sig_device, MAX(cfg->n_devices, 1));
@@ -261,8 +303,8 @@ struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, 
 	if (server_tls(s, cfg, &cert, error) != CORE_OK)
 		goto fail;
 	s->soup = soup_server_new("server-header", "riftgate", NULL);
-	if (cert != NULL)
-		soup_server_set_tls_certificate(s->soup, cert);
+	s->cert = cert;
+	cert = NULL;
 	soup_server_add_early_handler(s->soup, "/connect", early_cb, s, NULL);
 	soup_server_add_websocket_handler(s->soup, "/connect", NULL, NULL, ws_cb, s, NULL);
 	soup_server_add_handler(s->soup, "/status", status_cb, s, NULL);
@@ -279,26 +321,32 @@ struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, 
 	ok = sock != NULL;
 	if (ok) {
 		g_socket_set_listen_backlog(sock, SERVER_BACKLOG);
+		s->service = g_socket_service_new();
+		g_signal_connect(s->service, "incoming", G_CALLBACK(on_incoming), s);
 		ok = g_socket_bind(sock, sa, TRUE, error) && g_socket_listen(sock, error) &&
-		     soup_server_listen_socket(s->soup, sock,
-					       cert != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
-		g_object_unref(sock);
+		     g_socket_listener_add_socket(G_SOCKET_LISTENER(s->service), sock, NULL, error);
 	}
+	if (ok) {
+		/* from our socket: libsoup 3.2's soup_server_get_uris leaks an address too */
+		GSocketAddress *bound = g_socket_get_local_address(sock, error);
+		const char *host = cfg->listen != NULL ? cfg->listen : "127.0.0.1";
+		bool v6 = strchr(host, ':') != NULL;
+
+		ok = bound != NULL;
+		if (ok) {
+			s->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+			g_snprintf(s->url, sizeof(s->url), "%s://%s%s%s:%u",
+				   s->cert != NULL ? "https" : "http", v6 ? "[" : "", host,
+				   v6 ? "]" : "", s->port);
+			g_object_unref(bound);
+		}
+	}
+	if (sock != NULL)
+		g_object_unref(sock);
 	g_object_unref(sa);
 	g_object_unref(ia);
 	if (!ok)
 		goto fail;
-	uris = soup_server_get_uris(s->soup);
-	if (uris != NULL) {
-		const char *host = cfg->listen != NULL ? cfg->listen : "127.0.0.1";
-		bool v6 = strchr(host, ':') != NULL;
-
-		s->port = (uint16_t)g_uri_get_port(uris->data);
-		g_snprintf(s->url, sizeof(s->url), "%s://%s%s%s:%u",
-			   cert != NULL ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
-			   s->port);
-	}
-	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
 	if (cert != NULL)
 		g_object_unref(cert);
 	return s;
@@ -379,10 +427,16 @@ void rg_sig_server_free(struct rg_sig_server *s)
 							     (gpointer)ws_closed, NULL);
 		g_hash_table_unref(s->conns);
 	}
+	if (s->service != NULL) {
+		g_socket_service_stop(s->service);
+		g_socket_listener_close(G_SOCKET_LISTENER(s->service));
+		g_object_unref(s->service);
+	}
 	if (s->soup != NULL) {
 		soup_server_disconnect(s->soup);
 		g_object_unref(s->soup);
 	}
+	g_clear_object(&s->cert);
 	rg_hub_free(s->hub);
 	if (s->by_token != NULL)
 		g_hash_table_unref(s->by_token);

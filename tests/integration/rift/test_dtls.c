@@ -22,6 +22,8 @@
 #define MAX_DATAGRAM	1100
 #define CIPHER_EXPECTED "(DTLS1.2)-(ECDHE-SECP256R1)-(ECDSA-SHA256)-(AES-128-GCM)"
 #define ALERT_BAD_CERT	"peer sent fatal alert: Certificate is bad"
+/* what openssl prints once use_srtp is negotiated (werift fails without it) */
+#define SRTP_NEGOTIATED "SRTP Extension negotiated, profile=SRTP_AES128_CM_SHA1_80"
 
 struct pair;
 
@@ -683,7 +685,10 @@ static void write_pem(struct peer *p, const char *dir, char **cert_path, char **
 	g_free(key_pem);
 }
 
-/* openssl s_client -dtls1_2 (CHACHA20 only) against our server on UDP loopback. */
+/*
+ * openssl s_client -dtls1_2 (CHACHA20 only, offering use_srtp) against our
+ * server on UDP loopback; not -quiet, so it prints the session summary.
+ */
 static void test_openssl_client(void)
 {
 	struct pair *pr = pair_new();
@@ -710,9 +715,10 @@ static void test_openssl_client(void)
 	rg_dtls_start(pr->b.d);
 	o.proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
 					  G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-				  &error, openssl, "s_client", "-dtls1_2", "-quiet", "-no_ign_eof",
+				  &error, openssl, "s_client", "-dtls1_2", "-no_ign_eof",
 				  "-connect", connect, "-cert", cert_path, "-key", key_path,
-				  "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305", NULL);
+				  "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305", "-use_srtp",
+				  "SRTP_AES128_CM_SHA1_80", NULL);
 	g_assert_no_error(error);
 	ossl_of = &o;
 	g_assert_true(run_until(b_connected_or_failed, pr, WAIT_MS));
@@ -732,6 +738,7 @@ static void test_openssl_client(void)
 	g_assert_cmpint(rg_dtls_send(pr->b.d, (const uint8_t *)"hi from riftgate\n", 17), ==,
 			CORE_OK);
 	g_assert_true(run_until(ossl_got_reply, pr, WAIT_MS));
+	g_assert_nonnull(strstr(o.out->str, SRTP_NEGOTIATED));
 	g_assert_true(
 		g_output_stream_close(in, NULL, &error)); /* EOF: s_client sends close_notify */
 	g_assert_no_error(error);
@@ -789,7 +796,7 @@ static void on_ossl_exit(GObject *src, GAsyncResult *res, gpointer data)
 	o->exited = true;
 }
 
-/* Our client against openssl s_server -dtls1_2 (requiring a client certificate). */
+/* Our client against openssl s_server -dtls1_2 (client certificate required, use_srtp offered). */
 static void test_openssl_server(void)
 {
 	struct pair *pr = pair_new();
@@ -812,7 +819,7 @@ static void test_openssl_server(void)
 					  G_SUBPROCESS_FLAGS_STDERR_MERGE,
 				  &error, openssl, "s_server", "-dtls1_2", "-accept", "127.0.0.1:0",
 				  "-naccept", "1", "-Verify", "1", "-cert", cert_path, "-key",
-				  key_path, NULL);
+				  key_path, "-use_srtp", "SRTP_AES128_CM_SHA1_80", NULL);
 	g_assert_no_error(error);
 	ossl_of = &o;
 	g_assert_true(run_until(ossl_accepting, pr, WAIT_MS));
@@ -827,6 +834,7 @@ static void test_openssl_server(void)
 	g_assert_cmpint(rg_dtls_send(pr->a.d, (const uint8_t *)"hi from riftgate\n", 17), ==,
 			CORE_OK);
 	g_assert_true(run_until(ossl_got_reply, pr, WAIT_MS));
+	g_assert_nonnull(strstr(o.out->str, SRTP_NEGOTIATED));
 	in = g_subprocess_get_stdin_pipe(o.proc);
 	g_assert_true(
 		g_output_stream_write_all(in, "hello from openssl\n", 19, NULL, NULL, &error));

@@ -11,7 +11,8 @@
  * every packet sent carries a correct CRC32c (usrsctp leaves it to us);
  * with two busy channels each one's buffered amount is its own queue and a
  * queued message leaves in turn; a full send buffer neither loses a DCEP
- * OPEN or ACK nor the data queued before rg_dc_close.
+ * OPEN or ACK nor the data queued before rg_dc_close; the association's
+ * unacknowledged bytes count a message until its SACK.
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -742,6 +743,31 @@ static void test_close_drains(void)
 	wire_free(w);
 }
 
+static gboolean a_all_acked(struct wire *w)
+{
+	return rg_dc_association_unacked(w->a.opened->pdata[0]) == 0;
+}
+
+/* The association's unacknowledged bytes: counted once sent, 0 once the SACK is in. */
+static void test_unacked(void)
+{
+	struct wire *w = wire_new(0);
+	struct rg_dc *rel, *lossy;
+	uint8_t msg[5000];
+
+	open_two(w, &rel, &lossy);
+	run_until(w, a_all_acked, "the DCEP messages acknowledged");
+	memset(msg, 1, sizeof(msg));
+	g_assert_cmpint(rg_dc_send(lossy, msg, sizeof(msg), true), ==, CORE_OK);
+	/* SCTP holds it (lossy's own queue is empty): rel's association counts it too */
+	g_assert_cmpuint(rg_dc_buffered_amount(lossy), ==, 0);
+	g_assert_cmpuint(rg_dc_association_unacked(rel), >=, sizeof(msg));
+	run_until(w, a_all_acked, "the message acknowledged");
+	g_assert_cmpuint(w->b.messages->len, ==, 1);
+	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
+	wire_free(w);
+}
+
 static void test_bulk(void)
 {
 	run_bulk(0, BULK_TOTAL);
@@ -782,6 +808,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/sctp/buffered-per-channel", test_buffered_per_channel);
 	g_test_add_func("/rtc/sctp/open-while-full", test_open_while_full);
 	g_test_add_func("/rtc/sctp/close-drains", test_close_drains);
+	g_test_add_func("/rtc/sctp/unacked", test_unacked);
 	g_test_add_func("/rtc/sctp/lossy-wire", test_lossy_wire);
 	return g_test_run();
 }
