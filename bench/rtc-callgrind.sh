@@ -35,6 +35,7 @@ def recv_bytes(s):
         o = json.loads(js)
         if o.get("bench") == "recv":
             return o["bytes"], o["msgs"]
+    sys.exit(f"the {s} s run reported nothing received (see {out}/log.{s}): run it again")
 (b0, m0), (b1, m1) = recv_bytes(short), recv_bytes(long)
 mib = (b1 - b0) / 2**20
 msgs = m1 - m0

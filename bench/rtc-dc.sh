@@ -122,7 +122,8 @@ runs = {}  # (pair, kind) -> list of {o: line, a: line} per round
 for line in open(sys.argv[1]):
     tag, who, js = line.split(" ", 2)
     pair, kind, _ = tag.split(".")
-    runs.setdefault((pair, kind), {}).setdefault(tag, {})[who] = json.loads(js)
+    o = json.loads(js)
+    runs.setdefault((pair, kind), {}).setdefault(tag, {})[who + ":" + o["bench"]] = o
 
 def med(xs):
     return statistics.median(xs) if xs else None
@@ -132,10 +133,10 @@ def p90(xs):
     return xs[min(len(xs) - 1, int(0.9 * len(xs)))] if xs else None
 
 def through(pair, kind):
-    rows = [r for r in runs.get((pair, kind), {}).values() if "o" in r and "a" in r]
+    rows = [r for r in runs.get((pair, kind), {}).values() if "o:send" in r and "a:recv" in r]
     rate, mbs, offered, deliv = [], [], [], []
     for r in rows:
-        s, v = r["o"], r["a"]
+        s, v = r["o:send"], r["a:recv"]
         if v["ms"] > 0:
             rate.append(v["msgs"] * 1000 / v["ms"])
             mbs.append(v["bytes"] / 1000 / v["ms"])
@@ -146,7 +147,7 @@ def through(pair, kind):
     return med(rate), med(mbs), med(offered), med(deliv), len(rows)
 
 def setup(pair):
-    ms = [r["o"]["ms"] for r in runs.get((pair, "setup"), {}).values() if "o" in r]
+    ms = [r["o:setup"]["ms"] for r in runs.get((pair, "setup"), {}).values() if "o:setup" in r]
     return med(ms), p90(ms), min(ms) if ms else None
 
 def f(x, fmt):
