@@ -44,6 +44,8 @@ struct peer {
 	bool ended;
 	GChecksum *got, *want;
 	size_t got_n;
+	size_t got_msgs;
+	bool mismatch_logged; /* the first received byte that is not the pattern was logged */
 	struct rg_dc *reliable;
 	struct rg_dc *lossy_dc;
 	bool lossy_first; /* the reliable transfer waits for lossy_dc to drain */
@@ -214,6 +216,38 @@ static void on_open(void *ctx, struct rg_dc *dc)
 	}
 }
 
+/*
+ * The first received message that is not the pattern at its place: log
+ * which message's bytes it holds instead (a lost, repeated or reordered
+ * message each look different).
+ */
+static void check_pattern(struct peer *p, const uint8_t *buf, size_t len)
+{
+	uint8_t want[CHUNK];
+	long k;
+	char *t;
+
+	if (p->mismatch_logged || len > CHUNK)
+		return;
+	pattern(want, p->got_n, len);
+	if (memcmp(want, buf, len) == 0)
+		return;
+	p->mismatch_logged = true;
+	for (k = -4096; k <= 4096; k++) {
+		if ((long)p->got_n + k * (long)len < 0)
+			continue;
+		pattern(want, (size_t)((long)p->got_n + k * (long)len), len);
+		if (memcmp(want, buf, len) == 0)
+			break;
+	}
+	t = k <= 4096 ? g_strdup_printf("mismatch: message %zu holds message %ld", p->got_msgs,
+					(long)p->got_msgs + k)
+		      : g_strdup_printf("mismatch: message %zu holds no message of ours",
+					p->got_msgs);
+	emit2("log", t, NULL, NULL);
+	g_free(t);
+}
+
 static void on_message(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t len, bool binary)
 {
 	struct peer *p = ctx;
@@ -225,7 +259,9 @@ static void on_message(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t l
 	}
 	if (binary) {
 		g_checksum_update(p->got, buf, (gssize)len);
+		check_pattern(p, buf, len);
 		p->got_n += len;
+		p->got_msgs++;
 		return;
 	}
 	text = g_strndup((const char *)buf, len);
