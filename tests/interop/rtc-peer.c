@@ -12,7 +12,8 @@
  * messages (pausing while more than 1 MiB is buffered), then "end"; it
  * answers a received "end" with "sha256:<hex> bytes:<n>"; exit 0 when the
  * peer's answer matches what it sent. 100 "lossy-<k>" messages on "lossy".
- * --restart-after M: restart ICE once M MiB are sent (logs "ice restart").
+ * --restart-after M: restart ICE once M MiB are sent (logs "ice restart");
+ * SIGUSR1 restarts ICE too (after a network change, say).
  * --stun, --turn: ICE servers; HOST is a numeric IPv4 address (libnice does
  * not resolve names), up to four --turn; a bad one exits 2 at once. Each
  * selected pair is logged as "selected pair LOCAL/REMOTE type TYPE" (the
@@ -26,6 +27,7 @@
  */
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
+#include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,6 +131,25 @@ static void pattern(uint8_t *b, size_t off, size_t len)
 	}
 }
 
+/* Restart ICE now (logged "ice restart"); false when that failed the run. */
+static bool restart(struct peer *p)
+{
+	GError *e = NULL;
+
+	emit2("log", "ice restart", NULL, NULL);
+	if (rg_pc_restart_ice(p->pc, &e) == CORE_OK)
+		return true;
+	finish(p, false, e->message);
+	g_error_free(e);
+	return false;
+}
+
+static gboolean on_usr1(gpointer data)
+{
+	restart(data);
+	return G_SOURCE_CONTINUE;
+}
+
 static void pump(struct peer *p)
 {
 	uint8_t buf[CHUNK];
@@ -140,17 +161,10 @@ static void pump(struct peer *p)
 		size_t len = MIN(CHUNK, p->total - p->off);
 
 		if (p->restart_at != 0 && p->off >= p->restart_at) {
-			GError *e = NULL;
-
 			p->restart_at = 0;
-			emit2("log", "ice restart", NULL, NULL);
-			if (rg_pc_restart_ice(p->pc, &e) != CORE_OK) {
-				finish(p, false, e->message);
-				g_error_free(e);
+			if (!restart(p))
 				return;
-			}
 		}
-
 		pattern(buf, p->off, len);
 		if (rg_dc_send(p->reliable, buf, len, true) != CORE_OK)
 			return; /* buffered_low resumes */
@@ -456,6 +470,7 @@ int main(int argc, char **argv)
 	in = g_io_channel_unix_new(0);
 	g_io_add_watch(in, G_IO_IN | G_IO_HUP, on_stdin, &p);
 	g_timeout_add_seconds(150, on_timeout, &p);
+	g_unix_signal_add(SIGUSR1, on_usr1, &p);
 	g_timeout_add(100, on_tick, &p);
 	if (strcmp(role, "offer") == 0) {
 		struct rg_dc_options rel = { .ordered = true,
