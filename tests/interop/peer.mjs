@@ -11,7 +11,10 @@
 // messages, then the string "end"; on receiving "end" it answers
 // "sha256:<hex> bytes:<n>" of what it received. On "lossy" each side sends
 // 100 messages "lossy-<k>" and counts what arrives. The process exits 0
-// when the peer's answer matches the SHA-256 of what it sent.
+// when the peer's answer matches the SHA-256 of what it sent. Received
+// messages that are not the pattern at their place are logged ("mismatch:",
+// slot:content) before the hash is answered, so a lost, repeated or
+// reordered message shows as such.
 //
 // Bench mode (bench/rtc-dc.sh), node-datachannel only, the same lines and
 // rules as tests/interop/rtc-peer.c's bench mode:
@@ -42,7 +45,7 @@ const expectedHex = expected.digest('hex');
 // the pump pauses while more than cap bytes are buffered and resumes at cap / 4.
 function reliable(ch) {
 	const h = createHash('sha256');
-	let n = 0, off = 0, ended = false, replied = false, verdict = null;
+	let n = 0, msgs = 0, mismatches = [], off = 0, ended = false, replied = false, verdict = null;
 	const pump = () => {
 		while (off < total && ch.buffered() < ch.cap) {
 			const len = Math.min(1200, total - off);
@@ -55,14 +58,25 @@ function reliable(ch) {
 	pump();
 	return (msg) => {
 		if (typeof msg === 'string') {
-			if (msg === 'end') { ch.send(`sha256:${h.digest('hex')} bytes:${n}`); replied = true; }
+			if (msg === 'end') {
+				if (mismatches.length) out({ log: `mismatch: ${mismatches.length} messages out of place (slot:content): ${mismatches.slice(0, 8).join(' ')} ... ${mismatches.slice(-4).join(' ')}` });
+				ch.send(`sha256:${h.digest('hex')} bytes:${n}`); replied = true;
+			}
 			else if (msg.startsWith('sha256:')) verdict = [msg === `sha256:${expectedHex} bytes:${total}`, `peer says ${msg}, expected ${expectedHex} ${total}`];
 			// done when the peer's verdict is in and our answer to its "end" is sent
 			if (verdict && replied) finish(...verdict);
 			return;
 		}
 		h.update(msg);
+		if (!pattern(n, msg.length).equals(msg)) {
+			// which message's bytes these are: lost, repeated and reordered messages look different
+			let k = 1;
+			while (k <= 4096 && !pattern(n + k * msg.length, msg.length).equals(msg) && !pattern(n - k * msg.length, msg.length).equals(msg)) k++;
+			const c = k > 4096 ? '?' : pattern(n + k * msg.length, msg.length).equals(msg) ? msgs + k : msgs - k;
+			mismatches.push(`${msgs}:${c}`);
+		}
 		n += msg.length;
+		msgs++;
 	};
 }
 let lossyGot = 0;
@@ -82,8 +96,13 @@ async function runNdc() {
 		cap: 1 << 20,
 		onLow: (fn) => { dc.setBufferedAmountLowThreshold(256 * 1024); dc.onBufferedAmountLow(fn); },
 	});
+	// onMessage is set once, at once: libdatachannel delivers messages that arrive
+	// while it is being set out of order (one arrives hundreds of messages late)
 	const attach = (dc) => {
-		const handle = () => { const h = dc.getLabel() === 'reliable' ? reliable(wrap(dc)) : lossy(wrap(dc)); dc.onMessage((m) => h(m)); };
+		let h = null;
+		const early = [];
+		dc.onMessage((m) => (h ? h(m) : early.push(m)));
+		const handle = () => { h = dc.getLabel() === 'reliable' ? reliable(wrap(dc)) : lossy(wrap(dc)); for (const m of early.splice(0)) h(m); };
 		if (dc.isOpen()) handle(); else dc.onOpen(handle);
 	};
 	pc.onDataChannel(attach);

@@ -18,7 +18,8 @@
 #                                   (e.g. "ip netns exec NS")
 #   RTC_ARGS_OURS, RTC_ARGS_THEIRS  more arguments for that side
 #   RTC_LOGS    keep each side's stdout and stderr there (ours.out, ours.err,
-#               theirs.out, theirs.err) rather than in a temporary directory
+#               theirs.out, theirs.err) rather than in a temporary directory,
+#               and each side's pid (ours.pid, theirs.pid)
 #   RTC_WAIT_S  seconds to wait for both results (default 180)
 set -u
 peer=$(realpath "${1:?usage: rtc-interop.sh rtc-peer ndc|werift|chromium offer|answer [MIB]}")
@@ -68,6 +69,7 @@ side() {
 	: >"$logs/$name.out" # before tail opens it
 	"$@" >>"$logs/$name.out" 2>"$logs/$name.err" <"$in" &
 	pids+=($!)
+	echo $! >"$logs/$name.pid"
 	tail -n +1 -s 0.1 -f --pid=$! "$logs/$name.out" |
 		grep --line-buffered -v '"log"\|"result"' >"$out" &
 }

@@ -12,7 +12,8 @@
  * messages (pausing while more than 1 MiB is buffered), then "end"; it
  * answers a received "end" with "sha256:<hex> bytes:<n>"; exit 0 when the
  * peer's answer matches what it sent. 100 "lossy-<k>" messages on "lossy".
- * --restart-after M: restart ICE once M MiB are sent (logs "ice restart").
+ * --restart-after M: restart ICE once M MiB are sent (logs "ice restart");
+ * SIGUSR1 restarts ICE too (after a network change, say).
  * --stun, --turn: ICE servers; HOST is a numeric IPv4 address (libnice does
  * not resolve names), up to four --turn; a bad one exits 2 at once. Each
  * selected pair is logged as "selected pair LOCAL/REMOTE type TYPE" (the
@@ -30,6 +31,7 @@
  */
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
+#include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +50,8 @@ struct peer {
 	bool ended;
 	GChecksum *got, *want;
 	size_t got_n;
+	size_t got_msgs;
+	bool mismatch_logged; /* the first received byte that is not the pattern was logged */
 	struct rg_dc *reliable;
 	struct rg_dc *lossy_dc;
 	bool lossy_first; /* the reliable transfer waits for lossy_dc to drain */
@@ -132,6 +136,25 @@ static void pattern(uint8_t *b, size_t off, size_t len)
 	}
 }
 
+/* Restart ICE now (logged "ice restart"); false when that failed the run. */
+static bool restart(struct peer *p)
+{
+	GError *e = NULL;
+
+	emit2("log", "ice restart", NULL, NULL);
+	if (rg_pc_restart_ice(p->pc, &e) == CORE_OK)
+		return true;
+	finish(p, false, e->message);
+	g_error_free(e);
+	return false;
+}
+
+static gboolean on_usr1(gpointer data)
+{
+	restart(data);
+	return G_SOURCE_CONTINUE;
+}
+
 static void pump(struct peer *p)
 {
 	uint8_t buf[CHUNK];
@@ -143,17 +166,10 @@ static void pump(struct peer *p)
 		size_t len = MIN(CHUNK, p->total - p->off);
 
 		if (p->restart_at != 0 && p->off >= p->restart_at) {
-			GError *e = NULL;
-
 			p->restart_at = 0;
-			emit2("log", "ice restart", NULL, NULL);
-			if (rg_pc_restart_ice(p->pc, &e) != CORE_OK) {
-				finish(p, false, e->message);
-				g_error_free(e);
+			if (!restart(p))
 				return;
-			}
 		}
-
 		pattern(buf, p->off, len);
 		if (rg_dc_send(p->reliable, buf, len, true) != CORE_OK)
 			return; /* buffered_low resumes */
@@ -219,6 +235,38 @@ static void on_open(void *ctx, struct rg_dc *dc)
 	}
 }
 
+/*
+ * The first received message that is not the pattern at its place: log
+ * which message's bytes it holds instead (a lost, repeated or reordered
+ * message each look different).
+ */
+static void check_pattern(struct peer *p, const uint8_t *buf, size_t len)
+{
+	uint8_t want[CHUNK];
+	long k;
+	char *t;
+
+	if (p->mismatch_logged || len > CHUNK)
+		return;
+	pattern(want, p->got_n, len);
+	if (memcmp(want, buf, len) == 0)
+		return;
+	p->mismatch_logged = true;
+	for (k = -4096; k <= 4096; k++) {
+		if ((long)p->got_n + k * (long)len < 0)
+			continue;
+		pattern(want, (size_t)((long)p->got_n + k * (long)len), len);
+		if (memcmp(want, buf, len) == 0)
+			break;
+	}
+	t = k <= 4096 ? g_strdup_printf("mismatch: message %zu holds message %ld", p->got_msgs,
+					(long)p->got_msgs + k)
+		      : g_strdup_printf("mismatch: message %zu holds no message of ours",
+					p->got_msgs);
+	emit2("log", t, NULL, NULL);
+	g_free(t);
+}
+
 static void on_message(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t len, bool binary)
 {
 	struct peer *p = ctx;
@@ -230,7 +278,9 @@ static void on_message(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t l
 	}
 	if (binary) {
 		g_checksum_update(p->got, buf, (gssize)len);
+		check_pattern(p, buf, len);
 		p->got_n += len;
+		p->got_msgs++;
 		return;
 	}
 	text = g_strndup((const char *)buf, len);
@@ -659,6 +709,7 @@ int main(int argc, char **argv)
 	in = g_io_channel_unix_new(0);
 	g_io_add_watch(in, G_IO_IN | G_IO_HUP, on_stdin, &p);
 	g_timeout_add_seconds(150, on_timeout, &p);
+	g_unix_signal_add(SIGUSR1, on_usr1, &p);
 	if (p.lossy_first)
 		g_timeout_add(100, lossy_tick, &p);
 	if (p.bench != NULL && strcmp(role, "answer") == 0) {

@@ -42,6 +42,12 @@
 #              still hole-punched and rift/ice reports srflx
 #   stun-late-symmetric  the same behind the symmetric NAT: the server's late
 #              answer shows another mapping, so A's report turns to prflx
+#   roam       cone NATs, each router's wan limited to 20 Mbit/s (tc tbf) so
+#              the transfer takes seconds; once the channels are open,
+#              router A's ISP renumbers it (198.51.100.2 -> .5): the path
+#              dies; A is told (SIGUSR1) and restarts ICE, gathers its new
+#              mapping and the same channels carry on: srflx/srflx again, A
+#              signaled a srflx on .5, and every byte arrived
 #
 # 4 MiB cross each way byte-exact (SHA-256) on a reliable channel, and 100
 # messages on an unordered maxRetransmits-0 one; both peers say "ok" and exit
@@ -58,14 +64,19 @@ case $mode in
 cone | symmetric | tcp) nat_a=$mode nat_b=$mode hold=0 ;;
 stun-late) nat_a=cone nat_b=none hold=1 ;;
 stun-late-symmetric) nat_a=symmetric nat_b=none hold=1 ;;
+roam) nat_a=cone nat_b=cone hold=0 ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac
 
 LA=rtn-la$$ RA=rtn-ra$$ PUB=rtn-pub$$ RB=rtn-rb$$ LB=rtn-lb$$
 SERVER=198.51.100.1 MIB=4
+[ "$mode" = roam ] && MIB=8
 # what each side must report receiving: the SHA-256 of rtc-peer's pattern
 # (byte i is (31 i + i / 256) mod 256) over MIB MiB
-WANT='{"result":"ok","why":"sha256:2fbca684e0459c746e5cdc438c03ff1015528500cc7a3478a936d6bb427aaa20 bytes:4194304"}'
+WANT=$(python3 -c '
+import hashlib, sys
+n = int(sys.argv[1]) << 20
+print("{\"result\":\"ok\",\"why\":\"sha256:%s bytes:%d\"}" % (hashlib.sha256(bytes((i * 31 + i // 256) & 255 for i in range(n))).hexdigest(), n))' $MIB)
 tmp=$(mktemp -d)
 turnpid= watcher=
 t0=$(date +%s%3N)
@@ -211,6 +222,25 @@ if [ "$hold" = 1 ]; then
 	) &
 	watcher=$!
 fi
+if [ "$mode" = roam ]; then
+	for r in "$RA" "$RB"; do
+		ip netns exec "$r" tc qdisc add dev wan root tbf rate 20mbit burst 32kb latency 400ms ||
+			fail "tbf in $r"
+	done
+	# once data flows: renumber router A, tell A, note when
+	(
+		for _ in $(seq 300); do
+			grep -q 'channel reliable open' "$tmp/ours.out" 2>/dev/null && break
+			sleep 0.1
+		done
+		sleep 0.5
+		ip -n "$RA" addr del 198.51.100.2/24 dev wan &&
+			ip -n "$RA" addr add 198.51.100.5/24 dev wan && date +%s%3N >"$tmp/moved"
+		sleep 0.5
+		kill -USR1 "$(cat "$tmp/ours.pid")" && date +%s%3N >"$tmp/told"
+	) &
+	watcher=$!
+fi
 t1=$(date +%s%3N)
 # G_SLICE: GLib 2.74 carves small objects out of slabs that stay reachable,
 # which hides their leaks from LeakSanitizer in an ASan build
@@ -253,6 +283,15 @@ symmetric)
 tcp)
 	expect relay/relay:relay relay/relay:relay && went_relayed
 	[ "$(bytes udp_blocked)" -gt 0 ] || fail "the routers blocked no UDP: the case tests nothing"
+	;;
+roam)
+	expect srflx/srflx:srflx srflx/srflx:srflx && went_direct
+	[ -e "$tmp/moved" ] && [ -e "$tmp/told" ] || fail "router A was not renumbered during the transfer"
+	[ "$(grep -c '"ice restart"' "$tmp/ours.out")" -eq 1 ] || fail "A did not restart ICE once"
+	grep -q 'candidate:[^"]* 198\.51\.100\.5 [0-9]* typ srflx' "$tmp/ours.out" ||
+		fail "A never signaled a srflx candidate on its new address"
+	[ "$(grep -c 'selected pair' "$tmp/ours.out")" -ge 2 ] || fail "A selected no new pair"
+	echo "renumbered $(($(cat "$tmp/moved") - t1)) ms after the start, restart told $(($(cat "$tmp/told") - $(cat "$tmp/moved"))) ms later"
 	;;
 stun-late*)
 	[ "$(bytes held)" -gt 0 ] || fail "no request to coturn was held back: the case tests nothing"
