@@ -252,9 +252,9 @@ static const struct {
 	{ usrsctp_sysctl_set_sctp_max_chunks_on_queue, MAX_CHUNKS_ON_QUEUE },
 	{ usrsctp_sysctl_set_sctp_initial_cwnd, INITIAL_CWND_PACKETS },
 	{ usrsctp_sysctl_set_sctp_delayed_sack_time_default, DELAYED_SACK_MS },
-	/* NR-SACK, where the peer has it too (usrsctp stacks): gap-acked chunks are freed at once
-	 * instead of being walked on every SACK until the cumulative ack passes them */
-	{ usrsctp_sysctl_set_sctp_nrsack_enable, 1 },
+	/* not NR-SACK (usrsctp's default, off): with it, FORWARD-TSNs for an unreliable
+	 * channel lost or stalled a reliable channel's message on a lossy path (test
+	 * lossy-wire-mixed) */
 };
 
 /* Take a reference on usrsctp, initialising it for the first user. */
@@ -366,7 +366,7 @@ static int send_errno(struct rg_sctp *s, int err)
 		return CORE_ERR_AGAIN;
 	if (err == EMSGSIZE)
 		return CORE_ERR_TOO_LARGE;
-	core_log_debug(COMP, s->name, "usrsctp_sendv: %s", g_strerror(err));
+	core_log_warn(COMP, s->name, "usrsctp_sendv: %s", g_strerror(err));
 	return CORE_ERR_CLOSED;
 }
 
@@ -745,8 +745,8 @@ static void flush_queues(struct rg_sctp *s)
 		if (rc == CORE_ERR_AGAIN)
 			break;
 		if (rc != CORE_OK) /* taken or not, it leaves the queue */
-			core_log_debug(COMP, s->name, "stream %u: queued message dropped: %s",
-				       dc->sid, core_strerror(rc));
+			core_log_warn(COMP, s->name, "stream %u: queued message dropped: %s",
+				      dc->sid, core_strerror(rc));
 		g_queue_pop_head(&dc->out);
 		dc->buffered -= user_bytes(m->ppid, m->len);
 		g_free(m);

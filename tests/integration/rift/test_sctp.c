@@ -12,7 +12,8 @@
  * with two busy channels each one's buffered amount is its own queue and a
  * queued message leaves in turn; a full send buffer neither loses a DCEP
  * OPEN or ACK nor the data queued before rg_dc_close; the association's
- * unacknowledged bytes count a message until its SACK.
+ * unacknowledged bytes count a message until its SACK; a lossy wire under a
+ * reliable transfer and a busy unreliable channel still delivers byte-exact.
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -59,6 +60,7 @@ struct peer {
 	bool bulk;
 	GChecksum *sha;
 	size_t received;
+	unsigned side_received;
 	unsigned lows;
 	/* buffered_low of one channel: the buffered amounts when it first fired */
 	struct rg_dc *watch, *watch_other;
@@ -124,6 +126,10 @@ static void cb_message(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t l
 	struct peer *p = ctx;
 	struct msg *m;
 
+	if (p->bulk && strcmp(rg_dc_label(dc), "reliable") != 0) {
+		p->side_received++; /* the lossy channel's, alongside a bulk transfer */
+		return;
+	}
 	if (p->bulk) {
 		g_assert_true(binary);
 		g_checksum_update(p->sha, buf, (gssize)len);
@@ -561,14 +567,22 @@ struct bulk {
 	GChecksum *sha;
 	unsigned agains;
 	size_t max_buffered;
-	uint32_t x; /* pattern generator */
+	uint32_t x;	    /* pattern generator */
+	struct rg_dc *side; /* a lossy channel also busy, or NULL */
+	unsigned side_sent;
 };
+
+/* Bytes the lossy channel may have queued while it rides along a bulk transfer. */
+#define SIDE_QUEUE (64 * 1024)
+/* ... and the size of its second message each time (two chunks at our MTU) */
+#define SIDE_MSG 1400
 
 static struct bulk *bulk_cur;
 
 /* Send until the total is out or SCTP pushes back. */
 static void bulk_fill(struct bulk *b)
 {
+	static const uint8_t side_msg[SIDE_MSG] = { 0 };
 	uint8_t buf[BULK_MSG];
 
 	while (b->sent < b->total) {
@@ -590,6 +604,11 @@ static void bulk_fill(struct bulk *b)
 		b->x = x;
 		g_checksum_update(b->sha, buf, (gssize)n);
 		b->sent += n;
+		/* a one-chunk and a two-chunk message on the lossy channel between reliable ones */
+		if (b->side != NULL && rg_dc_buffered_amount(b->side) < SIDE_QUEUE &&
+		    rg_dc_send(b->side, buf, n, true) == CORE_OK &&
+		    rg_dc_send(b->side, side_msg, sizeof(side_msg), true) == CORE_OK)
+			b->side_sent += 2;
 	}
 }
 
@@ -603,7 +622,7 @@ static gboolean bulk_done(struct wire *w)
 }
 
 /* Send total bytes across the reliable channel and compare the SHA-256s. */
-static void run_bulk(double drop, size_t total)
+static void run_bulk(double drop, size_t total, bool mixed)
 {
 	struct wire *w = wire_new(drop);
 	struct rg_dc *rel, *lossy;
@@ -612,6 +631,7 @@ static void run_bulk(double drop, size_t total)
 
 	open_two(w, &rel, &lossy);
 	b.dc = rel;
+	b.side = mixed ? lossy : NULL;
 	b.sha = g_checksum_new(G_CHECKSUM_SHA256);
 	w->b.bulk = true;
 	rg_dc_set_buffered_low(rel, BULK_LOW);
@@ -620,9 +640,9 @@ static void run_bulk(double drop, size_t total)
 	bulk_fill(&b);
 	run_until(w, bulk_done, "the bulk transfer");
 	g_test_message("%zu bytes in %.2f s, %u times CORE_ERR_AGAIN (max buffered %zu), "
-		       "%u packets dropped",
+		       "%u packets dropped, %u of %u lossy messages arrived",
 		       total, (g_get_monotonic_time() - t0) / 1e6, b.agains, b.max_buffered,
-		       w->dropped);
+		       w->dropped, w->b.side_received, b.side_sent);
 	g_assert_cmpuint(w->b.received, ==, total);
 	g_assert_cmpstr(g_checksum_get_string(w->b.sha), ==, g_checksum_get_string(b.sha));
 	/* back-pressure happened and was reported */
@@ -689,10 +709,11 @@ static void test_buffered_per_channel(void)
 	run_until(w, a_watch_fired, "lossy's buffered_low");
 	g_assert_cmpuint(w->a.watch_buffered, ==, 0);
 	g_assert_cmpuint(w->a.watch_other_buffered, >, RG_DC_MAX_BUFFERED / 2);
-	/* and everything arrives */
-	want_received = n + sizeof(one);
+	/* and everything arrives (lossy's message is counted apart) */
+	want_received = n;
 	run_until(w, b_got_all, "every byte");
 	g_assert_cmpuint(w->b.received, ==, want_received);
+	g_assert_cmpuint(w->b.side_received, ==, 1);
 	g_assert_cmpuint(rg_dc_buffered_amount(rel), ==, 0);
 	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
 	wire_free(w);
@@ -770,12 +791,24 @@ static void test_unacked(void)
 
 static void test_bulk(void)
 {
-	run_bulk(0, BULK_TOTAL);
+	run_bulk(0, BULK_TOTAL, false);
 }
 
 static void test_lossy_wire(void)
 {
-	run_bulk(0.05, LOSSY_TOTAL);
+	run_bulk(0.05, LOSSY_TOTAL, false);
+}
+
+/*
+ * A lossy wire under a reliable transfer and a busy maxRetransmits-0 channel:
+ * abandoned messages make FORWARD-TSNs, which must never cost the reliable
+ * channel a message. With usrsctp's NR-SACK on, this transfer never completed,
+ * and one reliable message in a few runs of the TURN-over-TCP lab went
+ * missing (the receiver got message n+1 in slot n).
+ */
+static void test_lossy_wire_mixed(void)
+{
+	run_bulk(0.05, LOSSY_TOTAL, true);
 }
 
 /* Our CRC32c: the RFC 3720 check value, and usrsctp's software result at every length. */
@@ -810,5 +843,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/sctp/close-drains", test_close_drains);
 	g_test_add_func("/rtc/sctp/unacked", test_unacked);
 	g_test_add_func("/rtc/sctp/lossy-wire", test_lossy_wire);
+	g_test_add_func("/rtc/sctp/lossy-wire-mixed", test_lossy_wire_mixed);
 	return g_test_run();
 }
