@@ -122,17 +122,23 @@ diff <(grep -v 'latest handshake' "$tmp/show.txt") <(grep -v 'latest handshake' 
 echo "ok 1 A initiates; ping; wg(8) and riftgate wg show agree"
 
 # 2. iperf3, 10 s each way
-inB iperf3 -s -D -1 -p 5201 >/dev/null 2>&1
-wait_for 5 inA bash -c 'exec 3<>/dev/tcp/10.77.0.2/5201' || true
-sleep 0.3
-inB iperf3 -s -D -1 -p 5202 >/dev/null 2>&1
-inA iperf3 -c 10.77.0.2 -p 5202 -t 10 -J >"$tmp/up.json" 2>"$tmp/iperf.log" || fail "iperf3 A->B"
-inB iperf3 -s -D -1 -p 5203 >/dev/null 2>&1
-sleep 0.3
-inA iperf3 -c 10.77.0.2 -p 5203 -t 10 -R -J >"$tmp/down.json" 2>>"$tmp/iperf.log" || fail "iperf3 B->A"
-mbit() { python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]/1e6))' "$1"; }
+# iperf_server PORT: a one-off iperf3 server in B, listening before this returns
+iperf_server() {
+	inB iperf3 -s -D -1 -p "$1" >/dev/null 2>&1
+	wait_for 5 sh -c "ip netns exec $B ss -Hltn 'sport = :$1' | grep -q ." || fail "iperf3 -s on $1"
+}
+# mbit FILE: received Mbit/s of an iperf3 -J report, or its error
+mbit() {
+	python3 -c 'import json,sys; r = json.load(open(sys.argv[1]))
+print(int(r["end"]["sum_received"]["bits_per_second"] / 1e6) if "sum_received" in r.get("end", {}) else "error: " + r.get("error", "no result"))' "$1" 2>&1
+}
+iperf_server 5202
+inA iperf3 -c 10.77.0.2 -p 5202 -t 10 -J >"$tmp/up.json" 2>"$tmp/iperf.log" || fail "iperf3 A->B: $(mbit "$tmp/up.json")"
+iperf_server 5203
+inA iperf3 -c 10.77.0.2 -p 5203 -t 10 -R -J >"$tmp/down.json" 2>>"$tmp/iperf.log" || fail "iperf3 B->A: $(mbit "$tmp/down.json")"
 up=$(mbit "$tmp/up.json") down=$(mbit "$tmp/down.json")
-[ "$up" -gt 10 ] && [ "$down" -gt 10 ] || fail "iperf3: $up / $down Mbit/s"
+[ "${up//[0-9]/}" = "" ] && [ "${down//[0-9]/}" = "" ] && [ "$up" -gt 10 ] && [ "$down" -gt 10 ] ||
+	fail "iperf3: $up / $down Mbit/s"
 echo "ok 2 iperf3 TCP 10 s: A->B $up Mbit/s, B->A $down Mbit/s"
 
 # 3. persistent keepalive on the wire: 32-byte messages from A (UDP length 40)
