@@ -3,7 +3,8 @@
  * command line and stdio protocol as tests/interop/peer.mjs, on rg_pc.
  *
  *   rtc-peer --role offer|answer [--mib N] [--restart-after M] [--lossy-first]
- *            [--stun HOST:PORT] [--turn udp|tcp|tls:HOST:PORT:USER:PASS]...
+ *            [--stun HOST:PORT] [--turn udp|tcp|tls:HOST:PORT:USER:PASS
+ *            [--turn-name NAME] [--turn-pin FP]]...
  *
  * One JSON object per line on stdin and stdout: {"type","sdp"},
  * {"candidate","mid"}, {"log"}, {"result","why"}. The offerer opens
@@ -15,7 +16,10 @@
  * --restart-after M: restart ICE once M MiB are sent (logs "ice restart");
  * SIGUSR1 restarts ICE too (after a network change, say).
  * --stun, --turn: ICE servers; HOST is a numeric IPv4 address (libnice does
- * not resolve names), up to four --turn; a bad one exits 2 at once. Each
+ * not resolve names), up to four --turn; a bad one exits 2 at once.
+ * --turn-name, --turn-pin: for the --turn before them, a tls: one (which
+ * needs one of them): the certificate's name (SNI, checked against the
+ * system's CAs) or its SHA-256 fingerprint (AB:CD:..., which wins). Each
  * selected pair is logged as "selected pair LOCAL/REMOTE type TYPE" (the
  * candidate types and the connection's, as rift/ice/ice.h defines them).
  * --lossy-first holds the reliable transfer until those 100 have left (none
@@ -37,6 +41,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/tls.h"
 #include "rift/rtc/pc.h"
 
 #define CHUNK	 1200
@@ -638,6 +643,20 @@ static bool parse_turn(const char *arg, struct rg_ice_turn *t, GPtrArray *keep)
 	return false;
 }
 
+/* --turn-name NAME or --turn-pin FP (into pin) for t, the --turn before it. */
+static bool parse_tls(const char *opt, const char *arg, struct rg_ice_turn *t,
+		      uint8_t pin[CORE_TLS_FP_LEN])
+{
+	if (strcmp(opt, "--turn-name") == 0) {
+		t->tls_name = arg;
+		return true;
+	}
+	if (core_tls_fingerprint_parse(arg, pin) != CORE_OK)
+		return false;
+	t->tls_pin = pin;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct peer p = { .rc = -1, .verdict = -1 };
@@ -648,6 +667,7 @@ int main(int argc, char **argv)
 	unsigned mib = 10;
 	struct bench bench = { .size = 1400, .seconds = 5 };
 	struct rg_ice_turn turn[MAX_TURN] = { 0 };
+	uint8_t pins[MAX_TURN][CORE_TLS_FP_LEN];
 	GPtrArray *keep = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
 	bool ok = true;
 
@@ -675,12 +695,25 @@ int main(int argc, char **argv)
 			bench.size = (size_t)atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--seconds") == 0)
 			bench.seconds = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--turn-name") == 0 || strcmp(argv[i], "--turn-pin") == 0)
+			ok = cfg.ice.n_turn > 0 &&
+			     parse_tls(argv[i], argv[i + 1], &turn[cfg.ice.n_turn - 1],
+				       pins[cfg.ice.n_turn - 1]);
 		if (!ok) {
 			fprintf(stderr, "rtc-peer: bad %s \"%s\"\n", argv[i], argv[i + 1]);
 			g_ptr_array_unref(keep);
 			return 2;
 		}
 		i++;
+	}
+	for (size_t k = 0; k < cfg.ice.n_turn; k++) {
+		if (turn[k].transport == RG_ICE_TURN_TLS && turn[k].tls_name == NULL &&
+		    turn[k].tls_pin == NULL) {
+			fprintf(stderr,
+				"rtc-peer: --turn tls:... needs --turn-name or --turn-pin\n");
+			g_ptr_array_unref(keep);
+			return 2;
+		}
 	}
 	if (bench.kind != NULL) {
 		p.bench = &bench;

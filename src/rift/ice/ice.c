@@ -12,6 +12,9 @@
  * (libnice's own nice_agent_restart_stream keeps the old candidates: its
  * gathering runs once per stream, so a restart after an address change
  * would never find the new address.)
+ *
+ * A TURN-over-TLS server is given to libnice as the TCP TURN server its
+ * bridge offers on 127.0.0.1 (turnbridge.h), for every generation.
  */
 #include "rift/ice/ice.h"
 
@@ -21,7 +24,10 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/tls.h"
 #include "rift/ice/ice-priv.h"
+#include "rift/ice/turnbridge.h"
+#include "rift/ice/turntls.h"
 
 /*
  * Socket buffers of the selected pair's socket. The kernel's default (208 KiB)
@@ -52,7 +58,8 @@ struct rg_ice {
 	struct generation next; /* a restart in progress, or stream 0 */
 	guint retired;		/* the previous generation's stream, until retire_timer */
 	guint retire_timer;
-	struct rg_ice_turn *turn; /* owned copies, n_turn */
+	struct rg_ice_turn *turn;	 /* owned copies, n_turn */
+	struct rg_turn_bridge **bridges; /* n_turn: a TLS server's bridge, else NULL */
 	size_t n_turn;
 	struct rg_ice_callbacks cb;
 	void *ctx;
@@ -336,9 +343,7 @@ static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar
 
 static NiceRelayType relay_type(enum rg_ice_relay r)
 {
-	return r == RG_ICE_TURN_TCP   ? NICE_RELAY_TYPE_TURN_TCP
-	       : r == RG_ICE_TURN_TLS ? NICE_RELAY_TYPE_TURN_TLS
-				      : NICE_RELAY_TYPE_TURN_UDP;
+	return r == RG_ICE_TURN_TCP ? NICE_RELAY_TYPE_TURN_TCP : NICE_RELAY_TYPE_TURN_UDP;
 }
 
 /* A new libnice stream for generation g: relays, receiver, credentials. */
@@ -351,10 +356,13 @@ static int add_generation(struct rg_ice *ice, struct generation *g, GError **err
 	}
 	for (size_t i = 0; i < ice->n_turn; i++) {
 		const struct rg_ice_turn *t = &ice->turn[i];
+		const struct rg_turn_bridge *b = ice->bridges[i];
 
-		if (!nice_agent_set_relay_info(ice->agent, g->stream, 1, t->host, t->port,
-					       t->username, t->password,
-					       relay_type(t->transport))) {
+		/* libnice would speak cleartext to a TLS port: it gets the bridge instead */
+		if (!nice_agent_set_relay_info(
+			    ice->agent, g->stream, 1, b != NULL ? "127.0.0.1" : t->host,
+			    b != NULL ? rg_turn_bridge_port(b) : t->port, t->username, t->password,
+			    b != NULL ? NICE_RELAY_TYPE_TURN_TCP : relay_type(t->transport))) {
 			core_err_to_gerror(error, CORE_ERR_CONFIG,
 					   "TURN server %s:%u: not a numeric address", t->host,
 					   t->port);
@@ -364,6 +372,44 @@ static int add_generation(struct rg_ice *ice, struct generation *g, GError **err
 	nice_agent_attach_recv(ice->agent, g->stream, 1, ice->context, on_recv, ice);
 	nice_agent_get_local_credentials(ice->agent, g->stream, &g->ufrag, &g->pwd);
 	return CORE_OK;
+}
+
+static void turn_copy(struct rg_ice_turn *to, const struct rg_ice_turn *from)
+{
+	*to = *from;
+	to->host = g_strdup(from->host);
+	to->username = g_strdup(from->username);
+	to->password = g_strdup(from->password);
+	to->tls_name = g_strdup(from->tls_name);
+	to->tls_pin = from->tls_pin != NULL ? g_memdup2(from->tls_pin, CORE_TLS_FP_LEN) : NULL;
+}
+
+static void turn_clear(struct rg_ice_turn *t)
+{
+	g_free((char *)t->host);
+	g_free((char *)t->username);
+	g_free((char *)t->password);
+	g_free((char *)t->tls_name);
+	g_free((uint8_t *)t->tls_pin);
+}
+
+/* The bridge that carries libnice's TURN-over-TCP to t over TLS. */
+static int bridge_new(struct rg_ice *ice, const struct rg_ice_turn *t, struct rg_turn_bridge **out,
+		      GError **error)
+{
+	const struct rg_turn_tls_server s = { t->host, t->port, t->tls_name, t->tls_pin, NULL };
+	struct rg_turn_bridge_opener op;
+	char *name;
+	int ret = rg_turn_tls_opener(&op, &s, error);
+
+	if (ret != CORE_OK)
+		return ret;
+	name = t->tls_name != NULL
+		       ? g_strdup_printf("turns:%s:%u (%s)", t->host, t->port, t->tls_name)
+		       : g_strdup_printf("turns:%s:%u", t->host, t->port);
+	ret = rg_turn_bridge_new(out, name, &op, ice->context, error);
+	g_free(name);
+	return ret;
 }
 
 static int configure(struct rg_ice *ice, const struct rg_ice_config *cfg, GError **error)
@@ -382,12 +428,17 @@ static int configure(struct rg_ice *ice, const struct rg_ice_config *cfg, GError
 		g_object_set(ice->agent, "stun-server", cfg->stun_host, "stun-server-port",
 			     (guint)cfg->stun_port, NULL);
 	ice->turn = g_new0(struct rg_ice_turn, cfg->n_turn);
+	ice->bridges = g_new0(struct rg_turn_bridge *, cfg->n_turn);
 	ice->n_turn = cfg->n_turn;
 	for (size_t i = 0; i < cfg->n_turn; i++) {
-		ice->turn[i] = cfg->turn[i];
-		ice->turn[i].host = g_strdup(cfg->turn[i].host);
-		ice->turn[i].username = g_strdup(cfg->turn[i].username);
-		ice->turn[i].password = g_strdup(cfg->turn[i].password);
+		int ret;
+
+		turn_copy(&ice->turn[i], &cfg->turn[i]);
+		if (cfg->turn[i].transport != RG_ICE_TURN_TLS)
+			continue;
+		ret = bridge_new(ice, &ice->turn[i], &ice->bridges[i], error);
+		if (ret != CORE_OK)
+			return ret;
 	}
 	return add_generation(ice, &ice->cur, error);
 }
@@ -454,10 +505,11 @@ void rg_ice_free(struct rg_ice *ice)
 	generation_clear(&ice->cur);
 	generation_clear(&ice->next);
 	for (size_t i = 0; i < ice->n_turn; i++) {
-		g_free((char *)ice->turn[i].host);
-		g_free((char *)ice->turn[i].username);
-		g_free((char *)ice->turn[i].password);
+		/* lost, not freed: it carries libnice's last Refresh, then goes */
+		rg_turn_bridge_free(ice->bridges[i]);
+		turn_clear(&ice->turn[i]);
 	}
+	g_free(ice->bridges);
 	g_free(ice->turn);
 	g_free(ice);
 }

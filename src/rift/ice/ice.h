@@ -43,13 +43,28 @@
  * candidate gathered later changes its local type (a server-reflexive
  * candidate that shows our NAT maps per destination).
  *
+ * TURN over TLS (RG_ICE_TURN_TLS, a "turns:" server): libnice 0.1.21 in
+ * RFC 5245 mode sends its TURN_TLS in cleartext, exactly as TURN_TCP, so
+ * each such server gets a bridge (turnbridge.h) made at rg_ice_new and
+ * shared by every generation: libnice is given a TCP TURN server on
+ * 127.0.0.1, and each connection it makes there goes on to the real server
+ * over TLS (turntls.h), verified against the system's CAs and tls_name
+ * (also the SNI), or against tls_pin alone when set. A server that fails
+ * verification (or cannot be reached) is logged at WARN with its address,
+ * name and the reason; ICE just gets no relay candidate from it. libnice
+ * reaches the bridge from its IPv4 host candidates, so TURN over TLS needs
+ * one IPv4 interface (loopback not counted unless listed in
+ * local_addresses); the relayed address is the server's choice.
+ *
  * Events arrive on the GLib main context given at creation, through the
  * callbacks. libnice does not resolve names: servers are numeric
  * addresses.
  *
  * Ownership: rg_ice_free closes the agent (TURN allocations are released
- * asynchronously) and never calls a callback afterwards. Callbacks must not
- * free the object. Threading: the context's thread only.
+ * asynchronously; the bridges carry those last requests, then go by
+ * themselves within RG_TURN_BRIDGE_LINGER_MS) and never calls a callback
+ * afterwards. Callbacks must not free the object. Threading: the context's
+ * thread only.
  */
 #pragma once
 
@@ -73,6 +88,10 @@ struct rg_ice_turn {
 	uint16_t port;
 	const char *username, *password;
 	enum rg_ice_relay transport;
+	/* RG_ICE_TURN_TLS only (turntls.h): the certificate's name (SNI, verification) */
+	const char *tls_name;
+	/* ... or its SHA-256 (CORE_TLS_FP_LEN bytes), which then wins; one of them is needed */
+	const uint8_t *tls_pin;
 };
 
 struct rg_ice_config {
@@ -102,7 +121,11 @@ struct rg_ice_callbacks {
 
 struct rg_ice;
 
-/* CORE_OK or CORE_ERR_CONFIG (a server address libnice refuses) with *error. */
+/*
+ * CORE_OK; CORE_ERR_CONFIG with *error: a server address libnice refuses, or
+ * a TURN-over-TLS server with neither tls_name nor tls_pin; CORE_ERR_SYSTEM
+ * with *error: no loopback port for a TLS server's bridge. cfg is copied.
+ */
 int rg_ice_new(struct rg_ice **out, const struct rg_ice_config *cfg,
 	       const struct rg_ice_callbacks *cb, void *ctx, GMainContext *context, GError **error);
 void rg_ice_free(struct rg_ice *ice);

@@ -10,15 +10,25 @@
  * generation while datagrams keep flowing: every one sent arrives. A peer
  * that reaches us before its candidates do is first reported "prflx", and
  * reported again with the real type once its candidate arrives.
+ * TURN over TLS, through a coturn that speaks TLS only (as a TLS front end
+ * on 443 would): relay-only, connected and "relay", through a restart, the
+ * allocations released on close; a ClientHello naming the server is what
+ * reaches the TLS port (libnice alone sent a cleartext Allocate); plain TCP
+ * TURN to that port gets nothing; a wrong pin or an untrusted certificate
+ * is logged with the server and why, and gives no relay candidate.
  */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../spawn.h"
+#include "../capture.h"
 #include "../loop.h"
+#include "../sock.h"
+#include "../spawn.h"
 #include "core/err.h"
+#include "core/tls.h"
 #include "rift/ice/ice-priv.h"
 #include "rift/ice/ice.h"
 
@@ -30,7 +40,8 @@ struct end {
 	unsigned reports; /* selected-pair reports */
 	GPtrArray *held;  /* our candidates, not given to the peer yet; NULL: give them at once */
 	GByteArray *got;
-	unsigned candidates;
+	unsigned candidates, relays;
+	bool gathered;
 	unsigned datagrams; /* received */
 };
 
@@ -39,10 +50,11 @@ static void on_candidate(void *ctx, const char *line)
 	struct end *e = ctx;
 
 	e->candidates++;
+	e->relays += strstr(line, " typ relay") != NULL;
 	g_assert_true(g_str_has_prefix(line, "candidate:"));
 	if (e->held != NULL)
 		g_ptr_array_add(e->held, g_strdup(line));
-	else
+	else if (e->peer != NULL)
 		g_assert_cmpint(rg_ice_add_remote_candidate(e->peer->ice, line), ==, CORE_OK);
 }
 
@@ -50,7 +62,8 @@ static void on_done(void *ctx)
 {
 	struct end *e = ctx;
 
-	if (e->held == NULL)
+	e->gathered = true;
+	if (e->held == NULL && e->peer != NULL)
 		rg_ice_remote_gathering_done(e->peer->ice);
 }
 
@@ -80,6 +93,19 @@ static void on_data(void *ctx, const uint8_t *buf, size_t len)
 static const struct rg_ice_callbacks cbs = { on_candidate, on_done, on_state, on_selected,
 					     on_data };
 
+/* Each side takes the other's newest credentials and gathers. */
+static void swap_and_gather(struct end *a, struct end *b)
+{
+	g_assert_cmpint(
+		rg_ice_set_remote_credentials(a->ice, rg_ice_ufrag(b->ice), rg_ice_pwd(b->ice)), ==,
+		CORE_OK);
+	g_assert_cmpint(
+		rg_ice_set_remote_credentials(b->ice, rg_ice_ufrag(a->ice), rg_ice_pwd(a->ice)), ==,
+		CORE_OK);
+	g_assert_cmpint(rg_ice_gather(a->ice), ==, CORE_OK);
+	g_assert_cmpint(rg_ice_gather(b->ice), ==, CORE_OK);
+}
+
 static void connect_pair(struct end *a, struct end *b, struct rg_ice_config *ca,
 			 struct rg_ice_config *cb)
 {
@@ -94,14 +120,7 @@ static void connect_pair(struct end *a, struct end *b, struct rg_ice_config *ca,
 	g_assert_no_error(e);
 	g_assert_cmpuint(strlen(rg_ice_ufrag(a->ice)), >=, 4);
 	g_assert_cmpuint(strlen(rg_ice_pwd(a->ice)), >=, 22);
-	g_assert_cmpint(
-		rg_ice_set_remote_credentials(a->ice, rg_ice_ufrag(b->ice), rg_ice_pwd(b->ice)), ==,
-		CORE_OK);
-	g_assert_cmpint(
-		rg_ice_set_remote_credentials(b->ice, rg_ice_ufrag(a->ice), rg_ice_pwd(a->ice)), ==,
-		CORE_OK);
-	g_assert_cmpint(rg_ice_gather(a->ice), ==, CORE_OK);
-	g_assert_cmpint(rg_ice_gather(b->ice), ==, CORE_OK);
+	swap_and_gather(a, b);
 	ITEST_RUN_UNTIL(a->state == RG_ICE_CONNECTED && b->state == RG_ICE_CONNECTED &&
 				a->local_type[0] != '\0' && b->local_type[0] != '\0',
 			10);
@@ -226,14 +245,7 @@ static void test_restart(void)
 	g_assert_cmpint(a.state, ==, RG_ICE_CONNECTED);
 	g_assert_cmpint(rg_ice_restart(b.ice, &e), ==, CORE_OK);
 	g_assert_cmpstr(rg_ice_ufrag(b.ice), !=, old_b);
-	g_assert_cmpint(
-		rg_ice_set_remote_credentials(a.ice, rg_ice_ufrag(b.ice), rg_ice_pwd(b.ice)), ==,
-		CORE_OK);
-	g_assert_cmpint(
-		rg_ice_set_remote_credentials(b.ice, rg_ice_ufrag(a.ice), rg_ice_pwd(a.ice)), ==,
-		CORE_OK);
-	g_assert_cmpint(rg_ice_gather(a.ice), ==, CORE_OK);
-	g_assert_cmpint(rg_ice_gather(b.ice), ==, CORE_OK);
+	swap_and_gather(&a, &b);
 	ITEST_RUN_UNTIL(send_numbered(&a, &n) && !rg_ice_restarting(a.ice) &&
 				!rg_ice_restarting(b.ice),
 			10);
@@ -258,86 +270,396 @@ static void test_restart(void)
 /* A free UDP and TCP port on 127.0.0.1 (racy, as any test port). */
 static guint16 free_port(void)
 {
-	GSocket *s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
-	GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-	GSocketAddress *a = g_inet_socket_address_new(lo, 0), *got;
 	guint16 port;
+	GSocket *s = itest_listen_tcp(&port);
 
-	g_assert_true(g_socket_bind(s, a, FALSE, NULL));
-	got = g_socket_get_local_address(s, NULL);
-	port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(got));
-	g_object_unref(got);
-	g_object_unref(a);
-	g_object_unref(lo);
 	g_object_unref(s);
 	return port;
 }
 
-static GSubprocess *start_coturn(guint16 port)
-{
-	char *ports = g_strdup_printf("--listening-port=%u", port);
-	const char *argv[] = { "turnserver",
-			       "-n",
-			       "--listening-ip=127.0.0.1",
-			       "--relay-ip=127.0.0.1",
-			       ports,
-			       "--lt-cred-mech",
-			       "--user=rift:secret",
-			       "--realm=rift.test",
-			       "--allow-loopback-peers",
-			       "--no-tls",
-			       "--no-dtls",
-			       "--no-cli",
-			       "--log-file=stdout",
-			       "--simple-log",
-			       "--no-stdout-log",
-			       NULL };
-	GError *e = NULL;
-	GSubprocess *p = itest_spawn(
-		G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &e, argv);
+/* A coturn on 127.0.0.1 with everything in its own temporary folder. */
+struct coturn {
+	GSubprocess *proc;
+	char *dir;
+	guint16 port;		      /* plain UDP and TCP, or TLS only */
+	uint8_t pin[CORE_TLS_FP_LEN]; /* TLS: its certificate's SHA-256 */
+};
 
+static char *coturn_log(const struct coturn *c)
+{
+	char *path = g_build_filename(c->dir, "turn.log", NULL), *text = NULL;
+
+	g_file_get_contents(path, &text, NULL, NULL);
+	g_free(path);
+	return text != NULL ? text : g_strdup("");
+}
+
+/* The log holds line, now or within secs seconds. */
+static bool coturn_logged(const struct coturn *c, const char *line, unsigned secs)
+{
+	gint64 until = g_get_monotonic_time() + secs * G_USEC_PER_SEC;
+	bool found = false;
+
+	while (!found && g_get_monotonic_time() < until) {
+		char *log = coturn_log(c);
+
+		found = strstr(log, line) != NULL;
+		g_free(log);
+		if (!found)
+			g_usleep(20000);
+	}
+	return found;
+}
+
+/* Write a fresh self-signed certificate and key into dir; its fingerprint into pin. */
+static void write_cert(const char *dir, uint8_t pin[CORE_TLS_FP_LEN])
+{
+	struct core_tls_cert *cert;
+	char *pem, *key, *path;
+
+	g_assert_cmpint(core_tls_cert_generate(&cert, 3600), ==, CORE_OK);
+	g_assert_cmpint(core_tls_cert_pem(cert, &pem, &key), ==, CORE_OK);
+	core_tls_cert_fingerprint(cert, pin);
+	path = g_build_filename(dir, "cert.pem", NULL);
+	g_assert_true(g_file_set_contents(path, pem, -1, NULL));
+	g_free(path);
+	path = g_build_filename(dir, "key.pem", NULL);
+	g_assert_true(g_file_set_contents(path, key, -1, NULL));
+	g_free(path);
+	g_free(pem);
+	g_free(key);
+	core_tls_cert_free(cert);
+}
+
+/*
+ * Start coturn: plain TURN over UDP and TCP, or (tls) TURN over TLS only,
+ * as behind a TLS front end on port 443: coturn would otherwise also take
+ * plain TCP on its TLS port.
+ */
+static void coturn_start(struct coturn *c, bool tls)
+{
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+	GError *e = NULL;
+	char *ready;
+
+	c->dir = g_dir_make_tmp("rift-coturn-XXXXXX", &e);
 	g_assert_no_error(e);
-	g_usleep(300000); /* coturn binds within milliseconds; give it some */
-	g_free(ports);
-	return p;
+	c->port = free_port();
+	g_ptr_array_add(argv, g_strdup("turnserver"));
+	g_ptr_array_add(argv, g_strdup("-n"));
+	g_ptr_array_add(argv, g_strdup("-v")); /* sessions and their TLS method in the log */
+	g_ptr_array_add(argv, g_strdup("--listening-ip=127.0.0.1"));
+	g_ptr_array_add(argv, g_strdup("--relay-ip=127.0.0.1"));
+	g_ptr_array_add(argv, g_strdup("--lt-cred-mech"));
+	g_ptr_array_add(argv, g_strdup("--user=rift:secret"));
+	g_ptr_array_add(argv, g_strdup("--realm=rift.test"));
+	g_ptr_array_add(argv, g_strdup("--allow-loopback-peers"));
+	g_ptr_array_add(argv, g_strdup("--no-dtls"));
+	g_ptr_array_add(argv, g_strdup("--no-cli"));
+	g_ptr_array_add(argv, g_strdup("--simple-log"));
+	g_ptr_array_add(argv, g_strdup("--no-stdout-log"));
+	g_ptr_array_add(argv, g_strdup_printf("--log-file=%s/turn.log", c->dir));
+	g_ptr_array_add(argv, g_strdup_printf("--db=%s/turndb", c->dir));
+	g_ptr_array_add(argv, g_strdup_printf("--pidfile=%s/turn.pid", c->dir));
+	if (tls) {
+		write_cert(c->dir, c->pin);
+		g_ptr_array_add(argv, g_strdup_printf("--cert=%s/cert.pem", c->dir));
+		g_ptr_array_add(argv, g_strdup_printf("--pkey=%s/key.pem", c->dir));
+		g_ptr_array_add(argv, g_strdup_printf("--tls-listening-port=%u", c->port));
+		g_ptr_array_add(argv, g_strdup_printf("--listening-port=%u", free_port()));
+		g_ptr_array_add(argv, g_strdup("--no-udp"));
+		g_ptr_array_add(argv, g_strdup("--no-tcp"));
+		ready = g_strdup_printf("TLS listener opened on : 127.0.0.1:%u", c->port);
+	} else {
+		g_ptr_array_add(argv, g_strdup_printf("--listening-port=%u", c->port));
+		g_ptr_array_add(argv, g_strdup("--no-tls"));
+		ready = g_strdup_printf("UDP listener opened on: 127.0.0.1:%u", c->port);
+	}
+	g_ptr_array_add(argv, NULL);
+	c->proc = itest_spawn(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+			      &e, (const char *const *)argv->pdata);
+	g_assert_no_error(e);
+	g_assert_true(coturn_logged(c, ready, 5));
+	g_usleep(100000); /* the line comes as it binds; every listener thread opens at once */
+	g_free(ready);
+	g_ptr_array_unref(argv);
+}
+
+static void coturn_stop(struct coturn *c)
+{
+	GDir *d;
+	const char *name;
+
+	g_subprocess_force_exit(c->proc);
+	g_subprocess_wait(c->proc, NULL, NULL);
+	g_object_unref(c->proc);
+	d = g_dir_open(c->dir, 0, NULL);
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		char *path = g_build_filename(c->dir, name, NULL);
+
+		g_unlink(path);
+		g_free(path);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	g_rmdir(c->dir);
+	g_free(c->dir);
+}
+
+static bool have_coturn(void)
+{
+	char *path = g_find_program_in_path("turnserver");
+
+	g_free(path);
+	if (path == NULL)
+		g_test_skip("no turnserver (coturn)");
+	return path != NULL;
+}
+
+/* An agent that gathers relay candidates only, through t. */
+static struct rg_ice_config relay_only(const struct rg_ice_turn *t)
+{
+	return (struct rg_ice_config){ .controlling = true,
+				       .local_addresses = loopback,
+				       .turn = t,
+				       .n_turn = 1,
+				       .relay_only = true };
+}
+
+/* a (relay only, through t) and b connect and report "relay"; data crosses. */
+static void connect_relayed(struct end *a, struct end *b, const struct rg_ice_turn *t)
+{
+	struct rg_ice_config ca = relay_only(t);
+	struct rg_ice_config cb = { .controlling = false, .local_addresses = loopback };
+
+	connect_pair(a, b, &ca, &cb);
+	g_assert_cmpstr(a->local_type, ==, "relay");
+	g_assert_cmpstr(a->type, ==, "relay");
+	/* b's own candidate is a host one, but its connection goes through a's relay */
+	g_assert_cmpstr(b->local_type, ==, "host");
+	g_assert_cmpstr(b->remote_type, ==, "relay");
+	g_assert_cmpstr(b->type, ==, "relay");
+	exchange(a, b);
 }
 
 static void test_turn(gconstpointer data)
 {
 	enum rg_ice_relay transport = GPOINTER_TO_INT(data);
-	guint16 port;
-	GSubprocess *turn;
-	struct rg_ice_turn t = { "127.0.0.1", 0, "rift", "secret", transport };
-	struct rg_ice_config ca = { .controlling = true,
-				    .local_addresses = loopback,
-				    .turn = &t,
-				    .n_turn = 1,
-				    .relay_only = true };
-	struct rg_ice_config cb = { .controlling = false, .local_addresses = loopback };
+	struct coturn turn = { 0 };
+	struct rg_ice_turn t = { "127.0.0.1", 0, "rift", "secret", transport, NULL, NULL };
 	struct end a = { 0 }, b = { 0 };
-	char *path = g_find_program_in_path("turnserver");
 
-	if (path == NULL) {
-		g_test_skip("no turnserver (coturn)");
+	if (!have_coturn())
 		return;
-	}
-	g_free(path);
-	port = free_port();
-	t.port = port;
-	turn = start_coturn(port);
-	connect_pair(&a, &b, &ca, &cb);
-	g_assert_cmpstr(a.local_type, ==, "relay");
-	g_assert_cmpstr(a.type, ==, "relay");
-	/* b's own candidate is a host one, but its connection goes through a's relay */
-	g_assert_cmpstr(b.local_type, ==, "host");
-	g_assert_cmpstr(b.remote_type, ==, "relay");
-	g_assert_cmpstr(b.type, ==, "relay");
-	exchange(&a, &b);
+	coturn_start(&turn, false);
+	t.port = turn.port;
+	connect_relayed(&a, &b, &t);
 	end_free(&a);
 	end_free(&b);
-	g_subprocess_force_exit(turn);
-	g_subprocess_wait(turn, NULL, NULL);
-	g_object_unref(turn);
+	coturn_stop(&turn);
+}
+
+/* Accept on l, then read what comes into buf until it holds len bytes; true (for a condition). */
+static bool take_bytes(GSocket *l, GSocket **c, GByteArray *buf, guint len)
+{
+	uint8_t chunk[512];
+	gssize n;
+
+	if (*c == NULL && (*c = g_socket_accept(l, NULL, NULL)) != NULL)
+		g_socket_set_blocking(*c, FALSE);
+	if (*c != NULL && buf->len < len &&
+	    (n = g_socket_receive(*c, (gchar *)chunk, sizeof(chunk), NULL, NULL)) > 0)
+		g_byte_array_append(buf, chunk, (guint)n);
+	return true;
+}
+
+/* One relay-only agent alone, gathering through server t until it is done. */
+static void gather_alone(struct end *a, const struct rg_ice_turn *t)
+{
+	struct rg_ice_config cfg = relay_only(t);
+	GError *e = NULL;
+
+	a->got = g_byte_array_new();
+	g_assert_cmpint(rg_ice_new(&a->ice, &cfg, &cbs, a, NULL, &e), ==, CORE_OK);
+	g_assert_no_error(e);
+	g_assert_cmpint(rg_ice_gather(a->ice), ==, CORE_OK);
+	ITEST_RUN_UNTIL(a->gathered, 15);
+}
+
+/*
+ * What goes to a TURN-over-TLS server's port is TLS: a handshake record
+ * holding a ClientHello, which names the server (SNI). (libnice 0.1.21 by
+ * itself sent a STUN Allocate in the clear there: 00 03 00 14 21 12 a4 42,
+ * the magic cookie at bytes 4 to 7.)
+ */
+static void test_turn_tls_bytes(void)
+{
+	static const uint8_t pin[CORE_TLS_FP_LEN] = { 1 };
+	static const char name[] = "turn.rift.test";
+	guint16 port;
+	GSocket *l = itest_listen_tcp(&port), *c = NULL;
+	struct rg_ice_turn t = { "127.0.0.1", port, "rift", "secret", RG_ICE_TURN_TLS, name, pin };
+	struct rg_ice_config cfg = { .local_addresses = loopback, .turn = &t, .n_turn = 1 };
+	struct end a = { .got = g_byte_array_new() };
+	GByteArray *got = g_byte_array_new();
+	GError *e = NULL;
+	guint record;
+
+	g_assert_cmpint(rg_ice_new(&a.ice, &cfg, &cbs, &a, NULL, &e), ==, CORE_OK);
+	g_assert_no_error(e);
+	g_assert_cmpint(rg_ice_gather(a.ice), ==, CORE_OK);
+	ITEST_RUN_UNTIL(take_bytes(l, &c, got, 6) && got->len >= 6, 10);
+	g_test_message("first bytes to the TLS port: %02x %02x %02x %02x %02x %02x", got->data[0],
+		       got->data[1], got->data[2], got->data[3], got->data[4], got->data[5]);
+	g_assert_cmpuint(got->data[0], ==, 0x16); /* TLS record: handshake */
+	g_assert_cmpuint(got->data[1], ==, 0x03); /* record version 3.x */
+	g_assert_cmpuint(got->data[5], ==, 0x01); /* handshake message: ClientHello */
+	record = 5 + ((guint)got->data[3] << 8 | got->data[4]);
+	ITEST_RUN_UNTIL(take_bytes(l, &c, got, record) && got->len >= record, 10);
+	g_assert_nonnull(memmem(got->data, record, name, strlen(name)));
+	end_free(&a);
+	g_object_unref(c);
+	g_object_unref(l);
+	g_byte_array_unref(got);
+}
+
+/* How many times what occurs in coturn's log. */
+static unsigned coturn_count(const struct coturn *c, const char *what)
+{
+	char *log = coturn_log(c);
+	unsigned n = 0;
+
+	for (const char *p = strstr(log, what); p != NULL; p = strstr(p + 1, what))
+		n++;
+	g_free(log);
+	return n;
+}
+
+/*
+ * TURN over TLS to a TLS-only coturn: a relay-only agent connects, both
+ * sides report "relay", data crosses; coturn served the allocation over
+ * TLS 1.3. A restart allocates again through the same bridge, and when the
+ * agents are freed their allocations are released through it.
+ */
+static void test_turn_tls(void)
+{
+	struct coturn turn = { 0 };
+	/* the certificate holds no name at all: the pin wins */
+	struct rg_ice_turn t = { "127.0.0.1",	   0,	    "rift", "secret", RG_ICE_TURN_TLS,
+				 "turn.rift.test", turn.pin };
+	struct end a = { 0 }, b = { 0 };
+	GError *e = NULL;
+
+	if (!have_coturn())
+		return;
+	coturn_start(&turn, true);
+	t.port = turn.port;
+	connect_relayed(&a, &b, &t);
+	g_assert_cmpuint(coturn_count(&turn, "ALLOCATE processed, success"), ==, 1);
+	g_assert_cmpuint(coturn_count(&turn, "method=TLSv1.3"), >=, 1);
+	/* a new generation: a new allocation, through the same bridge */
+	a.relays = 0;
+	g_assert_cmpint(rg_ice_restart(a.ice, &e), ==, CORE_OK);
+	g_assert_cmpint(rg_ice_restart(b.ice, &e), ==, CORE_OK);
+	g_assert_no_error(e);
+	swap_and_gather(&a, &b);
+	ITEST_RUN_UNTIL(!rg_ice_restarting(a.ice) && !rg_ice_restarting(b.ice), 10);
+	g_assert_cmpuint(a.relays, >=, 1);
+	g_assert_cmpstr(a.type, ==, "relay");
+	g_byte_array_set_size(a.got, 0);
+	g_byte_array_set_size(b.got, 0);
+	exchange(&a, &b);
+	g_assert_cmpuint(coturn_count(&turn, "ALLOCATE processed, success"), ==, 2);
+	end_free(&a);
+	end_free(&b);
+	/*
+	 * libnice's closing Refresh (lifetime 0), carried by the lost bridge,
+	 * then each TLS connection closed with its close_notify
+	 */
+	ITEST_RUN_UNTIL(coturn_count(&turn, "lifetime=0, cipher=") >= 2 &&
+				coturn_count(&turn, "SSL shutdown received") == 2,
+			15);
+	coturn_stop(&turn);
+}
+
+/* The TLS-only port really is TLS only: libnice's own TCP TURN gets nothing from it. */
+static void test_turn_tls_port_refuses_plain(void)
+{
+	struct coturn turn = { 0 };
+	struct rg_ice_turn t = { "127.0.0.1", 0, "rift", "secret", RG_ICE_TURN_TCP, NULL, NULL };
+	struct end a = { 0 };
+
+	if (!have_coturn())
+		return;
+	coturn_start(&turn, true);
+	t.port = turn.port;
+	gather_alone(&a, &t);
+	g_assert_cmpuint(a.relays, ==, 0);
+	g_assert_cmpuint(coturn_count(&turn, "ALLOCATE processed, success"), ==, 0);
+	end_free(&a);
+	coturn_stop(&turn);
+}
+
+/*
+ * A certificate that is not the pinned one, or (no pin) not signed by a
+ * CA we trust: logged with the server and the reason; no relay candidate.
+ */
+static void test_turn_tls_refused(gconstpointer data)
+{
+	bool pinned = GPOINTER_TO_INT(data);
+	struct coturn turn = { 0 };
+	uint8_t wrong[CORE_TLS_FP_LEN];
+	struct rg_ice_turn t = {
+		"127.0.0.1",	      0, "rift", "secret", RG_ICE_TURN_TLS, "turn.rift.test",
+		pinned ? wrong : NULL
+	};
+	struct end a = { 0 };
+	char *path, *log, *server, fp[CORE_TLS_FP_STRLEN];
+	int fd;
+
+	if (!have_coturn())
+		return;
+	coturn_start(&turn, true);
+	t.port = turn.port;
+	memcpy(wrong, turn.pin, sizeof(wrong));
+	wrong[0] ^= 1;
+	fd = itest_log_begin(&path);
+	gather_alone(&a, &t);
+	log = itest_log_end(fd, path);
+	g_assert_cmpuint(a.relays, ==, 0);
+	g_assert_cmpuint(a.candidates, ==, 0);
+	server = g_strdup_printf("turns:127.0.0.1:%u (turn.rift.test)", turn.port);
+	g_assert_nonnull(strstr(log, server));
+	if (pinned) {
+		char *why = g_strdup_printf("not the pinned one (its SHA-256 is %s)",
+					    core_tls_fingerprint_format(turn.pin, fp));
+
+		g_assert_nonnull(strstr(log, why));
+		g_free(why);
+	} else {
+		g_assert_nonnull(strstr(log, "TLS certificate refused: not signed by a trusted "
+					     "CA, not valid for turn.rift.test"));
+	}
+	g_assert_cmpuint(coturn_count(&turn, "ALLOCATE processed"), ==, 0);
+	g_free(server);
+	g_free(log);
+	end_free(&a);
+	coturn_stop(&turn);
+}
+
+/* A TURN-over-TLS server needs a name or a pin to be verified by. */
+static void test_turn_tls_config(void)
+{
+	struct rg_ice_turn t = { "127.0.0.1", 5349, "rift", "secret", RG_ICE_TURN_TLS, NULL, NULL };
+	struct rg_ice_config cfg = { .local_addresses = loopback, .turn = &t, .n_turn = 1 };
+	struct rg_ice *ice = NULL;
+	GError *e = NULL;
+
+	g_assert_cmpint(rg_ice_new(&ice, &cfg, &cbs, NULL, NULL, &e), ==, CORE_ERR_CONFIG);
+	g_assert_error(e, CORE_ERROR, CORE_ERR_CONFIG);
+	g_assert_nonnull(strstr(e->message, "neither a name nor a pin"));
+	g_assert_null(ice);
+	g_clear_error(&e);
 }
 
 int main(int argc, char **argv)
@@ -348,5 +670,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/ice/late-candidate", test_late_candidate);
 	g_test_add_data_func("/ice/turn-udp", GINT_TO_POINTER(RG_ICE_TURN_UDP), test_turn);
 	g_test_add_data_func("/ice/turn-tcp", GINT_TO_POINTER(RG_ICE_TURN_TCP), test_turn);
+	g_test_add_func("/ice/turn-tls-config", test_turn_tls_config);
+	g_test_add_func("/ice/turn-tls-bytes", test_turn_tls_bytes);
+	g_test_add_func("/ice/turn-tls", test_turn_tls);
+	g_test_add_func("/ice/turn-tls-port-refuses-plain", test_turn_tls_port_refuses_plain);
+	g_test_add_data_func("/ice/turn-tls-wrong-pin", GINT_TO_POINTER(1), test_turn_tls_refused);
+	g_test_add_data_func("/ice/turn-tls-untrusted", GINT_TO_POINTER(0), test_turn_tls_refused);
 	return g_test_run();
 }
