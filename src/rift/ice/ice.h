@@ -57,8 +57,9 @@
  * local_addresses); the relayed address is the server's choice.
  *
  * Events arrive on the GLib main context given at creation, through the
- * callbacks. libnice does not resolve names: servers are numeric
- * addresses.
+ * callbacks. Servers are given as numeric addresses: resolving names is
+ * the caller's job (libnice resolves TURN names, but not STUN ones, and not
+ * on our terms).
  *
  * Ownership: rg_ice_free closes the agent (TURN allocations are released
  * asynchronously; the bridges carry those last requests, then go by
