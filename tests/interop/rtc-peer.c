@@ -590,7 +590,18 @@ static gboolean on_stdin(GIOChannel *ch, GIOCondition cond, gpointer data)
 
 static gboolean on_timeout(gpointer data)
 {
-	finish(data, false, "timed out after 150 s");
+	struct peer *p = data;
+	char *t;
+
+	/* where it stood: a stall shows which side and which direction stopped */
+	t = g_strdup_printf("at the timeout: sent %zu, queued %zu, association unacked %zu, "
+			    "received %zu bytes (%zu messages)%s",
+			    p->off, p->reliable != NULL ? rg_dc_buffered_amount(p->reliable) : 0,
+			    p->reliable != NULL ? rg_dc_association_unacked(p->reliable) : 0,
+			    p->got_n, p->got_msgs, p->reply != NULL ? ", peer's end seen" : "");
+	emit2("log", t, NULL, NULL);
+	g_free(t);
+	finish(p, false, "timed out after 150 s");
 	return G_SOURCE_REMOVE;
 }
 
