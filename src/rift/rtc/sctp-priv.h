@@ -11,6 +11,3 @@
  */
 int rg_sctp_send_raw(struct rg_sctp *s, uint16_t sid, uint32_t ppid, const uint8_t *buf,
 		     size_t len);
-
-/* CRC32c of buf as the SCTP checksum field holds it (RFC 9260 Appendix A), as used on output. */
-uint32_t rg_sctp_crc32c(const uint8_t *buf, size_t len);
