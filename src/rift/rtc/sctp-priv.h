@@ -11,3 +11,6 @@
  */
 int rg_sctp_send_raw(struct rg_sctp *s, uint16_t sid, uint32_t ppid, const uint8_t *buf,
 		     size_t len);
+
+/* The process-wide usrsctp timer's interval now, ms (0: no association, no timer). */
+guint rg_sctp_timer_interval_ms(void);

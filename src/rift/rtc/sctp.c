@@ -2,9 +2,14 @@
  * sctp.c - the SCTP association over usrsctp (AF_CONN); see sctp.h.
  *
  * Design. usrsctp is process-global: the first association initialises it
- * (usrsctp_init_nothreads) and starts one 10 ms GLib timeout that calls
+ * (usrsctp_init_nothreads) and starts one GLib timeout that calls
  * usrsctp_handle_timers; the last association stops the timer and finishes
- * usrsctp. Each association registers its own struct as its AF_CONN address
+ * usrsctp. The timeout ticks every TIMER_BUSY_MS while packets come and go;
+ * after IDLE_AFTER_MS with none, in or out, every TIMER_IDLE_MS (an idle
+ * tunnel then wakes the process 4 times a second, not 100), and the next
+ * packet makes it busy again. Idle, nothing is in flight that a timer
+ * would retransmit soon: at worst a retransmission already backed off past
+ * a second, or a heartbeat, fires up to TIMER_IDLE_MS late. Each association registers its own struct as its AF_CONN address
  * and uses that one pointer as both the local and the remote sconn_addr, so
  * conn_output receives it and usrsctp_conninput is called with it.
  *
@@ -40,8 +45,12 @@
 #define SCTP_COMMON_HEADER_LEN 12
 #define SCTP_CHECKSUM_OFFSET   8
 
-/* usrsctp timer granularity we drive it with. */
-#define TIMER_INTERVAL_MS 10
+/* usrsctp timer granularity we drive it with: while busy, idle, and when finishing. */
+#define TIMER_BUSY_MS	10
+#define TIMER_IDLE_MS	250
+#define TIMER_FINISH_MS 10
+/* no packet in or out for this long: idle */
+#define IDLE_AFTER_MS 1000
 /* Streams we ask for in both directions (the WebRTC usual). */
 #define NUM_STREAMS 1024
 /* Socket buffers: large enough for a few max-size messages in flight. */
@@ -71,12 +80,35 @@
 static unsigned g_users;
 static bool g_inited;
 static guint g_timer;
+static guint g_interval; /* g_timer's, ms */
 static gint64 g_last_tick;
-static GHashTable *g_live; /* set of live struct rg_sctp* */
+static gint64 g_last_packet; /* monotonic us of the last packet in or out */
+static GHashTable *g_live;   /* set of live struct rg_sctp* */
 static unsigned g_next_id;
 
 static void destroy(struct rg_sctp *s);
 static void drain(struct rg_sctp *s);
+static gboolean timer_tick(gpointer unused);
+
+/* (Re)start the process-wide timer ticking every interval_ms. */
+static void pace(guint interval_ms)
+{
+	if (g_timer != 0 && g_interval == interval_ms)
+		return;
+	/* also from inside timer_tick: GLib lets a source be removed while it dispatches */
+	if (g_timer != 0)
+		g_source_remove(g_timer);
+	g_interval = interval_ms;
+	g_timer = g_timeout_add(interval_ms, timer_tick, NULL);
+}
+
+/* A packet came in or went out: tick busy. */
+static void note_packet(void)
+{
+	g_last_packet = g_get_monotonic_time();
+	if (g_interval != TIMER_BUSY_MS)
+		pace(TIMER_BUSY_MS);
+}
 
 /* usrsctp's debug printf: silenced (it is very chatty). */
 static void debug_noop(const char *format, ...)
@@ -108,6 +140,7 @@ static int conn_output(void *addr, void *buffer, size_t length, uint8_t tos, uin
 		return 0;
 	/* usrsctp copied the packet into this buffer for us: it is ours to finish */
 	set_checksum(buffer, length);
+	note_packet();
 	s->cb.send(s->ctx, buffer, length);
 	return 0;
 }
@@ -150,6 +183,9 @@ static gboolean timer_tick(gpointer unused)
 		leave(s);
 	}
 	g_list_free(all);
+	/* unless a callback freed the last association (and with it the timer) */
+	if (g_timer != 0 && (now - g_last_packet) / 1000 >= IDLE_AFTER_MS)
+		pace(TIMER_IDLE_MS);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -187,8 +223,8 @@ static void global_ref(void)
 		g_inited = true;
 	}
 	g_live = g_hash_table_new(g_direct_hash, g_direct_equal);
-	g_last_tick = g_get_monotonic_time();
-	g_timer = g_timeout_add(TIMER_INTERVAL_MS, timer_tick, NULL);
+	g_last_tick = g_last_packet = g_get_monotonic_time();
+	pace(TIMER_BUSY_MS);
 }
 
 /* Drop a reference; the last one stops the timer and finishes usrsctp. */
@@ -198,6 +234,7 @@ static void global_unref(void)
 		return;
 	g_source_remove(g_timer);
 	g_timer = 0;
+	g_interval = 0;
 	g_hash_table_destroy(g_live);
 	g_live = NULL;
 	/* closed associations go away on usrsctp's timers: run them until it agrees */
@@ -206,7 +243,7 @@ static void global_unref(void)
 			g_inited = false;
 			return;
 		}
-		usrsctp_handle_timers(TIMER_INTERVAL_MS);
+		usrsctp_handle_timers(TIMER_FINISH_MS);
 		g_usleep(1000);
 	}
 	core_log_warn(COMP, NULL, "usrsctp_finish still busy; usrsctp stays initialised");
@@ -563,6 +600,7 @@ void rg_sctp_input(struct rg_sctp *s, const uint8_t *pkt, size_t len)
 	if (s->dead || len == 0 || len > MAX_PACKET)
 		return;
 	enter(s);
+	note_packet();
 	usrsctp_conninput(s, pkt, len, 0);
 	drain(s);
 	leave(s);
@@ -597,4 +635,9 @@ void rg_sctp_free(struct rg_sctp *s)
 		return;
 	}
 	destroy(s);
+}
+
+guint rg_sctp_timer_interval_ms(void)
+{
+	return g_timer != 0 ? g_interval : 0;
 }

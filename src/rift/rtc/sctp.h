@@ -5,8 +5,9 @@
  *
  * Driving it: the owner feeds every SCTP packet that DTLS decrypted to
  * rg_sctp_input and gives every packet the send callback hands out to DTLS.
- * usrsctp's timers run from one process-wide GLib timeout (10 ms) on the
- * default main context; the socket is read after each input and timer tick.
+ * usrsctp's timers run from one process-wide GLib timeout on the default
+ * main context (every 10 ms while packets flow, every 250 ms after a second
+ * without any); the socket is read after each input and timer tick.
  *
  * Callbacks (struct rg_sctp_callbacks) run on the GLib main thread, from
  * inside rg_sctp_start, rg_sctp_input, the timer, rg_sctp_open_channel,

@@ -349,6 +349,16 @@ static void test_open(void)
 	wire_free(w);
 }
 
+static gboolean b_has_1_message(struct wire *w)
+{
+	return w->b.messages->len >= 1;
+}
+
+static gboolean b_has_2_messages(struct wire *w)
+{
+	return w->b.messages->len >= 2;
+}
+
 static gboolean b_has_5_messages(struct wire *w)
 {
 	return w->b.messages->len >= 5;
@@ -812,6 +822,38 @@ static void test_lossy_wire_mixed(void)
 	run_bulk(0.05, LOSSY_TOTAL, true);
 }
 
+static gboolean timer_idle(struct wire *w)
+{
+	return rg_sctp_timer_interval_ms() == 250;
+}
+
+/* With no packet for a second, usrsctp's timer slows to 250 ms; the next packet speeds it up. */
+static void test_timer_idle(void)
+{
+	struct wire *w;
+	struct rg_dc *rel, *lossy;
+	gint64 quiet_since;
+
+	g_assert_cmpuint(rg_sctp_timer_interval_ms(), ==, 0);
+	w = wire_new(0);
+	open_two(w, &rel, &lossy);
+	g_assert_cmpint(rg_dc_send(rel, (const uint8_t *)"a", 1, false), ==, CORE_OK);
+	run_until(w, b_has_1_message, "a message");
+	quiet_since = g_get_monotonic_time();
+	g_assert_cmpuint(rg_sctp_timer_interval_ms(), ==, 10);
+	run_until(w, timer_idle, "the idle timer");
+	/* the SACK went out within 20 ms of the message: idle a second after it, not sooner */
+	g_assert_cmpint(g_get_monotonic_time() - quiet_since, >=, 900 * 1000);
+	/* a send is a packet out: busy again at once, and the message arrives */
+	g_assert_cmpint(rg_dc_send(lossy, (const uint8_t *)"bc", 2, true), ==, CORE_OK);
+	g_assert_cmpuint(rg_sctp_timer_interval_ms(), ==, 10);
+	run_until(w, b_has_2_messages, "a message after idling");
+	assert_msg(&w->b, 1, "bc", 2, true);
+	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
+	wire_free(w);
+	g_assert_cmpuint(rg_sctp_timer_interval_ms(), ==, 0);
+}
+
 /* Our CRC32c, both forms: the RFC 3720 check value, and usrsctp's result at every length. */
 static void test_crc32c(void)
 {
@@ -836,6 +878,7 @@ int main(int argc, char **argv)
 	core_log_set_level(CORE_LOG_INFO);
 	g_test_add_func("/rtc/sctp/crc32c", test_crc32c);
 	g_test_add_func("/rtc/sctp/open", test_open);
+	g_test_add_func("/rtc/sctp/timer-idle", test_timer_idle);
 	g_test_add_func("/rtc/sctp/messages", test_messages);
 	g_test_add_func("/rtc/sctp/close", test_close);
 	g_test_add_func("/rtc/sctp/hostile", test_hostile);
