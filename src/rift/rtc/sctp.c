@@ -561,9 +561,11 @@ out:
 
 /*
  * SCTP packets ride in DTLS records of at most RG_DTLS_MTU bytes: a fixed
- * path MTU of RG_SCTP_MTU (as browsers use), never discovered, so no
- * packet is too big for DTLS. Without it usrsctp sends 1,500-byte packets
- * that DTLS refuses, and only small messages ever arrive.
+ * path MTU, never discovered, so no packet is too big for DTLS. Without it
+ * usrsctp sends 1,500-byte packets that DTLS refuses, and only small
+ * messages ever arrive. On AF_CONN usrsctp adds the 12-byte common header
+ * to spp_pathmtu and rounds packets down to a multiple of 4: packets are
+ * then at most 1,188 bytes (RG_SCTP_MTU, browsers' 1,191, rounded).
  */
 static void set_path_mtu(struct rg_sctp *s, const struct sockaddr_conn *remote)
 {
@@ -572,7 +574,7 @@ static void set_path_mtu(struct rg_sctp *s, const struct sockaddr_conn *remote)
 	memset(&spp, 0, sizeof(spp));
 	memcpy(&spp.spp_address, remote, sizeof(*remote));
 	spp.spp_flags = SPP_PMTUD_DISABLE;
-	spp.spp_pathmtu = RG_SCTP_MTU;
+	spp.spp_pathmtu = RG_SCTP_MTU - SCTP_COMMON_HEADER_LEN;
 	if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &spp,
 			       (socklen_t)sizeof(spp)) != 0)
 		core_log_warn("sctp", NULL, "cannot fix the path MTU: %s", g_strerror(errno));

@@ -38,8 +38,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* SCTP packets are at most this big (they must fit one DTLS record). */
-#define RG_SCTP_MTU 1200
+/*
+ * SCTP packets are at most this big, as browsers send them: in an AES-GCM
+ * DTLS record (RG_DTLS_MTU), a UDP datagram, IPv6 and a TURN ChannelData
+ * header, 1,280 bytes, IPv6's minimum MTU, which every path carries.
+ */
+#define RG_SCTP_MTU 1191
 
 struct rg_sctp;
 struct rg_dc;

@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/tls.h"
 #include "rift/rtc/dtls.h"
+#include "rift/rtc/sctp.h"
 
 #define CERT_VALIDITY_S 3600
 #define WAIT_MS		5000
@@ -48,6 +49,7 @@ struct pair {
 	bool garbage;	/* inject garbage before each delivered datagram */
 	GRand *rand;
 	unsigned expect; /* datagrams each side waits for in exchange() */
+	size_t largest;	 /* the largest datagram either side sent */
 };
 
 /* --- the wires ---------------------------------------------------------- */
@@ -129,6 +131,7 @@ static void mem_send(void *ctx, const uint8_t *buf, size_t len)
 	struct peer *p = ctx;
 	struct pair *pr = p->pair;
 
+	pr->largest = MAX(pr->largest, len);
 	if (pr->drop_first > 0) {
 		pr->drop_first--;
 		return;
@@ -421,11 +424,15 @@ static void test_data_1000(void)
 	max = rg_dtls_max_payload(pr->a.d);
 	g_assert_cmpuint(max, >=, MAX_DATAGRAM);
 	g_assert_cmpuint(max, <, RG_DTLS_MTU);
+	/* a whole SCTP packet fits one record */
+	g_assert_cmpuint(max, >=, RG_SCTP_MTU);
 	g_assert_cmpint(rg_dtls_send(pr->a.d, big, max + 1), ==, CORE_ERR_TOO_LARGE);
 	g_assert_cmpint(rg_dtls_send(pr->a.d, big, max), ==, CORE_OK);
 	g_assert_cmpint(rg_dtls_send(pr->a.d, NULL, 5), ==, CORE_ERR_INVALID_ARG);
 	g_assert_true(run_until(b_got_one, pr, WAIT_MS));
 	g_assert_cmpuint(g_bytes_get_size(g_ptr_array_index(pr->b.rx, 0)), ==, max);
+	/* handshake and data alike fit IPv6's 1,280 bytes with a TURN ChannelData header */
+	g_assert_cmpuint(pr->largest, <=, 1280 - 40 - 8 - 4);
 	exchange(pr, N_DATAGRAMS);
 	pair_free(pr);
 }

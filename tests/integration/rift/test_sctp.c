@@ -105,6 +105,7 @@ static void cb_send(void *ctx, const uint8_t *pkt, size_t len)
 	struct peer *p = ctx;
 
 	assert_checksum(pkt, len);
+	g_assert_cmpuint(len, <=, RG_SCTP_MTU);
 	if (p->wire->drop > 0 && g_rand_double(p->wire->rand) < p->wire->drop) {
 		p->wire->dropped++;
 		return;
