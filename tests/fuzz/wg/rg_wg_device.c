@@ -17,20 +17,30 @@
 static uint32_t rng_state;
 static uint64_t now;
 static struct rg_wg_device *peer_dev, *dut;
-static bool to_dut;
 static int tag_peer, tag_dut; /* the devices' ops contexts */
 static size_t delivered;
-static uint8_t last_sent[2048];
-static size_t last_len;
+
+/* Datagrams between the devices, in the order sent (one send may emit two: data, then a
+ * rekeying initiation). */
+#define WIRE_SLOTS 16
+static struct {
+	uint8_t data[2048];
+	size_t len;
+	bool to_dut;
+} wire[WIRE_SLOTS];
+static size_t wire_head, wire_count;
 
 static void op_send(void *ctx, const struct core_addr *to, const uint8_t *buf, size_t len)
 {
-	/* the handshake: the two devices answer each other at once */
-	if (len <= sizeof(last_sent)) {
-		memcpy(last_sent, buf, len);
-		last_len = len;
-	}
-	to_dut = ctx == &tag_peer;
+	size_t slot = (wire_head + wire_count) % WIRE_SLOTS;
+
+	/* a full wire drops the datagram (the loop below resets it before the final check) */
+	if (len > sizeof(wire[0].data) || wire_count == WIRE_SLOTS)
+		return;
+	memcpy(wire[slot].data, buf, len);
+	wire[slot].len = len;
+	wire[slot].to_dut = ctx == &tag_peer;
+	wire_count++;
 }
 
 static void op_deliver(void *ctx, struct rg_wg_peer *from, const uint8_t *pkt, size_t len)
@@ -56,7 +66,7 @@ static void op_wallclock(void *ctx, int64_t *s, uint32_t *ns)
 
 static const struct rg_wg_device_ops ops = { op_send, op_deliver, op_random, op_wallclock };
 
-/* Pass what was last sent to the other device until both are quiet. */
+/* Deliver what the devices send each other, in order, until both are quiet (bounded). */
 static void pump(void)
 {
 	static struct core_addr a;
@@ -64,12 +74,13 @@ static void pump(void)
 
 	if (a.len == 0)
 		core_addr_parse(&a, "192.0.2.1:51820");
-	while (last_len > 0) {
-		size_t n = last_len;
-		struct rg_wg_device *to = to_dut ? dut : peer_dev;
+	for (int i = 0; i < 64 && wire_count > 0; i++) {
+		size_t n = wire[wire_head].len;
+		struct rg_wg_device *to = wire[wire_head].to_dut ? dut : peer_dev;
 
-		memcpy(buf, last_sent, n);
-		last_len = 0;
+		memcpy(buf, wire[wire_head].data, n);
+		wire_head = (wire_head + 1) % WIRE_SLOTS;
+		wire_count--;
 		rg_wg_device_recv(to, &a, buf, n, now);
 	}
 }
@@ -91,6 +102,7 @@ static void setup(void)
 
 	rng_state = 1;
 	now = 1000000000;
+	wire_head = wire_count = 0;
 	delivered = 0;
 	memset(k1, 1, 32);
 	memset(k2, 2, 32);
@@ -134,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += n, size -= n;
 	}
 	/* the session (or a new handshake) still carries a packet */
-	last_len = 0;
+	wire_head = wire_count = 0;
 	delivered = 0;
 	rg_wg_device_send(peer_dev, pkt, ipv4(pkt, 1, 2), now);
 	pump();
