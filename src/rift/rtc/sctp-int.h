@@ -3,6 +3,8 @@
  * and notifications) and channel.c (data channels on it: DCEP, per-channel
  * send queues, stream resets) share. Internal to those two files.
  *
+ * Ownership: an association (struct rg_sctp, sctp.c's) owns its usrsctp
+ * socket and, through its table, its channels (struct rg_dc, channel.c's).
  * Threading: the GLib thread that runs the associations (see sctp.h).
  */
 #pragma once
@@ -14,6 +16,7 @@
 
 #include "rift/rtc/sctp.h"
 
+/* One data channel; freed by its association's table. */
 struct rg_dc {
 	struct rg_sctp *s;
 	uint16_t sid;
@@ -35,6 +38,7 @@ struct rg_dc {
 	bool want_low;	   /* a send got CORE_ERR_AGAIN: report the next low */
 };
 
+/* One association. */
 struct rg_sctp {
 	struct socket *sock;
 	struct rg_sctp_callbacks cb;
