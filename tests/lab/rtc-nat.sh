@@ -48,6 +48,12 @@
 #              dies; A is told (SIGUSR1) and restarts ICE, gathers its new
 #              mapping and the same channels carry on: srflx/srflx again, A
 #              signaled a srflx on .5, and every byte arrived
+#   mtu        cone NATs, the "internet" carries IP packets of at most 1,260
+#              bytes (UDP payloads of 1,232, what IPv6's minimum MTU of 1,280
+#              leaves) and, like many firewalls, the routers drop IP
+#              fragments: every datagram must fit on its own. srflx/srflx,
+#              no fragment seen, every byte arrived (with the sizes before,
+#              DTLS datagrams up to 1,280 bytes, the peers never connected)
 #
 # 4 MiB cross each way byte-exact (SHA-256) on a reliable channel, and 100
 # messages on an unordered maxRetransmits-0 one; both peers say "ok" and exit
@@ -64,7 +70,7 @@ case $mode in
 cone | symmetric | tcp) nat_a=$mode nat_b=$mode hold=0 ;;
 stun-late) nat_a=cone nat_b=none hold=1 ;;
 stun-late-symmetric) nat_a=symmetric nat_b=none hold=1 ;;
-roam) nat_a=cone nat_b=cone hold=0 ;;
+roam | mtu) nat_a=cone nat_b=cone hold=0 ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac
 
@@ -138,10 +144,12 @@ wire() {
 # count what is forwarded to the server and to anyone else (the other
 # side); the chain hold (empty unless $hold) drops requests to coturn
 router() {
-	local masq=masquerade block= held=
+	local masq=masquerade block= held= frag=
 	[ "$2" = symmetric ] && masq="masquerade fully-random"
 	[ "$2" = tcp ] && block='iifname "lan" meta l4proto udp counter name udp_blocked drop'
 	[ "$hold" = 1 ] && held="ip daddr $SERVER udp dport 3478 counter name held drop"
+	# before conntrack reassembles them (priority -400)
+	[ "$mode" = mtu ] && frag="ip frag-off & 0x3fff != 0 counter name fragments drop"
 	ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=1
 	ip netns exec "$1" nft -f - <<-NFT || fail "nft in $1"
 	table inet lab {
@@ -150,6 +158,11 @@ router() {
 		counter held {}
 		counter to_server {}
 		counter to_other {}
+		counter fragments {}
+		chain raw {
+			type filter hook prerouting priority -450; policy accept;
+			$frag
+		}
 		chain input {
 			type filter hook input priority filter; policy accept;
 			iifname "wan" ct state established,related accept
@@ -190,9 +203,23 @@ if [ "$nat_b" = none ]; then
 else
 	home "$LB" "$RB" 10.2.0 198.51.100.3 pb "$nat_b"
 fi
+if [ "$mode" = mtu ]; then
+	for l in "$RA wan" "$RB wan" "$PUB pa" "$PUB pb"; do
+		ip -n ${l% *} link set ${l#* } mtu 1260 || fail "mtu of ${l#* } in ${l% *}"
+	done
+fi
 for ns in "$LA" "$LB"; do
 	ip netns exec "$ns" ping -c 1 -W 2 -q $SERVER >/dev/null || fail "$ns cannot reach the server"
 done
+if [ "$mode" = mtu ]; then
+	# the path is what it says: 1,232 bytes of ICMP payload pass, 1,233 do not (DF)
+	ip netns exec "$LA" ping -c 1 -W 2 -q -M do -s 1232 $SERVER >/dev/null ||
+		fail "a 1,260-byte packet does not pass"
+	ip netns exec "$LA" ping -c 1 -W 2 -q -M do -s 1233 $SERVER >/dev/null 2>&1 &&
+		fail "a 1,261-byte packet passes"
+	ip netns exec "$LA" ping -c 1 -W 2 -q -M dont -s 1300 $SERVER >/dev/null 2>&1 &&
+		fail "fragments pass"
+fi
 
 # --- coturn -----------------------------------------------------------------------
 # not through a wrapper: $! must be turnserver itself (ip netns exec execs it)
@@ -241,6 +268,9 @@ if [ "$mode" = roam ]; then
 	) &
 	watcher=$!
 fi
+# the fragments dropped so far (the pings'): the peers must add none
+frags=$(for r in "$RA" "$RB"; do ip netns exec "$r" nft list counter inet lab fragments; done |
+	sed -n 's/.*bytes \([0-9]*\).*/\1/p' | awk '{n += $1} END {print n + 0}')
 t1=$(date +%s%3N)
 # G_SLICE: GLib 2.74 carves small objects out of slabs that stay reachable,
 # which hides their leaks from LeakSanitizer in an ASan build
@@ -283,6 +313,11 @@ symmetric)
 tcp)
 	expect relay/relay:relay relay/relay:relay && went_relayed
 	[ "$(bytes udp_blocked)" -gt 0 ] || fail "the routers blocked no UDP: the case tests nothing"
+	;;
+mtu)
+	expect srflx/srflx:srflx srflx/srflx:srflx && went_direct
+	[ "$frags" -gt 0 ] || fail "the routers dropped no fragment of the pings: the case tests nothing"
+	[ "$(bytes fragments)" -eq "$frags" ] || fail "the peers sent datagrams that needed fragmenting"
 	;;
 roam)
 	expect srflx/srflx:srflx srflx/srflx:srflx && went_direct
