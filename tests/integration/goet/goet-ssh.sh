@@ -74,7 +74,11 @@ grep -q 'goet is up to date on goetlab' "$tmp/same.err" || fail "no up-to-date m
 echo "ok: up to date, not copied"
 
 # another version there: upgraded (atomically: a new inode)
-printf '#!/bin/sh\necho "goet 0.0.1 (0000000)"\n' >"$bin"
+# (a new file renamed over it: the last session's goet may still be running it, and writing
+# into a running binary fails with ETXTBSY)
+printf '#!/bin/sh\necho "goet 0.0.1 (0000000)"\n' >"$bin.old" && chmod 755 "$bin.old" &&
+	chown --reference="$bin" "$bin.old" && mv "$bin.old" "$bin" ||
+	fail "cannot put another version in place"
 before=$(stat -c '%i' "$bin")
 printf 'exit\n' | timeout 30 "$goet" --install goetlab >"$tmp/upgrade.out" 2>"$tmp/upgrade.err" ||
 	fail "upgrading --install"
