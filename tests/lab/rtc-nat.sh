@@ -100,6 +100,14 @@ cleanup() {
 }
 trap cleanup EXIT
 routers() { for r in "$RA" "$RB"; do [ -e "/run/netns/$r" ] && echo "$r"; done; }
+# bytes NAME: through counter NAME, summed over the routers
+bytes() {
+	local n=0 r
+	for r in $(routers); do
+		n=$((n + $(ip netns exec "$r" nft list counter inet lab "$1" | sed -n 's/.*bytes \([0-9]*\).*/\1/p')))
+	done
+	echo $n
+}
 fail() {
 	echo "FAIL ($mode): $*"
 	for side in ours theirs; do
@@ -269,8 +277,7 @@ if [ "$mode" = roam ]; then
 	watcher=$!
 fi
 # the fragments dropped so far (the pings'): the peers must add none
-frags=$(for r in "$RA" "$RB"; do ip netns exec "$r" nft list counter inet lab fragments; done |
-	sed -n 's/.*bytes \([0-9]*\).*/\1/p' | awk '{n += $1} END {print n + 0}')
+frags=$(bytes fragments)
 t1=$(date +%s%3N)
 # G_SLICE: GLib 2.74 carves small objects out of slabs that stay reachable,
 # which hides their leaks from LeakSanitizer in an ASan build
@@ -284,14 +291,6 @@ t2=$(date +%s%3N)
 # the last pair a side reported, as LOCAL/REMOTE:TYPE (a pair may be replaced)
 pair() { grep -o 'selected pair [a-z/]* type [a-z]*' "$tmp/$1.out" | tail -1 | awk '{print $3 ":" $5}'; }
 a=$(pair ours) b=$(pair theirs)
-# bytes NAME: through counter NAME, summed over the routers
-bytes() {
-	local n=0 r
-	for r in $(routers); do
-		n=$((n + $(ip netns exec "$r" nft list counter inet lab "$1" | sed -n 's/.*bytes \([0-9]*\).*/\1/p')))
-	done
-	echo $n
-}
 # what the data alone makes the routers forward: MIB MiB each way, once per router
 direct=$(bytes to_other) server=$(bytes to_server) data=$(($(routers | wc -l) * MIB << 20))
 echo "pairs (local/remote:type): A $a, B $b; the routers forwarded $direct bytes to the other side, $server to the server, and dropped $(bytes unsolicited) unsolicited bytes from wan"

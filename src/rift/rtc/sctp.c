@@ -7,10 +7,13 @@
  * usrsctp. The timeout ticks every TIMER_BUSY_MS while packets come and go;
  * after IDLE_AFTER_MS with none, in or out, every TIMER_IDLE_MS (an idle
  * tunnel then wakes the process 4 times a second, not 100), and the next
- * packet makes it busy again. Idle, nothing is in flight that a timer
- * would retransmit soon: at worst a retransmission already backed off past
- * a second, or a heartbeat, fires up to TIMER_IDLE_MS late. Each association registers its own struct as its AF_CONN address
- * and uses that one pointer as both the local and the remote sconn_addr, so
+ * packet makes it busy again. A packet only sets a flag; the tick reads the
+ * clock. Idle, nothing is in flight that a timer would retransmit soon: at
+ * worst a retransmission already backed off past a second, or a heartbeat,
+ * fires up to TIMER_IDLE_MS late.
+ *
+ * Each association registers its own struct as its AF_CONN address and
+ * uses that one pointer as both the local and the remote sconn_addr, so
  * conn_output receives it and usrsctp_conninput is called with it.
  *
  * The socket is never read from inside usrsctp (no receive callback, no
@@ -45,10 +48,9 @@
 #define SCTP_COMMON_HEADER_LEN 12
 #define SCTP_CHECKSUM_OFFSET   8
 
-/* usrsctp timer granularity we drive it with: while busy, idle, and when finishing. */
-#define TIMER_BUSY_MS	10
-#define TIMER_IDLE_MS	250
-#define TIMER_FINISH_MS 10
+/* usrsctp timer granularity we drive it with: while busy (and when finishing), and idle. */
+#define TIMER_BUSY_MS 10
+#define TIMER_IDLE_MS 250
 /* no packet in or out for this long: idle */
 #define IDLE_AFTER_MS 1000
 /* Streams we ask for in both directions (the WebRTC usual). */
@@ -82,7 +84,8 @@ static bool g_inited;
 static guint g_timer;
 static guint g_interval; /* g_timer's, ms */
 static gint64 g_last_tick;
-static gint64 g_last_packet; /* monotonic us of the last packet in or out */
+static bool g_packet_seen;   /* a packet in or out since the last tick */
+static gint64 g_last_packet; /* monotonic us of the tick that last saw one */
 static GHashTable *g_live;   /* set of live struct rg_sctp* */
 static unsigned g_next_id;
 
@@ -105,7 +108,7 @@ static void pace(guint interval_ms)
 /* A packet came in or went out: tick busy. */
 static void note_packet(void)
 {
-	g_last_packet = g_get_monotonic_time();
+	g_packet_seen = true;
 	if (g_interval != TIMER_BUSY_MS)
 		pace(TIMER_BUSY_MS);
 }
@@ -183,9 +186,13 @@ static gboolean timer_tick(gpointer unused)
 		leave(s);
 	}
 	g_list_free(all);
-	/* unless a callback freed the last association (and with it the timer) */
-	if (g_timer != 0 && (now - g_last_packet) / 1000 >= IDLE_AFTER_MS)
+	if (g_packet_seen) {
+		g_packet_seen = false;
+		g_last_packet = now;
+	} else if (g_timer != 0 && (now - g_last_packet) / 1000 >= IDLE_AFTER_MS) {
+		/* (g_timer 0: a callback freed the last association, and the timer with it) */
 		pace(TIMER_IDLE_MS);
+	}
 	return G_SOURCE_CONTINUE;
 }
 
@@ -224,6 +231,7 @@ static void global_ref(void)
 	}
 	g_live = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_last_tick = g_last_packet = g_get_monotonic_time();
+	g_packet_seen = false;
 	pace(TIMER_BUSY_MS);
 }
 
@@ -243,7 +251,7 @@ static void global_unref(void)
 			g_inited = false;
 			return;
 		}
-		usrsctp_handle_timers(TIMER_FINISH_MS);
+		usrsctp_handle_timers(TIMER_BUSY_MS);
 		g_usleep(1000);
 	}
 	core_log_warn(COMP, NULL, "usrsctp_finish still busy; usrsctp stays initialised");
