@@ -51,7 +51,7 @@ struct rg_wg_peer {
 	struct rg_wg_handshake hs;
 	struct wg_index hs_index; /* registered while an initiation or response is ours */
 	struct rg_wg_cookie_jar jar;
-	struct core_addr endpoint;
+	struct rg_wg_endpoint endpoint;
 	struct wg_session *current, *previous, *next;
 	GQueue staged; /* of struct wg_staged */
 

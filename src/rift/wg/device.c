@@ -140,8 +140,13 @@ int rg_wg_peer_add_allowed_ip(struct rg_wg_peer *peer, int family, const uint8_t
 	return rg_allowedips_insert(peer->dev->allowed, family, addr, cidr, peer);
 }
 
-void rg_wg_peer_set_endpoint(struct rg_wg_peer *peer, const struct core_addr *ep)
+void rg_wg_peer_set_endpoint(struct rg_wg_peer *peer, const struct rg_wg_endpoint *ep)
 {
+	if (ep == NULL || ep->len == 0) {
+		memset(&peer->endpoint, 0, sizeof(peer->endpoint));
+		return;
+	}
+	g_return_if_fail(ep->len <= RG_WG_ENDPOINT_MAX);
 	peer->endpoint = *ep;
 }
 

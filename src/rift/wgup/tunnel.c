@@ -19,7 +19,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "rift/tun/tun.h"
-#include "rift/wg/bind.h"
+#include "rift/wg/udp.h"
 #include "rift/wgup/uapi_server.h"
 
 #define TUN_BURST 64
@@ -65,7 +65,7 @@ static gboolean dispatch_timer(GSource *source, GSourceFunc cb, gpointer data)
 
 static GSourceFuncs timer_funcs = { .dispatch = dispatch_timer };
 
-static void op_send(void *ctx, const struct core_addr *to, const uint8_t *buf, size_t len)
+static void op_send(void *ctx, const struct rg_wg_endpoint *to, const uint8_t *buf, size_t len)
 {
 	struct rg_wg_tunnel *t = ctx;
 
@@ -97,7 +97,8 @@ static void op_wallclock(void *ctx, int64_t *s, uint32_t *ns)
 
 static const struct rg_wg_device_ops device_ops = { op_send, op_deliver, op_random, op_wallclock };
 
-static void on_datagram(void *ctx, const struct core_addr *from, const uint8_t *buf, size_t len)
+static void on_datagram(void *ctx, const struct rg_wg_endpoint *from, const uint8_t *buf,
+			size_t len)
 {
 	struct rg_wg_tunnel *t = ctx;
 
@@ -166,7 +167,8 @@ static int af_of(int family)
 static int add_peer(struct rg_wg_tunnel *t, const struct rg_wg_conf_peer *cp, GError **error)
 {
 	struct rg_wg_peer *peer;
-	struct core_addr ep;
+	struct rg_wg_endpoint ep;
+	struct core_addr addr;
 	char b64[RG_WG_KEY_B64_LEN + 1];
 	int ret;
 
@@ -190,8 +192,9 @@ static int add_peer(struct rg_wg_tunnel *t, const struct rg_wg_conf_peer *cp, GE
 			return ret;
 	}
 	if (cp->endpoint != NULL) {
-		if ((ret = resolve(cp->endpoint, &ep, error)) != CORE_OK)
+		if ((ret = resolve(cp->endpoint, &addr, error)) != CORE_OK)
 			return ret;
+		rg_wg_udp_endpoint_from_addr(&ep, &addr);
 		rg_wg_peer_set_endpoint(peer, &ep);
 	}
 	return CORE_OK;
@@ -229,14 +232,17 @@ int rg_wg_tunnel_up(struct rg_wg_tunnel **out, const struct rg_wg_conf *conf, co
 		goto out;
 	}
 	rg_wg_device_set_mtu(t->dev, conf->mtu);
-	if ((ret = rg_wg_udp_bind_new(&t->bind, conf->listen_port, NULL, on_datagram, on_bind_idle,
-				      t, error)) != CORE_OK ||
-	    (ret = setup_tun(t, conf, ifname, error)) != CORE_OK)
+	if ((ret = rg_wg_udp_bind_new(&t->bind, conf->listen_port, NULL, error)) == CORE_OK) {
+		t->bind->recv = on_datagram;
+		t->bind->idle = on_bind_idle;
+		t->bind->ctx = t;
+	}
+	if (ret != CORE_OK || (ret = setup_tun(t, conf, ifname, error)) != CORE_OK)
 		goto out;
 	for (size_t i = 0; i < conf->n_peers; i++)
 		if ((ret = add_peer(t, &conf->peers[i], error)) != CORE_OK)
 			goto out;
-	if ((ret = rg_wg_uapi_server_new(&t->uapi, rg_tun_name(t->tun), t->dev,
+	if ((ret = rg_wg_uapi_server_new(&t->uapi, rg_tun_name(t->tun), t->dev, t->bind,
 					 rg_wg_udp_bind_port(t->bind), error)) != CORE_OK)
 		goto out;
 	t->timer = g_source_new(&timer_funcs, sizeof(GSource));
