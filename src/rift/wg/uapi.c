@@ -2,6 +2,7 @@
 #include "rift/wg/uapi.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,14 +87,16 @@ static bool parse_key(const char *v, uint8_t out[RG_WG_KEY_LEN])
 	       core_hex_decode(out, RG_WG_KEY_LEN, v, 2 * RG_WG_KEY_LEN) == CORE_OK;
 }
 
+/* A decimal number up to max, nothing else (no sign, no space, no overflow). */
 static bool parse_u64(const char *v, uint64_t max, uint64_t *out)
 {
 	char *end;
 
 	if (*v < '0' || *v > '9')
 		return false;
+	errno = 0;
 	*out = g_ascii_strtoull(v, &end, 10);
-	return *end == '\0' && *out <= max;
+	return *end == '\0' && errno != ERANGE && *out <= max;
 }
 
 /* One key=value of a peer (cur) or of the interface. false: malformed. */

@@ -258,6 +258,9 @@ static void test_parse_bad(void)
 	assert_parse_fails("public_key=" PUB2_HEX "\npersistent_keepalive_interval=65536\n"
 			   "errno=0\n\n",
 			   CORE_ERR_BAD_FORMAT);
+	/* beyond 2^64 - 1: g_ascii_strtoull saturates, which is not the number sent */
+	assert_parse_fails("public_key=" PUB2_HEX "\ntx_bytes=18446744073709551616\nerrno=0\n\n",
+			   CORE_ERR_BAD_FORMAT);
 }
 
 static void test_show(void)
