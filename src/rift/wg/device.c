@@ -150,6 +150,11 @@ void rg_wg_peer_set_endpoint(struct rg_wg_peer *peer, const struct rg_wg_endpoin
 	peer->endpoint = *ep;
 }
 
+void rg_wg_peer_initiate(struct rg_wg_peer *peer, uint64_t now)
+{
+	wg_send_initiation(peer, false, now);
+}
+
 void rg_wg_peer_set_keepalive(struct rg_wg_peer *peer, unsigned seconds, uint64_t now)
 {
 	bool was_off = peer->keepalive_s == 0;

@@ -127,6 +127,16 @@ int rg_wg_peer_add_allowed_ip(struct rg_wg_peer *peer, int family, const uint8_t
  */
 void rg_wg_peer_set_endpoint(struct rg_wg_peer *peer, const struct rg_wg_endpoint *ep);
 /*
+ * Start a handshake now (an initiation to the peer's endpoint), unless one
+ * was sent within RG_WG_REKEY_TIMEOUT: then nothing. An initiation always
+ * gets an answer from a live peer (a keepalive does not), so this is a
+ * liveness probe: the peer's info.handshakes grows when it answers. As for
+ * any initiation, an unanswered one is retried every RG_WG_REKEY_TIMEOUT
+ * (plus jitter) until RG_WG_REKEY_ATTEMPT_TIME has passed. With no endpoint
+ * nothing is sent (no_endpoint).
+ */
+void rg_wg_peer_initiate(struct rg_wg_peer *peer, uint64_t now);
+/*
  * Persistent keepalive every `seconds` (0: off). Turning it on sends a
  * keepalive at once, which starts a handshake (as wg set does).
  */

@@ -539,6 +539,67 @@ static void test_no_endpoint(void)
 	net_free(n);
 }
 
+static uint64_t handshakes(const struct rg_wg_peer *peer)
+{
+	struct rg_wg_peer_info info;
+
+	rg_wg_peer_info(peer, &info);
+	return info.handshakes;
+}
+
+/*
+ * rg_wg_peer_initiate: an initiation now, none more within REKEY_TIMEOUT;
+ * the peer answers each (a handshake completes, keys or not); unanswered
+ * ones are retried as any; with no endpoint nothing is sent.
+ */
+static void test_initiate(void)
+{
+	struct net *n = net_new(false);
+	const struct rg_wg_stats *st = rg_wg_device_stats(n->s[0].dev);
+	uint8_t pkt[100];
+
+	rg_wg_peer_initiate(n->s[0].peer, n->now);
+	run(n);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_RESPONSE], ==, 1);
+	g_assert_cmpuint(handshakes(n->s[0].peer), ==, 1);
+	/* the initiator's keepalive confirms the session: B can send at once */
+	rg_wg_device_send(n->s[1].dev, pkt, ipv4(pkt, 2, 1, 10, 'i'), n->now);
+	run(n);
+	g_assert_cmpuint(n->s[0].delivered->len, ==, 1);
+	advance(n, RG_WG_NS(4));
+	rg_wg_peer_initiate(n->s[0].peer, n->now); /* within REKEY_TIMEOUT: nothing */
+	run(n);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
+	advance(n, RG_WG_NS(2));
+	rg_wg_peer_initiate(n->s[0].peer, n->now); /* with a live session too */
+	run(n);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 2);
+	g_assert_cmpuint(handshakes(n->s[0].peer), ==, 2);
+	/* the responder can initiate as well */
+	advance(n, RG_WG_NS(6));
+	rg_wg_peer_initiate(n->s[1].peer, n->now);
+	run(n);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_INITIATION], ==, 1);
+	g_assert_cmpuint(handshakes(n->s[1].peer), ==, 3);
+	/* a dead peer: retried every 5 s (+ jitter), not answered */
+	n->drop[1] = true;
+	advance(n, RG_WG_NS(6));
+	rg_wg_peer_initiate(n->s[0].peer, n->now);
+	advance(n, RG_WG_NS(1));
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 3);
+	advance(n, RG_WG_NS(10));
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 5);
+	g_assert_cmpuint(handshakes(n->s[0].peer), ==, 3);
+	/* no endpoint: nothing sent, counted */
+	rg_wg_peer_set_endpoint(n->s[0].peer, NULL);
+	advance(n, RG_WG_NS(6));
+	rg_wg_peer_initiate(n->s[0].peer, n->now);
+	g_assert_cmpuint(st->no_endpoint, >=, 1);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 5);
+	net_free(n);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -554,5 +615,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/device/cookie-bound-to-endpoint", test_cookie_bound_to_endpoint);
 	g_test_add_func("/wg/device/roaming", test_roaming);
 	g_test_add_func("/wg/device/no-endpoint", test_no_endpoint);
+	g_test_add_func("/wg/device/initiate", test_initiate);
 	return g_test_run();
 }
