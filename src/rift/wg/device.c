@@ -27,7 +27,7 @@ int rg_wg_device_new(struct rg_wg_device **out, const uint8_t private_key[RG_WG_
 	return CORE_OK;
 }
 
-static void peer_free(struct rg_wg_peer *peer)
+void wg_peer_wipe(struct rg_wg_peer *peer)
 {
 	struct rg_wg_device *dev = peer->dev;
 
@@ -35,6 +35,11 @@ static void peer_free(struct rg_wg_peer *peer)
 	wg_peer_flush_staged(peer);
 	rg_allowedips_remove_peer(dev->allowed, peer);
 	core_wipe(peer, sizeof(*peer));
+}
+
+static void peer_free(struct rg_wg_peer *peer)
+{
+	wg_peer_wipe(peer);
 	g_free(peer);
 }
 

@@ -110,6 +110,15 @@ const struct rg_wg_stats *rg_wg_device_stats(const struct rg_wg_device *dev);
  */
 int rg_wg_device_add_peer(struct rg_wg_device *dev, const uint8_t pub[RG_WG_KEY_LEN],
 			  const uint8_t psk[RG_WG_KEY_LEN], struct rg_wg_peer **out);
+/*
+ * Remove peer and free it (peer is invalid after): its receiver indices and
+ * sessions go (a datagram for one is counted unknown_index), its allowed IPs
+ * no longer route (no_route), every key it held and every packet staged for
+ * it are wiped. A peer with the same key may be added again; it starts with
+ * no session and handshakes afresh. Not a peer of dev: nothing happens.
+ * While walking the peers (rg_wg_device_next_peer), take the next one
+ * before removing this one.
+ */
 void rg_wg_device_remove_peer(struct rg_wg_device *dev, struct rg_wg_peer *peer);
 struct rg_wg_peer *rg_wg_device_find_peer(const struct rg_wg_device *dev,
 					  const uint8_t pub[RG_WG_KEY_LEN]);

@@ -15,6 +15,7 @@
 
 #include "core/addr.h"
 #include "core/err.h"
+#include "rift/wg/device-private.h" /* the index table, for remove-peer */
 #include "rift/wg/device.h"
 #include "rift/wg/msg.h"
 
@@ -600,6 +601,148 @@ static void test_initiate(void)
 	net_free(n);
 }
 
+/* A data packet src -> dst as A's device sends it (taken off the wire, not delivered). */
+static size_t capture_data(struct net *n, int from, uint8_t *out, size_t outlen)
+{
+	uint8_t pkt[100];
+	struct dgram *d;
+	size_t len;
+
+	rg_wg_device_send(n->s[from].dev, pkt, ipv4(pkt, from + 1, 2 - from, 10, 'x'), n->now);
+	d = g_queue_pop_head(&n->wire);
+	g_assert_nonnull(d);
+	g_assert_true(g_queue_is_empty(&n->wire));
+	g_assert_cmpuint(d->data[0], ==, RG_WG_DATA);
+	g_assert_cmpuint(d->len, <=, outlen);
+	len = d->len;
+	memcpy(out, d->data, len);
+	g_free(d);
+	return len;
+}
+
+/*
+ * B removes A: A's receiver indices and sessions are gone (A's data is
+ * unknown_index), A's allowed IPs no longer route (no_route), no timer is
+ * left; nothing is sent.
+ */
+static void test_remove_peer(void)
+{
+	struct net *n = net_new(false);
+	struct rg_wg_device *b = n->s[1].dev;
+	const struct rg_wg_stats *st = rg_wg_device_stats(b);
+	uint8_t pkt[100], data[200], pub[RG_WG_KEY_LEN];
+	struct rg_wg_peer_info info;
+	size_t dlen;
+
+	rg_wg_device_send(n->s[0].dev, pkt, ipv4(pkt, 1, 2, 10, 'a'), n->now);
+	run(n);
+	rg_wg_device_send(b, pkt, ipv4(pkt, 2, 1, 10, 'b'), n->now);
+	run(n);
+	dlen = capture_data(n, 0, data, sizeof(data));
+	g_assert_cmpuint(g_hash_table_size(b->indices), >, 0);
+	rg_wg_peer_info(n->s[1].peer, &info);
+	memcpy(pub, info.public_key, sizeof(pub));
+
+	rg_wg_device_remove_peer(b, n->s[1].peer);
+	n->s[1].peer = NULL;
+	g_assert_null(rg_wg_device_next_peer(b, NULL));
+	g_assert_null(rg_wg_device_find_peer(b, pub));
+	g_assert_cmpuint(g_hash_table_size(b->indices), ==, 0);
+	g_assert_cmpuint(rg_wg_device_deadline(b), ==, UINT64_MAX);
+	rg_wg_device_recv(b, &n->s[0].addr, data, dlen, n->now);
+	g_assert_cmpuint(st->unknown_index, ==, 1);
+	rg_wg_device_send(b, pkt, ipv4(pkt, 2, 1, 10, 'c'), n->now);
+	g_assert_cmpuint(st->no_route, ==, 1);
+	g_assert_true(g_queue_is_empty(&n->wire));
+	g_assert_cmpuint(n->s[1].delivered->len, ==, 1);
+	/* A's next handshake finds no peer on B */
+	advance(n, RG_WG_NS(20));
+	g_assert_cmpuint(st->bad_handshake, >=, 1);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_RESPONSE], ==, 1);
+	/* a peer of no device, or removed already: nothing happens */
+	rg_wg_device_remove_peer(b, n->s[0].peer);
+	g_assert_nonnull(rg_wg_device_next_peer(n->s[0].dev, NULL));
+	net_free(n);
+}
+
+/* Re-added with the same key, A is a new peer: no session, it handshakes afresh both ways. */
+static void test_remove_peer_readd(void)
+{
+	struct net *n = net_new(false);
+	struct rg_wg_device *b = n->s[1].dev;
+	const struct rg_wg_stats *st = rg_wg_device_stats(b);
+	uint8_t pkt[100], data[200], pub[RG_WG_KEY_LEN];
+	struct rg_wg_peer_info info;
+	size_t len;
+
+	rg_wg_device_send(n->s[0].dev, pkt, ipv4(pkt, 1, 2, 10, 'a'), n->now);
+	run(n);
+	rg_wg_peer_info(n->s[1].peer, &info);
+	memcpy(pub, info.public_key, sizeof(pub));
+	rg_wg_device_remove_peer(b, n->s[1].peer);
+	g_assert_cmpint(rg_wg_device_add_peer(b, pub, NULL, &n->s[1].peer), ==, CORE_OK);
+	add_prefix(n->s[1].peer, "10.0.0.1/32");
+	rg_wg_peer_info(n->s[1].peer, &info);
+	g_assert_cmpuint(info.handshakes + info.rx_bytes + info.tx_bytes, ==, 0);
+	g_assert_cmpuint(info.endpoint.len, ==, 0);
+	/* A's old session means nothing to B any more */
+	capture_data(n, 0, data, sizeof(data));
+	rg_wg_device_recv(b, &n->s[0].addr, data, sizeof(data), n->now);
+	g_assert_cmpuint(st->unknown_index, ==, 1);
+	/* hearing no answer, A handshakes again within 15 s; B learns A's endpoint from it */
+	advance(n, RG_WG_NS(16));
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 2);
+	rg_wg_peer_info(n->s[1].peer, &info);
+	g_assert_cmpuint(info.handshakes, ==, 1);
+	g_assert_true(rg_wg_endpoint_equal(&info.endpoint, &n->s[0].addr));
+	len = ipv4(pkt, 1, 2, 10, 'f');
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	assert_delivered(&n->s[1], 1, pkt, len);
+	/* and B, removing and re-adding A with an endpoint, initiates afresh itself */
+	rg_wg_device_remove_peer(b, n->s[1].peer);
+	g_assert_cmpint(rg_wg_device_add_peer(b, pub, NULL, &n->s[1].peer), ==, CORE_OK);
+	add_prefix(n->s[1].peer, "10.0.0.1/32");
+	rg_wg_peer_set_endpoint(n->s[1].peer, &n->s[0].addr);
+	len = ipv4(pkt, 2, 1, 10, 'g');
+	rg_wg_device_send(b, pkt, len, n->now);
+	run(n);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_INITIATION], ==, 1);
+	assert_delivered(&n->s[0], 0, pkt, len);
+	net_free(n);
+}
+
+/*
+ * Removing a peer wipes every byte it held: its keys (static, psk,
+ * precomputed, handshake, cookies) and its endpoint. White-box: the wiping
+ * step of rg_wg_device_remove_peer, on a peer with a session and a
+ * handshake in flight, taken out of the device first.
+ */
+static void test_remove_peer_wipes(void)
+{
+	static const uint8_t zero[sizeof(struct rg_wg_peer)];
+	struct net *n = net_new(true);
+	struct rg_wg_device *b = n->s[1].dev;
+	struct rg_wg_peer *peer = n->s[1].peer;
+	uint8_t pkt[100];
+
+	rg_wg_device_send(n->s[0].dev, pkt, ipv4(pkt, 1, 2, 10, 'a'), n->now);
+	run(n);
+	n->drop[1] = true;
+	advance(n, RG_WG_NS(6));
+	rg_wg_peer_initiate(peer, n->now);
+	g_assert_nonnull(peer->current);
+	g_assert_cmpuint(peer->hs_index.value, !=, 0);
+	g_assert_true(g_ptr_array_remove(b->peers, peer));
+	wg_peer_wipe(peer);
+	g_assert_cmpmem(peer, sizeof(*peer), zero, sizeof(zero));
+	g_assert_cmpuint(g_hash_table_size(b->indices), ==, 0);
+	g_assert_null(rg_wg_device_next_peer(b, NULL));
+	g_free(peer);
+	n->s[1].peer = NULL;
+	net_free(n);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -616,5 +759,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/device/roaming", test_roaming);
 	g_test_add_func("/wg/device/no-endpoint", test_no_endpoint);
 	g_test_add_func("/wg/device/initiate", test_initiate);
+	g_test_add_func("/wg/device/remove-peer", test_remove_peer);
+	g_test_add_func("/wg/device/remove-peer-readd", test_remove_peer_readd);
+	g_test_add_func("/wg/device/remove-peer-wipes", test_remove_peer_wipes);
 	return g_test_run();
 }
