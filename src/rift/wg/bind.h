@@ -24,7 +24,9 @@
  *   CORE_ERR_INVALID_ARG  an endpoint this bind cannot use (another bind's,
  *                         or an IPv6 address on an IPv4-only socket)
  *   CORE_ERR_SYSTEM       the system refused it (UDP: no route to the host)
- * Any error means the datagram is lost.
+ * Any error means the datagram is lost. send never calls recv or idle (a
+ * bind that loops back delivers from its main context later), so the
+ * device is never entered twice.
  *
  * Ownership: the creator frees the bind with rg_wg_bind_free (or hands it to
  * a runner, which frees it). Threading: the bind's main context only.

@@ -9,8 +9,11 @@
  *
  * and answering through the ops it was given: datagrams to send to an
  * endpoint, decrypted packets to deliver to the TUN, random bytes, and the
- * wall clock (for TAI64N and `wg show`). Every function takes the monotonic
- * time `now` in nanoseconds, so tests drive the timers with a fake clock.
+ * wall clock (for TAI64N and `wg show`). Every function takes the time
+ * `now` in nanoseconds of a clock that never goes back and keeps counting
+ * while the machine is suspended (the runner's is CLOCK_BOOTTIME, so keys
+ * age during sleep as the whitepaper's timers expect); it is never 0. Tests
+ * drive the timers with a fake clock.
  *
  * Endpoints are opaque (endpoint.h): the bind that received a datagram says
  * where it came from, and the device hands that back to ops->send. It keeps
