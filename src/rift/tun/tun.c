@@ -44,7 +44,8 @@ static int G_GNUC_PRINTF(4, 5)
 /*
  * Send the request in buf and wait for its ack. On failure *error is
  * "<fmt...>: <errno text>", with the kernel's own words in parentheses when
- * it gave some.
+ * it gave some. A route delete the kernel answers with ESRCH is
+ * CORE_ERR_NOT_FOUND, "no such route".
  */
 static int G_GNUC_PRINTF(4, 5)
 	tun_transact(struct rg_tun *t, union rg_nl_buf *buf, GError **error, const char *fmt, ...)
@@ -54,17 +55,23 @@ static int G_GNUC_PRINTF(4, 5)
 	va_list ap;
 	int rc;
 
+	const char *reason;
+
 	rc = rg_nl_transact(t->nl, &buf->hdr, &res);
 	if (rc == CORE_OK)
 		goto out;
+	reason = g_strerror(res.err_no);
+	if (rc == CORE_ERR_SYSTEM && res.err_no == ESRCH && buf->hdr.nlmsg_type == RTM_DELROUTE) {
+		rc = CORE_ERR_NOT_FOUND;
+		reason = "no such route";
+	}
 	va_start(ap, fmt);
 	what = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	if (res.msg[0] != '\0')
-		g_set_error(error, CORE_ERROR, rc, "%s: %s (%s)", what, g_strerror(res.err_no),
-			    res.msg);
+		g_set_error(error, CORE_ERROR, rc, "%s: %s (%s)", what, reason, res.msg);
 	else
-		g_set_error(error, CORE_ERROR, rc, "%s: %s", what, g_strerror(res.err_no));
+		g_set_error(error, CORE_ERROR, rc, "%s: %s", what, reason);
 out:
 	g_free(what);
 	return rc;
@@ -219,13 +226,12 @@ static const char *tun_prefix_str(int family, const uint8_t *addr, unsigned pref
 }
 
 /* The error for a family/prefix length that is neither IPv4 nor IPv6. */
-static int tun_bad_prefix(struct rg_tun *t, const char *what, int family, unsigned prefix_len,
-			  GError **error)
+static int tun_bad_prefix(struct rg_tun *t, const char *verb, const char *what, int family,
+			  unsigned prefix_len, GError **error)
 {
 	return tun_fail(error, CORE_ERR_INVALID_ARG, "not an IPv4 (/0-32) or IPv6 (/0-128) prefix",
-			"cannot add %s (family %d, "
-			"prefix length %u) to %s",
-			what, family, prefix_len, t->name);
+			"cannot %s %s (family %d, prefix length %u) %s %s", verb, what, family,
+			prefix_len, strcmp(verb, "delete") == 0 ? "from" : "to", t->name);
 }
 
 int rg_tun_add_address(struct rg_tun *t, int family, const uint8_t *addr, unsigned prefix_len,
@@ -237,7 +243,7 @@ int rg_tun_add_address(struct rg_tun *t, int family, const uint8_t *addr, unsign
 	struct ifaddrmsg *ifa;
 
 	if (alen == 0)
-		return tun_bad_prefix(t, "an address", family, prefix_len, error);
+		return tun_bad_prefix(t, "add", "an address", family, prefix_len, error);
 	ifa = rg_nl_request(&buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)family;
 	ifa->ifa_prefixlen = (uint8_t)prefix_len;
@@ -268,20 +274,19 @@ static void tun_mask(uint8_t *a, size_t alen, unsigned prefix_len)
 	}
 }
 
-int rg_tun_add_route(struct rg_tun *t, int family, const uint8_t *addr, unsigned prefix_len,
-		     GError **error)
+/*
+ * Start a route request (RTM_NEWROUTE or RTM_DELROUTE) for the prefix
+ * through t in buf; dst (16 bytes) receives the masked prefix.
+ */
+static void tun_route_request(struct rg_tun *t, union rg_nl_buf *buf, uint16_t type, uint16_t flags,
+			      int family, const uint8_t *addr, size_t alen, unsigned prefix_len,
+			      uint8_t *dst)
 {
-	size_t alen = tun_addr_len(family, addr, prefix_len);
-	char text[TUN_PREFIX_STRLEN];
-	uint8_t dst[16];
-	union rg_nl_buf buf;
 	struct rtmsg *rtm;
 
-	if (alen == 0)
-		return tun_bad_prefix(t, "a route", family, prefix_len, error);
 	memcpy(dst, addr, alen);
 	tun_mask(dst, alen, prefix_len);
-	rtm = rg_nl_request(&buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, sizeof(*rtm));
+	rtm = rg_nl_request(buf, type, flags, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_dst_len = (uint8_t)prefix_len;
 	rtm->rtm_table = RT_TABLE_MAIN;
@@ -289,10 +294,39 @@ int rg_tun_add_route(struct rg_tun *t, int family, const uint8_t *addr, unsigned
 	/* Directly on the link, no gateway; IPv6 routes have no scope (iproute2 sends universe). */
 	rtm->rtm_scope = family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(&buf.hdr, RTA_DST, alen, dst);
-	mnl_attr_put_u32(&buf.hdr, RTA_OIF, (uint32_t)t->ifindex);
-	mnl_attr_put_u32(&buf.hdr, RTA_TABLE, RT_TABLE_MAIN);
+	mnl_attr_put(&buf->hdr, RTA_DST, alen, dst);
+	mnl_attr_put_u32(&buf->hdr, RTA_OIF, (uint32_t)t->ifindex);
+	mnl_attr_put_u32(&buf->hdr, RTA_TABLE, RT_TABLE_MAIN);
+}
+
+int rg_tun_add_route(struct rg_tun *t, int family, const uint8_t *addr, unsigned prefix_len,
+		     GError **error)
+{
+	size_t alen = tun_addr_len(family, addr, prefix_len);
+	char text[TUN_PREFIX_STRLEN];
+	uint8_t dst[16];
+	union rg_nl_buf buf;
+
+	if (alen == 0)
+		return tun_bad_prefix(t, "add", "a route", family, prefix_len, error);
+	tun_route_request(t, &buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family, addr, alen,
+			  prefix_len, dst);
 	return tun_transact(t, &buf, error, "cannot add route to %s through %s",
+			    tun_prefix_str(family, dst, prefix_len, text), t->name);
+}
+
+int rg_tun_del_route(struct rg_tun *t, int family, const uint8_t *addr, unsigned prefix_len,
+		     GError **error)
+{
+	size_t alen = tun_addr_len(family, addr, prefix_len);
+	char text[TUN_PREFIX_STRLEN];
+	uint8_t dst[16];
+	union rg_nl_buf buf;
+
+	if (alen == 0)
+		return tun_bad_prefix(t, "delete", "a route", family, prefix_len, error);
+	tun_route_request(t, &buf, RTM_DELROUTE, 0, family, addr, alen, prefix_len, dst);
+	return tun_transact(t, &buf, error, "cannot delete route to %s through %s",
 			    tun_prefix_str(family, dst, prefix_len, text), t->name);
 }
 

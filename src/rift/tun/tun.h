@@ -68,5 +68,15 @@ int rg_tun_add_address(struct rg_tun *t, int family, const uint8_t *addr, unsign
 int rg_tun_add_route(struct rg_tun *t, int family, const uint8_t *addr, unsigned prefix_len,
 		     GError **error);
 
+/*
+ * Delete the route rg_tun_add_route added for the prefix (RTM_DELROUTE: main
+ * table, this device); host bits beyond prefix_len are ignored. CORE_OK;
+ * CORE_ERR_NOT_FOUND when there is no such route through this device ("cannot
+ * delete route to 10.78.0.0/16 through wg0: no such route"); otherwise codes
+ * as rg_tun_add_address.
+ */
+int rg_tun_del_route(struct rg_tun *t, int family, const uint8_t *addr, unsigned prefix_len,
+		     GError **error);
+
 /* Close the fd (the kernel removes the device and its routes) and free t. NULL-safe. */
 void rg_tun_close(struct rg_tun *t);

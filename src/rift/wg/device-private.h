@@ -51,7 +51,7 @@ struct rg_wg_peer {
 	struct rg_wg_handshake hs;
 	struct wg_index hs_index; /* registered while an initiation or response is ours */
 	struct rg_wg_cookie_jar jar;
-	struct core_addr endpoint;
+	struct rg_wg_endpoint endpoint;
 	struct wg_session *current, *previous, *next;
 	GQueue staged; /* of struct wg_staged */
 
@@ -95,6 +95,13 @@ void wg_session_begin(struct rg_wg_peer *peer, const struct rg_wg_keypair *kp, u
 /* The responder's `next` session is confirmed by its first data packet. */
 void wg_session_confirm(struct rg_wg_peer *peer, struct wg_session *s);
 void wg_peer_zero_keys(struct rg_wg_peer *peer);
+/*
+ * Release everything the peer holds (sessions and their indices, its
+ * handshake index, staged packets, allowed IPs) and wipe it: every byte of
+ * *peer is zero after. The caller takes it out of dev->peers first and
+ * frees it after.
+ */
+void wg_peer_wipe(struct rg_wg_peer *peer);
 bool wg_session_usable(const struct wg_session *s, uint64_t now);
 void wg_peer_send_datagram(struct rg_wg_peer *peer, const uint8_t *buf, size_t len);
 void wg_peer_flush_staged(struct rg_wg_peer *peer);

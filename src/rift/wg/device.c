@@ -27,7 +27,7 @@ int rg_wg_device_new(struct rg_wg_device **out, const uint8_t private_key[RG_WG_
 	return CORE_OK;
 }
 
-static void peer_free(struct rg_wg_peer *peer)
+void wg_peer_wipe(struct rg_wg_peer *peer)
 {
 	struct rg_wg_device *dev = peer->dev;
 
@@ -35,6 +35,11 @@ static void peer_free(struct rg_wg_peer *peer)
 	wg_peer_flush_staged(peer);
 	rg_allowedips_remove_peer(dev->allowed, peer);
 	core_wipe(peer, sizeof(*peer));
+}
+
+static void peer_free(struct rg_wg_peer *peer)
+{
+	wg_peer_wipe(peer);
 	g_free(peer);
 }
 
@@ -140,9 +145,19 @@ int rg_wg_peer_add_allowed_ip(struct rg_wg_peer *peer, int family, const uint8_t
 	return rg_allowedips_insert(peer->dev->allowed, family, addr, cidr, peer);
 }
 
-void rg_wg_peer_set_endpoint(struct rg_wg_peer *peer, const struct core_addr *ep)
+void rg_wg_peer_set_endpoint(struct rg_wg_peer *peer, const struct rg_wg_endpoint *ep)
 {
+	if (ep == NULL || ep->len == 0) {
+		memset(&peer->endpoint, 0, sizeof(peer->endpoint));
+		return;
+	}
+	g_return_if_fail(ep->len <= RG_WG_ENDPOINT_MAX);
 	peer->endpoint = *ep;
+}
+
+void rg_wg_peer_initiate(struct rg_wg_peer *peer, uint64_t now)
+{
+	wg_send_initiation(peer, false, now);
 }
 
 void rg_wg_peer_set_keepalive(struct rg_wg_peer *peer, unsigned seconds, uint64_t now)

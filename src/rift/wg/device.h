@@ -9,11 +9,19 @@
  *
  * and answering through the ops it was given: datagrams to send to an
  * endpoint, decrypted packets to deliver to the TUN, random bytes, and the
- * wall clock (for TAI64N and `wg show`). Every function takes the monotonic
- * time `now` in nanoseconds, so tests drive the timers with a fake clock.
+ * wall clock (for TAI64N and `wg show`). Every function takes the time
+ * `now` in nanoseconds of a clock that never goes back and keeps counting
+ * while the machine is suspended (the runner's is CLOCK_BOOTTIME, so keys
+ * age during sleep as the whitepaper's timers expect); it is never 0. Tests
+ * drive the timers with a fake clock.
  *
- * Endpoints are struct core_addr: a UDP bind fills them from recvfrom; other
- * binds (a data channel) may put anything there that identifies the path.
+ * Endpoints are opaque (endpoint.h): the bind that received a datagram says
+ * where it came from, and the device hands that back to ops->send. It keeps
+ * the endpoint of the last authenticated datagram from each peer (roaming:
+ * a handshake message that passed its MACs and authenticated, or transport
+ * data that decrypted and was not a replay), binds cookies (mac2) to the
+ * endpoint's bytes, and with an endpoint of len 0 sends nothing (counted in
+ * no_endpoint).
  *
  * Bad input (bad MACs, stale counters, replays, unknown receivers,
  * truncations, sources a peer may not use) is dropped silently and counted
@@ -29,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/addr.h"
+#include "rift/wg/endpoint.h"
 #include "rift/wg/keys.h"
 
 #define RG_WG_NS(s) ((uint64_t)(s)*1000000000)
@@ -50,7 +58,9 @@ struct rg_wg_device;
 struct rg_wg_peer;
 
 struct rg_wg_device_ops {
-	void (*send)(void *ctx, const struct core_addr *to, const uint8_t *buf, size_t len);
+	/* A datagram for endpoint `to` (never "none"). What became of it is the bind's business:
+	 * the device never retries a datagram. */
+	void (*send)(void *ctx, const struct rg_wg_endpoint *to, const uint8_t *buf, size_t len);
 	void (*deliver)(void *ctx, struct rg_wg_peer *from, const uint8_t *pkt, size_t len);
 	void (*random)(void *ctx, void *buf, size_t len);
 	void (*wallclock)(void *ctx, int64_t *unix_s, uint32_t *ns);
@@ -58,7 +68,7 @@ struct rg_wg_device_ops {
 
 /* Dropped input and other events worth counting, per device. */
 struct rg_wg_stats {
-	uint64_t malformed;	 /* too short, unknown type, wrong size */
+	uint64_t malformed;	 /* too short, unknown type, wrong size, no source endpoint */
 	uint64_t bad_mac1;	 /* handshake message with a wrong mac1 */
 	uint64_t cookies_sent;	 /* under load, no valid mac2: answered with a cookie */
 	uint64_t bad_handshake;	 /* failed to authenticate, unknown key or index */
@@ -75,8 +85,8 @@ struct rg_wg_stats {
 struct rg_wg_peer_info {
 	uint8_t public_key[RG_WG_KEY_LEN];
 	bool has_psk;
-	struct core_addr endpoint; /* len 0: none */
-	int64_t last_handshake_s;  /* Unix time; 0: never */
+	struct rg_wg_endpoint endpoint; /* len 0: none */
+	int64_t last_handshake_s;	/* Unix time; 0: never */
 	uint32_t last_handshake_ns;
 	uint64_t rx_bytes, tx_bytes;	 /* datagrams */
 	unsigned persistent_keepalive_s; /* 0: off */
@@ -103,6 +113,15 @@ const struct rg_wg_stats *rg_wg_device_stats(const struct rg_wg_device *dev);
  */
 int rg_wg_device_add_peer(struct rg_wg_device *dev, const uint8_t pub[RG_WG_KEY_LEN],
 			  const uint8_t psk[RG_WG_KEY_LEN], struct rg_wg_peer **out);
+/*
+ * Remove peer and free it (peer is invalid after): its receiver indices and
+ * sessions go (a datagram for one is counted unknown_index), its allowed IPs
+ * no longer route (no_route), every key it held and every packet staged for
+ * it are wiped. A peer with the same key may be added again; it starts with
+ * no session and handshakes afresh. Not a peer of dev: nothing happens.
+ * While walking the peers (rg_wg_device_next_peer), take the next one
+ * before removing this one.
+ */
 void rg_wg_device_remove_peer(struct rg_wg_device *dev, struct rg_wg_peer *peer);
 struct rg_wg_peer *rg_wg_device_find_peer(const struct rg_wg_device *dev,
 					  const uint8_t pub[RG_WG_KEY_LEN]);
@@ -113,7 +132,22 @@ struct rg_wg_peer *rg_wg_device_next_peer(const struct rg_wg_device *dev,
 /* family 4 or 6: CORE_OK or CORE_ERR_INVALID_ARG. */
 int rg_wg_peer_add_allowed_ip(struct rg_wg_peer *peer, int family, const uint8_t *addr,
 			      unsigned cidr);
-void rg_wg_peer_set_endpoint(struct rg_wg_peer *peer, const struct core_addr *ep);
+/*
+ * Where to send the peer's datagrams until an authenticated one comes from
+ * elsewhere. ep NULL or of len 0: none (nothing is sent: no_endpoint).
+ * ep->len must be at most RG_WG_ENDPOINT_MAX.
+ */
+void rg_wg_peer_set_endpoint(struct rg_wg_peer *peer, const struct rg_wg_endpoint *ep);
+/*
+ * Start a handshake now (an initiation to the peer's endpoint), unless one
+ * was sent within RG_WG_REKEY_TIMEOUT: then nothing. An initiation always
+ * gets an answer from a live peer (a keepalive does not), so this is a
+ * liveness probe: the peer's info.handshakes grows when it answers. As for
+ * any initiation, an unanswered one is retried every RG_WG_REKEY_TIMEOUT
+ * (plus jitter) until RG_WG_REKEY_ATTEMPT_TIME has passed. With no endpoint
+ * nothing is sent (no_endpoint).
+ */
+void rg_wg_peer_initiate(struct rg_wg_peer *peer, uint64_t now);
 /*
  * Persistent keepalive every `seconds` (0: off). Turning it on sends a
  * keepalive at once, which starts a handshake (as wg set does).
@@ -126,9 +160,12 @@ void rg_wg_peer_foreach_allowed_ip(const struct rg_wg_peer *peer,
 					      void *data),
 				   void *data);
 
-/* A datagram of len bytes from endpoint `from`. */
-void rg_wg_device_recv(struct rg_wg_device *dev, const struct core_addr *from, const uint8_t *buf,
-		       size_t len, uint64_t now);
+/*
+ * A datagram of len bytes from endpoint `from` (as the bind gave it; a from
+ * of len 0 or beyond RG_WG_ENDPOINT_MAX is dropped as malformed).
+ */
+void rg_wg_device_recv(struct rg_wg_device *dev, const struct rg_wg_endpoint *from,
+		       const uint8_t *buf, size_t len, uint64_t now);
 /* An IP packet from the TUN. */
 void rg_wg_device_send(struct rg_wg_device *dev, const uint8_t *pkt, size_t len, uint64_t now);
 /* Run the timers due at now. */

@@ -6,8 +6,6 @@
  */
 #include "device-private.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <string.h>
 
 #include "core/ct.h"
@@ -15,25 +13,6 @@
 
 #define INITIATION_RATE_NS (RG_WG_NS(1) / 50) /* at most 50 initiations/s per peer */
 #define LOAD_WINDOW_NS	   RG_WG_NS(1)
-
-/* The bytes of an endpoint a cookie is bound to: address then port. */
-static size_t endpoint_bytes(const struct core_addr *a, uint8_t out[18])
-{
-	const struct sockaddr_in *v4 = (const struct sockaddr_in *)&a->ss;
-	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&a->ss;
-
-	if (core_addr_family(a) == AF_INET) {
-		memcpy(out, &v4->sin_addr, 4);
-		memcpy(out + 4, &v4->sin_port, 2);
-		return 6;
-	}
-	if (core_addr_family(a) == AF_INET6) {
-		memcpy(out, &v6->sin6_addr, 16);
-		memcpy(out + 16, &v6->sin6_port, 2);
-		return 18;
-	}
-	return 0;
-}
 
 /* Count a handshake message; true while the device is under load. */
 static bool under_load(struct rg_wg_device *dev, uint64_t now)
@@ -48,22 +27,23 @@ static bool under_load(struct rg_wg_device *dev, uint64_t now)
 }
 
 /* mac1, then under load mac2 (or a cookie reply). true: go on. */
-static bool check_macs(struct rg_wg_device *dev, const struct core_addr *from,
+static bool check_macs(struct rg_wg_device *dev, const struct rg_wg_endpoint *from,
 		       const struct rg_wg_msg *m, const uint8_t *buf, size_t len, uint64_t now)
 {
-	uint8_t src[18], nonce[RG_WG_COOKIE_NONCE_LEN], secret[32], reply[RG_WG_COOKIE_LEN];
-	size_t srclen = endpoint_bytes(from, src);
+	uint8_t nonce[RG_WG_COOKIE_NONCE_LEN], secret[32], reply[RG_WG_COOKIE_LEN];
 
 	if (!rg_wg_cookie_check_mac1(&dev->id, buf, len)) {
 		dev->stats.bad_mac1++;
 		return false;
 	}
 	if (!under_load(dev, now) ||
-	    rg_wg_cookie_check_mac2(&dev->checker, buf, len, src, srclen, now))
+	    rg_wg_cookie_check_mac2(&dev->checker, buf, len, from->bytes, from->len, now))
 		return true;
 	dev->ops.random(dev->ctx, nonce, sizeof(nonce));
 	dev->ops.random(dev->ctx, secret, sizeof(secret));
-	rg_wg_cookie_make_reply(&dev->checker, &dev->id, m, src, srclen, nonce, secret, now, reply);
+	/* the cookie is bound to the endpoint's bytes: only who receives there can use it */
+	rg_wg_cookie_make_reply(&dev->checker, &dev->id, m, from->bytes, from->len, nonce, secret,
+				now, reply);
 	core_wipe(secret, sizeof(secret));
 	dev->ops.send(dev->ctx, from, reply, sizeof(reply));
 	dev->stats.cookies_sent++;
@@ -96,7 +76,7 @@ out:
 	rg_wg_keypair_clear(&kp);
 }
 
-static void recv_initiation(struct rg_wg_device *dev, const struct core_addr *from,
+static void recv_initiation(struct rg_wg_device *dev, const struct rg_wg_endpoint *from,
 			    const struct rg_wg_msg *m, size_t len, uint64_t now)
 {
 	struct rg_wg_initiation info;
@@ -131,7 +111,7 @@ out:
 	core_wipe(&info, sizeof(info));
 }
 
-static void recv_response(struct rg_wg_device *dev, const struct core_addr *from,
+static void recv_response(struct rg_wg_device *dev, const struct rg_wg_endpoint *from,
 			  const struct rg_wg_msg *m, size_t len, uint64_t now)
 {
 	struct wg_index *ix = wg_index_find(dev, m->receiver);
@@ -211,7 +191,7 @@ static void keep_key_fresh_receiving(struct rg_wg_peer *peer, uint64_t now)
 	}
 }
 
-static void recv_data(struct rg_wg_device *dev, const struct core_addr *from,
+static void recv_data(struct rg_wg_device *dev, const struct rg_wg_endpoint *from,
 		      const struct rg_wg_msg *m, size_t len, uint64_t now)
 {
 	struct wg_index *ix = wg_index_find(dev, m->receiver);
@@ -258,12 +238,14 @@ static void recv_data(struct rg_wg_device *dev, const struct core_addr *from,
 	dev->ops.deliver(dev->ctx, peer, dev->scratch, total);
 }
 
-void rg_wg_device_recv(struct rg_wg_device *dev, const struct core_addr *from, const uint8_t *buf,
-		       size_t len, uint64_t now)
+void rg_wg_device_recv(struct rg_wg_device *dev, const struct rg_wg_endpoint *from,
+		       const uint8_t *buf, size_t len, uint64_t now)
 {
 	struct rg_wg_msg m;
 
-	if (rg_wg_msg_decode(buf, len, &m) != CORE_OK) {
+	/* a bind's bug, not the peer's: no endpoint to roam to or to bind a cookie to */
+	if (from->len == 0 || from->len > RG_WG_ENDPOINT_MAX ||
+	    rg_wg_msg_decode(buf, len, &m) != CORE_OK) {
 		dev->stats.malformed++;
 		return;
 	}

@@ -2,6 +2,7 @@
 #include "rift/wg/uapi.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +28,14 @@ static void put_allowed(int family, const uint8_t *addr, unsigned cidr, void *da
 	g_string_append_printf(data, "allowed_ip=%s/%u\n", text, cidr);
 }
 
-char *rg_wg_uapi_get(const struct rg_wg_device *dev, uint16_t listen_port)
+char *rg_wg_uapi_get(const struct rg_wg_device *dev, const struct rg_wg_bind *bind,
+		     uint16_t listen_port)
 {
 	static const uint8_t zero[RG_WG_KEY_LEN];
 	GString *s = g_string_new(NULL);
 	struct rg_wg_peer *p = NULL;
 	struct rg_wg_peer_info info;
-	char ep[CORE_ADDR_STRLEN];
+	char ep[RG_WG_BIND_TEXT_MAX];
 	uint8_t priv[RG_WG_KEY_LEN];
 
 	/* as wireguard-go: wg(8) derives the public key from it; the socket is root's */
@@ -47,9 +49,8 @@ char *rg_wg_uapi_get(const struct rg_wg_device *dev, uint16_t listen_port)
 		if (info.has_psk)
 			put_hex_key(s, "preshared_key", zero); /* shown as "(hidden)" */
 		g_string_append(s, "protocol_version=1\n");
-		if (info.endpoint.len != 0)
-			g_string_append_printf(s, "endpoint=%s\n",
-					       core_addr_format(&info.endpoint, ep, sizeof(ep)));
+		if (bind != NULL && rg_wg_bind_format(bind, &info.endpoint, ep, sizeof(ep)))
+			g_string_append_printf(s, "endpoint=%s\n", ep);
 		g_string_append_printf(s,
 				       "last_handshake_time_sec=%" G_GINT64_FORMAT "\n"
 				       "last_handshake_time_nsec=%u\n"
@@ -86,14 +87,16 @@ static bool parse_key(const char *v, uint8_t out[RG_WG_KEY_LEN])
 	       core_hex_decode(out, RG_WG_KEY_LEN, v, 2 * RG_WG_KEY_LEN) == CORE_OK;
 }
 
+/* A decimal number up to max, nothing else (no sign, no space, no overflow). */
 static bool parse_u64(const char *v, uint64_t max, uint64_t *out)
 {
 	char *end;
 
 	if (*v < '0' || *v > '9')
 		return false;
+	errno = 0;
 	*out = g_ascii_strtoull(v, &end, 10);
-	return *end == '\0' && *out <= max;
+	return *end == '\0' && errno != ERANGE && *out <= max;
 }
 
 /* One key=value of a peer (cur) or of the interface. false: malformed. */
@@ -126,7 +129,7 @@ static bool parse_line(struct rg_wg_uapi_state *st, struct rg_wg_uapi_peer **cur
 	if (strcmp(k, "preshared_key") == 0)
 		return (p->info.has_psk = true);
 	if (strcmp(k, "endpoint") == 0)
-		return core_addr_parse(&p->info.endpoint, v) == CORE_OK;
+		return core_addr_parse(&p->endpoint, v) == CORE_OK;
 	if (strcmp(k, "allowed_ip") == 0) {
 		g_ptr_array_add(p->allowed, g_strdup(v));
 		return true;
@@ -235,9 +238,9 @@ static void show_peer(GString *s, const struct rg_wg_uapi_peer *p, int64_t now_u
 	g_string_append_printf(s, "\npeer: %s\n", b64);
 	if (in->has_psk)
 		g_string_append(s, "  preshared key: (hidden)\n");
-	if (in->endpoint.len != 0)
+	if (p->endpoint.len != 0)
 		g_string_append_printf(s, "  endpoint: %s\n",
-				       core_addr_format(&in->endpoint, ep, sizeof(ep)));
+				       core_addr_format(&p->endpoint, ep, sizeof(ep)));
 	g_string_append(s, "  allowed ips: ");
 	for (guint i = 0; i < p->allowed->len; i++)
 		g_string_append_printf(s, "%s%s", i ? ", " : "",

@@ -14,13 +14,17 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "core/addr.h"
+#include "rift/wg/bind.h"
 #include "rift/wg/device.h"
 
 #define RG_WG_UAPI_DIR "/var/run/wireguard"
 
+/* A peer as parsed from an answer (info.endpoint is unused: the text is an address). */
 struct rg_wg_uapi_peer {
 	struct rg_wg_peer_info info;
-	GPtrArray *allowed; /* of char * ("10.0.0.2/32") */
+	struct core_addr endpoint; /* len 0: none */
+	GPtrArray *allowed;	   /* of char * ("10.0.0.2/32") */
 };
 
 struct rg_wg_uapi_state {
@@ -29,8 +33,14 @@ struct rg_wg_uapi_state {
 	GPtrArray *peers; /* of struct rg_wg_uapi_peer * */
 };
 
-/* The answer to "get=1": every field wg(8) reads, ending "errno=0\n\n". */
-char *rg_wg_uapi_get(const struct rg_wg_device *dev, uint16_t listen_port);
+/*
+ * The answer to "get=1": every field wg(8) reads, ending "errno=0\n\n".
+ * Each peer's endpoint is written as bind formats it (rg_wg_bind_format),
+ * with no endpoint= line when it says there is none (or bind is NULL).
+ * listen_port 0 writes "listen_port=0", which wg(8) does not show.
+ */
+char *rg_wg_uapi_get(const struct rg_wg_device *dev, const struct rg_wg_bind *bind,
+		     uint16_t listen_port);
 /*
  * Parse an answer to "get=1". CORE_OK, CORE_ERR_BAD_FORMAT (a line that is
  * not key=value, a bad key or number) or CORE_ERR_BAD_VALUE (errno != 0).

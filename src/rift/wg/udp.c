@@ -1,10 +1,10 @@
 /*
- * udp.c - the UDP bind (contract in bind.h). Datagrams are received in
+ * udp.c - the UDP bind (contract in udp.h). Datagrams are received in
  * batches with recvmmsg and sent in batches with sendmmsg: send queues,
  * flush (called by the owner after each burst) writes the queue in one
  * system call. A full queue flushes itself.
  */
-#include "rift/wg/bind.h"
+#include "rift/wg/udp.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -20,11 +20,16 @@
 #define DGRAM_MAX (RG_WG_MAX_PACKET + RG_WG_OVERHEAD)
 #define SLOT	  2048 /* queued datagrams up to this size; larger ones go at once */
 
+#define EP_V4	    6  /* address, port */
+#define EP_V6	    18 /* address, port */
+#define EP_V6_SCOPE 22 /* address, port, scope id */
+
 struct udp_bind {
 	struct rg_wg_bind base;
 	int fd;
 	int family;
 	uint16_t port;
+	uint64_t dropped;
 	GSource *source;
 	/* receive */
 	struct mmsghdr rmsg[BATCH];
@@ -39,25 +44,117 @@ struct udp_bind {
 	uint8_t sbuf[BATCH][SLOT];
 };
 
-/* An IPv4 address as v4-mapped IPv6 for a dual-stack socket. */
-static void to_socket_family(const struct udp_bind *u, const struct core_addr *in,
-			     struct sockaddr_storage *out, socklen_t *len)
+static void put_be16(uint8_t *p, uint16_t v)
 {
-	const struct sockaddr_in *v4 = (const struct sockaddr_in *)&in->ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
 
-	if (u->family == AF_INET6 && in->ss.ss_family == AF_INET) {
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	put_be16(p, (uint16_t)(v >> 16));
+	put_be16(p + 2, (uint16_t)v);
+}
+
+static uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)get_be16(p) << 16 | get_be16(p + 2);
+}
+
+void rg_wg_udp_endpoint_from_addr(struct rg_wg_endpoint *ep, const struct core_addr *a)
+{
+	const struct sockaddr_in *v4 = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&a->ss;
+
+	memset(ep, 0, sizeof(*ep));
+	if (core_addr_family(a) == AF_INET) {
+		memcpy(ep->bytes, &v4->sin_addr, 4);
+		put_be16(ep->bytes + 4, ntohs(v4->sin_port));
+		ep->len = EP_V4;
+	} else if (core_addr_family(a) == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+		/* a dual-stack socket's IPv4 peer: the same endpoint as the IPv4 address */
+		memcpy(ep->bytes, &v6->sin6_addr.s6_addr[12], 4);
+		put_be16(ep->bytes + 4, ntohs(v6->sin6_port));
+		ep->len = EP_V4;
+	} else if (core_addr_family(a) == AF_INET6) {
+		memcpy(ep->bytes, &v6->sin6_addr, 16);
+		put_be16(ep->bytes + 16, ntohs(v6->sin6_port));
+		ep->len = EP_V6;
+		if (v6->sin6_scope_id != 0) {
+			put_be32(ep->bytes + 18, v6->sin6_scope_id);
+			ep->len = EP_V6_SCOPE;
+		}
+	}
+}
+
+/* Is the 16-byte address a v4-mapped one (::ffff:a.b.c.d)? */
+static bool is_v4_mapped(const uint8_t *a)
+{
+	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+int rg_wg_udp_endpoint_to_addr(const struct rg_wg_endpoint *ep, struct core_addr *out)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&out->ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&out->ss;
+	const uint8_t *b = ep->bytes;
+
+	memset(out, 0, sizeof(*out));
+	if (ep->len == EP_V4) {
+		v4->sin_family = AF_INET;
+		memcpy(&v4->sin_addr, b, 4);
+		v4->sin_port = htons(get_be16(b + 4));
+		out->len = sizeof(*v4);
+		return CORE_OK;
+	}
+	/* only the canonical forms: v4-mapped is sent as IPv4, a scope of 0 is none */
+	if ((ep->len != EP_V6 && ep->len != EP_V6_SCOPE) || is_v4_mapped(b) ||
+	    (ep->len == EP_V6_SCOPE && get_be32(b + 18) == 0))
+		return CORE_ERR_INVALID_ARG;
+	v6->sin6_family = AF_INET6;
+	memcpy(&v6->sin6_addr, b, 16);
+	v6->sin6_port = htons(get_be16(b + 16));
+	if (ep->len == EP_V6_SCOPE)
+		v6->sin6_scope_id = get_be32(b + 18);
+	out->len = sizeof(*v6);
+	return CORE_OK;
+}
+
+/*
+ * The socket address for endpoint `to`: an IPv4 one as v4-mapped IPv6 on a
+ * dual-stack socket. CORE_OK or CORE_ERR_INVALID_ARG.
+ */
+static int to_sockaddr(const struct udp_bind *u, const struct rg_wg_endpoint *to,
+		       struct sockaddr_storage *out, socklen_t *len)
+{
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+	struct core_addr a;
+
+	if (rg_wg_udp_endpoint_to_addr(to, &a) != CORE_OK)
+		return CORE_ERR_INVALID_ARG;
+	if (u->family == AF_INET && a.ss.ss_family == AF_INET6)
+		return CORE_ERR_INVALID_ARG;
+	if (u->family == AF_INET6 && a.ss.ss_family == AF_INET) {
 		memset(v6, 0, sizeof(*v6));
 		v6->sin6_family = AF_INET6;
-		v6->sin6_port = v4->sin_port;
+		v6->sin6_port = ((const struct sockaddr_in *)&a.ss)->sin_port;
 		v6->sin6_addr.s6_addr[10] = 0xff;
 		v6->sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&v6->sin6_addr.s6_addr[12], &v4->sin_addr, 4);
+		memcpy(&v6->sin6_addr.s6_addr[12], &((const struct sockaddr_in *)&a.ss)->sin_addr,
+		       4);
 		*len = sizeof(*v6);
-		return;
+		return CORE_OK;
 	}
-	memcpy(out, &in->ss, in->len);
-	*len = in->len;
+	memcpy(out, &a.ss, a.len);
+	*len = a.len;
+	return CORE_OK;
 }
 
 static void udp_flush(struct rg_wg_bind *b)
@@ -71,7 +168,9 @@ static void udp_flush(struct rg_wg_bind *b)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			done++; /* skip the datagram that failed (unreachable, buffer full) */
+			/* skip the datagram that failed (unreachable, buffer full): it is lost */
+			done++;
+			u->dropped++;
 			continue;
 		}
 		done += (unsigned)n;
@@ -79,7 +178,23 @@ static void udp_flush(struct rg_wg_bind *b)
 	u->nq = 0;
 }
 
-static int udp_send(struct rg_wg_bind *b, const struct core_addr *to, const uint8_t *buf,
+/* Send one datagram at once: CORE_OK, CORE_ERR_AGAIN (buffer full) or CORE_ERR_SYSTEM. */
+static int send_now(struct udp_bind *u, const struct sockaddr_storage *ss, socklen_t slen,
+		    const uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = sendto(u->fd, buf, len, 0, (const struct sockaddr *)ss, slen);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return CORE_OK;
+	u->dropped++;
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? CORE_ERR_AGAIN
+									   : CORE_ERR_SYSTEM;
+}
+
+static int udp_send(struct rg_wg_bind *b, const struct rg_wg_endpoint *to, const uint8_t *buf,
 		    size_t len)
 {
 	struct udp_bind *u = (struct udp_bind *)b;
@@ -87,32 +202,44 @@ static int udp_send(struct rg_wg_bind *b, const struct core_addr *to, const uint
 	socklen_t slen;
 	unsigned i;
 
-	if (to->ss.ss_family == AF_INET6 && u->family == AF_INET)
+	if (to_sockaddr(u, to, &ss, &slen) != CORE_OK) {
+		u->dropped++;
 		return CORE_ERR_INVALID_ARG;
+	}
 	if (len > SLOT) {
 		udp_flush(b);
-		to_socket_family(u, to, &ss, &slen);
-		return sendto(u->fd, buf, len, 0, (struct sockaddr *)&ss, slen) < 0
-			       ? CORE_ERR_SYSTEM
-			       : CORE_OK;
+		return send_now(u, &ss, slen, buf, len);
 	}
 	if (u->nq == BATCH)
 		udp_flush(b);
 	i = u->nq++;
 	memcpy(u->sbuf[i], buf, len);
+	memcpy(&u->sto[i], &ss, slen);
 	u->siov[i].iov_base = u->sbuf[i];
 	u->siov[i].iov_len = len;
-	to_socket_family(u, to, &u->sto[i], &u->smsg[i].msg_hdr.msg_namelen);
 	u->smsg[i].msg_hdr.msg_name = &u->sto[i];
+	u->smsg[i].msg_hdr.msg_namelen = slen;
 	u->smsg[i].msg_hdr.msg_iov = &u->siov[i];
 	u->smsg[i].msg_hdr.msg_iovlen = 1;
 	return CORE_OK;
 }
 
+static bool udp_format(const struct rg_wg_bind *b, const struct rg_wg_endpoint *ep, char *out,
+		       size_t outlen)
+{
+	struct core_addr a;
+
+	if (rg_wg_udp_endpoint_to_addr(ep, &a) != CORE_OK)
+		return false;
+	core_addr_format(&a, out, outlen);
+	return true;
+}
+
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 {
 	struct udp_bind *u = data;
-	struct core_addr from;
+	struct rg_wg_endpoint from;
+	struct core_addr a;
 	int n;
 
 	/* a bounded number of batches per wakeup, so the TUN side gets its turn */
@@ -122,10 +249,11 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 		n = recvmmsg(fd, u->rmsg, BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
-		for (int i = 0; i < n; i++) {
-			if (core_addr_from_sockaddr(&from, (struct sockaddr *)&u->rfrom[i],
+		for (int i = 0; i < n && u->base.recv != NULL; i++) {
+			if (core_addr_from_sockaddr(&a, (struct sockaddr *)&u->rfrom[i],
 						    u->rmsg[i].msg_hdr.msg_namelen) != CORE_OK)
 				continue;
+			rg_wg_udp_endpoint_from_addr(&from, &a);
 			u->base.recv(u->base.ctx, &from, u->riov[i].iov_base, u->rmsg[i].msg_len);
 		}
 		if (n < BATCH)
@@ -151,7 +279,7 @@ static void udp_free(struct rg_wg_bind *b)
 	g_free(u);
 }
 
-static const struct rg_wg_bind_vtable udp_vtable = { udp_send, udp_flush, udp_free };
+static const struct rg_wg_bind_vtable udp_vtable = { udp_send, udp_flush, udp_format, udp_free };
 
 /* A socket of family bound to port: the fd, or -1 with errno. */
 static int open_socket(int family, uint16_t port)
@@ -193,7 +321,7 @@ static int open_socket(int family, uint16_t port)
 }
 
 int rg_wg_udp_bind_new(struct rg_wg_bind **out, uint16_t port, GMainContext *context,
-		       rg_wg_bind_recv_fn recv, rg_wg_bind_idle_fn idle, void *ctx, GError **error)
+		       GError **error)
 {
 	struct udp_bind *u = g_new0(struct udp_bind, 1);
 	struct sockaddr_storage ss;
@@ -216,9 +344,6 @@ int rg_wg_udp_bind_new(struct rg_wg_bind **out, uint16_t port, GMainContext *con
 	u->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						 : ((struct sockaddr_in *)&ss)->sin_port);
 	u->base.vt = &udp_vtable;
-	u->base.recv = recv;
-	u->base.idle = idle;
-	u->base.ctx = ctx;
 	u->rbuf = g_malloc((size_t)BATCH * DGRAM_MAX);
 	for (int i = 0; i < BATCH; i++) {
 		u->riov[i].iov_base = u->rbuf + (size_t)i * DGRAM_MAX;
@@ -237,4 +362,9 @@ int rg_wg_udp_bind_new(struct rg_wg_bind **out, uint16_t port, GMainContext *con
 uint16_t rg_wg_udp_bind_port(const struct rg_wg_bind *b)
 {
 	return ((const struct udp_bind *)b)->port;
+}
+
+uint64_t rg_wg_udp_bind_dropped(const struct rg_wg_bind *b)
+{
+	return ((const struct udp_bind *)b)->dropped;
 }

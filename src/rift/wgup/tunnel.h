@@ -1,9 +1,10 @@
 /*
- * tunnel.h - a plain WireGuard interface: a TUN device, a UDP bind and the
- * sans-I/O device between them, configured from a wg-quick style file, on
- * the thread-default GLib main context. It serves wg(8)'s userspace API at
- * /var/run/wireguard/IFNAME.sock, so both `riftgate wg show` and `wg show`
- * can inspect it.
+ * tunnel.h - `riftgate wg up`: a plain WireGuard interface over UDP,
+ * configured from a wg-quick style file. A UDP bind on ListenPort and a
+ * runner (runner.h: the TUN, the device, the UAPI socket at
+ * /var/run/wireguard/IFNAME.sock, on the thread-default GLib main context)
+ * carry it; this layer adds the file's peers, resolving each Endpoint once
+ * (getaddrinfo), and starts their persistent keepalives.
  *
  * Routes: each peer's allowed IPs are routed into the interface, except
  * default routes (/0), which would also capture the tunnel's own UDP

@@ -23,6 +23,7 @@ struct rg_wg_uapi_server {
 	GSocket *sock;
 	GSource *source;
 	const struct rg_wg_device *dev;
+	const struct rg_wg_bind *bind;
 	uint16_t port;
 };
 
@@ -48,7 +49,7 @@ static void answer(struct rg_wg_uapi_server *s, GSocket *c)
 	char *req = read_request(c), *reply;
 
 	if (g_str_has_prefix(req, "get=1\n"))
-		reply = rg_wg_uapi_get(s->dev, s->port);
+		reply = rg_wg_uapi_get(s->dev, s->bind, s->port);
 	else if (g_str_has_prefix(req, "set=1\n"))
 		reply = g_strdup("errno=95\n\n");
 	else
@@ -79,7 +80,8 @@ static char *socket_path(const char *ifname)
 }
 
 int rg_wg_uapi_server_new(struct rg_wg_uapi_server **out, const char *ifname,
-			  const struct rg_wg_device *dev, uint16_t listen_port, GError **error)
+			  const struct rg_wg_device *dev, const struct rg_wg_bind *bind,
+			  uint16_t listen_port, GError **error)
 {
 	struct rg_wg_uapi_server *s = g_new0(struct rg_wg_uapi_server, 1);
 	GSocketAddress *addr = NULL;
@@ -88,6 +90,7 @@ int rg_wg_uapi_server_new(struct rg_wg_uapi_server **out, const char *ifname,
 
 	*out = NULL;
 	s->dev = dev;
+	s->bind = bind;
 	s->port = listen_port;
 	s->path = socket_path(ifname);
 	if (g_mkdir_with_parents(RG_WG_UAPI_DIR, 0755) != 0) {
@@ -106,7 +109,7 @@ int rg_wg_uapi_server_new(struct rg_wg_uapi_server **out, const char *ifname,
 	}
 	s->source = g_socket_create_source(s->sock, G_IO_IN, NULL);
 	g_source_set_callback(s->source, G_SOURCE_FUNC(on_accept), s, NULL);
-	g_source_attach(s->source, NULL);
+	g_source_attach(s->source, g_main_context_get_thread_default());
 	ret = CORE_OK;
 	*out = s;
 out:

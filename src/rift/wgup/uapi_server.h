@@ -5,20 +5,23 @@
  * configuration comes from the file.
  *
  * Ownership: the creator frees it (the socket file is removed). The device
- * must outlive it. Threading: the thread-default main context.
+ * and the bind (which formats the endpoints) must outlive it. Threading: the
+ * thread-default main context.
  */
 #pragma once
 
 #include <glib.h>
 #include <stdint.h>
 
+#include "rift/wg/bind.h"
 #include "rift/wg/device.h"
 
 struct rg_wg_uapi_server;
 
 /* CORE_OK or CORE_ERR_SYSTEM with *error set. */
 int rg_wg_uapi_server_new(struct rg_wg_uapi_server **out, const char *ifname,
-			  const struct rg_wg_device *dev, uint16_t listen_port, GError **error);
+			  const struct rg_wg_device *dev, const struct rg_wg_bind *bind,
+			  uint16_t listen_port, GError **error);
 void rg_wg_uapi_server_free(struct rg_wg_uapi_server *s);
 
 /*

@@ -14,6 +14,10 @@
 #include "core/err.h"
 #include "rift/wg/device.h"
 
+/* UDP-style endpoints (udp.h): 192.0.2.1:51820 and 192.0.2.2:51820, the bytes cookies bind to */
+static const struct rg_wg_endpoint ep_peer = { 6, { 192, 0, 2, 1, 0xca, 0x6c } };
+static const struct rg_wg_endpoint ep_dut = { 6, { 192, 0, 2, 2, 0xca, 0x6c } };
+
 static uint32_t rng_state;
 static uint64_t now;
 static struct rg_wg_device *peer_dev, *dut;
@@ -30,7 +34,7 @@ static struct {
 } wire[WIRE_SLOTS];
 static size_t wire_head, wire_count;
 
-static void op_send(void *ctx, const struct core_addr *to, const uint8_t *buf, size_t len)
+static void op_send(void *ctx, const struct rg_wg_endpoint *to, const uint8_t *buf, size_t len)
 {
 	size_t slot = (wire_head + wire_count) % WIRE_SLOTS;
 
@@ -69,11 +73,7 @@ static const struct rg_wg_device_ops ops = { op_send, op_deliver, op_random, op_
 /* Deliver what the devices send each other, in order, until both are quiet (bounded). */
 static void pump(void)
 {
-	static struct core_addr a;
 	uint8_t buf[2048];
-
-	if (a.len == 0)
-		core_addr_parse(&a, "192.0.2.1:51820");
 	for (int i = 0; i < 64 && wire_count > 0; i++) {
 		size_t n = wire[wire_head].len;
 		struct rg_wg_device *to = wire[wire_head].to_dut ? dut : peer_dev;
@@ -81,7 +81,7 @@ static void pump(void)
 		memcpy(buf, wire[wire_head].data, n);
 		wire_head = (wire_head + 1) % WIRE_SLOTS;
 		wire_count--;
-		rg_wg_device_recv(to, &a, buf, n, now);
+		rg_wg_device_recv(to, &ep_peer, buf, n, now);
 	}
 }
 
@@ -97,7 +97,6 @@ static void setup(void)
 {
 	uint8_t k1[32], k2[32], p1[32], p2[32], addr[16] = { 10, 0, 0, 0 };
 	struct rg_wg_peer *p;
-	struct core_addr ep;
 	uint8_t pkt[64];
 
 	rng_state = 1;
@@ -110,9 +109,8 @@ static void setup(void)
 	rg_wg_device_new(&dut, k2, &ops, &tag_dut);
 	rg_wg_device_public_key(peer_dev, p1);
 	rg_wg_device_public_key(dut, p2);
-	core_addr_parse(&ep, "192.0.2.2:51820");
 	rg_wg_device_add_peer(peer_dev, p2, NULL, &p);
-	rg_wg_peer_set_endpoint(p, &ep);
+	rg_wg_peer_set_endpoint(p, &ep_dut);
 	addr[3] = 2;
 	rg_wg_peer_add_allowed_ip(p, 4, addr, 32);
 	rg_wg_device_add_peer(dut, p1, NULL, &p);
@@ -126,11 +124,9 @@ static void setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct core_addr from;
 	uint8_t pkt[64];
 
 	setup();
-	core_addr_parse(&from, "192.0.2.1:51820");
 	while (size >= 2) {
 		size_t n = (size_t)data[0] << 8 | data[1];
 
@@ -142,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (n > size)
 			n = size;
-		rg_wg_device_recv(dut, &from, data, n, now);
+		rg_wg_device_recv(dut, &ep_peer, data, n, now);
 		data += n, size -= n;
 	}
 	/* the session (or a new handshake) still carries a packet */

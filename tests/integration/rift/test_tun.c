@@ -366,6 +366,19 @@ static void check_udp6(struct rg_tun *t)
 	close(fd);
 }
 
+/* With no route to 10.78.1.1 (the namespace has no default route), UDP to it is refused. */
+static void check_not_routed_v4(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(UDP_PORT) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	g_assert_cmpint(fd, >=, 0);
+	memcpy(&sin.sin_addr, v4_routed, 4);
+	g_assert_cmpint(sendto(fd, "x", 1, 0, (struct sockaddr *)&sin, sizeof(sin)), ==, -1);
+	g_assert_cmpint(errno, ==, ENETUNREACH);
+	close(fd);
+}
+
 /* --- tests ------------------------------------------------------------------- */
 
 /* Open TUN_NAME with 1420, both addresses, up, and both routes. */
@@ -487,6 +500,49 @@ static void test_kernel_errors(void)
 	rg_tun_close(t);
 }
 
+/*
+ * rg_tun_del_route takes away exactly the route rg_tun_add_route made (host
+ * bits ignored, the other family's stays); a route that is not there is
+ * CORE_ERR_NOT_FOUND, and after the delete the prefix is no longer routed.
+ */
+static void test_del_route(void)
+{
+	static const uint8_t v4_host_bits[4] = { 10, 78, 9, 9 };
+	struct rg_tun *t;
+	GError *err = NULL;
+
+	if (!in_own_netns())
+		return;
+	t = setup_tun();
+	g_assert_cmpint(rg_tun_del_route(t, AF_INET, v4_host_bits, 16, &err), ==, CORE_OK);
+	g_assert_no_error(err);
+	check_no_route(4, "10.78.0.0/16");
+	check_route(t, 6, "fd78::/48");
+	g_assert_cmpint(rg_tun_del_route(t, AF_INET, v4_route, 16, &err), ==, CORE_ERR_NOT_FOUND);
+	assert_error(&err, CORE_ERR_NOT_FOUND,
+		     "cannot delete route to 10.78.0.0/16 through " TUN_NAME ": no such route");
+	/* another length is another route */
+	g_assert_cmpint(rg_tun_del_route(t, AF_INET6, v6_route, 64, &err), ==, CORE_ERR_NOT_FOUND);
+	assert_error(&err, CORE_ERR_NOT_FOUND,
+		     "cannot delete route to fd78::/64 through " TUN_NAME ": no such route");
+	g_assert_cmpint(rg_tun_del_route(t, AF_INET6, v6_route, 48, &err), ==, CORE_OK);
+	g_assert_no_error(err);
+	check_no_route(6, "fd78::/48");
+	g_assert_cmpint(rg_tun_del_route(t, AF_INET6, v6_route, 48, &err), ==, CORE_ERR_NOT_FOUND);
+	g_clear_error(&err);
+	/* the packet that was routed through the device is not any more */
+	check_not_routed_v4();
+	/* added again, it works again */
+	g_assert_cmpint(rg_tun_add_route(t, AF_INET, v4_route, 16, &err), ==, CORE_OK);
+	check_route(t, 4, "10.78.0.0/16");
+	check_udp4(t);
+	g_assert_cmpint(rg_tun_del_route(t, AF_INET, v4_route, 33, &err), ==, CORE_ERR_INVALID_ARG);
+	assert_error(&err, CORE_ERR_INVALID_ARG,
+		     "cannot delete a route (family 2, prefix length 33) from " TUN_NAME
+		     ": not an IPv4 (/0-32) or IPv6 (/0-128) prefix");
+	rg_tun_close(t);
+}
+
 /* Argument checks: no privilege needed, no device made. */
 static void test_bad_arguments(void)
 {
@@ -532,5 +588,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/rift/tun/kernel-name", test_kernel_name);
 	g_test_add_func("/rift/tun/kernel-errors", test_kernel_errors);
 	g_test_add_func("/rift/tun/bad-prefix", test_bad_prefix);
+	g_test_add_func("/rift/tun/del-route", test_del_route);
 	return g_test_run();
 }

@@ -4,20 +4,24 @@
  * handshake and arrives byte for byte; the whitepaper's timers fire when
  * they must (keepalive, persistent keepalive, rekey after time, handshake
  * retries and giving up, zeroing keys); bad input is counted and dropped;
- * under load a cookie round trip lets the handshake through; the endpoint
- * roams to the last authenticated source.
+ * under load a cookie round trip lets the handshake through, and a cookie
+ * serves only the endpoint it was made for; the endpoint roams to the last
+ * authenticated source. Endpoints are opaque bytes here, as the device sees
+ * them (no addresses).
  */
 #include <arpa/inet.h>
 #include <glib.h>
 #include <string.h>
 
+#include "core/addr.h"
 #include "core/err.h"
+#include "rift/wg/device-private.h" /* the index table, for remove-peer */
 #include "rift/wg/device.h"
 #include "rift/wg/msg.h"
 
 struct dgram {
 	int to; /* side index */
-	struct core_addr from;
+	struct rg_wg_endpoint from;
 	size_t len;
 	uint8_t data[2048];
 };
@@ -25,7 +29,7 @@ struct dgram {
 struct side {
 	struct rg_wg_device *dev;
 	struct rg_wg_peer *peer; /* the other side */
-	struct core_addr addr;
+	struct rg_wg_endpoint addr;
 	GPtrArray *delivered; /* of GBytes */
 	unsigned sent_by_type[5];
 	size_t last_sent_len;
@@ -34,7 +38,8 @@ struct side {
 struct net {
 	struct side s[2];
 	GQueue wire;
-	bool drop[2]; /* drop what this side sends */
+	bool drop[2];  /* drop what this side sends */
+	bool moved[2]; /* this side's endpoint changed: the other may still send to the old one */
 	uint64_t now;
 	GRand *rand;
 	int sending; /* side whose device is calling ops.send */
@@ -42,13 +47,14 @@ struct net {
 
 static struct net *the_net;
 
-static void op_send(void *ctx, const struct core_addr *to, const uint8_t *buf, size_t len)
+static void op_send(void *ctx, const struct rg_wg_endpoint *to, const uint8_t *buf, size_t len)
 {
 	struct side *s = ctx;
 	int i = s == &the_net->s[0] ? 0 : 1;
 	struct dgram *d;
 
-	(void)to;
+	/* the device sends only to the endpoint it knows for the other side */
+	g_assert_true(rg_wg_endpoint_equal(to, &the_net->s[1 - i].addr) || the_net->moved[1 - i]);
 	g_assert_cmpuint(len, <=, sizeof(d->data));
 	s->sent_by_type[buf[0] < 5 ? buf[0] : 0]++;
 	s->last_sent_len = len;
@@ -130,7 +136,16 @@ static void add_prefix(struct rg_wg_peer *p, const char *cidr)
 	g_assert_cmpint(rg_wg_peer_add_allowed_ip(p, family, addr, len), ==, CORE_OK);
 }
 
-/* A (10.0.0.1, 192.0.2.1:51820) and B (10.0.0.2, 192.0.2.2:51820), optional psk. */
+/* An opaque endpoint of the bytes of text (without its NUL). */
+static struct rg_wg_endpoint endpoint(const char *text)
+{
+	struct rg_wg_endpoint ep;
+
+	g_assert_true(rg_wg_endpoint_set(&ep, text, strlen(text)));
+	return ep;
+}
+
+/* A (10.0.0.1, endpoint "link-a") and B (10.0.0.2, "link-b"), optional psk. */
 static struct net *net_new(bool psk)
 {
 	static const uint8_t k[32] = { 0xaa, 1, 2, 3 };
@@ -148,8 +163,8 @@ static struct net *net_new(bool psk)
 		rg_wg_device_public_key(n->s[i].dev, pub[i]);
 		n->s[i].delivered = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	}
-	g_assert_cmpint(core_addr_parse(&n->s[0].addr, "192.0.2.1:51820"), ==, CORE_OK);
-	g_assert_cmpint(core_addr_parse(&n->s[1].addr, "192.0.2.2:51820"), ==, CORE_OK);
+	n->s[0].addr = endpoint("link-a");
+	n->s[1].addr = endpoint("link-b");
 	for (int i = 0; i < 2; i++) {
 		g_assert_cmpint(rg_wg_device_add_peer(n->s[i].dev, pub[1 - i], psk ? k : NULL,
 						      &n->s[i].peer),
@@ -425,22 +440,306 @@ static void test_under_load(void)
 	net_free(n);
 }
 
+/*
+ * Under load a cookie is bound to the endpoint it was sent to: A moves
+ * between the cookie and its retry, so the retry's mac2 is wrong and B
+ * answers with another cookie for the new endpoint, which then works.
+ */
+static void test_cookie_bound_to_endpoint(void)
+{
+	struct net *n = net_new(false);
+	const struct rg_wg_stats *st = rg_wg_device_stats(n->s[1].dev);
+	uint8_t pkt[100];
+	size_t len = ipv4(pkt, 1, 2, 10, 'e');
+
+	rg_wg_device_set_load_threshold(n->s[1].dev, 0);
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	g_assert_cmpuint(st->cookies_sent, ==, 1);
+	n->s[0].addr = endpoint("link-a2");
+	n->moved[0] = true;
+	advance(n, RG_WG_NS(6)); /* the retry, from link-a2 with link-a's cookie */
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 2);
+	g_assert_cmpuint(st->cookies_sent, ==, 2);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_RESPONSE], ==, 0);
+	advance(n, RG_WG_NS(6)); /* the next, with link-a2's cookie */
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 3);
+	g_assert_cmpuint(st->cookies_sent, ==, 2);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_RESPONSE], ==, 1);
+	assert_delivered(&n->s[1], 0, pkt, len);
+	net_free(n);
+}
+
+static void assert_endpoint(const struct rg_wg_peer *peer, const char *text)
+{
+	struct rg_wg_peer_info info;
+
+	rg_wg_peer_info(peer, &info);
+	g_assert_cmpmem(info.endpoint.bytes, info.endpoint.len, text, strlen(text));
+}
+
 static void test_roaming(void)
 {
 	struct net *n = net_new(false);
-	uint8_t pkt[100];
-	size_t len = ipv4(pkt, 1, 2, 10, 'm');
-	struct rg_wg_peer_info info;
-	char text[CORE_ADDR_STRLEN];
+	const struct rg_wg_stats *st = rg_wg_device_stats(n->s[1].dev);
+	uint8_t pkt[100], data[200];
+	size_t len = ipv4(pkt, 1, 2, 10, 'm'), dlen;
+	struct rg_wg_endpoint forged = endpoint("forged");
+	struct dgram *d;
 
 	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
 	run(n);
-	core_addr_parse(&n->s[0].addr, "198.51.100.7:4000");
+	n->s[0].addr = endpoint("link-a2");
+	n->moved[0] = true;
 	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	d = g_queue_peek_head(&n->wire);
+	dlen = d->len;
+	memcpy(data, d->data, dlen);
+	run(n);
+	assert_endpoint(n->s[1].peer, "link-a2");
+	/* B answers at the new endpoint */
+	n->moved[0] = false;
+	rg_wg_device_send(n->s[1].dev, pkt, ipv4(pkt, 2, 1, 10, 'n'), n->now);
+	run(n);
+	g_assert_cmpuint(n->s[0].delivered->len, ==, 1);
+	/* a replayed or forged datagram from elsewhere moves nothing */
+	rg_wg_device_recv(n->s[1].dev, &forged, data, dlen, n->now);
+	g_assert_cmpuint(st->replayed_data, ==, 1);
+	data[dlen - 1] ^= 1;
+	rg_wg_device_recv(n->s[1].dev, &forged, data, dlen, n->now);
+	g_assert_cmpuint(st->bad_data, ==, 1);
+	assert_endpoint(n->s[1].peer, "link-a2");
+	net_free(n);
+}
+
+/* No endpoint: nothing is sent; a datagram from no endpoint is dropped as malformed. */
+static void test_no_endpoint(void)
+{
+	struct net *n = net_new(false);
+	const struct rg_wg_stats *st = rg_wg_device_stats(n->s[0].dev);
+	struct rg_wg_endpoint none = { 0 };
+	uint8_t pkt[100];
+	size_t len = ipv4(pkt, 1, 2, 10, 'o');
+	struct dgram *d;
+
+	rg_wg_peer_set_endpoint(n->s[0].peer, NULL);
+	assert_endpoint(n->s[0].peer, "");
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	g_assert_cmpuint(st->no_endpoint, ==, 1);
+	g_assert_true(g_queue_is_empty(&n->wire));
+	rg_wg_peer_set_endpoint(n->s[0].peer, &none);
+	rg_wg_peer_set_keepalive(n->s[0].peer, 25, n->now); /* nothing to send it to */
+	g_assert_true(g_queue_is_empty(&n->wire));
+	/* B's initiation, delivered as if from no endpoint */
+	rg_wg_device_send(n->s[1].dev, pkt, ipv4(pkt, 2, 1, 10, 'p'), n->now);
+	d = g_queue_pop_head(&n->wire);
+	rg_wg_device_recv(n->s[0].dev, &none, d->data, d->len, n->now);
+	g_free(d);
+	g_assert_cmpuint(st->malformed, ==, 1);
+	assert_endpoint(n->s[0].peer, "");
+	net_free(n);
+}
+
+static uint64_t handshakes(const struct rg_wg_peer *peer)
+{
+	struct rg_wg_peer_info info;
+
+	rg_wg_peer_info(peer, &info);
+	return info.handshakes;
+}
+
+/*
+ * rg_wg_peer_initiate: an initiation now, none more within REKEY_TIMEOUT;
+ * the peer answers each (a handshake completes, keys or not); unanswered
+ * ones are retried as any; with no endpoint nothing is sent.
+ */
+static void test_initiate(void)
+{
+	struct net *n = net_new(false);
+	const struct rg_wg_stats *st = rg_wg_device_stats(n->s[0].dev);
+	uint8_t pkt[100];
+
+	rg_wg_peer_initiate(n->s[0].peer, n->now);
+	run(n);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_RESPONSE], ==, 1);
+	g_assert_cmpuint(handshakes(n->s[0].peer), ==, 1);
+	/* the initiator's keepalive confirms the session: B can send at once */
+	rg_wg_device_send(n->s[1].dev, pkt, ipv4(pkt, 2, 1, 10, 'i'), n->now);
+	run(n);
+	g_assert_cmpuint(n->s[0].delivered->len, ==, 1);
+	advance(n, RG_WG_NS(4));
+	rg_wg_peer_initiate(n->s[0].peer, n->now); /* within REKEY_TIMEOUT: nothing */
+	run(n);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
+	advance(n, RG_WG_NS(2));
+	rg_wg_peer_initiate(n->s[0].peer, n->now); /* with a live session too */
+	run(n);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 2);
+	g_assert_cmpuint(handshakes(n->s[0].peer), ==, 2);
+	/* the responder can initiate as well */
+	advance(n, RG_WG_NS(6));
+	rg_wg_peer_initiate(n->s[1].peer, n->now);
+	run(n);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_INITIATION], ==, 1);
+	g_assert_cmpuint(handshakes(n->s[1].peer), ==, 3);
+	/* a dead peer: retried every 5 s (+ jitter), not answered */
+	n->drop[1] = true;
+	advance(n, RG_WG_NS(6));
+	rg_wg_peer_initiate(n->s[0].peer, n->now);
+	advance(n, RG_WG_NS(1));
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 3);
+	advance(n, RG_WG_NS(10));
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 5);
+	g_assert_cmpuint(handshakes(n->s[0].peer), ==, 3);
+	/* no endpoint: nothing sent, counted */
+	rg_wg_peer_set_endpoint(n->s[0].peer, NULL);
+	advance(n, RG_WG_NS(6));
+	rg_wg_peer_initiate(n->s[0].peer, n->now);
+	g_assert_cmpuint(st->no_endpoint, >=, 1);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 5);
+	net_free(n);
+}
+
+/* A data packet src -> dst as A's device sends it (taken off the wire, not delivered). */
+static size_t capture_data(struct net *n, int from, uint8_t *out, size_t outlen)
+{
+	uint8_t pkt[100];
+	struct dgram *d;
+	size_t len;
+
+	rg_wg_device_send(n->s[from].dev, pkt, ipv4(pkt, from + 1, 2 - from, 10, 'x'), n->now);
+	d = g_queue_pop_head(&n->wire);
+	g_assert_nonnull(d);
+	g_assert_true(g_queue_is_empty(&n->wire));
+	g_assert_cmpuint(d->data[0], ==, RG_WG_DATA);
+	g_assert_cmpuint(d->len, <=, outlen);
+	len = d->len;
+	memcpy(out, d->data, len);
+	g_free(d);
+	return len;
+}
+
+/*
+ * B removes A: A's receiver indices and sessions are gone (A's data is
+ * unknown_index), A's allowed IPs no longer route (no_route), no timer is
+ * left; nothing is sent.
+ */
+static void test_remove_peer(void)
+{
+	struct net *n = net_new(false);
+	struct rg_wg_device *b = n->s[1].dev;
+	const struct rg_wg_stats *st = rg_wg_device_stats(b);
+	uint8_t pkt[100], data[200], pub[RG_WG_KEY_LEN];
+	struct rg_wg_peer_info info;
+	size_t dlen;
+
+	rg_wg_device_send(n->s[0].dev, pkt, ipv4(pkt, 1, 2, 10, 'a'), n->now);
+	run(n);
+	rg_wg_device_send(b, pkt, ipv4(pkt, 2, 1, 10, 'b'), n->now);
+	run(n);
+	dlen = capture_data(n, 0, data, sizeof(data));
+	g_assert_cmpuint(g_hash_table_size(b->indices), >, 0);
+	rg_wg_peer_info(n->s[1].peer, &info);
+	memcpy(pub, info.public_key, sizeof(pub));
+
+	rg_wg_device_remove_peer(b, n->s[1].peer);
+	n->s[1].peer = NULL;
+	g_assert_null(rg_wg_device_next_peer(b, NULL));
+	g_assert_null(rg_wg_device_find_peer(b, pub));
+	g_assert_cmpuint(g_hash_table_size(b->indices), ==, 0);
+	g_assert_cmpuint(rg_wg_device_deadline(b), ==, UINT64_MAX);
+	rg_wg_device_recv(b, &n->s[0].addr, data, dlen, n->now);
+	g_assert_cmpuint(st->unknown_index, ==, 1);
+	rg_wg_device_send(b, pkt, ipv4(pkt, 2, 1, 10, 'c'), n->now);
+	g_assert_cmpuint(st->no_route, ==, 1);
+	g_assert_true(g_queue_is_empty(&n->wire));
+	g_assert_cmpuint(n->s[1].delivered->len, ==, 1);
+	/* A's next handshake finds no peer on B */
+	advance(n, RG_WG_NS(20));
+	g_assert_cmpuint(st->bad_handshake, >=, 1);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_RESPONSE], ==, 1);
+	/* a peer of no device, or removed already: nothing happens */
+	rg_wg_device_remove_peer(b, n->s[0].peer);
+	g_assert_nonnull(rg_wg_device_next_peer(n->s[0].dev, NULL));
+	net_free(n);
+}
+
+/* Re-added with the same key, A is a new peer: no session, it handshakes afresh both ways. */
+static void test_remove_peer_readd(void)
+{
+	struct net *n = net_new(false);
+	struct rg_wg_device *b = n->s[1].dev;
+	const struct rg_wg_stats *st = rg_wg_device_stats(b);
+	uint8_t pkt[100], data[200], pub[RG_WG_KEY_LEN];
+	struct rg_wg_peer_info info;
+	size_t len;
+
+	rg_wg_device_send(n->s[0].dev, pkt, ipv4(pkt, 1, 2, 10, 'a'), n->now);
 	run(n);
 	rg_wg_peer_info(n->s[1].peer, &info);
-	g_assert_cmpstr(core_addr_format(&info.endpoint, text, sizeof(text)), ==,
-			"198.51.100.7:4000");
+	memcpy(pub, info.public_key, sizeof(pub));
+	rg_wg_device_remove_peer(b, n->s[1].peer);
+	g_assert_cmpint(rg_wg_device_add_peer(b, pub, NULL, &n->s[1].peer), ==, CORE_OK);
+	add_prefix(n->s[1].peer, "10.0.0.1/32");
+	rg_wg_peer_info(n->s[1].peer, &info);
+	g_assert_cmpuint(info.handshakes + info.rx_bytes + info.tx_bytes, ==, 0);
+	g_assert_cmpuint(info.endpoint.len, ==, 0);
+	/* A's old session means nothing to B any more */
+	capture_data(n, 0, data, sizeof(data));
+	rg_wg_device_recv(b, &n->s[0].addr, data, sizeof(data), n->now);
+	g_assert_cmpuint(st->unknown_index, ==, 1);
+	/* hearing no answer, A handshakes again within 15 s; B learns A's endpoint from it */
+	advance(n, RG_WG_NS(16));
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 2);
+	rg_wg_peer_info(n->s[1].peer, &info);
+	g_assert_cmpuint(info.handshakes, ==, 1);
+	g_assert_true(rg_wg_endpoint_equal(&info.endpoint, &n->s[0].addr));
+	len = ipv4(pkt, 1, 2, 10, 'f');
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	assert_delivered(&n->s[1], 1, pkt, len);
+	/* and B, removing and re-adding A with an endpoint, initiates afresh itself */
+	rg_wg_device_remove_peer(b, n->s[1].peer);
+	g_assert_cmpint(rg_wg_device_add_peer(b, pub, NULL, &n->s[1].peer), ==, CORE_OK);
+	add_prefix(n->s[1].peer, "10.0.0.1/32");
+	rg_wg_peer_set_endpoint(n->s[1].peer, &n->s[0].addr);
+	len = ipv4(pkt, 2, 1, 10, 'g');
+	rg_wg_device_send(b, pkt, len, n->now);
+	run(n);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_INITIATION], ==, 1);
+	assert_delivered(&n->s[0], 0, pkt, len);
+	net_free(n);
+}
+
+/*
+ * Removing a peer wipes every byte it held: its keys (static, psk,
+ * precomputed, handshake, cookies) and its endpoint. White-box: the wiping
+ * step of rg_wg_device_remove_peer, on a peer with a session and a
+ * handshake in flight, taken out of the device first.
+ */
+static void test_remove_peer_wipes(void)
+{
+	static const uint8_t zero[sizeof(struct rg_wg_peer)];
+	struct net *n = net_new(true);
+	struct rg_wg_device *b = n->s[1].dev;
+	struct rg_wg_peer *peer = n->s[1].peer;
+	uint8_t pkt[100];
+
+	rg_wg_device_send(n->s[0].dev, pkt, ipv4(pkt, 1, 2, 10, 'a'), n->now);
+	run(n);
+	n->drop[1] = true;
+	advance(n, RG_WG_NS(6));
+	rg_wg_peer_initiate(peer, n->now);
+	g_assert_nonnull(peer->current);
+	g_assert_cmpuint(peer->hs_index.value, !=, 0);
+	g_assert_true(g_ptr_array_remove(b->peers, peer));
+	wg_peer_wipe(peer);
+	g_assert_cmpmem(peer, sizeof(*peer), zero, sizeof(zero));
+	g_assert_cmpuint(g_hash_table_size(b->indices), ==, 0);
+	g_assert_null(rg_wg_device_next_peer(b, NULL));
+	g_free(peer);
+	n->s[1].peer = NULL;
 	net_free(n);
 }
 
@@ -456,6 +755,12 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/device/zero-keys", test_zero_keys);
 	g_test_add_func("/wg/device/bad-input", test_bad_input);
 	g_test_add_func("/wg/device/under-load", test_under_load);
+	g_test_add_func("/wg/device/cookie-bound-to-endpoint", test_cookie_bound_to_endpoint);
 	g_test_add_func("/wg/device/roaming", test_roaming);
+	g_test_add_func("/wg/device/no-endpoint", test_no_endpoint);
+	g_test_add_func("/wg/device/initiate", test_initiate);
+	g_test_add_func("/wg/device/remove-peer", test_remove_peer);
+	g_test_add_func("/wg/device/remove-peer-readd", test_remove_peer_readd);
+	g_test_add_func("/wg/device/remove-peer-wipes", test_remove_peer_wipes);
 	return g_test_run();
 }

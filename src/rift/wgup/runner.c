@@ -1,0 +1,256 @@
+/*
+ * runner.c - TUN + bind + WireGuard device on a main loop (contract in
+ * runner.h). Three event sources drive the device: the TUN fd (packets to
+ * encrypt), the bind's recv/idle callbacks (datagrams to decrypt) and one
+ * timer GSource whose ready time is the device's next deadline. After each
+ * burst the bind is flushed and the timer re-armed.
+ */
+#include "rift/wgup/runner.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/ct.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "rift/wgup/uapi_server.h"
+
+#define TUN_BURST 64 /* packets read per wakeup, so the bind's side gets its turn */
+
+struct rg_wg_runner {
+	struct rg_wg_device *dev;
+	struct rg_wg_bind *bind;
+	struct rg_tun *tun;
+	GMainContext *context; /* thread-default at creation; ref held */
+	GSource *tun_source;
+	GSource *timer;
+	struct rg_wg_uapi_server *uapi;
+	uint8_t buf[RG_WG_MAX_PACKET];
+};
+
+uint64_t rg_wg_runner_now(void)
+{
+	return (uint64_t)core_time_now_ns();
+}
+
+gint64 rg_wg_runner_ready_time(uint64_t deadline, uint64_t boot_now, gint64 mono_now)
+{
+	uint64_t us;
+
+	if (deadline == UINT64_MAX)
+		return -1;
+	if (deadline <= boot_now)
+		return 0;
+	us = (deadline - boot_now) / 1000 + ((deadline - boot_now) % 1000 != 0); /* never early */
+	if (mono_now < 0 || us > (uint64_t)(G_MAXINT64 - mono_now))
+		return G_MAXINT64;
+	return mono_now + (gint64)us;
+}
+
+/* Arm the timer source for the device's next deadline. */
+static void rearm(struct rg_wg_runner *r)
+{
+	g_source_set_ready_time(r->timer, rg_wg_runner_ready_time(rg_wg_device_deadline(r->dev),
+								  rg_wg_runner_now(),
+								  g_get_monotonic_time()));
+}
+
+void rg_wg_runner_kick(struct rg_wg_runner *r)
+{
+	rg_wg_bind_flush(r->bind);
+	rearm(r);
+}
+
+static gboolean on_timer(gpointer data)
+{
+	struct rg_wg_runner *r = data;
+
+	rg_wg_device_tick(r->dev, rg_wg_runner_now());
+	rg_wg_runner_kick(r);
+	return G_SOURCE_CONTINUE;
+}
+
+/* A source with only a ready time: it runs its callback when that time comes. */
+static gboolean dispatch_timer(GSource *source, GSourceFunc cb, gpointer data)
+{
+	return cb(data);
+}
+
+static GSourceFuncs timer_funcs = { .dispatch = dispatch_timer };
+
+/* The device's datagrams go to the bind; a lost one is the bind's to count (bind.h). */
+static void op_send(void *ctx, const struct rg_wg_endpoint *to, const uint8_t *buf, size_t len)
+{
+	struct rg_wg_runner *r = ctx;
+
+	(void)rg_wg_bind_send(r->bind, to, buf, len);
+}
+
+static void op_deliver(void *ctx, struct rg_wg_peer *from, const uint8_t *pkt, size_t len)
+{
+	struct rg_wg_runner *r = ctx;
+
+	/* a full TUN queue drops the packet, as a full link would */
+	if (write(rg_tun_fd(r->tun), pkt, len) < 0 && errno != EAGAIN)
+		core_log_warn("wg", rg_tun_name(r->tun), "write to TUN: %s", g_strerror(errno));
+}
+
+static void op_random(void *ctx, void *buf, size_t len)
+{
+	randombytes_buf(buf, len);
+}
+
+static void op_wallclock(void *ctx, int64_t *s, uint32_t *ns)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*s = ts.tv_sec;
+	*ns = (uint32_t)ts.tv_nsec;
+}
+
+static const struct rg_wg_device_ops device_ops = { op_send, op_deliver, op_random, op_wallclock };
+
+static void on_datagram(void *ctx, const struct rg_wg_endpoint *from, const uint8_t *buf,
+			size_t len)
+{
+	struct rg_wg_runner *r = ctx;
+
+	rg_wg_device_recv(r->dev, from, buf, len, rg_wg_runner_now());
+}
+
+static void on_bind_idle(void *ctx)
+{
+	rg_wg_runner_kick(ctx);
+}
+
+static gboolean on_tun_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct rg_wg_runner *r = data;
+	uint64_t now = rg_wg_runner_now();
+
+	for (int i = 0; i < TUN_BURST; i++) {
+		ssize_t n = read(fd, r->buf, sizeof(r->buf));
+
+		if (n <= 0)
+			break;
+		rg_wg_device_send(r->dev, r->buf, (size_t)n, now);
+	}
+	rg_wg_runner_kick(r);
+	return G_SOURCE_CONTINUE;
+}
+
+static int af_of(int family)
+{
+	return family == 4 ? AF_INET : AF_INET6;
+}
+
+/* The TUN: opened, MTU, addresses, up. */
+static int setup_tun(struct rg_wg_runner *r, const struct rg_wg_runner_config *cfg, unsigned mtu,
+		     GError **error)
+{
+	int ret;
+
+	if ((ret = rg_tun_open(&r->tun, cfg->ifname, error)) != CORE_OK ||
+	    (ret = rg_tun_set_mtu(r->tun, mtu, error)) != CORE_OK)
+		return ret;
+	for (size_t i = 0; i < cfg->n_addresses; i++) {
+		const struct rg_wg_prefix *a = &cfg->addresses[i];
+
+		ret = rg_tun_add_address(r->tun, af_of(a->family), a->addr, a->len, error);
+		if (ret != CORE_OK)
+			return ret;
+	}
+	return rg_tun_set_up(r->tun, error);
+}
+
+/* Attach a source to the runner's context with callback cb. */
+static GSource *attach(struct rg_wg_runner *r, GSource *s, GSourceFunc cb)
+{
+	g_source_set_callback(s, cb, r, NULL);
+	g_source_attach(s, r->context);
+	return s;
+}
+
+int rg_wg_runner_new(struct rg_wg_runner **out, const struct rg_wg_runner_config *cfg,
+		     struct rg_wg_bind *bind, GError **error)
+{
+	struct rg_wg_runner *r = g_new0(struct rg_wg_runner, 1);
+	unsigned mtu = cfg->mtu != 0 ? cfg->mtu : RG_WG_DEFAULT_MTU;
+	int ret;
+
+	*out = NULL;
+	r->context = g_main_context_ref_thread_default();
+	r->bind = bind;
+	bind->recv = on_datagram;
+	bind->idle = on_bind_idle;
+	bind->ctx = r;
+	ret = rg_wg_device_new(&r->dev, cfg->private_key, &device_ops, r);
+	if (ret != CORE_OK) {
+		core_err_to_gerror(error, ret, "the private key has no valid public key");
+		goto out;
+	}
+	rg_wg_device_set_mtu(r->dev, mtu);
+	if ((ret = setup_tun(r, cfg, mtu, error)) != CORE_OK ||
+	    (ret = rg_wg_uapi_server_new(&r->uapi, rg_tun_name(r->tun), r->dev, r->bind,
+					 cfg->listen_port, error)) != CORE_OK)
+		goto out;
+	r->timer = attach(r, g_source_new(&timer_funcs, sizeof(GSource)), on_timer);
+	r->tun_source = attach(r, g_unix_fd_source_new(rg_tun_fd(r->tun), G_IO_IN),
+			       G_SOURCE_FUNC(on_tun_readable));
+	rearm(r);
+	*out = r;
+	r = NULL;
+out:
+	rg_wg_runner_free(r);
+	return ret;
+}
+
+static void source_free(GSource *s)
+{
+	if (s == NULL)
+		return;
+	g_source_destroy(s);
+	g_source_unref(s);
+}
+
+void rg_wg_runner_free(struct rg_wg_runner *r)
+{
+	if (r == NULL)
+		return;
+	rg_wg_uapi_server_free(r->uapi);
+	source_free(r->tun_source);
+	source_free(r->timer);
+	rg_wg_bind_free(r->bind);
+	rg_tun_close(r->tun);
+	rg_wg_device_free(r->dev);
+	g_main_context_unref(r->context);
+	core_wipe(r->buf, sizeof(r->buf));
+	g_free(r);
+}
+
+struct rg_wg_device *rg_wg_runner_device(struct rg_wg_runner *r)
+{
+	return r->dev;
+}
+
+struct rg_tun *rg_wg_runner_tun(struct rg_wg_runner *r)
+{
+	return r->tun;
+}
+
+struct rg_wg_bind *rg_wg_runner_bind(struct rg_wg_runner *r)
+{
+	return r->bind;
+}
+
+const char *rg_wg_runner_ifname(const struct rg_wg_runner *r)
+{
+	return rg_tun_name(r->tun);
+}
