@@ -6,6 +6,9 @@
  * libnice ICE component; in tests an in-memory queue or a UDP socket).
  * Handshake retransmission runs from a GLib timeout on the given main
  * context, re-armed from gnutls_dtls_get_timeout after each handshake step.
+ * The handshake budget is kept on CLOCK_BOOTTIME (core/clock.h): time spent
+ * suspended counts, so a handshake still unfinished at the first timer or
+ * datagram after a wake-up past the budget fails.
  *
  * Security: both sides present a certificate (the server requires one) and
  * the peer's is accepted only if the SHA-256 of its DER equals peer_fp (the
