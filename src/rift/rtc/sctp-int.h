@@ -60,6 +60,12 @@ struct rg_sctp {
 };
 
 /*
+ * sctp.c: the associations' clock, CLOCK_BOOTTIME microseconds
+ * (core_time_now_us; tests move it with rg_sctp_clock_advance).
+ */
+int64_t rg_sctp_now_us(void);
+
+/*
  * sctp.c: send one message on sid with the given flags (and PR-SCTP info
  * when pr is not NULL). CORE_OK, CORE_ERR_AGAIN (no room in usrsctp),
  * CORE_ERR_TOO_LARGE or CORE_ERR_CLOSED.

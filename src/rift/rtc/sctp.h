@@ -8,6 +8,8 @@
  * usrsctp's timers run from one process-wide GLib timeout on the default
  * main context (every 10 ms while packets flow, every 250 ms after a second
  * without any); the socket is read after each input and timer tick.
+ * Their time, and the lifetime of a timed channel's queued message, is
+ * CLOCK_BOOTTIME (core/clock.h): time suspended counts.
  *
  * Callbacks (struct rg_sctp_callbacks) run on the GLib main thread, from
  * inside rg_sctp_start, rg_sctp_input, the timer, rg_sctp_open_channel,
