@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "rift/rtc/dtls-priv.h"
 
 #define DTLS_PRIORITY                                                                              \
@@ -45,6 +46,7 @@
 enum dtls_state { ST_NEW, ST_HANDSHAKE, ST_CONNECTED, ST_DEAD };
 
 struct rg_dtls {
+	char *name; /* our object in log lines */
 	gnutls_session_t session;
 	enum rg_dtls_role role;
 	enum dtls_state state;
@@ -87,6 +89,7 @@ static void destroy(struct rg_dtls *d)
 		gnutls_deinit(d->session);
 	gnutls_free(d->desc);
 	g_main_context_unref(d->context);
+	g_free(d->name);
 	g_free(d);
 }
 
@@ -241,6 +244,7 @@ static void on_connected(struct rg_dtls *d)
 	d->state = ST_CONNECTED;
 	d->desc = gnutls_session_get_desc(d->session);
 	d->max_payload = gnutls_dtls_get_data_mtu(d->session);
+	core_log_debug("dtls", d->name, "handshake done: %s", d->desc != NULL ? d->desc : "?");
 	d->cb.connected(d->ctx);
 }
 
@@ -348,8 +352,9 @@ int rg_dtls_datagram_check(const uint8_t *buf, size_t len)
 
 int rg_dtls_new(struct rg_dtls **out, enum rg_dtls_role role, const struct core_tls_cert *cert,
 		const uint8_t peer_fp[CORE_TLS_FP_LEN], const struct rg_dtls_callbacks *cb,
-		void *ctx, GMainContext *context, GError **error)
+		void *ctx, const char *name, GMainContext *context, GError **error)
 {
+	static unsigned next_id;
 	struct rg_dtls *d = NULL;
 	unsigned flags = GNUTLS_DATAGRAM | GNUTLS_NONBLOCK;
 	int err = CORE_ERR_INVALID_ARG;
@@ -362,6 +367,7 @@ int rg_dtls_new(struct rg_dtls **out, enum rg_dtls_role role, const struct core_
 		goto out;
 	}
 	d = g_new0(struct rg_dtls, 1);
+	d->name = name != NULL ? g_strdup(name) : g_strdup_printf("dtls-%u", ++next_id);
 	d->role = role;
 	d->cb = *cb;
 	d->ctx = ctx;

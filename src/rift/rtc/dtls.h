@@ -35,6 +35,9 @@
  * may call rg_dtls_free: the object is then marked dead (no more callbacks)
  * and released when the outermost rg_dtls_* call returns.
  *
+ * Logging: one DEBUG line when the handshake is done, naming the endpoint
+ * (name at rg_dtls_new); failures go to cb->failed, for the owner to log.
+ *
  * Ownership: cert is borrowed and must outlive the object; cb is copied.
  * Threading: one thread, the one running `context` (NULL = the thread-default
  * context at rg_dtls_new); every call happens there.
@@ -74,12 +77,14 @@ struct rg_dtls_callbacks {
 
 /*
  * Create an endpoint (nothing is sent yet). All five callbacks are required.
- * CORE_OK, CORE_ERR_INVALID_ARG (a NULL argument or callback) or CORE_ERR_TLS
- * (GnuTLS setup failed); on error *error is set and *out is NULL.
+ * name: the endpoint's object in log lines (copied), e.g. its peer
+ * connection's; NULL: "dtls-N". CORE_OK, CORE_ERR_INVALID_ARG (a NULL
+ * argument or callback) or CORE_ERR_TLS (GnuTLS setup failed); on error
+ * *error is set and *out is NULL.
  */
 int rg_dtls_new(struct rg_dtls **out, enum rg_dtls_role role, const struct core_tls_cert *cert,
 		const uint8_t peer_fp[CORE_TLS_FP_LEN], const struct rg_dtls_callbacks *cb,
-		void *ctx, GMainContext *context, GError **error);
+		void *ctx, const char *name, GMainContext *context, GError **error);
 
 /* Before rg_dtls_start: total handshake budget (default RG_DTLS_HANDSHAKE_TIMEOUT_MS). */
 void rg_dtls_set_handshake_timeout(struct rg_dtls *d, unsigned ms);

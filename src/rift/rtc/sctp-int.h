@@ -43,7 +43,7 @@ struct rg_sctp {
 	struct socket *sock;
 	struct rg_sctp_callbacks cb;
 	void *ctx;
-	char name[16];
+	char *name; /* our object in log lines */
 	bool client;
 	uint16_t local_port, remote_port;
 	uint32_t max_message;

@@ -278,7 +278,7 @@ static void global_unref(void)
 		usrsctp_handle_timers(TIMER_BUSY_MS);
 		g_usleep(1000);
 	}
-	core_log_warn(COMP, NULL, "usrsctp_finish still busy; usrsctp stays initialised");
+	core_log_warn(COMP, "usrsctp", "usrsctp_finish still busy; usrsctp stays initialised");
 }
 
 /* Report the association as failed (once). */
@@ -552,7 +552,7 @@ static int open_socket(struct rg_sctp *s, GError **error)
 
 int rg_sctp_new(struct rg_sctp **out, bool dtls_client, uint16_t local_port, uint16_t remote_port,
 		uint32_t max_message_size, const struct rg_sctp_callbacks *cb, void *ctx,
-		GError **error)
+		const char *name, GError **error)
 {
 	struct rg_sctp *s = NULL;
 	int rc;
@@ -564,7 +564,8 @@ int rg_sctp_new(struct rg_sctp **out, bool dtls_client, uint16_t local_port, uin
 		return CORE_ERR_INVALID_ARG;
 	}
 	s = g_new0(struct rg_sctp, 1);
-	g_snprintf(s->name, sizeof(s->name), "%u%s", ++g_next_id, dtls_client ? "c" : "s");
+	s->name = name != NULL ? g_strdup(name)
+			       : g_strdup_printf("%u%s", ++g_next_id, dtls_client ? "c" : "s");
 	s->cb = *cb;
 	s->ctx = ctx;
 	s->client = dtls_client;
@@ -609,7 +610,7 @@ static void set_path_mtu(struct rg_sctp *s, const struct sockaddr_conn *remote)
 	spp.spp_pathmtu = RG_SCTP_MTU - SCTP_COMMON_HEADER_LEN;
 	if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &spp,
 			       (socklen_t)sizeof(spp)) != 0)
-		core_log_warn("sctp", NULL, "cannot fix the path MTU: %s", g_strerror(errno));
+		core_log_warn(COMP, s->name, "cannot fix the path MTU: %s", g_strerror(errno));
 }
 
 void rg_sctp_start(struct rg_sctp *s)
@@ -656,6 +657,7 @@ static void destroy(struct rg_sctp *s)
 	g_array_free(s->pending_resets, TRUE);
 	g_free(s->chunk);
 	g_byte_array_free(s->rx, TRUE);
+	g_free(s->name);
 	g_free(s);
 	global_unref();
 }

@@ -233,7 +233,9 @@ static void peer_new(struct peer *p, enum rg_dtls_role role, bool wrong_fp,
 	core_tls_cert_fingerprint(other(p)->cert, fp);
 	if (wrong_fp)
 		fp[7] ^= 0x01;
-	g_assert_cmpint(rg_dtls_new(&p->d, role, p->cert, fp, cb, p, NULL, &error), ==, CORE_OK);
+	g_assert_cmpint(rg_dtls_new(&p->d, role, p->cert, fp, cb, p, p == &p->pair->a ? "A" : "B",
+				    NULL, &error),
+			==, CORE_OK);
 	g_assert_no_error(error);
 }
 
@@ -614,8 +616,8 @@ static void test_bad_args(void)
 
 	g_assert_cmpint(core_tls_cert_generate(&cert, CERT_VALIDITY_S), ==, CORE_OK);
 	cb.closed = NULL;
-	g_assert_cmpint(rg_dtls_new(&d, RG_DTLS_CLIENT, cert, fp, &cb, NULL, NULL, &error), ==,
-			CORE_ERR_INVALID_ARG);
+	g_assert_cmpint(rg_dtls_new(&d, RG_DTLS_CLIENT, cert, fp, &cb, NULL, NULL, NULL, &error),
+			==, CORE_ERR_INVALID_ARG);
 	g_assert_null(d);
 	g_assert_error(error, CORE_ERROR, CORE_ERR_INVALID_ARG);
 	g_clear_error(&error);

@@ -261,11 +261,11 @@ static struct wire *wire_new_full(double drop, uint32_t a_max_msg)
 	peer_init(&w->a, w, "A", &w->b);
 	peer_init(&w->b, w, "B", &w->a);
 	g_assert_cmpint(rg_sctp_new(&w->a.s, true, RG_SCTP_DEFAULT_PORT, RG_SCTP_DEFAULT_PORT,
-				    a_max_msg, &callbacks, &w->a, &error),
+				    a_max_msg, &callbacks, &w->a, w->a.name, &error),
 			==, CORE_OK);
 	g_assert_no_error(error);
 	g_assert_cmpint(rg_sctp_new(&w->b.s, false, RG_SCTP_DEFAULT_PORT, RG_SCTP_DEFAULT_PORT,
-				    MAX_MSG, &callbacks, &w->b, &error),
+				    MAX_MSG, &callbacks, &w->b, w->b.name, &error),
 			==, CORE_OK);
 	w->idle = g_idle_add(pump, w);
 	rg_sctp_start(w->a.s);
@@ -508,9 +508,12 @@ static void test_hostile(void)
 	assert_msg(&w->b, 0, "alive", 5, false);
 	core_log_set_output_fd(-1);
 	log = read_log(path);
-	g_assert_nonnull(strstr(log, "stream 10 refused: malformed DCEP message (2 bytes): "));
+	/* B's lines carry B's name */
+	g_assert_nonnull(
+		strstr(log, "[sctp B] stream 10 refused: malformed DCEP message (2 bytes): "));
 	g_assert_nonnull(strstr(log, core_strerror(CORE_ERR_TRUNCATED)));
-	g_assert_nonnull(strstr(log, "stream 11 refused: OPEN on a stream id of our parity"));
+	g_assert_nonnull(
+		strstr(log, "[sctp B] stream 11 refused: OPEN on a stream id of our parity"));
 	g_assert_cmpuint(w->b.opened->len, ==, 2);
 	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
 	g_free(log);
@@ -885,7 +888,7 @@ static void test_suspend_timers(void)
 	peer_init(&w->a, w, "A", &w->b);
 	peer_init(&w->b, w, "B", &w->a);
 	g_assert_cmpint(rg_sctp_new(&w->a.s, true, RG_SCTP_DEFAULT_PORT, RG_SCTP_DEFAULT_PORT,
-				    MAX_MSG, &callbacks, &w->a, &error),
+				    MAX_MSG, &callbacks, &w->a, NULL, &error),
 			==, CORE_OK);
 	w->idle = g_idle_add(pump, w);
 	rg_sctp_start(w->a.s);
