@@ -2,9 +2,9 @@
  * rtc-peer.c - riftgate's side of the data-channel interop tests: the same
  * command line and stdio protocol as tests/interop/peer.mjs, on rg_pc.
  *
- *   rtc-peer --role offer|answer [--mib N] [--restart-after M] [--lossy-first]
- *            [--stun HOST:PORT] [--turn udp|tcp|tls:HOST:PORT:USER:PASS
- *            [--turn-name NAME] [--turn-pin FP]]...
+ *   rtc-peer --role offer|answer [--name NAME] [--mib N] [--restart-after M]
+ *            [--lossy-first] [--stun HOST:PORT]
+ *            [--turn udp|tcp|tls:HOST:PORT:USER:PASS [--turn-name NAME] [--turn-pin FP]]...
  *
  * One JSON object per line on stdin and stdout: {"type","sdp"},
  * {"candidate","mid"}, {"log"}, {"result","why"}. The offerer opens
@@ -28,6 +28,8 @@
  * every stream's reassembly queue up to there), and that stream then stalls
  * for good; abandoned "lossy" messages during the transfer make us send such
  * FORWARD-TSNs.
+ * --name: the peer connection's name in its log lines on stderr ("[sctp
+ * offerer] ..."); default "offerer" or "answerer", after the role.
  *
  * Bench mode (bench/rtc-dc.sh; see "bench mode" below):
  *   rtc-peer --role offer|answer --bench reliable|unreliable|setup
@@ -691,6 +693,8 @@ int main(int argc, char **argv)
 			break;
 		if (strcmp(argv[i], "--role") == 0)
 			role = argv[i + 1];
+		else if (strcmp(argv[i], "--name") == 0)
+			cfg.name = argv[i + 1];
 		else if (strcmp(argv[i], "--mib") == 0)
 			mib = (unsigned)atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--restart-after") == 0)
@@ -733,6 +737,8 @@ int main(int argc, char **argv)
 		pattern(bench.msg, 0, bench.size);
 	}
 	cfg.ice.turn = turn;
+	if (cfg.name == NULL)
+		cfg.name = strcmp(role, "offer") == 0 ? "offerer" : "answerer";
 	/* stdout carries the signaling: GLib's and libnice's debug output (G_MESSAGES_DEBUG) must not */
 	g_log_writer_default_set_use_stderr(TRUE);
 	p.total = (size_t)mib << 20;

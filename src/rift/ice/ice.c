@@ -53,6 +53,7 @@ struct generation {
 };
 
 struct rg_ice {
+	char *name; /* our object in log lines */
 	NiceAgent *agent;
 	struct generation cur;	/* carries data */
 	struct generation next; /* a restart in progress, or stream 0 */
@@ -238,14 +239,15 @@ static void promote(struct rg_ice *ice)
 	g_source_set_callback(t, on_retire, ice, NULL);
 	ice->retire_timer = g_source_attach(t, ice->context);
 	g_source_unref(t);
-	core_log_info("ice", NULL, "restart done: stream %u carries the data", ice->cur.stream);
+	core_log_info("ice", ice->name, "restart done: stream %u carries the data",
+		      ice->cur.stream);
 }
 
 static void generation_failed(struct rg_ice *ice, struct generation *g)
 {
 	if (g == &ice->next) {
 		/* the restart found nothing; the current generation may still work */
-		core_log_warn("ice", NULL, "ICE restart failed: no candidate pair works");
+		core_log_warn("ice", ice->name, "ICE restart failed: no candidate pair works");
 		remove_stream(ice, ice->next.stream);
 		generation_clear(&ice->next);
 		if (!ice->cur.connected)
@@ -404,9 +406,10 @@ static int bridge_new(struct rg_ice *ice, const struct rg_ice_turn *t, struct rg
 
 	if (ret != CORE_OK)
 		return ret;
-	name = t->tls_name != NULL
-		       ? g_strdup_printf("turns:%s:%u (%s)", t->host, t->port, t->tls_name)
-		       : g_strdup_printf("turns:%s:%u", t->host, t->port);
+	/* the agent's name first: one process can hold many agents using the same server */
+	name = t->tls_name != NULL ? g_strdup_printf("%s turns:%s:%u (%s)", ice->name, t->host,
+						     t->port, t->tls_name)
+				   : g_strdup_printf("%s turns:%s:%u", ice->name, t->host, t->port);
 	ret = rg_turn_bridge_new(out, name, &op, ice->context, error);
 	g_free(name);
 	return ret;
@@ -446,10 +449,12 @@ static int configure(struct rg_ice *ice, const struct rg_ice_config *cfg, GError
 int rg_ice_new(struct rg_ice **out, const struct rg_ice_config *cfg,
 	       const struct rg_ice_callbacks *cb, void *ctx, GMainContext *context, GError **error)
 {
+	static unsigned next_id;
 	struct rg_ice *ice = g_new0(struct rg_ice, 1);
 	int ret;
 
 	*out = NULL;
+	ice->name = cfg->name != NULL ? g_strdup(cfg->name) : g_strdup_printf("ice-%u", ++next_id);
 	ice->cb = *cb;
 	ice->ctx = ctx;
 	ice->context =
@@ -511,6 +516,7 @@ void rg_ice_free(struct rg_ice *ice)
 	}
 	g_free(ice->bridges);
 	g_free(ice->turn);
+	g_free(ice->name);
 	g_free(ice);
 }
 

@@ -50,16 +50,19 @@
  * 127.0.0.1, and each connection it makes there goes on to the real server
  * over TLS (turntls.h), verified against the system's CAs and tls_name
  * (also the SNI), or against tls_pin alone when set. A server that fails
- * verification (or cannot be reached) is logged at WARN with its address,
- * name and the reason; ICE just gets no relay candidate from it. libnice
- * reaches the bridge from its IPv4 host candidates, so TURN over TLS needs
- * one IPv4 interface (loopback not counted unless listed in
- * local_addresses); the relayed address is the server's choice.
+ * verification (or cannot be reached) is logged at WARN with the agent's
+ * name, the server's address and name, and the reason ("[turn laptop
+ * turns:192.0.2.1:5349 (turn.example.com)] ..."); ICE just gets no relay
+ * candidate from it. libnice reaches the bridge from its IPv4 host
+ * candidates, so TURN over TLS needs one IPv4 interface (loopback not
+ * counted unless listed in local_addresses); the relayed address is the
+ * server's choice.
  *
- * Events arrive on the GLib main context given at creation, through the
- * callbacks. Servers are given as numeric addresses: resolving names is
- * the caller's job (libnice resolves TURN names, but not STUN ones, and not
- * on our terms).
+ * Every log line names the agent (cfg->name), so that many agents can
+ * share one process. Events arrive on the GLib main context given at
+ * creation, through the callbacks. Servers are given as numeric addresses:
+ * resolving names is the caller's job (libnice resolves TURN names, but not
+ * STUN ones, and not on our terms).
  *
  * Ownership: rg_ice_free closes the agent (TURN allocations are released
  * asynchronously; the bridges carry those last requests, then go by
@@ -96,6 +99,7 @@ struct rg_ice_turn {
 };
 
 struct rg_ice_config {
+	const char *name;      /* the agent's object in log lines (copied); NULL: "ice-N" */
 	bool controlling;      /* the offerer controls */
 	const char *stun_host; /* numeric, or NULL */
 	uint16_t stun_port;

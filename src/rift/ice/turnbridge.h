@@ -80,8 +80,9 @@ struct rg_turn_bridge_stats {
 struct rg_turn_bridge;
 
 /*
- * Listen on 127.0.0.1 for a TURN server that name describes in logs
- * ("turns:192.0.2.1:5349 (turn.example.com)"). context: NULL for the
+ * Listen on 127.0.0.1 for a TURN server; name (copied) is the bridge's
+ * object in log lines: its owner and the server, as rg_ice makes it ("laptop
+ * turns:192.0.2.1:5349 (turn.example.com)"). context: NULL for the
  * thread-default one. CORE_OK, or CORE_ERR_SYSTEM with *error (cannot
  * listen).
  */

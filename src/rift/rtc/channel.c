@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "rift/rtc/dcep.h"
@@ -50,7 +51,7 @@ struct sctp_sockstat {
 struct out_msg {
 	uint32_t ppid;
 	uint32_t len;
-	gint64 queued_us; /* when it was queued (a timed channel's lifetime runs from then) */
+	int64_t queued_us; /* rg_sctp_now_us when queued (a timed channel's lifetime runs from then) */
 	uint8_t data[];
 };
 
@@ -117,7 +118,7 @@ static size_t user_bytes(uint32_t ppid, size_t len)
  * (no room), CORE_ERR_TOO_LARGE or CORE_ERR_CLOSED.
  */
 static int dc_send_now(struct rg_dc *dc, uint32_t ppid, const uint8_t *buf, size_t len,
-		       gint64 queued_us)
+		       int64_t queued_us)
 {
 	struct sctp_prinfo pr = { .pr_value = dc->reliability };
 	uint8_t kind = dc->channel_type & 0x7f;
@@ -131,10 +132,11 @@ static int dc_send_now(struct rg_dc *dc, uint32_t ppid, const uint8_t *buf, size
 	if (kind == RG_DCEP_PARTIAL_RELIABLE_REXMIT) {
 		pr.pr_policy = SCTP_PR_SCTP_RTX;
 	} else if (kind == RG_DCEP_PARTIAL_RELIABLE_TIMED) {
-		/* the lifetime runs from rg_dc_send: time in the queue counts */
-		gint64 waited_ms = queued_us != 0 ? (g_get_monotonic_time() - queued_us) / 1000 : 0;
+		/* the lifetime runs from rg_dc_send: time in the queue counts, asleep too */
+		int64_t waited_ms =
+			queued_us != 0 ? (rg_sctp_now_us() - queued_us) / CORE_USEC_PER_MSEC : 0;
 
-		if (waited_ms > 0 && waited_ms >= (gint64)dc->reliability)
+		if (waited_ms > 0 && waited_ms >= (int64_t)dc->reliability)
 			return CORE_OK; /* abandoned, as SCTP would have */
 		pr.pr_policy = SCTP_PR_SCTP_TTL;
 		pr.pr_value = dc->reliability - (uint32_t)waited_ms;
@@ -149,7 +151,7 @@ static void dc_enqueue(struct rg_dc *dc, uint32_t ppid, const uint8_t *buf, size
 
 	m->ppid = ppid;
 	m->len = (uint32_t)len;
-	m->queued_us = g_get_monotonic_time();
+	m->queued_us = rg_sctp_now_us();
 	memcpy(m->data, buf, len);
 	if (g_queue_is_empty(&dc->out))
 		g_queue_push_tail_link(&dc->s->busy, &dc->busy_link);

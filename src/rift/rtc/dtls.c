@@ -13,7 +13,10 @@
 #include <gnutls/dtls.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/err.h"
+#include "core/log.h"
+#include "rift/rtc/dtls-priv.h"
 
 #define DTLS_PRIORITY                                                                              \
 	"NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+ECDHE-ECDSA:-CIPHER-ALL:+AES-128-GCM:"            \
@@ -43,6 +46,7 @@
 enum dtls_state { ST_NEW, ST_HANDSHAKE, ST_CONNECTED, ST_DEAD };
 
 struct rg_dtls {
+	char *name; /* our object in log lines */
 	gnutls_session_t session;
 	enum rg_dtls_role role;
 	enum dtls_state state;
@@ -54,7 +58,8 @@ struct rg_dtls {
 	const uint8_t *in_buf; /* the datagram being fed, valid during rg_dtls_input */
 	size_t in_len;
 	GSource *timer;
-	gint64 deadline_us;
+	struct core_deadline deadline; /* the handshake's, on CLOCK_BOOTTIME */
+	int64_t clock_skew_us;	       /* test hook: rg_dtls_clock_advance */
 	unsigned handshake_ms;
 	unsigned retransmit_ms;
 	char *desc;	    /* gnutls_free */
@@ -84,6 +89,7 @@ static void destroy(struct rg_dtls *d)
 		gnutls_deinit(d->session);
 	gnutls_free(d->desc);
 	g_main_context_unref(d->context);
+	g_free(d->name);
 	g_free(d);
 }
 
@@ -98,6 +104,16 @@ static void leave(struct rg_dtls *d)
 static bool alive(const struct rg_dtls *d)
 {
 	return !d->freed && d->state != ST_DEAD;
+}
+
+/*
+ * Protocol time: CLOCK_BOOTTIME, which counts a suspend (core/clock.h), so a
+ * handshake budget spent asleep is spent. GLib's timers run on
+ * CLOCK_MONOTONIC: they are armed with differences of this clock.
+ */
+static int64_t now_us(const struct rg_dtls *d)
+{
+	return core_time_now_us() + d->clock_skew_us;
 }
 
 /* Drop the pending timer, if any. */
@@ -206,14 +222,15 @@ static gboolean timer_cb(gpointer data)
 /* Arm the timer for GnuTLS's next retransmission, bounded by the deadline. */
 static void timer_arm(struct rg_dtls *d)
 {
-	gint64 left_ms = (d->deadline_us - g_get_monotonic_time()) / 1000;
+	int64_t now = now_us(d);
 	gint64 ms = gnutls_dtls_get_timeout(d->session);
 
-	if (left_ms <= 0) {
+	if (core_deadline_expired(&d->deadline, now)) {
 		fail(d, RG_DTLS_REASON_TIMEOUT);
 		return;
 	}
-	ms = CLAMP(ms, MIN_TIMER_MS, left_ms);
+	/* never past the deadline: the delay is its distance on the protocol clock */
+	ms = CLAMP(ms, MIN_TIMER_MS, (gint64)core_deadline_remaining_ms_ceil(&d->deadline, now));
 	timer_cancel(d);
 	d->timer = g_timeout_source_new((guint)ms);
 	g_source_set_callback(d->timer, timer_cb, d, NULL);
@@ -227,6 +244,7 @@ static void on_connected(struct rg_dtls *d)
 	d->state = ST_CONNECTED;
 	d->desc = gnutls_session_get_desc(d->session);
 	d->max_payload = gnutls_dtls_get_data_mtu(d->session);
+	core_log_debug("dtls", d->name, "handshake done: %s", d->desc != NULL ? d->desc : "?");
 	d->cb.connected(d->ctx);
 }
 
@@ -334,8 +352,9 @@ int rg_dtls_datagram_check(const uint8_t *buf, size_t len)
 
 int rg_dtls_new(struct rg_dtls **out, enum rg_dtls_role role, const struct core_tls_cert *cert,
 		const uint8_t peer_fp[CORE_TLS_FP_LEN], const struct rg_dtls_callbacks *cb,
-		void *ctx, GMainContext *context, GError **error)
+		void *ctx, const char *name, GMainContext *context, GError **error)
 {
+	static unsigned next_id;
 	struct rg_dtls *d = NULL;
 	unsigned flags = GNUTLS_DATAGRAM | GNUTLS_NONBLOCK;
 	int err = CORE_ERR_INVALID_ARG;
@@ -348,6 +367,7 @@ int rg_dtls_new(struct rg_dtls **out, enum rg_dtls_role role, const struct core_
 		goto out;
 	}
 	d = g_new0(struct rg_dtls, 1);
+	d->name = name != NULL ? g_strdup(name) : g_strdup_printf("dtls-%u", ++next_id);
 	d->role = role;
 	d->cb = *cb;
 	d->ctx = ctx;
@@ -406,7 +426,7 @@ void rg_dtls_start(struct rg_dtls *d)
 		return;
 	enter(d);
 	d->state = ST_HANDSHAKE;
-	d->deadline_us = g_get_monotonic_time() + (gint64)d->handshake_ms * 1000;
+	core_deadline_set(&d->deadline, now_us(d), (int64_t)d->handshake_ms * CORE_USEC_PER_MSEC);
 	gnutls_dtls_set_timeouts(d->session, d->retransmit_ms, d->handshake_ms + GNUTLS_SLACK_MS);
 	handshake_step(d);
 	leave(d);
@@ -497,4 +517,10 @@ uint64_t rg_dtls_ignored(const struct rg_dtls *d)
 gboolean rg_dtls_is_connected(const struct rg_dtls *d)
 {
 	return d && !d->freed && d->state == ST_CONNECTED;
+}
+
+void rg_dtls_clock_advance(struct rg_dtls *d, int64_t us)
+{
+	if (d && us > 0)
+		d->clock_skew_us += us;
 }

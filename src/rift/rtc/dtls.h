@@ -6,6 +6,9 @@
  * libnice ICE component; in tests an in-memory queue or a UDP socket).
  * Handshake retransmission runs from a GLib timeout on the given main
  * context, re-armed from gnutls_dtls_get_timeout after each handshake step.
+ * The handshake budget is kept on CLOCK_BOOTTIME (core/clock.h): time spent
+ * suspended counts, so a handshake still unfinished at the first timer or
+ * datagram after a wake-up past the budget fails.
  *
  * Security: both sides present a certificate (the server requires one) and
  * the peer's is accepted only if the SHA-256 of its DER equals peer_fp (the
@@ -31,6 +34,9 @@
  * back into this same object synchronously (queue them instead). Callbacks
  * may call rg_dtls_free: the object is then marked dead (no more callbacks)
  * and released when the outermost rg_dtls_* call returns.
+ *
+ * Logging: one DEBUG line when the handshake is done, naming the endpoint
+ * (name at rg_dtls_new); failures go to cb->failed, for the owner to log.
  *
  * Ownership: cert is borrowed and must outlive the object; cb is copied.
  * Threading: one thread, the one running `context` (NULL = the thread-default
@@ -71,12 +77,14 @@ struct rg_dtls_callbacks {
 
 /*
  * Create an endpoint (nothing is sent yet). All five callbacks are required.
- * CORE_OK, CORE_ERR_INVALID_ARG (a NULL argument or callback) or CORE_ERR_TLS
- * (GnuTLS setup failed); on error *error is set and *out is NULL.
+ * name: the endpoint's object in log lines (copied), e.g. its peer
+ * connection's; NULL: "dtls-N". CORE_OK, CORE_ERR_INVALID_ARG (a NULL
+ * argument or callback) or CORE_ERR_TLS (GnuTLS setup failed); on error
+ * *error is set and *out is NULL.
  */
 int rg_dtls_new(struct rg_dtls **out, enum rg_dtls_role role, const struct core_tls_cert *cert,
 		const uint8_t peer_fp[CORE_TLS_FP_LEN], const struct rg_dtls_callbacks *cb,
-		void *ctx, GMainContext *context, GError **error);
+		void *ctx, const char *name, GMainContext *context, GError **error);
 
 /* Before rg_dtls_start: total handshake budget (default RG_DTLS_HANDSHAKE_TIMEOUT_MS). */
 void rg_dtls_set_handshake_timeout(struct rg_dtls *d, unsigned ms);

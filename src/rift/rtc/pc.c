@@ -31,6 +31,7 @@ struct pending_channel {
 };
 
 struct rg_pc {
+	char *name; /* our object in log lines, and our layers' */
 	struct rg_pc_callbacks cb;
 	void *ctx;
 	struct rg_pc_config cfg;
@@ -73,7 +74,7 @@ static void path_down(struct rg_pc *pc)
 
 	if (was == RG_PC_DISCONNECTED || was == RG_PC_FAILED || was == RG_PC_CLOSED)
 		return;
-	core_log_warn("rtc", NULL, "ICE path lost (consent); waiting for an ICE restart");
+	core_log_warn("rtc", pc->name, "ICE path lost (consent); waiting for an ICE restart");
 	set_state(pc, RG_PC_DISCONNECTED);
 	pc->resume = was;
 }
@@ -83,7 +84,7 @@ static void path_up(struct rg_pc *pc)
 	if (pc->state != RG_PC_DISCONNECTED)
 		return;
 	pc->state = pc->resume;
-	core_log_info("rtc", NULL, "ICE path back");
+	core_log_info("rtc", pc->name, "ICE path back");
 	if (pc->cb.state != NULL)
 		pc->cb.state(pc->ctx, pc->state);
 }
@@ -92,7 +93,7 @@ static void fail(struct rg_pc *pc, const char *reason)
 {
 	if (pc->state == RG_PC_FAILED || pc->state == RG_PC_CLOSED)
 		return;
-	core_log_warn("rtc", NULL, "peer connection failed: %s", reason);
+	core_log_warn("rtc", pc->name, "peer connection failed: %s", reason);
 	set_state(pc, RG_PC_FAILED);
 	if (pc->cb.failed != NULL)
 		pc->cb.failed(pc->ctx, reason);
@@ -123,7 +124,11 @@ static void open_pending(struct rg_pc *pc)
 
 		p->o.protocol = p->protocol;
 		if (rg_sctp_open_channel(pc->sctp, p->label, &p->o, &e) == NULL) {
-			core_log_warn("rtc", p->label, "cannot open channel: %s", e->message);
+			char esc[CORE_LOG_ESC_SHORT];
+
+			core_log_warn("rtc", pc->name, "cannot open channel \"%s\": %s",
+				      core_log_escape(esc, sizeof(esc), p->label, strlen(p->label)),
+				      e->message);
 			g_error_free(e);
 		}
 		pending_free(p);
@@ -197,7 +202,7 @@ static void dtls_connected(void *ctx)
 
 	set_state(pc, RG_PC_SECURE);
 	if (rg_sctp_new(&pc->sctp, pc->dtls_role == RG_DTLS_CLIENT, RG_SDP_DEFAULT_SCTP_PORT,
-			pc->remote_sctp_port, pc->remote_max_message, &sctp_cbs, pc,
+			pc->remote_sctp_port, pc->remote_max_message, &sctp_cbs, pc, pc->name,
 			&e) != CORE_OK) {
 		fail(pc, e->message);
 		g_error_free(e);
@@ -250,8 +255,8 @@ static void maybe_start_dtls(struct rg_pc *pc)
 
 	if (!pc->ice_up || !pc->have_remote || pc->dtls != NULL || pc->hold_dtls)
 		return;
-	if (rg_dtls_new(&pc->dtls, pc->dtls_role, pc->cert, pc->remote_fp, &dtls_cbs, pc, NULL,
-			&e) != CORE_OK) {
+	if (rg_dtls_new(&pc->dtls, pc->dtls_role, pc->cert, pc->remote_fp, &dtls_cbs, pc, pc->name,
+			NULL, &e) != CORE_OK) {
 		fail(pc, e->message);
 		g_error_free(e);
 		return;
@@ -342,6 +347,7 @@ static int start_ice(struct rg_pc *pc, bool controlling, GError **error)
 {
 	struct rg_ice_config c = pc->cfg.ice;
 
+	c.name = pc->name;
 	c.controlling = controlling;
 	return rg_ice_new(&pc->ice, &c, &ice_cbs, pc, NULL, error);
 }
@@ -382,13 +388,16 @@ static void emit_local(struct rg_pc *pc, const char *type, enum rg_sdp_setup set
 int rg_pc_new(struct rg_pc **out, const struct rg_pc_config *cfg, const struct rg_pc_callbacks *cb,
 	      void *ctx, GError **error)
 {
+	static unsigned next_id;
 	struct rg_pc *pc = g_new0(struct rg_pc, 1);
 	int ret;
 
 	*out = NULL;
+	pc->name = cfg->name != NULL ? g_strdup(cfg->name) : g_strdup_printf("pc-%u", ++next_id);
 	pc->cb = *cb;
 	pc->ctx = ctx;
 	pc->cfg = *cfg;
+	pc->cfg.name = pc->name;
 	if (pc->cfg.max_message_size == 0)
 		pc->cfg.max_message_size = DEFAULT_MAX_MESSAGE;
 	pc->pending = g_ptr_array_new();
@@ -416,6 +425,7 @@ void rg_pc_free(struct rg_pc *pc)
 		pending_free(g_ptr_array_index(pc->pending, i));
 	g_ptr_array_free(pc->pending, TRUE);
 	g_queue_clear_full(&pc->early, (GDestroyNotify)g_bytes_unref);
+	g_free(pc->name);
 	g_free(pc);
 }
 
@@ -448,7 +458,7 @@ int rg_pc_restart_ice(struct rg_pc *pc, GError **error)
 	ret = rg_ice_restart(pc->ice, error);
 	if (ret != CORE_OK)
 		return ret;
-	core_log_info("rtc", NULL, "ICE restart: offering new credentials");
+	core_log_info("rtc", pc->name, "ICE restart: offering new credentials");
 	emit_local(pc, "offer", our_setup(pc));
 	return CORE_OK;
 }
@@ -528,7 +538,7 @@ static int take_reoffer(struct rg_pc *pc, const struct rg_sdp *s, GError **error
 	    (ret = rg_ice_restart(pc->ice, error)) != CORE_OK)
 		return ret;
 	if (restart)
-		core_log_info("rtc", NULL, "ICE restart: the peer offers new credentials");
+		core_log_info("rtc", pc->name, "ICE restart: the peer offers new credentials");
 	return apply_ice(pc, s, error);
 }
 
@@ -634,4 +644,9 @@ void rg_pc_close(struct rg_pc *pc)
 enum rg_pc_state rg_pc_state(const struct rg_pc *pc)
 {
 	return pc->state;
+}
+
+const char *rg_pc_name(const struct rg_pc *pc)
+{
+	return pc->name;
 }

@@ -36,6 +36,8 @@
  * the creating thread. Any failure (ICE, a fingerprint mismatch, DTLS,
  * SCTP) ends in one failed(reason) and state RG_PC_FAILED; the object stays
  * valid until rg_pc_free. Callbacks must not free the object.
+ * Logging: every line about the connection, from any layer, names it
+ * (cfg->name), so that many connections can share one process.
  * Ownership: the caller frees with rg_pc_free; channels belong to the pc.
  * Threading: the creating thread's main context only.
  */
@@ -76,7 +78,13 @@ struct rg_pc_callbacks {
 };
 
 struct rg_pc_config {
-	struct rg_ice_config ice;  /* controlling is set by the role */
+	/*
+	 * The connection's object in log lines (copied), e.g. the peer's name:
+	 * "[rtc laptop]", and so its ICE agent's, TURN bridges', DTLS endpoint's
+	 * and SCTP association's. NULL: a short unique id, "pc-3".
+	 */
+	const char *name;
+	struct rg_ice_config ice;  /* controlling is set by the role; name is the pc's */
 	uint32_t max_message_size; /* ours, announced; 0: 262144 */
 };
 
@@ -120,3 +128,5 @@ struct rg_dc *rg_pc_create_channel(struct rg_pc *pc, const char *label,
  */
 void rg_pc_close(struct rg_pc *pc);
 enum rg_pc_state rg_pc_state(const struct rg_pc *pc);
+/* The name its log lines carry (cfg->name, or the id made for it); valid until rg_pc_free. */
+const char *rg_pc_name(const struct rg_pc *pc);

@@ -43,7 +43,7 @@ struct rg_sctp {
 	struct socket *sock;
 	struct rg_sctp_callbacks cb;
 	void *ctx;
-	char name[16];
+	char *name; /* our object in log lines */
 	bool client;
 	uint16_t local_port, remote_port;
 	uint32_t max_message;
@@ -58,6 +58,12 @@ struct rg_sctp {
 	GByteArray *rx;		/* the message being reassembled */
 	bool rx_overflow;	/* the current message exceeded our limit: drop it */
 };
+
+/*
+ * sctp.c: the associations' clock, CLOCK_BOOTTIME microseconds
+ * (core_time_now_us; tests move it with rg_sctp_clock_advance).
+ */
+int64_t rg_sctp_now_us(void);
 
 /*
  * sctp.c: send one message on sid with the given flags (and PR-SCTP info

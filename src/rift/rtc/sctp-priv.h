@@ -3,6 +3,8 @@
  */
 #pragma once
 
+#include <stdint.h>
+
 #include "rift/rtc/sctp.h"
 
 /*
@@ -14,3 +16,10 @@ int rg_sctp_send_raw(struct rg_sctp *s, uint16_t sid, uint32_t ppid, const uint8
 
 /* The process-wide usrsctp timer's interval now, ms (0: no association, no timer). */
 guint rg_sctp_timer_interval_ms(void);
+
+/*
+ * From now on the clock of every association (CLOCK_BOOTTIME) reads us
+ * microseconds later, as after a suspend of that length: GLib's timers, on
+ * CLOCK_MONOTONIC, do not see it. us <= 0 is ignored (a clock never goes back).
+ */
+void rg_sctp_clock_advance(int64_t us);

@@ -12,6 +12,11 @@
  * worst a retransmission already backed off past a second, or a heartbeat,
  * fires up to TIMER_IDLE_MS late.
  *
+ * Time is CLOCK_BOOTTIME (rg_sctp_now_us, core/clock.h): each tick hands
+ * usrsctp the time since the last one, a suspend included, so the timers
+ * that fell due while the machine slept (retransmission, heartbeat) fire at
+ * the first tick after it wakes, not that long again later.
+ *
  * Each association registers its own struct as its AF_CONN address and
  * uses that one pointer as both the local and the remote sconn_addr, so
  * conn_output receives it and usrsctp_conninput is called with it.
@@ -36,6 +41,7 @@
 #include <string.h>
 #include <usrsctp.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "rift/rtc/crc32c.h"
@@ -53,6 +59,12 @@
 #define TIMER_IDLE_MS 250
 /* no packet in or out for this long: idle */
 #define IDLE_AFTER_MS 1000
+/*
+ * Time handed to usrsctp in one tick at most. Only a suspend makes a longer
+ * one, and then every timer usrsctp runs for us (the longest, the heartbeat,
+ * is 30 s and an RTO) is due anyway; usrsctp counts its ticks in an int.
+ */
+#define TICK_MAX_MS (10 * 60 * 1000)
 /* Streams we ask for in both directions (the WebRTC usual). */
 #define NUM_STREAMS 1024
 /* Socket buffers: large enough for a few max-size messages in flight. */
@@ -82,16 +94,28 @@
 static unsigned g_users;
 static bool g_inited;
 static guint g_timer;
-static guint g_interval; /* g_timer's, ms */
-static gint64 g_last_tick;
-static bool g_packet_seen;   /* a packet in or out since the last tick */
-static gint64 g_last_packet; /* monotonic us of the tick that last saw one */
-static GHashTable *g_live;   /* set of live struct rg_sctp* */
+static guint g_interval;      /* g_timer's, ms */
+static int64_t g_last_tick;   /* rg_sctp_now_us */
+static bool g_packet_seen;    /* a packet in or out since the last tick */
+static int64_t g_last_packet; /* rg_sctp_now_us of the tick that last saw one */
+static GHashTable *g_live;    /* set of live struct rg_sctp* */
 static unsigned g_next_id;
+static int64_t g_clock_skew_us; /* test hook: rg_sctp_clock_advance */
 
 static void destroy(struct rg_sctp *s);
 static void drain(struct rg_sctp *s);
 static gboolean timer_tick(gpointer unused);
+
+int64_t rg_sctp_now_us(void)
+{
+	return core_time_now_us() + g_clock_skew_us;
+}
+
+void rg_sctp_clock_advance(int64_t us)
+{
+	if (us > 0)
+		g_clock_skew_us += us;
+}
 
 /* (Re)start the process-wide timer ticking every interval_ms. */
 static void pace(guint interval_ms)
@@ -164,14 +188,14 @@ static void leave(struct rg_sctp *s)
 /* The process-wide timer: run usrsctp's timers, then read every socket. */
 static gboolean timer_tick(gpointer unused)
 {
-	gint64 now = g_get_monotonic_time();
-	gint64 elapsed_ms = (now - g_last_tick) / 1000;
+	int64_t now = rg_sctp_now_us();
+	int64_t elapsed_ms = (now - g_last_tick) / CORE_USEC_PER_MSEC;
 	GList *all, *l;
 
 	if (elapsed_ms <= 0)
 		return G_SOURCE_CONTINUE;
-	g_last_tick += elapsed_ms * 1000;
-	usrsctp_handle_timers((uint32_t)elapsed_ms);
+	g_last_tick += elapsed_ms * CORE_USEC_PER_MSEC;
+	usrsctp_handle_timers((uint32_t)MIN(elapsed_ms, TICK_MAX_MS));
 	all = g_hash_table_get_keys(g_live);
 	for (l = all; l != NULL; l = l->next) {
 		struct rg_sctp *s = l->data;
@@ -189,7 +213,7 @@ static gboolean timer_tick(gpointer unused)
 	if (g_packet_seen) {
 		g_packet_seen = false;
 		g_last_packet = now;
-	} else if (g_timer != 0 && (now - g_last_packet) / 1000 >= IDLE_AFTER_MS) {
+	} else if (g_timer != 0 && (now - g_last_packet) / CORE_USEC_PER_MSEC >= IDLE_AFTER_MS) {
 		/* (g_timer 0: a callback freed the last association, and the timer with it) */
 		pace(TIMER_IDLE_MS);
 	}
@@ -230,7 +254,7 @@ static void global_ref(void)
 		g_inited = true;
 	}
 	g_live = g_hash_table_new(g_direct_hash, g_direct_equal);
-	g_last_tick = g_last_packet = g_get_monotonic_time();
+	g_last_tick = g_last_packet = rg_sctp_now_us();
 	g_packet_seen = false;
 	pace(TIMER_BUSY_MS);
 }
@@ -254,7 +278,7 @@ static void global_unref(void)
 		usrsctp_handle_timers(TIMER_BUSY_MS);
 		g_usleep(1000);
 	}
-	core_log_warn(COMP, NULL, "usrsctp_finish still busy; usrsctp stays initialised");
+	core_log_warn(COMP, "usrsctp", "usrsctp_finish still busy; usrsctp stays initialised");
 }
 
 /* Report the association as failed (once). */
@@ -528,7 +552,7 @@ static int open_socket(struct rg_sctp *s, GError **error)
 
 int rg_sctp_new(struct rg_sctp **out, bool dtls_client, uint16_t local_port, uint16_t remote_port,
 		uint32_t max_message_size, const struct rg_sctp_callbacks *cb, void *ctx,
-		GError **error)
+		const char *name, GError **error)
 {
 	struct rg_sctp *s = NULL;
 	int rc;
@@ -540,7 +564,8 @@ int rg_sctp_new(struct rg_sctp **out, bool dtls_client, uint16_t local_port, uin
 		return CORE_ERR_INVALID_ARG;
 	}
 	s = g_new0(struct rg_sctp, 1);
-	g_snprintf(s->name, sizeof(s->name), "%u%s", ++g_next_id, dtls_client ? "c" : "s");
+	s->name = name != NULL ? g_strdup(name)
+			       : g_strdup_printf("%u%s", ++g_next_id, dtls_client ? "c" : "s");
 	s->cb = *cb;
 	s->ctx = ctx;
 	s->client = dtls_client;
@@ -585,7 +610,7 @@ static void set_path_mtu(struct rg_sctp *s, const struct sockaddr_conn *remote)
 	spp.spp_pathmtu = RG_SCTP_MTU - SCTP_COMMON_HEADER_LEN;
 	if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &spp,
 			       (socklen_t)sizeof(spp)) != 0)
-		core_log_warn("sctp", NULL, "cannot fix the path MTU: %s", g_strerror(errno));
+		core_log_warn(COMP, s->name, "cannot fix the path MTU: %s", g_strerror(errno));
 }
 
 void rg_sctp_start(struct rg_sctp *s)
@@ -632,6 +657,7 @@ static void destroy(struct rg_sctp *s)
 	g_array_free(s->pending_resets, TRUE);
 	g_free(s->chunk);
 	g_byte_array_free(s->rx, TRUE);
+	g_free(s->name);
 	g_free(s);
 	global_unref();
 }

@@ -8,6 +8,8 @@
  * usrsctp's timers run from one process-wide GLib timeout on the default
  * main context (every 10 ms while packets flow, every 250 ms after a second
  * without any); the socket is read after each input and timer tick.
+ * Their time, and the lifetime of a timed channel's queued message, is
+ * CLOCK_BOOTTIME (core/clock.h): time suspended counts.
  *
  * Callbacks (struct rg_sctp_callbacks) run on the GLib main thread, from
  * inside rg_sctp_start, rg_sctp_input, the timer, rg_sctp_open_channel,
@@ -29,7 +31,7 @@
  *
  * Threading: GLib main thread only. usrsctp is initialised once per process
  * (usrsctp_init_nothreads, reference counted) and finished with the last
- * association.
+ * association; its process-wide log lines name the object "usrsctp".
  */
 #pragma once
 
@@ -88,13 +90,15 @@ struct rg_dc_options {
  * local_port/remote_port: the a=sctp-port values, usually 5000.
  * max_message_size: the peer's a=max-message-size (enforced by rg_dc_send;
  * 0 means 65536 as RFC 8841 says for an absent attribute). cb is copied; ctx
- * is passed to every callback. Returns CORE_OK and *out, or
+ * is passed to every callback. name: the association's object in every log
+ * line about it or its channels (copied), e.g. its peer connection's; NULL:
+ * a number and "c" or "s" ("3c"). Returns CORE_OK and *out, or
  * CORE_ERR_INVALID_ARG (cb or cb->send NULL, port 0) or CORE_ERR_SYSTEM (a
  * usrsctp call failed) with *error set.
  */
 int rg_sctp_new(struct rg_sctp **out, bool dtls_client, uint16_t local_port, uint16_t remote_port,
 		uint32_t max_message_size, const struct rg_sctp_callbacks *cb, void *ctx,
-		GError **error);
+		const char *name, GError **error);
 
 /* Start the association (usrsctp_connect; both sides call it, INIT collision is fine). */
 void rg_sctp_start(struct rg_sctp *s);

@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	if (rg_dtls_new(&d, data[0] & 1 ? RG_DTLS_SERVER : RG_DTLS_CLIENT, cert, fp, &cb, NULL,
-			NULL, NULL) != CORE_OK)
+			"fuzz", NULL, NULL) != CORE_OK)
 		abort();
 	rg_dtls_start(d);
 	while (size - off >= 2) {

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/tls.h"
+#include "rift/rtc/dtls-priv.h"
 #include "rift/rtc/dtls.h"
 #include "rift/rtc/sctp.h"
 
@@ -231,7 +233,9 @@ static void peer_new(struct peer *p, enum rg_dtls_role role, bool wrong_fp,
 	core_tls_cert_fingerprint(other(p)->cert, fp);
 	if (wrong_fp)
 		fp[7] ^= 0x01;
-	g_assert_cmpint(rg_dtls_new(&p->d, role, p->cert, fp, cb, p, NULL, &error), ==, CORE_OK);
+	g_assert_cmpint(rg_dtls_new(&p->d, role, p->cert, fp, cb, p, p == &p->pair->a ? "A" : "B",
+				    NULL, &error),
+			==, CORE_OK);
 	g_assert_no_error(error);
 }
 
@@ -549,6 +553,31 @@ static void test_silent_peer_server(void)
 	silent(RG_DTLS_SERVER);
 }
 
+/*
+ * The handshake budget counts time asleep: all of the 30 s but 0.3 s pass in
+ * a (simulated) suspend, which GLib's timers never see, and the handshake
+ * fails 0.3 s later, not 30 s later.
+ */
+static void test_suspend(void)
+{
+	struct pair *pr = pair_new();
+	int64_t t_start = core_time_now_us(), deadline, t_wake;
+
+	peer_new(&pr->a, RG_DTLS_CLIENT, false, &mem_cb);
+	rg_dtls_set_retransmit_timeout(pr->a.d, 100);
+	rg_dtls_start(pr->a.d); /* b has no rg_dtls: the wire goes nowhere */
+	g_assert_false(run_until(a_failed, pr, 250));
+	/* the deadline is at least this: the endpoint read its clock after t_start */
+	deadline = t_start + RG_DTLS_HANDSHAKE_TIMEOUT_MS * G_GINT64_CONSTANT(1000);
+	t_wake = core_time_now_us();
+	rg_dtls_clock_advance(pr->a.d, deadline - 300 * 1000 - t_wake);
+	g_assert_true(run_until(a_failed, pr, WAIT_MS));
+	g_assert_cmpstr(pr->a.reason, ==, RG_DTLS_REASON_TIMEOUT);
+	g_assert_cmpint(core_time_now_us() - t_wake, >=, 300 * 1000);
+	g_assert_cmpint(core_time_now_us() - t_wake, <, 3000 * 1000);
+	pair_free(pr);
+}
+
 static void test_close_notify(void)
 {
 	struct pair *pr = mem_pair(RG_DTLS_CLIENT, false, false);
@@ -587,8 +616,8 @@ static void test_bad_args(void)
 
 	g_assert_cmpint(core_tls_cert_generate(&cert, CERT_VALIDITY_S), ==, CORE_OK);
 	cb.closed = NULL;
-	g_assert_cmpint(rg_dtls_new(&d, RG_DTLS_CLIENT, cert, fp, &cb, NULL, NULL, &error), ==,
-			CORE_ERR_INVALID_ARG);
+	g_assert_cmpint(rg_dtls_new(&d, RG_DTLS_CLIENT, cert, fp, &cb, NULL, NULL, NULL, &error),
+			==, CORE_ERR_INVALID_ARG);
 	g_assert_null(d);
 	g_assert_error(error, CORE_ERROR, CORE_ERR_INVALID_ARG);
 	g_clear_error(&error);
@@ -891,6 +920,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/dtls/garbage", test_garbage);
 	g_test_add_func("/dtls/silent-peer-client", test_silent_peer_client);
 	g_test_add_func("/dtls/silent-peer-server", test_silent_peer_server);
+	g_test_add_func("/dtls/suspend", test_suspend);
 	g_test_add_func("/dtls/close-notify", test_close_notify);
 	g_test_add_func("/dtls/free-in-callback", test_free_in_callback);
 	g_test_add_func("/dtls/bad-args", test_bad_args);

@@ -416,10 +416,11 @@ static bool have_coturn(void)
 	return path != NULL;
 }
 
-/* An agent that gathers relay candidates only, through t. */
+/* An agent, "laptop", that gathers relay candidates only, through t. */
 static struct rg_ice_config relay_only(const struct rg_ice_turn *t)
 {
-	return (struct rg_ice_config){ .controlling = true,
+	return (struct rg_ice_config){ .name = "laptop",
+				       .controlling = true,
 				       .local_addresses = loopback,
 				       .turn = t,
 				       .n_turn = 1,
@@ -628,7 +629,9 @@ static void test_turn_tls_refused(gconstpointer data)
 	log = itest_log_end(fd, path);
 	g_assert_cmpuint(a.relays, ==, 0);
 	g_assert_cmpuint(a.candidates, ==, 0);
-	server = g_strdup_printf("turns:127.0.0.1:%u (turn.rift.test)", turn.port);
+	/* the bridge's lines name the agent, then the server */
+	server = g_strdup_printf("WARN  [turn laptop turns:127.0.0.1:%u (turn.rift.test)] ",
+				 turn.port);
 	g_assert_nonnull(strstr(log, server));
 	if (pinned) {
 		char *why = g_strdup_printf("not the pinned one (its SHA-256 is %s)",

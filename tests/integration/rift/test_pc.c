@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../capture.h"
 #include "../loop.h"
 #include "core/err.h"
 #include "rift/rtc/dtls.h"
@@ -183,7 +184,9 @@ static const struct rg_pc_callbacks cbs = {
 
 static const char *const loopback[] = { "127.0.0.1", NULL };
 
-static void pair(struct side *a, struct side *b, bool tamper)
+/* a offers to b; the connections are named name_a and name_b (NULL: their default). */
+static void pair_named(struct side *a, struct side *b, bool tamper, const char *name_a,
+		       const char *name_b)
 {
 	struct rg_pc_config cfg = { .ice = { .local_addresses = loopback } };
 	struct rg_dc_options o = { .ordered = true,
@@ -200,12 +203,19 @@ static void pair(struct side *a, struct side *b, bool tamper)
 	a->bulk_hash = g_checksum_new(G_CHECKSUM_SHA256);
 	b->bulk_hash = g_checksum_new(G_CHECKSUM_SHA256);
 	b->tamper_answer = tamper;
+	cfg.name = name_a;
 	g_assert_cmpint(rg_pc_new(&a->pc, &cfg, &cbs, a, &e), ==, CORE_OK);
+	cfg.name = name_b;
 	g_assert_cmpint(rg_pc_new(&b->pc, &cfg, &cbs, b, &e), ==, CORE_OK);
 	g_assert_null(rg_pc_create_channel(a->pc, "chat", &o, &e)); /* pending until connected */
 	g_assert_no_error(e);
 	g_assert_cmpint(rg_pc_create_offer(a->pc), ==, CORE_OK);
 	g_assert_cmpint(rg_pc_create_offer(a->pc), ==, CORE_ERR_INVALID_ARG);
+}
+
+static void pair(struct side *a, struct side *b, bool tamper)
+{
+	pair_named(a, b, tamper, NULL, NULL);
 }
 
 static void unpair(struct side *a, struct side *b)
@@ -578,6 +588,107 @@ static void test_close(void)
 	unpair(&a, &b);
 }
 
+/*
+ * Every line of log, all from our layers (rtc, ice, dtls, sctp, turn), names
+ * one of the two connections: "[sctp laptop] ...". Returns how many lines
+ * named each (n[0] for a, n[1] for b).
+ */
+static void assert_lines_named(const char *log, const char *a, const char *b, unsigned n[2])
+{
+	GRegex *re =
+		g_regex_new("^\\S+ +[A-Z]+ +\\[(rtc|ice|dtls|sctp|turn) ([^] ]+)[] ]", 0, 0, NULL);
+	char **lines = g_strsplit(log, "\n", -1);
+
+	n[0] = n[1] = 0;
+	for (char **l = lines; *l != NULL; l++) {
+		GMatchInfo *m = NULL;
+		char *obj;
+
+		if (**l == '\0')
+			continue;
+		if (!g_regex_match(re, *l, 0, &m))
+			g_error("a line without a known component and object: %s", *l);
+		obj = g_match_info_fetch(m, 2);
+		if (strcmp(obj, a) == 0)
+			n[0]++;
+		else if (strcmp(obj, b) == 0)
+			n[1]++;
+		else
+			g_error("a line that names neither %s nor %s: %s", a, b, *l);
+		g_free(obj);
+		g_match_info_free(m);
+	}
+	g_strfreev(lines);
+	g_regex_unref(re);
+}
+
+/*
+ * Many connections share one process: every line any layer logs about a
+ * connection carries the name its owner gave it. Set-up, a channel, an ICE
+ * restart from each side and a close, logged at DEBUG.
+ */
+static void test_log_names(void)
+{
+	enum core_log_level was = core_log_get_level();
+	struct side a, b;
+	unsigned n[2], sel_a, sel_b;
+	char *path, *log;
+	int fd;
+
+	core_log_set_level(CORE_LOG_DEBUG);
+	fd = itest_log_begin(&path);
+	pair_named(&a, &b, false, "laptop", "server");
+	g_assert_cmpstr(rg_pc_name(a.pc), ==, "laptop");
+	ITEST_RUN_UNTIL(a.dc != NULL && b.dc != NULL && a.selected > 0 && b.selected > 0, 15);
+	sel_a = a.selected;
+	sel_b = b.selected;
+	restart_by_first(&a, &b);
+	ITEST_RUN_UNTIL(!rg_pc_ice_restarting(a.pc) && !rg_pc_ice_restarting(b.pc) &&
+				a.selected > sel_a && b.selected > sel_b,
+			15);
+	ping_both(&a, &b, "named");
+	rg_pc_close(a.pc);
+	ITEST_RUN_UNTIL(b.state == RG_PC_CLOSED, 5);
+	unpair(&a, &b);
+	log = itest_log_end(fd, path);
+	core_log_set_level(was);
+	assert_lines_named(log, "laptop", "server", n);
+	g_assert_cmpuint(n[0], >=, 5);
+	g_assert_cmpuint(n[1], >=, 5);
+	/* each layer's lines, on both sides */
+	g_assert_nonnull(strstr(log, "[dtls laptop] handshake done: (DTLS1.2)"));
+	g_assert_nonnull(strstr(log, "[dtls server] handshake done: (DTLS1.2)"));
+	g_assert_nonnull(strstr(log, "[sctp laptop] association up"));
+	g_assert_nonnull(strstr(log, "[sctp server] channel \"chat\" opened by the peer"));
+	g_assert_nonnull(strstr(log, "[rtc laptop] ICE restart: offering new credentials"));
+	g_assert_nonnull(strstr(log, "[rtc server] ICE restart: the peer offers new credentials"));
+	g_assert_nonnull(strstr(log, "[ice laptop] restart done: stream 2 carries the data"));
+	g_assert_nonnull(strstr(log, "[ice server] restart done: stream 2 carries the data"));
+	g_free(log);
+}
+
+/* Unnamed connections get distinct short ids ("pc-3"), and their lines carry them. */
+static void test_log_default_names(void)
+{
+	struct side a, b;
+	unsigned n[2];
+	char *path, *log, *up;
+	int fd;
+
+	fd = itest_log_begin(&path);
+	connected_pair(&a, &b);
+	g_assert_true(g_regex_match_simple("^pc-[0-9]+$", rg_pc_name(a.pc), 0, 0));
+	g_assert_true(g_regex_match_simple("^pc-[0-9]+$", rg_pc_name(b.pc), 0, 0));
+	g_assert_cmpstr(rg_pc_name(a.pc), !=, rg_pc_name(b.pc));
+	log = itest_log_end(fd, path);
+	assert_lines_named(log, rg_pc_name(a.pc), rg_pc_name(b.pc), n);
+	up = g_strdup_printf("[sctp %s] association up", rg_pc_name(a.pc));
+	g_assert_nonnull(strstr(log, up));
+	g_free(up);
+	g_free(log);
+	unpair(&a, &b);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -591,5 +702,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/pc/reoffer-refused", test_reoffer_refused);
 	g_test_add_func("/pc/garbage-on-path", test_garbage_on_path);
 	g_test_add_func("/pc/close", test_close);
+	g_test_add_func("/pc/log-names", test_log_names);
+	g_test_add_func("/pc/log-default-names", test_log_default_names);
 	return g_test_run();
 }

@@ -13,7 +13,10 @@
  * queued message leaves in turn; a full send buffer neither loses a DCEP
  * OPEN or ACK nor the data queued before rg_dc_close; the association's
  * unacknowledged bytes count a message until its SACK; a lossy wire under a
- * reliable transfer and a busy unreliable channel still delivers byte-exact.
+ * reliable transfer and a busy unreliable channel still delivers byte-exact;
+ * time asleep (a simulated suspend: the associations' clock jumps, GLib's
+ * timers do not) fires usrsctp's timers at the next tick and ends the
+ * lifetime of a timed channel's queued message.
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -38,6 +41,8 @@
 #define BULK_LOW    (128 * 1024)
 /* Every wait is bounded. */
 #define WAIT_MS 15000
+/* The chunk type of an INIT (RFC 9260 §3.3.2), alone in its packet. */
+#define CHUNK_INIT 1
 
 struct msg {
 	struct rg_dc *dc;
@@ -75,6 +80,7 @@ struct wire {
 	GRand *rand;
 	guint idle;
 	unsigned dropped;
+	unsigned inits; /* INIT packets sent, either way (dropped or not) */
 };
 
 /* Free a stored message. */
@@ -106,6 +112,8 @@ static void cb_send(void *ctx, const uint8_t *pkt, size_t len)
 
 	assert_checksum(pkt, len);
 	g_assert_cmpuint(len, <=, RG_SCTP_MTU);
+	if (len > 12 && pkt[12] == CHUNK_INIT)
+		p->wire->inits++;
 	if (p->wire->drop > 0 && g_rand_double(p->wire->rand) < p->wire->drop) {
 		p->wire->dropped++;
 		return;
@@ -253,11 +261,11 @@ static struct wire *wire_new_full(double drop, uint32_t a_max_msg)
 	peer_init(&w->a, w, "A", &w->b);
 	peer_init(&w->b, w, "B", &w->a);
 	g_assert_cmpint(rg_sctp_new(&w->a.s, true, RG_SCTP_DEFAULT_PORT, RG_SCTP_DEFAULT_PORT,
-				    a_max_msg, &callbacks, &w->a, &error),
+				    a_max_msg, &callbacks, &w->a, w->a.name, &error),
 			==, CORE_OK);
 	g_assert_no_error(error);
 	g_assert_cmpint(rg_sctp_new(&w->b.s, false, RG_SCTP_DEFAULT_PORT, RG_SCTP_DEFAULT_PORT,
-				    MAX_MSG, &callbacks, &w->b, &error),
+				    MAX_MSG, &callbacks, &w->b, w->b.name, &error),
 			==, CORE_OK);
 	w->idle = g_idle_add(pump, w);
 	rg_sctp_start(w->a.s);
@@ -500,9 +508,12 @@ static void test_hostile(void)
 	assert_msg(&w->b, 0, "alive", 5, false);
 	core_log_set_output_fd(-1);
 	log = read_log(path);
-	g_assert_nonnull(strstr(log, "stream 10 refused: malformed DCEP message (2 bytes): "));
+	/* B's lines carry B's name */
+	g_assert_nonnull(
+		strstr(log, "[sctp B] stream 10 refused: malformed DCEP message (2 bytes): "));
 	g_assert_nonnull(strstr(log, core_strerror(CORE_ERR_TRUNCATED)));
-	g_assert_nonnull(strstr(log, "stream 11 refused: OPEN on a stream id of our parity"));
+	g_assert_nonnull(
+		strstr(log, "[sctp B] stream 11 refused: OPEN on a stream id of our parity"));
 	g_assert_cmpuint(w->b.opened->len, ==, 2);
 	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
 	g_free(log);
@@ -855,6 +866,81 @@ static void test_timer_idle(void)
 	g_assert_cmpuint(rg_sctp_timer_interval_ms(), ==, 0);
 }
 
+static gboolean two_inits(struct wire *w)
+{
+	return w->inits >= 2;
+}
+
+/*
+ * usrsctp's timers count time asleep: A's INIT goes nowhere; 1.5 s pass in
+ * a (simulated) suspend, which GLib's timers never see, 0.3 s after it was
+ * sent, and the next tick retransmits it (T1-init, RTO_INITIAL_MS 1 s), not
+ * 0.7 s later.
+ */
+static void test_suspend_timers(void)
+{
+	struct wire *w = g_new0(struct wire, 1);
+	GError *error = NULL;
+	gint64 t_wake;
+
+	w->drop = 1.0;
+	w->rand = g_rand_new_with_seed(8832);
+	peer_init(&w->a, w, "A", &w->b);
+	peer_init(&w->b, w, "B", &w->a);
+	g_assert_cmpint(rg_sctp_new(&w->a.s, true, RG_SCTP_DEFAULT_PORT, RG_SCTP_DEFAULT_PORT,
+				    MAX_MSG, &callbacks, &w->a, NULL, &error),
+			==, CORE_OK);
+	w->idle = g_idle_add(pump, w);
+	rg_sctp_start(w->a.s);
+	g_assert_cmpuint(w->inits, ==, 1);
+	t_wake = g_get_monotonic_time() + 300 * 1000;
+	while (g_get_monotonic_time() < t_wake)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(w->inits, ==, 1);
+	rg_sctp_clock_advance(1500 * 1000);
+	t_wake = g_get_monotonic_time();
+	run_until(w, two_inits, "the INIT retransmitted");
+	g_assert_cmpint(g_get_monotonic_time() - t_wake, <, 300 * 1000);
+	g_assert_cmpint(w->a.failed, ==, 0);
+	wire_free(w);
+}
+
+static gboolean b_three_open(struct wire *w)
+{
+	return w->b.opened->len >= 3;
+}
+
+/*
+ * A timed channel's message whose lifetime runs out in the queue while the
+ * machine sleeps is abandoned: queued behind a full send buffer, then 6 s
+ * asleep for a 5 s lifetime; the reliable channel's bytes all arrive.
+ */
+static void test_suspend_lifetime(void)
+{
+	struct wire *w = wire_new(0);
+	const struct rg_dc_options o_timed = { true, -1, 5000, NULL };
+	struct rg_dc *rel, *lossy, *timed;
+	uint8_t stale[1000];
+	GError *error = NULL;
+
+	open_two(w, &rel, &lossy);
+	timed = rg_sctp_open_channel(w->a.s, "timed", &o_timed, &error);
+	g_assert_no_error(error);
+	run_until(w, b_three_open, "the timed channel open");
+	w->b.bulk = true;
+	want_received = fill(rel, BULK_MSG);
+	memset(stale, 's', sizeof(stale));
+	g_assert_cmpint(rg_dc_send(timed, stale, sizeof(stale), true), ==, CORE_OK);
+	g_assert_cmpuint(rg_dc_buffered_amount(timed), ==, sizeof(stale)); /* queued */
+	rg_sctp_clock_advance(6 * G_USEC_PER_SEC);
+	run_until(w, b_got_all, "every byte");
+	g_assert_cmpuint(rg_dc_buffered_amount(timed), ==, 0);
+	g_assert_cmpuint(w->b.received, ==, want_received);
+	g_assert_cmpuint(w->b.side_received, ==, 0);
+	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
+	wire_free(w);
+}
+
 /* Our CRC32c, both forms: the RFC 3720 check value, and usrsctp's result at every length. */
 static void test_crc32c(void)
 {
@@ -880,6 +966,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/sctp/crc32c", test_crc32c);
 	g_test_add_func("/rtc/sctp/open", test_open);
 	g_test_add_func("/rtc/sctp/timer-idle", test_timer_idle);
+	g_test_add_func("/rtc/sctp/suspend-timers", test_suspend_timers);
+	g_test_add_func("/rtc/sctp/suspend-lifetime", test_suspend_lifetime);
 	g_test_add_func("/rtc/sctp/messages", test_messages);
 	g_test_add_func("/rtc/sctp/close", test_close);
 	g_test_add_func("/rtc/sctp/hostile", test_hostile);
