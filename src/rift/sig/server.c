@@ -201,7 +201,15 @@ static int server_tls(struct rg_sig_server *s, const struct rg_sig_server_config
 	int rc = CORE_OK;
 
 	*out = NULL;
-	if (cfg->cert_file != NULL && cfg->key_file != NULL) {
+	/* one without the other must not fall back to plain HTTP */
+	if ((cfg->cert_file == NULL) != (cfg->key_file == NULL)) {
+		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+			    "%s is set without %s: TLS needs both files",
+			    cfg->cert_file != NULL ? "cert" : "key",
+			    cfg->cert_file != NULL ? "key" : "cert");
+		return CORE_ERR_CONFIG;
+	}
+	if (cfg->cert_file != NULL) {
 		*out = g_tls_certificate_new_from_files(cfg->cert_file, cfg->key_file, error);
 		return *out != NULL ? CORE_OK : CORE_ERR_CONFIG;
 	}
@@ -477,6 +485,14 @@ int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg
 		rc = core_config_get_string(c, "server", "key", NULL, &key, error);
 	if (rc == CORE_OK)
 		rc = core_config_get_bool(c, "server", "self-signed", false, &self_signed, error);
+	if (rc == CORE_OK && (cert == NULL) != (key == NULL)) {
+		const char *set = cert != NULL ? "cert" : "key";
+
+		rc = CORE_ERR_CONFIG;
+		g_set_error(error, CORE_ERROR, rc,
+			    "%s:%u: [server] %s is set without %s: TLS needs both files", path,
+			    core_config_line(c, "server", set), set, cert != NULL ? "key" : "cert");
+	}
 	if (rc != CORE_OK)
 		goto out;
 	groups = core_config_groups(c);

@@ -14,11 +14,12 @@ trap 'rm -rf "$tmp"' EXIT
 n=0
 fail() { echo "FAIL: $*"; exit 1; }
 
-# expect RC STDOUT STDERR ARGS...: run riftgate ARGS (stdin empty), compare all three.
+# expect RC STDOUT STDERR ARGS...: run riftgate ARGS (stdin empty, at most 10 s: a
+# server that should have refused to start is killed, status 124), compare all three.
 expect() {
 	local rc=$1 out=$2 err=$3 got
 	shift 3
-	"$rg" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	timeout -k 2 10 "$rg" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
 	got=$?
 	[ "$got" = "$rc" ] || fail "riftgate $*: exit $got, expected $rc; stderr: $(cat "$tmp/err")"
 	[ "$(cat "$tmp/out")" = "$out" ] || fail "riftgate $*: stdout:
@@ -152,5 +153,27 @@ for c in "${commands[@]}"; do
 	done
 	n=$((n + 1))
 done
+
+# 5. the server's configuration: every error names the file and the line; none starts a server
+# conf NAME TEXT: write $tmp/NAME.conf
+conf() { printf '%s' "$2" >"$tmp/$1.conf"; }
+dev='[device.laptop]
+network = home
+token = laptop-0123456789abcdef
+'
+# a certificate without its key (or the reverse) used to serve plain HTTP
+conf cert-only "[server]
+port = 0
+cert = $tmp/server.pem
+$dev"
+expect 1 "" "riftgate: $tmp/cert-only.conf:3: [server] cert is set without key: TLS needs both files" \
+	server -c "$tmp/cert-only.conf"
+conf key-only "[server]
+port = 0
+self-signed = false
+key = $tmp/server.key
+$dev"
+expect 1 "" "riftgate: $tmp/key-only.conf:4: [server] key is set without cert: TLS needs both files" \
+	server -c "$tmp/key-only.conf"
 
 echo "PASS: $n checks"

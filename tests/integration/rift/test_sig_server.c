@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../spawn.h"
+#include "core/err.h"
 #include "core/tls.h"
 #include "rift/sig/client.h"
 #include "rift/sig/server.h"
@@ -610,6 +611,25 @@ static void test_program(void)
 	g_free(exe);
 }
 
+/* A certificate without its key (or the reverse) is refused, never served as plain HTTP. */
+static void test_cert_without_key(void)
+{
+	struct rg_sig_server_config cfg = { .listen = "127.0.0.1", .cert_file = "server.pem" };
+	GError *e = NULL;
+
+	g_assert_null(rg_sig_server_new(&cfg, &e));
+	g_assert_error(e, CORE_ERROR, CORE_ERR_CONFIG);
+	g_assert_cmpstr(e->message, ==, "cert is set without key: TLS needs both files");
+	g_clear_error(&e);
+	cfg.cert_file = NULL;
+	cfg.key_file = "server.key";
+	cfg.self_signed = true;
+	g_assert_null(rg_sig_server_new(&cfg, &e));
+	g_assert_error(e, CORE_ERROR, CORE_ERR_CONFIG);
+	g_assert_cmpstr(e->message, ==, "key is set without cert: TLS needs both files");
+	g_clear_error(&e);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -623,5 +643,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sig-client/restart", test_client_restart);
 	g_test_add_func("/sig-client/permanent", test_client_permanent);
 	g_test_add_func("/sig-server/program", test_program);
+	g_test_add_func("/sig-server/cert-without-key", test_cert_without_key);
 	return g_test_run();
 }
