@@ -460,6 +460,27 @@ void rg_sig_server_free(struct rg_sig_server *s)
 
 /* ------------------------------------------------------------ config */
 
+/* Room for a value quoted in an error message (longer ones end "..."). */
+#define CONFIG_QUOTE_MAX 128
+
+/* [server] listen must be an IP address (a name would be resolved nowhere). */
+static int check_listen(const struct core_config *c, const char *path, const char *listen,
+			GError **error)
+{
+	GInetAddress *ia = g_inet_address_new_from_string(listen);
+	char quoted[CONFIG_QUOTE_MAX];
+
+	if (ia != NULL) {
+		g_object_unref(ia);
+		return CORE_OK;
+	}
+	g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+		    "%s:%u: [server] listen: expected an IPv4 or IPv6 address, got \"%s\"", path,
+		    core_config_line(c, "server", "listen"),
+		    core_log_escape(quoted, sizeof(quoted), listen, strlen(listen)));
+	return CORE_ERR_CONFIG;
+}
+
 int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg, GError **error)
 {
 	static const char *const server_keys[] = { "listen", "port",	    "cert",
@@ -477,6 +498,8 @@ int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg
 		rc = core_config_check_keys(c, "server", server_keys, error);
 	if (rc == CORE_OK)
 		rc = core_config_get_string(c, "server", "listen", "127.0.0.1", &listen, error);
+	if (rc == CORE_OK)
+		rc = check_listen(c, path, listen, error);
 	if (rc == CORE_OK)
 		rc = core_config_get_port(c, "server", "port", 8443, &cfg->port, error);
 	if (rc == CORE_OK)

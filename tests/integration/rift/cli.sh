@@ -175,5 +175,17 @@ key = $tmp/server.key
 $dev"
 expect 1 "" "riftgate: $tmp/key-only.conf:4: [server] key is set without cert: TLS needs both files" \
 	server -c "$tmp/key-only.conf"
+# listen was checked only when binding, without file or line
+conf listen "[server]
+port = 0
+listen = 1.2.3
+$dev"
+expect 1 "" "riftgate: $tmp/listen.conf:3: [server] listen: expected an IPv4 or IPv6 address, got \"1.2.3\"" \
+	server -c "$tmp/listen.conf"
+conf listen-name "[server]
+listen = localhost
+$dev"
+expect 1 "" "riftgate: $tmp/listen-name.conf:2: [server] listen: expected an IPv4 or IPv6 address, got \"localhost\"" \
+	server -c "$tmp/listen-name.conf"
 
 echo "PASS: $n checks"
