@@ -481,6 +481,27 @@ static int check_listen(const struct core_config *c, const char *path, const cha
 	return CORE_ERR_CONFIG;
 }
 
+/*
+ * Every device names its network: a device that silently joined a network
+ * called "default" could meet devices it was never meant to.
+ */
+static int check_network(const struct core_config *c, const char *path, const char *group,
+			 const char *network, GError **error)
+{
+	if (network == NULL) {
+		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG, "%s:%u: [%s] network is required",
+			    path, core_config_line(c, group, NULL), group);
+		return CORE_ERR_CONFIG;
+	}
+	if (network[0] == '\0') {
+		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+			    "%s:%u: [%s] network: expected a name, got \"\"", path,
+			    core_config_line(c, group, "network"), group);
+		return CORE_ERR_CONFIG;
+	}
+	return CORE_OK;
+}
+
 int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg, GError **error)
 {
 	static const char *const server_keys[] = { "listen", "port",	    "cert",
@@ -533,7 +554,9 @@ int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg
 		d.name = g_strdup(*g + 7);
 		rc = core_config_check_keys(c, *g, device_keys, error);
 		if (rc == CORE_OK)
-			rc = core_config_get_string(c, *g, "network", "default", &d.network, error);
+			rc = core_config_get_string(c, *g, "network", NULL, &d.network, error);
+		if (rc == CORE_OK)
+			rc = check_network(c, path, *g, d.network, error);
 		if (rc == CORE_OK)
 			rc = core_config_get_string(c, *g, "token", NULL, &d.token, error);
 		if (rc == CORE_OK && (d.token == NULL || strlen(d.token) < 16)) {

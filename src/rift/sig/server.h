@@ -67,13 +67,14 @@ void rg_sig_server_free(struct rg_sig_server *s);
 /*
  * Devices from an INI file: one group per device,
  *   [device.laptop]
- *   network = home
- *   token = <secret>
+ *   network = home          required
+ *   token = <secret>        required, 16 characters or more
  * and [server] listen, port, cert, key, self-signed. Fills cfg (strings owned
  * by *devices_out / the returned strings: free with rg_sig_server_config_clear).
  * CORE_OK, or CORE_ERR_CONFIG with *error naming the file and line: a
  * syntax error, an unknown group or key, a bad value (listen must be an
- * IPv4 or IPv6 address, not a name), cert without key or
+ * IPv4 or IPv6 address, not a name), a device without a network (there is
+ * no default network), cert without key or
  * key without cert, a token shorter than 16 characters or shared by two
  * devices. No message ever contains a token.
  */

@@ -187,5 +187,23 @@ listen = localhost
 $dev"
 expect 1 "" "riftgate: $tmp/listen-name.conf:2: [server] listen: expected an IPv4 or IPv6 address, got \"localhost\"" \
 	server -c "$tmp/listen-name.conf"
+# a device without a network silently joined one called "default"
+conf no-network "[server]
+port = 0
+[device.laptop]
+token = laptop-0123456789abcdef
+[device.phone]
+network = home
+token = phone-0123456789abcdef
+"
+expect 1 "" "riftgate: $tmp/no-network.conf:3: [device.laptop] network is required" \
+	server -c "$tmp/no-network.conf"
+conf empty-network "[server]
+[device.laptop]
+token = laptop-0123456789abcdef
+network =
+"
+expect 1 "" "riftgate: $tmp/empty-network.conf:4: [device.laptop] network: expected a name, got \"\"" \
+	server -c "$tmp/empty-network.conf"
 
 echo "PASS: $n checks"

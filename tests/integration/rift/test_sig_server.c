@@ -569,8 +569,9 @@ static void test_program(void)
 	char *conf =
 		write_config("[server]\nport = 0\nself-signed = true\n"
 			     "[device.alpha]\nnetwork = home\ntoken = alpha-token-0123456789\n");
-	char *bad = write_config("[server]\nport = 0\n[device.a]\ntoken = same-token-0123456789\n"
-				 "[device.b]\ntoken = same-token-0123456789\n");
+	char *bad = write_config("[server]\nport = 0\n[device.a]\nnetwork = n\n"
+				 "token = same-token-0123456789\n"
+				 "[device.b]\nnetwork = n\ntoken = same-token-0123456789\n");
 	char *line, *fp, *out = NULL, *err = NULL;
 	GError *e = NULL;
 	const char *argv[] = { exe, "server", "-c", conf, NULL };
@@ -596,7 +597,7 @@ static void test_program(void)
 	g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
 	/* configuration errors name the file and line, exit 1 */
 	g_assert_cmpint(run_program(bad, &out, &err), !=, 0);
-	g_assert_nonnull(strstr(err, ":6: [device.b] token: the same as [device.a]'s"));
+	g_assert_nonnull(strstr(err, ":8: [device.b] token: the same as [device.a]'s"));
 	wsc_free(&a);
 	g_object_unref(in);
 	g_object_unref(p);
