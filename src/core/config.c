@@ -149,10 +149,9 @@ static int config_scan(struct core_config *cfg, const char *data, size_t len, un
 		} else if (strchr(line, '=') != NULL) {
 			r = config_scan_key(cfg, line, i + 1, cur, text, error);
 		} else {
-			r = config_fail(
-				error, cfg->name, i + 1,
-				"not a key=value pair, group, or comment: \"%s\"",
-				core_log_escape(quoted, sizeof(quoted), line, strlen(line)));
+			/* not quoted: it may be a key or token that lost its "=" */
+			r = config_fail(error, cfg->name, i + 1,
+					"not a key=value pair, group, or comment");
 		}
 	}
 out:
@@ -288,11 +287,19 @@ int core_config_get_string(const struct core_config *cfg, const char *group, con
 		*out = g_strdup(def);
 		return CORE_OK;
 	}
+	/* with a bad escape GKeyFile returns part of the value and an error */
 	v = g_key_file_get_string(cfg->kf, group, key, &gerr);
-	if (v == NULL) {
+	if (gerr != NULL) {
+		/* GKeyFile's own message quotes the value, which may be a secret */
+		bool utf8 =
+			g_error_matches(gerr, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_UNKNOWN_ENCODING);
 		int r = config_fail(error, cfg->name, core_config_line(cfg, group, key),
-				    "[%s] %s: %s", group, key, gerr->message);
+				    "[%s] %s: %s", group, key,
+				    utf8 ? "the value is not valid UTF-8"
+					 : "the value has an invalid escape sequence (a backslash "
+					   "starts \\s, \\t, \\n, \\r or \\\\)");
 		g_error_free(gerr);
+		g_free(v);
 		return r;
 	}
 	*out = v;
