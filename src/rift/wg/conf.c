@@ -23,8 +23,8 @@ static const char *const peer_keys[] = {
 static int fail(GError **error, const struct core_config *cfg, const char *name, const char *group,
 		const char *key, const char *what, const char *value)
 {
-	core_err_to_gerror(error, CORE_ERR_CONFIG, "%s:%u: [%s] %s: %s, got \"%s\"", name,
-			   core_config_line(cfg, group, key), group, key, what, value);
+	g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG, "%s:%u: [%s] %s: %s, got \"%s\"", name,
+		    core_config_line(cfg, group, key), group, key, what, value);
 	return CORE_ERR_CONFIG;
 }
 
@@ -41,8 +41,9 @@ static int get_key(const struct core_config *cfg, const char *name, const char *
 		goto out;
 	if (text == NULL) {
 		if (required) {
-			core_err_to_gerror(error, CORE_ERR_CONFIG, "%s:%u: [%s] %s is required",
-					   name, core_config_line(cfg, group, NULL), group, key);
+			g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+				    "%s:%u: [%s] %s is required", name,
+				    core_config_line(cfg, group, NULL), group, key);
 			ret = CORE_ERR_CONFIG;
 		}
 		goto out;
@@ -119,7 +120,7 @@ static int load_interface(struct rg_wg_conf *c, const struct core_config *cfg, c
 	int ret;
 
 	if (!core_config_has_group(cfg, g)) {
-		core_err_to_gerror(error, CORE_ERR_CONFIG, "%s: no [Interface] section", name);
+		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG, "%s: no [Interface] section", name);
 		return CORE_ERR_CONFIG;
 	}
 	if ((ret = core_config_check_keys(cfg, g, interface_keys, error)) != CORE_OK ||
@@ -196,10 +197,10 @@ static int load(struct rg_wg_conf *c, const struct core_config *cfg, const char 
 		if (strcmp(groups[i], "Interface") == 0)
 			continue;
 		if (strcmp(groups[i], "Peer") != 0 && !g_str_has_prefix(groups[i], "Peer#")) {
-			core_err_to_gerror(error, CORE_ERR_CONFIG,
-					   "%s:%u: unknown section [%s] (expected [Interface] "
-					   "or [Peer])",
-					   name, core_config_line(cfg, groups[i], NULL), groups[i]);
+			g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+				    "%s:%u: unknown section [%s] (expected [Interface] "
+				    "or [Peer])",
+				    name, core_config_line(cfg, groups[i], NULL), groups[i]);
 			ret = CORE_ERR_CONFIG;
 			break;
 		}
@@ -208,10 +209,10 @@ static int load(struct rg_wg_conf *c, const struct core_config *cfg, const char 
 	for (size_t i = 0; ret == CORE_OK && i < c->n_peers; i++)
 		for (size_t j = 0; j < i; j++)
 			if (memcmp(c->peers[i].public_key, c->peers[j].public_key, 32) == 0) {
-				core_err_to_gerror(error, CORE_ERR_CONFIG,
-						   "%s: two [Peer] sections with the same "
-						   "PublicKey",
-						   name);
+				g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+					    "%s: two [Peer] sections with the same "
+					    "PublicKey",
+					    name);
 				ret = CORE_ERR_CONFIG;
 				break;
 			}

@@ -206,4 +206,13 @@ network =
 expect 1 "" "riftgate: $tmp/empty-network.conf:4: [device.laptop] network: expected a name, got \"\"" \
 	server -c "$tmp/empty-network.conf"
 
+# 6. riftgate wg up: configuration errors name file, line and key, and end there
+# (no root needed: the file is read before any device is made)
+conf wg-addr "[Interface]
+PrivateKey = $("$rg" genkey)
+Address = 10.0.0.1
+"
+expect 1 "" "riftgate: $tmp/wg-addr.conf:3: [Interface] Address: expected an address with a prefix length like 10.0.0.1/24, got \"10.0.0.1\"" \
+	wg up "$tmp/wg-addr.conf"
+
 echo "PASS: $n checks"
