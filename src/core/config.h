@@ -8,7 +8,10 @@
  * Values are quoted (escaped) only by the typed getters (integers, booleans,
  * ports). A line that is not key=value and a string value are never quoted,
  * whatever is wrong with them: either may be a private key or token (one
- * that lost its "=", one with a byte that is not UTF-8).
+ * that lost its "=", one with a byte that is not UTF-8). Key names are
+ * 1..32 letters, digits, '-', '_' or '.'; a line whose text before "=" is
+ * not one ("PrivateKey <base64>=", a bare base64 key) is "not a key=value
+ * pair", unquoted.
  *
  * GKeyFile silently merges repeated groups and lets a repeated key win; both
  * are usually typos, so they are errors here, except that with

@@ -142,6 +142,13 @@ static void test_syntax_errors(void)
 	/* a key that lost its "=" is a secret: never quoted */
 	expect_load_error("[a]\nPrivateKey SECRET\n", 0,
 			  "test.conf:2: not a key=value pair, group, or comment");
+	/* ... even when its own base64 padding looks like one */
+	expect_load_error("[a]\nPrivateKey SECRET0123456789abcdefghijklmnopqrstuvw=\n", 0,
+			  "test.conf:2: not a key=value pair, group, or comment");
+	expect_load_error("[a]\nSECRET0123456789abcdefghijklmnopqrstuvwxyzABC=\n", 0,
+			  "test.conf:2: not a key=value pair, group, or comment");
+	expect_load_error("SECRET+/0123=\n[a]\n", 0,
+			  "test.conf:1: not a key=value pair, group, or comment");
 }
 
 /* A string value that GKeyFile rejects is described, never quoted: it may be a key or token. */
