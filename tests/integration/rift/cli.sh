@@ -215,4 +215,40 @@ Address = 10.0.0.1
 expect 1 "" "riftgate: $tmp/wg-addr.conf:3: [Interface] Address: expected an address with a prefix length like 10.0.0.1/24, got \"10.0.0.1\"" \
 	wg up "$tmp/wg-addr.conf"
 
+# 7. no secret is printed, not even a malformed one: each case below holds a
+# key or token with one thing wrong, and its stderr must hold no part of it
+key=$("$rg" genkey)
+bad=${key%?}!   # 43 good characters and a "!"
+secret=${key:0:40}
+# secret_case NAME STDERR TEXT ARGS...: write NAME.conf = TEXT, run ARGS, check
+secret_case() {
+	local name=$1 err=$2 text=$3
+	shift 3
+	printf '%b' "$text" >"$tmp/$name.conf"
+	expect 1 "" "$err" "$@"
+	! grep -qF -- "${secret:0:8}" "$tmp/err" || fail "$name: stderr shows the secret"
+}
+secret_case priv "riftgate: $tmp/priv.conf:2: [Interface] PrivateKey: not a base64 key of 44 characters (the value is secret: not shown)" \
+	"[Interface]\nPrivateKey = $bad\n" wg up "$tmp/priv.conf"
+secret_case psk "riftgate: $tmp/psk.conf:5: [Peer] PresharedKey: not a base64 key of 44 characters (the value is secret: not shown)" \
+	"[Interface]\nPrivateKey = $("$rg" genkey)\n[Peer]\nPublicKey = $("$rg" pubkey <<<"$("$rg" genkey)")\nPresharedKey = $bad\n" \
+	wg up "$tmp/psk.conf"
+secret_case no-eq "riftgate: $tmp/no-eq.conf:2: not a key=value pair, group, or comment" \
+	"[Interface]\nPrivateKey $key\n" wg up "$tmp/no-eq.conf"
+secret_case utf8 "riftgate: $tmp/utf8.conf:2: [Interface] PrivateKey: the value is not valid UTF-8" \
+	"[Interface]\nPrivateKey = ${key:0:20}\xff${key:21}\n" wg up "$tmp/utf8.conf"
+secret="laptop-SECRET-0123456789"
+secret_case token "riftgate: $tmp/token.conf:4: [device.laptop] token: the value is not valid UTF-8" \
+	"[server]\n[device.laptop]\nnetwork = home\ntoken = $secret\xff\n" server -c "$tmp/token.conf"
+secret_case token-eq "riftgate: $tmp/token-eq.conf:4: not a key=value pair, group, or comment" \
+	"[server]\n[device.laptop]\nnetwork = home\ntoken: $secret\n" server -c "$tmp/token-eq.conf"
+# the public key of a peer is not secret: quoted (escaped) to help find the typo
+conf pub "[Interface]
+PrivateKey = $key
+[Peer]
+PublicKey = abc
+"
+expect 1 "" "riftgate: $tmp/pub.conf:4: [Peer] PublicKey: expected a base64 key of 44 characters, got \"abc\"" \
+	wg up "$tmp/pub.conf"
+
 echo "PASS: $n checks"
