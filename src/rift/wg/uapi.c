@@ -31,12 +31,11 @@ static void put_allowed(int family, const uint8_t *addr, unsigned cidr, void *da
 char *rg_wg_uapi_get(const struct rg_wg_device *dev, const struct rg_wg_bind *bind,
 		     uint16_t listen_port)
 {
-	static const uint8_t zero[RG_WG_KEY_LEN];
 	GString *s = g_string_new(NULL);
 	struct rg_wg_peer *p = NULL;
 	struct rg_wg_peer_info info;
 	char ep[RG_WG_BIND_TEXT_MAX];
-	uint8_t priv[RG_WG_KEY_LEN];
+	uint8_t priv[RG_WG_KEY_LEN], psk[RG_WG_KEY_LEN];
 
 	/* as wireguard-go: wg(8) derives the public key from it; the socket is root's */
 	rg_wg_device_private_key(dev, priv);
@@ -46,8 +45,12 @@ char *rg_wg_uapi_get(const struct rg_wg_device *dev, const struct rg_wg_bind *bi
 	while ((p = rg_wg_device_next_peer(dev, p)) != NULL) {
 		rg_wg_peer_info(p, &info);
 		put_hex_key(s, "public_key", info.public_key);
-		if (info.has_psk)
-			put_hex_key(s, "preshared_key", zero); /* shown as "(hidden)" */
+		if (info.has_psk) {
+			/* the key itself, as wireguard-go: wg(8) reads zeros as "none" */
+			rg_wg_peer_preshared_key(p, psk);
+			put_hex_key(s, "preshared_key", psk);
+			core_wipe(psk, sizeof(psk));
+		}
 		g_string_append(s, "protocol_version=1\n");
 		if (bind != NULL && rg_wg_bind_format(bind, &info.endpoint, ep, sizeof(ep)))
 			g_string_append_printf(s, "endpoint=%s\n", ep);
@@ -126,8 +129,16 @@ static bool parse_line(struct rg_wg_uapi_state *st, struct rg_wg_uapi_peer **cur
 	}
 	if (p == NULL)
 		return true; /* private_key, fwmark, ...: not shown */
-	if (strcmp(k, "preshared_key") == 0)
-		return (p->info.has_psk = true);
+	if (strcmp(k, "preshared_key") == 0) {
+		/* wireguard-go sends zeros for a peer without one: wg(8) then shows nothing */
+		static const uint8_t zero[RG_WG_KEY_LEN];
+		uint8_t psk[RG_WG_KEY_LEN];
+		bool ok = parse_key(v, psk);
+
+		p->info.has_psk = ok && !core_ct_equal(psk, zero, RG_WG_KEY_LEN);
+		core_wipe(psk, sizeof(psk));
+		return ok;
+	}
 	if (strcmp(k, "endpoint") == 0)
 		return core_addr_parse(&p->endpoint, v) == CORE_OK;
 	if (strcmp(k, "allowed_ip") == 0) {
