@@ -44,14 +44,17 @@ wait_for() {
 	done
 }
 hex() { base64 -d <<<"$1" | od -An -tx1 | tr -d ' \n'; }
-# same NAME [NETNS]: wg show and riftgate wg show agree, byte for byte
-same() {
+# agree NAME [NETNS]: wg show and riftgate wg show agree, byte for byte (diff in $tmp/diff)
+agree() {
 	local run=()
 	[ -z "${2:-}" ] || run=(ip netns exec "$2")
 	"${run[@]}" wg show "$1" >"$tmp/wg.txt" 2>&1 || fail "wg show $1: $(cat "$tmp/wg.txt")"
 	"${run[@]}" "$rg" wg show "$1" >"$tmp/rg.txt" 2>&1 || fail "riftgate wg show $1"
-	diff -u "$tmp/wg.txt" "$tmp/rg.txt" >"$tmp/diff" ||
-		fail "riftgate wg show $1 differs from wg show:
+	diff -u "$tmp/wg.txt" "$tmp/rg.txt" >"$tmp/diff"
+}
+# same NAME [NETNS]: agree, or fail showing the difference
+same() {
+	agree "$@" || fail "riftgate wg show $1 differs from wg show:
 $(cat "$tmp/diff")"
 }
 [ -d "$dir" ] || { mkdir -m 0755 "$dir" && made_dir=1; }
@@ -89,7 +92,7 @@ errno=0
 EOF
 python3 - "$dir/$fake.sock" "$tmp/answer" >"$tmp/fake.log" 2>&1 <<'EOF' &
 import socket, sys
-path, answer = sys.argv[1], open(sys.argv[2], "rb").read()
+path, answer_path = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(path)
 s.listen(8)
@@ -104,7 +107,7 @@ while True:
                 break
             req += chunk
         if req.startswith(b"get=1\n"):
-            c.sendall(answer)
+            c.sendall(open(answer_path, "rb").read())
     except OSError:
         pass
     c.close()
@@ -116,7 +119,34 @@ grep -c '^  preshared key: (hidden)$' "$tmp/rg.txt" | grep -qx 1 ||
 	fail "expected one hidden preshared key: $(cat "$tmp/rg.txt")"
 echo "ok 1 wireguard-go's socket: wg show and riftgate wg show agree (peer with and without a PSK)"
 
-# 2. riftgate's own socket: `riftgate wg up` in a namespace
+# 2. the rest of wg(8)'s wording: peers sorted by latest handshake (newest
+# first, never last), ages and keepalives in years/days/hours/minutes/seconds
+# with singulars, a clock that went backward, a fwmark. Ages tick: a run
+# that straddles a second is run again (at most 3 times).
+now=$(date +%s)
+p3=$("$rg" pubkey <<<"$("$rg" genkey)") p4=$("$rg" pubkey <<<"$("$rg" genkey)")
+{
+	printf 'private_key=%s\nlisten_port=51820\nfwmark=51820\n' "$(hex "$priv")"
+	# peer WHO HANDSHAKE KEEPALIVE
+	peer() {
+		printf 'public_key=%s\nprotocol_version=1\nlast_handshake_time_sec=%s\n' "$(hex "$1")" "$2"
+		printf 'last_handshake_time_nsec=0\ntx_bytes=148\nrx_bytes=92\n'
+		printf 'persistent_keepalive_interval=%s\nallowed_ip=10.0.0.9/32\n' "$3"
+	}
+	peer "$p1" 0 1
+	peer "$p2" $((now - 3725)) 65
+	peer "$p3" $((now - 31536000 - 86400 - 1)) 3600
+	peer "$p4" $((now + 100000)) 0
+	printf 'errno=0\n\n'
+} >"$tmp/answer"
+for try in 1 2 3; do
+	agree "$fake" && break
+	[ $try -lt 3 ] || same "$fake"
+done
+grep -q 'every 1 second$' "$tmp/rg.txt" || fail "no 1-second keepalive: $(cat "$tmp/rg.txt")"
+echo "ok 2 wg(8)'s order of peers, ages, keepalives, clock warning and fwmark"
+
+# 3. riftgate's own socket: `riftgate wg up` in a namespace
 ip netns add "$ns" || fail "netns"
 ip -n "$ns" link set lo up
 q1=$("$rg" pubkey <<<"$("$rg" genkey)") q2=$("$rg" pubkey <<<"$("$rg" genkey)")
@@ -142,5 +172,5 @@ wait_for 5 test -S "$dir/$ours.sock" || fail "riftgate wg up made no socket: $(c
 same "$ours" "$ns"
 grep -c '^  preshared key: (hidden)$' "$tmp/wg.txt" | grep -qx 1 ||
 	fail "wg(8) should see one preshared key on riftgate's socket: $(cat "$tmp/wg.txt")"
-echo "ok 2 riftgate's socket: wg show and riftgate wg show agree (peer with and without a PSK)"
+echo "ok 3 riftgate's socket: wg show and riftgate wg show agree (peer with and without a PSK)"
 echo "PASS"

@@ -337,7 +337,7 @@ static char *show(const char *reply)
 	char *text;
 
 	g_assert_cmpint(rg_wg_uapi_parse(reply, strlen(reply), &st), ==, CORE_OK);
-	text = rg_wg_uapi_show(st, "wg9", 1000000);
+	text = rg_wg_uapi_show(st, "wg9", 100000000);
 	rg_wg_uapi_state_free(st);
 	return text;
 }
@@ -391,6 +391,62 @@ static void test_wireguard_go(void)
 	g_free(bpub), g_free(ba), g_free(bb);
 }
 
+/* wg(8)'s order of peers and its words for ages, keepalives and fwmark (now = 100000000). */
+static void test_order_and_wording(void)
+{
+	static const struct {
+		uint8_t fill;
+		int64_t handshake;
+		unsigned keepalive;
+	} peers[] = {
+		{ 0x11, 0, 1 },					  /* never: last */
+		{ 0x22, 100000000 - 3725, 65 },			  /* second */
+		{ 0x33, 100000000 - 31536000 - 86400 - 1, 3600 }, /* third */
+		{ 0x44, 100000000 + 5, 0 },			  /* ahead of the clock: first */
+		{ 0x55, 100000000, 0 },				  /* now: after it */
+	};
+	static const char *const want[] = {
+		"peer: REREREREREREREREREREREREREREREREREREREREREQ=\n  allowed ips: (none)\n"
+		"  latest handshake: (System clock wound backward; connection problems may "
+		"ensue.)\n",
+		"peer: VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVU=\n  allowed ips: (none)\n"
+		"  latest handshake: Now\n",
+		"peer: IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI=\n  allowed ips: (none)\n"
+		"  latest handshake: 1 hour, 2 minutes, 5 seconds ago\n"
+		"  persistent keepalive: every 1 minute, 5 seconds\n",
+		"peer: MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzM=\n  allowed ips: (none)\n"
+		"  latest handshake: 1 year, 1 day, 1 second ago\n"
+		"  persistent keepalive: every 1 hour\n",
+		"peer: ERERERERERERERERERERERERERERERERERERERERERE=\n  allowed ips: (none)\n"
+		"  persistent keepalive: every 1 second\n",
+	};
+	GString *reply = g_string_new("listen_port=51820\nfwmark=51820\n");
+	GString *expect =
+		g_string_new("interface: wg9\n  listening port: 51820\n  fwmark: 0xca6c\n");
+	char *text;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(peers); i++) {
+		uint8_t k[RG_WG_KEY_LEN];
+		char *h;
+
+		memset(k, peers[i].fill, sizeof(k));
+		h = hex_of(k);
+		g_string_append_printf(reply,
+				       "public_key=%s\nlast_handshake_time_sec=%" G_GINT64_FORMAT
+				       "\npersistent_keepalive_interval=%u\n",
+				       h, peers[i].handshake, peers[i].keepalive);
+		g_free(h);
+	}
+	g_string_append(reply, "errno=0\n\n");
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++)
+		g_string_append_printf(expect, "\n%s", want[i]);
+	text = show(reply->str);
+	g_assert_cmpstr(text, ==, expect->str);
+	g_free(text);
+	g_string_free(reply, TRUE);
+	g_string_free(expect, TRUE);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -399,5 +455,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/uapi/parse-bad", test_parse_bad);
 	g_test_add_func("/wg/uapi/show", test_show);
 	g_test_add_func("/wg/uapi/wireguard-go", test_wireguard_go);
+	g_test_add_func("/wg/uapi/order-and-wording", test_order_and_wording);
 	return g_test_run();
 }
