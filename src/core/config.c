@@ -16,6 +16,8 @@ struct core_config {
 
 /* Longest excerpt of an offending line quoted in an error. */
 #define CONFIG_QUOTE_MAX 80
+/* Longest key name (ours are at most 19: PersistentKeepalive). */
+#define CONFIG_KEY_MAX 32
 
 /* Key for the lines table; g_free. */
 static char *config_line_key(const char *group, const char *key)
@@ -79,6 +81,23 @@ static int config_scan_group(struct core_config *cfg, char *gname, unsigned line
 	return CORE_OK;
 }
 
+/*
+ * A key name, as every message may quote it: 1..CONFIG_KEY_MAX letters,
+ * digits, '-', '_' or '.'. Anything else before an "=" is likely a value
+ * whose own "=" was taken for the separator (base64 ends in "=").
+ */
+static bool config_key_name_ok(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n > CONFIG_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_isalnum(key[i]) && key[i] != '-' && key[i] != '_' && key[i] != '.')
+			return false;
+	return true;
+}
+
 /* Record a key=value line inside the current group. */
 static int config_scan_key(struct core_config *cfg, const char *line, unsigned lineno,
 			   const char *cur, GString *text, GError **error)
@@ -91,6 +110,12 @@ static int config_scan_key(struct core_config *cfg, const char *line, unsigned l
 	if (key[0] == '\0') {
 		g_free(key);
 		return config_fail(error, cfg->name, lineno, "empty key name");
+	}
+	if (!config_key_name_ok(key)) {
+		/* not quoted: "PrivateKey <base64>=" puts a secret before the "=" */
+		g_free(key);
+		return config_fail(error, cfg->name, lineno,
+				   "not a key=value pair, group, or comment");
 	}
 	if (cur == NULL) {
 		int r = config_fail(error, cfg->name, lineno, "key \"%s\" is outside any [group]",
@@ -149,10 +174,9 @@ static int config_scan(struct core_config *cfg, const char *data, size_t len, un
 		} else if (strchr(line, '=') != NULL) {
 			r = config_scan_key(cfg, line, i + 1, cur, text, error);
 		} else {
-			r = config_fail(
-				error, cfg->name, i + 1,
-				"not a key=value pair, group, or comment: \"%s\"",
-				core_log_escape(quoted, sizeof(quoted), line, strlen(line)));
+			/* not quoted: it may be a key or token that lost its "=" */
+			r = config_fail(error, cfg->name, i + 1,
+					"not a key=value pair, group, or comment");
 		}
 	}
 out:
@@ -288,11 +312,19 @@ int core_config_get_string(const struct core_config *cfg, const char *group, con
 		*out = g_strdup(def);
 		return CORE_OK;
 	}
+	/* with a bad escape GKeyFile returns part of the value and an error */
 	v = g_key_file_get_string(cfg->kf, group, key, &gerr);
-	if (v == NULL) {
+	if (gerr != NULL) {
+		/* GKeyFile's own message quotes the value, which may be a secret */
+		bool utf8 =
+			g_error_matches(gerr, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_UNKNOWN_ENCODING);
 		int r = config_fail(error, cfg->name, core_config_line(cfg, group, key),
-				    "[%s] %s: %s", group, key, gerr->message);
+				    "[%s] %s: %s", group, key,
+				    utf8 ? "the value is not valid UTF-8"
+					 : "the value has an invalid escape sequence (a backslash "
+					   "starts \\s, \\t, \\n, \\r or \\\\)");
 		g_error_free(gerr);
+		g_free(v);
 		return r;
 	}
 	*out = v;

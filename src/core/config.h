@@ -2,8 +2,16 @@
  * config.h - INI configuration files (GKeyFile underneath), with errors that
  * name the file and the line or the [group] key.
  *
- *   riftgate.conf:12: not a key=value pair, group, or comment: "foo"
+ *   riftgate.conf:12: not a key=value pair, group, or comment
  *   riftgate.conf:7: [server] port: expected an integer in 1..65535, got "http"
+ *
+ * Values are quoted (escaped) only by the typed getters (integers, booleans,
+ * ports). A line that is not key=value and a string value are never quoted,
+ * whatever is wrong with them: either may be a private key or token (one
+ * that lost its "=", one with a byte that is not UTF-8). Key names are
+ * 1..32 letters, digits, '-', '_' or '.'; a line whose text before "=" is
+ * not one ("PrivateKey <base64>=", a bare base64 key) is "not a key=value
+ * pair", unquoted.
  *
  * GKeyFile silently merges repeated groups and lets a repeated key win; both
  * are usually typos, so they are errors here, except that with

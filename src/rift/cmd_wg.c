@@ -1,5 +1,8 @@
-/* cmd_wg.c - riftgate wg up / wg show (contract in cmd_wg.h). */
-#include "rift/cmd_wg.h"
+/*
+ * cmd_wg.c - `riftgate wg up <config> [--ifname <name>]` and `riftgate wg
+ * show [<name>]`: a plain WireGuard interface in the foreground, and its
+ * state as wg(8) prints it (contract in cmd.h).
+ */
 
 #include <glib-unix.h>
 #include <glib/gstdio.h>
@@ -10,16 +13,25 @@
 #include "core/ct.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "rift/cmd.h"
 #include "rift/wg/uapi.h"
 #include "rift/wgup/tunnel.h"
 #include "rift/wgup/uapi_server.h"
 
-static const char wg_usage[] =
-	"usage:\n"
-	"  riftgate wg up <config> [--ifname <name>]   run a WireGuard interface until\n"
-	"                                             SIGINT/SIGTERM (name: the config's\n"
-	"                                             file name without .conf)\n"
-	"  riftgate wg show [<name>]                  peers, endpoints, handshakes, transfer\n";
+static const char up_usage[] =
+	"usage: riftgate wg up <config> [--ifname <name>]\n"
+	"\n"
+	"Bring up a plain WireGuard interface from a wg-quick(8) style file, in\n"
+	"userspace, and run it in the foreground until SIGINT or SIGTERM, which remove\n"
+	"it. The interface is named after the file (wg0.conf makes wg0) unless\n"
+	"--ifname says otherwise.\n";
+
+static const char show_usage[] =
+	"usage: riftgate wg show [<name>]\n"
+	"\n"
+	"Print the interface's peers, endpoints, allowed IPs, latest handshakes,\n"
+	"transfer and keepalive as wg show does; with no name, every interface with a\n"
+	"socket in /var/run/wireguard.\n";
 
 static gboolean on_signal(gpointer data)
 {
@@ -130,16 +142,35 @@ static int show_all(void)
 	return rc;
 }
 
+static int cmd_up(int argc, char **argv)
+{
+	const char *ifname = NULL, *args[1];
+	const struct rg_cmd_opt opts[] = { { "--ifname", NULL, &ifname, NULL }, { NULL } };
+	const struct rg_cmd_spec spec = { "riftgate wg up", up_usage, opts, 1, 1, "<config>" };
+	int rc = rg_cmd_parse(&spec, argc, argv, args);
+
+	return rc != RG_CMD_RUN ? rc : wg_up(args[0], ifname);
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	const char *args[1];
+	const struct rg_cmd_spec spec = { "riftgate wg show", show_usage, NULL, 0, 1, NULL };
+	int rc = rg_cmd_parse(&spec, argc, argv, args);
+
+	if (rc != RG_CMD_RUN)
+		return rc;
+	return args[0] != NULL ? show_one(args[0], false) : show_all();
+}
+
+static const struct rg_cmd wg_cmds[] = {
+	{ "up", cmd_up, "run a plain WireGuard interface from a wg-quick style file" },
+	{ "show", cmd_show, "print interfaces as wg show does" },
+};
+
 int rg_cmd_wg(int argc, char **argv)
 {
-	if (argc == 2 && strcmp(argv[0], "up") == 0)
-		return wg_up(argv[1], NULL);
-	if (argc == 4 && strcmp(argv[0], "up") == 0 && strcmp(argv[2], "--ifname") == 0)
-		return wg_up(argv[1], argv[3]);
-	if (argc == 1 && strcmp(argv[0], "show") == 0)
-		return show_all();
-	if (argc == 2 && strcmp(argv[0], "show") == 0)
-		return show_one(argv[1], false);
-	fputs(wg_usage, stderr);
-	return 1;
+	static const struct rg_cmd_group wg = { "riftgate wg", wg_cmds, G_N_ELEMENTS(wg_cmds) };
+
+	return rg_cmd_dispatch(&wg, argc, argv);
 }

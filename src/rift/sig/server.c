@@ -201,7 +201,15 @@ static int server_tls(struct rg_sig_server *s, const struct rg_sig_server_config
 	int rc = CORE_OK;
 
 	*out = NULL;
-	if (cfg->cert_file != NULL && cfg->key_file != NULL) {
+	/* one without the other must not fall back to plain HTTP */
+	if ((cfg->cert_file == NULL) != (cfg->key_file == NULL)) {
+		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+			    "%s is set without %s: TLS needs both files",
+			    cfg->cert_file != NULL ? "cert" : "key",
+			    cfg->cert_file != NULL ? "key" : "cert");
+		return CORE_ERR_CONFIG;
+	}
+	if (cfg->cert_file != NULL) {
 		*out = g_tls_certificate_new_from_files(cfg->cert_file, cfg->key_file, error);
 		return *out != NULL ? CORE_OK : CORE_ERR_CONFIG;
 	}
@@ -452,6 +460,48 @@ void rg_sig_server_free(struct rg_sig_server *s)
 
 /* ------------------------------------------------------------ config */
 
+/* Room for a value quoted in an error message (longer ones end "..."). */
+#define CONFIG_QUOTE_MAX 128
+
+/* [server] listen must be an IP address (a name would be resolved nowhere). */
+static int check_listen(const struct core_config *c, const char *path, const char *listen,
+			GError **error)
+{
+	GInetAddress *ia = g_inet_address_new_from_string(listen);
+	char quoted[CONFIG_QUOTE_MAX];
+
+	if (ia != NULL) {
+		g_object_unref(ia);
+		return CORE_OK;
+	}
+	g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+		    "%s:%u: [server] listen: expected an IPv4 or IPv6 address, got \"%s\"", path,
+		    core_config_line(c, "server", "listen"),
+		    core_log_escape(quoted, sizeof(quoted), listen, strlen(listen)));
+	return CORE_ERR_CONFIG;
+}
+
+/*
+ * Every device names its network: a device that silently joined a network
+ * called "default" could meet devices it was never meant to.
+ */
+static int check_network(const struct core_config *c, const char *path, const char *group,
+			 const char *network, GError **error)
+{
+	if (network == NULL) {
+		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG, "%s:%u: [%s] network is required",
+			    path, core_config_line(c, group, NULL), group);
+		return CORE_ERR_CONFIG;
+	}
+	if (network[0] == '\0') {
+		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+			    "%s:%u: [%s] network: expected a name, got \"\"", path,
+			    core_config_line(c, group, "network"), group);
+		return CORE_ERR_CONFIG;
+	}
+	return CORE_OK;
+}
+
 int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg, GError **error)
 {
 	static const char *const server_keys[] = { "listen", "port",	    "cert",
@@ -470,6 +520,8 @@ int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg
 	if (rc == CORE_OK)
 		rc = core_config_get_string(c, "server", "listen", "127.0.0.1", &listen, error);
 	if (rc == CORE_OK)
+		rc = check_listen(c, path, listen, error);
+	if (rc == CORE_OK)
 		rc = core_config_get_port(c, "server", "port", 8443, &cfg->port, error);
 	if (rc == CORE_OK)
 		rc = core_config_get_string(c, "server", "cert", NULL, &cert, error);
@@ -477,6 +529,14 @@ int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg
 		rc = core_config_get_string(c, "server", "key", NULL, &key, error);
 	if (rc == CORE_OK)
 		rc = core_config_get_bool(c, "server", "self-signed", false, &self_signed, error);
+	if (rc == CORE_OK && (cert == NULL) != (key == NULL)) {
+		const char *set = cert != NULL ? "cert" : "key";
+
+		rc = CORE_ERR_CONFIG;
+		g_set_error(error, CORE_ERROR, rc,
+			    "%s:%u: [server] %s is set without %s: TLS needs both files", path,
+			    core_config_line(c, "server", set), set, cert != NULL ? "key" : "cert");
+	}
 	if (rc != CORE_OK)
 		goto out;
 	groups = core_config_groups(c);
@@ -494,7 +554,9 @@ int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg
 		d.name = g_strdup(*g + 7);
 		rc = core_config_check_keys(c, *g, device_keys, error);
 		if (rc == CORE_OK)
-			rc = core_config_get_string(c, *g, "network", "default", &d.network, error);
+			rc = core_config_get_string(c, *g, "network", NULL, &d.network, error);
+		if (rc == CORE_OK)
+			rc = check_network(c, path, *g, d.network, error);
 		if (rc == CORE_OK)
 			rc = core_config_get_string(c, *g, "token", NULL, &d.token, error);
 		if (rc == CORE_OK && (d.token == NULL || strlen(d.token) < 16)) {

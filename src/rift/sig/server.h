@@ -45,6 +45,14 @@ struct rg_sig_server_config {
 
 struct rg_sig_server;
 
+/*
+ * Listen and serve. NULL with *error when: cert_file and key_file are not
+ * both set or both NULL (CORE_ERROR, CORE_ERR_CONFIG: never plain HTTP by
+ * accident); listen is not an IP address (CORE_ERROR, CORE_ERR_CONFIG); the
+ * PEM files cannot be read or used, or no certificate can be generated
+ * (GLib's file or TLS error, or CORE_ERROR); the address cannot be bound
+ * (G_IO_ERROR).
+ */
 struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, GError **error);
 uint16_t rg_sig_server_port(const struct rg_sig_server *s);
 /* "https://127.0.0.1:8443" or "http://..." (static until the server is freed). */
@@ -59,10 +67,16 @@ void rg_sig_server_free(struct rg_sig_server *s);
 /*
  * Devices from an INI file: one group per device,
  *   [device.laptop]
- *   network = home
- *   token = <secret>
+ *   network = home          required
+ *   token = <secret>        required, 16 characters or more
  * and [server] listen, port, cert, key, self-signed. Fills cfg (strings owned
  * by *devices_out / the returned strings: free with rg_sig_server_config_clear).
+ * CORE_OK, or CORE_ERR_CONFIG with *error naming the file and line: a
+ * syntax error, an unknown group or key, a bad value (listen must be an
+ * IPv4 or IPv6 address, not a name), a device without a network (there is
+ * no default network), cert without key or
+ * key without cert, a token shorter than 16 characters or shared by two
+ * devices. No message ever contains a token.
  */
 int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg, GError **error);
 void rg_sig_server_config_clear(struct rg_sig_server_config *cfg);

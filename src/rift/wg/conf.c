@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/ct.h"
 #include "core/err.h"
+#include "core/log.h"
 
 static const char *const interface_keys[] = {
 	"PrivateKey", "Address", "ListenPort", "MTU",	  "DNS",      "Table", "FwMark",
@@ -20,18 +21,29 @@ static const char *const peer_keys[] = {
 	"PublicKey", "PresharedKey", "AllowedIPs", "Endpoint", "PersistentKeepalive", NULL,
 };
 
+/* Room for a value quoted in an error message (longer ones end "..."). */
+#define CONF_QUOTE_MAX 128
+
+/* A bad value: file:line, [group] key, what was expected and the value (escaped). */
 static int fail(GError **error, const struct core_config *cfg, const char *name, const char *group,
 		const char *key, const char *what, const char *value)
 {
-	core_err_to_gerror(error, CORE_ERR_CONFIG, "%s:%u: [%s] %s: %s, got \"%s\"", name,
-			   core_config_line(cfg, group, key), group, key, what, value);
+	char quoted[CONF_QUOTE_MAX];
+
+	g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG, "%s:%u: [%s] %s: %s, got \"%s\"", name,
+		    core_config_line(cfg, group, key), group, key, what,
+		    core_log_escape(quoted, sizeof(quoted), value, strlen(value)));
 	return CORE_ERR_CONFIG;
 }
 
-/* A base64 key (or a missing optional one). */
+/*
+ * A base64 key (or a missing optional one). A secret one (PrivateKey,
+ * PresharedKey) that does not decode is never quoted, even in part: a key
+ * with one wrong character is still almost all of the key.
+ */
 static int get_key(const struct core_config *cfg, const char *name, const char *group,
-		   const char *key, bool required, uint8_t out[RG_WG_KEY_LEN], bool *present,
-		   GError **error)
+		   const char *key, bool required, bool secret, uint8_t out[RG_WG_KEY_LEN],
+		   bool *present, GError **error)
 {
 	char *text = NULL;
 	int ret;
@@ -41,15 +53,26 @@ static int get_key(const struct core_config *cfg, const char *name, const char *
 		goto out;
 	if (text == NULL) {
 		if (required) {
-			core_err_to_gerror(error, CORE_ERR_CONFIG, "%s:%u: [%s] %s is required",
-					   name, core_config_line(cfg, group, NULL), group, key);
+			g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+				    "%s:%u: [%s] %s is required", name,
+				    core_config_line(cfg, group, NULL), group, key);
 			ret = CORE_ERR_CONFIG;
 		}
 		goto out;
 	}
 	if (rg_wg_key_from_base64(out, text, strlen(text)) != CORE_OK) {
-		ret = fail(error, cfg, name, group, key, "expected a base64 key of 44 characters",
-			   text);
+		core_wipe(out, RG_WG_KEY_LEN);
+		if (secret) {
+			g_set_error(
+				error, CORE_ERROR, CORE_ERR_CONFIG,
+				"%s:%u: [%s] %s: not a base64 key of 44 characters (the value is "
+				"secret: not shown)",
+				name, core_config_line(cfg, group, key), group, key);
+			ret = CORE_ERR_CONFIG;
+		} else {
+			ret = fail(error, cfg, name, group, key,
+				   "expected a base64 key of 44 characters", text);
+		}
 		goto out;
 	}
 	if (present != NULL)
@@ -119,11 +142,11 @@ static int load_interface(struct rg_wg_conf *c, const struct core_config *cfg, c
 	int ret;
 
 	if (!core_config_has_group(cfg, g)) {
-		core_err_to_gerror(error, CORE_ERR_CONFIG, "%s: no [Interface] section", name);
+		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG, "%s: no [Interface] section", name);
 		return CORE_ERR_CONFIG;
 	}
 	if ((ret = core_config_check_keys(cfg, g, interface_keys, error)) != CORE_OK ||
-	    (ret = get_key(cfg, name, g, "PrivateKey", true, c->private_key, NULL, error)) !=
+	    (ret = get_key(cfg, name, g, "PrivateKey", true, true, c->private_key, NULL, error)) !=
 		    CORE_OK ||
 	    (ret = get_prefixes(cfg, name, g, "Address", true, &c->addresses, &c->n_addresses,
 				error)) != CORE_OK ||
@@ -165,10 +188,10 @@ static int load_peer(struct rg_wg_conf_peer *p, const struct core_config *cfg, c
 	int ret;
 
 	if ((ret = core_config_check_keys(cfg, g, peer_keys, error)) != CORE_OK ||
-	    (ret = get_key(cfg, name, g, "PublicKey", true, p->public_key, NULL, error)) !=
+	    (ret = get_key(cfg, name, g, "PublicKey", true, false, p->public_key, NULL, error)) !=
 		    CORE_OK ||
-	    (ret = get_key(cfg, name, g, "PresharedKey", false, p->psk, &p->has_psk, error)) !=
-		    CORE_OK ||
+	    (ret = get_key(cfg, name, g, "PresharedKey", false, true, p->psk, &p->has_psk,
+			   error)) != CORE_OK ||
 	    (ret = get_prefixes(cfg, name, g, "AllowedIPs", false, &p->allowed, &p->n_allowed,
 				error)) != CORE_OK ||
 	    (ret = core_config_get_string(cfg, g, "Endpoint", NULL, &p->endpoint, error)) !=
@@ -196,10 +219,10 @@ static int load(struct rg_wg_conf *c, const struct core_config *cfg, const char 
 		if (strcmp(groups[i], "Interface") == 0)
 			continue;
 		if (strcmp(groups[i], "Peer") != 0 && !g_str_has_prefix(groups[i], "Peer#")) {
-			core_err_to_gerror(error, CORE_ERR_CONFIG,
-					   "%s:%u: unknown section [%s] (expected [Interface] "
-					   "or [Peer])",
-					   name, core_config_line(cfg, groups[i], NULL), groups[i]);
+			g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+				    "%s:%u: unknown section [%s] (expected [Interface] "
+				    "or [Peer])",
+				    name, core_config_line(cfg, groups[i], NULL), groups[i]);
 			ret = CORE_ERR_CONFIG;
 			break;
 		}
@@ -208,10 +231,10 @@ static int load(struct rg_wg_conf *c, const struct core_config *cfg, const char 
 	for (size_t i = 0; ret == CORE_OK && i < c->n_peers; i++)
 		for (size_t j = 0; j < i; j++)
 			if (memcmp(c->peers[i].public_key, c->peers[j].public_key, 32) == 0) {
-				core_err_to_gerror(error, CORE_ERR_CONFIG,
-						   "%s: two [Peer] sections with the same "
-						   "PublicKey",
-						   name);
+				g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+					    "%s: two [Peer] sections with the same "
+					    "PublicKey",
+					    name);
 				ret = CORE_ERR_CONFIG;
 				break;
 			}

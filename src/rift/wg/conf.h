@@ -57,7 +57,11 @@ struct rg_wg_conf {
 	char **ignored; /* "DNS", ... (NULL-terminated) */
 };
 
-/* CORE_OK, or CORE_ERR_CONFIG with *error naming the file, line and key. */
+/*
+ * CORE_OK, or CORE_ERR_CONFIG with *error naming the file, line and key.
+ * Bad values are quoted (escaped), except PrivateKey and PresharedKey,
+ * which no message ever shows, whole or in part.
+ */
 int rg_wg_conf_load(struct rg_wg_conf **out, const char *path, GError **error);
 int rg_wg_conf_load_data(struct rg_wg_conf **out, const char *data, size_t len, const char *name,
 			 GError **error);

@@ -171,6 +171,11 @@ void rg_wg_peer_set_keepalive(struct rg_wg_peer *peer, unsigned seconds, uint64_
 		wg_send_keepalive(peer, now);
 }
 
+void rg_wg_peer_preshared_key(const struct rg_wg_peer *peer, uint8_t psk[RG_WG_KEY_LEN])
+{
+	memcpy(psk, peer->remote.psk, RG_WG_KEY_LEN);
+}
+
 void rg_wg_peer_info(const struct rg_wg_peer *peer, struct rg_wg_peer_info *info)
 {
 	memset(info, 0, sizeof(*info));

@@ -154,6 +154,12 @@ void rg_wg_peer_initiate(struct rg_wg_peer *peer, uint64_t now);
  */
 void rg_wg_peer_set_keepalive(struct rg_wg_peer *peer, unsigned seconds, uint64_t now);
 void rg_wg_peer_info(const struct rg_wg_peer *peer, struct rg_wg_peer_info *info);
+/*
+ * The peer's preshared key, zeros when it has none. For the UAPI socket
+ * only (root's; wireguard-go and the kernel hand it to root too, and wg(8)
+ * shows "(hidden)" only for a key that is not zero); the caller wipes it.
+ */
+void rg_wg_peer_preshared_key(const struct rg_wg_peer *peer, uint8_t psk[RG_WG_KEY_LEN]);
 /* Visit the peer's allowed IPs in address order. */
 void rg_wg_peer_foreach_allowed_ip(const struct rg_wg_peer *peer,
 				   void (*fn)(int family, const uint8_t *addr, unsigned cidr,

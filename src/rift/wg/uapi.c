@@ -31,12 +31,11 @@ static void put_allowed(int family, const uint8_t *addr, unsigned cidr, void *da
 char *rg_wg_uapi_get(const struct rg_wg_device *dev, const struct rg_wg_bind *bind,
 		     uint16_t listen_port)
 {
-	static const uint8_t zero[RG_WG_KEY_LEN];
 	GString *s = g_string_new(NULL);
 	struct rg_wg_peer *p = NULL;
 	struct rg_wg_peer_info info;
 	char ep[RG_WG_BIND_TEXT_MAX];
-	uint8_t priv[RG_WG_KEY_LEN];
+	uint8_t priv[RG_WG_KEY_LEN], psk[RG_WG_KEY_LEN];
 
 	/* as wireguard-go: wg(8) derives the public key from it; the socket is root's */
 	rg_wg_device_private_key(dev, priv);
@@ -46,8 +45,12 @@ char *rg_wg_uapi_get(const struct rg_wg_device *dev, const struct rg_wg_bind *bi
 	while ((p = rg_wg_device_next_peer(dev, p)) != NULL) {
 		rg_wg_peer_info(p, &info);
 		put_hex_key(s, "public_key", info.public_key);
-		if (info.has_psk)
-			put_hex_key(s, "preshared_key", zero); /* shown as "(hidden)" */
+		if (info.has_psk) {
+			/* the key itself, as wireguard-go: wg(8) reads zeros as "none" */
+			rg_wg_peer_preshared_key(p, psk);
+			put_hex_key(s, "preshared_key", psk);
+			core_wipe(psk, sizeof(psk));
+		}
 		g_string_append(s, "protocol_version=1\n");
 		if (bind != NULL && rg_wg_bind_format(bind, &info.endpoint, ep, sizeof(ep)))
 			g_string_append_printf(s, "endpoint=%s\n", ep);
@@ -110,6 +113,8 @@ static bool parse_line(struct rg_wg_uapi_state *st, struct rg_wg_uapi_peer **cur
 		return parse_u64(v, INT32_MAX, &n) && ((*err = (int)n), true);
 	if (strcmp(k, "listen_port") == 0)
 		return parse_u64(v, 65535, &n) && ((st->listen_port = (uint16_t)n), true);
+	if (strcmp(k, "fwmark") == 0 && p == NULL)
+		return parse_u64(v, UINT32_MAX, &n) && ((st->fwmark = (uint32_t)n), true);
 	if (strcmp(k, "private_key") == 0 && p == NULL) {
 		uint8_t priv[RG_WG_KEY_LEN];
 		bool ok = parse_key(v, priv) && rg_wg_key_public(st->public_key, priv) == CORE_OK;
@@ -126,8 +131,16 @@ static bool parse_line(struct rg_wg_uapi_state *st, struct rg_wg_uapi_peer **cur
 	}
 	if (p == NULL)
 		return true; /* private_key, fwmark, ...: not shown */
-	if (strcmp(k, "preshared_key") == 0)
-		return (p->info.has_psk = true);
+	if (strcmp(k, "preshared_key") == 0) {
+		/* wireguard-go sends zeros for a peer without one: wg(8) then shows nothing */
+		static const uint8_t zero[RG_WG_KEY_LEN];
+		uint8_t psk[RG_WG_KEY_LEN];
+		bool ok = parse_key(v, psk);
+
+		p->info.has_psk = ok && !core_ct_equal(psk, zero, RG_WG_KEY_LEN);
+		core_wipe(psk, sizeof(psk));
+		return ok;
+	}
 	if (strcmp(k, "endpoint") == 0)
 		return core_addr_parse(&p->endpoint, v) == CORE_OK;
 	if (strcmp(k, "allowed_ip") == 0) {
@@ -184,8 +197,8 @@ int rg_wg_uapi_parse(const char *text, size_t len, struct rg_wg_uapi_state **out
 	return ret;
 }
 
-/* "1 day, 2 hours, 3 seconds" as wg(8) prints an age. */
-static void put_age(GString *s, int64_t secs)
+/* "1 year, 2 hours, 3 seconds" as wg(8) prints a duration (secs > 0). */
+static void put_duration(GString *s, int64_t secs)
 {
 	static const struct {
 		int64_t unit;
@@ -197,10 +210,6 @@ static void put_age(GString *s, int64_t secs)
 		      { 1, "second" } };
 	bool first = true;
 
-	if (secs <= 0) {
-		g_string_append(s, "Now");
-		return;
-	}
 	for (size_t i = 0; i < G_N_ELEMENTS(units); i++) {
 		int64_t n = secs / units[i].unit;
 
@@ -211,7 +220,19 @@ static void put_age(GString *s, int64_t secs)
 				       units[i].name, n == 1 ? "" : "s");
 		first = false;
 	}
-	g_string_append(s, " ago");
+}
+
+/* An age as wg(8) prints it: "Now", "... ago", or its warning for a time ahead of now. */
+static void put_age(GString *s, int64_t secs)
+{
+	if (secs == 0) {
+		g_string_append(s, "Now");
+	} else if (secs < 0) {
+		g_string_append(s, "(System clock wound backward; connection problems may ensue.)");
+	} else {
+		put_duration(s, secs);
+		g_string_append(s, " ago");
+	}
 }
 
 /* "1.50 KiB" as wg(8) prints a byte count. */
@@ -258,9 +279,28 @@ static void show_peer(GString *s, const struct rg_wg_uapi_peer *p, int64_t now_u
 		put_bytes(s, in->tx_bytes);
 		g_string_append(s, " sent\n");
 	}
-	if (in->persistent_keepalive_s != 0)
-		g_string_append_printf(s, "  persistent keepalive: every %u seconds\n",
-				       in->persistent_keepalive_s);
+	if (in->persistent_keepalive_s != 0) {
+		g_string_append(s, "  persistent keepalive: every ");
+		put_duration(s, in->persistent_keepalive_s);
+		g_string_append_c(s, '\n');
+	}
+}
+
+/* wg(8)'s order: the latest handshake first, peers that never had one last. */
+static gint by_handshake(gconstpointer a, gconstpointer b)
+{
+	const struct rg_wg_peer_info *x = &(*(struct rg_wg_uapi_peer *const *)a)->info;
+	const struct rg_wg_peer_info *y = &(*(struct rg_wg_uapi_peer *const *)b)->info;
+	bool x_never = x->last_handshake_s == 0 && x->last_handshake_ns == 0;
+	bool y_never = y->last_handshake_s == 0 && y->last_handshake_ns == 0;
+
+	if (x_never != y_never)
+		return x_never ? 1 : -1;
+	if (x->last_handshake_s != y->last_handshake_s)
+		return x->last_handshake_s < y->last_handshake_s ? 1 : -1;
+	if (x->last_handshake_ns != y->last_handshake_ns)
+		return x->last_handshake_ns < y->last_handshake_ns ? 1 : -1;
+	return 0;
 }
 
 char *rg_wg_uapi_show(const struct rg_wg_uapi_state *st, const char *ifname, int64_t now_unix)
@@ -268,6 +308,7 @@ char *rg_wg_uapi_show(const struct rg_wg_uapi_state *st, const char *ifname, int
 	static const uint8_t zero[RG_WG_KEY_LEN];
 	GString *s = g_string_new(NULL);
 	char b64[RG_WG_KEY_B64_LEN + 1];
+	GPtrArray *peers = g_ptr_array_sized_new(st->peers->len); /* borrowed from st */
 
 	g_string_append_printf(s, "interface: %s\n", ifname);
 	if (memcmp(st->public_key, zero, RG_WG_KEY_LEN) != 0) {
@@ -276,7 +317,13 @@ char *rg_wg_uapi_show(const struct rg_wg_uapi_state *st, const char *ifname, int
 	}
 	if (st->listen_port != 0)
 		g_string_append_printf(s, "  listening port: %u\n", st->listen_port);
+	if (st->fwmark != 0)
+		g_string_append_printf(s, "  fwmark: 0x%x\n", st->fwmark);
 	for (guint i = 0; i < st->peers->len; i++)
-		show_peer(s, g_ptr_array_index(st->peers, i), now_unix);
+		g_ptr_array_add(peers, g_ptr_array_index(st->peers, i));
+	g_ptr_array_sort(peers, by_handshake); /* stable, as glibc's qsort in wg(8) */
+	for (guint i = 0; i < peers->len; i++)
+		show_peer(s, g_ptr_array_index(peers, i), now_unix);
+	g_ptr_array_free(peers, TRUE);
 	return g_string_free(s, FALSE);
 }

@@ -30,14 +30,17 @@ struct rg_wg_uapi_peer {
 struct rg_wg_uapi_state {
 	uint8_t public_key[RG_WG_KEY_LEN]; /* derived from private_key */
 	uint16_t listen_port;
+	uint32_t fwmark;  /* 0: none */
 	GPtrArray *peers; /* of struct rg_wg_uapi_peer * */
 };
 
 /*
- * The answer to "get=1": every field wg(8) reads, ending "errno=0\n\n".
- * Each peer's endpoint is written as bind formats it (rg_wg_bind_format),
- * with no endpoint= line when it says there is none (or bind is NULL).
- * listen_port 0 writes "listen_port=0", which wg(8) does not show.
+ * The answer to "get=1": every field wg(8) reads, ending "errno=0\n\n",
+ * with the private and preshared keys as wireguard-go sends them (the
+ * socket is root's; the caller wipes the text). Each peer's endpoint is
+ * written as bind formats it (rg_wg_bind_format), with no endpoint= line
+ * when it says there is none (or bind is NULL). listen_port 0 writes
+ * "listen_port=0", which wg(8) does not show.
  */
 char *rg_wg_uapi_get(const struct rg_wg_device *dev, const struct rg_wg_bind *bind,
 		     uint16_t listen_port);
@@ -49,8 +52,12 @@ char *rg_wg_uapi_get(const struct rg_wg_device *dev, const struct rg_wg_bind *bi
 int rg_wg_uapi_parse(const char *text, size_t len, struct rg_wg_uapi_state **out);
 void rg_wg_uapi_state_free(struct rg_wg_uapi_state *st);
 /*
- * Format as `wg show` does: "interface: NAME", its public key and port,
- * then each peer with endpoint, allowed ips, latest handshake ("N seconds
- * ago" relative to now_unix), transfer and keepalive.
+ * Format byte for byte as `wg show` does without colours: "interface:
+ * NAME", its public key, port and fwmark, then the peers, latest handshake
+ * first and those that never had one last, each with "preshared key:
+ * (hidden)" when it has a non-zero one (wireguard-go sends zeros for none),
+ * endpoint, allowed ips, latest handshake ("1 hour, 2 seconds ago"
+ * relative to now_unix; "Now"; a warning when it is ahead of now_unix),
+ * transfer and keepalive ("every 1 minute, 5 seconds").
  */
 char *rg_wg_uapi_show(const struct rg_wg_uapi_state *st, const char *ifname, int64_t now_unix);

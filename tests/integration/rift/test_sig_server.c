@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../spawn.h"
+#include "core/err.h"
 #include "core/tls.h"
 #include "rift/sig/client.h"
 #include "rift/sig/server.h"
@@ -568,8 +569,9 @@ static void test_program(void)
 	char *conf =
 		write_config("[server]\nport = 0\nself-signed = true\n"
 			     "[device.alpha]\nnetwork = home\ntoken = alpha-token-0123456789\n");
-	char *bad = write_config("[server]\nport = 0\n[device.a]\ntoken = same-token-0123456789\n"
-				 "[device.b]\ntoken = same-token-0123456789\n");
+	char *bad = write_config("[server]\nport = 0\n[device.a]\nnetwork = n\n"
+				 "token = same-token-0123456789\n"
+				 "[device.b]\nnetwork = n\ntoken = same-token-0123456789\n");
 	char *line, *fp, *out = NULL, *err = NULL;
 	GError *e = NULL;
 	const char *argv[] = { exe, "server", "-c", conf, NULL };
@@ -595,7 +597,7 @@ static void test_program(void)
 	g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
 	/* configuration errors name the file and line, exit 1 */
 	g_assert_cmpint(run_program(bad, &out, &err), !=, 0);
-	g_assert_nonnull(strstr(err, ":6: [device.b] token: the same as [device.a]'s"));
+	g_assert_nonnull(strstr(err, ":8: [device.b] token: the same as [device.a]'s"));
 	wsc_free(&a);
 	g_object_unref(in);
 	g_object_unref(p);
@@ -608,6 +610,25 @@ static void test_program(void)
 	g_free(conf);
 	g_free(bad);
 	g_free(exe);
+}
+
+/* A certificate without its key (or the reverse) is refused, never served as plain HTTP. */
+static void test_cert_without_key(void)
+{
+	struct rg_sig_server_config cfg = { .listen = "127.0.0.1", .cert_file = "server.pem" };
+	GError *e = NULL;
+
+	g_assert_null(rg_sig_server_new(&cfg, &e));
+	g_assert_error(e, CORE_ERROR, CORE_ERR_CONFIG);
+	g_assert_cmpstr(e->message, ==, "cert is set without key: TLS needs both files");
+	g_clear_error(&e);
+	cfg.cert_file = NULL;
+	cfg.key_file = "server.key";
+	cfg.self_signed = true;
+	g_assert_null(rg_sig_server_new(&cfg, &e));
+	g_assert_error(e, CORE_ERROR, CORE_ERR_CONFIG);
+	g_assert_cmpstr(e->message, ==, "key is set without cert: TLS needs both files");
+	g_clear_error(&e);
 }
 
 int main(int argc, char **argv)
@@ -623,5 +644,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sig-client/restart", test_client_restart);
 	g_test_add_func("/sig-client/permanent", test_client_permanent);
 	g_test_add_func("/sig-server/program", test_program);
+	g_test_add_func("/sig-server/cert-without-key", test_cert_without_key);
 	return g_test_run();
 }

@@ -129,7 +129,7 @@ static void test_value_errors(void)
 static void test_syntax_errors(void)
 {
 	expect_load_error("[a]\nx=1\nfoo\n", 0,
-			  "test.conf:3: not a key=value pair, group, or comment: \"foo\"");
+			  "test.conf:3: not a key=value pair, group, or comment");
 	expect_load_error("x=1\n[a]\n", 0, "test.conf:1: key \"x\" is outside any [group]");
 	expect_load_error("[a]\nx=1\n\n[a]\n", 0,
 			  "test.conf:4: duplicate group [a] (first at line 1)");
@@ -138,7 +138,39 @@ static void test_syntax_errors(void)
 	expect_load_error("[a\n", 0, "test.conf:1: malformed group header: \"[a\"");
 	expect_load_error("[a]\n= v\n", 0, "test.conf:2: empty key name");
 	expect_load_error("[a]\n\x1b[31m\n", 0,
-			  "test.conf:2: not a key=value pair, group, or comment: \"\\x1b[31m\"");
+			  "test.conf:2: not a key=value pair, group, or comment");
+	/* a key that lost its "=" is a secret: never quoted */
+	expect_load_error("[a]\nPrivateKey SECRET\n", 0,
+			  "test.conf:2: not a key=value pair, group, or comment");
+	/* ... even when its own base64 padding looks like one */
+	expect_load_error("[a]\nPrivateKey SECRET0123456789abcdefghijklmnopqrstuvw=\n", 0,
+			  "test.conf:2: not a key=value pair, group, or comment");
+	expect_load_error("[a]\nSECRET0123456789abcdefghijklmnopqrstuvwxyzABC=\n", 0,
+			  "test.conf:2: not a key=value pair, group, or comment");
+	expect_load_error("SECRET+/0123=\n[a]\n", 0,
+			  "test.conf:1: not a key=value pair, group, or comment");
+}
+
+/* A string value that GKeyFile rejects is described, never quoted: it may be a key or token. */
+static void test_secret_values(void)
+{
+	GError *e = NULL;
+	struct core_config *cfg = load("[a]\ntoken = SECRET\xff\n\nkey = SECRET\\\n", 0, &e);
+	char *s = NULL;
+
+	g_assert_no_error(e);
+	g_assert_cmpint(core_config_get_string(cfg, "a", "token", NULL, &s, &e), ==,
+			CORE_ERR_CONFIG);
+	g_assert_null(s);
+	g_assert_cmpstr(e->message, ==, "test.conf:2: [a] token: the value is not valid UTF-8");
+	g_clear_error(&e);
+	g_assert_cmpint(core_config_get_string(cfg, "a", "key", NULL, &s, &e), ==, CORE_ERR_CONFIG);
+	g_assert_cmpstr(
+		e->message, ==,
+		"test.conf:4: [a] key: the value has an invalid escape sequence (a backslash "
+		"starts \\s, \\t, \\n, \\r or \\\\)");
+	g_clear_error(&e);
+	core_config_free(cfg);
 }
 
 static void test_unknown_keys_and_file(void)
@@ -179,8 +211,7 @@ static void test_load_file(void)
 	g_assert_true(g_file_set_contents(path, "[x]\nk\n", -1, &e));
 	g_assert_cmpint(core_config_load(&cfg, path, 0, &e), ==, CORE_ERR_CONFIG);
 	g_assert_true(g_str_has_prefix(e->message, path));
-	g_assert_true(
-		g_str_has_suffix(e->message, ":2: not a key=value pair, group, or comment: \"k\""));
+	g_assert_true(g_str_has_suffix(e->message, ":2: not a key=value pair, group, or comment"));
 	g_clear_error(&e);
 	unlink(path);
 	g_free(path);
@@ -192,6 +223,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/values", test_values);
 	g_test_add_func("/config/value-errors", test_value_errors);
 	g_test_add_func("/config/syntax-errors", test_syntax_errors);
+	g_test_add_func("/config/secret-values", test_secret_values);
 	g_test_add_func("/config/unknown-keys-and-missing-file", test_unknown_keys_and_file);
 	g_test_add_func("/config/load-file", test_load_file);
 	return g_test_run();

@@ -80,9 +80,16 @@ static void test_errors(void)
 		{ "[Peer]\nPublicKey = " PUB1 "\n", "e.conf: no [Interface] section" },
 		{ "[Interface]\nAddress = 10.0.0.1/24\n",
 		  "e.conf:1: [Interface] PrivateKey is required" },
-		{ "[Interface]\nPrivateKey = abc\n",
-		  "e.conf:2: [Interface] PrivateKey: expected a base64 key of 44 characters, got "
-		  "\"abc\"" },
+		{ "[Interface]\nPrivateKey = abc\n", "e.conf:2: [Interface] PrivateKey: not a "
+						     "base64 key of 44 characters (the value is "
+						     "secret: not shown)" },
+		{ "[Interface]\nPrivateKey = " PRIV "\n[Peer]\nPublicKey = " PUB1
+		  "\nPresharedKey = abc\n",
+		  "e.conf:5: [Peer] PresharedKey: not a base64 key of 44 characters (the value is "
+		  "secret: not shown)" },
+		{ "[Interface]\nPrivateKey = " PRIV "\n[Peer]\nPublicKey = abc\x1b\n",
+		  "e.conf:4: [Peer] PublicKey: expected a base64 key of 44 characters, got "
+		  "\"abc\\x1b\"" },
 		{ "[Interface]\nPrivateKey = " PRIV "\nAddress = 10.0.0.1\n",
 		  "e.conf:3: [Interface] Address: expected an address with a prefix length like "
 		  "10.0.0.1/24, got \"10.0.0.1\"" },
@@ -114,6 +121,11 @@ static void test_errors(void)
 		g_assert_nonnull(err);
 		if (strstr(err->message, cases[i].want) == NULL)
 			g_error("case %zu: \"%s\" lacks \"%s\"", i, err->message, cases[i].want);
+		/* no message shows a secret key, whole or in part */
+		g_assert_null(strstr(err->message, "= abc"));
+		if (strstr(cases[i].text, "PrivateKey = abc") != NULL ||
+		    strstr(cases[i].text, "PresharedKey = abc") != NULL)
+			g_assert_null(strstr(err->message, "abc"));
 		g_error_free(err);
 	}
 }

@@ -1,15 +1,20 @@
 /*
  * Unit tests for rift/wg/uapi: the answer to "get=1" for a device with
- * three peers, exact text (keys, psk shown as zeros, endpoints formatted by
+ * three peers, exact text (keys, the psk itself, endpoints formatted by
  * the bind or left out when it has none to give, counters, keepalive,
  * allowed IPs in address order); the parser on that answer and on bad input,
- * with the exact codes; and `wg show`'s text for a parsed state.
+ * with the exact codes; and `wg show`'s text for a parsed state, which
+ * prints "preshared key: (hidden)" exactly when wg(8) does, i.e. for a
+ * non-zero key: wireguard-go answers "preshared_key=000..." for a peer
+ * without one, and our own answer carries the key itself (as
+ * wireguard-go's), so the stock wg show sees it too.
  */
 #include <glib.h>
 #include <string.h>
 
 #include "core/addr.h"
 #include "core/err.h"
+#include "core/hex.h"
 #include "rift/wg/device.h"
 #include "rift/wg/uapi.h"
 #include "rift/wg/udp.h"
@@ -27,11 +32,12 @@
 #define PUB2_B64  "zo060cy2M+x7cMF4FKXHbs0CloUFDTRHRboFhw5YfVk="
 #define PUB3_B64  "Xf7dO2vUf2+ijuFdlp1bsOpTd01Ii9r53xxuASSz7yI="
 #define ZERO_HEX  "0000000000000000000000000000000000000000000000000000000000000000"
+#define PSK_HEX	  "7777777777777777777777777777777777777777777777777777777777777777"
 
 static const char expected_get[] = "private_key=" PRIV1_HEX "\n"
 				   "listen_port=51820\n"
 				   "public_key=" PUB2_HEX "\n"
-				   "preshared_key=" ZERO_HEX "\n"
+				   "preshared_key=" PSK_HEX "\n"
 				   "protocol_version=1\n"
 				   "endpoint=192.0.2.7:51820\n"
 				   "last_handshake_time_sec=0\n"
@@ -268,7 +274,7 @@ static void test_show(void)
 	static const char answer[] = "private_key=" PRIV1_HEX "\n"
 				     "listen_port=51820\n"
 				     "public_key=" PUB2_HEX "\n"
-				     "preshared_key=" ZERO_HEX "\n"
+				     "preshared_key=" PSK_HEX "\n"
 				     "endpoint=192.0.2.7:51820\n"
 				     "last_handshake_time_sec=1699913477\n"
 				     "last_handshake_time_nsec=5\n"
@@ -278,6 +284,7 @@ static void test_show(void)
 				     "allowed_ip=10.0.0.2/32\n"
 				     "allowed_ip=fd00::2/128\n"
 				     "public_key=" PUB3_HEX "\n"
+				     "preshared_key=" ZERO_HEX "\n" /* wireguard-go's "none" */
 				     "tx_bytes=0\n"
 				     "rx_bytes=1000\n"
 				     "errno=0\n\n";
@@ -308,6 +315,138 @@ static void test_show(void)
 	rg_wg_uapi_state_free(st);
 }
 
+static char *hex_of(const uint8_t k[RG_WG_KEY_LEN])
+{
+	char *h = g_malloc(2 * RG_WG_KEY_LEN + 1);
+
+	core_hex_encode(h, k, RG_WG_KEY_LEN);
+	return h;
+}
+
+static char *b64_of(const uint8_t k[RG_WG_KEY_LEN])
+{
+	char *b = g_malloc(RG_WG_KEY_B64_LEN + 1);
+
+	rg_wg_key_to_base64(k, b);
+	return b;
+}
+
+static char *show(const char *reply)
+{
+	struct rg_wg_uapi_state *st = NULL;
+	char *text;
+
+	g_assert_cmpint(rg_wg_uapi_parse(reply, strlen(reply), &st), ==, CORE_OK);
+	text = rg_wg_uapi_show(st, "wg9", 100000000);
+	rg_wg_uapi_state_free(st);
+	return text;
+}
+
+/* What wireguard-go answers for two peers, one without a preshared key. */
+static void test_wireguard_go(void)
+{
+	uint8_t priv[RG_WG_KEY_LEN], pub[RG_WG_KEY_LEN], a[RG_WG_KEY_LEN], b[RG_WG_KEY_LEN],
+		psk[RG_WG_KEY_LEN], zero[RG_WG_KEY_LEN] = { 0 };
+	char *hp, *ha, *hb, *hz, *hk, *reply, *text, *want, *bpub, *ba, *bb;
+
+	memset(priv, 7, sizeof(priv));
+	memset(a, 0xaa, sizeof(a));
+	memset(b, 0xbb, sizeof(b));
+	memset(psk, 0x42, sizeof(psk));
+	g_assert_cmpint(rg_wg_key_public(pub, priv), ==, CORE_OK);
+	hp = hex_of(priv), ha = hex_of(a), hb = hex_of(b), hz = hex_of(zero), hk = hex_of(psk);
+	bpub = b64_of(pub), ba = b64_of(a), bb = b64_of(b);
+	reply = g_strdup_printf("private_key=%s\nlisten_port=51820\n"
+				"public_key=%s\npreshared_key=%s\nprotocol_version=1\n"
+				"endpoint=192.0.2.7:51820\nlast_handshake_time_sec=0\n"
+				"last_handshake_time_nsec=0\ntx_bytes=0\nrx_bytes=0\n"
+				"persistent_keepalive_interval=0\nallowed_ip=10.0.0.2/32\n"
+				"public_key=%s\npreshared_key=%s\nprotocol_version=1\n"
+				"last_handshake_time_sec=0\nlast_handshake_time_nsec=0\n"
+				"tx_bytes=0\nrx_bytes=0\npersistent_keepalive_interval=0\n"
+				"errno=0\n\n",
+				hp, ha, hz, hb, hk);
+	want = g_strdup_printf(
+		"interface: wg9\n  public key: %s\n  private key: (hidden)\n"
+		"  listening port: 51820\n\n"
+		"peer: %s\n  endpoint: 192.0.2.7:51820\n  allowed ips: 10.0.0.2/32\n\n"
+		"peer: %s\n  preshared key: (hidden)\n  allowed ips: (none)\n",
+		bpub, ba, bb);
+	text = show(reply);
+	g_assert_cmpstr(text, ==, want);
+	g_free(text);
+	g_free(want);
+	g_free(reply);
+	/* a malformed key is a malformed answer */
+	reply = g_strdup_printf("public_key=%s\npreshared_key=12\nerrno=0\n\n", ha);
+	{
+		struct rg_wg_uapi_state *st = NULL;
+
+		g_assert_cmpint(rg_wg_uapi_parse(reply, strlen(reply), &st), ==,
+				CORE_ERR_BAD_FORMAT);
+		g_assert_null(st);
+	}
+	g_free(reply);
+	g_free(hp), g_free(ha), g_free(hb), g_free(hz), g_free(hk);
+	g_free(bpub), g_free(ba), g_free(bb);
+}
+
+/* wg(8)'s order of peers and its words for ages, keepalives and fwmark (now = 100000000). */
+static void test_order_and_wording(void)
+{
+	static const struct {
+		uint8_t fill;
+		int64_t handshake;
+		unsigned keepalive;
+	} peers[] = {
+		{ 0x11, 0, 1 },					  /* never: last */
+		{ 0x22, 100000000 - 3725, 65 },			  /* second */
+		{ 0x33, 100000000 - 31536000 - 86400 - 1, 3600 }, /* third */
+		{ 0x44, 100000000 + 5, 0 },			  /* ahead of the clock: first */
+		{ 0x55, 100000000, 0 },				  /* now: after it */
+	};
+	static const char *const want[] = {
+		"peer: REREREREREREREREREREREREREREREREREREREREREQ=\n  allowed ips: (none)\n"
+		"  latest handshake: (System clock wound backward; connection problems may "
+		"ensue.)\n",
+		"peer: VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVU=\n  allowed ips: (none)\n"
+		"  latest handshake: Now\n",
+		"peer: IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI=\n  allowed ips: (none)\n"
+		"  latest handshake: 1 hour, 2 minutes, 5 seconds ago\n"
+		"  persistent keepalive: every 1 minute, 5 seconds\n",
+		"peer: MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzM=\n  allowed ips: (none)\n"
+		"  latest handshake: 1 year, 1 day, 1 second ago\n"
+		"  persistent keepalive: every 1 hour\n",
+		"peer: ERERERERERERERERERERERERERERERERERERERERERE=\n  allowed ips: (none)\n"
+		"  persistent keepalive: every 1 second\n",
+	};
+	GString *reply = g_string_new("listen_port=51820\nfwmark=51820\n");
+	GString *expect =
+		g_string_new("interface: wg9\n  listening port: 51820\n  fwmark: 0xca6c\n");
+	char *text;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(peers); i++) {
+		uint8_t k[RG_WG_KEY_LEN];
+		char *h;
+
+		memset(k, peers[i].fill, sizeof(k));
+		h = hex_of(k);
+		g_string_append_printf(reply,
+				       "public_key=%s\nlast_handshake_time_sec=%" G_GINT64_FORMAT
+				       "\npersistent_keepalive_interval=%u\n",
+				       h, peers[i].handshake, peers[i].keepalive);
+		g_free(h);
+	}
+	g_string_append(reply, "errno=0\n\n");
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++)
+		g_string_append_printf(expect, "\n%s", want[i]);
+	text = show(reply->str);
+	g_assert_cmpstr(text, ==, expect->str);
+	g_free(text);
+	g_string_free(reply, TRUE);
+	g_string_free(expect, TRUE);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -315,5 +454,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/uapi/parse", test_parse);
 	g_test_add_func("/wg/uapi/parse-bad", test_parse_bad);
 	g_test_add_func("/wg/uapi/show", test_show);
+	g_test_add_func("/wg/uapi/wireguard-go", test_wireguard_go);
+	g_test_add_func("/wg/uapi/order-and-wording", test_order_and_wording);
 	return g_test_run();
 }
