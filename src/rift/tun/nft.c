@@ -312,9 +312,9 @@ int rg_nft_masq(struct rg_nl *nl, const char *table, const struct rg_wg_prefix *
 	len = buf != NULL ? rg_nft_build_masq(buf, size, table, tunnel, ifnames, n) : 0;
 	if (len == 0) {
 		g_set_error(error, CORE_ERROR, rc,
-			    "cannot create nftables table ip %s: invalid table name, tunnel prefix "
-			    "or interface names (%zu)",
-			    table != NULL ? table : "(null)", n);
+			    "cannot create nftables table ip %s: a bad table name, a tunnel prefix "
+			    "that is not IPv4, a bad interface name, or more than %d interfaces",
+			    table != NULL ? table : "(null)", RG_NFT_IFS_MAX);
 		goto out;
 	}
 	rc = rg_nl_transact_batch(nl, buf, len, &res, &failed);

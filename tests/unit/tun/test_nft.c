@@ -282,6 +282,33 @@ static void test_get(void)
 	g_assert_cmpmem(buf.bytes, buf.hdr.nlmsg_len, get_table, sizeof(get_table));
 }
 
+/* Arguments outside the contract are refused before any I/O (no socket needed). */
+static void test_io_refused(void)
+{
+	const char *one[] = { "eth0" };
+	GError *err = NULL;
+	bool exists = true;
+
+	g_assert_cmpint(rg_nft_masq(NULL, "bad name", &tunnel, one, 1, &err), ==,
+			CORE_ERR_INVALID_ARG);
+	g_assert_cmpstr(
+		err->message, ==,
+		"cannot create nftables table ip bad name: a bad table name, a tunnel "
+		"prefix that is not IPv4, a bad interface name, or more than 64 interfaces");
+	g_clear_error(&err);
+	g_assert_cmpint(rg_nft_masq(NULL, "riftgate", &tunnel, one, RG_NFT_IFS_MAX + 1, &err), ==,
+			CORE_ERR_INVALID_ARG);
+	g_clear_error(&err);
+	g_assert_cmpint(rg_nft_delete(NULL, "x;y", &err), ==, CORE_ERR_INVALID_ARG);
+	g_assert_cmpstr(err->message, ==,
+			"cannot delete nftables table ip x;y: not a table name we use");
+	g_clear_error(&err);
+	g_assert_cmpint(rg_nft_exists(NULL, NULL, &exists, &err), ==, CORE_ERR_INVALID_ARG);
+	g_assert_cmpstr(err->message, ==,
+			"cannot look for nftables table ip (null): not a table name we use");
+	g_clear_error(&err);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -293,5 +320,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/rift/tun/nft/table-names", test_table_names);
 	g_test_add_func("/rift/tun/nft/delete", test_delete);
 	g_test_add_func("/rift/tun/nft/get", test_get);
+	g_test_add_func("/rift/tun/nft/io-refused", test_io_refused);
 	return g_test_run();
 }
