@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 		{ "table", 0, 0, G_OPTION_ARG_STRING, &table, "nftables table", "NAME" },
 		{ "state", 0, 0, G_OPTION_ARG_FILENAME, &state, "state file", "PATH" },
 		{ "watchdog-ms", 0, 0, G_OPTION_ARG_INT, &watchdog_ms, "watchdog period", "MS" },
-		{ NULL },
+		G_OPTION_ENTRY_NULL,
 	};
 	GOptionContext *ctx = g_option_context_new("start|cleanup");
 	struct rg_gw_config cfg = { 0 };
