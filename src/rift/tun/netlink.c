@@ -44,12 +44,17 @@ static int nl_set_options(struct mnl_socket *sock)
 
 int rg_nl_open(struct rg_nl **out)
 {
+	return rg_nl_open_proto(out, NETLINK_ROUTE);
+}
+
+int rg_nl_open_proto(struct rg_nl **out, int protocol)
+{
 	struct mnl_socket *sock;
 	struct rg_nl *nl;
 	int rc = CORE_ERR_SYSTEM, saved;
 
 	*out = NULL;
-	sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	sock = mnl_socket_open2(protocol, SOCK_CLOEXEC);
 	if (sock == NULL)
 		goto out;
 	if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0 || nl_set_options(sock) < 0)
@@ -221,4 +226,176 @@ int rg_nl_transact(struct rg_nl *nl, struct nlmsghdr *nlh, struct rg_nl_result *
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return nl_fail(res, errno, CORE_ERR_SYSTEM);
 	return nl_wait_ack(nl, nlh->nlmsg_seq, res);
+}
+
+/* --- queries: GET requests and dumps ------------------------------------- */
+
+/* The end of a dump: its payload is the dump's error code (0 when complete). */
+static int nl_parse_done(const struct nlmsghdr *nlh, struct rg_nl_result *res)
+{
+	int error;
+
+	memset(res, 0, sizeof(*res));
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(error))
+		return nl_fail(res, EPROTO, CORE_ERR_BAD_FORMAT);
+	memcpy(&error, mnl_nlmsg_get_payload(nlh), sizeof(error));
+	if (error == 0)
+		return CORE_OK;
+	return nl_fail(res, error < 0 && error >= -NL_MAX_ERRNO ? -error : EPROTO, CORE_ERR_SYSTEM);
+}
+
+int rg_nl_parse_replies(const void *buf, size_t len, uint32_t seq, rg_nl_reply_fn fn, void *data,
+			struct rg_nl_result *res)
+{
+	const struct nlmsghdr *nlh;
+	size_t off = 0;
+	int rc;
+
+	while ((nlh = nl_msg_at(buf, len, off)) != NULL) {
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+		if (nlh->nlmsg_seq != seq || nlh->nlmsg_type == NLMSG_NOOP)
+			continue;
+		if (nlh->nlmsg_type == NLMSG_ERROR)
+			return nl_parse_ack(nlh, res);
+		if (nlh->nlmsg_type == NLMSG_DONE)
+			return nl_parse_done(nlh, res);
+		rc = fn != NULL ? fn(nlh, data) : CORE_OK;
+		if (rc < 0)
+			return rc;
+	}
+	return CORE_ERR_AGAIN;
+}
+
+/* What rg_nl_query hands rg_nl_parse_replies: the caller's fn, called until it fails. */
+struct nl_query {
+	rg_nl_reply_fn fn;
+	void *data;
+	int rc; /* fn's first failure, or CORE_OK */
+};
+
+static int nl_query_reply(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_query *q = data;
+
+	if (q->rc == CORE_OK)
+		q->rc = q->fn(nlh, q->data);
+	return CORE_OK;
+}
+
+int rg_nl_query(struct rg_nl *nl, struct nlmsghdr *nlh, rg_nl_reply_fn fn, void *data,
+		struct rg_nl_result *res)
+{
+	gint64 deadline = g_get_monotonic_time() + RG_NL_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+	union rg_nl_buf *buf = g_new(union rg_nl_buf, 1);
+	struct nl_query q = { fn, data, CORE_OK };
+	ssize_t n;
+	int rc = CORE_ERR_AGAIN;
+
+	memset(res, 0, sizeof(*res));
+	nlh->nlmsg_seq = ++nl->seq;
+	nlh->nlmsg_pid = 0;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0) {
+		rc = nl_fail(res, errno, CORE_ERR_SYSTEM);
+		goto out;
+	}
+	while (rc == CORE_ERR_AGAIN) {
+		n = nl_recv(nl, buf, res);
+		if (n < 0) {
+			rc = (int)n;
+			goto out;
+		}
+		rc = rg_nl_parse_replies(buf, (size_t)n, nlh->nlmsg_seq, nl_query_reply, &q, res);
+		/* Each datagram of a dump restarts the clock: a long dump is not a hung one. */
+		if (n > 0)
+			deadline =
+				g_get_monotonic_time() + RG_NL_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+		if (rc == CORE_ERR_AGAIN && g_get_monotonic_time() > deadline)
+			rc = nl_fail(res, ETIMEDOUT, CORE_ERR_TIMEOUT);
+	}
+	if (rc == CORE_OK)
+		rc = q.rc;
+out:
+	g_free(buf);
+	return rc;
+}
+
+/* --- batches ------------------------------------------------------------- */
+
+/* Number every message of the batch in buf; how many ask for an ack. */
+static size_t nl_number_batch(struct rg_nl *nl, void *buf, size_t len, uint32_t *first)
+{
+	struct nlmsghdr *nlh;
+	size_t off = 0, acks = 0;
+
+	*first = nl->seq + 1;
+	while ((nlh = (struct nlmsghdr *)nl_msg_at(buf, len, off)) != NULL) {
+		nlh->nlmsg_seq = ++nl->seq;
+		nlh->nlmsg_pid = 0;
+		if (nlh->nlmsg_flags & NLM_F_ACK)
+			acks++;
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	return acks;
+}
+
+/*
+ * Count in one datagram the acks of the batch numbered first..first+n-1.
+ * CORE_OK while they are acceptances; a refusal fills res and *failed.
+ */
+static int nl_batch_acks(const void *buf, size_t len, uint32_t first, size_t n, size_t *acked,
+			 struct rg_nl_result *res, size_t *failed)
+{
+	const struct nlmsghdr *nlh;
+	size_t off = 0;
+	int rc;
+
+	while ((nlh = nl_msg_at(buf, len, off)) != NULL) {
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+		if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq - first >= n)
+			continue;
+		rc = nl_parse_ack(nlh, res);
+		if (rc != CORE_OK) {
+			*failed = nlh->nlmsg_seq - first;
+			return rc;
+		}
+		(*acked)++;
+	}
+	return CORE_OK;
+}
+
+int rg_nl_transact_batch(struct rg_nl *nl, void *buf, size_t len, struct rg_nl_result *res,
+			 size_t *failed)
+{
+	gint64 deadline = g_get_monotonic_time() + RG_NL_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+	union rg_nl_buf *rbuf = g_new(union rg_nl_buf, 1);
+	size_t wanted, acked = 0, n_msgs;
+	uint32_t first;
+	ssize_t n;
+	int rc = CORE_OK;
+
+	memset(res, 0, sizeof(*res));
+	*failed = SIZE_MAX;
+	wanted = nl_number_batch(nl, buf, len, &first);
+	n_msgs = nl->seq - first + 1;
+	if (mnl_socket_sendto(nl->sock, buf, len) < 0) {
+		rc = nl_fail(res, errno, CORE_ERR_SYSTEM);
+		goto out;
+	}
+	while (acked < wanted) {
+		n = nl_recv(nl, rbuf, res);
+		if (n < 0) {
+			rc = (int)n;
+			goto out;
+		}
+		rc = nl_batch_acks(rbuf, (size_t)n, first, n_msgs, &acked, res, failed);
+		if (rc != CORE_OK)
+			goto out;
+		if (acked < wanted && g_get_monotonic_time() > deadline) {
+			rc = nl_fail(res, ETIMEDOUT, CORE_ERR_TIMEOUT);
+			goto out;
+		}
+	}
+out:
+	g_free(rbuf);
+	return rc;
 }

@@ -42,6 +42,9 @@ struct rg_nl_result {
  */
 int rg_nl_open(struct rg_nl **out);
 
+/* As rg_nl_open, for another netlink protocol (NETLINK_NETFILTER for nftables). */
+int rg_nl_open_proto(struct rg_nl **out, int protocol);
+
 /* Close the socket and free it. NULL-safe. */
 void rg_nl_close(struct rg_nl *nl);
 
@@ -71,3 +74,47 @@ int rg_nl_transact(struct rg_nl *nl, struct nlmsghdr *nlh, struct rg_nl_result *
  * EPROTO), or CORE_ERR_AGAIN (no ack for seq in it; res untouched).
  */
 int rg_nl_parse_ack(const void *buf, size_t len, uint32_t seq, struct rg_nl_result *res);
+
+/*
+ * A reply to a query (rg_nl_query, rg_nl_parse_replies): one message of the
+ * kernel's answer, its length checked against the datagram. Returns CORE_OK
+ * to go on, or a negative code.
+ */
+typedef int (*rg_nl_reply_fn)(const struct nlmsghdr *nlh, void *data);
+
+/*
+ * Send the request nlh (a GET, with NLM_F_DUMP for a dump; its sequence
+ * number is assigned here) and call fn for every message of the answer
+ * until its end (NLMSG_DONE, or the ack: rg_nl_request asks for one).
+ * The answer is read to its end even after fn fails (a dump left half-read
+ * would make the socket's next dump fail with EBUSY). CORE_OK; fn's first
+ * negative code; or, with res filled, CORE_ERR_SYSTEM (the kernel refused,
+ * or send/recv failed), CORE_ERR_TIMEOUT (nothing for RG_NL_TIMEOUT_MS),
+ * CORE_ERR_BAD_FORMAT (a truncated ack or end).
+ */
+int rg_nl_query(struct rg_nl *nl, struct nlmsghdr *nlh, rg_nl_reply_fn fn, void *data,
+		struct rg_nl_result *res);
+
+/*
+ * Walk one received datagram of len bytes for the answer to request seq:
+ * fn (NULL: none) for each of its messages other than NLMSG_ERROR,
+ * NLMSG_DONE and NLMSG_NOOP, in order; messages of other requests are
+ * skipped. Pure, every length checked against len (fuzzed). CORE_OK (the
+ * answer ended: NLMSG_DONE, or an ack of 0), CORE_ERR_AGAIN (more to come;
+ * res untouched), CORE_ERR_SYSTEM / CORE_ERR_BAD_FORMAT (refused or
+ * truncated, res as rg_nl_parse_ack), or fn's negative code at once.
+ */
+int rg_nl_parse_replies(const void *buf, size_t len, uint32_t seq, rg_nl_reply_fn fn, void *data,
+			struct rg_nl_result *res);
+
+/*
+ * Send the len bytes of messages in buf as one datagram (an nfnetlink batch:
+ * BEGIN, requests, END), every message's sequence number assigned here in
+ * order, and wait for the ack of each message that asks for one
+ * (NLM_F_ACK). CORE_OK when every one was accepted. Otherwise res is filled
+ * (as rg_nl_transact) and, when the kernel refused a message, *failed is
+ * its index in buf (0 for the first message); SIZE_MAX when no message was
+ * to blame (send/recv failed, timeout). buf must hold whole messages.
+ */
+int rg_nl_transact_batch(struct rg_nl *nl, void *buf, size_t len, struct rg_nl_result *res,
+			 size_t *failed);

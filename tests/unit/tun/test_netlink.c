@@ -215,6 +215,156 @@ static void test_live(void)
 	rg_nl_close(NULL);
 }
 
+/* --- queries: replies, ends, dumps -------------------------------------------- */
+
+/* Append a message of type with 8 payload bytes for seq. */
+static void put_msg(union rg_nl_buf *buf, size_t *len, uint16_t type, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf->bytes + *len);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	memset(mnl_nlmsg_put_extra_header(nlh, 8), 0, 8);
+	*len += nlh->nlmsg_len;
+}
+
+/* Append NLMSG_DONE for seq with error (payload_len 0: a truncated one). */
+static void put_done(union rg_nl_buf *buf, size_t *len, uint32_t seq, int error, size_t payload_len)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf->bytes + *len);
+
+	nlh->nlmsg_type = NLMSG_DONE;
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	memcpy(mnl_nlmsg_put_extra_header(nlh, payload_len), &error,
+	       MIN(payload_len, sizeof(error)));
+	*len += nlh->nlmsg_len;
+}
+
+/* The reply callback: count the messages, fail at the type RTM_DELLINK. */
+static int count_reply(const struct nlmsghdr *nlh, void *data)
+{
+	unsigned *n = data;
+
+	if (nlh->nlmsg_type == RTM_DELLINK)
+		return CORE_ERR_BAD_VALUE;
+	(*n)++;
+	return CORE_OK;
+}
+
+static int replies(const union rg_nl_buf *buf, size_t len, unsigned *n, struct rg_nl_result *res)
+{
+	*n = 0;
+	memset(res, 0x5a, sizeof(*res));
+	return rg_nl_parse_replies(buf, len, SEQ, count_reply, n, res);
+}
+
+static void test_replies_dump(void)
+{
+	union rg_nl_buf buf;
+	struct rg_nl_result res;
+	size_t len = 0;
+	unsigned n;
+
+	put_msg(&buf, &len, RTM_NEWADDR, SEQ - 1); /* an older request's */
+	put_msg(&buf, &len, RTM_NEWADDR, SEQ);
+	put_msg(&buf, &len, NLMSG_NOOP, SEQ);
+	put_msg(&buf, &len, RTM_NEWADDR, SEQ);
+	g_assert_cmpint(replies(&buf, len, &n, &res), ==, CORE_ERR_AGAIN);
+	g_assert_cmpuint(n, ==, 2);
+	g_assert_cmpint(res.err_no, ==, 0x5a5a5a5a);
+	put_done(&buf, &len, SEQ, 0, sizeof(int));
+	put_msg(&buf, &len, RTM_NEWADDR, SEQ); /* after the end: not read */
+	g_assert_cmpint(replies(&buf, len, &n, &res), ==, CORE_OK);
+	g_assert_cmpuint(n, ==, 2);
+	g_assert_cmpint(res.err_no, ==, 0);
+}
+
+static void test_replies_get(void)
+{
+	union rg_nl_buf buf;
+	struct rg_nl_result res;
+	size_t len = 0;
+	unsigned n;
+
+	/* A GET: the reply, then the ack. */
+	put_msg(&buf, &len, RTM_NEWNETCONF, SEQ);
+	put_ack(&buf, &len, SEQ, 0, NLM_F_CAPPED, 0, NULL);
+	g_assert_cmpint(replies(&buf, len, &n, &res), ==, CORE_OK);
+	g_assert_cmpuint(n, ==, 1);
+	/* Refused: the ack's errno and text. */
+	len = 0;
+	put_ack(&buf, &len, SEQ, -ENODEV, NLM_F_CAPPED, 0, "no such device");
+	g_assert_cmpint(replies(&buf, len, &n, &res), ==, CORE_ERR_SYSTEM);
+	g_assert_cmpint(res.err_no, ==, ENODEV);
+	g_assert_cmpstr(res.msg, ==, "no such device");
+}
+
+static void test_replies_broken(void)
+{
+	union rg_nl_buf buf;
+	struct rg_nl_result res;
+	size_t len = 0;
+	unsigned n;
+
+	/* A dump that ends in error. */
+	put_msg(&buf, &len, RTM_NEWADDR, SEQ);
+	put_done(&buf, &len, SEQ, -EINTR, sizeof(int));
+	g_assert_cmpint(replies(&buf, len, &n, &res), ==, CORE_ERR_SYSTEM);
+	g_assert_cmpint(res.err_no, ==, EINTR);
+	/* An end without its error code; one with a positive code. */
+	len = 0;
+	put_done(&buf, &len, SEQ, 0, 0);
+	g_assert_cmpint(replies(&buf, len, &n, &res), ==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpint(res.err_no, ==, EPROTO);
+	len = 0;
+	put_done(&buf, &len, SEQ, 7, sizeof(int));
+	g_assert_cmpint(replies(&buf, len, &n, &res), ==, CORE_ERR_SYSTEM);
+	g_assert_cmpint(res.err_no, ==, EPROTO);
+	/* The callback's failure stops the walk at once. */
+	len = 0;
+	put_msg(&buf, &len, RTM_NEWADDR, SEQ);
+	put_msg(&buf, &len, RTM_DELLINK, SEQ);
+	put_msg(&buf, &len, RTM_NEWADDR, SEQ);
+	put_done(&buf, &len, SEQ, 0, sizeof(int));
+	g_assert_cmpint(replies(&buf, len, &n, &res), ==, CORE_ERR_BAD_VALUE);
+	g_assert_cmpuint(n, ==, 1);
+	/* A message cut by the datagram's end is not handed on. */
+	len = 0;
+	put_msg(&buf, &len, RTM_NEWADDR, SEQ);
+	g_assert_cmpint(replies(&buf, len - 1, &n, &res), ==, CORE_ERR_AGAIN);
+	g_assert_cmpuint(n, ==, 0);
+	g_assert_cmpint(rg_nl_parse_replies(&buf, len, SEQ, NULL, NULL, &res), ==, CORE_ERR_AGAIN);
+}
+
+/* A dump of the links (allowed without privilege) and a GET with its reply. */
+static void test_live_query(void)
+{
+	struct rg_nl *nl = NULL;
+	struct rg_nl_result res;
+	union rg_nl_buf buf;
+	struct ifinfomsg *ifi;
+	unsigned n = 0;
+
+	g_assert_cmpint(rg_nl_open(&nl), ==, CORE_OK);
+	ifi = rg_nl_request(&buf, RTM_GETLINK, NLM_F_DUMP, sizeof(*ifi));
+	g_assert_cmpint(rg_nl_query(nl, &buf.hdr, count_reply, &n, &res), ==, CORE_OK);
+	g_assert_cmpuint(n, >=, 1); /* lo at least */
+	n = 0;
+	ifi = rg_nl_request(&buf, RTM_GETLINK, 0, sizeof(*ifi));
+	ifi->ifi_index = 1;
+	g_assert_cmpint(rg_nl_query(nl, &buf.hdr, count_reply, &n, &res), ==, CORE_OK);
+	g_assert_cmpuint(n, ==, 1);
+	ifi = rg_nl_request(&buf, RTM_GETLINK, 0, sizeof(*ifi));
+	ifi->ifi_index = 0x7ffffff0;
+	g_assert_cmpint(rg_nl_query(nl, &buf.hdr, count_reply, &n, &res), ==, CORE_ERR_SYSTEM);
+	g_assert_cmpint(res.err_no, ==, ENODEV);
+	/* The socket still answers plain requests after a dump. */
+	g_assert_cmpint(getlink(nl, 1, &res), ==, CORE_OK);
+	rg_nl_close(nl);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -227,5 +377,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/rift/tun/netlink/among-others", test_among_others);
 	g_test_add_func("/rift/tun/netlink/malformed", test_malformed);
 	g_test_add_func("/rift/tun/netlink/live", test_live);
+	g_test_add_func("/rift/tun/netlink/replies-dump", test_replies_dump);
+	g_test_add_func("/rift/tun/netlink/replies-get", test_replies_get);
+	g_test_add_func("/rift/tun/netlink/replies-broken", test_replies_broken);
+	g_test_add_func("/rift/tun/netlink/live-query", test_live_query);
 	return g_test_run();
 }
