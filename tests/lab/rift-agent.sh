@@ -149,6 +149,7 @@ two)
 		fail "alice's endpoint for bob is not bob's router: $(peer_field alice bob endpoint)"
 	iperf alice bob 10 || true
 	iperf_report || fail "the transfer through the tunnel failed"
+	[ "$(stat -c %a "$tmp/alice.sock")" = 660 ] || fail "the control socket is $(stat -c %a "$tmp/alice.sock"), not 660"
 	"$rg" status -s "$tmp/alice.sock" >"$tmp/status.txt" || fail "riftgate status"
 	grep -q '^Device:   alice$' "$tmp/status.txt" && grep -Eq '^bob +10\.77\.0\.2/24 +connected +srflx +direct ' "$tmp/status.txt" ||
 		{ cat "$tmp/status.txt"; fail "riftgate status does not show bob connected"; }
