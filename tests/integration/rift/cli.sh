@@ -93,7 +93,7 @@ see 'riftgate --help'" $'\e[2J'
 # 3. every command: --help and -h on stdout with 0; a mistake named, then the same text on stderr, 1
 # help_of WORDS...: the --help text of a command
 help_of() { "$rg" "$@" --help 2>/dev/null; }
-commands=("up" "down" "status" "server" "wg up" "wg show" "genkey" "pubkey" "version")
+commands=("up" "down" "status" "server" "server init" "server invite" "wg up" "wg show" "genkey" "pubkey" "version")
 for c in "${commands[@]}"; do
 	# shellcheck disable=SC2086 # "wg up" is two words
 	h=$(help_of $c)
@@ -114,6 +114,13 @@ expect 1 "" "riftgate server: option '-c' needs a value
 $h" server -c
 expect 1 "" "riftgate server: unexpected argument 'x.conf'
 $h" server x.conf
+for c in init invite; do
+	h=$(help_of server $c)
+	expect 1 "" "riftgate server $c: missing -c <config>
+$h" server $c
+	expect 1 "" "riftgate server $c: --expires: expected a duration like 10m, 2h or 7d
+$h" server $c -c x.conf --expires 10
+done
 h=$(help_of wg up)
 expect 1 "" "riftgate wg up: missing <config>
 $h" wg up
