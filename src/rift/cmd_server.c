@@ -285,6 +285,7 @@ static int serve(const char *config_path)
 	if (rg_sig_server_fingerprint(r.server) != NULL)
 		printf("certificate sha-256 %s\n", rg_sig_server_fingerprint(r.server));
 	if (accounts != NULL) {
+		rg_api_set_server(api, r.server);
 		if (sc.public_url == NULL)
 			rg_accounts_set_public_url(accounts, rg_sig_server_url(r.server));
 		printf("network %s, devices in %s\n", rg_accounts_network(accounts), sc.db_path);

@@ -21,6 +21,7 @@
 
 struct rg_api {
 	struct rg_accounts *accounts;
+	struct rg_sig_server *server;
 	struct rg_guard *guard;
 	struct rg_sig_auth auth;
 	guint flush_timer, upkeep_timer;
@@ -130,6 +131,8 @@ static void h_register(struct rg_api *api, SoupServerMessage *msg, const char *r
 			      dev.device_id, dev.address,
 			      reclaimed ? " (again: older tokens void)" : "");
 		reply(msg, SOUP_STATUS_OK, rg_auth_session_encode(&sess, true));
+		if (reclaimed && api->server != NULL)
+			rg_sig_server_recheck(api->server, dev.device_id);
 		break;
 	case CORE_ERR_AUTH:
 		guard_failed(api, msg);
@@ -179,6 +182,8 @@ static void h_refresh(struct rg_api *api, SoupServerMessage *msg, const char *re
 		guard_failed(api, msg);
 		fail(msg, SOUP_STATUS_UNAUTHORIZED,
 		     "refresh token reused: its token family is revoked", req.device_id);
+		if (api->server != NULL)
+			rg_sig_server_recheck(api->server, req.device_id);
 		break;
 	case CORE_ERR_AUTH:
 		guard_failed(api, msg);
@@ -252,6 +257,8 @@ static void h_revoke(struct rg_api *api, SoupServerMessage *msg, const char *id,
 	core_log_info("api", soup_server_message_get_remote_host(msg), "%s revoked by %s", id,
 		      caller->claims.sub);
 	reply(msg, SOUP_STATUS_OK, g_strdup("{\"ok\":true}"));
+	if (api->server != NULL)
+		rg_sig_server_recheck(api->server, id);
 }
 
 /* ------------------------------------------------------------ routing */
@@ -419,6 +426,13 @@ static int sig_bearer(void *data, const char *token, const char *source, struct 
 	return CORE_OK;
 }
 
+static bool sig_live(void *data, const struct rg_sig_identity *id)
+{
+	struct rg_api *api = data;
+
+	return id->priv != NULL && rg_accounts_live(api->accounts, id->priv);
+}
+
 static void sig_opened(void *data, const struct rg_sig_identity *id)
 {
 	struct rg_api *api = data;
@@ -470,7 +484,8 @@ struct rg_api *rg_api_new(const struct rg_api_config *cfg)
 
 	api->accounts = cfg->accounts;
 	api->guard = rg_guard_new(cfg->guard_burst, cfg->guard_per_minute, 0);
-	api->auth = (struct rg_sig_auth){ sig_bearer, sig_opened, sig_attach, sig_status, api };
+	api->auth = (struct rg_sig_auth){ sig_bearer, sig_live,	  sig_opened,
+					  sig_attach, sig_status, api };
 	api->flush_timer = g_timeout_add_seconds(RG_API_FLUSH_S, flush_cb, api);
 	api->upkeep_timer = g_timeout_add_seconds(RG_API_UPKEEP_S, upkeep_cb, api);
 	return api;
@@ -490,4 +505,9 @@ void rg_api_free(struct rg_api *api)
 const struct rg_sig_auth *rg_api_sig_auth(struct rg_api *api)
 {
 	return &api->auth;
+}
+
+void rg_api_set_server(struct rg_api *api, struct rg_sig_server *server)
+{
+	api->server = server;
 }

@@ -15,6 +15,12 @@
  * 507 (no free address). Each is logged once, naming the source address and
  * never a token; a refused request changes nothing stored.
  *
+ * Revocation takes effect at once: after DELETE /auth/devices/<id>, a
+ * refresh token presented twice (its family revoked) or a re-registration
+ * (the device's older tokens void), the signaling server closes every
+ * WebSocket that came with the voided credentials and its peers get
+ * `peer-left` (rg_sig_server_recheck).
+ *
  * Upkeep on timers: last-seen times written every RG_API_FLUSH_S, the
  * signing key rotated and expired tokens purged every RG_API_UPKEEP_S.
  *
@@ -43,3 +49,5 @@ struct rg_api *rg_api_new(const struct rg_api_config *cfg);
 void rg_api_free(struct rg_api *api);
 /* The authenticator for rg_sig_server_config.auth (lives as long as api). */
 const struct rg_sig_auth *rg_api_sig_auth(struct rg_api *api);
+/* The server whose connections revocations close (after rg_sig_server_new). */
+void rg_api_set_server(struct rg_api *api, struct rg_sig_server *server);

@@ -30,7 +30,8 @@ struct rg_sig_server {
 	GHashTable *by_token;	 /* SHA-256 hex of a token -> its device */
 	struct rg_sig_auth auth; /* auth.bearer NULL: none */
 	unsigned ping_s;
-	GHashTable *conns; /* id -> SoupWebsocketConnection * (a reference) */
+	GHashTable *conns;  /* id -> SoupWebsocketConnection * (a reference) */
+	GHashTable *idents; /* id -> struct rg_sig_identity * (the authenticator's) */
 	uint64_t next_id;
 	uint16_t port;
 	char url[96];
@@ -162,6 +163,7 @@ static void ws_closed(SoupWebsocketConnection *ws, gpointer p)
 	g_snprintf(obj, sizeof(obj), "ws%" G_GUINT64_FORMAT, x->id);
 	core_log_info("sig", obj, "closed (%u)", soup_websocket_connection_get_close_code(ws));
 	rg_hub_closed(s->hub, x->id);
+	g_hash_table_remove(s->idents, &x->id);
 	g_hash_table_remove(s->conns, &x->id); /* drops our reference; x goes with it */
 	server_check_shutdown(s);
 }
@@ -205,7 +207,9 @@ static void ws_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 	rg_hub_open(s->hub, x->id, id->network, id->name);
 	if (id->subject != NULL && s->auth.opened != NULL)
 		s->auth.opened(s->auth.data, id);
-	identity_free(id);
+	key = g_new(uint64_t, 1);
+	*key = x->id;
+	g_hash_table_insert(s->idents, key, id);
 }
 
 /*
@@ -377,6 +381,7 @@ struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, 
 	s->ping_s = cfg->ping_interval_s != 0 ? cfg->ping_interval_s : SERVER_PING_S;
 	s->hub = rg_hub_new(&cfg->limits, &io);
 	s->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
+	s->idents = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, identity_free);
 	if (cfg->auth != NULL)
 		s->auth = *cfg->auth;
 	if (server_tls(s, cfg, &cert, error) != CORE_OK)
@@ -458,6 +463,34 @@ unsigned rg_sig_server_connections(const struct rg_sig_server *s)
 	return g_hash_table_size(s->conns);
 }
 
+unsigned rg_sig_server_recheck(struct rg_sig_server *s, const char *subject)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	GArray *gone = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	unsigned n;
+
+	if (s->auth.live == NULL)
+		goto out;
+	g_hash_table_iter_init(&it, s->idents);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const struct rg_sig_identity *id = v;
+
+		if (id->subject != NULL && strcmp(id->subject, subject) == 0 &&
+		    !s->auth.live(s->auth.data, id))
+			g_array_append_val(gone, *(uint64_t *)k);
+	}
+	/* the hub's close callback does not come back here: kicking while iterating is safe,
+	 * but collect first all the same */
+	for (guint i = 0; i < gone->len; i++)
+		rg_hub_kick(s->hub, g_array_index(gone, uint64_t, i), RG_HUB_CLOSE_REVOKED,
+			    "credentials revoked");
+out:
+	n = gone->len;
+	g_array_free(gone, TRUE);
+	return n;
+}
+
 static void server_check_shutdown(struct rg_sig_server *s)
 {
 	void (*done)(void *) = s->shutdown_done;
@@ -501,6 +534,8 @@ void rg_sig_server_free(struct rg_sig_server *s)
 	if (s == NULL)
 		return;
 	core_source_clear(&s->shutdown_timer);
+	if (s->idents != NULL)
+		g_hash_table_unref(s->idents);
 	if (s->conns != NULL) {
 		g_hash_table_iter_init(&it, s->conns);
 		while (g_hash_table_iter_next(&it, NULL, &v))

@@ -41,7 +41,7 @@ struct _SoupServer; /* libsoup's SoupServer */
 /* Who a connection is, as an authenticator says. */
 struct rg_sig_identity {
 	char *network, *name; /* the hub's network and granted peer name */
-	char *subject;	      /* the device id (for the authenticator's callbacks) */
+	char *subject;	      /* what rg_sig_server_recheck finds it by (a device id) */
 	void *priv;	      /* the authenticator's own, freed with priv_free */
 	void (*priv_free)(void *priv);
 };
@@ -59,6 +59,8 @@ struct rg_sig_auth {
 	 */
 	int (*bearer)(void *data, const char *token, const char *source,
 		      struct rg_sig_identity *id);
+	/* Whether an identity accepted earlier still stands (rg_sig_server_recheck). */
+	bool (*live)(void *data, const struct rg_sig_identity *id);
 	/* A WebSocket of id opened (may be NULL). */
 	void (*opened)(void *data, const struct rg_sig_identity *id);
 	/* Add HTTP handlers; called once, from rg_sig_server_new (may be NULL). */
@@ -100,6 +102,12 @@ const char *rg_sig_server_fingerprint(const struct rg_sig_server *s);
 /* Close every WebSocket (1001 "server shutting down"); done() runs when all are gone (<= 2 s). */
 void rg_sig_server_shutdown(struct rg_sig_server *s, void (*done)(void *data), void *data);
 unsigned rg_sig_server_connections(const struct rg_sig_server *s);
+/*
+ * Ask the authenticator again about every connection whose identity has
+ * this subject; each that no longer stands is closed (4001 "credentials
+ * revoked") and its peers get `peer-left` at once. Returns how many.
+ */
+unsigned rg_sig_server_recheck(struct rg_sig_server *s, const char *subject);
 void rg_sig_server_free(struct rg_sig_server *s);
 
 /*

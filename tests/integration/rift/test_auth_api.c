@@ -149,6 +149,7 @@ static struct srv srv_start(const char *name, const char *subnet, unsigned guard
 	cfg.auth = rg_api_sig_auth(s.api);
 	s.sig = rg_sig_server_new(&cfg, &e);
 	g_assert_no_error(e);
+	rg_api_set_server(s.api, s.sig);
 	s.url = g_strdup(rg_sig_server_url(s.sig));
 	rg_accounts_set_public_url(s.accounts, s.url);
 	log_skip(); /* start counting after the set-up */
@@ -501,6 +502,7 @@ static void test_reuse_detection(void)
 {
 	struct srv s = srv_start("reuse.db", "10.0.0.0/24", 0);
 	struct rg_auth_session a, b, legit, thief;
+	struct wsc wa = { 0 }, wb = { 0 };
 	struct resp r;
 	char *j = invite(&s);
 
@@ -510,6 +512,9 @@ static void test_reuse_detection(void)
 	r = do_refresh(&s, a.device_id, a.refresh_token);
 	session_of(&r, false, &legit);
 	resp_clear(&r);
+	wsc_join(&wa, &s, legit.access_token, "alpha");
+	wsc_join(&wb, &s, b.access_token, "bravo");
+	g_assert_true(g_str_has_prefix(wsc_frame(&wa, 1), "{\"type\":\"peers\""));
 	log_skip();
 	/* a thief replays the stolen, used token */
 	r = do_refresh(&s, a.device_id, a.refresh_token);
@@ -521,6 +526,10 @@ static void test_reuse_detection(void)
 		g_free(why);
 	}
 	resp_clear(&r);
+	/* the family's live WebSocket is closed, its peer told at once */
+	run_until(&wa.closed);
+	g_assert_cmpuint(wa.close_code, ==, 4001);
+	g_assert_cmpstr(wsc_frame(&wb, 1), ==, "{\"type\":\"peer-left\",\"peerId\":\"alpha\"}");
 	/* nobody gets in with the family any more: the legit token, the JWT */
 	r = do_refresh(&s, a.device_id, legit.refresh_token);
 	g_assert_cmpuint(r.status, ==, 401);
@@ -529,6 +538,8 @@ static void test_reuse_detection(void)
 	g_assert_cmpuint(r.status, ==, 401);
 	resp_clear(&r);
 	memset(&thief, 0, sizeof(thief));
+	wsc_free(&wa);
+	wsc_free(&wb);
 	g_free(j);
 	rg_auth_session_clear(&a);
 	rg_auth_session_clear(&b);
@@ -855,6 +866,68 @@ static void test_hostile_names(void)
 	srv_stop(&s);
 }
 
+/* Revocation: the live WebSocket closes within 1 s, its peers hear peer-left within 1 s. */
+static void test_revocation(void)
+{
+	struct srv s = srv_start("revoke.db", "10.0.0.0/24", 0);
+	struct rg_auth_session a, b, c, d;
+	struct wsc wb = { 0 }, wc = { 0 }, again = { 0 };
+	char *jb = invite(&s), *jc = invite(&s), *jd = invite(&s), *path, *list;
+	gint64 t0;
+	struct resp r;
+
+	do_register(&s, "alpha", s.owner_token, &a);
+	do_register(&s, "bravo", jb, &b);
+	do_register(&s, "charlie", jc, &c);
+	wsc_join(&wb, &s, b.access_token, "bravo");
+	wsc_join(&wc, &s, c.access_token, "charlie");
+	wsc_frame(&wb, 1); /* charlie's arrival */
+	log_skip();
+	path = g_strconcat("/auth/devices/", b.device_id, NULL);
+	t0 = g_get_monotonic_time();
+	r = http(&s, "DELETE", path, a.access_token, NULL);
+	g_assert_cmpuint(r.status, ==, 200);
+	g_assert_cmpstr(r.body, ==, "{\"ok\":true}");
+	resp_clear(&r);
+	g_assert_cmpstr(wsc_frame(&wc, 1), ==, "{\"type\":\"peer-left\",\"peerId\":\"bravo\"}");
+	g_assert_cmpint(g_get_monotonic_time() - t0, <, G_USEC_PER_SEC);
+	run_until(&wb.closed);
+	g_assert_cmpint(wb.closed_at - t0, <, G_USEC_PER_SEC);
+	g_assert_cmpuint(wb.close_code, ==, 4001);
+	g_assert_cmpstr(wb.close_reason, ==, "credentials revoked");
+	g_test_message("revocation: peer-left and close %.1f ms after the request",
+		       (wb.closed_at - t0) / 1000.0);
+	/* bravo cannot come back: not with its JWT, not with its refresh token */
+	wsc_connect(&again, &s, b.access_token);
+	g_assert_cmpuint(again.status, ==, 401);
+	wsc_free(&again);
+	r = do_refresh(&s, b.device_id, b.refresh_token);
+	g_assert_cmpuint(r.status, ==, 401);
+	g_assert_nonnull(strstr(r.body, "device not found or revoked"));
+	resp_clear(&r);
+	log_skip();
+	expect_error(&s, "DELETE", path, a.access_token, NULL, 404, "device not found");
+	/* listed as revoked; its address goes to the next device */
+	list = devices_json(&s, a.access_token);
+	g_assert_nonnull(strstr(list, "\"device_name\":\"bravo\",\"address\":\"10.0.0.2/24\""));
+	g_assert_nonnull(strstr(list, "\"revoked\":true"));
+	do_register(&s, "delta", jd, &d);
+	g_assert_cmpstr(d.address, ==, "10.0.0.2/24");
+	wsc_free(&wb);
+	wsc_free(&wc);
+	g_free(list);
+	g_free(path);
+	g_free(jb);
+	g_free(jc);
+	g_free(jd);
+	rg_auth_session_clear(&a);
+	rg_auth_session_clear(&b);
+	rg_auth_session_clear(&c);
+	rg_auth_session_clear(&d);
+	log_skip();
+	srv_stop(&s);
+}
+
 /* ------------------------------------------------------------ the program */
 
 static char *rg_exe(void)
@@ -1033,6 +1106,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/auth-api/guessing", test_guessing);
 	g_test_add_func("/auth-api/concurrent", test_concurrent);
 	g_test_add_func("/auth-api/hostile-names", test_hostile_names);
+	g_test_add_func("/auth-api/revocation", test_revocation);
 	g_test_add_func("/auth-api/program-kill9", test_program_kill9);
 	rc = g_test_run();
 	g_object_unref(session);
