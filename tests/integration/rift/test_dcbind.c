@@ -191,7 +191,7 @@ static void test_channel(void)
 				   .max_packet_lifetime_ms = -1 };
 	const struct rg_wg_stats *st;
 	struct rg_dcbind_link_info info;
-	uint8_t pkt[64], junk[120];
+	uint8_t pkt[64], junk[148];
 	struct rg_wg_endpoint gone;
 	GError *e = NULL;
 	size_t n;
