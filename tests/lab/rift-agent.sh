@@ -12,6 +12,11 @@
 #              tunnel; `riftgate status --json` says connected on a srflx pair,
 #              path direct; `riftgate status` and the stock `wg show` on the
 #              interface; SIGTERM removes the interface and the socket
+#   channel    bob keeps WireGuard in the data channel (wg-direct = false): alice
+#              sees he does not offer the direct way and uses the channel too;
+#              both say transport channel, and 32 MiB cross byte-exact (SHA-256)
+#              (in the other modes both go straight on the ICE path: transport
+#              ice, checked in two with the same transfer)
 #   mesh       three agents: every pair reaches every other
 #   symmetric  both NATs symmetric (fully-random): the tunnel comes up through
 #              coturn and says relay / relayed
@@ -44,7 +49,8 @@ for t in ip nft turnserver iperf3 conntrack openssl ss python3; do
 	command -v $t >/dev/null || { echo "FAIL: no $t (scripts/install-deps installs it)"; exit 1; }
 done
 case $mode in
-two | lan-route | kill9 | server-restart | nat-flush | renumber | rogue) nat=cone names="alice bob" ;;
+two | channel | lan-route | kill9 | server-restart | nat-flush | renumber | rogue)
+	nat=cone names="alice bob" ;;
 mesh) nat=cone names="alice bob carol" ;;
 symmetric) nat=symmetric names="alice bob" ;;
 *) echo "unknown mode $mode"; exit 2 ;;
@@ -85,6 +91,7 @@ if [ $mode = lan-route ] || [ $mode = kill9 ]; then
 	RN_ROUTES_alice=192.168.50.0/24
 	[ $mode = lan-route ] && RN_ACCEPT_bob=alice:all
 fi
+[ $mode = channel ] && RN_AGENT_bob="wg-direct = false"
 t0=$(date +%s%3N)
 riftnet_agents
 riftnet_connected 30
@@ -137,14 +144,52 @@ iperf_report() {
 	PY
 }
 
+# transfer FROM TO MIB: MIB MiB of a fixed pattern over TCP through the tunnel; the
+# receiver's SHA-256 must be the sender's
+transfer() {
+	local want got
+	want=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(bytes(range(256)) * (int(sys.argv[1]) << 12)).hexdigest())' "$3")
+	ip netns exec "$(ns_of "$2")" python3 -c '
+import hashlib, socket, sys
+s = socket.create_server((sys.argv[1], 7000)); s.settimeout(60)
+c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256()
+while True:
+    b = c.recv(1 << 16)
+    if not b: break
+    h.update(b)
+print(h.hexdigest())' "$(tunnel_ip "$2")" >"$tmp/got" 2>&1 &
+	local srv=$!
+	wait_for 5 listening "$(ns_of "$2")" -t "$(tunnel_ip "$2")":7000 || fail "transfer: no receiver"
+	ip netns exec "$(ns_of "$1")" python3 -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], 7000), timeout=60)
+block = bytes(range(256)) * 4096
+for _ in range(int(sys.argv[2])): c.sendall(block)
+c.close()' "$(tunnel_ip "$2")" "$3" || fail "transfer: the sender failed"
+	wait $srv
+	got=$(cat "$tmp/got")
+	[ "$got" = "$want" ] || fail "transfer: received $got, sent $want"
+	echo "$3 MiB crossed byte-exact"
+}
+
 case $mode in
+channel)
+	for side in "alice bob" "bob alice"; do
+		set -- $side
+		[ "$(peer_field $1 $2 transport)" = channel ] || fail "$1 sends to $2 by $(peer_field $1 $2 transport)"
+	done
+	transfer alice bob 32
+	transfer bob alice 8
+	;;
 two)
 	for side in "alice bob" "bob alice"; do
 		set -- $side
 		[ "$(peer_field $1 $2 ice_type)" = srflx ] || fail "$1's pair is $(peer_field $1 $2 ice_type), not srflx"
 		[ "$(peer_field $1 $2 path)" = direct ] || fail "$1's path is not direct"
 		[ "$(peer_field $1 $2 rtt_ms)" -ge 0 ] || fail "$1 has no RTT for $2"
+		[ "$(peer_field $1 $2 transport)" = ice ] || fail "$1 sends to $2 by $(peer_field $1 $2 transport)"
 	done
+	transfer alice bob 32
 	[ "$(peer_field alice bob endpoint)" = "$(peer_field alice bob endpoint | grep '^198\.51\.100\.3:[0-9]*$')" ] ||
 		fail "alice's endpoint for bob is not bob's router: $(peer_field alice bob endpoint)"
 	iperf alice bob 10 || true
@@ -170,7 +215,9 @@ symmetric)
 		set -- $side
 		[ "$(peer_field $1 $2 ice_type)" = relay ] || fail "$1's pair is $(peer_field $1 $2 ice_type), not relay"
 		[ "$(peer_field $1 $2 path)" = relayed ] || fail "$1's path is not relayed"
+		[ "$(peer_field $1 $2 transport)" = ice ] || fail "$1 sends to $2 by $(peer_field $1 $2 transport)"
 	done
+	transfer bob alice 8
 	iperf alice bob 3 || true
 	iperf_report || fail "the transfer through the relay failed"
 	;;

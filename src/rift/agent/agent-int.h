@@ -67,6 +67,7 @@ struct agent_peer {
 	char *address_text;
 	char **advertised; /* routes it advertises, NULL-terminated */
 	char *session;	   /* its session id, or NULL */
+	bool direct_ok;	   /* it takes WireGuard straight on the ICE path (metadata wg=direct) */
 	/* the connection */
 	struct agent_conn *conn;
 	int64_t connected_since_unix; /* wall clock, 0: not since the last loss */

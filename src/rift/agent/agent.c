@@ -280,7 +280,9 @@ static void pin_default_database(struct rg_agent *a)
 static int start_signaling(struct rg_agent *a)
 {
 	struct rg_sig_client_callbacks cb = { on_sig_message, on_sig_state };
-	char *meta_keys[] = { "session", NULL }, *meta_values[] = { a->session, NULL };
+	/* "wg": "direct" says we take WireGuard straight on the ICE path (agent.md) */
+	char *meta_keys[] = { "session", "wg", NULL },
+	     *meta_values[] = { a->session, "direct", NULL };
 	struct rg_sig_peer self = {
 		.peer_id = a->conf->name,
 		.public_key = a->public_b64,
@@ -299,6 +301,8 @@ static int start_signaling(struct rg_agent *a)
 		.ping_interval_s = AGENT_SIG_PING_S,
 	};
 
+	if (!a->conf->wg_direct)
+		meta_keys[1] = meta_values[1] = NULL;
 	pin_default_database(a);
 	a->sig = rg_sig_client_new(&cfg, &cb, a);
 	return CORE_OK;
@@ -626,6 +630,10 @@ static void add_peer(JsonBuilder *b, struct rg_agent *a, struct agent_peer *p)
 	json_builder_add_string_value(b, c != NULL ? c->remote_address : "");
 	json_builder_set_member_name(b, "rtt_ms");
 	json_builder_add_int_value(b, c != NULL && c->dc != NULL ? rg_dc_rtt_ms(c->dc) : -1);
+	json_builder_set_member_name(b, "transport");
+	json_builder_add_string_value(b, c == NULL || c->link == 0 ? ""
+					 : li.direct		   ? "ice"
+								   : "channel");
 	json_builder_set_member_name(b, "path");
 	json_builder_add_string_value(b, c == NULL || c->pair_type[0] == '\0' ? ""
 					 : strcmp(c->pair_type, "relay") == 0 ? "relayed"

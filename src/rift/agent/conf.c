@@ -15,7 +15,7 @@
 static const char *const device_keys[] = { "name", "address", "routes", "interface", "mtu", NULL };
 static const char *const server_keys[] = { "url", "fingerprint", NULL };
 static const char *const ice_keys[] = { "stun", "turn", "turn-user", "relay-only", NULL };
-static const char *const agent_keys[] = { "control", "secrets", "exit-node", NULL };
+static const char *const agent_keys[] = { "control", "secrets", "exit-node", "wg-direct", NULL };
 static const char *const peer_keys[] = { "accept-routes", NULL };
 static const char *const secret_device_keys[] = { "private-key", "token", NULL };
 static const char *const secret_ice_keys[] = { "turn-password", NULL };
@@ -220,7 +220,10 @@ static int load_agent(struct rg_agent_conf *c, const struct src *s, const char *
 	    (ret = core_config_get_string(s->cfg, "agent", "secrets", def, &c->secrets_path,
 					  error)) != CORE_OK)
 		goto out;
-	ret = core_config_get_bool(s->cfg, "agent", "exit-node", false, &c->exit_node, error);
+	if ((ret = core_config_get_bool(s->cfg, "agent", "exit-node", false, &c->exit_node,
+					error)) != CORE_OK)
+		goto out;
+	ret = core_config_get_bool(s->cfg, "agent", "wg-direct", true, &c->wg_direct, error);
 out:
 	g_free(dir);
 	g_free(def);

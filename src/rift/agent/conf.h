@@ -23,6 +23,8 @@
  *   control = /run/riftgate/riftgate.sock
  *   secrets = /etc/riftgate/secrets.conf    default: secrets.conf beside this file
  *   exit-node = false              accept default routes from peers
+ *   wg-direct = true               WireGuard straight on the ICE path when the
+ *                                  peer offers it too (else in the data channel)
  *
  *   [peer.home]                    one group per peer whose routes we accept
  *   accept-routes = 192.168.1.0/24 or "all" (what it advertises)
@@ -96,6 +98,7 @@ struct rg_agent_conf {
 	char *control;
 	char *secrets_path;
 	bool exit_node;
+	bool wg_direct;
 	/* [peer.NAME] */
 	struct rg_agent_conf_peer *peers;
 	size_t n_peers;

@@ -14,6 +14,8 @@ struct link {
 	struct rg_dc *dc;
 	char *peer;
 	char *remote; /* wg(8)'s endpoint text, or NULL */
+	rg_dcbind_direct_fn direct;
+	void *direct_ctx;
 	struct rg_dcbind_link_info info;
 };
 
@@ -58,6 +60,15 @@ static int dcbind_send(struct rg_wg_bind *b, const struct rg_wg_endpoint *to, co
 
 	if (l == NULL)
 		return CORE_ERR_NOT_FOUND;
+	if (l->direct != NULL) {
+		ret = l->direct(l->direct_ctx, buf, len);
+		if (ret == CORE_OK) {
+			l->info.direct_tx++;
+			goto sent;
+		}
+		if (ret != CORE_ERR_AGAIN)
+			return ret;
+	}
 	ret = rg_dc_send(l->dc, buf, len, true);
 	if (ret == CORE_ERR_AGAIN) {
 		/* a full channel drops the datagram, as a full socket buffer would */
@@ -68,6 +79,7 @@ static int dcbind_send(struct rg_wg_bind *b, const struct rg_wg_endpoint *to, co
 	}
 	if (ret != CORE_OK)
 		return ret;
+sent:
 	l->info.tx_msgs++;
 	l->info.tx_bytes += len;
 	l->info.tx_since_sample = true;
@@ -136,6 +148,27 @@ uint32_t rg_dcbind_attach(struct rg_wg_bind *b, struct rg_dc *dc, const char *pe
 void rg_dcbind_detach(struct rg_wg_bind *b, uint32_t link)
 {
 	g_hash_table_remove(((struct dcbind *)b)->links, GUINT_TO_POINTER(link));
+}
+
+void rg_dcbind_set_direct(struct rg_wg_bind *b, uint32_t link, rg_dcbind_direct_fn fn, void *ctx)
+{
+	struct link *l = find_link((struct dcbind *)b, link);
+
+	if (l == NULL)
+		return;
+	l->direct = fn;
+	l->direct_ctx = ctx;
+	l->info.direct = fn != NULL;
+}
+
+void rg_dcbind_input_direct(struct rg_wg_bind *b, uint32_t link, const uint8_t *buf, size_t len)
+{
+	struct link *l = find_link((struct dcbind *)b, link);
+
+	if (l == NULL)
+		return;
+	l->info.direct_rx++;
+	rg_dcbind_input(b, link, buf, len);
 }
 
 void rg_dcbind_input(struct rg_wg_bind *b, uint32_t link, const uint8_t *buf, size_t len)

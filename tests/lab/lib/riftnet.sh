@@ -25,6 +25,7 @@
 #   names  the devices ("alice bob")    RN_PREFIX (optional) namespace prefix
 # and may set per device, before riftnet_agents:
 #   RN_ROUTES_<name>   routes it advertises      RN_ACCEPT_<name>   "peer:routes"
+#   RN_AGENT_<name>    a line for its [agent] group ("wg-direct = false")
 # It calls fail MESSAGE (which must exit) on any error; riftnet_cleanup
 # stops every process in $pids (by PID) and removes every namespace.
 SERVER=198.51.100.1
@@ -146,8 +147,8 @@ riftnet_server() {
 
 # riftnet_conf NAME: its configuration and secrets
 riftnet_conf() {
-	local n=$1 routes accept
-	eval "routes=\${RN_ROUTES_$n:-} accept=\${RN_ACCEPT_$n:-}"
+	local n=$1 routes accept extra
+	eval "routes=\${RN_ROUTES_$n:-} accept=\${RN_ACCEPT_$n:-} extra=\${RN_AGENT_$n:-}"
 	{
 		printf '[device]\nname = %s\naddress = %s/24\ninterface = %s\n' $n "$(tunnel_ip $n)" \
 			"$(ifname_of $n)"
@@ -155,6 +156,7 @@ riftnet_conf() {
 		printf '[server]\nurl = https://%s:8443\nfingerprint = %s\n' $SERVER "$pin"
 		printf '[ice]\nstun = %s:3478\nturn = udp:%s:3478\nturn-user = rift\n' $SERVER $SERVER
 		printf '[agent]\ncontrol = %s/%s.sock\nsecrets = %s/%s.secrets\n' "$tmp" $n "$tmp" $n
+		[ -n "$extra" ] && printf '%s\n' "$extra"
 		[ -n "$accept" ] && printf '[peer.%s]\naccept-routes = %s\n' "${accept%%:*}" "${accept#*:}"
 	} >"$tmp/$n.conf"
 	(
