@@ -84,7 +84,7 @@ static char *stored_pem(struct rg_store *st, GError **error)
 	if (rc == CORE_OK)
 		return pem;
 	if (rc != CORE_ERR_NOT_FOUND) {
-		core_err_to_gerror(error, rc, "cannot read the certificate from the database");
+		g_set_error(error, CORE_ERROR, rc, "cannot read the certificate from the database");
 		return NULL;
 	}
 	rc = core_tls_cert_generate(&gen, TLS_VALIDITY_S);
@@ -95,7 +95,7 @@ static char *stored_pem(struct rg_store *st, GError **error)
 		rc = rg_store_setting_set(st, SETTING_TLS, pem);
 	}
 	if (rc != CORE_OK) {
-		core_err_to_gerror(error, rc, "cannot make or keep a certificate");
+		g_set_error(error, CORE_ERROR, rc, "cannot make or keep a certificate");
 		if (pem != NULL)
 			core_wipe(pem, strlen(pem));
 		g_clear_pointer(&pem, g_free);

@@ -15,8 +15,9 @@ bool rg_auth_name_ok(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n == 0 || n > RG_AUTH_MAX_NAME || !g_utf8_validate(name, (gssize)n, NULL))
-		return false;
+	if (n == 0 || n > RG_AUTH_MAX_NAME || !g_utf8_validate(name, (gssize)n, NULL) ||
+	    g_ascii_isspace(name[0]) || g_ascii_isspace(name[n - 1]))
+		return false; /* a configuration file would lose spaces at either end */
 	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
 		if (*p < 0x20 || *p == 0x7f || *p == '/')
 			return false;

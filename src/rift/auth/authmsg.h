@@ -17,7 +17,8 @@
  * or {"urls":["turn:h:p?transport=udp"],"username":"...","credential":"..."}.
  *
  * Limits: a body of at most RG_AUTH_MAX_BODY bytes; a device name is 1..64
- * bytes of UTF-8 with no control character and no '/'; tokens and ids at
+ * bytes of UTF-8 with no control character, no '/' and no space at either
+ * end (a configuration file would lose it); tokens and ids at
  * most 128 bytes of printable ASCII. Errors are fixed strings (they never
  * quote a token); the request parsers' are what the server sends back.
  *
@@ -39,7 +40,8 @@
 /* Reasons the request parsers give (the server's {"error": ...}). */
 #define RG_AUTH_ERR_BODY	 "invalid request body"
 #define RG_AUTH_ERR_NAME_MISSING "device_name is required"
-#define RG_AUTH_ERR_NAME_BAD	 "device_name must be 1 to 64 bytes of text without '/'"
+#define RG_AUTH_ERR_NAME_BAD                                                                       \
+	"device_name must be 1 to 64 bytes of text, no '/', no space at either end"
 #define RG_AUTH_ERR_JOIN_MISSING "join_token is required"
 #define RG_AUTH_ERR_ID_MISSING	 "device_id is required"
 #define RG_AUTH_ERR_RT_MISSING	 "refresh_token is required"

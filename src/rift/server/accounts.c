@@ -159,8 +159,8 @@ static int ice_config(struct rg_accounts *a, const struct rg_accounts_config *cf
 		uint16_t port;
 
 		if (core_addr_split_host_port(cfg->stun[i], &host, &port) != CORE_OK || port == 0) {
-			core_err_to_gerror(error, CORE_ERR_CONFIG,
-					   "stun: expected host:port, got \"%s\"", cfg->stun[i]);
+			g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+				    "stun: expected host:port, got \"%s\"", cfg->stun[i]);
 			return CORE_ERR_CONFIG;
 		}
 		g_free(host);
@@ -170,18 +170,18 @@ static int ice_config(struct rg_accounts *a, const struct rg_accounts_config *cf
 		char *u = turn_url(cfg->turn[i]);
 
 		if (u == NULL) {
-			core_err_to_gerror(error, CORE_ERR_CONFIG,
-					   "turn: expected udp:, tcp: or tls: then host:port, got "
-					   "\"%s\"",
-					   cfg->turn[i]);
+			g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+				    "turn: expected udp:, tcp: or tls: then host:port, got "
+				    "\"%s\"",
+				    cfg->turn[i]);
 			return CORE_ERR_CONFIG;
 		}
 		g_ptr_array_add(a->turn_urls, u);
 	}
 	if (a->turn_urls->len > 0 && (cfg->turn_secret == NULL || strlen(cfg->turn_secret) < 16)) {
-		core_err_to_gerror(error, CORE_ERR_CONFIG,
-				   "turn: a TURN server needs turn-secret (16 characters or more, "
-				   "coturn's static-auth-secret)");
+		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+			    "turn: a TURN server needs turn-secret (16 characters or more, "
+			    "coturn's static-auth-secret)");
 		return CORE_ERR_CONFIG;
 	}
 	a->turn_secret = g_strdup(cfg->turn_secret);
@@ -206,10 +206,10 @@ int rg_accounts_open(struct rg_accounts **out, const struct rg_accounts_config *
 	if ((rc = ice_config(a, cfg, error)) != CORE_OK)
 		goto out;
 	if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-		core_err_to_gerror(error, CORE_ERR_NOT_FOUND,
-				   "%s: no such database: create the network with `riftgate "
-				   "server init` first",
-				   path);
+		g_set_error(error, CORE_ERROR, CORE_ERR_NOT_FOUND,
+			    "%s: no such database: create the network with `riftgate "
+			    "server init` first",
+			    path);
 		rc = CORE_ERR_NOT_FOUND;
 		goto out;
 	}
@@ -217,15 +217,14 @@ int rg_accounts_open(struct rg_accounts **out, const struct rg_accounts_config *
 		goto out;
 	rc = rg_store_network_get(a->store, &a->net);
 	if (rc == CORE_ERR_NOT_FOUND)
-		core_err_to_gerror(error, rc,
-				   "%s: no network: create it with `riftgate server init` first",
-				   path);
+		g_set_error(error, CORE_ERROR, rc,
+			    "%s: no network: create it with `riftgate server init` first", path);
 	else if (rc != CORE_OK)
-		core_err_to_gerror(error, rc, "%s: cannot read the network", path);
+		g_set_error(error, CORE_ERROR, rc, "%s: cannot read the network", path);
 	if (rc != CORE_OK)
 		goto out;
 	if ((rc = keys_load(a)) != CORE_OK || (rc = key_rotate(a, false)) != CORE_OK)
-		core_err_to_gerror(error, rc, "%s: cannot read or add signing keys", path);
+		g_set_error(error, CORE_ERROR, rc, "%s: cannot read or add signing keys", path);
 out:
 	if (rc == CORE_OK)
 		*out = a;
@@ -490,17 +489,17 @@ int rg_accounts_init(const char *path, const char *name, const char *subnet, int
 
 	*join_token = NULL;
 	if (!network_name_ok(name)) {
-		core_err_to_gerror(error, CORE_ERR_CONFIG,
-				   "network name: expected 1 to 63 letters, digits, '-', '_' or "
-				   "'.', got \"%s\"",
-				   name);
+		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+			    "network name: expected 1 to 63 letters, digits, '-', '_' or "
+			    "'.', got \"%s\"",
+			    name);
 		return CORE_ERR_CONFIG;
 	}
 	if (!rg_store_subnet_parse(subnet, &base, &len)) {
-		core_err_to_gerror(error, CORE_ERR_CONFIG,
-				   "subnet: expected an IPv4 network like 10.0.0.0/24 (/8 to /30, "
-				   "no host bits), got \"%s\"",
-				   subnet);
+		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+			    "subnet: expected an IPv4 network like 10.0.0.0/24 (/8 to /30, "
+			    "no host bits), got \"%s\"",
+			    subnet);
 		return CORE_ERR_CONFIG;
 	}
 	if ((rc = rg_store_open(&s, path, error)) != CORE_OK)
@@ -512,9 +511,9 @@ int rg_accounts_init(const char *path, const char *name, const char *subnet, int
 	rc = rg_store_init(s, &n, &k, jh, now + ttl_s);
 	core_wipe(&k, sizeof(k));
 	if (rc == CORE_ERR_BAD_VALUE)
-		core_err_to_gerror(error, rc, "%s: the network exists already", path);
+		g_set_error(error, CORE_ERROR, rc, "%s: the network exists already", path);
 	else if (rc != CORE_OK)
-		core_err_to_gerror(error, rc, "%s: cannot create the network", path);
+		g_set_error(error, CORE_ERROR, rc, "%s: cannot create the network", path);
 	if (rc == CORE_OK) {
 		*join_token = tok;
 		tok = NULL;
@@ -536,17 +535,18 @@ int rg_accounts_invite(const char *path, int64_t ttl_s, char **join_token, GErro
 
 	*join_token = NULL;
 	if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-		core_err_to_gerror(error, CORE_ERR_NOT_FOUND,
-				   "%s: no such database: create the network with `riftgate "
-				   "server init` first",
-				   path);
+		g_set_error(error, CORE_ERROR, CORE_ERR_NOT_FOUND,
+			    "%s: no such database: create the network with `riftgate "
+			    "server init` first",
+			    path);
 		return CORE_ERR_NOT_FOUND;
 	}
 	if ((rc = rg_store_open(&s, path, error)) != CORE_OK)
 		return rc;
 	rc = rg_store_network_get(s, &n);
 	if (rc != CORE_OK) {
-		core_err_to_gerror(error, rc, "%s: no network: `riftgate server init` first", path);
+		g_set_error(error, CORE_ERROR, rc, "%s: no network: `riftgate server init` first",
+			    path);
 		rg_store_close(s);
 		return rc;
 	}
@@ -557,7 +557,7 @@ int rg_accounts_invite(const char *path, int64_t ttl_s, char **join_token, GErro
 	if (rc == CORE_OK) {
 		*join_token = tok;
 	} else {
-		core_err_to_gerror(error, rc, "%s: cannot store the join token", path);
+		g_set_error(error, CORE_ERROR, rc, "%s: cannot store the join token", path);
 		core_wipe(tok, strlen(tok));
 		g_free(tok);
 	}

@@ -288,8 +288,8 @@ static int pragma(struct rg_store *s, const char *text, GError **error)
 {
 	if (sqlite3_exec(s->db, text, NULL, NULL, NULL) == SQLITE_OK)
 		return CORE_OK;
-	core_err_to_gerror(error, CORE_ERR_SYSTEM, "%s: %s: %s", s->path, text,
-			   sqlite3_errmsg(s->db));
+	g_set_error(error, CORE_ERROR, CORE_ERR_SYSTEM, "%s: %s: %s", s->path, text,
+		    sqlite3_errmsg(s->db));
 	return CORE_ERR_SYSTEM;
 }
 
@@ -313,10 +313,10 @@ static int migrate(struct rg_store *s, const char *const *steps, size_t n, GErro
 	if (v < 0)
 		return pragma(s, "PRAGMA user_version", error);
 	if ((size_t)v > n) {
-		core_err_to_gerror(error, CORE_ERR_CONFIG,
-				   "%s: schema version %d is newer than this riftgate's (%zu): "
-				   "use a newer riftgate",
-				   s->path, v, n);
+		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+			    "%s: schema version %d is newer than this riftgate's (%zu): "
+			    "use a newer riftgate",
+			    s->path, v, n);
 		return CORE_ERR_CONFIG;
 	}
 	for (size_t i = (size_t)v; i < n; i++) {
@@ -329,9 +329,9 @@ static int migrate(struct rg_store *s, const char *const *steps, size_t n, GErro
 
 		g_free(bump);
 		if (!ok) {
-			core_err_to_gerror(error, CORE_ERR_SYSTEM,
-					   "%s: migration to schema version %zu failed: %s",
-					   s->path, i + 1, msg != NULL ? msg : "?");
+			g_set_error(error, CORE_ERROR, CORE_ERR_SYSTEM,
+				    "%s: migration to schema version %zu failed: %s", s->path,
+				    i + 1, msg != NULL ? msg : "?");
 			sqlite3_free(msg);
 			if (!sqlite3_get_autocommit(s->db))
 				sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -349,15 +349,15 @@ static int create_file(const char *path, GError **error)
 	int fd, rc = CORE_OK;
 
 	if (g_mkdir_with_parents(dir, 0700) != 0) {
-		core_err_to_gerror(error, CORE_ERR_SYSTEM, "cannot create %s: %s", dir,
-				   g_strerror(errno));
+		g_set_error(error, CORE_ERROR, CORE_ERR_SYSTEM, "cannot create %s: %s", dir,
+			    g_strerror(errno));
 		rc = CORE_ERR_SYSTEM;
 		goto out;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		core_err_to_gerror(error, CORE_ERR_SYSTEM, "cannot create %s: %s", path,
-				   g_strerror(errno));
+		g_set_error(error, CORE_ERROR, CORE_ERR_SYSTEM, "cannot create %s: %s", path,
+			    g_strerror(errno));
 		rc = CORE_ERR_SYSTEM;
 		goto out;
 	}
@@ -380,8 +380,8 @@ int rg_store_open_with(struct rg_store **out, const char *path, const char *cons
 		goto out;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
-		core_err_to_gerror(error, CORE_ERR_SYSTEM, "%s: %s", path,
-				   s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
+		g_set_error(error, CORE_ERROR, CORE_ERR_SYSTEM, "%s: %s", path,
+			    s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
 		rc = CORE_ERR_SYSTEM;
 		goto out;
 	}
@@ -391,8 +391,8 @@ int rg_store_open_with(struct rg_store **out, const char *path, const char *cons
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW ||
 	    g_ascii_strcasecmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
-		core_err_to_gerror(error, CORE_ERR_SYSTEM, "%s: cannot use WAL: %s", path,
-				   sqlite3_errmsg(s->db));
+		g_set_error(error, CORE_ERROR, CORE_ERR_SYSTEM, "%s: cannot use WAL: %s", path,
+			    sqlite3_errmsg(s->db));
 		rc = CORE_ERR_SYSTEM;
 		goto out;
 	}

@@ -660,7 +660,7 @@ static void test_bad_input(void)
 		     "join_token is required");
 	expect_error(&s, "POST", "/auth/register", NULL,
 		     "{\"device_name\":\"a/b\",\"join_token\":\"x\"}", 400,
-		     "device_name must be 1 to 64 bytes of text without '/'");
+		     "device_name must be 1 to 64 bytes of text, no '/', no space at either end");
 	expect_error(&s, "POST", "/auth/refresh", NULL, "{\"device_id\":\"x\"}", 400,
 		     "refresh_token is required");
 	pad = g_strnfill(RG_AUTH_MAX_BODY, ' ');
