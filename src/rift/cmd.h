@@ -109,3 +109,7 @@ int rg_cmd_wg(int argc, char **argv);	   /* cmd_wg.c: wg up, wg show */
 int rg_cmd_up(int argc, char **argv);	   /* cmd_agent.c: the agent */
 int rg_cmd_down(int argc, char **argv);	   /* cmd_agent.c */
 int rg_cmd_status(int argc, char **argv);  /* cmd_agent.c */
+int rg_cmd_setup(int argc, char **argv);   /* cmd_account.c: register this device */
+int rg_cmd_devices(int argc, char **argv); /* cmd_account.c: list and revoke */
+int rg_cmd_qr(int argc, char **argv);	   /* cmd_account.c */
+int rg_cmd_refresh(int argc, char **argv); /* cmd_account.c */
