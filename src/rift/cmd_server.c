@@ -44,6 +44,7 @@ static const char server_usage[] =
 	"  url = <url>           the URL devices use; default: the one it listens on\n"
 	"  [store]\n"
 	"  path = <file>         the database; default /var/lib/riftgate/server.db\n"
+	"  synchronous = normal  or full: every commit waits for the disk (power cuts)\n"
 	"  [ice]                 what registered devices are told\n"
 	"  stun = <host:port>    STUN servers, comma-separated\n"
 	"  turn = udp:<host:port>  TURN servers (udp:, tcp: or tls:), comma-separated\n"
@@ -229,6 +230,7 @@ static int open_accounts(const struct rg_server_conf *sc, struct rg_sig_server_c
 			 GError **error)
 {
 	struct rg_accounts_config ac = { .db_path = sc->db_path,
+					 .full_sync = sc->full_sync,
 					 .public_url = sc->public_url,
 					 .stun = sc->stun,
 					 .turn = sc->turn,

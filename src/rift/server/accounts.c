@@ -215,6 +215,10 @@ int rg_accounts_open(struct rg_accounts **out, const struct rg_accounts_config *
 	}
 	if ((rc = rg_store_open(&a->store, path, error)) != CORE_OK)
 		goto out;
+	if (cfg->full_sync && (rc = rg_store_set_full_sync(a->store, true)) != CORE_OK) {
+		g_set_error(error, CORE_ERROR, rc, "%s: cannot set synchronous = full", path);
+		goto out;
+	}
 	rc = rg_store_network_get(a->store, &a->net);
 	if (rc == CORE_ERR_NOT_FOUND)
 		g_set_error(error, CORE_ERROR, rc,

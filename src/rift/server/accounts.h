@@ -46,6 +46,7 @@
 
 struct rg_accounts_config {
 	const char *db_path;	/* NULL: RG_STORE_DEFAULT_PATH */
+	bool full_sync;		/* every commit waits for fsync (store.h) */
 	const char *public_url; /* "server_url" of a registration */
 	int64_t jwt_ttl_s, refresh_ttl_s, key_rotate_s, turn_ttl_s; /* 0: the defaults */
 	char **stun;		    /* "host:port", NULL-terminated; may be NULL */

@@ -10,7 +10,7 @@
 #include "core/err.h"
 #include "rift/server/store.h"
 
-static const char *const store_keys[] = { "path", NULL };
+static const char *const store_keys[] = { "path", "synchronous", NULL };
 static const char *const ice_keys[] = { "stun", "turn", "turn-secret", "turn-ttl", NULL };
 
 static int bad(GError **error, const char *path, unsigned line, const char *fmt, ...)
@@ -102,6 +102,18 @@ int rg_server_conf_load(const char *path, struct rg_server_conf *out, GError **e
 	}
 	while (out->public_url != NULL && g_str_has_suffix(out->public_url, "/"))
 		out->public_url[strlen(out->public_url) - 1] = '\0';
+	{
+		char *sync = NULL;
+
+		rc = core_config_get_string(c, "store", "synchronous", "normal", &sync, error);
+		if (rc == CORE_OK && strcmp(sync, "normal") != 0 && strcmp(sync, "full") != 0)
+			rc = bad(error, path, core_config_line(c, "store", "synchronous"),
+				 "[store] synchronous: expected normal or full, got \"%s\"", sync);
+		out->full_sync = rc == CORE_OK && strcmp(sync, "full") == 0;
+		g_free(sync);
+		if (rc != CORE_OK)
+			goto out;
+	}
 	rc = check_ice(c, path, out, error);
 out:
 	g_strfreev(groups);

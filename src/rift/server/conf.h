@@ -8,6 +8,7 @@
  *                                        the one the server listens on
  *   [store]
  *   path = /var/lib/riftgate/server.db   the database (the default)
+ *   synchronous = normal                 or full: every commit waits for fsync
  *   [ice]                                what registered devices are told
  *   stun = 198.51.100.1:3478             host:port, comma-separated
  *   turn = udp:198.51.100.1:3478         udp:, tcp: or tls: then host:port
@@ -32,6 +33,7 @@
 struct rg_server_conf {
 	bool accounts; /* serve the store's devices */
 	char *db_path;
+	bool full_sync;	     /* [store] synchronous = full */
 	char *public_url;    /* NULL: the listening URL */
 	char **stun, **turn; /* NULL-terminated, or NULL */
 	char *turn_secret;

@@ -387,7 +387,8 @@ int rg_store_open_with(struct rg_store **out, const char *path, const char *cons
 	}
 	sqlite3_busy_timeout(s->db, RG_STORE_BUSY_MS);
 	sqlite3_extended_result_codes(s->db, 1);
-	/* WAL: readers never wait for the writer; FULL: a commit is on disk when it returns */
+	/* WAL: readers never wait for the writer; NORMAL: a commit survives the process
+	 * (kill -9), without an fsync on the loop (rg_store_set_full_sync for power cuts) */
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW ||
 	    g_ascii_strcasecmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
@@ -398,7 +399,7 @@ int rg_store_open_with(struct rg_store **out, const char *path, const char *cons
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((rc = pragma(s, "PRAGMA synchronous = FULL", error)) != CORE_OK ||
+	if ((rc = pragma(s, "PRAGMA synchronous = NORMAL", error)) != CORE_OK ||
 	    (rc = pragma(s, "PRAGMA foreign_keys = ON", error)) != CORE_OK)
 		goto out;
 	rc = migrate(s, steps, n_steps, error);
@@ -426,6 +427,14 @@ void rg_store_close(struct rg_store *s)
 	g_free(s->subnet);
 	g_free(s->path);
 	g_free(s);
+}
+
+int rg_store_set_full_sync(struct rg_store *s, bool full)
+{
+	const char *p = full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+
+	return sqlite3_exec(s->db, p, NULL, NULL, NULL) == SQLITE_OK ? CORE_OK
+								     : fail(s, "synchronous");
 }
 
 int rg_store_version(struct rg_store *s)

@@ -1,6 +1,6 @@
 /*
  * store.h - the server's accounts on disk: one SQLite database (Debian's
- * libsqlite3, WAL, synchronous=FULL), by default /var/lib/riftgate/server.db.
+ * libsqlite3, WAL), by default /var/lib/riftgate/server.db.
  *
  *   network        one row: its name, tunnel subnet ("10.0.0.0/24"), owner
  *   owner          the one owner of the network (who issues join tokens)
@@ -22,9 +22,13 @@
  * leaves the previous version intact. A database newer than this program
  * is refused (CORE_ERR_CONFIG), never written.
  *
- * Durability: every operation below is one transaction, committed (WAL
- * written and fsync'd) before it returns CORE_OK, so neither a restart nor
- * kill -9 nor a power cut loses what a caller was told is done. Several
+ * Durability: every operation below is one transaction, committed (its WAL
+ * frames written) before it returns CORE_OK, so neither a restart nor
+ * kill -9 loses what a caller was told is done. By default
+ * (synchronous=NORMAL) a commit does not wait for fsync: a power cut may
+ * roll back the last commits (never corrupt the file); rg_store_set_full_sync
+ * makes every commit wait for the disk too, at about ten times the cost on
+ * the caller's loop (bench/sig-server.sh with AUTH_RATE). Several
  * processes may open one database (`riftgate server invite` while the
  * server runs): a write waits up to RG_STORE_BUSY_MS for another's.
  *
@@ -122,6 +126,8 @@ int rg_store_open(struct rg_store **out, const char *path, GError **error);
 int rg_store_open_with(struct rg_store **out, const char *path, const char *const *steps,
 		       size_t n_steps, GError **error);
 void rg_store_close(struct rg_store *s);
+/* Every commit waits for fsync (survives a power cut): CORE_OK or CORE_ERR_SYSTEM. */
+int rg_store_set_full_sync(struct rg_store *s, bool full);
 /* The schema version (migrations applied). */
 int rg_store_version(struct rg_store *s);
 /* The number of migrations this program knows (the current schema version). */
