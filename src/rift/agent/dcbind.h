@@ -7,9 +7,11 @@
  * process; the WireGuard endpoint of the peer is that number (4 bytes), so
  * a datagram meant for a channel that has gone is refused with
  * CORE_ERR_NOT_FOUND instead of reaching whichever channel came next.
- * Sending (rg_wg_bind_send) hands the datagram to the link's direct sender
- * when it has one (rg_dcbind_set_direct), else (or when that says not now)
- * to rg_dc_send at once:
+ * Sending (rg_wg_bind_send) to a link with a direct sender
+ * (rg_dcbind_set_direct) queues the datagram; rg_wg_bind_flush (the runner
+ * calls it after each burst) hands the queue to the direct senders, each
+ * link's run of datagrams in one call, and what a sender cannot take now
+ * to the channel. Otherwise the datagram goes to rg_dc_send at once:
  * CORE_OK; CORE_ERR_NOT_FOUND (no such link, or a malformed endpoint);
  * CORE_ERR_AGAIN (the channel's queue is full: the datagram is dropped and
  * counted, as a full UDP socket buffer would drop it); CORE_ERR_CLOSED (the
@@ -35,18 +37,20 @@
 #include "rift/wg/bind.h"
 
 /*
- * Sends a datagram another way than the channel (the agent: straight on the
- * ICE path, rg_pc_send_datagram): CORE_OK; CORE_ERR_AGAIN (not now: the
- * channel takes it instead); any other error drops it.
+ * Sends n datagrams another way than the channel (the agent: straight on
+ * the ICE path, rg_pc_send_datagrams): the number sent, in order (the rest
+ * are lost, as a full socket buffer loses them); CORE_ERR_AGAIN (none, not
+ * now: the channel takes them instead); another error (all lost).
  */
-typedef int (*rg_dcbind_direct_fn)(void *ctx, const uint8_t *buf, size_t len);
+typedef int (*rg_dcbind_direct_fn)(void *ctx, const uint8_t *const *bufs, const size_t *lens,
+				   size_t n);
 
 /* A link's counters and liveness, for `riftgate status`. */
 struct rg_dcbind_link_info {
-	bool direct; /* a direct sender is set */
+	bool direct;		       /* a direct sender is set */
 	uint64_t direct_rx, direct_tx; /* datagrams that did not use the channel */
 	uint64_t rx_msgs, tx_msgs, rx_bytes, tx_bytes;
-	uint64_t dropped_full; /* sends refused by a full channel */
+	uint64_t dropped_full; /* sends refused by a full channel, or lost by the direct way */
 	uint64_t bad_input;    /* messages no WireGuard datagram could be */
 	bool rx_since_sample, tx_since_sample;
 };

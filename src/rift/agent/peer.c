@@ -231,11 +231,11 @@ static void on_selected(void *ctx, const struct rg_ice_pair *pair)
 }
 
 /* WireGuard straight on the ICE path, beside the channel (docs/protocol/agent.md). */
-static int conn_send_direct(void *ctx, const uint8_t *buf, size_t len)
+static int conn_send_direct(void *ctx, const uint8_t *const *bufs, const size_t *lens, size_t n)
 {
 	struct agent_conn *c = ctx;
 
-	return rg_pc_send_datagram(c->pc, buf, len);
+	return rg_pc_send_datagrams(c->pc, bufs, lens, n);
 }
 
 static void on_datagram(void *ctx, const uint8_t *buf, size_t len)

@@ -651,6 +651,16 @@ int rg_pc_send_datagram(struct rg_pc *pc, const uint8_t *buf, size_t len)
 	return rg_ice_send(pc->ice, buf, len);
 }
 
+int rg_pc_send_datagrams(struct rg_pc *pc, const uint8_t *const *bufs, const size_t *lens, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rg_demux_classify(bufs[i], lens[i]) != RG_DEMUX_WIREGUARD)
+			return CORE_ERR_INVALID_ARG;
+	if (pc->state == RG_PC_FAILED || pc->state == RG_PC_CLOSED || !pc->ice_up)
+		return CORE_ERR_AGAIN;
+	return rg_ice_send_many(pc->ice, bufs, lens, n);
+}
+
 void rg_pc_close(struct rg_pc *pc)
 {
 	if (pc->state == RG_PC_CLOSED)

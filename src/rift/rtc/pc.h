@@ -138,6 +138,13 @@ int rg_pc_create_channel(struct rg_pc *pc, const char *label, const struct rg_dc
  */
 int rg_pc_send_datagram(struct rg_pc *pc, const uint8_t *buf, size_t len);
 /*
+ * As rg_pc_send_datagram for n datagrams at once (rg_ice_send_many): the
+ * number sent, in order, or CORE_ERR_INVALID_ARG (one of them is not
+ * WireGuard-shaped: none sent) or CORE_ERR_AGAIN (no working pair).
+ */
+int rg_pc_send_datagrams(struct rg_pc *pc, const uint8_t *const *bufs, const size_t *lens,
+			 size_t n);
+/*
  * Close: DTLS close_notify to the peer (whose state becomes CLOSED), our
  * channels are freed without further callbacks, and state(CLOSED) fires.
  * Channel pointers are invalid afterwards; the object stays valid until
