@@ -34,6 +34,14 @@
 #              is killed with SIGKILL (both left behind) and started again: the
 #              new run cleans up first, so one table with one rule; a SIGTERM
 #              then restores forwarding and removes the table and its state file
+#   accounts   the server keeps its devices in a database: alice and bob register
+#              with join tokens (riftgate server invite, riftgate setup in their
+#              namespaces), get their addresses and TURN credentials from it, and
+#              refresh their access tokens (each rotation kept in their secrets);
+#              riftgate devices lists both connected, riftgate refresh refreshes
+#              the agent's token; alice revokes bob: bob's agent stops with exit
+#              status 0 and "device revoked or expired", the server lists him
+#              revoked; no token in any log
 #   rogue      a device of the same network (mallory, valid token) sends
 #              malformed, oversized, forged and hostile messages: the server
 #              closes it with the reason, the agents log and ignore what
@@ -52,6 +60,7 @@ case $mode in
 two | channel | lan-route | kill9 | server-restart | nat-flush | renumber | rogue)
 	nat=cone names="alice bob" ;;
 mesh) nat=cone names="alice bob carol" ;;
+accounts) nat=cone names="alice bob" RN_ACCOUNTS=1 ;;
 symmetric) nat=symmetric names="alice bob" ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac
@@ -173,6 +182,39 @@ c.close()' "$(tunnel_ip "$2")" "$3" || fail "transfer: the sender failed"
 }
 
 case $mode in
+accounts)
+	for n in alice bob; do
+		grep -q "^registered $n: device [0-9a-f-]*, tunnel address $(tunnel_ip $n)/24 in network lab$" \
+			"$tmp/$n.setup" || { cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
+		[ "$(stat -c %a "$tmp/$n/secrets.conf")" = 600 ] || fail "$n's secrets are not 0600"
+		grep -q '^refresh-token = rgr_[0-9a-f]\{64\}$' "$tmp/$n/secrets.conf" ||
+			fail "$n's secrets hold no refresh token"
+	done
+	# the CLI runs where alice is: it reaches the server through her router
+	in_alice() { ip netns exec "$(ns_of alice)" "$rg" "$@"; }
+	in_alice devices -c "$tmp/alice.conf" >"$tmp/devices.txt" 2>&1 || { cat "$tmp/devices.txt"; fail "riftgate devices"; }
+	grep -Eq '^alice \(this device\) +10\.77\.0\.1/24 +online ' "$tmp/devices.txt" &&
+		grep -Eq '^bob +10\.77\.0\.2/24 +connected +(srflx|host|prflx|relay) ' "$tmp/devices.txt" ||
+		{ cat "$tmp/devices.txt"; fail "riftgate devices does not show both"; }
+	in_alice refresh -c "$tmp/alice.conf" >"$tmp/refresh.txt" 2>&1 &&
+		grep -q "^the agent refreshed its access token" "$tmp/refresh.txt" ||
+		{ cat "$tmp/refresh.txt"; fail "riftgate refresh"; }
+	wait_for 5 reach alice "$(tunnel_ip bob)" || fail "the tunnel stopped after the refresh"
+	in_alice devices revoke bob -c "$tmp/alice.conf" >"$tmp/revoke.txt" 2>&1 &&
+		grep -qx 'Device "bob" has been revoked.' "$tmp/revoke.txt" || { cat "$tmp/revoke.txt"; fail "revoke"; }
+	t0=$SECONDS
+	until ! kill -0 "$pid_bob" 2>/dev/null; do
+		[ $((SECONDS - t0)) -lt 20 ] || fail "bob's agent still runs 20 s after its revocation"
+		sleep 0.2
+	done
+	wait "$pid_bob"
+	rc=$?
+	[ $rc -eq 0 ] || fail "bob's agent exited with $rc, not 0"
+	grep -q "device revoked or expired, run riftgate setup" "$tmp/bob.log" || fail "bob's agent did not say why"
+	echo "bob's agent stopped $((SECONDS - t0)) s after its revocation, status 0"
+	in_alice devices -c "$tmp/alice.conf" | grep -Eq '^bob +10\.77\.0\.2/24 +revoked ' || fail "bob is not listed revoked"
+	grep -l 'rgr_\|rgj_' "$tmp"/*.log && fail "a token in a log"
+	;;
 channel)
 	for side in "alice bob" "bob alice"; do
 		set -- $side
@@ -323,7 +365,7 @@ for n in $names; do
 		wait "$p"
 		rc=$?
 		[ $rc -eq 0 ] || fail "agent $n exited with $rc on SIGTERM"
-	elif [ $mode != two ] && [ $mode != kill9 ]; then
+	elif [ $mode != two ] && [ $mode != kill9 ] && ! { [ $mode = accounts ] && [ $n = bob ]; }; then
 		fail "agent $n died"
 	fi
 	grep -q "Sanitizer\|runtime error:" "$tmp/$n.log" && fail "agent $n: sanitizer report"

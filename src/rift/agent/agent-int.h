@@ -37,6 +37,7 @@
 #define AGENT_MAX_PENDING	  128	      /* candidates kept before the remote description */
 #define AGENT_SIG_PING_S	  5	      /* signaling keepalive */
 #define AGENT_SIG_RETRY_MS	  (60 * 1000) /* signaling gave up: start over after this */
+#define AGENT_MAX_AUTH_REFRESH	  3 /* refreshes after a 401 in a row, then revoked (reference) */
 
 struct agent_peer;
 
@@ -90,14 +91,20 @@ struct rg_agent {
 	char session[17];
 	uint8_t public_key[RG_WG_KEY_LEN];
 	char public_b64[RG_WG_KEY_B64_LEN + 1];
-	/* ICE servers, numeric */
+	/* ICE servers, numeric (the configuration's, else the server's) */
 	char *stun_host;
+	uint16_t stun_port;
+	char *srv_turn_user, *srv_turn_pass; /* the server's TURN credentials */
 	struct rg_ice_turn turn;
 	size_t n_turn;
 	char *turn_host;
 	/* WireGuard */
 	struct rg_wg_runner *runner;
 	struct rg_wg_bind *bind; /* the runner's (dcbind) */
+	/* a registered device's access token (session.h); NULL with a static token */
+	struct rg_session *auth;
+	unsigned auth_refusals; /* 401s on /connect since the last connection */
+	bool revoked;		/* the server refuses our credentials: exit 0 */
 	/* signaling */
 	struct rg_sig_client *sig;
 	bool sig_connected;

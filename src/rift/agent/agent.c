@@ -25,6 +25,7 @@
 #include "rift/agent/control.h"
 #include "rift/agent/dcbind.h"
 #include "rift/agent/routes.h"
+#include "rift/agent/session.h"
 #include "rift/tun/gateway.h"
 #include "rift/tun/ifaddr.h"
 #include "rift/tun/netwatch.h"
@@ -54,7 +55,7 @@ void agent_ice_config(struct rg_agent *a, struct rg_ice_config *ice, bool contro
 	memset(ice, 0, sizeof(*ice));
 	ice->controlling = controlling;
 	ice->stun_host = a->stun_host;
-	ice->stun_port = a->conf->stun_port;
+	ice->stun_port = a->stun_port;
 	ice->turn = a->n_turn > 0 ? &a->turn : NULL;
 	ice->n_turn = a->n_turn;
 	ice->relay_only = a->conf->relay_only;
@@ -235,6 +236,7 @@ static void on_sig_state(struct rg_sig_client *c, enum rg_sig_client_state st, c
 	a->sig_listed = false;
 	if (st == RG_SIG_CLIENT_CONNECTED) {
 		a->sig_ever = true;
+		a->auth_refusals = 0;
 		/* what the TLS handshake freed goes back to the system */
 		malloc_trim(0);
 		return;
@@ -277,9 +279,34 @@ static void pin_default_database(struct rg_agent *a)
 	g_object_unref(db);
 }
 
+/* Stop for good: the server will not take this device's credentials again. */
+static void revoked(struct rg_agent *a, const char *why)
+{
+	char *reason = g_strdup_printf("device revoked or expired, run riftgate setup (%s)", why);
+
+	a->revoked = true;
+	a->fatal(a->fatal_data, reason);
+	g_free(reason);
+}
+
+/* /connect answered 401: the access token expired (a suspend) or was revoked. */
+static void on_sig_unauthorized(struct rg_sig_client *c, void *data)
+{
+	struct rg_agent *a = data;
+
+	if (++a->auth_refusals > AGENT_MAX_AUTH_REFRESH) {
+		revoked(a, "the server refused fresh access tokens");
+		return;
+	}
+	core_log_info("agent", a->conf->name, "access token refused: refreshing (%u of %d)",
+		      a->auth_refusals, AGENT_MAX_AUTH_REFRESH);
+	rg_session_refresh(a->auth);
+}
+
 static int start_signaling(struct rg_agent *a)
 {
-	struct rg_sig_client_callbacks cb = { on_sig_message, on_sig_state };
+	struct rg_sig_client_callbacks cb = { on_sig_message, on_sig_state,
+					      a->auth != NULL ? on_sig_unauthorized : NULL };
 	/* "wg": "direct" says we take WireGuard straight on the ICE path (agent.md) */
 	char *meta_keys[] = { "session", "wg", NULL },
 	     *meta_values[] = { a->session, "direct", NULL };
@@ -293,7 +320,7 @@ static int start_signaling(struct rg_agent *a)
 	};
 	struct rg_sig_client_config cfg = {
 		.url = a->conf->url,
-		.token = a->conf->token,
+		.token = a->auth != NULL ? rg_session_token(a->auth) : a->conf->token,
 		.pin = a->conf->fingerprint,
 		.self = &self,
 		/* after a NAT's mappings are lost, the next frame out opens ours again: until
@@ -416,6 +443,7 @@ static int resolve_servers(struct rg_agent *a, GError **error)
 
 	if (c->stun_host != NULL && (a->stun_host = resolve("STUN", c->stun_host, error)) == NULL)
 		return CORE_ERR_NOT_FOUND;
+	a->stun_port = c->stun_port;
 	if (c->turn_host == NULL)
 		return CORE_OK;
 	if ((a->turn_host = resolve("TURN", c->turn_host, error)) == NULL)
@@ -482,9 +510,107 @@ out:
 	g_array_free(routes, TRUE);
 }
 
+/*
+ * The server's STUN and TURN servers (from a refresh), for the connections
+ * made from now on, unless the configuration names its own. A name that
+ * does not resolve is skipped with a warning.
+ */
+static void server_ice(struct rg_agent *a, const struct rg_auth_session *s)
+{
+	static const struct {
+		const char *name;
+		enum rg_ice_relay relay;
+	} relays[] = { { "udp", RG_ICE_TURN_UDP },
+		       { "tcp", RG_ICE_TURN_TCP },
+		       { "tls", RG_ICE_TURN_TLS } };
+	bool stun = a->conf->stun_host != NULL, turn = a->conf->turn_host != NULL;
+
+	for (size_t i = 0; i < s->n_ice; i++) {
+		const char *tr;
+		char *host = NULL, *addr = NULL;
+		GError *e = NULL;
+		uint16_t port;
+		bool is_turn;
+
+		if (rg_auth_ice_url_parse(s->ice[i].url, &host, &port, &is_turn, &tr) != CORE_OK ||
+		    (is_turn ? turn : stun) || (is_turn && s->ice[i].username == NULL)) {
+			g_free(host);
+			continue;
+		}
+		if ((addr = resolve(is_turn ? "TURN" : "STUN", host, &e)) == NULL) {
+			core_log_warn("agent", a->conf->name, "%s", e->message);
+			g_clear_error(&e);
+			g_free(host);
+			continue;
+		}
+		if (!is_turn) {
+			g_free(a->stun_host);
+			a->stun_host = addr;
+			a->stun_port = port;
+			stun = true;
+			g_free(host);
+			continue;
+		}
+		g_free(a->turn_host);
+		g_free(a->srv_turn_user);
+		if (a->srv_turn_pass != NULL)
+			core_wipe(a->srv_turn_pass, strlen(a->srv_turn_pass));
+		g_free(a->srv_turn_pass);
+		g_free((char *)a->turn.tls_name);
+		a->turn_host = addr;
+		a->srv_turn_user = g_strdup(s->ice[i].username);
+		a->srv_turn_pass = g_strdup(s->ice[i].credential);
+		a->turn = (struct rg_ice_turn){ .host = a->turn_host,
+						.port = port,
+						.username = a->srv_turn_user,
+						.password = a->srv_turn_pass,
+						.tls_name = host };
+		for (size_t k = 0; k < G_N_ELEMENTS(relays); k++)
+			if (strcmp(relays[k].name, tr) == 0)
+				a->turn.transport = relays[k].relay;
+		a->n_turn = 1;
+		turn = true;
+	}
+}
+
+static void on_session(void *data, enum rg_session_event ev, const char *detail)
+{
+	struct rg_agent *a = data;
+
+	if (ev == RG_SESSION_REVOKED) {
+		revoked(a, detail);
+		return;
+	}
+	server_ice(a, rg_session_current(a->auth));
+	if (a->sig == NULL) {
+		start_signaling(a);
+		return;
+	}
+	rg_sig_client_set_token(a->sig, rg_session_token(a->auth));
+	if (a->auth_refusals > 0)
+		rg_sig_client_reconnect(a->sig); /* it waits since the 401 */
+}
+
+int rg_agent_exit_status(const struct rg_agent *a)
+{
+	return a != NULL && a->revoked ? 0 : 1;
+}
+
 static char *control_handler(void *data, const char *path)
 {
 	struct rg_agent *a = data;
+
+	/* the CLI borrows the access token: a refresh of its own would void the agent's */
+	if (strcmp(path, "/auth/token") == 0 && a->auth != NULL &&
+	    rg_session_token(a->auth) != NULL)
+		return g_strdup_printf("{\"device_id\":\"%s\",\"access_token\":\"%s\","
+				       "\"expires_at\":%" G_GINT64_FORMAT "}",
+				       a->conf->device_id, rg_session_token(a->auth),
+				       rg_session_expires(a->auth));
+	if (strcmp(path, "/auth/refresh") == 0 && a->auth != NULL) {
+		rg_session_refresh(a->auth);
+		return g_strdup("{\"refreshing\":true}");
+	}
 
 	if (strcmp(path, "/status") == 0)
 		return rg_agent_status_json(a);
@@ -541,7 +667,16 @@ int rg_agent_new(struct rg_agent **out, struct rg_agent_conf *conf, rg_agent_fat
 			      on_network_change, a, error);
 	if (ret != CORE_OK)
 		goto out;
-	start_signaling(a);
+	if (conf->refresh_token != NULL) {
+		/* signaling starts with the first access token */
+		struct rg_session_config sc = { conf->url,	    conf->fingerprint,
+						conf->device_id,    conf->refresh_token,
+						conf->secrets_path, conf->name };
+
+		a->auth = rg_session_new(&sc, on_session, a);
+	} else {
+		start_signaling(a);
+	}
 	a->tick = g_timeout_add(AGENT_TICK_MS, tick_cb, a);
 	core_log_info("agent", conf->name, "up on %s as %s, public key %s, session %s",
 		      rg_wg_runner_ifname(a->runner), conf->address_text, a->public_b64,
@@ -563,6 +698,7 @@ void rg_agent_free(struct rg_agent *a)
 	rg_agent_control_free(a->control);
 	rg_netwatch_free(a->netwatch);
 	rg_sig_client_free(a->sig);
+	rg_session_free(a->auth);
 	/* every peer in the reference's order, then the interface */
 	g_hash_table_destroy(a->peers);
 	core_defer_flush();
@@ -572,6 +708,12 @@ void rg_agent_free(struct rg_agent *a)
 	g_free(a->gw_state);
 	g_free(a->stun_host);
 	g_free(a->turn_host);
+	g_free(a->srv_turn_user);
+	if (a->srv_turn_pass != NULL)
+		core_wipe(a->srv_turn_pass, strlen(a->srv_turn_pass));
+	g_free(a->srv_turn_pass);
+	if (a->turn.tls_name != a->conf->turn_host)
+		g_free((char *)a->turn.tls_name);
 	rg_agent_conf_free(a->conf);
 	core_wipe(a, sizeof(*a));
 	g_free(a);
