@@ -101,6 +101,18 @@ static int args_globals(int argc, char **argv, struct gt_args *a, GPtrArray *res
 					 v);
 				return 2;
 			}
+		} else if (strncmp(t, "--connect-timeout", 17) == 0 &&
+			   (t[17] == '=' || (t[17] == '\0' && i + 1 < argc))) {
+			v = t[17] == '=' ? t + 18 : argv[++i];
+			if (gt_args_duration(v, &a->connect_timeout_us) != CORE_OK) {
+				snprintf(err, errlen,
+					 "invalid --connect-timeout \"%s\" (seconds, or 2m; 0 = "
+					 "never give up)",
+					 v);
+				return 2;
+			}
+			if (a->connect_timeout_us == 0)
+				a->connect_timeout_us = -1; /* never */
 		} else {
 			g_ptr_array_add(rest, (gpointer)t);
 		}

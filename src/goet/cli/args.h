@@ -2,7 +2,7 @@
  * args.h - goet's command line, parsed as the reference does (goet.md §2.1,
  * §2.5): one pass removes the global double-dash flags wherever they stand
  * (--version --local --install --tcp --profile --replay-size N|=N
- * --idle-timeout D|=D), then the first remaining word picks the mode
+ * --idle-timeout D|=D --connect-timeout D|=D), then the first remaining word picks the mode
  * (version, session, list, attach; else --local or an ssh destination).
  * Mode flags accept -x v, -x=v, --x v and --x=v, like Go's flag package.
  *
@@ -32,10 +32,12 @@ struct gt_args {
 	const char *attach_id;	 /* attach: the session id */
 	int64_t replay_size;	 /* 0 = default */
 	int64_t idle_timeout_us; /* -1 = default */
-	const char *session_id;	 /* session: -f */
-	int port;		 /* session: -p (0 = any); local: -p (required) */
-	const char *key_hex;	 /* local: -k */
-	const char *host;	 /* local: optional host; ssh, list, attach: destination */
+	/* client: give up before the first connection after this (0 = 30 s, -1 = never) */
+	int64_t connect_timeout_us;
+	const char *session_id; /* session: -f */
+	int port;		/* session: -p (0 = any); local: -p (required) */
+	const char *key_hex;	/* local: -k */
+	const char *host;	/* local: optional host; ssh, list, attach: destination */
 };
 
 /*

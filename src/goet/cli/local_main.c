@@ -105,7 +105,8 @@ int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 					.term = g_getenv("TERM"),
 					.tty = isatty(STDIN_FILENO),
 					.out_tty = isatty(STDOUT_FILENO),
-					.profile = a->profile };
+					.profile = a->profile,
+					.connect_timeout_us = a->connect_timeout_us };
 	struct run r = { .code = 1 };
 	struct termios saved, raw;
 	struct gt_client *c;
@@ -144,7 +145,7 @@ int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 	core_defer_flush();
 	g_main_loop_unref(r.loop);
 	if (r.code != 0)
-		fprintf(stderr, "client exited: %s\n", r.reason);
+		fprintf(stderr, "goet: %s\n", r.reason);
 	return r.code;
 }
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 
 #define CLIENT_OUT_QUEUE  (4 * 1024 * 1024) /* output waiting for the terminal */
 #define CLIENT_READ_BYTES 32768		    /* the reference's stdin read size */
+#define CLIENT_CTRL_C	  0x03		    /* VINTR, a byte in raw mode */
 
 static const char escape_help[] = "\r\nSupported escape sequences (at the start of a line):\r\n"
 				  "  ~.  end the session\r\n"
@@ -53,6 +55,10 @@ struct gt_client {
 	bool notice_shown;
 	bool ever_connected;
 	bool reported_failure;
+	guint connect_timer;	 /* before the first connection: the bound */
+	char last_error[160];	 /* why the last dial failed */
+	GCancellable *tcp_check; /* the TCP connect behind the UDP hint, while it runs */
+	bool hinted;		 /* the UDP hint was given */
 	struct gt_escape esc;
 	struct gt_outbox keys; /* keystrokes: numbered, kept, sent from a cursor */
 	uint64_t recv_seq;     /* last output seq written to the output queue */
@@ -69,6 +75,7 @@ struct gt_client {
 static void client_dial(struct gt_client *c);
 static void client_dial_start(struct gt_client *c);
 static void client_finish(struct gt_client *c, int code, const char *reason);
+static void client_give_up(struct gt_client *c, const char *reason);
 
 /* A message for the user on the error fd (best effort: never blocks the loop). */
 static void client_say(struct gt_client *c, const char *text)
@@ -305,6 +312,11 @@ static void client_on_input(struct gt_client *c, const uint8_t *p, size_t n)
 	uint8_t filtered[CLIENT_READ_BYTES + 1];
 	int64_t now = core_time_now_us();
 
+	/* raw mode makes Ctrl-C a byte; with no session yet there is nobody to get it */
+	if (c->cfg.tty && !c->ever_connected && memchr(p, CLIENT_CTRL_C, n) != NULL) {
+		client_give_up(c, "interrupted (Ctrl-C) before the session answered");
+		return;
+	}
 	while (n > 0) {
 		enum gt_escape_action act;
 		size_t used, w = gt_escape_process(&c->esc, p, n, filtered, &used, &act);
@@ -509,27 +521,108 @@ static const struct gt_conn_callbacks quiet_conn_cb = {
 	.closed = quiet_closed,
 };
 
+/* The session refused us (passkey or proof): final, whatever came before. */
+static void client_refused(struct gt_client *c, const char *reason)
+{
+	char why[sizeof(c->reason)];
+
+	if (c->ever_connected)
+		g_snprintf(why, sizeof(why), "the session no longer accepts this client (%s)",
+			   reason);
+	else
+		g_strlcpy(why, reason, sizeof(why));
+	client_give_up(c, why);
+}
+
+/* The TCP check ended: a TCP connection to the port works where QUIC got nothing. */
+static void client_tcp_checked(GObject *src, GAsyncResult *res, gpointer p)
+{
+	GError *e = NULL;
+	GSocketConnection *sc =
+		g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(src), res, &e);
+	struct gt_client *c = p;
+	char line[256];
+
+	if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		g_error_free(e);
+		return; /* c may be gone */
+	}
+	g_clear_error(&e);
+	g_clear_object(&c->tcp_check);
+	if (sc == NULL)
+		return; /* TCP gets nothing either: no hint */
+	g_object_unref(sc);
+	if (c->hinted || c->ever_connected)
+		return;
+	c->hinted = true;
+	g_snprintf(line, sizeof(line),
+		   "  hint: UDP port %u gets no answer but TCP does: try --tcp\r\n", c->cfg.port);
+	client_say(c, line);
+}
+
+/* QUIC got no answer: does TCP on the same port? (a connect, no TLS, no session) */
+static void client_tcp_check(struct gt_client *c)
+{
+	GSocketClient *sc;
+
+	if (c->hinted || c->tcp_check != NULL || c->cfg.transport != GT_TRANSPORT_QUIC)
+		return;
+	sc = g_socket_client_new();
+	g_socket_client_set_timeout(sc, GT_CLIENT_TCP_CHECK_S);
+	c->tcp_check = g_cancellable_new();
+	g_socket_client_connect_to_host_async(sc, c->host, c->cfg.port, c->tcp_check,
+					      client_tcp_checked, c);
+	g_object_unref(sc);
+}
+
+/* A dial failed: say so once, check TCP for the hint, retry in a second. */
+static void client_dial_failed(struct gt_client *c, int err, const char *reason)
+{
+	char line[256];
+
+	g_strlcpy(c->last_error, reason, sizeof(c->last_error));
+	if (!c->ever_connected && !c->reported_failure) {
+		g_snprintf(line, sizeof(line), "connect failed, retrying: %s\r\n", reason);
+		client_say(c, line);
+		c->reported_failure = true;
+	}
+	if (!c->ever_connected && err != CORE_ERR_NOT_FOUND)
+		client_tcp_check(c);
+	c->retry_timer = g_timeout_add(GT_CLIENT_RETRY_MS, client_retry_cb, c);
+}
+
+/* --connect-timeout: no session ever answered. */
+static gboolean client_connect_timeout(gpointer p)
+{
+	struct gt_client *c = p;
+	char why[sizeof(c->reason)];
+
+	c->connect_timer = 0;
+	g_snprintf(why, sizeof(why),
+		   "no connection to %s port %u within %" G_GINT64_FORMAT " s: %s", c->host,
+		   c->cfg.port, c->cfg.connect_timeout_us / G_USEC_PER_SEC,
+		   c->last_error[0] != '\0' ? c->last_error : "no answer");
+	client_give_up(c, why);
+	return G_SOURCE_REMOVE;
+}
+
 static void client_dialed(struct gt_conn *conn, int err, const char *reason, void *data)
 {
 	struct gt_client *c = data;
 	struct gt_msg hdr = { .type = GT_MSG_SEQUENCE_HEADER };
-	char line[256];
 
 	c->dial = NULL;
+	if (conn == NULL && err == CORE_ERR_AUTH) {
+		client_refused(c, reason);
+		return;
+	}
 	if (conn == NULL && c->conn != NULL)
 		return; /* a probe failed; the silent connection may still recover */
 	if (conn == NULL) {
-		if (!c->ever_connected && !c->reported_failure) {
-			g_snprintf(line, sizeof(line), "connect failed, retrying: %s\r\n%s", reason,
-				   c->cfg.transport == GT_TRANSPORT_QUIC
-					   ? "  hint: if UDP is blocked, try --tcp\r\n"
-					   : "");
-			client_say(c, line);
-			c->reported_failure = true;
-		}
-		c->retry_timer = g_timeout_add(GT_CLIENT_RETRY_MS, client_retry_cb, c);
+		client_dial_failed(c, err, reason);
 		return;
 	}
+	core_source_clear(&c->connect_timer);
 	if (c->conn != NULL) {
 		/* a probe got through while the old connection stays silent: replace it
 		 * (the session does the same on its side; the sequence exchange below
@@ -590,6 +683,17 @@ static void client_finish(struct gt_client *c, int code, const char *reason)
 	c->end_timer = g_idle_add(client_end_cb, c);
 }
 
+/* End without a session to tell (no connection, or a refusal): exit 1. */
+static void client_give_up(struct gt_client *c, const char *reason)
+{
+	core_source_clear(&c->connect_timer);
+	core_source_clear(&c->retry_timer);
+	if (c->tcp_check != NULL)
+		g_cancellable_cancel(c->tcp_check);
+	g_clear_object(&c->tcp_check);
+	client_end_session(c, 1, reason);
+}
+
 void gt_client_stop(struct gt_client *c, const char *reason)
 {
 	client_end_session(c, 1, reason);
@@ -636,6 +740,11 @@ struct gt_client *gt_client_new(const struct gt_client_config *cfg, gt_client_do
 	c->last_contact = core_time_now_us();
 	c->notice_timer = g_timeout_add(1000, client_notice_cb, c);
 	c->prof.started_us = g_get_monotonic_time();
+	if (c->cfg.connect_timeout_us == 0)
+		c->cfg.connect_timeout_us = GT_CLIENT_CONNECT_TIMEOUT_US;
+	if (c->cfg.connect_timeout_us > 0)
+		c->connect_timer = g_timeout_add((guint)(c->cfg.connect_timeout_us / 1000),
+						 client_connect_timeout, c);
 	if (cfg->profile)
 		c->profile_timer = g_timeout_add(GT_PROFILE_INTERVAL_MS, client_profile_cb, c);
 	client_dial(c);
@@ -651,6 +760,10 @@ void gt_client_free(struct gt_client *c)
 	if (c->conn != NULL)
 		gt_conn_close(c->conn, GT_CLOSE_OK, "closed");
 	core_source_clear(&c->retry_timer);
+	core_source_clear(&c->connect_timer);
+	if (c->tcp_check != NULL)
+		g_cancellable_cancel(c->tcp_check);
+	g_clear_object(&c->tcp_check);
 	core_source_clear(&c->in_watch);
 	core_source_clear(&c->out_watch);
 	core_source_clear(&c->co_timer);

@@ -44,9 +44,10 @@ enum gt_proto_version {
 #define GT_ALPN_V2 "goet-v2"
 
 /* QUIC application close codes (as the reference). */
-#define GT_CLOSE_OK	     0 /* reason "closed" */
-#define GT_CLOSE_AUTH_FAILED 1 /* reason "auth failed" */
-#define GT_CLOSE_PROTOCOL    2 /* malformed or unexpected frame */
+#define GT_CLOSE_OK	      0 /* reason "closed" */
+#define GT_CLOSE_AUTH_FAILED  1 /* reason "auth failed" */
+#define GT_CLOSE_PROTOCOL     2 /* malformed or unexpected frame */
+#define GT_CLOSE_AUTH_TIMEOUT 3 /* no AuthRequest in time: not a refusal, retry */
 
 struct gt_conn_stats {
 	bool has_rtt; /* false on transports without RTT estimates */

@@ -73,6 +73,7 @@ struct quic_endpoint {
 	int fd;
 	guint watch;
 	struct core_addr local;
+	struct core_addr peer;	       /* client endpoints: the server */
 	struct gt_quic_server *server; /* server endpoints */
 	struct quic_conn *client;      /* client endpoints: their one connection */
 };
@@ -957,7 +958,7 @@ static void conn_process(struct quic_conn *c)
 	if (c->state == QS_DEAD)
 		return;
 	if (c->fail_err == CORE_OK && core_deadline_expired(&c->auth_deadline, now))
-		conn_fail(c, CORE_ERR_TIMEOUT, GT_CLOSE_AUTH_FAILED, true,
+		conn_fail(c, CORE_ERR_TIMEOUT, GT_CLOSE_AUTH_TIMEOUT, true,
 			  "no authentication within %" G_GINT64_FORMAT " ms",
 			  c->auth_timeout_us / 1000);
 	if (c->fail_err != CORE_OK) {
@@ -1050,7 +1051,7 @@ static void conn_read(struct quic_conn *c, const struct core_addr *from, const u
 		if (ccerr.error_code == GT_CLOSE_AUTH_FAILED && !c->is_server)
 			/* the AuthResponse may have been paced behind the close: same verdict */
 			conn_fail(c, CORE_ERR_AUTH, 0, false,
-				  "session rejected the passkey (closed with code 1)");
+				  "session rejected the passkey (status 1)");
 		else
 			conn_fail(c,
 				  ccerr.error_code == GT_CLOSE_AUTH_FAILED ? CORE_ERR_AUTH
@@ -1141,7 +1142,15 @@ static void endpoint_read(struct quic_endpoint *ep, GPtrArray *touched)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			break; /* EAGAIN, or an ICMP error reported late: nothing to read */
+			if (errno == ECONNREFUSED && ep->client != NULL &&
+			    ep->client->state == QS_HANDSHAKE) {
+				/* the client's socket is connected: an ICMP port unreachable */
+				conn_fail(ep->client, CORE_ERR_CLOSED, 0, false,
+					  "nothing answers on UDP port %u (port unreachable)",
+					  core_addr_port(&ep->peer));
+				g_ptr_array_add(touched, ep->client);
+			}
+			break; /* EAGAIN, or an ICMP error: nothing to read */
 		}
 		if (core_addr_from_sockaddr(&from, (struct sockaddr *)&ss, slen) != CORE_OK)
 			continue;
@@ -1263,6 +1272,14 @@ static int quic_dial_start(struct gt_dial *d, const struct core_addr *to, void *
 		g_free(ep);
 		return CORE_ERR_SYSTEM;
 	}
+	/* connected, so that a closed port's ICMP error fails the dial at once */
+	if (connect(ep->fd, (const struct sockaddr *)&to->ss, to->len) != 0) {
+		g_snprintf(reason, rlen, "connect: %s", g_strerror(errno));
+		udp_close(ep);
+		g_free(ep);
+		return CORE_ERR_SYSTEM;
+	}
+	ep->peer = *to;
 	c = conn_alloc(ep, false, cfg->passkey);
 	ep->client = c;
 	c->offer_max = cfg->max_version;

@@ -268,12 +268,21 @@ static void tcp_drain_frames(struct tcp_conn *c)
 static void tcp_handshake(struct tcp_conn *c)
 {
 	struct gt_msg m;
-	int r = gnutls_handshake(c->tls);
+	int r = gnutls_handshake(c->tls), sys_err = errno;
 
 	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
 		return;
 	if (r != 0) {
-		tcp_fail(c, CORE_ERR_TLS, "TLS handshake: %s", gnutls_strerror(r));
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+
+		/* a refused or unreachable connect shows up as GnuTLS's push error */
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr != 0)
+			tcp_fail(c, CORE_ERR_CLOSED, "connect: %s", g_strerror(soerr));
+		else if ((r == GNUTLS_E_PUSH_ERROR || r == GNUTLS_E_PULL_ERROR) && sys_err != 0)
+			tcp_fail(c, CORE_ERR_CLOSED, "connect: %s", g_strerror(sys_err));
+		else
+			tcp_fail(c, CORE_ERR_TLS, "TLS handshake: %s", gnutls_strerror(r));
 		return;
 	}
 	if (gt_hs_version(c->tls, &c->base.version) != CORE_OK) {
@@ -304,9 +313,8 @@ static void tcp_read(struct tcp_conn *c)
 			return;
 		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
 			c->eof = true;
-			tcp_fail(c,
-				 c->state == TS_AUTH && !c->is_server ? CORE_ERR_AUTH
-								      : CORE_ERR_CLOSED,
+			/* not a refusal (that is an AuthResponse): a session ending, a timeout */
+			tcp_fail(c, CORE_ERR_CLOSED,
 				 c->state == TS_AUTH && !c->is_server
 					 ? "session closed the connection during authentication"
 					 : "peer closed");

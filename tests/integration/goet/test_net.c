@@ -542,7 +542,8 @@ static void test_stalled_client(void)
 	g_assert_nonnull(good.c);
 	run_until(&stalled.done);
 	g_assert_null(stalled.c);
-	g_assert_cmpint(stalled.err, ==, CORE_ERR_AUTH);
+	/* a timeout is not a refusal: the client may retry */
+	g_assert_cmpint(stalled.err, ==, CORE_ERR_CLOSED);
 	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 250 * 1000);
 	g_assert_cmpint(g_get_monotonic_time() - t0, <, 3 * G_USEC_PER_SEC);
 	gt_conn_close(good.c, GT_CLOSE_OK, "bye");

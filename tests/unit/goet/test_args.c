@@ -44,6 +44,23 @@ static void test_modes(void)
 	g_assert_cmpstr(a.session_id, ==, "abc");
 }
 
+/* --connect-timeout: a duration anywhere; 0 means never give up; nonsense is refused. */
+static void test_connect_timeout(void)
+{
+	struct gt_args a;
+	char err[256];
+
+	g_assert_cmpint(parse("goet host", &a, err), ==, 0);
+	g_assert_cmpint(a.connect_timeout_us, ==, 0); /* the default (30 s) */
+	g_assert_cmpint(parse("goet --connect-timeout 2m host", &a, err), ==, 0);
+	g_assert_cmpint(a.connect_timeout_us, ==, INT64_C(120) * 1000000);
+	g_assert_cmpstr(a.host, ==, "host");
+	g_assert_cmpint(parse("goet --local -p 1 -k x --connect-timeout=0", &a, err), ==, 0);
+	g_assert_cmpint(a.connect_timeout_us, ==, -1);
+	g_assert_cmpint(parse("goet --connect-timeout=soon host", &a, err), ==, 2);
+	g_assert_nonnull(strstr(err, "invalid --connect-timeout \"soon\""));
+}
+
 static void test_session_flags(void)
 {
 	struct gt_args a;
@@ -153,6 +170,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/args/modes", test_modes);
 	g_test_add_func("/args/session-flags", test_session_flags);
+	g_test_add_func("/args/connect-timeout", test_connect_timeout);
 	g_test_add_func("/args/local-flags", test_local_flags);
 	g_test_add_func("/args/durations", test_durations);
 	g_test_add_func("/args/list-attach", test_list_attach);

@@ -1,0 +1,370 @@
+/*
+ * Integration tests for the goet client program (`goet --local`) against
+ * sessions run in this process (gt_server, a real listener on loopback), and
+ * against nothing at all: how it fails, and how it says so.
+ *
+ *   wrong-passkey     a session that refuses the passkey ends the client at
+ *                     once: exit 1, one line, no retry, no UDP hint
+ *   impostor          a session that cannot prove it knows the passkey too
+ *   dead-port         nobody listens: retried, then the connect timeout ends
+ *                     it with the last error, no UDP hint
+ *   udp-blocked       only TCP listens: the hint to try --tcp appears
+ *   ctrl-c            Ctrl-C from a terminal in raw mode ends a client that
+ *                     has no session yet
+ */
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib.h>
+#include <netinet/in.h>
+#include <pty.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../spawn.h"
+#include "core/err.h"
+#include "core/glue.h"
+#include "core/log.h"
+#include "goet/net/server.h"
+
+#define TEST_LIMIT_S 30
+
+static uint8_t passkey[GT_PASSKEY_LEN];
+static enum { TR_QUIC, TR_TCP } tr;
+
+static gboolean on_limit(gpointer p)
+{
+	g_error("test did not finish within %d s", TEST_LIMIT_S);
+	return G_SOURCE_REMOVE;
+}
+
+/* A client program and what it said. */
+struct prog {
+	GSubprocess *p;
+	gint64 started, ended;
+	bool done;
+	int status;
+	char *err; /* its stderr */
+};
+
+static void prog_exited(GObject *src, GAsyncResult *res, gpointer data)
+{
+	struct prog *pr = data;
+
+	g_subprocess_wait_finish(G_SUBPROCESS(src), res, NULL);
+	pr->ended = g_get_monotonic_time();
+	pr->done = true;
+}
+
+/* Start `goet --local` against port with key; extra arguments after it; stdin_fd or a pipe. */
+static void prog_start(struct prog *pr, uint16_t port, const uint8_t *key, const char *extra,
+		       int stdin_fd)
+{
+	char *exe =
+		g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "goet", "cli", "goet", NULL);
+	char hex[GT_PASSKEY_HEX_LEN + 1], portstr[8];
+	GSubprocessLauncher *l =
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+					  G_SUBPROCESS_FLAGS_STDERR_PIPE |
+					  (stdin_fd < 0 ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0));
+	GError *e = NULL;
+
+	GPtrArray *argv = g_ptr_array_new();
+
+	gt_passkey_to_hex(key, hex);
+	g_snprintf(portstr, sizeof(portstr), "%u", port);
+	g_ptr_array_add(argv, exe);
+	g_ptr_array_add(argv, "--local");
+	g_ptr_array_add(argv, "-p");
+	g_ptr_array_add(argv, portstr);
+	g_ptr_array_add(argv, "-k");
+	g_ptr_array_add(argv, hex);
+	if (tr == TR_TCP)
+		g_ptr_array_add(argv, "--tcp");
+	if (extra != NULL)
+		g_ptr_array_add(argv, (gpointer)extra);
+	g_ptr_array_add(argv, "127.0.0.1");
+	g_ptr_array_add(argv, NULL);
+	memset(pr, 0, sizeof(*pr));
+	g_subprocess_launcher_set_child_setup(l, itest_child_setup, NULL, NULL);
+	if (stdin_fd >= 0)
+		g_subprocess_launcher_take_stdin_fd(l, stdin_fd);
+	pr->started = g_get_monotonic_time();
+	pr->p = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &e);
+	g_assert_no_error(e);
+	g_ptr_array_free(argv, TRUE);
+	g_object_unref(l);
+	g_free(exe);
+	g_subprocess_wait_async(pr->p, NULL, prog_exited, pr);
+}
+
+/* Run the loop (serving in-process sessions) until the program exits; read its stderr. */
+static void prog_wait(struct prog *pr)
+{
+	guint guard = g_timeout_add_seconds(TEST_LIMIT_S, on_limit, NULL);
+	char buf[8192];
+	gsize n = 0;
+
+	while (!pr->done)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(guard);
+	g_input_stream_read_all(g_subprocess_get_stderr_pipe(pr->p), buf, sizeof(buf) - 1, &n,
+				NULL, NULL);
+	buf[n] = '\0';
+	pr->err = g_strdup(buf);
+	pr->status = g_subprocess_get_exit_status(pr->p);
+	g_test_message("client exited %d after %.2f s: %s", pr->status,
+		       (double)(pr->ended - pr->started) / 1e6, pr->err);
+}
+
+static void prog_clear(struct prog *pr)
+{
+	g_free(pr->err);
+	g_object_unref(pr->p);
+}
+
+static unsigned count(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* The refusing session never accepts; the impostor does (the client refuses it). */
+static void on_accept(struct gt_conn *c, void *data)
+{
+	if (data == NULL)
+		g_error("the session accepted a client it should have refused");
+	gt_conn_close(c, GT_CLOSE_OK, "impostor done");
+}
+
+static struct gt_server *server_start(const uint8_t *key, bool impostor)
+{
+	struct gt_server_config cfg = { .port = 0, .test_impostor = impostor };
+	GError *e = NULL;
+	struct gt_server *s;
+
+	memcpy(cfg.passkey, key, GT_PASSKEY_LEN);
+	s = gt_server_new(&cfg, on_accept, impostor ? &cfg : NULL, &e);
+	g_assert_no_error(e);
+	return s;
+}
+
+/* A port nothing listens on, UDP or TCP (bound and closed at once). */
+static uint16_t dead_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+	g_assert_cmpint(getsockname(fd, (struct sockaddr *)&a, &len), ==, 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* A session that refuses the passkey: exit 1 within 2 s, one line, no retry, no hint. */
+static void test_wrong_passkey(void)
+{
+	uint8_t wrong[GT_PASSKEY_LEN];
+	struct gt_server *s = server_start(passkey, false);
+	struct prog pr;
+
+	memcpy(wrong, passkey, sizeof(wrong));
+	wrong[0] ^= 0x80;
+	prog_start(&pr, gt_server_port(s), wrong, NULL, -1);
+	prog_wait(&pr);
+	g_assert_cmpint(pr.status, ==, 1);
+	g_assert_cmpint(pr.ended - pr.started, <, 2 * G_USEC_PER_SEC);
+	g_assert_cmpuint(count(pr.err, "session rejected the passkey (status 1)"), ==, 1);
+	g_assert_null(strstr(pr.err, "retrying"));
+	g_assert_null(strstr(pr.err, "hint"));
+	g_assert_true(g_str_has_prefix(pr.err, "goet: session rejected the passkey (status 1)\n"));
+	prog_clear(&pr);
+	gt_server_free(s);
+	core_defer_flush();
+}
+
+/* goet-v2: a session that answers OK but cannot prove the passkey is refused. */
+static void test_impostor(void)
+{
+	uint8_t other[GT_PASSKEY_LEN];
+	struct gt_server *s;
+	struct prog pr;
+
+	memset(other, 0xee, sizeof(other));
+	s = server_start(other, true);
+	prog_start(&pr, gt_server_port(s), passkey, NULL, -1);
+	prog_wait(&pr);
+	g_assert_cmpint(pr.status, ==, 1);
+	g_assert_nonnull(strstr(pr.err, "did not prove it knows the passkey"));
+	g_assert_null(strstr(pr.err, "retrying"));
+	prog_clear(&pr);
+	gt_server_free(s);
+	core_defer_flush();
+}
+
+/* The first session takes the client (SequenceHeader), then is freed. */
+static void on_accept_keep(struct gt_conn *c, void *data)
+{
+	struct gt_msg hdr = { .type = GT_MSG_SEQUENCE_HEADER };
+
+	*(bool *)data = true;
+	g_assert_cmpint(gt_conn_send(c, GT_CHANNEL_CONTROL, &hdr), ==, CORE_OK);
+}
+
+/* After a success, a refusal on the same port: "no longer accepts this client", exit 1. */
+static void test_refused_later(void)
+{
+	struct gt_server_config cfg = { .port = 0 };
+	uint8_t other[GT_PASSKEY_LEN];
+	bool accepted = false;
+	guint guard = g_timeout_add_seconds(TEST_LIMIT_S, on_limit, NULL);
+	struct gt_server *s;
+	struct prog pr;
+	GError *e = NULL;
+
+	memcpy(cfg.passkey, passkey, GT_PASSKEY_LEN);
+	s = gt_server_new(&cfg, on_accept_keep, &accepted, &e);
+	g_assert_no_error(e);
+	prog_start(&pr, gt_server_port(s), passkey, NULL, -1);
+	while (!accepted)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(guard);
+	g_usleep(100 * 1000);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	/* the session goes; another one, with another passkey, takes its port */
+	cfg.port = gt_server_port(s);
+	gt_server_free(s);
+	memset(other, 0x5a, sizeof(other));
+	memcpy(cfg.passkey, other, GT_PASSKEY_LEN);
+	s = gt_server_new(&cfg, on_accept, NULL, &e);
+	g_assert_no_error(e);
+	prog_wait(&pr);
+	g_assert_cmpint(pr.status, ==, 1);
+	g_assert_nonnull(strstr(pr.err, "goet: the session no longer accepts this client "
+					"(session rejected the passkey (status 1))"));
+	prog_clear(&pr);
+	gt_server_free(s);
+	core_defer_flush();
+}
+
+/* Nobody there: retried, then given up after --connect-timeout with the last error. */
+static void test_dead_port(void)
+{
+	uint16_t port = dead_port();
+	struct prog pr;
+	char want[64];
+
+	prog_start(&pr, port, passkey, "--connect-timeout=2", -1);
+	prog_wait(&pr);
+	g_assert_cmpint(pr.status, ==, 1);
+	g_assert_cmpuint(count(pr.err, "connect failed, retrying: "), ==, 1);
+	g_snprintf(want, sizeof(want), "goet: no connection to 127.0.0.1 port %u within 2 s: ",
+		   port);
+	g_assert_nonnull(strstr(pr.err, want));
+	g_assert_null(strstr(pr.err, "hint")); /* TCP gets nothing either */
+	g_assert_cmpint(pr.ended - pr.started, >=, 2 * G_USEC_PER_SEC);
+	prog_clear(&pr);
+}
+
+/* UDP gets no answer, TCP would: the hint says so (QUIC only). */
+static void test_udp_blocked(void)
+{
+	GSocketListener *l = g_socket_listener_new();
+	GError *e = NULL;
+	uint16_t port = 0;
+	struct prog pr;
+
+	tr = TR_QUIC;
+	port = g_socket_listener_add_any_inet_port(l, NULL, &e);
+	g_assert_no_error(e);
+	prog_start(&pr, port, passkey, "--connect-timeout=3", -1);
+	prog_wait(&pr);
+	g_assert_cmpint(pr.status, ==, 1);
+	g_assert_cmpuint(count(pr.err, "hint: UDP port"), ==, 1);
+	g_assert_nonnull(strstr(pr.err, "gets no answer but TCP does: try --tcp"));
+	prog_clear(&pr);
+	g_socket_listener_close(l);
+	g_object_unref(l);
+}
+
+/* Ctrl-C in raw mode, no session yet: the client ends at once. */
+static void test_ctrl_c(void)
+{
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+	struct termios t;
+	int m = -1, sl = -1;
+	gint64 until;
+	struct prog pr;
+
+	tr = TR_QUIC;
+	g_assert_cmpint(openpty(&m, &sl, NULL, NULL, &ws), ==, 0);
+	prog_start(&pr, dead_port(), passkey, "--connect-timeout=0", sl);
+	/* wait for raw mode, then type Ctrl-C */
+	until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	while (tcgetattr(m, &t) == 0 && (t.c_lflag & ICANON) && g_get_monotonic_time() < until)
+		g_usleep(10 * 1000);
+	g_assert_false(t.c_lflag & ICANON);
+	g_usleep(100 * 1000);
+	g_assert_false(pr.done); /* still trying */
+	g_assert_cmpint(write(m, "\x03", 1), ==, 1);
+	prog_wait(&pr);
+	g_assert_cmpint(pr.status, ==, 1);
+	g_assert_nonnull(strstr(pr.err, "interrupted"));
+	prog_clear(&pr);
+	close(m);
+}
+
+#define ON_TRANSPORT(fn)                                                                           \
+	static void fn##_on(gconstpointer t)                                                       \
+	{                                                                                          \
+		tr = GPOINTER_TO_INT(t);                                                           \
+		fn();                                                                              \
+	}
+ON_TRANSPORT(test_wrong_passkey)
+ON_TRANSPORT(test_impostor)
+ON_TRANSPORT(test_dead_port)
+ON_TRANSPORT(test_refused_later)
+
+static void add_both(const char *name, GTestDataFunc fn)
+{
+	static const char *const names[] = { "quic", "tcp" };
+
+	for (int t = 0; t < 2; t++) {
+		char *path = g_strdup_printf("/client/%s/%s", names[t], name);
+
+		g_test_add_data_func(path, GINT_TO_POINTER(t), fn);
+		g_free(path);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char *rt = g_dir_make_tmp("goet-test-cl-XXXXXX", NULL), *rm;
+	int r;
+
+	g_setenv("TMPDIR", rt, TRUE); /* --profile's JSON files */
+	g_test_init(&argc, &argv, NULL);
+	core_log_set_level(g_getenv("GOET_TEST_LOG") != NULL ? CORE_LOG_DEBUG : CORE_LOG_WARN);
+	gt_passkey_generate(passkey);
+	add_both("wrong-passkey", test_wrong_passkey_on);
+	add_both("impostor", test_impostor_on);
+	add_both("dead-port", test_dead_port_on);
+	add_both("refused-later", test_refused_later_on);
+	g_test_add_func("/client/quic/udp-blocked", test_udp_blocked);
+	g_test_add_func("/client/quic/ctrl-c", test_ctrl_c);
+	r = g_test_run();
+	rm = g_strdup_printf("rm -rf '%s'", rt);
+	if (system(rm) != 0)
+		r = 1;
+	g_free(rm);
+	g_free(rt);
+	return r;
+}
