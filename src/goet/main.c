@@ -7,11 +7,11 @@
 
 static const char usage[] =
 	"usage:\n"
-	"  goet [--install] [--tcp] [--profile] [user@]host\n"
+	"  goet [--install] [--tcp] [--profile] [--replay-size <bytes>] [user@]host\n"
 	"  goet list [user@]host | --local\n"
 	"  goet attach [--tcp] [--profile] [user@]host <session-id> | --local <session-id>\n"
-	"  goet --local [--tcp] -p <port> -k <passkey-hex> [host]\n"
-	"  goet session -f <session-id> [-p <port>] [-replay-size <bytes>]\n"
+	"  goet --local [--tcp] -p <port> -k <passkey-hex>|-k -|--key-file <file> [host]\n"
+	"  goet session -f <session-id> [-p <port>] [--replay-size <bytes>]\n"
 	"               [--idle-timeout <duration>]\n"
 	"  goet version\n"
 	"\n"
@@ -28,6 +28,10 @@ static const char usage[] =
 	"                        ends the client at once\n"
 	"  -h, --help            this text\n"
 	"\n"
+	"  -k -                  --local: read the passkey line from stdin (not echoed)\n"
+	"  --key-file <file>     --local: read it from a file only you can read (0600);\n"
+	"                        -k <hex> shows it to every user of the machine (ps)\n"
+	"\n"
 	"client: raw mode when stdin is a terminal, plain pipes otherwise (the end\n"
 	"of piped input sends ^D; the client stays until the session ends). After a\n"
 	"loss it reconnects every second; no output or keystroke is lost. On a\n"
@@ -43,7 +47,8 @@ static const char usage[] =
 	"\n"
 	"session: reads the passkey (64 hex characters and a newline) on stdin,\n"
 	"prints the port it listens on (UDP and TCP) on stdout, logs to\n"
-	"/tmp/goet-<session-id>.log, and exits with the shell's status (0 or 1).\n"
+	"/tmp/goet-<session-id>.log (removed when it ends; GOET_KEEP_LOG=1 keeps it),\n"
+	"and exits with the shell's status (0 or 1).\n"
 	"\n"
 	"See goet(1) and docs/protocol/goet.md.\n";
 

@@ -172,6 +172,9 @@ static int args_local(struct gt_args *a, GPtrArray *rest, char *err, size_t errl
 		} else if (flag_match(t, "k", &v)) {
 			a->key_hex = v != NULL ? v : next;
 			i += v == NULL;
+		} else if (flag_match(t, "key-file", &v)) {
+			a->key_file = v != NULL ? v : next;
+			i += v == NULL;
 		} else if (flag_match(t, "h", &v) || flag_match(t, "help", &v)) {
 			a->help = true;
 		} else if (t[0] == '-') {
@@ -190,8 +193,12 @@ static int args_local(struct gt_args *a, GPtrArray *rest, char *err, size_t errl
 		snprintf(err, errlen, "error: -p <port> is required");
 		return 1;
 	}
-	if (a->key_hex == NULL) {
+	if (a->key_hex == NULL && a->key_file == NULL) {
 		snprintf(err, errlen, "error: -k <passkey-hex> is required");
+		return 1;
+	}
+	if (a->key_hex != NULL && a->key_file != NULL) {
+		snprintf(err, errlen, "error: -k and --key-file are exclusive");
 		return 1;
 	}
 	if (a->host == NULL)
@@ -260,6 +267,26 @@ static int args_attach(struct gt_args *a, GPtrArray *rest, char *err, size_t err
 	return 0;
 }
 
+/* goet [global flags] [user@]host: the first word that is not a flag; no other flag */
+static int args_ssh(struct gt_args *a, GPtrArray *rest, char *err, size_t errlen)
+{
+	for (guint i = 0; i < rest->len; i++) {
+		const char *t = g_ptr_array_index(rest, i);
+
+		if (t[0] == '-') {
+			snprintf(err, errlen, "flag provided but not defined: %s", t);
+			return 2;
+		}
+		if (a->host != NULL) {
+			snprintf(err, errlen, "unexpected argument: %s", t);
+			return 2;
+		}
+		a->mode = GT_MODE_SSH;
+		a->host = t;
+	}
+	return a->mode == GT_MODE_SSH ? 0 : 1; /* nothing: the usage */
+}
+
 int gt_args_parse(int argc, char **argv, struct gt_args *a, char *err, size_t errlen)
 {
 	GPtrArray *rest = g_ptr_array_new();
@@ -295,16 +322,7 @@ int gt_args_parse(int argc, char **argv, struct gt_args *a, char *err, size_t er
 		a->mode = GT_MODE_LOCAL;
 		r = args_local(a, rest, err, errlen);
 	} else {
-		for (guint i = 0; i < rest->len && a->mode != GT_MODE_SSH; i++) {
-			const char *t = g_ptr_array_index(rest, i);
-
-			if (t[0] != '-') {
-				a->mode = GT_MODE_SSH;
-				a->host = t;
-			}
-		}
-		if (a->mode != GT_MODE_SSH)
-			r = 1; /* usage */
+		r = args_ssh(a, rest, err, errlen);
 	}
 out:
 	g_ptr_array_free(rest, TRUE);

@@ -36,7 +36,8 @@ struct gt_args {
 	int64_t connect_timeout_us;
 	const char *session_id; /* session: -f */
 	int port;		/* session: -p (0 = any); local: -p (required) */
-	const char *key_hex;	/* local: -k */
+	const char *key_hex;	/* local: -k (HEX, or "-": a line on stdin) */
+	const char *key_file;	/* local: --key-file (a 0600 file holding the hex) */
 	const char *host;	/* local: optional host; ssh, list, attach: destination */
 };
 

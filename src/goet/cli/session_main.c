@@ -1,7 +1,8 @@
 /*
  * session_main.c - `goet session -f ID [-p PORT] [-replay-size N]
  * [--idle-timeout D]`: read the passkey line from stdin, log to
- * /tmp/goet-ID.log, listen, print the port on stdout (the only line ever
+ * /tmp/goet-ID.log (removed when the session ends, unless $GOET_KEEP_LOG is
+ * set; kept when it could not listen), listen, print the port on stdout (the only line ever
  * written there), and run until the session ends.
  */
 #include "goet/cli/cli.h"
@@ -72,18 +73,20 @@ out:
 	return r;
 }
 
-/* Send the log to /tmp/goet-ID.log (0600, never through a symlink). */
-static void open_log(const char *id)
+/* Send the log to /tmp/goet-ID.log (0600, never through a symlink); its path, or NULL. */
+static char *open_log(const char *id)
 {
 	char *path = g_strdup_printf("/tmp/goet-%s.log", id);
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-	if (fd < 0)
+	if (fd < 0) {
 		fprintf(stderr, "warning: could not open log file %s: %s\n", path,
 			g_strerror(errno));
-	else
+		g_clear_pointer(&path, g_free);
+	} else {
 		core_log_set_output_fd(fd);
-	g_free(path);
+	}
+	return path;
 }
 
 /* Rewrite this session's registry entry (a failure is only logged). */
@@ -184,10 +187,11 @@ int gt_cli_session(const struct gt_args *a)
 	GError *e = NULL;
 	guint sigint, sigterm;
 	gint64 until;
+	char *log_path;
 
 	if (read_passkey(cfg.passkey) != 0)
 		return 1;
-	open_log(a->session_id);
+	log_path = open_log(a->session_id);
 	signal(SIGPIPE, SIG_IGN); /* stdout and stderr are dead pipes once ssh is gone */
 	r.loop = g_main_loop_new(NULL, FALSE);
 	cfg.state = on_state;
@@ -201,6 +205,7 @@ int gt_cli_session(const struct gt_args *a)
 		fprintf(stderr, "session exited: listen: %s\n", e->message);
 		g_error_free(e);
 		g_main_loop_unref(r.loop);
+		g_free(log_path); /* kept: it says why */
 		return 1;
 	}
 	printf("%u\n", gt_session_port(s));
@@ -218,6 +223,11 @@ int gt_cli_session(const struct gt_args *a)
 	reg_close(&r);
 	core_defer_flush();
 	g_main_loop_unref(r.loop);
+	/* the session ran and ended: its log goes with it (they piled up in /tmp) */
+	core_log_info("session", a->session_id, "session exited: %s", r.reason);
+	if (log_path != NULL && g_getenv("GOET_KEEP_LOG") == NULL)
+		unlink(log_path);
+	g_free(log_path);
 	if (r.code != 0)
 		fprintf(stderr, "session exited: %s\n", r.reason);
 	return r.code;

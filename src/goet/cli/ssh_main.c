@@ -90,10 +90,10 @@ static void ssh_failed(const struct dest *d, int status, const char *err)
 	if (err != NULL && err[0] != '\0')
 		fprintf(stderr, "%s\n", err);
 	if (status < 0)
-		fprintf(stderr, "ssh: no answer from %s in time\n", d->host);
+		fprintf(stderr, "goet: no answer from %s over ssh in time\n", d->host);
 	else
-		fprintf(stderr, "ssh: cannot run goet on %s (ssh exited with status %d)\n", d->host,
-			status);
+		fprintf(stderr, "goet: cannot reach %s over ssh (ssh exited with status %d)\n",
+			d->host, status);
 }
 
 /* The host the direct connection dials: ssh -G's hostname (aliases), else host. */
@@ -257,7 +257,7 @@ static int remote_line(const struct dest *d, const char *const *words, const cha
 	r = gt_ssh_spawn(argv, -1, true, &p, &e);
 	g_strfreev(argv);
 	if (r != CORE_OK) {
-		fprintf(stderr, "ssh: %s\n", e->message);
+		fprintf(stderr, "goet: cannot run ssh: %s\n", e->message);
 		g_error_free(e);
 		return r;
 	}
@@ -276,9 +276,11 @@ static int remote_line(const struct dest *d, const char *const *words, const cha
 	if (r == CORE_ERR_TIMEOUT || r == CORE_ERR_TOO_LARGE) {
 		gt_ssh_finish(&p, 0);
 		if (r == CORE_ERR_TIMEOUT)
-			fprintf(stderr, "ssh: timeout (10s) waiting for session port from ssh\n");
+			fprintf(stderr, "goet: timeout (10s) waiting for the session's port from "
+					"ssh\n");
 		else
-			fprintf(stderr, "ssh: invalid port from session: \"%.40s...\"\n", line);
+			fprintf(stderr, "goet: invalid port from the session: \"%.40s...\"\n",
+				line);
 		return r;
 	}
 	err = gt_ssh_drain(p.err_fd, SSH_EXIT_WAIT_US);
@@ -287,10 +289,11 @@ static int remote_line(const struct dest *d, const char *const *words, const cha
 		r = CORE_ERR_NOT_FOUND;
 	} else if (st == GT_SSH_EXIT_SSH_ERROR || st < 0) {
 		ssh_failed(d, st, err);
+	} else if (err[0] != '\0') {
+		fprintf(stderr, "%s\n", err); /* the remote goet said why: that is all */
 	} else {
-		fprintf(stderr,
-			"%s%sssh: the remote goet exited with status %d without an answer\n", err,
-			err[0] != '\0' ? "\n" : "", st);
+		fprintf(stderr, "goet: the remote goet exited with status %d without an answer\n",
+			st);
 	}
 	g_free(err);
 	return r;
@@ -309,7 +312,7 @@ static int parse_port(const char *s, uint16_t *port)
 	guint64 n = 0;
 
 	if (!g_ascii_string_to_unsigned(s, 10, 1, 65535, &n, NULL)) {
-		fprintf(stderr, "ssh: invalid port from session: \"%s\"\n", s);
+		fprintf(stderr, "goet: invalid port from the session: \"%s\"\n", s);
 		return 1;
 	}
 	*port = (uint16_t)n;
@@ -372,7 +375,7 @@ int gt_cli_ssh(const struct gt_args *a)
 					"-p",
 					"0",
 					a->replay_size > 0 && a->replay_size != 4096
-						? "-replay-size"
+						? "--replay-size"
 						: NULL,
 					replay,
 					NULL };

@@ -68,7 +68,10 @@ struct gt_client {
 	char reason[160];
 	bool detached;
 	guint profile_timer;
-	struct gt_profile prof;	   /* connections that ended */
+	char profile_line[GT_PROFILE_LINE_MAX]; /* held for the end of an output line */
+	bool alt_screen;			/* the output is in the alternate screen */
+	int64_t rtt_min_seen;			/* the least RTT of every reading (0: none) */
+	struct gt_profile prof;			/* connections that ended */
 	struct gt_conn_stats seen; /* the current connection's last periodic statistics */
 };
 
@@ -226,12 +229,23 @@ static gboolean client_co_timer(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
+/* Every statistics reading keeps the least RTT, and shows that as the minimum. */
+static void client_rtt_min(struct gt_client *c, struct gt_conn_stats *st)
+{
+	if (!st->has_rtt)
+		return;
+	if (st->rtt_min_us > 0 && (c->rtt_min_seen == 0 || st->rtt_min_us < c->rtt_min_seen))
+		c->rtt_min_seen = st->rtt_min_us;
+	st->rtt_min_us = c->rtt_min_seen;
+}
+
 /* A connection ends: keep its statistics for --profile. */
 static void client_profile_take(struct gt_client *c, struct gt_conn *conn)
 {
 	struct gt_conn_stats st;
 
 	gt_conn_get_stats(conn, &st);
+	client_rtt_min(c, &st);
 	if (!st.has_rtt && c->seen.has_rtt && conn == c->conn) {
 		/* a closed TCP socket has no TCP_INFO left: its last reading */
 		st.has_rtt = true;
@@ -253,9 +267,15 @@ static gboolean client_profile_cb(gpointer p)
 
 	if (c->conn != NULL && c->state == CS_READY) {
 		gt_conn_get_stats(c->conn, &st);
+		client_rtt_min(c, &st);
 		c->seen = st;
 		gt_profile_line(&st, line, sizeof(line));
-		client_say(c, line);
+		/* on the terminal the shell writes to, the line waits for the end of one of
+		 * the shell's lines (the newest reading wins); elsewhere it goes at once */
+		if (c->cfg.out_tty && c->cfg.err_tty)
+			g_strlcpy(c->profile_line, line, sizeof(c->profile_line));
+		else
+			client_say(c, line);
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -399,6 +419,28 @@ static void client_send_size(struct gt_client *c, bool bounce)
 	gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &m);
 }
 
+/* Session output into the queue, with a held --profile line after its last full line. */
+static int client_out_data(struct gt_client *c, const uint8_t *p, size_t n)
+{
+	long at = c->profile_line[0] != '\0' ? gt_profile_splice_point(&c->alt_screen, p, n) : -1;
+	size_t ln = strlen(c->profile_line);
+	int r;
+
+	if (c->profile_line[0] == '\0')
+		gt_profile_splice_point(&c->alt_screen, p, n); /* follow the screen mode */
+	if (at < 0)
+		return core_buf_put_bytes(&c->out, p, n);
+	if (core_buf_avail(&c->out) < n + ln)
+		return CORE_ERR_NO_SPACE;
+	r = core_buf_put_bytes(&c->out, p, (size_t)at);
+	if (r == CORE_OK)
+		r = core_buf_put_bytes(&c->out, c->profile_line, ln);
+	if (r == CORE_OK)
+		r = core_buf_put_bytes(&c->out, p + at, n - (size_t)at);
+	c->profile_line[0] = '\0';
+	return r;
+}
+
 /* The session's SequenceHeader: replay what it lacks, say who we are. */
 static void client_on_session_seq(struct gt_client *c, uint64_t session_has)
 {
@@ -437,7 +479,7 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 			client_on_session_seq(c, m->u.sequence_header.last_seq);
 		break;
 	case GT_MSG_DATA:
-		if (core_buf_put_bytes(&c->out, m->u.data.bytes, m->u.data.len) != CORE_OK) {
+		if (client_out_data(c, m->u.data.bytes, m->u.data.len) != CORE_OK) {
 			gt_client_stop(c, "output queue overflow");
 			return;
 		}
@@ -713,6 +755,9 @@ void gt_client_profile(const struct gt_client *c, struct gt_profile *out)
 		gt_conn_get_stats(c->conn, &st);
 		gt_profile_add(out, &st, gt_conn_transport(c->conn));
 	}
+	if (c->rtt_min_seen > 0 && out->total.has_rtt &&
+	    (out->total.rtt_min_us == 0 || c->rtt_min_seen < out->total.rtt_min_us))
+		out->total.rtt_min_us = c->rtt_min_seen;
 	out->ended_us = g_get_monotonic_time();
 }
 

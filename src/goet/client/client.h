@@ -75,6 +75,7 @@ struct gt_client_config {
 	bool out_tty;	  /* out_fd is a terminal: the notice line instead of the
 			     reference's "Connection lost" / "Reconnected." lines */
 	bool profile;	  /* every 5 s a statistics line on err_fd (profile.h) */
+	bool err_tty; /* err_fd is a terminal (with out_tty: profile lines wait for a line end) */
 	/* before the first connection: give up after this long (0: 30 s; < 0: never) */
 	int64_t connect_timeout_us;
 };

@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h> /* (not netinet/tcp.h: its tcp_info lacks tcpi_min_rtt) */
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -783,7 +783,7 @@ static void tcp_stats(const struct gt_conn *base, struct gt_conn_stats *out)
 	out->has_rtt = true;
 	out->rtt_latest_us = ti.tcpi_rtt;
 	out->rtt_smoothed_us = ti.tcpi_rtt;
-	out->rtt_min_us = ti.tcpi_rtt;
+	out->rtt_min_us = ti.tcpi_min_rtt > 0 ? ti.tcpi_min_rtt : ti.tcpi_rtt;
 	out->rtt_var_us = ti.tcpi_rttvar;
 	out->pkts_lost = ti.tcpi_total_retrans;
 }

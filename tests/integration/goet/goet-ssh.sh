@@ -49,6 +49,10 @@ lab_scan_start
 bin="$tmp/home/.local/bin/goet"
 
 check_fail unknown-host 'Could not resolve hostname' goetlab-nosuch
+# goet's own words say goet, not ssh (they said "ssh: cannot run goet on ...")
+grep -q '^goet: cannot reach goetlab-nosuch over ssh (ssh exited with status 255)$' \
+	"$tmp/unknown-host.err" || fail "unknown-host: goet's own message"
+! grep -q '^ssh: cannot' "$tmp/unknown-host.err" || fail "unknown-host: a goet message as ssh's"
 check_fail refused-key 'Permission denied' goetlab-badkey
 check_fail not-installed 'goet is not installed on goetlab' goetlab
 grep -q 'Run: goet --install goetlab' "$tmp/not-installed.err" || fail "no --install hint"

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -58,33 +59,27 @@ static void prog_exited(GObject *src, GAsyncResult *res, gpointer data)
 	pr->done = true;
 }
 
-/* Start `goet --local` against port with key; extra arguments after it; stdin_fd or a pipe. */
-static void prog_start(struct prog *pr, uint16_t port, const uint8_t *key, const char *extra,
-		       int stdin_fd)
+/* Start `goet --local -p port ARGS... 127.0.0.1` (NULL-terminated ARGS); stdin_fd or a pipe. */
+static void prog_start_args(struct prog *pr, uint16_t port, const char *const *args, int stdin_fd)
 {
 	char *exe =
 		g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "goet", "cli", "goet", NULL);
-	char hex[GT_PASSKEY_HEX_LEN + 1], portstr[8];
-	GSubprocessLauncher *l =
-		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-					  G_SUBPROCESS_FLAGS_STDERR_PIPE |
-					  (stdin_fd < 0 ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0));
+	char portstr[8];
+	GSubprocessLauncher *l = g_subprocess_launcher_new(
+		G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE |
+		(stdin_fd < 0 ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0));
 	GError *e = NULL;
-
 	GPtrArray *argv = g_ptr_array_new();
 
-	gt_passkey_to_hex(key, hex);
 	g_snprintf(portstr, sizeof(portstr), "%u", port);
 	g_ptr_array_add(argv, exe);
 	g_ptr_array_add(argv, "--local");
 	g_ptr_array_add(argv, "-p");
 	g_ptr_array_add(argv, portstr);
-	g_ptr_array_add(argv, "-k");
-	g_ptr_array_add(argv, hex);
 	if (tr == TR_TCP)
 		g_ptr_array_add(argv, "--tcp");
-	if (extra != NULL)
-		g_ptr_array_add(argv, (gpointer)extra);
+	for (; *args != NULL; args++)
+		g_ptr_array_add(argv, (gpointer)*args);
 	g_ptr_array_add(argv, "127.0.0.1");
 	g_ptr_array_add(argv, NULL);
 	memset(pr, 0, sizeof(*pr));
@@ -100,6 +95,17 @@ static void prog_start(struct prog *pr, uint16_t port, const uint8_t *key, const
 	g_subprocess_wait_async(pr->p, NULL, prog_exited, pr);
 }
 
+/* Start `goet --local` against port with key (-k HEX) and one extra argument (or NULL). */
+static void prog_start(struct prog *pr, uint16_t port, const uint8_t *key, const char *extra,
+		       int stdin_fd)
+{
+	char hex[GT_PASSKEY_HEX_LEN + 1];
+	const char *args[] = { "-k", hex, extra, NULL };
+
+	gt_passkey_to_hex(key, hex);
+	prog_start_args(pr, port, args, stdin_fd);
+}
+
 /* Run the loop (serving in-process sessions) until the program exits; read its stderr. */
 static void prog_wait(struct prog *pr)
 {
@@ -110,11 +116,11 @@ static void prog_wait(struct prog *pr)
 	while (!pr->done)
 		g_main_context_iteration(NULL, TRUE);
 	g_source_remove(guard);
-	g_input_stream_read_all(g_subprocess_get_stderr_pipe(pr->p), buf, sizeof(buf) - 1, &n,
-				NULL, NULL);
+	g_input_stream_read_all(g_subprocess_get_stderr_pipe(pr->p), buf, sizeof(buf) - 1, &n, NULL,
+				NULL);
 	buf[n] = '\0';
 	pr->err = g_strdup(buf);
-	pr->status = g_subprocess_get_exit_status(pr->p);
+	pr->status = g_subprocess_get_if_exited(pr->p) ? g_subprocess_get_exit_status(pr->p) : -1;
 	g_test_message("client exited %d after %.2f s: %s", pr->status,
 		       (double)(pr->ended - pr->started) / 1e6, pr->err);
 }
@@ -255,6 +261,59 @@ static void test_refused_later(void)
 	core_defer_flush();
 }
 
+/* The passkey off the command line: a 0600 file, a line on stdin; a readable file is refused. */
+static void test_key_file_stdin(void)
+{
+	struct gt_server_config cfg = { .port = 0 };
+	char *dir = g_dir_make_tmp("goet-key-XXXXXX", NULL),
+	     *path = g_build_filename(dir, "k", NULL);
+	char hex[GT_PASSKEY_HEX_LEN + 2];
+	const char *file_args[] = { "--key-file", path, NULL }, *stdin_args[] = { "-k", "-", NULL };
+	bool accepted = false;
+	struct gt_server *s;
+	struct prog pr;
+	GError *e = NULL;
+
+	tr = TR_QUIC;
+	memcpy(cfg.passkey, passkey, GT_PASSKEY_LEN);
+	s = gt_server_new(&cfg, on_accept_keep, &accepted, &e);
+	g_assert_no_error(e);
+	gt_passkey_to_hex(passkey, hex);
+	strcat(hex, "\n");
+	g_assert_true(g_file_set_contents_full(path, hex, -1, G_FILE_SET_CONTENTS_NONE, 0644, &e));
+	/* readable by others: refused, and not used */
+	prog_start_args(&pr, gt_server_port(s), file_args, -1);
+	prog_wait(&pr);
+	g_assert_cmpint(pr.status, ==, 1);
+	g_assert_nonnull(strstr(pr.err, "can be read by others (mode 0644)"));
+	g_assert_false(accepted);
+	prog_clear(&pr);
+	/* 0600: accepted */
+	g_assert_cmpint(chmod(path, 0600), ==, 0);
+	prog_start_args(&pr, gt_server_port(s), file_args, -1);
+	while (!accepted)
+		g_main_context_iteration(NULL, TRUE);
+	g_subprocess_force_exit(pr.p);
+	prog_wait(&pr);
+	prog_clear(&pr);
+	/* a line on stdin, the rest of which is keystrokes */
+	accepted = false;
+	prog_start_args(&pr, gt_server_port(s), stdin_args, -1);
+	g_assert_true(g_output_stream_write_all(g_subprocess_get_stdin_pipe(pr.p), hex, strlen(hex),
+						NULL, NULL, &e));
+	while (!accepted)
+		g_main_context_iteration(NULL, TRUE);
+	g_subprocess_force_exit(pr.p);
+	prog_wait(&pr);
+	prog_clear(&pr);
+	gt_server_free(s);
+	core_defer_flush();
+	unlink(path);
+	rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
 /* Nobody there: retried, then given up after --connect-timeout with the last error. */
 static void test_dead_port(void)
 {
@@ -266,8 +325,8 @@ static void test_dead_port(void)
 	prog_wait(&pr);
 	g_assert_cmpint(pr.status, ==, 1);
 	g_assert_cmpuint(count(pr.err, "connect failed, retrying: "), ==, 1);
-	g_snprintf(want, sizeof(want), "goet: no connection to 127.0.0.1 port %u within 2 s: ",
-		   port);
+	g_snprintf(want, sizeof(want),
+		   "goet: no connection to 127.0.0.1 port %u within 2 s: ", port);
 	g_assert_nonnull(strstr(pr.err, want));
 	g_assert_null(strstr(pr.err, "hint")); /* TCP gets nothing either */
 	g_assert_cmpint(pr.ended - pr.started, >=, 2 * G_USEC_PER_SEC);
@@ -359,6 +418,7 @@ int main(int argc, char **argv)
 	add_both("dead-port", test_dead_port_on);
 	add_both("refused-later", test_refused_later_on);
 	g_test_add_func("/client/quic/udp-blocked", test_udp_blocked);
+	g_test_add_func("/client/quic/key-file-stdin", test_key_file_stdin);
 	g_test_add_func("/client/quic/ctrl-c", test_ctrl_c);
 	r = g_test_run();
 	rm = g_strdup_printf("rm -rf '%s'", rt);

@@ -39,6 +39,15 @@ static void test_modes(void)
 	g_assert_cmpint(a.replay_size, ==, 4096);
 	g_assert_cmpint(parse("goet host --replay-size=banana", &a, err), ==, 0);
 	g_assert_cmpint(a.replay_size, ==, 0); /* unparsable: the default */
+	/* an unknown flag is named, wherever it stands (it printed only the usage) */
+	g_assert_cmpint(parse("goet --bogus", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "flag provided but not defined: --bogus");
+	g_assert_cmpint(parse("goet --bogus host", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "flag provided but not defined: --bogus");
+	g_assert_cmpint(parse("goet host -x", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "flag provided but not defined: -x");
+	g_assert_cmpint(parse("goet host other", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "unexpected argument: other");
 	g_assert_cmpint(parse("/usr/bin/goet-session -f abc", &a, err), ==, 0);
 	g_assert_cmpint(a.mode, ==, GT_MODE_SESSION);
 	g_assert_cmpstr(a.session_id, ==, "abc");
@@ -77,6 +86,9 @@ static void test_session_flags(void)
 	g_assert_cmpint(a.idle_timeout_us, ==, INT64_C(12) * 3600 * 1000000);
 	g_assert_cmpint(parse("goet session --idle-timeout=0 -f x", &a, err), ==, 0);
 	g_assert_cmpint(a.idle_timeout_us, ==, 0);
+	/* one documented spelling, --replay-size; the reference's -replay-size still works */
+	g_assert_cmpint(parse("goet session -f x --replay-size 100", &a, err), ==, 0);
+	g_assert_cmpint(a.replay_size, ==, 100);
 	g_assert_cmpint(parse("goet session -p 1", &a, err), ==, 1);
 	g_assert_cmpstr(err, ==, "error: -f <session-id> is required");
 	g_assert_cmpint(parse("goet session -f x -p 70000", &a, err), ==, 2);
@@ -113,6 +125,15 @@ static void test_local_flags(void)
 	g_assert_cmpstr(err, ==, "error: -p <port> is required");
 	g_assert_cmpint(parse("goet --local -p 1", &a, err), ==, 1);
 	g_assert_cmpstr(err, ==, "error: -k <passkey-hex> is required");
+	/* the passkey off the command line: a 0600 file, or a line on stdin */
+	g_assert_cmpint(parse("goet --local -p 1 --key-file /k/f h", &a, err), ==, 0);
+	g_assert_cmpstr(a.key_file, ==, "/k/f");
+	g_assert_null(a.key_hex);
+	g_assert_cmpstr(a.host, ==, "h");
+	g_assert_cmpint(parse("goet --local -p 1 -k -", &a, err), ==, 0);
+	g_assert_cmpstr(a.key_hex, ==, "-");
+	g_assert_cmpint(parse("goet --local -p 1 -k 00 --key-file=f", &a, err), ==, 1);
+	g_assert_cmpstr(err, ==, "error: -k and --key-file are exclusive");
 }
 
 static void test_durations(void)
