@@ -1071,12 +1071,31 @@ static void conn_read(struct quic_conn *c, const struct core_addr *from, const u
 /* Read every pending datagram on an endpoint; route each to its connection. */
 static void endpoint_read(struct quic_endpoint *ep, GPtrArray *touched);
 
+/* Empty the socket's error queue (IP_RECVERR), or its POLLERR would never end. */
+static void endpoint_drain_errors(struct quic_endpoint *ep)
+{
+	uint8_t buf[512], ctl[512];
+
+	for (int i = 0; i < QUIC_READS_PER_WAKE && ep->fd >= 0; i++) {
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl,
+				     .msg_controllen = sizeof(ctl) };
+
+		if (recvmsg(ep->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
+	}
+}
+
 static gboolean endpoint_readable(int fd, GIOCondition cond, void *data)
 {
 	struct quic_endpoint *ep = data;
 	GPtrArray *touched = g_ptr_array_new();
 
 	endpoint_read(ep, touched);
+	if (cond & G_IO_ERR)
+		endpoint_drain_errors(ep);
 	/* process each connection once, after all its datagrams */
 	for (guint i = 0; i < touched->len; i++)
 		conn_process(g_ptr_array_index(touched, i));
@@ -1144,7 +1163,7 @@ static void endpoint_read(struct quic_endpoint *ep, GPtrArray *touched)
 				continue;
 			if (errno == ECONNREFUSED && ep->client != NULL &&
 			    ep->client->state == QS_HANDSHAKE) {
-				/* the client's socket is connected: an ICMP port unreachable */
+				/* the server's ICMP port unreachable (IP_RECVERR) */
 				conn_fail(ep->client, CORE_ERR_CLOSED, 0, false,
 					  "nothing answers on UDP port %u (port unreachable)",
 					  core_addr_port(&ep->peer));
@@ -1272,13 +1291,15 @@ static int quic_dial_start(struct gt_dial *d, const struct core_addr *to, void *
 		g_free(ep);
 		return CORE_ERR_SYSTEM;
 	}
-	/* connected, so that a closed port's ICMP error fails the dial at once */
-	if (connect(ep->fd, (const struct sockaddr *)&to->ss, to->len) != 0) {
-		g_snprintf(reason, rlen, "connect: %s", g_strerror(errno));
-		udp_close(ep);
-		g_free(ep);
-		return CORE_ERR_SYSTEM;
-	}
+	/*
+	 * ICMP errors reported on the (unconnected) socket, so that a closed
+	 * port fails the dial at once. Not connect(): a connected socket keeps
+	 * its source address, and the connection could not follow an address
+	 * change (tests/lab/goet-roaming.sh).
+	 */
+	setsockopt(ep->fd, core_addr_family(to) == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+		   core_addr_family(to) == AF_INET6 ? IPV6_RECVERR : IP_RECVERR, &(int){ 1 },
+		   sizeof(int));
 	ep->peer = *to;
 	c = conn_alloc(ep, false, cfg->passkey);
 	ep->client = c;
