@@ -3,8 +3,9 @@
  *
  * A gt_conn is what the session and the client talk through: framed
  * messages on two logical channels (control and data), with back-pressure
- * and statistics. Transports (QUIC in quic.h; TCP+TLS later) create them
- * already authenticated and hand them over through their accept or dial
+ * and statistics. Transports (QUIC in quic.h, TCP+TLS in tcp.h) create them
+ * already authenticated; the connection's life, the same for both, is
+ * written once in conn.c (conn-priv.h) and hand them over through their accept or dial
  * callback.
  *
  * Ownership (one owner, no refcount): the owner gets the conn from the
