@@ -8,11 +8,12 @@
 static const char usage[] =
 	"usage:\n"
 	"  goet [--install] [--tcp] [--profile] [--replay-size <bytes>] [user@]host\n"
+	"  goet [flags] [-t] [user@]host -- command [args...]   (like ssh host command)\n"
 	"  goet list [user@]host | --local\n"
 	"  goet attach [--tcp] [--profile] [user@]host <session-id> | --local <session-id>\n"
 	"  goet --local [--tcp] -p <port> -k <passkey-hex>|-k -|--key-file <file> [host]\n"
 	"  goet session -f <session-id> [-p <port>] [--replay-size <bytes>]\n"
-	"               [--idle-timeout <duration>]\n"
+	"               [--idle-timeout <duration>] [[-t] -c <command-line>]\n"
 	"  goet version\n"
 	"\n"
 	"flags:\n"

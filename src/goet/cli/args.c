@@ -77,6 +77,12 @@ static int args_globals(int argc, char **argv, struct gt_args *a, GPtrArray *res
 	for (int i = 1; i < argc; i++) {
 		const char *t = argv[i], *v = NULL;
 
+		if (strcmp(t, "--") == 0) { /* a command follows: none of it is goet's */
+			g_ptr_array_add(rest, (gpointer)t);
+			a->command = argv + i + 1;
+			a->command_len = argc - i - 1;
+			break;
+		}
 		if (strcmp(t, "--version") == 0)
 			a->mode = GT_MODE_VERSION;
 		else if (strcmp(t, "--local") == 0)
@@ -136,6 +142,11 @@ static int args_session(struct gt_args *a, GPtrArray *rest, guint from, char *er
 			if (!parse_int("p", v != NULL ? v : next, 0, 65535, &a->port, err, errlen))
 				return 2;
 			i += v == NULL;
+		} else if (flag_match(t, "c", &v)) {
+			a->command_line = v != NULL ? v : next;
+			i += v == NULL;
+		} else if (flag_match(t, "t", &v) && v == NULL) {
+			a->tty = true;
 		} else if (flag_match(t, "replay-size", &v)) {
 			int n;
 
@@ -273,6 +284,17 @@ static int args_ssh(struct gt_args *a, GPtrArray *rest, char *err, size_t errlen
 	for (guint i = 0; i < rest->len; i++) {
 		const char *t = g_ptr_array_index(rest, i);
 
+		if (strcmp(t, "--") == 0 && a->host != NULL && a->command_len > 0)
+			break; /* the command (args_globals kept it apart) */
+		if (strcmp(t, "--") == 0) {
+			snprintf(err, errlen,
+				 "error: -- must follow the host and precede a command");
+			return 2;
+		}
+		if (strcmp(t, "-t") == 0) {
+			a->tty = true;
+			continue;
+		}
 		if (t[0] == '-') {
 			snprintf(err, errlen, "flag provided but not defined: %s", t);
 			return 2;

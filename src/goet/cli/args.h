@@ -4,6 +4,8 @@
  * (--version --local --install --tcp --profile --replay-size N|=N
  * --idle-timeout D|=D --connect-timeout D|=D), then the first remaining word picks the mode
  * (version, session, list, attach; else --local or an ssh destination).
+ * Everything after a `--` is a command (`goet host -- cmd args`), never a
+ * flag of goet's.
  * Mode flags accept -x v, -x=v, --x v and --x=v, like Go's flag package.
  *
  * Pure: no I/O. Errors are written into err (a message for the user) and
@@ -39,6 +41,11 @@ struct gt_args {
 	const char *key_hex;	/* local: -k (HEX, or "-": a line on stdin) */
 	const char *key_file;	/* local: --key-file (a 0600 file holding the hex) */
 	const char *host;	/* local: optional host; ssh, list, attach: destination */
+	/* ssh: `goet [-t] host -- word...`: the command's words (argv's, not copied) */
+	char **command;
+	int command_len;
+	bool tty;		  /* ssh -t: the command on a terminal; session -t: likewise */
+	const char *command_line; /* session: -c, the command line for $SHELL -c */
 };
 
 /*

@@ -108,11 +108,14 @@ int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 					.out_fd = STDOUT_FILENO,
 					.err_fd = STDERR_FILENO,
 					.term = g_getenv("TERM"),
-					.tty = isatty(STDIN_FILENO),
+					.tty = isatty(STDIN_FILENO) &&
+					       (a->command_len == 0 || a->tty),
 					.out_tty = isatty(STDOUT_FILENO),
 					.err_tty = isatty(STDERR_FILENO),
 					.profile = a->profile,
-					.connect_timeout_us = a->connect_timeout_us };
+					.connect_timeout_us = a->connect_timeout_us,
+					.command = a->command_len > 0,
+					.command_tty = a->tty };
 	struct run r = { .code = 1 };
 	struct termios saved, raw;
 	struct gt_client *c;

@@ -181,6 +181,8 @@ int gt_cli_session(const struct gt_args *a)
 	struct gt_session_config cfg = { .port = (uint16_t)a->port,
 					 .replay_bytes = a->replay_size,
 					 .idle_timeout_us = a->idle_timeout_us,
+					 .command = a->command_line,
+					 .command_tty = a->tty,
 					 .id = a->session_id };
 	struct run r = { .code = 1 };
 	struct gt_session *s;

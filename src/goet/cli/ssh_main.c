@@ -331,6 +331,38 @@ static void new_session_id(char out[GT_SESSION_ID_LEN + 1])
 	out[GT_SESSION_ID_LEN] = '\0';
 }
 
+/*
+ * `goet host -- word...`: the command line the session runs with $SHELL -c,
+ * quoted for the remote shell that ssh hands its words to (allocated; NULL
+ * without a command). One word is a command line as it is (`goet host --
+ * 'ls | wc -l'`); several are quoted one by one, so that each reaches the
+ * command as it was typed (`goet host -- sh -c 'exit 3'` exits 3; ssh would
+ * join them with spaces and run `sh -c exit 3`).
+ */
+static char *remote_command(const struct gt_args *a)
+{
+	GString *line = g_string_new(NULL);
+	char *quoted;
+
+	if (a->command_len == 0) {
+		g_string_free(line, TRUE);
+		return NULL;
+	}
+	if (a->command_len == 1) {
+		g_string_append(line, a->command[0]);
+	} else {
+		for (int i = 0; i < a->command_len; i++) {
+			char *q = g_shell_quote(a->command[i]);
+
+			g_string_append_printf(line, "%s%s", i > 0 ? " " : "", q);
+			g_free(q);
+		}
+	}
+	quoted = g_shell_quote(line->str);
+	g_string_free(line, TRUE);
+	return quoted;
+}
+
 /* Dial host as ssh resolves it, then run the client; the resume hint names id. */
 static int connect_client(const struct gt_args *a, const struct dest *d, const char *id,
 			  uint16_t port, const uint8_t key[GT_PASSKEY_LEN])
@@ -352,6 +384,7 @@ int gt_cli_ssh(const struct gt_args *a)
 	char hex[GT_PASSKEY_HEX_LEN + 2], sid[GT_SESSION_ID_LEN + 1], line[PORT_LINE_MAX];
 	char replay[32];
 	const char *installed = NULL;
+	char *cmdline = NULL;
 	uint16_t port = 0;
 	int code = 1, r = CORE_ERR_NOT_FOUND;
 
@@ -367,29 +400,40 @@ int gt_cli_ssh(const struct gt_args *a)
 	strcat(hex, "\n");
 	new_session_id(sid);
 	g_snprintf(replay, sizeof(replay), "%" G_GINT64_FORMAT, a->replay_size);
+	cmdline = remote_command(a);
 	for (size_t i = 0; i < G_N_ELEMENTS(fallback) && r == CORE_ERR_NOT_FOUND; i++) {
-		const char *words[] = { installed != NULL ? installed : fallback[i],
-					"session",
-					"-f",
-					sid,
-					"-p",
-					"0",
-					a->replay_size > 0 && a->replay_size != 4096
-						? "--replay-size"
-						: NULL,
-					replay,
-					NULL };
+		GPtrArray *w = g_ptr_array_new();
 
-		r = remote_line(&d, words, hex, line, sizeof(line));
+		g_ptr_array_add(w, (gpointer)(installed != NULL ? installed : fallback[i]));
+		g_ptr_array_add(w, "session");
+		g_ptr_array_add(w, "-f");
+		g_ptr_array_add(w, sid);
+		g_ptr_array_add(w, "-p");
+		g_ptr_array_add(w, "0");
+		if (a->replay_size > 0 && a->replay_size != 4096) {
+			g_ptr_array_add(w, "--replay-size");
+			g_ptr_array_add(w, replay);
+		}
+		if (cmdline != NULL) {
+			if (a->tty)
+				g_ptr_array_add(w, "-t");
+			g_ptr_array_add(w, "-c");
+			g_ptr_array_add(w, cmdline);
+		}
+		g_ptr_array_add(w, NULL);
+		r = remote_line(&d, (const char *const *)w->pdata, hex, line, sizeof(line));
+		g_ptr_array_free(w, TRUE);
 		if (installed != NULL)
 			break;
 	}
+	g_free(cmdline);
 	core_wipe(hex, sizeof(hex));
 	if (r == CORE_ERR_NOT_FOUND)
 		not_installed(&d);
 	if (r != CORE_OK || parse_port(line, &port) != 0)
 		goto out;
-	fprintf(stderr, "session %s (log: /tmp/goet-%s.log on %s)\n", sid, sid, d.host);
+	if (a->command_len == 0) /* a command's stderr is the command's alone */
+		fprintf(stderr, "session %s (log: /tmp/goet-%s.log on %s)\n", sid, sid, d.host);
 	code = connect_client(a, &d, sid, port, key);
 out:
 	core_wipe(key, sizeof(key));

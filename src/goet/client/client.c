@@ -18,9 +18,10 @@
 #include "goet/notice.h"
 #include "goet/outbox.h"
 
-#define CLIENT_OUT_QUEUE  (4 * 1024 * 1024) /* output waiting for the terminal */
-#define CLIENT_READ_BYTES 32768		    /* the reference's stdin read size */
-#define CLIENT_CTRL_C	  0x03		    /* VINTR, a byte in raw mode */
+#define CLIENT_OUT_QUEUE  (4 * 1024 * 1024)		/* output waiting for the terminal */
+#define CLIENT_READ_BYTES 32768				/* the reference's stdin read size */
+#define CLIENT_CTRL_C	  0x03				/* VINTR, a byte in raw mode */
+#define CLIENT_TAGBUF	  (GT_COALESCE_DEFAULT_CAP + 1) /* an outbox entry and its stream byte */
 
 static const char escape_help[] = "\r\nSupported escape sequences (at the start of a line):\r\n"
 				  "  ~.  end the session\r\n"
@@ -63,6 +64,10 @@ struct gt_client {
 	struct gt_outbox keys; /* keystrokes: numbered, kept, sent from a cursor */
 	uint64_t recv_seq;     /* last output seq written to the output queue */
 	struct core_buf out;
+	struct core_buf errq; /* a command's stderr, for err_fd */
+	guint err_watch;
+	bool tagged;	 /* a command on pipes: Data carries a stream byte */
+	uint8_t *tagbuf; /* a keystroke entry with its stream byte */
 	bool in_paused;
 	int exit_code;
 	char reason[160];
@@ -92,41 +97,63 @@ static void client_say(struct gt_client *c, const char *text)
 
 static gboolean client_out_cb(int fd, GIOCondition cond, void *data);
 
-/* Write queued output as far as the fd takes it. */
-static void client_write_out(struct gt_client *c)
+/* Write a queue to its fd as far as the fd takes it; false when the fd is gone. */
+static bool client_flush_queue(struct gt_client *c, int fd, struct core_buf *q, guint *watch)
 {
-	while (core_buf_len(&c->out) > 0) {
-		ssize_t n = write(c->cfg.out_fd, core_buf_ptr(&c->out), core_buf_len(&c->out));
+	while (core_buf_len(q) > 0) {
+		ssize_t n = write(fd, core_buf_ptr(q), core_buf_len(q));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n <= 0) {
-			/* nobody reads our output any more: end as the reference (stdout failure) */
-			core_buf_reset(&c->out);
-			gt_client_stop(c, "output closed");
-			return;
+			core_buf_reset(q);
+			return false;
 		}
-		core_buf_skip(&c->out, (size_t)n);
+		core_buf_skip(q, (size_t)n);
 	}
-	if (core_buf_len(&c->out) == 0)
+	if (core_buf_len(q) == 0)
+		core_buf_reset(q);
+	if (core_buf_len(q) > 0 && *watch == 0)
+		*watch = core_fd_watch_add(fd, G_IO_OUT, client_out_cb, c);
+	return true;
+}
+
+/* Output queued (all of it written) for the terminal and, for a command, stderr. */
+static size_t client_queued(const struct gt_client *c)
+{
+	return core_buf_len(&c->out) + core_buf_len(&c->errq);
+}
+
+/* Write queued output (stdout, and a command's stderr) as far as the fds take it. */
+static void client_write_out(struct gt_client *c)
+{
+	if (!client_flush_queue(c, c->cfg.out_fd, &c->out, &c->out_watch) ||
+	    !client_flush_queue(c, c->cfg.err_fd, &c->errq, &c->err_watch)) {
+		/* nobody reads our output any more: end as the reference (stdout failure) */
 		core_buf_reset(&c->out);
-	if (core_buf_len(&c->out) > 0 && c->out_watch == 0)
-		c->out_watch = core_fd_watch_add(c->cfg.out_fd, G_IO_OUT, client_out_cb, c);
+		core_buf_reset(&c->errq);
+		gt_client_stop(c, "output closed");
+		return;
+	}
 	/* the session's output waits while ours is full: back-pressure to the session */
 	if (c->conn != NULL)
-		gt_conn_pause_recv(c->conn, core_buf_len(&c->out) > CLIENT_OUT_QUEUE / 2);
+		gt_conn_pause_recv(c->conn, core_buf_len(&c->out) > CLIENT_OUT_QUEUE / 2 ||
+						    core_buf_len(&c->errq) > CLIENT_OUT_QUEUE / 2);
 }
 
 static gboolean client_out_cb(int fd, GIOCondition cond, void *data)
 {
 	struct gt_client *c = data;
 
-	c->out_watch = 0;
+	if (fd == c->cfg.out_fd)
+		c->out_watch = 0;
+	if (fd == c->cfg.err_fd)
+		c->err_watch = 0;
 	client_write_out(c);
 	if (c->state == CS_DONE ||
-	    (c->state == CS_ENDING && c->conn == NULL && core_buf_len(&c->out) == 0))
+	    (c->state == CS_ENDING && c->conn == NULL && client_queued(c) == 0))
 		client_finish(c, c->exit_code, c->reason);
 	return G_SOURCE_REMOVE;
 }
@@ -200,6 +227,14 @@ static bool client_send_key(uint64_t seq, const uint8_t *p, size_t n, void *data
 	struct gt_client *c = data;
 	struct gt_msg m = { .type = GT_MSG_DATA };
 
+	if (c->tagged) {
+		/* the command's stdin: its stream byte first; an empty entry is its end */
+		c->tagbuf[0] = n > 0 ? GT_STREAM_STDIN : GT_STREAM_STDIN_EOF;
+		if (n > 0)
+			memcpy(c->tagbuf + 1, p, MIN(n, CLIENT_TAGBUF - 1));
+		p = c->tagbuf;
+		n = 1 + MIN(n, CLIENT_TAGBUF - 1);
+	}
 	m.u.data.seq = seq;
 	m.u.data.bytes = p;
 	m.u.data.len = n;
@@ -327,11 +362,43 @@ static void client_end_session(struct gt_client *c, int code, const char *reason
 }
 
 /* Keystrokes: escapes first, then into the outbox. */
+/*
+ * A command on pipes (asked for, or said by the session): keystrokes are its
+ * stdin, with no escapes. They are kept untagged; the stream byte is added
+ * as each one is sent (client_send_key), an empty entry meaning the end.
+ */
+static bool client_piped(const struct gt_client *c)
+{
+	return (c->cfg.command && !c->cfg.command_tty) || c->tagged;
+}
+
+/* Input ended: a command's stdin ends (an empty entry); a terminal gets ^D (as ssh -tt). */
+static void client_input_ended(struct gt_client *c)
+{
+	static const uint8_t eof_char = 0x04;
+
+	if (client_piped(c)) {
+		gt_outbox_mark(&c->keys);
+	} else {
+		gt_outbox_add(&c->keys, core_time_now_us(), &eof_char, 1, NULL);
+		gt_outbox_flush(&c->keys);
+	}
+	client_pump(c);
+}
+
 static void client_on_input(struct gt_client *c, const uint8_t *p, size_t n)
 {
 	uint8_t filtered[CLIENT_READ_BYTES + 1];
 	int64_t now = core_time_now_us();
 
+	if (client_piped(c)) {
+		bool flush_now = false;
+
+		gt_outbox_add(&c->keys, now, p, n, &flush_now);
+		if (flush_now)
+			gt_outbox_flush(&c->keys);
+		n = 0; /* no escapes: the bytes are the command's */
+	}
 	/* raw mode makes Ctrl-C a byte; with no session yet there is nobody to get it */
 	if (c->cfg.tty && !c->ever_connected && memchr(p, CLIENT_CTRL_C, n) != NULL) {
 		client_give_up(c, "interrupted (Ctrl-C) before the session answered");
@@ -373,17 +440,12 @@ static gboolean client_in_cb(int fd, GIOCondition cond, void *data)
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return G_SOURCE_CONTINUE;
-	if (n == 0 && !c->cfg.tty) {
+	if (n == 0 && (!c->cfg.tty || client_piped(c))) {
 		/* input from a pipe is over: like ssh, the terminal gets its end of
-		 * file (^D) and the client stays until the session ends, showing
-		 * everything the commands write */
-		static const uint8_t eof_char = 0x04;
-		bool flush_now = false;
-
+		 * file (^D), or a command its stdin's end, and the client stays
+		 * until the session ends, showing everything the commands write */
 		c->in_watch = 0;
-		gt_outbox_add(&c->keys, core_time_now_us(), &eof_char, 1, &flush_now);
-		gt_outbox_flush(&c->keys);
-		client_pump(c);
+		client_input_ended(c);
 		return G_SOURCE_REMOVE;
 	}
 	if (n <= 0) {
@@ -422,6 +484,15 @@ static void client_send_size(struct gt_client *c, bool bounce)
 /* Session output into the queue, with a held --profile line after its last full line. */
 static int client_out_data(struct gt_client *c, const uint8_t *p, size_t n)
 {
+	if (c->tagged) {
+		/* a command on pipes: the stream byte says where the bytes go */
+		if (n == 0)
+			return CORE_OK;
+		if (p[0] == GT_STREAM_STDERR)
+			return core_buf_put_bytes(&c->errq, p + 1, n - 1);
+		p++;
+		n--;
+	}
 	long at = c->profile_line[0] != '\0' ? gt_profile_splice_point(&c->alt_screen, p, n) : -1;
 	size_t ln = strlen(c->profile_line);
 	int r;
@@ -442,10 +513,10 @@ static int client_out_data(struct gt_client *c, const uint8_t *p, size_t n)
 }
 
 /* The session's SequenceHeader: replay what it lacks, say who we are. */
-static void client_on_session_seq(struct gt_client *c, uint64_t session_has)
+static void client_on_session_seq(struct gt_client *c, uint64_t session_has, uint8_t flags)
 {
 	struct gt_msg ti = { .type = GT_MSG_TERMINAL_INFO };
-
+	c->tagged = flags & GT_SEQ_FLAG_COMMAND; /* a command on pipes: streams tagged */
 	c->state = CS_READY;
 	gt_outbox_set_lossless(&c->keys, gt_conn_version(c->conn) == GT_PROTO_V2);
 	if (c->ever_connected)
@@ -476,13 +547,16 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 	switch (m->type) {
 	case GT_MSG_SEQUENCE_HEADER:
 		if (c->state == CS_HANDSHAKE)
-			client_on_session_seq(c, m->u.sequence_header.last_seq);
+			client_on_session_seq(c, m->u.sequence_header.last_seq,
+					      m->u.sequence_header.flags);
 		break;
 	case GT_MSG_DATA:
 		if (client_out_data(c, m->u.data.bytes, m->u.data.len) != CORE_OK) {
 			gt_client_stop(c, "output queue overflow");
 			return;
 		}
+		if (c->state == CS_DONE)
+			return;
 		c->recv_seq = m->u.data.seq;
 		gt_conn_delivered(conn, c->recv_seq, m->u.data.len);
 		client_write_out(c);
@@ -497,6 +571,11 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 		/* the rest may still be on its way on the data stream: the close is the end */
 		c->state = CS_ENDING;
 		c->exit_code = 0;
+		/* a command's status, as ssh; 255 when a command ended without one */
+		if (m->u.shutdown.has_status)
+			c->exit_code = m->u.shutdown.status;
+		else if (c->cfg.command)
+			c->exit_code = 255;
 		g_strlcpy(c->reason, "session ended", sizeof(c->reason));
 		break;
 	default:
@@ -718,7 +797,7 @@ static void client_finish(struct gt_client *c, int code, const char *reason)
 {
 	c->exit_code = code;
 	g_strlcpy(c->reason, reason, sizeof(c->reason));
-	if (c->conn != NULL || core_buf_len(&c->out) > 0 || c->end_timer != 0)
+	if (c->conn != NULL || client_queued(c) > 0 || c->end_timer != 0)
 		return; /* the close or the output flush will call again */
 	c->state = CS_DONE;
 	core_source_clear(&c->in_watch);
@@ -779,6 +858,8 @@ struct gt_client *gt_client_new(const struct gt_client_config *cfg, gt_client_do
 	gt_escape_reset(&c->esc);
 	gt_outbox_init(&c->keys, cfg->replay_bytes);
 	core_buf_init_growable(&c->out, CLIENT_OUT_QUEUE);
+	core_buf_init_growable(&c->errq, CLIENT_OUT_QUEUE);
+	c->tagbuf = g_malloc(CLIENT_TAGBUF);
 	fcntl(cfg->in_fd, F_SETFL, fcntl(cfg->in_fd, F_GETFL) | O_NONBLOCK);
 	fcntl(cfg->out_fd, F_SETFL, fcntl(cfg->out_fd, F_GETFL) | O_NONBLOCK);
 	c->in_watch = core_fd_watch_add(cfg->in_fd, G_IO_IN, client_in_cb, c);
@@ -811,12 +892,15 @@ void gt_client_free(struct gt_client *c)
 	g_clear_object(&c->tcp_check);
 	core_source_clear(&c->in_watch);
 	core_source_clear(&c->out_watch);
+	core_source_clear(&c->err_watch);
 	core_source_clear(&c->co_timer);
 	core_source_clear(&c->end_timer);
 	core_source_clear(&c->notice_timer);
 	core_source_clear(&c->profile_timer);
 	gt_outbox_free(&c->keys);
 	core_buf_free(&c->out);
+	core_buf_free(&c->errq);
+	g_free(c->tagbuf);
 	core_wipe(c->cfg.passkey, sizeof(c->cfg.passkey));
 	g_free(c->host);
 	g_free(c->term);

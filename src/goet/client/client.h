@@ -78,6 +78,14 @@ struct gt_client_config {
 	bool err_tty; /* err_fd is a terminal (with out_tty: profile lines wait for a line end) */
 	/* before the first connection: give up after this long (0: 30 s; < 0: never) */
 	int64_t connect_timeout_us;
+	/*
+	 * `goet host -- cmd`: the session runs a command. Without command_tty it
+	 * is on pipes: input is its stdin (no escapes; the end of input closes
+	 * it), its stdout goes to out_fd and its stderr to err_fd. Either way the
+	 * client exits with the command's status (255 when none came).
+	 */
+	bool command;
+	bool command_tty;
 };
 
 typedef void (*gt_client_done_fn)(struct gt_client *c, int exit_code, const char *reason,

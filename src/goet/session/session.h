@@ -46,7 +46,15 @@ struct gt_session_config {
 	unsigned hangup_grace_ms; /* 0: 2000 */
 	int64_t auth_timeout_us;  /* 0: 5 s */
 	const char *const *argv;  /* tests: run this instead of the login shell */
-	const char *id;		  /* for log lines; NULL: from the passkey */
+	/*
+	 * `goet host -- cmd`: run `$SHELL -c command` instead of a login shell,
+	 * on pipes (stdout and stderr apart, Data tagged by stream, the client
+	 * told by GT_SEQ_FLAG_COMMAND) or, with command_tty, on the PTY; the
+	 * command's exit status goes to the client in Shutdown.
+	 */
+	const char *command;
+	bool command_tty;
+	const char *id; /* for log lines; NULL: from the passkey */
 	/* Told (may be NULL) when a client becomes attached or leaves, and when the
 	 * shell starts (shell_pid 0 before): the registry's `attached` flag. */
 	void (*state)(bool attached, int shell_pid, void *data);

@@ -68,6 +68,17 @@ cmp -s "$goet" "$bin" || fail "the remote copy differs from this binary"
 [ -z "$(ls -A "$tmp/home/.local/bin" | grep -v '^goet$')" ] || fail "temporary files left in ~/.local/bin"
 echo "ok: installed and ran a command"
 
+# goet host -- command: like ssh host command (stdout, stderr, exit status), but each word
+# reaches the command as typed (ssh would run `sh -c exit 3`, status 0)
+timeout 30 "$goet" goetlab -- sh -c 'exit 3' </dev/null >"$tmp/cmd.out" 2>"$tmp/cmd.err"
+rc=$?
+[ $rc -eq 3 ] || fail "goet goetlab -- sh -c 'exit 3' exited $rc: $(cat "$tmp/cmd.err")"
+printf 'in-%s\n' "$$" | timeout 30 "$goet" --tcp goetlab -- 'read x; echo "out $x"; echo "err $x" >&2; test -t 0 || echo no-tty' \
+	>"$tmp/cmd2.out" 2>"$tmp/cmd2.err" || fail "a command over TCP: status $?"
+[ "$(cat "$tmp/cmd2.out")" = "$(printf 'out in-%s\nno-tty' "$$")" ] || fail "command stdout: $(od -c "$tmp/cmd2.out" | head)"
+[ "$(cat "$tmp/cmd2.err")" = "err in-$$" ] || fail "command stderr: $(cat "$tmp/cmd2.err")"
+echo "ok: goet host -- command (exit 3; stdout and stderr apart, no terminal)"
+
 # the same version: nothing is copied
 before=$(stat -c '%i %Y' "$bin")
 sleep 1.1 # a copy would change the modification time

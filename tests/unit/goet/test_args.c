@@ -48,6 +48,20 @@ static void test_modes(void)
 	g_assert_cmpstr(err, ==, "flag provided but not defined: -x");
 	g_assert_cmpint(parse("goet host other", &a, err), ==, 2);
 	g_assert_cmpstr(err, ==, "unexpected argument: other");
+	/* a command after --: none of its words are goet's */
+	g_assert_cmpint(parse("goet -t host -- sh -c exit --tcp", &a, err), ==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_SSH);
+	g_assert_cmpstr(a.host, ==, "host");
+	g_assert_true(a.tty);
+	g_assert_false(a.tcp);
+	g_assert_cmpint(a.command_len, ==, 4);
+	g_assert_cmpstr(a.command[0], ==, "sh");
+	g_assert_cmpstr(a.command[3], ==, "--tcp");
+	g_assert_cmpint(parse("goet host --", &a, err), ==, 2);
+	g_assert_cmpint(parse("goet -- ls", &a, err), ==, 2);
+	g_assert_cmpint(parse("goet session -f x -t -c ls", &a, err), ==, 0);
+	g_assert_cmpstr(a.command_line, ==, "ls");
+	g_assert_true(a.tty);
 	g_assert_cmpint(parse("/usr/bin/goet-session -f abc", &a, err), ==, 0);
 	g_assert_cmpint(a.mode, ==, GT_MODE_SESSION);
 	g_assert_cmpstr(a.session_id, ==, "abc");
