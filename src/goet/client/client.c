@@ -427,6 +427,12 @@ static void client_on_input(struct gt_client *c, const uint8_t *p, size_t n)
 		p += used;
 		n -= used;
 	}
+	/* an idle link takes the keystroke at once; batching only while keys are in flight */
+	if (gt_outbox_deadline_us(&c->keys) >= 0 && c->conn != NULL && c->state == CS_READY &&
+	    c->keys.cursor == c->keys.seq && gt_conn_in_flight(c->conn) == 0) {
+		core_source_clear(&c->co_timer);
+		gt_outbox_flush(&c->keys);
+	}
 	if (gt_outbox_deadline_us(&c->keys) >= 0 && c->co_timer == 0)
 		c->co_timer = g_timeout_add(GT_COALESCE_DELAY_US / 1000, client_co_timer, c);
 	client_pump(c);
@@ -707,7 +713,8 @@ static void client_dial_failed(struct gt_client *c, int err, const char *reason)
 		client_say(c, line);
 		c->reported_failure = true;
 	}
-	if (!c->ever_connected && err != CORE_ERR_NOT_FOUND)
+	/* no answer at all (a timeout, an ICMP port unreachable): does TCP get one? */
+	if (!c->ever_connected && (err == CORE_ERR_TIMEOUT || err == CORE_ERR_SYSTEM))
 		client_tcp_check(c);
 	c->retry_timer = g_timeout_add(GT_CLIENT_RETRY_MS, client_retry_cb, c);
 }

@@ -52,6 +52,8 @@ struct gt_conn_ops {
 	int (*write)(struct gt_conn *c);
 	/* Everything queued has been delivered (acknowledged, or written). */
 	bool (*drained)(const struct gt_conn *c);
+	/* Data-channel bytes sent or queued and not yet acknowledged by the peer. */
+	size_t (*in_flight)(const struct gt_conn *c);
 	/* Tell the peer the connection ends (best effort, once). */
 	void (*send_close)(struct gt_conn *c, uint64_t code, const char *reason);
 	/* The transport's own next deadline (core_time_now_us scale; INT64_MAX: none). */

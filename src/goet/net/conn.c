@@ -385,6 +385,11 @@ void gt_conn_pause_recv(struct gt_conn *c, bool paused)
 	gt_conn_schedule(c);
 }
 
+size_t gt_conn_in_flight(const struct gt_conn *c)
+{
+	return c->state == GT_CS_READY ? c->ops->in_flight(c) : 0;
+}
+
 size_t gt_conn_send_room(const struct gt_conn *c, enum gt_channel ch)
 {
 	return c->state == GT_CS_READY ? c->ops->room(c, ch) : 0;

@@ -135,6 +135,14 @@ void gt_conn_set_heartbeat(struct gt_conn *c, int64_t interval_us, int64_t dead_
 #define GT_CONN_ACK_DELAY_MS 10
 void gt_conn_delivered(struct gt_conn *c, uint64_t seq, size_t n);
 
+/*
+ * Data-channel bytes queued or sent and not yet acknowledged by the peer's
+ * transport (QUIC: stream acks; TCP: our queue plus the kernel's unacked
+ * bytes). 0 means an idle link: a keystroke or its echo can go at once,
+ * with nothing to wait for (the coalescers' rule). 0 when not READY.
+ */
+size_t gt_conn_in_flight(const struct gt_conn *c);
+
 /* When something last arrived (CLOCK_BOOTTIME microseconds, core_time_now_us). */
 int64_t gt_conn_last_rx_us(const struct gt_conn *c);
 

@@ -837,7 +837,7 @@ static void endpoint_read(struct quic_endpoint *ep, GPtrArray *touched)
 			/* the server's ICMP port unreachable (IP_RECVERR) */
 			if (errno == ECONNREFUSED && ep->client != NULL &&
 			    ep->client->base.state == GT_CS_HANDSHAKE) {
-				gt_conn_fail(&ep->client->base, CORE_ERR_CLOSED, 0, false,
+				gt_conn_fail(&ep->client->base, CORE_ERR_SYSTEM, 0, false,
 					     "nothing answers on UDP port %u (port unreachable)",
 					     core_addr_port(&ep->peer));
 				g_ptr_array_add(touched, ep->client);
@@ -1094,6 +1094,11 @@ static bool quic_drained(const struct gt_conn *b)
 	return conn_all_acked(QC(b));
 }
 
+static size_t quic_in_flight(const struct gt_conn *b)
+{
+	return gt_sendq_len(&QC(b)->st[GT_CHANNEL_DATA].send);
+}
+
 static void quic_send_close(struct gt_conn *b, uint64_t code, const char *reason)
 {
 	conn_write_close(QC(b), code, reason);
@@ -1160,6 +1165,7 @@ static const struct gt_conn_ops quic_ops = {
 	.queue_max = quic_queue_max,
 	.write = quic_write,
 	.drained = quic_drained,
+	.in_flight = quic_in_flight,
 	.send_close = quic_send_close,
 	.expiry = quic_expiry,
 	.on_expiry = quic_on_expiry,

@@ -15,6 +15,8 @@
 #include <netinet/in.h>
 #include <linux/tcp.h> /* (not netinet/tcp.h: its tcp_info lacks tcpi_min_rtt) */
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -515,6 +517,17 @@ static bool tcp_drained(const struct gt_conn *b)
 	return tcp_queues_empty(TC(b));
 }
 
+static size_t tcp_in_flight(const struct gt_conn *b)
+{
+	const struct tcp_conn *c = TC(b);
+	int outq = 0;
+
+	/* ours, then the kernel's: unsent plus unacknowledged */
+	if (c->fd >= 0 && ioctl(c->fd, SIOCOUTQ, &outq) != 0)
+		outq = 0;
+	return core_buf_len(&c->q[GT_CHANNEL_DATA]) + c->tls_pending + (size_t)MAX(outq, 0);
+}
+
 static void tcp_send_close(struct gt_conn *b, uint64_t code, const char *reason)
 {
 	struct tcp_conn *c = TC(b);
@@ -582,6 +595,7 @@ static const struct gt_conn_ops tcp_ops = {
 	.queue_max = tcp_queue_max,
 	.write = tcp_write_op,
 	.drained = tcp_drained,
+	.in_flight = tcp_in_flight,
 	.send_close = tcp_send_close,
 	.expiry = tcp_expiry,
 	.on_expiry = tcp_on_expiry,

@@ -129,6 +129,17 @@ static gboolean session_co_timer(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
+/*
+ * Nothing of ours is in flight: output goes at once (an echo must not wait).
+ * Otherwise it is batched (2 ms / 32 KiB), which only costs time when earlier
+ * output has not been acknowledged yet, i.e. under load.
+ */
+static bool session_link_idle(const struct gt_session *s)
+{
+	return s->conn != NULL && s->phase == PHASE_READY && s->out.cursor == s->out.seq &&
+	       gt_conn_in_flight(s->conn) == 0;
+}
+
 /* Output of one stream into the outbox; tagged, each batch starts with its stream byte. */
 static void session_output(struct gt_session *s, uint8_t stream, const uint8_t *data, size_t n)
 {
@@ -146,7 +157,7 @@ static void session_output(struct gt_session *s, uint8_t stream, const uint8_t *
 		}
 	}
 	gt_outbox_add(&s->out, now, data, n, &flush_now);
-	if (flush_now) {
+	if (flush_now || session_link_idle(s)) {
 		session_flush(s);
 		session_pump(s);
 	} else if (s->co_timer == 0) {

@@ -10,7 +10,8 @@
  * bounces the PTY size. Data that a client sends before TerminalInfo is kept
  * and applied after it (the reference dropped such clients).
  *
- * Output: PTY bytes are coalesced (2 ms / 32 KiB), numbered, kept in the
+ * Output: PTY bytes are coalesced (2 ms / 32 KiB, only while earlier output is
+ * in flight: on an idle link they go at once), numbered, kept in the
  * replay buffer, and sent from a cursor; when the connection's queue is full
  * the PTY is not read, so nothing is evicted before it was sent. Input:
  * written to the PTY through its bounded queue; when that is full the
