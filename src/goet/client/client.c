@@ -66,7 +66,10 @@ struct gt_client {
 	struct core_buf out;
 	struct core_buf errq; /* a command's stderr, for err_fd */
 	guint err_watch;
-	bool tagged;	 /* a command on pipes: Data carries a stream byte */
+	bool tagged;	    /* a command on pipes: Data carries a stream byte */
+	bool shut_has_last; /* the session's Shutdown named its last output seq */
+	bool early_sent;    /* this dial's SequenceHeader and TerminalInfo went early */
+	uint64_t shut_last_seq;
 	uint8_t *tagbuf; /* a keystroke entry with its stream byte */
 	bool in_paused;
 	int exit_code;
@@ -532,7 +535,8 @@ static void client_on_session_seq(struct gt_client *c, uint64_t session_has, uin
 	client_pump(c);
 	ti.u.terminal_info.term = (const uint8_t *)c->term;
 	ti.u.terminal_info.len = strlen(c->term);
-	gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &ti);
+	if (!c->early_sent) /* else it went with the AuthRequest */
+		gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &ti);
 	if (c->ever_connected && !c->cfg.out_tty)
 		client_say(c, "Reconnected.\r\n");
 	c->ever_connected = true;
@@ -540,6 +544,19 @@ static void client_on_session_seq(struct gt_client *c, uint64_t session_has, uin
 	client_send_size(c, false); /* the session bounces the size: programs repaint */
 	c->last_contact = core_time_now_us();
 	client_notice_clear(c, true);
+}
+
+/* After Shutdown: every byte the session sent is here, so close now (not after its close). */
+static void client_close_if_complete(struct gt_client *c)
+{
+	if (c->state != CS_ENDING || !c->shut_has_last || c->conn == NULL ||
+	    c->recv_seq < c->shut_last_seq)
+		return;
+	client_profile_take(c, c->conn);
+	gt_conn_close_now(c->conn, GT_CLOSE_OK, "closed"); /* with our last ack */
+	c->conn = NULL;
+	client_write_out(c);
+	client_finish(c, c->exit_code, c->reason);
 }
 
 static void client_message(struct gt_conn *conn, enum gt_channel ch, const struct gt_msg *m,
@@ -561,11 +578,10 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 			gt_client_stop(c, "output queue overflow");
 			return;
 		}
-		if (c->state == CS_DONE)
-			return;
 		c->recv_seq = m->u.data.seq;
 		gt_conn_delivered(conn, c->recv_seq, m->u.data.len);
 		client_write_out(c);
+		client_close_if_complete(c);
 		break;
 	case GT_MSG_HEARTBEAT:
 		if (m->u.heartbeat.has_ack && c->state == CS_READY) {
@@ -574,7 +590,10 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 		}
 		break;
 	case GT_MSG_SHUTDOWN:
-		/* the rest may still be on its way on the data stream: the close is the end */
+		/* the rest may still be on its way on the data stream: the close is the end,
+		 * or, when the session said its last seq, having that */
+		c->shut_has_last = m->u.shutdown.has_last_seq;
+		c->shut_last_seq = m->u.shutdown.last_seq;
 		c->state = CS_ENDING;
 		c->exit_code = 0;
 		/* a command's status, as ssh; 255 when a command ended without one */
@@ -583,6 +602,7 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 		else if (c->cfg.command)
 			c->exit_code = 255;
 		g_strlcpy(c->reason, "session ended", sizeof(c->reason));
+		client_close_if_complete(c);
 		break;
 	default:
 		break;
@@ -767,7 +787,8 @@ static void client_dialed(struct gt_conn *conn, int err, const char *reason, voi
 	gt_conn_set_callbacks(conn, &client_conn_cb, c);
 	gt_conn_set_heartbeat(conn, GT_CLIENT_HEARTBEAT_US, GT_CLIENT_DEAD_AFTER_US);
 	hdr.u.sequence_header.last_seq = c->recv_seq;
-	gt_conn_send(conn, GT_CHANNEL_DATA, &hdr);
+	if (!c->early_sent) /* else it went with the AuthRequest */
+		gt_conn_send(conn, GT_CHANNEL_DATA, &hdr);
 }
 
 static void client_dial_start(struct gt_client *c)
@@ -777,6 +798,23 @@ static void client_dial_start(struct gt_client *c)
 				     .port = c->cfg.port };
 
 	memcpy(dc.passkey, c->cfg.passkey, sizeof(dc.passkey));
+	/*
+	 * QUIC: our SequenceHeader and TerminalInfo ride the AuthRequest's flight
+	 * (a round trip less before the shell starts). Not for a probe: output
+	 * may still arrive on the silent connection, and the header must say
+	 * what we have when the new one takes over.
+	 */
+	c->early_sent = c->cfg.transport == GT_TRANSPORT_QUIC && c->conn == NULL;
+	if (c->early_sent) {
+		dc.n_early = 2;
+		dc.early_ch[0] = GT_CHANNEL_DATA;
+		dc.early[0] = (struct gt_msg){ .type = GT_MSG_SEQUENCE_HEADER };
+		dc.early[0].u.sequence_header.last_seq = c->recv_seq;
+		dc.early_ch[1] = GT_CHANNEL_CONTROL;
+		dc.early[1] = (struct gt_msg){ .type = GT_MSG_TERMINAL_INFO };
+		dc.early[1].u.terminal_info.term = (const uint8_t *)c->term;
+		dc.early[1].u.terminal_info.len = strlen(c->term);
+	}
 	c->dial = gt_dial_start(&dc, client_dialed, c);
 	core_wipe(dc.passkey, sizeof(dc.passkey));
 }

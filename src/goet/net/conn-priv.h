@@ -87,6 +87,7 @@ struct gt_conn {
 	bool impostor;	       /* tests: a server that does not check tokens */
 	bool stall;	       /* tests: a client that never authenticates */
 	bool recv_paused;      /* the owner wants no messages for now */
+	bool early_ok;	       /* client: the dial's early messages follow the AuthRequest */
 	uint8_t passkey[GT_PASSKEY_LEN];
 	/* whom to hand over to: a server's accept callback, or a dial */
 	gt_server_accept_fn accept;

@@ -17,6 +17,8 @@
 
 static unsigned conn_live;
 
+static bool conn_send_heartbeat(struct gt_conn *c);
+
 /* A message that arrived before the owner took the connection. */
 struct early_msg {
 	enum gt_channel ch;
@@ -109,6 +111,13 @@ void gt_conn_tls_done(struct gt_conn *c)
 		gt_conn_fail(c, CORE_ERR_TLS, GT_CLOSE_PROTOCOL, true,
 			     "cannot start authentication");
 	core_wipe(&m, sizeof(m));
+	if (c->early_ok && c->dial != NULL) {
+		const struct gt_dial_config *cfg = gt_dial_get_config(c->dial);
+
+		for (unsigned i = 0; i < cfg->n_early && i < G_N_ELEMENTS(cfg->early); i++)
+			if (cfg->early[i].type != GT_MSG_DATA)
+				c->ops->queue(c, cfg->early_ch[i], &cfg->early[i]);
+	}
 }
 
 /* Authenticated, both ways as far as this side can tell: hand over next. */
@@ -200,10 +209,15 @@ void gt_conn_on_message(struct gt_conn *c, enum gt_channel ch, const struct gt_m
 	default:
 		break;
 	}
-	/* before authentication exactly one message is allowed, on control */
+	/* before authentication exactly one message is allowed, on control, and on
+	 * QUIC the client's SequenceHeader may overtake it on the data stream:
+	 * held (bounded), delivered only if the AuthRequest passes */
 	if (c->state == GT_CS_AUTH && c->is_server && ch == GT_CHANNEL_CONTROL &&
 	    m->type == GT_MSG_AUTH_REQUEST)
 		conn_server_auth(c, m);
+	else if (c->state == GT_CS_AUTH && c->is_server && ch == GT_CHANNEL_DATA &&
+		 m->type == GT_MSG_SEQUENCE_HEADER && c->early_bytes == 0)
+		conn_hold_early(c, ch, m);
 	else if (c->state == GT_CS_AUTH && !c->is_server && ch == GT_CHANNEL_CONTROL &&
 		 m->type == GT_MSG_AUTH_RESPONSE)
 		conn_client_auth(c, m);
@@ -397,6 +411,10 @@ size_t gt_conn_send_room(const struct gt_conn *c, enum gt_channel ch)
 
 void gt_conn_close(struct gt_conn *c, uint64_t code, const char *reason)
 {
+	/* the last ack goes with the close: a peer may be waiting for it (a session
+	 * that ends once its client has every byte) */
+	if (c->state == GT_CS_READY && c->ack_timer != 0 && c->ack_sent_seq != c->ack_seq)
+		conn_send_heartbeat(c);
 	core_source_clear(&c->heartbeat);
 	core_source_clear(&c->ack_timer);
 	c->owned = false;
@@ -407,6 +425,15 @@ void gt_conn_close(struct gt_conn *c, uint64_t code, const char *reason)
 	g_strlcpy(c->close_reason, reason != NULL ? reason : "closed", sizeof(c->close_reason));
 	core_deadline_set(&c->close_deadline, core_time_now_us(), GT_CONN_CLOSE_DRAIN_US);
 	gt_conn_schedule(c);
+}
+
+void gt_conn_close_now(struct gt_conn *c, uint64_t code, const char *reason)
+{
+	gt_conn_close(c, code, reason);
+	/* the next gt_conn_process (from the loop: this may run inside one of
+	 * c's callbacks) writes once, sends the close and ends it */
+	if (c->state == GT_CS_CLOSING)
+		core_deadline_set(&c->close_deadline, core_time_now_us(), 0);
 }
 
 enum gt_proto_version gt_conn_version(const struct gt_conn *c)

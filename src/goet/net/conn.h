@@ -104,6 +104,14 @@ size_t gt_conn_send_room(const struct gt_conn *c, enum gt_channel ch);
  */
 void gt_conn_close(struct gt_conn *c, uint64_t code, const char *reason);
 
+/*
+ * Close at once: what is queued is written now, then the close, and the
+ * connection is gone; nothing waits for acknowledgements (a lost packet is
+ * not sent again). For an end both sides agreed on (the session said
+ * Shutdown and we have all of it): a round trip less before exiting.
+ */
+void gt_conn_close_now(struct gt_conn *c, uint64_t code, const char *reason);
+
 enum gt_proto_version gt_conn_version(const struct gt_conn *c);
 /* "quic" or "tcp". */
 const char *gt_conn_transport(const struct gt_conn *c);
@@ -128,7 +136,8 @@ void gt_conn_set_heartbeat(struct gt_conn *c, int64_t interval_us, int64_t dead_
  * owner has delivered the Data message seq of n bytes (to the PTY, to the
  * terminal's queue). The connection tells the peer with Heartbeat{now, seq}
  * once GT_CONN_ACK_BYTES were delivered since the last ack, or
- * GT_CONN_ACK_DELAY_MS after a delivery, and in every heartbeat. The peer's
+ * GT_CONN_ACK_DELAY_MS after a delivery, in every heartbeat, and before
+ * gt_conn_close. The peer's
  * outbox frees its window with it (outbox.h).
  */
 #define GT_CONN_ACK_BYTES    (256 * 1024)

@@ -97,21 +97,51 @@ static int get_sequence_header(struct core_buf *b, struct gt_msg *m)
 	return r;
 }
 
+#define SHUTDOWN_STATUS	  0x01
+#define SHUTDOWN_LAST_SEQ 0x02
+#define SHUTDOWN_EXT_LEN  10 /* flags, status, last_seq */
+
 static size_t len_shutdown(const struct gt_msg *m)
 {
-	return m->u.shutdown.has_status ? 1 : 0;
+	return m->u.shutdown.has_status || m->u.shutdown.has_last_seq ? SHUTDOWN_EXT_LEN : 0;
 }
 
 static int put_shutdown(const struct gt_msg *m, struct core_buf *b)
 {
-	return m->u.shutdown.has_status ? core_buf_put_u8(b, m->u.shutdown.status) : CORE_OK;
+	uint8_t flags = (m->u.shutdown.has_status ? SHUTDOWN_STATUS : 0) |
+			(m->u.shutdown.has_last_seq ? SHUTDOWN_LAST_SEQ : 0);
+	int r = CORE_OK;
+
+	if (flags == 0)
+		return CORE_OK;
+	r = core_buf_put_u8(b, flags);
+	if (r == CORE_OK)
+		r = core_buf_put_u8(b, m->u.shutdown.has_status ? m->u.shutdown.status : 0);
+	if (r == CORE_OK)
+		r = core_buf_put_u64(b, m->u.shutdown.has_last_seq ? m->u.shutdown.last_seq : 0);
+	return r;
 }
 
+/* Any payload is accepted (the reference's rule); ours is read when it is whole. */
 static int get_shutdown(struct core_buf *b, struct gt_msg *m)
 {
-	m->u.shutdown.has_status = core_buf_len(b) >= 1;
+	uint8_t flags = 0;
+
+	m->u.shutdown.has_status = m->u.shutdown.has_last_seq = false;
 	m->u.shutdown.status = 0;
-	return m->u.shutdown.has_status ? core_buf_get_u8(b, &m->u.shutdown.status) : CORE_OK;
+	m->u.shutdown.last_seq = 0;
+	if (core_buf_len(b) < SHUTDOWN_EXT_LEN)
+		return CORE_OK;
+	core_buf_get_u8(b, &flags);
+	core_buf_get_u8(b, &m->u.shutdown.status);
+	core_buf_get_u64(b, &m->u.shutdown.last_seq);
+	m->u.shutdown.has_status = flags & SHUTDOWN_STATUS;
+	m->u.shutdown.has_last_seq = flags & SHUTDOWN_LAST_SEQ;
+	if (!m->u.shutdown.has_status)
+		m->u.shutdown.status = 0;
+	if (!m->u.shutdown.has_last_seq)
+		m->u.shutdown.last_seq = 0;
+	return CORE_OK;
 }
 
 static size_t len_heartbeat(const struct gt_msg *m)
@@ -342,7 +372,9 @@ bool gt_msg_equal(const struct gt_msg *a, const struct gt_msg *b)
 		return a->u.resize.rows == b->u.resize.rows && a->u.resize.cols == b->u.resize.cols;
 	case GT_MSG_SHUTDOWN:
 		return a->u.shutdown.has_status == b->u.shutdown.has_status &&
-		       a->u.shutdown.status == b->u.shutdown.status;
+		       a->u.shutdown.status == b->u.shutdown.status &&
+		       a->u.shutdown.has_last_seq == b->u.shutdown.has_last_seq &&
+		       a->u.shutdown.last_seq == b->u.shutdown.last_seq;
 	case GT_MSG_TERMINAL_INFO:
 		return bytes_equal(a->u.terminal_info.term, a->u.terminal_info.len,
 				   b->u.terminal_info.term, b->u.terminal_info.len);

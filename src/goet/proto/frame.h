@@ -90,10 +90,13 @@ struct gt_msg {
 			uint8_t flags;
 		} sequence_header;
 		struct {
-			/* ours: the command's exit status (one byte; the reference
-			 * ignores any Shutdown payload) */
-			bool has_status;
+			/* ours (the reference ignores any Shutdown payload):
+			 * flags u8 (1: status, 2: last_seq), status u8, last_seq u64 */
+			bool has_status; /* a command's exit status */
 			uint8_t status;
+			bool has_last_seq; /* the sender's last Data seq: a receiver that
+					    * has it has everything and may close */
+			uint64_t last_seq;
 		} shutdown;
 		struct {
 			int64_t timestamp_ms;

@@ -57,6 +57,7 @@ struct gt_session {
 	bool eof_pending;	/* tagged: the client's stdin ended after pending_in */
 	bool in_closed;		/* tagged: the command's stdin is closed */
 	bool has_status;	/* a command ended: its status goes in Shutdown */
+	bool shut_sent;		/* the current connection was sent Shutdown */
 	uint8_t status;
 	guint handshake_timer;
 	guint idle_timer;
@@ -75,6 +76,7 @@ static void session_pump(struct gt_session *s);
 static void session_report(struct gt_session *s);
 static void session_end(struct gt_session *s, int code, const char *reason);
 static void session_drained(struct gt_session *s);
+static void session_announce_end(struct gt_session *s);
 static void session_close_input(struct gt_session *s);
 
 /* ---------------------------------------------------------------- output */
@@ -117,6 +119,7 @@ static void session_pump(struct gt_session *s)
 	}
 	if (s->pty != NULL)
 		gt_pty_pause_output(s->pty, !caught_up || !gt_outbox_has_room(&s->out));
+	session_announce_end(s); /* once the shell is gone and everything is sent */
 }
 
 static gboolean session_co_timer(gpointer p)
@@ -316,6 +319,7 @@ static void session_handshake_done(struct gt_session *s)
 	session_pump(s);
 	if (s->draining) {
 		session_drained(s);
+		session_announce_end(s);
 		return;
 	}
 	session_feed_pending(s);
@@ -420,6 +424,13 @@ static void conn_closed(struct gt_conn *c, int err, const char *reason, void *da
 	struct gt_session *s = data;
 
 	core_log_info("session", s->id, "client connection lost: %s", reason);
+	/* told the shell's end, the client closed: it has everything (its last ack
+	 * may have been in a packet the close overtook) */
+	if (s->draining && s->shut_sent && err == CORE_ERR_CLOSED) {
+		s->conn = NULL;
+		session_end(s, s->exit_code, s->reason);
+		return;
+	}
 	session_detach(s);
 }
 
@@ -450,6 +461,7 @@ static void session_accept(struct gt_conn *c, void *data)
 	s->rows = s->cols = 0;
 	s->got_client_seq = false;
 	s->got_terminal_info = false;
+	s->shut_sent = false;
 	gt_conn_set_callbacks(c, &session_conn_cb, s);
 	gt_conn_set_heartbeat(c, GT_SESSION_HEARTBEAT_US, GT_SESSION_DEAD_AFTER_US);
 	hdr.u.sequence_header.last_seq = s->in_seq;
@@ -488,15 +500,37 @@ static gboolean session_done_cb(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
-/* Deliver the last output and Shutdown, close, hang up; report from the loop. */
-static void session_end(struct gt_session *s, int code, const char *reason)
+/* The Shutdown for the current client: the status, and the last seq when all is sent. */
+static void session_send_shutdown(struct gt_session *s)
 {
 	struct gt_msg shut = { .type = GT_MSG_SHUTDOWN };
 
-	if (s->ending)
-		return;
 	shut.u.shutdown.has_status = s->has_status;
 	shut.u.shutdown.status = s->status;
+	/* a client that has everything up to here may close at once */
+	shut.u.shutdown.has_last_seq = s->out.cursor == s->out.seq;
+	shut.u.shutdown.last_seq = s->out.seq;
+	if (gt_conn_send(s->conn, GT_CHANNEL_CONTROL, &shut) == CORE_OK)
+		s->shut_sent = true;
+}
+
+/*
+ * The shell exited and every byte of its output is sent: say so now, so that
+ * the client closes as soon as it has them (its close carries its last ack,
+ * which ends the session), instead of after an ack timer and our close.
+ */
+static void session_announce_end(struct gt_session *s)
+{
+	if (s->draining && !s->ending && s->conn != NULL && s->phase == PHASE_READY &&
+	    !s->shut_sent && s->out.cursor == s->out.seq)
+		session_send_shutdown(s);
+}
+
+/* Deliver the last output and Shutdown, close, hang up; report from the loop. */
+static void session_end(struct gt_session *s, int code, const char *reason)
+{
+	if (s->ending)
+		return;
 	s->ending = true;
 	s->exit_code = code;
 	if (reason != s->reason)
@@ -506,7 +540,8 @@ static void session_end(struct gt_session *s, int code, const char *reason)
 	session_flush(s);
 	if (s->conn != NULL) {
 		session_pump(s);
-		gt_conn_send(s->conn, GT_CHANNEL_CONTROL, &shut);
+		if (!s->shut_sent)
+			session_send_shutdown(s);
 		/* the close completes once the client has every byte */
 		gt_conn_close(s->conn, GT_CLOSE_OK, "closed");
 		s->conn = NULL;
@@ -557,6 +592,7 @@ static void pty_exited(struct gt_pty *p, int status, void *user)
 	session_flush(s);
 	session_pump(s);
 	session_drained(s);
+	session_announce_end(s);
 	if (!s->ending)
 		core_log_info("session", s->id,
 			      "%s; waiting for the client to receive the last output", s->reason);

@@ -68,6 +68,14 @@ cmp -s "$goet" "$bin" || fail "the remote copy differs from this binary"
 [ -z "$(ls -A "$tmp/home/.local/bin" | grep -v '^goet$')" ] || fail "temporary files left in ~/.local/bin"
 echo "ok: installed and ran a command"
 
+# one ssh connection per start, although goet is only in ~/.local/bin (not on the
+# non-interactive PATH): it took two (the first found no `goet`, 190 ms lost on a LAN)
+before=$(grep -c 'Accepted publickey' "$tmp/sshd.log")
+timeout 30 "$goet" goetlab -- true </dev/null >/dev/null 2>"$tmp/one.err" || fail "goet goetlab -- true: $(cat "$tmp/one.err")"
+n=$(( $(grep -c 'Accepted publickey' "$tmp/sshd.log") - before ))
+[ "$n" -eq 1 ] || fail "goet goetlab -- true took $n ssh connections"
+echo "ok: one ssh connection to start a session"
+
 # goet host -- command: like ssh host command (stdout, stderr, exit status), but each word
 # reaches the command as typed (ssh would run `sh -c exit 3`, status 0)
 timeout 30 "$goet" goetlab -- sh -c 'exit 3' </dev/null >"$tmp/cmd.out" 2>"$tmp/cmd.err"

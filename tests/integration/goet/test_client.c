@@ -224,10 +224,10 @@ static void test_impostor(void)
 	core_defer_flush();
 }
 
-/* The client has answered the first session's SequenceHeader (TerminalInfo). */
+/* The client has the first session's SequenceHeader: it acknowledged the Data sent after it. */
 static void keep_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data)
 {
-	if (m->type == GT_MSG_TERMINAL_INFO)
+	if (m->type == GT_MSG_HEARTBEAT && m->u.heartbeat.has_ack && m->u.heartbeat.ack_seq == 1)
 		*(bool *)data = true;
 }
 
@@ -242,8 +242,14 @@ static void on_accept_keep(struct gt_conn *c, void *data)
 {
 	struct gt_msg hdr = { .type = GT_MSG_SEQUENCE_HEADER };
 
+	struct gt_msg d = { .type = GT_MSG_DATA };
+
 	gt_conn_set_callbacks(c, &keep_cb, data);
 	g_assert_cmpint(gt_conn_send(c, GT_CHANNEL_CONTROL, &hdr), ==, CORE_OK);
+	d.u.data.seq = 1;
+	d.u.data.bytes = (const uint8_t *)"x";
+	d.u.data.len = 1;
+	g_assert_cmpint(gt_conn_send(c, GT_CHANNEL_DATA, &d), ==, CORE_OK);
 }
 
 /* After a success, a refusal on the same port: "no longer accepts this client", exit 1. */
