@@ -23,6 +23,8 @@
 
 /* Reads after the shell's exit, to deliver its last output (up to 2 MiB). */
 #define PTY_FINAL_READS 64
+/* Reads per wake-up: a PTY read gives at most a few KiB; fewer wake-ups under load. */
+#define PTY_READS_PER_WAKE 16
 
 struct gt_pty {
 	struct gt_pty_callbacks cb;
@@ -142,7 +144,7 @@ static gboolean pty_out_cb(int fd, GIOCondition cond, void *data)
 	bool more = true;
 
 	if (!p->output_paused)
-		for (int i = 0; i < 4 && (more = pty_read_some(p, fd, err)); i++)
+		for (int i = 0; i < PTY_READS_PER_WAKE && (more = pty_read_some(p, fd, err)); i++)
 			;
 	if (!more && (cond & (G_IO_HUP | G_IO_ERR)) && !p->output_paused) {
 		/* the end of this output: the child watch reports the exit */
