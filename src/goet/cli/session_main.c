@@ -52,25 +52,68 @@ static gboolean on_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* Read "<64 hex>\n" from stdin: 0, or 1 with the reference's message. */
-static int read_passkey(uint8_t key[GT_PASSKEY_LEN])
-{
-	char line[PASSKEY_LINE_MAX];
-	int r = 1;
+static void reg_open(struct run *r, const char *id, uint16_t port, const uint8_t *key);
 
-	if (fgets(line, sizeof(line), stdin) == NULL || strchr(line, '\n') == NULL) {
-		fprintf(stderr, "error reading passkey from stdin: %s\n",
-			ferror(stdin) ? g_strerror(errno) : "unexpected end of input");
-		goto out;
+/*
+ * The passkey line, read from stdin while the session already listens: ssh
+ * delivers stdin only once the remote command runs, a round trip after the
+ * command line, so the port goes out first and a client's AuthRequest that
+ * arrives before the key waits for it (server.h, passkey_later).
+ */
+struct key_reader {
+	struct run *r;
+	struct gt_session *s;
+	const char *id;
+	guint watch;
+	char line[PASSKEY_LINE_MAX];
+	size_t n;
+};
+
+/* The key line is in (or stdin failed): use it, or end the session with the reference's words. */
+static void key_done(struct key_reader *k, const char *error)
+{
+	uint8_t key[GT_PASSKEY_LEN];
+
+	k->watch = 0;
+	if (error == NULL && gt_passkey_from_hex(key, k->line) != CORE_OK)
+		error = "";
+	core_wipe(k->line, sizeof(k->line));
+	if (error != NULL) {
+		if (error[0] != '\0')
+			fprintf(stderr, "error reading passkey from stdin: %s\n", error);
+		else
+			fprintf(stderr, "error: passkey must be 64 hex characters (32 bytes)\n");
+		gt_session_stop(k->s, "no passkey");
+		return;
 	}
-	if (gt_passkey_from_hex(key, line) != CORE_OK) {
-		fprintf(stderr, "error: passkey must be 64 hex characters (32 bytes)\n");
-		goto out;
+	gt_session_set_passkey(k->s, key);
+	reg_open(k->r, k->id, gt_session_port(k->s), key);
+	core_wipe(key, sizeof(key));
+}
+
+static gboolean key_readable(int fd, GIOCondition cond, void *data)
+{
+	struct key_reader *k = data;
+	ssize_t n = read(fd, k->line + k->n, sizeof(k->line) - 1 - k->n);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return G_SOURCE_CONTINUE;
+	if (n <= 0) {
+		key_done(k, n < 0 ? g_strerror(errno) : "unexpected end of input");
+		return G_SOURCE_REMOVE;
 	}
-	r = 0;
-out:
-	core_wipe(line, sizeof(line));
-	return r;
+	k->n += (size_t)n;
+	k->line[k->n] = '\0';
+	if (strchr(k->line, '\n') != NULL) {
+		*strchr(k->line, '\n') = '\0';
+		key_done(k, NULL);
+		return G_SOURCE_REMOVE;
+	}
+	if (k->n == sizeof(k->line) - 1) {
+		key_done(k, "line too long");
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
 }
 
 /* Send the log to /tmp/goet-ID.log (0600, never through a symlink); its path, or NULL. */
@@ -185,23 +228,20 @@ int gt_cli_session(const struct gt_args *a)
 					 .command_tty = a->tty,
 					 .id = a->session_id };
 	struct run r = { .code = 1 };
+	struct key_reader k = { .r = &r, .id = a->session_id };
 	struct gt_session *s;
 	GError *e = NULL;
 	guint sigint, sigterm;
 	gint64 until;
 	char *log_path;
 
-	if (read_passkey(cfg.passkey) != 0)
-		return 1;
+	cfg.passkey_later = true;
 	log_path = open_log(a->session_id);
 	signal(SIGPIPE, SIG_IGN); /* stdout and stderr are dead pipes once ssh is gone */
 	r.loop = g_main_loop_new(NULL, FALSE);
 	cfg.state = on_state;
 	cfg.state_data = &r;
 	s = gt_session_new(&cfg, on_done, &r, &e);
-	if (s != NULL)
-		reg_open(&r, a->session_id, gt_session_port(s), cfg.passkey);
-	core_wipe(cfg.passkey, sizeof(cfg.passkey));
 	if (s == NULL) {
 		core_log_error("session", a->session_id, "listen: %s", e->message);
 		fprintf(stderr, "session exited: listen: %s\n", e->message);
@@ -212,6 +252,8 @@ int gt_cli_session(const struct gt_args *a)
 	}
 	printf("%u\n", gt_session_port(s));
 	fflush(stdout);
+	k.s = s;
+	k.watch = core_fd_watch_add(STDIN_FILENO, G_IO_IN, key_readable, &k);
 	sigint = core_signal_add(SIGINT, on_signal, s);
 	sigterm = core_signal_add(SIGTERM, on_signal, s);
 	g_main_loop_run(r.loop);
@@ -221,6 +263,8 @@ int gt_cli_session(const struct gt_args *a)
 		g_main_context_iteration(NULL, TRUE);
 	core_source_clear(&sigint);
 	core_source_clear(&sigterm);
+	core_source_clear(&k.watch);
+	core_wipe(k.line, sizeof(k.line));
 	gt_session_free(s);
 	reg_close(&r);
 	core_defer_flush();

@@ -88,6 +88,9 @@ struct gt_conn {
 	bool stall;	       /* tests: a client that never authenticates */
 	bool recv_paused;      /* the owner wants no messages for now */
 	bool early_ok;	       /* client: the dial's early messages follow the AuthRequest */
+	bool passkey_missing;  /* server: the passkey is not known yet (passkey_later) */
+	bool has_held_auth;    /* ... and an AuthRequest waits for it */
+	struct gt_msg held_auth;
 	uint8_t passkey[GT_PASSKEY_LEN];
 	/* whom to hand over to: a server's accept callback, or a dial */
 	gt_server_accept_fn accept;
@@ -135,6 +138,8 @@ void gt_conn_die(struct gt_conn *c);
 
 /* Server side: wait for the AuthRequest until now + timeout (0: GT_AUTH_TIMEOUT_US). */
 void gt_conn_expect_auth(struct gt_conn *c, int64_t timeout_us);
+/* Server: the passkey is known now; an AuthRequest that waited for it is checked. */
+void gt_conn_set_passkey(struct gt_conn *c, const uint8_t passkey[GT_PASSKEY_LEN]);
 /* The TLS handshake is done: learn the version, a client sends its AuthRequest. */
 void gt_conn_tls_done(struct gt_conn *c);
 /* One complete message arrived on channel ch (authentication, then the owner). */

@@ -128,13 +128,19 @@ static void conn_authenticated(struct gt_conn *c)
 	core_deadline_clear(&c->auth_deadline);
 }
 
-/* Server: check the client's AuthRequest and answer it. */
+/* Server: check the client's AuthRequest and answer it (or keep it for the passkey). */
 static void conn_server_auth(struct gt_conn *c, const struct gt_msg *m)
 {
 	uint8_t proof[GT_AUTH_MAC_LEN];
 	struct gt_msg resp;
-	int r = gt_hs_check_request(c->tls, c->version, c->passkey, c->impostor, m, &resp, proof);
+	int r;
 
+	if (c->passkey_missing) {
+		c->held_auth = *m; /* the token is inline: a copy */
+		c->has_held_auth = true;
+		return;
+	}
+	r = gt_hs_check_request(c->tls, c->version, c->passkey, c->impostor, m, &resp, proof);
 	c->ops->queue(c, GT_CHANNEL_CONTROL, &resp);
 	core_wipe(proof, sizeof(proof));
 	if (r != CORE_OK) {
@@ -158,6 +164,20 @@ static void conn_client_auth(struct gt_conn *c, const struct gt_msg *m)
 		return;
 	}
 	conn_authenticated(c);
+}
+
+void gt_conn_set_passkey(struct gt_conn *c, const uint8_t passkey[GT_PASSKEY_LEN])
+{
+	if (!c->passkey_missing || c->state == GT_CS_DEAD)
+		return;
+	memcpy(c->passkey, passkey, GT_PASSKEY_LEN);
+	c->passkey_missing = false;
+	if (c->has_held_auth) {
+		c->has_held_auth = false;
+		conn_server_auth(c, &c->held_auth);
+		core_wipe(&c->held_auth, sizeof(c->held_auth));
+		gt_conn_schedule(c);
+	}
 }
 
 /* ------------------------------------------------------------ delivery */

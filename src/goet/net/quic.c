@@ -901,6 +901,7 @@ static struct quic_conn *server_accept(struct gt_quic_server *s, const struct co
 	if (ngtcp2_accept(&hd, p, n) != 0)
 		return NULL; /* not a valid Initial: ignore it */
 	c = conn_alloc(&s->ep, true, s->cfg.passkey);
+	c->base.passkey_missing = s->cfg.passkey_later;
 	c->server = s;
 	c->base.impostor = s->cfg.test_impostor;
 	scid.datalen = QUIC_SCID_LEN;
@@ -1014,6 +1015,18 @@ struct gt_quic_server *gt_quic_server_new(const struct gt_server_config *cfg,
 fail:
 	gt_quic_server_free(s);
 	return NULL;
+}
+
+void gt_quic_server_set_passkey(struct gt_quic_server *s, const uint8_t passkey[GT_PASSKEY_LEN])
+{
+	GHashTableIter it;
+	gpointer k;
+
+	memcpy(s->cfg.passkey, passkey, GT_PASSKEY_LEN);
+	s->cfg.passkey_later = false;
+	g_hash_table_iter_init(&it, s->conns);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		gt_conn_set_passkey(&((struct quic_conn *)k)->base, passkey);
 }
 
 uint16_t gt_quic_server_port(const struct gt_quic_server *s)

@@ -331,6 +331,7 @@ static gboolean tcp_accept_cb(int fd, GIOCondition cond, void *data)
 		if (cfd < 0)
 			break; /* EAGAIN, or a connection reset before we took it */
 		c = tcp_alloc(cfd, true, s->cfg.passkey);
+		c->base.passkey_missing = s->cfg.passkey_later;
 		c->server = s;
 		c->base.impostor = s->cfg.test_impostor;
 		core_addr_from_sockaddr(&c->peer, (struct sockaddr *)&ss, len);
@@ -386,6 +387,18 @@ struct gt_tcp_server *gt_tcp_server_new(const struct gt_server_config *cfg,
 	}
 	s->watch = core_fd_watch_add(s->fd, G_IO_IN, tcp_accept_cb, s);
 	return s;
+}
+
+void gt_tcp_server_set_passkey(struct gt_tcp_server *s, const uint8_t passkey[GT_PASSKEY_LEN])
+{
+	GHashTableIter it;
+	gpointer k;
+
+	memcpy(s->cfg.passkey, passkey, GT_PASSKEY_LEN);
+	s->cfg.passkey_later = false;
+	g_hash_table_iter_init(&it, s->conns);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		gt_conn_set_passkey(&((struct tcp_conn *)k)->base, passkey);
 }
 
 uint16_t gt_tcp_server_port(const struct gt_tcp_server *s)

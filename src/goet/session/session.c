@@ -609,7 +609,9 @@ struct gt_session *gt_session_new(const struct gt_session_config *cfg, gt_sessio
 				  void *data, GError **error)
 {
 	struct gt_session *s = g_new0(struct gt_session, 1);
-	struct gt_server_config sc = { .port = cfg->port, .auth_timeout_us = cfg->auth_timeout_us };
+	struct gt_server_config sc = { .port = cfg->port,
+				       .auth_timeout_us = cfg->auth_timeout_us,
+				       .passkey_later = cfg->passkey_later };
 
 	s->cfg = *cfg;
 	if (s->cfg.idle_timeout_us < 0)
@@ -635,6 +637,11 @@ struct gt_session *gt_session_new(const struct gt_session_config *cfg, gt_sessio
 	if (s->cfg.idle_timeout_us > 0)
 		s->idle_timer = session_idle_arm(s);
 	return s;
+}
+
+void gt_session_set_passkey(struct gt_session *s, const uint8_t passkey[GT_PASSKEY_LEN])
+{
+	gt_server_set_passkey(s->server, passkey);
 }
 
 uint16_t gt_session_port(const struct gt_session *s)

@@ -55,6 +55,8 @@ struct gt_session_config {
 	 */
 	const char *command;
 	bool command_tty;
+	/* the passkey comes later (gt_session_set_passkey): listen at once (server.h) */
+	bool passkey_later;
 	const char *id; /* for log lines; NULL: from the passkey */
 	/* Told (may be NULL) when a client becomes attached or leaves, and when the
 	 * shell starts (shell_pid 0 before): the registry's `attached` flag. */
@@ -71,3 +73,5 @@ uint16_t gt_session_port(const struct gt_session *s);
 /* End gracefully (SIGINT/SIGTERM): Shutdown to the client, hang up the shell. */
 void gt_session_stop(struct gt_session *s, const char *reason);
 void gt_session_free(struct gt_session *s);
+/* The passkey of a session made with passkey_later (copied). */
+void gt_session_set_passkey(struct gt_session *s, const uint8_t passkey[GT_PASSKEY_LEN]);

@@ -920,6 +920,43 @@ static void test_setup_early(void)
 	core_defer_flush();
 }
 
+static gboolean set_key_cb(gpointer p)
+{
+	gt_server_set_passkey(p, passkey);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * passkey_later: the server listens before it has the passkey; an
+ * AuthRequest that arrives first waits for it (here 200 ms), then passes; a
+ * wrong one is still refused once the key is known.
+ */
+static void test_passkey_later(void)
+{
+	struct accept_ctx a = { 0 };
+	struct gt_server_config cfg = { .port = 0, .passkey_later = true };
+	struct dial_ctx d = { 0 }, bad = { 0 };
+	uint8_t wrong[GT_PASSKEY_LEN];
+	GError *e = NULL;
+	struct gt_server *s = gt_server_new(&cfg, on_accept, &a, &e);
+	gint64 t0 = g_get_monotonic_time();
+
+	g_assert_no_error(e);
+	memset(wrong, 0x33, sizeof(wrong));
+	dial(s, "127.0.0.1", passkey, GT_PROTO_V2, &d);
+	dial(s, "127.0.0.1", wrong, GT_PROTO_V2, &bad);
+	g_timeout_add(200, set_key_cb, s);
+	run_until(&d.done);
+	run_until(&bad.done);
+	g_assert_cmpint(d.err, ==, CORE_OK);
+	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 190 * 1000); /* it waited for the key */
+	g_assert_cmpint(bad.err, ==, CORE_ERR_AUTH);
+	g_assert_cmpuint(a.accepted, ==, 1);
+	gt_conn_close(d.c, GT_CLOSE_OK, "bye");
+	settle(20);
+	server_stop(s, &a);
+}
+
 /* Register test fn for both transports as /net/<transport>/<name>. */
 static void add_both(const char *name, GTestDataFunc fn)
 {
@@ -950,6 +987,7 @@ BOTH(test_stalled_client)
 BOTH(test_dial_hostname)
 BOTH(test_pause_recv)
 BOTH(test_heartbeats)
+BOTH(test_passkey_later)
 
 static void test_client_migration_quic(void)
 {
@@ -973,6 +1011,7 @@ int main(int argc, char **argv)
 	add_both("dial-hostname", test_dial_hostname_on);
 	add_both("pause-recv", test_pause_recv_on);
 	add_both("heartbeats", test_heartbeats_on);
+	add_both("passkey-later", test_passkey_later_on);
 	g_test_add_func("/net/quic/client-migration", test_client_migration_quic);
 	g_test_add_func("/net/quic/setup-early", test_setup_early);
 	return g_test_run();

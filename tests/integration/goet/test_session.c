@@ -404,6 +404,50 @@ static void test_program_session(void)
 	cl_finish(&cl);
 }
 
+/*
+ * The port comes before the passkey (ssh delivers stdin a round trip after
+ * the command line): `goet session` prints it with nothing on stdin yet; a
+ * bad key then ends it with the reference's message.
+ */
+static void test_program_port_first(void)
+{
+	char *exe =
+		g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "goet", "cli", "goet", NULL);
+	const char *argv[] = { exe, "session", "-f", "portfirst", "-p", "0", NULL };
+	GError *e = NULL;
+	GSubprocess *p =
+		itest_spawn(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+				    G_SUBPROCESS_FLAGS_STDERR_PIPE,
+			    &e, argv);
+	GPollableInputStream *out = G_POLLABLE_INPUT_STREAM(g_subprocess_get_stdout_pipe(p));
+	gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	char buf[64] = { 0 }, *err_text;
+	gsize have = 0;
+
+	g_assert_no_error(e);
+	while (strchr(buf, '\n') == NULL) {
+		gssize n = g_pollable_input_stream_read_nonblocking(
+			out, buf + have, sizeof(buf) - 1 - have, NULL, NULL);
+
+		if (n > 0)
+			have += (gsize)n;
+		else
+			g_usleep(10 * 1000);
+		g_assert_cmpint(g_get_monotonic_time(), <,
+				until); /* no port without a key: a bug */
+	}
+	g_assert_cmpuint(g_ascii_strtoull(buf, NULL, 10), >, 0);
+	g_assert_true(g_output_stream_write_all(g_subprocess_get_stdin_pipe(p), "zz\n", 3, NULL,
+						NULL, &e));
+	g_output_stream_close(g_subprocess_get_stdin_pipe(p), NULL, NULL);
+	g_assert_cmpint(program_wait(p, &err_text), ==, 1);
+	g_assert_nonnull(strstr(err_text, "error: passkey must be 64 hex characters (32 bytes)"));
+	g_free(err_text);
+	g_object_unref(p);
+	g_free(exe);
+	unlink("/tmp/goet-portfirst.log");
+}
+
 /* SIGTERM ends the session and the client is told (exit 1, as the reference). */
 static void test_program_sigterm(void)
 {
@@ -754,6 +798,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/session/idle-timeout", test_idle_timeout);
 	g_test_add_func("/session/program", test_program_session);
 	g_test_add_func("/session/program-sigterm", test_program_sigterm);
+	g_test_add_func("/session/program-port-first", test_program_port_first);
 	r = g_test_run();
 	rm = g_strdup_printf("rm -rf '%s'", rt);
 	if (system(rm) != 0)
