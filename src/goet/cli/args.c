@@ -147,6 +147,8 @@ static int args_session(struct gt_args *a, GPtrArray *rest, guint from, char *er
 			i += v == NULL;
 		} else if (flag_match(t, "t", &v) && v == NULL) {
 			a->tty = true;
+		} else if (flag_match(t, "port-first", &v) && v == NULL) {
+			a->port_first = true;
 		} else if (flag_match(t, "replay-size", &v)) {
 			int n;
 

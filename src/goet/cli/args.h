@@ -46,6 +46,7 @@ struct gt_args {
 	int command_len;
 	bool tty;		  /* ssh -t: the command on a terminal; session -t: likewise */
 	const char *command_line; /* session: -c, the command line for $SHELL -c */
+	bool port_first;	  /* session --port-first: the port before the passkey */
 };
 
 /*

@@ -97,8 +97,18 @@ static void write_profile(struct gt_client *c, const char *host)
 	g_date_time_unref(now);
 }
 
+/* The first connection: the session has the passkey, the bootstrap's ssh may go. */
+static void on_connected(void *data)
+{
+	struct gt_ssh_proc *p = data;
+
+	if (p != NULL && p->pid > 0)
+		gt_ssh_finish(p, 0);
+}
+
 int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
-		  const uint8_t passkey[GT_PASSKEY_LEN], const char *detach_hint)
+		  const uint8_t passkey[GT_PASSKEY_LEN], const char *detach_hint,
+		  struct gt_ssh_proc *bootstrap)
 {
 	struct gt_client_config cfg = { .host = host,
 					.port = port,
@@ -115,7 +125,9 @@ int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 					.profile = a->profile,
 					.connect_timeout_us = a->connect_timeout_us,
 					.command = a->command_len > 0,
-					.command_tty = a->tty };
+					.command_tty = a->tty,
+					.connected = on_connected,
+					.connected_data = bootstrap };
 	struct run r = { .code = 1 };
 	struct termios saved, raw;
 	struct gt_client *c;
@@ -151,6 +163,7 @@ int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 		fprintf(stderr, "\r\n[detached; the session keeps running%s%s]\r\n",
 			detach_hint != NULL ? ": " : "", detach_hint != NULL ? detach_hint : "");
 	gt_client_free(c);
+	on_connected(bootstrap); /* never connected: ssh goes now */
 	core_defer_flush();
 	g_main_loop_unref(r.loop);
 	if (r.code != 0)
@@ -252,7 +265,7 @@ int gt_cli_local(const struct gt_args *a)
 		fprintf(stderr, "error: passkey must be 64 hex characters (32 bytes)\n");
 		return 1;
 	}
-	code = gt_cli_client(a, a->host, (uint16_t)a->port, key, NULL);
+	code = gt_cli_client(a, a->host, (uint16_t)a->port, key, NULL, NULL);
 	core_wipe(key, sizeof(key));
 	return code;
 }

@@ -54,11 +54,34 @@ static gboolean on_signal(gpointer data)
 
 static void reg_open(struct run *r, const char *id, uint16_t port, const uint8_t *key);
 
+/* Read "<64 hex>\n" from stdin: 0, or 1 with the reference's message. */
+static int read_passkey(uint8_t key[GT_PASSKEY_LEN])
+{
+	char line[PASSKEY_LINE_MAX];
+	int r = 1;
+
+	if (fgets(line, sizeof(line), stdin) == NULL || strchr(line, '\n') == NULL) {
+		fprintf(stderr, "error reading passkey from stdin: %s\n",
+			ferror(stdin) ? g_strerror(errno) : "unexpected end of input");
+		goto out;
+	}
+	if (gt_passkey_from_hex(key, line) != CORE_OK) {
+		fprintf(stderr, "error: passkey must be 64 hex characters (32 bytes)\n");
+		goto out;
+	}
+	r = 0;
+out:
+	core_wipe(line, sizeof(line));
+	return r;
+}
+
 /*
- * The passkey line, read from stdin while the session already listens: ssh
- * delivers stdin only once the remote command runs, a round trip after the
- * command line, so the port goes out first and a client's AuthRequest that
- * arrives before the key waits for it (server.h, passkey_later).
+ * --port-first: the passkey line, read from stdin while the session already
+ * listens: ssh delivers stdin only once the remote command runs, a round trip
+ * after the command line, so the port goes out first and a client's
+ * AuthRequest that arrives before the key waits for it (server.h,
+ * passkey_later). Only for a client that keeps ssh running until it has
+ * connected (a client that kills ssh at the port line could lose the key).
  */
 struct key_reader {
 	struct run *r;
@@ -235,13 +258,18 @@ int gt_cli_session(const struct gt_args *a)
 	gint64 until;
 	char *log_path;
 
-	cfg.passkey_later = true;
+	cfg.passkey_later = a->port_first;
+	if (!a->port_first && read_passkey(cfg.passkey) != 0)
+		return 1;
 	log_path = open_log(a->session_id);
 	signal(SIGPIPE, SIG_IGN); /* stdout and stderr are dead pipes once ssh is gone */
 	r.loop = g_main_loop_new(NULL, FALSE);
 	cfg.state = on_state;
 	cfg.state_data = &r;
 	s = gt_session_new(&cfg, on_done, &r, &e);
+	if (s != NULL && !a->port_first)
+		reg_open(&r, a->session_id, gt_session_port(s), cfg.passkey);
+	core_wipe(cfg.passkey, sizeof(cfg.passkey));
 	if (s == NULL) {
 		core_log_error("session", a->session_id, "listen: %s", e->message);
 		fprintf(stderr, "session exited: listen: %s\n", e->message);
@@ -253,7 +281,8 @@ int gt_cli_session(const struct gt_args *a)
 	printf("%u\n", gt_session_port(s));
 	fflush(stdout);
 	k.s = s;
-	k.watch = core_fd_watch_add(STDIN_FILENO, G_IO_IN, key_readable, &k);
+	if (a->port_first)
+		k.watch = core_fd_watch_add(STDIN_FILENO, G_IO_IN, key_readable, &k);
 	sigint = core_signal_add(SIGINT, on_signal, s);
 	sigterm = core_signal_add(SIGTERM, on_signal, s);
 	g_main_loop_run(r.loop);

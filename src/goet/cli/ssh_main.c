@@ -285,7 +285,7 @@ static void remote_goet_words(GPtrArray *w, const char *installed)
  * remote shell found no such command; any other error after a message.
  */
 static int remote_line(const struct dest *d, const char *const *words, const char *secret_line,
-		       char *line, size_t len)
+		       char *line, size_t len, struct gt_ssh_proc *keep)
 {
 	char **argv = gt_ssh_argv((const char *const *)d->base, d->user, d->host, words);
 	struct gt_ssh_proc p;
@@ -309,7 +309,10 @@ static int remote_line(const struct dest *d, const char *const *words, const cha
 	p.in_fd = -1;
 	r = gt_ssh_read_line(p.out_fd, line, len, GT_SSH_PORT_TIMEOUT_US);
 	if (r == CORE_OK) {
-		gt_ssh_finish(&p, 0); /* its job is done: kill it (the session lives on) */
+		if (keep != NULL) /* the caller ends it (see gt_cli_ssh) */
+			*keep = p;
+		else
+			gt_ssh_finish(&p, 0); /* its job is done: kill it (the session lives on) */
 		return CORE_OK;
 	}
 	if (r == CORE_ERR_TIMEOUT || r == CORE_ERR_TOO_LARGE) {
@@ -328,6 +331,8 @@ static int remote_line(const struct dest *d, const char *const *words, const cha
 		r = CORE_ERR_NOT_FOUND;
 	} else if (st == GT_SSH_EXIT_SSH_ERROR || st < 0) {
 		ssh_failed(d, st, err);
+	} else if (st == 2 && strstr(err, "--port-first") != NULL) {
+		r = CORE_ERR_UNKNOWN_TYPE; /* an older remote goet: the caller asks again */
 	} else if (err[0] != '\0') {
 		fprintf(stderr, "%s\n", err); /* the remote goet said why: that is all */
 	} else {
@@ -405,11 +410,11 @@ static char *remote_command(const struct gt_args *a)
 /* Dial host as ssh resolves it, then run the client; the resume hint names id. */
 static int connect_client(const struct gt_args *a, const struct dest *d, const char *id,
 			  uint16_t port, const uint8_t key[GT_PASSKEY_LEN],
-			  struct gt_ssh_proc *ssh_g)
+			  struct gt_ssh_proc *ssh_g, struct gt_ssh_proc *boot)
 {
 	char *real = dest_real_host_finish(d, ssh_g);
 	char *hint = g_strdup_printf("goet attach %s %s", d->text, id);
-	int code = gt_cli_client(a, real, port, key, hint);
+	int code = gt_cli_client(a, real, port, key, hint, boot);
 
 	g_free(hint);
 	g_free(real);
@@ -419,6 +424,7 @@ static int connect_client(const struct gt_args *a, const struct dest *d, const c
 int gt_cli_ssh(const struct gt_args *a)
 {
 	struct gt_ssh_proc ssh_g = { .pid = 0, .in_fd = -1, .out_fd = -1, .err_fd = -1 };
+	struct gt_ssh_proc boot = { .pid = 0, .in_fd = -1, .out_fd = -1, .err_fd = -1 };
 	struct dest d;
 	uint8_t key[GT_PASSKEY_LEN];
 	char hex[GT_PASSKEY_HEX_LEN + 2], sid[GT_SESSION_ID_LEN + 1], line[PORT_LINE_MAX];
@@ -442,7 +448,7 @@ int gt_cli_ssh(const struct gt_args *a)
 	g_snprintf(replay, sizeof(replay), "%" G_GINT64_FORMAT, a->replay_size);
 	cmdline = remote_command(a);
 	dest_real_host_start(&d, &ssh_g); /* runs while the bootstrap's ssh connects */
-	{
+	for (int port_first = 1; port_first >= 0 && r == CORE_ERR_NOT_FOUND; port_first--) {
 		GPtrArray *w = g_ptr_array_new();
 
 		remote_goet_words(w, installed);
@@ -451,6 +457,11 @@ int gt_cli_ssh(const struct gt_args *a)
 		g_ptr_array_add(w, sid);
 		g_ptr_array_add(w, "-p");
 		g_ptr_array_add(w, "0");
+		/* the port before the passkey: ssh stays until we are connected (a round
+		 * trip less: ssh hands stdin over only once the command runs); an older
+		 * remote goet refuses the flag, and is asked again without it */
+		if (port_first)
+			g_ptr_array_add(w, "--port-first");
 		if (a->replay_size > 0 && a->replay_size != 4096) {
 			g_ptr_array_add(w, "--replay-size");
 			g_ptr_array_add(w, replay);
@@ -462,8 +473,13 @@ int gt_cli_ssh(const struct gt_args *a)
 			g_ptr_array_add(w, cmdline);
 		}
 		g_ptr_array_add(w, NULL);
-		r = remote_line(&d, (const char *const *)w->pdata, hex, line, sizeof(line));
+		r = remote_line(&d, (const char *const *)w->pdata, hex, line, sizeof(line),
+				port_first ? &boot : NULL);
 		g_ptr_array_free(w, TRUE);
+		if (r == CORE_ERR_UNKNOWN_TYPE)
+			r = CORE_ERR_NOT_FOUND; /* again, without --port-first */
+		else if (r == CORE_ERR_NOT_FOUND)
+			break; /* no goet there at all */
 	}
 	g_free(cmdline);
 	core_wipe(hex, sizeof(hex));
@@ -473,10 +489,12 @@ int gt_cli_ssh(const struct gt_args *a)
 		goto out;
 	if (a->command_len == 0) /* a command's stderr is the command's alone */
 		fprintf(stderr, "session %s (log: /tmp/goet-%s.log on %s)\n", sid, sid, d.host);
-	code = connect_client(a, &d, sid, port, key, &ssh_g);
+	code = connect_client(a, &d, sid, port, key, &ssh_g, &boot);
 out:
 	if (ssh_g.pid > 0)
 		gt_ssh_finish(&ssh_g, 0);
+	if (boot.pid > 0)
+		gt_ssh_finish(&boot, 0);
 	core_wipe(key, sizeof(key));
 	dest_clear(&d);
 	return code;
@@ -553,7 +571,7 @@ int gt_cli_attach_remote(const struct gt_args *a)
 	g_ptr_array_add(w, "--print-secret");
 	g_ptr_array_add(w, (gpointer)a->attach_id);
 	g_ptr_array_add(w, NULL);
-	r = remote_line(&d, (const char *const *)w->pdata, NULL, line, sizeof(line));
+	r = remote_line(&d, (const char *const *)w->pdata, NULL, line, sizeof(line), NULL);
 	g_ptr_array_free(w, TRUE);
 	if (r == CORE_ERR_NOT_FOUND)
 		not_installed(&d);
@@ -566,7 +584,7 @@ int gt_cli_attach_remote(const struct gt_args *a)
 		goto out;
 	}
 	fprintf(stderr, "attaching to session %s on %s\n", a->attach_id, d.host);
-	code = connect_client(a, &d, a->attach_id, port, key, &ssh_g);
+	code = connect_client(a, &d, a->attach_id, port, key, &ssh_g, NULL);
 out:
 	if (ssh_g.pid > 0)
 		gt_ssh_finish(&ssh_g, 0);

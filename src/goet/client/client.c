@@ -539,6 +539,8 @@ static void client_on_session_seq(struct gt_client *c, uint64_t session_has, uin
 		gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &ti);
 	if (c->ever_connected && !c->cfg.out_tty)
 		client_say(c, "Reconnected.\r\n");
+	if (!c->ever_connected && c->cfg.connected != NULL)
+		c->cfg.connected(c->cfg.connected_data);
 	c->ever_connected = true;
 	gt_escape_reset(&c->esc);
 	client_send_size(c, false); /* the session bounces the size: programs repaint */

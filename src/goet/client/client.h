@@ -86,6 +86,9 @@ struct gt_client_config {
 	 */
 	bool command;
 	bool command_tty;
+	/* told once, at the first successful connection (may be NULL) */
+	void (*connected)(void *data);
+	void *connected_data;
 };
 
 typedef void (*gt_client_done_fn)(struct gt_client *c, int exit_code, const char *reason,

@@ -413,7 +413,7 @@ static void test_program_port_first(void)
 {
 	char *exe =
 		g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "goet", "cli", "goet", NULL);
-	const char *argv[] = { exe, "session", "-f", "portfirst", "-p", "0", NULL };
+	const char *argv[] = { exe, "session", "-f", "portfirst", "-p", "0", "--port-first", NULL };
 	GError *e = NULL;
 	GSubprocess *p =
 		itest_spawn(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |

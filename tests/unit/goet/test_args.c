@@ -59,6 +59,8 @@ static void test_modes(void)
 	g_assert_cmpstr(a.command[3], ==, "--tcp");
 	g_assert_cmpint(parse("goet host --", &a, err), ==, 2);
 	g_assert_cmpint(parse("goet -- ls", &a, err), ==, 2);
+	g_assert_cmpint(parse("goet session -f x --port-first", &a, err), ==, 0);
+	g_assert_true(a.port_first);
 	g_assert_cmpint(parse("goet session -f x -t -c ls", &a, err), ==, 0);
 	g_assert_cmpstr(a.command_line, ==, "ls");
 	g_assert_true(a.tty);
