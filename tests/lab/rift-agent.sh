@@ -20,6 +20,13 @@
 #   mesh       three agents: every pair reaches every other
 #   symmetric  both NATs symmetric (fully-random): the tunnel comes up through
 #              coturn and says relay / relayed
+#   relay      both NATs symmetric and the devices registered with the server
+#              (accounts): the tunnel comes up relayed through coturn with the
+#              time-limited credentials the server handed out (use-auth-secret,
+#              as packaging/coturn/turnserver.conf)
+#   turn-tls   as relay, and the routers let no UDP out and no TCP to 3478: only
+#              TURN over TLS (5349, the certificate pinned by the fingerprint the
+#              server told) reaches coturn; the tunnel comes up over it
 #   lan-route  alice advertises 192.168.50.0/24 (a LAN host behind her), bob
 #              accepts it: bob reaches the host through alice (forwarded and
 #              masqueraded by alice's gateway)
@@ -62,6 +69,8 @@ two | channel | lan-route | kill9 | server-restart | nat-flush | renumber | rogu
 mesh) nat=cone names="alice bob carol" ;;
 accounts) nat=cone names="alice bob" RN_ACCOUNTS=1 ;;
 symmetric) nat=symmetric names="alice bob" ;;
+relay) nat=symmetric names="alice bob" RN_ACCOUNTS=1 ;;
+turn-tls) nat=symmetric names="alice bob" RN_ACCOUNTS=1 RN_WAN_BLOCK="meta l4proto udp drop; tcp dport 3478 drop" ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac
 
@@ -252,6 +261,25 @@ two)
 	grep -q "ERROR\|AddressSanitizer" "$tmp/alice.log" && fail "errors in alice's log"
 	;;
 mesh) ;;
+relay | turn-tls)
+	for side in "alice bob" "bob alice"; do
+		set -- $side
+		[ "$(peer_field $1 $2 ice_type)" = relay ] || fail "$1's pair is $(peer_field $1 $2 ice_type), not relay"
+		[ "$(peer_field $1 $2 path)" = relayed ] || fail "$1's path is not relayed"
+	done
+	# coturn saw the server's credentials (expiry:device id), over TLS in turn-tls
+	grep -Eq "username=<[0-9]{10}:[0-9a-f-]{36}>" "$tmp/turn.log" || fail "coturn saw no time-limited username"
+	if [ $mode = turn-tls ]; then
+		# every session that allocated is one coturn says ran over TLS
+		awk '/ALLOCATE processed, success/ { s[$4] = 1 } /method=TLS/ { t[$4] = 1 }
+			END { n = 0; for (k in s) { n++; if (!(k in t)) { print "not TLS: " k; exit 1 } }
+			      if (n == 0) { print "no allocation"; exit 1 } }' "$tmp/turn.log" ||
+			fail "a TURN allocation not over TLS"
+	fi
+	transfer bob alice 8
+	iperf alice bob 3 || true
+	iperf_report || fail "the transfer through the relay failed"
+	;;
 symmetric)
 	for side in "alice bob" "bob alice"; do
 		set -- $side

@@ -56,7 +56,7 @@ void agent_ice_config(struct rg_agent *a, struct rg_ice_config *ice, bool contro
 	ice->controlling = controlling;
 	ice->stun_host = a->stun_host;
 	ice->stun_port = a->stun_port;
-	ice->turn = a->n_turn > 0 ? &a->turn : NULL;
+	ice->turn = a->n_turn > 0 ? a->turn : NULL;
 	ice->n_turn = a->n_turn;
 	ice->relay_only = a->conf->relay_only;
 }
@@ -271,9 +271,11 @@ static void pin_default_database(struct rg_agent *a)
 	GTlsDatabase *db;
 
 	if (a->conf->fingerprint == NULL ||
-	    (a->n_turn > 0 && a->turn.transport == RG_ICE_TURN_TLS) ||
 	    core_tls_fingerprint_parse(a->conf->fingerprint, fp) != CORE_OK)
 		return;
+	for (size_t i = 0; i < a->n_turn; i++)
+		if (a->turn[i].transport == RG_ICE_TURN_TLS && a->turn[i].tls_pin == NULL)
+			return; /* checked against the system's CAs */
 	db = core_tls_pin_database_new(fp);
 	g_tls_backend_set_default_database(g_tls_backend_get_default(), db);
 	g_object_unref(db);
@@ -435,26 +437,64 @@ static char *resolve(const char *what, const char *host, GError **error)
 	return out;
 }
 
+/* Forget the TURN servers (their strings are ours). */
+static void agent_turn_clear(struct rg_agent *a)
+{
+	for (size_t i = 0; i < a->n_turn; i++) {
+		struct rg_ice_turn *t = &a->turn[i];
+
+		g_free((char *)t->host);
+		g_free((char *)t->username);
+		if (t->password != NULL)
+			core_wipe((char *)t->password, strlen(t->password));
+		g_free((char *)t->password);
+		g_free((char *)t->tls_name);
+	}
+	memset(a->turn, 0, sizeof(a->turn));
+	a->n_turn = 0;
+}
+
+/* Add a TURN server (strings copied); pin: "AB:CD:..." or NULL. False when full. */
+static bool agent_turn_add(struct rg_agent *a, const char *addr, uint16_t port, const char *user,
+			   const char *pass, enum rg_ice_relay relay, const char *name,
+			   const char *pin)
+{
+	struct rg_ice_turn *t;
+
+	if (a->n_turn == AGENT_MAX_TURN)
+		return false;
+	t = &a->turn[a->n_turn];
+	*t = (struct rg_ice_turn){ .host = g_strdup(addr),
+				   .port = port,
+				   .username = g_strdup(user),
+				   .password = g_strdup(pass),
+				   .transport = relay,
+				   .tls_name = g_strdup(name) };
+	if (pin != NULL && core_tls_fingerprint_parse(pin, a->turn_pin[a->n_turn]) == CORE_OK)
+		t->tls_pin = a->turn_pin[a->n_turn];
+	a->n_turn++;
+	return true;
+}
+
 static int resolve_servers(struct rg_agent *a, GError **error)
 {
 	const struct rg_agent_conf *c = a->conf;
 	static const enum rg_ice_relay relays[] = { RG_ICE_TURN_UDP, RG_ICE_TURN_TCP,
 						    RG_ICE_TURN_TLS };
+	char *addr;
 
 	if (c->stun_host != NULL && (a->stun_host = resolve("STUN", c->stun_host, error)) == NULL)
 		return CORE_ERR_NOT_FOUND;
 	a->stun_port = c->stun_port;
 	if (c->turn_host == NULL)
 		return CORE_OK;
-	if ((a->turn_host = resolve("TURN", c->turn_host, error)) == NULL)
+	if ((addr = resolve("TURN", c->turn_host, error)) == NULL)
 		return CORE_ERR_NOT_FOUND;
-	a->turn.host = a->turn_host;
-	a->turn.port = c->turn_port;
-	a->turn.username = c->turn_user;
-	a->turn.password = c->turn_password;
-	a->turn.transport = relays[c->turn_transport];
-	a->turn.tls_name = c->turn_host; /* verified against the system's CAs */
-	a->n_turn = 1;
+	/* verified against the system's CAs */
+	agent_turn_add(a, addr, c->turn_port, c->turn_user, c->turn_password,
+		       relays[c->turn_transport], c->turn_host, NULL);
+	a->turn_configured = true;
+	g_free(addr);
 	return CORE_OK;
 }
 
@@ -512,8 +552,10 @@ out:
 
 /*
  * The server's STUN and TURN servers (from a refresh), for the connections
- * made from now on, unless the configuration names its own. A name that
- * does not resolve is skipped with a warning.
+ * made from now on, unless the configuration names its own: its first
+ * STUN server and every TURN server (UDP, TCP and TLS: whichever the
+ * network lets through), each with the session's fresh credentials. A
+ * name that does not resolve is skipped with a warning.
  */
 static void server_ice(struct rg_agent *a, const struct rg_auth_session *s)
 {
@@ -523,9 +565,11 @@ static void server_ice(struct rg_agent *a, const struct rg_auth_session *s)
 	} relays[] = { { "udp", RG_ICE_TURN_UDP },
 		       { "tcp", RG_ICE_TURN_TCP },
 		       { "tls", RG_ICE_TURN_TLS } };
-	bool stun = a->conf->stun_host != NULL, turn = a->conf->turn_host != NULL;
+	bool stun = a->conf->stun_host != NULL, turn = a->turn_configured;
+	bool cleared = false;
 
 	for (size_t i = 0; i < s->n_ice; i++) {
+		enum rg_ice_relay relay = RG_ICE_TURN_UDP;
 		const char *tr;
 		char *host = NULL, *addr = NULL;
 		GError *e = NULL;
@@ -551,25 +595,16 @@ static void server_ice(struct rg_agent *a, const struct rg_auth_session *s)
 			g_free(host);
 			continue;
 		}
-		g_free(a->turn_host);
-		g_free(a->srv_turn_user);
-		if (a->srv_turn_pass != NULL)
-			core_wipe(a->srv_turn_pass, strlen(a->srv_turn_pass));
-		g_free(a->srv_turn_pass);
-		g_free((char *)a->turn.tls_name);
-		a->turn_host = addr;
-		a->srv_turn_user = g_strdup(s->ice[i].username);
-		a->srv_turn_pass = g_strdup(s->ice[i].credential);
-		a->turn = (struct rg_ice_turn){ .host = a->turn_host,
-						.port = port,
-						.username = a->srv_turn_user,
-						.password = a->srv_turn_pass,
-						.tls_name = host };
+		if (!cleared) /* the older session's servers and credentials go */
+			agent_turn_clear(a);
+		cleared = true;
 		for (size_t k = 0; k < G_N_ELEMENTS(relays); k++)
 			if (strcmp(relays[k].name, tr) == 0)
-				a->turn.transport = relays[k].relay;
-		a->n_turn = 1;
-		turn = true;
+				relay = relays[k].relay;
+		agent_turn_add(a, addr, port, s->ice[i].username, s->ice[i].credential, relay, host,
+			       s->ice[i].fingerprint);
+		g_free(addr);
+		g_free(host);
 	}
 }
 
@@ -707,13 +742,7 @@ void rg_agent_free(struct rg_agent *a)
 	rg_wg_runner_free(a->runner);
 	g_free(a->gw_state);
 	g_free(a->stun_host);
-	g_free(a->turn_host);
-	g_free(a->srv_turn_user);
-	if (a->srv_turn_pass != NULL)
-		core_wipe(a->srv_turn_pass, strlen(a->srv_turn_pass));
-	g_free(a->srv_turn_pass);
-	if (a->turn.tls_name != a->conf->turn_host)
-		g_free((char *)a->turn.tls_name);
+	agent_turn_clear(a);
 	rg_agent_conf_free(a->conf);
 	core_wipe(a, sizeof(*a));
 	g_free(a);

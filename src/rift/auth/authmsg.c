@@ -190,6 +190,8 @@ char *rg_auth_session_encode(const struct rg_auth_session *s, bool registration)
 			member_str(b, "username", s->ice[i].username);
 			member_str(b, "credential", s->ice[i].credential);
 		}
+		if (s->ice[i].fingerprint != NULL)
+			member_str(b, "fingerprint", s->ice[i].fingerprint);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -252,7 +254,8 @@ static int parse_ice(JsonNode *n, struct rg_auth_ice_server *out, char *err, siz
 		return fail(err, errlen, CORE_ERR_BAD_FORMAT, "\"urls\" must be a list of URLs");
 	out->url = g_strdup(json_node_get_string(first));
 	if ((rc = copy_field(o, "username", false, &out->username, err, errlen)) != CORE_OK ||
-	    (rc = copy_field(o, "credential", false, &out->credential, err, errlen)) != CORE_OK)
+	    (rc = copy_field(o, "credential", false, &out->credential, err, errlen)) != CORE_OK ||
+	    (rc = copy_field(o, "fingerprint", false, &out->fingerprint, err, errlen)) != CORE_OK)
 		return rc;
 	if ((out->username == NULL) != (out->credential == NULL))
 		return fail(err, errlen, CORE_ERR_BAD_FORMAT,
@@ -331,6 +334,7 @@ void rg_auth_session_clear(struct rg_auth_session *s)
 		g_free(s->ice[i].url);
 		g_free(s->ice[i].username);
 		wipe_free(s->ice[i].credential);
+		g_free(s->ice[i].fingerprint);
 	}
 	memset(s, 0, sizeof(*s));
 }

@@ -14,7 +14,9 @@
  *   any error           -> {"error":"<reason>"}
  *
  * "ice_servers" is a list of RTCIceServer-like objects, {"urls":["stun:h:p"]}
- * or {"urls":["turn:h:p?transport=udp"],"username":"...","credential":"..."}.
+ * or {"urls":["turn:h:p?transport=udp"],"username":"...","credential":"..."};
+ * a "turns:" server may add "fingerprint":"AB:CD:..." (the SHA-256 of the
+ * certificate it presents, which the agent then pins: a self-signed one).
  *
  * Limits: a body of at most RG_AUTH_MAX_BODY bytes; a device name is 1..64
  * bytes of UTF-8 with no control character, no '/' and no space at either
@@ -58,9 +60,10 @@ struct rg_auth_refresh_req {
 };
 
 struct rg_auth_ice_server {
-	char *url;	  /* one URL per entry here (a list of one on the wire) */
-	char *username;	  /* NULL for STUN */
-	char *credential; /* NULL for STUN */
+	char *url;	   /* one URL per entry here (a list of one on the wire) */
+	char *username;	   /* NULL for STUN */
+	char *credential;  /* NULL for STUN */
+	char *fingerprint; /* "AB:CD:..." or NULL (a "turns:" server's certificate) */
 };
 
 /* A register or refresh response. */

@@ -27,10 +27,14 @@
 #   RN_ROUTES_<name>   routes it advertises      RN_ACCEPT_<name>   "peer:routes"
 # With RN_ACCOUNTS=1 the server keeps its devices in a database (riftgate server init,
 # the tunnel subnet 10.77.0.0/24) and coturn checks time-limited credentials
-# (use-auth-secret): each device registers with `riftgate setup` and a join token of
+# (use-auth-secret, packaging/coturn/turnserver.conf's way) on UDP and TCP 3478 and
+# TLS 5349 (the server's certificate, its fingerprint told to the agents with the
+# TURN URLs): each device registers with `riftgate setup` and a join token of
 # `riftgate server invite`, in its own namespace, in the order of $names (so alice
 # gets .1, bob .2, carol .3); its files are in $tmp/NAME/ and $tmp/NAME.conf.
 #   RN_AGENT_<name>    a line for its [agent] group ("wg-direct = false")
+# RN_WAN_BLOCK (before riftnet_up): what every router drops on its way out, nft
+# matches with their verdicts separated by ";" ("meta l4proto udp drop; tcp dport 3478 drop").
 # It calls fail MESSAGE (which must exit) on any error; riftnet_cleanup
 # stops every process in $pids (by PID) and removes every namespace.
 SERVER=198.51.100.1
@@ -70,6 +74,13 @@ listening() { # NS -t|-u ADDR:PORT
 	ip netns exec "$1" ss -Hln "$2" "src $3" | grep -q .
 }
 
+# the forward rules of RN_WAN_BLOCK, lan to wan
+rn_wan_block() {
+	local r
+	local IFS=';'
+	for r in ${RN_WAN_BLOCK:-}; do printf 'iifname "lan" oifname "wan" %s\n' "$r"; done
+}
+
 # home NAME: its namespace behind its router
 riftnet_home() {
 	local n=$1 l r lan masq=masquerade
@@ -99,6 +110,7 @@ riftnet_home() {
 		}
 		chain forward {
 			type filter hook forward priority filter; policy drop;
+			$(rn_wan_block)
 			iifname "lan" oifname "wan" accept
 			iifname "wan" oifname "lan" ct state established,related accept
 		}
@@ -127,8 +139,10 @@ riftnet_up() {
 			"$tmp/cert.pem" "$tmp/key.pem"
 		if [ -n "${RN_ACCOUNTS:-}" ]; then
 			printf 'url = https://%s:8443\n[store]\npath = %s/server.db\n' $SERVER "$tmp"
-			printf '[ice]\nstun = %s:3478\nturn = udp:%s:3478\nturn-secret = %s\n' \
-				$SERVER $SERVER lab-turn-secret-0123456789
+			# the server hands out coturn's UDP, TCP and TLS (its certificate pinned)
+			printf '[ice]\nstun = %s:3478\nturn = udp:%s:3478, tcp:%s:3478, tls:%s:5349\n' \
+				$SERVER $SERVER $SERVER $SERVER
+			printf 'turn-secret = %s\nturn-fingerprint = %s\n' lab-turn-secret-0123456789 "$pin"
 		else
 			for n in alice bob carol mallory; do
 				printf '[device.%s]\nnetwork = lab\ntoken = %s-token-0123456789\n' $n $n
@@ -139,15 +153,17 @@ riftnet_up() {
 		"$rg" server init -c "$tmp/server.conf" --name lab --subnet 10.77.0.0/24 \
 			>"$tmp/init.out" 2>"$tmp/init.err" || { cat "$tmp/init.err"; fail "riftgate server init"; }
 	fi
-	local turn_auth=(--lt-cred-mech --user=rift:lab-secret)
-	[ -n "${RN_ACCOUNTS:-}" ] && turn_auth=(--use-auth-secret --static-auth-secret=lab-turn-secret-0123456789)
+	local turn_auth=(--lt-cred-mech --user=rift:lab-secret --no-tls)
+	# with accounts: time-limited credentials, and TLS on 5349 with the server's certificate
+	[ -n "${RN_ACCOUNTS:-}" ] && turn_auth=(--use-auth-secret --static-auth-secret=lab-turn-secret-0123456789
+		--tls-listening-port=5349 --cert="$tmp/cert.pem" --pkey="$tmp/key.pem" --verbose)
 	riftnet_server
 	# not through a wrapper: $! must be turnserver itself (ip netns exec execs it)
 	ip netns exec "$PUB" turnserver -n --listening-ip=$SERVER --relay-ip=$SERVER \
 		--listening-port=3478 --min-port=49152 --max-port=49407 \
 		"${turn_auth[@]}" --realm=rift.lab \
 		--denied-peer-ip=0.0.0.0-255.255.255.255 --allowed-peer-ip=198.51.100.0-198.51.100.255 \
-		--no-multicast-peers --no-tcp-relay --no-tls --no-dtls --no-cli \
+		--no-multicast-peers --no-tcp-relay --no-dtls --no-cli \
 		--db="$tmp/turndb" --pidfile="$tmp/turn.pid" \
 		--log-file="$tmp/turn.log" --simple-log --no-stdout-log >/dev/null 2>&1 &
 	pids+=($!)
