@@ -274,7 +274,10 @@ static void pin_default_database(struct rg_agent *a)
 	    core_tls_fingerprint_parse(a->conf->fingerprint, fp) != CORE_OK)
 		return;
 	for (size_t i = 0; i < a->n_turn; i++)
-		if (a->turn[i].transport == RG_ICE_TURN_TLS && a->turn[i].tls_pin == NULL)
+		if ((a->turn[i].transport == RG_ICE_TURN_TLS ||
+		     (a->turn[i].transport == RG_ICE_TURN_WS &&
+		      g_str_has_prefix(a->turn[i].ws_url, "wss:"))) &&
+		    a->turn[i].tls_pin == NULL)
 			return; /* checked against the system's CAs */
 	db = core_tls_pin_database_new(fp);
 	g_tls_backend_set_default_database(g_tls_backend_get_default(), db);
@@ -449,6 +452,7 @@ static void agent_turn_clear(struct rg_agent *a)
 			core_wipe((char *)t->password, strlen(t->password));
 		g_free((char *)t->password);
 		g_free((char *)t->tls_name);
+		g_free((char *)t->ws_url);
 	}
 	memset(a->turn, 0, sizeof(a->turn));
 	a->n_turn = 0;
@@ -473,6 +477,38 @@ static bool agent_turn_add(struct rg_agent *a, const char *addr, uint16_t port, 
 	if (pin != NULL && core_tls_fingerprint_parse(pin, a->turn_pin[a->n_turn]) == CORE_OK)
 		t->tls_pin = a->turn_pin[a->n_turn];
 	a->n_turn++;
+	return true;
+}
+
+/* The bearer of a TURN-over-WebSocket connection: our current access token. */
+static char *agent_turn_token(void *data)
+{
+	struct rg_agent *a = data;
+
+	return a->auth != NULL ? g_strdup(rg_session_token(a->auth)) : g_strdup(a->conf->token);
+}
+
+/*
+ * TURN over WebSocket to url (the Worker's /turn), with the session's
+ * credential; its certificate pinned as the signaling server's when it is the
+ * same host. False when full.
+ */
+static bool agent_turn_add_ws(struct rg_agent *a, const char *url, const char *host, uint16_t port,
+			      const char *user, const char *pass)
+{
+	GUri *sig = g_uri_parse(a->conf->url, G_URI_FLAGS_NONE, NULL);
+	bool same = sig != NULL && g_strcmp0(g_uri_get_host(sig), host) == 0;
+	struct rg_ice_turn *t;
+
+	if (sig != NULL)
+		g_uri_unref(sig);
+	if (!agent_turn_add(a, host, port, user, pass, RG_ICE_TURN_WS, host,
+			    same ? a->conf->fingerprint : NULL))
+		return false;
+	t = &a->turn[a->n_turn - 1];
+	t->ws_url = g_strdup(url);
+	t->ws_token = agent_turn_token;
+	t->ws_token_data = a;
 	return true;
 }
 
@@ -578,6 +614,16 @@ static void server_ice(struct rg_agent *a, const struct rg_auth_session *s)
 
 		if (rg_auth_ice_url_parse(s->ice[i].url, &host, &port, &is_turn, &tr) != CORE_OK ||
 		    (is_turn ? turn : stun) || (is_turn && s->ice[i].username == NULL)) {
+			g_free(host);
+			continue;
+		}
+		if (is_turn && (strcmp(tr, "ws") == 0 || strcmp(tr, "wss") == 0)) {
+			/* TURN over WebSocket: the bridge opens the URL, nothing to resolve */
+			if (!cleared)
+				agent_turn_clear(a);
+			cleared = true;
+			agent_turn_add_ws(a, s->ice[i].url, host, port, s->ice[i].username,
+					  s->ice[i].credential);
 			g_free(host);
 			continue;
 		}

@@ -487,6 +487,24 @@ int rg_auth_ice_url_parse(const char *url, char **host, uint16_t *port, bool *tu
 	*host = NULL;
 	*port = 0;
 	*transport = "udp";
+	if (g_str_has_prefix(url, "ws://") || g_str_has_prefix(url, "wss://")) {
+		/* TURN over WebSocket (the Worker's /turn): the URL as it is */
+		GUri *u = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+		bool tls = g_str_has_prefix(url, "wss:");
+
+		if (u == NULL || g_uri_get_host(u) == NULL || g_uri_get_host(u)[0] == '\0' ||
+		    g_uri_get_query(u) != NULL || g_uri_get_userinfo(u) != NULL) {
+			if (u != NULL)
+				g_uri_unref(u);
+			return CORE_ERR_BAD_FORMAT;
+		}
+		*host = g_strdup(g_uri_get_host(u));
+		*port = g_uri_get_port(u) > 0 ? (uint16_t)g_uri_get_port(u) : tls ? 443 : 80;
+		*turn = true;
+		*transport = tls ? "wss" : "ws";
+		g_uri_unref(u);
+		return CORE_OK;
+	}
 	if (g_str_has_prefix(url, "stun:")) {
 		*turn = false;
 		rest = url + 5;

@@ -134,9 +134,11 @@ char *rg_auth_error_parse(const char *body, size_t len);
 
 /*
  * An ICE server URL: "stun:host:port", "turn:host:port?transport=udp|tcp",
- * "turns:host:port?transport=tcp" (host a name, an IPv4 address or [IPv6]).
- * CORE_OK with *host (g_free), *port, *turn and *transport ("udp", "tcp"
- * or "tls"); CORE_ERR_BAD_FORMAT.
+ * "turns:host:port?transport=tcp" (host a name, an IPv4 address or [IPv6]),
+ * or TURN over WebSocket, "wss://host[:port]/path" or "ws://..." (the
+ * Worker's /turn; port 443 or 80 by default, no query). CORE_OK with *host
+ * (g_free), *port, *turn and *transport ("udp", "tcp", "tls", "ws" or
+ * "wss"); CORE_ERR_BAD_FORMAT.
  */
 int rg_auth_ice_url_parse(const char *url, char **host, uint16_t *port, bool *turn,
 			  const char **transport);

@@ -257,6 +257,13 @@ static void test_ice_urls(void)
 		{ "turn:h", CORE_ERR_BAD_FORMAT, NULL, 0, false, NULL },
 		{ "turn:h:0", CORE_ERR_BAD_FORMAT, NULL, 0, false, NULL },
 		{ "http://h:80", CORE_ERR_BAD_FORMAT, NULL, 0, false, NULL },
+		/* TURN over WebSocket (the Worker's /turn) */
+		{ "wss://rg.example.workers.dev/turn", CORE_OK, "rg.example.workers.dev", 443, true,
+		  "wss" },
+		{ "ws://198.51.100.1:8787/turn", CORE_OK, "198.51.100.1", 8787, true, "ws" },
+		{ "wss:///turn", CORE_ERR_BAD_FORMAT, NULL, 0, false, NULL },
+		{ "wss://h/turn?x=1", CORE_ERR_BAD_FORMAT, NULL, 0, false, NULL },
+		{ "wss://u@h/turn", CORE_ERR_BAD_FORMAT, NULL, 0, false, NULL },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
