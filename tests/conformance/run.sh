@@ -15,12 +15,7 @@ target=${1:?usage: run.sh server|worker RIFTGATE}
 rg=$(realpath "${2:?}")
 here=$(cd "$(dirname "$0")" && pwd)
 mods=${BUILD_ROOT:-$here/../../build}/conformance-node
-command -v node >/dev/null && command -v npm >/dev/null || { echo "SKIP: no node/npm"; exit 77; }
-if [ ! -e "$mods/.installed" ]; then
-	mkdir -p "$mods" && cp "$here/package.json" "$here/package-lock.json" "$mods/" &&
-		(cd "$mods" && npm ci --no-audit --no-fund >npm.log 2>&1) && touch "$mods/.installed" ||
-		{ echo "SKIP: npm could not install the conformance packages"; tail -5 "$mods/npm.log"; exit 77; }
-fi
+"$here/npm.sh" "$mods" || exit $?
 tmp=$(mktemp -d)
 pid=
 stop() {

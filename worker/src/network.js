@@ -51,6 +51,8 @@ export class Network extends DurableObject {
     this.names = null; // name -> ws (joined), rebuilt from attachments
     this.relay = new Relay(this);
     this.atts = new WeakMap(); // ws -> its attachment, as last saved
+    // one line per wake-up: how many sockets the object finds (tests count evictions by it)
+    console.log(`[network] up with ${ctx.getWebSockets().length} WebSockets`);
   }
 
   // A WebSocket's attachment (cached: the data path reads it for every message).

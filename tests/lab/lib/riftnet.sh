@@ -33,6 +33,10 @@
 # `riftgate server invite`, in its own namespace, in the order of $names (so alice
 # gets .1, bob .2, carol .3); its files are in $tmp/NAME/ and $tmp/NAME.conf.
 #   RN_AGENT_<name>    a line for its [agent] group ("wg-direct = false")
+# RN_WORKER=DIR (the repository's worker/) with RN_WORKERD (the workerd binary) and
+# RN_ADMIN (its admin token): the Worker in workerd on $SERVER:8787 (plain HTTP) is the
+# server and the relay (TURN over WebSocket), no coturn; devices register with it
+# (RN_ACCOUNTS is implied).
 # RN_WAN_BLOCK (before riftnet_up): what every router drops on its way out, nft
 # matches with their verdicts separated by ";" ("meta l4proto udp drop; tcp dport 3478 drop").
 # It calls fail MESSAGE (which must exit) on any error; riftnet_cleanup
@@ -122,7 +126,8 @@ riftnet_home() {
 	NFT
 }
 
-# The public network, the homes, the server (with a certificate the agents pin) and coturn.
+# The public network, the homes, the server (with a certificate the agents pin) and coturn;
+# with RN_WORKER, the Worker in workerd instead of both.
 riftnet_up() {
 	ip netns add "$PUB" || fail "cannot create namespaces"
 	ip -n "$PUB" link set lo up
@@ -130,6 +135,13 @@ riftnet_up() {
 	ip -n "$PUB" addr add $SERVER/24 dev br0
 	ip -n "$PUB" link set br0 up
 	for n in $names; do riftnet_home "$n"; done
+	if [ -n "${RN_WORKER:-}" ]; then
+		riftnet_server
+		ip netns exec "$PUB" curl -sf -X POST -H "Authorization: Bearer $RN_ADMIN" \
+			"http://$SERVER:8787/admin/init" -d '{"name":"lab","subnet":"10.77.0.0/24"}' \
+			>"$tmp/init.out" || fail "the Worker's /admin/init"
+		return
+	fi
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 		-subj "/CN=rift.lab" -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null ||
 		fail "openssl"
@@ -170,8 +182,17 @@ riftnet_up() {
 	wait_for 5 listening "$PUB" -u $SERVER:3478 || fail "coturn is not listening"
 }
 
-# (Re)start the server; its PID in $server.
+# (Re)start the server (the Worker: workerd, its state kept in $tmp/worker); its PID in $server.
 riftnet_server() {
+	if [ -n "${RN_WORKER:-}" ]; then
+		# not through a wrapper: $! must be workerd itself (local.sh and ip netns exec exec it)
+		ADMIN_TOKEN=$RN_ADMIN ip netns exec "$PUB" "$RN_WORKER/local.sh" "$RN_WORKERD" \
+			"$tmp/worker" $SERVER:8787 >>"$tmp/server.log" 2>&1 &
+		server=$!
+		pids+=("$server")
+		wait_for 15 listening "$PUB" -t $SERVER:8787 || fail "workerd is not listening"
+		return
+	fi
 	ip netns exec "$PUB" "$rg" server -c "$tmp/server.conf" >>"$tmp/server.log" 2>&1 &
 	server=$!
 	pids+=("$server")
@@ -183,11 +204,20 @@ riftnet_server() {
 riftnet_register() {
 	local n=$1 token routes accept extra
 	eval "routes=\${RN_ROUTES_$n:-} accept=\${RN_ACCEPT_$n:-} extra=\${RN_AGENT_$n:-}"
-	token=$("$rg" server invite -c "$tmp/server.conf" 2>/dev/null | sed -n 's/^join token: //p')
-	[ -n "$token" ] || fail "riftgate server invite"
-	ip netns exec "$(ns_of "$n")" "$rg" setup --server "https://$SERVER:8443" --token "$token" \
-		--fingerprint "$pin" --name "$n" -c "$tmp/$n/riftgate.conf" >"$tmp/$n.setup" 2>&1 ||
-		{ cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
+	if [ -n "${RN_WORKER:-}" ]; then
+		token=$(ip netns exec "$PUB" curl -sf -X POST -H "Authorization: Bearer $RN_ADMIN" \
+			"http://$SERVER:8787/admin/invite" | python3 -c 'import json, sys; print(json.load(sys.stdin)["join_token"])')
+		[ -n "$token" ] || fail "the Worker's /admin/invite"
+		ip netns exec "$(ns_of "$n")" "$rg" setup --server "http://$SERVER:8787" --token "$token" \
+			--name "$n" -c "$tmp/$n/riftgate.conf" >"$tmp/$n.setup" 2>&1 ||
+			{ cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
+	else
+		token=$("$rg" server invite -c "$tmp/server.conf" 2>/dev/null | sed -n 's/^join token: //p')
+		[ -n "$token" ] || fail "riftgate server invite"
+		ip netns exec "$(ns_of "$n")" "$rg" setup --server "https://$SERVER:8443" --token "$token" \
+			--fingerprint "$pin" --name "$n" -c "$tmp/$n/riftgate.conf" >"$tmp/$n.setup" 2>&1 ||
+			{ cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
+	fi
 	awk -v ifn="$(ifname_of "$n")" -v routes="$routes" '
 		{ print }
 		/^\[device\]$/ { print "interface=" ifn; if (routes != "") print "routes=" routes }
