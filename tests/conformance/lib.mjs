@@ -2,6 +2,7 @@
 // RG_INVITE from run.sh), HTTP, registration, and a WebSocket client that
 // records every message and the close code and reason. Every wait is bounded.
 import { execFileSync } from "node:child_process";
+import { after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
 
@@ -49,6 +50,12 @@ export async function register(name, token = invite()[0]) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// every socket ends with the file, passed or failed (an open one would keep node running)
+const all = new Set();
+after(() => {
+  for (const c of all) c.ws.terminate();
+});
+
 // A WebSocket that keeps what it receives. open: resolves on open, rejects with the HTTP status.
 export class Client {
   constructor(path, token) {
@@ -57,6 +64,7 @@ export class Client {
     this.waiters = [];
     const headers = token ? { authorization: `Bearer ${token}` } : {};
     this.ws = new WebSocket(WS_URL + path, { headers, maxPayload: 4 << 20 });
+    all.add(this);
     this.opened = new Promise((resolve, reject) => {
       this.ws.on("open", resolve);
       this.ws.on("unexpected-response", (req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
@@ -89,8 +97,9 @@ export class Client {
     }
   }
 
+  // text as it is, bytes as a binary frame, anything else as JSON text
   send(x) {
-    this.ws.send(typeof x === "string" ? x : JSON.stringify(x));
+    this.ws.send(typeof x === "string" || x instanceof Uint8Array ? x : JSON.stringify(x));
   }
 
   // the next message not yet taken

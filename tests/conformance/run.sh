@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# run.sh TARGET RIFTGATE: the conformance suite (tests/conformance/*.test.mjs,
-# node's test runner) against one server: TARGET "server" (riftgate server,
+# run.sh TARGET RIFTGATE [DIR]: the conformance suite (tests/conformance/*.test.mjs,
+# or DIR/*.test.mjs: tests/worker has the Worker's own) against one server: TARGET "server" (riftgate server,
 # plain HTTP on loopback, devices in a fresh database) or "worker" (worker/ in
 # workerd, its Durable Objects in a fresh directory). Every test file gets a
 # fresh server of its own (the wrong-token guard counts per server).
@@ -8,12 +8,14 @@
 #   RG_URL      http://127.0.0.1:PORT
 #   RG_INVITE   a command printing one fresh join token per line (argument: how many)
 #   RG_TARGET   server or worker (for messages only: the assertions are the same)
+#   RG_SERVER_LOG  the server's output (tests/worker counts the Durable Object's wake-ups)
 # npm packages (ws, workerd; package-lock.json) go into $BUILD_ROOT/conformance-node
 # once. Exit 77 (skip) without node/npm or when npm cannot install them.
 set -u
 target=${1:?usage: run.sh server|worker RIFTGATE}
 rg=$(realpath "${2:?}")
 here=$(cd "$(dirname "$0")" && pwd)
+tests=$(cd "${3:-$here}" && pwd)
 mods=${BUILD_ROOT:-$here/../../build}/conformance-node
 "$here/npm.sh" "$mods" || exit $?
 tmp=$(mktemp -d)
@@ -68,17 +70,18 @@ start() {
 	*) echo "unknown target $target"; exit 2 ;;
 	esac
 	chmod +x "$d/invite"
-	export RG_INVITE="$d/invite"
+	export RG_INVITE="$d/invite" RG_SERVER_LOG="$d/log"
 	wait_http "$RG_URL/status" || { cat "$d/log"; return 1; }
 }
 
 export RG_TARGET=$target RG_SIG_DATA="$here/../data/sig"
 rc=0
-for f in "$here"/*.test.mjs; do
+for f in "$tests"/*.test.mjs; do
 	name=$(basename "$f" .test.mjs)
 	start "$name" || { echo "FAIL: the $target does not start"; exit 1; }
-	cp "$here"/*.mjs "$mods/"
-	(cd "$mods" && node --test --test-reporter=tap "$(basename "$f")") >"$tmp/$name.tap" 2>&1
+	cp "$here"/lib.mjs "$f" "$mods/"
+	(cd "$mods" && timeout 240 node --test --test-reporter=tap --test-timeout=180000 "$(basename "$f")") \
+		>"$tmp/$name.tap" 2>&1
 	r=$?
 	grep -E "^(not ok|ok|# (pass|fail))" "$tmp/$name.tap" | sed "s/^/$name: /"
 	if [ $r -ne 0 ]; then
