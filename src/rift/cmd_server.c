@@ -97,7 +97,7 @@ static int serve(const char *config_path)
 int rg_cmd_server(int argc, char **argv)
 {
 	const char *config = NULL;
-	const struct rg_cmd_opt opts[] = { { "-c", NULL, &config, NULL }, { NULL } };
+	const struct rg_cmd_opt opts[] = { { "-c", NULL, &config, NULL }, { 0 } };
 	const struct rg_cmd_spec spec = { "riftgate server", server_usage, opts, 0, 0, NULL };
 	int rc = rg_cmd_parse(&spec, argc, argv, NULL);
 

@@ -145,7 +145,7 @@ static int show_all(void)
 static int cmd_up(int argc, char **argv)
 {
 	const char *ifname = NULL, *args[1];
-	const struct rg_cmd_opt opts[] = { { "--ifname", NULL, &ifname, NULL }, { NULL } };
+	const struct rg_cmd_opt opts[] = { { "--ifname", NULL, &ifname, NULL }, { 0 } };
 	const struct rg_cmd_spec spec = { "riftgate wg up", up_usage, opts, 1, 1, "<config>" };
 	int rc = rg_cmd_parse(&spec, argc, argv, args);
 

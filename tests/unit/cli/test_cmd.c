@@ -78,7 +78,7 @@ static void test_parse(void)
 	const struct rg_cmd_opt opts[] = {
 		{ "--ifname", NULL, &ifname, NULL },
 		{ "-d", "--daemon", NULL, &daemon },
-		{ NULL },
+		{ 0 },
 	};
 	const struct rg_cmd_spec spec = { "riftgate t", "usage: riftgate t\n", opts, 1, 2,
 					  "<config>" };
