@@ -7,8 +7,8 @@
 # also exchange 100 messages on an unordered maxRetransmits-0 channel.
 # Passes when both report "ok" and both exit 0 (so that LeakSanitizer has
 # its say in an ASan build). The npm peers are installed once into the
-# build directory (exit 77, skip, when npm cannot install them or Chromium
-# is missing). Against werift, riftgate sends its lossy messages before
+# build directory (exit 77, skip, when node/npm or Chromium are missing,
+# which make check refuses; a failed npm install fails the test). Against werift, riftgate sends its lossy messages before
 # the reliable transfer (rtc-peer --lossy-first says why).
 # RESTART=ours|theirs: that side restarts ICE after 3 MiB; the test then
 # also needs the restart logged, a second SDP from riftgate and a second

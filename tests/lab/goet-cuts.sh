@@ -39,7 +39,7 @@ fail() {
 }
 now_ms() { date +%s%3N; }
 
-ip netns add "$C" && ip netns add "$S" || { echo "SKIP: cannot create namespaces"; exit 77; }
+ip netns add "$C" && ip netns add "$S" || { echo "FAIL: cannot create namespaces"; exit 1; }
 ip link add c0 netns "$C" type veth peer name s0 netns "$S" || fail "veth"
 ip -n "$C" link set lo up
 ip -n "$S" link set lo up
