@@ -2,7 +2,7 @@
 # so `make check` and `make demo` work as the first command on a fresh machine.
 #   make            build (build/)
 #   make check      all suites; unit again under ASan+UBSan; fuzz corpora under libFuzzer
-#   make demo       build and show what works so far
+#   make demo       build, then two agents behind NATs: status, ping, iperf3, goet across a cut
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60)
 #   make install    meson install (PREFIX, default /usr/local)
 #   make format     clang-format every C file in place

@@ -77,7 +77,7 @@ void rg_cmd_group_usage(const struct rg_cmd_group *g, FILE *out)
 	for (size_t i = 0; i < g->n_cmds; i++)
 		fprintf(out, "  %-*s  %s\n", width, g->cmds[i].name, g->cmds[i].description);
 	fprintf(out,
-		"\n'%s <command> --help' prints a command's usage; riftgate(1) has the rest.\n",
+		"\n'%s <command> --help' prints a command's usage; riftgate(8) has the rest.\n",
 		g->prog);
 }
 

@@ -6,7 +6,7 @@
  *
  * A command is `int fn(int argc, char **argv)` with argv[0] its own name
  * ("server", "up"); it returns the process exit code. Its --help text is
- * its usage in the words of riftgate(1) (tests/integration/rift/cli.sh
+ * its usage in the words of riftgate(8) (tests/integration/rift/cli.sh
  * checks that they agree): on stdout with status 0 when asked for, on
  * stderr with status 1 after a line naming the mistake.
  *
@@ -100,3 +100,6 @@ int rg_cmd_genkey(int argc, char **argv);  /* cmd_keys.c */
 int rg_cmd_pubkey(int argc, char **argv);  /* cmd_keys.c */
 int rg_cmd_version(int argc, char **argv); /* cmd_version.c */
 int rg_cmd_wg(int argc, char **argv);	   /* cmd_wg.c: wg up, wg show */
+int rg_cmd_up(int argc, char **argv);	   /* cmd_agent.c: the agent */
+int rg_cmd_down(int argc, char **argv);	   /* cmd_agent.c */
+int rg_cmd_status(int argc, char **argv);  /* cmd_agent.c */

@@ -144,11 +144,17 @@ static void report_pair(struct rg_ice *ice, struct generation *g, const NiceCand
 {
 	struct rg_ice_pair p = { .local = local_type(ice, g->stream, local),
 				 .remote = type_name(remote->type) };
+	char host[NICE_ADDRESS_STRING_LEN];
 
 	p.type =
 		strcmp(p.local, "relay") == 0 || strcmp(p.remote, "relay") == 0 ? "relay" : p.local;
+	nice_address_to_string(&remote->addr, host);
+	g_snprintf(p.remote_address, sizeof(p.remote_address),
+		   nice_address_ip_version(&remote->addr) == 6 ? "[%s]:%u" : "%s:%u", host,
+		   nice_address_get_port(&remote->addr));
 	if (g->reported.type != NULL && strcmp(p.local, g->reported.local) == 0 &&
-	    strcmp(p.remote, g->reported.remote) == 0)
+	    strcmp(p.remote, g->reported.remote) == 0 &&
+	    strcmp(p.remote_address, g->reported.remote_address) == 0)
 		return;
 	g->reported = p;
 	if (ice->cb.selected != NULL)

@@ -110,10 +110,14 @@ struct rg_ice_config {
 };
 
 /* The selected pair, as reported (rules above); static strings. */
+#define RG_ICE_ADDRSTRLEN 56 /* "[ffff:...:ffff]:65535" with the NUL */
+
 struct rg_ice_pair {
 	const char *type;   /* the connection's */
 	const char *local;  /* our candidate's */
 	const char *remote; /* the peer's candidate's */
+	char remote_address
+		[RG_ICE_ADDRSTRLEN]; /* where we send: "198.51.100.3:40123", "[v6]:port" */
 };
 
 struct rg_ice_callbacks {

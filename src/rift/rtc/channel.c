@@ -548,6 +548,16 @@ size_t rg_dc_association_unacked(const struct rg_dc *dc)
 	return n;
 }
 
+int rg_dc_rtt_ms(const struct rg_dc *dc)
+{
+	struct sctp_status st = { 0 };
+	socklen_t len = sizeof(st);
+
+	if (usrsctp_getsockopt(dc->s->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) != 0)
+		return -1;
+	return (int)st.sstat_primary.spinfo_srtt;
+}
+
 void rg_dc_set_buffered_low(struct rg_dc *dc, size_t threshold)
 {
 	dc->low = threshold;

@@ -607,24 +607,32 @@ int rg_pc_add_remote_candidate(struct rg_pc *pc, const char *candidate)
 	return rg_ice_add_remote_candidate(pc->ice, candidate);
 }
 
-struct rg_dc *rg_pc_create_channel(struct rg_pc *pc, const char *label,
-				   const struct rg_dc_options *o, GError **error)
+int rg_pc_create_channel(struct rg_pc *pc, const char *label, const struct rg_dc_options *o,
+			 GError **error)
 {
 	struct pending_channel *p;
+	GError *e = NULL;
+	int ret;
 
 	if (pc->state == RG_PC_FAILED || pc->state == RG_PC_CLOSED) {
 		core_err_to_gerror(error, CORE_ERR_CLOSED, "the connection is %s",
 				   pc->state == RG_PC_FAILED ? "failed" : "closed");
-		return NULL;
+		return CORE_ERR_CLOSED;
 	}
-	if (pc->sctp_up)
-		return rg_sctp_open_channel(pc->sctp, label, o, error);
+	if (pc->sctp_up) {
+		if (rg_sctp_open_channel(pc->sctp, label, o, &e) != NULL)
+			return CORE_OK;
+		ret = e != NULL ? e->code : CORE_ERR_INTERNAL;
+		if (e != NULL)
+			g_propagate_error(error, e);
+		return ret;
+	}
 	p = g_new0(struct pending_channel, 1);
 	p->label = g_strdup(label);
 	p->protocol = g_strdup(o->protocol != NULL ? o->protocol : "");
 	p->o = *o;
 	g_ptr_array_add(pc->pending, p);
-	return NULL; /* it opens with the association: channel_open names it */
+	return CORE_OK; /* it opens with the association */
 }
 
 void rg_pc_close(struct rg_pc *pc)

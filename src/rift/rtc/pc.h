@@ -118,8 +118,14 @@ int rg_pc_restart_ice(struct rg_pc *pc, GError **error);
 bool rg_pc_ice_restarting(const struct rg_pc *pc);
 /* A trickled candidate ("candidate:..."; "" or NULL: end of candidates). */
 int rg_pc_add_remote_candidate(struct rg_pc *pc, const char *candidate);
-struct rg_dc *rg_pc_create_channel(struct rg_pc *pc, const char *label,
-				   const struct rg_dc_options *o, GError **error);
+/*
+ * Open a channel: it arrives through channel_open once both sides have it
+ * (before that, once the association is up: it waits for it). CORE_OK;
+ * CORE_ERR_CLOSED (the connection failed or closed) or SCTP's error
+ * (rg_sctp_open_channel) with *error.
+ */
+int rg_pc_create_channel(struct rg_pc *pc, const char *label, const struct rg_dc_options *o,
+			 GError **error);
 /*
  * Close: DTLS close_notify to the peer (whose state becomes CLOSED), our
  * channels are freed without further callbacks, and state(CLOSED) fires.

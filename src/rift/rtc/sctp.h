@@ -150,6 +150,13 @@ size_t rg_dc_buffered_amount(const struct rg_dc *dc);
  */
 size_t rg_dc_association_unacked(const struct rg_dc *dc);
 
+/*
+ * The association's smoothed round-trip time in whole milliseconds (SCTP's
+ * SRTT on its one path: 0 under a millisecond), or -1 when usrsctp has no
+ * status for it. A getsockopt per call.
+ */
+int rg_dc_rtt_ms(const struct rg_dc *dc);
+
 /* Low-water mark (default 0): buffered_low fires when the queue drains to it, after it
  * was above it or a send got CORE_ERR_AGAIN. */
 void rg_dc_set_buffered_low(struct rg_dc *dc, size_t threshold);

@@ -9,6 +9,7 @@
 #include "core/glue.h"
 #include "core/log.h"
 #include "core/tls.h"
+#include "core/tlspin.h"
 #include "rift/sig/hub.h" /* the close codes a server applies again */
 
 #define CLIENT_PING_S 20
@@ -17,7 +18,7 @@
 struct rg_sig_client {
 	char *url, *token, *pin;
 	char *join_text; /* the encoded join, re-sent on every connection */
-	unsigned max_attempts, initial_ms, max_ms;
+	unsigned max_attempts, initial_ms, max_ms, ping_s;
 	struct rg_sig_client_callbacks cb;
 	void *data;
 	SoupSession *session;
@@ -154,7 +155,7 @@ static void client_connected(GObject *src, GAsyncResult *res, gpointer p)
 	}
 	c->ws = ws;
 	c->attempts = 0;
-	soup_websocket_connection_set_keepalive_interval(ws, CLIENT_PING_S);
+	soup_websocket_connection_set_keepalive_interval(ws, c->ping_s);
 	soup_websocket_connection_set_max_incoming_payload_size(ws, 2 * RG_SIG_MAX_MESSAGE);
 	g_signal_connect(ws, "message", G_CALLBACK(ws_message), c);
 	g_signal_connect(ws, "closed", G_CALLBACK(ws_closed), c);
@@ -206,6 +207,7 @@ struct rg_sig_client *rg_sig_client_new(const struct rg_sig_client_config *cfg,
 {
 	struct rg_sig_client *c = g_new0(struct rg_sig_client, 1);
 	struct rg_sig_msg join = { .type = RG_SIG_JOIN, .self = *cfg->self };
+	uint8_t fp[CORE_TLS_FP_LEN];
 
 	c->url = g_strdup(cfg->url);
 	c->token = g_strdup(cfg->token);
@@ -214,9 +216,17 @@ struct rg_sig_client *rg_sig_client_new(const struct rg_sig_client_config *cfg,
 	c->max_attempts = cfg->max_attempts != 0 ? cfg->max_attempts : 20;
 	c->initial_ms = cfg->backoff_initial_ms != 0 ? cfg->backoff_initial_ms : 1000;
 	c->max_ms = cfg->backoff_max_ms != 0 ? cfg->backoff_max_ms : 30000;
+	c->ping_s = cfg->ping_interval_s != 0 ? cfg->ping_interval_s : CLIENT_PING_S;
 	c->cb = *cb;
 	c->data = data;
 	c->session = soup_session_new_with_options("timeout", 10, "idle-timeout", 0, NULL);
+	if (c->pin != NULL && core_tls_fingerprint_parse(c->pin, fp) == CORE_OK) {
+		/* the pin decides: the system's trust store need not be loaded at all */
+		GTlsDatabase *db = core_tls_pin_database_new(fp);
+
+		soup_session_set_tls_database(c->session, db);
+		g_object_unref(db);
+	}
 	client_connect(c);
 	return c;
 }

@@ -38,6 +38,7 @@ struct rg_sig_client_config {
 	unsigned max_attempts;		/* 0: 20 */
 	unsigned backoff_initial_ms;	/* 0: 1000 */
 	unsigned backoff_max_ms;	/* 0: 30000 */
+	unsigned ping_interval_s; /* WebSocket pings (they also keep NAT mappings open); 0: 20 */
 };
 
 struct rg_sig_client;

@@ -385,7 +385,8 @@ static int json_depth(const char *p, size_t len)
 		} else if (ch == '"') {
 			in_str = true;
 		} else if (ch == '[' || ch == '{') {
-			max = MAX(max, ++depth);
+			depth++; /* not inside MAX(), which evaluates an argument twice */
+			max = MAX(max, depth);
 		} else if (ch == ']' || ch == '}') {
 			depth--;
 		}

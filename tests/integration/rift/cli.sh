@@ -3,12 +3,12 @@
 # Runs the built program and asserts exact stdout, stderr and exit codes:
 # usage and help (stdout, 0), unknown commands with "did you mean" (stderr,
 # 1), every command's --help against its misuse text, and that each
-# command's --help says what riftgate(1) says (synopsis and description in
+# command's --help says what riftgate(8) says (synopsis and description in
 # the same words, checked on the page rendered by groff). Needs no root and
 # no network: the server tests only load configurations that must fail.
 set -u
-rg=$(realpath "${1:?usage: cli.sh path/to/riftgate path/to/riftgate.1}")
-man=$(realpath "${2:?usage: cli.sh path/to/riftgate path/to/riftgate.1}")
+rg=$(realpath "${1:?usage: cli.sh path/to/riftgate path/to/riftgate.8}")
+man=$(realpath "${2:?usage: cli.sh path/to/riftgate path/to/riftgate.8}")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -36,20 +36,23 @@ $err"
 usage='usage: riftgate <command> [<args>]
 
 commands:
+  up       run the agent: tunnels from this device to the others
+  down     stop and disable the agent as a systemd unit
+  status   show the running agent: its peers and their paths
   server   run the signaling server
   wg       run or show a plain WireGuard interface (wg up, wg show)
   genkey   write a new private key to standard output
   pubkey   read a private key on standard input, write its public key
   version  print the version
 
-'"'riftgate <command> --help' prints a command's usage; riftgate(1) has the rest."
+'"'riftgate <command> --help' prints a command's usage; riftgate(8) has the rest."
 wg_usage='usage: riftgate wg <command> [<args>]
 
 commands:
   up    run a plain WireGuard interface from a wg-quick style file
   show  print interfaces as wg show does
 
-'"'riftgate wg <command> --help' prints a command's usage; riftgate(1) has the rest."
+'"'riftgate wg <command> --help' prints a command's usage; riftgate(8) has the rest."
 
 # 1. the list of commands: stdout, status 0, however it is asked for
 expect 0 "$usage" ""
@@ -90,7 +93,7 @@ see 'riftgate --help'" $'\e[2J'
 # 3. every command: --help and -h on stdout with 0; a mistake named, then the same text on stderr, 1
 # help_of WORDS...: the --help text of a command
 help_of() { "$rg" "$@" --help 2>/dev/null; }
-commands=("server" "wg up" "wg show" "genkey" "pubkey" "version")
+commands=("up" "down" "status" "server" "wg up" "wg show" "genkey" "pubkey" "version")
 for c in "${commands[@]}"; do
 	# shellcheck disable=SC2086 # "wg up" is two words
 	h=$(help_of $c)
@@ -129,9 +132,9 @@ done
 "$rg" version | grep -qE '^riftgate [0-9]+\.[0-9]+\.[0-9]+ \([^)]+\)$' || fail "version: $("$rg" version)"
 [ "$("$rg" --version)" = "$("$rg" version)" ] || fail "--version differs from version"
 
-# 4. --help in riftgate(1)'s words: the synopsis line (without <>) and every
+# 4. --help in riftgate(8)'s words: the synopsis line (without <>) and every
 # paragraph, white space folded, appear on the rendered page
-command -v groff >/dev/null || fail "groff is needed to render riftgate(1)"
+command -v groff >/dev/null || fail "groff is needed to render riftgate(8)"
 fold() { tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//'; }
 groff -man -Tascii -P-cbu -rLL=300n -rHY=0 "$man" 2>/dev/null >"$tmp/man.raw"
 fold <"$tmp/man.raw" >"$tmp/man.txt"
@@ -142,13 +145,13 @@ for c in "${commands[@]}"; do
 	help_of $c >"$tmp/help"
 	syn=$(head -n 1 "$tmp/help" | sed 's/^usage: //; s/[<>]//g')
 	grep -qxF -- "$syn" "$tmp/synopsis.txt" ||
-		fail "riftgate $c: synopsis '$syn' is not in riftgate(1)'s SYNOPSIS"
+		fail "riftgate $c: synopsis '$syn' is not in riftgate(8)'s SYNOPSIS"
 	# paragraphs: blank-line separated, after the usage line
 	tail -n +3 "$tmp/help" | awk -v RS= '{ print > ("'"$tmp"'/para" NR) }'
 	for p in "$tmp"/para*; do
 		text=$(fold <"$p")
 		grep -qF -- "$text" "$tmp/man.txt" ||
-			fail "riftgate $c --help says what riftgate(1) does not: '$text'"
+			fail "riftgate $c --help says what riftgate(8) does not: '$text'"
 		rm -f "$p"
 	done
 	n=$((n + 1))

@@ -559,7 +559,7 @@ static void test_initiate(void)
 	const struct rg_wg_stats *st = rg_wg_device_stats(n->s[0].dev);
 	uint8_t pkt[100];
 
-	rg_wg_peer_initiate(n->s[0].peer, n->now);
+	g_assert_true(rg_wg_peer_initiate(n->s[0].peer, n->now));
 	run(n);
 	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
 	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_RESPONSE], ==, 1);
@@ -569,11 +569,11 @@ static void test_initiate(void)
 	run(n);
 	g_assert_cmpuint(n->s[0].delivered->len, ==, 1);
 	advance(n, RG_WG_NS(4));
-	rg_wg_peer_initiate(n->s[0].peer, n->now); /* within REKEY_TIMEOUT: nothing */
+	g_assert_false(rg_wg_peer_initiate(n->s[0].peer, n->now)); /* within REKEY_TIMEOUT */
 	run(n);
 	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
 	advance(n, RG_WG_NS(2));
-	rg_wg_peer_initiate(n->s[0].peer, n->now); /* with a live session too */
+	g_assert_true(rg_wg_peer_initiate(n->s[0].peer, n->now)); /* with a live session too */
 	run(n);
 	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 2);
 	g_assert_cmpuint(handshakes(n->s[0].peer), ==, 2);
@@ -595,7 +595,7 @@ static void test_initiate(void)
 	/* no endpoint: nothing sent, counted */
 	rg_wg_peer_set_endpoint(n->s[0].peer, NULL);
 	advance(n, RG_WG_NS(6));
-	rg_wg_peer_initiate(n->s[0].peer, n->now);
+	g_assert_false(rg_wg_peer_initiate(n->s[0].peer, n->now));
 	g_assert_cmpuint(st->no_endpoint, >=, 1);
 	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 5);
 	net_free(n);
