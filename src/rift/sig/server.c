@@ -11,6 +11,7 @@
 #include "core/err.h"
 #include "core/glue.h"
 #include "core/log.h"
+#include "rift/sig/bearer.h"
 #include "rift/sig/msg.h"
 
 #define SERVER_PING_S	    20
@@ -26,7 +27,7 @@ struct rg_sig_server {
 	struct rg_hub *hub;
 	struct rg_sig_device *devices;
 	size_t n_devices;
-	GHashTable *by_token; /* SHA-256 hex of a token -> its device */
+	struct rg_sig_bearer *bearer; /* a token -> its device */
 	unsigned ping_s;
 	GHashTable *conns; /* id -> SoupWebsocketConnection * (a reference) */
 	uint64_t next_id;
@@ -41,28 +42,12 @@ struct rg_sig_server {
 
 /* ------------------------------------------------------------ devices */
 
-/*
- * The device whose token the request carries, or NULL. Looked up by the
- * token's SHA-256 (one hash lookup however many devices; timing reveals
- * nothing about the token itself), then compared in constant time.
- */
+/* The device whose token the request's Authorization header carries (bearer.h), or NULL. */
 static const struct rg_sig_device *server_device(struct rg_sig_server *s, SoupServerMessage *msg)
 {
-	const char *auth = soup_message_headers_get_one(
-		soup_server_message_get_request_headers(msg), "Authorization");
-	const struct rg_sig_device *d;
-	char *h;
-
-	if (auth == NULL || g_ascii_strncasecmp(auth, "Bearer ", 7) != 0)
-		return NULL;
-	auth += 7;
-	h = g_compute_checksum_for_string(G_CHECKSUM_SHA256, auth, -1);
-	d = g_hash_table_lookup(s->by_token, h);
-	g_free(h);
-	if (d == NULL || strlen(d->token) != strlen(auth) ||
-	    !core_ct_equal(d->token, auth, strlen(auth)))
-		return NULL;
-	return d;
+	return rg_sig_bearer_lookup(
+		s->bearer, soup_message_headers_get_one(
+				   soup_server_message_get_request_headers(msg), "Authorization"));
 }
 
 /* ------------------------------------------------------------ the hub's I/O */
@@ -299,12 +284,9 @@ struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, 
 		s->devices[i].token = g_strdup(cfg->devices[i].token);
 	}
 	s->n_devices = cfg->n_devices;
-	s->by_token = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	s->bearer = rg_sig_bearer_new();
 	for (size_t i = 0; i < s->n_devices; i++)
-		g_hash_table_insert(
-			s->by_token,
-			g_compute_checksum_for_string(G_CHECKSUM_SHA256, s->devices[i].token, -1),
-			&s->devices[i]);
+		rg_sig_bearer_add(s->bearer, s->devices[i].token, &s->devices[i]);
 	s->ping_s = cfg->ping_interval_s != 0 ? cfg->ping_interval_s : SERVER_PING_S;
 	s->hub = rg_hub_new(&cfg->limits, &io);
 	s->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
@@ -446,8 +428,7 @@ void rg_sig_server_free(struct rg_sig_server *s)
 	}
 	g_clear_object(&s->cert);
 	rg_hub_free(s->hub);
-	if (s->by_token != NULL)
-		g_hash_table_unref(s->by_token);
+	rg_sig_bearer_free(s->bearer);
 	for (size_t i = 0; i < s->n_devices; i++) {
 		g_free(s->devices[i].name);
 		g_free(s->devices[i].network);
