@@ -277,43 +277,74 @@ static void test_tokens(void)
 	server_stop(s);
 }
 
-/* Every invalid vector closes its sender (1007, or 1009 above 64 KiB); a joined pair carries on. */
+/*
+ * Every invalid vector closes its sender with the code the protocol gives
+ * (1009 for the frame over 64 KiB, 1007 for the rest) and a reason that
+ * holds the text invalid.tsv names for it; every vector has a line there. A
+ * joined pair carries on.
+ */
 static void test_invalid_vectors(void)
 {
 	struct rg_sig_server *s = server_start(false, NULL);
 	const char *url = rg_sig_server_url(s);
 	char *dir = g_test_build_filename(G_TEST_DIST, "data", "sig", "invalid", NULL);
+	char *tsv = g_test_build_filename(G_TEST_DIST, "data", "sig", "invalid.tsv", NULL);
+	GHashTable *reasons = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	GDir *d = g_dir_open(dir, 0, NULL);
 	struct wsc a = { 0 }, b = { 0 };
+	char *manifest, **lines;
 	const char *name;
 	unsigned n = 0;
 
 	g_assert_nonnull(d);
+	g_assert_true(g_file_get_contents(tsv, &manifest, NULL, NULL));
+	lines = g_strsplit(manifest, "\n", -1);
+	for (char **l = lines; *l != NULL; l++) {
+		char **f = g_strsplit(*l, "\t", 2);
+
+		if ((*l)[0] != '#' && (*l)[0] != '\0') {
+			g_assert_nonnull(f[1]);
+			g_hash_table_insert(reasons, g_strconcat(f[0], ".json", NULL),
+					    g_strdup(f[1]));
+		}
+		g_strfreev(f);
+	}
 	wsc_join(&a, url, devices[0].token, "alpha", KEY_A);
 	wsc_join(&b, url, devices[1].token, "bravo", KEY_B);
 	wsc_frame(&a, 1);
 	while ((name = g_dir_read_name(d)) != NULL) {
 		char *path = g_build_filename(dir, name, NULL), *text;
+		const char *reason = g_hash_table_lookup(reasons, name);
+		unsigned code = strcmp(name, "too-large.json") == 0 ? 1009 : 1007;
 		gsize len;
 		struct wsc c = { 0 };
 		GBytes *bytes;
 
+		if (reason == NULL)
+			g_error("%s: no line in invalid.tsv", name);
 		g_assert_true(g_file_get_contents(path, &text, &len, NULL));
 		wsc_connect(&c, url, devices[2].token);
 		bytes = g_bytes_new_take(text, len);
 		soup_websocket_connection_send_message(c.ws, SOUP_WEBSOCKET_DATA_TEXT, bytes);
 		g_bytes_unref(bytes);
 		run_until(&c.closed);
-		if (c.close_code != 1007 && c.close_code != 1009)
-			g_error("%s: closed with %u (%s)", name, c.close_code, c.close_reason);
+		if (c.close_code != code || c.close_reason == NULL ||
+		    strstr(c.close_reason, reason) == NULL)
+			g_error("%s: closed with %u \"%s\", not %u with \"%s\"", name, c.close_code,
+				c.close_reason, code, reason);
 		wsc_free(&c);
 		g_free(path);
 		n++;
 	}
+	g_assert_cmpuint(n, ==, g_hash_table_size(reasons));
 	g_assert_cmpuint(n, >=, 30);
 	wsc_send(&a, "{\"type\":\"ice-candidate\",\"from\":\"alpha\",\"to\":\"bravo\","
 		     "\"candidate\":\"candidate:1 1 udp 1 10.0.0.1 9 typ host\"}");
 	g_assert_true(g_str_has_prefix(wsc_frame(&b, 1), "{\"type\":\"ice-candidate\""));
+	g_strfreev(lines);
+	g_free(manifest);
+	g_free(tsv);
+	g_hash_table_unref(reasons);
 	g_dir_close(d);
 	g_free(dir);
 	wsc_free(&a);
