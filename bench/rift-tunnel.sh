@@ -5,8 +5,10 @@
 # WireGuard over UDP on the same path (each router forwarding UDP 51820 to
 # its home, as a wireguard-go user behind NAT must):
 #
-#   agent-direct    riftgate up <-> riftgate up, cone NATs: hole-punched data channel
-#   agent-relayed   the same through symmetric NATs: via coturn
+#   agent-direct    riftgate up <-> riftgate up, cone NATs: hole-punched path,
+#                   WireGuard straight on it (the default)
+#   agent-channel   the same with wg-direct = false: WireGuard in the data channel
+#   agent-relayed   agent-direct through symmetric NATs: via coturn
 #   go-debian       Debian's wireguard-go <-> itself over UDP
 #   go-upstream     upstream wireguard-go 0.0.20250522 (../shared/tools) <-> itself
 #
@@ -65,8 +67,9 @@ lab_down() {
 	rm -rf "$tmp"
 }
 
-agents() { # ROW NAT
+agents() { # ROW NAT [AGENT-LINE]
 	lab "$2"
+	RN_AGENT_alice=${3:-} RN_AGENT_bob=${3:-}
 	riftnet_agents
 	riftnet_connected 30
 	wait_for 10 reach alice 10.77.0.2 || fail "$1: no ping"
@@ -171,6 +174,7 @@ rss() {
 
 echo "riftgate $("$rg" version | cut -d' ' -f2-), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), ${secs} s per measurement" >&2
 [ -n "${RSS_ONLY:-}" ] || agents agent-direct cone
+[ -n "${RSS_ONLY:-}" ] || agents agent-channel cone "wg-direct = false"
 [ -n "${RSS_ONLY:-}" ] || agents agent-relayed symmetric
 [ -n "${RSS_ONLY:-}" ] || wgo go-debian "$(command -v wireguard-go)"
 [ -n "${RSS_ONLY:-}" ] || [ ! -x "$upstream" ] || wgo go-upstream "$upstream"

@@ -66,6 +66,7 @@ static int systemctl(const char *verb)
 
 struct up_run {
 	GMainLoop *loop;
+	struct rg_agent *agent;
 	int rc;
 };
 
@@ -82,7 +83,8 @@ static void on_fatal(void *data, const char *reason)
 	struct up_run *r = data;
 
 	fprintf(stderr, "riftgate: %s\n", reason);
-	r->rc = 1;
+	/* 0 when the device was revoked: a service manager must not restart it in a loop */
+	r->rc = rg_agent_exit_status(r->agent);
 	g_main_loop_quit(r->loop);
 }
 
@@ -90,7 +92,6 @@ static void on_fatal(void *data, const char *reason)
 static int up_foreground(const char *path)
 {
 	struct rg_agent_conf *conf = NULL;
-	struct rg_agent *agent = NULL;
 	struct up_run r = { 0 };
 	GError *e = NULL;
 	guint sigs[2];
@@ -101,7 +102,7 @@ static int up_foreground(const char *path)
 		return 1;
 	}
 	r.loop = g_main_loop_new(NULL, FALSE);
-	if (rg_agent_new(&agent, conf, on_fatal, &r, &e) != CORE_OK) {
+	if (rg_agent_new(&r.agent, conf, on_fatal, &r, &e) != CORE_OK) {
 		fprintf(stderr, "riftgate: %s\n", e->message);
 		g_error_free(e);
 		r.rc = 1;
@@ -112,7 +113,7 @@ static int up_foreground(const char *path)
 	g_main_loop_run(r.loop);
 	g_source_remove(sigs[0]);
 	g_source_remove(sigs[1]);
-	rg_agent_free(agent);
+	rg_agent_free(r.agent);
 out:
 	g_main_loop_unref(r.loop);
 	return r.rc;

@@ -12,6 +12,11 @@
 #              tunnel; `riftgate status --json` says connected on a srflx pair,
 #              path direct; `riftgate status` and the stock `wg show` on the
 #              interface; SIGTERM removes the interface and the socket
+#   channel    bob keeps WireGuard in the data channel (wg-direct = false): alice
+#              sees he does not offer the direct way and uses the channel too;
+#              both say transport channel, and 32 MiB cross byte-exact (SHA-256)
+#              (in the other modes both go straight on the ICE path: transport
+#              ice, checked in two with the same transfer)
 #   mesh       three agents: every pair reaches every other
 #   symmetric  both NATs symmetric (fully-random): the tunnel comes up through
 #              coturn and says relay / relayed
@@ -29,6 +34,14 @@
 #              is killed with SIGKILL (both left behind) and started again: the
 #              new run cleans up first, so one table with one rule; a SIGTERM
 #              then restores forwarding and removes the table and its state file
+#   accounts   the server keeps its devices in a database: alice and bob register
+#              with join tokens (riftgate server invite, riftgate setup in their
+#              namespaces), get their addresses and TURN credentials from it, and
+#              refresh their access tokens (each rotation kept in their secrets);
+#              riftgate devices lists both connected, riftgate refresh refreshes
+#              the agent's token; alice revokes bob: bob's agent stops with exit
+#              status 0 and "device revoked or expired", the server lists him
+#              revoked; no token in any log
 #   rogue      a device of the same network (mallory, valid token) sends
 #              malformed, oversized, forged and hostile messages: the server
 #              closes it with the reason, the agents log and ignore what
@@ -44,8 +57,10 @@ for t in ip nft turnserver iperf3 conntrack openssl ss python3; do
 	command -v $t >/dev/null || { echo "FAIL: no $t (scripts/install-deps installs it)"; exit 1; }
 done
 case $mode in
-two | lan-route | kill9 | server-restart | nat-flush | renumber | rogue) nat=cone names="alice bob" ;;
+two | channel | lan-route | kill9 | server-restart | nat-flush | renumber | rogue)
+	nat=cone names="alice bob" ;;
 mesh) nat=cone names="alice bob carol" ;;
+accounts) nat=cone names="alice bob" RN_ACCOUNTS=1 ;;
 symmetric) nat=symmetric names="alice bob" ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac
@@ -85,6 +100,7 @@ if [ $mode = lan-route ] || [ $mode = kill9 ]; then
 	RN_ROUTES_alice=192.168.50.0/24
 	[ $mode = lan-route ] && RN_ACCEPT_bob=alice:all
 fi
+[ $mode = channel ] && RN_AGENT_bob="wg-direct = false"
 t0=$(date +%s%3N)
 riftnet_agents
 riftnet_connected 30
@@ -137,14 +153,85 @@ iperf_report() {
 	PY
 }
 
+# transfer FROM TO MIB: MIB MiB of a fixed pattern over TCP through the tunnel; the
+# receiver's SHA-256 must be the sender's
+transfer() {
+	local want got
+	want=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(bytes(range(256)) * (int(sys.argv[1]) << 12)).hexdigest())' "$3")
+	ip netns exec "$(ns_of "$2")" python3 -c '
+import hashlib, socket, sys
+s = socket.create_server((sys.argv[1], 7000)); s.settimeout(60)
+c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256()
+while True:
+    b = c.recv(1 << 16)
+    if not b: break
+    h.update(b)
+print(h.hexdigest())' "$(tunnel_ip "$2")" >"$tmp/got" 2>&1 &
+	local srv=$!
+	wait_for 5 listening "$(ns_of "$2")" -t "$(tunnel_ip "$2")":7000 || fail "transfer: no receiver"
+	ip netns exec "$(ns_of "$1")" python3 -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], 7000), timeout=60)
+block = bytes(range(256)) * 4096
+for _ in range(int(sys.argv[2])): c.sendall(block)
+c.close()' "$(tunnel_ip "$2")" "$3" || fail "transfer: the sender failed"
+	wait $srv
+	got=$(cat "$tmp/got")
+	[ "$got" = "$want" ] || fail "transfer: received $got, sent $want"
+	echo "$3 MiB crossed byte-exact"
+}
+
 case $mode in
+accounts)
+	for n in alice bob; do
+		grep -q "^registered $n: device [0-9a-f-]*, tunnel address $(tunnel_ip $n)/24 in network lab$" \
+			"$tmp/$n.setup" || { cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
+		[ "$(stat -c %a "$tmp/$n/secrets.conf")" = 600 ] || fail "$n's secrets are not 0600"
+		grep -q '^refresh-token = rgr_[0-9a-f]\{64\}$' "$tmp/$n/secrets.conf" ||
+			fail "$n's secrets hold no refresh token"
+	done
+	# the CLI runs where alice is: it reaches the server through her router
+	in_alice() { ip netns exec "$(ns_of alice)" "$rg" "$@"; }
+	in_alice devices -c "$tmp/alice.conf" >"$tmp/devices.txt" 2>&1 || { cat "$tmp/devices.txt"; fail "riftgate devices"; }
+	grep -Eq '^alice \(this device\) +10\.77\.0\.1/24 +online ' "$tmp/devices.txt" &&
+		grep -Eq '^bob +10\.77\.0\.2/24 +connected +(srflx|host|prflx|relay) ' "$tmp/devices.txt" ||
+		{ cat "$tmp/devices.txt"; fail "riftgate devices does not show both"; }
+	in_alice refresh -c "$tmp/alice.conf" >"$tmp/refresh.txt" 2>&1 &&
+		grep -q "^the agent refreshed its access token" "$tmp/refresh.txt" ||
+		{ cat "$tmp/refresh.txt"; fail "riftgate refresh"; }
+	wait_for 5 reach alice "$(tunnel_ip bob)" || fail "the tunnel stopped after the refresh"
+	in_alice devices revoke bob -c "$tmp/alice.conf" >"$tmp/revoke.txt" 2>&1 &&
+		grep -qx 'Device "bob" has been revoked.' "$tmp/revoke.txt" || { cat "$tmp/revoke.txt"; fail "revoke"; }
+	t0=$SECONDS
+	until ! kill -0 "$pid_bob" 2>/dev/null; do
+		[ $((SECONDS - t0)) -lt 20 ] || fail "bob's agent still runs 20 s after its revocation"
+		sleep 0.2
+	done
+	wait "$pid_bob"
+	rc=$?
+	[ $rc -eq 0 ] || fail "bob's agent exited with $rc, not 0"
+	grep -q "device revoked or expired, run riftgate setup" "$tmp/bob.log" || fail "bob's agent did not say why"
+	echo "bob's agent stopped $((SECONDS - t0)) s after its revocation, status 0"
+	in_alice devices -c "$tmp/alice.conf" | grep -Eq '^bob +10\.77\.0\.2/24 +revoked ' || fail "bob is not listed revoked"
+	grep -l 'rgr_\|rgj_' "$tmp"/*.log && fail "a token in a log"
+	;;
+channel)
+	for side in "alice bob" "bob alice"; do
+		set -- $side
+		[ "$(peer_field $1 $2 transport)" = channel ] || fail "$1 sends to $2 by $(peer_field $1 $2 transport)"
+	done
+	transfer alice bob 32
+	transfer bob alice 8
+	;;
 two)
 	for side in "alice bob" "bob alice"; do
 		set -- $side
 		[ "$(peer_field $1 $2 ice_type)" = srflx ] || fail "$1's pair is $(peer_field $1 $2 ice_type), not srflx"
 		[ "$(peer_field $1 $2 path)" = direct ] || fail "$1's path is not direct"
 		[ "$(peer_field $1 $2 rtt_ms)" -ge 0 ] || fail "$1 has no RTT for $2"
+		[ "$(peer_field $1 $2 transport)" = ice ] || fail "$1 sends to $2 by $(peer_field $1 $2 transport)"
 	done
+	transfer alice bob 32
 	[ "$(peer_field alice bob endpoint)" = "$(peer_field alice bob endpoint | grep '^198\.51\.100\.3:[0-9]*$')" ] ||
 		fail "alice's endpoint for bob is not bob's router: $(peer_field alice bob endpoint)"
 	iperf alice bob 10 || true
@@ -170,7 +257,9 @@ symmetric)
 		set -- $side
 		[ "$(peer_field $1 $2 ice_type)" = relay ] || fail "$1's pair is $(peer_field $1 $2 ice_type), not relay"
 		[ "$(peer_field $1 $2 path)" = relayed ] || fail "$1's path is not relayed"
+		[ "$(peer_field $1 $2 transport)" = ice ] || fail "$1 sends to $2 by $(peer_field $1 $2 transport)"
 	done
+	transfer bob alice 8
 	iperf alice bob 3 || true
 	iperf_report || fail "the transfer through the relay failed"
 	;;
@@ -276,7 +365,7 @@ for n in $names; do
 		wait "$p"
 		rc=$?
 		[ $rc -eq 0 ] || fail "agent $n exited with $rc on SIGTERM"
-	elif [ $mode != two ] && [ $mode != kill9 ]; then
+	elif [ $mode != two ] && [ $mode != kill9 ] && ! { [ $mode = accounts ] && [ $n = bob ]; }; then
 		fail "agent $n died"
 	fi
 	grep -q "Sanitizer\|runtime error:" "$tmp/$n.log" && fail "agent $n: sanitizer report"

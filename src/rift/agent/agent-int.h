@@ -1,7 +1,9 @@
 /*
  * agent-int.h - what the agent's files share: agent.c (start, signaling,
- * the peer table, the liveness tick, status), peer.c (one remote device:
- * its peer connection, restarts, WireGuard peer and routes). Internal to
+ * the peer table, the liveness tick), peer.c (one remote device: its peer
+ * connection, restarts, WireGuard peer and routes), carry.c (accepted
+ * routes, unusable candidates, the gateway), report.c (the status
+ * document), session.c/authc.c (the account's tokens). Internal to
  * src/rift/agent.
  *
  * Ownership: the agent owns its peers (table by name); a peer owns its
@@ -37,6 +39,7 @@
 #define AGENT_MAX_PENDING	  128	      /* candidates kept before the remote description */
 #define AGENT_SIG_PING_S	  5	      /* signaling keepalive */
 #define AGENT_SIG_RETRY_MS	  (60 * 1000) /* signaling gave up: start over after this */
+#define AGENT_MAX_AUTH_REFRESH	  3 /* refreshes after a 401 in a row, then revoked (reference) */
 
 struct agent_peer;
 
@@ -67,6 +70,7 @@ struct agent_peer {
 	char *address_text;
 	char **advertised; /* routes it advertises, NULL-terminated */
 	char *session;	   /* its session id, or NULL */
+	bool direct_ok;	   /* it takes WireGuard straight on the ICE path (metadata wg=direct) */
 	/* the connection */
 	struct agent_conn *conn;
 	int64_t connected_since_unix; /* wall clock, 0: not since the last loss */
@@ -89,14 +93,20 @@ struct rg_agent {
 	char session[17];
 	uint8_t public_key[RG_WG_KEY_LEN];
 	char public_b64[RG_WG_KEY_B64_LEN + 1];
-	/* ICE servers, numeric */
+	/* ICE servers, numeric (the configuration's, else the server's) */
 	char *stun_host;
+	uint16_t stun_port;
+	char *srv_turn_user, *srv_turn_pass; /* the server's TURN credentials */
 	struct rg_ice_turn turn;
 	size_t n_turn;
 	char *turn_host;
 	/* WireGuard */
 	struct rg_wg_runner *runner;
 	struct rg_wg_bind *bind; /* the runner's (dcbind) */
+	/* a registered device's access token (session.h); NULL with a static token */
+	struct rg_session *auth;
+	unsigned auth_refusals; /* 401s on /connect since the last connection */
+	bool revoked;		/* the server refuses our credentials: exit 0 */
 	/* signaling */
 	struct rg_sig_client *sig;
 	bool sig_connected;
@@ -154,5 +164,12 @@ bool agent_candidate_usable(struct rg_agent *a, const char *line);
  * would go nowhere. Reconnect it (at most every AGENT_SIG_RECHECK_US).
  */
 void agent_signaling_recheck(struct rg_agent *a, const char *peer);
+/* The peers, in an array (the table may change while they are visited: g_ptr_array_unref). */
+GPtrArray *agent_peers(struct rg_agent *a);
+/*
+ * carry.c: clean up after an earlier run's gateway, then start the gateway
+ * when this device advertises routes (a failure is logged, not fatal).
+ */
+void agent_gateway_start(struct rg_agent *a);
 /* Fill the ICE part of a peer connection's configuration. */
 void agent_ice_config(struct rg_agent *a, struct rg_ice_config *ice, bool controlling);

@@ -1,19 +1,17 @@
 /*
  * agent.c - the agent (contract in agent.h): start-up and shut-down, the
- * signaling client, the table of peers, the liveness tick and the status
- * document. Each peer's own life is in peer.c.
+ * signaling client, the table of peers and the liveness tick. Each peer's
+ * own life is in peer.c; what the tunnel carries besides (routes,
+ * candidates, the gateway) in carry.c; the status document in report.c.
  */
 #include "rift/agent/agent.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <json-glib/json-glib.h>
 #include <malloc.h>
 #include <netdb.h>
 #include <sodium.h>
 #include <string.h>
 
-#include "core/addr.h"
 #include "core/clock.h"
 #include "core/ct.h"
 #include "core/err.h"
@@ -21,12 +19,10 @@
 #include "core/tlspin.h"
 #include "core/log.h"
 #include "rift/agent/agent-int.h"
-#include "rift/agent/cand.h"
 #include "rift/agent/control.h"
 #include "rift/agent/dcbind.h"
-#include "rift/agent/routes.h"
+#include "rift/agent/session.h"
 #include "rift/tun/gateway.h"
-#include "rift/tun/ifaddr.h"
 #include "rift/tun/netwatch.h"
 #include "rift/wgup/runner.h"
 
@@ -54,83 +50,10 @@ void agent_ice_config(struct rg_agent *a, struct rg_ice_config *ice, bool contro
 	memset(ice, 0, sizeof(*ice));
 	ice->controlling = controlling;
 	ice->stun_host = a->stun_host;
-	ice->stun_port = a->conf->stun_port;
+	ice->stun_port = a->stun_port;
 	ice->turn = a->n_turn > 0 ? &a->turn : NULL;
 	ice->n_turn = a->n_turn;
 	ice->relay_only = a->conf->relay_only;
-}
-
-GArray *agent_accepted_routes(struct rg_agent *a, const char *peer, char **advertised)
-{
-	const struct rg_agent_conf_peer *cp = rg_agent_conf_peer(a->conf, peer);
-	GArray *out = g_array_new(FALSE, FALSE, sizeof(struct rg_wg_prefix));
-	GArray *ifaddrs = NULL, *locals = g_array_new(FALSE, FALSE, sizeof(struct rg_route_local));
-	struct rg_route_policy policy = { .tunnel = a->conf->address,
-					  .exit_node = a->conf->exit_node };
-	struct rg_route_set set = { 0 };
-	struct rg_nl *nl = NULL;
-	GError *e = NULL;
-
-	if (advertised[0] == NULL)
-		goto out;
-	if (cp == NULL) {
-		core_log_info("agent", peer,
-			      "it advertises routes; accept them with [peer.%s] accept-routes",
-			      peer);
-		goto out;
-	}
-	/* our interfaces now: a peer's route must not cover a subnet of ours */
-	if (rg_nl_open(&nl) != CORE_OK || rg_ifaddr_list(nl, &ifaddrs, &e) != CORE_OK) {
-		core_log_warn("agent", peer, "not routing its routes: %s",
-			      e != NULL ? e->message : g_strerror(errno));
-		goto out;
-	}
-	for (guint i = 0; i < ifaddrs->len; i++) {
-		const struct rg_ifaddr *ia = &g_array_index(ifaddrs, struct rg_ifaddr, i);
-		struct rg_route_local l = { ia->ifname, ia->prefix };
-
-		if (ia->prefix.family != 0 && !ia->loopback &&
-		    strcmp(ia->ifname, rg_wg_runner_ifname(a->runner)) != 0)
-			g_array_append_val(locals, l);
-	}
-	policy.local = (const struct rg_route_local *)(void *)locals->data;
-	policy.n_local = locals->len;
-	rg_route_accept((const char *const *)advertised,
-			cp->accept_all ? NULL : (const char *const *)cp->accept, &policy, &set);
-	for (size_t i = 0; set.refused[i] != NULL; i++)
-		core_log_warn("agent", peer, "%s", set.refused[i]);
-	g_array_append_vals(out, set.routes, set.n_routes);
-	rg_route_set_clear(&set);
-out:
-	if (ifaddrs != NULL)
-		g_array_free(ifaddrs, TRUE);
-	g_array_free(locals, TRUE);
-	rg_nl_close(nl);
-	g_clear_error(&e);
-	return out;
-}
-
-bool agent_candidate_usable(struct rg_agent *a, const char *line)
-{
-	GArray *carried = g_array_new(FALSE, FALSE, sizeof(struct rg_wg_prefix));
-	struct rg_wg_prefix addr, tunnel = a->conf->address;
-	GHashTableIter it;
-	gpointer v;
-	bool ok;
-
-	if (!rg_agent_candidate_address(line, &addr))
-		return true; /* a name, or nothing libnice will use: its business */
-	g_array_append_val(carried, tunnel);
-	g_hash_table_iter_init(&it, a->peers);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		struct agent_peer *p = v;
-
-		g_array_append_vals(carried, p->routes->data, p->routes->len);
-	}
-	ok = !rg_agent_prefixes_hold((struct rg_wg_prefix *)(void *)carried->data, carried->len,
-				     &addr);
-	g_array_free(carried, TRUE);
-	return ok;
 }
 
 /* ------------------------------------------------------------ signaling */
@@ -235,6 +158,7 @@ static void on_sig_state(struct rg_sig_client *c, enum rg_sig_client_state st, c
 	a->sig_listed = false;
 	if (st == RG_SIG_CLIENT_CONNECTED) {
 		a->sig_ever = true;
+		a->auth_refusals = 0;
 		/* what the TLS handshake freed goes back to the system */
 		malloc_trim(0);
 		return;
@@ -277,10 +201,37 @@ static void pin_default_database(struct rg_agent *a)
 	g_object_unref(db);
 }
 
+/* Stop for good: the server will not take this device's credentials again. */
+static void revoked(struct rg_agent *a, const char *why)
+{
+	char *reason = g_strdup_printf("device revoked or expired, run riftgate setup (%s)", why);
+
+	a->revoked = true;
+	a->fatal(a->fatal_data, reason);
+	g_free(reason);
+}
+
+/* /connect answered 401: the access token expired (a suspend) or was revoked. */
+static void on_sig_unauthorized(struct rg_sig_client *c, void *data)
+{
+	struct rg_agent *a = data;
+
+	if (++a->auth_refusals > AGENT_MAX_AUTH_REFRESH) {
+		revoked(a, "the server refused fresh access tokens");
+		return;
+	}
+	core_log_info("agent", a->conf->name, "access token refused: refreshing (%u of %d)",
+		      a->auth_refusals, AGENT_MAX_AUTH_REFRESH);
+	rg_session_refresh(a->auth);
+}
+
 static int start_signaling(struct rg_agent *a)
 {
-	struct rg_sig_client_callbacks cb = { on_sig_message, on_sig_state };
-	char *meta_keys[] = { "session", NULL }, *meta_values[] = { a->session, NULL };
+	struct rg_sig_client_callbacks cb = { on_sig_message, on_sig_state,
+					      a->auth != NULL ? on_sig_unauthorized : NULL };
+	/* "wg": "direct" says we take WireGuard straight on the ICE path (agent.md) */
+	char *meta_keys[] = { "session", "wg", NULL },
+	     *meta_values[] = { a->session, "direct", NULL };
 	struct rg_sig_peer self = {
 		.peer_id = a->conf->name,
 		.public_key = a->public_b64,
@@ -291,7 +242,7 @@ static int start_signaling(struct rg_agent *a)
 	};
 	struct rg_sig_client_config cfg = {
 		.url = a->conf->url,
-		.token = a->conf->token,
+		.token = a->auth != NULL ? rg_session_token(a->auth) : a->conf->token,
 		.pin = a->conf->fingerprint,
 		.self = &self,
 		/* after a NAT's mappings are lost, the next frame out opens ours again: until
@@ -299,6 +250,8 @@ static int start_signaling(struct rg_agent *a)
 		.ping_interval_s = AGENT_SIG_PING_S,
 	};
 
+	if (!a->conf->wg_direct)
+		meta_keys[1] = meta_values[1] = NULL;
 	pin_default_database(a);
 	a->sig = rg_sig_client_new(&cfg, &cb, a);
 	return CORE_OK;
@@ -320,8 +273,7 @@ void agent_signaling_recheck(struct rg_agent *a, const char *peer)
 
 /* ------------------------------------------------------------ ticks and events */
 
-/* The peers, in an array (the table may change while they are visited). */
-static GPtrArray *all_peers(struct rg_agent *a)
+GPtrArray *agent_peers(struct rg_agent *a)
 {
 	GPtrArray *all = g_ptr_array_new();
 	GHashTableIter it;
@@ -337,7 +289,7 @@ static gboolean tick_cb(gpointer data)
 {
 	struct rg_agent *a = data;
 	int64_t now = core_time_now_us();
-	GPtrArray *all = all_peers(a);
+	GPtrArray *all = agent_peers(a);
 
 	for (guint i = 0; i < all->len; i++) {
 		struct agent_peer *p = g_ptr_array_index(all, i);
@@ -412,6 +364,7 @@ static int resolve_servers(struct rg_agent *a, GError **error)
 
 	if (c->stun_host != NULL && (a->stun_host = resolve("STUN", c->stun_host, error)) == NULL)
 		return CORE_ERR_NOT_FOUND;
+	a->stun_port = c->stun_port;
 	if (c->turn_host == NULL)
 		return CORE_OK;
 	if ((a->turn_host = resolve("TURN", c->turn_host, error)) == NULL)
@@ -426,61 +379,102 @@ static int resolve_servers(struct rg_agent *a, GError **error)
 	return CORE_OK;
 }
 
-static gboolean gw_watchdog_cb(gpointer data)
+static void server_ice(struct rg_agent *a, const struct rg_auth_session *s)
 {
-	struct rg_agent *a = data;
-	GError *e = NULL;
+	static const struct {
+		const char *name;
+		enum rg_ice_relay relay;
+	} relays[] = { { "udp", RG_ICE_TURN_UDP },
+		       { "tcp", RG_ICE_TURN_TCP },
+		       { "tls", RG_ICE_TURN_TLS } };
+	bool stun = a->conf->stun_host != NULL, turn = a->conf->turn_host != NULL;
 
-	if (rg_gw_watchdog(a->gw, &e) != CORE_OK) {
-		core_log_warn("agent", a->conf->name, "gateway: %s", e->message);
-		g_error_free(e);
+	for (size_t i = 0; i < s->n_ice; i++) {
+		const char *tr;
+		char *host = NULL, *addr = NULL;
+		GError *e = NULL;
+		uint16_t port;
+		bool is_turn;
+
+		if (rg_auth_ice_url_parse(s->ice[i].url, &host, &port, &is_turn, &tr) != CORE_OK ||
+		    (is_turn ? turn : stun) || (is_turn && s->ice[i].username == NULL)) {
+			g_free(host);
+			continue;
+		}
+		if ((addr = resolve(is_turn ? "TURN" : "STUN", host, &e)) == NULL) {
+			core_log_warn("agent", a->conf->name, "%s", e->message);
+			g_clear_error(&e);
+			g_free(host);
+			continue;
+		}
+		if (!is_turn) {
+			g_free(a->stun_host);
+			a->stun_host = addr;
+			a->stun_port = port;
+			stun = true;
+			g_free(host);
+			continue;
+		}
+		g_free(a->turn_host);
+		g_free(a->srv_turn_user);
+		if (a->srv_turn_pass != NULL)
+			core_wipe(a->srv_turn_pass, strlen(a->srv_turn_pass));
+		g_free(a->srv_turn_pass);
+		g_free((char *)a->turn.tls_name);
+		a->turn_host = addr;
+		a->srv_turn_user = g_strdup(s->ice[i].username);
+		a->srv_turn_pass = g_strdup(s->ice[i].credential);
+		a->turn = (struct rg_ice_turn){ .host = a->turn_host,
+						.port = port,
+						.username = a->srv_turn_user,
+						.password = a->srv_turn_pass,
+						.tls_name = host };
+		for (size_t k = 0; k < G_N_ELEMENTS(relays); k++)
+			if (strcmp(relays[k].name, tr) == 0)
+				a->turn.transport = relays[k].relay;
+		a->n_turn = 1;
+		turn = true;
 	}
-	return G_SOURCE_CONTINUE;
 }
 
-/*
- * What a crashed earlier run left (forwarding, the masquerade table) goes
- * first; then, when this device advertises routes, the gateway. Its failure
- * is logged, not fatal: the tunnel between peers works without it.
- */
-static void start_gateway(struct rg_agent *a)
+static void on_session(void *data, enum rg_session_event ev, const char *detail)
 {
-	const struct rg_agent_conf *c = a->conf;
-	GArray *routes = g_array_new(FALSE, FALSE, sizeof(struct rg_wg_prefix));
-	struct rg_gw_config gc = { .tun = rg_wg_runner_ifname(a->runner),
-				   .tunnel = c->address,
-				   .state_path = a->gw_state };
-	GError *e = NULL;
+	struct rg_agent *a = data;
 
-	if (rg_gw_cleanup(a->gw_state, NULL, &e) != CORE_OK) {
-		core_log_warn("agent", c->name, "cleaning up after an earlier run: %s", e->message);
-		g_clear_error(&e);
+	if (ev == RG_SESSION_REVOKED) {
+		revoked(a, detail);
+		return;
 	}
-	for (size_t i = 0; c->routes[i] != NULL; i++) {
-		struct rg_wg_prefix p;
+	server_ice(a, rg_session_current(a->auth));
+	if (a->sig == NULL) {
+		start_signaling(a);
+		return;
+	}
+	rg_sig_client_set_token(a->sig, rg_session_token(a->auth));
+	if (a->auth_refusals > 0)
+		rg_sig_client_reconnect(a->sig); /* it waits since the 401 */
+}
 
-		/* validated with the configuration: it parses */
-		if (rg_wg_prefix_parse(c->routes[i], &p))
-			g_array_append_val(routes, p);
-	}
-	if (routes->len == 0)
-		goto out;
-	gc.routes = (const struct rg_wg_prefix *)(void *)routes->data;
-	gc.n_routes = routes->len;
-	if (rg_gw_start(&a->gw, &gc, &e) != CORE_OK) {
-		core_log_error("agent", c->name, "no gateway for the advertised routes: %s",
-			       e->message);
-		g_error_free(e);
-		goto out;
-	}
-	a->gw_watchdog = g_timeout_add_seconds(RG_GW_WATCHDOG_S, gw_watchdog_cb, a);
-out:
-	g_array_free(routes, TRUE);
+int rg_agent_exit_status(const struct rg_agent *a)
+{
+	return a != NULL && a->revoked ? 0 : 1;
 }
 
 static char *control_handler(void *data, const char *path)
 {
 	struct rg_agent *a = data;
+
+	/* the CLI borrows the access token: a refresh of its own would void the agent's */
+	if (strcmp(path, "/auth/token") == 0 && a->auth != NULL &&
+	    rg_session_token(a->auth) != NULL)
+		return g_strdup_printf("{\"device_id\":\"%s\",\"access_token\":\"%s\","
+				       "\"expires_at\":%" G_GINT64_FORMAT "}",
+				       a->conf->device_id, rg_session_token(a->auth),
+				       rg_session_expires(a->auth));
+	if (strcmp(path, "/auth/refresh") == 0 && a->auth != NULL) {
+		rg_session_refresh(a->auth);
+		return g_strdup("{\"refreshing\":true}");
+	}
 
 	if (strcmp(path, "/status") == 0)
 		return rg_agent_status_json(a);
@@ -532,12 +526,21 @@ int rg_agent_new(struct rg_agent **out, struct rg_agent_conf *conf, rg_agent_fat
 	ret = rg_agent_control_new(&a->control, conf->control, control_handler, a, error);
 	if (ret != CORE_OK)
 		goto out;
-	start_gateway(a); /* its state file goes beside the control socket */
+	agent_gateway_start(a); /* its state file goes beside the control socket */
 	ret = rg_netwatch_new(&a->netwatch, rg_tun_ifindex(rg_wg_runner_tun(a->runner)),
 			      on_network_change, a, error);
 	if (ret != CORE_OK)
 		goto out;
-	start_signaling(a);
+	if (conf->refresh_token != NULL) {
+		/* signaling starts with the first access token */
+		struct rg_session_config sc = { conf->url,	    conf->fingerprint,
+						conf->device_id,    conf->refresh_token,
+						conf->secrets_path, conf->name };
+
+		a->auth = rg_session_new(&sc, on_session, a);
+	} else {
+		start_signaling(a);
+	}
 	a->tick = g_timeout_add(AGENT_TICK_MS, tick_cb, a);
 	core_log_info("agent", conf->name, "up on %s as %s, public key %s, session %s",
 		      rg_wg_runner_ifname(a->runner), conf->address_text, a->public_b64,
@@ -559,6 +562,7 @@ void rg_agent_free(struct rg_agent *a)
 	rg_agent_control_free(a->control);
 	rg_netwatch_free(a->netwatch);
 	rg_sig_client_free(a->sig);
+	rg_session_free(a->auth);
 	/* every peer in the reference's order, then the interface */
 	g_hash_table_destroy(a->peers);
 	core_defer_flush();
@@ -568,137 +572,13 @@ void rg_agent_free(struct rg_agent *a)
 	g_free(a->gw_state);
 	g_free(a->stun_host);
 	g_free(a->turn_host);
+	g_free(a->srv_turn_user);
+	if (a->srv_turn_pass != NULL)
+		core_wipe(a->srv_turn_pass, strlen(a->srv_turn_pass));
+	g_free(a->srv_turn_pass);
+	if (a->turn.tls_name != a->conf->turn_host)
+		g_free((char *)a->turn.tls_name);
 	rg_agent_conf_free(a->conf);
 	core_wipe(a, sizeof(*a));
 	g_free(a);
-}
-
-/* ------------------------------------------------------------ status */
-
-static void add_strv(JsonBuilder *b, const char *name, char **v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_begin_array(b);
-	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
-		json_builder_add_string_value(b, v[i]);
-	json_builder_end_array(b);
-}
-
-static const char *peer_state(const struct agent_peer *p)
-{
-	const struct agent_conn *c = p->conn;
-
-	if (c == NULL)
-		return p->listed ? "waiting" : "offline";
-	if (c->link != 0 && c->state == RG_PC_CONNECTED)
-		return p->restart_at_us != 0 ? "restarting" : "connected";
-	if (c->state == RG_PC_DISCONNECTED || p->restart_at_us != 0)
-		return "restarting";
-	if (c->state == RG_PC_FAILED)
-		return "failed";
-	return "connecting";
-}
-
-static void add_peer(JsonBuilder *b, struct rg_agent *a, struct agent_peer *p)
-{
-	struct rg_dcbind_link_info li = { 0 };
-	struct rg_wg_peer_info wi = { 0 };
-	const struct agent_conn *c = p->conn;
-
-	if (p->wg != NULL)
-		rg_wg_peer_info(p->wg, &wi);
-	if (c != NULL && c->link != 0)
-		rg_dcbind_link_info(a->bind, c->link, &li);
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "id");
-	json_builder_add_string_value(b, p->name);
-	json_builder_set_member_name(b, "address");
-	json_builder_add_string_value(b, p->address_text != NULL ? p->address_text : "");
-	json_builder_set_member_name(b, "state");
-	json_builder_add_string_value(b, peer_state(p));
-	json_builder_set_member_name(b, "ice_type");
-	json_builder_add_string_value(b, c != NULL && c->pair_type[0] ? c->pair_type : "");
-	json_builder_set_member_name(b, "ice_local");
-	json_builder_add_string_value(b, c != NULL ? c->local_type : "");
-	json_builder_set_member_name(b, "ice_remote");
-	json_builder_add_string_value(b, c != NULL ? c->remote_type : "");
-	json_builder_set_member_name(b, "endpoint");
-	json_builder_add_string_value(b, c != NULL ? c->remote_address : "");
-	json_builder_set_member_name(b, "rtt_ms");
-	json_builder_add_int_value(b, c != NULL && c->dc != NULL ? rg_dc_rtt_ms(c->dc) : -1);
-	json_builder_set_member_name(b, "path");
-	json_builder_add_string_value(b, c == NULL || c->pair_type[0] == '\0' ? ""
-					 : strcmp(c->pair_type, "relay") == 0 ? "relayed"
-									      : "direct");
-	add_strv(b, "routes", p->advertised);
-	json_builder_set_member_name(b, "accepted_routes");
-	json_builder_begin_array(b);
-	for (guint i = 0; i < p->routes->len; i++) {
-		const struct rg_wg_prefix *r = &g_array_index(p->routes, struct rg_wg_prefix, i);
-		char text[INET6_ADDRSTRLEN + 8];
-
-		inet_ntop(r->family == 4 ? AF_INET : AF_INET6, r->addr, text, sizeof(text));
-		g_snprintf(text + strlen(text), 8, "/%u", r->len);
-		json_builder_add_string_value(b, text);
-	}
-	json_builder_end_array(b);
-	json_builder_set_member_name(b, "connected_since");
-	json_builder_add_int_value(b, p->connected_since_unix);
-	json_builder_set_member_name(b, "restarts");
-	json_builder_add_int_value(b, p->restarts);
-	json_builder_set_member_name(b, "rx_bytes");
-	json_builder_add_int_value(b, (gint64)wi.rx_bytes);
-	json_builder_set_member_name(b, "tx_bytes");
-	json_builder_add_int_value(b, (gint64)wi.tx_bytes);
-	json_builder_set_member_name(b, "last_handshake");
-	json_builder_add_int_value(b, wi.last_handshake_s);
-	json_builder_set_member_name(b, "dropped");
-	json_builder_add_int_value(b, (gint64)li.dropped_full);
-	json_builder_end_object(b);
-}
-
-static gint by_name(gconstpointer x, gconstpointer y)
-{
-	const struct agent_peer *a = *(struct agent_peer *const *)x;
-	const struct agent_peer *b = *(struct agent_peer *const *)y;
-
-	return strcmp(a->name, b->name);
-}
-
-char *rg_agent_status_json(struct rg_agent *a)
-{
-	JsonBuilder *b = json_builder_new();
-	GPtrArray *all = all_peers(a);
-	JsonNode *root;
-	char *text;
-
-	g_ptr_array_sort(all, by_name);
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "device");
-	json_builder_add_string_value(b, a->conf->name);
-	json_builder_set_member_name(b, "address");
-	json_builder_add_string_value(b, a->conf->address_text);
-	json_builder_set_member_name(b, "interface");
-	json_builder_add_string_value(b, rg_wg_runner_ifname(a->runner));
-	json_builder_set_member_name(b, "public_key");
-	json_builder_add_string_value(b, a->public_b64);
-	add_strv(b, "routes", a->conf->routes);
-	json_builder_set_member_name(b, "server_url");
-	json_builder_add_string_value(b, a->conf->url);
-	json_builder_set_member_name(b, "server_connected");
-	json_builder_add_boolean_value(b, a->sig_connected);
-	json_builder_set_member_name(b, "uptime_seconds");
-	json_builder_add_int_value(b, (core_time_now_us() - a->started_us) / G_USEC_PER_SEC);
-	json_builder_set_member_name(b, "peers");
-	json_builder_begin_array(b);
-	for (guint i = 0; i < all->len; i++)
-		add_peer(b, a, g_ptr_array_index(all, i));
-	json_builder_end_array(b);
-	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	text = json_to_string(root, FALSE);
-	json_node_unref(root);
-	g_object_unref(b);
-	g_ptr_array_unref(all);
-	return text;
 }

@@ -25,6 +25,12 @@
  *   - A device that advertises routes runs the gateway (forwarding and a
  *     masquerade rule), restored at exit and after a crash.
  *   - Status on the control socket (control.h).
+ *   - A registered device (refresh-token in its secrets) refreshes its
+ *     access token at start, before it expires and after the server
+ *     refuses it (session.h); TURN and STUN servers come from the server
+ *     unless the configuration names some. After AGENT_MAX_AUTH_REFRESH
+ *     refusals in a row, or when the refresh itself is refused, it stops:
+ *     "device revoked or expired, run riftgate setup", exit status 0.
  *
  * Ownership: rg_agent_new takes conf; rg_agent_free tears everything down
  * in the reference's order (peers: routes, WireGuard peer, channel,
@@ -53,6 +59,13 @@ typedef void (*rg_agent_fatal_fn)(void *data, const char *reason);
 int rg_agent_new(struct rg_agent **out, struct rg_agent_conf *conf, rg_agent_fatal_fn fatal,
 		 void *data, GError **error);
 void rg_agent_free(struct rg_agent *a);
+/*
+ * The exit status after a fatal callback: 0 when the server refused the
+ * device's credentials for good (revoked or expired: riftgate setup must run
+ * again, and a service manager must not restart it in a loop, as the
+ * reference), else 1.
+ */
+int rg_agent_exit_status(const struct rg_agent *a);
 
 /* The status document served at GET /status (g_free); see riftgate(8) for its fields. */
 char *rg_agent_status_json(struct rg_agent *a);

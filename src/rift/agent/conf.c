@@ -2,8 +2,11 @@
 #include "rift/agent/conf.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/addr.h"
 #include "core/config.h"
@@ -13,11 +16,11 @@
 #include "rift/agent/routes.h"
 
 static const char *const device_keys[] = { "name", "address", "routes", "interface", "mtu", NULL };
-static const char *const server_keys[] = { "url", "fingerprint", NULL };
+static const char *const server_keys[] = { "url", "fingerprint", "device-id", NULL };
 static const char *const ice_keys[] = { "stun", "turn", "turn-user", "relay-only", NULL };
-static const char *const agent_keys[] = { "control", "secrets", "exit-node", NULL };
+static const char *const agent_keys[] = { "control", "secrets", "exit-node", "wg-direct", NULL };
 static const char *const peer_keys[] = { "accept-routes", NULL };
-static const char *const secret_device_keys[] = { "private-key", "token", NULL };
+static const char *const secret_device_keys[] = { "private-key", "token", "refresh-token", NULL };
 static const char *const secret_ice_keys[] = { "turn-password", NULL };
 
 /* One file being read: its parsed form and the name errors give. */
@@ -141,6 +144,8 @@ static int load_server(struct rg_agent_conf *c, const struct src *s, GError **er
 	if ((ret = core_config_check_keys(s->cfg, "server", server_keys, error)) != CORE_OK ||
 	    (ret = get_required(s, "server", "url", &c->url, error)) != CORE_OK ||
 	    (ret = core_config_get_string(s->cfg, "server", "fingerprint", NULL, &c->fingerprint,
+					  error)) != CORE_OK ||
+	    (ret = core_config_get_string(s->cfg, "server", "device-id", NULL, &c->device_id,
 					  error)) != CORE_OK)
 		return ret;
 	if (!g_str_has_prefix(c->url, "https://") && !g_str_has_prefix(c->url, "http://"))
@@ -220,7 +225,10 @@ static int load_agent(struct rg_agent_conf *c, const struct src *s, const char *
 	    (ret = core_config_get_string(s->cfg, "agent", "secrets", def, &c->secrets_path,
 					  error)) != CORE_OK)
 		goto out;
-	ret = core_config_get_bool(s->cfg, "agent", "exit-node", false, &c->exit_node, error);
+	if ((ret = core_config_get_bool(s->cfg, "agent", "exit-node", false, &c->exit_node,
+					error)) != CORE_OK)
+		goto out;
+	ret = core_config_get_bool(s->cfg, "agent", "wg-direct", true, &c->wg_direct, error);
 out:
 	g_free(dir);
 	g_free(def);
@@ -306,10 +314,28 @@ static int load_secrets(struct rg_agent_conf *c, const struct src *s, GError **e
 		    CORE_OK ||
 	    (ret = core_config_check_keys(s->cfg, "ice", secret_ice_keys, error)) != CORE_OK ||
 	    (ret = get_required(s, "device", "private-key", &key, error)) != CORE_OK ||
-	    (ret = get_required(s, "device", "token", &c->token, error)) != CORE_OK ||
+	    (ret = core_config_get_string(s->cfg, "device", "token", NULL, &c->token, error)) !=
+		    CORE_OK ||
+	    (ret = core_config_get_string(s->cfg, "device", "refresh-token", NULL,
+					  &c->refresh_token, error)) != CORE_OK ||
 	    (ret = core_config_get_string(s->cfg, "ice", "turn-password", NULL, &c->turn_password,
 					  error)) != CORE_OK)
 		goto out;
+	/* a static token, or a registered device's refresh token: one of the two */
+	if ((c->token == NULL || c->token[0] == '\0') ==
+	    (c->refresh_token == NULL || c->refresh_token[0] == '\0')) {
+		ret = fail_at(
+			error, s, core_config_line(s->cfg, "device", NULL),
+			"[device] needs token (a static one) or refresh-token (riftgate setup "
+			"writes it), not both");
+		goto out;
+	}
+	if (c->refresh_token != NULL && c->device_id == NULL) {
+		ret = fail(error, s, "device", "refresh-token",
+			   "needs [server] device-id in the configuration (riftgate setup writes "
+			   "both)");
+		goto out;
+	}
 	/* never quote a secret, not even a malformed one */
 	if (rg_wg_key_from_base64(c->private_key, key, strlen(key)) != CORE_OK) {
 		ret = fail(error, s, "device", "private-key",
@@ -440,6 +466,8 @@ void rg_agent_conf_free(struct rg_agent_conf *c)
 	g_free(c->control);
 	g_free(c->secrets_path);
 	wipe_str(c->token);
+	wipe_str(c->refresh_token);
+	g_free(c->device_id);
 	wipe_str(c->turn_password);
 	core_wipe(c, sizeof(*c));
 	g_free(c);
@@ -451,4 +479,86 @@ const struct rg_agent_conf_peer *rg_agent_conf_peer(const struct rg_agent_conf *
 		if (strcmp(c->peers[i].name, name) == 0)
 			return &c->peers[i];
 	return NULL;
+}
+
+int rg_agent_conf_write_file(const char *path, const char *text, unsigned mode, GError **error)
+{
+	char *dir = g_path_get_dirname(path), *tmp = g_strconcat(path, ".new", NULL);
+	size_t len = strlen(text);
+	int fd = -1, dfd = -1, rc = CORE_ERR_SYSTEM;
+
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0 || fchmod(fd, mode) != 0 || write(fd, text, len) != (ssize_t)len ||
+	    fsync(fd) != 0) {
+		g_set_error(error, CORE_ERROR, rc, "cannot write %s: %s", tmp, g_strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		fd = -1;
+		g_set_error(error, CORE_ERROR, rc, "cannot replace %s: %s", path,
+			    g_strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	/* the rename itself on disk too */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		(void)fsync(dfd);
+	rc = CORE_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (rc != CORE_OK)
+		(void)unlink(tmp);
+	g_free(tmp);
+	g_free(dir);
+	return rc;
+}
+
+int rg_agent_conf_save_refresh(const char *path, const char *token, GError **error)
+{
+	char *text = NULL, **lines = NULL, *out = NULL;
+	struct stat st;
+	bool device = false, done = false;
+	int rc = CORE_ERR_SYSTEM;
+
+	if (stat(path, &st) != 0 || !g_file_get_contents(path, &text, NULL, NULL)) {
+		g_set_error(error, CORE_ERROR, rc, "cannot read %s: %s", path, g_strerror(errno));
+		goto out;
+	}
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l != NULL && !done; l++) {
+		const char *t = *l + strspn(*l, " \t");
+
+		if (*t == '[')
+			device = g_str_has_prefix(t, "[device]");
+		else if (device && g_str_has_prefix(t, "refresh-token") &&
+			 t[strspn(t + 13, " \t") + 13] == '=') {
+			core_wipe(*l, strlen(*l));
+			g_free(*l);
+			*l = g_strconcat("refresh-token = ", token, NULL);
+			done = true;
+		}
+	}
+	if (!done) {
+		rc = CORE_ERR_CONFIG;
+		g_set_error(error, CORE_ERROR, rc, "%s: no refresh-token line in [device]", path);
+		goto out;
+	}
+	out = g_strjoinv("\n", lines);
+	rc = rg_agent_conf_write_file(path, out, st.st_mode & 07777, error);
+out:
+	if (text != NULL)
+		core_wipe(text, strlen(text));
+	if (out != NULL)
+		core_wipe(out, strlen(out));
+	for (char **l = lines; l != NULL && *l != NULL; l++)
+		core_wipe(*l, strlen(*l));
+	g_strfreev(lines);
+	g_free(text);
+	g_free(out);
+	return rc;
 }

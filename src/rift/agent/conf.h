@@ -12,8 +12,9 @@
  *   [server]
  *   url = https://sig.example:8443 required
  *   fingerprint = AB:CD:...        pin the server's certificate (SHA-256)
+ *   device-id = <uuid>             registered (riftgate setup): with refresh-token
  *
- *   [ice]
+ *   [ice]                          none: the servers a registered device is told
  *   stun = 198.51.100.1:3478       host:port (a name is resolved at start)
  *   turn = udp:198.51.100.1:3478   udp:, tcp: or tls: then host:port
  *   turn-user = riftgate           (its password is a secret)
@@ -23,6 +24,8 @@
  *   control = /run/riftgate/riftgate.sock
  *   secrets = /etc/riftgate/secrets.conf    default: secrets.conf beside this file
  *   exit-node = false              accept default routes from peers
+ *   wg-direct = true               WireGuard straight on the ICE path when the
+ *                                  peer offers it too (else in the data channel)
  *
  *   [peer.home]                    one group per peer whose routes we accept
  *   accept-routes = 192.168.1.0/24 or "all" (what it advertises)
@@ -31,7 +34,8 @@
  *
  *   [device]
  *   private-key = <base64>          required
- *   token = <bearer token>          required
+ *   token = <bearer token>          a static token, or
+ *   refresh-token = rgr_...         a registered device's (rewritten at each refresh)
  *   [ice]
  *   turn-password = ...
  *
@@ -84,6 +88,7 @@ struct rg_agent_conf {
 	/* [server] */
 	char *url;
 	char *fingerprint; /* NULL: the system's CAs */
+	char *device_id;   /* NULL: a static token */
 	/* [ice] */
 	char *stun_host; /* NULL: none */
 	uint16_t stun_port;
@@ -96,12 +101,14 @@ struct rg_agent_conf {
 	char *control;
 	char *secrets_path;
 	bool exit_node;
+	bool wg_direct;
 	/* [peer.NAME] */
 	struct rg_agent_conf_peer *peers;
 	size_t n_peers;
 	/* secrets */
 	uint8_t private_key[RG_WG_KEY_LEN];
-	char *token;
+	char *token;	     /* a static bearer token, or NULL */
+	char *refresh_token; /* or a registered device's refresh token (with device_id) */
 	char *turn_password;
 };
 
@@ -115,6 +122,17 @@ int rg_agent_conf_load(struct rg_agent_conf **out, const char *path, GError **er
 int rg_agent_conf_load_data(struct rg_agent_conf **out, const char *text, const char *name,
 			    const char *secrets_text, const char *secrets_name, GError **error);
 void rg_agent_conf_free(struct rg_agent_conf *c);
+
+/*
+ * Replace the refresh token in the secrets file at path (its
+ * "refresh-token = " line of [device]): written beside it with the same
+ * mode and renamed over it, both synced, so a crash leaves the old file or
+ * the new one. CORE_OK, or CORE_ERR_SYSTEM / CORE_ERR_CONFIG (no such line)
+ * with *error, which never quotes the file.
+ */
+int rg_agent_conf_save_refresh(const char *path, const char *token, GError **error);
+/* Write text to path atomically (temporary file, fsync, rename, fsync of the directory), mode. */
+int rg_agent_conf_write_file(const char *path, const char *text, unsigned mode, GError **error);
 
 /* The [peer.NAME] group of name, or NULL. */
 const struct rg_agent_conf_peer *rg_agent_conf_peer(const struct rg_agent_conf *c,

@@ -7,13 +7,17 @@
 #include "core/log.h"
 #include "rift/wg/device.h"
 
-#define DCBIND_EP_LEN 4 /* a link number, big-endian */
+#define DCBIND_EP_LEN 4	   /* a link number, big-endian */
+#define DCBIND_QUEUE  64   /* datagrams queued for the direct way until a flush */
+#define DCBIND_SLOT   2048 /* queued datagrams up to this size; larger ones go at once */
 
 struct link {
 	uint32_t id;
 	struct rg_dc *dc;
 	char *peer;
 	char *remote; /* wg(8)'s endpoint text, or NULL */
+	rg_dcbind_direct_fn direct;
+	void *direct_ctx;
 	struct rg_dcbind_link_info info;
 };
 
@@ -21,6 +25,11 @@ struct dcbind {
 	struct rg_wg_bind base;
 	GHashTable *links; /* id -> struct link * */
 	uint32_t next_id;
+	/* the direct way's queue, in the order sent */
+	unsigned nq;
+	uint32_t qlink[DCBIND_QUEUE];
+	size_t qlen[DCBIND_QUEUE];
+	uint8_t (*qbuf)[DCBIND_SLOT];
 };
 
 static struct link *find_link(const struct dcbind *d, uint32_t id)
@@ -50,21 +59,73 @@ void rg_dcbind_endpoint(uint32_t link, struct rg_wg_endpoint *ep)
 	ep->bytes[3] = (uint8_t)link;
 }
 
+/* Into the channel: CORE_OK, CORE_ERR_AGAIN (full: dropped, counted) or rg_dc_send's error. */
+static int channel_send(struct link *l, const uint8_t *buf, size_t len)
+{
+	int ret = rg_dc_send(l->dc, buf, len, true);
+
+	if (ret == CORE_ERR_AGAIN && l->info.dropped_full++ == 0)
+		/* a full channel drops the datagram, as a full socket buffer would */
+		core_log_info("dcbind", l->peer,
+			      "channel queue full: dropping datagrams until it drains");
+	return ret;
+}
+
+/* Hand l's n datagrams to its direct sender; what it cannot take now goes to the channel. */
+static void direct_send(struct link *l, const uint8_t *const *bufs, const size_t *lens, size_t n)
+{
+	int sent = l->direct(l->direct_ctx, bufs, lens, n);
+
+	if (sent == CORE_ERR_AGAIN) {
+		for (size_t i = 0; i < n; i++)
+			channel_send(l, bufs[i], lens[i]);
+		return;
+	}
+	if (sent < 0)
+		sent = 0;
+	l->info.direct_tx += (uint64_t)sent;
+	l->info.dropped_full += n - (size_t)sent;
+}
+
+static void dcbind_flush(struct rg_wg_bind *b)
+{
+	struct dcbind *d = (struct dcbind *)b;
+	const uint8_t *bufs[DCBIND_QUEUE];
+	unsigned i = 0, j;
+
+	/* one call per run of one link's datagrams, in the order they were sent */
+	while (i < d->nq) {
+		struct link *l = find_link(d, d->qlink[i]);
+
+		for (j = i; j < d->nq && d->qlink[j] == d->qlink[i]; j++)
+			bufs[j] = d->qbuf[j];
+		if (l != NULL && l->direct != NULL) /* else detached since: lost */
+			direct_send(l, bufs + i, d->qlen + i, j - i);
+		i = j;
+	}
+	d->nq = 0;
+}
+
 static int dcbind_send(struct rg_wg_bind *b, const struct rg_wg_endpoint *to, const uint8_t *buf,
 		       size_t len)
 {
-	struct link *l = endpoint_link((struct dcbind *)b, to);
-	int ret;
+	struct dcbind *d = (struct dcbind *)b;
+	struct link *l = endpoint_link(d, to);
+	int ret = CORE_OK;
 
 	if (l == NULL)
 		return CORE_ERR_NOT_FOUND;
-	ret = rg_dc_send(l->dc, buf, len, true);
-	if (ret == CORE_ERR_AGAIN) {
-		/* a full channel drops the datagram, as a full socket buffer would */
-		if (l->info.dropped_full++ == 0)
-			core_log_info("dcbind", l->peer,
-				      "channel queue full: dropping datagrams until it drains");
-		return ret;
+	if (l->direct == NULL)
+		ret = channel_send(l, buf, len);
+	else if (len > DCBIND_SLOT) {
+		dcbind_flush(b);
+		direct_send(l, &buf, &len, 1);
+	} else {
+		if (d->nq == DCBIND_QUEUE)
+			dcbind_flush(b);
+		d->qlink[d->nq] = l->id;
+		d->qlen[d->nq] = len;
+		memcpy(d->qbuf[d->nq++], buf, len);
 	}
 	if (ret != CORE_OK)
 		return ret;
@@ -72,11 +133,6 @@ static int dcbind_send(struct rg_wg_bind *b, const struct rg_wg_endpoint *to, co
 	l->info.tx_bytes += len;
 	l->info.tx_since_sample = true;
 	return CORE_OK;
-}
-
-static void dcbind_flush(struct rg_wg_bind *b)
-{
-	/* each send went to the channel at once */
 }
 
 static bool dcbind_format(const struct rg_wg_bind *b, const struct rg_wg_endpoint *ep, char *out,
@@ -103,7 +159,9 @@ static void dcbind_free(struct rg_wg_bind *b)
 {
 	struct dcbind *d = (struct dcbind *)b;
 
+	dcbind_flush(b);
 	g_hash_table_destroy(d->links);
+	g_free(d->qbuf);
 	g_free(d);
 }
 
@@ -116,6 +174,7 @@ struct rg_wg_bind *rg_dcbind_new(void)
 
 	d->base.vt = &dcbind_vtable;
 	d->links = g_hash_table_new_full(NULL, NULL, NULL, link_free);
+	d->qbuf = g_malloc((size_t)DCBIND_QUEUE * DCBIND_SLOT);
 	return &d->base;
 }
 
@@ -136,6 +195,27 @@ uint32_t rg_dcbind_attach(struct rg_wg_bind *b, struct rg_dc *dc, const char *pe
 void rg_dcbind_detach(struct rg_wg_bind *b, uint32_t link)
 {
 	g_hash_table_remove(((struct dcbind *)b)->links, GUINT_TO_POINTER(link));
+}
+
+void rg_dcbind_set_direct(struct rg_wg_bind *b, uint32_t link, rg_dcbind_direct_fn fn, void *ctx)
+{
+	struct link *l = find_link((struct dcbind *)b, link);
+
+	if (l == NULL)
+		return;
+	l->direct = fn;
+	l->direct_ctx = ctx;
+	l->info.direct = fn != NULL;
+}
+
+void rg_dcbind_input_direct(struct rg_wg_bind *b, uint32_t link, const uint8_t *buf, size_t len)
+{
+	struct link *l = find_link((struct dcbind *)b, link);
+
+	if (l == NULL)
+		return;
+	l->info.direct_rx++;
+	rg_dcbind_input(b, link, buf, len);
 }
 
 void rg_dcbind_input(struct rg_wg_bind *b, uint32_t link, const uint8_t *buf, size_t len)

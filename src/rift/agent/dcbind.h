@@ -7,7 +7,11 @@
  * process; the WireGuard endpoint of the peer is that number (4 bytes), so
  * a datagram meant for a channel that has gone is refused with
  * CORE_ERR_NOT_FOUND instead of reaching whichever channel came next.
- * Sending (rg_wg_bind_send) hands the datagram to rg_dc_send at once:
+ * Sending (rg_wg_bind_send) to a link with a direct sender
+ * (rg_dcbind_set_direct) queues the datagram; rg_wg_bind_flush (the runner
+ * calls it after each burst) hands the queue to the direct senders, each
+ * link's run of datagrams in one call, and what a sender cannot take now
+ * to the channel. Otherwise the datagram goes to rg_dc_send at once:
  * CORE_OK; CORE_ERR_NOT_FOUND (no such link, or a malformed endpoint);
  * CORE_ERR_AGAIN (the channel's queue is full: the datagram is dropped and
  * counted, as a full UDP socket buffer would drop it); CORE_ERR_CLOSED (the
@@ -32,10 +36,21 @@
 #include "rift/rtc/sctp.h"
 #include "rift/wg/bind.h"
 
+/*
+ * Sends n datagrams another way than the channel (the agent: straight on
+ * the ICE path, rg_pc_send_datagrams): the number sent, in order (the rest
+ * are lost, as a full socket buffer loses them); CORE_ERR_AGAIN (none, not
+ * now: the channel takes them instead); another error (all lost).
+ */
+typedef int (*rg_dcbind_direct_fn)(void *ctx, const uint8_t *const *bufs, const size_t *lens,
+				   size_t n);
+
 /* A link's counters and liveness, for `riftgate status`. */
 struct rg_dcbind_link_info {
+	bool direct;		       /* a direct sender is set */
+	uint64_t direct_rx, direct_tx; /* datagrams that did not use the channel */
 	uint64_t rx_msgs, tx_msgs, rx_bytes, tx_bytes;
-	uint64_t dropped_full; /* sends refused by a full channel */
+	uint64_t dropped_full; /* sends refused by a full channel, or lost by the direct way */
 	uint64_t bad_input;    /* messages no WireGuard datagram could be */
 	bool rx_since_sample, tx_since_sample;
 };
@@ -51,6 +66,13 @@ void rg_dcbind_detach(struct rg_wg_bind *b, uint32_t link);
 void rg_dcbind_endpoint(uint32_t link, struct rg_wg_endpoint *ep);
 /* A message arrived on link's channel: give it to the bind's receiver. */
 void rg_dcbind_input(struct rg_wg_bind *b, uint32_t link, const uint8_t *buf, size_t len);
+/*
+ * Send link's datagrams with fn(ctx, ...) first, the channel when it says
+ * CORE_ERR_AGAIN (NULL: the channel only). ctx must outlive the link.
+ */
+void rg_dcbind_set_direct(struct rg_wg_bind *b, uint32_t link, rg_dcbind_direct_fn fn, void *ctx);
+/* As rg_dcbind_input, for a datagram that came the direct way (counted apart). */
+void rg_dcbind_input_direct(struct rg_wg_bind *b, uint32_t link, const uint8_t *buf, size_t len);
 /* The peer's address on the selected ICE pair ("198.51.100.3:40123"), for wg(8); NULL: none. */
 void rg_dcbind_set_remote(struct rg_wg_bind *b, uint32_t link, const char *addr);
 /* Counters of link: CORE_OK or CORE_ERR_NOT_FOUND. */

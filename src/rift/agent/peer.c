@@ -230,6 +230,22 @@ static void on_selected(void *ctx, const struct rg_ice_pair *pair)
 			      pair->local, pair->remote);
 }
 
+/* WireGuard straight on the ICE path, beside the channel (docs/protocol/agent.md). */
+static int conn_send_direct(void *ctx, const uint8_t *const *bufs, const size_t *lens, size_t n)
+{
+	struct agent_conn *c = ctx;
+
+	return rg_pc_send_datagrams(c->pc, bufs, lens, n);
+}
+
+static void on_datagram(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct agent_conn *c = ctx;
+
+	if (c->peer != NULL && c->link != 0)
+		rg_dcbind_input_direct(c->peer->agent->bind, c->link, buf, len);
+}
+
 static void on_channel_open(void *ctx, struct rg_dc *dc)
 {
 	struct agent_conn *c = ctx;
@@ -247,6 +263,10 @@ static void on_channel_open(void *ctx, struct rg_dc *dc)
 	}
 	c->dc = dc;
 	c->link = rg_dcbind_attach(p->agent->bind, dc, p->name);
+	if (p->agent->conf->wg_direct && p->direct_ok) {
+		rg_dcbind_set_direct(p->agent->bind, c->link, conn_send_direct, c);
+		core_log_info("agent", p->name, "WireGuard goes straight on the ICE path");
+	}
 	if (c->remote_address[0] != '\0')
 		rg_dcbind_set_remote(p->agent->bind, c->link, c->remote_address);
 	core_log_info("agent", p->name, "channel open");
@@ -299,6 +319,7 @@ static const struct rg_pc_callbacks conn_callbacks = {
 	.channel_message = on_channel_message,
 	.channel_closed = on_channel_closed,
 	.failed = on_failed,
+	.datagram = on_datagram,
 };
 
 /* ------------------------------------------------------------ connections */
@@ -495,6 +516,7 @@ void agent_peer_listed(struct agent_peer *p, const struct rg_sig_peer *info)
 		g_free(p->session);
 		p->session = g_strdup(session);
 	}
+	p->direct_ok = g_strcmp0(meta_get(info, "wg"), "direct") == 0;
 	if (changed)
 		wg_refresh(p);
 	if (p->conn != NULL && restarted) {

@@ -7,7 +7,7 @@
 
 #include "core/err.h"
 
-#define STATUS_COLUMNS 12
+#define STATUS_COLUMNS 13
 
 const char *rg_agent_duration(int64_t s, char *out, size_t outlen)
 {
@@ -111,13 +111,14 @@ static void peer_row(JsonObject *p, int64_t now, char **cells)
 	cells[2] = g_strdup(str(p, "state"));
 	cells[3] = g_strdup(*type ? type : "-");
 	cells[4] = g_strdup(*path ? path : "-");
-	cells[5] = rtt_text(p);
-	cells[6] = bytes_text(num(p, "rx_bytes"));
-	cells[7] = bytes_text(num(p, "tx_bytes"));
-	cells[8] = ago(num(p, "last_handshake"), now);
-	cells[9] = list(p, "accepted_routes", "-");
-	cells[10] = ago(num(p, "connected_since"), now);
-	cells[11] = NULL;
+	cells[5] = g_strdup(*str(p, "transport") ? str(p, "transport") : "-");
+	cells[6] = rtt_text(p);
+	cells[7] = bytes_text(num(p, "rx_bytes"));
+	cells[8] = bytes_text(num(p, "tx_bytes"));
+	cells[9] = ago(num(p, "last_handshake"), now);
+	cells[10] = list(p, "accepted_routes", "-");
+	cells[11] = ago(num(p, "connected_since"), now);
+	cells[12] = NULL;
 }
 
 static void table(GString *out, GPtrArray *rows)
@@ -161,9 +162,10 @@ static void header(GString *out, JsonObject *o, int64_t now)
 
 char *rg_agent_status_format(const char *json, int64_t now, GError **error)
 {
-	static const char *const titles[] = { "PEER",	   "ADDRESS", "STATE",	   "ICE TYPE",
-					      "PATH",	   "RTT",     "RX",	   "TX",
-					      "HANDSHAKE", "ROUTES",  "CONNECTED", NULL };
+	static const char *const titles[] = { "PEER", "ADDRESS",   "STATE",  "ICE TYPE",
+					      "PATH", "VIA",	   "RTT",    "RX",
+					      "TX",   "HANDSHAKE", "ROUTES", "CONNECTED",
+					      NULL };
 	JsonParser *parser = json_parser_new();
 	GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
 	JsonNode *root, *peers;

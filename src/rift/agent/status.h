@@ -10,8 +10,11 @@
  *   Uptime:   3m12s
  *   Peers:    1
  *
- *   PEER  ADDRESS      STATE      ICE TYPE  PATH    RTT    RX       TX       HANDSHAKE  ROUTES  CONNECTED
- *   bob   10.0.0.2/24  connected  srflx     direct  23 ms  1.2 MiB  3.4 MiB  5s ago     -       3m10s ago
+ *   PEER  ADDRESS      STATE      ICE TYPE  PATH    VIA  RTT    RX       TX       HANDSHAKE ...
+ *   bob   10.0.0.2/24  connected  srflx     direct  ice  23 ms  1.2 MiB  3.4 MiB  5s ago    ...
+ *
+ * VIA: "ice" when WireGuard goes straight on the ICE path, "channel" when in
+ * the data channel.
  *
  * Durations as the reference prints them: under a minute "Ns", under an
  * hour "MmSs", else "HhMm".

@@ -157,6 +157,13 @@ void rg_ice_remote_gathering_done(struct rg_ice *ice);
 /* Send a datagram on the current selected pair: CORE_OK or CORE_ERR_AGAIN (no working pair). */
 int rg_ice_send(struct rg_ice *ice, const uint8_t *buf, size_t len);
 /*
+ * Send n datagrams (bufs[i], lens[i]) on the current selected pair with as
+ * few system calls as libnice can (sendmmsg on UDP). The number sent, in
+ * order (fewer than n when the socket's buffer filled: the rest are not
+ * sent), or CORE_ERR_AGAIN (no working pair: none sent).
+ */
+int rg_ice_send_many(struct rg_ice *ice, const uint8_t *const *bufs, const size_t *lens, size_t n);
+/*
  * Start a new generation: new local credentials (read them with
  * rg_ice_ufrag / rg_ice_pwd and signal them), then rg_ice_gather; the
  * peer restarts too and its credentials and candidates go to the new

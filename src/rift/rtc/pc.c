@@ -11,6 +11,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/tls.h"
+#include "rift/rtc/demux.h"
 #include "rift/rtc/dtls.h"
 #include "rift/rtc/pc-priv.h"
 #include "rift/rtc/sdp.h"
@@ -331,6 +332,12 @@ static void ice_data(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct rg_pc *pc = ctx;
 
+	/* WireGuard beside the channel (demux.h); nobody else sends such bytes */
+	if (rg_demux_classify(buf, len) == RG_DEMUX_WIREGUARD) {
+		if (pc->cb.datagram != NULL)
+			pc->cb.datagram(pc->ctx, buf, len);
+		return;
+	}
 	if (pc->dtls != NULL)
 		rg_dtls_input(pc->dtls, buf, len);
 	else if (g_queue_get_length(&pc->early) < EARLY_DATAGRAMS)
@@ -638,6 +645,25 @@ int rg_pc_create_channel(struct rg_pc *pc, const char *label, const struct rg_dc
 	p->o = *o;
 	g_ptr_array_add(pc->pending, p);
 	return CORE_OK; /* it opens with the association */
+}
+
+int rg_pc_send_datagram(struct rg_pc *pc, const uint8_t *buf, size_t len)
+{
+	if (rg_demux_classify(buf, len) != RG_DEMUX_WIREGUARD)
+		return CORE_ERR_INVALID_ARG;
+	if (pc->state == RG_PC_FAILED || pc->state == RG_PC_CLOSED || !pc->ice_up)
+		return CORE_ERR_AGAIN;
+	return rg_ice_send(pc->ice, buf, len);
+}
+
+int rg_pc_send_datagrams(struct rg_pc *pc, const uint8_t *const *bufs, const size_t *lens, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rg_demux_classify(bufs[i], lens[i]) != RG_DEMUX_WIREGUARD)
+			return CORE_ERR_INVALID_ARG;
+	if (pc->state == RG_PC_FAILED || pc->state == RG_PC_CLOSED || !pc->ice_up)
+		return CORE_ERR_AGAIN;
+	return rg_ice_send_many(pc->ice, bufs, lens, n);
 }
 
 void rg_pc_close(struct rg_pc *pc)

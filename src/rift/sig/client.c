@@ -137,6 +137,14 @@ static void client_connected(GObject *src, GAsyncResult *res, gpointer p)
 	status = c->msg != NULL ? soup_message_get_status(c->msg) : 0;
 	g_clear_object(&c->msg);
 	g_clear_object(&c->cancel);
+	if (ws == NULL && status == SOUP_STATUS_UNAUTHORIZED && !c->pin_refused &&
+	    c->cb.unauthorized != NULL) {
+		/* the owner gets a new token and calls rg_sig_client_reconnect */
+		g_clear_error(&e);
+		core_log_info("sigc", NULL, "token refused (HTTP 401): waiting for a new one");
+		c->cb.unauthorized(c, c->data);
+		return;
+	}
 	if (ws == NULL) {
 		bool permanent = status == SOUP_STATUS_UNAUTHORIZED || c->pin_refused;
 
@@ -260,6 +268,14 @@ static void client_drop(struct rg_sig_client *c)
 			soup_websocket_connection_close(c->ws, CLOSE_NORMAL, NULL);
 		g_clear_object(&c->ws);
 	}
+}
+
+void rg_sig_client_set_token(struct rg_sig_client *c, const char *token)
+{
+	if (c->token != NULL)
+		core_wipe(c->token, strlen(c->token));
+	g_free(c->token);
+	c->token = g_strdup(token);
 }
 
 void rg_sig_client_reconnect(struct rg_sig_client *c)

@@ -67,6 +67,8 @@ grep -q 'no goet sessions' "$tmp/list.out" || fail "listing: $(cat "$tmp/list.ou
 check_fail_attach=$(timeout 30 "$goet" attach goetlab "$id" </dev/null 2>&1)
 [ $? -ne 0 ] || fail "attach to an ended session succeeded"
 echo "$check_fail_attach" | grep -q "no session $id" || fail "attach to an ended session: $check_fail_attach"
+# one message, the remote goet's (a second one said the remote goet gave no answer)
+[ "$(echo "$check_fail_attach" | grep -c .)" -eq 1 ] || fail "attach to an ended session said more: $check_fail_attach"
 echo "ok: ended; the listing is empty; attach says: $(echo "$check_fail_attach" | head -1)"
 
 lab_scan_check

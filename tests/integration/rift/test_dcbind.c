@@ -7,8 +7,11 @@
  * channel: random bytes (the device counts them malformed), a text
  * message and an empty one (the bind drops them as no datagram), a
  * WireGuard-shaped message with a bad MAC (bad_mac1): nothing reaches the
- * TUN and the tunnel goes on carrying packets. A link that is detached
- * refuses sends (CORE_ERR_NOT_FOUND) and is never reused.
+ * TUN and the tunnel goes on carrying packets. Then WireGuard goes
+ * straight on the ICE path beside the channel (rg_pc_send_datagram, the
+ * agent's direct sender): packets cross both ways that way and not in the
+ * channel, and the path refuses what is not WireGuard-shaped. A link that
+ * is detached refuses sends (CORE_ERR_NOT_FOUND) and is never reused.
  */
 #include <glib.h>
 #include <sodium.h>
@@ -32,7 +35,7 @@ struct side {
 	uint32_t link;
 	struct rg_wg_device *dev;
 	uint8_t priv[RG_WG_KEY_LEN], pub[RG_WG_KEY_LEN];
-	uint8_t tunnel_ip; /* 10.0.0.N */
+	uint8_t tunnel_ip;    /* 10.0.0.N */
 	GPtrArray *delivered; /* GBytes of packets for the TUN */
 };
 
@@ -70,6 +73,21 @@ static void op_wallclock(void *ctx, int64_t *s, uint32_t *ns)
 }
 
 static const struct rg_wg_device_ops ops = { op_send, op_deliver, op_random, op_wallclock };
+
+/* After a burst, as the runner does: what the direct way queued goes out. */
+static void on_idle(void *ctx)
+{
+	struct side *s = ctx;
+
+	rg_wg_bind_flush(s->bind);
+}
+
+/* An IP packet from s's TUN, as the runner hands it over. */
+static void tun_send(struct side *s, const uint8_t *pkt, size_t len)
+{
+	rg_wg_device_send(s->dev, pkt, len, now_ns());
+	rg_wg_bind_flush(s->bind);
+}
 
 static void on_datagram(void *ctx, const struct rg_wg_endpoint *from, const uint8_t *buf,
 			size_t len)
@@ -120,7 +138,22 @@ static void on_message(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t l
 	rg_dcbind_input(s->bind, s->link, buf, binary ? len : 0);
 }
 
+static void on_ice_datagram(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct side *s = ctx;
+
+	rg_dcbind_input_direct(s->bind, s->link, buf, len);
+}
+
+static int send_direct(void *ctx, const uint8_t *const *bufs, const size_t *lens, size_t n)
+{
+	struct side *s = ctx;
+
+	return rg_pc_send_datagrams(s->pc, bufs, lens, n);
+}
+
 static const struct rg_pc_callbacks cbs = {
+	.datagram = on_ice_datagram,
 	.local_description = on_description,
 	.local_candidate = on_candidate,
 	.channel_open = on_open,
@@ -141,6 +174,7 @@ static void side_init(struct side *s, const char *name, uint8_t ip, bool offerer
 	g_assert_cmpint(rg_wg_device_new(&s->dev, s->priv, &ops, s), ==, CORE_OK);
 	s->bind = rg_dcbind_new();
 	s->bind->recv = on_datagram;
+	s->bind->idle = on_idle;
 	s->bind->ctx = s;
 	cfg.ice.controlling = offerer;
 	cfg.ice.local_addresses = loopback;
@@ -191,7 +225,7 @@ static void test_channel(void)
 				   .max_packet_lifetime_ms = -1 };
 	const struct rg_wg_stats *st;
 	struct rg_dcbind_link_info info;
-	uint8_t pkt[64], junk[120];
+	uint8_t pkt[64], junk[148];
 	struct rg_wg_endpoint gone;
 	GError *e = NULL;
 	size_t n;
@@ -208,10 +242,10 @@ static void test_channel(void)
 
 	/* a packet each way: the first waits for the handshake, which crosses the channel */
 	n = packet(pkt, 1, 2, 'a');
-	rg_wg_device_send(a.dev, pkt, n, now_ns());
+	tun_send(&a, pkt, n);
 	ITEST_RUN_UNTIL(delivered(&b, pkt, n), 10);
 	n = packet(pkt, 2, 1, 'b');
-	rg_wg_device_send(b.dev, pkt, n, now_ns());
+	tun_send(&b, pkt, n);
 	ITEST_RUN_UNTIL(delivered(&a, pkt, n), 10);
 
 	/* what no WireGuard peer sends: random bytes, a bad MAC, a string, an empty message */
@@ -225,15 +259,35 @@ static void test_channel(void)
 	g_assert_cmpint(rg_dc_send(b.dc, (const uint8_t *)"hello", 5, false), ==, CORE_OK);
 	g_assert_cmpint(rg_dc_send(b.dc, junk, 0, true), ==, CORE_OK);
 	ITEST_RUN_UNTIL(st->malformed >= 1 && st->bad_mac1 >= 1, 10);
-	ITEST_RUN_UNTIL(rg_dcbind_link_info(a.bind, a.link, &info) == CORE_OK &&
-				info.bad_input >= 2,
-			10);
+	ITEST_RUN_UNTIL(
+		rg_dcbind_link_info(a.bind, a.link, &info) == CORE_OK && info.bad_input >= 2, 10);
 	g_assert_cmpuint(a.delivered->len, ==, before);
 
 	/* and the tunnel goes on */
 	n = packet(pkt, 2, 1, 'c');
-	rg_wg_device_send(b.dev, pkt, n, now_ns());
+	tun_send(&b, pkt, n);
 	ITEST_RUN_UNTIL(delivered(&a, pkt, n), 10);
+
+	/* straight on the ICE path: both ways, counted as such, nothing through the channel */
+	rg_dcbind_set_direct(a.bind, a.link, send_direct, &a);
+	rg_dcbind_set_direct(b.bind, b.link, send_direct, &b);
+	g_assert_cmpint(rg_dcbind_link_info(b.bind, b.link, &info), ==, CORE_OK);
+	g_assert_true(info.direct);
+	g_assert_cmpuint(info.direct_tx, ==, 0);
+	n = packet(pkt, 2, 1, 'd');
+	tun_send(&b, pkt, n);
+	ITEST_RUN_UNTIL(delivered(&a, pkt, n), 10);
+	n = packet(pkt, 1, 2, 'e');
+	tun_send(&a, pkt, n);
+	ITEST_RUN_UNTIL(delivered(&b, pkt, n), 10);
+	g_assert_cmpint(rg_dcbind_link_info(a.bind, a.link, &info), ==, CORE_OK);
+	g_assert_cmpuint(info.direct_tx, ==, 1);
+	g_assert_cmpuint(info.direct_rx, ==, 1);
+	g_assert_cmpint(rg_dcbind_link_info(b.bind, b.link, &info), ==, CORE_OK);
+	g_assert_cmpuint(info.direct_tx, ==, 1);
+	g_assert_cmpuint(info.direct_rx, ==, 1);
+	g_assert_cmpint(rg_pc_send_datagram(a.pc, (const uint8_t *)"\x16\xfe\xfd", 3), ==,
+			CORE_ERR_INVALID_ARG);
 
 	/* a link that is gone refuses sends, and its number is not handed out again */
 	rg_dcbind_endpoint(a.link, &gone);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../loop.h"
 #include "../spawn.h"
 #include "core/err.h"
 #include "core/tls.h"
@@ -423,7 +424,7 @@ static void test_tls_and_shutdown(void)
 struct cl {
 	struct rg_sig_client *c;
 	GPtrArray *types; /* "peers", "offer", ... in arrival order */
-	unsigned connected, retrying;
+	unsigned connected, retrying, unauthorized;
 	bool failed;
 	char reason[200];
 	char offer_from[64];
@@ -455,7 +456,7 @@ static void cl_state(struct rg_sig_client *c, enum rg_sig_client_state st, const
 static void cl_start(struct cl *x, const char *url, const char *token, const char *name,
 		     const char *key, const char *pin)
 {
-	static const struct rg_sig_client_callbacks cb = { cl_message, cl_state };
+	static const struct rg_sig_client_callbacks cb = { cl_message, cl_state, NULL };
 	struct rg_sig_peer self = { .peer_id = (char *)name, .public_key = (char *)key };
 	struct rg_sig_client_config cfg = { .url = url,
 					    .token = token,
@@ -568,6 +569,47 @@ static void test_client_permanent(void)
 	server_stop(s);
 }
 
+static void cl_unauthorized(struct rg_sig_client *c, void *data)
+{
+	struct cl *x = data;
+
+	x->unauthorized++;
+}
+
+/*
+ * With an unauthorized callback a 401 is not the end: the client reports it,
+ * tries nothing by itself, and connects with the token it is given next.
+ */
+static void test_client_unauthorized(void)
+{
+	static const struct rg_sig_client_callbacks cb = { cl_message, cl_state, cl_unauthorized };
+	struct rg_sig_server *s = server_start(false, NULL);
+	struct rg_sig_peer self = { .peer_id = "alpha", .public_key = KEY_A };
+	struct rg_sig_client_config cfg = { .url = rg_sig_server_url(s),
+					    .token = "expired-token-0123456789",
+					    .self = &self,
+					    .backoff_initial_ms = 100 };
+	struct cl x = { 0 };
+	gint64 until;
+
+	x.types = g_ptr_array_new_with_free_func(g_free);
+	x.c = rg_sig_client_new(&cfg, &cb, &x);
+	ITEST_RUN_UNTIL(x.unauthorized == 1, LIMIT_S);
+	/* a second and more: nothing happens by itself (no retry, no failure) */
+	until = g_get_monotonic_time() + 500 * 1000;
+	while (g_get_monotonic_time() < until)
+		g_main_context_iteration(NULL, FALSE) || (g_usleep(1000), 0);
+	g_assert_cmpuint(x.unauthorized, ==, 1);
+	g_assert_cmpuint(x.retrying + x.connected, ==, 0);
+	g_assert_false(x.failed);
+	rg_sig_client_set_token(x.c, devices[0].token);
+	rg_sig_client_reconnect(x.c);
+	cl_wait(&x, "peers", 1);
+	g_assert_cmpuint(x.connected, ==, 1);
+	cl_stop(&x);
+	server_stop(s);
+}
+
 /* ------------------------------------------------------------ the program */
 
 static char *write_config(const char *text)
@@ -674,6 +716,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sig-client/backoff", test_backoff);
 	g_test_add_func("/sig-client/restart", test_client_restart);
 	g_test_add_func("/sig-client/permanent", test_client_permanent);
+	g_test_add_func("/sig-client/unauthorized", test_client_unauthorized);
 	g_test_add_func("/sig-server/program", test_program);
 	g_test_add_func("/sig-server/cert-without-key", test_cert_without_key);
 	return g_test_run();

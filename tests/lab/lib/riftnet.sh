@@ -25,6 +25,12 @@
 #   names  the devices ("alice bob")    RN_PREFIX (optional) namespace prefix
 # and may set per device, before riftnet_agents:
 #   RN_ROUTES_<name>   routes it advertises      RN_ACCEPT_<name>   "peer:routes"
+# With RN_ACCOUNTS=1 the server keeps its devices in a database (riftgate server init,
+# the tunnel subnet 10.77.0.0/24) and coturn checks time-limited credentials
+# (use-auth-secret): each device registers with `riftgate setup` and a join token of
+# `riftgate server invite`, in its own namespace, in the order of $names (so alice
+# gets .1, bob .2, carol .3); its files are in $tmp/NAME/ and $tmp/NAME.conf.
+#   RN_AGENT_<name>    a line for its [agent] group ("wg-direct = false")
 # It calls fail MESSAGE (which must exit) on any error; riftnet_cleanup
 # stops every process in $pids (by PID) and removes every namespace.
 SERVER=198.51.100.1
@@ -119,15 +125,27 @@ riftnet_up() {
 	{
 		printf '[server]\nlisten = %s\nport = 8443\ncert = %s\nkey = %s\n' $SERVER \
 			"$tmp/cert.pem" "$tmp/key.pem"
-		for n in alice bob carol mallory; do
-			printf '[device.%s]\nnetwork = lab\ntoken = %s-token-0123456789\n' $n $n
-		done
+		if [ -n "${RN_ACCOUNTS:-}" ]; then
+			printf 'url = https://%s:8443\n[store]\npath = %s/server.db\n' $SERVER "$tmp"
+			printf '[ice]\nstun = %s:3478\nturn = udp:%s:3478\nturn-secret = %s\n' \
+				$SERVER $SERVER lab-turn-secret-0123456789
+		else
+			for n in alice bob carol mallory; do
+				printf '[device.%s]\nnetwork = lab\ntoken = %s-token-0123456789\n' $n $n
+			done
+		fi
 	} >"$tmp/server.conf"
+	if [ -n "${RN_ACCOUNTS:-}" ]; then
+		"$rg" server init -c "$tmp/server.conf" --name lab --subnet 10.77.0.0/24 \
+			>"$tmp/init.out" 2>"$tmp/init.err" || { cat "$tmp/init.err"; fail "riftgate server init"; }
+	fi
+	local turn_auth=(--lt-cred-mech --user=rift:lab-secret)
+	[ -n "${RN_ACCOUNTS:-}" ] && turn_auth=(--use-auth-secret --static-auth-secret=lab-turn-secret-0123456789)
 	riftnet_server
 	# not through a wrapper: $! must be turnserver itself (ip netns exec execs it)
 	ip netns exec "$PUB" turnserver -n --listening-ip=$SERVER --relay-ip=$SERVER \
 		--listening-port=3478 --min-port=49152 --max-port=49407 \
-		--lt-cred-mech --user=rift:lab-secret --realm=rift.lab \
+		"${turn_auth[@]}" --realm=rift.lab \
 		--denied-peer-ip=0.0.0.0-255.255.255.255 --allowed-peer-ip=198.51.100.0-198.51.100.255 \
 		--no-multicast-peers --no-tcp-relay --no-tls --no-dtls --no-cli \
 		--db="$tmp/turndb" --pidfile="$tmp/turn.pid" \
@@ -144,10 +162,33 @@ riftnet_server() {
 	wait_for 10 listening "$PUB" -t $SERVER:8443 || fail "the server is not listening"
 }
 
+# riftnet_register NAME: a join token, then riftgate setup in its namespace, then the
+# lab's own keys (interface, control socket, secrets path, routes) into $tmp/NAME.conf
+riftnet_register() {
+	local n=$1 token routes accept extra
+	eval "routes=\${RN_ROUTES_$n:-} accept=\${RN_ACCEPT_$n:-} extra=\${RN_AGENT_$n:-}"
+	token=$("$rg" server invite -c "$tmp/server.conf" 2>/dev/null | sed -n 's/^join token: //p')
+	[ -n "$token" ] || fail "riftgate server invite"
+	ip netns exec "$(ns_of "$n")" "$rg" setup --server "https://$SERVER:8443" --token "$token" \
+		--fingerprint "$pin" --name "$n" -c "$tmp/$n/riftgate.conf" >"$tmp/$n.setup" 2>&1 ||
+		{ cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
+	awk -v ifn="$(ifname_of "$n")" -v routes="$routes" '
+		{ print }
+		/^\[device\]$/ { print "interface=" ifn; if (routes != "") print "routes=" routes }
+	' "$tmp/$n/riftgate.conf" >"$tmp/$n.conf"
+	printf '[agent]\ncontrol = %s/%s.sock\nsecrets = %s/%s/secrets.conf\n' "$tmp" $n "$tmp" $n \
+		>>"$tmp/$n.conf"
+	[ -n "$extra" ] && printf '%s\n' "$extra" >>"$tmp/$n.conf"
+	[ -n "$accept" ] && printf '[peer.%s]\naccept-routes = %s\n' "${accept%%:*}" "${accept#*:}" \
+		>>"$tmp/$n.conf"
+	return 0
+}
+
 # riftnet_conf NAME: its configuration and secrets
 riftnet_conf() {
-	local n=$1 routes accept
-	eval "routes=\${RN_ROUTES_$n:-} accept=\${RN_ACCEPT_$n:-}"
+	local n=$1 routes accept extra
+	[ -n "${RN_ACCOUNTS:-}" ] && { riftnet_register "$n"; return; }
+	eval "routes=\${RN_ROUTES_$n:-} accept=\${RN_ACCEPT_$n:-} extra=\${RN_AGENT_$n:-}"
 	{
 		printf '[device]\nname = %s\naddress = %s/24\ninterface = %s\n' $n "$(tunnel_ip $n)" \
 			"$(ifname_of $n)"
@@ -155,6 +196,7 @@ riftnet_conf() {
 		printf '[server]\nurl = https://%s:8443\nfingerprint = %s\n' $SERVER "$pin"
 		printf '[ice]\nstun = %s:3478\nturn = udp:%s:3478\nturn-user = rift\n' $SERVER $SERVER
 		printf '[agent]\ncontrol = %s/%s.sock\nsecrets = %s/%s.secrets\n' "$tmp" $n "$tmp" $n
+		[ -n "$extra" ] && printf '%s\n' "$extra"
 		[ -n "$accept" ] && printf '[peer.%s]\naccept-routes = %s\n' "${accept%%:*}" "${accept#*:}"
 	} >"$tmp/$n.conf"
 	(

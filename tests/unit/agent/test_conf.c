@@ -160,7 +160,15 @@ static const struct bad bad[] = {
 	  "rg.conf:6: unknown group [peers] (expected [device], [server], [ice], [agent] or "
 	  "[peer.NAME])" },
 	{ BASE, "[device]\ntoken = abc\n", "s.conf:1: [device] private-key is required" },
-	{ BASE, "[device]\nprivate-key = " PRIV "\n", "s.conf:1: [device] token is required" },
+	{ BASE, "[device]\nprivate-key = " PRIV "\n",
+	  "s.conf:1: [device] needs token (a static one) or refresh-token (riftgate setup writes "
+	  "it), not both" },
+	{ BASE "device-id = d1\n", SECRET "refresh-token = rgr_1\n",
+	  "s.conf:1: [device] needs token (a static one) or refresh-token (riftgate setup writes "
+	  "it), not both" },
+	{ BASE, "[device]\nprivate-key = " PRIV "\nrefresh-token = rgr_1\n",
+	  "s.conf:3: [device] refresh-token: needs [server] device-id in the configuration "
+	  "(riftgate setup writes both)" },
 	/* the malformed key is not quoted */
 	{ BASE, "[device]\nprivate-key = c2VjcmV0LXNlY3JldA==\ntoken = t\n",
 	  "s.conf:2: [device] private-key: not a WireGuard key (44 base64 characters, as riftgate "
@@ -225,6 +233,45 @@ static void test_files(void)
 	g_free(dir);
 }
 
+/* A registered device: device-id and refresh-token; the token rewritten in place, atomically. */
+static void test_registered(void)
+{
+	char *dir = g_dir_make_tmp("rg-conf-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "secrets.conf", NULL), *text = NULL;
+	const char *secrets = "# written by riftgate setup\n[device]\nprivate-key = " PRIV
+			      "\nrefresh-token = rgr_old\n[ice]\nturn-password = pw\n";
+	struct rg_agent_conf *c = NULL;
+	GError *e = NULL;
+	struct stat st;
+
+	g_assert_cmpint(rg_agent_conf_load_data(&c, BASE "device-id = 6f1c-x\n", "rg.conf", secrets,
+						"s.conf", &e),
+			==, CORE_OK);
+	g_assert_cmpstr(c->device_id, ==, "6f1c-x");
+	g_assert_cmpstr(c->refresh_token, ==, "rgr_old");
+	g_assert_null(c->token);
+	rg_agent_conf_free(c);
+	g_assert_true(g_file_set_contents(path, secrets, -1, NULL));
+	g_assert_cmpint(g_chmod(path, 0600), ==, 0);
+	g_assert_cmpint(rg_agent_conf_save_refresh(path, "rgr_new", &e), ==, CORE_OK);
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==,
+			"# written by riftgate setup\n[device]\nprivate-key = " PRIV
+			"\nrefresh-token = rgr_new\n[ice]\nturn-password = pw\n");
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	g_free(text);
+	/* a file without the line: refused, unchanged, the file not quoted */
+	g_assert_true(g_file_set_contents(path, "[device]\ntoken = secret-0123456789\n", -1, NULL));
+	g_assert_cmpint(rg_agent_conf_save_refresh(path, "rgr_new", &e), ==, CORE_ERR_CONFIG);
+	g_assert_null(strstr(e->message, "secret-0123456789"));
+	g_clear_error(&e);
+	g_unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -232,5 +279,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent-conf/defaults", test_defaults);
 	g_test_add_func("/agent-conf/errors", test_errors);
 	g_test_add_func("/agent-conf/files", test_files);
+	g_test_add_func("/agent-conf/registered", test_registered);
 	return g_test_run();
 }
