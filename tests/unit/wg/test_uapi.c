@@ -246,6 +246,9 @@ static void assert_parse_fails(const char *text, int code)
 static void test_parse_bad(void)
 {
 	assert_parse_fails("errno=95\n\n", CORE_ERR_BAD_VALUE);
+	assert_parse_fails("errno=-95\n\n", CORE_ERR_BAD_VALUE); /* wireguard-go's form */
+	assert_parse_fails("errno=--95\n\n", CORE_ERR_BAD_FORMAT);
+	assert_parse_fails("errno=-\n\n", CORE_ERR_BAD_FORMAT);
 	assert_parse_fails("listen_port=1\n\n", CORE_ERR_BAD_FORMAT); /* no errno */
 	assert_parse_fails("", CORE_ERR_BAD_FORMAT);
 	assert_parse_fails("no equals sign\nerrno=0\n\n", CORE_ERR_BAD_FORMAT);
