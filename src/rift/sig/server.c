@@ -238,9 +238,9 @@ static void status_cb(SoupServer *soup, SoupServerMessage *msg, const char *path
 {
 	struct rg_sig_server *s = p;
 	char *extra = s->auth.status != NULL ? s->auth.status(s->auth.data) : NULL;
-	char *body =
-		g_strdup_printf("{\"connections\":%u,\"version\":\"%s\"%s}",
-				rg_hub_connections(s->hub), "0.1.0", extra != NULL ? extra : "");
+	char *body = g_strdup_printf("{\"connections\":%u,\"version\":\"%s\"%s}",
+				     rg_hub_connections(s->hub), RIFTGATE_VERSION,
+				     extra != NULL ? extra : "");
 
 	g_free(extra);
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
