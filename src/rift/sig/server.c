@@ -188,6 +188,14 @@ static void ws_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 		soup_websocket_connection_close(ws, SERVER_CLOSE_GOING, "not accepted");
 		return;
 	}
+	/* revoked since the early check: a revocation's recheck did not see it yet */
+	if (id->subject != NULL && s->auth.live != NULL && !s->auth.live(s->auth.data, id)) {
+		core_log_info("sig", soup_server_message_get_remote_host(msg),
+			      "credentials revoked during the upgrade");
+		identity_free(id);
+		soup_websocket_connection_close(ws, RG_HUB_CLOSE_REVOKED, "credentials revoked");
+		return;
+	}
 	x = g_new0(struct ws_ctx, 1);
 	x->s = s;
 	x->id = ++s->next_id;

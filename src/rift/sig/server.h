@@ -59,7 +59,11 @@ struct rg_sig_auth {
 	 */
 	int (*bearer)(void *data, const char *token, const char *source,
 		      struct rg_sig_identity *id);
-	/* Whether an identity accepted earlier still stands (rg_sig_server_recheck). */
+	/*
+	 * Whether an identity accepted earlier still stands (rg_sig_server_recheck,
+	 * and once more when the upgrade completes: a connection revoked in between
+	 * is closed with 4001 before it joins).
+	 */
 	bool (*live)(void *data, const struct rg_sig_identity *id);
 	/* A WebSocket of id opened (may be NULL). */
 	void (*opened)(void *data, const struct rg_sig_identity *id);
