@@ -78,6 +78,7 @@ enum q {
 	Q_TOKEN_GET,
 	Q_TOKEN_USE,
 	Q_SESSION,
+	Q_FAMILIES_LIVE,
 	Q_KEYS,
 	Q_KEY_ADD,
 	Q_KEYS_RETIRE,
@@ -126,6 +127,9 @@ static const char *const sql[Q_COUNT] = {
 	[Q_TOKEN_USE] = "UPDATE refresh_tokens SET used_at = ?2 WHERE hash = ?1",
 	[Q_SESSION] = "SELECT d.revoked_at, f.device_id, f.revoked_at FROM devices d "
 		      "LEFT JOIN token_families f ON f.family_id = ?2 WHERE d.device_id = ?1",
+	[Q_FAMILIES_LIVE] = "SELECT f.family_id, f.device_id FROM token_families f "
+			    "JOIN devices d USING (device_id) "
+			    "WHERE f.revoked_at IS NULL AND d.revoked_at IS NULL ORDER BY f.rowid",
 	[Q_KEYS] = "SELECT kid, secret, created_at, retired_at FROM signing_keys "
 		   "ORDER BY created_at DESC, rowid DESC",
 	[Q_KEY_ADD] = "INSERT INTO signing_keys(kid, secret, created_at) VALUES (?1, ?2, ?3)",
@@ -140,10 +144,11 @@ struct rg_store {
 	char *path;
 	sqlite3_stmt *stmt[Q_COUNT];
 	char *subnet; /* cached once known: it never changes */
-	/* latency of the last RG_STORE_STATS_WINDOW operations */
+	int64_t op_start_us;
+	/* latency of the last RG_STORE_STATS_WINDOW operations; read from any thread */
+	GMutex stats_lock;
 	int64_t lat_us[RG_STORE_STATS_WINDOW];
 	uint64_t ops;
-	int64_t op_start_us;
 };
 
 /* ------------------------------------------------------------ plumbing */
@@ -211,8 +216,12 @@ static void op_begin(struct rg_store *s)
 
 static int op_end(struct rg_store *s, int rc)
 {
-	s->lat_us[s->ops % RG_STORE_STATS_WINDOW] = g_get_monotonic_time() - s->op_start_us;
+	int64_t took = g_get_monotonic_time() - s->op_start_us;
+
+	g_mutex_lock(&s->stats_lock);
+	s->lat_us[s->ops % RG_STORE_STATS_WINDOW] = took;
 	s->ops++;
+	g_mutex_unlock(&s->stats_lock);
 	return rc;
 }
 
@@ -375,6 +384,7 @@ int rg_store_open_with(struct rg_store **out, const char *path, const char *cons
 	int rc;
 
 	*out = NULL;
+	g_mutex_init(&s->stats_lock);
 	s->path = g_strdup(path);
 	if ((rc = create_file(path, error)) != CORE_OK)
 		goto out;
@@ -387,8 +397,8 @@ int rg_store_open_with(struct rg_store **out, const char *path, const char *cons
 	}
 	sqlite3_busy_timeout(s->db, RG_STORE_BUSY_MS);
 	sqlite3_extended_result_codes(s->db, 1);
-	/* WAL: readers never wait for the writer; NORMAL: a commit survives the process
-	 * (kill -9), without an fsync on the loop (rg_store_set_full_sync for power cuts) */
+	/* WAL: readers never wait for the writer; FULL: a commit survives a power cut
+	 * (rg_store_set_full_sync(false): NORMAL, a commit survives the process only) */
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW ||
 	    g_ascii_strcasecmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
@@ -399,7 +409,7 @@ int rg_store_open_with(struct rg_store **out, const char *path, const char *cons
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((rc = pragma(s, "PRAGMA synchronous = NORMAL", error)) != CORE_OK ||
+	if ((rc = pragma(s, "PRAGMA synchronous = FULL", error)) != CORE_OK ||
 	    (rc = pragma(s, "PRAGMA foreign_keys = ON", error)) != CORE_OK)
 		goto out;
 	rc = migrate(s, steps, n_steps, error);
@@ -426,6 +436,7 @@ void rg_store_close(struct rg_store *s)
 	sqlite3_close(s->db);
 	g_free(s->subnet);
 	g_free(s->path);
+	g_mutex_clear(&s->stats_lock);
 	g_free(s);
 }
 
@@ -891,6 +902,31 @@ int rg_store_session_live(struct rg_store *s, const char *device_id, const char 
 	return op_end(s, rc);
 }
 
+int rg_store_families(struct rg_store *s, GArray **out)
+{
+	GArray *a = g_array_new(FALSE, TRUE, sizeof(struct rg_store_family));
+	sqlite3_stmt *st = q(s, Q_FAMILIES_LIVE);
+	int rc;
+
+	op_begin(s);
+	*out = NULL;
+	while ((rc = row(s, st)) == CORE_OK) {
+		struct rg_store_family f = { 0 };
+
+		g_strlcpy(f.family_id, (const char *)sqlite3_column_text(st, 0),
+			  sizeof(f.family_id));
+		g_strlcpy(f.device_id, (const char *)sqlite3_column_text(st, 1),
+			  sizeof(f.device_id));
+		g_array_append_val(a, f);
+	}
+	if (rc == CORE_ERR_NOT_FOUND) {
+		*out = a;
+		return op_end(s, CORE_OK);
+	}
+	g_array_free(a, TRUE);
+	return op_end(s, rc);
+}
+
 int rg_store_device_get(struct rg_store *s, const char *device_id, struct rg_store_device *out)
 {
 	int rc;
@@ -1040,16 +1076,19 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void rg_store_stats(const struct rg_store *s, struct rg_store_stats *out)
+void rg_store_stats(struct rg_store *s, struct rg_store_stats *out)
 {
-	size_t n = s->ops < RG_STORE_STATS_WINDOW ? (size_t)s->ops : RG_STORE_STATS_WINDOW;
 	int64_t *v;
+	size_t n;
 
 	memset(out, 0, sizeof(*out));
+	g_mutex_lock(&s->stats_lock);
 	out->ops = s->ops;
+	n = s->ops < RG_STORE_STATS_WINDOW ? (size_t)s->ops : RG_STORE_STATS_WINDOW;
+	v = n > 0 ? g_memdup2(s->lat_us, n * sizeof(int64_t)) : NULL;
+	g_mutex_unlock(&s->stats_lock);
 	if (n == 0)
 		return;
-	v = g_memdup2(s->lat_us, n * sizeof(int64_t));
 	qsort(v, n, sizeof(int64_t), cmp_i64);
 	out->p50_us = v[n / 2];
 	out->p99_us = v[MIN(n - 1, n * 99 / 100)];

@@ -22,27 +22,28 @@
  * leaves the previous version intact. A database newer than this program
  * is refused (CORE_ERR_CONFIG), never written.
  *
- * Durability: every operation below is one transaction, committed (its WAL
- * frames written) before it returns CORE_OK, so neither a restart nor
- * kill -9 loses what a caller was told is done. By default
- * (synchronous=NORMAL) a commit does not wait for fsync: a power cut may
- * roll back the last commits (never corrupt the file); rg_store_set_full_sync
- * makes every commit wait for the disk too, at about ten times the cost on
- * the caller's loop (bench/sig-server.sh with AUTH_RATE). Several
- * processes may open one database (`riftgate server invite` while the
- * server runs): a write waits up to RG_STORE_BUSY_MS for another's.
+ * Durability: every operation below is one transaction, committed before
+ * it returns CORE_OK. By default (synchronous=FULL) a commit waits for
+ * fsync, so neither a restart, nor kill -9, nor a power cut loses what a
+ * caller was told is done. rg_store_set_full_sync(false) (synchronous=NORMAL)
+ * skips the fsync: a commit still survives the process, but a power cut may
+ * roll back the last ones (never corrupt the file). The server runs the
+ * store on a thread of its own (accounts.h), where the fsync costs its loop
+ * nothing. Several processes may open one database (`riftgate server
+ * invite` while the server runs): a write waits up to RG_STORE_BUSY_MS for
+ * another's.
  *
  * Times are Unix seconds, passed in (tests inject them). Every operation is
- * timed (rg_store_stats) so that its cost on the server's loop can be
- * measured.
+ * timed (rg_store_stats).
  *
  * Errors: CORE_ERR_SYSTEM means SQLite failed (disk, lock timeout,
  * corruption); it is logged once here with SQLite's message, which never
  * contains a bound value. Other codes are documented per function.
  *
  * Ownership: the caller owns the store and what it returns (the _clear and
- * _free functions). Threading: one thread per store (SQLite's serialized
- * mode is not relied on).
+ * _free functions). Threading: one thread at a time per store (the
+ * connection is opened without SQLite's mutexes); rg_store_stats alone may
+ * be called from any thread.
  */
 #pragma once
 
@@ -103,6 +104,12 @@ struct rg_store_rotation {
 	int64_t now;
 };
 
+/* A live token family: its device is not revoked, nor is the family. */
+struct rg_store_family {
+	char family_id[RG_STORE_ID_LEN];
+	char device_id[RG_STORE_ID_LEN];
+};
+
 /* Operation latency, over the last RG_STORE_STATS_WINDOW operations. */
 #define RG_STORE_STATS_WINDOW 4096
 struct rg_store_stats {
@@ -126,7 +133,7 @@ int rg_store_open(struct rg_store **out, const char *path, GError **error);
 int rg_store_open_with(struct rg_store **out, const char *path, const char *const *steps,
 		       size_t n_steps, GError **error);
 void rg_store_close(struct rg_store *s);
-/* Every commit waits for fsync (survives a power cut): CORE_OK or CORE_ERR_SYSTEM. */
+/* Whether commits wait for fsync (the default: yes): CORE_OK or CORE_ERR_SYSTEM. */
 int rg_store_set_full_sync(struct rg_store *s, bool full);
 /* The schema version (migrations applied). */
 int rg_store_version(struct rg_store *s);
@@ -188,6 +195,12 @@ int rg_store_refresh(struct rg_store *s, const struct rg_store_rotation *r,
  */
 int rg_store_session_live(struct rg_store *s, const char *device_id, const char *family_id);
 
+/*
+ * Every live token family with its device, oldest first: CORE_OK with *out
+ * (struct rg_store_family; g_array_free), CORE_ERR_SYSTEM.
+ */
+int rg_store_families(struct rg_store *s, GArray **out);
+
 /* One device: CORE_OK, CORE_ERR_NOT_FOUND, CORE_ERR_SYSTEM. */
 int rg_store_device_get(struct rg_store *s, const char *device_id, struct rg_store_device *out);
 /* Every device, revoked ones too, by creation: CORE_OK with *out (rg_store_devices_free). */
@@ -219,7 +232,8 @@ int rg_store_key_add(struct rg_store *s, const struct rg_store_key *key, int64_t
  */
 int rg_store_purge(struct rg_store *s, int64_t now);
 
-void rg_store_stats(const struct rg_store *s, struct rg_store_stats *out);
+/* The operations' latency so far; any thread. */
+void rg_store_stats(struct rg_store *s, struct rg_store_stats *out);
 
 /*
  * Pure helpers. A subnet "a.b.c.d/len" (IPv4, 8 <= len <= 30, no host bits

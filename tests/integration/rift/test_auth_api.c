@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -107,6 +108,7 @@ static void expect_one_log(const char *want)
 
 struct srv {
 	struct rg_accounts *accounts;
+	struct rg_store *store; /* the test's own connection, as `riftgate server invite` has */
 	struct rg_api *api;
 	struct rg_sig_server *sig;
 	char *url;
@@ -134,15 +136,14 @@ static struct srv srv_start(const char *name, const char *subnet, unsigned guard
 	ac.db_path = s.db;
 	g_assert_cmpint(rg_accounts_open(&s.accounts, &ac, &e), ==, CORE_OK);
 	g_assert_no_error(e);
+	g_assert_cmpint(rg_store_open(&s.store, s.db, &e), ==, CORE_OK);
 	{
 		char h[RG_TOKEN_HASH_LEN];
 
 		g_free(s.owner_token);
 		s.owner_token = rg_token_new(RG_TOKEN_JOIN_PREFIX, RG_TOKEN_JOIN_BYTES);
 		rg_token_hash(s.owner_token, h);
-		g_assert_cmpint(
-			rg_store_join_add(rg_accounts_store(s.accounts), h, now_s, now_s + 600), ==,
-			CORE_OK);
+		g_assert_cmpint(rg_store_join_add(s.store, h, now_s, now_s + 600), ==, CORE_OK);
 	}
 	apic.accounts = s.accounts;
 	s.api = rg_api_new(&apic);
@@ -166,6 +167,7 @@ static void srv_stop(struct srv *s)
 	rg_sig_server_free(s->sig);
 	rg_api_free(s->api);
 	rg_accounts_free(s->accounts);
+	rg_store_close(s->store);
 	g_free(s->url);
 	g_free(s->db);
 	g_free(s->owner_token);
@@ -179,8 +181,7 @@ static char *invite(struct srv *s)
 	char h[RG_TOKEN_HASH_LEN];
 
 	rg_token_hash(t, h);
-	g_assert_cmpint(rg_store_join_add(rg_accounts_store(s->accounts), h, now_s, now_s + 600),
-			==, CORE_OK);
+	g_assert_cmpint(rg_store_join_add(s->store, h, now_s, now_s + 600), ==, CORE_OK);
 	return t;
 }
 
@@ -547,6 +548,19 @@ static void test_reuse_detection(void)
 	srv_stop(&s);
 }
 
+struct upkept {
+	bool done;
+	int rc;
+};
+
+static void upkeep_done(void *data, struct rg_accounts_result *res)
+{
+	struct upkept *u = data;
+
+	u->rc = res->rc;
+	u->done = true;
+}
+
 /* JWT expiry on the injected clock; rotation logs nobody out; a retired key is refused. */
 static void test_expiry_and_rotation(void)
 {
@@ -558,12 +572,18 @@ static void test_expiry_and_rotation(void)
 	GArray *keys;
 
 	do_register(&s, "alpha", s.owner_token, &a);
-	g_assert_cmpint(rg_store_keys(rg_accounts_store(s.accounts), &keys), ==, CORE_OK);
+	g_assert_cmpint(rg_store_keys(s.store, &keys), ==, CORE_OK);
 	old = g_array_index(keys, struct rg_store_key, 0);
 	g_array_free(keys, TRUE);
 	/* a new signing key: the old token still works */
 	now_s += 600;
-	g_assert_cmpint(rg_accounts_upkeep(s.accounts, true), ==, CORE_OK);
+	{
+		struct upkept u = { 0 };
+
+		rg_accounts_upkeep(s.accounts, true, upkeep_done, &u);
+		run_until(&u.done);
+		g_assert_cmpint(u.rc, ==, CORE_OK);
+	}
 	g_free(devices_json(&s, a.access_token));
 	r = do_refresh(&s, a.device_id, a.refresh_token);
 	session_of(&r, false, &r1);
@@ -928,6 +948,65 @@ static void test_revocation(void)
 	srv_stop(&s);
 }
 
+/* Iterate the loop for ms milliseconds. */
+static void run_for(unsigned ms)
+{
+	gint64 until = g_get_monotonic_time() + ms * 1000;
+
+	while (g_get_monotonic_time() < until)
+		g_main_context_iteration(NULL, FALSE);
+}
+
+/*
+ * The store waits on its own thread: a registration stuck behind another
+ * process's write lock (`riftgate server invite` may hold it, a slow fsync
+ * acts alike) holds neither GET /status nor a WebSocket's bearer check and
+ * join; it is answered once the lock is released. With the store on the
+ * loop, SQLite's busy wait held everything for up to RG_STORE_BUSY_MS.
+ */
+static void test_store_off_loop(void)
+{
+	struct srv s = srv_start("busy.db", "10.0.0.0/24", 0);
+	struct rg_auth_session a, b;
+	struct wsc w = { 0 };
+	struct resp reg, st;
+	char *j = invite(&s), *body = rg_auth_register_encode("bravo", j);
+	SoupMessage *m;
+	sqlite3 *db;
+	gint64 t0, took;
+
+	do_register(&s, "alpha", s.owner_token, &a);
+	g_assert_cmpint(sqlite3_open(s.db, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+	m = http_start(&s, "POST", "/auth/register", NULL, body, false, &reg);
+	run_for(100); /* the registration reaches the store and waits for the lock */
+	g_assert_false(reg.done);
+	g_assert_cmpuint(rg_accounts_pending(s.accounts), ==, 1);
+	t0 = g_get_monotonic_time();
+	st = http(&s, "GET", "/status", NULL, NULL);
+	g_assert_cmpuint(st.status, ==, 200);
+	wsc_join(&w, &s, a.access_token, "alpha");
+	took = g_get_monotonic_time() - t0;
+	g_test_message("status and a join in %.1f ms while the store waits", (double)took / 1000.0);
+	g_assert_cmpint(took, <, RG_STORE_BUSY_MS * 1000 / 4);
+	g_assert_false(reg.done);
+	g_assert_cmpint(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+	run_until(&reg.done);
+	session_of(&reg, true, &b);
+	g_assert_cmpstr(b.address, ==, "10.0.0.2/24");
+	sqlite3_close(db);
+	wsc_free(&w);
+	resp_clear(&reg);
+	resp_clear(&st);
+	g_object_unref(m);
+	rg_auth_session_clear(&a);
+	rg_auth_session_clear(&b);
+	g_free(body);
+	g_free(j);
+	log_skip();
+	srv_stop(&s);
+}
+
 /* ------------------------------------------------------------ the program */
 
 static char *rg_exe(void)
@@ -1107,6 +1186,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/auth-api/concurrent", test_concurrent);
 	g_test_add_func("/auth-api/hostile-names", test_hostile_names);
 	g_test_add_func("/auth-api/revocation", test_revocation);
+	g_test_add_func("/auth-api/store-off-loop", test_store_off_loop);
 	g_test_add_func("/auth-api/program-kill9", test_program_kill9);
 	rc = g_test_run();
 	g_object_unref(session);
