@@ -416,17 +416,21 @@ struct job {
 	/* inputs */
 	char *name;	 /* register */
 	char *refresh;	 /* register, refresh: the new refresh token (the device's next) */
+	char *presented; /* refresh: the token presented (it opens a repeat's seal) */
 	char *device_id; /* refresh, revoke */
 	char join_hash[RG_TOKEN_HASH_LEN], old_hash[RG_TOKEN_HASH_LEN];
 	char new_hash[RG_TOKEN_HASH_LEN];
 	char new_id[RG_TOKEN_UUID_LEN], family[RG_STORE_ID_LEN];
+	uint8_t sealed[RG_TOKEN_SEALED_MAX]; /* refresh: the new token sealed with the presented */
+	size_t sealed_len;
 	GPtrArray *ids;		 /* touch */
 	struct rg_store_key key; /* upkeep: a new key, when key_set */
 	bool key_set;
 	/* outputs */
 	struct rg_accounts_result res;
-	struct rg_store_device dev; /* refresh: the device (its name) */
-	GArray *keys;		    /* upkeep: the keys after a rotation */
+	struct rg_store_device dev;	 /* refresh: the device (its name) */
+	struct rg_store_rotated rotated; /* refresh */
+	GArray *keys;			 /* upkeep: the keys after a rotation */
 };
 
 static void job_free(struct job *j)
@@ -434,6 +438,9 @@ static void job_free(struct job *j)
 	if (j->refresh != NULL)
 		core_wipe(j->refresh, strlen(j->refresh));
 	g_free(j->refresh);
+	if (j->presented != NULL)
+		core_wipe(j->presented, strlen(j->presented));
+	g_free(j->presented);
 	g_free(j->name);
 	g_free(j->device_id);
 	if (j->ids != NULL)
@@ -472,9 +479,13 @@ static void run_refresh(struct rg_store *st, struct job *j)
 		.new_hash = j->new_hash,
 		.new_expires = j->now + j->a->refresh_ttl,
 		.now = j->now,
+		.sealed = j->sealed_len > 0 ? j->sealed : NULL,
+		.sealed_len = j->sealed_len,
+		.grace_s = RG_ACCOUNTS_REFRESH_GRACE_S,
 	};
 
-	j->res.rc = rg_store_refresh(st, &r, j->family);
+	j->res.rc = rg_store_refresh(st, &r, &j->rotated);
+	g_strlcpy(j->family, j->rotated.family, sizeof(j->family));
 	if (j->res.rc == CORE_OK)
 		j->res.rc = rg_store_device_get(st, j->device_id, &j->dev);
 }
@@ -531,15 +542,27 @@ static void finish_register(struct rg_accounts *a, struct job *j)
 
 static void finish_refresh(struct rg_accounts *a, struct job *j)
 {
+	char *next = NULL;
+
 	if (j->res.rc == CORE_ERR_CLOSED)
 		g_hash_table_remove(a->families, j->family); /* a replay: the family is void */
 	if (j->res.rc != CORE_OK)
 		return;
-	if (session_fill(a, j->dev.device_id, j->dev.name, j->family, &j->res.session) != CORE_OK) {
+	/* a repeat: the successor the lost answer carried, not the one made for this call */
+	if (j->rotated.repeated && rg_token_unseal(j->presented, j->rotated.sealed,
+						   j->rotated.sealed_len, &next) != CORE_OK) {
 		j->res.rc = CORE_ERR_INTERNAL;
 		return;
 	}
-	j->res.session.refresh_token = g_steal_pointer(&j->refresh);
+	j->res.repeated = j->rotated.repeated;
+	if (session_fill(a, j->dev.device_id, j->dev.name, j->family, &j->res.session) != CORE_OK) {
+		j->res.rc = CORE_ERR_INTERNAL;
+		if (next != NULL)
+			core_wipe(next, strlen(next));
+		g_free(next);
+		return;
+	}
+	j->res.session.refresh_token = next != NULL ? next : g_steal_pointer(&j->refresh);
 }
 
 static void finish_revoke(struct rg_accounts *a, struct job *j)
@@ -635,8 +658,11 @@ void rg_accounts_refresh(struct rg_accounts *a, const char *device_id, const cha
 
 	j->device_id = g_strdup(device_id);
 	j->refresh = rg_token_new(RG_TOKEN_REFRESH_PREFIX, RG_TOKEN_REFRESH_BYTES);
+	j->presented = g_strdup(refresh_token);
 	rg_token_hash(refresh_token, j->old_hash);
 	rg_token_hash(j->refresh, j->new_hash);
+	if (rg_token_seal(refresh_token, j->refresh, j->sealed, &j->sealed_len) != CORE_OK)
+		j->sealed_len = 0; /* no repeat for this one */
 	job_push(j);
 }
 

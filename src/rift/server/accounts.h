@@ -10,7 +10,12 @@
  *     (JWT, jwt_ttl_s), a refresh token, the address and the ICE servers.
  *   - A refresh takes the device id and its refresh token, single use: the
  *     token is replaced by a new one (refresh_ttl_s from now: a device that
- *     refreshes keeps going), and one presented twice revokes its family.
+ *     refreshes keeps going), and one presented twice revokes its family,
+ *     but for one repeat: the device's immediately previous token, presented
+ *     again by it within RG_ACCOUNTS_REFRESH_GRACE_S of its use while its
+ *     successor is still unused, gets that same successor once more (the
+ *     answer to its refresh was lost). Anything older, a second repeat or a
+ *     repeat after the successor was used is a reuse.
  *   - Access tokens are HS256 with a kid; the newest signing key signs. When
  *     it is older than key_rotate_s a new key takes over and the old ones
  *     retire jwt_ttl_s later, after every token they signed has expired:
@@ -58,6 +63,8 @@
 #define RG_ACCOUNTS_KEY_ROTATE_S  (30 * 86400)
 #define RG_ACCOUNTS_TURN_TTL_S	  86400
 #define RG_ACCOUNTS_JOIN_TTL_S	  600 /* `invite` without --expires */
+/* a lost refresh answer: the agent retries after 30 s (session.h), within this */
+#define RG_ACCOUNTS_REFRESH_GRACE_S 60
 
 struct rg_accounts_config {
 	const char *db_path;	/* NULL: RG_STORE_DEFAULT_PATH */
@@ -86,6 +93,7 @@ struct rg_accounts_result {
 	struct rg_auth_session session; /* register, refresh: CORE_OK */
 	struct rg_store_device device;	/* register: CORE_OK */
 	bool reclaimed;			/* register: the name's device again, older tokens void */
+	bool repeated;			/* refresh: a repeat, the same refresh token again */
 	GArray *devices;		/* devices: CORE_OK (struct rg_store_device) */
 };
 
@@ -129,7 +137,8 @@ const char *rg_accounts_network(struct rg_accounts *a);
 void rg_accounts_register(struct rg_accounts *a, const char *name, const char *join_token,
 			  rg_accounts_done_fn done, void *data);
 /*
- * Refresh, then done: rc CORE_OK with res->session; CORE_ERR_NOT_FOUND
+ * Refresh, then done: rc CORE_OK with res->session (res->repeated: a
+ * repeat, its refresh token the one given before); CORE_ERR_NOT_FOUND
  * (device unknown or revoked), CORE_ERR_AUTH (not a live token of this
  * device), CORE_ERR_TIMEOUT (expired), CORE_ERR_CLOSED (used before: its
  * family is revoked now), CORE_ERR_INTERNAL, CORE_ERR_SYSTEM.

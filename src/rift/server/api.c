@@ -222,8 +222,13 @@ static void refresh_done(void *data, struct rg_accounts_result *res)
 		goto out;
 	switch (res->rc) {
 	case CORE_OK:
-		core_log_debug("api", soup_server_message_get_remote_host(msg), "refreshed %s",
-			       c->id);
+		if (res->repeated)
+			core_log_info("api", soup_server_message_get_remote_host(msg),
+				      "refreshed %s again: the same token, its answer was lost",
+				      c->id);
+		else
+			core_log_debug("api", soup_server_message_get_remote_host(msg),
+				       "refreshed %s", c->id);
 		reply(msg, SOUP_STATUS_OK, rg_auth_session_encode(&res->session, false));
 		break;
 	case CORE_ERR_NOT_FOUND:

@@ -49,6 +49,9 @@ static const char *const migrations[] = {
 	"  family_id TEXT NOT NULL REFERENCES token_families(family_id),"
 	"  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER);"
 	"CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);",
+	/* 2: a used refresh token remembers its successor, sealed with it, for a repeat */
+	"ALTER TABLE refresh_tokens ADD COLUMN successor TEXT;"
+	"ALTER TABLE refresh_tokens ADD COLUMN sealed BLOB;",
 };
 
 /* The statements, prepared once. */
@@ -85,6 +88,8 @@ enum q {
 	Q_PURGE_JOIN,
 	Q_PURGE_REFRESH,
 	Q_PURGE_KEYS,
+	Q_PURGE_SEALED,
+	Q_TOKEN_UNSEAL,
 	Q_COUNT
 };
 
@@ -121,10 +126,14 @@ static const char *const sql[Q_COUNT] = {
 			    "WHERE family_id = ?1 AND revoked_at IS NULL",
 	[Q_TOKEN_ADD] = "INSERT INTO refresh_tokens(hash, family_id, created_at, expires_at) "
 			"VALUES (?1, ?2, ?3, ?4)",
-	[Q_TOKEN_GET] = "SELECT t.family_id, t.expires_at, t.used_at, f.revoked_at, f.device_id "
+	[Q_TOKEN_GET] = "SELECT t.family_id, t.expires_at, t.used_at, f.revoked_at, f.device_id, "
+			"t.sealed, n.used_at IS NULL AND n.hash IS NOT NULL "
 			"FROM refresh_tokens t JOIN token_families f USING (family_id) "
+			"LEFT JOIN refresh_tokens n ON n.hash = t.successor "
 			"WHERE t.hash = ?1",
-	[Q_TOKEN_USE] = "UPDATE refresh_tokens SET used_at = ?2 WHERE hash = ?1",
+	[Q_TOKEN_USE] = "UPDATE refresh_tokens SET used_at = ?2, successor = ?3, sealed = ?4 "
+			"WHERE hash = ?1",
+	[Q_TOKEN_UNSEAL] = "UPDATE refresh_tokens SET sealed = NULL WHERE hash = ?1",
 	[Q_SESSION] = "SELECT d.revoked_at, f.device_id, f.revoked_at FROM devices d "
 		      "LEFT JOIN token_families f ON f.family_id = ?2 WHERE d.device_id = ?1",
 	[Q_FAMILIES_LIVE] = "SELECT f.family_id, f.device_id FROM token_families f "
@@ -137,6 +146,8 @@ static const char *const sql[Q_COUNT] = {
 	[Q_PURGE_JOIN] = "DELETE FROM join_tokens WHERE expires_at < ?1 OR used_at < ?1",
 	[Q_PURGE_REFRESH] = "DELETE FROM refresh_tokens WHERE expires_at < ?1",
 	[Q_PURGE_KEYS] = "DELETE FROM signing_keys WHERE retired_at < ?1",
+	[Q_PURGE_SEALED] = "UPDATE refresh_tokens SET sealed = NULL "
+			   "WHERE sealed IS NOT NULL AND used_at < ?1",
 };
 
 struct rg_store {
@@ -456,6 +467,12 @@ int rg_store_version(struct rg_store *s)
 int rg_store_schema_version(void)
 {
 	return (int)G_N_ELEMENTS(migrations);
+}
+
+const char *const *rg_store_migrations(size_t *n)
+{
+	*n = G_N_ELEMENTS(migrations);
+	return migrations;
 }
 
 /* ------------------------------------------------------------ network and settings */
@@ -806,8 +823,64 @@ out:
 	return op_end(s, rc);
 }
 
+/*
+ * A used token presented again. Within r->grace_s of its use, while its
+ * successor is still unused and it was not repeated before: the answer was
+ * lost, hand back the sealed successor (once: the seal is dropped). Else a
+ * stolen copy or a replay: one of the two holders is a thief, and neither
+ * keeps the family. CORE_OK (a repeat), CORE_ERR_CLOSED (revoked), ...
+ */
+static int reused(struct rg_store *s, const struct rg_store_rotation *r, sqlite3_stmt *tok,
+		  int64_t used, struct rg_store_rotated *out)
+{
+	const void *sealed = sqlite3_column_blob(tok, 5);
+	int sealed_len = sqlite3_column_bytes(tok, 5);
+	bool next_unused = sqlite3_column_int(tok, 6) != 0;
+	sqlite3_stmt *st;
+
+	if (r->grace_s > 0 && r->now < used + r->grace_s && next_unused && sealed != NULL &&
+	    sealed_len > 0 && (size_t)sealed_len <= sizeof(out->sealed)) {
+		memcpy(out->sealed, sealed, (size_t)sealed_len);
+		out->sealed_len = (size_t)sealed_len;
+		out->repeated = true;
+		sqlite3_reset(tok);
+		st = q(s, Q_TOKEN_UNSEAL);
+		if (st != NULL)
+			bind_text(st, 1, r->old_hash);
+		return run(s, st);
+	}
+	sqlite3_reset(tok);
+	return by_id(s, Q_FAMILY_REVOKE, out->family, r->now) == CORE_OK ? CORE_ERR_CLOSED
+									 : CORE_ERR_SYSTEM;
+}
+
+/* Mark the presented token used (with its successor, sealed) and store the successor. */
+static int rotate(struct rg_store *s, const struct rg_store_rotation *r, const char *family)
+{
+	sqlite3_stmt *st = q(s, Q_TOKEN_USE);
+	int rc;
+
+	if (st != NULL) {
+		bind_text(st, 1, r->old_hash);
+		sqlite3_bind_int64(st, 2, r->now);
+		bind_text(st, 3, r->new_hash);
+		if (r->sealed != NULL)
+			sqlite3_bind_blob(st, 4, r->sealed, (int)r->sealed_len, SQLITE_STATIC);
+	}
+	if ((rc = run(s, st)) != CORE_OK)
+		return rc;
+	st = q(s, Q_TOKEN_ADD);
+	if (st != NULL) {
+		bind_text(st, 1, r->new_hash);
+		bind_text(st, 2, family);
+		sqlite3_bind_int64(st, 3, r->now);
+		sqlite3_bind_int64(st, 4, r->new_expires);
+	}
+	return run(s, st);
+}
+
 int rg_store_refresh(struct rg_store *s, const struct rg_store_rotation *r,
-		     char family[RG_STORE_ID_LEN])
+		     struct rg_store_rotated *out)
 {
 	struct rg_store_device d = { 0 };
 	int64_t expires, used, fam_revoked;
@@ -816,7 +889,9 @@ int rg_store_refresh(struct rg_store *s, const struct rg_store_rotation *r,
 	int rc;
 
 	op_begin(s);
-	family[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (r->sealed_len > sizeof(out->sealed))
+		return op_end(s, CORE_ERR_INVALID_ARG);
 	if ((rc = tx_begin(s)) != CORE_OK)
 		return op_end(s, rc);
 	rc = device_get(s, r->device_id, &d);
@@ -831,7 +906,7 @@ int rg_store_refresh(struct rg_store *s, const struct rg_store_rotation *r,
 		rc = rc == CORE_ERR_NOT_FOUND ? CORE_ERR_AUTH : rc;
 		goto out;
 	}
-	g_strlcpy(family, (const char *)sqlite3_column_text(st, 0), RG_STORE_ID_LEN);
+	g_strlcpy(out->family, (const char *)sqlite3_column_text(st, 0), sizeof(out->family));
 	expires = sqlite3_column_int64(st, 1);
 	used = sqlite3_column_int64(st, 2);
 	fam_revoked = sqlite3_column_int64(st, 3);
@@ -841,41 +916,29 @@ int rg_store_refresh(struct rg_store *s, const struct rg_store_rotation *r,
 		rc = CORE_ERR_AUTH;
 		goto out;
 	}
-	sqlite3_reset(st);
 	if (used != 0) {
-		/* a token used twice: one of the two users stole it; neither keeps the family */
-		rc = by_id(s, Q_FAMILY_REVOKE, family, r->now);
-		if (rc == CORE_OK) {
-			rc = CORE_ERR_CLOSED;
-			keep = true;
-		}
+		rc = reused(s, r, st, used, out);
+		keep = rc == CORE_ERR_CLOSED; /* the revocation is committed */
+		if (rc == CORE_OK)
+			rc = seen(s, r->device_id, r->now);
 		goto out;
 	}
+	sqlite3_reset(st);
 	if (expires <= r->now) {
 		rc = CORE_ERR_TIMEOUT;
 		goto out;
 	}
-	st = q(s, Q_TOKEN_USE);
-	if (st != NULL) {
-		bind_text(st, 1, r->old_hash);
-		sqlite3_bind_int64(st, 2, r->now);
-	}
-	if ((rc = run(s, st)) != CORE_OK)
-		goto out;
-	st = q(s, Q_TOKEN_ADD);
-	if (st != NULL) {
-		bind_text(st, 1, r->new_hash);
-		bind_text(st, 2, family);
-		sqlite3_bind_int64(st, 3, r->now);
-		sqlite3_bind_int64(st, 4, r->new_expires);
-	}
-	if ((rc = run(s, st)) == CORE_OK)
+	if ((rc = rotate(s, r, out->family)) == CORE_OK)
 		rc = seen(s, r->device_id, r->now);
 out:
 	rg_store_device_clear(&d);
 	rc = tx_end(s, rc, keep);
 	if (rc != CORE_OK && rc != CORE_ERR_CLOSED)
-		family[0] = '\0';
+		out->family[0] = '\0';
+	if (rc != CORE_OK) {
+		out->repeated = false;
+		out->sealed_len = 0;
+	}
 	return op_end(s, rc);
 }
 
@@ -1053,7 +1116,8 @@ int rg_store_key_add(struct rg_store *s, const struct rg_store_key *key, int64_t
 
 int rg_store_purge(struct rg_store *s, int64_t now)
 {
-	static const enum q purges[] = { Q_PURGE_JOIN, Q_PURGE_REFRESH, Q_PURGE_KEYS };
+	static const enum q purges[] = { Q_PURGE_JOIN, Q_PURGE_REFRESH, Q_PURGE_KEYS,
+					 Q_PURGE_SEALED };
 	int rc;
 
 	op_begin(s);

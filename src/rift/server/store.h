@@ -10,10 +10,13 @@
  *   devices        id, name, address (host number in the subnet), times,
  *                  revoked_at
  *   token_families one per registration: a chain of refresh tokens
- *   refresh_tokens SHA-256 of each refresh token, its family, expiry, use
+ *   refresh_tokens SHA-256 of each refresh token, its family, expiry, use;
+ *                  once used, its successor's hash and, for a repeat of a
+ *                  lost answer, the successor sealed with it (token.h)
  *
  * Nothing secret is stored in the clear but the signing keys and the TLS
- * key: join and refresh tokens are kept as SHA-256 hex only. The file (and
+ * key: join and refresh tokens are kept as SHA-256 hex only (a sealed
+ * successor opens only with the token before it, which is not kept). The file (and
  * SQLite's -wal and -shm beside it, which take its mode) is created 0600 in
  * a directory created 0700.
  *
@@ -95,6 +98,8 @@ struct rg_store_registration {
 	int64_t now;
 };
 
+#define RG_STORE_SEALED_MAX 256 /* a sealed successor (token.h: RG_TOKEN_SEALED_MAX) */
+
 /* What rg_store_refresh needs. */
 struct rg_store_rotation {
 	const char *device_id;
@@ -102,6 +107,17 @@ struct rg_store_rotation {
 	const char *new_hash; /* its successor */
 	int64_t new_expires;
 	int64_t now;
+	const uint8_t *sealed; /* the successor sealed with the presented token, or NULL */
+	size_t sealed_len;     /* at most RG_STORE_SEALED_MAX */
+	int64_t grace_s;       /* a used token may be repeated once this long after its use */
+};
+
+/* What rg_store_refresh answers besides its code. */
+struct rg_store_rotated {
+	char family[RG_STORE_ID_LEN];
+	bool repeated;			     /* a repeat: nothing new; sealed is the successor */
+	uint8_t sealed[RG_STORE_SEALED_MAX]; /* as stored with the earlier rotation */
+	size_t sealed_len;
 };
 
 /* A live token family: its device is not revoked, nor is the family. */
@@ -139,6 +155,8 @@ int rg_store_set_full_sync(struct rg_store *s, bool full);
 int rg_store_version(struct rg_store *s);
 /* The number of migrations this program knows (the current schema version). */
 int rg_store_schema_version(void);
+/* This program's migrations, *n of them (tests: a database of an older version). */
+const char *const *rg_store_migrations(size_t *n);
 
 /*
  * Create the network: its row, the owner, the first signing key and the
@@ -173,20 +191,30 @@ int rg_store_register(struct rg_store *s, const struct rg_store_registration *r,
 		      struct rg_store_device *out, bool *reclaimed);
 
 /*
- * Rotate a refresh token: mark the presented one used, store its successor
- * in the same family expiring at new_expires, update last_seen_at; family
- * receives the family id (RG_STORE_ID_LEN). Returns
- *   CORE_OK             rotated;
+ * Rotate a refresh token: mark the presented one used (remembering its
+ * successor and r->sealed), store the successor in the same family expiring
+ * at new_expires, update last_seen_at. out->family receives the family id.
+ *
+ * A repeat: the presented token was used less than r->grace_s ago, its
+ * successor is still unused, and it was not repeated before. The answer to
+ * its rotation was lost; nothing new is stored: out->repeated, with the
+ * sealed successor of that rotation in out->sealed (its seal is dropped:
+ * one repeat only). Any other use of a used token is a reuse.
+ *
+ * Returns
+ *   CORE_OK             rotated, or repeated;
  *   CORE_ERR_NOT_FOUND  the device is unknown or revoked;
  *   CORE_ERR_AUTH       no such token for this device, or its family is revoked;
  *   CORE_ERR_TIMEOUT    the token expired;
- *   CORE_ERR_CLOSED     the token was used before: a stolen copy or a replay.
- *                       Its whole family is revoked now (committed; family set);
+ *   CORE_ERR_CLOSED     the token was used before (and is not a repeat): a
+ *                       stolen copy or a replay. Its whole family is revoked
+ *                       now (committed; out->family set);
+ *   CORE_ERR_INVALID_ARG  r->sealed_len over RG_STORE_SEALED_MAX;
  *   CORE_ERR_SYSTEM.
  * Only CORE_OK and CORE_ERR_CLOSED change anything.
  */
 int rg_store_refresh(struct rg_store *s, const struct rg_store_rotation *r,
-		     char family[RG_STORE_ID_LEN]);
+		     struct rg_store_rotated *out);
 
 /*
  * Whether a JWT's session still stands: CORE_OK (device and family live),
@@ -227,8 +255,9 @@ int rg_store_key_add(struct rg_store *s, const struct rg_store_key *key, int64_t
 
 /*
  * Forget what cannot matter any more: join tokens expired or used more
- * than a day ago, refresh tokens expired more than a day ago, keys retired
- * more than a day ago. CORE_OK or CORE_ERR_SYSTEM.
+ * than a day ago, refresh tokens expired more than a day ago (and the seals
+ * of those used more than a day ago), keys retired more than a day ago.
+ * CORE_OK or CORE_ERR_SYSTEM.
  */
 int rg_store_purge(struct rg_store *s, int64_t now);
 

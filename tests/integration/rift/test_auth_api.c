@@ -517,7 +517,8 @@ static void test_reuse_detection(void)
 	wsc_join(&wb, &s, b.access_token, "bravo");
 	g_assert_true(g_str_has_prefix(wsc_frame(&wa, 1), "{\"type\":\"peers\""));
 	log_skip();
-	/* a thief replays the stolen, used token */
+	/* a thief replays the stolen token, used two minutes ago (too late for a repeat) */
+	now_s += 120;
 	r = do_refresh(&s, a.device_id, a.refresh_token);
 	g_assert_cmpuint(r.status, ==, 401);
 	{
@@ -545,6 +546,81 @@ static void test_reuse_detection(void)
 	rg_auth_session_clear(&a);
 	rg_auth_session_clear(&b);
 	rg_auth_session_clear(&legit);
+	srv_stop(&s);
+}
+
+/* A refresh's answer, or its 401 reason (g_free). */
+static char *refresh_reason(struct srv *s, const char *id, const char *token)
+{
+	struct resp r = do_refresh(s, id, token);
+	char *why = r.status == 200 ? g_strdup("200") : rg_auth_error_parse(r.body, strlen(r.body));
+
+	g_assert_true(r.status == 200 || r.status == 401);
+	resp_clear(&r);
+	return why;
+}
+
+/*
+ * A refresh whose answer is lost: the device presents the same token again
+ * (the agent retries 30 s later) and gets the same new refresh token, with
+ * a fresh access token, and goes on from there. A third presentation, or a
+ * repeat after RG_ACCOUNTS_REFRESH_GRACE_S, is a reuse: the family dies.
+ */
+static void test_lost_answer(void)
+{
+	struct srv s = srv_start("lost.db", "10.0.0.0/24", 0);
+	struct rg_auth_session a, b, lost, again, next, b1;
+	char *j = invite(&s), *why;
+	struct resp r;
+
+	do_register(&s, "alpha", s.owner_token, &a);
+	do_register(&s, "bravo", j, &b);
+	now_s += 100;
+	r = do_refresh(&s, a.device_id, a.refresh_token);
+	session_of(&r, false, &lost); /* the device never sees this answer */
+	resp_clear(&r);
+	log_skip();
+	now_s += 30;
+	r = do_refresh(&s, a.device_id, a.refresh_token);
+	session_of(&r, false, &again);
+	resp_clear(&r);
+	expect_one_log("again: the same token, its answer was lost");
+	g_assert_cmpstr(again.refresh_token, ==, lost.refresh_token);
+	g_assert_cmpstr(again.access_token, !=, lost.access_token);
+	g_assert_cmpuint(again.n_ice, ==, 2);
+	g_free(devices_json(&s, again.access_token));
+	r = do_refresh(&s, a.device_id, again.refresh_token);
+	session_of(&r, false, &next);
+	resp_clear(&r);
+	/* the first token a third time: a reuse; the family is revoked, its JWTs refused */
+	why = refresh_reason(&s, a.device_id, a.refresh_token);
+	g_assert_cmpstr(why, ==, "refresh token reused: its token family is revoked");
+	g_free(why);
+	why = refresh_reason(&s, a.device_id, next.refresh_token);
+	g_assert_cmpstr(why, ==, "invalid refresh token");
+	g_free(why);
+	r = http(&s, "GET", "/auth/devices", next.access_token, NULL);
+	g_assert_cmpuint(r.status, ==, 401);
+	resp_clear(&r);
+	/* bravo repeats a minute after the use: too late, a reuse */
+	r = do_refresh(&s, b.device_id, b.refresh_token);
+	session_of(&r, false, &b1);
+	resp_clear(&r);
+	now_s += RG_ACCOUNTS_REFRESH_GRACE_S;
+	why = refresh_reason(&s, b.device_id, b.refresh_token);
+	g_assert_cmpstr(why, ==, "refresh token reused: its token family is revoked");
+	g_free(why);
+	why = refresh_reason(&s, b.device_id, b1.refresh_token);
+	g_assert_cmpstr(why, ==, "invalid refresh token");
+	g_free(why);
+	log_skip();
+	rg_auth_session_clear(&a);
+	rg_auth_session_clear(&b);
+	rg_auth_session_clear(&lost);
+	rg_auth_session_clear(&again);
+	rg_auth_session_clear(&next);
+	rg_auth_session_clear(&b1);
+	g_free(j);
 	srv_stop(&s);
 }
 
@@ -1180,6 +1256,7 @@ int main(int argc, char **argv)
 	session = soup_session_new();
 	g_test_add_func("/auth-api/register-refresh", test_register_refresh);
 	g_test_add_func("/auth-api/reuse-detection", test_reuse_detection);
+	g_test_add_func("/auth-api/lost-answer", test_lost_answer);
 	g_test_add_func("/auth-api/expiry-and-rotation", test_expiry_and_rotation);
 	g_test_add_func("/auth-api/bad-input", test_bad_input);
 	g_test_add_func("/auth-api/guessing", test_guessing);
