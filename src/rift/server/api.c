@@ -518,6 +518,7 @@ static int sig_bearer(void *data, const char *token, const char *source, struct 
 		core_log_warn("api", source, "GET /connect: 429 too many wrong tokens (%u s)",
 			      after);
 		ident_free(who);
+		id->retry_after_s = after;
 		return CORE_ERR_AGAIN;
 	}
 	rc = rg_accounts_verify(api->accounts, token, who, &why);

@@ -104,6 +104,19 @@ static void expect_one_log(const char *want)
 	g_strfreev(lines);
 }
 
+/* Exactly one line of any component since the last call, containing want. */
+static void expect_one_line(const char *want)
+{
+	char **lines = log_since();
+	guint n = 0;
+
+	for (char **l = lines; *l != NULL; l++)
+		n += strstr(*l, want) != NULL;
+	if (n != 1)
+		g_error("%u log lines with \"%s\", expected 1", n, want);
+	g_strfreev(lines);
+}
+
 /* ------------------------------------------------------------ the server */
 
 struct srv {
@@ -744,6 +757,19 @@ static void test_bad_input(void)
 	expect_error(&s, "GET", "/auth/devices", "x'; DROP TABLE devices; --", NULL, 401,
 		     "invalid or expired token");
 	expect_error(&s, "GET", "/auth/devices", NULL, NULL, 401, "missing authorization");
+	/* the WebSocket's door refuses the same with the same JSON, logged once */
+	expect_error(&s, "GET", "/connect", forged, NULL, 401, "invalid or expired token");
+	expect_error(&s, "GET", "/connect", none, NULL, 401, "invalid or expired token");
+	{
+		struct resp cr = http(&s, "GET", "/connect", NULL, NULL);
+		char *why = rg_auth_error_parse(cr.body, strlen(cr.body));
+
+		g_assert_cmpuint(cr.status, ==, 401);
+		g_assert_cmpstr(why, ==, "missing authorization");
+		expect_one_line("GET /connect: 401 missing authorization");
+		g_free(why);
+		resp_clear(&cr);
+	}
 	/* bodies: malformed, wrong types, missing, too large, chunked */
 	expect_error(&s, "POST", "/auth/register", NULL, "{\"device_name\":", 400,
 		     "invalid request body");
@@ -863,6 +889,16 @@ static void test_guessing(void)
 	/* forged bearers count too, on /connect as well */
 	r = http(&s, "GET", "/auth/devices", "a.b.c", NULL);
 	g_assert_cmpuint(r.status, ==, 429);
+	resp_clear(&r);
+	r = http(&s, "GET", "/connect", "a.b.c", NULL);
+	g_assert_cmpuint(r.status, ==, 429);
+	g_assert_cmpstr(r.retry_after, ==, "10");
+	{
+		char *why = rg_auth_error_parse(r.body, strlen(r.body));
+
+		g_assert_cmpstr(why, ==, "too many wrong tokens from this address; retry later");
+		g_free(why);
+	}
 	resp_clear(&r);
 	{
 		struct wsc w = { 0 };

@@ -316,6 +316,55 @@ static void test_three_peers(void)
 	server_stop(s);
 }
 
+/* A plain GET /connect (no upgrade): its status, WWW-Authenticate and body. */
+struct plain {
+	unsigned status;
+	char *www_auth, *body;
+	bool done;
+};
+
+static void plain_done(GObject *src, GAsyncResult *res, gpointer p)
+{
+	struct plain *r = p;
+	SoupMessage *m = soup_session_get_async_result_message(SOUP_SESSION(src), res);
+	GBytes *b = soup_session_send_and_read_finish(SOUP_SESSION(src), res, NULL);
+
+	r->status = soup_message_get_status(m);
+	r->www_auth = g_strdup(soup_message_headers_get_one(soup_message_get_response_headers(m),
+							    "WWW-Authenticate"));
+	r->body = b != NULL ? g_strndup(g_bytes_get_data(b, NULL), g_bytes_get_size(b)) : NULL;
+	if (b != NULL)
+		g_bytes_unref(b);
+	r->done = true;
+}
+
+static void plain_get(struct plain *r, const char *url, const char *token)
+{
+	char *u = g_strconcat(url, "/connect", NULL);
+	SoupSession *ss = soup_session_new();
+	SoupMessage *m = soup_message_new("GET", u);
+
+	if (token != NULL) {
+		char *a = g_strconcat("Bearer ", token, NULL);
+
+		soup_message_headers_replace(soup_message_get_request_headers(m), "Authorization",
+					     a);
+		g_free(a);
+	}
+	soup_session_send_and_read_async(ss, m, G_PRIORITY_DEFAULT, NULL, plain_done, r);
+	run_until(&r->done);
+	g_object_unref(m);
+	g_object_unref(ss);
+	g_free(u);
+}
+
+static const struct {
+	const char *token, *body;
+} refusals[] = {
+	{ NULL, "{\"error\":\"missing authorization\"}" },
+	{ "alpha-token-0123456788", "{\"error\":\"invalid or expired token\"}" },
+};
+
 static void test_tokens(void)
 {
 	struct rg_sig_server *s = server_start(false, NULL);
@@ -328,6 +377,17 @@ static void test_tokens(void)
 	wsc_connect(&c, rg_sig_server_url(s), "alpha-token-0123456788");
 	g_assert_cmpuint(c.status, ==, 401);
 	wsc_free(&c);
+	/* the refusals carry a JSON error, as /auth's do */
+	for (size_t i = 0; i < G_N_ELEMENTS(refusals); i++) {
+		struct plain r = { 0 };
+
+		plain_get(&r, rg_sig_server_url(s), refusals[i].token);
+		g_assert_cmpuint(r.status, ==, 401);
+		g_assert_cmpstr(r.www_auth, ==, "Bearer");
+		g_assert_cmpstr(r.body, ==, refusals[i].body);
+		g_free(r.body);
+		g_free(r.www_auth);
+	}
 	/* alpha's token cannot act as bravo */
 	wsc_join(&c, rg_sig_server_url(s), devices[0].token, "bravo", KEY_B);
 	run_until(&c.closed);
