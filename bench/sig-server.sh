@@ -11,7 +11,9 @@
 # and, during the relay, sig-load registers devices with join tokens and
 # refreshes their tokens at that rate: the relay latency then shows what the
 # database work costs the server's loop, beside the operations' own latency
-# and the store's timing from GET /status.
+# and the store's timing from GET /status. SLOW_FSYNC_MS=N (with AUTH_RATE)
+# makes each of the server's fsyncs N ms slower (bench/slow-fsync.c, preloaded
+# into the server only): a slow or busy disk, made repeatable.
 # A benchmark, not a test: nothing asserts on the numbers. Needs root for
 # more than ~500 clients (the open-files limit is raised).
 set -euo pipefail
@@ -51,7 +53,9 @@ for n in ${counts[@]}; do
 		auth=("$tmp/tokens" "$AUTH_RATE")
 	fi
 	ulimit -n $((n + 512)) 2>/dev/null || true
-	"$riftgate" server -c "$tmp/server.conf" >"$tmp/out" 2>/dev/null &
+	preload=
+	[ "${SLOW_FSYNC_MS:-0}" -gt 0 ] && preload=$(realpath "$build/bench/slow-fsync.so")
+	LD_PRELOAD=$preload "$riftgate" server -c "$tmp/server.conf" >"$tmp/out" 2>/dev/null &
 	spid=$!
 	for _ in $(seq 100); do [ -s "$tmp/out" ] && break; sleep 0.1; done
 	url=$(sed -n 's/^listening on //p' "$tmp/out")
