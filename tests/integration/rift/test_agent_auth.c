@@ -3,7 +3,9 @@
  * plays foul: the real `riftgate up` program, as root, in a network
  * namespace of its own (unshare(CLONE_NEWNET) in a subprocess of this test:
  * the namespace, the agent's TUN and everything in it vanish with it), and
- * a fake server in this process on its loopback (libsoup).
+ * a foul server in this process on its loopback: the real signaling server
+ * with an authenticator that refuses every token, and a /auth/refresh that
+ * hands out new ones.
  *
  *   /agent-auth/three-refusals   the server hands out a fresh access token at
  *       every refresh and refuses every one of them on /connect (401): the
@@ -24,6 +26,7 @@
 #include "../spawn.h"
 #include "core/err.h"
 #include "rift/auth/authmsg.h"
+#include "rift/sig/server.h"
 
 #define LIMIT_S	      30
 #define SUBPROCESS_US (60 * G_USEC_PER_SEC)
@@ -32,7 +35,7 @@
 
 /* The fake server: what it was asked, what it handed out. */
 struct fake {
-	SoupServer *soup;
+	struct rg_sig_server *server;
 	unsigned refreshes, connects;
 	GPtrArray *issued_jwts;	   /* access tokens handed out, in order */
 	GPtrArray *presented_jwts; /* bearer tokens /connect saw, in order */
@@ -74,46 +77,38 @@ static void on_refresh(SoupServer *soup, SoupServerMessage *msg, const char *pat
 }
 
 /* GET /connect: every token refused, as a server that no longer knows the device. */
-static void on_connect(SoupServer *soup, SoupServerMessage *msg, const char *path,
-		       GHashTable *query, gpointer p)
+static int fake_bearer(void *data, const char *token, const char *source,
+		       struct rg_sig_identity *id)
 {
-	struct fake *f = p;
-	const char *auth = soup_message_headers_get_one(
-		soup_server_message_get_request_headers(msg), "Authorization");
+	struct fake *f = data;
 
 	f->connects++;
-	g_ptr_array_add(
-		f->presented_jwts,
-		g_strdup(auth != NULL && g_str_has_prefix(auth, "Bearer ") ? auth + 7 : ""));
-	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-				     "WWW-Authenticate", "Bearer");
-	soup_server_message_set_status(msg, SOUP_STATUS_UNAUTHORIZED, NULL);
+	g_ptr_array_add(f->presented_jwts, g_strdup(token));
+	return CORE_ERR_AUTH;
 }
 
-static char *fake_start(struct fake *f)
+static void fake_attach(void *data, SoupServer *soup)
 {
+	soup_server_add_handler(soup, "/auth/refresh", on_refresh, data, NULL);
+}
+
+static const char *fake_start(struct fake *f)
+{
+	struct rg_sig_auth auth = { .bearer = fake_bearer, .attach = fake_attach, .data = f };
+	struct rg_sig_server_config cfg = { .listen = "127.0.0.1", .auth = &auth };
 	GError *e = NULL;
-	GSList *uris;
-	char *url;
 
 	memset(f, 0, sizeof(*f));
 	f->issued_jwts = g_ptr_array_new_with_free_func(g_free);
 	f->presented_jwts = g_ptr_array_new_with_free_func(g_free);
-	f->soup = soup_server_new(NULL, NULL);
-	soup_server_add_handler(f->soup, "/auth/refresh", on_refresh, f, NULL);
-	soup_server_add_handler(f->soup, "/connect", on_connect, f, NULL);
-	g_assert_true(soup_server_listen_local(f->soup, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &e));
+	f->server = rg_sig_server_new(&cfg, &e);
 	g_assert_no_error(e);
-	uris = soup_server_get_uris(f->soup);
-	url = g_strdup_printf("http://127.0.0.1:%d", g_uri_get_port(uris->data));
-	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
-	return url;
+	return rg_sig_server_url(f->server);
 }
 
 static void fake_stop(struct fake *f)
 {
-	soup_server_disconnect(f->soup);
-	g_object_unref(f->soup);
+	rg_sig_server_free(f->server);
 	g_ptr_array_free(f->issued_jwts, TRUE);
 	g_ptr_array_free(f->presented_jwts, TRUE);
 	g_free(f->last_refresh);
@@ -166,7 +161,8 @@ static void three_refusals_body(void)
 {
 	char *dir = g_dir_make_tmp("rg-agent-auth-XXXXXX", NULL);
 	char *exe = g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "rift", "riftgate", NULL);
-	char *url, *conf, *err = NULL, *secrets = NULL, *rm;
+	char *conf, *err = NULL, *secrets = NULL, *rm;
+	const char *url;
 	struct agent_run r = { 0 };
 	struct fake f;
 	GError *e = NULL;
@@ -227,7 +223,6 @@ static void three_refusals_body(void)
 	g_free(secrets);
 	g_free(err);
 	g_free(conf);
-	g_free(url);
 	g_free(exe);
 	g_free(dir);
 }
