@@ -572,10 +572,10 @@ static bool peer_eq(const struct rg_sig_peer *a, const struct rg_sig_peer *b)
 
 bool rg_sig_msg_equal(const struct rg_sig_msg *a, const struct rg_sig_msg *b)
 {
-	if (a->type != b->type || a->n_peers != b->n_peers || !peer_eq(&a->self, &b->self) ||
-	    !str_eq(a->from, b->from) || !str_eq(a->to, b->to) || !str_eq(a->sdp, b->sdp) ||
-	    !str_eq(a->public_key, b->public_key) || !str_eq(a->candidate, b->candidate) ||
-	    !str_eq(a->peer_id, b->peer_id))
+	if (a->type != b->type || a->n_peers != b->n_peers || a->peers_null != b->peers_null ||
+	    !peer_eq(&a->self, &b->self) || !str_eq(a->from, b->from) || !str_eq(a->to, b->to) ||
+	    !str_eq(a->sdp, b->sdp) || !str_eq(a->public_key, b->public_key) ||
+	    !str_eq(a->candidate, b->candidate) || !str_eq(a->peer_id, b->peer_id))
 		return false;
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (!peer_eq(&a->peers[i], &b->peers[i]))

@@ -11,6 +11,7 @@
 #include "core/err.h"
 #include "core/glue.h"
 #include "core/log.h"
+#include "rift/sig/bearer.h"
 #include "rift/sig/msg.h"
 
 #define SERVER_PING_S	    20
@@ -27,8 +28,8 @@ struct rg_sig_server {
 	struct rg_hub *hub;
 	struct rg_sig_device *devices;
 	size_t n_devices;
-	GHashTable *by_token;	 /* SHA-256 hex of a token -> its device */
-	struct rg_sig_auth auth; /* auth.bearer NULL: none */
+	struct rg_sig_bearer *bearer; /* a static token -> its device */
+	struct rg_sig_auth auth;      /* auth.bearer NULL: none */
 	unsigned ping_s;
 	GHashTable *conns;  /* id -> SoupWebsocketConnection * (a reference) */
 	GHashTable *idents; /* id -> struct rg_sig_identity * (the authenticator's) */
@@ -65,8 +66,7 @@ static void identity_free(gpointer p)
  * identity_free), CORE_ERR_NOT_FOUND (no bearer token at all: 401),
  * CORE_ERR_AUTH (no valid token: 401), CORE_ERR_AGAIN (the authenticator
  * makes the source wait: 429, *retry_after seconds). A static token is
- * looked up by its SHA-256 (one hash lookup however many devices; timing
- * reveals nothing about the token itself), then compared in constant time;
+ * found as bearer.h does (by its SHA-256, then compared in constant time);
  * anything else goes to the authenticator, which logs its refusals; those
  * decided here are logged here, once.
  */
@@ -77,7 +77,6 @@ static int server_identify(struct rg_sig_server *s, SoupServerMessage *msg,
 		soup_server_message_get_request_headers(msg), "Authorization");
 	const struct rg_sig_device *d;
 	struct rg_sig_identity *id;
-	char *h;
 	int rc;
 
 	*out = NULL;
@@ -87,12 +86,8 @@ static int server_identify(struct rg_sig_server *s, SoupServerMessage *msg,
 			      "GET /connect: 401 missing authorization");
 		return CORE_ERR_NOT_FOUND;
 	}
-	auth += 7;
-	h = g_compute_checksum_for_string(G_CHECKSUM_SHA256, auth, -1);
-	d = g_hash_table_lookup(s->by_token, h);
-	g_free(h);
-	if (d != NULL && strlen(d->token) == strlen(auth) &&
-	    core_ct_equal(d->token, auth, strlen(auth))) {
+	d = rg_sig_bearer_lookup(s->bearer, auth);
+	if (d != NULL) {
 		id = g_new0(struct rg_sig_identity, 1);
 		id->network = g_strdup(d->network);
 		id->name = g_strdup(d->name);
@@ -105,7 +100,7 @@ static int server_identify(struct rg_sig_server *s, SoupServerMessage *msg,
 		return CORE_ERR_AUTH;
 	}
 	id = g_new0(struct rg_sig_identity, 1);
-	rc = s->auth.bearer(s->auth.data, auth, soup_server_message_get_remote_host(msg), id);
+	rc = s->auth.bearer(s->auth.data, auth + 7, soup_server_message_get_remote_host(msg), id);
 	if (rc != CORE_OK || id->network == NULL || id->name == NULL) {
 		*retry_after = id->retry_after_s;
 		identity_free(id);
@@ -286,9 +281,9 @@ static void status_cb(SoupServer *soup, SoupServerMessage *msg, const char *path
 {
 	struct rg_sig_server *s = p;
 	char *extra = s->auth.status != NULL ? s->auth.status(s->auth.data) : NULL;
-	char *body =
-		g_strdup_printf("{\"connections\":%u,\"version\":\"%s\"%s}",
-				rg_hub_connections(s->hub), "0.1.0", extra != NULL ? extra : "");
+	char *body = g_strdup_printf("{\"connections\":%u,\"version\":\"%s\"%s}",
+				     rg_hub_connections(s->hub), RIFTGATE_VERSION,
+				     extra != NULL ? extra : "");
 
 	g_free(extra);
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
@@ -413,12 +408,9 @@ struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, 
 		s->devices[i].token = g_strdup(cfg->devices[i].token);
 	}
 	s->n_devices = cfg->n_devices;
-	s->by_token = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	s->bearer = rg_sig_bearer_new();
 	for (size_t i = 0; i < s->n_devices; i++)
-		g_hash_table_insert(
-			s->by_token,
-			g_compute_checksum_for_string(G_CHECKSUM_SHA256, s->devices[i].token, -1),
-			&s->devices[i]);
+		rg_sig_bearer_add(s->bearer, s->devices[i].token, &s->devices[i]);
 	s->ping_s = cfg->ping_interval_s != 0 ? cfg->ping_interval_s : SERVER_PING_S;
 	s->hub = rg_hub_new(&cfg->limits, &io);
 	s->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
@@ -595,8 +587,7 @@ void rg_sig_server_free(struct rg_sig_server *s)
 	}
 	g_clear_object(&s->cert);
 	rg_hub_free(s->hub);
-	if (s->by_token != NULL)
-		g_hash_table_unref(s->by_token);
+	rg_sig_bearer_free(s->bearer);
 	for (size_t i = 0; i < s->n_devices; i++) {
 		g_free(s->devices[i].name);
 		g_free(s->devices[i].network);
