@@ -46,4 +46,4 @@ format-check:
 	@git ls-files -z '*.c' '*.h' | xargs -0 -r clang-format --dry-run --Werror
 
 clean:
-	rm -rf build build-asan build-fuzz build-deb
+	rm -rf build build-asan build-fuzz build-cov build-deb

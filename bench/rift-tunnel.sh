@@ -9,6 +9,7 @@
 #                   WireGuard straight on it (the default)
 #   agent-channel   the same with wg-direct = false: WireGuard in the data channel
 #   agent-relayed   agent-direct through symmetric NATs: via coturn
+#   rg-udp          riftgate wg up <-> itself over UDP (the agent's WireGuard without WebRTC)
 #   go-debian       Debian's wireguard-go <-> itself over UDP
 #   go-upstream     upstream wireguard-go 0.0.20250522 (../shared/tools) <-> itself
 #
@@ -17,7 +18,8 @@
 # Then: time from bob's agent's start (alice already up) to the first ping
 # reply through the tunnel (5 times, median); the agent's RSS (VmRSS) with 1
 # peer and with 10 peers (eleven agents on one switch, no NAT).
-# Ratios are to go-debian's TCP. A benchmark, not a test: nothing asserts.
+# Ratios are to go-debian's TCP and to rg-udp's (the issue's goal for the direct path:
+# at least 0.8 of rg-udp). A benchmark, not a test: nothing asserts.
 # Needs root, iperf3, wg, wireguard-go, coturn, nft, openssl.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -78,7 +80,7 @@ agents() { # ROW NAT [AGENT-LINE]
 }
 
 # plain WireGuard between the two homes, each router forwarding UDP 51820 in
-wgo() { # ROW BINARY
+wgo() { # ROW BINARY (riftgate: riftgate wg up)
 	local row=$1 bin=$2 n other ip oip
 	lab cone
 	for n in alice bob; do
@@ -93,6 +95,14 @@ wgo() { # ROW BINARY
 	for n in alice bob; do
 		if [ $n = alice ]; then other=bob; else other=alice; fi
 		ip=$(tunnel_ip $n) oip=$(tunnel_ip $other)
+		if [ "$bin" = riftgate ]; then
+			printf '[Interface]\nPrivateKey = %s\nAddress = %s/24\nListenPort = 51820\nMTU = 1420\n[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\nEndpoint = %s:51820\nPersistentKeepalive = 25\n' \
+				"$(cat "$tmp/$n.key")" "$ip" "$(cat "$tmp/$other.pub")" "$oip" "$(wan_of $other)" >"$tmp/wg$n.conf"
+			ip netns exec "$(ns_of $n)" "$rg" wg up "$tmp/wg$n.conf" --ifname "wg$n$id" >/dev/null 2>&1 &
+			pids+=($!)
+			wait_for 5 test -S "/var/run/wireguard/wg$n$id.sock" || fail "$row: riftgate wg up did not start"
+			continue
+		fi
 		WG_PROCESS_FOREGROUND=1 ip netns exec "$(ns_of $n)" "$bin" -f "wg$n$id" >/dev/null 2>&1 &
 		pids+=($!)
 		wait_for 5 test -S "/var/run/wireguard/wg$n$id.sock" || fail "$row: $bin did not start"
@@ -176,17 +186,19 @@ echo "riftgate $("$rg" version | cut -d' ' -f2-), $(nproc) cores, load $(cut -d'
 [ -n "${RSS_ONLY:-}" ] || agents agent-direct cone
 [ -n "${RSS_ONLY:-}" ] || agents agent-channel cone "wg-direct = false"
 [ -n "${RSS_ONLY:-}" ] || agents agent-relayed symmetric
+[ -n "${RSS_ONLY:-}" ] || wgo rg-udp riftgate
 [ -n "${RSS_ONLY:-}" ] || wgo go-debian "$(command -v wireguard-go)"
 [ -n "${RSS_ONLY:-}" ] || [ ! -x "$upstream" ] || wgo go-upstream "$upstream"
 fp=-
 [ -n "${RSS_ONLY:-}" ] || fp=$(first_ping)
 read -r rss1 rss10 < <(rss)
 
-base=${tcp[go-debian]:-0}
-printf '\n| path | TCP Mbit/s | x go-debian | TCP retransmits | UDP Mbit/s delivered | UDP loss %% | ping ms |\n|---|---|---|---|---|---|---|\n'
+base=${tcp[go-debian]:-0} udpbase=${tcp[rg-udp]:-0}
+printf '\n| path | TCP Mbit/s | x go-debian | x rg-udp | TCP retransmits | UDP Mbit/s delivered | UDP loss %% | ping ms |\n|---|---|---|---|---|---|---|---|\n'
 for r in "${rows[@]}"; do
-	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$r" "${tcp[$r]}" \
-		"$(python3 -c "print('%.2f' % ($(echo "${tcp[$r]}") / max($base, 1)))")" "${retr[$r]}" \
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$r" "${tcp[$r]}" \
+		"$(python3 -c "print('%.2f' % (${tcp[$r]} / max($base, 1)))")" \
+		"$(python3 -c "print('%.2f' % (${tcp[$r]} / max($udpbase, 1)))")" "${retr[$r]}" \
 		"${udp[$r]}" "${loss[$r]}" "${rtt[$r]}"
 done
 printf '\nfirst ping after the second agent starts: %s ms (median of 5)\n' "$fp"

@@ -1,7 +1,9 @@
 /*
  * agent-int.h - what the agent's files share: agent.c (start, signaling,
- * the peer table, the liveness tick, status), peer.c (one remote device:
- * its peer connection, restarts, WireGuard peer and routes). Internal to
+ * the peer table, the liveness tick), peer.c (one remote device: its peer
+ * connection, restarts, WireGuard peer and routes), carry.c (accepted
+ * routes, unusable candidates, the gateway), report.c (the status
+ * document), session.c/authc.c (the account's tokens). Internal to
  * src/rift/agent.
  *
  * Ownership: the agent owns its peers (table by name); a peer owns its
@@ -166,5 +168,12 @@ bool agent_candidate_usable(struct rg_agent *a, const char *line);
  * would go nowhere. Reconnect it (at most every AGENT_SIG_RECHECK_US).
  */
 void agent_signaling_recheck(struct rg_agent *a, const char *peer);
+/* The peers, in an array (the table may change while they are visited: g_ptr_array_unref). */
+GPtrArray *agent_peers(struct rg_agent *a);
+/*
+ * carry.c: clean up after an earlier run's gateway, then start the gateway
+ * when this device advertises routes (a failure is logged, not fatal).
+ */
+void agent_gateway_start(struct rg_agent *a);
 /* Fill the ICE part of a peer connection's configuration. */
 void agent_ice_config(struct rg_agent *a, struct rg_ice_config *ice, bool controlling);

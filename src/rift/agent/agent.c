@@ -1,19 +1,17 @@
 /*
  * agent.c - the agent (contract in agent.h): start-up and shut-down, the
- * signaling client, the table of peers, the liveness tick and the status
- * document. Each peer's own life is in peer.c.
+ * signaling client, the table of peers and the liveness tick. Each peer's
+ * own life is in peer.c; what the tunnel carries besides (routes,
+ * candidates, the gateway) in carry.c; the status document in report.c.
  */
 #include "rift/agent/agent.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <json-glib/json-glib.h>
 #include <malloc.h>
 #include <netdb.h>
 #include <sodium.h>
 #include <string.h>
 
-#include "core/addr.h"
 #include "core/clock.h"
 #include "core/ct.h"
 #include "core/err.h"
@@ -21,13 +19,10 @@
 #include "core/tlspin.h"
 #include "core/log.h"
 #include "rift/agent/agent-int.h"
-#include "rift/agent/cand.h"
 #include "rift/agent/control.h"
 #include "rift/agent/dcbind.h"
-#include "rift/agent/routes.h"
 #include "rift/agent/session.h"
 #include "rift/tun/gateway.h"
-#include "rift/tun/ifaddr.h"
 #include "rift/tun/netwatch.h"
 #include "rift/wgup/runner.h"
 
@@ -59,79 +54,6 @@ void agent_ice_config(struct rg_agent *a, struct rg_ice_config *ice, bool contro
 	ice->turn = a->n_turn > 0 ? a->turn : NULL;
 	ice->n_turn = a->n_turn;
 	ice->relay_only = a->conf->relay_only;
-}
-
-GArray *agent_accepted_routes(struct rg_agent *a, const char *peer, char **advertised)
-{
-	const struct rg_agent_conf_peer *cp = rg_agent_conf_peer(a->conf, peer);
-	GArray *out = g_array_new(FALSE, FALSE, sizeof(struct rg_wg_prefix));
-	GArray *ifaddrs = NULL, *locals = g_array_new(FALSE, FALSE, sizeof(struct rg_route_local));
-	struct rg_route_policy policy = { .tunnel = a->conf->address,
-					  .exit_node = a->conf->exit_node };
-	struct rg_route_set set = { 0 };
-	struct rg_nl *nl = NULL;
-	GError *e = NULL;
-
-	if (advertised[0] == NULL)
-		goto out;
-	if (cp == NULL) {
-		core_log_info("agent", peer,
-			      "it advertises routes; accept them with [peer.%s] accept-routes",
-			      peer);
-		goto out;
-	}
-	/* our interfaces now: a peer's route must not cover a subnet of ours */
-	if (rg_nl_open(&nl) != CORE_OK || rg_ifaddr_list(nl, &ifaddrs, &e) != CORE_OK) {
-		core_log_warn("agent", peer, "not routing its routes: %s",
-			      e != NULL ? e->message : g_strerror(errno));
-		goto out;
-	}
-	for (guint i = 0; i < ifaddrs->len; i++) {
-		const struct rg_ifaddr *ia = &g_array_index(ifaddrs, struct rg_ifaddr, i);
-		struct rg_route_local l = { ia->ifname, ia->prefix };
-
-		if (ia->prefix.family != 0 && !ia->loopback &&
-		    strcmp(ia->ifname, rg_wg_runner_ifname(a->runner)) != 0)
-			g_array_append_val(locals, l);
-	}
-	policy.local = (const struct rg_route_local *)(void *)locals->data;
-	policy.n_local = locals->len;
-	rg_route_accept((const char *const *)advertised,
-			cp->accept_all ? NULL : (const char *const *)cp->accept, &policy, &set);
-	for (size_t i = 0; set.refused[i] != NULL; i++)
-		core_log_warn("agent", peer, "%s", set.refused[i]);
-	g_array_append_vals(out, set.routes, set.n_routes);
-	rg_route_set_clear(&set);
-out:
-	if (ifaddrs != NULL)
-		g_array_free(ifaddrs, TRUE);
-	g_array_free(locals, TRUE);
-	rg_nl_close(nl);
-	g_clear_error(&e);
-	return out;
-}
-
-bool agent_candidate_usable(struct rg_agent *a, const char *line)
-{
-	GArray *carried = g_array_new(FALSE, FALSE, sizeof(struct rg_wg_prefix));
-	struct rg_wg_prefix addr, tunnel = a->conf->address;
-	GHashTableIter it;
-	gpointer v;
-	bool ok;
-
-	if (!rg_agent_candidate_address(line, &addr))
-		return true; /* a name, or nothing libnice will use: its business */
-	g_array_append_val(carried, tunnel);
-	g_hash_table_iter_init(&it, a->peers);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		struct agent_peer *p = v;
-
-		g_array_append_vals(carried, p->routes->data, p->routes->len);
-	}
-	ok = !rg_agent_prefixes_hold((struct rg_wg_prefix *)(void *)carried->data, carried->len,
-				     &addr);
-	g_array_free(carried, TRUE);
-	return ok;
 }
 
 /* ------------------------------------------------------------ signaling */
@@ -356,8 +278,7 @@ void agent_signaling_recheck(struct rg_agent *a, const char *peer)
 
 /* ------------------------------------------------------------ ticks and events */
 
-/* The peers, in an array (the table may change while they are visited). */
-static GPtrArray *all_peers(struct rg_agent *a)
+GPtrArray *agent_peers(struct rg_agent *a)
 {
 	GPtrArray *all = g_ptr_array_new();
 	GHashTableIter it;
@@ -373,7 +294,7 @@ static gboolean tick_cb(gpointer data)
 {
 	struct rg_agent *a = data;
 	int64_t now = core_time_now_us();
-	GPtrArray *all = all_peers(a);
+	GPtrArray *all = agent_peers(a);
 
 	for (guint i = 0; i < all->len; i++) {
 		struct agent_peer *p = g_ptr_array_index(all, i);
@@ -534,58 +455,6 @@ static int resolve_servers(struct rg_agent *a, GError **error)
 	return CORE_OK;
 }
 
-static gboolean gw_watchdog_cb(gpointer data)
-{
-	struct rg_agent *a = data;
-	GError *e = NULL;
-
-	if (rg_gw_watchdog(a->gw, &e) != CORE_OK) {
-		core_log_warn("agent", a->conf->name, "gateway: %s", e->message);
-		g_error_free(e);
-	}
-	return G_SOURCE_CONTINUE;
-}
-
-/*
- * What a crashed earlier run left (forwarding, the masquerade table) goes
- * first; then, when this device advertises routes, the gateway. Its failure
- * is logged, not fatal: the tunnel between peers works without it.
- */
-static void start_gateway(struct rg_agent *a)
-{
-	const struct rg_agent_conf *c = a->conf;
-	GArray *routes = g_array_new(FALSE, FALSE, sizeof(struct rg_wg_prefix));
-	struct rg_gw_config gc = { .tun = rg_wg_runner_ifname(a->runner),
-				   .tunnel = c->address,
-				   .state_path = a->gw_state };
-	GError *e = NULL;
-
-	if (rg_gw_cleanup(a->gw_state, NULL, &e) != CORE_OK) {
-		core_log_warn("agent", c->name, "cleaning up after an earlier run: %s", e->message);
-		g_clear_error(&e);
-	}
-	for (size_t i = 0; c->routes[i] != NULL; i++) {
-		struct rg_wg_prefix p;
-
-		/* validated with the configuration: it parses */
-		if (rg_wg_prefix_parse(c->routes[i], &p))
-			g_array_append_val(routes, p);
-	}
-	if (routes->len == 0)
-		goto out;
-	gc.routes = (const struct rg_wg_prefix *)(void *)routes->data;
-	gc.n_routes = routes->len;
-	if (rg_gw_start(&a->gw, &gc, &e) != CORE_OK) {
-		core_log_error("agent", c->name, "no gateway for the advertised routes: %s",
-			       e->message);
-		g_error_free(e);
-		goto out;
-	}
-	a->gw_watchdog = g_timeout_add_seconds(RG_GW_WATCHDOG_S, gw_watchdog_cb, a);
-out:
-	g_array_free(routes, TRUE);
-}
-
 /*
  * The server's STUN and TURN servers (from a refresh), for the connections
  * made from now on, unless the configuration names its own: its first
@@ -743,7 +612,7 @@ int rg_agent_new(struct rg_agent **out, struct rg_agent_conf *conf, rg_agent_fat
 	ret = rg_agent_control_new(&a->control, conf->control, control_handler, a, error);
 	if (ret != CORE_OK)
 		goto out;
-	start_gateway(a); /* its state file goes beside the control socket */
+	agent_gateway_start(a); /* its state file goes beside the control socket */
 	ret = rg_netwatch_new(&a->netwatch, rg_tun_ifindex(rg_wg_runner_tun(a->runner)),
 			      on_network_change, a, error);
 	if (ret != CORE_OK)
@@ -792,138 +661,4 @@ void rg_agent_free(struct rg_agent *a)
 	rg_agent_conf_free(a->conf);
 	core_wipe(a, sizeof(*a));
 	g_free(a);
-}
-
-/* ------------------------------------------------------------ status */
-
-static void add_strv(JsonBuilder *b, const char *name, char **v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_begin_array(b);
-	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
-		json_builder_add_string_value(b, v[i]);
-	json_builder_end_array(b);
-}
-
-static const char *peer_state(const struct agent_peer *p)
-{
-	const struct agent_conn *c = p->conn;
-
-	if (c == NULL)
-		return p->listed ? "waiting" : "offline";
-	if (c->link != 0 && c->state == RG_PC_CONNECTED)
-		return p->restart_at_us != 0 ? "restarting" : "connected";
-	if (c->state == RG_PC_DISCONNECTED || p->restart_at_us != 0)
-		return "restarting";
-	if (c->state == RG_PC_FAILED)
-		return "failed";
-	return "connecting";
-}
-
-static void add_peer(JsonBuilder *b, struct rg_agent *a, struct agent_peer *p)
-{
-	struct rg_dcbind_link_info li = { 0 };
-	struct rg_wg_peer_info wi = { 0 };
-	const struct agent_conn *c = p->conn;
-
-	if (p->wg != NULL)
-		rg_wg_peer_info(p->wg, &wi);
-	if (c != NULL && c->link != 0)
-		rg_dcbind_link_info(a->bind, c->link, &li);
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "id");
-	json_builder_add_string_value(b, p->name);
-	json_builder_set_member_name(b, "address");
-	json_builder_add_string_value(b, p->address_text != NULL ? p->address_text : "");
-	json_builder_set_member_name(b, "state");
-	json_builder_add_string_value(b, peer_state(p));
-	json_builder_set_member_name(b, "ice_type");
-	json_builder_add_string_value(b, c != NULL && c->pair_type[0] ? c->pair_type : "");
-	json_builder_set_member_name(b, "ice_local");
-	json_builder_add_string_value(b, c != NULL ? c->local_type : "");
-	json_builder_set_member_name(b, "ice_remote");
-	json_builder_add_string_value(b, c != NULL ? c->remote_type : "");
-	json_builder_set_member_name(b, "endpoint");
-	json_builder_add_string_value(b, c != NULL ? c->remote_address : "");
-	json_builder_set_member_name(b, "rtt_ms");
-	json_builder_add_int_value(b, c != NULL && c->dc != NULL ? rg_dc_rtt_ms(c->dc) : -1);
-	json_builder_set_member_name(b, "transport");
-	json_builder_add_string_value(b, c == NULL || c->link == 0 ? ""
-					 : li.direct		   ? "ice"
-								   : "channel");
-	json_builder_set_member_name(b, "path");
-	json_builder_add_string_value(b, c == NULL || c->pair_type[0] == '\0' ? ""
-					 : strcmp(c->pair_type, "relay") == 0 ? "relayed"
-									      : "direct");
-	add_strv(b, "routes", p->advertised);
-	json_builder_set_member_name(b, "accepted_routes");
-	json_builder_begin_array(b);
-	for (guint i = 0; i < p->routes->len; i++) {
-		const struct rg_wg_prefix *r = &g_array_index(p->routes, struct rg_wg_prefix, i);
-		char text[INET6_ADDRSTRLEN + 8];
-
-		inet_ntop(r->family == 4 ? AF_INET : AF_INET6, r->addr, text, sizeof(text));
-		g_snprintf(text + strlen(text), 8, "/%u", r->len);
-		json_builder_add_string_value(b, text);
-	}
-	json_builder_end_array(b);
-	json_builder_set_member_name(b, "connected_since");
-	json_builder_add_int_value(b, p->connected_since_unix);
-	json_builder_set_member_name(b, "restarts");
-	json_builder_add_int_value(b, p->restarts);
-	json_builder_set_member_name(b, "rx_bytes");
-	json_builder_add_int_value(b, (gint64)wi.rx_bytes);
-	json_builder_set_member_name(b, "tx_bytes");
-	json_builder_add_int_value(b, (gint64)wi.tx_bytes);
-	json_builder_set_member_name(b, "last_handshake");
-	json_builder_add_int_value(b, wi.last_handshake_s);
-	json_builder_set_member_name(b, "dropped");
-	json_builder_add_int_value(b, (gint64)li.dropped_full);
-	json_builder_end_object(b);
-}
-
-static gint by_name(gconstpointer x, gconstpointer y)
-{
-	const struct agent_peer *a = *(struct agent_peer *const *)x;
-	const struct agent_peer *b = *(struct agent_peer *const *)y;
-
-	return strcmp(a->name, b->name);
-}
-
-char *rg_agent_status_json(struct rg_agent *a)
-{
-	JsonBuilder *b = json_builder_new();
-	GPtrArray *all = all_peers(a);
-	JsonNode *root;
-	char *text;
-
-	g_ptr_array_sort(all, by_name);
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "device");
-	json_builder_add_string_value(b, a->conf->name);
-	json_builder_set_member_name(b, "address");
-	json_builder_add_string_value(b, a->conf->address_text);
-	json_builder_set_member_name(b, "interface");
-	json_builder_add_string_value(b, rg_wg_runner_ifname(a->runner));
-	json_builder_set_member_name(b, "public_key");
-	json_builder_add_string_value(b, a->public_b64);
-	add_strv(b, "routes", a->conf->routes);
-	json_builder_set_member_name(b, "server_url");
-	json_builder_add_string_value(b, a->conf->url);
-	json_builder_set_member_name(b, "server_connected");
-	json_builder_add_boolean_value(b, a->sig_connected);
-	json_builder_set_member_name(b, "uptime_seconds");
-	json_builder_add_int_value(b, (core_time_now_us() - a->started_us) / G_USEC_PER_SEC);
-	json_builder_set_member_name(b, "peers");
-	json_builder_begin_array(b);
-	for (guint i = 0; i < all->len; i++)
-		add_peer(b, a, g_ptr_array_index(all, i));
-	json_builder_end_array(b);
-	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	text = json_to_string(root, FALSE);
-	json_node_unref(root);
-	g_object_unref(b);
-	g_ptr_array_unref(all);
-	return text;
 }

@@ -372,6 +372,19 @@ static int check_secrets_mode(const char *path, GError **error)
 	return CORE_OK;
 }
 
+/* Both loaders end here: the configuration to *out on success, everything freed. */
+static int finish(struct rg_agent_conf **out, struct rg_agent_conf *c, struct core_config *m,
+		  struct core_config *sc, int ret)
+{
+	core_config_free(m);
+	core_config_free(sc);
+	if (ret == CORE_OK)
+		*out = c;
+	else
+		rg_agent_conf_free(c);
+	return ret;
+}
+
 int rg_agent_conf_load(struct rg_agent_conf **out, const char *path, GError **error)
 {
 	struct rg_agent_conf *c = g_new0(struct rg_agent_conf, 1);
@@ -398,13 +411,7 @@ int rg_agent_conf_load(struct rg_agent_conf **out, const char *path, GError **er
 		ret = load_secrets(c, &src, error);
 	}
 out:
-	core_config_free(m);
-	core_config_free(sc);
-	if (ret == CORE_OK)
-		*out = c;
-	else
-		rg_agent_conf_free(c);
-	return ret;
+	return finish(out, c, m, sc, ret);
 }
 
 int rg_agent_conf_load_data(struct rg_agent_conf **out, const char *text, const char *name,
@@ -428,13 +435,7 @@ int rg_agent_conf_load_data(struct rg_agent_conf **out, const char *text, const 
 	ss.cfg = sc;
 	ret = load_secrets(c, &ss, error);
 out:
-	core_config_free(m);
-	core_config_free(sc);
-	if (ret == CORE_OK)
-		*out = c;
-	else
-		rg_agent_conf_free(c);
-	return ret;
+	return finish(out, c, m, sc, ret);
 }
 
 static void wipe_str(char *s)

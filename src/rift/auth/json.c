@@ -4,44 +4,7 @@
 #include <string.h>
 
 #include "core/err.h"
-
-/* The deepest nesting of brackets outside strings. */
-static int depth_of(const char *t, size_t n)
-{
-	int depth = 0, max = 0;
-	bool in_str = false, esc = false;
-
-	for (size_t i = 0; i < n; i++) {
-		char ch = t[i];
-
-		if (in_str) {
-			if (esc)
-				esc = false;
-			else if (ch == '\\')
-				esc = true;
-			else if (ch == '"')
-				in_str = false;
-		} else if (ch == '"') {
-			in_str = true;
-		} else if (ch == '[' || ch == '{') {
-			depth++;
-			max = MAX(max, depth);
-		} else if (ch == ']' || ch == '}') {
-			depth--;
-		}
-	}
-	return max;
-}
-
-/* "\u0000" anywhere: json-glib would cut the string there, silently. */
-static bool escaped_nul(const char *t, size_t n)
-{
-	for (size_t i = 0; i + 6 <= n; i++)
-		if (t[i] == '\\' && (t[i + 1] == 'u' || t[i + 1] == 'U') &&
-		    memcmp(t + i + 2, "0000", 4) == 0)
-			return true;
-	return false;
-}
+#include "core/jsonscan.h"
 
 JsonObject *rg_authjson_object(const char *text, size_t len, JsonParser **parser)
 {
@@ -49,7 +12,7 @@ JsonObject *rg_authjson_object(const char *text, size_t len, JsonParser **parser
 
 	*parser = NULL;
 	if (memchr(text, '\0', len) != NULL || !g_utf8_validate(text, (gssize)len, NULL) ||
-	    depth_of(text, len) > RG_AUTHJSON_MAX_DEPTH || escaped_nul(text, len))
+	    core_json_depth(text, len) > RG_AUTHJSON_MAX_DEPTH || core_json_escaped_nul(text, len))
 		return NULL;
 	*parser = json_parser_new_immutable();
 	if (!json_parser_load_from_data(*parser, text, (gssize)len, NULL))

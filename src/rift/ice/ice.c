@@ -655,3 +655,8 @@ bool rg_ice_restarting(const struct rg_ice *ice)
 {
 	return ice->next.stream != 0;
 }
+
+unsigned rg_ice_generations(const struct rg_ice *ice)
+{
+	return (ice->cur.stream != 0) + (ice->next.stream != 0) + (ice->retired != 0);
+}

@@ -183,3 +183,9 @@ int rg_ice_send_many(struct rg_ice *ice, const uint8_t *const *bufs, const size_
 int rg_ice_restart(struct rg_ice *ice, GError **error);
 /* A restart is in progress (its generation has not connected yet). */
 bool rg_ice_restarting(const struct rg_ice *ice);
+/*
+ * Generations alive (libnice streams): the current one, a restart's not
+ * yet connected, and the previous one in its last 2 s of receiving. 1 when
+ * settled, 0 before any.
+ */
+unsigned rg_ice_generations(const struct rg_ice *ice);

@@ -475,6 +475,11 @@ bool rg_pc_ice_restarting(const struct rg_pc *pc)
 	return pc->ice != NULL && rg_ice_restarting(pc->ice);
 }
 
+unsigned rg_pc_ice_generations(const struct rg_pc *pc)
+{
+	return pc->ice != NULL ? rg_ice_generations(pc->ice) : 0;
+}
+
 /* The DTLS role from the first exchange: the peer's a=setup decides it. */
 static int choose_role(struct rg_pc *pc, const struct rg_sdp *s, bool is_offer, GError **error)
 {

@@ -118,6 +118,8 @@ int rg_pc_set_remote_description(struct rg_pc *pc, const char *type, const char 
 int rg_pc_restart_ice(struct rg_pc *pc, GError **error);
 /* An ICE restart (ours or the peer's) has not connected yet. */
 bool rg_pc_ice_restarting(const struct rg_pc *pc);
+/* ICE generations alive (rg_ice_generations): 2 for 2 s after a restart connects, then 1. */
+unsigned rg_pc_ice_generations(const struct rg_pc *pc);
 /* A trickled candidate ("candidate:..."; "" or NULL: end of candidates). */
 int rg_pc_add_remote_candidate(struct rg_pc *pc, const char *candidate);
 /*

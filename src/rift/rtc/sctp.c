@@ -111,6 +111,7 @@ static int64_t g_last_packet; /* rg_sctp_now_us of the tick that last saw one */
 static GHashTable *g_live;    /* set of live struct rg_sctp* */
 static unsigned g_next_id;
 static int64_t g_clock_skew_us; /* test hook: rg_sctp_clock_advance */
+static int64_t g_frozen_us; /* test hook rg_sctp_clock_freeze: the real clock's reading; 0: off */
 
 static void destroy(struct rg_sctp *s);
 static void drain(struct rg_sctp *s);
@@ -118,7 +119,13 @@ static gboolean timer_tick(gpointer unused);
 
 int64_t rg_sctp_now_us(void)
 {
-	return core_time_now_us() + g_clock_skew_us;
+	return (g_frozen_us != 0 ? g_frozen_us : core_time_now_us()) + g_clock_skew_us;
+}
+
+void rg_sctp_clock_freeze(void)
+{
+	if (g_frozen_us == 0)
+		g_frozen_us = core_time_now_us();
 }
 
 void rg_sctp_clock_advance(int64_t us)
@@ -228,6 +235,12 @@ static gboolean timer_tick(gpointer unused)
 		pace(TIMER_IDLE_MS);
 	}
 	return G_SOURCE_CONTINUE;
+}
+
+void rg_sctp_tick(void)
+{
+	if (g_users > 0)
+		timer_tick(NULL);
 }
 
 /* usrsctp's process-wide settings, applied at initialisation. */

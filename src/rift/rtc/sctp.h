@@ -172,7 +172,9 @@ int rg_dc_max_retransmits(const struct rg_dc *dc);
 int rg_dc_max_packet_lifetime_ms(const struct rg_dc *dc);
 
 /* Close the channel: reset our outgoing stream once its queue is empty (what is queued
- * still goes out). rg_dc_send then returns CORE_ERR_CLOSED. */
+ * still goes out) and the association's send buffer is empty, all it sent acknowledged (a
+ * reset sent ahead of DATA the peer lacks can stall usrsctp: channel.c says why). rg_dc_send
+ * then returns CORE_ERR_CLOSED. */
 void rg_dc_close(struct rg_dc *dc);
 
 /*

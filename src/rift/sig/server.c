@@ -11,6 +11,7 @@
 #include "core/err.h"
 #include "core/glue.h"
 #include "core/log.h"
+#include "rift/sig/bearer.h"
 #include "rift/sig/msg.h"
 
 #define SERVER_PING_S	    20
@@ -27,8 +28,8 @@ struct rg_sig_server {
 	struct rg_hub *hub;
 	struct rg_sig_device *devices;
 	size_t n_devices;
-	GHashTable *by_token;	 /* SHA-256 hex of a token -> its device */
-	struct rg_sig_auth auth; /* auth.bearer NULL: none */
+	struct rg_sig_bearer *bearer; /* a static token -> its device */
+	struct rg_sig_auth auth;      /* auth.bearer NULL: none */
 	unsigned ping_s;
 	GHashTable *conns;  /* id -> SoupWebsocketConnection * (a reference) */
 	GHashTable *idents; /* id -> struct rg_sig_identity * (the authenticator's) */
@@ -62,42 +63,46 @@ static void identity_free(gpointer p)
 
 /*
  * Who the request's bearer token says it is: CORE_OK with *out (g_malloc'ed;
- * identity_free), CORE_ERR_AUTH (no valid token: 401), CORE_ERR_AGAIN (the
- * authenticator makes the source wait: 429). A static token is looked up by
- * its SHA-256 (one hash lookup however many devices; timing reveals nothing
- * about the token itself), then compared in constant time; anything else
- * goes to the authenticator.
+ * identity_free), CORE_ERR_NOT_FOUND (no bearer token at all: 401),
+ * CORE_ERR_AUTH (no valid token: 401), CORE_ERR_AGAIN (the authenticator
+ * makes the source wait: 429, *retry_after seconds). A static token is
+ * found as bearer.h does (by its SHA-256, then compared in constant time);
+ * anything else goes to the authenticator, which logs its refusals; those
+ * decided here are logged here, once.
  */
 static int server_identify(struct rg_sig_server *s, SoupServerMessage *msg,
-			   struct rg_sig_identity **out)
+			   struct rg_sig_identity **out, unsigned *retry_after)
 {
 	const char *auth = soup_message_headers_get_one(
 		soup_server_message_get_request_headers(msg), "Authorization");
 	const struct rg_sig_device *d;
 	struct rg_sig_identity *id;
-	char *h;
 	int rc;
 
 	*out = NULL;
-	if (auth == NULL || g_ascii_strncasecmp(auth, "Bearer ", 7) != 0)
-		return CORE_ERR_AUTH;
-	auth += 7;
-	h = g_compute_checksum_for_string(G_CHECKSUM_SHA256, auth, -1);
-	d = g_hash_table_lookup(s->by_token, h);
-	g_free(h);
-	if (d != NULL && strlen(d->token) == strlen(auth) &&
-	    core_ct_equal(d->token, auth, strlen(auth))) {
+	*retry_after = 0;
+	if (auth == NULL || g_ascii_strncasecmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0') {
+		core_log_warn("sig", soup_server_message_get_remote_host(msg),
+			      "GET /connect: 401 missing authorization");
+		return CORE_ERR_NOT_FOUND;
+	}
+	d = rg_sig_bearer_lookup(s->bearer, auth);
+	if (d != NULL) {
 		id = g_new0(struct rg_sig_identity, 1);
 		id->network = g_strdup(d->network);
 		id->name = g_strdup(d->name);
 		*out = id;
 		return CORE_OK;
 	}
-	if (s->auth.bearer == NULL)
+	if (s->auth.bearer == NULL) {
+		core_log_warn("sig", soup_server_message_get_remote_host(msg),
+			      "GET /connect: 401 not a device's token");
 		return CORE_ERR_AUTH;
+	}
 	id = g_new0(struct rg_sig_identity, 1);
-	rc = s->auth.bearer(s->auth.data, auth, soup_server_message_get_remote_host(msg), id);
+	rc = s->auth.bearer(s->auth.data, auth + 7, soup_server_message_get_remote_host(msg), id);
 	if (rc != CORE_OK || id->network == NULL || id->name == NULL) {
+		*retry_after = id->retry_after_s;
 		identity_free(id);
 		return rc == CORE_ERR_AGAIN ? rc : CORE_ERR_AUTH;
 	}
@@ -188,6 +193,14 @@ static void ws_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 		soup_websocket_connection_close(ws, SERVER_CLOSE_GOING, "not accepted");
 		return;
 	}
+	/* revoked since the early check: a revocation's recheck did not see it yet */
+	if (id->subject != NULL && s->auth.live != NULL && !s->auth.live(s->auth.data, id)) {
+		core_log_info("sig", soup_server_message_get_remote_host(msg),
+			      "credentials revoked during the upgrade");
+		identity_free(id);
+		soup_websocket_connection_close(ws, RG_HUB_CLOSE_REVOKED, "credentials revoked");
+		return;
+	}
 	x = g_new0(struct ws_ctx, 1);
 	x->s = s;
 	x->id = ++s->next_id;
@@ -212,6 +225,27 @@ static void ws_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 	g_hash_table_insert(s->idents, key, id);
 }
 
+/* The upgrade refused: the status with a JSON error, as /auth answers (reasons are ours). */
+static void refuse(SoupServerMessage *msg, unsigned status, const char *reason,
+		   unsigned retry_after)
+{
+	SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+	char *body = g_strdup_printf("{\"error\":\"%s\"}", reason);
+
+	if (status == SOUP_STATUS_UNAUTHORIZED)
+		soup_message_headers_replace(h, "WWW-Authenticate", "Bearer");
+	if (retry_after > 0) {
+		char secs[16];
+
+		g_snprintf(secs, sizeof(secs), "%u", retry_after);
+		soup_message_headers_replace(h, "Retry-After", secs);
+	}
+	soup_message_headers_replace(h, "Cache-Control", "no-store");
+	soup_server_message_set_status(msg, status, NULL);
+	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, body,
+					 strlen(body));
+}
+
 /*
  * Before the upgrade: no valid token, HTTP 401 (clients refresh their token
  * on it); too many wrong ones from this source, 429. The verdict waits on
@@ -222,22 +256,24 @@ static void early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 {
 	struct rg_sig_server *s = p;
 	struct rg_sig_identity *id = NULL;
+	unsigned retry_after;
 	int rc;
 
 	if (s->shutdown_done != NULL) {
-		soup_server_message_set_status(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+		refuse(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "server shutting down", 0);
 		return;
 	}
-	rc = server_identify(s, msg, &id);
-	if (rc == CORE_OK) {
+	rc = server_identify(s, msg, &id, &retry_after);
+	if (rc == CORE_OK)
 		g_object_set_data_full(G_OBJECT(msg), IDENT_KEY, id, identity_free);
-	} else if (rc == CORE_ERR_AGAIN) {
-		soup_server_message_set_status(msg, SERVER_TOO_MANY, NULL);
-	} else {
-		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-					     "WWW-Authenticate", "Bearer");
-		soup_server_message_set_status(msg, SOUP_STATUS_UNAUTHORIZED, NULL);
-	}
+	else if (rc == CORE_ERR_AGAIN)
+		refuse(msg, SERVER_TOO_MANY, "too many wrong tokens from this address; retry later",
+		       retry_after);
+	else
+		refuse(msg, SOUP_STATUS_UNAUTHORIZED,
+		       rc == CORE_ERR_NOT_FOUND ? "missing authorization"
+						: "invalid or expired token",
+		       0);
 }
 
 static void status_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
@@ -245,9 +281,9 @@ static void status_cb(SoupServer *soup, SoupServerMessage *msg, const char *path
 {
 	struct rg_sig_server *s = p;
 	char *extra = s->auth.status != NULL ? s->auth.status(s->auth.data) : NULL;
-	char *body =
-		g_strdup_printf("{\"connections\":%u,\"version\":\"%s\"%s}",
-				rg_hub_connections(s->hub), "0.1.0", extra != NULL ? extra : "");
+	char *body = g_strdup_printf("{\"connections\":%u,\"version\":\"%s\"%s}",
+				     rg_hub_connections(s->hub), RIFTGATE_VERSION,
+				     extra != NULL ? extra : "");
 
 	g_free(extra);
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
@@ -372,12 +408,9 @@ struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, 
 		s->devices[i].token = g_strdup(cfg->devices[i].token);
 	}
 	s->n_devices = cfg->n_devices;
-	s->by_token = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	s->bearer = rg_sig_bearer_new();
 	for (size_t i = 0; i < s->n_devices; i++)
-		g_hash_table_insert(
-			s->by_token,
-			g_compute_checksum_for_string(G_CHECKSUM_SHA256, s->devices[i].token, -1),
-			&s->devices[i]);
+		rg_sig_bearer_add(s->bearer, s->devices[i].token, &s->devices[i]);
 	s->ping_s = cfg->ping_interval_s != 0 ? cfg->ping_interval_s : SERVER_PING_S;
 	s->hub = rg_hub_new(&cfg->limits, &io);
 	s->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
@@ -554,8 +587,7 @@ void rg_sig_server_free(struct rg_sig_server *s)
 	}
 	g_clear_object(&s->cert);
 	rg_hub_free(s->hub);
-	if (s->by_token != NULL)
-		g_hash_table_unref(s->by_token);
+	rg_sig_bearer_free(s->bearer);
 	for (size_t i = 0; i < s->n_devices; i++) {
 		g_free(s->devices[i].name);
 		g_free(s->devices[i].network);

@@ -21,6 +21,7 @@
 #include "goet/net/quic.h"
 #include "goet/net/server.h"
 #include "goet/net/tcp.h"
+#include "../timescale.h"
 
 #define CHUNK_BYTES  (32 * 1024)
 #define TEST_LIMIT_S 240
@@ -421,7 +422,7 @@ static void test_bad_key_burst(void)
 	dial(s, "127.0.0.1", passkey, GT_PROTO_V2, &good);
 	run_until(&good.done);
 	g_assert_nonnull(good.c);
-	g_assert_cmpint(g_get_monotonic_time() - t0, <, 2 * G_USEC_PER_SEC);
+	g_assert_cmpint(g_get_monotonic_time() - t0, <, ITEST_SCALED_US(2 * G_USEC_PER_SEC));
 	g_assert_cmpuint(a.accepted, ==, 1);
 	settle(50);
 	g_free(bad);
@@ -545,7 +546,7 @@ static void test_stalled_client(void)
 	/* a timeout is not a refusal: the client may retry */
 	g_assert_cmpint(stalled.err, ==, CORE_ERR_CLOSED);
 	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 250 * 1000);
-	g_assert_cmpint(g_get_monotonic_time() - t0, <, 3 * G_USEC_PER_SEC);
+	g_assert_cmpint(g_get_monotonic_time() - t0, <, ITEST_SCALED_US(3 * G_USEC_PER_SEC));
 	gt_conn_close(good.c, GT_CLOSE_OK, "bye");
 	settle(20);
 	server_stop(s, &a);
@@ -770,13 +771,14 @@ static void test_heartbeats(void)
 	gt_conn_set_callbacks(d.c, &beat_cb, &cb);
 	gt_conn_set_heartbeat(sc, 50 * 1000, 300 * 1000);
 	gt_conn_set_heartbeat(d.c, 50 * 1000, 300 * 1000);
-	until = g_get_monotonic_time() + 600 * 1000;
+	until = g_get_monotonic_time() + ITEST_SCALED_US(600 * 1000);
 	while (g_get_monotonic_time() < until)
 		g_main_context_iteration(NULL, TRUE);
 	g_assert_false(sb.closed || cb.closed);
 	g_assert_cmpuint(sb.beats, >=, 5);
 	g_assert_cmpuint(cb.beats, >=, 5);
-	g_assert_cmpint(gt_conn_last_rx_us(sc), >, core_time_now_us() - 200 * 1000);
+	g_assert_cmpint(gt_conn_last_rx_us(sc), >,
+			core_time_now_us() - ITEST_SCALED_US(200 * 1000));
 	/* the client stops beating and stops reading: the server declares it dead */
 	gt_conn_set_heartbeat(d.c, 0, 0);
 	gt_conn_pause_recv(d.c, true);

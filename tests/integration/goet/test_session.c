@@ -115,6 +115,49 @@ static void wait_output(struct client *cl, const char *want)
 	g_source_remove(guard);
 }
 
+/*
+ * The shell in the test writes marker files ("... ; echo $$ > MARK") where a
+ * fixed sleep would have guessed: a new path for one, in the test's runtime
+ * directory (main removes it).
+ */
+static char *marker(void)
+{
+	static unsigned n;
+
+	return g_strdup_printf("%s/mark%u-%u", g_getenv("XDG_RUNTIME_DIR"), (unsigned)getpid(),
+			       n++);
+}
+
+/* Run the loop until the shell has written path (it holds its pid); return that pid. */
+static int wait_marker(const char *path)
+{
+	guint guard = g_timeout_add_seconds(TEST_LIMIT_S, on_limit, NULL);
+	char *text = NULL;
+	int pid;
+
+	while (!g_file_get_contents(path, &text, NULL, NULL) || strchr(text, '\n') == NULL) {
+		g_clear_pointer(&text, g_free);
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(10 * 1000);
+	}
+	g_source_remove(guard);
+	pid = atoi(text);
+	g_free(text);
+	g_unlink(path);
+	return pid;
+}
+
+/* Run the loop until process pid is gone (reaped: the session has seen it exit). */
+static void wait_gone(int pid)
+{
+	guint guard = g_timeout_add_seconds(TEST_LIMIT_S, on_limit, NULL);
+
+	while (kill(pid, 0) == 0)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(10 * 1000);
+	g_source_remove(guard);
+}
+
 static void cl_send(struct client *cl, enum gt_channel ch, const struct gt_msg *m)
 {
 	g_assert_cmpint(gt_conn_send(cl->c, ch, m), ==, CORE_OK);
@@ -221,15 +264,18 @@ static void test_reconnect_replay(void)
 	struct gt_session *s = session_start(&d, 0);
 	struct client a = { 0 }, b = { 0 };
 	struct gt_msg shut = { .type = GT_MSG_SHUTDOWN };
+	char *mark, *line;
 
 	cl_connect(&a, s, false);
 	cl_type(&a, "stty -echo; echo one-$((0+1))\n");
 	wait_output(&a, "one-1\r\n");
-	cl_type(&a, "sleep 0.3; echo two-$((1+1))\n");
+	mark = marker();
+	line = g_strdup_printf("sleep 0.3; echo two-$((1+1)); echo $$ > %s\n", mark);
+	cl_type(&a, line);
 	/* the link dies before "two" is printed (no Shutdown) */
 	gt_conn_close(a.c, GT_CLOSE_OK, "network gone");
 	a.c = NULL;
-	g_usleep(600 * 1000);
+	wait_marker(mark); /* "two" was printed while away */
 	/* a new connection that has seen what a saw */
 	b.last_seq = a.last_seq;
 	b.send_seq = a.send_seq;
@@ -248,6 +294,8 @@ static void test_reconnect_replay(void)
 	gt_session_free(s);
 	cl_finish(&a);
 	cl_finish(&b);
+	g_free(mark);
+	g_free(line);
 }
 
 /*
@@ -260,14 +308,17 @@ static void test_exit_while_away(void)
 	struct done_ctx d = { 0 };
 	struct gt_session *s = session_start(&d, 0);
 	struct client a = { 0 }, b = { 0 };
+	char *mark, *line;
 
 	cl_connect(&a, s, false);
 	cl_type(&a, "stty -echo; echo ready-$((0+1))\n");
 	wait_output(&a, "ready-1\r\n");
-	cl_type(&a, "sleep 0.3; echo last-$((1+1)); exit 3\n");
+	mark = marker();
+	line = g_strdup_printf("sleep 0.3; echo last-$((1+1)); echo $$ > %s; exit 3\n", mark);
+	cl_type(&a, line);
 	gt_conn_close(a.c, GT_CLOSE_OK, "network gone");
 	a.c = NULL;
-	g_usleep(800 * 1000); /* the shell has exited by now */
+	wait_gone(wait_marker(mark)); /* the shell has exited, and the session knows */
 	while (g_main_context_iteration(NULL, FALSE))
 		;
 	g_assert_false(d.done); /* waiting for the client */
@@ -282,6 +333,8 @@ static void test_exit_while_away(void)
 	gt_session_free(s);
 	cl_finish(&a);
 	cl_finish(&b);
+	g_free(mark);
+	g_free(line);
 }
 
 /* Data before TerminalInfo (the reference's TCP reconnect bug) is applied, not dropped. */

@@ -336,19 +336,20 @@ static void write_cert(const char *dir, uint8_t pin[CORE_TLS_FP_LEN])
 }
 
 /*
- * Start coturn: plain TURN over UDP and TCP, or (tls) TURN over TLS only,
- * as behind a TLS front end on port 443: coturn would otherwise also take
- * plain TCP on its TLS port.
+ * One try at coturn on port c->port: plain TURN over UDP and TCP, or (tls)
+ * TURN over TLS only, as behind a TLS front end on port 443: coturn would
+ * otherwise also take plain TCP on its TLS port. true once it says it
+ * listens there (5 s); false, and stopped, when it does not (the port was
+ * free for TCP when we chose it, but another process may hold it for UDP,
+ * or take it before coturn binds).
  */
-static void coturn_start(struct coturn *c, bool tls)
+static bool coturn_try(struct coturn *c, bool tls)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	GError *e = NULL;
 	char *ready;
+	bool ok;
 
-	c->dir = g_dir_make_tmp("rift-coturn-XXXXXX", &e);
-	g_assert_no_error(e);
-	c->port = free_port();
 	g_ptr_array_add(argv, g_strdup("turnserver"));
 	g_ptr_array_add(argv, g_strdup("-n"));
 	g_ptr_array_add(argv, g_strdup("-v")); /* sessions and their TLS method in the log */
@@ -371,7 +372,6 @@ static void coturn_start(struct coturn *c, bool tls)
 	g_ptr_array_add(argv, g_strdup_printf("--db=%s/turndb", c->dir));
 	g_ptr_array_add(argv, g_strdup_printf("--pidfile=%s/turn.pid", c->dir));
 	if (tls) {
-		write_cert(c->dir, c->pin);
 		g_ptr_array_add(argv, g_strdup_printf("--cert=%s/cert.pem", c->dir));
 		g_ptr_array_add(argv, g_strdup_printf("--pkey=%s/key.pem", c->dir));
 		g_ptr_array_add(argv, g_strdup_printf("--tls-listening-port=%u", c->port));
@@ -388,10 +388,43 @@ static void coturn_start(struct coturn *c, bool tls)
 	c->proc = itest_spawn(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
 			      &e, (const char *const *)argv->pdata);
 	g_assert_no_error(e);
-	g_assert_true(coturn_logged(c, ready, 5));
-	g_usleep(100000); /* the line comes as it binds; every listener thread opens at once */
+	ok = coturn_logged(c, ready, 5);
+	if (ok) {
+		g_usleep(
+			100000); /* the line comes as it binds; every listener thread opens at once */
+	} else {
+		char *log = coturn_log(c), *path = g_build_filename(c->dir, "turn.log", NULL);
+
+		g_test_message("coturn did not listen on port %u: %s", c->port, log);
+		g_free(log);
+		g_subprocess_force_exit(c->proc);
+		g_subprocess_wait(c->proc, NULL, NULL);
+		g_clear_object(&c->proc);
+		g_unlink(path); /* the next try's log starts afresh */
+		g_free(path);
+	}
 	g_free(ready);
 	g_ptr_array_unref(argv);
+	return ok;
+}
+
+/* Start coturn (see coturn_try) on a free port, trying 5 ports before failing the test. */
+static void coturn_start(struct coturn *c, bool tls)
+{
+	GError *e = NULL;
+	int i;
+
+	c->dir = g_dir_make_tmp("rift-coturn-XXXXXX", &e);
+	g_assert_no_error(e);
+	if (tls)
+		write_cert(c->dir, c->pin);
+	for (i = 0; i < 5; i++) {
+		c->port = free_port();
+		if (coturn_try(c, tls))
+			break;
+	}
+	if (i == 5)
+		g_error("coturn did not listen on any of 5 ports");
 }
 
 static void coturn_stop(struct coturn *c)
