@@ -211,6 +211,22 @@ function depth(text) {
   return max;
 }
 
+// A \u0000 escape in a string (a key or a value): json-glib, the C server's
+// parser, would cut the string there ("bob\u0000x" read as "bob").
+function escapedNul(text) {
+  let inStr = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (!inStr) {
+      if (ch === '"') inStr = true;
+    } else if (ch === "\\") {
+      if (text[i + 1] === "u" && text.slice(i + 2, i + 6) === "0000") return true;
+      i++;
+    } else if (ch === '"') inStr = false;
+  }
+  return false;
+}
+
 // JSON has no escape like "\2"; json-glib (the C server's parser) decodes one
 // into raw bytes that are not UTF-8, so the C side says which field is not
 // text. Say the same: the member whose string value holds the bad escape.
@@ -227,6 +243,7 @@ export function parse(text) {
   if (text.includes("\u0000") || /[\uD800-\uDFFF]/.test(text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "")))
     throw new SigError(1007, "message is not UTF-8 text");
   if (depth(text) > MAX_DEPTH) throw new SigError(1007, `JSON nested deeper than ${MAX_DEPTH}`);
+  if (escapedNul(text)) throw new SigError(1007, "a \\u0000 escape in a string");
   let o;
   try {
     o = JSON.parse(text);
