@@ -2,7 +2,7 @@
 // tokens, then 429 with Retry-After before any token is read (the right one
 // too); right tokens cost nothing.
 import { test } from "node:test";
-import { Client, register, invite, http, expectError, assert } from "./lib.mjs";
+import { Client, register, invite, http, expectError, upgradeRefused, assert } from "./lib.mjs";
 
 test("ten wrong tokens, then 429", async () => {
   const dev = await register("guarded");
@@ -26,4 +26,6 @@ test("ten wrong tokens, then 429", async () => {
   await expectError(http("GET", "/auth/devices", { token: dev.access }), 429, "too many wrong tokens from this address; retry later");
   const c = new Client("/connect", dev.access);
   await assert.rejects(c.opened, (e) => e.status === 429);
+  const u = await expectError(upgradeRefused("/connect", dev.access), 429, "too many wrong tokens from this address; retry later");
+  assert.ok(Number(u.headers.get("retry-after")) >= 1);
 });

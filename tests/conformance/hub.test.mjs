@@ -2,7 +2,7 @@
 // under which name, the peers lists, routing, replacement, leaving,
 // revocation, the close codes and reasons, the limits.
 import { test } from "node:test";
-import { Client, register, invite, joined, join, http, assert, sleep, KEY_A, KEY_B } from "./lib.mjs";
+import { Client, register, invite, joined, join, http, expectError, upgradeRefused, assert, sleep, KEY_A, KEY_B } from "./lib.mjs";
 
 let devs;
 test("devices", async () => {
@@ -11,11 +11,14 @@ test("devices", async () => {
   for (const [i, n] of ["alice", "bob", "carol", "dave"].entries()) devs[n] = await register(n, t[i]);
 });
 
-test("the upgrade wants a valid bearer token", async () => {
+test("the upgrade wants a valid bearer token; refusals are JSON errors", async () => {
   for (const token of [null, "nonsense", devs.alice.access.slice(0, -2) + "xx"]) {
     const c = new Client("/connect", token);
     await assert.rejects(c.opened, (e) => e.status === 401);
   }
+  const r1 = await expectError(upgradeRefused("/connect"), 401, "missing authorization");
+  assert.equal(r1.headers.get("www-authenticate"), "Bearer");
+  await expectError(upgradeRefused("/connect", "nonsense"), 401, "invalid or expired token");
 });
 
 test("joiner gets the others sorted by name; they get the joiner", async () => {
@@ -96,6 +99,6 @@ test("status counts connections", async () => {
   const r = await http("GET", "/status");
   assert.equal(r.status, 200);
   assert.equal(typeof r.body.connections, "number");
-  assert.equal(r.body.version, "0.1.0");
+  assert.match(r.body.version, /^\d+\.\d+\.\d+/);
   await sleep(10);
 });

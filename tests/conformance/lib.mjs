@@ -3,6 +3,7 @@
 // records every message and the close code and reason. Every wait is bounded.
 import { execFileSync } from "node:child_process";
 import { after } from "node:test";
+import { request as httpRequest } from "node:http";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
 
@@ -19,19 +20,44 @@ export function invite(n = 1) {
   return tokens;
 }
 
-// {status, body (parsed JSON or null), text, headers}
-export async function http(method, path, { body, token, headers = {} } = {}) {
+// One request on a connection of its own (no keep-alive: a server may close an idle
+// one just as a pooled request goes out): {status, body (parsed JSON or null), text, headers}
+export function http(method, path, { body, token, headers = {} } = {}) {
   const h = { ...headers };
   if (token) h.authorization = `Bearer ${token}`;
-  const r = await fetch(URL_ + path, { method, headers: h, body: typeof body === "string" || body === undefined ? body : JSON.stringify(body) });
-  const text = await r.text();
-  let parsed = null;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: r.status, body: parsed, text, headers: r.headers };
+  const data = typeof body === "string" || body === undefined ? body : JSON.stringify(body);
+  if (data !== undefined) h["content-length"] = String(Buffer.byteLength(data));
+  return raw(method, path, h, data);
+}
+
+function raw(method, path, headers, data) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(URL_ + path, { method, headers, agent: false }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (text += d));
+      res.on("end", () => {
+        let parsed = null;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
+        resolve({ status: res.statusCode, body: parsed, text, headers: new Headers(res.headers) });
+      });
+    });
+    req.on("upgrade", () => reject(new Error("upgraded")));
+    req.on("error", reject);
+    req.setTimeout(5000, () => req.destroy(new Error("timed out")));
+    req.end(data);
+  });
+}
+
+// An upgrade request, refused: {status, body, text, headers}
+export function upgradeRefused(path, token) {
+  const headers = { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  return raw("GET", path, headers, undefined);
 }
 
 export async function expectError(res, status, reason) {

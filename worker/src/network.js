@@ -349,18 +349,20 @@ export class Network extends DurableObject {
   // ------------------------------------------------------------ WebSockets
 
   async upgrade(request, url, src) {
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
-      return new Response("Expected WebSocket upgrade", { status: 426 });
+    // refusals are JSON errors, as /auth answers them
     const h = request.headers.get("authorization");
-    const unauthorized = () => new Response(null, { status: 401, headers: { "www-authenticate": "Bearer" } });
-    if (!h || h.length <= 7 || h.slice(0, 7).toLowerCase() !== "bearer ") return unauthorized();
-    if (this.guardAllow(src) !== 0) return new Response(null, { status: 429 });
+    const unauthorized = (reason) => fail(401, reason, { "www-authenticate": "Bearer" });
+    if (!h || h.length <= 7 || h.slice(0, 7).toLowerCase() !== "bearer ") return unauthorized("missing authorization");
+    const g = this.guarded(src);
+    if (g) return g;
     const v = await this.verify(h.slice(7));
     if (!v.claims) {
       if (v.counts) this.guardFail(src);
       console.log(`[api ${src}] GET ${url.pathname}: 401 ${v.why}`);
-      return unauthorized();
+      return unauthorized("invalid or expired token");
     }
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
+      return new Response("Expected WebSocket upgrade", { status: 426 });
     const pair = new WebSocketPair();
     const [client, server] = Object.values(pair);
     const kind = url.pathname === "/turn" ? "turn" : "sig";
