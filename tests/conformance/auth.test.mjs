@@ -91,6 +91,26 @@ test("refresh rotates; a reused token revokes its family", async () => {
   await expectError(http("POST", "/auth/refresh", { body: { refresh_token: "x" } }), 400, "device_id is required");
 });
 
+test("a refresh repeated once within 60 s (a lost answer) gets the same successor", async () => {
+  const k = await register("kilo");
+  const body = { device_id: k.id, refresh_token: k.refresh };
+  const r1 = await http("POST", "/auth/refresh", { body });
+  assert.equal(r1.status, 200);
+  const again = await http("POST", "/auth/refresh", { body });
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.body.refresh_token, r1.body.refresh_token, "the same successor");
+  assert.equal((await http("GET", "/auth/devices", { token: again.body.access_token })).status, 200);
+  // a second repeat is a reuse: the family goes
+  await expectError(http("POST", "/auth/refresh", { body }), 401, "refresh token reused: its token family is revoked");
+  await expectError(http("POST", "/auth/refresh", { body: { device_id: k.id, refresh_token: r1.body.refresh_token } }), 401, "invalid refresh token");
+  // a repeat once the successor was used is a reuse too
+  const l = await register("lima");
+  const s1 = await http("POST", "/auth/refresh", { body: { device_id: l.id, refresh_token: l.refresh } });
+  const s2 = await http("POST", "/auth/refresh", { body: { device_id: l.id, refresh_token: s1.body.refresh_token } });
+  assert.equal(s2.status, 200);
+  await expectError(http("POST", "/auth/refresh", { body: { device_id: l.id, refresh_token: l.refresh } }), 401, "refresh token reused: its token family is revoked");
+});
+
 test("devices and revoke", async () => {
   const g = await register("golf"), h = await register("hotel");
   await expectError(http("GET", "/auth/devices"), 401, "missing authorization");

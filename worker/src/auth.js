@@ -10,6 +10,7 @@ export const JOIN_TTL_S = 600;
 export const MAX_BODY = 4096;
 export const MAX_NAME = 64;
 export const MAX_TOKEN = 128;
+export const REFRESH_GRACE_S = 60; // a used refresh token may be repeated once, this soon
 
 export const ERR_BODY = "invalid request body";
 export const ERR_NAME_MISSING = "device_name is required";
@@ -101,6 +102,28 @@ export async function jwtVerify(d, secret, now) {
   if (d.claims.iat > now + 60) return "future";
   if (d.claims.exp <= now) return "expired";
   return "ok";
+}
+
+// The successor of a refresh token, sealed with it (AES-GCM under SHA-256 of a
+// label and the token): only its holder can read it back (a repeat after a
+// lost answer); the store keeps only hashes of tokens besides.
+async function sealKey(token) {
+  const k = await crypto.subtle.digest("SHA-256", enc.encode(`riftgate refresh seal\0${token}`));
+  return crypto.subtle.importKey("raw", k, "AES-GCM", false, ["encrypt", "decrypt"]);
+}
+
+export async function seal(token, secret) {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await sealKey(token), enc.encode(secret)));
+  const out = new Uint8Array(12 + ct.length);
+  out.set(iv);
+  out.set(ct, 12);
+  return out;
+}
+
+export async function unseal(token, sealed) {
+  const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.subarray(0, 12) }, await sealKey(token), sealed.subarray(12));
+  return new TextDecoder().decode(pt);
 }
 
 // TURN REST API credentials, as coturn's use-auth-secret checks them.

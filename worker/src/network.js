@@ -269,10 +269,14 @@ export class Network extends DurableObject {
     if (b.res) return b.res;
     const p = auth.parseTwo(b.text, "device_id", auth.ERR_ID_MISSING, false, "refresh_token", auth.ERR_RT_MISSING);
     if (p.error) return fail(400, p.error);
-    const refresh = auth.newToken("rgr_", 32), t = now();
-    let fam;
+    let refresh = auth.newToken("rgr_", 32);
+    const t = now();
+    let r;
     try {
-      fam = this.store.refresh({ deviceId: p.a, oldHash: await auth.sha256Hex(p.b), newHash: await auth.sha256Hex(refresh), newExpires: t + auth.REFRESH_TTL_S, now: t });
+      r = this.store.refresh({
+        deviceId: p.a, oldHash: await auth.sha256Hex(p.b), newHash: await auth.sha256Hex(refresh), newExpires: t + auth.REFRESH_TTL_S,
+        now: t, graceS: auth.REFRESH_GRACE_S, sealed: await auth.seal(p.b, refresh),
+      });
     } catch (e) {
       if (!(e instanceof StoreError)) throw e;
       switch (e.kind) {
@@ -290,7 +294,12 @@ export class Network extends DurableObject {
           return fail(401, "invalid refresh token");
       }
     }
-    return json(200, await this.session(url, this.store.device(p.a), fam, this.store.network(), false, refresh));
+    if (r.sealed) {
+      // a repeat after a lost answer: the same successor again, a fresh access token
+      refresh = await auth.unseal(p.b, r.sealed);
+      console.log(`[api ${src}] ${p.a} repeated its refresh (a lost answer): the same successor`);
+    }
+    return json(200, await this.session(url, this.store.device(p.a), r.family, this.store.network(), false, refresh));
   }
 
   async devices() {

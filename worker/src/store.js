@@ -20,7 +20,8 @@ const SCHEMA = [
      created_at INTEGER NOT NULL, revoked_at INTEGER)`,
   `CREATE INDEX IF NOT EXISTS token_families_device ON token_families(device_id)`,
   `CREATE TABLE IF NOT EXISTS refresh_tokens(hash TEXT PRIMARY KEY, family_id TEXT NOT NULL,
-     created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER)`,
+     created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER,
+     successor TEXT, sealed BLOB)`,
 ];
 
 export class StoreError extends Error {
@@ -140,31 +141,43 @@ export class Store {
     });
   }
 
-  // The family of the rotated token, or a thrown StoreError("not-found" | "auth" | "expired" | "replay")
+  // {family} of the rotated token; {family, sealed} for a repeat within the grace
+  // window (the successor handed out before, sealed with the presented token);
+  // or a thrown StoreError("not-found" | "auth" | "expired" | "replay").
+  // r.sealed: the new token sealed with the presented one (kept for a repeat).
   refresh(r) {
     let replayed = null;
-    const fam = this.tx(() => {
+    const out = this.tx(() => {
       const d = this.device(r.deviceId);
       if (!d || d.revoked_at !== null) throw new StoreError("not-found");
       const t = this.one(
-        "SELECT t.family_id, t.expires_at, t.used_at, f.revoked_at, f.device_id FROM refresh_tokens t JOIN token_families f USING (family_id) WHERE t.hash = ?",
+        `SELECT t.family_id, t.expires_at, t.used_at, f.revoked_at, f.device_id, t.sealed,
+           n.used_at IS NULL AND n.hash IS NOT NULL AS next_unused
+         FROM refresh_tokens t JOIN token_families f USING (family_id)
+         LEFT JOIN refresh_tokens n ON n.hash = t.successor WHERE t.hash = ?`,
         r.oldHash,
       );
       if (!t || t.device_id !== r.deviceId || t.revoked_at !== null) throw new StoreError("auth");
       if (t.used_at !== null) {
+        if (r.now < t.used_at + r.graceS && t.next_unused && t.sealed !== null) {
+          // the answer was lost: the same successor once more (once: the seal goes)
+          this.sql.exec("UPDATE refresh_tokens SET sealed = NULL WHERE hash = ?", r.oldHash);
+          this.sql.exec("UPDATE devices SET last_seen_at = ? WHERE device_id = ?", r.now, r.deviceId);
+          return { family: t.family_id, sealed: new Uint8Array(t.sealed) };
+        }
         // a token used twice: one of the two users stole it; neither keeps the family
         this.sql.exec("UPDATE token_families SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL", r.now, t.family_id);
         replayed = t.family_id;
         return null;
       }
       if (t.expires_at <= r.now) throw new StoreError("expired");
-      this.sql.exec("UPDATE refresh_tokens SET used_at = ? WHERE hash = ?", r.now, r.oldHash);
+      this.sql.exec("UPDATE refresh_tokens SET used_at = ?, successor = ?, sealed = ? WHERE hash = ?", r.now, r.newHash, r.sealed, r.oldHash);
       this.sql.exec("INSERT INTO refresh_tokens(hash, family_id, created_at, expires_at) VALUES (?, ?, ?, ?)", r.newHash, t.family_id, r.now, r.newExpires);
       this.sql.exec("UPDATE devices SET last_seen_at = ? WHERE device_id = ?", r.now, r.deviceId);
-      return t.family_id;
+      return { family: t.family_id };
     });
     if (replayed !== null) throw new StoreError("replay");
-    return fam;
+    return out;
   }
 
   // "ok", "not-found" (device revoked or unknown) or "auth" (family revoked or not its)
@@ -196,5 +209,6 @@ export class Store {
     this.sql.exec("DELETE FROM join_tokens WHERE expires_at < ? OR used_at < ?", now - 86400, now - 86400);
     this.sql.exec("DELETE FROM refresh_tokens WHERE expires_at < ?", now - 86400);
     this.sql.exec("DELETE FROM signing_keys WHERE retired_at < ?", now - 86400);
+    this.sql.exec("UPDATE refresh_tokens SET sealed = NULL WHERE sealed IS NOT NULL AND used_at < ?", now - 3600);
   }
 }
