@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm.sh DIR: install the suite's npm packages (package-lock.json: ws, workerd)
 # into DIR once. Exit 77 (skip) without node/npm or when npm cannot install
-# them. Used by run.sh, tests/lab/rift-worker.sh and bench/rift-relay.sh.
+# them. Used by run.sh, tests/lab/rift-agent.sh (worker modes) and bench/rift-relay.sh.
 set -u
 mods=${1:?usage: npm.sh DIR}
 here=$(cd "$(dirname "$0")" && pwd)
