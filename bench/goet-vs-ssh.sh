@@ -4,7 +4,7 @@
 # (bench/goet-vs-ssh.py drives a pseudo-terminal), through a real sshd.
 #
 #   netns $C (clients)   10.98.0.2 --veth-- 10.98.0.1   netns $S (sshd, sessions)
-#   each side delays (and drops) what it receives with bench/goet-nfdelay on
+#   each side delays (and drops) what it receives with tests/lab/tools/netem on
 #   NFQUEUE: RTT/2 per direction, LOSS per direction (this kernel has no netem)
 #
 # Per condition (default 0:0 50:0 200:0 50:1), medians of ROUNDS (default 3):
@@ -14,7 +14,7 @@
 #   seq      `seq 1 N` to the terminal (-tt / -t), ms until the client exits
 #   base64   `cat` of a base64 file to the terminal, ms until the client exits
 # goet runs over QUIC and over TCP (--tcp). Needs root, sshd, iptables and the
-# goet-nfdelay tool (libnetfilter-queue-dev); mosh is skipped when absent.
+# lab's netem tool (libnetfilter-queue-dev); mosh is skipped when absent.
 # A benchmark, not a test: nothing asserts on the figures.
 set -u
 cd "$(dirname "$0")/.."
@@ -24,10 +24,10 @@ shift 2 2>/dev/null
 conds=("$@")
 [ ${#conds[@]} -gt 0 ] || conds=(0:0 50:0 200:0 50:1)
 goet=$(realpath "$build/src/goet/cli/goet")
-nfd=$(realpath "$build/bench/goet-nfdelay" 2>/dev/null)
+nfd=$(realpath "$build/tests/lab/tools/netem" 2>/dev/null)
 drv=$(realpath bench/goet-vs-ssh.py)
 [ "$(id -u)" -eq 0 ] || { echo "needs root (namespaces, sshd, NFQUEUE)" >&2; exit 1; }
-[ -x "$goet" ] && [ -x "$nfd" ] || { echo "build first (goet, bench/goet-nfdelay)" >&2; exit 1; }
+[ -x "$goet" ] && [ -x "$nfd" ] || { echo "build first (goet, tests/lab/tools/netem)" >&2; exit 1; }
 for t in /usr/sbin/sshd ssh ssh-keygen useradd iptables python3; do
 	command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }
 done
@@ -76,9 +76,9 @@ netem() {
 	half=$(awk -v r="$1" 'BEGIN { print r / 2 }')
 	for p in "${nfd_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	nfd_pids=()
-	ip netns exec "$C" "$nfd" 3 "$half" "$2" 1 2>>"$tmp/nfd.log" &
+	ip netns exec "$C" "$nfd" -q 3 -d "$half" -l "$2" -s 1 -t 3600 2>>"$tmp/nfd.log" &
 	nfd_pids+=($!)
-	ip netns exec "$S" "$nfd" 3 "$half" "$2" 2 2>>"$tmp/nfd.log" &
+	ip netns exec "$S" "$nfd" -q 3 -d "$half" -l "$2" -s 2 -t 3600 2>>"$tmp/nfd.log" &
 	nfd_pids+=($!)
 	sleep 0.3
 }
