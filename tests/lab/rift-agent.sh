@@ -95,11 +95,23 @@ HA=rga-ha$id
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/riftnet.sh"
 cleanup() {
+	local rc=$? n p
 	riftnet_cleanup
 	ip netns del "$HA" 2>/dev/null
+	# an agent or server that crashed (SIGABRT, SIGSEGV...), even as it stopped, fails the test
+	if [ -n "$RN_CRASHED" ]; then
+		echo "FAIL ($mode): crashed (PID:status):$RN_CRASHED"
+		for n in $names; do
+			eval "p=\${pid_$n:-}"
+			case " $RN_CRASHED" in *" $p:"*) echo "--- agent $n (last lines)"; tail -25 "$tmp/$n.log" ;; esac
+		done
+		case " $RN_CRASHED" in *" ${server:-none}:"*) echo "--- server (last lines)"; tail -25 "$tmp/server.log" ;; esac
+		rc=1
+	fi
 	# RG_LOGS=DIR keeps every log
 	[ -n "${RG_LOGS:-}" ] && mkdir -p "$RG_LOGS" && cp "$tmp"/*.log "$RG_LOGS"/ 2>/dev/null
 	rm -rf "$tmp"
+	exit $rc
 }
 trap cleanup EXIT
 fail() {

@@ -40,7 +40,8 @@
 # RN_WAN_BLOCK (before riftnet_up): what every router drops on its way out, nft
 # matches with their verdicts separated by ";" ("meta l4proto udp drop; tcp dport 3478 drop").
 # It calls fail MESSAGE (which must exit) on any error; riftnet_cleanup
-# stops every process in $pids (by PID) and removes every namespace.
+# stops every process in $pids (by PID), reaps it (RN_CRASHED: those that crashed)
+# and removes every namespace.
 SERVER=198.51.100.1
 pids=()
 RN_PREFIX=${RN_PREFIX:-rga}
@@ -58,8 +59,18 @@ stop() { # PID: TERM, then KILL after 3 s
 	for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 	kill -9 "$1" 2>/dev/null
 }
+# riftnet_cleanup: RN_CRASHED lists what died of a crash signal on its own (SIGABRT,
+# SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP: "PID:status"), at the end or before it; a
+# process stopped here or killed by a test (TERM, KILL, INT) is not one
 riftnet_cleanup() {
-	for p in "${pids[@]}"; do stop "$p"; done
+	local p rc
+	RN_CRASHED=
+	for p in "${pids[@]}"; do
+		stop "$p"
+		wait "$p" 2>/dev/null
+		rc=$?
+		case $rc in 132 | 133 | 134 | 135 | 136 | 139) RN_CRASHED="$RN_CRASHED $p:$rc" ;; esac
+	done
 	for n in alice bob carol; do
 		ip netns del "$(ns_of $n)" 2>/dev/null
 		ip netns del "$(router_of $n)" 2>/dev/null
