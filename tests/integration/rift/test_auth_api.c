@@ -616,7 +616,7 @@ static void test_lost_answer(void)
 	expect_one_log("again: the same token, its answer was lost");
 	g_assert_cmpstr(again.refresh_token, ==, lost.refresh_token);
 	g_assert_cmpstr(again.access_token, !=, lost.access_token);
-	g_assert_cmpuint(again.n_ice, ==, 2);
+	g_assert_cmpuint(again.n_ice, ==, 4);
 	g_free(devices_json(&s, again.access_token));
 	r = do_refresh(&s, a.device_id, again.refresh_token);
 	session_of(&r, false, &next);
