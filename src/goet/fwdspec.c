@@ -66,25 +66,33 @@ static bool fwd_port(const struct fwd_field *f, bool zero_ok, uint16_t *port)
 	return true;
 }
 
-/*
- * A host name or an address: name characters, or (bracketed) an IPv6
- * address with an optional zone. Copied into out without the brackets.
- */
-static bool fwd_host(const struct fwd_field *f, char out[GT_FWD_HOST_MAX + 1])
+/* Name characters, or (ipv6) an IPv6 address with an optional zone. */
+static bool fwd_host_chars(const char *p, size_t len, bool ipv6)
 {
-	if (f->len == 0 || f->len > GT_FWD_HOST_MAX)
+	if (len == 0 || len > GT_FWD_HOST_MAX)
 		return false;
-	for (size_t i = 0; i < f->len; i++) {
-		char c = f->p[i];
+	for (size_t i = 0; i < len; i++) {
+		char c = p[i];
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-			  (!f->bracketed && c == '_') || (f->bracketed && (c == ':' || c == '%'));
+			  (c >= '0' && c <= '9') || c == '.' || c == '-' || (!ipv6 && c == '_') ||
+			  (ipv6 && (c == ':' || c == '%'));
 
 		if (!ok)
 			return false;
 	}
-	if (f->bracketed && memchr(f->p, ':', f->len) == NULL)
-		return false; /* brackets are for IPv6 */
+	return !ipv6 || memchr(p, ':', len) != NULL; /* brackets are for IPv6 */
+}
+
+bool gt_fwd_host_valid(const char *p, size_t len)
+{
+	return fwd_host_chars(p, len, len > 0 && memchr(p, ':', len) != NULL);
+}
+
+/* A host field, copied into out without its brackets. */
+static bool fwd_host(const struct fwd_field *f, char out[GT_FWD_HOST_MAX + 1])
+{
+	if (!fwd_host_chars(f->p, f->len, f->bracketed))
+		return false;
 	memcpy(out, f->p, f->len);
 	out[f->len] = '\0';
 	return true;

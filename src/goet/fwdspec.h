@@ -52,6 +52,12 @@ int gt_fwd_spec_parse(enum gt_fwd_dir dir, const char *text, struct gt_fwd_spec 
 		      size_t errlen);
 
 /*
+ * A host as it travels in FwdOpen and FwdListen (no brackets): a name, or an
+ * IPv4 or IPv6 address (with a zone), by the rules above.
+ */
+bool gt_fwd_host_valid(const char *p, size_t len);
+
+/*
  * Write spec back in the canonical form (IPv6 in brackets, no bind address
  * for loopback, "*" for any) into out; its length, or -1 if out is too small.
  */

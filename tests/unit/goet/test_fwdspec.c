@@ -147,6 +147,19 @@ static void test_host_length(void)
 			CORE_ERR_BAD_FORMAT);
 }
 
+static void test_host_valid(void)
+{
+	g_assert_true(gt_fwd_host_valid("db.example", 10));
+	g_assert_true(gt_fwd_host_valid("fe80::1%eth0", 12));
+	g_assert_true(gt_fwd_host_valid("10.0.0.1", 8));
+	g_assert_false(gt_fwd_host_valid("", 0));
+	g_assert_false(gt_fwd_host_valid("a b", 3));
+	g_assert_false(gt_fwd_host_valid("a\nb", 3));
+	g_assert_false(gt_fwd_host_valid("[::1]", 5));
+	g_assert_false(gt_fwd_host_valid("::1_", 4)); /* no '_' in an address */
+	g_assert_false(gt_fwd_host_valid("a%b", 3));  /* a zone only on IPv6 */
+}
+
 static void test_format_small(void)
 {
 	struct gt_fwd_spec s;
@@ -164,6 +177,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/goet/fwdspec/bad", test_bad);
 	g_test_add_func("/goet/fwdspec/error-quoting", test_error_quoting);
 	g_test_add_func("/goet/fwdspec/host-length", test_host_length);
+	g_test_add_func("/goet/fwdspec/host-valid", test_host_valid);
 	g_test_add_func("/goet/fwdspec/format-small", test_format_small);
 	return g_test_run();
 }
