@@ -11,8 +11,11 @@
  * rg_wg_runner_kick. Packets are read from the TUN in bursts, encrypted and
  * handed to the bind, which is flushed after each burst; datagrams the bind
  * receives are decrypted and written to the TUN (a full TUN queue drops the
- * packet, as a full link would). One GSource with a ready time runs the
- * device's timers.
+ * packet, as a full link would). With offloads (config.offload) a read may
+ * be a TCP or UDP super-packet of up to 64 KiB, cut into segments first,
+ * and decrypted packets are coalesced until the bind's burst ends (its idle
+ * callback, or rg_wg_runner_kick) and written as super-packets. One
+ * GSource with a ready time runs the device's timers.
  *
  * Time: the device's clock is CLOCK_BOOTTIME nanoseconds (rg_wg_runner_now),
  * so key ages and handshake timers count time spent suspended. GLib's ready
@@ -28,6 +31,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +49,14 @@ struct rg_wg_runner_config {
 	const struct rg_wg_prefix *addresses; /* put on the TUN (host bits kept: 10.0.0.1/24) */
 	size_t n_addresses;
 	uint16_t listen_port; /* what wg(8) shows as listening port (0 for a bind without one) */
+	/*
+	 * Use the TUN's offloads (tun.h, rg_tun_open_offload): TCP (and UDP)
+	 * super-packets read from the TUN are cut into segments (vnet.h) before
+	 * the device, and the decrypted packets of a burst are coalesced
+	 * (gro.h) before they are written. The bind still sees one datagram
+	 * per segment. Off: a plain TUN, one packet per read and write.
+	 */
+	bool offload;
 };
 
 /*

@@ -2,8 +2,8 @@
  * tunnel.h - `riftgate wg up`: a plain WireGuard interface over UDP,
  * configured from a wg-quick style file. A UDP bind on ListenPort and a
  * runner (runner.h: the TUN, the device, the UAPI socket at
- * /var/run/wireguard/IFNAME.sock, on the thread-default GLib main context)
- * carry it; this layer adds the file's peers, resolving each Endpoint once
+ * /var/run/wireguard/IFNAME.sock, on the thread-default GLib main context,
+ * with the TUN's offloads unless opts says no) carry it; this layer adds the file's peers, resolving each Endpoint once
  * (getaddrinfo), and starts their persistent keepalives.
  *
  * Routes: each peer's allowed IPs are routed into the interface, except
@@ -16,6 +16,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "rift/wg/conf.h"
@@ -23,9 +24,14 @@
 
 struct rg_wg_tunnel;
 
+/* How to run it; rg_wg_tunnel_up's NULL means every field 0. */
+struct rg_wg_tunnel_opts {
+	bool no_offload; /* a plain TUN (runner.h, config.offload); default: the kernel's offloads */
+};
+
 /* CORE_OK or a core error with *error set to a message fit for the user. */
 int rg_wg_tunnel_up(struct rg_wg_tunnel **out, const struct rg_wg_conf *conf, const char *ifname,
-		    GError **error);
+		    const struct rg_wg_tunnel_opts *opts, GError **error);
 void rg_wg_tunnel_down(struct rg_wg_tunnel *t);
 
 const char *rg_wg_tunnel_ifname(const struct rg_wg_tunnel *t);
