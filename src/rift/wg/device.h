@@ -93,7 +93,11 @@ struct rg_wg_peer_info {
 	uint64_t handshakes;		 /* completed */
 };
 
-/* CORE_OK or CORE_ERR_BAD_VALUE (a private key whose public key is invalid). */
+/*
+ * CORE_OK or CORE_ERR_BAD_VALUE (a private key whose public key is
+ * invalid). Starts libsodium (sodium_init) first: its fastest code for
+ * this CPU, and thread safety.
+ */
 int rg_wg_device_new(struct rg_wg_device **out, const uint8_t private_key[RG_WG_KEY_LEN],
 		     const struct rg_wg_device_ops *ops, void *ctx);
 void rg_wg_device_free(struct rg_wg_device *dev);
