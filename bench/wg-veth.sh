@@ -21,8 +21,9 @@
 # other work on the machine spreads over all pairs; the table gives each
 # cell's median over the rounds, and TCP's ratio to up-up (upstream
 # wireguard-go, the implementation to beat). WG_BENCH_LOG keeps every
-# round's line. RG_ARGS adds arguments to `riftgate wg up` (e.g. a flag to
-# compare offloads off).
+# round's line. RG_ARGS adds arguments to `riftgate wg up` (e.g.
+# --no-offload), RG0_ARGS to RG_BASE's instead (RG_BASE may be the same
+# build, to compare two settings in one run).
 #
 # A benchmark, not a test: numbers vary with the machine's load; nothing
 # asserts on them. Needs root, iperf3, ping, wg and the wireguard-go builds.
@@ -58,7 +59,7 @@ for s in a b; do "$rg" genkey >"$tmp/$s.key"; "$rg" pubkey <"$tmp/$s.key" >"$tmp
 
 # up NS SIDE(a|b) IMPL(rg|rg0|go|up) IFNAME: tunnel address 10.79.0.1 (a) or .2 (b)
 up() {
-	local ns=$1 me=$2 impl=$3 ifn=$4 other ip oip oep bin
+	local ns=$1 me=$2 impl=$3 ifn=$4 other ip oip oep bin args
 	if [ "$me" = a ]; then other=b ip=10.79.0.1 oip=10.79.0.2 oep=192.168.79.2
 	else other=a ip=10.79.0.2 oip=10.79.0.1 oep=192.168.79.1; fi
 	case $impl in
@@ -66,8 +67,9 @@ up() {
 		bin=$rg; [ "$impl" = rg0 ] && bin=$rg0
 		printf '[Interface]\nPrivateKey = %s\nAddress = %s/24\nListenPort = 51820\n[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\nEndpoint = %s:51820\n' \
 			"$(cat "$tmp/$me.key")" "$ip" "$(cat "$tmp/$other.pub")" "$oip" "$oep" >"$tmp/$ifn.conf"
+		args=${RG_ARGS:-}; [ "$impl" = rg0 ] && args=${RG0_ARGS:-$args}
 		# shellcheck disable=SC2086
-		ip netns exec "$ns" "$bin" wg up "$tmp/$ifn.conf" --ifname "$ifn" ${RG_ARGS:-} \
+		ip netns exec "$ns" "$bin" wg up "$tmp/$ifn.conf" --ifname "$ifn" $args \
 			>"$tmp/$ifn.log" 2>&1 &
 		pids+=($!)
 		;;

@@ -249,6 +249,7 @@ void wg_session_begin(struct rg_wg_peer *peer, const struct rg_wg_keypair *kp, u
 	struct rg_wg_device *dev = peer->dev;
 	struct wg_session *s = g_new0(struct wg_session, 1);
 
+	s->id = ++dev->next_session_id;
 	s->kp = *kp;
 	s->created = now;
 	s->index.kind = WG_INDEX_SESSION;

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "rift/tun/gro.h"
 #include "rift/tun/vnet.h"
+#include "rift/wgup/cryptoq.h"
 #include "rift/wgup/uapi_server.h"
 
 #define TUN_BURST     64  /* reads per wakeup, so the bind's side gets its turn */
@@ -32,9 +33,10 @@ struct rg_wg_runner {
 	struct rg_wg_device *dev;
 	struct rg_wg_bind *bind;
 	struct rg_tun *tun;
-	unsigned offloads;     /* the TUN's, RG_TUN_* */
-	struct rg_gro *gro;    /* with RG_TUN_TSO: decrypted packets for the TUN */
-	GMainContext *context; /* thread-default at creation; ref held */
+	unsigned offloads;	  /* the TUN's, RG_TUN_* */
+	struct rg_gro *gro;	  /* with RG_TUN_TSO: decrypted packets for the TUN */
+	struct rg_wg_cryptoq *cq; /* with crypto workers */
+	GMainContext *context;	  /* thread-default at creation; ref held */
 	GSource *tun_source;
 	GSource *timer;
 	struct rg_wg_uapi_server *uapi;
@@ -93,8 +95,20 @@ static void gro_flush(struct rg_wg_runner *r)
 	rg_gro_reset(r->gro);
 }
 
+/* Crypto jobs taken: to the workers; those done: back to the device, in order. */
+static void crypto_settle(struct rg_wg_runner *r)
+{
+	if (r->cq == NULL)
+		return;
+	do {
+		rg_wg_cryptoq_submit(r->cq);
+		rg_wg_cryptoq_help(r->cq);
+	} while (rg_wg_cryptoq_drain(r->cq) > 0); /* (what came back may have made more) */
+}
+
 void rg_wg_runner_kick(struct rg_wg_runner *r)
 {
+	crypto_settle(r);
 	gro_flush(r);
 	rg_wg_bind_flush(r->bind);
 	rearm(r);
@@ -161,13 +175,42 @@ static void op_wallclock(void *ctx, int64_t *s, uint32_t *ns)
 	*ns = (uint32_t)ts.tv_nsec;
 }
 
-static const struct rg_wg_device_ops device_ops = { op_send, op_deliver, op_random, op_wallclock };
+static struct rg_wg_crypto *op_crypto(void *ctx)
+{
+	struct rg_wg_runner *r = ctx;
+
+	return r->cq != NULL ? rg_wg_cryptoq_job(r->cq) : NULL;
+}
+
+static const struct rg_wg_device_ops device_ops = { op_send, op_deliver, op_random, op_wallclock,
+						    op_crypto };
+
+/* A crypto job back from the workers. */
+static void on_crypto_done(void *data, struct rg_wg_crypto *c)
+{
+	struct rg_wg_runner *r = data;
+
+	rg_wg_device_crypto_done(r->dev, c, rg_wg_runner_now());
+}
+
+static void on_crypto_ready(void *data)
+{
+	rg_wg_runner_kick(data);
+}
+
+/* Before a device call: room for its crypto jobs. */
+static void crypto_room(struct rg_wg_runner *r)
+{
+	if (r->cq != NULL)
+		rg_wg_cryptoq_make_room(r->cq);
+}
 
 static void on_datagram(void *ctx, const struct rg_wg_endpoint *from, const uint8_t *buf,
 			size_t len)
 {
 	struct rg_wg_runner *r = ctx;
 
+	crypto_room(r);
 	rg_wg_device_recv(r->dev, from, buf, len, rg_wg_runner_now());
 }
 
@@ -204,6 +247,7 @@ static unsigned tun_packet_offload(struct rg_wg_runner *r, size_t n, uint64_t no
 		return 1;
 	}
 	while ((len = rg_vnet_split_next(&split, r->seg, &seg)) > 0) {
+		crypto_room(r);
 		rg_wg_device_send(r->dev, seg, len, now);
 		segs++;
 	}
@@ -225,6 +269,7 @@ static gboolean on_tun_readable(gint fd, GIOCondition cond, gpointer data)
 			segs += tun_packet_offload(r, (size_t)n, now);
 			continue;
 		}
+		crypto_room(r);
 		rg_wg_device_send(r->dev, r->buf, (size_t)n, now);
 		segs++;
 	}
@@ -310,6 +355,10 @@ int rg_wg_runner_new(struct rg_wg_runner **out, const struct rg_wg_runner_config
 		goto out;
 	}
 	rg_wg_device_set_mtu(r->dev, mtu);
+	if (cfg->crypto_workers > 0 &&
+	    (ret = rg_wg_cryptoq_new(&r->cq, cfg->crypto_workers, r->context, on_crypto_done,
+				     on_crypto_ready, r, error)) != CORE_OK)
+		goto out;
 	if ((ret = setup_tun(r, cfg, mtu, error)) != CORE_OK ||
 	    (ret = rg_wg_uapi_server_new(&r->uapi, rg_tun_name(r->tun), r->dev, r->bind,
 					 cfg->listen_port, error)) != CORE_OK)
@@ -340,6 +389,7 @@ void rg_wg_runner_free(struct rg_wg_runner *r)
 	rg_wg_uapi_server_free(r->uapi);
 	source_free(r->tun_source);
 	source_free(r->timer);
+	rg_wg_cryptoq_free(r->cq); /* (what it did not hand back is dropped) */
 	rg_wg_bind_free(r->bind);
 	rg_tun_close(r->tun);
 	rg_wg_device_free(r->dev);

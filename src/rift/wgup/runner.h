@@ -26,7 +26,9 @@
  * Ownership: rg_wg_runner_new takes the bind; rg_wg_runner_free frees the
  * bind, the device and its peers, and removes the interface (with its
  * addresses and routes) and the UAPI socket. Threading: the thread-default
- * main context of the thread that created it, only.
+ * main context of the thread that created it, only; with crypto_workers,
+ * that many threads besides run rg_wg_crypto_run on copies (cryptoq.h) and
+ * touch nothing else.
  */
 #pragma once
 
@@ -57,17 +59,25 @@ struct rg_wg_runner_config {
 	 * per segment. Off: a plain TUN, one packet per read and write.
 	 */
 	bool offload;
+	/*
+	 * Threads that seal and open transport data (cryptoq.h): the device
+	 * hands them copies of keys and bytes and takes the results back on
+	 * the loop, in order. 0: none, the device does it on the loop thread.
+	 */
+	unsigned crypto_workers;
 };
 
 /*
  * Takes bind (sets its recv/idle/ctx; frees it with the runner, also on
- * failure). Opens the TUN, sets its MTU and addresses and brings it up;
+ * failure). Starts the crypto workers (if any); opens the TUN, sets its
+ * MTU and addresses and brings it up;
  * makes the device (no peers); serves the UAPI socket; attaches TUN reading
  * and the timer source to the thread-default main context. CORE_OK with
  * *out set, or (*out NULL) an error with *error fit for the user:
  * CORE_ERR_BAD_VALUE (a private key with no valid public key),
  * CORE_ERR_INVALID_ARG (a bad interface name or address), CORE_ERR_SYSTEM
- * (no privilege, a busy name, a refused address, the UAPI socket),
+ * (no privilege, a busy name, a refused address, the UAPI socket, no
+ * thread),
  * CORE_ERR_TIMEOUT (netlink did not answer).
  */
 int rg_wg_runner_new(struct rg_wg_runner **out, const struct rg_wg_runner_config *cfg,

@@ -24,10 +24,15 @@
 
 struct rg_wg_tunnel;
 
-/* How to run it; rg_wg_tunnel_up's NULL means every field 0. */
+/* How to run it; rg_wg_tunnel_up's NULL means RG_WG_TUNNEL_OPTS_DEFAULT. */
 struct rg_wg_tunnel_opts {
 	bool no_offload; /* a plain TUN (runner.h, config.offload); default: the kernel's offloads */
+	int crypto_workers; /* threads for the crypto (runner.h); -1: one per core but one */
 };
+#define RG_WG_TUNNEL_OPTS_DEFAULT                                                                  \
+	{                                                                                          \
+		.no_offload = false, .crypto_workers = -1                                          \
+	}
 
 /* CORE_OK or a core error with *error set to a message fit for the user. */
 int rg_wg_tunnel_up(struct rg_wg_tunnel **out, const struct rg_wg_conf *conf, const char *ifname,

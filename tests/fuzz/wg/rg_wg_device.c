@@ -68,7 +68,7 @@ static void op_wallclock(void *ctx, int64_t *s, uint32_t *ns)
 	*ns = 0;
 }
 
-static const struct rg_wg_device_ops ops = { op_send, op_deliver, op_random, op_wallclock };
+static const struct rg_wg_device_ops ops = { op_send, op_deliver, op_random, op_wallclock, NULL };
 
 /* Deliver what the devices send each other, in order, until both are quiet (bounded). */
 static void pump(void)

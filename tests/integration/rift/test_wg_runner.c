@@ -13,7 +13,8 @@
  * (armed from the boot clock); rg_wg_peer_initiate + kick makes a new
  * handshake; freeing a runner removes its interface and UAPI socket. With
  * the TUN's offloads on, a UDP_SEGMENT super-packet and a 4 MiB TCP stream
- * arrive byte-exact and the bind never sees a datagram beyond one packet.
+ * arrive byte-exact and the bind never sees a datagram beyond one packet;
+ * again with two crypto workers on each side.
  * Without root: a failed rg_wg_runner_new frees the bind and says why; the
  * ready-time conversion is exact.
  */
@@ -222,7 +223,7 @@ static bool pump(int fd, int ms)
  * Side i in a new namespace: its runner (address 10.79.0.i+1/24, the TUN's
  * offloads if asked) and a UDP socket.
  */
-static void side_up(struct side *s, int i, struct wire *wire, bool offload)
+static void side_up(struct side *s, int i, struct wire *wire, bool offload, unsigned workers)
 {
 	struct rg_wg_prefix addr = { .family = 4, .len = 24 };
 	uint8_t key[RG_WG_KEY_LEN];
@@ -230,7 +231,8 @@ static void side_up(struct side *s, int i, struct wire *wire, bool offload)
 					   .private_key = key,
 					   .addresses = &addr,
 					   .n_addresses = 1,
-					   .offload = offload };
+					   .offload = offload,
+					   .crypto_workers = workers };
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(UDP_PORT) };
 	GError *err = NULL;
 
@@ -366,8 +368,8 @@ static void test_two_runners(void)
 		g_test_trap_assert_passed();
 		return;
 	}
-	side_up(&s[0], 0, &wire, false);
-	side_up(&s[1], 1, &wire, false);
+	side_up(&s[0], 0, &wire, false, 0);
+	side_up(&s[1], 1, &wire, false, 0);
 	here = s[1].ns;
 	add_peer(&s[0], 0);
 	add_peer(&s[1], 1);
@@ -486,9 +488,12 @@ static void check_tcp(struct side *s, size_t n)
  * datagram per call (as the agent's does): a UDP super-packet and a TCP
  * stream arrive byte-exact, and no datagram given to the bind is larger
  * than one MTU-sized packet sealed (the runner cut the super-packets).
+ * data: crypto workers on each side (their order kept: the stream is
+ * byte-exact, and UDP's datagrams arrive in order).
  */
-static void test_offload(void)
+static void test_offload(gconstpointer data)
 {
+	unsigned workers = GPOINTER_TO_UINT(data);
 	struct wire wire = { { NULL } };
 	struct side s[2] = { { 0 } };
 	int here;
@@ -502,8 +507,8 @@ static void test_offload(void)
 		g_test_trap_assert_passed();
 		return;
 	}
-	side_up(&s[0], 0, &wire, true);
-	side_up(&s[1], 1, &wire, true);
+	side_up(&s[0], 0, &wire, true, workers);
+	side_up(&s[1], 1, &wire, true, workers);
 	here = s[1].ns;
 	for (int i = 0; i < 2; i++) {
 		unsigned off = rg_tun_offloads(rg_wg_runner_tun(s[i].runner));
@@ -529,6 +534,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rift/wg-runner/ready-time", test_ready_time);
 	g_test_add_func("/rift/wg-runner/new-fails", test_new_fails);
 	g_test_add_func("/rift/wg-runner/two-runners", test_two_runners);
-	g_test_add_func("/rift/wg-runner/offload", test_offload);
+	g_test_add_data_func("/rift/wg-runner/offload", GUINT_TO_POINTER(0), test_offload);
+	g_test_add_data_func("/rift/wg-runner/offload-workers", GUINT_TO_POINTER(2), test_offload);
 	return g_test_run();
 }
