@@ -6,6 +6,7 @@
 
 #include "core/ct.h"
 #include "core/err.h"
+#include "rift/wg/aead.h"
 
 #define AEAD_TAG 16
 
@@ -36,8 +37,7 @@ static void aead_seal(uint8_t *out, const uint8_t key[32], uint64_t counter, con
 	uint8_t nonce[12];
 
 	nonce_of(nonce, counter);
-	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, pt, ptlen, ad, adlen, NULL, nonce,
-						  key);
+	rg_aead_seal(out, pt, ptlen, ad, adlen, nonce, key);
 }
 
 static bool aead_open(uint8_t *out, const uint8_t key[32], uint64_t counter, const uint8_t *ct,
@@ -46,8 +46,7 @@ static bool aead_open(uint8_t *out, const uint8_t key[32], uint64_t counter, con
 	uint8_t nonce[12];
 
 	nonce_of(nonce, counter);
-	return crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, ct, ctlen, ad, adlen,
-							 nonce, key) == 0;
+	return rg_aead_open(out, ct, ctlen, ad, adlen, nonce, key);
 }
 
 /* h = HASH(h || data) */
