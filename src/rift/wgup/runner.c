@@ -41,6 +41,7 @@ struct rg_wg_runner {
 	GSource *timer;
 	struct rg_wg_uapi_server *uapi;
 	uint64_t tun_bad; /* super-packets refused (vnet.h) */
+	uint64_t now;	  /* the clock for the burst being handled; 0: read it */
 	uint8_t *seg;	  /* a segment cut from a super-packet: RG_WG_MAX_PACKET bytes */
 	uint8_t buf[RG_VNET_HDR_LEN + RG_WG_MAX_PACKET];
 };
@@ -95,6 +96,14 @@ static void gro_flush(struct rg_wg_runner *r)
 	rg_gro_reset(r->gro);
 }
 
+/* The device's clock, read once per burst (a burst lasts well under a millisecond). */
+static uint64_t burst_now(struct rg_wg_runner *r)
+{
+	if (r->now == 0)
+		r->now = rg_wg_runner_now();
+	return r->now;
+}
+
 /* Crypto jobs taken: to the workers; those done: back to the device, in order. */
 static void crypto_settle(struct rg_wg_runner *r)
 {
@@ -112,6 +121,7 @@ void rg_wg_runner_kick(struct rg_wg_runner *r)
 	gro_flush(r);
 	rg_wg_bind_flush(r->bind);
 	rearm(r);
+	r->now = 0; /* the burst is over */
 }
 
 static gboolean on_timer(gpointer data)
@@ -190,7 +200,7 @@ static void on_crypto_done(void *data, struct rg_wg_crypto *c)
 {
 	struct rg_wg_runner *r = data;
 
-	rg_wg_device_crypto_done(r->dev, c, rg_wg_runner_now());
+	rg_wg_device_crypto_done(r->dev, c, burst_now(r));
 }
 
 static void on_crypto_ready(void *data)
@@ -211,7 +221,7 @@ static void on_datagram(void *ctx, const struct rg_wg_endpoint *from, const uint
 	struct rg_wg_runner *r = ctx;
 
 	crypto_room(r);
-	rg_wg_device_recv(r->dev, from, buf, len, rg_wg_runner_now());
+	rg_wg_device_recv(r->dev, from, buf, len, burst_now(r));
 }
 
 static void on_bind_idle(void *ctx)
@@ -257,7 +267,7 @@ static unsigned tun_packet_offload(struct rg_wg_runner *r, size_t n, uint64_t no
 static gboolean on_tun_readable(gint fd, GIOCondition cond, gpointer data)
 {
 	struct rg_wg_runner *r = data;
-	uint64_t now = rg_wg_runner_now();
+	uint64_t now = burst_now(r);
 	unsigned segs = 0;
 
 	for (int i = 0; i < TUN_BURST && segs < TUN_SEG_BURST; i++) {
