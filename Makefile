@@ -2,9 +2,10 @@
 # so `make check` and `make demo` work as the first command on a fresh machine.
 #   make            build (build/)
 #   make check      all suites; unit again under ASan+UBSan; fuzz corpora under libFuzzer
-#   make demo       build and show what works so far
+#   make demo       build, then two agents behind NATs: status, ping, iperf3, goet across a cut
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60)
 #   make install    meson install (PREFIX, default /usr/local)
+#   make deb        the riftgate and goet Debian packages, in build-deb/
 #   make format     clang-format every C file in place
 #   make clean      remove the build directories
 
@@ -12,7 +13,7 @@ FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 BUILD ?= build
 
-.PHONY: all deps build check demo fuzz install format format-check clean
+.PHONY: all deps build check demo fuzz install deb format format-check clean
 
 all: build
 
@@ -35,6 +36,9 @@ fuzz: deps
 install: build
 	meson install -C $(BUILD)
 
+deb: deps
+	@scripts/deb
+
 format:
 	@git ls-files -z '*.c' '*.h' | xargs -0 -r clang-format -i
 
@@ -42,4 +46,4 @@ format-check:
 	@git ls-files -z '*.c' '*.h' | xargs -0 -r clang-format --dry-run --Werror
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-cov build-deb

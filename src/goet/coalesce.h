@@ -8,6 +8,10 @@
  * injected: the coalescer reads no clock and arms no timer; the caller arms
  * one at gt_coalesce_deadline_us and flushes when gt_coalesce_due says so.
  *
+ * The owners (session, client) flush at once, without waiting for the
+ * deadline, when nothing of theirs is in flight (gt_conn_in_flight == 0):
+ * the coalescer only batches while earlier bytes await acknowledgement.
+ *
  * Storage is bounded (default GT_COALESCE_DEFAULT_CAP: just under one
  * threshold plus one maximum read plus a released tilde); an add that would
  * overflow is refused whole with CORE_ERR_NO_SPACE.

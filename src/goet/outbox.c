@@ -76,6 +76,13 @@ void gt_outbox_flush(struct gt_outbox *ob)
 	ob->unacked_count++;
 }
 
+void gt_outbox_mark(struct gt_outbox *ob)
+{
+	gt_outbox_flush(ob);
+	gt_catchup_store(ob->replay, ++ob->seq, NULL, 0);
+	ob->unacked_count++;
+}
+
 int gt_outbox_add(struct gt_outbox *ob, int64_t now_us, const void *p, size_t n, bool *flush_now)
 {
 	if (n > GT_COALESCE_MAX_READ + 1)

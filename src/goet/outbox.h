@@ -54,6 +54,8 @@ int gt_outbox_add(struct gt_outbox *ob, int64_t now_us, const void *p, size_t n,
 int64_t gt_outbox_deadline_us(const struct gt_outbox *ob);
 /* Number the pending batch and keep it for replay. */
 void gt_outbox_flush(struct gt_outbox *ob);
+/* Flush, then store an empty entry: a mark in the stream (a command's end of input). */
+void gt_outbox_mark(struct gt_outbox *ob);
 /* Drop the pending batch (the reference drops unsent keystrokes on `~.`). */
 void gt_outbox_discard(struct gt_outbox *ob);
 /*

@@ -77,7 +77,7 @@ void rg_cmd_group_usage(const struct rg_cmd_group *g, FILE *out)
 	for (size_t i = 0; i < g->n_cmds; i++)
 		fprintf(out, "  %-*s  %s\n", width, g->cmds[i].name, g->cmds[i].description);
 	fprintf(out,
-		"\n'%s <command> --help' prints a command's usage; riftgate(1) has the rest.\n",
+		"\n'%s <command> --help' prints a command's usage; riftgate(8) has the rest.\n",
 		g->prog);
 }
 
@@ -217,4 +217,32 @@ int rg_cmd_parse(const struct rg_cmd_spec *spec, int argc, char **argv, const ch
 	if (n < spec->min_args)
 		return rg_cmd_misuse(spec, "missing %s", spec->missing);
 	return RG_CMD_RUN;
+}
+
+bool rg_cmd_duration(const char *s, int64_t *secs)
+{
+	static const struct {
+		char unit;
+		int64_t secs;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+	size_t n = strlen(s);
+	int64_t v = 0;
+
+	*secs = 0;
+	if (n < 2 || n > 8)
+		return false;
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (!g_ascii_isdigit(s[i]))
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(units); i++) {
+		if (s[n - 1] != units[i].unit)
+			continue;
+		if (v == 0 || v * units[i].secs > 365 * 86400)
+			return false;
+		*secs = v * units[i].secs;
+		return true;
+	}
+	return false;
 }

@@ -6,7 +6,7 @@
  *
  * A command is `int fn(int argc, char **argv)` with argv[0] its own name
  * ("server", "up"); it returns the process exit code. Its --help text is
- * its usage in the words of riftgate(1) (tests/integration/rift/cli.sh
+ * its usage in the words of riftgate(8) (tests/integration/rift/cli.sh
  * checks that they agree): on stdout with status 0 when asked for, on
  * stderr with status 1 after a line naming the mistake.
  *
@@ -25,6 +25,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* One command: argv[0] is name; returns the exit code. */
@@ -91,6 +92,11 @@ struct rg_cmd_spec {
  * RG_CMD_RUN.
  */
 int rg_cmd_parse(const struct rg_cmd_spec *spec, int argc, char **argv, const char **args);
+/*
+ * A duration: a positive integer and a unit, s, m, h or d ("10m", "24h"),
+ * at most 365 days. true with *secs; false for anything else.
+ */
+bool rg_cmd_duration(const char *s, int64_t *secs);
 /* "PROG: <message>" and the usage on stderr; returns 1. */
 int rg_cmd_misuse(const struct rg_cmd_spec *spec, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
@@ -100,3 +106,10 @@ int rg_cmd_genkey(int argc, char **argv);  /* cmd_keys.c */
 int rg_cmd_pubkey(int argc, char **argv);  /* cmd_keys.c */
 int rg_cmd_version(int argc, char **argv); /* cmd_version.c */
 int rg_cmd_wg(int argc, char **argv);	   /* cmd_wg.c: wg up, wg show */
+int rg_cmd_up(int argc, char **argv);	   /* cmd_agent.c: the agent */
+int rg_cmd_down(int argc, char **argv);	   /* cmd_agent.c */
+int rg_cmd_status(int argc, char **argv);  /* cmd_agent.c */
+int rg_cmd_setup(int argc, char **argv);   /* cmd_account.c: register this device */
+int rg_cmd_devices(int argc, char **argv); /* cmd_account.c: list and revoke */
+int rg_cmd_qr(int argc, char **argv);	   /* cmd_account.c */
+int rg_cmd_refresh(int argc, char **argv); /* cmd_account.c */

@@ -155,7 +155,7 @@ static int cmd_up(int argc, char **argv)
 	const struct rg_cmd_opt opts[] = { { "--ifname", NULL, &ifname, NULL },
 					   { "--no-offload", NULL, NULL, &topts.no_offload },
 					   { "--workers", NULL, &workers, NULL },
-					   { NULL } };
+					   { 0 } };
 	const struct rg_cmd_spec spec = { "riftgate wg up", up_usage, opts, 1, 1, "<config>" };
 	int rc = rg_cmd_parse(&spec, argc, argv, args);
 	char q[CORE_LOG_ESC_SHORT];

@@ -26,11 +26,17 @@ const hex = (buf) => [...new Uint8Array(buf)].map((x) => x.toString(16).padStart
 const sha = async (parts) => { let n = 0; for (const p of parts) n += p.length; const all = new Uint8Array(n); let o = 0; for (const p of parts) { all.set(p, o); o += p.length; } return hex(await crypto.subtle.digest('SHA-256', all)); };
 const want = (async () => { const parts = []; for (let off = 0; off < total; off += 1 << 20) parts.push(pattern(off, Math.min(1 << 20, total - off))); return sha(parts); })();
 const pc = new RTCPeerConnection({ iceServers: [] });
+const lossySeen = new Set();
 pc.onicecandidate = (e) => e.candidate && e.candidate.candidate && window.out({ candidate: e.candidate.candidate, mid: e.candidate.sdpMid || '0' });
 const attach = (dc) => {
   dc.binaryType = 'arraybuffer';
   const go = () => {
-    if (dc.label !== 'reliable') { for (let k = 0; k < 100; k++) dc.send('lossy-' + k); let got = 0; dc.onmessage = () => { if (++got === 100) window.out({ log: 'lossy: 100 received' }); }; return; }
+    if (dc.label !== 'reliable') {
+      if (dc.ordered !== false || dc.maxRetransmits !== 0) window.done(false, 'lossy: the channel is ordered=' + dc.ordered + ' maxRetransmits=' + dc.maxRetransmits);
+      for (let k = 0; k < 100; k++) dc.send('lossy-' + k);
+      dc.onmessage = (e) => { const k = typeof e.data === 'string' ? /^lossy-(\\d+)$/.exec(e.data) : null; if (!k || Number(k[1]) >= 100 || lossySeen.has(k[1])) window.done(false, 'lossy: unexpected or repeated message ' + String(e.data).slice(0, 40)); else lossySeen.add(k[1]); };
+      return;
+    }
     const parts = []; let n = 0, off = 0, ended = false, replied = false, verdict = null;
     const pump = () => { while (off < total && dc.bufferedAmount < 1 << 20) { if (restartAt && off >= restartAt) { restartAt = 0; window.out({ log: 'ice restart' }); pc.restartIce(); pc.setLocalDescription().then(describe); } const len = Math.min(1200, total - off); dc.send(pattern(off, len)); off += len; } if (off >= total && !ended) { dc.send('end'); ended = true; window.out({ log: 'sent all' }); } };
     // On a channel the peer opened, Chromium 156 sometimes never sends the first messages given to
@@ -45,7 +51,7 @@ const attach = (dc) => {
       if (typeof e.data !== 'string') { parts.push(new Uint8Array(e.data)); n += e.data.byteLength; return; }
       if (e.data === 'end') { dc.send('sha256:' + (await sha(parts)) + ' bytes:' + n); replied = true; }
       else if (e.data.startsWith('sha256:')) { const w = 'sha256:' + (await want) + ' bytes:' + total; verdict = [e.data === w, 'peer says ' + e.data + ', expected ' + w]; }
-      if (verdict && replied) setTimeout(() => window.done(...verdict), 1000);
+      if (verdict && replied) setTimeout(() => { window.out({ log: 'lossy: ' + lossySeen.size + ' received' }); window.done(...verdict); }, 1000);
     };
   };
   if (dc.readyState === 'open') go(); else dc.onopen = go;

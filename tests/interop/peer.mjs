@@ -10,7 +10,8 @@
 // shared pattern (byte i = (i * 31 + (i >> 8)) & 255) in 1,200-byte binary
 // messages, then the string "end"; on receiving "end" it answers
 // "sha256:<hex> bytes:<n>" of what it received. On "lossy" each side sends
-// 100 messages "lossy-<k>" and counts what arrives. The process exits 0
+// 100 messages "lossy-<k>" and counts what arrives (logged as "lossy: N received"
+// before the result; a malformed or repeated one fails). The process exits 0
 // when the peer's answer matches the SHA-256 of what it sent. Received
 // messages that are not the pattern at their place are logged ("mismatch:",
 // slot:content) before the hash is answered, so a lost, repeated or
@@ -29,7 +30,14 @@ const arg = (name, def) => {
 const lib = arg('lib', 'ndc'), role = arg('role', 'answer');
 const total = Number(arg('mib', '10')) * 1024 * 1024;
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
-const finish = (ok, why) => { out({ result: ok ? 'ok' : 'fail', why }); setTimeout(() => process.exit(ok ? 0 : 1), 1000); };
+let finished = false;
+const finish = (ok, why) => {
+	if (finished) return;
+	finished = true;
+	out({ log: `lossy: ${lossySeen.size} received` });
+	out({ result: ok ? 'ok' : 'fail', why });
+	setTimeout(() => process.exit(ok ? 0 : 1), 1000);
+};
 setTimeout(() => finish(false, 'timed out after 150 s'), 150000);
 
 function pattern(off, len) {
@@ -79,10 +87,19 @@ function reliable(ch) {
 		msgs++;
 	};
 }
-let lossyGot = 0;
-function lossy(ch) {
+// "lossy": unordered with maxRetransmits 0 (checked where the library says: werift; libdatachannel
+// does not tell), each message "lossy-<k>" (k < 100) at most once; the count goes in the log.
+const lossySeen = new Set();
+function lossy(ch, props) {
+	if (props && (props.ordered !== false || props.maxRetransmits !== 0))
+		finish(false, `lossy: the channel is ordered=${props.ordered} maxRetransmits=${props.maxRetransmits}`);
 	for (let k = 0; k < 100; k++) ch.send(`lossy-${k}`);
-	return () => { if (++lossyGot === 1 || lossyGot === 100) out({ log: `lossy: ${lossyGot} received` }); };
+	return (m) => {
+		const k = typeof m === 'string' ? /^lossy-(\d+)$/.exec(m) : null;
+		if (!k || Number(k[1]) >= 100 || lossySeen.has(k[1]))
+			return finish(false, `lossy: unexpected or repeated message ${JSON.stringify(String(m)).slice(0, 40)}`);
+		lossySeen.add(k[1]);
+	};
 }
 
 async function runNdc() {
@@ -133,7 +150,7 @@ async function runWerift() {
 	});
 	const attach = (dc) => {
 		const handle = () => {
-			const h = dc.label === 'reliable' ? reliable(wrap(dc)) : lossy(wrap(dc));
+			const h = dc.label === 'reliable' ? reliable(wrap(dc)) : lossy(wrap(dc), { ordered: dc.ordered, maxRetransmits: dc.maxRetransmits });
 			dc.onMessage.subscribe((m) => h(typeof m === 'string' ? m : Buffer.from(m)));
 		};
 		if (dc.readyState === 'open') handle(); else dc.stateChanged.subscribe((s) => s === 'open' && handle());

@@ -4,11 +4,15 @@
 # nobody here wrote (or against itself: ours), signaled through two FIFOs.
 # "offer" is riftgate's role. Both sides move MIB (default 10) MiB of the
 # shared pattern on a reliable channel and check the other's SHA-256; both
-# also exchange 100 messages on an unordered maxRetransmits-0 channel.
+# also send 100 messages on an unordered maxRetransmits-0 channel: each side
+# checks the channel is that and each message new and well-formed, and at
+# least RTC_LOSSY_MIN (default 1) must arrive. Not all 100: a message SCTP
+# abandons at its first retransmission timeout (what maxRetransmits 0 means)
+# is gone, on loopback too (Chromium got 92 of 100 in one run).
 # Passes when both report "ok" and both exit 0 (so that LeakSanitizer has
 # its say in an ASan build). The npm peers are installed once into the
-# build directory (exit 77, skip, when npm cannot install them or Chromium
-# is missing). Against werift, riftgate sends its lossy messages before
+# build directory (exit 77, skip, when node/npm or Chromium are missing,
+# which make check refuses; a failed npm install fails the test). Against werift, riftgate sends its lossy messages before
 # the reliable transfer (rtc-peer --lossy-first says why).
 # RESTART=ours|theirs: that side restarts ICE after 3 MiB; the test then
 # also needs the restart logged, a second SDP from riftgate and a second
@@ -21,6 +25,7 @@
 #               theirs.out, theirs.err) rather than in a temporary directory,
 #               and each side's pid (ours.pid, theirs.pid)
 #   RTC_WAIT_S  seconds to wait for both results (default 180)
+#   RTC_LOSSY_MIN  unreliable messages each side must get (default 1)
 set -u
 peer=$(realpath "${1:?usage: rtc-interop.sh rtc-peer ndc|werift|chromium offer|answer [MIB]}")
 other=$2 role=$3 mib=${4:-10}
@@ -44,6 +49,8 @@ read -ra wrap_theirs <<<"${RTC_WRAP_THEIRS:-}"
 read -ra ours_extra <<<"${RTC_ARGS_OURS:-}"
 read -ra theirs_extra <<<"${RTC_ARGS_THEIRS:-}"
 [ "$other" = werift ] && ours_extra+=(--lossy-first)
+# werift's OPEN announces its unordered "lossy" as ordered (rtc-peer.c says why)
+[ "$other" = werift ] && [ "$role" = answer ] && ours_extra+=(--lossy-ordered)
 case ${RESTART:-} in
 ours) ours_extra+=(--restart-after 3) ;;
 theirs) theirs_extra+=(--restart-after 3) ;;
@@ -99,6 +106,14 @@ for i in 0 1; do
 		[ "$rc" -eq 0 ] || { echo "side $i exited with $rc"; ok=0; }
 	fi
 done
+# the unordered, unreliable channel carried messages each way (each checked
+# well-formed and new where it arrived)
+lossy_min=${RTC_LOSSY_MIN:-1}
+for side in ours theirs; do
+	n=$(grep -ho '"log":"lossy: [0-9]* received"' "$logs/$side.out" 2>/dev/null | tail -1 | grep -o '[0-9]\+')
+	echo "$side: lossy: ${n:-no count} received of 100 (at least $lossy_min wanted)"
+	[ -n "$n" ] && [ "$n" -ge "$lossy_min" ] && [ "$n" -le 100 ] || ok=0
+done
 if [ -n "${RESTART:-}" ] && [ $ok -eq 1 ]; then
 	restarter=$logs/ours.out
 	[ "$RESTART" = theirs ] && restarter=$logs/theirs.out
@@ -115,6 +130,6 @@ if [ $ok -ne 1 ]; then
 	echo "FAIL: riftgate ($role) <-> $other"
 	exit 1
 fi
-grep -h '"log"' "$logs/ours.out" | grep -o 'selected pair [a-z/]*\|lossy: [0-9]* received' | sort -u | tr '\n' ' '
+grep -h '"log"' "$logs/ours.out" | grep -o 'selected pair [a-z/]*' | sort -u | tr '\n' ' '
 echo
 echo "PASS: riftgate ($role) <-> $other: $mib MiB each way byte-exact, $ms ms in all"

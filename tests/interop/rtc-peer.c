@@ -3,7 +3,7 @@
  * command line and stdio protocol as tests/interop/peer.mjs, on rg_pc.
  *
  *   rtc-peer --role offer|answer [--name NAME] [--mib N] [--restart-after M]
- *            [--lossy-first] [--stun HOST:PORT]
+ *            [--lossy-first] [--lossy-ordered] [--stun HOST:PORT]
  *            [--turn udp|tcp|tls:HOST:PORT:USER:PASS [--turn-name NAME] [--turn-pin FP]]...
  *
  * One JSON object per line on stdin and stdout: {"type","sdp"},
@@ -12,7 +12,9 @@
  * sends N MiB of the shared pattern on "reliable" in 1,200-byte binary
  * messages (pausing while more than 1 MiB is buffered), then "end"; it
  * answers a received "end" with "sha256:<hex> bytes:<n>"; exit 0 when the
- * peer's answer matches what it sent. 100 "lossy-<k>" messages on "lossy".
+ * peer's answer matches what it sent. 100 "lossy-<k>" messages on "lossy",
+ * which must be unordered with maxRetransmits 0; a malformed or repeated one
+ * fails; "lossy: N received" (distinct) is logged at the end.
  * --restart-after M: restart ICE once M MiB are sent (logs "ice restart");
  * SIGUSR1 restarts ICE too (after a network change, say).
  * --stun, --turn: ICE servers; HOST is a numeric IPv4 address (libnice does
@@ -28,6 +30,10 @@
  * every stream's reassembly queue up to there), and that stream then stalls
  * for good; abandoned "lossy" messages during the transfer make us send such
  * FORWARD-TSNs.
+ * --lossy-ordered: expect "lossy" announced as ordered (with maxRetransmits
+ * 0): werift 0.24.4's DCEP OPEN for an unordered channel with maxRetransmits
+ * writes channel type 0x01 where RFC 8832 says 0x81 (its `channelType = 1`
+ * overwrites the unordered bit), so we take it as ordered, as it says.
  * --name: the peer connection's name in its log lines on stderr ("[sctp
  * offerer] ..."); default "offerer" or "answerer", after the role.
  *
@@ -40,6 +46,7 @@
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -61,8 +68,10 @@ struct peer {
 	bool mismatch_logged; /* the first received byte that is not the pattern was logged */
 	struct rg_dc *reliable;
 	struct rg_dc *lossy_dc;
-	bool lossy_first; /* the reliable transfer waits for lossy_dc to drain */
-	unsigned lossy;
+	bool lossy_first;   /* the reliable transfer waits for lossy_dc to drain */
+	bool lossy_ordered; /* the peer announces "lossy" as ordered (werift's OPEN does) */
+	unsigned lossy;	    /* distinct "lossy-<k>" received */
+	bool lossy_seen[100];
 	char *reply;  /* our answer to the peer's "end", until it is sent */
 	bool replied; /* ... and it was */
 	int verdict;  /* -1 until the peer's answer arrives, then 0 / 1 */
@@ -234,6 +243,15 @@ static void on_open(void *ctx, struct rg_dc *dc)
 		return;
 	}
 	p->lossy_dc = dc;
+	if (rg_dc_ordered(dc) != p->lossy_ordered || rg_dc_max_retransmits(dc) != 0) {
+		char *w = g_strdup_printf("lossy: the channel is %s with maxRetransmits %d",
+					  rg_dc_ordered(dc) ? "ordered" : "unordered",
+					  rg_dc_max_retransmits(dc));
+
+		finish(p, false, w);
+		g_free(w);
+		return;
+	}
 	for (int k = 0; k < 100; k++) {
 		char m[32];
 		int n = g_snprintf(m, sizeof(m), "lossy-%d", k);
@@ -280,6 +298,21 @@ static void on_message(void *ctx, struct rg_dc *dc, const uint8_t *buf, size_t l
 	char *text, *want;
 
 	if (strcmp(rg_dc_label(dc), "reliable") != 0) {
+		/* "lossy-<k>", k < 100, each at most once */
+		char m[16] = "", *end = NULL;
+		unsigned long k = 100;
+
+		if (len < sizeof(m)) {
+			memcpy(m, buf, len);
+			m[len] = '\0';
+		}
+		if (g_str_has_prefix(m, "lossy-") && g_ascii_isdigit(m[6]))
+			k = strtoul(m + 6, &end, 10);
+		if (k >= 100 || *end != '\0' || p->lossy_seen[k]) {
+			finish(p, false, "lossy: unexpected or repeated message");
+			return;
+		}
+		p->lossy_seen[k] = true;
 		p->lossy++;
 		return;
 	}
@@ -687,6 +720,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--lossy-first") == 0) {
 			p.lossy_first = true;
+			continue;
+		}
+		if (strcmp(argv[i], "--lossy-ordered") == 0) {
+			p.lossy_ordered = true;
 			continue;
 		}
 		if (i + 1 >= argc)

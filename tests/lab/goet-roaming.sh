@@ -5,10 +5,11 @@
 #   netns $C (client)                           netns $S (server)
 #   c0: 10.99.1.2/24  --(then 10.99.1.3)--veth-- s0: 10.99.1.1/24
 #
-# The client sends 24 MiB paced over about 3 s. One second in, its address
-# moves from .2 to .3 (the old one is deleted). Passes when the server saw one
-# connection only, received every byte (SHA-256 equal to the client's), and
-# the connection's peer address at the end is the new one.
+# The client sends 24 MiB paced over about 3 s. Once its first data has
+# reached the server from .2, its address moves from .2 to .3 (the old one is
+# deleted). Passes when the server saw one connection only, received every
+# byte (SHA-256 equal to the client's), and the connection's peer address at
+# the end is the new one.
 # Needs root and `ip netns`; exits 77 (skip) otherwise.
 set -u
 peer=$(realpath "${1:?usage: goet-roaming.sh path/to/net-peer}")
@@ -29,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- server"; cat "$tmp/server.out" "$tmp/server.err"; echo "--- client"; cat "$tmp/client.out" "$tmp/client.err"; exit 1; }
 
-ip netns add "$C" && ip netns add "$S" || { echo "SKIP: cannot create namespaces"; exit 77; }
+ip netns add "$C" && ip netns add "$S" || { echo "FAIL: cannot create namespaces"; exit 1; }
 ip link add c0 netns "$C" type veth peer name s0 netns "$S" || fail "veth"
 ip -n "$C" link set lo up
 ip -n "$S" link set lo up
@@ -49,7 +50,15 @@ port=$(sed -n 's/^port //p' "$tmp/server.out")
 
 ip netns exec "$C" "$peer" client "$key" 10.99.1.1 "$port" 24 >"$tmp/client.out" 2>"$tmp/client.err" &
 cpid=$!
-sleep 1
+# the move comes once data flows from the old address (not after a fixed sleep:
+# a client that connected only after the move would pass without roaming)
+for _ in $(seq 100); do grep -q '^first-data ' "$tmp/server.out" && break; sleep 0.05; done
+first=$(sed -n 's/^first-data peer=//p' "$tmp/server.out")
+case $first in
+10.99.1.2:*) ;;
+"") fail "no data reached the server within 5 s" ;;
+*) fail "the first data came from $first, not the old address" ;;
+esac
 ip -n "$C" addr add 10.99.1.3/24 dev c0 || fail "add new address"
 ip -n "$C" addr del 10.99.1.2/24 dev c0 || fail "delete old address"
 ip -n "$C" -4 addr show dev c0 | grep -q '10.99.1.3/24' || fail "new address lost"

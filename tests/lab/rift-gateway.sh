@@ -128,7 +128,7 @@ kill9_gw() {
 
 # --- the networks --------------------------------------------------------------
 for ns in "$GW" "$LAN"; do
-	ip netns add "$ns" || { echo "SKIP: cannot create namespaces"; exit 77; }
+	ip netns add "$ns" || { echo "FAIL: cannot create namespaces"; exit 1; }
 	ip -n "$ns" link set lo up
 done
 ip -n "$GW" tuntap add dev rg0 mode tun || fail "tuntap"

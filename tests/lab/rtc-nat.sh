@@ -133,7 +133,7 @@ wait_for() { # SECONDS CMD...: until CMD succeeds
 
 # --- the networks --------------------------------------------------------------
 for ns in "$LA" "$RA" "$PUB" "$LB" $([ "$nat_b" = none ] || echo "$RB"); do
-	ip netns add "$ns" || { echo "SKIP: cannot create namespaces"; exit 77; }
+	ip netns add "$ns" || { echo "FAIL: cannot create namespaces"; exit 1; }
 	ip -n "$ns" link set lo up
 done
 ip -n "$PUB" link add br0 type bridge || fail "bridge"

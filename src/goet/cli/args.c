@@ -77,6 +77,12 @@ static int args_globals(int argc, char **argv, struct gt_args *a, GPtrArray *res
 	for (int i = 1; i < argc; i++) {
 		const char *t = argv[i], *v = NULL;
 
+		if (strcmp(t, "--") == 0) { /* a command follows: none of it is goet's */
+			g_ptr_array_add(rest, (gpointer)t);
+			a->command = argv + i + 1;
+			a->command_len = argc - i - 1;
+			break;
+		}
 		if (strcmp(t, "--version") == 0)
 			a->mode = GT_MODE_VERSION;
 		else if (strcmp(t, "--local") == 0)
@@ -101,6 +107,18 @@ static int args_globals(int argc, char **argv, struct gt_args *a, GPtrArray *res
 					 v);
 				return 2;
 			}
+		} else if (strncmp(t, "--connect-timeout", 17) == 0 &&
+			   (t[17] == '=' || (t[17] == '\0' && i + 1 < argc))) {
+			v = t[17] == '=' ? t + 18 : argv[++i];
+			if (gt_args_duration(v, &a->connect_timeout_us) != CORE_OK) {
+				snprintf(err, errlen,
+					 "invalid --connect-timeout \"%s\" (seconds, or 2m; 0 = "
+					 "never give up)",
+					 v);
+				return 2;
+			}
+			if (a->connect_timeout_us == 0)
+				a->connect_timeout_us = -1; /* never */
 		} else {
 			g_ptr_array_add(rest, (gpointer)t);
 		}
@@ -124,6 +142,13 @@ static int args_session(struct gt_args *a, GPtrArray *rest, guint from, char *er
 			if (!parse_int("p", v != NULL ? v : next, 0, 65535, &a->port, err, errlen))
 				return 2;
 			i += v == NULL;
+		} else if (flag_match(t, "c", &v)) {
+			a->command_line = v != NULL ? v : next;
+			i += v == NULL;
+		} else if (flag_match(t, "t", &v) && v == NULL) {
+			a->tty = true;
+		} else if (flag_match(t, "port-first", &v) && v == NULL) {
+			a->port_first = true;
 		} else if (flag_match(t, "replay-size", &v)) {
 			int n;
 
@@ -160,6 +185,9 @@ static int args_local(struct gt_args *a, GPtrArray *rest, char *err, size_t errl
 		} else if (flag_match(t, "k", &v)) {
 			a->key_hex = v != NULL ? v : next;
 			i += v == NULL;
+		} else if (flag_match(t, "key-file", &v)) {
+			a->key_file = v != NULL ? v : next;
+			i += v == NULL;
 		} else if (flag_match(t, "h", &v) || flag_match(t, "help", &v)) {
 			a->help = true;
 		} else if (t[0] == '-') {
@@ -178,8 +206,12 @@ static int args_local(struct gt_args *a, GPtrArray *rest, char *err, size_t errl
 		snprintf(err, errlen, "error: -p <port> is required");
 		return 1;
 	}
-	if (a->key_hex == NULL) {
+	if (a->key_hex == NULL && a->key_file == NULL) {
 		snprintf(err, errlen, "error: -k <passkey-hex> is required");
+		return 1;
+	}
+	if (a->key_hex != NULL && a->key_file != NULL) {
+		snprintf(err, errlen, "error: -k and --key-file are exclusive");
 		return 1;
 	}
 	if (a->host == NULL)
@@ -248,6 +280,37 @@ static int args_attach(struct gt_args *a, GPtrArray *rest, char *err, size_t err
 	return 0;
 }
 
+/* goet [global flags] [user@]host: the first word that is not a flag; no other flag */
+static int args_ssh(struct gt_args *a, GPtrArray *rest, char *err, size_t errlen)
+{
+	for (guint i = 0; i < rest->len; i++) {
+		const char *t = g_ptr_array_index(rest, i);
+
+		if (strcmp(t, "--") == 0 && a->host != NULL && a->command_len > 0)
+			break; /* the command (args_globals kept it apart) */
+		if (strcmp(t, "--") == 0) {
+			snprintf(err, errlen,
+				 "error: -- must follow the host and precede a command");
+			return 2;
+		}
+		if (strcmp(t, "-t") == 0) {
+			a->tty = true;
+			continue;
+		}
+		if (t[0] == '-') {
+			snprintf(err, errlen, "flag provided but not defined: %s", t);
+			return 2;
+		}
+		if (a->host != NULL) {
+			snprintf(err, errlen, "unexpected argument: %s", t);
+			return 2;
+		}
+		a->mode = GT_MODE_SSH;
+		a->host = t;
+	}
+	return a->mode == GT_MODE_SSH ? 0 : 1; /* nothing: the usage */
+}
+
 int gt_args_parse(int argc, char **argv, struct gt_args *a, char *err, size_t errlen)
 {
 	GPtrArray *rest = g_ptr_array_new();
@@ -283,16 +346,7 @@ int gt_args_parse(int argc, char **argv, struct gt_args *a, char *err, size_t er
 		a->mode = GT_MODE_LOCAL;
 		r = args_local(a, rest, err, errlen);
 	} else {
-		for (guint i = 0; i < rest->len && a->mode != GT_MODE_SSH; i++) {
-			const char *t = g_ptr_array_index(rest, i);
-
-			if (t[0] != '-') {
-				a->mode = GT_MODE_SSH;
-				a->host = t;
-			}
-		}
-		if (a->mode != GT_MODE_SSH)
-			r = 1; /* usage */
+		r = args_ssh(a, rest, err, errlen);
 	}
 out:
 	g_ptr_array_free(rest, TRUE);

@@ -2,8 +2,10 @@
  * args.h - goet's command line, parsed as the reference does (goet.md §2.1,
  * §2.5): one pass removes the global double-dash flags wherever they stand
  * (--version --local --install --tcp --profile --replay-size N|=N
- * --idle-timeout D|=D), then the first remaining word picks the mode
+ * --idle-timeout D|=D --connect-timeout D|=D), then the first remaining word picks the mode
  * (version, session, list, attach; else --local or an ssh destination).
+ * Everything after a `--` is a command (`goet host -- cmd args`), never a
+ * flag of goet's.
  * Mode flags accept -x v, -x=v, --x v and --x=v, like Go's flag package.
  *
  * Pure: no I/O. Errors are written into err (a message for the user) and
@@ -32,10 +34,19 @@ struct gt_args {
 	const char *attach_id;	 /* attach: the session id */
 	int64_t replay_size;	 /* 0 = default */
 	int64_t idle_timeout_us; /* -1 = default */
-	const char *session_id;	 /* session: -f */
-	int port;		 /* session: -p (0 = any); local: -p (required) */
-	const char *key_hex;	 /* local: -k */
-	const char *host;	 /* local: optional host; ssh, list, attach: destination */
+	/* client: give up before the first connection after this (0 = 30 s, -1 = never) */
+	int64_t connect_timeout_us;
+	const char *session_id; /* session: -f */
+	int port;		/* session: -p (0 = any); local: -p (required) */
+	const char *key_hex;	/* local: -k (HEX, or "-": a line on stdin) */
+	const char *key_file;	/* local: --key-file (a 0600 file holding the hex) */
+	const char *host;	/* local: optional host; ssh, list, attach: destination */
+	/* ssh: `goet [-t] host -- word...`: the command's words (argv's, not copied) */
+	char **command;
+	int command_len;
+	bool tty;		  /* ssh -t: the command on a terminal; session -t: likewise */
+	const char *command_line; /* session: -c, the command line for $SHELL -c */
+	bool port_first;	  /* session --port-first: the port before the passkey */
 };
 
 /*

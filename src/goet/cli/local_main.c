@@ -1,6 +1,9 @@
 /*
- * local_main.c - `goet --local -p PORT -k HEX [host]`: the client, talking
- * to a session whose port and passkey the user already has ("direct mode").
+ * local_main.c - `goet --local -p PORT -k HEX|-k -|--key-file F [host]`: the
+ * client, talking to a session whose port and passkey the user already has
+ * ("direct mode"). The passkey comes from the command line (visible in ps),
+ * a line on stdin ("-", not echoed on a terminal), or a file that only the
+ * user can read (mode 0600, else refused).
  * Raw mode when stdin is a terminal (restored on the way out), plain pipes
  * otherwise; SIGWINCH sends the new size; SIGINT/SIGTERM end the session.
  */
@@ -11,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -24,6 +28,7 @@
 #include "goet/net/conn.h"
 
 #define FLUSH_LIMIT_US (3 * G_USEC_PER_SEC)
+#define KEY_LINE_MAX   256 /* a passkey line: 64 hex characters, spaces, newline */
 
 struct run {
 	GMainLoop *loop;
@@ -73,7 +78,7 @@ static void write_profile(struct gt_client *c, const char *host)
 		path = i == 0 ? g_strdup_printf("%s/goet-profile-%s.json", g_get_tmp_dir(), stamp)
 			      : g_strdup_printf("%s/goet-profile-%s-%d.json", g_get_tmp_dir(),
 						stamp, i);
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
@@ -92,8 +97,18 @@ static void write_profile(struct gt_client *c, const char *host)
 	g_date_time_unref(now);
 }
 
+/* The first connection: the session has the passkey, the bootstrap's ssh may go. */
+static void on_connected(void *data)
+{
+	struct gt_ssh_proc *p = data;
+
+	if (p != NULL && p->pid > 0)
+		gt_ssh_finish(p, 0);
+}
+
 int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
-		  const uint8_t passkey[GT_PASSKEY_LEN], const char *detach_hint)
+		  const uint8_t passkey[GT_PASSKEY_LEN], const char *detach_hint,
+		  struct gt_ssh_proc *bootstrap)
 {
 	struct gt_client_config cfg = { .host = host,
 					.port = port,
@@ -103,9 +118,16 @@ int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 					.out_fd = STDOUT_FILENO,
 					.err_fd = STDERR_FILENO,
 					.term = g_getenv("TERM"),
-					.tty = isatty(STDIN_FILENO),
+					.tty = isatty(STDIN_FILENO) &&
+					       (a->command_len == 0 || a->tty),
 					.out_tty = isatty(STDOUT_FILENO),
-					.profile = a->profile };
+					.err_tty = isatty(STDERR_FILENO),
+					.profile = a->profile,
+					.connect_timeout_us = a->connect_timeout_us,
+					.command = a->command_len > 0,
+					.command_tty = a->tty,
+					.connected = on_connected,
+					.connected_data = bootstrap };
 	struct run r = { .code = 1 };
 	struct termios saved, raw;
 	struct gt_client *c;
@@ -141,23 +163,109 @@ int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 		fprintf(stderr, "\r\n[detached; the session keeps running%s%s]\r\n",
 			detach_hint != NULL ? ": " : "", detach_hint != NULL ? detach_hint : "");
 	gt_client_free(c);
+	on_connected(bootstrap); /* never connected: ssh goes now */
 	core_defer_flush();
 	g_main_loop_unref(r.loop);
 	if (r.code != 0)
-		fprintf(stderr, "client exited: %s\n", r.reason);
+		fprintf(stderr, "goet: %s\n", r.reason);
 	return r.code;
+}
+
+/* One line from fd, byte by byte (what follows is keystrokes): its length, or -1. */
+static ssize_t read_line_fd(int fd, char *line, size_t len)
+{
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		ssize_t r = read(fd, line + n, 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = '\0';
+	return n > 0 ? (ssize_t)n : -1;
+}
+
+/* "-k -": the passkey line on stdin (not echoed on a terminal). */
+static int key_from_stdin(char *line, size_t len)
+{
+	struct termios saved, quiet;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	ssize_t n;
+
+	if (tty) {
+		fputs("passkey: ", stderr);
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+	}
+	n = read_line_fd(STDIN_FILENO, line, len);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+		fputs("\n", stderr);
+	}
+	if (n < 0) {
+		fprintf(stderr, "goet: no passkey on standard input\n");
+		return 1;
+	}
+	return 0;
+}
+
+/* --key-file: a regular file of ours that nobody else can read. */
+static int key_from_file(const char *path, char *line, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	int r = 1;
+
+	if (fd < 0) {
+		fprintf(stderr, "goet: %s: %s\n", path, g_strerror(errno));
+		return 1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid()) {
+		fprintf(stderr, "goet: %s is not a file of yours\n", path);
+	} else if ((st.st_mode & 077) != 0) {
+		fprintf(stderr,
+			"goet: %s can be read by others (mode %04o): chmod 600 it and use a "
+			"new passkey\n",
+			path, (unsigned)(st.st_mode & 07777));
+	} else if (read_line_fd(fd, line, len) < 0) {
+		fprintf(stderr, "goet: %s holds no passkey\n", path);
+	} else {
+		r = 0;
+	}
+	close(fd);
+	return r;
 }
 
 int gt_cli_local(const struct gt_args *a)
 {
 	uint8_t key[GT_PASSKEY_LEN];
-	int code;
+	char line[KEY_LINE_MAX];
+	int code, r;
 
-	if (gt_passkey_from_hex(key, a->key_hex) != CORE_OK) {
+	if (a->key_file != NULL)
+		r = key_from_file(a->key_file, line, sizeof(line));
+	else if (strcmp(a->key_hex, "-") == 0)
+		r = key_from_stdin(line, sizeof(line));
+	else
+		r = g_strlcpy(line, a->key_hex, sizeof(line)) < sizeof(line) ? 0 : -1;
+	if (r > 0) {
+		core_wipe(line, sizeof(line));
+		return 1;
+	}
+	r = r == 0 ? gt_passkey_from_hex(key, line) : CORE_ERR_BAD_FORMAT;
+	core_wipe(line, sizeof(line));
+	if (r != CORE_OK) {
 		fprintf(stderr, "error: passkey must be 64 hex characters (32 bytes)\n");
 		return 1;
 	}
-	code = gt_cli_client(a, a->host, (uint16_t)a->port, key, NULL);
+	code = gt_cli_client(a, a->host, (uint16_t)a->port, key, NULL, NULL);
 	core_wipe(key, sizeof(key));
 	return code;
 }

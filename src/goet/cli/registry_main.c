@@ -78,8 +78,8 @@ int gt_cli_attach(const struct gt_args *a)
 	}
 	if (!gt_registry_id_valid(a->attach_id) ||
 	    gt_registry_find(a->attach_id, &e, key) != CORE_OK) {
-		fprintf(stderr, "goet: no session %s on this host (goet list shows them)\n",
-			a->attach_id);
+		fprintf(stderr, "goet: no session %s on %s (goet list shows them)\n", a->attach_id,
+			g_get_host_name());
 		return 1;
 	}
 	if (a->print_secret) {
@@ -90,7 +90,7 @@ int gt_cli_attach(const struct gt_args *a)
 		code = 0;
 	} else {
 		hint = g_strdup_printf("goet attach --local %s", e.id);
-		code = gt_cli_client(a, "127.0.0.1", e.port, key, hint);
+		code = gt_cli_client(a, "127.0.0.1", e.port, key, hint, NULL);
 		g_free(hint);
 	}
 	core_wipe(key, sizeof(key));

@@ -1,7 +1,8 @@
 /*
  * session_main.c - `goet session -f ID [-p PORT] [-replay-size N]
  * [--idle-timeout D]`: read the passkey line from stdin, log to
- * /tmp/goet-ID.log, listen, print the port on stdout (the only line ever
+ * /tmp/goet-ID.log (removed when the session ends, unless $GOET_KEEP_LOG is
+ * set; kept when it could not listen), listen, print the port on stdout (the only line ever
  * written there), and run until the session ends.
  */
 #include "goet/cli/cli.h"
@@ -51,6 +52,8 @@ static gboolean on_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+static void reg_open(struct run *r, const char *id, uint16_t port, const uint8_t *key);
+
 /* Read "<64 hex>\n" from stdin: 0, or 1 with the reference's message. */
 static int read_passkey(uint8_t key[GT_PASSKEY_LEN])
 {
@@ -72,18 +75,84 @@ out:
 	return r;
 }
 
-/* Send the log to /tmp/goet-ID.log (0600, never through a symlink). */
-static void open_log(const char *id)
+/*
+ * --port-first: the passkey line, read from stdin while the session already
+ * listens: ssh delivers stdin only once the remote command runs, a round trip
+ * after the command line, so the port goes out first and a client's
+ * AuthRequest that arrives before the key waits for it (server.h,
+ * passkey_later). Only for a client that keeps ssh running until it has
+ * connected (a client that kills ssh at the port line could lose the key).
+ */
+struct key_reader {
+	struct run *r;
+	struct gt_session *s;
+	const char *id;
+	guint watch;
+	char line[PASSKEY_LINE_MAX];
+	size_t n;
+};
+
+/* The key line is in (or stdin failed): use it, or end the session with the reference's words. */
+static void key_done(struct key_reader *k, const char *error)
+{
+	uint8_t key[GT_PASSKEY_LEN];
+
+	k->watch = 0;
+	if (error == NULL && gt_passkey_from_hex(key, k->line) != CORE_OK)
+		error = "";
+	core_wipe(k->line, sizeof(k->line));
+	if (error != NULL) {
+		if (error[0] != '\0')
+			fprintf(stderr, "error reading passkey from stdin: %s\n", error);
+		else
+			fprintf(stderr, "error: passkey must be 64 hex characters (32 bytes)\n");
+		gt_session_stop(k->s, "no passkey");
+		return;
+	}
+	gt_session_set_passkey(k->s, key);
+	reg_open(k->r, k->id, gt_session_port(k->s), key);
+	core_wipe(key, sizeof(key));
+}
+
+static gboolean key_readable(int fd, GIOCondition cond, void *data)
+{
+	struct key_reader *k = data;
+	ssize_t n = read(fd, k->line + k->n, sizeof(k->line) - 1 - k->n);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return G_SOURCE_CONTINUE;
+	if (n <= 0) {
+		key_done(k, n < 0 ? g_strerror(errno) : "unexpected end of input");
+		return G_SOURCE_REMOVE;
+	}
+	k->n += (size_t)n;
+	k->line[k->n] = '\0';
+	if (strchr(k->line, '\n') != NULL) {
+		*strchr(k->line, '\n') = '\0';
+		key_done(k, NULL);
+		return G_SOURCE_REMOVE;
+	}
+	if (k->n == sizeof(k->line) - 1) {
+		key_done(k, "line too long");
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* Send the log to /tmp/goet-ID.log (0600, never through a symlink); its path, or NULL. */
+static char *open_log(const char *id)
 {
 	char *path = g_strdup_printf("/tmp/goet-%s.log", id);
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-	if (fd < 0)
+	if (fd < 0) {
 		fprintf(stderr, "warning: could not open log file %s: %s\n", path,
 			g_strerror(errno));
-	else
+		g_clear_pointer(&path, g_free);
+	} else {
 		core_log_set_output_fd(fd);
-	g_free(path);
+	}
+	return path;
 }
 
 /* Rewrite this session's registry entry (a failure is only logged). */
@@ -178,22 +247,27 @@ int gt_cli_session(const struct gt_args *a)
 	struct gt_session_config cfg = { .port = (uint16_t)a->port,
 					 .replay_bytes = a->replay_size,
 					 .idle_timeout_us = a->idle_timeout_us,
+					 .command = a->command_line,
+					 .command_tty = a->tty,
 					 .id = a->session_id };
 	struct run r = { .code = 1 };
+	struct key_reader k = { .r = &r, .id = a->session_id };
 	struct gt_session *s;
 	GError *e = NULL;
 	guint sigint, sigterm;
 	gint64 until;
+	char *log_path;
 
-	if (read_passkey(cfg.passkey) != 0)
+	cfg.passkey_later = a->port_first;
+	if (!a->port_first && read_passkey(cfg.passkey) != 0)
 		return 1;
-	open_log(a->session_id);
+	log_path = open_log(a->session_id);
 	signal(SIGPIPE, SIG_IGN); /* stdout and stderr are dead pipes once ssh is gone */
 	r.loop = g_main_loop_new(NULL, FALSE);
 	cfg.state = on_state;
 	cfg.state_data = &r;
 	s = gt_session_new(&cfg, on_done, &r, &e);
-	if (s != NULL)
+	if (s != NULL && !a->port_first)
 		reg_open(&r, a->session_id, gt_session_port(s), cfg.passkey);
 	core_wipe(cfg.passkey, sizeof(cfg.passkey));
 	if (s == NULL) {
@@ -201,10 +275,14 @@ int gt_cli_session(const struct gt_args *a)
 		fprintf(stderr, "session exited: listen: %s\n", e->message);
 		g_error_free(e);
 		g_main_loop_unref(r.loop);
+		g_free(log_path); /* kept: it says why */
 		return 1;
 	}
 	printf("%u\n", gt_session_port(s));
 	fflush(stdout);
+	k.s = s;
+	if (a->port_first)
+		k.watch = core_fd_watch_add(STDIN_FILENO, G_IO_IN, key_readable, &k);
 	sigint = core_signal_add(SIGINT, on_signal, s);
 	sigterm = core_signal_add(SIGTERM, on_signal, s);
 	g_main_loop_run(r.loop);
@@ -214,10 +292,17 @@ int gt_cli_session(const struct gt_args *a)
 		g_main_context_iteration(NULL, TRUE);
 	core_source_clear(&sigint);
 	core_source_clear(&sigterm);
+	core_source_clear(&k.watch);
+	core_wipe(k.line, sizeof(k.line));
 	gt_session_free(s);
 	reg_close(&r);
 	core_defer_flush();
 	g_main_loop_unref(r.loop);
+	/* the session ran and ended: its log goes with it (they piled up in /tmp) */
+	core_log_info("session", a->session_id, "session exited: %s", r.reason);
+	if (log_path != NULL && g_getenv("GOET_KEEP_LOG") == NULL)
+		unlink(log_path);
+	g_free(log_path);
 	if (r.code != 0)
 		fprintf(stderr, "session exited: %s\n", r.reason);
 	return r.code;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -17,8 +18,10 @@
 #include "goet/notice.h"
 #include "goet/outbox.h"
 
-#define CLIENT_OUT_QUEUE  (4 * 1024 * 1024) /* output waiting for the terminal */
-#define CLIENT_READ_BYTES 32768		    /* the reference's stdin read size */
+#define CLIENT_OUT_QUEUE  (4 * 1024 * 1024)		/* output waiting for the terminal */
+#define CLIENT_READ_BYTES 32768				/* the reference's stdin read size */
+#define CLIENT_CTRL_C	  0x03				/* VINTR, a byte in raw mode */
+#define CLIENT_TAGBUF	  (GT_COALESCE_DEFAULT_CAP + 1) /* an outbox entry and its stream byte */
 
 static const char escape_help[] = "\r\nSupported escape sequences (at the start of a line):\r\n"
 				  "  ~.  end the session\r\n"
@@ -53,22 +56,37 @@ struct gt_client {
 	bool notice_shown;
 	bool ever_connected;
 	bool reported_failure;
+	guint connect_timer;	 /* before the first connection: the bound */
+	char last_error[160];	 /* why the last dial failed */
+	GCancellable *tcp_check; /* the TCP connect behind the UDP hint, while it runs */
+	bool hinted;		 /* the UDP hint was given */
 	struct gt_escape esc;
 	struct gt_outbox keys; /* keystrokes: numbered, kept, sent from a cursor */
 	uint64_t recv_seq;     /* last output seq written to the output queue */
 	struct core_buf out;
+	struct core_buf errq; /* a command's stderr, for err_fd */
+	guint err_watch;
+	bool tagged;	    /* a command on pipes: Data carries a stream byte */
+	bool shut_has_last; /* the session's Shutdown named its last output seq */
+	bool early_sent;    /* this dial's SequenceHeader and TerminalInfo went early */
+	uint64_t shut_last_seq;
+	uint8_t *tagbuf; /* a keystroke entry with its stream byte */
 	bool in_paused;
 	int exit_code;
 	char reason[160];
 	bool detached;
 	guint profile_timer;
-	struct gt_profile prof;	   /* connections that ended */
+	char profile_line[GT_PROFILE_LINE_MAX]; /* held for the end of an output line */
+	bool alt_screen;			/* the output is in the alternate screen */
+	int64_t rtt_min_seen;			/* the least RTT of every reading (0: none) */
+	struct gt_profile prof;			/* connections that ended */
 	struct gt_conn_stats seen; /* the current connection's last periodic statistics */
 };
 
 static void client_dial(struct gt_client *c);
 static void client_dial_start(struct gt_client *c);
 static void client_finish(struct gt_client *c, int code, const char *reason);
+static void client_give_up(struct gt_client *c, const char *reason);
 
 /* A message for the user on the error fd (best effort: never blocks the loop). */
 static void client_say(struct gt_client *c, const char *text)
@@ -82,41 +100,63 @@ static void client_say(struct gt_client *c, const char *text)
 
 static gboolean client_out_cb(int fd, GIOCondition cond, void *data);
 
-/* Write queued output as far as the fd takes it. */
-static void client_write_out(struct gt_client *c)
+/* Write a queue to its fd as far as the fd takes it; false when the fd is gone. */
+static bool client_flush_queue(struct gt_client *c, int fd, struct core_buf *q, guint *watch)
 {
-	while (core_buf_len(&c->out) > 0) {
-		ssize_t n = write(c->cfg.out_fd, core_buf_ptr(&c->out), core_buf_len(&c->out));
+	while (core_buf_len(q) > 0) {
+		ssize_t n = write(fd, core_buf_ptr(q), core_buf_len(q));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n <= 0) {
-			/* nobody reads our output any more: end as the reference (stdout failure) */
-			core_buf_reset(&c->out);
-			gt_client_stop(c, "output closed");
-			return;
+			core_buf_reset(q);
+			return false;
 		}
-		core_buf_skip(&c->out, (size_t)n);
+		core_buf_skip(q, (size_t)n);
 	}
-	if (core_buf_len(&c->out) == 0)
+	if (core_buf_len(q) == 0)
+		core_buf_reset(q);
+	if (core_buf_len(q) > 0 && *watch == 0)
+		*watch = core_fd_watch_add(fd, G_IO_OUT, client_out_cb, c);
+	return true;
+}
+
+/* Output queued (all of it written) for the terminal and, for a command, stderr. */
+static size_t client_queued(const struct gt_client *c)
+{
+	return core_buf_len(&c->out) + core_buf_len(&c->errq);
+}
+
+/* Write queued output (stdout, and a command's stderr) as far as the fds take it. */
+static void client_write_out(struct gt_client *c)
+{
+	if (!client_flush_queue(c, c->cfg.out_fd, &c->out, &c->out_watch) ||
+	    !client_flush_queue(c, c->cfg.err_fd, &c->errq, &c->err_watch)) {
+		/* nobody reads our output any more: end as the reference (stdout failure) */
 		core_buf_reset(&c->out);
-	if (core_buf_len(&c->out) > 0 && c->out_watch == 0)
-		c->out_watch = core_fd_watch_add(c->cfg.out_fd, G_IO_OUT, client_out_cb, c);
+		core_buf_reset(&c->errq);
+		gt_client_stop(c, "output closed");
+		return;
+	}
 	/* the session's output waits while ours is full: back-pressure to the session */
 	if (c->conn != NULL)
-		gt_conn_pause_recv(c->conn, core_buf_len(&c->out) > CLIENT_OUT_QUEUE / 2);
+		gt_conn_pause_recv(c->conn, core_buf_len(&c->out) > CLIENT_OUT_QUEUE / 2 ||
+						    core_buf_len(&c->errq) > CLIENT_OUT_QUEUE / 2);
 }
 
 static gboolean client_out_cb(int fd, GIOCondition cond, void *data)
 {
 	struct gt_client *c = data;
 
-	c->out_watch = 0;
+	if (fd == c->cfg.out_fd)
+		c->out_watch = 0;
+	if (fd == c->cfg.err_fd)
+		c->err_watch = 0;
 	client_write_out(c);
 	if (c->state == CS_DONE ||
-	    (c->state == CS_ENDING && c->conn == NULL && core_buf_len(&c->out) == 0))
+	    (c->state == CS_ENDING && c->conn == NULL && client_queued(c) == 0))
 		client_finish(c, c->exit_code, c->reason);
 	return G_SOURCE_REMOVE;
 }
@@ -190,6 +230,14 @@ static bool client_send_key(uint64_t seq, const uint8_t *p, size_t n, void *data
 	struct gt_client *c = data;
 	struct gt_msg m = { .type = GT_MSG_DATA };
 
+	if (c->tagged) {
+		/* the command's stdin: its stream byte first; an empty entry is its end */
+		c->tagbuf[0] = n > 0 ? GT_STREAM_STDIN : GT_STREAM_STDIN_EOF;
+		if (n > 0)
+			memcpy(c->tagbuf + 1, p, MIN(n, CLIENT_TAGBUF - 1));
+		p = c->tagbuf;
+		n = 1 + MIN(n, CLIENT_TAGBUF - 1);
+	}
 	m.u.data.seq = seq;
 	m.u.data.bytes = p;
 	m.u.data.len = n;
@@ -219,12 +267,23 @@ static gboolean client_co_timer(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
+/* Every statistics reading keeps the least RTT, and shows that as the minimum. */
+static void client_rtt_min(struct gt_client *c, struct gt_conn_stats *st)
+{
+	if (!st->has_rtt)
+		return;
+	if (st->rtt_min_us > 0 && (c->rtt_min_seen == 0 || st->rtt_min_us < c->rtt_min_seen))
+		c->rtt_min_seen = st->rtt_min_us;
+	st->rtt_min_us = c->rtt_min_seen;
+}
+
 /* A connection ends: keep its statistics for --profile. */
 static void client_profile_take(struct gt_client *c, struct gt_conn *conn)
 {
 	struct gt_conn_stats st;
 
 	gt_conn_get_stats(conn, &st);
+	client_rtt_min(c, &st);
 	if (!st.has_rtt && c->seen.has_rtt && conn == c->conn) {
 		/* a closed TCP socket has no TCP_INFO left: its last reading */
 		st.has_rtt = true;
@@ -246,9 +305,15 @@ static gboolean client_profile_cb(gpointer p)
 
 	if (c->conn != NULL && c->state == CS_READY) {
 		gt_conn_get_stats(c->conn, &st);
+		client_rtt_min(c, &st);
 		c->seen = st;
 		gt_profile_line(&st, line, sizeof(line));
-		client_say(c, line);
+		/* on the terminal the shell writes to, the line waits for the end of one of
+		 * the shell's lines (the newest reading wins); elsewhere it goes at once */
+		if (c->cfg.out_tty && c->cfg.err_tty)
+			g_strlcpy(c->profile_line, line, sizeof(c->profile_line));
+		else
+			client_say(c, line);
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -300,11 +365,48 @@ static void client_end_session(struct gt_client *c, int code, const char *reason
 }
 
 /* Keystrokes: escapes first, then into the outbox. */
+/*
+ * A command on pipes (asked for, or said by the session): keystrokes are its
+ * stdin, with no escapes. They are kept untagged; the stream byte is added
+ * as each one is sent (client_send_key), an empty entry meaning the end.
+ */
+static bool client_piped(const struct gt_client *c)
+{
+	return (c->cfg.command && !c->cfg.command_tty) || c->tagged;
+}
+
+/* Input ended: a command's stdin ends (an empty entry); a terminal gets ^D (as ssh -tt). */
+static void client_input_ended(struct gt_client *c)
+{
+	static const uint8_t eof_char = 0x04;
+
+	if (client_piped(c)) {
+		gt_outbox_mark(&c->keys);
+	} else {
+		gt_outbox_add(&c->keys, core_time_now_us(), &eof_char, 1, NULL);
+		gt_outbox_flush(&c->keys);
+	}
+	client_pump(c);
+}
+
 static void client_on_input(struct gt_client *c, const uint8_t *p, size_t n)
 {
 	uint8_t filtered[CLIENT_READ_BYTES + 1];
 	int64_t now = core_time_now_us();
 
+	if (client_piped(c)) {
+		bool flush_now = false;
+
+		gt_outbox_add(&c->keys, now, p, n, &flush_now);
+		if (flush_now)
+			gt_outbox_flush(&c->keys);
+		n = 0; /* no escapes: the bytes are the command's */
+	}
+	/* raw mode makes Ctrl-C a byte; with no session yet there is nobody to get it */
+	if (c->cfg.tty && !c->ever_connected && memchr(p, CLIENT_CTRL_C, n) != NULL) {
+		client_give_up(c, "interrupted (Ctrl-C) before the session answered");
+		return;
+	}
 	while (n > 0) {
 		enum gt_escape_action act;
 		size_t used, w = gt_escape_process(&c->esc, p, n, filtered, &used, &act);
@@ -328,6 +430,12 @@ static void client_on_input(struct gt_client *c, const uint8_t *p, size_t n)
 		p += used;
 		n -= used;
 	}
+	/* an idle link takes the keystroke at once; batching only while keys are in flight */
+	if (gt_outbox_deadline_us(&c->keys) >= 0 && c->conn != NULL && c->state == CS_READY &&
+	    c->keys.cursor == c->keys.seq && gt_conn_in_flight(c->conn) == 0) {
+		core_source_clear(&c->co_timer);
+		gt_outbox_flush(&c->keys);
+	}
 	if (gt_outbox_deadline_us(&c->keys) >= 0 && c->co_timer == 0)
 		c->co_timer = g_timeout_add(GT_COALESCE_DELAY_US / 1000, client_co_timer, c);
 	client_pump(c);
@@ -341,17 +449,12 @@ static gboolean client_in_cb(int fd, GIOCondition cond, void *data)
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return G_SOURCE_CONTINUE;
-	if (n == 0 && !c->cfg.tty) {
+	if (n == 0 && (!c->cfg.tty || client_piped(c))) {
 		/* input from a pipe is over: like ssh, the terminal gets its end of
-		 * file (^D) and the client stays until the session ends, showing
-		 * everything the commands write */
-		static const uint8_t eof_char = 0x04;
-		bool flush_now = false;
-
+		 * file (^D), or a command its stdin's end, and the client stays
+		 * until the session ends, showing everything the commands write */
 		c->in_watch = 0;
-		gt_outbox_add(&c->keys, core_time_now_us(), &eof_char, 1, &flush_now);
-		gt_outbox_flush(&c->keys);
-		client_pump(c);
+		client_input_ended(c);
 		return G_SOURCE_REMOVE;
 	}
 	if (n <= 0) {
@@ -387,11 +490,42 @@ static void client_send_size(struct gt_client *c, bool bounce)
 	gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &m);
 }
 
+/* Session output into the queue, with a held --profile line after its last full line. */
+static int client_out_data(struct gt_client *c, const uint8_t *p, size_t n)
+{
+	if (c->tagged) {
+		/* a command on pipes: the stream byte says where the bytes go */
+		if (n == 0)
+			return CORE_OK;
+		if (p[0] == GT_STREAM_STDERR)
+			return core_buf_put_bytes(&c->errq, p + 1, n - 1);
+		p++;
+		n--;
+	}
+	long at = c->profile_line[0] != '\0' ? gt_profile_splice_point(&c->alt_screen, p, n) : -1;
+	size_t ln = strlen(c->profile_line);
+	int r;
+
+	if (c->profile_line[0] == '\0')
+		gt_profile_splice_point(&c->alt_screen, p, n); /* follow the screen mode */
+	if (at < 0)
+		return core_buf_put_bytes(&c->out, p, n);
+	if (core_buf_avail(&c->out) < n + ln)
+		return CORE_ERR_NO_SPACE;
+	r = core_buf_put_bytes(&c->out, p, (size_t)at);
+	if (r == CORE_OK)
+		r = core_buf_put_bytes(&c->out, c->profile_line, ln);
+	if (r == CORE_OK)
+		r = core_buf_put_bytes(&c->out, p + at, n - (size_t)at);
+	c->profile_line[0] = '\0';
+	return r;
+}
+
 /* The session's SequenceHeader: replay what it lacks, say who we are. */
-static void client_on_session_seq(struct gt_client *c, uint64_t session_has)
+static void client_on_session_seq(struct gt_client *c, uint64_t session_has, uint8_t flags)
 {
 	struct gt_msg ti = { .type = GT_MSG_TERMINAL_INFO };
-
+	c->tagged = flags & GT_SEQ_FLAG_COMMAND; /* a command on pipes: streams tagged */
 	c->state = CS_READY;
 	gt_outbox_set_lossless(&c->keys, gt_conn_version(c->conn) == GT_PROTO_V2);
 	if (c->ever_connected)
@@ -401,14 +535,30 @@ static void client_on_session_seq(struct gt_client *c, uint64_t session_has)
 	client_pump(c);
 	ti.u.terminal_info.term = (const uint8_t *)c->term;
 	ti.u.terminal_info.len = strlen(c->term);
-	gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &ti);
+	if (!c->early_sent) /* else it went with the AuthRequest */
+		gt_conn_send(c->conn, GT_CHANNEL_CONTROL, &ti);
 	if (c->ever_connected && !c->cfg.out_tty)
 		client_say(c, "Reconnected.\r\n");
+	if (!c->ever_connected && c->cfg.connected != NULL)
+		c->cfg.connected(c->cfg.connected_data);
 	c->ever_connected = true;
 	gt_escape_reset(&c->esc);
 	client_send_size(c, false); /* the session bounces the size: programs repaint */
 	c->last_contact = core_time_now_us();
 	client_notice_clear(c, true);
+}
+
+/* After Shutdown: every byte the session sent is here, so close now (not after its close). */
+static void client_close_if_complete(struct gt_client *c)
+{
+	if (c->state != CS_ENDING || !c->shut_has_last || c->conn == NULL ||
+	    c->recv_seq < c->shut_last_seq)
+		return;
+	client_profile_take(c, c->conn);
+	gt_conn_close_now(c->conn, GT_CLOSE_OK, "closed"); /* with our last ack */
+	c->conn = NULL;
+	client_write_out(c);
+	client_finish(c, c->exit_code, c->reason);
 }
 
 static void client_message(struct gt_conn *conn, enum gt_channel ch, const struct gt_msg *m,
@@ -422,16 +572,18 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 	switch (m->type) {
 	case GT_MSG_SEQUENCE_HEADER:
 		if (c->state == CS_HANDSHAKE)
-			client_on_session_seq(c, m->u.sequence_header.last_seq);
+			client_on_session_seq(c, m->u.sequence_header.last_seq,
+					      m->u.sequence_header.flags);
 		break;
 	case GT_MSG_DATA:
-		if (core_buf_put_bytes(&c->out, m->u.data.bytes, m->u.data.len) != CORE_OK) {
+		if (client_out_data(c, m->u.data.bytes, m->u.data.len) != CORE_OK) {
 			gt_client_stop(c, "output queue overflow");
 			return;
 		}
 		c->recv_seq = m->u.data.seq;
 		gt_conn_delivered(conn, c->recv_seq, m->u.data.len);
 		client_write_out(c);
+		client_close_if_complete(c);
 		break;
 	case GT_MSG_HEARTBEAT:
 		if (m->u.heartbeat.has_ack && c->state == CS_READY) {
@@ -440,10 +592,19 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 		}
 		break;
 	case GT_MSG_SHUTDOWN:
-		/* the rest may still be on its way on the data stream: the close is the end */
+		/* the rest may still be on its way on the data stream: the close is the end,
+		 * or, when the session said its last seq, having that */
+		c->shut_has_last = m->u.shutdown.has_last_seq;
+		c->shut_last_seq = m->u.shutdown.last_seq;
 		c->state = CS_ENDING;
 		c->exit_code = 0;
+		/* a command's status, as ssh; 255 when a command ended without one */
+		if (m->u.shutdown.has_status)
+			c->exit_code = m->u.shutdown.status;
+		else if (c->cfg.command)
+			c->exit_code = 255;
 		g_strlcpy(c->reason, "session ended", sizeof(c->reason));
+		client_close_if_complete(c);
 		break;
 	default:
 		break;
@@ -509,27 +670,109 @@ static const struct gt_conn_callbacks quiet_conn_cb = {
 	.closed = quiet_closed,
 };
 
+/* The session refused us (passkey or proof): final, whatever came before. */
+static void client_refused(struct gt_client *c, const char *reason)
+{
+	char why[sizeof(c->reason)];
+
+	if (c->ever_connected)
+		g_snprintf(why, sizeof(why), "the session no longer accepts this client (%s)",
+			   reason);
+	else
+		g_strlcpy(why, reason, sizeof(why));
+	client_give_up(c, why);
+}
+
+/* The TCP check ended: a TCP connection to the port works where QUIC got nothing. */
+static void client_tcp_checked(GObject *src, GAsyncResult *res, gpointer p)
+{
+	GError *e = NULL;
+	GSocketConnection *sc =
+		g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(src), res, &e);
+	struct gt_client *c = p;
+	char line[256];
+
+	if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		g_error_free(e);
+		return; /* c may be gone */
+	}
+	g_clear_error(&e);
+	g_clear_object(&c->tcp_check);
+	if (sc == NULL)
+		return; /* TCP gets nothing either: no hint */
+	g_object_unref(sc);
+	if (c->hinted || c->ever_connected)
+		return;
+	c->hinted = true;
+	g_snprintf(line, sizeof(line),
+		   "  hint: UDP port %u gets no answer but TCP does: try --tcp\r\n", c->cfg.port);
+	client_say(c, line);
+}
+
+/* QUIC got no answer: does TCP on the same port? (a connect, no TLS, no session) */
+static void client_tcp_check(struct gt_client *c)
+{
+	GSocketClient *sc;
+
+	if (c->hinted || c->tcp_check != NULL || c->cfg.transport != GT_TRANSPORT_QUIC)
+		return;
+	sc = g_socket_client_new();
+	g_socket_client_set_timeout(sc, GT_CLIENT_TCP_CHECK_S);
+	c->tcp_check = g_cancellable_new();
+	g_socket_client_connect_to_host_async(sc, c->host, c->cfg.port, c->tcp_check,
+					      client_tcp_checked, c);
+	g_object_unref(sc);
+}
+
+/* A dial failed: say so once, check TCP for the hint, retry in a second. */
+static void client_dial_failed(struct gt_client *c, int err, const char *reason)
+{
+	char line[256];
+
+	g_strlcpy(c->last_error, reason, sizeof(c->last_error));
+	if (!c->ever_connected && !c->reported_failure) {
+		g_snprintf(line, sizeof(line), "connect failed, retrying: %s\r\n", reason);
+		client_say(c, line);
+		c->reported_failure = true;
+	}
+	/* no answer at all (a timeout, an ICMP port unreachable): does TCP get one? */
+	if (!c->ever_connected && (err == CORE_ERR_TIMEOUT || err == CORE_ERR_SYSTEM))
+		client_tcp_check(c);
+	c->retry_timer = g_timeout_add(GT_CLIENT_RETRY_MS, client_retry_cb, c);
+}
+
+/* --connect-timeout: no session ever answered. */
+static gboolean client_connect_timeout(gpointer p)
+{
+	struct gt_client *c = p;
+	char why[sizeof(c->reason)];
+
+	c->connect_timer = 0;
+	g_snprintf(why, sizeof(why),
+		   "no connection to %s port %u within %" G_GINT64_FORMAT " s: %s", c->host,
+		   c->cfg.port, c->cfg.connect_timeout_us / G_USEC_PER_SEC,
+		   c->last_error[0] != '\0' ? c->last_error : "no answer");
+	client_give_up(c, why);
+	return G_SOURCE_REMOVE;
+}
+
 static void client_dialed(struct gt_conn *conn, int err, const char *reason, void *data)
 {
 	struct gt_client *c = data;
 	struct gt_msg hdr = { .type = GT_MSG_SEQUENCE_HEADER };
-	char line[256];
 
 	c->dial = NULL;
+	if (conn == NULL && err == CORE_ERR_AUTH) {
+		client_refused(c, reason);
+		return;
+	}
 	if (conn == NULL && c->conn != NULL)
 		return; /* a probe failed; the silent connection may still recover */
 	if (conn == NULL) {
-		if (!c->ever_connected && !c->reported_failure) {
-			g_snprintf(line, sizeof(line), "connect failed, retrying: %s\r\n%s", reason,
-				   c->cfg.transport == GT_TRANSPORT_QUIC
-					   ? "  hint: if UDP is blocked, try --tcp\r\n"
-					   : "");
-			client_say(c, line);
-			c->reported_failure = true;
-		}
-		c->retry_timer = g_timeout_add(GT_CLIENT_RETRY_MS, client_retry_cb, c);
+		client_dial_failed(c, err, reason);
 		return;
 	}
+	core_source_clear(&c->connect_timer);
 	if (c->conn != NULL) {
 		/* a probe got through while the old connection stays silent: replace it
 		 * (the session does the same on its side; the sequence exchange below
@@ -546,7 +789,8 @@ static void client_dialed(struct gt_conn *conn, int err, const char *reason, voi
 	gt_conn_set_callbacks(conn, &client_conn_cb, c);
 	gt_conn_set_heartbeat(conn, GT_CLIENT_HEARTBEAT_US, GT_CLIENT_DEAD_AFTER_US);
 	hdr.u.sequence_header.last_seq = c->recv_seq;
-	gt_conn_send(conn, GT_CHANNEL_DATA, &hdr);
+	if (!c->early_sent) /* else it went with the AuthRequest */
+		gt_conn_send(conn, GT_CHANNEL_DATA, &hdr);
 }
 
 static void client_dial_start(struct gt_client *c)
@@ -556,6 +800,23 @@ static void client_dial_start(struct gt_client *c)
 				     .port = c->cfg.port };
 
 	memcpy(dc.passkey, c->cfg.passkey, sizeof(dc.passkey));
+	/*
+	 * QUIC: our SequenceHeader and TerminalInfo ride the AuthRequest's flight
+	 * (a round trip less before the shell starts). Not for a probe: output
+	 * may still arrive on the silent connection, and the header must say
+	 * what we have when the new one takes over.
+	 */
+	c->early_sent = c->cfg.transport == GT_TRANSPORT_QUIC && c->conn == NULL;
+	if (c->early_sent) {
+		dc.n_early = 2;
+		dc.early_ch[0] = GT_CHANNEL_DATA;
+		dc.early[0] = (struct gt_msg){ .type = GT_MSG_SEQUENCE_HEADER };
+		dc.early[0].u.sequence_header.last_seq = c->recv_seq;
+		dc.early_ch[1] = GT_CHANNEL_CONTROL;
+		dc.early[1] = (struct gt_msg){ .type = GT_MSG_TERMINAL_INFO };
+		dc.early[1].u.terminal_info.term = (const uint8_t *)c->term;
+		dc.early[1].u.terminal_info.len = strlen(c->term);
+	}
 	c->dial = gt_dial_start(&dc, client_dialed, c);
 	core_wipe(dc.passkey, sizeof(dc.passkey));
 }
@@ -583,11 +844,22 @@ static void client_finish(struct gt_client *c, int code, const char *reason)
 {
 	c->exit_code = code;
 	g_strlcpy(c->reason, reason, sizeof(c->reason));
-	if (c->conn != NULL || core_buf_len(&c->out) > 0 || c->end_timer != 0)
+	if (c->conn != NULL || client_queued(c) > 0 || c->end_timer != 0)
 		return; /* the close or the output flush will call again */
 	c->state = CS_DONE;
 	core_source_clear(&c->in_watch);
 	c->end_timer = g_idle_add(client_end_cb, c);
+}
+
+/* End without a session to tell (no connection, or a refusal): exit 1. */
+static void client_give_up(struct gt_client *c, const char *reason)
+{
+	core_source_clear(&c->connect_timer);
+	core_source_clear(&c->retry_timer);
+	if (c->tcp_check != NULL)
+		g_cancellable_cancel(c->tcp_check);
+	g_clear_object(&c->tcp_check);
+	client_end_session(c, 1, reason);
 }
 
 void gt_client_stop(struct gt_client *c, const char *reason)
@@ -609,6 +881,9 @@ void gt_client_profile(const struct gt_client *c, struct gt_profile *out)
 		gt_conn_get_stats(c->conn, &st);
 		gt_profile_add(out, &st, gt_conn_transport(c->conn));
 	}
+	if (c->rtt_min_seen > 0 && out->total.has_rtt &&
+	    (out->total.rtt_min_us == 0 || c->rtt_min_seen < out->total.rtt_min_us))
+		out->total.rtt_min_us = c->rtt_min_seen;
 	out->ended_us = g_get_monotonic_time();
 }
 
@@ -630,12 +905,19 @@ struct gt_client *gt_client_new(const struct gt_client_config *cfg, gt_client_do
 	gt_escape_reset(&c->esc);
 	gt_outbox_init(&c->keys, cfg->replay_bytes);
 	core_buf_init_growable(&c->out, CLIENT_OUT_QUEUE);
+	core_buf_init_growable(&c->errq, CLIENT_OUT_QUEUE);
+	c->tagbuf = g_malloc(CLIENT_TAGBUF);
 	fcntl(cfg->in_fd, F_SETFL, fcntl(cfg->in_fd, F_GETFL) | O_NONBLOCK);
 	fcntl(cfg->out_fd, F_SETFL, fcntl(cfg->out_fd, F_GETFL) | O_NONBLOCK);
 	c->in_watch = core_fd_watch_add(cfg->in_fd, G_IO_IN, client_in_cb, c);
 	c->last_contact = core_time_now_us();
 	c->notice_timer = g_timeout_add(1000, client_notice_cb, c);
 	c->prof.started_us = g_get_monotonic_time();
+	if (c->cfg.connect_timeout_us == 0)
+		c->cfg.connect_timeout_us = GT_CLIENT_CONNECT_TIMEOUT_US;
+	if (c->cfg.connect_timeout_us > 0)
+		c->connect_timer = g_timeout_add((guint)(c->cfg.connect_timeout_us / 1000),
+						 client_connect_timeout, c);
 	if (cfg->profile)
 		c->profile_timer = g_timeout_add(GT_PROFILE_INTERVAL_MS, client_profile_cb, c);
 	client_dial(c);
@@ -651,14 +933,21 @@ void gt_client_free(struct gt_client *c)
 	if (c->conn != NULL)
 		gt_conn_close(c->conn, GT_CLOSE_OK, "closed");
 	core_source_clear(&c->retry_timer);
+	core_source_clear(&c->connect_timer);
+	if (c->tcp_check != NULL)
+		g_cancellable_cancel(c->tcp_check);
+	g_clear_object(&c->tcp_check);
 	core_source_clear(&c->in_watch);
 	core_source_clear(&c->out_watch);
+	core_source_clear(&c->err_watch);
 	core_source_clear(&c->co_timer);
 	core_source_clear(&c->end_timer);
 	core_source_clear(&c->notice_timer);
 	core_source_clear(&c->profile_timer);
 	gt_outbox_free(&c->keys);
 	core_buf_free(&c->out);
+	core_buf_free(&c->errq);
+	g_free(c->tagbuf);
 	core_wipe(c->cfg.passkey, sizeof(c->cfg.passkey));
 	g_free(c->host);
 	g_free(c->term);

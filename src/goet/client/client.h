@@ -18,6 +18,15 @@
  * client shows output until the session ends (`exit` as the last line). Messages for the user go
  * to the error fd, with "\r\n" line ends (the terminal may be raw).
  *
+ * Connecting: a failure is reported once ("connect failed, retrying: ...");
+ * when QUIC gets no answer but a TCP connection to the same port succeeds,
+ * a hint says to try --tcp. Before the first connection the client gives up
+ * after connect_timeout_us (exit 1, the last error as the reason), and
+ * Ctrl-C (byte 0x03 from a terminal in raw mode) ends it at once (exit 1).
+ * A refusal is final: a session that rejects the passkey, or cannot prove it
+ * knows it (goet-v2), ends the client (exit 1) without a retry; after an
+ * earlier success the reason says the session no longer accepts this client.
+ *
  * After 3 s of silence the client also dials a new connection alongside the
  * old one (again every second while it fails): when it works, it replaces
  * the silent one at once instead of after the 15 s dead-peer rule (an
@@ -47,6 +56,10 @@
 #define GT_CLIENT_DEAD_AFTER_US (15 * INT64_C(1000000))
 /* After this much silence a new connection is tried alongside the old one. */
 #define GT_CLIENT_PROBE_AFTER_US (3 * INT64_C(1000000))
+/* Before the first connection, give up after this long (--connect-timeout). */
+#define GT_CLIENT_CONNECT_TIMEOUT_US (30 * INT64_C(1000000))
+/* How long the TCP check behind the UDP hint may take. */
+#define GT_CLIENT_TCP_CHECK_S 3
 
 struct gt_client;
 
@@ -62,6 +75,20 @@ struct gt_client_config {
 	bool out_tty;	  /* out_fd is a terminal: the notice line instead of the
 			     reference's "Connection lost" / "Reconnected." lines */
 	bool profile;	  /* every 5 s a statistics line on err_fd (profile.h) */
+	bool err_tty; /* err_fd is a terminal (with out_tty: profile lines wait for a line end) */
+	/* before the first connection: give up after this long (0: 30 s; < 0: never) */
+	int64_t connect_timeout_us;
+	/*
+	 * `goet host -- cmd`: the session runs a command. Without command_tty it
+	 * is on pipes: input is its stdin (no escapes; the end of input closes
+	 * it), its stdout goes to out_fd and its stderr to err_fd. Either way the
+	 * client exits with the command's status (255 when none came).
+	 */
+	bool command;
+	bool command_tty;
+	/* told once, at the first successful connection (may be NULL) */
+	void (*connected)(void *data);
+	void *connected_data;
 };
 
 typedef void (*gt_client_done_fn)(struct gt_client *c, int exit_code, const char *reason,

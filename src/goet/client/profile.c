@@ -84,6 +84,42 @@ void gt_profile_line(const struct gt_conn_stats *s, char *out, size_t len)
 		 lat, min, smo, jit, s->pkts_lost, s->pkts_sent);
 }
 
+/* A private mode that switches the alternate screen: 1 on, 0 off, -1 other. */
+static int splice_alt_mode(const uint8_t *p, size_t n, size_t *len)
+{
+	size_t i = 3;
+	unsigned mode = 0;
+
+	/* ESC [ ? digits (h|l) */
+	if (n < 5 || p[1] != '[' || p[2] != '?')
+		return -1;
+	while (i < n && i < 8 && g_ascii_isdigit(p[i]))
+		mode = mode * 10 + (unsigned)(p[i++] - '0');
+	if (i >= n || (p[i] != 'h' && p[i] != 'l'))
+		return -1;
+	*len = i + 1;
+	if (mode != 1049 && mode != 1047 && mode != 47)
+		return -1;
+	return p[i] == 'h';
+}
+
+long gt_profile_splice_point(bool *alt_screen, const uint8_t *p, size_t n)
+{
+	long at = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = 1;
+		int alt;
+
+		if (p[i] == '\n' && !*alt_screen)
+			at = (long)i + 1;
+		else if (p[i] == 0x1b && (alt = splice_alt_mode(p + i, n - i, &len)) >= 0)
+			*alt_screen = alt == 1;
+		i += len - 1;
+	}
+	return at;
+}
+
 char *gt_profile_summary(const struct gt_profile *p)
 {
 	const struct gt_conn_stats *t = &p->total;

@@ -13,7 +13,11 @@
  * Differences from the reference: one summary for the whole run (traffic
  * summed over every connection, RTT minimum over all, the rest from the last
  * one) instead of one per connection; lines end in "\r\n" (the terminal is
- * raw); TCP connections have statistics too (the kernel's TCP_INFO).
+ * raw); on a terminal a periodic line waits for the end of a line of output
+ * (gt_profile_splice_point) instead of cutting into the shell's line; the
+ * minimum RTT is the minimum of every reading, so the summary's is never above
+ * one printed earlier; the JSON file is 0600; TCP connections have statistics
+ * too (the kernel's TCP_INFO, tcpi_min_rtt for the minimum).
  *
  * Pure: no I/O, no clock (times are passed in). Threading: none.
  */
@@ -49,6 +53,14 @@ void gt_profile_duration(int64_t secs, char *out, size_t len);
 
 /* The periodic line for one connection's current statistics (ends in "\r\n"). */
 void gt_profile_line(const struct gt_conn_stats *s, char *out, size_t len);
+
+/*
+ * Where a held periodic line may join a terminal's output without landing in
+ * the middle of the shell's line or a full-screen program: just after the
+ * last newline of p outside the alternate screen (CSI ? 1049/1047/47 h..l,
+ * tracked across calls in *alt_screen). Returns that offset, or -1.
+ */
+long gt_profile_splice_point(bool *alt_screen, const uint8_t *p, size_t n);
 
 /* The summary lines, each ending in "\r\n" (allocated). */
 char *gt_profile_summary(const struct gt_profile *p);

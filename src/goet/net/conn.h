@@ -3,8 +3,9 @@
  *
  * A gt_conn is what the session and the client talk through: framed
  * messages on two logical channels (control and data), with back-pressure
- * and statistics. Transports (QUIC in quic.h; TCP+TLS later) create them
- * already authenticated and hand them over through their accept or dial
+ * and statistics. Transports (QUIC in quic.h, TCP+TLS in tcp.h) create them
+ * already authenticated; the connection's life, the same for both, is
+ * written once in conn.c (conn-priv.h) and hand them over through their accept or dial
  * callback.
  *
  * Ownership (one owner, no refcount): the owner gets the conn from the
@@ -44,9 +45,10 @@ enum gt_proto_version {
 #define GT_ALPN_V2 "goet-v2"
 
 /* QUIC application close codes (as the reference). */
-#define GT_CLOSE_OK	     0 /* reason "closed" */
-#define GT_CLOSE_AUTH_FAILED 1 /* reason "auth failed" */
-#define GT_CLOSE_PROTOCOL    2 /* malformed or unexpected frame */
+#define GT_CLOSE_OK	      0 /* reason "closed" */
+#define GT_CLOSE_AUTH_FAILED  1 /* reason "auth failed" */
+#define GT_CLOSE_PROTOCOL     2 /* malformed or unexpected frame */
+#define GT_CLOSE_AUTH_TIMEOUT 3 /* no AuthRequest in time: not a refusal, retry */
 
 struct gt_conn_stats {
 	bool has_rtt; /* false on transports without RTT estimates */
@@ -102,6 +104,14 @@ size_t gt_conn_send_room(const struct gt_conn *c, enum gt_channel ch);
  */
 void gt_conn_close(struct gt_conn *c, uint64_t code, const char *reason);
 
+/*
+ * Close at once: what is queued is written now, then the close, and the
+ * connection is gone; nothing waits for acknowledgements (a lost packet is
+ * not sent again). For an end both sides agreed on (the session said
+ * Shutdown and we have all of it): a round trip less before exiting.
+ */
+void gt_conn_close_now(struct gt_conn *c, uint64_t code, const char *reason);
+
 enum gt_proto_version gt_conn_version(const struct gt_conn *c);
 /* "quic" or "tcp". */
 const char *gt_conn_transport(const struct gt_conn *c);
@@ -126,12 +136,21 @@ void gt_conn_set_heartbeat(struct gt_conn *c, int64_t interval_us, int64_t dead_
  * owner has delivered the Data message seq of n bytes (to the PTY, to the
  * terminal's queue). The connection tells the peer with Heartbeat{now, seq}
  * once GT_CONN_ACK_BYTES were delivered since the last ack, or
- * GT_CONN_ACK_DELAY_MS after a delivery, and in every heartbeat. The peer's
+ * GT_CONN_ACK_DELAY_MS after a delivery, in every heartbeat, and before
+ * gt_conn_close. The peer's
  * outbox frees its window with it (outbox.h).
  */
 #define GT_CONN_ACK_BYTES    (256 * 1024)
 #define GT_CONN_ACK_DELAY_MS 10
 void gt_conn_delivered(struct gt_conn *c, uint64_t seq, size_t n);
+
+/*
+ * Data-channel bytes queued or sent and not yet acknowledged by the peer's
+ * transport (QUIC: stream acks; TCP: our queue plus the kernel's unacked
+ * bytes). 0 means an idle link: a keystroke or its echo can go at once,
+ * with nothing to wait for (the coalescers' rule). 0 when not READY.
+ */
+size_t gt_conn_in_flight(const struct gt_conn *c);
 
 /* When something last arrived (CLOCK_BOOTTIME microseconds, core_time_now_us). */
 int64_t gt_conn_last_rx_us(const struct gt_conn *c);

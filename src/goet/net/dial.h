@@ -33,6 +33,17 @@ struct gt_dial_config {
 	enum gt_proto_version max_version; /* 0 = GT_PROTO_V2; GT_PROTO_V1 offers only goet-v1 */
 	int64_t timeout_us;		   /* 0 = GT_DIAL_TIMEOUT_US */
 	bool test_stall;		   /* tests only: never send AuthRequest */
+	/*
+	 * QUIC: messages queued right after the AuthRequest, so that they ride
+	 * its flight instead of waiting a round trip for the AuthResponse (the
+	 * client's SequenceHeader and TerminalInfo). Never Data: nothing of the
+	 * user's goes before the session has proved itself. TCP ignores them (a
+	 * reference session wants SequenceHeader right after AuthRequest there).
+	 * Pointers inside are borrowed until the dial reports.
+	 */
+	unsigned n_early;
+	enum gt_channel early_ch[2];
+	struct gt_msg early[2];
 };
 
 struct gt_dial;

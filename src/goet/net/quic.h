@@ -44,6 +44,8 @@ uint16_t gt_quic_server_port(const struct gt_quic_server *s);
 unsigned gt_quic_server_conn_count(const struct gt_quic_server *s);
 /* Close every connection (owners of accepted ones get `closed`) and the socket. */
 void gt_quic_server_free(struct gt_quic_server *s);
+/* The passkey of a passkey_later server (server.h). */
+void gt_quic_server_set_passkey(struct gt_quic_server *s, const uint8_t passkey[GT_PASSKEY_LEN]);
 
 /* Tests only: queue raw bytes on a channel, bypassing the frame encoder. */
 int gt_quic_conn_test_send_raw(struct gt_conn *c, enum gt_channel ch, const void *p, size_t n);

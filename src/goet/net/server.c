@@ -57,6 +57,12 @@ unsigned gt_server_conn_count(const struct gt_server *s)
 	return gt_quic_server_conn_count(s->quic) + gt_tcp_server_conn_count(s->tcp);
 }
 
+void gt_server_set_passkey(struct gt_server *s, const uint8_t passkey[GT_PASSKEY_LEN])
+{
+	gt_quic_server_set_passkey(s->quic, passkey);
+	gt_tcp_server_set_passkey(s->tcp, passkey);
+}
+
 void gt_server_free(struct gt_server *s)
 {
 	if (s == NULL)

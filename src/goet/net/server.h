@@ -32,6 +32,14 @@ struct gt_server_config {
 	int64_t auth_timeout_us; /* 0 = GT_AUTH_TIMEOUT_US */
 	unsigned versions;	 /* bit mask (1 << GT_PROTO_Vn); 0 = both */
 	bool test_impostor;	 /* tests only: answer OK to any token, no v2 proof */
+	/*
+	 * The passkey comes later (gt_server_set_passkey): listen now, and let
+	 * an AuthRequest that arrives first wait for it (within the auth
+	 * timeout). The bootstrap prints the port before ssh has delivered
+	 * the passkey: ssh sends stdin only after the exec request is answered,
+	 * a round trip the client would otherwise wait for.
+	 */
+	bool passkey_later;
 };
 
 /* A connection authenticated; the callee now owns c. */
@@ -45,3 +53,5 @@ uint16_t gt_server_port(const struct gt_server *s);
 /* Connections open on both transports (authenticating or accepted). */
 unsigned gt_server_conn_count(const struct gt_server *s);
 void gt_server_free(struct gt_server *s);
+/* The passkey, for a server made with passkey_later (copied; waiting AuthRequests are checked). */
+void gt_server_set_passkey(struct gt_server *s, const uint8_t passkey[GT_PASSKEY_LEN]);

@@ -30,6 +30,8 @@ uint16_t gt_tcp_server_port(const struct gt_tcp_server *s);
 unsigned gt_tcp_server_conn_count(const struct gt_tcp_server *s);
 /* Close every connection (owners of accepted ones get `closed`) and the socket. */
 void gt_tcp_server_free(struct gt_tcp_server *s);
+/* The passkey of a passkey_later server (server.h). */
+void gt_tcp_server_set_passkey(struct gt_tcp_server *s, const uint8_t passkey[GT_PASSKEY_LEN]);
 
 /* Tests only: queue raw bytes, bypassing the frame encoder. */
 int gt_tcp_conn_test_send_raw(struct gt_conn *c, const void *p, size_t n);

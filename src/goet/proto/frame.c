@@ -29,19 +29,9 @@ static size_t len_auth_response(const struct gt_msg *m)
 	return 1 + m->u.auth_response.extra_len;
 }
 
-static size_t len_fixed_8(const struct gt_msg *m)
-{
-	return 8;
-}
-
 static size_t len_fixed_4(const struct gt_msg *m)
 {
 	return 4;
-}
-
-static size_t len_zero(const struct gt_msg *m)
-{
-	return 0;
 }
 
 static size_t len_terminal_info(const struct gt_msg *m)
@@ -83,14 +73,75 @@ static int get_auth_response(struct core_buf *b, struct gt_msg *m)
 	return r;
 }
 
+static size_t len_sequence_header(const struct gt_msg *m)
+{
+	return m->u.sequence_header.flags != 0 ? 9 : 8;
+}
+
 static int put_sequence_header(const struct gt_msg *m, struct core_buf *b)
 {
-	return core_buf_put_u64(b, m->u.sequence_header.last_seq);
+	int r = core_buf_put_u64(b, m->u.sequence_header.last_seq);
+
+	if (r == CORE_OK && m->u.sequence_header.flags != 0)
+		r = core_buf_put_u8(b, m->u.sequence_header.flags);
+	return r;
 }
 
 static int get_sequence_header(struct core_buf *b, struct gt_msg *m)
 {
-	return core_buf_get_u64(b, &m->u.sequence_header.last_seq);
+	int r = core_buf_get_u64(b, &m->u.sequence_header.last_seq);
+
+	m->u.sequence_header.flags = 0;
+	if (r == CORE_OK && core_buf_len(b) >= 1)
+		r = core_buf_get_u8(b, &m->u.sequence_header.flags);
+	return r;
+}
+
+#define SHUTDOWN_STATUS	  0x01
+#define SHUTDOWN_LAST_SEQ 0x02
+#define SHUTDOWN_EXT_LEN  10 /* flags, status, last_seq */
+
+static size_t len_shutdown(const struct gt_msg *m)
+{
+	return m->u.shutdown.has_status || m->u.shutdown.has_last_seq ? SHUTDOWN_EXT_LEN : 0;
+}
+
+static int put_shutdown(const struct gt_msg *m, struct core_buf *b)
+{
+	uint8_t flags = (m->u.shutdown.has_status ? SHUTDOWN_STATUS : 0) |
+			(m->u.shutdown.has_last_seq ? SHUTDOWN_LAST_SEQ : 0);
+	int r = CORE_OK;
+
+	if (flags == 0)
+		return CORE_OK;
+	r = core_buf_put_u8(b, flags);
+	if (r == CORE_OK)
+		r = core_buf_put_u8(b, m->u.shutdown.has_status ? m->u.shutdown.status : 0);
+	if (r == CORE_OK)
+		r = core_buf_put_u64(b, m->u.shutdown.has_last_seq ? m->u.shutdown.last_seq : 0);
+	return r;
+}
+
+/* Any payload is accepted (the reference's rule); ours is read when it is whole. */
+static int get_shutdown(struct core_buf *b, struct gt_msg *m)
+{
+	uint8_t flags = 0;
+
+	m->u.shutdown.has_status = m->u.shutdown.has_last_seq = false;
+	m->u.shutdown.status = 0;
+	m->u.shutdown.last_seq = 0;
+	if (core_buf_len(b) < SHUTDOWN_EXT_LEN)
+		return CORE_OK;
+	core_buf_get_u8(b, &flags);
+	core_buf_get_u8(b, &m->u.shutdown.status);
+	core_buf_get_u64(b, &m->u.shutdown.last_seq);
+	m->u.shutdown.has_status = flags & SHUTDOWN_STATUS;
+	m->u.shutdown.has_last_seq = flags & SHUTDOWN_LAST_SEQ;
+	if (!m->u.shutdown.has_status)
+		m->u.shutdown.status = 0;
+	if (!m->u.shutdown.has_last_seq)
+		m->u.shutdown.last_seq = 0;
+	return CORE_OK;
 }
 
 static size_t len_heartbeat(const struct gt_msg *m)
@@ -132,16 +183,6 @@ static int get_resize(struct core_buf *b, struct gt_msg *m)
 	int r = core_buf_get_u16(b, &m->u.resize.rows);
 
 	return r == CORE_OK ? core_buf_get_u16(b, &m->u.resize.cols) : r;
-}
-
-static int put_nothing(const struct gt_msg *m, struct core_buf *b)
-{
-	return CORE_OK;
-}
-
-static int get_nothing(struct core_buf *b, struct gt_msg *m)
-{
-	return CORE_OK; /* Shutdown: any payload is accepted and ignored */
 }
 
 static int put_terminal_info(const struct gt_msg *m, struct core_buf *b)
@@ -188,12 +229,13 @@ static const struct msg_spec msg_table[] = {
 	  put_auth_request, get_auth_request },
 	{ GT_MSG_AUTH_RESPONSE, "AuthResponse", 1, GT_CHANNEL_CONTROL, len_auth_response,
 	  put_auth_response, get_auth_response },
-	{ GT_MSG_SEQUENCE_HEADER, "SequenceHeader", 8, GT_CHANNEL_CONTROL, len_fixed_8,
+	{ GT_MSG_SEQUENCE_HEADER, "SequenceHeader", 8, GT_CHANNEL_CONTROL, len_sequence_header,
 	  put_sequence_header, get_sequence_header },
 	{ GT_MSG_HEARTBEAT, "Heartbeat", 8, GT_CHANNEL_CONTROL, len_heartbeat, put_heartbeat,
 	  get_heartbeat },
 	{ GT_MSG_RESIZE, "Resize", 4, GT_CHANNEL_CONTROL, len_fixed_4, put_resize, get_resize },
-	{ GT_MSG_SHUTDOWN, "Shutdown", 0, GT_CHANNEL_CONTROL, len_zero, put_nothing, get_nothing },
+	{ GT_MSG_SHUTDOWN, "Shutdown", 0, GT_CHANNEL_CONTROL, len_shutdown, put_shutdown,
+	  get_shutdown },
 	{ GT_MSG_TERMINAL_INFO, "TerminalInfo", 2, GT_CHANNEL_CONTROL, len_terminal_info,
 	  put_terminal_info, get_terminal_info },
 	{ GT_MSG_DATA, "Data", GT_DATA_HEADER_LEN, GT_CHANNEL_DATA, len_data, put_data, get_data },
@@ -320,7 +362,8 @@ bool gt_msg_equal(const struct gt_msg *a, const struct gt_msg *b)
 		       bytes_equal(a->u.auth_response.extra, a->u.auth_response.extra_len,
 				   b->u.auth_response.extra, b->u.auth_response.extra_len);
 	case GT_MSG_SEQUENCE_HEADER:
-		return a->u.sequence_header.last_seq == b->u.sequence_header.last_seq;
+		return a->u.sequence_header.last_seq == b->u.sequence_header.last_seq &&
+		       a->u.sequence_header.flags == b->u.sequence_header.flags;
 	case GT_MSG_HEARTBEAT:
 		return a->u.heartbeat.timestamp_ms == b->u.heartbeat.timestamp_ms &&
 		       a->u.heartbeat.has_ack == b->u.heartbeat.has_ack &&
@@ -328,7 +371,10 @@ bool gt_msg_equal(const struct gt_msg *a, const struct gt_msg *b)
 	case GT_MSG_RESIZE:
 		return a->u.resize.rows == b->u.resize.rows && a->u.resize.cols == b->u.resize.cols;
 	case GT_MSG_SHUTDOWN:
-		return true;
+		return a->u.shutdown.has_status == b->u.shutdown.has_status &&
+		       a->u.shutdown.status == b->u.shutdown.status &&
+		       a->u.shutdown.has_last_seq == b->u.shutdown.has_last_seq &&
+		       a->u.shutdown.last_seq == b->u.shutdown.last_seq;
 	case GT_MSG_TERMINAL_INFO:
 		return bytes_equal(a->u.terminal_info.term, a->u.terminal_info.len,
 				   b->u.terminal_info.term, b->u.terminal_info.len);

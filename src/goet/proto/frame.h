@@ -7,7 +7,8 @@
  * layouts are those of goet 0.3.5 ("goet-v1"), decoded by the reference's
  * rules: a fixed-size payload may be longer than needed (the extra bytes are
  * ignored, except that AuthResponse exposes them for goet-v2's server proof),
- * a shorter one is an error; Shutdown ignores any payload.
+ * a shorter one is an error. Ours adds optional trailing bytes that
+ * goet-v1 decoders skip: SequenceHeader flags, Shutdown's exit status.
  *
  * Decoded messages borrow: Data bytes, TerminalInfo text and AuthResponse
  * extra bytes point into the decoder's input, valid as long as it is.
@@ -47,6 +48,18 @@ enum gt_msg_type {
 	GT_MSG_DATA = 0x20,
 };
 
+/*
+ * SequenceHeader flag: the session runs a command on pipes (`goet host --
+ * cmd`); every Data payload then starts with a stream byte (GT_STREAM_*).
+ */
+#define GT_SEQ_FLAG_COMMAND 0x01
+enum gt_stream {
+	GT_STREAM_STDIN = 0,	 /* client to session: bytes for the command's stdin */
+	GT_STREAM_STDOUT = 1,	 /* session to client */
+	GT_STREAM_STDERR = 2,	 /* session to client */
+	GT_STREAM_STDIN_EOF = 3, /* client to session: the end of stdin (no bytes) */
+};
+
 enum gt_auth_status {
 	GT_AUTH_OK = 0,
 	GT_AUTH_FAILED = 1,
@@ -72,7 +85,19 @@ struct gt_msg {
 		} auth_response;
 		struct {
 			uint64_t last_seq;
+			/* ours, session to client (one more byte; goet-v1 decoders skip it):
+			 * GT_SEQ_FLAG_COMMAND, the session runs a command on pipes */
+			uint8_t flags;
 		} sequence_header;
+		struct {
+			/* ours (the reference ignores any Shutdown payload):
+			 * flags u8 (1: status, 2: last_seq), status u8, last_seq u64 */
+			bool has_status; /* a command's exit status */
+			uint8_t status;
+			bool has_last_seq; /* the sender's last Data seq: a receiver that
+					    * has it has everything and may close */
+			uint64_t last_seq;
+		} shutdown;
 		struct {
 			int64_t timestamp_ms;
 			/* goet-v2: "I have delivered every Data up to ack_seq"

@@ -1,4 +1,10 @@
-/* pty.c - the shell on a pseudo-terminal (contract in pty.h). */
+/*
+ * pty.c - the shell on a pseudo-terminal, or a command on pipes (contract in
+ * pty.h). Three descriptors: in_fd (its stdin), out_fd (its stdout), err_fd
+ * (its stderr); on a PTY the first two are the master and the third is -1.
+ * Each has its own watch: out and err for reading (paused together), in for
+ * writing while input is queued.
+ */
 #include "goet/session/pty.h"
 
 #include <errno.h>
@@ -17,18 +23,23 @@
 
 /* Reads after the shell's exit, to deliver its last output (up to 2 MiB). */
 #define PTY_FINAL_READS 64
+/* Reads per wake-up: a PTY read gives at most a few KiB; fewer wake-ups under load. */
+#define PTY_READS_PER_WAKE 16
 
 struct gt_pty {
 	struct gt_pty_callbacks cb;
 	void *user;
-	int master;
+	bool pipes;
+	int master; /* PTY mode: the master; -1 on pipes or after a hangup */
+	int in_fd, out_fd, err_fd;
 	pid_t pid;
-	guint watch;
+	guint in_watch, out_watch, err_watch;
 	guint child_watch;
 	guint kill_timer;
-	struct core_buf in; /* input waiting for the master */
+	struct core_buf in; /* input waiting for in_fd */
 	bool want_writable;
 	bool output_paused;
+	bool close_input; /* pipes: close stdin once the queue is written */
 	bool exited;
 	int status;
 };
@@ -63,63 +74,101 @@ static char **pty_build_argv(const struct gt_pty_config *cfg, char **path)
 	return argv;
 }
 
-/* Hand the shell's output to the owner; false at EOF (EIO) or on an error. */
-static bool pty_read_some(struct gt_pty *p)
+/* Close fd and forget its watch. */
+static void pty_close_fd(int *fd, guint *watch)
+{
+	core_source_clear(watch);
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Hand output to the owner; false at EOF (EIO, or 0 on a pipe), on an error or EAGAIN. */
+static bool pty_read_some(struct gt_pty *p, int fd, bool err)
 {
 	uint8_t buf[GT_PTY_READ_BYTES];
 	ssize_t n;
 
-	if (p->master < 0)
+	if (fd < 0)
 		return false;
 	do
-		n = read(p->master, buf, sizeof(buf));
+		n = read(fd, buf, sizeof(buf));
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
-		p->cb.output(p, buf, (size_t)n, p->user);
+		if (err && p->cb.err_output != NULL)
+			p->cb.err_output(p, buf, (size_t)n, p->user);
+		else
+			p->cb.output(p, buf, (size_t)n, p->user);
 		return true;
 	}
-	/* EAGAIN: nothing now; EIO: every slave fd is closed */
+	/* EAGAIN: nothing now; EIO: every slave fd is closed; 0: a pipe's end */
 	return false;
 }
 
-/* Write queued input as far as the master takes it. */
+/* Write queued input as far as in_fd takes it; on pipes, close stdin when asked. */
 static void pty_flush_input(struct gt_pty *p)
 {
-	while (core_buf_len(&p->in) > 0 && p->master >= 0) {
-		ssize_t n = write(p->master, core_buf_ptr(&p->in), core_buf_len(&p->in));
+	while (core_buf_len(&p->in) > 0 && p->in_fd >= 0) {
+		ssize_t n = write(p->in_fd, core_buf_ptr(&p->in), core_buf_len(&p->in));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break; /* EAGAIN: wait for writable; EIO: the shell is gone */
+			break; /* EAGAIN: wait for writable; EIO, EPIPE: the reader is gone */
 		core_buf_skip(&p->in, (size_t)n);
 	}
-	if (core_buf_len(&p->in) == 0)
+	if (core_buf_len(&p->in) == 0) {
 		core_buf_reset(&p->in);
+		if (p->pipes && p->close_input)
+			pty_close_fd(&p->in_fd, &p->in_watch);
+	}
 }
 
 static void pty_update_watch(struct gt_pty *p)
 {
-	if (p->watch != 0)
-		core_fd_watch_set(p->watch, (p->output_paused ? 0 : G_IO_IN) |
-						    (core_buf_len(&p->in) > 0 ? G_IO_OUT : 0));
+	GIOCondition rd = p->output_paused ? 0 : G_IO_IN;
+
+	if (p->out_watch != 0)
+		core_fd_watch_set(p->out_watch, rd);
+	if (p->err_watch != 0)
+		core_fd_watch_set(p->err_watch, rd);
+	if (p->in_watch != 0)
+		core_fd_watch_set(p->in_watch, core_buf_len(&p->in) > 0 ? G_IO_OUT : 0);
 }
 
-static gboolean pty_io_cb(int fd, GIOCondition cond, void *data)
+/* Output (or errors) readable: a bounded number of reads per wake keeps the loop fair. */
+static gboolean pty_out_cb(int fd, GIOCondition cond, void *data)
+{
+	struct gt_pty *p = data;
+	bool err = fd == p->err_fd && fd != p->out_fd;
+	bool more = true;
+
+	if (!p->output_paused)
+		for (int i = 0; i < PTY_READS_PER_WAKE && (more = pty_read_some(p, fd, err)); i++)
+			;
+	if (!more && (cond & (G_IO_HUP | G_IO_ERR)) && !p->output_paused) {
+		/* the end of this output: the child watch reports the exit */
+		if (err)
+			p->err_watch = 0;
+		else
+			p->out_watch = 0;
+		if (p->pipes)
+			close(fd);
+		if (p->pipes && err)
+			p->err_fd = -1;
+		else if (p->pipes)
+			p->out_fd = -1;
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* Input can be written. */
+static gboolean pty_in_cb(int fd, GIOCondition cond, void *data)
 {
 	struct gt_pty *p = data;
 
-	if (cond & G_IO_OUT)
-		pty_flush_input(p);
-	if ((cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && !p->output_paused) {
-		/* a bounded number of reads per wake-up keeps the loop fair */
-		for (int i = 0; i < 4 && pty_read_some(p); i++)
-			;
-	}
-	if (cond & (G_IO_HUP | G_IO_ERR) && !(cond & G_IO_IN)) {
-		p->watch = 0; /* EOF: the child watch reports the exit */
-		return G_SOURCE_REMOVE;
-	}
+	pty_flush_input(p);
 	pty_update_watch(p);
 	if (p->want_writable && core_buf_avail(&p->in) >= GT_PTY_QUEUE_BYTES / 2) {
 		p->want_writable = false;
@@ -129,7 +178,7 @@ static gboolean pty_io_cb(int fd, GIOCondition cond, void *data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* The shell exited: deliver what it left in the PTY, then report. */
+/* The shell exited: deliver what it left in the PTY (or pipes), then report. */
 static void pty_child_cb(GPid pid, gint status, gpointer data)
 {
 	struct gt_pty *p = data;
@@ -137,12 +186,50 @@ static void pty_child_cb(GPid pid, gint status, gpointer data)
 	p->child_watch = 0;
 	core_source_clear(&p->kill_timer);
 	/* bounded: a leftover background job could write for ever */
-	for (int i = 0; i < PTY_FINAL_READS && pty_read_some(p); i++)
+	for (int i = 0; i < PTY_FINAL_READS && pty_read_some(p, p->out_fd, false); i++)
+		;
+	for (int i = 0; i < PTY_FINAL_READS && pty_read_some(p, p->err_fd, true); i++)
 		;
 	p->exited = true;
 	p->status = status;
-	core_source_clear(&p->watch);
+	core_source_clear(&p->out_watch);
+	core_source_clear(&p->err_watch);
+	core_source_clear(&p->in_watch);
 	p->cb.exited(p, status, p->user);
+}
+
+/* Fork the command with its stdio on three pipes, in a session of its own. */
+static pid_t pty_fork_pipes(struct gt_pty *p)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	pid_t pid = -1;
+
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+		goto out;
+	pid = fork();
+	if (pid == 0) {
+		setsid();
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		return 0; /* the caller execs */
+	}
+	if (pid > 0) {
+		p->in_fd = in[1];
+		p->out_fd = out[0];
+		p->err_fd = err[0];
+		in[1] = out[0] = err[0] = -1;
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	return pid;
 }
 
 int gt_pty_spawn(const struct gt_pty_config *cfg, const struct gt_pty_callbacks *cb, void *user,
@@ -155,7 +242,9 @@ int gt_pty_spawn(const struct gt_pty_config *cfg, const struct gt_pty_callbacks 
 	pid_t pid;
 
 	*out = NULL;
-	pid = forkpty(&master, NULL, NULL, &ws);
+	p->master = p->in_fd = p->out_fd = p->err_fd = -1;
+	p->pipes = cfg->pipes;
+	pid = p->pipes ? pty_fork_pipes(p) : forkpty(&master, NULL, NULL, &ws);
 	if (pid == 0) {
 		/* child: only async-signal-safe calls until exec */
 		signal(SIGPIPE, SIG_DFL);
@@ -167,19 +256,29 @@ int gt_pty_spawn(const struct gt_pty_config *cfg, const struct gt_pty_callbacks 
 	}
 	if (pid < 0) {
 		r = CORE_ERR_SYSTEM;
-		g_set_error(error, CORE_ERROR, r, "cannot start a shell on a PTY: %s",
-			    g_strerror(errno));
+		g_set_error(error, CORE_ERROR, r, "cannot start %s: %s",
+			    p->pipes ? "the command" : "a shell on a PTY", g_strerror(errno));
 		g_free(p);
 		goto out;
 	}
-	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
-	fcntl(master, F_SETFD, FD_CLOEXEC);
+	if (!p->pipes)
+		p->master = p->in_fd = p->out_fd = master;
+	for (int i = 0; i < 3; i++) {
+		int fd = i == 0 ? p->in_fd : i == 1 ? p->out_fd : p->err_fd;
+
+		if (fd >= 0) {
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+		}
+	}
 	p->cb = *cb;
 	p->user = user;
-	p->master = master;
 	p->pid = pid;
 	core_buf_init_growable(&p->in, GT_PTY_QUEUE_BYTES);
-	p->watch = core_fd_watch_add(master, G_IO_IN, pty_io_cb, p);
+	p->out_watch = core_fd_watch_add(p->out_fd, G_IO_IN, pty_out_cb, p);
+	if (p->err_fd >= 0)
+		p->err_watch = core_fd_watch_add(p->err_fd, G_IO_IN, pty_out_cb, p);
+	p->in_watch = core_fd_watch_add(p->in_fd, 0, pty_in_cb, p);
 	p->child_watch = g_child_watch_add(pid, pty_child_cb, p);
 	*out = p;
 out:
@@ -189,11 +288,26 @@ out:
 	return r;
 }
 
+/* Close every descriptor (the master once: it is in_fd and out_fd). */
+static void pty_close_all(struct gt_pty *p)
+{
+	core_source_clear(&p->in_watch);
+	core_source_clear(&p->out_watch);
+	core_source_clear(&p->err_watch);
+	if (p->pipes) {
+		pty_close_fd(&p->in_fd, &p->in_watch);
+		pty_close_fd(&p->out_fd, &p->out_watch);
+		pty_close_fd(&p->err_fd, &p->err_watch);
+	} else if (p->master >= 0) {
+		close(p->master);
+	}
+	p->master = p->in_fd = p->out_fd = p->err_fd = -1;
+}
+
 void gt_pty_free(struct gt_pty *p)
 {
 	if (p == NULL)
 		return;
-	core_source_clear(&p->watch);
 	core_source_clear(&p->kill_timer);
 	if (p->child_watch != 0) {
 		/* still running: make sure it does not outlive us */
@@ -201,8 +315,7 @@ void gt_pty_free(struct gt_pty *p)
 		core_source_clear(&p->child_watch);
 		waitpid(p->pid, NULL, 0);
 	}
-	if (p->master >= 0)
-		close(p->master);
+	pty_close_all(p);
 	core_buf_free(&p->in);
 	g_free(p);
 }
@@ -212,10 +325,17 @@ pid_t gt_pty_pid(const struct gt_pty *p)
 	return p->pid;
 }
 
+bool gt_pty_is_pipes(const struct gt_pty *p)
+{
+	return p->pipes;
+}
+
 int gt_pty_resize(struct gt_pty *p, uint16_t rows, uint16_t cols)
 {
 	struct winsize ws = { .ws_row = rows, .ws_col = cols };
 
+	if (p->pipes)
+		return CORE_OK; /* no terminal */
 	if (p->master < 0 || ioctl(p->master, TIOCSWINSZ, &ws) != 0)
 		return CORE_ERR_SYSTEM;
 	return CORE_OK;
@@ -236,6 +356,8 @@ int gt_pty_bounce(struct gt_pty *p)
 {
 	struct winsize ws;
 
+	if (p->pipes)
+		return CORE_OK;
 	if (p->master < 0 || ioctl(p->master, TIOCGWINSZ, &ws) != 0)
 		return CORE_ERR_SYSTEM;
 	if (ws.ws_row <= 1)
@@ -254,7 +376,7 @@ int gt_pty_write(struct gt_pty *p, const void *data, size_t n)
 {
 	int r;
 
-	if (p->master < 0 || p->exited)
+	if (p->in_fd < 0 || p->exited || p->close_input)
 		return CORE_ERR_CLOSED;
 	r = core_buf_put_bytes(&p->in, data, n);
 	if (r == CORE_ERR_NO_SPACE) {
@@ -264,6 +386,15 @@ int gt_pty_write(struct gt_pty *p, const void *data, size_t n)
 	pty_flush_input(p);
 	pty_update_watch(p);
 	return r;
+}
+
+void gt_pty_close_input(struct gt_pty *p)
+{
+	if (!p->pipes || p->close_input)
+		return;
+	p->close_input = true;
+	pty_flush_input(p);
+	pty_update_watch(p);
 }
 
 /* The grace period is over: end the shell and everything in its process group. */
@@ -282,10 +413,9 @@ void gt_pty_hangup(struct gt_pty *p, unsigned grace_ms)
 {
 	if (p->exited)
 		return;
-	core_source_clear(&p->watch);
-	if (p->master >= 0)
-		close(p->master); /* the kernel hangs up the session: SIGHUP */
-	p->master = -1;
+	pty_close_all(p); /* a PTY: the kernel hangs up the session (SIGHUP) */
+	if (p->pipes)
+		kill(-p->pid, SIGHUP); /* pipes: as a terminal's hangup would */
 	if (p->kill_timer == 0)
 		p->kill_timer = g_timeout_add(grace_ms, pty_kill_cb, p);
 }

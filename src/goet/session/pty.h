@@ -1,5 +1,7 @@
 /*
- * pty.h - the session's shell on a pseudo-terminal, driven by the main loop.
+ * pty.h - the session's shell on a pseudo-terminal, driven by the main loop;
+ * or (cfg->pipes, `goet host -- cmd`) a command with stdin, stdout and stderr
+ * on three pipes, in a session of its own, with no terminal.
  *
  * Spawn: a login shell ($SHELL, else /bin/sh, argv[0] "-" + basename) in a
  * new session with the PTY slave as controlling terminal and stdio, in the
@@ -13,7 +15,8 @@
  *
  * End: when the shell exits, every byte it wrote is delivered to `output`
  * before `exited` runs (the reference could lose the last output).
- * gt_pty_hangup closes the master (the kernel sends SIGHUP), waits the grace
+ * gt_pty_hangup closes the master (the kernel sends SIGHUP; on pipes: the
+ * pipes, and SIGHUP to the command's process group), waits the grace
  * period, then SIGKILLs the shell's whole process group (the reference
  * killed only the shell, leaving its children).
  *
@@ -42,12 +45,15 @@ struct gt_pty_callbacks {
 	void (*writable)(struct gt_pty *p, void *user);
 	/* The shell is gone; status as from waitpid. All output was delivered first. */
 	void (*exited)(struct gt_pty *p, int status, void *user);
+	/* Pipes only: the command's stderr (NULL: to `output`). */
+	void (*err_output)(struct gt_pty *p, const uint8_t *data, size_t n, void *user);
 };
 
 struct gt_pty_config {
 	const char *term;	 /* already sanitised (term.h) */
 	const char *session_id;	 /* for GOET_SESSION */
-	const char *const *argv; /* tests: run this instead of the login shell */
+	const char *const *argv; /* run this instead of the login shell (tests, commands) */
+	bool pipes;		 /* stdin, stdout, stderr on pipes, no terminal */
 };
 
 /* Start the shell: CORE_OK, or CORE_ERR_SYSTEM with *error set. */
@@ -72,6 +78,10 @@ void gt_pty_pause_output(struct gt_pty *p, bool paused);
 
 /* Queue input: CORE_OK, CORE_ERR_AGAIN (queue full), CORE_ERR_CLOSED. */
 int gt_pty_write(struct gt_pty *p, const void *data, size_t n);
+/* Pipes: close the command's stdin once the queued input is written (its EOF). */
+void gt_pty_close_input(struct gt_pty *p);
+/* Is it a command on pipes (resize and bounce do nothing)? */
+bool gt_pty_is_pipes(const struct gt_pty *p);
 
 /* End the shell: close the master, SIGHUP, grace_ms, SIGKILL to its group. */
 void gt_pty_hangup(struct gt_pty *p, unsigned grace_ms);

@@ -52,6 +52,13 @@ struct gt_session {
 	uint64_t in_seq;	/* last input seq written to the PTY queue */
 	GByteArray *pending_in; /* input bytes not yet accepted by the PTY */
 	uint64_t pending_seq;	/* their seq (the last one) */
+	bool tagged;		/* a command on pipes: Data starts with a stream byte */
+	uint8_t out_stream;	/* tagged: the stream of the batch being coalesced */
+	bool eof_pending;	/* tagged: the client's stdin ended after pending_in */
+	bool in_closed;		/* tagged: the command's stdin is closed */
+	bool has_status;	/* a command ended: its status goes in Shutdown */
+	bool shut_sent;		/* the current connection was sent Shutdown */
+	uint8_t status;
 	guint handshake_timer;
 	guint idle_timer;
 	bool draining; /* the shell exited: ending once the client has all output */
@@ -69,6 +76,8 @@ static void session_pump(struct gt_session *s);
 static void session_report(struct gt_session *s);
 static void session_end(struct gt_session *s, int code, const char *reason);
 static void session_drained(struct gt_session *s);
+static void session_announce_end(struct gt_session *s);
+static void session_close_input(struct gt_session *s);
 
 /* ---------------------------------------------------------------- output */
 
@@ -110,6 +119,7 @@ static void session_pump(struct gt_session *s)
 	}
 	if (s->pty != NULL)
 		gt_pty_pause_output(s->pty, !caught_up || !gt_outbox_has_room(&s->out));
+	session_announce_end(s); /* once the shell is gone and everything is sent */
 }
 
 static gboolean session_co_timer(gpointer p)
@@ -122,14 +132,35 @@ static gboolean session_co_timer(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
-static void pty_output(struct gt_pty *p, const uint8_t *data, size_t n, void *user)
+/*
+ * Nothing of ours is in flight: output goes at once (an echo must not wait).
+ * Otherwise it is batched (2 ms / 32 KiB), which only costs time when earlier
+ * output has not been acknowledged yet, i.e. under load.
+ */
+static bool session_link_idle(const struct gt_session *s)
 {
-	struct gt_session *s = user;
+	return s->conn != NULL && s->phase == PHASE_READY && s->out.cursor == s->out.seq &&
+	       gt_conn_in_flight(s->conn) == 0;
+}
+
+/* Output of one stream into the outbox; tagged, each batch starts with its stream byte. */
+static void session_output(struct gt_session *s, uint8_t stream, const uint8_t *data, size_t n)
+{
 	int64_t now = core_time_now_us();
+	size_t pending = gt_coalesce_len(&s->out.co);
 	bool flush_now = false;
 
+	if (s->tagged) {
+		if (pending > 0 &&
+		    (stream != s->out_stream || pending + 1 + n > GT_COALESCE_DEFAULT_CAP))
+			session_flush(s);
+		if (gt_coalesce_len(&s->out.co) == 0) {
+			gt_outbox_add(&s->out, now, &stream, 1, NULL);
+			s->out_stream = stream;
+		}
+	}
 	gt_outbox_add(&s->out, now, data, n, &flush_now);
-	if (flush_now) {
+	if (flush_now || session_link_idle(s)) {
 		session_flush(s);
 		session_pump(s);
 	} else if (s->co_timer == 0) {
@@ -138,6 +169,16 @@ static void pty_output(struct gt_pty *p, const uint8_t *data, size_t n, void *us
 		s->co_timer = g_timeout_add(wait > 0 ? (guint)((wait + 999) / 1000) : 0,
 					    session_co_timer, s);
 	}
+}
+
+static void pty_output(struct gt_pty *p, const uint8_t *data, size_t n, void *user)
+{
+	session_output(user, GT_STREAM_STDOUT, data, n);
+}
+
+static void pty_err_output(struct gt_pty *p, const uint8_t *data, size_t n, void *user)
+{
+	session_output(user, GT_STREAM_STDERR, data, n);
 }
 
 /* ----------------------------------------------------------------- input */
@@ -158,18 +199,41 @@ static bool session_feed_pending(struct gt_session *s)
 		gt_conn_delivered(s->conn, s->pending_seq, s->pending_in->len);
 	g_byte_array_set_size(s->pending_in, 0);
 	s->in_seq = s->pending_seq;
+	session_close_input(s);
 	return true;
+}
+
+/* Tagged: the client's stdin ended; once what came before is written, the command's does. */
+static void session_close_input(struct gt_session *s)
+{
+	if (!s->eof_pending || s->in_closed || s->pty == NULL || s->pending_in->len > 0)
+		return;
+	s->in_closed = true;
+	gt_pty_close_input(s->pty);
 }
 
 static void session_on_data(struct gt_session *s, const struct gt_msg *m)
 {
+	const uint8_t *p = m->u.data.bytes;
+	size_t n = m->u.data.len;
+
+	if (s->tagged && n > 0) {
+		/* a command on pipes: the stream byte first (stdin bytes, or its end) */
+		if (p[0] == GT_STREAM_STDIN_EOF)
+			s->eof_pending = true;
+		p++;
+		n--;
+	}
+	if (s->in_closed)
+		n = 0; /* nothing after the end of stdin */
 	if (s->pending_in->len == 0 && s->pty != NULL &&
-	    gt_pty_write(s->pty, m->u.data.bytes, m->u.data.len) == CORE_OK) {
+	    (n == 0 || gt_pty_write(s->pty, p, n) == CORE_OK)) {
 		s->in_seq = m->u.data.seq; /* written: only now does it count as received */
 		gt_conn_delivered(s->conn, s->in_seq, m->u.data.len);
+		session_close_input(s);
 		return;
 	}
-	if (s->pending_in->len + m->u.data.len > SESSION_PENDING_IN_MAX) {
+	if (s->pending_in->len + n > SESSION_PENDING_IN_MAX) {
 		core_log_warn("session", s->id,
 			      "client sent too much input before the shell started");
 		gt_conn_close(s->conn, GT_CLOSE_PROTOCOL, "too much early input");
@@ -177,7 +241,7 @@ static void session_on_data(struct gt_session *s, const struct gt_msg *m)
 		s->phase = PHASE_NONE;
 		return;
 	}
-	g_byte_array_append(s->pending_in, m->u.data.bytes, (guint)m->u.data.len);
+	g_byte_array_append(s->pending_in, p, (guint)n);
 	s->pending_seq = m->u.data.seq;
 	if (s->pty != NULL)
 		gt_conn_pause_recv(s->conn, true); /* the PTY is full: stop reading the client */
@@ -217,6 +281,7 @@ static const struct gt_pty_callbacks session_pty_cb = {
 	.output = pty_output,
 	.writable = pty_writable,
 	.exited = pty_exited,
+	.err_output = pty_err_output,
 };
 
 /*
@@ -229,10 +294,16 @@ static void session_handshake_done(struct gt_session *s)
 
 	core_source_clear(&s->handshake_timer);
 	if (s->pty == NULL) {
+		const char *shell = g_getenv("SHELL");
+		const char *cmd_argv[] = { shell != NULL && shell[0] != '\0' ? shell : "/bin/sh",
+					   "-c", s->cfg.command, NULL };
 		struct gt_pty_config pc = { .term = s->term,
 					    .session_id = s->id,
-					    .argv = s->cfg.argv };
+					    .argv = s->cfg.argv,
+					    .pipes = s->tagged };
 
+		if (s->cfg.command != NULL && s->cfg.argv == NULL)
+			pc.argv = cmd_argv;
 		if (gt_pty_spawn(&pc, &session_pty_cb, s, &s->pty, &e) != CORE_OK) {
 			session_end(s, 1, e->message);
 			g_error_free(e);
@@ -248,6 +319,7 @@ static void session_handshake_done(struct gt_session *s)
 	session_pump(s);
 	if (s->draining) {
 		session_drained(s);
+		session_announce_end(s);
 		return;
 	}
 	session_feed_pending(s);
@@ -352,6 +424,13 @@ static void conn_closed(struct gt_conn *c, int err, const char *reason, void *da
 	struct gt_session *s = data;
 
 	core_log_info("session", s->id, "client connection lost: %s", reason);
+	/* told the shell's end, the client closed: it has everything (its last ack
+	 * may have been in a packet the close overtook) */
+	if (s->draining && s->shut_sent && err == CORE_ERR_CLOSED) {
+		s->conn = NULL;
+		session_end(s, s->exit_code, s->reason);
+		return;
+	}
 	session_detach(s);
 }
 
@@ -382,9 +461,11 @@ static void session_accept(struct gt_conn *c, void *data)
 	s->rows = s->cols = 0;
 	s->got_client_seq = false;
 	s->got_terminal_info = false;
+	s->shut_sent = false;
 	gt_conn_set_callbacks(c, &session_conn_cb, s);
 	gt_conn_set_heartbeat(c, GT_SESSION_HEARTBEAT_US, GT_SESSION_DEAD_AFTER_US);
 	hdr.u.sequence_header.last_seq = s->in_seq;
+	hdr.u.sequence_header.flags = s->tagged ? GT_SEQ_FLAG_COMMAND : 0;
 	gt_conn_send(c, GT_CHANNEL_CONTROL, &hdr);
 	s->handshake_timer = g_timeout_add(
 		(guint)((s->cfg.auth_timeout_us > 0 ? s->cfg.auth_timeout_us : GT_AUTH_TIMEOUT_US) /
@@ -419,11 +500,35 @@ static gboolean session_done_cb(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
-/* Deliver the last output and Shutdown, close, hang up; report from the loop. */
-static void session_end(struct gt_session *s, int code, const char *reason)
+/* The Shutdown for the current client: the status, and the last seq when all is sent. */
+static void session_send_shutdown(struct gt_session *s)
 {
 	struct gt_msg shut = { .type = GT_MSG_SHUTDOWN };
 
+	shut.u.shutdown.has_status = s->has_status;
+	shut.u.shutdown.status = s->status;
+	/* a client that has everything up to here may close at once */
+	shut.u.shutdown.has_last_seq = s->out.cursor == s->out.seq;
+	shut.u.shutdown.last_seq = s->out.seq;
+	if (gt_conn_send(s->conn, GT_CHANNEL_CONTROL, &shut) == CORE_OK)
+		s->shut_sent = true;
+}
+
+/*
+ * The shell exited and every byte of its output is sent: say so now, so that
+ * the client closes as soon as it has them (its close carries its last ack,
+ * which ends the session), instead of after an ack timer and our close.
+ */
+static void session_announce_end(struct gt_session *s)
+{
+	if (s->draining && !s->ending && s->conn != NULL && s->phase == PHASE_READY &&
+	    !s->shut_sent && s->out.cursor == s->out.seq)
+		session_send_shutdown(s);
+}
+
+/* Deliver the last output and Shutdown, close, hang up; report from the loop. */
+static void session_end(struct gt_session *s, int code, const char *reason)
+{
 	if (s->ending)
 		return;
 	s->ending = true;
@@ -435,7 +540,8 @@ static void session_end(struct gt_session *s, int code, const char *reason)
 	session_flush(s);
 	if (s->conn != NULL) {
 		session_pump(s);
-		gt_conn_send(s->conn, GT_CHANNEL_CONTROL, &shut);
+		if (!s->shut_sent)
+			session_send_shutdown(s);
 		/* the close completes once the client has every byte */
 		gt_conn_close(s->conn, GT_CLOSE_OK, "closed");
 		s->conn = NULL;
@@ -475,11 +581,18 @@ static void pty_exited(struct gt_pty *p, int status, void *user)
 		g_snprintf(s->reason, sizeof(s->reason), "shell exited: signal %d",
 			   WTERMSIG(status));
 	s->exit_code = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+	if (s->cfg.command != NULL) {
+		/* as a shell reports it: the exit status, or 128 + the signal */
+		s->has_status = true;
+		s->status =
+			(uint8_t)(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	}
 	/* the last output reaches the client even if it is away now: wait for its ack */
 	s->draining = true;
 	session_flush(s);
 	session_pump(s);
 	session_drained(s);
+	session_announce_end(s);
 	if (!s->ending)
 		core_log_info("session", s->id,
 			      "%s; waiting for the client to receive the last output", s->reason);
@@ -496,7 +609,9 @@ struct gt_session *gt_session_new(const struct gt_session_config *cfg, gt_sessio
 				  void *data, GError **error)
 {
 	struct gt_session *s = g_new0(struct gt_session, 1);
-	struct gt_server_config sc = { .port = cfg->port, .auth_timeout_us = cfg->auth_timeout_us };
+	struct gt_server_config sc = { .port = cfg->port,
+				       .auth_timeout_us = cfg->auth_timeout_us,
+				       .passkey_later = cfg->passkey_later };
 
 	s->cfg = *cfg;
 	if (s->cfg.idle_timeout_us < 0)
@@ -505,6 +620,7 @@ struct gt_session *gt_session_new(const struct gt_session_config *cfg, gt_sessio
 		s->cfg.hangup_grace_ms = GT_PTY_HANGUP_GRACE_MS;
 	s->done = done;
 	s->done_data = data;
+	s->tagged = cfg->command != NULL && !cfg->command_tty;
 	if (cfg->id != NULL)
 		g_strlcpy(s->id, cfg->id, sizeof(s->id));
 	else
@@ -521,6 +637,11 @@ struct gt_session *gt_session_new(const struct gt_session_config *cfg, gt_sessio
 	if (s->cfg.idle_timeout_us > 0)
 		s->idle_timer = session_idle_arm(s);
 	return s;
+}
+
+void gt_session_set_passkey(struct gt_session *s, const uint8_t passkey[GT_PASSKEY_LEN])
+{
+	gt_server_set_passkey(s->server, passkey);
 }
 
 uint16_t gt_session_port(const struct gt_session *s)

@@ -10,7 +10,8 @@
  * bounces the PTY size. Data that a client sends before TerminalInfo is kept
  * and applied after it (the reference dropped such clients).
  *
- * Output: PTY bytes are coalesced (2 ms / 32 KiB), numbered, kept in the
+ * Output: PTY bytes are coalesced (2 ms / 32 KiB, only while earlier output is
+ * in flight: on an idle link they go at once), numbered, kept in the
  * replay buffer, and sent from a cursor; when the connection's queue is full
  * the PTY is not read, so nothing is evicted before it was sent. Input:
  * written to the PTY through its bounded queue; when that is full the
@@ -46,7 +47,17 @@ struct gt_session_config {
 	unsigned hangup_grace_ms; /* 0: 2000 */
 	int64_t auth_timeout_us;  /* 0: 5 s */
 	const char *const *argv;  /* tests: run this instead of the login shell */
-	const char *id;		  /* for log lines; NULL: from the passkey */
+	/*
+	 * `goet host -- cmd`: run `$SHELL -c command` instead of a login shell,
+	 * on pipes (stdout and stderr apart, Data tagged by stream, the client
+	 * told by GT_SEQ_FLAG_COMMAND) or, with command_tty, on the PTY; the
+	 * command's exit status goes to the client in Shutdown.
+	 */
+	const char *command;
+	bool command_tty;
+	/* the passkey comes later (gt_session_set_passkey): listen at once (server.h) */
+	bool passkey_later;
+	const char *id; /* for log lines; NULL: from the passkey */
 	/* Told (may be NULL) when a client becomes attached or leaves, and when the
 	 * shell starts (shell_pid 0 before): the registry's `attached` flag. */
 	void (*state)(bool attached, int shell_pid, void *data);
@@ -62,3 +73,5 @@ uint16_t gt_session_port(const struct gt_session *s);
 /* End gracefully (SIGINT/SIGTERM): Shutdown to the client, hang up the shell. */
 void gt_session_stop(struct gt_session *s, const char *reason);
 void gt_session_free(struct gt_session *s);
+/* The passkey of a session made with passkey_later (copied). */
+void gt_session_set_passkey(struct gt_session *s, const uint8_t passkey[GT_PASSKEY_LEN]);

@@ -144,11 +144,17 @@ static void report_pair(struct rg_ice *ice, struct generation *g, const NiceCand
 {
 	struct rg_ice_pair p = { .local = local_type(ice, g->stream, local),
 				 .remote = type_name(remote->type) };
+	char host[NICE_ADDRESS_STRING_LEN];
 
 	p.type =
 		strcmp(p.local, "relay") == 0 || strcmp(p.remote, "relay") == 0 ? "relay" : p.local;
+	nice_address_to_string(&remote->addr, host);
+	g_snprintf(p.remote_address, sizeof(p.remote_address),
+		   nice_address_ip_version(&remote->addr) == 6 ? "[%s]:%u" : "%s:%u", host,
+		   nice_address_get_port(&remote->addr));
 	if (g->reported.type != NULL && strcmp(p.local, g->reported.local) == 0 &&
-	    strcmp(p.remote, g->reported.remote) == 0)
+	    strcmp(p.remote, g->reported.remote) == 0 &&
+	    strcmp(p.remote_address, g->reported.remote_address) == 0)
 		return;
 	g->reported = p;
 	if (ice->cb.selected != NULL)
@@ -575,6 +581,9 @@ void rg_ice_remote_gathering_done(struct rg_ice *ice)
 	nice_agent_peer_candidate_gathering_done(ice->agent, newest(ice)->stream);
 }
 
+/* Datagrams handed to libnice in one call at most (a sendmmsg's worth). */
+#define RG_ICE_SEND_BATCH 64
+
 int rg_ice_send(struct rg_ice *ice, const uint8_t *buf, size_t len)
 {
 	if (!ice->cur.connected)
@@ -583,6 +592,35 @@ int rg_ice_send(struct rg_ice *ice, const uint8_t *buf, size_t len)
 			       (gint)len
 		       ? CORE_OK
 		       : CORE_ERR_AGAIN;
+}
+
+int rg_ice_send_many(struct rg_ice *ice, const uint8_t *const *bufs, const size_t *lens, size_t n)
+{
+	NiceOutputMessage msgs[RG_ICE_SEND_BATCH];
+	GOutputVector vecs[RG_ICE_SEND_BATCH];
+	size_t done = 0;
+	gint sent;
+
+	if (!ice->cur.connected)
+		return CORE_ERR_AGAIN;
+	while (done < n) {
+		size_t k = MIN(n - done, (size_t)RG_ICE_SEND_BATCH);
+
+		for (size_t i = 0; i < k; i++) {
+			vecs[i].buffer = bufs[done + i];
+			vecs[i].size = lens[done + i];
+			msgs[i].buffers = &vecs[i];
+			msgs[i].n_buffers = 1;
+		}
+		sent = nice_agent_send_messages_nonblocking(ice->agent, ice->cur.stream, 1, msgs,
+							    (guint)k, NULL, NULL);
+		if (sent <= 0)
+			break;
+		done += (size_t)sent;
+		if ((size_t)sent < k)
+			break;
+	}
+	return (int)done;
 }
 
 int rg_ice_restart(struct rg_ice *ice, GError **error)
@@ -606,4 +644,9 @@ int rg_ice_restart(struct rg_ice *ice, GError **error)
 bool rg_ice_restarting(const struct rg_ice *ice)
 {
 	return ice->next.stream != 0;
+}
+
+unsigned rg_ice_generations(const struct rg_ice *ice)
+{
+	return (ice->cur.stream != 0) + (ice->next.stream != 0) + (ice->retired != 0);
 }

@@ -110,10 +110,14 @@ struct rg_ice_config {
 };
 
 /* The selected pair, as reported (rules above); static strings. */
+#define RG_ICE_ADDRSTRLEN 56 /* "[ffff:...:ffff]:65535" with the NUL */
+
 struct rg_ice_pair {
 	const char *type;   /* the connection's */
 	const char *local;  /* our candidate's */
 	const char *remote; /* the peer's candidate's */
+	char remote_address
+		[RG_ICE_ADDRSTRLEN]; /* where we send: "198.51.100.3:40123", "[v6]:port" */
 };
 
 struct rg_ice_callbacks {
@@ -153,6 +157,13 @@ void rg_ice_remote_gathering_done(struct rg_ice *ice);
 /* Send a datagram on the current selected pair: CORE_OK or CORE_ERR_AGAIN (no working pair). */
 int rg_ice_send(struct rg_ice *ice, const uint8_t *buf, size_t len);
 /*
+ * Send n datagrams (bufs[i], lens[i]) on the current selected pair with as
+ * few system calls as libnice can (sendmmsg on UDP). The number sent, in
+ * order (fewer than n when the socket's buffer filled: the rest are not
+ * sent), or CORE_ERR_AGAIN (no working pair: none sent).
+ */
+int rg_ice_send_many(struct rg_ice *ice, const uint8_t *const *bufs, const size_t *lens, size_t n);
+/*
  * Start a new generation: new local credentials (read them with
  * rg_ice_ufrag / rg_ice_pwd and signal them), then rg_ice_gather; the
  * peer restarts too and its credentials and candidates go to the new
@@ -162,3 +173,9 @@ int rg_ice_send(struct rg_ice *ice, const uint8_t *buf, size_t len);
 int rg_ice_restart(struct rg_ice *ice, GError **error);
 /* A restart is in progress (its generation has not connected yet). */
 bool rg_ice_restarting(const struct rg_ice *ice);
+/*
+ * Generations alive (libnice streams): the current one, a restart's not
+ * yet connected, and the previous one in its last 2 s of receiving. 1 when
+ * settled, 0 before any.
+ */
+unsigned rg_ice_generations(const struct rg_ice *ice);

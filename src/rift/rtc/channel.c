@@ -175,13 +175,39 @@ static int dc_submit(struct rg_dc *dc, uint32_t ppid, const uint8_t *buf, size_t
 }
 
 /* Ask usrsctp to reset every stream waiting in pending_resets. */
+/*
+ * Whether the send buffer holds DATA: sent and not yet acknowledged, or not
+ * sent yet (its TSN may be assigned already). A reset request
+ * names the last TSN we assigned; a receiver whose cumulative TSN is behind
+ * it (a packet lost, its retransmission due) defers the reset (RFC 6525
+ * §5.2.2) and holds every later DATA chunk until it catches up. usrsctp
+ * 0.9.5 mishandles several deferred requests (channels closed on both
+ * sides while a packet was lost): a message sent just before the close is
+ * lost, or the association stays up but delivers nothing more (found by the
+ * rg_sctp_peer fuzz target; its seed close-during-loss and the test
+ * /rtc/sctp/close-during-loss replay it). So a reset waits until the send
+ * buffer is empty (then the request names only DATA the peer has): it is
+ * retried on every read and timer tick. Under a send that never pauses, a
+ * close waits for it.
+ */
+static bool unacked_data(struct rg_sctp *s)
+{
+	struct sctp_sockstat ss = { 0 };
+	socklen_t len = sizeof(ss);
+
+	/* the whole send buffer: DATA sent and not acknowledged, and DATA not sent yet (its
+	 * TSN may be assigned already, and the request may travel ahead of it) */
+	return usrsctp_getsockopt(s->sock, IPPROTO_SCTP, SCTP_GET_SNDBUF_USE, &ss, &len) == 0 &&
+	       ss.ss_total_sndbuf > 0;
+}
+
 static void flush_resets(struct rg_sctp *s)
 {
 	struct sctp_reset_streams *srs;
 	size_t n = s->pending_resets->len;
 	size_t size = sizeof(*srs) + n * sizeof(uint16_t);
 
-	if (n == 0 || !s->connected || s->failed)
+	if (n == 0 || !s->connected || s->failed || unacked_data(s))
 		return;
 	srs = g_malloc0(size);
 	srs->srs_flags = SCTP_STREAM_RESET_OUTGOING;
@@ -546,6 +572,16 @@ size_t rg_dc_association_unacked(const struct rg_dc *dc)
 	while (g_hash_table_iter_next(&it, NULL, &v))
 		n += ((const struct rg_dc *)v)->buffered;
 	return n;
+}
+
+int rg_dc_rtt_ms(const struct rg_dc *dc)
+{
+	struct sctp_status st = { 0 };
+	socklen_t len = sizeof(st);
+
+	if (usrsctp_getsockopt(dc->s->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) != 0)
+		return -1;
+	return (int)st.sstat_primary.spinfo_srtt;
 }
 
 void rg_dc_set_buffered_low(struct rg_dc *dc, size_t threshold)

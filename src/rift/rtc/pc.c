@@ -11,6 +11,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/tls.h"
+#include "rift/rtc/demux.h"
 #include "rift/rtc/dtls.h"
 #include "rift/rtc/pc-priv.h"
 #include "rift/rtc/sdp.h"
@@ -331,6 +332,12 @@ static void ice_data(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct rg_pc *pc = ctx;
 
+	/* WireGuard beside the channel (demux.h); nobody else sends such bytes */
+	if (rg_demux_classify(buf, len) == RG_DEMUX_WIREGUARD) {
+		if (pc->cb.datagram != NULL)
+			pc->cb.datagram(pc->ctx, buf, len);
+		return;
+	}
 	if (pc->dtls != NULL)
 		rg_dtls_input(pc->dtls, buf, len);
 	else if (g_queue_get_length(&pc->early) < EARLY_DATAGRAMS)
@@ -466,6 +473,11 @@ int rg_pc_restart_ice(struct rg_pc *pc, GError **error)
 bool rg_pc_ice_restarting(const struct rg_pc *pc)
 {
 	return pc->ice != NULL && rg_ice_restarting(pc->ice);
+}
+
+unsigned rg_pc_ice_generations(const struct rg_pc *pc)
+{
+	return pc->ice != NULL ? rg_ice_generations(pc->ice) : 0;
 }
 
 /* The DTLS role from the first exchange: the peer's a=setup decides it. */
@@ -607,24 +619,51 @@ int rg_pc_add_remote_candidate(struct rg_pc *pc, const char *candidate)
 	return rg_ice_add_remote_candidate(pc->ice, candidate);
 }
 
-struct rg_dc *rg_pc_create_channel(struct rg_pc *pc, const char *label,
-				   const struct rg_dc_options *o, GError **error)
+int rg_pc_create_channel(struct rg_pc *pc, const char *label, const struct rg_dc_options *o,
+			 GError **error)
 {
 	struct pending_channel *p;
+	GError *e = NULL;
+	int ret;
 
 	if (pc->state == RG_PC_FAILED || pc->state == RG_PC_CLOSED) {
 		core_err_to_gerror(error, CORE_ERR_CLOSED, "the connection is %s",
 				   pc->state == RG_PC_FAILED ? "failed" : "closed");
-		return NULL;
+		return CORE_ERR_CLOSED;
 	}
-	if (pc->sctp_up)
-		return rg_sctp_open_channel(pc->sctp, label, o, error);
+	if (pc->sctp_up) {
+		if (rg_sctp_open_channel(pc->sctp, label, o, &e) != NULL)
+			return CORE_OK;
+		ret = e != NULL ? e->code : CORE_ERR_INTERNAL;
+		if (e != NULL)
+			g_propagate_error(error, e);
+		return ret;
+	}
 	p = g_new0(struct pending_channel, 1);
 	p->label = g_strdup(label);
 	p->protocol = g_strdup(o->protocol != NULL ? o->protocol : "");
 	p->o = *o;
 	g_ptr_array_add(pc->pending, p);
-	return NULL; /* it opens with the association: channel_open names it */
+	return CORE_OK; /* it opens with the association */
+}
+
+int rg_pc_send_datagram(struct rg_pc *pc, const uint8_t *buf, size_t len)
+{
+	if (rg_demux_classify(buf, len) != RG_DEMUX_WIREGUARD)
+		return CORE_ERR_INVALID_ARG;
+	if (pc->state == RG_PC_FAILED || pc->state == RG_PC_CLOSED || !pc->ice_up)
+		return CORE_ERR_AGAIN;
+	return rg_ice_send(pc->ice, buf, len);
+}
+
+int rg_pc_send_datagrams(struct rg_pc *pc, const uint8_t *const *bufs, const size_t *lens, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rg_demux_classify(bufs[i], lens[i]) != RG_DEMUX_WIREGUARD)
+			return CORE_ERR_INVALID_ARG;
+	if (pc->state == RG_PC_FAILED || pc->state == RG_PC_CLOSED || !pc->ice_up)
+		return CORE_ERR_AGAIN;
+	return rg_ice_send_many(pc->ice, bufs, lens, n);
 }
 
 void rg_pc_close(struct rg_pc *pc)

@@ -75,6 +75,8 @@ struct rg_pc_callbacks {
 	void (*failed)(void *ctx, const char *reason);
 	/* our gathering is complete (signal end-of-candidates to the peer); once per ICE generation */
 	void (*local_candidates_done)(void *ctx);
+	/* a WireGuard datagram on the ICE path, beside DTLS (rtc/demux.h; NULL: dropped) */
+	void (*datagram)(void *ctx, const uint8_t *buf, size_t len);
 };
 
 struct rg_pc_config {
@@ -116,10 +118,34 @@ int rg_pc_set_remote_description(struct rg_pc *pc, const char *type, const char 
 int rg_pc_restart_ice(struct rg_pc *pc, GError **error);
 /* An ICE restart (ours or the peer's) has not connected yet. */
 bool rg_pc_ice_restarting(const struct rg_pc *pc);
+/* ICE generations alive (rg_ice_generations): 2 for 2 s after a restart connects, then 1. */
+unsigned rg_pc_ice_generations(const struct rg_pc *pc);
 /* A trickled candidate ("candidate:..."; "" or NULL: end of candidates). */
 int rg_pc_add_remote_candidate(struct rg_pc *pc, const char *candidate);
-struct rg_dc *rg_pc_create_channel(struct rg_pc *pc, const char *label,
-				   const struct rg_dc_options *o, GError **error);
+/*
+ * Open a channel: it arrives through channel_open once both sides have it
+ * (before that, once the association is up: it waits for it). CORE_OK;
+ * CORE_ERR_CLOSED (the connection failed or closed) or SCTP's error
+ * (rg_sctp_open_channel) with *error.
+ */
+int rg_pc_create_channel(struct rg_pc *pc, const char *label, const struct rg_dc_options *o,
+			 GError **error);
+/*
+ * Send a WireGuard datagram straight on the selected ICE pair, beside
+ * DTLS, unencrypted by DTLS (WireGuard is its own; the peer's datagram
+ * callback gets it: docs/protocol/agent.md says when both sides agree to).
+ * CORE_OK; CORE_ERR_INVALID_ARG (not WireGuard-shaped by rtc/demux.h: it
+ * would be taken for DTLS or STUN); CORE_ERR_AGAIN (no working pair yet,
+ * the path lost, failed or closed: the datagram is dropped).
+ */
+int rg_pc_send_datagram(struct rg_pc *pc, const uint8_t *buf, size_t len);
+/*
+ * As rg_pc_send_datagram for n datagrams at once (rg_ice_send_many): the
+ * number sent, in order, or CORE_ERR_INVALID_ARG (one of them is not
+ * WireGuard-shaped: none sent) or CORE_ERR_AGAIN (no working pair).
+ */
+int rg_pc_send_datagrams(struct rg_pc *pc, const uint8_t *const *bufs, const size_t *lens,
+			 size_t n);
 /*
  * Close: DTLS close_notify to the peer (whose state becomes CLOSED), our
  * channels are freed without further callbacks, and state(CLOSED) fires.

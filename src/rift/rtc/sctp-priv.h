@@ -23,3 +23,19 @@ guint rg_sctp_timer_interval_ms(void);
  * CLOCK_MONOTONIC, do not see it. us <= 0 is ignored (a clock never goes back).
  */
 void rg_sctp_clock_advance(int64_t us);
+
+/*
+ * From now on the associations' clock moves only by rg_sctp_clock_advance,
+ * not with real time: tests that drive time themselves (fuzzing) then get
+ * the same timers for the same input.
+ */
+void rg_sctp_clock_freeze(void);
+
+/*
+ * Run the process-wide timer now, as its GLib timeout does when due:
+ * usrsctp's timers for the time passed on the associations' clock, then
+ * every association's socket is read (deferred stream resets retried).
+ * For tests that drive time themselves (with rg_sctp_clock_advance) and run
+ * no main loop.
+ */
+void rg_sctp_tick(void);

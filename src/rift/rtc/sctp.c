@@ -73,10 +73,20 @@
 #define READ_CHUNK (64 * 1024)
 /* Largest SCTP packet we accept from DTLS (a DTLS record cannot carry more). */
 #define MAX_PACKET 65536
-/* RTO bounds (ms): WebRTC runs on RTTs far below usrsctp's 1 s minimum. */
+/*
+ * RTO bounds (ms): WebRTC runs on RTTs far below usrsctp's 1 s minimum. The
+ * maximum bounds how long a sender stays silent after its path comes back:
+ * each timeout during an outage doubles the RTO, and nothing new goes out
+ * until the armed one expires, so with usrsctp's 60 s (or our former 10 s)
+ * a tunnel whose ICE path was restored after a few seconds stayed dead for
+ * as long again.
+ */
 #define RTO_INITIAL_MS 1000
 #define RTO_MIN_MS     250
-#define RTO_MAX_MS     10000
+#define RTO_MAX_MS     2000
+/* Retransmissions in a row before the association is given up: with RTO_MAX_MS, about 55 s
+ * without an answer (usrsctp's 10 would end it after 17 s). */
+#define ASSOC_MAX_RETRANS 30
 /* Attempts to finish usrsctp after the last association is gone. */
 #define FINISH_ATTEMPTS 300
 /* Peer's max message size when the SDP has none (RFC 8841 §6.1). */
@@ -101,6 +111,7 @@ static int64_t g_last_packet; /* rg_sctp_now_us of the tick that last saw one */
 static GHashTable *g_live;    /* set of live struct rg_sctp* */
 static unsigned g_next_id;
 static int64_t g_clock_skew_us; /* test hook: rg_sctp_clock_advance */
+static int64_t g_frozen_us; /* test hook rg_sctp_clock_freeze: the real clock's reading; 0: off */
 
 static void destroy(struct rg_sctp *s);
 static void drain(struct rg_sctp *s);
@@ -108,7 +119,13 @@ static gboolean timer_tick(gpointer unused);
 
 int64_t rg_sctp_now_us(void)
 {
-	return core_time_now_us() + g_clock_skew_us;
+	return (g_frozen_us != 0 ? g_frozen_us : core_time_now_us()) + g_clock_skew_us;
+}
+
+void rg_sctp_clock_freeze(void)
+{
+	if (g_frozen_us == 0)
+		g_frozen_us = core_time_now_us();
 }
 
 void rg_sctp_clock_advance(int64_t us)
@@ -218,6 +235,12 @@ static gboolean timer_tick(gpointer unused)
 		pace(TIMER_IDLE_MS);
 	}
 	return G_SOURCE_CONTINUE;
+}
+
+void rg_sctp_tick(void)
+{
+	if (g_users > 0)
+		timer_tick(NULL);
 }
 
 /* usrsctp's process-wide settings, applied at initialisation. */
@@ -497,6 +520,8 @@ static bool configure_socket(struct rg_sctp *s)
 	struct sctp_rtoinfo rto = { .srto_initial = RTO_INITIAL_MS,
 				    .srto_max = RTO_MAX_MS,
 				    .srto_min = RTO_MIN_MS };
+	struct sctp_assocparams ap = { .sasoc_assoc_id = SCTP_FUTURE_ASSOC,
+				       .sasoc_asocmaxrxt = ASSOC_MAX_RETRANS };
 	int one = 1, bufsize = SOCKET_BUFFER_BYTES;
 
 	if (usrsctp_set_non_blocking(s->sock, 1) != 0)
@@ -510,6 +535,7 @@ static bool configure_socket(struct rg_sctp *s)
 	       setopt(s, IPPROTO_SCTP, SCTP_RECVRCVINFO, &one, sizeof(one), "SCTP_RECVRCVINFO") &&
 	       setopt(s, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof(init), "SCTP_INITMSG") &&
 	       setopt(s, IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof(rto), "SCTP_RTOINFO") &&
+	       setopt(s, IPPROTO_SCTP, SCTP_ASSOCINFO, &ap, sizeof(ap), "SCTP_ASSOCINFO") &&
 	       subscribe_events(s);
 }
 

@@ -150,6 +150,13 @@ size_t rg_dc_buffered_amount(const struct rg_dc *dc);
  */
 size_t rg_dc_association_unacked(const struct rg_dc *dc);
 
+/*
+ * The association's smoothed round-trip time in whole milliseconds (SCTP's
+ * SRTT on its one path: 0 under a millisecond), or -1 when usrsctp has no
+ * status for it. A getsockopt per call.
+ */
+int rg_dc_rtt_ms(const struct rg_dc *dc);
+
 /* Low-water mark (default 0): buffered_low fires when the queue drains to it, after it
  * was above it or a send got CORE_ERR_AGAIN. */
 void rg_dc_set_buffered_low(struct rg_dc *dc, size_t threshold);
@@ -165,7 +172,9 @@ int rg_dc_max_retransmits(const struct rg_dc *dc);
 int rg_dc_max_packet_lifetime_ms(const struct rg_dc *dc);
 
 /* Close the channel: reset our outgoing stream once its queue is empty (what is queued
- * still goes out). rg_dc_send then returns CORE_ERR_CLOSED. */
+ * still goes out) and the association's send buffer is empty, all it sent acknowledged (a
+ * reset sent ahead of DATA the peer lacks can stall usrsctp: channel.c says why). rg_dc_send
+ * then returns CORE_ERR_CLOSED. */
 void rg_dc_close(struct rg_dc *dc);
 
 /*

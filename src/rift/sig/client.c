@@ -9,6 +9,7 @@
 #include "core/glue.h"
 #include "core/log.h"
 #include "core/tls.h"
+#include "core/tlspin.h"
 #include "rift/sig/hub.h" /* the close codes a server applies again */
 
 #define CLIENT_PING_S 20
@@ -17,7 +18,7 @@
 struct rg_sig_client {
 	char *url, *token, *pin;
 	char *join_text; /* the encoded join, re-sent on every connection */
-	unsigned max_attempts, initial_ms, max_ms;
+	unsigned max_attempts, initial_ms, max_ms, ping_s;
 	struct rg_sig_client_callbacks cb;
 	void *data;
 	SoupSession *session;
@@ -136,6 +137,14 @@ static void client_connected(GObject *src, GAsyncResult *res, gpointer p)
 	status = c->msg != NULL ? soup_message_get_status(c->msg) : 0;
 	g_clear_object(&c->msg);
 	g_clear_object(&c->cancel);
+	if (ws == NULL && status == SOUP_STATUS_UNAUTHORIZED && !c->pin_refused &&
+	    c->cb.unauthorized != NULL) {
+		/* the owner gets a new token and calls rg_sig_client_reconnect */
+		g_clear_error(&e);
+		core_log_info("sigc", NULL, "token refused (HTTP 401): waiting for a new one");
+		c->cb.unauthorized(c, c->data);
+		return;
+	}
 	if (ws == NULL) {
 		bool permanent = status == SOUP_STATUS_UNAUTHORIZED || c->pin_refused;
 
@@ -154,7 +163,7 @@ static void client_connected(GObject *src, GAsyncResult *res, gpointer p)
 	}
 	c->ws = ws;
 	c->attempts = 0;
-	soup_websocket_connection_set_keepalive_interval(ws, CLIENT_PING_S);
+	soup_websocket_connection_set_keepalive_interval(ws, c->ping_s);
 	soup_websocket_connection_set_max_incoming_payload_size(ws, 2 * RG_SIG_MAX_MESSAGE);
 	g_signal_connect(ws, "message", G_CALLBACK(ws_message), c);
 	g_signal_connect(ws, "closed", G_CALLBACK(ws_closed), c);
@@ -206,6 +215,7 @@ struct rg_sig_client *rg_sig_client_new(const struct rg_sig_client_config *cfg,
 {
 	struct rg_sig_client *c = g_new0(struct rg_sig_client, 1);
 	struct rg_sig_msg join = { .type = RG_SIG_JOIN, .self = *cfg->self };
+	uint8_t fp[CORE_TLS_FP_LEN];
 
 	c->url = g_strdup(cfg->url);
 	c->token = g_strdup(cfg->token);
@@ -214,9 +224,17 @@ struct rg_sig_client *rg_sig_client_new(const struct rg_sig_client_config *cfg,
 	c->max_attempts = cfg->max_attempts != 0 ? cfg->max_attempts : 20;
 	c->initial_ms = cfg->backoff_initial_ms != 0 ? cfg->backoff_initial_ms : 1000;
 	c->max_ms = cfg->backoff_max_ms != 0 ? cfg->backoff_max_ms : 30000;
+	c->ping_s = cfg->ping_interval_s != 0 ? cfg->ping_interval_s : CLIENT_PING_S;
 	c->cb = *cb;
 	c->data = data;
 	c->session = soup_session_new_with_options("timeout", 10, "idle-timeout", 0, NULL);
+	if (c->pin != NULL && core_tls_fingerprint_parse(c->pin, fp) == CORE_OK) {
+		/* the pin decides: the system's trust store need not be loaded at all */
+		GTlsDatabase *db = core_tls_pin_database_new(fp);
+
+		soup_session_set_tls_database(c->session, db);
+		g_object_unref(db);
+	}
 	client_connect(c);
 	return c;
 }
@@ -250,6 +268,14 @@ static void client_drop(struct rg_sig_client *c)
 			soup_websocket_connection_close(c->ws, CLOSE_NORMAL, NULL);
 		g_clear_object(&c->ws);
 	}
+}
+
+void rg_sig_client_set_token(struct rg_sig_client *c, const char *token)
+{
+	if (c->token != NULL)
+		core_wipe(c->token, strlen(c->token));
+	g_free(c->token);
+	c->token = g_strdup(token);
 }
 
 void rg_sig_client_reconnect(struct rg_sig_client *c)

@@ -8,7 +8,9 @@
  *     in [0.8, 1.2); at most max_attempts failed attempts in a row (20),
  *     then RG_SIG_CLIENT_FAILED. A successful connection resets the count.
  *   - Permanent failures end at once (FAILED, no retry): HTTP 401 (token
- *     refused), a certificate that does not match the pinned fingerprint,
+ *     refused; with an `unauthorized` callback the client instead reports
+ *     it there and waits for rg_sig_client_set_token and
+ *     rg_sig_client_reconnect), a certificate that does not match the pinned fingerprint,
  *     close 1008 (a policy the server will apply again) and 4000 (this
  *     device connected elsewhere: retrying would fight it).
  *   - Received messages are parsed and validated (msg.h); an invalid one is
@@ -38,6 +40,7 @@ struct rg_sig_client_config {
 	unsigned max_attempts;		/* 0: 20 */
 	unsigned backoff_initial_ms;	/* 0: 1000 */
 	unsigned backoff_max_ms;	/* 0: 30000 */
+	unsigned ping_interval_s; /* WebSocket pings (they also keep NAT mappings open); 0: 20 */
 };
 
 struct rg_sig_client;
@@ -48,6 +51,12 @@ struct rg_sig_client_callbacks {
 	/* State changes; reason is for logs ("closed 1006", "HTTP 401", ...). */
 	void (*state)(struct rg_sig_client *c, enum rg_sig_client_state st, const char *reason,
 		      void *data);
+	/*
+	 * The server refused the token (HTTP 401), which may have expired: the
+	 * client does nothing more until rg_sig_client_reconnect (after
+	 * rg_sig_client_set_token). NULL: a 401 is permanent (FAILED).
+	 */
+	void (*unauthorized)(struct rg_sig_client *c, void *data);
 };
 
 /* The delay before attempt number `attempt` (1 = first retry); jitter01 in [0, 1). */
@@ -57,6 +66,8 @@ struct rg_sig_client *rg_sig_client_new(const struct rg_sig_client_config *cfg,
 					const struct rg_sig_client_callbacks *cb, void *data);
 /* Send m now: CORE_OK, or CORE_ERR_CLOSED while not connected (the caller re-sends later). */
 int rg_sig_client_send(struct rg_sig_client *c, const struct rg_sig_msg *m);
+/* The bearer token for the next connection (an access token after a refresh). */
+void rg_sig_client_set_token(struct rg_sig_client *c, const char *token);
 /* Close now and reconnect at once (e.g. the network changed). */
 void rg_sig_client_reconnect(struct rg_sig_client *c);
 void rg_sig_client_free(struct rg_sig_client *c);

@@ -291,14 +291,12 @@ void rg_hub_message(struct rg_hub *h, uint64_t conn, const char *text, size_t le
 	rg_sig_msg_clear(&m);
 }
 
-void rg_hub_closed(struct rg_hub *h, uint64_t conn)
+/* c leaves its network's table (if it holds its name there): peer-left to the rest. */
+static void hub_leave(struct rg_hub *h, struct hconn *c)
 {
-	struct hconn *c = g_hash_table_lookup(h->conns, &conn);
 	struct rg_sig_msg left = { .type = RG_SIG_PEER_LEFT };
 	struct network *n;
 
-	if (c == NULL)
-		return;
 	if (hub_unregister(h, c) && (n = network_get(h, c->network, false)) != NULL) {
 		GPtrArray *rest = network_members(n, NULL);
 		char *text;
@@ -309,6 +307,25 @@ void rg_hub_closed(struct rg_hub *h, uint64_t conn)
 		g_free(text);
 		g_ptr_array_unref(rest);
 	}
+}
+
+void rg_hub_kick(struct rg_hub *h, uint64_t conn, unsigned code, const char *reason)
+{
+	struct hconn *c = g_hash_table_lookup(h->conns, &conn);
+
+	if (c == NULL)
+		return;
+	hub_leave(h, c);
+	hub_close(h, c, code, "%s", reason);
+}
+
+void rg_hub_closed(struct rg_hub *h, uint64_t conn)
+{
+	struct hconn *c = g_hash_table_lookup(h->conns, &conn);
+
+	if (c == NULL)
+		return;
+	hub_leave(h, c);
 	g_hash_table_remove(h->conns, &conn);
 }
 

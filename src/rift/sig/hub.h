@@ -34,6 +34,7 @@
 #define RG_HUB_CLOSE_INVALID  1007 /* the message is not a valid signaling message */
 #define RG_HUB_CLOSE_TOO_BIG  1009
 #define RG_HUB_CLOSE_REPLACED 4000 /* the same name joined again on a newer connection */
+#define RG_HUB_CLOSE_REVOKED  4001 /* the server revoked the credentials it came with */
 
 struct rg_hub_limits {
 	unsigned max_peers;  /* per network (default 256) */
@@ -59,6 +60,12 @@ void rg_hub_free(struct rg_hub *h);
 void rg_hub_open(struct rg_hub *h, uint64_t conn, const char *network, const char *name);
 /* One text frame from conn, received at now_us (any monotonic microseconds). */
 void rg_hub_message(struct rg_hub *h, uint64_t conn, const char *text, size_t len, int64_t now_us);
+/*
+ * Close conn for a reason of the server's own (its credentials were
+ * revoked): the others in its network get `peer-left` now, not when the
+ * socket's closing handshake ends, and none again then.
+ */
+void rg_hub_kick(struct rg_hub *h, uint64_t conn, unsigned code, const char *reason);
 /* The connection is gone (closed by the peer, or after the hub's close). */
 void rg_hub_closed(struct rg_hub *h, uint64_t conn);
 

@@ -9,6 +9,7 @@
 #include "core/addr.h"
 #include "core/base64.h"
 #include "core/err.h"
+#include "core/jsonscan.h"
 
 #define SIG_MAX_DEPTH 8 /* JSON nesting: ours needs 4; json-glib recurses per level */
 #define SIG_KEY_LEN   32
@@ -366,33 +367,6 @@ static int parse_fields(struct ctx *c, JsonObject *o, const struct field *fields
 	return rc;
 }
 
-/* Deepest nesting of [ and { outside strings (json-glib recurses once per level). */
-static int json_depth(const char *p, size_t len)
-{
-	int depth = 0, max = 0;
-	bool in_str = false, esc = false;
-
-	for (size_t i = 0; i < len; i++) {
-		char ch = p[i];
-
-		if (in_str) {
-			if (esc)
-				esc = false;
-			else if (ch == '\\')
-				esc = true;
-			else if (ch == '"')
-				in_str = false;
-		} else if (ch == '"') {
-			in_str = true;
-		} else if (ch == '[' || ch == '{') {
-			max = MAX(max, ++depth);
-		} else if (ch == ']' || ch == '}') {
-			depth--;
-		}
-	}
-	return max;
-}
-
 int rg_sig_parse(const char *text, size_t len, struct rg_sig_msg *m, char *err, size_t errlen)
 {
 	struct ctx c = { err, errlen, NULL };
@@ -416,8 +390,13 @@ int rg_sig_parse(const char *text, size_t len, struct rg_sig_msg *m, char *err, 
 		rc = fail(&c, CORE_ERR_BAD_FORMAT, "message is not UTF-8 text");
 		goto out;
 	}
-	if (json_depth(text, len) > SIG_MAX_DEPTH) {
+	if (core_json_depth(text, len) > SIG_MAX_DEPTH) {
 		rc = fail(&c, CORE_ERR_BAD_FORMAT, "JSON nested deeper than %d", SIG_MAX_DEPTH);
+		goto out;
+	}
+	if (core_json_escaped_nul(text, len)) {
+		/* json-glib would cut the string there: "bob\u0000x" would read as "bob" */
+		rc = fail(&c, CORE_ERR_BAD_FORMAT, "a \\u0000 escape in a string");
 		goto out;
 	}
 	parser = json_parser_new_immutable();
@@ -593,10 +572,10 @@ static bool peer_eq(const struct rg_sig_peer *a, const struct rg_sig_peer *b)
 
 bool rg_sig_msg_equal(const struct rg_sig_msg *a, const struct rg_sig_msg *b)
 {
-	if (a->type != b->type || a->n_peers != b->n_peers || !peer_eq(&a->self, &b->self) ||
-	    !str_eq(a->from, b->from) || !str_eq(a->to, b->to) || !str_eq(a->sdp, b->sdp) ||
-	    !str_eq(a->public_key, b->public_key) || !str_eq(a->candidate, b->candidate) ||
-	    !str_eq(a->peer_id, b->peer_id))
+	if (a->type != b->type || a->n_peers != b->n_peers || a->peers_null != b->peers_null ||
+	    !peer_eq(&a->self, &b->self) || !str_eq(a->from, b->from) || !str_eq(a->to, b->to) ||
+	    !str_eq(a->sdp, b->sdp) || !str_eq(a->public_key, b->public_key) ||
+	    !str_eq(a->candidate, b->candidate) || !str_eq(a->peer_id, b->peer_id))
 		return false;
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (!peer_eq(&a->peers[i], &b->peers[i]))

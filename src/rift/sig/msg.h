@@ -80,4 +80,5 @@ int rg_sig_parse(const char *text, size_t len, struct rg_sig_msg *m, char *err, 
 char *rg_sig_encode(const struct rg_sig_msg *m);
 
 void rg_sig_msg_clear(struct rg_sig_msg *m);
+/* Every field equal, peers_null too ("peers": null is not [] here, though the encoder writes []). */
 bool rg_sig_msg_equal(const struct rg_sig_msg *a, const struct rg_sig_msg *b);

@@ -11,6 +11,7 @@
 #include "core/err.h"
 #include "core/glue.h"
 #include "core/log.h"
+#include "rift/sig/bearer.h"
 #include "rift/sig/msg.h"
 
 #define SERVER_PING_S	    20
@@ -18,6 +19,7 @@
 #define SERVER_SHUTDOWN_MS  2000
 #define SERVER_CLOSE_GOING  1001
 #define SERVER_CLOSE_BINARY 1003
+#define SERVER_TOO_MANY	    429 /* HTTP: libsoup 3.2 has no name for it */
 
 struct rg_sig_server {
 	SoupServer *soup;
@@ -26,9 +28,11 @@ struct rg_sig_server {
 	struct rg_hub *hub;
 	struct rg_sig_device *devices;
 	size_t n_devices;
-	GHashTable *by_token; /* SHA-256 hex of a token -> its device */
+	struct rg_sig_bearer *bearer; /* a static token -> its device */
+	struct rg_sig_auth auth;      /* auth.bearer NULL: none */
 	unsigned ping_s;
-	GHashTable *conns; /* id -> SoupWebsocketConnection * (a reference) */
+	GHashTable *conns;  /* id -> SoupWebsocketConnection * (a reference) */
+	GHashTable *idents; /* id -> struct rg_sig_identity * (the authenticator's) */
 	uint64_t next_id;
 	uint16_t port;
 	char url[96];
@@ -41,28 +45,57 @@ struct rg_sig_server {
 
 /* ------------------------------------------------------------ devices */
 
+#define IDENT_KEY "rg-sig-identity" /* the early handler's verdict, on the message */
+
+static void identity_free(gpointer p)
+{
+	struct rg_sig_identity *id = p;
+
+	if (id == NULL)
+		return;
+	g_free(id->network);
+	g_free(id->name);
+	g_free(id->subject);
+	if (id->priv_free != NULL)
+		id->priv_free(id->priv);
+	g_free(id);
+}
+
 /*
- * The device whose token the request carries, or NULL. Looked up by the
- * token's SHA-256 (one hash lookup however many devices; timing reveals
- * nothing about the token itself), then compared in constant time.
+ * Who the request's bearer token says it is: CORE_OK with *out (g_malloc'ed;
+ * identity_free), CORE_ERR_AUTH (no valid token: 401), CORE_ERR_AGAIN (the
+ * authenticator makes the source wait: 429). A static token is found as
+ * bearer.h does (by its SHA-256, then compared in constant time); anything
+ * else goes to the authenticator.
  */
-static const struct rg_sig_device *server_device(struct rg_sig_server *s, SoupServerMessage *msg)
+static int server_identify(struct rg_sig_server *s, SoupServerMessage *msg,
+			   struct rg_sig_identity **out)
 {
 	const char *auth = soup_message_headers_get_one(
 		soup_server_message_get_request_headers(msg), "Authorization");
 	const struct rg_sig_device *d;
-	char *h;
+	struct rg_sig_identity *id;
+	int rc;
 
-	if (auth == NULL || g_ascii_strncasecmp(auth, "Bearer ", 7) != 0)
-		return NULL;
-	auth += 7;
-	h = g_compute_checksum_for_string(G_CHECKSUM_SHA256, auth, -1);
-	d = g_hash_table_lookup(s->by_token, h);
-	g_free(h);
-	if (d == NULL || strlen(d->token) != strlen(auth) ||
-	    !core_ct_equal(d->token, auth, strlen(auth)))
-		return NULL;
-	return d;
+	*out = NULL;
+	d = rg_sig_bearer_lookup(s->bearer, auth);
+	if (d != NULL) {
+		id = g_new0(struct rg_sig_identity, 1);
+		id->network = g_strdup(d->network);
+		id->name = g_strdup(d->name);
+		*out = id;
+		return CORE_OK;
+	}
+	if (auth == NULL || g_ascii_strncasecmp(auth, "Bearer ", 7) != 0 || s->auth.bearer == NULL)
+		return CORE_ERR_AUTH;
+	id = g_new0(struct rg_sig_identity, 1);
+	rc = s->auth.bearer(s->auth.data, auth + 7, soup_server_message_get_remote_host(msg), id);
+	if (rc != CORE_OK || id->network == NULL || id->name == NULL) {
+		identity_free(id);
+		return rc == CORE_ERR_AGAIN ? rc : CORE_ERR_AUTH;
+	}
+	*out = id;
+	return CORE_OK;
 }
 
 /* ------------------------------------------------------------ the hub's I/O */
@@ -123,6 +156,7 @@ static void ws_closed(SoupWebsocketConnection *ws, gpointer p)
 	g_snprintf(obj, sizeof(obj), "ws%" G_GUINT64_FORMAT, x->id);
 	core_log_info("sig", obj, "closed (%u)", soup_websocket_connection_get_close_code(ws));
 	rg_hub_closed(s->hub, x->id);
+	g_hash_table_remove(s->idents, &x->id);
 	g_hash_table_remove(s->conns, &x->id); /* drops our reference; x goes with it */
 	server_check_shutdown(s);
 }
@@ -136,12 +170,14 @@ static void ws_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 		  SoupWebsocketConnection *ws, gpointer p)
 {
 	struct rg_sig_server *s = p;
-	const struct rg_sig_device *dev = server_device(s, msg);
+	/* the early handler's verdict (it refused the upgrade without one) */
+	struct rg_sig_identity *id = g_object_steal_data(G_OBJECT(msg), IDENT_KEY);
 	struct ws_ctx *x;
 	uint64_t *key;
-	char obj[24];
+	char obj[24], esc[CORE_LOG_ESC_SHORT];
 
-	if (dev == NULL || s->shutdown_done != NULL) { /* the early handler refused it already */
+	if (id == NULL || s->shutdown_done != NULL) {
+		identity_free(id);
 		soup_websocket_connection_close(ws, SERVER_CLOSE_GOING, "not accepted");
 		return;
 	}
@@ -159,19 +195,38 @@ static void ws_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 	g_signal_connect_data(ws, "closed", G_CALLBACK(ws_closed), x, ws_ctx_free, 0);
 	g_snprintf(obj, sizeof(obj), "ws%" G_GUINT64_FORMAT, x->id);
 	core_log_info("sig", obj, "%s connected as %s in network %s",
-		      soup_server_message_get_remote_host(msg), dev->name, dev->network);
-	rg_hub_open(s->hub, x->id, dev->network, dev->name);
+		      soup_server_message_get_remote_host(msg),
+		      core_log_escape(esc, sizeof(esc), id->name, strlen(id->name)), id->network);
+	rg_hub_open(s->hub, x->id, id->network, id->name);
+	if (id->subject != NULL && s->auth.opened != NULL)
+		s->auth.opened(s->auth.data, id);
+	key = g_new(uint64_t, 1);
+	*key = x->id;
+	g_hash_table_insert(s->idents, key, id);
 }
 
-/* Before the upgrade: no valid token, HTTP 401 (clients refresh their token on it). */
+/*
+ * Before the upgrade: no valid token, HTTP 401 (clients refresh their token
+ * on it); too many wrong ones from this source, 429. The verdict waits on
+ * the message for ws_cb.
+ */
 static void early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
 		     gpointer p)
 {
 	struct rg_sig_server *s = p;
+	struct rg_sig_identity *id = NULL;
+	int rc;
 
 	if (s->shutdown_done != NULL) {
 		soup_server_message_set_status(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
-	} else if (server_device(s, msg) == NULL) {
+		return;
+	}
+	rc = server_identify(s, msg, &id);
+	if (rc == CORE_OK) {
+		g_object_set_data_full(G_OBJECT(msg), IDENT_KEY, id, identity_free);
+	} else if (rc == CORE_ERR_AGAIN) {
+		soup_server_message_set_status(msg, SERVER_TOO_MANY, NULL);
+	} else {
 		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 					     "WWW-Authenticate", "Bearer");
 		soup_server_message_set_status(msg, SOUP_STATUS_UNAUTHORIZED, NULL);
@@ -182,9 +237,12 @@ static void status_cb(SoupServer *soup, SoupServerMessage *msg, const char *path
 		      gpointer p)
 {
 	struct rg_sig_server *s = p;
-	char *body = g_strdup_printf("{\"connections\":%u,\"version\":\"%s\"}",
-				     rg_hub_connections(s->hub), "0.1.0");
+	char *extra = s->auth.status != NULL ? s->auth.status(s->auth.data) : NULL;
+	char *body = g_strdup_printf("{\"connections\":%u,\"version\":\"%s\"%s}",
+				     rg_hub_connections(s->hub), RIFTGATE_VERSION,
+				     extra != NULL ? extra : "");
 
+	g_free(extra);
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
 	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, body,
 					 strlen(body));
@@ -212,6 +270,14 @@ static int server_tls(struct rg_sig_server *s, const struct rg_sig_server_config
 	if (cfg->cert_file != NULL) {
 		*out = g_tls_certificate_new_from_files(cfg->cert_file, cfg->key_file, error);
 		return *out != NULL ? CORE_OK : CORE_ERR_CONFIG;
+	}
+	if (cfg->cert_pem != NULL) {
+		*out = g_tls_certificate_new_from_pem(cfg->cert_pem, -1, error);
+		if (*out == NULL || core_tls_gcert_fingerprint(*out, fp) != CORE_OK)
+			return CORE_ERR_CONFIG;
+		core_tls_fingerprint_format(fp, s->fingerprint);
+		s->has_fingerprint = true;
+		return CORE_OK;
 	}
 	if (!cfg->self_signed)
 		return CORE_OK;
@@ -299,15 +365,15 @@ struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, 
 		s->devices[i].token = g_strdup(cfg->devices[i].token);
 	}
 	s->n_devices = cfg->n_devices;
-	s->by_token = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	s->bearer = rg_sig_bearer_new();
 	for (size_t i = 0; i < s->n_devices; i++)
-		g_hash_table_insert(
-			s->by_token,
-			g_compute_checksum_for_string(G_CHECKSUM_SHA256, s->devices[i].token, -1),
-			&s->devices[i]);
+		rg_sig_bearer_add(s->bearer, s->devices[i].token, &s->devices[i]);
 	s->ping_s = cfg->ping_interval_s != 0 ? cfg->ping_interval_s : SERVER_PING_S;
 	s->hub = rg_hub_new(&cfg->limits, &io);
 	s->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
+	s->idents = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, identity_free);
+	if (cfg->auth != NULL)
+		s->auth = *cfg->auth;
 	if (server_tls(s, cfg, &cert, error) != CORE_OK)
 		goto fail;
 	s->soup = soup_server_new("server-header", "riftgate", NULL);
@@ -316,6 +382,8 @@ struct rg_sig_server *rg_sig_server_new(const struct rg_sig_server_config *cfg, 
 	soup_server_add_early_handler(s->soup, "/connect", early_cb, s, NULL);
 	soup_server_add_websocket_handler(s->soup, "/connect", NULL, NULL, ws_cb, s, NULL);
 	soup_server_add_handler(s->soup, "/status", status_cb, s, NULL);
+	if (s->auth.attach != NULL)
+		s->auth.attach(s->auth.data, s->soup);
 	ia = g_inet_address_new_from_string(cfg->listen != NULL ? cfg->listen : "127.0.0.1");
 	if (ia == NULL) {
 		g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG, "listen: not an IP address: %s",
@@ -385,6 +453,34 @@ unsigned rg_sig_server_connections(const struct rg_sig_server *s)
 	return g_hash_table_size(s->conns);
 }
 
+unsigned rg_sig_server_recheck(struct rg_sig_server *s, const char *subject)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	GArray *gone = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	unsigned n;
+
+	if (s->auth.live == NULL)
+		goto out;
+	g_hash_table_iter_init(&it, s->idents);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const struct rg_sig_identity *id = v;
+
+		if (id->subject != NULL && strcmp(id->subject, subject) == 0 &&
+		    !s->auth.live(s->auth.data, id))
+			g_array_append_val(gone, *(uint64_t *)k);
+	}
+	/* the hub's close callback does not come back here: kicking while iterating is safe,
+	 * but collect first all the same */
+	for (guint i = 0; i < gone->len; i++)
+		rg_hub_kick(s->hub, g_array_index(gone, uint64_t, i), RG_HUB_CLOSE_REVOKED,
+			    "credentials revoked");
+out:
+	n = gone->len;
+	g_array_free(gone, TRUE);
+	return n;
+}
+
 static void server_check_shutdown(struct rg_sig_server *s)
 {
 	void (*done)(void *) = s->shutdown_done;
@@ -428,6 +524,8 @@ void rg_sig_server_free(struct rg_sig_server *s)
 	if (s == NULL)
 		return;
 	core_source_clear(&s->shutdown_timer);
+	if (s->idents != NULL)
+		g_hash_table_unref(s->idents);
 	if (s->conns != NULL) {
 		g_hash_table_iter_init(&it, s->conns);
 		while (g_hash_table_iter_next(&it, NULL, &v))
@@ -446,8 +544,7 @@ void rg_sig_server_free(struct rg_sig_server *s)
 	}
 	g_clear_object(&s->cert);
 	rg_hub_free(s->hub);
-	if (s->by_token != NULL)
-		g_hash_table_unref(s->by_token);
+	rg_sig_bearer_free(s->bearer);
 	for (size_t i = 0; i < s->n_devices; i++) {
 		g_free(s->devices[i].name);
 		g_free(s->devices[i].network);
@@ -504,8 +601,9 @@ static int check_network(const struct core_config *c, const char *path, const ch
 
 int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg, GError **error)
 {
-	static const char *const server_keys[] = { "listen", "port",	    "cert",
-						   "key",    "self-signed", NULL };
+	/* url, [store] and [ice] are the accounts' (server/conf.h) */
+	static const char *const server_keys[] = { "listen",	  "port", "cert", "key",
+						   "self-signed", "url",  NULL };
 	static const char *const device_keys[] = { "network", "token", NULL };
 	struct core_config *c = NULL;
 	char **groups = NULL, *listen = NULL, *cert = NULL, *key = NULL;
@@ -543,7 +641,7 @@ int rg_sig_server_config_load(const char *path, struct rg_sig_server_config *cfg
 	for (char **g = groups; *g != NULL && rc == CORE_OK; g++) {
 		struct rg_sig_device d = { 0 };
 
-		if (strcmp(*g, "server") == 0)
+		if (strcmp(*g, "server") == 0 || strcmp(*g, "store") == 0 || strcmp(*g, "ice") == 0)
 			continue;
 		if (!g_str_has_prefix(*g, "device.") || (*g)[7] == '\0') {
 			rc = CORE_ERR_CONFIG;

@@ -3,11 +3,15 @@
  * WebSocket (libsoup 3).
  *
  *   GET /connect   WebSocket; `Authorization: Bearer <token>` is required and
- *                  must be a device's token from the configuration, else the
- *                  upgrade is refused with HTTP 401. The token grants the
- *                  network and the peer name (the name a client claims in
- *                  `join` must be that one).
- *   GET /status    {"connections":N,"networks":N,"version":"..."}
+ *                  must be a device's token from the configuration, or one
+ *                  the authenticator (struct rg_sig_auth: the accounts'
+ *                  access tokens) accepts, else the upgrade is refused with
+ *                  HTTP 401 (429 when the authenticator says the source
+ *                  must wait). The token grants the network and the peer
+ *                  name (the name a client claims in `join` must be that
+ *                  one).
+ *   GET /status    {"connections":N,"version":"..."} and what the
+ *                  authenticator adds
  *
  * TLS from PEM files, or a generated self-signed certificate (development;
  * its SHA-256 fingerprint is what clients pin), or none (loopback, or behind
@@ -32,11 +36,47 @@ struct rg_sig_device {
 	char *token;
 };
 
+struct _SoupServer; /* libsoup's SoupServer */
+
+/* Who a connection is, as an authenticator says. */
+struct rg_sig_identity {
+	char *network, *name; /* the hub's network and granted peer name */
+	char *subject;	      /* what rg_sig_server_recheck finds it by (a device id) */
+	void *priv;	      /* the authenticator's own, freed with priv_free */
+	void (*priv_free)(void *priv);
+};
+
+/*
+ * An authenticator besides the static tokens (the accounts, api.h). Every
+ * callback runs on the server's loop.
+ */
+struct rg_sig_auth {
+	/*
+	 * A bearer token that is none of the static ones, from source (the
+	 * client's address): CORE_OK filling *id (g_malloc'ed strings: the
+	 * server frees them), CORE_ERR_AGAIN (the source must wait: HTTP 429),
+	 * anything else: HTTP 401.
+	 */
+	int (*bearer)(void *data, const char *token, const char *source,
+		      struct rg_sig_identity *id);
+	/* Whether an identity accepted earlier still stands (rg_sig_server_recheck). */
+	bool (*live)(void *data, const struct rg_sig_identity *id);
+	/* A WebSocket of id opened (may be NULL). */
+	void (*opened)(void *data, const struct rg_sig_identity *id);
+	/* Add HTTP handlers; called once, from rg_sig_server_new (may be NULL). */
+	void (*attach)(void *data, struct _SoupServer *soup);
+	/* Members appended to GET /status: ",\"store\":{...}" (g_free), or NULL. */
+	char *(*status)(void *data);
+	void *data;
+};
+
 struct rg_sig_server_config {
 	const char *listen;		     /* address to bind, default "127.0.0.1" */
 	uint16_t port;			     /* 0: any */
 	const char *cert_file, *key_file;    /* PEM: TLS with these */
-	bool self_signed;		     /* no files: TLS with a generated certificate */
+	const char *cert_pem;		     /* or a PEM certificate and key in memory */
+	bool self_signed;		     /* none of those: TLS with a generated certificate */
+	const struct rg_sig_auth *auth;	     /* NULL: the static tokens only */
 	const struct rg_sig_device *devices; /* n_devices entries */
 	size_t n_devices;
 	struct rg_hub_limits limits;
@@ -49,7 +89,7 @@ struct rg_sig_server;
  * Listen and serve. NULL with *error when: cert_file and key_file are not
  * both set or both NULL (CORE_ERROR, CORE_ERR_CONFIG: never plain HTTP by
  * accident); listen is not an IP address (CORE_ERROR, CORE_ERR_CONFIG); the
- * PEM files cannot be read or used, or no certificate can be generated
+ * PEM files or cert_pem cannot be read or used, or no certificate can be generated
  * (GLib's file or TLS error, or CORE_ERROR); the address cannot be bound
  * (G_IO_ERROR).
  */
@@ -62,6 +102,12 @@ const char *rg_sig_server_fingerprint(const struct rg_sig_server *s);
 /* Close every WebSocket (1001 "server shutting down"); done() runs when all are gone (<= 2 s). */
 void rg_sig_server_shutdown(struct rg_sig_server *s, void (*done)(void *data), void *data);
 unsigned rg_sig_server_connections(const struct rg_sig_server *s);
+/*
+ * Ask the authenticator again about every connection whose identity has
+ * this subject; each that no longer stands is closed (4001 "credentials
+ * revoked") and its peers get `peer-left` at once. Returns how many.
+ */
+unsigned rg_sig_server_recheck(struct rg_sig_server *s, const char *subject);
 void rg_sig_server_free(struct rg_sig_server *s);
 
 /*

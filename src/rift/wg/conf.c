@@ -84,8 +84,7 @@ out:
 	return ret;
 }
 
-/* "10.0.0.1/24": the address as written (host bits kept), its family and length. */
-static bool parse_prefix(const char *s, struct rg_wg_prefix *p)
+bool rg_wg_prefix_parse(const char *s, struct rg_wg_prefix *p)
 {
 	uint8_t masked[16];
 	const char *slash = strchr(s, '/');
@@ -119,7 +118,7 @@ static int get_prefixes(const struct core_config *cfg, const char *name, const c
 
 		if (items[i][0] == '\0')
 			continue;
-		if (!parse_prefix(items[i], p)) {
+		if (!rg_wg_prefix_parse(items[i], p)) {
 			ret = fail(error, cfg, name, group, key,
 				   "expected an address with a prefix length like 10.0.0.1/24",
 				   items[i]);

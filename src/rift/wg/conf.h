@@ -36,6 +36,12 @@ struct rg_wg_prefix {
 	unsigned len;
 };
 
+/*
+ * "10.0.0.1/24" or "fd00::1/64": the address as written (host bits kept),
+ * its family and prefix length. False for anything else.
+ */
+bool rg_wg_prefix_parse(const char *s, struct rg_wg_prefix *p);
+
 struct rg_wg_conf_peer {
 	uint8_t public_key[RG_WG_KEY_LEN];
 	bool has_psk;

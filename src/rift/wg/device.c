@@ -164,9 +164,12 @@ void rg_wg_peer_set_endpoint(struct rg_wg_peer *peer, const struct rg_wg_endpoin
 	peer->endpoint = *ep;
 }
 
-void rg_wg_peer_initiate(struct rg_wg_peer *peer, uint64_t now)
+bool rg_wg_peer_initiate(struct rg_wg_peer *peer, uint64_t now)
 {
+	uint64_t before = peer->last_initiation_sent;
+
 	wg_send_initiation(peer, false, now);
+	return peer->last_initiation_sent != before;
 }
 
 void rg_wg_peer_set_keepalive(struct rg_wg_peer *peer, unsigned seconds, uint64_t now)

@@ -161,9 +161,9 @@ void rg_wg_peer_set_endpoint(struct rg_wg_peer *peer, const struct rg_wg_endpoin
  * liveness probe: the peer's info.handshakes grows when it answers. As for
  * any initiation, an unanswered one is retried every RG_WG_REKEY_TIMEOUT
  * (plus jitter) until RG_WG_REKEY_ATTEMPT_TIME has passed. With no endpoint
- * nothing is sent (no_endpoint).
+ * nothing is sent (no_endpoint). True when an initiation went out now.
  */
-void rg_wg_peer_initiate(struct rg_wg_peer *peer, uint64_t now);
+bool rg_wg_peer_initiate(struct rg_wg_peer *peer, uint64_t now);
 /*
  * Persistent keepalive every `seconds` (0: off). Turning it on sends a
  * keepalive at once, which starts a handshake (as wg set does).

@@ -109,8 +109,8 @@ static bool parse_line(struct rg_wg_uapi_state *st, struct rg_wg_uapi_peer **cur
 	struct rg_wg_uapi_peer *p = *cur;
 	uint64_t n;
 
-	if (strcmp(k, "errno") == 0)
-		return parse_u64(v, INT32_MAX, &n) && ((*err = (int)n), true);
+	if (strcmp(k, "errno") == 0) /* wireguard-go sends -errno on failure; 0 is success */
+		return parse_u64(v[0] == '-' ? v + 1 : v, INT32_MAX, &n) && ((*err = (int)n), true);
 	if (strcmp(k, "listen_port") == 0)
 		return parse_u64(v, 65535, &n) && ((st->listen_port = (uint16_t)n), true);
 	if (strcmp(k, "fwmark") == 0 && p == NULL)
@@ -144,6 +144,13 @@ static bool parse_line(struct rg_wg_uapi_state *st, struct rg_wg_uapi_peer **cur
 	if (strcmp(k, "endpoint") == 0)
 		return core_addr_parse(&p->endpoint, v) == CORE_OK;
 	if (strcmp(k, "allowed_ip") == 0) {
+		/* a prefix, as wg(8) requires: show prints it as it came */
+		uint8_t addr[16];
+		unsigned plen;
+		int family;
+
+		if (core_cidr_parse(v, &family, addr, &plen) != CORE_OK)
+			return false;
 		g_ptr_array_add(p->allowed, g_strdup(v));
 		return true;
 	}

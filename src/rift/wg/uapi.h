@@ -46,7 +46,8 @@ char *rg_wg_uapi_get(const struct rg_wg_device *dev, const struct rg_wg_bind *bi
 		     uint16_t listen_port);
 /*
  * Parse an answer to "get=1". CORE_OK, CORE_ERR_BAD_FORMAT (a line that is
- * not key=value, a bad key or number) or CORE_ERR_BAD_VALUE (errno != 0).
+ * not key=value, a bad key, number, endpoint or allowed IP prefix) or
+ * CORE_ERR_BAD_VALUE (errno != 0: wireguard-go sends a negative one).
  * Unknown keys are skipped, as the protocol allows.
  */
 int rg_wg_uapi_parse(const char *text, size_t len, struct rg_wg_uapi_state **out);

@@ -51,9 +51,10 @@ static void answer(struct rg_wg_uapi_server *s, GSocket *c)
 	if (g_str_has_prefix(req, "get=1\n"))
 		reply = rg_wg_uapi_get(s->dev, s->bind, s->port);
 	else if (g_str_has_prefix(req, "set=1\n"))
-		reply = g_strdup("errno=95\n\n");
+		reply = g_strdup(
+			"errno=-95\n\n"); /* negative, as wireguard-go: wg(8) reads -errno */
 	else
-		reply = g_strdup("errno=22\n\n");
+		reply = g_strdup("errno=-22\n\n");
 	g_socket_send_with_blocking(c, reply, strlen(reply), TRUE, NULL, NULL);
 	core_wipe(reply, strlen(reply)); /* it holds the private key */
 	g_free(reply);

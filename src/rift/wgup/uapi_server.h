@@ -1,8 +1,9 @@
 /*
  * uapi_server.h - wg(8)'s userspace API socket for one interface:
  * /var/run/wireguard/IFNAME.sock (directory 0755, socket 0600, root's).
- * Answers "get=1"; "set=1" is refused with errno=95 (EOPNOTSUPP):
- * configuration comes from the file.
+ * Answers "get=1"; "set=1" is refused with errno=-95 (EOPNOTSUPP, negative
+ * as wireguard-go sends it and wg(8) reads it: "Operation not supported"),
+ * anything else with errno=-22: configuration comes from the file.
  *
  * Ownership: the creator frees it (the socket file is removed). The device
  * and the bind (which formats the endpoints) must outlive it. Threading: the

@@ -25,8 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rg_sig_type_name(m.type) == NULL)
 		abort();
 	enc = rg_sig_encode(&m);
-	if (enc == NULL || rg_sig_parse(enc, strlen(enc), &again, err, sizeof(err)) != CORE_OK ||
-	    !rg_sig_msg_equal(&m, &again))
+	if (enc == NULL || rg_sig_parse(enc, strlen(enc), &again, err, sizeof(err)) != CORE_OK)
+		abort();
+	/* the one change a round trip makes: "peers": null is written as [] */
+	if (m.peers_null && !again.peers_null && again.n_peers == 0)
+		again.peers_null = true;
+	if (!rg_sig_msg_equal(&m, &again))
 		abort();
 	rg_sig_msg_clear(&again);
 	rg_sig_msg_clear(&m);

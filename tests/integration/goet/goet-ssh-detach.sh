@@ -46,7 +46,14 @@ echo "ok: detached from $id"
 list
 grep -Eq "^$id +[0-9]+s +detached +.*sleep 3" "$tmp/list.out" || fail "goet list: $(cat "$tmp/list.out")"
 echo "ok: listed: $(grep "^$id" "$tmp/list.out")"
-sleep 3.5 # while-4 is printed with nobody attached
+# while-4 is printed with nobody attached: once the listing no longer shows the
+# sleep running, the shell has run the echo after it (a fixed wait only guessed)
+until=$((SECONDS + 20))
+while list && grep -Eq "^$id .*sleep 3" "$tmp/list.out"; do
+	[ $SECONDS -lt $until ] || fail "the detached session still runs sleep 3 after 20 s"
+	sleep 0.2
+done
+grep -Eq "^$id +[0-9]+s +detached " "$tmp/list.out" || fail "goet list: $(cat "$tmp/list.out")"
 
 term "'$goet' attach goetlab $id 2>'$tmp/attach.err'"
 expect '(^|[$#>] )while-4$'
@@ -67,6 +74,8 @@ grep -q 'no goet sessions' "$tmp/list.out" || fail "listing: $(cat "$tmp/list.ou
 check_fail_attach=$(timeout 30 "$goet" attach goetlab "$id" </dev/null 2>&1)
 [ $? -ne 0 ] || fail "attach to an ended session succeeded"
 echo "$check_fail_attach" | grep -q "no session $id" || fail "attach to an ended session: $check_fail_attach"
+# one message, the remote goet's (a second one said the remote goet gave no answer)
+[ "$(echo "$check_fail_attach" | grep -c .)" -eq 1 ] || fail "attach to an ended session said more: $check_fail_attach"
 echo "ok: ended; the listing is empty; attach says: $(echo "$check_fail_attach" | head -1)"
 
 lab_scan_check

@@ -4,8 +4,9 @@
  * (bench/goet-net.sh).
  *
  *   net-peer server HEXKEY            listen on [::]:0 (QUIC and TCP), print
- *                                     "port N", accept one connection, receive
- *                                     until the client says Shutdown, print
+ *                                     "port N", accept one connection, print
+ *                                     "first-data peer=ADDR" at its first Data,
+ *                                     receive until the client says Shutdown, print
  *                                     "accepted=N bytes=N sha256=HEX peer=ADDR rss_kib=N"
  *   net-peer client HEXKEY HOST PORT MIB [quic|tcp] [paced|fast]
  *                                     dial once, send MIB MiB of Data (paced:
@@ -73,6 +74,14 @@ static void server_message(struct gt_conn *c, enum gt_channel ch, const struct g
 			   void *data)
 {
 	if (m->type == GT_MSG_DATA) {
+		if (bytes == 0) { /* an event for the roaming lab: the transfer runs, from here */
+			struct core_addr peer;
+			char addr[CORE_ADDR_STRLEN];
+
+			gt_conn_peer(c, &peer);
+			printf("first-data peer=%s\n", core_addr_format(&peer, addr, sizeof(addr)));
+			fflush(stdout);
+		}
 		g_checksum_update(sum, m->u.data.bytes, m->u.data.len);
 		bytes += m->u.data.len;
 	} else if (m->type == GT_MSG_SHUTDOWN) {

@@ -20,7 +20,10 @@
 #                    it, type into it
 #
 # Needs root, /usr/sbin/sshd, ssh, ssh-keygen, useradd; exits 77 (skip)
-# without them. The caller sets tmp (a fresh directory) and defines fail().
+# without them (make check refuses the skip). A useradd that fails, or an
+# sshd that will not serve (on each of 5 fresh ports: another process may
+# take the port between our choice and sshd's bind), fails the test.
+# The caller sets tmp (a fresh directory) and defines fail().
 lab_user=
 lab_sshd=
 lab_scan=
@@ -57,7 +60,7 @@ lab_start() {
 	chmod 755 "$tmp" # the user's home is inside
 	lab_user="goet$$"
 	useradd -m -d "$tmp/home" -s /bin/sh "$lab_user" 2>"$tmp/useradd.err" ||
-		{ cat "$tmp/useradd.err"; lab_user=; echo "SKIP: useradd failed"; exit 77; }
+		{ lab_user=; fail "useradd: $(cat "$tmp/useradd.err")"; }
 	usermod -p '*' "$lab_user" # no password, but not locked ("!"): sshd refuses locked users
 	uid=$(id -u "$lab_user")
 	lab_reg="/tmp/goet-$uid"
@@ -79,6 +82,17 @@ lab_start() {
 	# sshd's privilege separation directory, which its service makes at boot;
 	# left in place: another test's sshd may be using it
 	[ -d /run/sshd ] || mkdir -p -m 755 /run/sshd
+	local attempt
+	for attempt in 1 2 3 4 5; do
+		lab_sshd_start && return 0
+		echo "sshd did not serve on port $lab_port (attempt $attempt): $(tail -n 3 "$tmp/sshd.log")"
+	done
+	fail "sshd did not serve on 5 ports"
+}
+
+# Start sshd on a fresh port and wait (10 s) until ssh gets through: 0, or 1
+# when sshd exited (its port taken, say); any other failure fails the test.
+lab_sshd_start() {
 	lab_port=$(lab_free_port)
 	cat >"$tmp/sshd_config" <<-CONF
 		Port $lab_port
@@ -122,7 +136,11 @@ lab_start() {
 	export GOET_SSH="ssh -F $tmp/ssh_config"
 	local until=$((SECONDS + 10))
 	until ssh -F "$tmp/ssh_config" -o BatchMode=yes goetlab true 2>"$tmp/ssh-probe.err"; do
-		kill -0 "$lab_sshd" 2>/dev/null || { cat "$tmp/sshd.log"; echo "SKIP: sshd did not start"; exit 77; }
+		if ! kill -0 "$lab_sshd" 2>/dev/null; then
+			wait "$lab_sshd" 2>/dev/null
+			lab_sshd=
+			return 1
+		fi
 		[ $SECONDS -lt $until ] || { cat "$tmp/ssh-probe.err" "$tmp/sshd.log"; fail "ssh to the lab"; }
 		sleep 0.2
 	done

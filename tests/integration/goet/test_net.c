@@ -21,6 +21,7 @@
 #include "goet/net/quic.h"
 #include "goet/net/server.h"
 #include "goet/net/tcp.h"
+#include "../timescale.h"
 
 #define CHUNK_BYTES  (32 * 1024)
 #define TEST_LIMIT_S 240
@@ -421,7 +422,7 @@ static void test_bad_key_burst(void)
 	dial(s, "127.0.0.1", passkey, GT_PROTO_V2, &good);
 	run_until(&good.done);
 	g_assert_nonnull(good.c);
-	g_assert_cmpint(g_get_monotonic_time() - t0, <, 2 * G_USEC_PER_SEC);
+	g_assert_cmpint(g_get_monotonic_time() - t0, <, ITEST_SCALED_US(2 * G_USEC_PER_SEC));
 	g_assert_cmpuint(a.accepted, ==, 1);
 	settle(50);
 	g_free(bad);
@@ -542,9 +543,10 @@ static void test_stalled_client(void)
 	g_assert_nonnull(good.c);
 	run_until(&stalled.done);
 	g_assert_null(stalled.c);
-	g_assert_cmpint(stalled.err, ==, CORE_ERR_AUTH);
+	/* a timeout is not a refusal: the client may retry */
+	g_assert_cmpint(stalled.err, ==, CORE_ERR_CLOSED);
 	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 250 * 1000);
-	g_assert_cmpint(g_get_monotonic_time() - t0, <, 3 * G_USEC_PER_SEC);
+	g_assert_cmpint(g_get_monotonic_time() - t0, <, ITEST_SCALED_US(3 * G_USEC_PER_SEC));
 	gt_conn_close(good.c, GT_CLOSE_OK, "bye");
 	settle(20);
 	server_stop(s, &a);
@@ -769,19 +771,189 @@ static void test_heartbeats(void)
 	gt_conn_set_callbacks(d.c, &beat_cb, &cb);
 	gt_conn_set_heartbeat(sc, 50 * 1000, 300 * 1000);
 	gt_conn_set_heartbeat(d.c, 50 * 1000, 300 * 1000);
-	until = g_get_monotonic_time() + 600 * 1000;
+	until = g_get_monotonic_time() + ITEST_SCALED_US(600 * 1000);
 	while (g_get_monotonic_time() < until)
 		g_main_context_iteration(NULL, TRUE);
 	g_assert_false(sb.closed || cb.closed);
 	g_assert_cmpuint(sb.beats, >=, 5);
 	g_assert_cmpuint(cb.beats, >=, 5);
-	g_assert_cmpint(gt_conn_last_rx_us(sc), >, core_time_now_us() - 200 * 1000);
+	g_assert_cmpint(gt_conn_last_rx_us(sc), >,
+			core_time_now_us() - ITEST_SCALED_US(200 * 1000));
 	/* the client stops beating and stops reading: the server declares it dead */
 	gt_conn_set_heartbeat(d.c, 0, 0);
 	gt_conn_pause_recv(d.c, true);
 	run_until(&sb.closed);
 	g_assert_cmpint(sb.err, ==, CORE_ERR_TIMEOUT);
 	g_assert_true(g_str_has_prefix(sb.reason, "peer silent for "));
+	gt_conn_close(d.c, GT_CLOSE_OK, "bye");
+	settle(20);
+	server_stop(s, &a);
+}
+
+/* ------------------------------------------------------------- set-up */
+
+struct early_srv {
+	bool got_seq, got_term;
+	uint64_t seq;
+	struct gt_conn *c;
+};
+
+static void early_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data)
+{
+	struct early_srv *e = data;
+
+	if (m->type == GT_MSG_SEQUENCE_HEADER) {
+		g_assert_cmpint(ch, ==, GT_CHANNEL_DATA);
+		e->got_seq = true;
+		e->seq = m->u.sequence_header.last_seq;
+	} else if (m->type == GT_MSG_TERMINAL_INFO) {
+		g_assert_cmpmem(m->u.terminal_info.term, m->u.terminal_info.len, "vt220", 5);
+		e->got_term = true;
+	} else if (m->type == GT_MSG_DATA) {
+		g_assert_cmpint(gt_conn_send(c, GT_CHANNEL_DATA, m), ==, CORE_OK); /* echo */
+	}
+}
+
+static void early_closed(struct gt_conn *c, int err, const char *reason, void *data)
+{
+	((struct early_srv *)data)->c = NULL;
+}
+
+static const struct gt_conn_callbacks early_srv_cb = { .message = early_message,
+						       .closed = early_closed };
+
+static void early_accept(struct gt_conn *c, void *data)
+{
+	struct early_srv *e = data;
+
+	e->c = c;
+	gt_conn_set_callbacks(c, &early_srv_cb, e);
+}
+
+struct early_cli {
+	struct gt_conn *c;
+	bool done, srv_had_both, back;
+	struct early_srv *srv;
+};
+
+static void early_cli_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m,
+			      void *data)
+{
+	if (m->type == GT_MSG_DATA)
+		((struct early_cli *)data)->back = true;
+}
+
+static const struct gt_conn_callbacks early_cli_cb = { .message = early_cli_message,
+						       .closed = early_closed };
+
+static void early_dialed(struct gt_conn *c, int err, const char *reason, void *data)
+{
+	struct early_cli *e = data;
+
+	g_assert_nonnull(c);
+	e->c = c;
+	e->done = true;
+	/* the session already has them: they rode the AuthRequest's flight */
+	e->srv_had_both = e->srv->got_seq && e->srv->got_term;
+	gt_conn_set_callbacks(c, &early_cli_cb, e);
+}
+
+/*
+ * QUIC: the dial's early messages (SequenceHeader, TerminalInfo) reach the
+ * session with the AuthRequest, before the client even has the AuthResponse;
+ * and a whole set-up (handshake and authentication) takes a bounded multiple
+ * of a round trip on the connection: ~50x here (crypto), where the server's
+ * second handshake datagram used to wait ~30 ms for ngtcp2's pacing at its
+ * initial 333 ms RTT (over 1,000x).
+ */
+static void test_setup_early(void)
+{
+	struct gt_server_config cfg = { .port = 0 };
+	struct early_srv srv = { 0 };
+	GError *e = NULL;
+	struct gt_server *s;
+	int64_t best_dial = INT64_MAX, best_rtt = INT64_MAX;
+
+	memcpy(cfg.passkey, passkey, sizeof(passkey));
+	s = gt_server_new(&cfg, early_accept, &srv, &e);
+	g_assert_no_error(e);
+	for (int round = 0; round < 5; round++) {
+		struct early_cli cli = { .srv = &srv };
+		struct gt_dial_config dc = { .transport = GT_TRANSPORT_QUIC,
+					     .host = "127.0.0.1",
+					     .port = gt_server_port(s),
+					     .n_early = 2 };
+		int64_t t0 = g_get_monotonic_time();
+
+		memcpy(dc.passkey, passkey, sizeof(passkey));
+		dc.early_ch[0] = GT_CHANNEL_DATA;
+		dc.early[0] = (struct gt_msg){ .type = GT_MSG_SEQUENCE_HEADER };
+		dc.early[0].u.sequence_header.last_seq = 77;
+		dc.early_ch[1] = GT_CHANNEL_CONTROL;
+		dc.early[1] = (struct gt_msg){ .type = GT_MSG_TERMINAL_INFO };
+		dc.early[1].u.terminal_info.term = (const uint8_t *)"vt220";
+		dc.early[1].u.terminal_info.len = 5;
+		srv.got_seq = srv.got_term = false;
+		gt_dial_start(&dc, early_dialed, &cli);
+		run_until(&cli.done);
+		best_dial = MIN(best_dial, g_get_monotonic_time() - t0);
+		g_assert_true(cli.srv_had_both);
+		g_assert_cmpuint(srv.seq, ==, 77);
+		for (int i = 0; i < 5; i++) {
+			struct gt_msg m = { .type = GT_MSG_DATA };
+
+			m.u.data.seq = (uint64_t)i + 1;
+			m.u.data.bytes = (const uint8_t *)"p";
+			m.u.data.len = 1;
+			cli.back = false;
+			t0 = g_get_monotonic_time();
+			g_assert_cmpint(gt_conn_send(cli.c, GT_CHANNEL_DATA, &m), ==, CORE_OK);
+			run_until(&cli.back);
+			best_rtt = MIN(best_rtt, g_get_monotonic_time() - t0);
+		}
+		gt_conn_close(cli.c, GT_CLOSE_OK, "bye");
+		settle(20);
+	}
+	g_test_message("set-up %" G_GINT64_FORMAT " us, round trip %" G_GINT64_FORMAT
+		       " us (best of 5 and of 25)",
+		       best_dial, best_rtt);
+	g_assert_cmpint(best_dial, <, 200 * best_rtt); /* crypto dominates: ~50x */
+	gt_server_free(s);
+	core_defer_flush();
+}
+
+static gboolean set_key_cb(gpointer p)
+{
+	gt_server_set_passkey(p, passkey);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * passkey_later: the server listens before it has the passkey; an
+ * AuthRequest that arrives first waits for it (here 200 ms), then passes; a
+ * wrong one is still refused once the key is known.
+ */
+static void test_passkey_later(void)
+{
+	struct accept_ctx a = { 0 };
+	struct gt_server_config cfg = { .port = 0, .passkey_later = true };
+	struct dial_ctx d = { 0 }, bad = { 0 };
+	uint8_t wrong[GT_PASSKEY_LEN];
+	GError *e = NULL;
+	struct gt_server *s = gt_server_new(&cfg, on_accept, &a, &e);
+	gint64 t0 = g_get_monotonic_time();
+
+	g_assert_no_error(e);
+	memset(wrong, 0x33, sizeof(wrong));
+	dial(s, "127.0.0.1", passkey, GT_PROTO_V2, &d);
+	dial(s, "127.0.0.1", wrong, GT_PROTO_V2, &bad);
+	g_timeout_add(200, set_key_cb, s);
+	run_until(&d.done);
+	run_until(&bad.done);
+	g_assert_cmpint(d.err, ==, CORE_OK);
+	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 190 * 1000); /* it waited for the key */
+	g_assert_cmpint(bad.err, ==, CORE_ERR_AUTH);
+	g_assert_cmpuint(a.accepted, ==, 1);
 	gt_conn_close(d.c, GT_CLOSE_OK, "bye");
 	settle(20);
 	server_stop(s, &a);
@@ -817,6 +989,7 @@ BOTH(test_stalled_client)
 BOTH(test_dial_hostname)
 BOTH(test_pause_recv)
 BOTH(test_heartbeats)
+BOTH(test_passkey_later)
 
 static void test_client_migration_quic(void)
 {
@@ -840,6 +1013,8 @@ int main(int argc, char **argv)
 	add_both("dial-hostname", test_dial_hostname_on);
 	add_both("pause-recv", test_pause_recv_on);
 	add_both("heartbeats", test_heartbeats_on);
+	add_both("passkey-later", test_passkey_later_on);
 	g_test_add_func("/net/quic/client-migration", test_client_migration_quic);
+	g_test_add_func("/net/quic/setup-early", test_setup_early);
 	return g_test_run();
 }

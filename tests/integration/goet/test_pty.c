@@ -11,11 +11,13 @@
 
 #include "core/err.h"
 #include "goet/session/pty.h"
+#include "../timescale.h"
 
 #define TEST_LIMIT_S 30
 
 struct shell {
 	GString *out;
+	GString *err; /* pipes: stderr */
 	bool exited;
 	int status;
 	unsigned writable;
@@ -39,7 +41,14 @@ static void on_exited(struct gt_pty *p, int status, void *user)
 	s->status = status;
 }
 
-static const struct gt_pty_callbacks cbs = { on_output, on_writable, on_exited };
+static void on_err_output(struct gt_pty *p, const uint8_t *d, size_t n, void *user)
+{
+	g_string_append_len(((struct shell *)user)->err, (const char *)d, (gssize)n);
+}
+
+static const struct gt_pty_callbacks cbs = { on_output, on_writable, on_exited, NULL };
+static const struct gt_pty_callbacks pipe_cbs = { on_output, on_writable, on_exited,
+						  on_err_output };
 
 static gboolean on_limit(gpointer p)
 {
@@ -157,7 +166,7 @@ static void test_hangup(void)
 	wait_exit(&s);
 	g_assert_true(WIFSIGNALED(s.status));
 	g_assert_cmpint(WTERMSIG(s.status), ==, SIGHUP);
-	g_assert_cmpint(g_get_monotonic_time() - t0, <, 2 * G_USEC_PER_SEC);
+	g_assert_cmpint(g_get_monotonic_time() - t0, <, ITEST_SCALED_US(2 * G_USEC_PER_SEC));
 	gt_pty_free(p);
 	g_string_free(s.out, TRUE);
 
@@ -197,11 +206,49 @@ static void test_input_backpressure(void)
 		queued += sizeof(chunk);
 	g_assert_cmpint(r, ==, CORE_ERR_AGAIN);
 	g_assert_cmpuint(queued, <=, GT_PTY_QUEUE_BYTES + 64 * 1024);
-	g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC); /* never blocked */
+	g_assert_cmpint(g_get_monotonic_time() - t0, <,
+			ITEST_SCALED_US(5 * G_USEC_PER_SEC)); /* never blocked */
 	gt_pty_hangup(p, 200);
 	wait_exit(&s);
 	gt_pty_free(p);
 	g_string_free(s.out, TRUE);
+}
+
+/*
+ * A command on pipes: stdout and stderr apart, no terminal (no \r added, no
+ * echo), its stdin's end when asked, its exit status, and resize a no-op.
+ */
+static void test_pipes(void)
+{
+	const char *argv[] = { "/bin/sh", "-c",
+			       "test -t 0 && echo tty; cat; echo to-err >&2; exit 3", NULL };
+	struct gt_pty_config cfg = {
+		.term = "vt100", .session_id = "x", .argv = argv, .pipes = true
+	};
+	struct shell sh = { 0 };
+	struct gt_pty *p = NULL;
+	GError *e = NULL;
+
+	sh.out = g_string_new(NULL);
+	sh.err = g_string_new(NULL);
+	g_assert_cmpint(gt_pty_spawn(&cfg, &pipe_cbs, &sh, &p, &e), ==, CORE_OK);
+	g_assert_no_error(e);
+	g_assert_true(gt_pty_is_pipes(p));
+	g_assert_cmpint(gt_pty_resize(p, 10, 10), ==, CORE_OK);
+	g_assert_cmpint(gt_pty_bounce(p), ==, CORE_OK);
+	g_assert_cmpint(gt_pty_write(p, "line\n", 5), ==, CORE_OK);
+	wait_for(&sh, "line\n");
+	g_assert_false(sh.exited); /* cat waits for more */
+	gt_pty_close_input(p);
+	g_assert_cmpint(gt_pty_write(p, "x", 1), ==, CORE_ERR_CLOSED);
+	wait_exit(&sh);
+	g_assert_cmpstr(sh.out->str, ==, "line\n");
+	g_assert_cmpstr(sh.err->str, ==, "to-err\n");
+	g_assert_true(WIFEXITED(sh.status));
+	g_assert_cmpint(WEXITSTATUS(sh.status), ==, 3);
+	gt_pty_free(p);
+	g_string_free(sh.out, TRUE);
+	g_string_free(sh.err, TRUE);
 }
 
 int main(int argc, char **argv)
@@ -211,5 +258,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/pty/resize-bounce", test_resize_bounce);
 	g_test_add_func("/pty/hangup", test_hangup);
 	g_test_add_func("/pty/input-backpressure", test_input_backpressure);
+	g_test_add_func("/pty/pipes", test_pipes);
 	return g_test_run();
 }

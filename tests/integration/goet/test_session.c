@@ -115,6 +115,49 @@ static void wait_output(struct client *cl, const char *want)
 	g_source_remove(guard);
 }
 
+/*
+ * The shell in the test writes marker files ("... ; echo $$ > MARK") where a
+ * fixed sleep would have guessed: a new path for one, in the test's runtime
+ * directory (main removes it).
+ */
+static char *marker(void)
+{
+	static unsigned n;
+
+	return g_strdup_printf("%s/mark%u-%u", g_getenv("XDG_RUNTIME_DIR"), (unsigned)getpid(),
+			       n++);
+}
+
+/* Run the loop until the shell has written path (it holds its pid); return that pid. */
+static int wait_marker(const char *path)
+{
+	guint guard = g_timeout_add_seconds(TEST_LIMIT_S, on_limit, NULL);
+	char *text = NULL;
+	int pid;
+
+	while (!g_file_get_contents(path, &text, NULL, NULL) || strchr(text, '\n') == NULL) {
+		g_clear_pointer(&text, g_free);
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(10 * 1000);
+	}
+	g_source_remove(guard);
+	pid = atoi(text);
+	g_free(text);
+	g_unlink(path);
+	return pid;
+}
+
+/* Run the loop until process pid is gone (reaped: the session has seen it exit). */
+static void wait_gone(int pid)
+{
+	guint guard = g_timeout_add_seconds(TEST_LIMIT_S, on_limit, NULL);
+
+	while (kill(pid, 0) == 0)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(10 * 1000);
+	g_source_remove(guard);
+}
+
 static void cl_send(struct client *cl, enum gt_channel ch, const struct gt_msg *m)
 {
 	g_assert_cmpint(gt_conn_send(cl->c, ch, m), ==, CORE_OK);
@@ -221,15 +264,18 @@ static void test_reconnect_replay(void)
 	struct gt_session *s = session_start(&d, 0);
 	struct client a = { 0 }, b = { 0 };
 	struct gt_msg shut = { .type = GT_MSG_SHUTDOWN };
+	char *mark, *line;
 
 	cl_connect(&a, s, false);
 	cl_type(&a, "stty -echo; echo one-$((0+1))\n");
 	wait_output(&a, "one-1\r\n");
-	cl_type(&a, "sleep 0.3; echo two-$((1+1))\n");
+	mark = marker();
+	line = g_strdup_printf("sleep 0.3; echo two-$((1+1)); echo $$ > %s\n", mark);
+	cl_type(&a, line);
 	/* the link dies before "two" is printed (no Shutdown) */
 	gt_conn_close(a.c, GT_CLOSE_OK, "network gone");
 	a.c = NULL;
-	g_usleep(600 * 1000);
+	wait_marker(mark); /* "two" was printed while away */
 	/* a new connection that has seen what a saw */
 	b.last_seq = a.last_seq;
 	b.send_seq = a.send_seq;
@@ -248,6 +294,8 @@ static void test_reconnect_replay(void)
 	gt_session_free(s);
 	cl_finish(&a);
 	cl_finish(&b);
+	g_free(mark);
+	g_free(line);
 }
 
 /*
@@ -260,14 +308,17 @@ static void test_exit_while_away(void)
 	struct done_ctx d = { 0 };
 	struct gt_session *s = session_start(&d, 0);
 	struct client a = { 0 }, b = { 0 };
+	char *mark, *line;
 
 	cl_connect(&a, s, false);
 	cl_type(&a, "stty -echo; echo ready-$((0+1))\n");
 	wait_output(&a, "ready-1\r\n");
-	cl_type(&a, "sleep 0.3; echo last-$((1+1)); exit 3\n");
+	mark = marker();
+	line = g_strdup_printf("sleep 0.3; echo last-$((1+1)); echo $$ > %s; exit 3\n", mark);
+	cl_type(&a, line);
 	gt_conn_close(a.c, GT_CLOSE_OK, "network gone");
 	a.c = NULL;
-	g_usleep(800 * 1000); /* the shell has exited by now */
+	wait_gone(wait_marker(mark)); /* the shell has exited, and the session knows */
 	while (g_main_context_iteration(NULL, FALSE))
 		;
 	g_assert_false(d.done); /* waiting for the client */
@@ -282,6 +333,8 @@ static void test_exit_while_away(void)
 	gt_session_free(s);
 	cl_finish(&a);
 	cl_finish(&b);
+	g_free(mark);
+	g_free(line);
 }
 
 /* Data before TerminalInfo (the reference's TCP reconnect bug) is applied, not dropped. */
@@ -316,14 +369,16 @@ static void test_idle_timeout(void)
 
 /* ------------------------------------------------------- the program */
 
-/* Start `goet session -f id`, hand it the passkey, return its port. */
-static GSubprocess *program_start(const char *id, uint16_t *port)
+/* Start `goet session -f id [-c command]`, hand it the passkey, return its port. */
+static GSubprocess *program_start_cmd(const char *id, const char *command, uint16_t *port)
 {
 	char *exe =
 		g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "goet", "cli", "goet", NULL);
 	char hex[GT_PASSKEY_HEX_LEN + 2], *line;
 	GError *e = NULL;
-	const char *argv[] = { exe, "session", "-f", id, "-p", "0", NULL };
+	const char *argv[] = {
+		exe, "session", "-f", id, "-p", "0", command != NULL ? "-c" : NULL, command, NULL
+	};
 	GSubprocess *p =
 		itest_spawn(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
 				    G_SUBPROCESS_FLAGS_STDERR_PIPE,
@@ -348,6 +403,11 @@ static GSubprocess *program_start(const char *id, uint16_t *port)
 	return p;
 }
 
+static GSubprocess *program_start(const char *id, uint16_t *port)
+{
+	return program_start_cmd(id, NULL, port);
+}
+
 /* Wait for the process; return its exit status and stderr (g_free). */
 static int program_wait(GSubprocess *p, char **err_text)
 {
@@ -363,7 +423,7 @@ static int program_wait(GSubprocess *p, char **err_text)
 	return g_subprocess_get_exit_status(p);
 }
 
-/* goet session: port on stdout, the shell's status as its exit code, a 0600 log. */
+/* goet session: port on stdout, the shell's status as its exit code, a 0600 log while it runs. */
 static void test_program_session(void)
 {
 	char id[32], *err_text, *log_path, *log = NULL;
@@ -376,23 +436,69 @@ static void test_program_session(void)
 	log_path = g_strdup_printf("/tmp/goet-%s.log", id);
 	p = program_start(id, &port);
 	cl_connect_port(&cl, port, false);
-	cl_type(&cl, "echo prog-$((2*21)); exit 7\n");
-	run_until(&cl.closed);
-	g_assert_true(cl.got_shutdown);
-	g_assert_nonnull(strstr(cl.out->str, "prog-42"));
-	g_assert_cmpint(program_wait(p, &err_text), ==, 1);
-	g_assert_nonnull(strstr(err_text, "session exited: shell exited: exit status 7"));
+	cl_type(&cl, "echo prog-$((2*21))\n");
+	wait_output(&cl, "prog-42");
 	g_assert_cmpint(g_stat(log_path, &st), ==, 0);
 	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
 	g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
 	g_assert_nonnull(strstr(log, "client connected"));
 	g_assert_null(strstr(log, "prog-42")); /* terminal contents never reach the log */
-	unlink(log_path);
+	cl_type(&cl, "exit 7\n");
+	run_until(&cl.closed);
+	g_assert_true(cl.got_shutdown);
+	g_assert_cmpint(program_wait(p, &err_text), ==, 1);
+	g_assert_nonnull(strstr(err_text, "session exited: shell exited: exit status 7"));
+	/* the log goes with the session (they piled up in /tmp) */
+	g_assert_cmpint(g_stat(log_path, &st), !=, 0);
 	g_free(log);
 	g_free(log_path);
 	g_free(err_text);
 	g_object_unref(p);
 	cl_finish(&cl);
+}
+
+/*
+ * The port comes before the passkey (ssh delivers stdin a round trip after
+ * the command line): `goet session` prints it with nothing on stdin yet; a
+ * bad key then ends it with the reference's message.
+ */
+static void test_program_port_first(void)
+{
+	char *exe =
+		g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "goet", "cli", "goet", NULL);
+	const char *argv[] = { exe, "session", "-f", "portfirst", "-p", "0", "--port-first", NULL };
+	GError *e = NULL;
+	GSubprocess *p =
+		itest_spawn(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+				    G_SUBPROCESS_FLAGS_STDERR_PIPE,
+			    &e, argv);
+	GPollableInputStream *out = G_POLLABLE_INPUT_STREAM(g_subprocess_get_stdout_pipe(p));
+	gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	char buf[64] = { 0 }, *err_text;
+	gsize have = 0;
+
+	g_assert_no_error(e);
+	while (strchr(buf, '\n') == NULL) {
+		gssize n = g_pollable_input_stream_read_nonblocking(
+			out, buf + have, sizeof(buf) - 1 - have, NULL, NULL);
+
+		if (n > 0)
+			have += (gsize)n;
+		else
+			g_usleep(10 * 1000);
+		g_assert_cmpint(g_get_monotonic_time(), <,
+				until); /* no port without a key: a bug */
+	}
+	g_assert_cmpuint(g_ascii_strtoull(buf, NULL, 10), >, 0);
+	g_assert_true(g_output_stream_write_all(g_subprocess_get_stdin_pipe(p), "zz\n", 3, NULL,
+						NULL, &e));
+	g_output_stream_close(g_subprocess_get_stdin_pipe(p), NULL, NULL);
+	g_assert_cmpint(program_wait(p, &err_text), ==, 1);
+	g_assert_nonnull(strstr(err_text, "error: passkey must be 64 hex characters (32 bytes)"));
+	g_free(err_text);
+	g_object_unref(p);
+	g_free(exe);
+	unlink("/tmp/goet-portfirst.log");
 }
 
 /* SIGTERM ends the session and the client is told (exit 1, as the reference). */
@@ -643,6 +749,55 @@ static void test_reconnect_cycles(void)
 	g_object_unref(sp);
 }
 
+/*
+ * `goet session -c CMD` (what `goet host -- cmd` starts) and a `goet --local`
+ * client: the command's stdin is the client's (its end closes it), stdout
+ * and stderr arrive apart with no terminal in between (no \r), the client
+ * exits with the command's status, and a lost connection in the middle costs
+ * nothing (the output made meanwhile is replayed).
+ */
+static void test_command(void)
+{
+	struct pair pr;
+	char id[32], *err_text;
+	struct client cl = { 0 };
+	GError *e = NULL;
+
+	g_snprintf(id, sizeof(id), "cmd%d", (int)getpid());
+	pr.log_path = g_strdup_printf("/tmp/goet-%s.log", id);
+	pr.sp = program_start_cmd(id,
+				  "read x; echo out-$x; echo err-$x >&2; sleep 1; "
+				  "echo after-$x; cat; exit 3",
+				  &pr.port);
+	pr.cp = client_start(pr.port);
+	pr.out = g_string_new(NULL);
+	client_type(pr.cp, "v\n");
+	client_expect(pr.cp, pr.out, "out-v\n");
+	/* another connection takes the session over for a moment (the client's link is lost) */
+	cl_connect_port(&cl, pr.port, false);
+	gt_conn_close(cl.c, GT_CLOSE_OK, "gone again");
+	cl.c = NULL;
+	client_type(pr.cp, "last line\n");
+	g_assert_true(g_output_stream_close(g_subprocess_get_stdin_pipe(pr.cp), NULL, &e));
+	g_assert_no_error(e);
+	client_expect(pr.cp, pr.out, "last line\n");
+	g_assert_cmpint(program_wait(pr.cp, &err_text), ==, 3);
+	g_assert_cmpstr(pr.out->str + strlen(pr.out->str) - strlen("after-v\nlast line\n"), ==,
+			"after-v\nlast line\n");
+	g_assert_true(g_str_has_prefix(pr.out->str, "out-v\n"));
+	g_assert_nonnull(strstr(err_text, "err-v\n"));
+	g_assert_null(strstr(pr.out->str, "err-v"));
+	g_free(err_text);
+	g_assert_cmpint(program_wait(pr.sp, &err_text), ==, 1);
+	g_free(err_text);
+	unlink(pr.log_path);
+	g_free(pr.log_path);
+	g_string_free(pr.out, TRUE);
+	g_object_unref(pr.cp);
+	g_object_unref(pr.sp);
+	cl_finish(&cl);
+}
+
 /* Register fn once per client transport: /session/<quic|tcp>/<name>. */
 static void add_both(const char *name, GTestDataFunc fn)
 {
@@ -670,6 +825,7 @@ ON_TRANSPORT(test_client_restart_resumes)
 ON_TRANSPORT(test_client_pipe_eof)
 ON_TRANSPORT(test_reconnect_cycles)
 ON_TRANSPORT(test_exit_while_away)
+ON_TRANSPORT(test_command)
 
 int main(int argc, char **argv)
 {
@@ -691,9 +847,11 @@ int main(int argc, char **argv)
 	add_both("client-pipe-eof", test_client_pipe_eof_on);
 	add_both("reconnect-cycles", test_reconnect_cycles_on);
 	add_both("exit-while-away", test_exit_while_away_on);
+	add_both("command", test_command_on);
 	g_test_add_func("/session/idle-timeout", test_idle_timeout);
 	g_test_add_func("/session/program", test_program_session);
 	g_test_add_func("/session/program-sigterm", test_program_sigterm);
+	g_test_add_func("/session/program-port-first", test_program_port_first);
 	r = g_test_run();
 	rm = g_strdup_printf("rm -rf '%s'", rt);
 	if (system(rm) != 0)

@@ -3,12 +3,12 @@
 # Runs the built program and asserts exact stdout, stderr and exit codes:
 # usage and help (stdout, 0), unknown commands with "did you mean" (stderr,
 # 1), every command's --help against its misuse text, and that each
-# command's --help says what riftgate(1) says (synopsis and description in
+# command's --help says what riftgate(8) says (synopsis and description in
 # the same words, checked on the page rendered by groff). Needs no root and
 # no network: the server tests only load configurations that must fail.
 set -u
-rg=$(realpath "${1:?usage: cli.sh path/to/riftgate path/to/riftgate.1}")
-man=$(realpath "${2:?usage: cli.sh path/to/riftgate path/to/riftgate.1}")
+rg=$(realpath "${1:?usage: cli.sh path/to/riftgate path/to/riftgate.8}")
+man=$(realpath "${2:?usage: cli.sh path/to/riftgate path/to/riftgate.8}")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -36,20 +36,27 @@ $err"
 usage='usage: riftgate <command> [<args>]
 
 commands:
+  up       run the agent: tunnels from this device to the others
+  down     stop and disable the agent as a systemd unit
+  status   show the running agent: its peers and their paths
+  setup    register this device with a join token, write its configuration
+  devices  list the devices of the network, or revoke one
+  refresh  check the credentials of this device with the server
+  qr       show the server as a QR code to set up a new device
   server   run the signaling server
   wg       run or show a plain WireGuard interface (wg up, wg show)
   genkey   write a new private key to standard output
   pubkey   read a private key on standard input, write its public key
   version  print the version
 
-'"'riftgate <command> --help' prints a command's usage; riftgate(1) has the rest."
+'"'riftgate <command> --help' prints a command's usage; riftgate(8) has the rest."
 wg_usage='usage: riftgate wg <command> [<args>]
 
 commands:
   up    run a plain WireGuard interface from a wg-quick style file
   show  print interfaces as wg show does
 
-'"'riftgate wg <command> --help' prints a command's usage; riftgate(1) has the rest."
+'"'riftgate wg <command> --help' prints a command's usage; riftgate(8) has the rest."
 
 # 1. the list of commands: stdout, status 0, however it is asked for
 expect 0 "$usage" ""
@@ -90,7 +97,7 @@ see 'riftgate --help'" $'\e[2J'
 # 3. every command: --help and -h on stdout with 0; a mistake named, then the same text on stderr, 1
 # help_of WORDS...: the --help text of a command
 help_of() { "$rg" "$@" --help 2>/dev/null; }
-commands=("server" "wg up" "wg show" "genkey" "pubkey" "version")
+commands=("up" "down" "status" "setup" "devices" "refresh" "qr" "server" "server init" "server invite" "wg up" "wg show" "genkey" "pubkey" "version")
 for c in "${commands[@]}"; do
 	# shellcheck disable=SC2086 # "wg up" is two words
 	h=$(help_of $c)
@@ -111,6 +118,33 @@ expect 1 "" "riftgate server: option '-c' needs a value
 $h" server -c
 expect 1 "" "riftgate server: unexpected argument 'x.conf'
 $h" server x.conf
+for c in init invite; do
+	h=$(help_of server $c)
+	expect 1 "" "riftgate server $c: missing -c <config>
+$h" server $c
+	expect 1 "" "riftgate server $c: --expires: expected a duration like 10m, 2h or 7d
+$h" server $c -c x.conf --expires 10
+done
+h=$(help_of setup)
+expect 1 "" "riftgate setup: missing --server <url>
+$h" setup
+expect 1 "" "riftgate setup: missing --token <token>
+$h" setup --server https://h:1
+expect 1 "" "riftgate setup: --server: not a join URL (riftgate://join?server=...&token=...)
+$h" setup --server riftgate://join?token=x
+expect 1 "" "riftgate setup: --server: expected https://host:port or a join URL
+$h" setup --server h:1 --token t
+expect 1 "" "riftgate setup: --fingerprint: expected a SHA-256 fingerprint like AB:CD:... (32 bytes)
+$h" setup --server https://h:1 --token t --fingerprint AB:CD
+expect 1 "" "riftgate setup: --name: a device name is 1 to 64 bytes of text, no '/', no space at either end
+$h" setup --server https://h:1 --token t --name a/b
+h=$(help_of devices)
+expect 1 "" "riftgate devices: expected list or revoke, got 'remove'
+$h" devices remove
+expect 1 "" "riftgate devices: revoke needs a device's id or name
+$h" devices revoke
+expect 1 "" "riftgate devices: unexpected argument 'x'
+$h" devices list x
 h=$(help_of wg up)
 expect 1 "" "riftgate wg up: missing <config>
 $h" wg up
@@ -133,9 +167,9 @@ done
 "$rg" version | grep -qE '^riftgate [0-9]+\.[0-9]+\.[0-9]+ \([^)]+\)$' || fail "version: $("$rg" version)"
 [ "$("$rg" --version)" = "$("$rg" version)" ] || fail "--version differs from version"
 
-# 4. --help in riftgate(1)'s words: the synopsis line (without <>) and every
+# 4. --help in riftgate(8)'s words: the synopsis line (without <>) and every
 # paragraph, white space folded, appear on the rendered page
-command -v groff >/dev/null || fail "groff is needed to render riftgate(1)"
+command -v groff >/dev/null || fail "groff is needed to render riftgate(8)"
 fold() { tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//'; }
 groff -man -Tascii -P-cbu -rLL=300n -rHY=0 "$man" 2>/dev/null >"$tmp/man.raw"
 fold <"$tmp/man.raw" >"$tmp/man.txt"
@@ -146,13 +180,13 @@ for c in "${commands[@]}"; do
 	help_of $c >"$tmp/help"
 	syn=$(head -n 1 "$tmp/help" | sed 's/^usage: //; s/[<>]//g')
 	grep -qxF -- "$syn" "$tmp/synopsis.txt" ||
-		fail "riftgate $c: synopsis '$syn' is not in riftgate(1)'s SYNOPSIS"
+		fail "riftgate $c: synopsis '$syn' is not in riftgate(8)'s SYNOPSIS"
 	# paragraphs: blank-line separated, after the usage line
 	tail -n +3 "$tmp/help" | awk -v RS= '{ print > ("'"$tmp"'/para" NR) }'
 	for p in "$tmp"/para*; do
 		text=$(fold <"$p")
 		grep -qF -- "$text" "$tmp/man.txt" ||
-			fail "riftgate $c --help says what riftgate(1) does not: '$text'"
+			fail "riftgate $c --help says what riftgate(8) does not: '$text'"
 		rm -f "$p"
 	done
 	n=$((n + 1))
@@ -161,6 +195,15 @@ done
 # 5. the server's configuration: every error names the file and the line; none starts a server
 # conf NAME TEXT: write $tmp/NAME.conf
 conf() { printf '%s' "$2" >"$tmp/$1.conf"; }
+# a configuration with a static token has no registration to ask about
+conf static "[device]
+name = a
+address = 10.0.0.1/24
+[server]
+url = https://h:1
+"
+expect 1 "" "riftgate: $tmp/static.conf: no [server] device-id: this device uses a static token, not a registration (riftgate setup)" \
+	devices -c "$tmp/static.conf"
 dev='[device.laptop]
 network = home
 token = laptop-0123456789abcdef

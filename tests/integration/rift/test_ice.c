@@ -15,7 +15,9 @@
  * allocations released on close; a ClientHello naming the server is what
  * reaches the TLS port (libnice alone sent a cleartext Allocate); plain TCP
  * TURN to that port gets nothing; a wrong pin or an untrusted certificate
- * is logged with the server and why, and gives no relay candidate.
+ * is logged with the server and why, and gives no relay candidate. The
+ * server's time-limited TURN credentials work with coturn's use-auth-secret
+ * (an expired one or one of another secret does not).
  */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -29,6 +31,7 @@
 #include "../spawn.h"
 #include "core/err.h"
 #include "core/tls.h"
+#include "rift/auth/turncred.h"
 #include "rift/ice/ice-priv.h"
 #include "rift/ice/ice.h"
 
@@ -281,6 +284,7 @@ static guint16 free_port(void)
 struct coturn {
 	GSubprocess *proc;
 	char *dir;
+	const char *rest_secret;      /* set: use-auth-secret with it, not a user and password */
 	guint16 port;		      /* plain UDP and TCP, or TLS only */
 	uint8_t pin[CORE_TLS_FP_LEN]; /* TLS: its certificate's SHA-256 */
 };
@@ -332,26 +336,32 @@ static void write_cert(const char *dir, uint8_t pin[CORE_TLS_FP_LEN])
 }
 
 /*
- * Start coturn: plain TURN over UDP and TCP, or (tls) TURN over TLS only,
- * as behind a TLS front end on port 443: coturn would otherwise also take
- * plain TCP on its TLS port.
+ * One try at coturn on port c->port: plain TURN over UDP and TCP, or (tls)
+ * TURN over TLS only, as behind a TLS front end on port 443: coturn would
+ * otherwise also take plain TCP on its TLS port. true once it says it
+ * listens there (5 s); false, and stopped, when it does not (the port was
+ * free for TCP when we chose it, but another process may hold it for UDP,
+ * or take it before coturn binds).
  */
-static void coturn_start(struct coturn *c, bool tls)
+static bool coturn_try(struct coturn *c, bool tls)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	GError *e = NULL;
 	char *ready;
+	bool ok;
 
-	c->dir = g_dir_make_tmp("rift-coturn-XXXXXX", &e);
-	g_assert_no_error(e);
-	c->port = free_port();
 	g_ptr_array_add(argv, g_strdup("turnserver"));
 	g_ptr_array_add(argv, g_strdup("-n"));
 	g_ptr_array_add(argv, g_strdup("-v")); /* sessions and their TLS method in the log */
 	g_ptr_array_add(argv, g_strdup("--listening-ip=127.0.0.1"));
 	g_ptr_array_add(argv, g_strdup("--relay-ip=127.0.0.1"));
-	g_ptr_array_add(argv, g_strdup("--lt-cred-mech"));
-	g_ptr_array_add(argv, g_strdup("--user=rift:secret"));
+	if (c->rest_secret != NULL) {
+		g_ptr_array_add(argv, g_strdup("--use-auth-secret"));
+		g_ptr_array_add(argv, g_strdup_printf("--static-auth-secret=%s", c->rest_secret));
+	} else {
+		g_ptr_array_add(argv, g_strdup("--lt-cred-mech"));
+		g_ptr_array_add(argv, g_strdup("--user=rift:secret"));
+	}
 	g_ptr_array_add(argv, g_strdup("--realm=rift.test"));
 	g_ptr_array_add(argv, g_strdup("--allow-loopback-peers"));
 	g_ptr_array_add(argv, g_strdup("--no-dtls"));
@@ -362,7 +372,6 @@ static void coturn_start(struct coturn *c, bool tls)
 	g_ptr_array_add(argv, g_strdup_printf("--db=%s/turndb", c->dir));
 	g_ptr_array_add(argv, g_strdup_printf("--pidfile=%s/turn.pid", c->dir));
 	if (tls) {
-		write_cert(c->dir, c->pin);
 		g_ptr_array_add(argv, g_strdup_printf("--cert=%s/cert.pem", c->dir));
 		g_ptr_array_add(argv, g_strdup_printf("--pkey=%s/key.pem", c->dir));
 		g_ptr_array_add(argv, g_strdup_printf("--tls-listening-port=%u", c->port));
@@ -379,10 +388,43 @@ static void coturn_start(struct coturn *c, bool tls)
 	c->proc = itest_spawn(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
 			      &e, (const char *const *)argv->pdata);
 	g_assert_no_error(e);
-	g_assert_true(coturn_logged(c, ready, 5));
-	g_usleep(100000); /* the line comes as it binds; every listener thread opens at once */
+	ok = coturn_logged(c, ready, 5);
+	if (ok) {
+		g_usleep(
+			100000); /* the line comes as it binds; every listener thread opens at once */
+	} else {
+		char *log = coturn_log(c), *path = g_build_filename(c->dir, "turn.log", NULL);
+
+		g_test_message("coturn did not listen on port %u: %s", c->port, log);
+		g_free(log);
+		g_subprocess_force_exit(c->proc);
+		g_subprocess_wait(c->proc, NULL, NULL);
+		g_clear_object(&c->proc);
+		g_unlink(path); /* the next try's log starts afresh */
+		g_free(path);
+	}
 	g_free(ready);
 	g_ptr_array_unref(argv);
+	return ok;
+}
+
+/* Start coturn (see coturn_try) on a free port, trying 5 ports before failing the test. */
+static void coturn_start(struct coturn *c, bool tls)
+{
+	GError *e = NULL;
+	int i;
+
+	c->dir = g_dir_make_tmp("rift-coturn-XXXXXX", &e);
+	g_assert_no_error(e);
+	if (tls)
+		write_cert(c->dir, c->pin);
+	for (i = 0; i < 5; i++) {
+		c->port = free_port();
+		if (coturn_try(c, tls))
+			break;
+	}
+	if (i == 5)
+		g_error("coturn did not listen on any of 5 ports");
 }
 
 static void coturn_stop(struct coturn *c)
@@ -485,6 +527,49 @@ static void gather_alone(struct end *a, const struct rg_ice_turn *t)
 	g_assert_no_error(e);
 	g_assert_cmpint(rg_ice_gather(a->ice), ==, CORE_OK);
 	ITEST_RUN_UNTIL(a->gathered, 15);
+}
+
+/*
+ * The server's TURN credentials (auth/turncred.h) against coturn's
+ * use-auth-secret: a relay with a fresh one; none with an expired one or
+ * one made with another secret.
+ */
+static void test_turn_rest(void)
+{
+	static const char secret[] = "turn-secret-0123456789";
+	static const char id[] = "6f1c2b1e-0000-4000-8000-000000000001";
+	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+	struct coturn turn = { .rest_secret = secret };
+	struct rg_ice_turn t = { "127.0.0.1", 0, NULL, NULL, RG_ICE_TURN_UDP, NULL, NULL };
+	struct end a = { 0 }, b = { 0 };
+	const struct {
+		int64_t expiry;
+		const char *secret;
+	} refused[] = { { now - 10, secret }, { now + 3600, "another-secret-0123456789" } };
+
+	if (!have_coturn())
+		return;
+	coturn_start(&turn, false);
+	t.port = turn.port;
+	t.username = rg_turn_username(now + 86400, id);
+	t.password = rg_turn_password(secret, strlen(secret), t.username);
+	connect_relayed(&a, &b, &t);
+	end_free(&a);
+	end_free(&b);
+	for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+		g_free((char *)t.username);
+		g_free((char *)t.password);
+		t.username = rg_turn_username(refused[i].expiry, id);
+		t.password =
+			rg_turn_password(refused[i].secret, strlen(refused[i].secret), t.username);
+		memset(&a, 0, sizeof(a));
+		gather_alone(&a, &t);
+		g_assert_cmpuint(a.relays, ==, 0);
+		end_free(&a);
+	}
+	g_free((char *)t.username);
+	g_free((char *)t.password);
+	coturn_stop(&turn);
 }
 
 /*
@@ -673,6 +758,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ice/late-candidate", test_late_candidate);
 	g_test_add_data_func("/ice/turn-udp", GINT_TO_POINTER(RG_ICE_TURN_UDP), test_turn);
 	g_test_add_data_func("/ice/turn-tcp", GINT_TO_POINTER(RG_ICE_TURN_TCP), test_turn);
+	g_test_add_func("/ice/turn-rest-credentials", test_turn_rest);
 	g_test_add_func("/ice/turn-tls-config", test_turn_tls_config);
 	g_test_add_func("/ice/turn-tls-bytes", test_turn_tls_bytes);
 	g_test_add_func("/ice/turn-tls", test_turn_tls);

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../loop.h"
 #include "../spawn.h"
+#include "../timescale.h"
 #include "core/err.h"
 #include "core/tls.h"
 #include "rift/sig/client.h"
@@ -161,12 +163,13 @@ static void wsc_free(struct wsc *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static struct rg_sig_server *server_start(bool tls, struct rg_hub_limits *lim)
+static struct rg_sig_server *server_start_ping(bool tls, struct rg_hub_limits *lim, unsigned ping_s)
 {
 	struct rg_sig_server_config cfg = { .listen = "127.0.0.1",
 					    .self_signed = tls,
 					    .devices = devices,
-					    .n_devices = G_N_ELEMENTS(devices) };
+					    .n_devices = G_N_ELEMENTS(devices),
+					    .ping_interval_s = ping_s };
 	GError *e = NULL;
 	struct rg_sig_server *s;
 
@@ -175,6 +178,11 @@ static struct rg_sig_server *server_start(bool tls, struct rg_hub_limits *lim)
 	s = rg_sig_server_new(&cfg, &e);
 	g_assert_no_error(e);
 	return s;
+}
+
+static struct rg_sig_server *server_start(bool tls, struct rg_hub_limits *lim)
+{
+	return server_start_ping(tls, lim, 0);
 }
 
 /* Let the server see every close before it is freed. */
@@ -277,47 +285,254 @@ static void test_tokens(void)
 	server_stop(s);
 }
 
-/* Every invalid vector closes its sender (1007, or 1009 above 64 KiB); a joined pair carries on. */
+/*
+ * Every invalid vector closes its sender with the code the protocol gives
+ * (1009 for the frame over 64 KiB, 1007 for the rest) and a reason that
+ * holds the text invalid.tsv names for it; every vector has a line there. A
+ * joined pair carries on.
+ */
 static void test_invalid_vectors(void)
 {
 	struct rg_sig_server *s = server_start(false, NULL);
 	const char *url = rg_sig_server_url(s);
 	char *dir = g_test_build_filename(G_TEST_DIST, "data", "sig", "invalid", NULL);
+	char *tsv = g_test_build_filename(G_TEST_DIST, "data", "sig", "invalid.tsv", NULL);
+	GHashTable *reasons = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	GDir *d = g_dir_open(dir, 0, NULL);
 	struct wsc a = { 0 }, b = { 0 };
+	char *manifest, **lines;
 	const char *name;
 	unsigned n = 0;
 
 	g_assert_nonnull(d);
+	g_assert_true(g_file_get_contents(tsv, &manifest, NULL, NULL));
+	lines = g_strsplit(manifest, "\n", -1);
+	for (char **l = lines; *l != NULL; l++) {
+		char **f = g_strsplit(*l, "\t", 2);
+
+		if ((*l)[0] != '#' && (*l)[0] != '\0') {
+			g_assert_nonnull(f[1]);
+			g_hash_table_insert(reasons, g_strconcat(f[0], ".json", NULL),
+					    g_strdup(f[1]));
+		}
+		g_strfreev(f);
+	}
 	wsc_join(&a, url, devices[0].token, "alpha", KEY_A);
 	wsc_join(&b, url, devices[1].token, "bravo", KEY_B);
 	wsc_frame(&a, 1);
 	while ((name = g_dir_read_name(d)) != NULL) {
 		char *path = g_build_filename(dir, name, NULL), *text;
+		const char *reason = g_hash_table_lookup(reasons, name);
+		unsigned code = strcmp(name, "too-large.json") == 0 ? 1009 : 1007;
 		gsize len;
 		struct wsc c = { 0 };
 		GBytes *bytes;
 
+		if (reason == NULL)
+			g_error("%s: no line in invalid.tsv", name);
 		g_assert_true(g_file_get_contents(path, &text, &len, NULL));
 		wsc_connect(&c, url, devices[2].token);
 		bytes = g_bytes_new_take(text, len);
 		soup_websocket_connection_send_message(c.ws, SOUP_WEBSOCKET_DATA_TEXT, bytes);
 		g_bytes_unref(bytes);
 		run_until(&c.closed);
-		if (c.close_code != 1007 && c.close_code != 1009)
-			g_error("%s: closed with %u (%s)", name, c.close_code, c.close_reason);
+		if (c.close_code != code || c.close_reason == NULL ||
+		    strstr(c.close_reason, reason) == NULL)
+			g_error("%s: closed with %u \"%s\", not %u with \"%s\"", name, c.close_code,
+				c.close_reason, code, reason);
 		wsc_free(&c);
 		g_free(path);
 		n++;
 	}
+	g_assert_cmpuint(n, ==, g_hash_table_size(reasons));
 	g_assert_cmpuint(n, >=, 30);
 	wsc_send(&a, "{\"type\":\"ice-candidate\",\"from\":\"alpha\",\"to\":\"bravo\","
 		     "\"candidate\":\"candidate:1 1 udp 1 10.0.0.1 9 typ host\"}");
 	g_assert_true(g_str_has_prefix(wsc_frame(&b, 1), "{\"type\":\"ice-candidate\""));
+	g_strfreev(lines);
+	g_free(manifest);
+	g_free(tsv);
+	g_hash_table_unref(reasons);
 	g_dir_close(d);
 	g_free(dir);
 	wsc_free(&a);
 	wsc_free(&b);
+	server_stop(s);
+}
+
+/* GET url's /status: the status code, the body (g_free) and its content type (g_free). */
+struct get_ctx {
+	bool done;
+	GBytes *body;
+};
+
+static void got_status(GObject *src, GAsyncResult *res, gpointer p)
+{
+	struct get_ctx *g = p;
+
+	g->body = soup_session_send_and_read_finish(SOUP_SESSION(src), res, NULL);
+	g->done = true;
+}
+
+static char *get_status(const char *url, unsigned *code, char **type)
+{
+	char *u = g_strconcat(url, "/status", NULL), *body;
+	SoupSession *session = soup_session_new();
+	SoupMessage *msg = soup_message_new("GET", u);
+	struct get_ctx g = { 0 };
+	gsize n;
+	const char *d;
+
+	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, got_status, &g);
+	run_until(&g.done);
+	g_assert_nonnull(g.body);
+	d = g_bytes_get_data(g.body, &n);
+	body = g_strndup(d, n);
+	*code = soup_message_get_status(msg);
+	*type = g_strdup(soup_message_headers_get_content_type(
+		soup_message_get_response_headers(msg), NULL));
+	g_bytes_unref(g.body);
+	g_object_unref(msg);
+	g_object_unref(session);
+	g_free(u);
+	return body;
+}
+
+/* Run the loop until the server counts n WebSockets. */
+static void wait_connections(struct rg_sig_server *s, unsigned n)
+{
+	guint guard = g_timeout_add_seconds(LIMIT_S, on_limit, NULL);
+
+	while (rg_sig_server_connections(s) != n)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(guard);
+}
+
+/* GET /status: {"connections":N,"version":V}, no token needed, N the live WebSockets. */
+static void test_status(void)
+{
+	struct rg_sig_server *s = server_start(false, NULL);
+	const char *url = rg_sig_server_url(s);
+	struct wsc a = { 0 }, b = { 0 };
+	char *want[3], *body, *type;
+	unsigned code;
+
+	for (int i = 0; i < 3; i++)
+		want[i] = g_strdup_printf("{\"connections\":%d,\"version\":\"%s\"}", i,
+					  g_getenv("RG_PROJECT_VERSION"));
+	body = get_status(url, &code, &type);
+	g_assert_cmpuint(code, ==, 200);
+	g_assert_cmpstr(type, ==, "application/json");
+	g_assert_cmpstr(body, ==, want[0]);
+	g_free(body);
+	g_free(type);
+	wsc_join(&a, url, devices[0].token, "alpha", KEY_A);
+	wsc_join(&b, url, devices[1].token, "bravo", KEY_B);
+	wait_connections(s, 2);
+	body = get_status(url, &code, &type);
+	g_assert_cmpstr(body, ==, want[2]);
+	g_free(body);
+	g_free(type);
+	wsc_free(&b);
+	wait_connections(s, 1);
+	body = get_status(url, &code, &type);
+	g_assert_cmpstr(body, ==, want[1]);
+	g_free(body);
+	g_free(type);
+	wsc_free(&a);
+	for (int i = 0; i < 3; i++)
+		g_free(want[i]);
+	server_stop(s);
+}
+
+/* A WebSocket spoken by hand: the server runs on this thread, so reads never block. */
+static GSocket *raw_ws_connect(uint16_t port, const char *token)
+{
+	GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	GSocketAddress *sa = g_inet_socket_address_new(lo, port);
+	GSocket *sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+				     G_SOCKET_PROTOCOL_TCP, NULL);
+	char *req = g_strdup_printf("GET /connect HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+				    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+				    "Sec-WebSocket-Version: 13\r\n"
+				    "Authorization: Bearer %s\r\n\r\n",
+				    token);
+
+	g_assert_nonnull(sock);
+	g_assert_true(g_socket_connect(sock, sa, NULL, NULL));
+	g_assert_cmpint(g_socket_send(sock, req, strlen(req), NULL, NULL), ==, (gssize)strlen(req));
+	g_socket_set_blocking(sock, FALSE);
+	g_free(req);
+	g_object_unref(sa);
+	g_object_unref(lo);
+	return sock;
+}
+
+/* Turn the loop and read what came, until buf holds at least n bytes (or 10 s pass). */
+static void raw_read(GSocket *sock, GByteArray *buf, gsize n)
+{
+	gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	char chunk[512];
+
+	while (buf->len < n && g_get_monotonic_time() < until) {
+		gssize r = g_socket_receive(sock, chunk, sizeof(chunk), NULL, NULL);
+
+		if (r > 0)
+			g_byte_array_append(buf, (const guint8 *)chunk, (guint)r);
+		else if (r == 0)
+			break;
+		else if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(1000);
+	}
+	g_assert_cmpuint(buf->len, >=, n);
+}
+
+/* The next whole frame's opcode (the header and payload taken from buf); the time it came. */
+static unsigned raw_frame(GSocket *sock, GByteArray *buf, gint64 *when)
+{
+	unsigned op, len;
+
+	raw_read(sock, buf, 2);
+	*when = g_get_monotonic_time();
+	op = buf->data[0] & 0x0f;
+	len = buf->data[1] & 0x7f;
+	g_assert_cmpuint(buf->data[1] & 0x80, ==, 0); /* a server never masks */
+	g_assert_cmpuint(len, <, 126);		      /* a control frame is short */
+	raw_read(sock, buf, 2 + len);
+	g_byte_array_remove_range(buf, 0, 2 + len);
+	return op;
+}
+
+/*
+ * An idle WebSocket is pinged every ping_interval_s (1 s here; 20 by
+ * default), from the first interval on, as NATs need: read on the wire, as
+ * libsoup's client answers pings without telling.
+ */
+static void test_pings(void)
+{
+	struct rg_sig_server *s = server_start_ping(false, NULL, 1);
+	GSocket *sock = raw_ws_connect(rg_sig_server_port(s), devices[0].token);
+	GByteArray *buf = g_byte_array_new();
+	gint64 t0, t1, t2;
+	char *head;
+
+	raw_read(sock, buf, 4);
+	while (g_strstr_len((const char *)buf->data, buf->len, "\r\n\r\n") == NULL)
+		raw_read(sock, buf, buf->len + 1);
+	head = g_strndup((const char *)buf->data, buf->len);
+	g_assert_true(g_str_has_prefix(head, "HTTP/1.1 101 "));
+	g_byte_array_remove_range(buf, 0, (guint)(strstr(head, "\r\n\r\n") + 4 - head));
+	t0 = g_get_monotonic_time();
+	g_assert_cmpuint(raw_frame(sock, buf, &t1), ==, 0x9); /* ping */
+	g_assert_cmpuint(raw_frame(sock, buf, &t2), ==, 0x9);
+	g_assert_cmpint(t1 - t0, >=, 800 * 1000);
+	g_assert_cmpint(t2 - t1, >=, 800 * 1000);
+	g_assert_cmpint(t2 - t0, <, ITEST_SCALED_US(4 * G_USEC_PER_SEC));
+	g_free(head);
+	g_byte_array_unref(buf);
+	g_socket_close(sock, NULL);
+	g_object_unref(sock);
 	server_stop(s);
 }
 
@@ -392,7 +607,7 @@ static void test_tls_and_shutdown(void)
 struct cl {
 	struct rg_sig_client *c;
 	GPtrArray *types; /* "peers", "offer", ... in arrival order */
-	unsigned connected, retrying;
+	unsigned connected, retrying, unauthorized;
 	bool failed;
 	char reason[200];
 	char offer_from[64];
@@ -424,7 +639,7 @@ static void cl_state(struct rg_sig_client *c, enum rg_sig_client_state st, const
 static void cl_start(struct cl *x, const char *url, const char *token, const char *name,
 		     const char *key, const char *pin)
 {
-	static const struct rg_sig_client_callbacks cb = { cl_message, cl_state };
+	static const struct rg_sig_client_callbacks cb = { cl_message, cl_state, NULL };
 	struct rg_sig_peer self = { .peer_id = (char *)name, .public_key = (char *)key };
 	struct rg_sig_client_config cfg = { .url = url,
 					    .token = token,
@@ -537,6 +752,47 @@ static void test_client_permanent(void)
 	server_stop(s);
 }
 
+static void cl_unauthorized(struct rg_sig_client *c, void *data)
+{
+	struct cl *x = data;
+
+	x->unauthorized++;
+}
+
+/*
+ * With an unauthorized callback a 401 is not the end: the client reports it,
+ * tries nothing by itself, and connects with the token it is given next.
+ */
+static void test_client_unauthorized(void)
+{
+	static const struct rg_sig_client_callbacks cb = { cl_message, cl_state, cl_unauthorized };
+	struct rg_sig_server *s = server_start(false, NULL);
+	struct rg_sig_peer self = { .peer_id = "alpha", .public_key = KEY_A };
+	struct rg_sig_client_config cfg = { .url = rg_sig_server_url(s),
+					    .token = "expired-token-0123456789",
+					    .self = &self,
+					    .backoff_initial_ms = 100 };
+	struct cl x = { 0 };
+	gint64 until;
+
+	x.types = g_ptr_array_new_with_free_func(g_free);
+	x.c = rg_sig_client_new(&cfg, &cb, &x);
+	ITEST_RUN_UNTIL(x.unauthorized == 1, LIMIT_S);
+	/* a second and more: nothing happens by itself (no retry, no failure) */
+	until = g_get_monotonic_time() + 500 * 1000;
+	while (g_get_monotonic_time() < until)
+		g_main_context_iteration(NULL, FALSE) || (g_usleep(1000), 0);
+	g_assert_cmpuint(x.unauthorized, ==, 1);
+	g_assert_cmpuint(x.retrying + x.connected, ==, 0);
+	g_assert_false(x.failed);
+	rg_sig_client_set_token(x.c, devices[0].token);
+	rg_sig_client_reconnect(x.c);
+	cl_wait(&x, "peers", 1);
+	g_assert_cmpuint(x.connected, ==, 1);
+	cl_stop(&x);
+	server_stop(s);
+}
+
 /* ------------------------------------------------------------ the program */
 
 static char *write_config(const char *text)
@@ -637,12 +893,15 @@ int main(int argc, char **argv)
 	g_test_add_func("/sig-server/join-offer-leave", test_join_offer_leave);
 	g_test_add_func("/sig-server/three-peers", test_three_peers);
 	g_test_add_func("/sig-server/tokens", test_tokens);
+	g_test_add_func("/sig-server/status", test_status);
+	g_test_add_func("/sig-server/pings", test_pings);
 	g_test_add_func("/sig-server/invalid-vectors", test_invalid_vectors);
 	g_test_add_func("/sig-server/flood-and-rejoin", test_flood_and_rejoin);
 	g_test_add_func("/sig-server/tls-and-shutdown", test_tls_and_shutdown);
 	g_test_add_func("/sig-client/backoff", test_backoff);
 	g_test_add_func("/sig-client/restart", test_client_restart);
 	g_test_add_func("/sig-client/permanent", test_client_permanent);
+	g_test_add_func("/sig-client/unauthorized", test_client_unauthorized);
 	g_test_add_func("/sig-server/program", test_program);
 	g_test_add_func("/sig-server/cert-without-key", test_cert_without_key);
 	return g_test_run();

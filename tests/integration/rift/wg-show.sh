@@ -5,7 +5,9 @@
 #      with canned text, as wireguard-go words it: preshared_key=000... for
 #      a peer without one);
 #   2. riftgate's own, from `riftgate wg up` in a network namespace this
-#      script creates (peers with and without a preshared key).
+#      script creates (peers with and without a preshared key); there also
+#      a peer's /0 allowed IPs (kept, not routed, a warning each) and `wg
+#      set` (refused, errno 95, nothing changed).
 # Needs root (the sockets live in /var/run/wireguard), wg, python3 and ip;
 # exits 77 otherwise. Cleans up its namespace, processes and sockets.
 set -u
@@ -150,6 +152,7 @@ echo "ok 2 wg(8)'s order of peers, ages, keepalives, clock warning and fwmark"
 ip netns add "$ns" || fail "netns"
 ip -n "$ns" link set lo up
 q1=$("$rg" pubkey <<<"$("$rg" genkey)") q2=$("$rg" pubkey <<<"$("$rg" genkey)")
+q3=$("$rg" pubkey <<<"$("$rg" genkey)")
 cat >"$tmp/$ours.conf" <<EOF
 [Interface]
 PrivateKey = $priv
@@ -164,6 +167,10 @@ AllowedIPs = 10.78.0.2/32
 PublicKey = $q2
 PresharedKey = $psk
 AllowedIPs = 10.78.0.3/32
+
+[Peer]
+PublicKey = $q3
+AllowedIPs = 10.78.0.4/32, 0.0.0.0/0, ::/0
 EOF
 # not through a function: $! must be riftgate itself (ip netns exec execs it)
 ip netns exec "$ns" "$rg" wg up "$tmp/$ours.conf" >"$tmp/ours.log" 2>&1 &
@@ -173,4 +180,26 @@ same "$ours" "$ns"
 grep -c '^  preshared key: (hidden)$' "$tmp/wg.txt" | grep -qx 1 ||
 	fail "wg(8) should see one preshared key on riftgate's socket: $(cat "$tmp/wg.txt")"
 echo "ok 3 riftgate's socket: wg show and riftgate wg show agree (peer with and without a PSK)"
+
+# 4. default routes (/0) are allowed IPs of their peer but not routed into the
+# interface (they would capture its own UDP datagrams), each with a warning
+grep -q "allowed ips: 0.0.0.0/0, 10.78.0.4/32, ::/0$" "$tmp/wg.txt" ||
+	fail "the /0 allowed IPs are missing: $(cat "$tmp/wg.txt")"
+[ "$(grep -c "peer $q3: not routing a default route into the tunnel" "$tmp/ours.log")" -eq 2 ] ||
+	fail "no warning for each /0: $(cat "$tmp/ours.log")"
+routes=$(ip -n "$ns" route show dev "$ours"; ip -n "$ns" -6 route show dev "$ours")
+for r in 10.78.0.2 10.78.0.3 10.78.0.4; do
+	grep -q "^$r dev\|^$r proto\|^$r scope\|^$r " <<<"$routes" || fail "no route to $r: $routes"
+done
+! grep -q "^default\|^0.0.0.0\|^::/0" <<<"$routes" || fail "a default route into $ours: $routes"
+echo "ok 4 /0 allowed IPs: kept, not routed, one warning each"
+
+# 5. wg set is refused (errno 95, EOPNOTSUPP): the socket is read only, nothing changes
+ip netns exec "$ns" wg set "$ours" peer "$q1" persistent-keepalive 5 >"$tmp/set.txt" 2>&1 &&
+	fail "wg set succeeded: $(cat "$tmp/set.txt")"
+grep -q "Operation not supported" "$tmp/set.txt" || fail "wg set: $(cat "$tmp/set.txt")"
+ip netns exec "$ns" wg show "$ours" >"$tmp/after.txt" 2>&1
+diff -u "$tmp/wg.txt" "$tmp/after.txt" >"$tmp/diff" || fail "wg set changed something:
+$(cat "$tmp/diff")"
+echo "ok 5 wg set refused with \"$(tr -d '\n' <"$tmp/set.txt")\", nothing changed"
 echo "PASS"

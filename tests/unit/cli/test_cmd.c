@@ -78,7 +78,7 @@ static void test_parse(void)
 	const struct rg_cmd_opt opts[] = {
 		{ "--ifname", NULL, &ifname, NULL },
 		{ "-d", "--daemon", NULL, &daemon },
-		{ NULL },
+		{ 0 },
 	};
 	const struct rg_cmd_spec spec = { "riftgate t", "usage: riftgate t\n", opts, 1, 2,
 					  "<config>" };
@@ -116,11 +116,43 @@ static void test_parse(void)
 	g_ptr_array_unref(lines);
 }
 
+static void test_duration(void)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+		int64_t secs;
+	} cases[] = {
+		{ "10m", true, 600 },
+		{ "30s", true, 30 },
+		{ "24h", true, 86400 },
+		{ "7d", true, 604800 },
+		{ "365d", true, 365 * 86400 },
+		{ "366d", false, 0 },
+		{ "0m", false, 0 },
+		{ "10", false, 0 },
+		{ "m", false, 0 },
+		{ "-1m", false, 0 },
+		{ "1.5h", false, 0 },
+		{ "10M", false, 0 },
+		{ "", false, 0 },
+		{ "99999999999d", false, 0 },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		int64_t secs = -1;
+
+		g_assert_cmpint(rg_cmd_duration(cases[i].s, &secs), ==, cases[i].ok);
+		g_assert_cmpint(secs, ==, cases[i].secs);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/rift/cmd/distance", test_distance);
 	g_test_add_func("/rift/cmd/suggest", test_suggest);
 	g_test_add_func("/rift/cmd/parse", test_parse);
+	g_test_add_func("/rift/cmd/duration", test_duration);
 	return g_test_run();
 }

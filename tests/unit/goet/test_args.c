@@ -39,9 +39,51 @@ static void test_modes(void)
 	g_assert_cmpint(a.replay_size, ==, 4096);
 	g_assert_cmpint(parse("goet host --replay-size=banana", &a, err), ==, 0);
 	g_assert_cmpint(a.replay_size, ==, 0); /* unparsable: the default */
+	/* an unknown flag is named, wherever it stands (it printed only the usage) */
+	g_assert_cmpint(parse("goet --bogus", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "flag provided but not defined: --bogus");
+	g_assert_cmpint(parse("goet --bogus host", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "flag provided but not defined: --bogus");
+	g_assert_cmpint(parse("goet host -x", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "flag provided but not defined: -x");
+	g_assert_cmpint(parse("goet host other", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "unexpected argument: other");
+	/* a command after --: none of its words are goet's */
+	g_assert_cmpint(parse("goet -t host -- sh -c exit --tcp", &a, err), ==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_SSH);
+	g_assert_cmpstr(a.host, ==, "host");
+	g_assert_true(a.tty);
+	g_assert_false(a.tcp);
+	g_assert_cmpint(a.command_len, ==, 4);
+	g_assert_cmpstr(a.command[0], ==, "sh");
+	g_assert_cmpstr(a.command[3], ==, "--tcp");
+	g_assert_cmpint(parse("goet host --", &a, err), ==, 2);
+	g_assert_cmpint(parse("goet -- ls", &a, err), ==, 2);
+	g_assert_cmpint(parse("goet session -f x --port-first", &a, err), ==, 0);
+	g_assert_true(a.port_first);
+	g_assert_cmpint(parse("goet session -f x -t -c ls", &a, err), ==, 0);
+	g_assert_cmpstr(a.command_line, ==, "ls");
+	g_assert_true(a.tty);
 	g_assert_cmpint(parse("/usr/bin/goet-session -f abc", &a, err), ==, 0);
 	g_assert_cmpint(a.mode, ==, GT_MODE_SESSION);
 	g_assert_cmpstr(a.session_id, ==, "abc");
+}
+
+/* --connect-timeout: a duration anywhere; 0 means never give up; nonsense is refused. */
+static void test_connect_timeout(void)
+{
+	struct gt_args a;
+	char err[256];
+
+	g_assert_cmpint(parse("goet host", &a, err), ==, 0);
+	g_assert_cmpint(a.connect_timeout_us, ==, 0); /* the default (30 s) */
+	g_assert_cmpint(parse("goet --connect-timeout 2m host", &a, err), ==, 0);
+	g_assert_cmpint(a.connect_timeout_us, ==, INT64_C(120) * 1000000);
+	g_assert_cmpstr(a.host, ==, "host");
+	g_assert_cmpint(parse("goet --local -p 1 -k x --connect-timeout=0", &a, err), ==, 0);
+	g_assert_cmpint(a.connect_timeout_us, ==, -1);
+	g_assert_cmpint(parse("goet --connect-timeout=soon host", &a, err), ==, 2);
+	g_assert_nonnull(strstr(err, "invalid --connect-timeout \"soon\""));
 }
 
 static void test_session_flags(void)
@@ -60,6 +102,9 @@ static void test_session_flags(void)
 	g_assert_cmpint(a.idle_timeout_us, ==, INT64_C(12) * 3600 * 1000000);
 	g_assert_cmpint(parse("goet session --idle-timeout=0 -f x", &a, err), ==, 0);
 	g_assert_cmpint(a.idle_timeout_us, ==, 0);
+	/* one documented spelling, --replay-size; the reference's -replay-size still works */
+	g_assert_cmpint(parse("goet session -f x --replay-size 100", &a, err), ==, 0);
+	g_assert_cmpint(a.replay_size, ==, 100);
 	g_assert_cmpint(parse("goet session -p 1", &a, err), ==, 1);
 	g_assert_cmpstr(err, ==, "error: -f <session-id> is required");
 	g_assert_cmpint(parse("goet session -f x -p 70000", &a, err), ==, 2);
@@ -96,6 +141,15 @@ static void test_local_flags(void)
 	g_assert_cmpstr(err, ==, "error: -p <port> is required");
 	g_assert_cmpint(parse("goet --local -p 1", &a, err), ==, 1);
 	g_assert_cmpstr(err, ==, "error: -k <passkey-hex> is required");
+	/* the passkey off the command line: a 0600 file, or a line on stdin */
+	g_assert_cmpint(parse("goet --local -p 1 --key-file /k/f h", &a, err), ==, 0);
+	g_assert_cmpstr(a.key_file, ==, "/k/f");
+	g_assert_null(a.key_hex);
+	g_assert_cmpstr(a.host, ==, "h");
+	g_assert_cmpint(parse("goet --local -p 1 -k -", &a, err), ==, 0);
+	g_assert_cmpstr(a.key_hex, ==, "-");
+	g_assert_cmpint(parse("goet --local -p 1 -k 00 --key-file=f", &a, err), ==, 1);
+	g_assert_cmpstr(err, ==, "error: -k and --key-file are exclusive");
 }
 
 static void test_durations(void)
@@ -153,6 +207,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/args/modes", test_modes);
 	g_test_add_func("/args/session-flags", test_session_flags);
+	g_test_add_func("/args/connect-timeout", test_connect_timeout);
 	g_test_add_func("/args/local-flags", test_local_flags);
 	g_test_add_func("/args/durations", test_durations);
 	g_test_add_func("/args/list-attach", test_list_attach);

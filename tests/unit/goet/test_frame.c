@@ -208,6 +208,46 @@ static void test_decode_rules(void)
 			==, CORE_OK);
 	g_assert_cmpuint(used, ==, 8);
 	g_assert_cmpuint(m.type, ==, GT_MSG_SHUTDOWN);
+	g_assert_false(m.u.shutdown.has_status); /* too short to be ours: ignored */
+}
+
+/* Ours: SequenceHeader's flags byte and Shutdown's exit status, absent when zero/unset. */
+static void test_extensions(void)
+{
+	struct gt_msg m = { .type = GT_MSG_SEQUENCE_HEADER }, d;
+	uint8_t buf[64];
+	struct core_buf b;
+	size_t used;
+
+	core_buf_init_fixed(&b, buf, sizeof(buf));
+	m.u.sequence_header.last_seq = 5;
+	g_assert_cmpint(gt_msg_encode(&m, &b), ==, CORE_OK);
+	g_assert_cmpmem(buf, core_buf_len(&b), "\x00\x00\x00\x08\x03\0\0\0\0\0\0\0\x05", 13);
+	core_buf_reset(&b);
+	m.u.sequence_header.flags = GT_SEQ_FLAG_COMMAND;
+	g_assert_cmpint(gt_msg_encode(&m, &b), ==, CORE_OK);
+	g_assert_cmpmem(buf, core_buf_len(&b), "\x00\x00\x00\x09\x03\0\0\0\0\0\0\0\x05\x01", 14);
+	g_assert_cmpint(gt_frame_decode(buf, core_buf_len(&b), &d, &used), ==, CORE_OK);
+	g_assert_true(gt_msg_equal(&m, &d));
+	core_buf_reset(&b);
+	m = (struct gt_msg){ .type = GT_MSG_SHUTDOWN };
+	g_assert_cmpint(gt_msg_encode(&m, &b), ==, CORE_OK);
+	g_assert_cmpmem(buf, core_buf_len(&b), "\x00\x00\x00\x00\x12", 5);
+	core_buf_reset(&b);
+	m.u.shutdown.has_status = true;
+	m.u.shutdown.status = 3;
+	g_assert_cmpint(gt_msg_encode(&m, &b), ==, CORE_OK);
+	g_assert_cmpmem(buf, core_buf_len(&b), "\x00\x00\x00\x0a\x12\x01\x03\0\0\0\0\0\0\0\0", 15);
+	g_assert_cmpint(gt_frame_decode(buf, core_buf_len(&b), &d, &used), ==, CORE_OK);
+	g_assert_true(gt_msg_equal(&m, &d));
+	core_buf_reset(&b);
+	m.u.shutdown.has_last_seq = true;
+	m.u.shutdown.last_seq = 0x0102;
+	g_assert_cmpint(gt_msg_encode(&m, &b), ==, CORE_OK);
+	g_assert_cmpmem(buf, core_buf_len(&b), "\x00\x00\x00\x0a\x12\x03\x03\0\0\0\0\0\0\x01\x02",
+			15);
+	g_assert_cmpint(gt_frame_decode(buf, core_buf_len(&b), &d, &used), ==, CORE_OK);
+	g_assert_true(gt_msg_equal(&m, &d));
 }
 
 static void test_errors(void)
@@ -304,6 +344,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/frame/multiple-in-sequence", test_multiple_in_sequence);
 	g_test_add_func("/frame/decode-rules", test_decode_rules);
 	g_test_add_func("/frame/errors", test_errors);
+	g_test_add_func("/frame/extensions", test_extensions);
 	g_test_add_func("/frame/encode-limits", test_encode_limits);
 	return g_test_run();
 }

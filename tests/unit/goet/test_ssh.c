@@ -193,6 +193,25 @@ static void test_profile_summary(void)
 	g_free(s);
 }
 
+/* A held --profile line goes after the last full line, never into a full-screen program. */
+static void test_profile_splice(void)
+{
+	bool alt = false;
+#define SPLICE(str) gt_profile_splice_point(&alt, (const uint8_t *)(str), strlen(str))
+
+	g_assert_cmpint(SPLICE("$ ls"), ==, -1); /* mid-line: wait */
+	g_assert_cmpint(SPLICE("a\r\nb\r\n$ "), ==, 6);
+	g_assert_cmpint(SPLICE("x\n\033[?1049h\033[Hvim\r\n"), ==, 2); /* before it starts */
+	g_assert_true(alt);
+	g_assert_cmpint(SPLICE("more\r\nlines\r\n"), ==, -1); /* inside it: never */
+	g_assert_cmpint(SPLICE("\033[?1049l$ \r\n$ "), ==, 12);
+	g_assert_false(alt);
+	g_assert_cmpint(SPLICE("\033[?25h\n"), ==, 7); /* other modes change nothing */
+	g_assert_cmpint(SPLICE("\033[?47hq\n\033[?47l"), ==, -1);
+	g_assert_false(alt);
+#undef SPLICE
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -204,5 +223,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/ssh/config-hostname", test_config_hostname);
 	g_test_add_func("/profile/formats", test_profile_formats);
 	g_test_add_func("/profile/summary", test_profile_summary);
+	g_test_add_func("/profile/splice", test_profile_splice);
 	return g_test_run();
 }

@@ -105,6 +105,37 @@ static void test_join_route_leave(void)
 	rg_hub_free(h);
 }
 
+/* A kick (revoked credentials): peer-left to the rest at once, the close, nothing after. */
+static void test_kick(void)
+{
+	struct rg_hub *h = rg_hub_new(NULL, &io);
+
+	join(h, 1, "home", "alpha", KEY_A);
+	join(h, 2, "home", "bravo", KEY_B);
+	g_ptr_array_set_size(log_lines, 0);
+	rg_hub_kick(h, 2, RG_HUB_CLOSE_REVOKED, "credentials revoked");
+	EXPECT("send 1 {\"type\":\"peer-left\",\"peerId\":\"bravo\"}",
+	       "close 2 4001 credentials revoked");
+	g_assert_cmpuint(rg_hub_network_size(h, "home"), ==, 1);
+	/* its messages are ignored; the socket's end later says nothing more */
+	msg(h, 2,
+	    "{\"type\":\"ice-candidate\",\"from\":\"bravo\",\"to\":\"alpha\","
+	    "\"candidate\":\"candidate:1\"}");
+	rg_hub_closed(h, 2);
+	EXPECT_NOTHING();
+	/* kicking an unknown or gone connection does nothing */
+	rg_hub_kick(h, 2, RG_HUB_CLOSE_REVOKED, "again");
+	rg_hub_kick(h, 99, RG_HUB_CLOSE_REVOKED, "never");
+	EXPECT_NOTHING();
+	/* a connection that never joined: closed, nobody told */
+	rg_hub_open(h, 3, "home", "carol");
+	rg_hub_kick(h, 3, RG_HUB_CLOSE_REVOKED, "credentials revoked");
+	EXPECT("close 3 4001 credentials revoked");
+	rg_hub_closed(h, 3);
+	rg_hub_closed(h, 1);
+	rg_hub_free(h);
+}
+
 /* The same name again: the old connection is closed, nobody hears peer-left. */
 static void test_rejoin_replaces(void)
 {
@@ -239,6 +270,7 @@ int main(int argc, char **argv)
 	log_lines = g_ptr_array_new_with_free_func(g_free);
 	g_test_add_func("/sig/hub/join-route-leave", test_join_route_leave);
 	g_test_add_func("/sig/hub/rejoin-replaces", test_rejoin_replaces);
+	g_test_add_func("/sig/hub/kick", test_kick);
 	g_test_add_func("/sig/hub/names-are-granted", test_names_are_granted);
 	g_test_add_func("/sig/hub/bad-input", test_bad_input);
 	g_test_add_func("/sig/hub/limits", test_limits);

@@ -539,8 +539,8 @@ static void test_roaming(void)
 {
 	struct net *n = net_new(false);
 	const struct rg_wg_stats *st = rg_wg_device_stats(n->s[1].dev);
-	uint8_t pkt[100], data[200];
-	size_t len = ipv4(pkt, 1, 2, 10, 'm'), dlen;
+	uint8_t pkt[100], moved[100], data[200];
+	size_t len = ipv4(pkt, 1, 2, 10, 'm'), mlen = ipv4(moved, 1, 2, 12, 'M'), dlen;
 	struct rg_wg_endpoint forged = endpoint("forged");
 	struct dgram *d;
 
@@ -548,19 +548,22 @@ static void test_roaming(void)
 	run(n);
 	n->s[0].addr = endpoint("link-a2");
 	n->moved[0] = true;
-	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	rg_wg_device_send(n->s[0].dev, moved, mlen, n->now);
 	finish_jobs(n); /* (with jobs: sealed now) */
 	d = g_queue_peek_head(&n->wire);
 	dlen = d->len;
 	memcpy(data, d->data, dlen);
 	run(n);
+	/* the packet from the new endpoint is delivered, and moves B's endpoint there */
+	g_assert_cmpuint(n->s[1].delivered->len, ==, 2);
+	assert_delivered(&n->s[1], 1, moved, mlen);
 	assert_endpoint(n->s[1].peer, "link-a2");
 	/* B answers at the new endpoint */
 	n->moved[0] = false;
 	rg_wg_device_send(n->s[1].dev, pkt, ipv4(pkt, 2, 1, 10, 'n'), n->now);
 	run(n);
 	g_assert_cmpuint(n->s[0].delivered->len, ==, 1);
-	/* a replayed or forged datagram from elsewhere moves nothing */
+	/* a replayed or forged datagram from elsewhere delivers nothing and moves nothing */
 	rg_wg_device_recv(n->s[1].dev, &forged, data, dlen, n->now);
 	finish_jobs(n);
 	g_assert_cmpuint(st->replayed_data, ==, 1);
@@ -568,11 +571,94 @@ static void test_roaming(void)
 	rg_wg_device_recv(n->s[1].dev, &forged, data, dlen, n->now);
 	finish_jobs(n);
 	g_assert_cmpuint(st->bad_data, ==, 1);
+	g_assert_cmpuint(n->s[1].delivered->len, ==, 2);
 	assert_endpoint(n->s[1].peer, "link-a2");
+	/* and B's next packet still goes to the endpoint A really moved to */
+	rg_wg_device_send(n->s[1].dev, pkt, ipv4(pkt, 2, 1, 10, 'o'), n->now);
+	finish_jobs(n);
+	g_assert_true(rg_wg_endpoint_equal(&((struct dgram *)g_queue_peek_head(&n->wire))->from,
+					   &n->s[1].addr));
+	run(n);
+	g_assert_cmpuint(n->s[0].delivered->len, ==, 2);
 	net_free(n);
 }
 
-/* No endpoint: nothing is sent; a datagram from no endpoint is dropped as malformed. */
+/*
+ * REJECT_AFTER_TIME on receive: data sealed with keys still valid when sent
+ * (179.9 s) but arriving when they are 180 s old is dropped (bad_data, not
+ * delivered); the handshake sent with it makes new keys that carry the next
+ * packet.
+ */
+static void test_reject_after_time_receive(void)
+{
+	struct net *n = net_new(false);
+	const struct rg_wg_stats *st = rg_wg_device_stats(n->s[1].dev);
+	uint8_t pkt[100];
+	size_t len = ipv4(pkt, 1, 2, 10, 'x');
+	uint64_t t0;
+
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	t0 = n->now; /* both sides made their keys now (no time passes on the wire) */
+	g_assert_cmpuint(n->s[1].delivered->len, ==, 1);
+	advance_to(n, t0 + RG_WG_REJECT_AFTER_TIME - RG_WG_NS(1) / 10);
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	/* on the wire: the data under the old keys, then a rekeying initiation */
+	g_assert_cmpuint(g_queue_get_length(&n->wire), ==, 2);
+	n->now = t0 + RG_WG_REJECT_AFTER_TIME; /* the wire was slow */
+	run(n);
+	g_assert_cmpuint(st->bad_data, ==, 1);
+	g_assert_cmpuint(n->s[1].delivered->len, ==, 1);
+	/* the new keys carry the next packet */
+	rg_wg_device_send(n->s[0].dev, pkt, len, n->now);
+	run(n);
+	g_assert_cmpuint(n->s[1].delivered->len, ==, 2);
+	net_free(n);
+}
+
+/*
+ * The initiator's last-minute rekey (whitepaper 6.2): its keys 165 s old or
+ * more (REJECT_AFTER_TIME - KEEPALIVE - REKEY_TIMEOUT), data it receives
+ * makes it start a handshake, once; before that age, nothing. The responder
+ * never does (its keys age the same, but it never initiates on receipt).
+ */
+static void test_last_minute_rekey(void)
+{
+	struct net *n = net_new(false);
+	uint8_t pkt[100];
+	uint64_t t0, last_minute = RG_WG_REJECT_AFTER_TIME - RG_WG_KEEPALIVE_TIMEOUT -
+				   RG_WG_REKEY_TIMEOUT;
+
+	rg_wg_device_send(n->s[0].dev, pkt, ipv4(pkt, 1, 2, 10, 'a'), n->now);
+	run(n);
+	t0 = n->now;
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
+	/* B's data at 164 s: A (the initiator) only takes it */
+	advance_to(n, t0 + last_minute - RG_WG_NS(1));
+	rg_wg_device_send(n->s[1].dev, pkt, ipv4(pkt, 2, 1, 10, 'b'), n->now);
+	run(n);
+	g_assert_cmpuint(n->s[0].delivered->len, ==, 1);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
+	/* at 165 s and a bit: A starts a handshake on receipt */
+	advance_to(n, t0 + last_minute + RG_WG_NS(1) / 2);
+	rg_wg_device_send(n->s[1].dev, pkt, ipv4(pkt, 2, 1, 10, 'c'), n->now);
+	g_assert_cmpuint(g_queue_get_length(&n->wire), ==, 1);
+	rg_wg_device_recv(n->s[0].dev, &n->s[1].addr,
+			  ((struct dgram *)g_queue_peek_head(&n->wire))->data,
+			  ((struct dgram *)g_queue_peek_head(&n->wire))->len, n->now);
+	g_free(g_queue_pop_head(&n->wire));
+	g_assert_cmpuint(n->s[0].delivered->len, ==, 2);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 2);
+	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_INITIATION], ==, 0);
+	run(n);
+	/* once: more data before that handshake is done starts no other */
+	rg_wg_device_send(n->s[1].dev, pkt, ipv4(pkt, 2, 1, 10, 'd'), n->now);
+	run(n);
+	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 2);
+	g_assert_cmpuint(n->s[0].delivered->len, ==, 3);
+	net_free(n);
+}
+
 static void test_no_endpoint(void)
 {
 	struct net *n = net_new(false);
@@ -619,7 +705,7 @@ static void test_initiate(void)
 	const struct rg_wg_stats *st = rg_wg_device_stats(n->s[0].dev);
 	uint8_t pkt[100];
 
-	rg_wg_peer_initiate(n->s[0].peer, n->now);
+	g_assert_true(rg_wg_peer_initiate(n->s[0].peer, n->now));
 	run(n);
 	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
 	g_assert_cmpuint(n->s[1].sent_by_type[RG_WG_RESPONSE], ==, 1);
@@ -629,11 +715,11 @@ static void test_initiate(void)
 	run(n);
 	g_assert_cmpuint(n->s[0].delivered->len, ==, 1);
 	advance(n, RG_WG_NS(4));
-	rg_wg_peer_initiate(n->s[0].peer, n->now); /* within REKEY_TIMEOUT: nothing */
+	g_assert_false(rg_wg_peer_initiate(n->s[0].peer, n->now)); /* within REKEY_TIMEOUT */
 	run(n);
 	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 1);
 	advance(n, RG_WG_NS(2));
-	rg_wg_peer_initiate(n->s[0].peer, n->now); /* with a live session too */
+	g_assert_true(rg_wg_peer_initiate(n->s[0].peer, n->now)); /* with a live session too */
 	run(n);
 	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 2);
 	g_assert_cmpuint(handshakes(n->s[0].peer), ==, 2);
@@ -655,7 +741,7 @@ static void test_initiate(void)
 	/* no endpoint: nothing sent, counted */
 	rg_wg_peer_set_endpoint(n->s[0].peer, NULL);
 	advance(n, RG_WG_NS(6));
-	rg_wg_peer_initiate(n->s[0].peer, n->now);
+	g_assert_false(rg_wg_peer_initiate(n->s[0].peer, n->now));
 	g_assert_cmpuint(st->no_endpoint, >=, 1);
 	g_assert_cmpuint(n->s[0].sent_by_type[RG_WG_INITIATION], ==, 5);
 	net_free(n);
@@ -925,6 +1011,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/device/under-load", test_under_load);
 	g_test_add_func("/wg/device/cookie-bound-to-endpoint", test_cookie_bound_to_endpoint);
 	g_test_add_func("/wg/device/roaming", test_roaming);
+	g_test_add_func("/wg/device/reject-after-time-receive", test_reject_after_time_receive);
+	g_test_add_func("/wg/device/last-minute-rekey", test_last_minute_rekey);
 	g_test_add_func("/wg/device/no-endpoint", test_no_endpoint);
 	g_test_add_func("/wg/device/initiate", test_initiate);
 	g_test_add_func("/wg/device/remove-peer", test_remove_peer);

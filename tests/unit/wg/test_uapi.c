@@ -246,6 +246,9 @@ static void assert_parse_fails(const char *text, int code)
 static void test_parse_bad(void)
 {
 	assert_parse_fails("errno=95\n\n", CORE_ERR_BAD_VALUE);
+	assert_parse_fails("errno=-95\n\n", CORE_ERR_BAD_VALUE); /* wireguard-go's form */
+	assert_parse_fails("errno=--95\n\n", CORE_ERR_BAD_FORMAT);
+	assert_parse_fails("errno=-\n\n", CORE_ERR_BAD_FORMAT);
 	assert_parse_fails("listen_port=1\n\n", CORE_ERR_BAD_FORMAT); /* no errno */
 	assert_parse_fails("", CORE_ERR_BAD_FORMAT);
 	assert_parse_fails("no equals sign\nerrno=0\n\n", CORE_ERR_BAD_FORMAT);
@@ -263,6 +266,11 @@ static void test_parse_bad(void)
 			   CORE_ERR_BAD_FORMAT);
 	assert_parse_fails("public_key=" PUB2_HEX "\npersistent_keepalive_interval=65536\n"
 			   "errno=0\n\n",
+			   CORE_ERR_BAD_FORMAT);
+	/* an allowed IP that is no prefix: it would reach the terminal as it came */
+	assert_parse_fails("public_key=" PUB2_HEX "\nallowed_ip=10.0.0.2/32\x1b[2J\nerrno=0\n\n",
+			   CORE_ERR_BAD_FORMAT);
+	assert_parse_fails("public_key=" PUB2_HEX "\nallowed_ip=vpn.example/32\nerrno=0\n\n",
 			   CORE_ERR_BAD_FORMAT);
 	/* beyond 2^64 - 1: g_ascii_strtoull saturates, which is not the number sent */
 	assert_parse_fails("public_key=" PUB2_HEX "\ntx_bytes=18446744073709551616\nerrno=0\n\n",

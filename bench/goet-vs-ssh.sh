@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# goet-vs-ssh.sh [BUILD-DIR] [ROUNDS] [RTT_MS:LOSS_PCT ...]: goet against ssh
+# and mosh, one run, side by side, as a user meets them: in a real terminal
+# (bench/goet-vs-ssh.py drives a pseudo-terminal), through a real sshd.
+#
+#   netns $C (clients)   10.98.0.2 --veth-- 10.98.0.1   netns $S (sshd, sessions)
+#   each side delays (and drops) what it receives with bench/goet-nfdelay on
+#   NFQUEUE: RTT/2 per direction, LOSS per direction (this kernel has no netem)
+#
+# Per condition (default 0:0 50:0 200:0 50:1), medians of ROUNDS (default 3):
+#   echo     ms from a keystroke to its echo (the remote end runs `cat` on a
+#            terminal; 10 keys a round; mosh with --predict=never, its real echo)
+#   set-up   ms until `ssh host true`, `goet host -- true`, `mosh host -- true` exit
+#   seq      `seq 1 N` to the terminal (-tt / -t), ms until the client exits
+#   base64   `cat` of a base64 file to the terminal, ms until the client exits
+# goet runs over QUIC and over TCP (--tcp). Needs root, sshd, iptables and the
+# goet-nfdelay tool (libnetfilter-queue-dev); mosh is skipped when absent.
+# A benchmark, not a test: nothing asserts on the figures.
+set -u
+cd "$(dirname "$0")/.."
+build=${1:-build}
+rounds=${2:-3}
+shift 2 2>/dev/null
+conds=("$@")
+[ ${#conds[@]} -gt 0 ] || conds=(0:0 50:0 200:0 50:1)
+goet=$(realpath "$build/src/goet/cli/goet")
+nfd=$(realpath "$build/bench/goet-nfdelay" 2>/dev/null)
+drv=$(realpath bench/goet-vs-ssh.py)
+[ "$(id -u)" -eq 0 ] || { echo "needs root (namespaces, sshd, NFQUEUE)" >&2; exit 1; }
+[ -x "$goet" ] && [ -x "$nfd" ] || { echo "build first (goet, bench/goet-nfdelay)" >&2; exit 1; }
+for t in /usr/sbin/sshd ssh ssh-keygen useradd iptables python3; do
+	command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }
+done
+have_mosh=0
+command -v mosh >/dev/null && command -v mosh-server >/dev/null && have_mosh=1
+export LANG=C.UTF-8 LC_ALL=C.UTF-8 # mosh insists
+
+C=gvs-c-$$
+S=gvs-s-$$
+tmp=$(mktemp -d)
+user=
+sshd_pid=
+nfd_pids=()
+cleanup() {
+	local pids
+	for p in "${nfd_pids[@]}"; do kill "$p" 2>/dev/null; done
+	[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null
+	if [ -n "$user" ] && id "$user" >/dev/null 2>&1; then
+		pids=$(ps -o pid= -u "$user" | tr '\n' ' ')
+		# shellcheck disable=SC2086
+		[ -n "${pids// /}" ] && kill -KILL $pids 2>/dev/null
+		sleep 0.2
+		find /tmp -maxdepth 1 -user "$user" -exec rm -rf {} + 2>/dev/null
+		userdel -r "$user" >/dev/null 2>&1 || userdel "$user" 2>/dev/null
+	fi
+	ip netns del "$C" 2>/dev/null
+	ip netns del "$S" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# --- the two namespaces and their delay hooks
+ip netns add "$C" && ip netns add "$S" || exit 1
+ip link add vc netns "$C" type veth peer name vs netns "$S"
+ip -n "$C" addr add 10.98.0.2/24 dev vc
+ip -n "$S" addr add 10.98.0.1/24 dev vs
+for n in "$C" "$S"; do ip -n "$n" link set lo up; done
+ip -n "$C" link set vc up
+ip -n "$S" link set vs up
+ip netns exec "$C" iptables -t raw -A PREROUTING -i vc -j NFQUEUE --queue-num 3 --queue-bypass
+ip netns exec "$S" iptables -t raw -A PREROUTING -i vs -j NFQUEUE --queue-num 3 --queue-bypass
+
+# Delay (ms, round trip) and loss (percent, each direction).
+netem() {
+	local half
+	half=$(awk -v r="$1" 'BEGIN { print r / 2 }')
+	for p in "${nfd_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	nfd_pids=()
+	ip netns exec "$C" "$nfd" 3 "$half" "$2" 1 2>>"$tmp/nfd.log" &
+	nfd_pids+=($!)
+	ip netns exec "$S" "$nfd" 3 "$half" "$2" 2 2>>"$tmp/nfd.log" &
+	nfd_pids+=($!)
+	sleep 0.3
+}
+
+# --- a throw-away user, its key, goet in ~/.local/bin, sshd in $S
+chmod 755 "$tmp"
+user="gvs$$"
+useradd -m -d "$tmp/home" -s /bin/sh "$user" || exit 1
+usermod -p '*' "$user"
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/hostkey"
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/id"
+install -d -m 700 -o "$user" "$tmp/home/.ssh" "$tmp/home/.local" "$tmp/home/.local/bin"
+install -m 600 -o "$user" "$tmp/id.pub" "$tmp/home/.ssh/authorized_keys"
+install -m 755 -o "$user" "$goet" "$tmp/home/.local/bin/goet"
+[ -d /run/sshd ] || mkdir -p -m 755 /run/sshd
+cat >"$tmp/sshd_config" <<-CONF
+	Port 22
+	ListenAddress 10.98.0.1
+	HostKey $tmp/hostkey
+	PidFile none
+	UsePAM no
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	StrictModes no
+	AllowUsers $user
+	UseDNS no
+CONF
+ip netns exec "$S" /usr/sbin/sshd -D -e -f "$tmp/sshd_config" 2>"$tmp/sshd.log" &
+sshd_pid=$!
+echo "10.98.0.1 $(cut -d' ' -f1,2 "$tmp/hostkey.pub")" >"$tmp/known_hosts"
+cat >"$tmp/ssh_config" <<-CONF
+	Host gvs
+	  HostName 10.98.0.1
+	  User $user
+	  IdentityFile $tmp/id
+	  IdentitiesOnly yes
+	  UserKnownHostsFile $tmp/known_hosts
+	  StrictHostKeyChecking yes
+	  ControlMaster no
+	  LogLevel ERROR
+CONF
+ssh_cmd="ssh -F $tmp/ssh_config"
+export GOET_SSH="$ssh_cmd"
+for _ in $(seq 50); do
+	ip netns exec "$C" $ssh_cmd -o BatchMode=yes gvs true 2>/dev/null && break
+	sleep 0.2
+done
+
+# The clients, each a command line run in $C (word splitting on purpose).
+declare -A client=(
+	[ssh]="$ssh_cmd"
+	[goet]="$goet"
+	[goet-tcp]="$goet --tcp"
+)
+order=(ssh goet goet-tcp)
+if [ $have_mosh -eq 1 ]; then
+	client[mosh]="mosh --ssh=$ssh_cmd --predict=never"
+	order+=(mosh)
+fi
+# remote command: how each client runs it on a terminal, or without one
+on_tty() {
+	case $1 in
+	ssh) echo "${client[ssh]} -tt gvs $2" ;;
+	goet*) echo "${client[$1]} -t gvs -- $2" ;;
+	mosh) echo "mosh" ;; # needs its arguments apart (see run_tty)
+	esac
+}
+
+# run_drv MODE ARGS -- CMD...: the driver's line, in $C
+run_drv() { ip netns exec "$C" python3 "$drv" "$@"; }
+# drv_tty MODE ARG NAME REMOTE: a remote command on a terminal through client NAME
+drv_tty() {
+	local mode=$1 arg=$2 name=$3 remote=$4
+	if [ "$name" = mosh ]; then
+		run_drv "$mode" $arg -- mosh "--ssh=$ssh_cmd" --predict=never gvs -- sh -c "$remote"
+	else
+		# shellcheck disable=SC2046
+		run_drv "$mode" $arg -- $(on_tty "$name" "$remote")
+	fi
+}
+# the median of every number on the lines of file $1 that are not errors ("-" when none)
+median() {
+	grep -v '^error' "$1" | tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -n |
+		awk '{ a[NR] = $1 } END { if (NR) printf "%.1f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; else printf "-" }'
+}
+
+# seq count and base64 MiB by round trip: what finishes in seconds at that delay
+sizes() {
+	case $1 in
+	0) echo "2000000 50" ;;
+	50) echo "200000 5" ;;
+	*) echo "50000 1" ;;
+	esac
+}
+
+printf '# goet vs ssh%s, %s round(s), medians; %s\n' "$([ $have_mosh -eq 1 ] && echo ' and mosh')" "$rounds" "$(date -u +%Y-%m-%dT%H:%MZ)"
+for cond in "${conds[@]}"; do
+	rtt=${cond%%:*}
+	loss=${cond##*:}
+	netem "$rtt" "$loss"
+	read -r nseq mib < <(sizes "$rtt")
+	[ "$loss" != 0 ] && read -r nseq mib < <(sizes 200)
+	head -c $((mib * 1024 * 1024 / 4 * 3)) /dev/urandom | base64 -w 76 >"$tmp/home/b64.txt"
+	chown "$user" "$tmp/home/b64.txt"
+	printf '\n## RTT %s ms, loss %s %%: echo 10 keys x %s; seq 1 %s; base64 %s MiB\n' "$rtt" "$loss" "$rounds" "$nseq" "$mib"
+	printf '| client | echo ms | set-up ms | seq ms | base64 ms |\n|---|---|---|---|---|\n'
+	for name in "${order[@]}"; do
+		rm -f "$tmp"/m.*
+		for _ in $(seq "$rounds"); do
+			drv_tty echo 10 "$name" cat >>"$tmp/m.e"
+			if [ "$name" = mosh ]; then
+				run_drv run -- mosh "--ssh=$ssh_cmd" gvs -- true | cut -d' ' -f1 >>"$tmp/m.s"
+			elif [ "$name" = ssh ]; then
+				run_drv run -- $ssh_cmd gvs true | cut -d' ' -f1 >>"$tmp/m.s"
+			else
+				run_drv run -- ${client[$name]} gvs -- true | cut -d' ' -f1 >>"$tmp/m.s"
+			fi
+			drv_tty run "" "$name" "seq 1 $nseq" | sed 's/ [0-9]*$//' >>"$tmp/m.q"
+			drv_tty run "" "$name" "cat b64.txt" | sed 's/ [0-9]*$//' >>"$tmp/m.b"
+		done
+		for v in e s q b; do
+			grep -h '^error' "$tmp/m.$v" | sed "s/^/  ($name $v) /" >&2
+		done
+		printf '| %s | %s | %s | %s | %s |\n' "$name" "$(median "$tmp/m.e")" "$(median "$tmp/m.s")" \
+			"$(median "$tmp/m.q")" "$(median "$tmp/m.b")"
+	done
+done

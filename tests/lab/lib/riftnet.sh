@@ -1,0 +1,243 @@
+# riftnet.sh - sourced: riftgate devices in home networks, each behind its
+# own NAT router, with `riftgate server` and coturn on the "internet"
+# between them. Used by tests/lab/rift-agent.sh and scripts/demo.
+#
+#  netns (agent alice)          netns (agent bob)            netns (agent carol)
+#  rg-alice 10.77.0.1/24        rg-bob 10.77.0.2/24          rg-carol 10.77.0.3/24
+#  eth0 10.1.0.2/24             eth0 10.2.0.2/24             eth0 10.3.0.2/24
+#    |                            |                            |
+#  router lan 10.1.0.1          router lan 10.2.0.1          router lan 10.3.0.1
+#         wan 198.51.100.2 --+         wan 198.51.100.3 --+         wan 198.51.100.6
+#                            |                            |              |
+#                     netns pub: br0 198.51.100.1/24 -----+--------------+
+#                     riftgate server https://198.51.100.1:8443 (its certificate
+#                     pinned by the agents), coturn :3478 (STUN; TURN user rift,
+#                     relaying on 198.51.100.1 to 198.51.100.0/24 only)
+#
+# Each router masquerades what leaves by wan (fully-random when symmetric)
+# and drops what arrives on wan unsolicited, as home routers do
+# (../shared/notes/lab.md: otherwise hole punching fails through plain
+# masquerade).
+#
+# The caller sets before sourcing:
+#   rg     the riftgate binary          tmp    a directory of its own
+#   id     a tag for names ($$)         nat    cone or symmetric
+#   names  the devices ("alice bob")    RN_PREFIX (optional) namespace prefix
+# and may set per device, before riftnet_agents:
+#   RN_ROUTES_<name>   routes it advertises      RN_ACCEPT_<name>   "peer:routes"
+# With RN_ACCOUNTS=1 the server keeps its devices in a database (riftgate server init,
+# the tunnel subnet 10.77.0.0/24) and coturn checks time-limited credentials
+# (use-auth-secret): each device registers with `riftgate setup` and a join token of
+# `riftgate server invite`, in its own namespace, in the order of $names (so alice
+# gets .1, bob .2, carol .3); its files are in $tmp/NAME/ and $tmp/NAME.conf.
+#   RN_AGENT_<name>    a line for its [agent] group ("wg-direct = false")
+# It calls fail MESSAGE (which must exit) on any error; riftnet_cleanup
+# stops every process in $pids (by PID) and removes every namespace.
+SERVER=198.51.100.1
+pids=()
+RN_PREFIX=${RN_PREFIX:-rga}
+PUB=$RN_PREFIX-pub$id
+ns_of() { echo "$RN_PREFIX-l${1:0:1}$id"; }
+router_of() { echo "$RN_PREFIX-r${1:0:1}$id"; }
+tunnel_ip() { case $1 in alice) echo 10.77.0.1 ;; bob) echo 10.77.0.2 ;; carol) echo 10.77.0.3 ;; esac; }
+wan_of() { case $1 in alice) echo 198.51.100.2 ;; bob) echo 198.51.100.3 ;; carol) echo 198.51.100.6 ;; esac; }
+lan_of() { case $1 in alice) echo 10.1.0 ;; bob) echo 10.2.0 ;; carol) echo 10.3.0 ;; esac; }
+ifname_of() { echo "rg-$1$id"; }
+
+stop() { # PID: TERM, then KILL after 3 s
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || return 0
+	for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null
+}
+riftnet_cleanup() {
+	for p in "${pids[@]}"; do stop "$p"; done
+	for n in alice bob carol; do
+		ip netns del "$(ns_of $n)" 2>/dev/null
+		ip netns del "$(router_of $n)" 2>/dev/null
+		rm -f "/var/run/wireguard/$(ifname_of $n).sock"
+	done
+	ip netns del "$PUB" 2>/dev/null
+}
+wait_for() { # SECONDS CMD...: until CMD succeeds
+	local until=$((SECONDS + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $until ] || return 1
+		sleep 0.2
+	done
+}
+listening() { # NS -t|-u ADDR:PORT
+	ip netns exec "$1" ss -Hln "$2" "src $3" | grep -q .
+}
+
+# home NAME: its namespace behind its router
+riftnet_home() {
+	local n=$1 l r lan masq=masquerade
+	l=$(ns_of "$n") r=$(router_of "$n") lan=$(lan_of "$n")
+	[ "$nat" = symmetric ] && masq="masquerade fully-random"
+	ip netns add "$l" && ip netns add "$r" || fail "namespaces"
+	ip -n "$l" link set lo up
+	ip -n "$r" link set lo up
+	ip link add eth0 netns "$l" type veth peer name lan netns "$r" || fail "veth"
+	ip -n "$l" addr add "$lan.2/24" dev eth0
+	ip -n "$r" addr add "$lan.1/24" dev lan
+	ip -n "$l" link set eth0 up
+	ip -n "$r" link set lan up
+	ip -n "$l" route add default via "$lan.1"
+	ip link add wan netns "$r" type veth peer name "w$n" netns "$PUB" || fail "veth"
+	ip -n "$r" addr add "$(wan_of "$n")/24" dev wan
+	ip -n "$PUB" link set "w$n" master br0
+	ip -n "$r" link set wan up
+	ip -n "$PUB" link set "w$n" up
+	ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$r" nft -f - <<-NFT || fail "nft in $r"
+	table inet lab {
+		chain input {
+			type filter hook input priority filter; policy accept;
+			iifname "wan" ct state established,related accept
+			iifname "wan" drop
+		}
+		chain forward {
+			type filter hook forward priority filter; policy drop;
+			iifname "lan" oifname "wan" accept
+			iifname "wan" oifname "lan" ct state established,related accept
+		}
+		chain postrouting {
+			type nat hook postrouting priority srcnat; policy accept;
+			oifname "wan" $masq
+		}
+	}
+	NFT
+}
+
+# The public network, the homes, the server (with a certificate the agents pin) and coturn.
+riftnet_up() {
+	ip netns add "$PUB" || fail "cannot create namespaces"
+	ip -n "$PUB" link set lo up
+	ip -n "$PUB" link add br0 type bridge
+	ip -n "$PUB" addr add $SERVER/24 dev br0
+	ip -n "$PUB" link set br0 up
+	for n in $names; do riftnet_home "$n"; done
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj "/CN=rift.lab" -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null ||
+		fail "openssl"
+	pin=$(openssl x509 -in "$tmp/cert.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+	{
+		printf '[server]\nlisten = %s\nport = 8443\ncert = %s\nkey = %s\n' $SERVER \
+			"$tmp/cert.pem" "$tmp/key.pem"
+		if [ -n "${RN_ACCOUNTS:-}" ]; then
+			printf 'url = https://%s:8443\n[store]\npath = %s/server.db\n' $SERVER "$tmp"
+			printf '[ice]\nstun = %s:3478\nturn = udp:%s:3478\nturn-secret = %s\n' \
+				$SERVER $SERVER lab-turn-secret-0123456789
+		else
+			for n in alice bob carol mallory; do
+				printf '[device.%s]\nnetwork = lab\ntoken = %s-token-0123456789\n' $n $n
+			done
+		fi
+	} >"$tmp/server.conf"
+	if [ -n "${RN_ACCOUNTS:-}" ]; then
+		"$rg" server init -c "$tmp/server.conf" --name lab --subnet 10.77.0.0/24 \
+			>"$tmp/init.out" 2>"$tmp/init.err" || { cat "$tmp/init.err"; fail "riftgate server init"; }
+	fi
+	local turn_auth=(--lt-cred-mech --user=rift:lab-secret)
+	[ -n "${RN_ACCOUNTS:-}" ] && turn_auth=(--use-auth-secret --static-auth-secret=lab-turn-secret-0123456789)
+	riftnet_server
+	# not through a wrapper: $! must be turnserver itself (ip netns exec execs it)
+	ip netns exec "$PUB" turnserver -n --listening-ip=$SERVER --relay-ip=$SERVER \
+		--listening-port=3478 --min-port=49152 --max-port=49407 \
+		"${turn_auth[@]}" --realm=rift.lab \
+		--denied-peer-ip=0.0.0.0-255.255.255.255 --allowed-peer-ip=198.51.100.0-198.51.100.255 \
+		--no-multicast-peers --no-tcp-relay --no-tls --no-dtls --no-cli \
+		--db="$tmp/turndb" --pidfile="$tmp/turn.pid" \
+		--log-file="$tmp/turn.log" --simple-log --no-stdout-log >/dev/null 2>&1 &
+	pids+=($!)
+	wait_for 5 listening "$PUB" -u $SERVER:3478 || fail "coturn is not listening"
+}
+
+# (Re)start the server; its PID in $server.
+riftnet_server() {
+	ip netns exec "$PUB" "$rg" server -c "$tmp/server.conf" >>"$tmp/server.log" 2>&1 &
+	server=$!
+	pids+=("$server")
+	wait_for 10 listening "$PUB" -t $SERVER:8443 || fail "the server is not listening"
+}
+
+# riftnet_register NAME: a join token, then riftgate setup in its namespace, then the
+# lab's own keys (interface, control socket, secrets path, routes) into $tmp/NAME.conf
+riftnet_register() {
+	local n=$1 token routes accept extra
+	eval "routes=\${RN_ROUTES_$n:-} accept=\${RN_ACCEPT_$n:-} extra=\${RN_AGENT_$n:-}"
+	token=$("$rg" server invite -c "$tmp/server.conf" 2>/dev/null | sed -n 's/^join token: //p')
+	[ -n "$token" ] || fail "riftgate server invite"
+	ip netns exec "$(ns_of "$n")" "$rg" setup --server "https://$SERVER:8443" --token "$token" \
+		--fingerprint "$pin" --name "$n" -c "$tmp/$n/riftgate.conf" >"$tmp/$n.setup" 2>&1 ||
+		{ cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
+	awk -v ifn="$(ifname_of "$n")" -v routes="$routes" '
+		{ print }
+		/^\[device\]$/ { print "interface=" ifn; if (routes != "") print "routes=" routes }
+	' "$tmp/$n/riftgate.conf" >"$tmp/$n.conf"
+	printf '[agent]\ncontrol = %s/%s.sock\nsecrets = %s/%s/secrets.conf\n' "$tmp" $n "$tmp" $n \
+		>>"$tmp/$n.conf"
+	[ -n "$extra" ] && printf '%s\n' "$extra" >>"$tmp/$n.conf"
+	[ -n "$accept" ] && printf '[peer.%s]\naccept-routes = %s\n' "${accept%%:*}" "${accept#*:}" \
+		>>"$tmp/$n.conf"
+	return 0
+}
+
+# riftnet_conf NAME: its configuration and secrets
+riftnet_conf() {
+	local n=$1 routes accept extra
+	[ -n "${RN_ACCOUNTS:-}" ] && { riftnet_register "$n"; return; }
+	eval "routes=\${RN_ROUTES_$n:-} accept=\${RN_ACCEPT_$n:-} extra=\${RN_AGENT_$n:-}"
+	{
+		printf '[device]\nname = %s\naddress = %s/24\ninterface = %s\n' $n "$(tunnel_ip $n)" \
+			"$(ifname_of $n)"
+		[ -n "$routes" ] && printf 'routes = %s\n' "$routes"
+		printf '[server]\nurl = https://%s:8443\nfingerprint = %s\n' $SERVER "$pin"
+		printf '[ice]\nstun = %s:3478\nturn = udp:%s:3478\nturn-user = rift\n' $SERVER $SERVER
+		printf '[agent]\ncontrol = %s/%s.sock\nsecrets = %s/%s.secrets\n' "$tmp" $n "$tmp" $n
+		[ -n "$extra" ] && printf '%s\n' "$extra"
+		[ -n "$accept" ] && printf '[peer.%s]\naccept-routes = %s\n' "${accept%%:*}" "${accept#*:}"
+	} >"$tmp/$n.conf"
+	(
+		umask 077
+		printf '[device]\nprivate-key = %s\ntoken = %s-token-0123456789\n[ice]\nturn-password = lab-secret\n' \
+			"$("$rg" genkey)" $n >"$tmp/$n.secrets"
+	)
+}
+
+# riftnet_agent NAME: start it (RG_WRAP runs it under a tool, RG_VERBOSE adds -v); PID in pid_NAME
+riftnet_agent() {
+	ip netns exec "$(ns_of "$1")" ${RG_WRAP:-} "$rg" up -c "$tmp/$1.conf" ${RG_VERBOSE:+-v} \
+		>>"$tmp/$1.log" 2>&1 &
+	eval "pid_$1=$!"
+	pids+=($!)
+}
+riftnet_agents() {
+	for n in $names; do riftnet_conf $n; done
+	for n in $names; do riftnet_agent $n; done
+}
+
+status() { "$rg" status --json -s "$tmp/$1.sock"; }
+# peer_field NAME PEER FIELD: a field of PEER in NAME's status
+peer_field() {
+	status "$1" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for p in d["peers"]:
+    if p["id"] == sys.argv[1]:
+        print(p[sys.argv[2]])' "$2" "$3"
+}
+connected() { [ "$(peer_field "$1" "$2" state)" = connected ]; }
+reach() { # FROM TO-ADDRESS: three pings
+	ip netns exec "$(ns_of "$1")" ping -c 3 -i 0.2 -W 2 -q "$2" >/dev/null
+}
+# Every device sees every other connected, within SECONDS.
+riftnet_connected() {
+	for a in $names; do
+		for b in $names; do
+			[ $a = $b ] && continue
+			wait_for "$1" connected $a $b || fail "$a does not see $b connected"
+		done
+	done
+}

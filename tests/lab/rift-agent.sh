@@ -1,0 +1,373 @@
+#!/usr/bin/env bash
+# rift-agent.sh RIFTGATE SIG-CLIENT MODE: riftgate agents (`riftgate up`) in
+# home networks, each behind its own NAT router, with `riftgate server` and
+# coturn on the "internet" between them: the VPN end to end.
+#
+# The networks are drawn in lib/riftnet.sh. In lan-route and kill9 alice also
+# has a LAN behind her: eth1 192.168.50.1/24 to a host 192.168.50.2 ($HA)
+# that has no route back to the tunnel.
+#
+# MODE:
+#   two        alice and bob: ping both ways, a 10 s iperf3 transfer through the
+#              tunnel; `riftgate status --json` says connected on a srflx pair,
+#              path direct; `riftgate status` and the stock `wg show` on the
+#              interface; SIGTERM removes the interface and the socket
+#   channel    bob keeps WireGuard in the data channel (wg-direct = false): alice
+#              sees he does not offer the direct way and uses the channel too;
+#              both say transport channel, and 32 MiB cross byte-exact (SHA-256)
+#              (in the other modes both go straight on the ICE path: transport
+#              ice, checked in two with the same transfer)
+#   mesh       three agents: every pair reaches every other
+#   symmetric  both NATs symmetric (fully-random): the tunnel comes up through
+#              coturn and says relay / relayed
+#   lan-route  alice advertises 192.168.50.0/24 (a LAN host behind her), bob
+#              accepts it: bob reaches the host through alice (forwarded and
+#              masqueraded by alice's gateway)
+#   server-restart  the server is stopped in the middle of a transfer and
+#              started again 2 s later: the transfer goes on, both re-join
+#   nat-flush  both routers' conntrack tables are flushed in the middle of a
+#              ping flood: replies resume within 10 s
+#   renumber   router A's ISP renumbers it (198.51.100.2 -> .5) mid-flood: the
+#              path is dead; alice notices (no answers), restarts ICE and
+#              replies resume within 10 s
+#   kill9      alice advertises her LAN (forwarding on, a masquerade table); she
+#              is killed with SIGKILL (both left behind) and started again: the
+#              new run cleans up first, so one table with one rule; a SIGTERM
+#              then restores forwarding and removes the table and its state file
+#   accounts   the server keeps its devices in a database: alice and bob register
+#              with join tokens (riftgate server invite, riftgate setup in their
+#              namespaces), get their addresses and TURN credentials from it, and
+#              refresh their access tokens (each rotation kept in their secrets);
+#              riftgate devices lists both connected, riftgate refresh refreshes
+#              the agent's token; alice revokes bob: bob's agent stops with exit
+#              status 0 and "device revoked or expired", the server lists him
+#              revoked; no token in any log
+#   rogue      a device of the same network (mallory, valid token) sends
+#              malformed, oversized, forged and hostile messages: the server
+#              closes it with the reason, the agents log and ignore what
+#              reaches them; the tunnel's ping never misses a beat
+#
+# Needs root, ip, nft, turnserver, iperf3, conntrack, openssl; exits 77 when not root.
+set -u
+rg=$(realpath "${1:?usage: rift-agent.sh RIFTGATE SIG-CLIENT MODE}")
+sigc=$(realpath "${2:?}")
+mode=${3:-two}
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+for t in ip nft turnserver iperf3 conntrack openssl ss python3; do
+	command -v $t >/dev/null || { echo "FAIL: no $t (scripts/install-deps installs it)"; exit 1; }
+done
+case $mode in
+two | channel | lan-route | kill9 | server-restart | nat-flush | renumber | rogue)
+	nat=cone names="alice bob" ;;
+mesh) nat=cone names="alice bob carol" ;;
+accounts) nat=cone names="alice bob" RN_ACCOUNTS=1 ;;
+symmetric) nat=symmetric names="alice bob" ;;
+*) echo "unknown mode $mode"; exit 2 ;;
+esac
+
+id=$$
+tmp=$(mktemp -d)
+HA=rga-ha$id
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/riftnet.sh"
+cleanup() {
+	riftnet_cleanup
+	ip netns del "$HA" 2>/dev/null
+	# RG_LOGS=DIR keeps every log
+	[ -n "${RG_LOGS:-}" ] && mkdir -p "$RG_LOGS" && cp "$tmp"/*.log "$RG_LOGS"/ 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() {
+	echo "FAIL ($mode): $*"
+	for n in $names; do
+		echo "--- agent $n (last lines)"
+		tail -25 "$tmp/$n.log" 2>/dev/null
+	done
+	echo "--- server (last lines)"; tail -10 "$tmp/server.log" 2>/dev/null
+	exit 1
+}
+
+riftnet_up
+if [ $mode = lan-route ] || [ $mode = kill9 ]; then
+	ip netns add "$HA"
+	ip -n "$HA" link set lo up
+	ip link add eth1 netns "$(ns_of alice)" type veth peer name eth0 netns "$HA"
+	ip -n "$(ns_of alice)" addr add 192.168.50.1/24 dev eth1
+	ip -n "$HA" addr add 192.168.50.2/24 dev eth0
+	ip -n "$(ns_of alice)" link set eth1 up
+	ip -n "$HA" link set eth0 up
+	RN_ROUTES_alice=192.168.50.0/24
+	[ $mode = lan-route ] && RN_ACCEPT_bob=alice:all
+fi
+[ $mode = channel ] && RN_AGENT_bob="wg-direct = false"
+t0=$(date +%s%3N)
+riftnet_agents
+riftnet_connected 30
+t1=$(date +%s%3N)
+echo "all connected $((t1 - t0)) ms after the start"
+for a in $names; do
+	for b in $names; do
+		[ $a = $b ] && continue
+		wait_for 10 reach $a "$(tunnel_ip $b)" || fail "$a cannot ping $b through the tunnel"
+	done
+done
+echo "every pair pings"
+
+# flood FROM TO SECONDS: ping every 0.1 s for SECONDS with timestamps into $tmp/flood
+flood() {
+	date +%s.%N >"$tmp/flood.start"
+	ip netns exec "$(ns_of "$1")" ping -D -i 0.1 -W 1 -w "$3" "$2" >"$tmp/flood" 2>&1 &
+	flood_pid=$!
+	pids+=($flood_pid)
+}
+# the longest time without a reply (from the flood's start to its end), in ms, and the replies
+longest_gap() {
+	date +%s.%N >"$tmp/flood.end"
+	python3 - "$tmp/flood" "$(cat "$tmp/flood.start")" "$(cat "$tmp/flood.end")" <<-'PY'
+	import re, sys
+	ts = [float(m.group(1)) for m in re.finditer(r"^\[(\d+\.\d+)\].*bytes from", open(sys.argv[1]).read(), re.M)]
+	edges = [float(sys.argv[2])] + ts + [float(sys.argv[3])]
+	print(int(max(b - a for a, b in zip(edges, edges[1:])) * 1000), len(ts))
+	PY
+}
+iperf() { # FROM TO SECONDS: a TCP transfer; its JSON report in $tmp/iperf.json
+	ip netns exec "$(ns_of "$2")" iperf3 -s -1 -B "$(tunnel_ip "$2")" >/dev/null 2>&1 &
+	pids+=($!)
+	wait_for 5 sh -c "ip netns exec $(ns_of "$2") ss -Hlnt 'src $(tunnel_ip "$2"):5201' | grep -q ." ||
+		fail "iperf3 server"
+	ip netns exec "$(ns_of "$1")" iperf3 -c "$(tunnel_ip "$2")" -t "$3" -J >"$tmp/iperf.json" 2>&1
+}
+iperf_report() {
+	python3 - "$tmp/iperf.json" <<-'PY'
+	import json, sys
+	try:
+	    d = json.load(open(sys.argv[1]))
+	except Exception as e:
+	    print("no report:", open(sys.argv[1]).read()[-300:]); sys.exit(1)
+	if "error" in d:
+	    print("iperf3:", d["error"]); sys.exit(1)
+	s = d["end"]["sum_received"]
+	print("%d bytes in %.1f s: %.1f Mbit/s" % (s["bytes"], s["seconds"], s["bits_per_second"] / 1e6))
+	sys.exit(0 if s["bytes"] > 1 << 20 else 1)
+	PY
+}
+
+# transfer FROM TO MIB: MIB MiB of a fixed pattern over TCP through the tunnel; the
+# receiver's SHA-256 must be the sender's
+transfer() {
+	local want got
+	want=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(bytes(range(256)) * (int(sys.argv[1]) << 12)).hexdigest())' "$3")
+	ip netns exec "$(ns_of "$2")" python3 -c '
+import hashlib, socket, sys
+s = socket.create_server((sys.argv[1], 7000)); s.settimeout(60)
+c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256()
+while True:
+    b = c.recv(1 << 16)
+    if not b: break
+    h.update(b)
+print(h.hexdigest())' "$(tunnel_ip "$2")" >"$tmp/got" 2>&1 &
+	local srv=$!
+	wait_for 5 listening "$(ns_of "$2")" -t "$(tunnel_ip "$2")":7000 || fail "transfer: no receiver"
+	ip netns exec "$(ns_of "$1")" python3 -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], 7000), timeout=60)
+block = bytes(range(256)) * 4096
+for _ in range(int(sys.argv[2])): c.sendall(block)
+c.close()' "$(tunnel_ip "$2")" "$3" || fail "transfer: the sender failed"
+	wait $srv
+	got=$(cat "$tmp/got")
+	[ "$got" = "$want" ] || fail "transfer: received $got, sent $want"
+	echo "$3 MiB crossed byte-exact"
+}
+
+case $mode in
+accounts)
+	for n in alice bob; do
+		grep -q "^registered $n: device [0-9a-f-]*, tunnel address $(tunnel_ip $n)/24 in network lab$" \
+			"$tmp/$n.setup" || { cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
+		[ "$(stat -c %a "$tmp/$n/secrets.conf")" = 600 ] || fail "$n's secrets are not 0600"
+		grep -q '^refresh-token = rgr_[0-9a-f]\{64\}$' "$tmp/$n/secrets.conf" ||
+			fail "$n's secrets hold no refresh token"
+	done
+	# the CLI runs where alice is: it reaches the server through her router
+	in_alice() { ip netns exec "$(ns_of alice)" "$rg" "$@"; }
+	in_alice devices -c "$tmp/alice.conf" >"$tmp/devices.txt" 2>&1 || { cat "$tmp/devices.txt"; fail "riftgate devices"; }
+	grep -Eq '^alice \(this device\) +10\.77\.0\.1/24 +online ' "$tmp/devices.txt" &&
+		grep -Eq '^bob +10\.77\.0\.2/24 +connected +(srflx|host|prflx|relay) ' "$tmp/devices.txt" ||
+		{ cat "$tmp/devices.txt"; fail "riftgate devices does not show both"; }
+	in_alice refresh -c "$tmp/alice.conf" >"$tmp/refresh.txt" 2>&1 &&
+		grep -q "^the agent refreshed its access token" "$tmp/refresh.txt" ||
+		{ cat "$tmp/refresh.txt"; fail "riftgate refresh"; }
+	wait_for 5 reach alice "$(tunnel_ip bob)" || fail "the tunnel stopped after the refresh"
+	in_alice devices revoke bob -c "$tmp/alice.conf" >"$tmp/revoke.txt" 2>&1 &&
+		grep -qx 'Device "bob" has been revoked.' "$tmp/revoke.txt" || { cat "$tmp/revoke.txt"; fail "revoke"; }
+	t0=$SECONDS
+	until ! kill -0 "$pid_bob" 2>/dev/null; do
+		[ $((SECONDS - t0)) -lt 20 ] || fail "bob's agent still runs 20 s after its revocation"
+		sleep 0.2
+	done
+	wait "$pid_bob"
+	rc=$?
+	[ $rc -eq 0 ] || fail "bob's agent exited with $rc, not 0"
+	grep -q "device revoked or expired, run riftgate setup" "$tmp/bob.log" || fail "bob's agent did not say why"
+	echo "bob's agent stopped $((SECONDS - t0)) s after its revocation, status 0"
+	in_alice devices -c "$tmp/alice.conf" | grep -Eq '^bob +10\.77\.0\.2/24 +revoked ' || fail "bob is not listed revoked"
+	grep -l 'rgr_\|rgj_' "$tmp"/*.log && fail "a token in a log"
+	;;
+channel)
+	for side in "alice bob" "bob alice"; do
+		set -- $side
+		[ "$(peer_field $1 $2 transport)" = channel ] || fail "$1 sends to $2 by $(peer_field $1 $2 transport)"
+	done
+	transfer alice bob 32
+	transfer bob alice 8
+	;;
+two)
+	for side in "alice bob" "bob alice"; do
+		set -- $side
+		[ "$(peer_field $1 $2 ice_type)" = srflx ] || fail "$1's pair is $(peer_field $1 $2 ice_type), not srflx"
+		[ "$(peer_field $1 $2 path)" = direct ] || fail "$1's path is not direct"
+		[ "$(peer_field $1 $2 rtt_ms)" -ge 0 ] || fail "$1 has no RTT for $2"
+		[ "$(peer_field $1 $2 transport)" = ice ] || fail "$1 sends to $2 by $(peer_field $1 $2 transport)"
+	done
+	transfer alice bob 32
+	[ "$(peer_field alice bob endpoint)" = "$(peer_field alice bob endpoint | grep '^198\.51\.100\.3:[0-9]*$')" ] ||
+		fail "alice's endpoint for bob is not bob's router: $(peer_field alice bob endpoint)"
+	iperf alice bob 10 || true
+	iperf_report || fail "the transfer through the tunnel failed"
+	[ "$(stat -c %a "$tmp/alice.sock")" = 660 ] || fail "the control socket is $(stat -c %a "$tmp/alice.sock"), not 660"
+	"$rg" status -s "$tmp/alice.sock" >"$tmp/status.txt" || fail "riftgate status"
+	grep -q '^Device:   alice$' "$tmp/status.txt" && grep -Eq '^bob +10\.77\.0\.2/24 +connected +srflx +direct ' "$tmp/status.txt" ||
+		{ cat "$tmp/status.txt"; fail "riftgate status does not show bob connected"; }
+	if command -v wg >/dev/null; then
+		ip netns exec "$(ns_of alice)" wg show "$(ifname_of alice)" >"$tmp/wg.txt" 2>&1 || { cat "$tmp/wg.txt"; fail "wg show"; }
+		grep -q "allowed ips: 10.77.0.2/32" "$tmp/wg.txt" && grep -q "latest handshake" "$tmp/wg.txt" &&
+			grep -q "endpoint: 198\.51\.100\.3:[0-9]" "$tmp/wg.txt" ||
+			{ cat "$tmp/wg.txt"; fail "wg show does not show bob"; }
+	fi
+	stop "$pid_alice"
+	ip -n "$(ns_of alice)" link show "$(ifname_of alice)" >/dev/null 2>&1 && fail "the interface outlived the agent"
+	[ -e "$tmp/alice.sock" ] && fail "the control socket outlived the agent"
+	grep -q "ERROR\|AddressSanitizer" "$tmp/alice.log" && fail "errors in alice's log"
+	;;
+mesh) ;;
+symmetric)
+	for side in "alice bob" "bob alice"; do
+		set -- $side
+		[ "$(peer_field $1 $2 ice_type)" = relay ] || fail "$1's pair is $(peer_field $1 $2 ice_type), not relay"
+		[ "$(peer_field $1 $2 path)" = relayed ] || fail "$1's path is not relayed"
+		[ "$(peer_field $1 $2 transport)" = ice ] || fail "$1 sends to $2 by $(peer_field $1 $2 transport)"
+	done
+	transfer bob alice 8
+	iperf alice bob 3 || true
+	iperf_report || fail "the transfer through the relay failed"
+	;;
+lan-route)
+	wait_for 10 sh -c "[ \"\$('$rg' status --json -s '$tmp/bob.sock' | grep -o '192.168.50.0/24' | head -1)\" ]" ||
+		fail "bob did not accept alice's route"
+	ip -n "$(ns_of bob)" route show 192.168.50.0/24 | grep -q "$(ifname_of bob)" || fail "no kernel route on bob"
+	wait_for 10 reach bob 192.168.50.2 || fail "bob cannot reach the host behind alice"
+	;;
+kill9)
+	la=$(ns_of alice)
+	fwd() { ip netns exec "$la" cat "/proc/sys/net/ipv4/conf/$1/forwarding"; }
+	rules() { ip netns exec "$la" nft list table ip riftgate 2>/dev/null | grep -c masquerade; }
+	[ "$(fwd eth1)" = 1 ] && [ "$(fwd "$(ifname_of alice)")" = 1 ] || fail "forwarding is not on"
+	[ "$(fwd eth0)" = 0 ] || fail "forwarding on eth0, which owns no advertised route"
+	[ "$(rules)" = 1 ] || fail "no masquerade rule"
+	kill -9 "$pid_alice"
+	wait "$pid_alice" 2>/dev/null
+	[ "$(rules)" = 1 ] && [ "$(fwd eth1)" = 1 ] || fail "SIGKILL left nothing behind: the case tests nothing"
+	riftnet_agent alice
+	wait_for 30 connected alice bob || fail "alice did not come back"
+	[ "$(rules)" = 1 ] || fail "$(rules) masquerade rules after the restart"
+	grep -q "gateway" "$tmp/alice.log" || true
+	stop "$pid_alice"
+	[ "$(ip netns exec "$la" nft list tables | grep -c riftgate)" = 0 ] || fail "the table outlived the agent"
+	[ "$(fwd eth1)" = 0 ] || fail "forwarding on eth1 outlived the agent"
+	ls "$tmp"/*.gateway >/dev/null 2>&1 && fail "a gateway state file outlived the agent"
+	;;
+server-restart)
+	iperf alice bob 10 &
+	transfer=$!
+	sleep 3
+	stop "$server"
+	sleep 2
+	riftnet_server
+	wait "$transfer"
+	iperf_report || fail "the transfer did not survive the server's restart"
+	for n in alice bob; do
+		wait_for 40 sh -c "'$rg' status --json -s '$tmp/$n.sock' | grep -q '\"server_connected\":true'" ||
+			fail "$n did not re-join"
+	done
+	grep -q "rebuilding" "$tmp/alice.log" "$tmp/bob.log" && fail "a tunnel was rebuilt"
+	;;
+nat-flush)
+	flood alice 10.77.0.2 20
+	sleep 5
+	for n in alice bob; do ip netns exec "$(router_of $n)" conntrack -F >/dev/null 2>&1 || fail "conntrack -F"; done
+	wait "$flood_pid"
+	read -r gap replies < <(longest_gap)
+	echo "conntrack flushed: the longest gap between replies was $gap ms ($replies replies)"
+	[ "$gap" -lt 10000 ] || fail "replies stopped for $gap ms"
+	;;
+renumber)
+	flood alice 10.77.0.2 25
+	sleep 4
+	ip -n "$(router_of alice)" addr del 198.51.100.2/24 dev wan &&
+		ip -n "$(router_of alice)" addr add 198.51.100.5/24 dev wan || fail "renumbering"
+	ip netns exec "$(router_of alice)" conntrack -F >/dev/null 2>&1
+	wait "$flood_pid"
+	read -r gap replies < <(longest_gap)
+	echo "router A renumbered: the longest gap between replies was $gap ms ($replies replies)"
+	[ "$gap" -lt 10000 ] || fail "replies stopped for $gap ms"
+	grep -q "ICE restart 1 of 3" "$tmp/alice.log" "$tmp/bob.log" || fail "nobody restarted ICE"
+	;;
+rogue)
+	flood alice 10.77.0.2 12
+	run_rogue() { # one connection of mallory's, sending stdin
+		ip netns exec "$PUB" "$sigc" "https://$SERVER:8443" mallory-token-0123456789 "$pin" >"$tmp/rogue.out" 2>&1
+	}
+	expect_close() { # CODE REASON-PATTERN
+		grep -q "^closed $1 .*$2" "$tmp/rogue.out" || { cat "$tmp/rogue.out"; fail "rogue not closed with $1 ($2)"; }
+	}
+	echo '{"type":"join","peerId":"mallory","publicKey":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}' >"$tmp/join"
+	printf 'not json\n' | run_rogue; expect_close 1007 ""
+	printf '{"type":"join","peerId":"bob","publicKey":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}\n' | run_rogue; expect_close 1008 ""
+	{ cat "$tmp/join"; echo "#big 70000"; } | run_rogue; expect_close 1009 ""
+	{ cat "$tmp/join"; echo "#binary"; } | run_rogue; expect_close 1003 ""
+	{ cat "$tmp/join"; echo '{"type":"offer","from":"bob","to":"alice","sdp":"v=0"}'; } | run_rogue; expect_close 1008 ""
+	# what reaches alice: a garbage offer, a candidate for nothing, an answer to nothing
+	{
+		cat "$tmp/join"
+		echo '{"type":"offer","from":"mallory","to":"alice","sdp":"v=0\r\ngarbage"}'
+		echo '{"type":"answer","from":"mallory","to":"alice","sdp":"v=0\r\ngarbage"}'
+		echo '{"type":"ice-candidate","from":"mallory","to":"alice","candidate":"candidate:1 1 udp 1 1.2.3.4 5 typ host"}'
+		echo '{"type":"answer","from":"mallory","to":"bob","sdp":"v=0"}'
+		echo '#sleep 500'
+	} | run_rogue
+	grep -q "^< " "$tmp/rogue.out" || { cat "$tmp/rogue.out"; fail "mallory was not let in"; }
+	wait "$flood_pid"
+	read -r gap replies < <(longest_gap)
+	echo "during the rogue's messages the longest gap between replies was $gap ms ($replies replies)"
+	[ "$gap" -lt 1500 ] || fail "the tunnel was disturbed: a gap of $gap ms"
+	grep -q 'mallory.*refusing its answer: ' "$tmp/alice.log" || fail "alice did not log the bad answer"
+	for n in alice bob; do kill -0 "$(eval echo \$pid_$n)" || fail "$n died"; done
+	connected alice bob || fail "the tunnel is down"
+	;;
+esac
+# every agent still running leaves on SIGTERM with status 0 and a clean sanitizer report
+for n in $names; do
+	p=$(eval echo \$pid_$n)
+	if kill -0 "$p" 2>/dev/null; then
+		kill "$p"
+		wait "$p"
+		rc=$?
+		[ $rc -eq 0 ] || fail "agent $n exited with $rc on SIGTERM"
+	elif [ $mode != two ] && [ $mode != kill9 ] && ! { [ $mode = accounts ] && [ $n = bob ]; }; then
+		fail "agent $n died"
+	fi
+	grep -q "Sanitizer\|runtime error:" "$tmp/$n.log" && fail "agent $n: sanitizer report"
+done
+echo "PASS ($mode)"
