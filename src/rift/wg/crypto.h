@@ -15,7 +15,8 @@
  *
  * Threading: rg_wg_crypto_run on any thread, one job on one thread at a
  * time; the rest of a job's fields are the device's. Secrets: the owner
- * wipes key (rg_wg_crypto_wipe) once the job is done.
+ * wipes a job's key once it is handed back, and its bytes before its
+ * memory is freed (rg_wg_crypto_wipe does both).
  */
 #pragma once
 
