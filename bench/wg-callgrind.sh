@@ -10,7 +10,12 @@
 # writes the TUN; and the TCP ACKs back). Then the functions that cost most
 # per MiB, each side (self cost; TOP, default 25). The long run's profiles
 # are kept in OUT (default /tmp/wg-callgrind) for callgrind_annotate.
-# RG_ARGS adds arguments to `riftgate wg up`.
+# RG_ARGS adds arguments to `riftgate wg up`. Caveats: user-space
+# instructions only (the kernel's share, a third of the CPU with offloads,
+# is not counted: bench/wg-veth.sh's CPU s/GB and calls/MB are); valgrind
+# has no AVX-512, so it runs the AVX2 ChaCha20 where the machine may run
+# AVX-512; the short/long difference moves by ~10 % between runs with
+# TCP's retransmissions under valgrind's slowness.
 # Needs root, valgrind and iperf3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
