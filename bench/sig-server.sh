@@ -7,11 +7,13 @@
 # latency p50/p99, and the server's peak RSS. Plain HTTP (TLS costs the same
 # per connection on both sides and is not what is measured).
 # With AUTH_RATE=N (operations a second) the server also keeps accounts in
-# its store (SQLite, WAL; SYNC=full: every commit waits for fsync) and,
-# during the relay, sig-load registers devices with join tokens and
+# its store (SQLite, WAL; every commit waits for fsync, SYNC=normal: not)
+# and, during the relay, sig-load registers devices with join tokens and
 # refreshes their tokens at that rate: the relay latency then shows what the
-# database work on the server's loop costs it, beside the operations' own
-# latency and the store's timing from GET /status.
+# database work costs the server's loop, beside the operations' own latency
+# and the store's timing from GET /status. SLOW_FSYNC_MS=N (with AUTH_RATE)
+# makes each of the server's fsyncs N ms slower (bench/slow-fsync.c, preloaded
+# into the server only): a slow or busy disk, made repeatable.
 # A benchmark, not a test: nothing asserts on the numbers. Needs root for
 # more than ~500 clients (the open-files limit is raised).
 set -euo pipefail
@@ -28,7 +30,7 @@ trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$tmp"' EXIT
 for n in ${counts[@]}; do
 	{
 		printf '[server]\nlisten = 127.0.0.1\nport = 0\n'
-		[ "${AUTH_RATE:-0}" -gt 0 ] && printf '[store]\npath = %s/server.db\nsynchronous = %s\n' "$tmp" "${SYNC:-normal}"
+		[ "${AUTH_RATE:-0}" -gt 0 ] && printf '[store]\npath = %s/server.db\nsynchronous = %s\n' "$tmp" "${SYNC:-full}"
 		for ((i = 0; i < n; i++)); do
 			printf '[device.d%d]\nnetwork = n%d\ntoken = bench-token-%d-0123456789\n' \
 				"$i" $((i % 100)) "$i"
@@ -51,7 +53,9 @@ for n in ${counts[@]}; do
 		auth=("$tmp/tokens" "$AUTH_RATE")
 	fi
 	ulimit -n $((n + 512)) 2>/dev/null || true
-	"$riftgate" server -c "$tmp/server.conf" >"$tmp/out" 2>/dev/null &
+	preload=
+	[ "${SLOW_FSYNC_MS:-0}" -gt 0 ] && preload=$(realpath "$build/bench/slow-fsync.so")
+	LD_PRELOAD=$preload "$riftgate" server -c "$tmp/server.conf" >"$tmp/out" 2>/dev/null &
 	spid=$!
 	for _ in $(seq 100); do [ -s "$tmp/out" ] && break; sleep 0.1; done
 	url=$(sed -n 's/^listening on //p' "$tmp/out")

@@ -14,7 +14,10 @@
  * newline or a terminal escape sequence in a message can never forge a log
  * line or reprogram the reader's terminal.
  *
- * Threading: single-threaded (the process's main loop). Lines longer than
+ * Threading: configure (level, output fd) from the main thread before any
+ * other thread starts; core_log_write may then be called from any thread
+ * (each line is formatted on the caller's stack and written with one
+ * write(2): core/worker.h jobs log from their thread). Lines longer than
  * CORE_LOG_LINE_MAX are truncated with "...".
  */
 #pragma once

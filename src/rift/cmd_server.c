@@ -44,7 +44,7 @@ static const char server_usage[] =
 	"  url = <url>           the URL devices use; default: the one it listens on\n"
 	"  [store]\n"
 	"  path = <file>         the database; default /var/lib/riftgate/server.db\n"
-	"  synchronous = normal  or full: every commit waits for the disk (power cuts)\n"
+	"  synchronous = full    every commit waits for the disk (the default), or normal\n"
 	"  [ice]                 what registered devices are told\n"
 	"  stun = <host:port>    STUN servers, comma-separated\n"
 	"  turn = udp:<host:port>  TURN servers (udp:, tcp: or tls:), comma-separated\n"
@@ -230,7 +230,7 @@ static int open_accounts(const struct rg_server_conf *sc, struct rg_sig_server_c
 			 GError **error)
 {
 	struct rg_accounts_config ac = { .db_path = sc->db_path,
-					 .full_sync = sc->full_sync,
+					 .sync_normal = sc->sync_normal,
 					 .public_url = sc->public_url,
 					 .stun = sc->stun,
 					 .turn = sc->turn,
@@ -242,8 +242,14 @@ static int open_accounts(const struct rg_server_conf *sc, struct rg_sig_server_c
 	if (rc != CORE_OK)
 		return rc;
 	if (cfg->self_signed && cfg->cert_file == NULL) {
-		/* a certificate devices pin must not change at every start */
-		*pem = stored_pem(rg_accounts_store(*accounts), error);
+		/* a certificate devices pin must not change at every start (kept in the
+		 * database; read before serving, on a connection of its own) */
+		struct rg_store *st = NULL;
+
+		if ((rc = rg_store_open(&st, sc->db_path, error)) != CORE_OK)
+			return rc;
+		*pem = stored_pem(st, error);
+		rg_store_close(st);
 		if (*pem == NULL)
 			return CORE_ERR_SYSTEM;
 		cfg->cert_pem = *pem;

@@ -28,9 +28,11 @@
  *   - A registered device (refresh-token in its secrets) refreshes its
  *     access token at start, before it expires and after the server
  *     refuses it (session.h); TURN and STUN servers come from the server
- *     unless the configuration names some. After AGENT_MAX_AUTH_REFRESH
- *     refusals in a row, or when the refresh itself is refused, it stops:
- *     "device revoked or expired, run riftgate setup", exit status 0.
+ *     unless the configuration names some. A refused access token (HTTP 401
+ *     on /connect) is refreshed, at most AGENT_MAX_AUTH_REFRESH times in a
+ *     row (until a connection succeeds); the refusal after those, or a
+ *     refused refresh, stops it: "device revoked or expired, run riftgate
+ *     setup", exit status 0.
  *
  * Ownership: rg_agent_new takes conf; rg_agent_free tears everything down
  * in the reference's order (peers: routes, WireGuard peer, channel,

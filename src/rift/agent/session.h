@@ -10,7 +10,9 @@
  *     its family revoked) is final: RG_SESSION_REVOKED, with the server's
  *     reason, and nothing more is tried.
  *   - No answer, or any other status: tried again RG_SESSION_RETRY_S later
- *     (the reference's 30 s), logged.
+ *     (the reference's 30 s), logged, with the same refresh token: if the
+ *     server had rotated it and only its answer was lost, the server gives
+ *     the same successor again (a repeat within its 60 s, accounts.h).
  *
  * Nothing here logs a token. Ownership: the caller owns the session; the
  * callback may not free it (use an idle). Threading: the thread-default

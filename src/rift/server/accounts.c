@@ -1,4 +1,14 @@
-/* accounts.c - devices, tokens and keys over the store (contract in accounts.h). */
+/*
+ * accounts.c - devices, tokens and keys over the store (contract in
+ * accounts.h).
+ *
+ * Every store operation is a job for the store's thread (core/worker.h):
+ * its inputs are copied into the job on the loop (hashes, ids, the time),
+ * run() calls the store on the worker, finish() runs on the loop and brings
+ * the memory copy (keys, live devices and families) in step with what was
+ * committed, makes the access token, and hands the result to the caller.
+ * One table (ops[]) gives each kind its two halves.
+ */
 #include "rift/server/accounts.h"
 
 #include <sodium.h>
@@ -8,18 +18,18 @@
 #include "core/ct.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/worker.h"
 #include "rift/auth/token.h"
 #include "rift/auth/turncred.h"
 
-/* One configured TURN server. */
-struct turn_server {
-	char *url; /* "turn:host:port?transport=udp" */
-};
-
 struct rg_accounts {
-	struct rg_store *store;
+	struct core_worker *worker;
+	struct rg_store *store; /* the worker's: touched by jobs only (and its stats) */
+	/* the loop's copy of what must be answered at once */
 	struct rg_store_network net;
-	GArray *keys; /* struct rg_store_key, newest first */
+	GArray *keys;	      /* struct rg_store_key, newest first */
+	GHashTable *devices;  /* live device ids (a set) */
+	GHashTable *families; /* live family id -> its device id */
 	int64_t jwt_ttl, refresh_ttl, key_rotate, turn_ttl;
 	char *public_url;
 	GPtrArray *stun_urls; /* "stun:host:port" */
@@ -40,9 +50,14 @@ int64_t rg_accounts_now(struct rg_accounts *a)
 	return a->now(a->now_data);
 }
 
-struct rg_store *rg_accounts_store(struct rg_accounts *a)
+void rg_accounts_stats(struct rg_accounts *a, struct rg_store_stats *out)
 {
-	return a->store;
+	rg_store_stats(a->store, out);
+}
+
+unsigned rg_accounts_pending(struct rg_accounts *a)
+{
+	return core_worker_pending(a->worker);
 }
 
 void rg_accounts_set_public_url(struct rg_accounts *a, const char *url)
@@ -66,18 +81,6 @@ static void keys_free(GArray *keys)
 	g_array_free(keys, TRUE);
 }
 
-static int keys_load(struct rg_accounts *a)
-{
-	GArray *k = NULL;
-	int rc = rg_store_keys(a->store, &k);
-
-	if (rc != CORE_OK)
-		return rc;
-	keys_free(a->keys);
-	a->keys = k;
-	return CORE_OK;
-}
-
 static void key_new(struct rg_store_key *k, int64_t now)
 {
 	uint8_t id[8];
@@ -91,26 +94,25 @@ static void key_new(struct rg_store_key *k, int64_t now)
 	k->created_at = now;
 }
 
-/* The newest key signs; a new one when it is older than key_rotate (or forced). */
-static int key_rotate(struct rg_accounts *a, bool force)
+/* Whether the newest key is due for replacement (or there is none). */
+static bool key_due(GArray *keys, int64_t key_rotate, int64_t now)
 {
-	int64_t now = rg_accounts_now(a);
-	struct rg_store_key k;
-	int rc;
+	return keys->len == 0 ||
+	       g_array_index(keys, struct rg_store_key, 0).created_at + key_rotate <= now;
+}
 
-	if (!force && a->keys->len > 0 &&
-	    g_array_index(a->keys, struct rg_store_key, 0).created_at + a->key_rotate > now)
-		return CORE_OK;
-	key_new(&k, now);
-	/* tokens the old keys signed stay good until they expire, not one second longer */
-	rc = rg_store_key_add(a->store, &k, now + a->jwt_ttl);
-	if (rc == CORE_OK) {
-		core_log_info("accounts", a->net.name,
-			      "new signing key %s; older keys retire in %" G_GINT64_FORMAT " s",
-			      k.kid, a->jwt_ttl);
-		rc = keys_load(a);
-	}
-	core_wipe(&k, sizeof(k));
+/*
+ * On the worker: add k as the newest key (the older ones retire when every
+ * token they signed has expired, not one second later) and read the keys
+ * back into *keys.
+ */
+static int key_add(struct rg_store *st, const struct rg_store_key *k, int64_t retire_at,
+		   GArray **keys)
+{
+	int rc = rg_store_key_add(st, k, retire_at);
+
+	if (rc == CORE_OK)
+		rc = rg_store_keys(st, keys);
 	return rc;
 }
 
@@ -123,6 +125,26 @@ static const struct rg_store_key *key_find(struct rg_accounts *a, const char *ki
 			return k;
 	}
 	return NULL;
+}
+
+/* ------------------------------------------------------------ the live copy */
+
+/* A family stands for its device (a registration, a start-up load). */
+static void live_add(struct rg_accounts *a, const char *device_id, const char *family_id)
+{
+	g_hash_table_add(a->devices, g_strdup(device_id));
+	g_hash_table_insert(a->families, g_strdup(family_id), g_strdup(device_id));
+}
+
+static gboolean family_of(gpointer fam, gpointer dev, gpointer want)
+{
+	return strcmp(dev, want) == 0;
+}
+
+/* Every family of the device is void (a revocation, a reclaimed name). */
+static void live_drop_families(struct rg_accounts *a, const char *device_id)
+{
+	g_hash_table_foreach_remove(a->families, family_of, (gpointer)device_id);
 }
 
 /* ------------------------------------------------------------ open */
@@ -188,10 +210,93 @@ static int ice_config(struct rg_accounts *a, const struct rg_accounts_config *cf
 	return CORE_OK;
 }
 
+/* What the open job reads on the worker, for the loop's copy. */
+struct open_job {
+	struct rg_accounts *a;
+	const char *path;
+	bool sync_normal;
+	int64_t now;
+	int rc;
+	GError *error;
+	GArray *devices, *families; /* the live copy's start */
+};
+
+static void open_run(void *ctx, void *p)
+{
+	struct open_job *o = p;
+	struct rg_accounts *a = o->a;
+	struct rg_store_key k;
+	int rc;
+
+	if ((rc = rg_store_open(&a->store, o->path, &o->error)) != CORE_OK)
+		goto out;
+	if (o->sync_normal && (rc = rg_store_set_full_sync(a->store, false)) != CORE_OK) {
+		g_set_error(&o->error, CORE_ERROR, rc, "%s: cannot set synchronous = normal",
+			    o->path);
+		goto out;
+	}
+	rc = rg_store_network_get(a->store, &a->net);
+	if (rc == CORE_ERR_NOT_FOUND)
+		g_set_error(&o->error, CORE_ERROR, rc,
+			    "%s: no network: create it with `riftgate server init` first", o->path);
+	else if (rc != CORE_OK)
+		g_set_error(&o->error, CORE_ERROR, rc, "%s: cannot read the network", o->path);
+	if (rc != CORE_OK)
+		goto out;
+	if ((rc = rg_store_keys(a->store, &a->keys)) == CORE_OK &&
+	    key_due(a->keys, a->key_rotate, o->now)) {
+		GArray *keys = NULL;
+
+		key_new(&k, o->now);
+		rc = key_add(a->store, &k, o->now + a->jwt_ttl, &keys);
+		if (rc == CORE_OK) {
+			core_log_info("accounts", a->net.name, "new signing key %s", k.kid);
+			keys_free(a->keys);
+			a->keys = keys;
+		}
+		core_wipe(&k, sizeof(k));
+	}
+	if (rc == CORE_OK && (rc = rg_store_devices(a->store, &o->devices)) == CORE_OK)
+		rc = rg_store_families(a->store, &o->families);
+	if (rc != CORE_OK && o->error == NULL)
+		g_set_error(&o->error, CORE_ERROR, rc, "%s: cannot read the devices or keys",
+			    o->path);
+out:
+	o->rc = rc;
+}
+
+/* On the worker, last: the connection closes on the thread that used it. */
+static void close_run(void *ctx, void *p)
+{
+	struct rg_accounts *a = p;
+
+	rg_store_close(a->store);
+	a->store = NULL;
+}
+
+/* The live copy from what open_run read. */
+static void live_load(struct rg_accounts *a, GArray *devices, GArray *families)
+{
+	for (guint i = 0; i < devices->len; i++) {
+		const struct rg_store_device *d =
+			&g_array_index(devices, struct rg_store_device, i);
+
+		if (d->revoked_at == 0)
+			g_hash_table_add(a->devices, g_strdup(d->device_id));
+	}
+	for (guint i = 0; i < families->len; i++) {
+		const struct rg_store_family *f =
+			&g_array_index(families, struct rg_store_family, i);
+
+		live_add(a, f->device_id, f->family_id);
+	}
+}
+
 int rg_accounts_open(struct rg_accounts **out, const struct rg_accounts_config *cfg, GError **error)
 {
 	struct rg_accounts *a = g_new0(struct rg_accounts, 1);
 	const char *path = cfg->db_path != NULL ? cfg->db_path : RG_STORE_DEFAULT_PATH;
+	struct open_job o = { .a = a, .path = path, .sync_normal = cfg->sync_normal };
 	int rc;
 
 	*out = NULL;
@@ -203,6 +308,8 @@ int rg_accounts_open(struct rg_accounts **out, const struct rg_accounts_config *
 	a->now_data = cfg->now_data;
 	a->public_url = g_strdup(cfg->public_url != NULL ? cfg->public_url : "");
 	a->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	a->devices = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	a->families = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	if ((rc = ice_config(a, cfg, error)) != CORE_OK)
 		goto out;
 	if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
@@ -213,23 +320,18 @@ int rg_accounts_open(struct rg_accounts **out, const struct rg_accounts_config *
 		rc = CORE_ERR_NOT_FOUND;
 		goto out;
 	}
-	if ((rc = rg_store_open(&a->store, path, error)) != CORE_OK)
-		goto out;
-	if (cfg->full_sync && (rc = rg_store_set_full_sync(a->store, true)) != CORE_OK) {
-		g_set_error(error, CORE_ERROR, rc, "%s: cannot set synchronous = full", path);
+	a->worker = core_worker_new("rg-store", a);
+	o.now = rg_accounts_now(a);
+	core_worker_call(a->worker, open_run, &o);
+	if ((rc = o.rc) != CORE_OK) {
+		g_propagate_error(error, o.error);
 		goto out;
 	}
-	rc = rg_store_network_get(a->store, &a->net);
-	if (rc == CORE_ERR_NOT_FOUND)
-		g_set_error(error, CORE_ERROR, rc,
-			    "%s: no network: create it with `riftgate server init` first", path);
-	else if (rc != CORE_OK)
-		g_set_error(error, CORE_ERROR, rc, "%s: cannot read the network", path);
-	if (rc != CORE_OK)
-		goto out;
-	if ((rc = keys_load(a)) != CORE_OK || (rc = key_rotate(a, false)) != CORE_OK)
-		g_set_error(error, CORE_ERROR, rc, "%s: cannot read or add signing keys", path);
+	live_load(a, o.devices, o.families);
 out:
+	rg_store_devices_free(o.devices);
+	if (o.families != NULL)
+		g_array_free(o.families, TRUE);
 	if (rc == CORE_OK)
 		*out = a;
 	else
@@ -241,9 +343,13 @@ void rg_accounts_free(struct rg_accounts *a)
 {
 	if (a == NULL)
 		return;
-	if (a->store != NULL)
-		rg_accounts_flush(a);
-	rg_store_close(a->store);
+	if (a->worker != NULL) {
+		if (a->store != NULL) {
+			rg_accounts_flush(a);
+			core_worker_push(a->worker, close_run, NULL, a);
+		}
+		core_worker_free(a->worker);
+	}
 	rg_store_network_clear(&a->net);
 	keys_free(a->keys);
 	if (a->stun_urls != NULL)
@@ -255,6 +361,8 @@ void rg_accounts_free(struct rg_accounts *a)
 	g_free(a->turn_secret);
 	g_free(a->public_url);
 	g_hash_table_unref(a->seen);
+	g_hash_table_unref(a->devices);
+	g_hash_table_unref(a->families);
 	g_free(a);
 }
 
@@ -294,73 +402,331 @@ static int session_fill(struct rg_accounts *a, const char *id, const char *name,
 	return CORE_OK;
 }
 
-int rg_accounts_register(struct rg_accounts *a, const char *name, const char *join_token,
-			 struct rg_auth_session *out, struct rg_store_device *dev, bool *reclaimed)
-{
-	char jh[RG_TOKEN_HASH_LEN], rh[RG_TOKEN_HASH_LEN], id[RG_TOKEN_UUID_LEN], fam[33];
-	int64_t now = rg_accounts_now(a);
-	struct rg_store_registration r = { jh, name, id, fam, rh, now + a->refresh_ttl, now };
-	char *refresh = rg_token_new(RG_TOKEN_REFRESH_PREFIX, RG_TOKEN_REFRESH_BYTES);
-	int rc;
+/* ------------------------------------------------------------ jobs */
 
-	memset(out, 0, sizeof(*out));
-	rg_token_hash(join_token, jh);
-	rg_token_hash(refresh, rh);
-	rg_token_uuid(id);
-	rg_token_family(fam);
-	rc = rg_store_register(a->store, &r, dev, reclaimed);
-	if (rc != CORE_OK)
-		goto out;
-	rc = session_fill(a, dev->device_id, dev->name, fam, out);
-	if (rc != CORE_OK) {
-		rg_store_device_clear(dev);
-		goto out;
-	}
-	out->device_id = g_strdup(dev->device_id);
-	out->refresh_token = refresh;
-	refresh = NULL;
-	out->address = g_strdup(dev->address);
-	out->subnet = g_strdup(a->net.subnet);
-	out->network = g_strdup(a->net.name);
-	out->server_url = g_strdup(a->public_url);
-out:
-	if (refresh != NULL)
-		core_wipe(refresh, strlen(refresh));
-	g_free(refresh);
-	if (rc != CORE_OK)
-		rg_auth_session_clear(out);
-	return rc;
+enum op { OP_REGISTER, OP_REFRESH, OP_DEVICES, OP_REVOKE, OP_TOUCH, OP_UPKEEP };
+
+/* One operation: its inputs (copied on the loop), the store's outputs, the caller's callback. */
+struct job {
+	struct rg_accounts *a;
+	enum op op;
+	int64_t now;
+	rg_accounts_done_fn done;
+	void *data;
+	/* inputs */
+	char *name;	 /* register */
+	char *refresh;	 /* register, refresh: the new refresh token (the device's next) */
+	char *presented; /* refresh: the token presented (it opens a repeat's seal) */
+	char *device_id; /* refresh, revoke */
+	char join_hash[RG_TOKEN_HASH_LEN], old_hash[RG_TOKEN_HASH_LEN];
+	char new_hash[RG_TOKEN_HASH_LEN];
+	char new_id[RG_TOKEN_UUID_LEN], family[RG_STORE_ID_LEN];
+	uint8_t sealed[RG_TOKEN_SEALED_MAX]; /* refresh: the new token sealed with the presented */
+	size_t sealed_len;
+	GPtrArray *ids;		 /* touch */
+	struct rg_store_key key; /* upkeep: a new key, when key_set */
+	bool key_set;
+	/* outputs */
+	struct rg_accounts_result res;
+	struct rg_store_device dev;	 /* refresh: the device (its name) */
+	struct rg_store_rotated rotated; /* refresh */
+	GArray *keys;			 /* upkeep: the keys after a rotation */
+};
+
+static void job_free(struct job *j)
+{
+	if (j->refresh != NULL)
+		core_wipe(j->refresh, strlen(j->refresh));
+	g_free(j->refresh);
+	if (j->presented != NULL)
+		core_wipe(j->presented, strlen(j->presented));
+	g_free(j->presented);
+	g_free(j->name);
+	g_free(j->device_id);
+	if (j->ids != NULL)
+		g_ptr_array_unref(j->ids);
+	core_wipe(&j->key, sizeof(j->key));
+	rg_auth_session_clear(&j->res.session);
+	rg_store_device_clear(&j->res.device);
+	rg_store_devices_free(j->res.devices);
+	rg_store_device_clear(&j->dev);
+	keys_free(j->keys);
+	g_free(j);
 }
 
-int rg_accounts_refresh(struct rg_accounts *a, const char *device_id, const char *refresh_token,
-			struct rg_auth_session *out)
-{
-	char old[RG_TOKEN_HASH_LEN], new[RG_TOKEN_HASH_LEN], fam[RG_STORE_ID_LEN];
-	int64_t now = rg_accounts_now(a);
-	struct rg_store_rotation r = { device_id, old, new, now + a->refresh_ttl, now };
-	char *refresh = rg_token_new(RG_TOKEN_REFRESH_PREFIX, RG_TOKEN_REFRESH_BYTES);
-	struct rg_store_device d = { 0 };
-	int rc;
+/* ---- on the worker: the store's part */
 
-	memset(out, 0, sizeof(*out));
-	rg_token_hash(refresh_token, old);
-	rg_token_hash(refresh, new);
-	rc = rg_store_refresh(a->store, &r, fam);
-	if (rc != CORE_OK)
-		goto out;
-	if ((rc = rg_store_device_get(a->store, device_id, &d)) != CORE_OK ||
-	    (rc = session_fill(a, d.device_id, d.name, fam, out)) != CORE_OK)
-		goto out;
-	out->refresh_token = refresh;
-	refresh = NULL;
-out:
-	rg_store_device_clear(&d);
-	if (refresh != NULL)
-		core_wipe(refresh, strlen(refresh));
-	g_free(refresh);
-	if (rc != CORE_OK)
-		rg_auth_session_clear(out);
-	return rc;
+static void run_register(struct rg_store *st, struct job *j)
+{
+	struct rg_store_registration r = {
+		.join_hash = j->join_hash,
+		.name = j->name,
+		.new_device_id = j->new_id,
+		.family_id = j->family,
+		.refresh_hash = j->new_hash,
+		.refresh_expires = j->now + j->a->refresh_ttl,
+		.now = j->now,
+	};
+
+	j->res.rc = rg_store_register(st, &r, &j->res.device, &j->res.reclaimed);
+}
+
+static void run_refresh(struct rg_store *st, struct job *j)
+{
+	struct rg_store_rotation r = {
+		.device_id = j->device_id,
+		.old_hash = j->old_hash,
+		.new_hash = j->new_hash,
+		.new_expires = j->now + j->a->refresh_ttl,
+		.now = j->now,
+		.sealed = j->sealed_len > 0 ? j->sealed : NULL,
+		.sealed_len = j->sealed_len,
+		.grace_s = RG_ACCOUNTS_REFRESH_GRACE_S,
+	};
+
+	j->res.rc = rg_store_refresh(st, &r, &j->rotated);
+	g_strlcpy(j->family, j->rotated.family, sizeof(j->family));
+	if (j->res.rc == CORE_OK)
+		j->res.rc = rg_store_device_get(st, j->device_id, &j->dev);
+}
+
+static void run_devices(struct rg_store *st, struct job *j)
+{
+	j->res.rc = rg_store_devices(st, &j->res.devices);
+}
+
+static void run_revoke(struct rg_store *st, struct job *j)
+{
+	j->res.rc = rg_store_revoke(st, j->device_id, j->now);
+}
+
+static void run_touch(struct rg_store *st, struct job *j)
+{
+	j->res.rc = rg_store_touch(st, (const char *const *)j->ids->pdata, j->ids->len, j->now);
+}
+
+static void run_upkeep(struct rg_store *st, struct job *j)
+{
+	int rc = CORE_OK;
+
+	if (j->key_set)
+		rc = key_add(st, &j->key, j->now + j->a->jwt_ttl, &j->keys);
+	if (rc == CORE_OK)
+		rc = rg_store_purge(st, j->now);
+	j->res.rc = rc;
+}
+
+/* ---- on the loop: the copy in step, the session made */
+
+static void finish_register(struct rg_accounts *a, struct job *j)
+{
+	struct rg_auth_session *s = &j->res.session;
+	struct rg_store_device *d = &j->res.device;
+
+	if (j->res.rc != CORE_OK)
+		return;
+	if (j->res.reclaimed)
+		live_drop_families(a, d->device_id);
+	live_add(a, d->device_id, j->family);
+	if (session_fill(a, d->device_id, d->name, j->family, s) != CORE_OK) {
+		j->res.rc = CORE_ERR_INTERNAL;
+		return;
+	}
+	s->device_id = g_strdup(d->device_id);
+	s->refresh_token = g_steal_pointer(&j->refresh);
+	s->address = g_strdup(d->address);
+	s->subnet = g_strdup(a->net.subnet);
+	s->network = g_strdup(a->net.name);
+	s->server_url = g_strdup(a->public_url);
+}
+
+static void finish_refresh(struct rg_accounts *a, struct job *j)
+{
+	char *next = NULL;
+
+	if (j->res.rc == CORE_ERR_CLOSED)
+		g_hash_table_remove(a->families, j->family); /* a replay: the family is void */
+	if (j->res.rc != CORE_OK)
+		return;
+	/* a repeat: the successor the lost answer carried, not the one made for this call */
+	if (j->rotated.repeated && rg_token_unseal(j->presented, j->rotated.sealed,
+						   j->rotated.sealed_len, &next) != CORE_OK) {
+		j->res.rc = CORE_ERR_INTERNAL;
+		return;
+	}
+	j->res.repeated = j->rotated.repeated;
+	if (session_fill(a, j->dev.device_id, j->dev.name, j->family, &j->res.session) != CORE_OK) {
+		j->res.rc = CORE_ERR_INTERNAL;
+		if (next != NULL)
+			core_wipe(next, strlen(next));
+		g_free(next);
+		return;
+	}
+	j->res.session.refresh_token = next != NULL ? next : g_steal_pointer(&j->refresh);
+}
+
+static void finish_revoke(struct rg_accounts *a, struct job *j)
+{
+	if (j->res.rc != CORE_OK)
+		return;
+	g_hash_table_remove(a->devices, j->device_id);
+	live_drop_families(a, j->device_id);
+}
+
+static void finish_upkeep(struct rg_accounts *a, struct job *j)
+{
+	if (j->keys == NULL)
+		return;
+	core_log_info("accounts", a->net.name,
+		      "new signing key %s; older keys retire in %" G_GINT64_FORMAT " s", j->key.kid,
+		      a->jwt_ttl);
+	keys_free(a->keys);
+	a->keys = g_steal_pointer(&j->keys);
+}
+
+static void finish_nothing(struct rg_accounts *a, struct job *j)
+{
+}
+
+static const struct op_entry {
+	const char *name;
+	void (*run)(struct rg_store *st, struct job *j);
+	void (*finish)(struct rg_accounts *a, struct job *j);
+} ops[] = {
+	[OP_REGISTER] = { "register", run_register, finish_register },
+	[OP_REFRESH] = { "refresh", run_refresh, finish_refresh },
+	[OP_DEVICES] = { "devices", run_devices, finish_nothing },
+	[OP_REVOKE] = { "revoke", run_revoke, finish_revoke },
+	[OP_TOUCH] = { "touch", run_touch, finish_nothing },
+	[OP_UPKEEP] = { "upkeep", run_upkeep, finish_upkeep },
+};
+
+static void job_run(void *ctx, void *p)
+{
+	struct job *j = p;
+
+	ops[j->op].run(j->a->store, j);
+}
+
+static void job_done(void *p)
+{
+	struct job *j = p;
+
+	ops[j->op].finish(j->a, j);
+	if (j->done != NULL)
+		j->done(j->data, &j->res);
+	job_free(j);
+}
+
+static struct job *job_new(struct rg_accounts *a, enum op op, rg_accounts_done_fn done, void *data)
+{
+	struct job *j = g_new0(struct job, 1);
+
+	j->a = a;
+	j->op = op;
+	j->now = rg_accounts_now(a);
+	j->done = done;
+	j->data = data;
+	return j;
+}
+
+static void job_push(struct job *j)
+{
+	core_worker_push(j->a->worker, job_run, job_done, j);
+}
+
+/* ------------------------------------------------------------ operations */
+
+void rg_accounts_register(struct rg_accounts *a, const char *name, const char *join_token,
+			  rg_accounts_done_fn done, void *data)
+{
+	struct job *j = job_new(a, OP_REGISTER, done, data);
+
+	j->name = g_strdup(name);
+	j->refresh = rg_token_new(RG_TOKEN_REFRESH_PREFIX, RG_TOKEN_REFRESH_BYTES);
+	rg_token_hash(join_token, j->join_hash);
+	rg_token_hash(j->refresh, j->new_hash);
+	rg_token_uuid(j->new_id);
+	rg_token_family(j->family);
+	job_push(j);
+}
+
+void rg_accounts_refresh(struct rg_accounts *a, const char *device_id, const char *refresh_token,
+			 rg_accounts_done_fn done, void *data)
+{
+	struct job *j = job_new(a, OP_REFRESH, done, data);
+
+	j->device_id = g_strdup(device_id);
+	j->refresh = rg_token_new(RG_TOKEN_REFRESH_PREFIX, RG_TOKEN_REFRESH_BYTES);
+	j->presented = g_strdup(refresh_token);
+	rg_token_hash(refresh_token, j->old_hash);
+	rg_token_hash(j->refresh, j->new_hash);
+	if (rg_token_seal(refresh_token, j->refresh, j->sealed, &j->sealed_len) != CORE_OK)
+		j->sealed_len = 0; /* no repeat for this one */
+	job_push(j);
+}
+
+void rg_accounts_devices(struct rg_accounts *a, rg_accounts_done_fn done, void *data)
+{
+	job_push(job_new(a, OP_DEVICES, done, data));
+}
+
+void rg_accounts_revoke(struct rg_accounts *a, const char *device_id, rg_accounts_done_fn done,
+			void *data)
+{
+	struct job *j = job_new(a, OP_REVOKE, done, data);
+
+	g_hash_table_remove(a->seen, device_id);
+	j->device_id = g_strdup(device_id);
+	job_push(j);
+}
+
+void rg_accounts_seen(struct rg_accounts *a, const char *device_id)
+{
+	g_hash_table_add(a->seen, g_strdup(device_id));
+}
+
+void rg_accounts_flush(struct rg_accounts *a)
+{
+	struct job *j;
+	GHashTableIter it;
+	gpointer id;
+
+	if (g_hash_table_size(a->seen) == 0)
+		return;
+	j = job_new(a, OP_TOUCH, NULL, NULL);
+	j->ids = g_ptr_array_new_full(g_hash_table_size(a->seen), g_free);
+	g_hash_table_iter_init(&it, a->seen);
+	while (g_hash_table_iter_next(&it, &id, NULL)) {
+		g_hash_table_iter_steal(&it);
+		g_ptr_array_add(j->ids, id);
+	}
+	job_push(j);
+}
+
+void rg_accounts_upkeep(struct rg_accounts *a, bool force_rotate, rg_accounts_done_fn done,
+			void *data)
+{
+	struct job *j = job_new(a, OP_UPKEEP, done, data);
+
+	if (force_rotate || key_due(a->keys, a->key_rotate, j->now)) {
+		key_new(&j->key, j->now);
+		j->key_set = true;
+	}
+	job_push(j);
+}
+
+/* ------------------------------------------------------------ bearer checks (memory) */
+
+/* Whether device and family stand: CORE_OK, CORE_ERR_NOT_FOUND (device), CORE_ERR_AUTH (family). */
+static int live_check(struct rg_accounts *a, const char *device_id, const char *family_id)
+{
+	const char *dev;
+
+	if (!g_hash_table_contains(a->devices, device_id))
+		return CORE_ERR_NOT_FOUND;
+	dev = g_hash_table_lookup(a->families, family_id);
+	return dev != NULL && strcmp(dev, device_id) == 0 ? CORE_OK : CORE_ERR_AUTH;
 }
 
 int rg_accounts_verify(struct rg_accounts *a, const char *jwt, struct rg_accounts_identity *out,
@@ -405,7 +771,7 @@ int rg_accounts_verify(struct rg_accounts *a, const char *jwt, struct rg_account
 		rc = CORE_ERR_AUTH;
 		goto out;
 	}
-	rc = rg_store_session_live(a->store, j.claims.sub, j.claims.fam);
+	rc = live_check(a, j.claims.sub, j.claims.fam);
 	if (rc == CORE_ERR_NOT_FOUND || rc == CORE_ERR_AUTH) {
 		g_snprintf(reason, sizeof(reason), "%s",
 			   rc == CORE_ERR_NOT_FOUND ? "its device is revoked"
@@ -423,45 +789,7 @@ out:
 
 bool rg_accounts_live(struct rg_accounts *a, const struct rg_accounts_identity *id)
 {
-	return rg_store_session_live(a->store, id->claims.sub, id->claims.fam) == CORE_OK;
-}
-
-int rg_accounts_devices(struct rg_accounts *a, GArray **out)
-{
-	return rg_store_devices(a->store, out);
-}
-
-int rg_accounts_revoke(struct rg_accounts *a, const char *device_id)
-{
-	g_hash_table_remove(a->seen, device_id);
-	return rg_store_revoke(a->store, device_id, rg_accounts_now(a));
-}
-
-void rg_accounts_seen(struct rg_accounts *a, const char *device_id)
-{
-	g_hash_table_add(a->seen, g_strdup(device_id));
-}
-
-void rg_accounts_flush(struct rg_accounts *a)
-{
-	guint n = 0;
-	gpointer *ids;
-
-	if (g_hash_table_size(a->seen) == 0)
-		return;
-	ids = g_hash_table_get_keys_as_array(a->seen, &n);
-	rg_store_touch(a->store, (const char *const *)ids, n, rg_accounts_now(a));
-	g_free(ids);
-	g_hash_table_remove_all(a->seen);
-}
-
-int rg_accounts_upkeep(struct rg_accounts *a, bool force_rotate)
-{
-	int rc = key_rotate(a, force_rotate);
-
-	if (rc == CORE_OK)
-		rc = rg_store_purge(a->store, rg_accounts_now(a));
-	return rc;
+	return live_check(a, id->claims.sub, id->claims.fam) == CORE_OK;
 }
 
 /* ------------------------------------------------------------ init and invite */

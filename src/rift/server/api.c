@@ -3,6 +3,13 @@
  * api.h). One table of routes; each handler reads its body through the
  * pure parsers (authmsg.h), asks the accounts, and answers with one JSON
  * body and one log line.
+ *
+ * What needs the store is asked asynchronously (accounts.h): the handler
+ * pauses the message and keeps it in a call; the accounts' callback answers
+ * and unpauses it. A call whose client went away is answered to nobody (but
+ * still logged: what the store did, it did); a call still out when the api
+ * is freed is "lost": its callback, which the accounts still run, only
+ * frees it.
  */
 #include "rift/server/api.h"
 
@@ -25,6 +32,17 @@ struct rg_api {
 	struct rg_guard *guard;
 	struct rg_sig_auth auth;
 	guint flush_timer, upkeep_timer;
+	GHashTable *calls; /* struct call * waiting for the accounts (a set) */
+};
+
+/* A request paused until the accounts answer. */
+struct call {
+	struct rg_api *api;	/* NULL once the api is freed: nothing to answer */
+	SoupServerMessage *msg; /* a reference */
+	gulong gone_handler;
+	bool gone;		/* the connection closed: answer nobody */
+	char *id;		/* refresh, revoke: the device */
+	char by[RG_JWT_ID_MAX]; /* revoke: the caller's device */
 };
 
 /* ------------------------------------------------------------ replies */
@@ -97,6 +115,43 @@ static const char *body_of(SoupServerMessage *msg, size_t *len)
 	return b->data != NULL ? b->data : "";
 }
 
+/* ------------------------------------------------------------ calls */
+
+static void call_gone(SoupServerMessage *msg, gpointer p)
+{
+	struct call *c = p;
+
+	c->gone = true;
+}
+
+/* Pause msg until call_end: the accounts answer later, on the loop. */
+static struct call *call_new(struct rg_api *api, SoupServerMessage *msg)
+{
+	struct call *c = g_new0(struct call, 1);
+
+	c->api = api;
+	c->msg = g_object_ref(msg);
+	soup_server_message_get_remote_host(msg); /* kept by the message for the logs */
+	c->gone_handler = g_signal_connect(msg, "disconnected", G_CALLBACK(call_gone), c);
+	soup_server_message_pause(msg);
+	g_hash_table_add(api->calls, c);
+	return c;
+}
+
+/* The answer is set (or nobody waits for it): send it and forget the call. */
+static void call_end(struct call *c)
+{
+	if (c->api != NULL) {
+		g_hash_table_remove(c->api->calls, c);
+		if (!c->gone)
+			soup_server_message_unpause(c->msg);
+	}
+	g_signal_handler_disconnect(c->msg, c->gone_handler);
+	g_object_unref(c->msg);
+	g_free(c->id);
+	g_free(c);
+}
+
 /* ------------------------------------------------------------ handlers */
 
 static void store_failed(SoupServerMessage *msg)
@@ -104,35 +159,24 @@ static void store_failed(SoupServerMessage *msg)
 	fail(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal error", "the store failed");
 }
 
-static void h_register(struct rg_api *api, SoupServerMessage *msg, const char *rest,
-		       const struct rg_accounts_identity *caller)
+static void register_done(void *data, struct rg_accounts_result *res)
 {
-	struct rg_auth_register_req req;
-	struct rg_auth_session sess;
-	struct rg_store_device dev = { 0 };
+	struct call *c = data;
+	struct rg_api *api = c->api;
+	SoupServerMessage *msg = c->msg;
+	const struct rg_store_device *dev = &res->device;
 	char esc[CORE_LOG_ESC_SHORT];
-	const char *err;
-	bool reclaimed;
-	size_t len;
-	const char *body = body_of(msg, &len);
-	int rc;
 
-	if (rg_auth_register_parse(body, len, &req, &err) != CORE_OK) {
-		fail(msg, SOUP_STATUS_BAD_REQUEST, err, NULL);
-		return;
-	}
-	rc = rg_accounts_register(api->accounts, req.device_name, req.join_token, &sess, &dev,
-				  &reclaimed);
-	switch (rc) {
+	if (api == NULL)
+		goto out;
+	switch (res->rc) {
 	case CORE_OK:
 		core_log_info("api", soup_server_message_get_remote_host(msg),
 			      "registered \"%s\" as %s, %s%s",
-			      core_log_escape(esc, sizeof(esc), dev.name, strlen(dev.name)),
-			      dev.device_id, dev.address,
-			      reclaimed ? " (again: older tokens void)" : "");
-		reply(msg, SOUP_STATUS_OK, rg_auth_session_encode(&sess, true));
-		if (reclaimed && api->server != NULL)
-			rg_sig_server_recheck(api->server, dev.device_id);
+			      core_log_escape(esc, sizeof(esc), dev->name, strlen(dev->name)),
+			      dev->device_id, dev->address,
+			      res->reclaimed ? " (again: older tokens void)" : "");
+		reply(msg, SOUP_STATUS_OK, rg_auth_session_encode(&res->session, true));
 		break;
 	case CORE_ERR_AUTH:
 		guard_failed(api, msg);
@@ -144,31 +188,48 @@ static void h_register(struct rg_api *api, SoupServerMessage *msg, const char *r
 	default:
 		store_failed(msg);
 	}
-	rg_auth_session_clear(&sess);
-	rg_store_device_clear(&dev);
-	rg_auth_register_req_clear(&req);
+out:
+	call_end(c);
+	if (api != NULL && res->rc == CORE_OK && res->reclaimed && api->server != NULL)
+		rg_sig_server_recheck(api->server, dev->device_id);
 }
 
-static void h_refresh(struct rg_api *api, SoupServerMessage *msg, const char *rest,
-		      const struct rg_accounts_identity *caller)
+static void h_register(struct rg_api *api, SoupServerMessage *msg, const char *rest,
+		       const struct rg_accounts_identity *caller)
 {
-	struct rg_auth_refresh_req req;
-	struct rg_auth_session sess;
+	struct rg_auth_register_req req;
 	const char *err;
 	size_t len;
 	const char *body = body_of(msg, &len);
-	int rc;
 
-	if (rg_auth_refresh_parse(body, len, &req, &err) != CORE_OK) {
+	if (rg_auth_register_parse(body, len, &req, &err) != CORE_OK) {
 		fail(msg, SOUP_STATUS_BAD_REQUEST, err, NULL);
 		return;
 	}
-	rc = rg_accounts_refresh(api->accounts, req.device_id, req.refresh_token, &sess);
-	switch (rc) {
+	rg_accounts_register(api->accounts, req.device_name, req.join_token, register_done,
+			     call_new(api, msg));
+	rg_auth_register_req_clear(&req);
+}
+
+static void refresh_done(void *data, struct rg_accounts_result *res)
+{
+	struct call *c = data;
+	struct rg_api *api = c->api;
+	SoupServerMessage *msg = c->msg;
+	char *recheck = NULL;
+
+	if (api == NULL)
+		goto out;
+	switch (res->rc) {
 	case CORE_OK:
-		core_log_debug("api", soup_server_message_get_remote_host(msg), "refreshed %s",
-			       req.device_id);
-		reply(msg, SOUP_STATUS_OK, rg_auth_session_encode(&sess, false));
+		if (res->repeated)
+			core_log_info("api", soup_server_message_get_remote_host(msg),
+				      "refreshed %s again: the same token, its answer was lost",
+				      c->id);
+		else
+			core_log_debug("api", soup_server_message_get_remote_host(msg),
+				       "refreshed %s", c->id);
+		reply(msg, SOUP_STATUS_OK, rg_auth_session_encode(&res->session, false));
 		break;
 	case CORE_ERR_NOT_FOUND:
 		guard_failed(api, msg);
@@ -181,9 +242,7 @@ static void h_refresh(struct rg_api *api, SoupServerMessage *msg, const char *re
 		/* a replay: whoever holds the family's current token is shut out too */
 		guard_failed(api, msg);
 		fail(msg, SOUP_STATUS_UNAUTHORIZED,
-		     "refresh token reused: its token family is revoked", req.device_id);
-		if (api->server != NULL)
-			rg_sig_server_recheck(api->server, req.device_id);
+		     "refresh token reused: its token family is revoked", c->id);
 		break;
 	case CORE_ERR_AUTH:
 		guard_failed(api, msg);
@@ -192,19 +251,45 @@ static void h_refresh(struct rg_api *api, SoupServerMessage *msg, const char *re
 	default:
 		store_failed(msg);
 	}
-	rg_auth_session_clear(&sess);
+	if (res->rc == CORE_ERR_CLOSED && api->server != NULL)
+		recheck = g_steal_pointer(&c->id);
+out:
+	call_end(c); /* the answer first, then the family's connections */
+	if (recheck != NULL)
+		rg_sig_server_recheck(api->server, recheck);
+	g_free(recheck);
+}
+
+static void h_refresh(struct rg_api *api, SoupServerMessage *msg, const char *rest,
+		      const struct rg_accounts_identity *caller)
+{
+	struct rg_auth_refresh_req req;
+	struct call *c;
+	const char *err;
+	size_t len;
+	const char *body = body_of(msg, &len);
+
+	if (rg_auth_refresh_parse(body, len, &req, &err) != CORE_OK) {
+		fail(msg, SOUP_STATUS_BAD_REQUEST, err, NULL);
+		return;
+	}
+	c = call_new(api, msg);
+	c->id = g_strdup(req.device_id);
+	rg_accounts_refresh(api->accounts, req.device_id, req.refresh_token, refresh_done, c);
 	rg_auth_refresh_req_clear(&req);
 }
 
-static void h_devices(struct rg_api *api, SoupServerMessage *msg, const char *rest,
-		      const struct rg_accounts_identity *caller)
+static void devices_done(void *data, struct rg_accounts_result *res)
 {
+	struct call *c = data;
 	struct rg_auth_device *out;
-	GArray *all = NULL;
+	GArray *all = res->devices;
 
-	if (rg_accounts_devices(api->accounts, &all) != CORE_OK) {
-		store_failed(msg);
-		return;
+	if (c->api == NULL)
+		goto out;
+	if (res->rc != CORE_OK) {
+		store_failed(c->msg);
+		goto out;
 	}
 	out = g_new0(struct rg_auth_device, all->len + 1);
 	for (guint i = 0; i < all->len; i++) {
@@ -214,9 +299,16 @@ static void h_devices(struct rg_api *api, SoupServerMessage *msg, const char *re
 						  d->address,		d->created_at,
 						  d->last_seen_at,	d->revoked_at != 0 };
 	}
-	reply(msg, SOUP_STATUS_OK, rg_auth_devices_encode(out, all->len));
+	reply(c->msg, SOUP_STATUS_OK, rg_auth_devices_encode(out, all->len));
 	g_free(out);
-	rg_store_devices_free(all);
+out:
+	call_end(c);
+}
+
+static void h_devices(struct rg_api *api, SoupServerMessage *msg, const char *rest,
+		      const struct rg_accounts_identity *caller)
+{
+	rg_accounts_devices(api->accounts, devices_done, call_new(api, msg));
 }
 
 /* A device id as the reference accepts it: [a-f0-9-]+ (and no longer than a UUID). */
@@ -232,10 +324,38 @@ static bool id_ok(const char *id)
 	return true;
 }
 
+static void revoke_done(void *data, struct rg_accounts_result *res)
+{
+	struct call *c = data;
+	struct rg_api *api = c->api;
+	char *revoked = NULL;
+
+	if (api == NULL)
+		goto out;
+	if (res->rc == CORE_ERR_NOT_FOUND) {
+		fail(c->msg, SOUP_STATUS_NOT_FOUND, "device not found", NULL);
+		goto out;
+	}
+	if (res->rc != CORE_OK) {
+		store_failed(c->msg);
+		goto out;
+	}
+	core_log_info("api", soup_server_message_get_remote_host(c->msg), "%s revoked by %s", c->id,
+		      c->by);
+	reply(c->msg, SOUP_STATUS_OK, g_strdup("{\"ok\":true}"));
+	if (api->server != NULL)
+		revoked = g_steal_pointer(&c->id);
+out:
+	call_end(c); /* the answer first, then the device's connections */
+	if (revoked != NULL)
+		rg_sig_server_recheck(api->server, revoked);
+	g_free(revoked);
+}
+
 static void h_revoke(struct rg_api *api, SoupServerMessage *msg, const char *id,
 		     const struct rg_accounts_identity *caller)
 {
-	int rc;
+	struct call *c;
 
 	if (!id_ok(id)) {
 		fail(msg, SOUP_STATUS_NOT_FOUND, "device not found", "not a device id");
@@ -245,20 +365,10 @@ static void h_revoke(struct rg_api *api, SoupServerMessage *msg, const char *id,
 		fail(msg, SOUP_STATUS_BAD_REQUEST, "cannot revoke your own device", NULL);
 		return;
 	}
-	rc = rg_accounts_revoke(api->accounts, id);
-	if (rc == CORE_ERR_NOT_FOUND) {
-		fail(msg, SOUP_STATUS_NOT_FOUND, "device not found", NULL);
-		return;
-	}
-	if (rc != CORE_OK) {
-		store_failed(msg);
-		return;
-	}
-	core_log_info("api", soup_server_message_get_remote_host(msg), "%s revoked by %s", id,
-		      caller->claims.sub);
-	reply(msg, SOUP_STATUS_OK, g_strdup("{\"ok\":true}"));
-	if (api->server != NULL)
-		rg_sig_server_recheck(api->server, id);
+	c = call_new(api, msg);
+	c->id = g_strdup(id);
+	g_strlcpy(c->by, caller->claims.sub, sizeof(c->by));
+	rg_accounts_revoke(api->accounts, id, revoke_done, c);
 }
 
 /* ------------------------------------------------------------ routing */
@@ -408,6 +518,7 @@ static int sig_bearer(void *data, const char *token, const char *source, struct 
 		core_log_warn("api", source, "GET /connect: 429 too many wrong tokens (%u s)",
 			      after);
 		ident_free(who);
+		id->retry_after_s = after;
 		return CORE_ERR_AGAIN;
 	}
 	rc = rg_accounts_verify(api->accounts, token, who, &why);
@@ -453,7 +564,7 @@ static char *sig_status(void *data)
 	struct rg_api *api = data;
 	struct rg_store_stats st;
 
-	rg_store_stats(rg_accounts_store(api->accounts), &st);
+	rg_accounts_stats(api->accounts, &st);
 	return g_strdup_printf(",\"store\":{\"ops\":%" G_GUINT64_FORMAT
 			       ",\"p50_us\":%" G_GINT64_FORMAT ",\"p99_us\":%" G_GINT64_FORMAT
 			       ",\"max_us\":%" G_GINT64_FORMAT "}",
@@ -474,7 +585,7 @@ static gboolean upkeep_cb(gpointer p)
 {
 	struct rg_api *api = p;
 
-	rg_accounts_upkeep(api->accounts, false);
+	rg_accounts_upkeep(api->accounts, false, NULL, NULL);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -483,6 +594,7 @@ struct rg_api *rg_api_new(const struct rg_api_config *cfg)
 	struct rg_api *api = g_new0(struct rg_api, 1);
 
 	api->accounts = cfg->accounts;
+	api->calls = g_hash_table_new(NULL, NULL);
 	api->guard = rg_guard_new(cfg->guard_burst, cfg->guard_per_minute, 0);
 	api->auth = (struct rg_sig_auth){ sig_bearer, sig_live,	  sig_opened,
 					  sig_attach, sig_status, api };
@@ -493,10 +605,18 @@ struct rg_api *rg_api_new(const struct rg_api_config *cfg)
 
 void rg_api_free(struct rg_api *api)
 {
+	GHashTableIter it;
+	gpointer c;
+
 	if (api == NULL)
 		return;
 	core_source_clear(&api->flush_timer);
 	core_source_clear(&api->upkeep_timer);
+	/* calls still out are lost: the accounts' callbacks only free them */
+	g_hash_table_iter_init(&it, api->calls);
+	while (g_hash_table_iter_next(&it, &c, NULL))
+		((struct call *)c)->api = NULL;
+	g_hash_table_unref(api->calls);
 	rg_accounts_flush(api->accounts);
 	rg_guard_free(api->guard);
 	g_free(api);

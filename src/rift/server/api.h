@@ -24,8 +24,17 @@
  * Upkeep on timers: last-seen times written every RG_API_FLUSH_S, the
  * signing key rotated and expired tokens purged every RG_API_UPKEEP_S.
  *
+ * The loop never waits for the database: bearer checks (HTTP and
+ * WebSocket) are answered from the accounts' memory; a request that needs
+ * the store is paused and answered when the store's thread has committed
+ * (accounts.h), so every answer still describes what is on disk. A client
+ * that goes away meanwhile is answered to nobody; what it asked is done and
+ * logged all the same.
+ *
  * Ownership: the caller owns the api and the accounts it borrows (free the
- * api first). Threading: the server's main loop.
+ * api first: requests still waiting are dropped, and rg_accounts_free then
+ * runs their callbacks, which only free them). Threading: the server's
+ * main loop.
  */
 #pragma once
 

@@ -105,11 +105,11 @@ int rg_server_conf_load(const char *path, struct rg_server_conf *out, GError **e
 	{
 		char *sync = NULL;
 
-		rc = core_config_get_string(c, "store", "synchronous", "normal", &sync, error);
+		rc = core_config_get_string(c, "store", "synchronous", "full", &sync, error);
 		if (rc == CORE_OK && strcmp(sync, "normal") != 0 && strcmp(sync, "full") != 0)
 			rc = bad(error, path, core_config_line(c, "store", "synchronous"),
 				 "[store] synchronous: expected normal or full, got \"%s\"", sync);
-		out->full_sync = rc == CORE_OK && strcmp(sync, "full") == 0;
+		out->sync_normal = rc == CORE_OK && strcmp(sync, "normal") == 0;
 		g_free(sync);
 		if (rc != CORE_OK)
 			goto out;

@@ -8,7 +8,9 @@
  *                                        the one the server listens on
  *   [store]
  *   path = /var/lib/riftgate/server.db   the database (the default)
- *   synchronous = normal                 or full: every commit waits for fsync
+ *   synchronous = full                   every commit waits for fsync (the
+ *                                        default); normal: a power cut may undo
+ *                                        the last commits
  *   [ice]                                what registered devices are told
  *   stun = 198.51.100.1:3478             host:port, comma-separated
  *   turn = udp:198.51.100.1:3478         udp:, tcp: or tls: then host:port
@@ -33,7 +35,7 @@
 struct rg_server_conf {
 	bool accounts; /* serve the store's devices */
 	char *db_path;
-	bool full_sync;	     /* [store] synchronous = full */
+	bool sync_normal;    /* [store] synchronous = normal */
 	char *public_url;    /* NULL: the listening URL */
 	char **stun, **turn; /* NULL-terminated, or NULL */
 	char *turn_secret;

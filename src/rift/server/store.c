@@ -49,6 +49,9 @@ static const char *const migrations[] = {
 	"  family_id TEXT NOT NULL REFERENCES token_families(family_id),"
 	"  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER);"
 	"CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);",
+	/* 2: a used refresh token remembers its successor, sealed with it, for a repeat */
+	"ALTER TABLE refresh_tokens ADD COLUMN successor TEXT;"
+	"ALTER TABLE refresh_tokens ADD COLUMN sealed BLOB;",
 };
 
 /* The statements, prepared once. */
@@ -78,12 +81,15 @@ enum q {
 	Q_TOKEN_GET,
 	Q_TOKEN_USE,
 	Q_SESSION,
+	Q_FAMILIES_LIVE,
 	Q_KEYS,
 	Q_KEY_ADD,
 	Q_KEYS_RETIRE,
 	Q_PURGE_JOIN,
 	Q_PURGE_REFRESH,
 	Q_PURGE_KEYS,
+	Q_PURGE_SEALED,
+	Q_TOKEN_UNSEAL,
 	Q_COUNT
 };
 
@@ -120,12 +126,19 @@ static const char *const sql[Q_COUNT] = {
 			    "WHERE family_id = ?1 AND revoked_at IS NULL",
 	[Q_TOKEN_ADD] = "INSERT INTO refresh_tokens(hash, family_id, created_at, expires_at) "
 			"VALUES (?1, ?2, ?3, ?4)",
-	[Q_TOKEN_GET] = "SELECT t.family_id, t.expires_at, t.used_at, f.revoked_at, f.device_id "
+	[Q_TOKEN_GET] = "SELECT t.family_id, t.expires_at, t.used_at, f.revoked_at, f.device_id, "
+			"t.sealed, n.used_at IS NULL AND n.hash IS NOT NULL "
 			"FROM refresh_tokens t JOIN token_families f USING (family_id) "
+			"LEFT JOIN refresh_tokens n ON n.hash = t.successor "
 			"WHERE t.hash = ?1",
-	[Q_TOKEN_USE] = "UPDATE refresh_tokens SET used_at = ?2 WHERE hash = ?1",
+	[Q_TOKEN_USE] = "UPDATE refresh_tokens SET used_at = ?2, successor = ?3, sealed = ?4 "
+			"WHERE hash = ?1",
+	[Q_TOKEN_UNSEAL] = "UPDATE refresh_tokens SET sealed = NULL WHERE hash = ?1",
 	[Q_SESSION] = "SELECT d.revoked_at, f.device_id, f.revoked_at FROM devices d "
 		      "LEFT JOIN token_families f ON f.family_id = ?2 WHERE d.device_id = ?1",
+	[Q_FAMILIES_LIVE] = "SELECT f.family_id, f.device_id FROM token_families f "
+			    "JOIN devices d USING (device_id) "
+			    "WHERE f.revoked_at IS NULL AND d.revoked_at IS NULL ORDER BY f.rowid",
 	[Q_KEYS] = "SELECT kid, secret, created_at, retired_at FROM signing_keys "
 		   "ORDER BY created_at DESC, rowid DESC",
 	[Q_KEY_ADD] = "INSERT INTO signing_keys(kid, secret, created_at) VALUES (?1, ?2, ?3)",
@@ -133,6 +146,8 @@ static const char *const sql[Q_COUNT] = {
 	[Q_PURGE_JOIN] = "DELETE FROM join_tokens WHERE expires_at < ?1 OR used_at < ?1",
 	[Q_PURGE_REFRESH] = "DELETE FROM refresh_tokens WHERE expires_at < ?1",
 	[Q_PURGE_KEYS] = "DELETE FROM signing_keys WHERE retired_at < ?1",
+	[Q_PURGE_SEALED] = "UPDATE refresh_tokens SET sealed = NULL "
+			   "WHERE sealed IS NOT NULL AND used_at < ?1",
 };
 
 struct rg_store {
@@ -140,10 +155,11 @@ struct rg_store {
 	char *path;
 	sqlite3_stmt *stmt[Q_COUNT];
 	char *subnet; /* cached once known: it never changes */
-	/* latency of the last RG_STORE_STATS_WINDOW operations */
+	int64_t op_start_us;
+	/* latency of the last RG_STORE_STATS_WINDOW operations; read from any thread */
+	GMutex stats_lock;
 	int64_t lat_us[RG_STORE_STATS_WINDOW];
 	uint64_t ops;
-	int64_t op_start_us;
 };
 
 /* ------------------------------------------------------------ plumbing */
@@ -211,8 +227,12 @@ static void op_begin(struct rg_store *s)
 
 static int op_end(struct rg_store *s, int rc)
 {
-	s->lat_us[s->ops % RG_STORE_STATS_WINDOW] = g_get_monotonic_time() - s->op_start_us;
+	int64_t took = g_get_monotonic_time() - s->op_start_us;
+
+	g_mutex_lock(&s->stats_lock);
+	s->lat_us[s->ops % RG_STORE_STATS_WINDOW] = took;
 	s->ops++;
+	g_mutex_unlock(&s->stats_lock);
 	return rc;
 }
 
@@ -375,6 +395,7 @@ int rg_store_open_with(struct rg_store **out, const char *path, const char *cons
 	int rc;
 
 	*out = NULL;
+	g_mutex_init(&s->stats_lock);
 	s->path = g_strdup(path);
 	if ((rc = create_file(path, error)) != CORE_OK)
 		goto out;
@@ -387,8 +408,8 @@ int rg_store_open_with(struct rg_store **out, const char *path, const char *cons
 	}
 	sqlite3_busy_timeout(s->db, RG_STORE_BUSY_MS);
 	sqlite3_extended_result_codes(s->db, 1);
-	/* WAL: readers never wait for the writer; NORMAL: a commit survives the process
-	 * (kill -9), without an fsync on the loop (rg_store_set_full_sync for power cuts) */
+	/* WAL: readers never wait for the writer; FULL: a commit survives a power cut
+	 * (rg_store_set_full_sync(false): NORMAL, a commit survives the process only) */
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW ||
 	    g_ascii_strcasecmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
@@ -399,7 +420,7 @@ int rg_store_open_with(struct rg_store **out, const char *path, const char *cons
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((rc = pragma(s, "PRAGMA synchronous = NORMAL", error)) != CORE_OK ||
+	if ((rc = pragma(s, "PRAGMA synchronous = FULL", error)) != CORE_OK ||
 	    (rc = pragma(s, "PRAGMA foreign_keys = ON", error)) != CORE_OK)
 		goto out;
 	rc = migrate(s, steps, n_steps, error);
@@ -426,6 +447,7 @@ void rg_store_close(struct rg_store *s)
 	sqlite3_close(s->db);
 	g_free(s->subnet);
 	g_free(s->path);
+	g_mutex_clear(&s->stats_lock);
 	g_free(s);
 }
 
@@ -445,6 +467,12 @@ int rg_store_version(struct rg_store *s)
 int rg_store_schema_version(void)
 {
 	return (int)G_N_ELEMENTS(migrations);
+}
+
+const char *const *rg_store_migrations(size_t *n)
+{
+	*n = G_N_ELEMENTS(migrations);
+	return migrations;
 }
 
 /* ------------------------------------------------------------ network and settings */
@@ -795,8 +823,64 @@ out:
 	return op_end(s, rc);
 }
 
+/*
+ * A used token presented again. Within r->grace_s of its use, while its
+ * successor is still unused and it was not repeated before: the answer was
+ * lost, hand back the sealed successor (once: the seal is dropped). Else a
+ * stolen copy or a replay: one of the two holders is a thief, and neither
+ * keeps the family. CORE_OK (a repeat), CORE_ERR_CLOSED (revoked), ...
+ */
+static int reused(struct rg_store *s, const struct rg_store_rotation *r, sqlite3_stmt *tok,
+		  int64_t used, struct rg_store_rotated *out)
+{
+	const void *sealed = sqlite3_column_blob(tok, 5);
+	int sealed_len = sqlite3_column_bytes(tok, 5);
+	bool next_unused = sqlite3_column_int(tok, 6) != 0;
+	sqlite3_stmt *st;
+
+	if (r->grace_s > 0 && r->now < used + r->grace_s && next_unused && sealed != NULL &&
+	    sealed_len > 0 && (size_t)sealed_len <= sizeof(out->sealed)) {
+		memcpy(out->sealed, sealed, (size_t)sealed_len);
+		out->sealed_len = (size_t)sealed_len;
+		out->repeated = true;
+		sqlite3_reset(tok);
+		st = q(s, Q_TOKEN_UNSEAL);
+		if (st != NULL)
+			bind_text(st, 1, r->old_hash);
+		return run(s, st);
+	}
+	sqlite3_reset(tok);
+	return by_id(s, Q_FAMILY_REVOKE, out->family, r->now) == CORE_OK ? CORE_ERR_CLOSED
+									 : CORE_ERR_SYSTEM;
+}
+
+/* Mark the presented token used (with its successor, sealed) and store the successor. */
+static int rotate(struct rg_store *s, const struct rg_store_rotation *r, const char *family)
+{
+	sqlite3_stmt *st = q(s, Q_TOKEN_USE);
+	int rc;
+
+	if (st != NULL) {
+		bind_text(st, 1, r->old_hash);
+		sqlite3_bind_int64(st, 2, r->now);
+		bind_text(st, 3, r->new_hash);
+		if (r->sealed != NULL)
+			sqlite3_bind_blob(st, 4, r->sealed, (int)r->sealed_len, SQLITE_STATIC);
+	}
+	if ((rc = run(s, st)) != CORE_OK)
+		return rc;
+	st = q(s, Q_TOKEN_ADD);
+	if (st != NULL) {
+		bind_text(st, 1, r->new_hash);
+		bind_text(st, 2, family);
+		sqlite3_bind_int64(st, 3, r->now);
+		sqlite3_bind_int64(st, 4, r->new_expires);
+	}
+	return run(s, st);
+}
+
 int rg_store_refresh(struct rg_store *s, const struct rg_store_rotation *r,
-		     char family[RG_STORE_ID_LEN])
+		     struct rg_store_rotated *out)
 {
 	struct rg_store_device d = { 0 };
 	int64_t expires, used, fam_revoked;
@@ -805,7 +889,9 @@ int rg_store_refresh(struct rg_store *s, const struct rg_store_rotation *r,
 	int rc;
 
 	op_begin(s);
-	family[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (r->sealed_len > sizeof(out->sealed))
+		return op_end(s, CORE_ERR_INVALID_ARG);
 	if ((rc = tx_begin(s)) != CORE_OK)
 		return op_end(s, rc);
 	rc = device_get(s, r->device_id, &d);
@@ -820,7 +906,7 @@ int rg_store_refresh(struct rg_store *s, const struct rg_store_rotation *r,
 		rc = rc == CORE_ERR_NOT_FOUND ? CORE_ERR_AUTH : rc;
 		goto out;
 	}
-	g_strlcpy(family, (const char *)sqlite3_column_text(st, 0), RG_STORE_ID_LEN);
+	g_strlcpy(out->family, (const char *)sqlite3_column_text(st, 0), sizeof(out->family));
 	expires = sqlite3_column_int64(st, 1);
 	used = sqlite3_column_int64(st, 2);
 	fam_revoked = sqlite3_column_int64(st, 3);
@@ -830,41 +916,29 @@ int rg_store_refresh(struct rg_store *s, const struct rg_store_rotation *r,
 		rc = CORE_ERR_AUTH;
 		goto out;
 	}
-	sqlite3_reset(st);
 	if (used != 0) {
-		/* a token used twice: one of the two users stole it; neither keeps the family */
-		rc = by_id(s, Q_FAMILY_REVOKE, family, r->now);
-		if (rc == CORE_OK) {
-			rc = CORE_ERR_CLOSED;
-			keep = true;
-		}
+		rc = reused(s, r, st, used, out);
+		keep = rc == CORE_ERR_CLOSED; /* the revocation is committed */
+		if (rc == CORE_OK)
+			rc = seen(s, r->device_id, r->now);
 		goto out;
 	}
+	sqlite3_reset(st);
 	if (expires <= r->now) {
 		rc = CORE_ERR_TIMEOUT;
 		goto out;
 	}
-	st = q(s, Q_TOKEN_USE);
-	if (st != NULL) {
-		bind_text(st, 1, r->old_hash);
-		sqlite3_bind_int64(st, 2, r->now);
-	}
-	if ((rc = run(s, st)) != CORE_OK)
-		goto out;
-	st = q(s, Q_TOKEN_ADD);
-	if (st != NULL) {
-		bind_text(st, 1, r->new_hash);
-		bind_text(st, 2, family);
-		sqlite3_bind_int64(st, 3, r->now);
-		sqlite3_bind_int64(st, 4, r->new_expires);
-	}
-	if ((rc = run(s, st)) == CORE_OK)
+	if ((rc = rotate(s, r, out->family)) == CORE_OK)
 		rc = seen(s, r->device_id, r->now);
 out:
 	rg_store_device_clear(&d);
 	rc = tx_end(s, rc, keep);
 	if (rc != CORE_OK && rc != CORE_ERR_CLOSED)
-		family[0] = '\0';
+		out->family[0] = '\0';
+	if (rc != CORE_OK) {
+		out->repeated = false;
+		out->sealed_len = 0;
+	}
 	return op_end(s, rc);
 }
 
@@ -888,6 +962,31 @@ int rg_store_session_live(struct rg_store *s, const char *device_id, const char 
 		 sqlite3_column_int64(st, 2) != 0)
 		rc = CORE_ERR_AUTH;
 	sqlite3_reset(st);
+	return op_end(s, rc);
+}
+
+int rg_store_families(struct rg_store *s, GArray **out)
+{
+	GArray *a = g_array_new(FALSE, TRUE, sizeof(struct rg_store_family));
+	sqlite3_stmt *st = q(s, Q_FAMILIES_LIVE);
+	int rc;
+
+	op_begin(s);
+	*out = NULL;
+	while ((rc = row(s, st)) == CORE_OK) {
+		struct rg_store_family f = { 0 };
+
+		g_strlcpy(f.family_id, (const char *)sqlite3_column_text(st, 0),
+			  sizeof(f.family_id));
+		g_strlcpy(f.device_id, (const char *)sqlite3_column_text(st, 1),
+			  sizeof(f.device_id));
+		g_array_append_val(a, f);
+	}
+	if (rc == CORE_ERR_NOT_FOUND) {
+		*out = a;
+		return op_end(s, CORE_OK);
+	}
+	g_array_free(a, TRUE);
 	return op_end(s, rc);
 }
 
@@ -1017,7 +1116,8 @@ int rg_store_key_add(struct rg_store *s, const struct rg_store_key *key, int64_t
 
 int rg_store_purge(struct rg_store *s, int64_t now)
 {
-	static const enum q purges[] = { Q_PURGE_JOIN, Q_PURGE_REFRESH, Q_PURGE_KEYS };
+	static const enum q purges[] = { Q_PURGE_JOIN, Q_PURGE_REFRESH, Q_PURGE_KEYS,
+					 Q_PURGE_SEALED };
 	int rc;
 
 	op_begin(s);
@@ -1040,16 +1140,19 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void rg_store_stats(const struct rg_store *s, struct rg_store_stats *out)
+void rg_store_stats(struct rg_store *s, struct rg_store_stats *out)
 {
-	size_t n = s->ops < RG_STORE_STATS_WINDOW ? (size_t)s->ops : RG_STORE_STATS_WINDOW;
 	int64_t *v;
+	size_t n;
 
 	memset(out, 0, sizeof(*out));
+	g_mutex_lock(&s->stats_lock);
 	out->ops = s->ops;
+	n = s->ops < RG_STORE_STATS_WINDOW ? (size_t)s->ops : RG_STORE_STATS_WINDOW;
+	v = n > 0 ? g_memdup2(s->lat_us, n * sizeof(int64_t)) : NULL;
+	g_mutex_unlock(&s->stats_lock);
 	if (n == 0)
 		return;
-	v = g_memdup2(s->lat_us, n * sizeof(int64_t));
 	qsort(v, n, sizeof(int64_t), cmp_i64);
 	out->p50_us = v[n / 2];
 	out->p99_us = v[MIN(n - 1, n * 99 / 100)];

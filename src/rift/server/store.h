@@ -10,10 +10,13 @@
  *   devices        id, name, address (host number in the subnet), times,
  *                  revoked_at
  *   token_families one per registration: a chain of refresh tokens
- *   refresh_tokens SHA-256 of each refresh token, its family, expiry, use
+ *   refresh_tokens SHA-256 of each refresh token, its family, expiry, use;
+ *                  once used, its successor's hash and, for a repeat of a
+ *                  lost answer, the successor sealed with it (token.h)
  *
  * Nothing secret is stored in the clear but the signing keys and the TLS
- * key: join and refresh tokens are kept as SHA-256 hex only. The file (and
+ * key: join and refresh tokens are kept as SHA-256 hex only (a sealed
+ * successor opens only with the token before it, which is not kept). The file (and
  * SQLite's -wal and -shm beside it, which take its mode) is created 0600 in
  * a directory created 0700.
  *
@@ -22,27 +25,28 @@
  * leaves the previous version intact. A database newer than this program
  * is refused (CORE_ERR_CONFIG), never written.
  *
- * Durability: every operation below is one transaction, committed (its WAL
- * frames written) before it returns CORE_OK, so neither a restart nor
- * kill -9 loses what a caller was told is done. By default
- * (synchronous=NORMAL) a commit does not wait for fsync: a power cut may
- * roll back the last commits (never corrupt the file); rg_store_set_full_sync
- * makes every commit wait for the disk too, at about ten times the cost on
- * the caller's loop (bench/sig-server.sh with AUTH_RATE). Several
- * processes may open one database (`riftgate server invite` while the
- * server runs): a write waits up to RG_STORE_BUSY_MS for another's.
+ * Durability: every operation below is one transaction, committed before
+ * it returns CORE_OK. By default (synchronous=FULL) a commit waits for
+ * fsync, so neither a restart, nor kill -9, nor a power cut loses what a
+ * caller was told is done. rg_store_set_full_sync(false) (synchronous=NORMAL)
+ * skips the fsync: a commit still survives the process, but a power cut may
+ * roll back the last ones (never corrupt the file). The server runs the
+ * store on a thread of its own (accounts.h), where the fsync costs its loop
+ * nothing. Several processes may open one database (`riftgate server
+ * invite` while the server runs): a write waits up to RG_STORE_BUSY_MS for
+ * another's.
  *
  * Times are Unix seconds, passed in (tests inject them). Every operation is
- * timed (rg_store_stats) so that its cost on the server's loop can be
- * measured.
+ * timed (rg_store_stats).
  *
  * Errors: CORE_ERR_SYSTEM means SQLite failed (disk, lock timeout,
  * corruption); it is logged once here with SQLite's message, which never
  * contains a bound value. Other codes are documented per function.
  *
  * Ownership: the caller owns the store and what it returns (the _clear and
- * _free functions). Threading: one thread per store (SQLite's serialized
- * mode is not relied on).
+ * _free functions). Threading: one thread at a time per store (the
+ * connection is opened without SQLite's mutexes); rg_store_stats alone may
+ * be called from any thread.
  */
 #pragma once
 
@@ -94,6 +98,8 @@ struct rg_store_registration {
 	int64_t now;
 };
 
+#define RG_STORE_SEALED_MAX 256 /* a sealed successor (token.h: RG_TOKEN_SEALED_MAX) */
+
 /* What rg_store_refresh needs. */
 struct rg_store_rotation {
 	const char *device_id;
@@ -101,6 +107,23 @@ struct rg_store_rotation {
 	const char *new_hash; /* its successor */
 	int64_t new_expires;
 	int64_t now;
+	const uint8_t *sealed; /* the successor sealed with the presented token, or NULL */
+	size_t sealed_len;     /* at most RG_STORE_SEALED_MAX */
+	int64_t grace_s;       /* a used token may be repeated once this long after its use */
+};
+
+/* What rg_store_refresh answers besides its code. */
+struct rg_store_rotated {
+	char family[RG_STORE_ID_LEN];
+	bool repeated;			     /* a repeat: nothing new; sealed is the successor */
+	uint8_t sealed[RG_STORE_SEALED_MAX]; /* as stored with the earlier rotation */
+	size_t sealed_len;
+};
+
+/* A live token family: its device is not revoked, nor is the family. */
+struct rg_store_family {
+	char family_id[RG_STORE_ID_LEN];
+	char device_id[RG_STORE_ID_LEN];
 };
 
 /* Operation latency, over the last RG_STORE_STATS_WINDOW operations. */
@@ -126,12 +149,14 @@ int rg_store_open(struct rg_store **out, const char *path, GError **error);
 int rg_store_open_with(struct rg_store **out, const char *path, const char *const *steps,
 		       size_t n_steps, GError **error);
 void rg_store_close(struct rg_store *s);
-/* Every commit waits for fsync (survives a power cut): CORE_OK or CORE_ERR_SYSTEM. */
+/* Whether commits wait for fsync (the default: yes): CORE_OK or CORE_ERR_SYSTEM. */
 int rg_store_set_full_sync(struct rg_store *s, bool full);
 /* The schema version (migrations applied). */
 int rg_store_version(struct rg_store *s);
 /* The number of migrations this program knows (the current schema version). */
 int rg_store_schema_version(void);
+/* This program's migrations, *n of them (tests: a database of an older version). */
+const char *const *rg_store_migrations(size_t *n);
 
 /*
  * Create the network: its row, the owner, the first signing key and the
@@ -166,20 +191,30 @@ int rg_store_register(struct rg_store *s, const struct rg_store_registration *r,
 		      struct rg_store_device *out, bool *reclaimed);
 
 /*
- * Rotate a refresh token: mark the presented one used, store its successor
- * in the same family expiring at new_expires, update last_seen_at; family
- * receives the family id (RG_STORE_ID_LEN). Returns
- *   CORE_OK             rotated;
+ * Rotate a refresh token: mark the presented one used (remembering its
+ * successor and r->sealed), store the successor in the same family expiring
+ * at new_expires, update last_seen_at. out->family receives the family id.
+ *
+ * A repeat: the presented token was used less than r->grace_s ago, its
+ * successor is still unused, and it was not repeated before. The answer to
+ * its rotation was lost; nothing new is stored: out->repeated, with the
+ * sealed successor of that rotation in out->sealed (its seal is dropped:
+ * one repeat only). Any other use of a used token is a reuse.
+ *
+ * Returns
+ *   CORE_OK             rotated, or repeated;
  *   CORE_ERR_NOT_FOUND  the device is unknown or revoked;
  *   CORE_ERR_AUTH       no such token for this device, or its family is revoked;
  *   CORE_ERR_TIMEOUT    the token expired;
- *   CORE_ERR_CLOSED     the token was used before: a stolen copy or a replay.
- *                       Its whole family is revoked now (committed; family set);
+ *   CORE_ERR_CLOSED     the token was used before (and is not a repeat): a
+ *                       stolen copy or a replay. Its whole family is revoked
+ *                       now (committed; out->family set);
+ *   CORE_ERR_INVALID_ARG  r->sealed_len over RG_STORE_SEALED_MAX;
  *   CORE_ERR_SYSTEM.
  * Only CORE_OK and CORE_ERR_CLOSED change anything.
  */
 int rg_store_refresh(struct rg_store *s, const struct rg_store_rotation *r,
-		     char family[RG_STORE_ID_LEN]);
+		     struct rg_store_rotated *out);
 
 /*
  * Whether a JWT's session still stands: CORE_OK (device and family live),
@@ -187,6 +222,12 @@ int rg_store_refresh(struct rg_store *s, const struct rg_store_rotation *r,
  * unknown, revoked or not this device's), CORE_ERR_SYSTEM.
  */
 int rg_store_session_live(struct rg_store *s, const char *device_id, const char *family_id);
+
+/*
+ * Every live token family with its device, oldest first: CORE_OK with *out
+ * (struct rg_store_family; g_array_free), CORE_ERR_SYSTEM.
+ */
+int rg_store_families(struct rg_store *s, GArray **out);
 
 /* One device: CORE_OK, CORE_ERR_NOT_FOUND, CORE_ERR_SYSTEM. */
 int rg_store_device_get(struct rg_store *s, const char *device_id, struct rg_store_device *out);
@@ -214,12 +255,14 @@ int rg_store_key_add(struct rg_store *s, const struct rg_store_key *key, int64_t
 
 /*
  * Forget what cannot matter any more: join tokens expired or used more
- * than a day ago, refresh tokens expired more than a day ago, keys retired
- * more than a day ago. CORE_OK or CORE_ERR_SYSTEM.
+ * than a day ago, refresh tokens expired more than a day ago (and the seals
+ * of those used more than a day ago), keys retired more than a day ago.
+ * CORE_OK or CORE_ERR_SYSTEM.
  */
 int rg_store_purge(struct rg_store *s, int64_t now);
 
-void rg_store_stats(const struct rg_store *s, struct rg_store_stats *out);
+/* The operations' latency so far; any thread. */
+void rg_store_stats(struct rg_store *s, struct rg_store_stats *out);
 
 /*
  * Pure helpers. A subnet "a.b.c.d/len" (IPv4, 8 <= len <= 30, no host bits

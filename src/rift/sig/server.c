@@ -63,13 +63,15 @@ static void identity_free(gpointer p)
 
 /*
  * Who the request's bearer token says it is: CORE_OK with *out (g_malloc'ed;
- * identity_free), CORE_ERR_AUTH (no valid token: 401), CORE_ERR_AGAIN (the
- * authenticator makes the source wait: 429). A static token is found as
- * bearer.h does (by its SHA-256, then compared in constant time); anything
- * else goes to the authenticator.
+ * identity_free), CORE_ERR_NOT_FOUND (no bearer token at all: 401),
+ * CORE_ERR_AUTH (no valid token: 401), CORE_ERR_AGAIN (the authenticator
+ * makes the source wait: 429, *retry_after seconds). A static token is
+ * found as bearer.h does (by its SHA-256, then compared in constant time);
+ * anything else goes to the authenticator, which logs its refusals; those
+ * decided here are logged here, once.
  */
 static int server_identify(struct rg_sig_server *s, SoupServerMessage *msg,
-			   struct rg_sig_identity **out)
+			   struct rg_sig_identity **out, unsigned *retry_after)
 {
 	const char *auth = soup_message_headers_get_one(
 		soup_server_message_get_request_headers(msg), "Authorization");
@@ -78,6 +80,12 @@ static int server_identify(struct rg_sig_server *s, SoupServerMessage *msg,
 	int rc;
 
 	*out = NULL;
+	*retry_after = 0;
+	if (auth == NULL || g_ascii_strncasecmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0') {
+		core_log_warn("sig", soup_server_message_get_remote_host(msg),
+			      "GET /connect: 401 missing authorization");
+		return CORE_ERR_NOT_FOUND;
+	}
 	d = rg_sig_bearer_lookup(s->bearer, auth);
 	if (d != NULL) {
 		id = g_new0(struct rg_sig_identity, 1);
@@ -86,11 +94,15 @@ static int server_identify(struct rg_sig_server *s, SoupServerMessage *msg,
 		*out = id;
 		return CORE_OK;
 	}
-	if (auth == NULL || g_ascii_strncasecmp(auth, "Bearer ", 7) != 0 || s->auth.bearer == NULL)
+	if (s->auth.bearer == NULL) {
+		core_log_warn("sig", soup_server_message_get_remote_host(msg),
+			      "GET /connect: 401 not a device's token");
 		return CORE_ERR_AUTH;
+	}
 	id = g_new0(struct rg_sig_identity, 1);
 	rc = s->auth.bearer(s->auth.data, auth + 7, soup_server_message_get_remote_host(msg), id);
 	if (rc != CORE_OK || id->network == NULL || id->name == NULL) {
+		*retry_after = id->retry_after_s;
 		identity_free(id);
 		return rc == CORE_ERR_AGAIN ? rc : CORE_ERR_AUTH;
 	}
@@ -181,6 +193,14 @@ static void ws_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 		soup_websocket_connection_close(ws, SERVER_CLOSE_GOING, "not accepted");
 		return;
 	}
+	/* revoked since the early check: a revocation's recheck did not see it yet */
+	if (id->subject != NULL && s->auth.live != NULL && !s->auth.live(s->auth.data, id)) {
+		core_log_info("sig", soup_server_message_get_remote_host(msg),
+			      "credentials revoked during the upgrade");
+		identity_free(id);
+		soup_websocket_connection_close(ws, RG_HUB_CLOSE_REVOKED, "credentials revoked");
+		return;
+	}
 	x = g_new0(struct ws_ctx, 1);
 	x->s = s;
 	x->id = ++s->next_id;
@@ -205,6 +225,27 @@ static void ws_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 	g_hash_table_insert(s->idents, key, id);
 }
 
+/* The upgrade refused: the status with a JSON error, as /auth answers (reasons are ours). */
+static void refuse(SoupServerMessage *msg, unsigned status, const char *reason,
+		   unsigned retry_after)
+{
+	SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+	char *body = g_strdup_printf("{\"error\":\"%s\"}", reason);
+
+	if (status == SOUP_STATUS_UNAUTHORIZED)
+		soup_message_headers_replace(h, "WWW-Authenticate", "Bearer");
+	if (retry_after > 0) {
+		char secs[16];
+
+		g_snprintf(secs, sizeof(secs), "%u", retry_after);
+		soup_message_headers_replace(h, "Retry-After", secs);
+	}
+	soup_message_headers_replace(h, "Cache-Control", "no-store");
+	soup_server_message_set_status(msg, status, NULL);
+	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, body,
+					 strlen(body));
+}
+
 /*
  * Before the upgrade: no valid token, HTTP 401 (clients refresh their token
  * on it); too many wrong ones from this source, 429. The verdict waits on
@@ -215,22 +256,24 @@ static void early_cb(SoupServer *soup, SoupServerMessage *msg, const char *path,
 {
 	struct rg_sig_server *s = p;
 	struct rg_sig_identity *id = NULL;
+	unsigned retry_after;
 	int rc;
 
 	if (s->shutdown_done != NULL) {
-		soup_server_message_set_status(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+		refuse(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "server shutting down", 0);
 		return;
 	}
-	rc = server_identify(s, msg, &id);
-	if (rc == CORE_OK) {
+	rc = server_identify(s, msg, &id, &retry_after);
+	if (rc == CORE_OK)
 		g_object_set_data_full(G_OBJECT(msg), IDENT_KEY, id, identity_free);
-	} else if (rc == CORE_ERR_AGAIN) {
-		soup_server_message_set_status(msg, SERVER_TOO_MANY, NULL);
-	} else {
-		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-					     "WWW-Authenticate", "Bearer");
-		soup_server_message_set_status(msg, SOUP_STATUS_UNAUTHORIZED, NULL);
-	}
+	else if (rc == CORE_ERR_AGAIN)
+		refuse(msg, SERVER_TOO_MANY, "too many wrong tokens from this address; retry later",
+		       retry_after);
+	else
+		refuse(msg, SOUP_STATUS_UNAUTHORIZED,
+		       rc == CORE_ERR_NOT_FOUND ? "missing authorization"
+						: "invalid or expired token",
+		       0);
 }
 
 static void status_cb(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,

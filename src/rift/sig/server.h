@@ -7,9 +7,12 @@
  *                  the authenticator (struct rg_sig_auth: the accounts'
  *                  access tokens) accepts, else the upgrade is refused with
  *                  HTTP 401 (429 when the authenticator says the source
- *                  must wait). The token grants the network and the peer
- *                  name (the name a client claims in `join` must be that
- *                  one).
+ *                  must wait, with Retry-After), each with a JSON error as
+ *                  /auth's ({"error":"missing authorization"}, "invalid or
+ *                  expired token", "too many wrong tokens from this address;
+ *                  retry later"; 503 "server shutting down"), logged once.
+ *                  The token grants the network and the peer name (the name
+ *                  a client claims in `join` must be that one).
  *   GET /status    {"connections":N,"version":"..."} and what the
  *                  authenticator adds
  *
@@ -44,6 +47,7 @@ struct rg_sig_identity {
 	char *subject;	      /* what rg_sig_server_recheck finds it by (a device id) */
 	void *priv;	      /* the authenticator's own, freed with priv_free */
 	void (*priv_free)(void *priv);
+	unsigned retry_after_s; /* with CORE_ERR_AGAIN: seconds the source must wait */
 };
 
 /*
@@ -54,12 +58,16 @@ struct rg_sig_auth {
 	/*
 	 * A bearer token that is none of the static ones, from source (the
 	 * client's address): CORE_OK filling *id (g_malloc'ed strings: the
-	 * server frees them), CORE_ERR_AGAIN (the source must wait: HTTP 429),
-	 * anything else: HTTP 401.
+	 * server frees them), CORE_ERR_AGAIN (the source must wait: HTTP 429,
+	 * id->retry_after_s set), anything else: HTTP 401. It logs its refusals.
 	 */
 	int (*bearer)(void *data, const char *token, const char *source,
 		      struct rg_sig_identity *id);
-	/* Whether an identity accepted earlier still stands (rg_sig_server_recheck). */
+	/*
+	 * Whether an identity accepted earlier still stands (rg_sig_server_recheck,
+	 * and once more when the upgrade completes: a connection revoked in between
+	 * is closed with 4001 before it joins).
+	 */
 	bool (*live)(void *data, const struct rg_sig_identity *id);
 	/* A WebSocket of id opened (may be NULL). */
 	void (*opened)(void *data, const struct rg_sig_identity *id);

@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -104,10 +105,24 @@ static void expect_one_log(const char *want)
 	g_strfreev(lines);
 }
 
+/* Exactly one line of any component since the last call, containing want. */
+static void expect_one_line(const char *want)
+{
+	char **lines = log_since();
+	guint n = 0;
+
+	for (char **l = lines; *l != NULL; l++)
+		n += strstr(*l, want) != NULL;
+	if (n != 1)
+		g_error("%u log lines with \"%s\", expected 1", n, want);
+	g_strfreev(lines);
+}
+
 /* ------------------------------------------------------------ the server */
 
 struct srv {
 	struct rg_accounts *accounts;
+	struct rg_store *store; /* the test's own connection, as `riftgate server invite` has */
 	struct rg_api *api;
 	struct rg_sig_server *sig;
 	char *url;
@@ -135,15 +150,14 @@ static struct srv srv_start(const char *name, const char *subnet, unsigned guard
 	ac.db_path = s.db;
 	g_assert_cmpint(rg_accounts_open(&s.accounts, &ac, &e), ==, CORE_OK);
 	g_assert_no_error(e);
+	g_assert_cmpint(rg_store_open(&s.store, s.db, &e), ==, CORE_OK);
 	{
 		char h[RG_TOKEN_HASH_LEN];
 
 		g_free(s.owner_token);
 		s.owner_token = rg_token_new(RG_TOKEN_JOIN_PREFIX, RG_TOKEN_JOIN_BYTES);
 		rg_token_hash(s.owner_token, h);
-		g_assert_cmpint(
-			rg_store_join_add(rg_accounts_store(s.accounts), h, now_s, now_s + 600), ==,
-			CORE_OK);
+		g_assert_cmpint(rg_store_join_add(s.store, h, now_s, now_s + 600), ==, CORE_OK);
 	}
 	apic.accounts = s.accounts;
 	s.api = rg_api_new(&apic);
@@ -167,6 +181,7 @@ static void srv_stop(struct srv *s)
 	rg_sig_server_free(s->sig);
 	rg_api_free(s->api);
 	rg_accounts_free(s->accounts);
+	rg_store_close(s->store);
 	g_free(s->url);
 	g_free(s->db);
 	g_free(s->owner_token);
@@ -180,8 +195,7 @@ static char *invite(struct srv *s)
 	char h[RG_TOKEN_HASH_LEN];
 
 	rg_token_hash(t, h);
-	g_assert_cmpint(rg_store_join_add(rg_accounts_store(s->accounts), h, now_s, now_s + 600),
-			==, CORE_OK);
+	g_assert_cmpint(rg_store_join_add(s->store, h, now_s, now_s + 600), ==, CORE_OK);
 	return t;
 }
 
@@ -517,7 +531,8 @@ static void test_reuse_detection(void)
 	wsc_join(&wb, &s, b.access_token, "bravo");
 	g_assert_true(g_str_has_prefix(wsc_frame(&wa, 1), "{\"type\":\"peers\""));
 	log_skip();
-	/* a thief replays the stolen, used token */
+	/* a thief replays the stolen token, used two minutes ago (too late for a repeat) */
+	now_s += 120;
 	r = do_refresh(&s, a.device_id, a.refresh_token);
 	g_assert_cmpuint(r.status, ==, 401);
 	{
@@ -548,6 +563,94 @@ static void test_reuse_detection(void)
 	srv_stop(&s);
 }
 
+/* A refresh's answer, or its 401 reason (g_free). */
+static char *refresh_reason(struct srv *s, const char *id, const char *token)
+{
+	struct resp r = do_refresh(s, id, token);
+	char *why = r.status == 200 ? g_strdup("200") : rg_auth_error_parse(r.body, strlen(r.body));
+
+	g_assert_true(r.status == 200 || r.status == 401);
+	resp_clear(&r);
+	return why;
+}
+
+/*
+ * A refresh whose answer is lost: the device presents the same token again
+ * (the agent retries 30 s later) and gets the same new refresh token, with
+ * a fresh access token, and goes on from there. A third presentation, or a
+ * repeat after RG_ACCOUNTS_REFRESH_GRACE_S, is a reuse: the family dies.
+ */
+static void test_lost_answer(void)
+{
+	struct srv s = srv_start("lost.db", "10.0.0.0/24", 0);
+	struct rg_auth_session a, b, lost, again, next, b1;
+	char *j = invite(&s), *why;
+	struct resp r;
+
+	do_register(&s, "alpha", s.owner_token, &a);
+	do_register(&s, "bravo", j, &b);
+	now_s += 100;
+	r = do_refresh(&s, a.device_id, a.refresh_token);
+	session_of(&r, false, &lost); /* the device never sees this answer */
+	resp_clear(&r);
+	log_skip();
+	now_s += 30;
+	r = do_refresh(&s, a.device_id, a.refresh_token);
+	session_of(&r, false, &again);
+	resp_clear(&r);
+	expect_one_log("again: the same token, its answer was lost");
+	g_assert_cmpstr(again.refresh_token, ==, lost.refresh_token);
+	g_assert_cmpstr(again.access_token, !=, lost.access_token);
+	g_assert_cmpuint(again.n_ice, ==, 2);
+	g_free(devices_json(&s, again.access_token));
+	r = do_refresh(&s, a.device_id, again.refresh_token);
+	session_of(&r, false, &next);
+	resp_clear(&r);
+	/* the first token a third time: a reuse; the family is revoked, its JWTs refused */
+	why = refresh_reason(&s, a.device_id, a.refresh_token);
+	g_assert_cmpstr(why, ==, "refresh token reused: its token family is revoked");
+	g_free(why);
+	why = refresh_reason(&s, a.device_id, next.refresh_token);
+	g_assert_cmpstr(why, ==, "invalid refresh token");
+	g_free(why);
+	r = http(&s, "GET", "/auth/devices", next.access_token, NULL);
+	g_assert_cmpuint(r.status, ==, 401);
+	resp_clear(&r);
+	/* bravo repeats a minute after the use: too late, a reuse */
+	r = do_refresh(&s, b.device_id, b.refresh_token);
+	session_of(&r, false, &b1);
+	resp_clear(&r);
+	now_s += RG_ACCOUNTS_REFRESH_GRACE_S;
+	why = refresh_reason(&s, b.device_id, b.refresh_token);
+	g_assert_cmpstr(why, ==, "refresh token reused: its token family is revoked");
+	g_free(why);
+	why = refresh_reason(&s, b.device_id, b1.refresh_token);
+	g_assert_cmpstr(why, ==, "invalid refresh token");
+	g_free(why);
+	log_skip();
+	rg_auth_session_clear(&a);
+	rg_auth_session_clear(&b);
+	rg_auth_session_clear(&lost);
+	rg_auth_session_clear(&again);
+	rg_auth_session_clear(&next);
+	rg_auth_session_clear(&b1);
+	g_free(j);
+	srv_stop(&s);
+}
+
+struct upkept {
+	bool done;
+	int rc;
+};
+
+static void upkeep_done(void *data, struct rg_accounts_result *res)
+{
+	struct upkept *u = data;
+
+	u->rc = res->rc;
+	u->done = true;
+}
+
 /* JWT expiry on the injected clock; rotation logs nobody out; a retired key is refused. */
 static void test_expiry_and_rotation(void)
 {
@@ -559,12 +662,18 @@ static void test_expiry_and_rotation(void)
 	GArray *keys;
 
 	do_register(&s, "alpha", s.owner_token, &a);
-	g_assert_cmpint(rg_store_keys(rg_accounts_store(s.accounts), &keys), ==, CORE_OK);
+	g_assert_cmpint(rg_store_keys(s.store, &keys), ==, CORE_OK);
 	old = g_array_index(keys, struct rg_store_key, 0);
 	g_array_free(keys, TRUE);
 	/* a new signing key: the old token still works */
 	now_s += 600;
-	g_assert_cmpint(rg_accounts_upkeep(s.accounts, true), ==, CORE_OK);
+	{
+		struct upkept u = { 0 };
+
+		rg_accounts_upkeep(s.accounts, true, upkeep_done, &u);
+		run_until(&u.done);
+		g_assert_cmpint(u.rc, ==, CORE_OK);
+	}
 	g_free(devices_json(&s, a.access_token));
 	r = do_refresh(&s, a.device_id, a.refresh_token);
 	session_of(&r, false, &r1);
@@ -649,6 +758,19 @@ static void test_bad_input(void)
 	expect_error(&s, "GET", "/auth/devices", "x'; DROP TABLE devices; --", NULL, 401,
 		     "invalid or expired token");
 	expect_error(&s, "GET", "/auth/devices", NULL, NULL, 401, "missing authorization");
+	/* the WebSocket's door refuses the same with the same JSON, logged once */
+	expect_error(&s, "GET", "/connect", forged, NULL, 401, "invalid or expired token");
+	expect_error(&s, "GET", "/connect", none, NULL, 401, "invalid or expired token");
+	{
+		struct resp cr = http(&s, "GET", "/connect", NULL, NULL);
+		char *why = rg_auth_error_parse(cr.body, strlen(cr.body));
+
+		g_assert_cmpuint(cr.status, ==, 401);
+		g_assert_cmpstr(why, ==, "missing authorization");
+		expect_one_line("GET /connect: 401 missing authorization");
+		g_free(why);
+		resp_clear(&cr);
+	}
 	/* bodies: malformed, wrong types, missing, too large, chunked */
 	expect_error(&s, "POST", "/auth/register", NULL, "{\"device_name\":", 400,
 		     "invalid request body");
@@ -768,6 +890,16 @@ static void test_guessing(void)
 	/* forged bearers count too, on /connect as well */
 	r = http(&s, "GET", "/auth/devices", "a.b.c", NULL);
 	g_assert_cmpuint(r.status, ==, 429);
+	resp_clear(&r);
+	r = http(&s, "GET", "/connect", "a.b.c", NULL);
+	g_assert_cmpuint(r.status, ==, 429);
+	g_assert_cmpstr(r.retry_after, ==, "10");
+	{
+		char *why = rg_auth_error_parse(r.body, strlen(r.body));
+
+		g_assert_cmpstr(why, ==, "too many wrong tokens from this address; retry later");
+		g_free(why);
+	}
 	resp_clear(&r);
 	{
 		struct wsc w = { 0 };
@@ -925,6 +1057,66 @@ static void test_revocation(void)
 	rg_auth_session_clear(&b);
 	rg_auth_session_clear(&c);
 	rg_auth_session_clear(&d);
+	log_skip();
+	srv_stop(&s);
+}
+
+/* Iterate the loop for ms milliseconds. */
+static void run_for(unsigned ms)
+{
+	gint64 until = g_get_monotonic_time() + ms * 1000;
+
+	while (g_get_monotonic_time() < until)
+		g_main_context_iteration(NULL, FALSE);
+}
+
+/*
+ * The store waits on its own thread: a registration stuck behind another
+ * process's write lock (`riftgate server invite` may hold it, a slow fsync
+ * acts alike) holds neither GET /status nor a WebSocket's bearer check and
+ * join; it is answered once the lock is released. With the store on the
+ * loop, SQLite's busy wait held everything for up to RG_STORE_BUSY_MS.
+ */
+static void test_store_off_loop(void)
+{
+	struct srv s = srv_start("busy.db", "10.0.0.0/24", 0);
+	struct rg_auth_session a, b;
+	struct wsc w = { 0 };
+	struct resp reg, st;
+	char *j = invite(&s), *body = rg_auth_register_encode("bravo", j);
+	SoupMessage *m;
+	sqlite3 *db;
+	gint64 t0, took;
+
+	do_register(&s, "alpha", s.owner_token, &a);
+	g_assert_cmpint(sqlite3_open(s.db, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+	t0 = g_get_monotonic_time();
+	m = http_start(&s, "POST", "/auth/register", NULL, body, false, &reg);
+	run_for(100); /* the registration reaches the store and waits for the lock */
+	g_assert_false(reg.done);
+	g_assert_cmpuint(rg_accounts_pending(s.accounts), ==, 1);
+	st = http(&s, "GET", "/status", NULL, NULL);
+	g_assert_cmpuint(st.status, ==, 200);
+	wsc_join(&w, &s, a.access_token, "alpha");
+	took = g_get_monotonic_time() - t0;
+	g_test_message("100 ms of loop, a status and a join: %.1f ms while the store waits",
+		       (double)took / 1000.0);
+	g_assert_cmpint(took, <, ITEST_SCALED_US(RG_STORE_BUSY_MS * 1000 / 4));
+	g_assert_false(reg.done);
+	g_assert_cmpint(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+	run_until(&reg.done);
+	session_of(&reg, true, &b);
+	g_assert_cmpstr(b.address, ==, "10.0.0.2/24");
+	sqlite3_close(db);
+	wsc_free(&w);
+	resp_clear(&reg);
+	resp_clear(&st);
+	g_object_unref(m);
+	rg_auth_session_clear(&a);
+	rg_auth_session_clear(&b);
+	g_free(body);
+	g_free(j);
 	log_skip();
 	srv_stop(&s);
 }
@@ -1102,12 +1294,14 @@ int main(int argc, char **argv)
 	session = soup_session_new();
 	g_test_add_func("/auth-api/register-refresh", test_register_refresh);
 	g_test_add_func("/auth-api/reuse-detection", test_reuse_detection);
+	g_test_add_func("/auth-api/lost-answer", test_lost_answer);
 	g_test_add_func("/auth-api/expiry-and-rotation", test_expiry_and_rotation);
 	g_test_add_func("/auth-api/bad-input", test_bad_input);
 	g_test_add_func("/auth-api/guessing", test_guessing);
 	g_test_add_func("/auth-api/concurrent", test_concurrent);
 	g_test_add_func("/auth-api/hostile-names", test_hostile_names);
 	g_test_add_func("/auth-api/revocation", test_revocation);
+	g_test_add_func("/auth-api/store-off-loop", test_store_off_loop);
 	g_test_add_func("/auth-api/program-kill9", test_program_kill9);
 	rc = g_test_run();
 	g_object_unref(session);

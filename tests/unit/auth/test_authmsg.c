@@ -1,8 +1,8 @@
 /*
  * Unit tests for rift/auth: the /auth bodies (requests with every kind of
  * bad field, responses round trip), ICE URLs, TURN credentials against a
- * vector computed with Python's hmac (coturn's use-auth-secret scheme), and
- * the guard against token guessing.
+ * vector computed with Python's hmac (coturn's use-auth-secret scheme), the
+ * guard against token guessing, and sealed tokens.
  */
 #include <glib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "rift/auth/authmsg.h"
 #include "rift/auth/guard.h"
+#include "rift/auth/token.h"
 #include "rift/auth/turncred.h"
 
 struct req_case {
@@ -288,6 +289,44 @@ static void test_guard(void)
 	rg_guard_free(g);
 }
 
+/* A sealed token opens with the token it was sealed with, and with nothing else. */
+static void test_token_seal(void)
+{
+	char *prev = rg_token_new(RG_TOKEN_REFRESH_PREFIX, RG_TOKEN_REFRESH_BYTES);
+	char *next = rg_token_new(RG_TOKEN_REFRESH_PREFIX, RG_TOKEN_REFRESH_BYTES);
+	char *other = rg_token_new(RG_TOKEN_REFRESH_PREFIX, RG_TOKEN_REFRESH_BYTES);
+	char *long_one = g_strnfill(129, 'x'), *got = NULL, hash[RG_TOKEN_HASH_LEN];
+	uint8_t box[RG_TOKEN_SEALED_MAX], box2[RG_TOKEN_SEALED_MAX];
+	size_t n = 0, n2 = 0;
+
+	g_assert_cmpint(rg_token_seal(prev, next, box, &n), ==, CORE_OK);
+	g_assert_cmpuint(n, ==, strlen(next) + RG_TOKEN_SEAL_OVERHEAD);
+	/* the token is not in the box, and two seals differ (a random nonce) */
+	g_assert_null(g_strstr_len((const char *)box, (gssize)n, next + 4));
+	g_assert_cmpint(rg_token_seal(prev, next, box2, &n2), ==, CORE_OK);
+	g_assert_cmpuint(n2, ==, n);
+	g_assert_cmpint(memcmp(box, box2, n), !=, 0);
+	g_assert_cmpint(rg_token_unseal(prev, box, n, &got), ==, CORE_OK);
+	g_assert_cmpstr(got, ==, next);
+	g_free(got);
+	/* another token, the stored SHA-256 of the right one, a flipped bit, a cut */
+	g_assert_cmpint(rg_token_unseal(other, box, n, &got), ==, CORE_ERR_AUTH);
+	g_assert_null(got);
+	rg_token_hash(prev, hash);
+	g_assert_cmpint(rg_token_unseal(hash, box, n, &got), ==, CORE_ERR_AUTH);
+	box[n - 1] ^= 1;
+	g_assert_cmpint(rg_token_unseal(prev, box, n, &got), ==, CORE_ERR_AUTH);
+	g_assert_cmpint(rg_token_unseal(prev, box2, RG_TOKEN_SEAL_OVERHEAD - 1, &got), ==,
+			CORE_ERR_TRUNCATED);
+	g_assert_cmpint(rg_token_unseal(prev, box2, n2 - 1, &got), ==, CORE_ERR_AUTH);
+	g_assert_cmpint(rg_token_seal(prev, long_one, box, &n), ==, CORE_ERR_TOO_LARGE);
+	g_assert_cmpuint(n, ==, 0);
+	g_free(prev);
+	g_free(next);
+	g_free(other);
+	g_free(long_one);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -298,5 +337,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/authmsg/ice-urls", test_ice_urls);
 	g_test_add_func("/turncred/vector", test_turn_credentials);
 	g_test_add_func("/guard/limits", test_guard);
+	g_test_add_func("/token/seal", test_token_seal);
 	return g_test_run();
 }

@@ -1,7 +1,8 @@
 /*
  * Unit tests for rift/server/store: migrations, registration and address
- * allocation, one-time join tokens, refresh-token rotation and reuse,
- * revocation, hostile names, and nothing committed lost to kill -9.
+ * allocation, one-time join tokens, refresh-token rotation, reuse and the
+ * repeat of a lost answer, revocation, hostile names, and nothing committed
+ * lost to kill -9.
  * A real SQLite file in a temporary directory.
  */
 #include <glib.h>
@@ -232,13 +233,51 @@ static void test_subnet_full(void)
 	rg_store_close(s);
 }
 
+/* Rotate old to new, strictly (no repeat); the family into family (may be NULL). */
 static int rot(struct rg_store *s, const char *id, const char *old, const char *new, int64_t now,
 	       char *family)
 {
-	struct rg_store_rotation r = { id, h(old), h(new), now + 30 * DAYS, now };
-	char fam[RG_STORE_ID_LEN];
+	struct rg_store_rotation r = { .device_id = id,
+				       .old_hash = h(old),
+				       .new_hash = h(new),
+				       .new_expires = now + 30 * DAYS,
+				       .now = now };
+	struct rg_store_rotated out;
+	int rc = rg_store_refresh(s, &r, &out);
 
-	return rg_store_refresh(s, &r, family != NULL ? family : fam);
+	if (family != NULL)
+		g_strlcpy(family, out.family, RG_STORE_ID_LEN);
+	return rc;
+}
+
+#define GRACE_S 60
+
+/*
+ * Rotate old to new keeping "seal:<new>" as the seal, repeats allowed for
+ * GRACE_S; *seal gets what a repeat hands back ("" when not a repeat).
+ */
+static int rot_g(struct rg_store *s, const char *id, const char *old, const char *new, int64_t now,
+		 char seal[64])
+{
+	char box[64];
+	struct rg_store_rotation r = { .device_id = id,
+				       .old_hash = h(old),
+				       .new_hash = h(new),
+				       .new_expires = now + 30 * DAYS,
+				       .now = now,
+				       .sealed = (const uint8_t *)box,
+				       .grace_s = GRACE_S };
+	struct rg_store_rotated out;
+	int rc;
+
+	g_snprintf(box, sizeof(box), "seal:%s", new);
+	r.sealed_len = strlen(box);
+	rc = rg_store_refresh(s, &r, &out);
+	g_assert_true(out.repeated == (rc == CORE_OK && out.sealed_len > 0));
+	g_assert_cmpuint(out.sealed_len, <, 64);
+	memcpy(seal, out.sealed, out.sealed_len);
+	seal[out.sealed_len] = '\0';
+	return rc;
 }
 
 static void test_refresh_rotation(void)
@@ -276,6 +315,106 @@ static void test_refresh_rotation(void)
 	g_assert_cmpint(rot(s, "id-a", "s2", "s3", T0 + 60 * DAYS, NULL), ==, CORE_ERR_NOT_FOUND);
 	g_assert_cmpint(rg_store_session_live(s, "id-a", "f-b"), ==, CORE_ERR_NOT_FOUND);
 	rg_store_close(s);
+}
+
+/*
+ * A lost answer: the immediately previous token, presented again by its
+ * device within the grace and before its successor is used, gets the same
+ * successor back, once. Everything else stays a reuse that kills the family.
+ */
+static void test_refresh_repeat(void)
+{
+	struct rg_store *s = new_network("repeat.db", "10.0.0.0/24");
+	char seal[64];
+
+	for (int i = 1; i <= 5; i++) {
+		char jt[8], id[8], f[8], r[8];
+
+		g_snprintf(jt, sizeof(jt), "j%d", i);
+		g_snprintf(id, sizeof(id), "id-%d", i);
+		g_snprintf(f, sizeof(f), "f-%d", i);
+		g_snprintf(r, sizeof(r), "%d.1", i);
+		g_assert_cmpint(rg_store_join_add(s, h(jt), T0, T0 + 600), ==, CORE_OK);
+		g_assert_cmpint(reg(s, jt, id, id, f, r, T0, NULL, NULL), ==, CORE_OK);
+	}
+	/* 1: a repeat 59 s after the use gets the successor; it goes on from there */
+	g_assert_cmpint(rot_g(s, "id-1", "1.1", "1.2", T0 + 10, seal), ==, CORE_OK);
+	g_assert_cmpstr(seal, ==, "");
+	g_assert_cmpint(rot_g(s, "id-1", "1.1", "1.x", T0 + 69, seal), ==, CORE_OK);
+	g_assert_cmpstr(seal, ==, "seal:1.2");
+	g_assert_cmpint(rot(s, "id-1", "1.x", "1.y", T0 + 69, NULL), ==, CORE_ERR_AUTH);
+	g_assert_cmpint(rg_store_session_live(s, "id-1", "f-1"), ==, CORE_OK);
+	g_assert_cmpint(rot_g(s, "id-1", "1.2", "1.3", T0 + 70, seal), ==, CORE_OK);
+	g_assert_cmpstr(seal, ==, "");
+	/* ... and once only: the same token a third time is a reuse */
+	g_assert_cmpint(rot_g(s, "id-1", "1.1", "1.z", T0 + 71, seal), ==, CORE_ERR_CLOSED);
+	g_assert_cmpint(rg_store_session_live(s, "id-1", "f-1"), ==, CORE_ERR_AUTH);
+	/* 2: 60 s after the use is too late */
+	g_assert_cmpint(rot_g(s, "id-2", "2.1", "2.2", T0, seal), ==, CORE_OK);
+	g_assert_cmpint(rot_g(s, "id-2", "2.1", "2.x", T0 + GRACE_S, seal), ==, CORE_ERR_CLOSED);
+	g_assert_cmpint(rot_g(s, "id-2", "2.2", "2.3", T0 + GRACE_S, seal), ==, CORE_ERR_AUTH);
+	/* 3: older than the immediately previous one (its successor is used): a reuse */
+	g_assert_cmpint(rot_g(s, "id-3", "3.1", "3.2", T0, seal), ==, CORE_OK);
+	g_assert_cmpint(rot_g(s, "id-3", "3.2", "3.3", T0 + 5, seal), ==, CORE_OK);
+	g_assert_cmpint(rot_g(s, "id-3", "3.1", "3.x", T0 + 10, seal), ==, CORE_ERR_CLOSED);
+	g_assert_cmpint(rg_store_session_live(s, "id-3", "f-3"), ==, CORE_ERR_AUTH);
+	/* 4: presented by another device: not its token, nothing changes; then the repeat,
+	 * then a second repeat is a reuse */
+	g_assert_cmpint(rot_g(s, "id-4", "4.1", "4.2", T0, seal), ==, CORE_OK);
+	g_assert_cmpint(rot_g(s, "id-5", "4.1", "4.x", T0 + 1, seal), ==, CORE_ERR_AUTH);
+	g_assert_cmpint(rot_g(s, "id-4", "4.1", "4.x", T0 + 2, seal), ==, CORE_OK);
+	g_assert_cmpstr(seal, ==, "seal:4.2");
+	g_assert_cmpint(rot_g(s, "id-4", "4.1", "4.x", T0 + 3, seal), ==, CORE_ERR_CLOSED);
+	/* 5: a rotation without a seal (strict) has no repeat */
+	g_assert_cmpint(rot(s, "id-5", "5.1", "5.2", T0, NULL), ==, CORE_OK);
+	g_assert_cmpint(rot_g(s, "id-5", "5.1", "5.x", T0 + 1, seal), ==, CORE_ERR_CLOSED);
+	/* a seal larger than the store keeps: refused, nothing changed */
+	{
+		uint8_t big[RG_STORE_SEALED_MAX + 1] = { 0 };
+		struct rg_store_rotation r = { .device_id = "id-1",
+					       .old_hash = h("1.3"),
+					       .new_hash = h("1.4"),
+					       .now = T0,
+					       .sealed = big,
+					       .sealed_len = sizeof(big) };
+		struct rg_store_rotated out;
+
+		g_assert_cmpint(rg_store_refresh(s, &r, &out), ==, CORE_ERR_INVALID_ARG);
+	}
+	rg_store_close(s);
+}
+
+/*
+ * A database of schema version 1 (before seals) moves to the current one
+ * with its rows, and its tokens rotate and repeat afterwards.
+ */
+static void test_migrate_keeps_rows(void)
+{
+	char *path = db_path("v1.db"), seal[64];
+	size_t n;
+	const char *const *steps = rg_store_migrations(&n);
+	struct rg_store_network net = { "home", "10.0.0.0/24", "owner-1", T0 };
+	struct rg_store_key k = { .kid = "k_0000000000000001", .created_at = T0 };
+	struct rg_store *s = NULL;
+	struct rg_store_device d;
+	GError *e = NULL;
+
+	g_assert_cmpuint(n, >=, 2);
+	g_assert_cmpint(rg_store_open_with(&s, path, steps, 1, &e), ==, CORE_OK);
+	g_assert_cmpint(rg_store_version(s), ==, 1);
+	g_assert_cmpint(rg_store_init(s, &net, &k, h("j0"), T0 + 600), ==, CORE_OK);
+	g_assert_cmpint(reg(s, "j0", "a", "id-a", "f-a", "r1", T0, NULL, NULL), ==, CORE_OK);
+	rg_store_close(s);
+	s = open_store(path);
+	g_assert_cmpint(rg_store_version(s), ==, rg_store_schema_version());
+	g_assert_cmpint(rg_store_device_get(s, "id-a", &d), ==, CORE_OK);
+	g_assert_cmpstr(d.address, ==, "10.0.0.1/24");
+	rg_store_device_clear(&d);
+	g_assert_cmpint(rot_g(s, "id-a", "r1", "r2", T0 + 1, seal), ==, CORE_OK);
+	g_assert_cmpint(rot_g(s, "id-a", "r1", "r9", T0 + 2, seal), ==, CORE_OK);
+	g_assert_cmpstr(seal, ==, "seal:r2");
+	rg_store_close(s);
+	g_free(path);
 }
 
 /* Names are bound values: quotes, SQL and unicode come back byte for byte. */
@@ -466,6 +605,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/store/register-and-addresses", test_register_and_addresses);
 	g_test_add_func("/store/subnet-full", test_subnet_full);
 	g_test_add_func("/store/refresh-rotation", test_refresh_rotation);
+	g_test_add_func("/store/refresh-repeat", test_refresh_repeat);
+	g_test_add_func("/store/migrate-keeps-rows", test_migrate_keeps_rows);
 	g_test_add_func("/store/hostile-names", test_hostile_names);
 	g_test_add_func("/store/keys-settings-purge", test_keys_settings_purge);
 	g_test_add_func("/store/touch-and-stats", test_touch_and_stats);
