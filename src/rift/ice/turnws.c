@@ -226,9 +226,8 @@ static gssize out_write(GOutputStream *stream, const void *buffer, gsize count,
 	return (gssize)count;
 }
 
-static void out_write_async(GOutputStream *stream, const void *buffer, gsize count,
-			    int io_priority, GCancellable *cancellable,
-			    GAsyncReadyCallback callback, gpointer data)
+static void out_write_async(GOutputStream *stream, const void *buffer, gsize count, int io_priority,
+			    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer data)
 {
 	GTask *t = g_task_new(stream, cancellable, callback, data);
 	GError *e = NULL;
@@ -384,7 +383,8 @@ static void on_connected(GObject *src, GAsyncResult *res, gpointer p)
 	struct server *srv = g_task_get_task_data(t);
 	SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(src), res);
 	GError *e = NULL;
-	SoupWebsocketConnection *ws = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &e);
+	SoupWebsocketConnection *ws =
+		soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &e);
 
 	if (ws == NULL) {
 		unsigned status = msg != NULL ? soup_message_get_status(msg) : 0;
@@ -409,8 +409,7 @@ static void on_connected(GObject *src, GAsyncResult *res, gpointer p)
 	g_object_unref(t);
 }
 
-static void ws_open_async(void *ctx, GCancellable *cancel, GAsyncReadyCallback done,
-			  gpointer data)
+static void ws_open_async(void *ctx, GCancellable *cancel, GAsyncReadyCallback done, gpointer data)
 {
 	struct server *srv = ctx;
 	GTask *t = g_task_new(NULL, cancel, done, data);
@@ -424,8 +423,8 @@ static void ws_open_async(void *ctx, GCancellable *cancel, GAsyncReadyCallback d
 	if (token != NULL) {
 		char *h = g_strdup_printf("Bearer %s", token);
 
-		soup_message_headers_replace(soup_message_get_request_headers(msg),
-					     "Authorization", h);
+		soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
+					     h);
 		g_free(h);
 		g_free(token);
 	}
@@ -457,16 +456,17 @@ int rg_turn_ws_opener(struct rg_turn_bridge_opener *out, const struct rg_turn_ws
 {
 	GUri *u = s->url != NULL ? g_uri_parse(s->url, G_URI_FLAGS_NONE, NULL) : NULL;
 	struct server *srv;
-	gboolean ok = u != NULL && g_uri_get_host(u) != NULL && g_uri_get_host(u)[0] != '\0' &&
-		      (strcmp(g_uri_get_scheme(u), "ws") == 0 ||
-		       strcmp(g_uri_get_scheme(u), "wss") == 0);
+	gboolean ok =
+		u != NULL && g_uri_get_host(u) != NULL && g_uri_get_host(u)[0] != '\0' &&
+		(strcmp(g_uri_get_scheme(u), "ws") == 0 || strcmp(g_uri_get_scheme(u), "wss") == 0);
 
 	if (u != NULL)
 		g_uri_unref(u);
 	memset(out, 0, sizeof(*out));
 	if (!ok) {
-		core_err_to_gerror(error, CORE_ERR_CONFIG, "TURN over WebSocket: not a ws:// or "
-							   "wss:// URL: \"%s\"",
+		core_err_to_gerror(error, CORE_ERR_CONFIG,
+				   "TURN over WebSocket: not a ws:// or "
+				   "wss:// URL: \"%s\"",
 				   s->url != NULL ? s->url : "");
 		return CORE_ERR_CONFIG;
 	}

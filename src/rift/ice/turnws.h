@@ -36,8 +36,8 @@
 #define RG_TURN_WS_MAX_QUEUED (1024 * 1024)
 
 struct rg_turn_ws_server {
-	const char *url;	/* "wss://host[:port]/turn" or "ws://..." */
-	const uint8_t *pin;	/* CORE_TLS_FP_LEN bytes, or NULL: verify by CA and host */
+	const char *url;	    /* "wss://host[:port]/turn" or "ws://..." */
+	const uint8_t *pin;	    /* CORE_TLS_FP_LEN bytes, or NULL: verify by CA and host */
 	char *(*token)(void *data); /* the bearer token (g_free'd), or NULL */
 	void *token_data;
 };
