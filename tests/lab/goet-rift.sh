@@ -105,7 +105,8 @@ cp "$here/lib/goet-producer.py" "$tmp/producer.py"
 mkfifo "$tmp/in"
 tflag=
 [ "$transport" = tcp ] && tflag=--tcp
-in_ns alice "$goet" --local $tflag -p "$port" --key-file "$tmp/key" "$(tunnel_ip bob)" \
+# not through in_ns: $! must be goet itself (ip netns exec execs it), to be stopped by PID
+ip netns exec "$(ns_of alice)" "$goet" --local $tflag -p "$port" --key-file "$tmp/key" "$(tunnel_ip bob)" \
 	<"$tmp/in" >"$tmp/client.out" 2>"$tmp/client.err" &
 cpid=$!
 pids+=("$cpid")
