@@ -84,6 +84,7 @@ struct quic_conn {
 	GArray *cids;		  /* server: registered connection IDs (ngtcp2_cid) */
 	struct core_buf scratch;  /* frames are encoded here, then queued */
 	struct gt_conn_stats ctr;
+	size_t gso_too_big; /* the smallest GSO segment its path refused; 0: none yet */
 };
 
 struct gt_quic_server {
@@ -219,7 +220,12 @@ static void conn_send_datagram(struct quic_conn *c, const uint8_t *p, size_t n)
  * with UDP_SEGMENT (GSO): the kernel cuts them (a bulk transfer made one
  * sendto per 1,400-byte packet). The last one may be shorter. Without GSO
  * support (EINVAL, EIO) the batch goes packet by packet, and never in GSO
- * again for this process.
+ * again for this process. A path whose device MTU is below the packets (a
+ * riftgate tunnel: 1,128, less than a 1,200-byte Initial) refuses GSO with
+ * EMSGSIZE, as GSO never fragments: that batch goes packet by packet (the
+ * kernel fragments each), and so does every later batch of packets as large
+ * on that connection. Dropping the batch instead lost every full-size packet:
+ * nothing but small ones crossed such a path (tests/lab/goet-mtu.sh).
  */
 struct quic_batch {
 	uint8_t buf[QUIC_GSO_MAX_SEGS * QUIC_MAX_UDP_PAYLOAD];
@@ -252,7 +258,7 @@ static void batch_flush(struct quic_conn *c, struct quic_batch *b)
 
 	if (b->count == 0)
 		return;
-	if (b->count == 1 || quic_no_gso) {
+	if (b->count == 1 || quic_no_gso || (c->gso_too_big != 0 && b->seg >= c->gso_too_big)) {
 		batch_one_by_one(c, b);
 		goto out;
 	}
@@ -268,6 +274,17 @@ static void batch_flush(struct quic_conn *c, struct quic_batch *b)
 	while (w < 0 && errno == EINTR);
 	if (w < 0 && (errno == EINVAL || errno == EIO || errno == EOPNOTSUPP)) {
 		quic_no_gso = true; /* the path cannot: one by one from now on */
+		batch_one_by_one(c, b);
+		goto out;
+	}
+	if (w < 0 && errno == EMSGSIZE) {
+		/* larger than the device's MTU: only one by one can the kernel fragment them */
+		if (c->gso_too_big == 0 || b->seg < c->gso_too_big) {
+			core_log_info("quic", c->base.id,
+				      "%zu-byte packets exceed the path's MTU: sent without GSO",
+				      b->seg);
+			c->gso_too_big = b->seg;
+		}
 		batch_one_by_one(c, b);
 		goto out;
 	}
