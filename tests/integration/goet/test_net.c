@@ -720,6 +720,47 @@ static void test_pause_recv(void)
 	peer_clear(&cli);
 }
 
+/*
+ * The peer sends its last message and closes while we pause receiving (a
+ * predial held for a client still to come): neither is reported until the
+ * resume, then the message comes before the close. Before, the close killed
+ * the paused connection and the message (the session's Shutdown) was lost.
+ */
+static void test_close_while_paused(void)
+{
+	struct peer srv, cli;
+	struct accept_ctx a = { 0 };
+	struct dial_ctx d = { 0 };
+	struct gt_server *s = server_start(&a, false, 0);
+	struct gt_msg shut = { .type = GT_MSG_SHUTDOWN };
+
+	peer_init(&srv, "server", 0, 1);
+	peer_init(&cli, "client", 0, 2);
+	dial(s, "127.0.0.1", passkey, GT_PROTO_V2, &d);
+	run_until(&d.done);
+	g_assert_nonnull(d.c);
+	cli.c = d.c;
+	gt_conn_set_callbacks(cli.c, &peer_cb, &cli);
+	gt_conn_pause_recv(cli.c, true);
+	run_until(&a.flag);
+	srv.c = g_ptr_array_index(a.kept, 0);
+	g_ptr_array_remove_index(a.kept, 0);
+	gt_conn_set_callbacks(srv.c, &peer_cb, &srv);
+	g_assert_cmpint(gt_conn_send(srv.c, GT_CHANNEL_CONTROL, &shut), ==, CORE_OK);
+	gt_conn_close(srv.c, GT_CLOSE_OK, "bye");
+	srv.c = NULL;
+	settle(300);
+	g_assert_false(cli.got_shutdown);
+	g_assert_false(cli.closed);
+	gt_conn_pause_recv(cli.c, false);
+	run_until(&cli.closed);
+	g_assert_true(cli.got_shutdown);
+	g_assert_cmpint(cli.closed_err, ==, CORE_ERR_CLOSED);
+	server_stop(s, &a);
+	peer_clear(&srv);
+	peer_clear(&cli);
+}
+
 /* ------------------------------------------------------------ heartbeats */
 
 struct beat_ctx {
@@ -986,6 +1027,7 @@ BOTH(test_bad_frames)
 BOTH(test_stalled_client)
 BOTH(test_dial_hostname)
 BOTH(test_pause_recv)
+BOTH(test_close_while_paused)
 BOTH(test_heartbeats)
 BOTH(test_passkey_later)
 
@@ -1010,6 +1052,7 @@ int main(int argc, char **argv)
 	add_both("stalled-client", test_stalled_client_on);
 	add_both("dial-hostname", test_dial_hostname_on);
 	add_both("pause-recv", test_pause_recv_on);
+	add_both("close-while-paused", test_close_while_paused_on);
 	add_both("heartbeats", test_heartbeats_on);
 	add_both("passkey-later", test_passkey_later_on);
 	g_test_add_func("/net/quic/client-migration", test_client_migration_quic);
