@@ -313,7 +313,7 @@ void gt_conn_die(struct gt_conn *c)
 
 		c->dial = NULL;
 		c->state = GT_CS_DEAD;
-		gt_dial_attempt_failed(d, err, reason);
+		gt_dial_attempt_failed(d, c, err, reason);
 	}
 	c->ops->destroy(c);
 }

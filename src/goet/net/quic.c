@@ -84,6 +84,12 @@ struct quic_conn {
 	GArray *cids;		  /* server: registered connection IDs (ngtcp2_cid) */
 	struct core_buf scratch;  /* frames are encoded here, then queued */
 	struct gt_conn_stats ctr;
+	/* a predial (dial.h): the first datagram, sent again until the server answers */
+	uint8_t *resend;
+	size_t resend_len;
+	guint resend_timer;
+	int64_t resend_until;
+	bool predial;
 };
 
 struct gt_quic_server {
@@ -675,6 +681,8 @@ static void conn_destroy(struct quic_conn *c)
 	stream_free(&c->st[0]);
 	stream_free(&c->st[1]);
 	core_buf_free(&c->scratch);
+	core_source_clear(&c->resend_timer);
+	g_clear_pointer(&c->resend, g_free);
 	if (!c->base.is_server && c->ep != NULL) {
 		udp_close(c->ep);
 		g_free(c->ep);
@@ -683,6 +691,52 @@ static void conn_destroy(struct quic_conn *c)
 	core_defer_free(c->cids, (GDestroyNotify)g_array_unref);
 	gt_conn_base_finish(&c->base);
 	core_defer_free(c, g_free);
+}
+
+/* -------------------------------------------------------------- predial */
+
+/*
+ * A predial's session may not listen yet: its first Initial is sent again
+ * every GT_DIAL_PREDIAL_RESEND_MS until the server answers, so that one
+ * arrives within that much of the session's start, not after QUIC's
+ * backed-off probe timer (the session starts while ssh is still connecting).
+ * The copies are the same packet: the server takes the first one that finds
+ * it listening and drops the rest as duplicates.
+ */
+static bool predial_waiting(const struct quic_conn *c)
+{
+	return c->predial && c->resend != NULL && c->ctr.pkts_recv == 0 &&
+	       c->base.state == GT_CS_HANDSHAKE;
+}
+
+static gboolean predial_resend_cb(gpointer p)
+{
+	struct quic_conn *c = p;
+
+	if (!predial_waiting(c) || core_time_now_us() > c->resend_until) {
+		c->resend_timer = 0;
+		return G_SOURCE_REMOVE;
+	}
+	conn_send_datagram(c, c->resend, c->resend_len);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Keep the first datagram (the Initial with the ClientHello) and start resending it. */
+static void predial_keep(struct quic_conn *c, const uint8_t *pkt, size_t n)
+{
+	c->resend = g_memdup2(pkt, n);
+	c->resend_len = n;
+	c->resend_until = core_time_now_us() + GT_DIAL_PREDIAL_RESEND_US;
+	c->resend_timer = g_timeout_add(GT_DIAL_PREDIAL_RESEND_MS, predial_resend_cb, c);
+}
+
+/* The session listens now: one more copy at once (gt_dial_transport.poke). */
+static void quic_dial_poke(void *attempt)
+{
+	struct quic_conn *c = attempt;
+
+	if (predial_waiting(c))
+		conn_send_datagram(c, c->resend, c->resend_len);
 }
 
 /* -------------------------------------------------------------- writing */
@@ -716,9 +770,10 @@ static int conn_write(struct quic_conn *c)
 				v[k] = (ngtcp2_vec){ (uint8_t *)sv[k].base, sv[k].len };
 			flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
 		}
-		n = ngtcp2_conn_writev_stream(c->nc, &c->ps.path, &pi, batch_room(c, &batch),
-					      QUIC_MAX_UDP_PAYLOAD, &datalen, flags, sid,
-					      nv > 0 ? v : NULL, nv, now);
+		uint8_t *pkt = batch_room(c, &batch);
+
+		n = ngtcp2_conn_writev_stream(c->nc, &c->ps.path, &pi, pkt, QUIC_MAX_UDP_PAYLOAD,
+					      &datalen, flags, sid, nv > 0 ? v : NULL, nv, now);
 		if (n < 0) {
 			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR) {
 				blocked[ch] = true;
@@ -737,6 +792,8 @@ static int conn_write(struct quic_conn *c)
 			gt_sendq_mark_sent(&c->st[ch].send, (size_t)datalen);
 		if (n == 0)
 			break;
+		if (c->predial && c->resend == NULL && c->ctr.pkts_recv == 0)
+			predial_keep(c, pkt, (size_t)n);
 		batch_add(c, &batch, (size_t)n);
 		pkts++;
 		if (pkts == QUIC_WRITES_PER_PASS)
@@ -1090,16 +1147,19 @@ static int quic_dial_start(struct gt_dial *d, const struct core_addr *to, void *
 	 * ICMP errors reported on the (unconnected) socket, so that a closed
 	 * port fails the dial at once. Not connect(): a connected socket keeps
 	 * its source address, and the connection could not follow an address
-	 * change (tests/lab/goet-roaming.sh).
+	 * change (tests/lab/goet-roaming.sh). Not for a predial: its port is
+	 * closed until the session starts.
 	 */
-	setsockopt(ep->fd, core_addr_family(to) == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
-		   core_addr_family(to) == AF_INET6 ? IPV6_RECVERR : IP_RECVERR, &(int){ 1 },
-		   sizeof(int));
+	if (!cfg->predial)
+		setsockopt(ep->fd, core_addr_family(to) == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+			   core_addr_family(to) == AF_INET6 ? IPV6_RECVERR : IP_RECVERR,
+			   &(int){ 1 }, sizeof(int));
 	ep->peer = *to;
 	c = conn_alloc(ep, false, cfg->passkey);
 	ep->client = c;
 	c->base.stall = cfg->test_stall;
 	c->base.early_ok = true;
+	c->predial = cfg->predial;
 	dcid.datalen = QUIC_SCID_LEN;
 	scid.datalen = QUIC_SCID_LEN;
 	gnutls_rnd(GNUTLS_RND_RANDOM, dcid.data, dcid.datalen);
@@ -1137,6 +1197,7 @@ static void quic_dial_abort(void *attempt)
 const struct gt_dial_transport gt_quic_dial_transport = {
 	.start = quic_dial_start,
 	.abort = quic_dial_abort,
+	.poke = quic_dial_poke,
 };
 
 int gt_quic_conn_migrate(struct gt_conn *base)

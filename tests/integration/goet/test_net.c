@@ -1031,6 +1031,73 @@ BOTH(test_close_while_paused)
 BOTH(test_heartbeats)
 BOTH(test_passkey_later)
 
+/* A port nothing listens on (now), over UDP nor TCP (the server takes both). */
+static uint16_t free_port(void)
+{
+	for (;;) {
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t len = sizeof(sin);
+		int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0);
+		bool ok;
+
+		g_assert_cmpint(u, >=, 0);
+		g_assert_cmpint(t, >=, 0);
+		g_assert_cmpint(bind(u, (struct sockaddr *)&sin, sizeof(sin)), ==, 0);
+		g_assert_cmpint(getsockname(u, (struct sockaddr *)&sin, &len), ==, 0);
+		ok = bind(t, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+		close(u);
+		close(t);
+		if (ok)
+			return ntohs(sin.sin_port);
+	}
+}
+
+/*
+ * A predial (the ssh bootstrap's head start) dials a port before the session
+ * listens there: an ICMP "port unreachable" does not end it, and it connects
+ * within a few resend intervals of the server's start, not after QUIC's
+ * backed-off probe (by then at least 4 × 50 ms of silence). A plain dial to
+ * the same closed port fails at once.
+ */
+static void test_predial_quic(void)
+{
+	struct gt_server_config cfg = { .port = free_port() };
+	struct gt_dial_config dc = { .transport = GT_TRANSPORT_QUIC,
+				     .host = "127.0.0.1",
+				     .port = cfg.port,
+				     .timeout_us = 10 * G_USEC_PER_SEC };
+	struct accept_ctx a = { 0 };
+	struct dial_ctx plain = { 0 }, pre = { 0 };
+	GError *e = NULL;
+	struct gt_server *s;
+	int64_t t_listen, waited;
+
+	tr = GT_TRANSPORT_QUIC;
+	memcpy(cfg.passkey, passkey, sizeof(passkey));
+	memcpy(dc.passkey, passkey, sizeof(passkey));
+	gt_dial_start(&dc, on_dial, &plain);
+	run_until(&plain.done);
+	g_assert_null(plain.c);
+	g_assert_nonnull(strstr(plain.reason, "port unreachable"));
+	dc.predial = true;
+	gt_dial_start(&dc, on_dial, &pre);
+	settle(200);
+	g_assert_false(pre.done);
+	s = gt_server_new(&cfg, on_accept, &a, &e);
+	g_assert_no_error(e);
+	t_listen = g_get_monotonic_time();
+	run_until(&pre.done);
+	waited = g_get_monotonic_time() - t_listen;
+	g_assert_nonnull(pre.c);
+	g_test_message("connected %" G_GINT64_FORMAT " us after the server listened", waited);
+	/* the resend interval plus a loopback handshake, with room for a loaded machine */
+	g_assert_cmpint(waited, <, 5 * GT_DIAL_PREDIAL_RESEND_MS * 1000 + 100 * 1000);
+	gt_conn_close(pre.c, GT_CLOSE_OK, "bye");
+	settle(20);
+	server_stop(s, &a);
+}
+
 static void test_client_migration_quic(void)
 {
 	tr = GT_TRANSPORT_QUIC;
@@ -1057,5 +1124,6 @@ int main(int argc, char **argv)
 	add_both("passkey-later", test_passkey_later_on);
 	g_test_add_func("/net/quic/client-migration", test_client_migration_quic);
 	g_test_add_func("/net/quic/setup-early", test_setup_early);
+	g_test_add_func("/net/quic/predial", test_predial_quic);
 	return g_test_run();
 }
