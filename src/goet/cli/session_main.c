@@ -249,6 +249,7 @@ int gt_cli_session(const struct gt_args *a)
 					 .idle_timeout_us = a->idle_timeout_us,
 					 .command = a->command_line,
 					 .command_tty = a->tty,
+					 .start_term = a->term,
 					 .id = a->session_id };
 	struct run r = { .code = 1 };
 	struct key_reader k = { .r = &r, .id = a->session_id };

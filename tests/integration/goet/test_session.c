@@ -284,6 +284,41 @@ static void test_exit_while_away(void)
 	cl_finish(&b);
 }
 
+/*
+ * start_term (the ssh bootstrap's --term): the shell starts with the session,
+ * before any client, with that TERM (not the client's TerminalInfo); what it
+ * writes meanwhile is kept, and a shell that already ended is told to the
+ * first client (its exit status with the Shutdown) before the session ends.
+ */
+static void test_start_term(void)
+{
+	static const char *const argv[] = { "/bin/sh", "-c", "echo pre-$TERM-$((6*7)); exit 5",
+					    NULL };
+	struct gt_session_config cfg = { .argv = argv,
+					 .hangup_grace_ms = 500,
+					 .start_term = "vt100" };
+	struct done_ctx d = { 0 };
+	struct client cl = { 0 };
+	GError *e = NULL;
+	struct gt_session *s;
+
+	memcpy(cfg.passkey, passkey, sizeof(passkey));
+	s = gt_session_new(&cfg, on_done, &d, &e);
+	g_assert_no_error(e);
+	g_usleep(300 * 1000); /* the shell has written and exited by now */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_false(d.done); /* it waits for a client to tell */
+	cl_connect(&cl, s, false);
+	wait_output(&cl, "pre-vt100-42");
+	run_until(&cl.got_shutdown);
+	run_until(&d.done);
+	g_assert_cmpint(d.code, ==, 1);
+	g_assert_cmpstr(d.reason, ==, "shell exited: exit status 5");
+	gt_session_free(s);
+	cl_finish(&cl);
+}
+
 /* Data before TerminalInfo (the reference's TCP reconnect bug) is applied, not dropped. */
 static void test_data_before_terminal_info(void)
 {
@@ -767,6 +802,7 @@ static void add_both(const char *name, GTestDataFunc fn)
 ON_TRANSPORT(test_command_and_exit)
 ON_TRANSPORT(test_reconnect_replay)
 ON_TRANSPORT(test_data_before_terminal_info)
+ON_TRANSPORT(test_start_term)
 ON_TRANSPORT(test_client_program)
 ON_TRANSPORT(test_client_restart_resumes)
 ON_TRANSPORT(test_client_pipe_eof)
@@ -789,6 +825,7 @@ int main(int argc, char **argv)
 	add_both("command-and-exit", test_command_and_exit_on);
 	add_both("reconnect-replay", test_reconnect_replay_on);
 	add_both("data-before-terminal-info", test_data_before_terminal_info_on);
+	add_both("start-term", test_start_term_on);
 	add_both("client-program", test_client_program_on);
 	add_both("client-restart-resumes", test_client_restart_resumes_on);
 	add_both("client-pipe-eof", test_client_pipe_eof_on);
