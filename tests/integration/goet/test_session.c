@@ -6,7 +6,10 @@
 #include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -442,23 +445,34 @@ static void test_program_session(void)
 /*
  * The port comes before the passkey (ssh delivers stdin a round trip after
  * the command line): `goet session` prints it with nothing on stdin yet; a
- * bad key then ends it with the reference's message.
+ * bad key then ends it with the reference's message. The port asked for is
+ * taken: another is printed (before, the session failed to start).
  */
 static void test_program_port_first(void)
 {
 	char *exe =
 		g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "goet", "cli", "goet", NULL);
-	const char *argv[] = { exe, "session", "-f", "portfirst", "-p", "0", "--port-first", NULL };
+	/* the port asked for is taken (the client's guess, ssh_main.c): any other is used */
+	int taken = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t slen = sizeof(sin);
+	char port_arg[8];
+	const char *argv[] = { exe,  "session", "-f",		"portfirst",
+			       "-p", port_arg,	"--port-first", NULL };
 	GError *e = NULL;
-	GSubprocess *p =
-		itest_spawn(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-				    G_SUBPROCESS_FLAGS_STDERR_PIPE,
-			    &e, argv);
-	GPollableInputStream *out = G_POLLABLE_INPUT_STREAM(g_subprocess_get_stdout_pipe(p));
+	GSubprocess *p;
+	GPollableInputStream *out;
 	gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
 	char buf[64] = { 0 }, *err_text;
 	gsize have = 0;
 
+	g_assert_cmpint(bind(taken, (struct sockaddr *)&sin, sizeof(sin)), ==, 0);
+	g_assert_cmpint(getsockname(taken, (struct sockaddr *)&sin, &slen), ==, 0);
+	g_snprintf(port_arg, sizeof(port_arg), "%u", ntohs(sin.sin_port));
+	p = itest_spawn(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+				G_SUBPROCESS_FLAGS_STDERR_PIPE,
+			&e, argv);
+	out = G_POLLABLE_INPUT_STREAM(g_subprocess_get_stdout_pipe(p));
 	g_assert_no_error(e);
 	while (strchr(buf, '\n') == NULL) {
 		gssize n = g_pollable_input_stream_read_nonblocking(
@@ -472,6 +486,8 @@ static void test_program_port_first(void)
 				until); /* no port without a key: a bug */
 	}
 	g_assert_cmpuint(g_ascii_strtoull(buf, NULL, 10), >, 0);
+	g_assert_cmpuint(g_ascii_strtoull(buf, NULL, 10), !=, ntohs(sin.sin_port));
+	close(taken);
 	g_assert_true(g_output_stream_write_all(g_subprocess_get_stdin_pipe(p), "zz\n", 3, NULL,
 						NULL, &e));
 	g_output_stream_close(g_subprocess_get_stdin_pipe(p), NULL, NULL);
