@@ -13,7 +13,9 @@
 #   set-up   ms until `ssh host true`, `goet host -- true`, `mosh host -- true` exit
 #   seq      `seq 1 N` to the terminal (-tt / -t), ms until the client exits
 #   base64   `cat` of a base64 file to the terminal, ms until the client exits
-# goet runs over QUIC and over TCP (--tcp). Needs root, sshd, iptables and the
+# goet runs over QUIC and over TCP (--tcp). GVS_CLIENTS="ssh goet" and
+# GVS_TESTS="setup seq" (of echo setup seq base64) run only those.
+# Needs root, sshd, iptables and the
 # goet-nfdelay tool (libnetfilter-queue-dev); mosh is skipped when absent.
 # A benchmark, not a test: nothing asserts on the figures.
 set -u
@@ -138,6 +140,9 @@ if [ $have_mosh -eq 1 ]; then
 	client[mosh]="mosh --ssh=$ssh_cmd --predict=never"
 	order+=(mosh)
 fi
+[ -n "${GVS_CLIENTS:-}" ] && read -r -a order <<<"$GVS_CLIENTS"
+tests=" ${GVS_TESTS:-echo setup seq base64} "
+want() { [[ $tests == *" $1 "* ]]; }
 # remote command: how each client runs it on a terminal, or without one
 on_tty() {
 	case $1 in
@@ -188,18 +193,21 @@ for cond in "${conds[@]}"; do
 	for name in "${order[@]}"; do
 		rm -f "$tmp"/m.*
 		for _ in $(seq "$rounds"); do
-			drv_tty echo 10 "$name" cat >>"$tmp/m.e"
-			if [ "$name" = mosh ]; then
+			want echo && drv_tty echo 10 "$name" cat >>"$tmp/m.e"
+			if ! want setup; then
+				:
+			elif [ "$name" = mosh ]; then
 				run_drv run -- mosh "--ssh=$ssh_cmd" gvs -- true | cut -d' ' -f1 >>"$tmp/m.s"
 			elif [ "$name" = ssh ]; then
 				run_drv run -- $ssh_cmd gvs true | cut -d' ' -f1 >>"$tmp/m.s"
 			else
 				run_drv run -- ${client[$name]} gvs -- true | cut -d' ' -f1 >>"$tmp/m.s"
 			fi
-			drv_tty run "" "$name" "seq 1 $nseq" | sed 's/ [0-9]*$//' >>"$tmp/m.q"
-			drv_tty run "" "$name" "cat b64.txt" | sed 's/ [0-9]*$//' >>"$tmp/m.b"
+			want seq && drv_tty run "" "$name" "seq 1 $nseq" | sed 's/ [0-9]*$//' >>"$tmp/m.q"
+			want base64 && drv_tty run "" "$name" "cat b64.txt" | sed 's/ [0-9]*$//' >>"$tmp/m.b"
 		done
 		for v in e s q b; do
+			touch "$tmp/m.$v"
 			grep -h '^error' "$tmp/m.$v" | sed "s/^/  ($name $v) /" >&2
 		done
 		printf '| %s | %s | %s | %s | %s |\n' "$name" "$(median "$tmp/m.e")" "$(median "$tmp/m.s")" \
