@@ -90,6 +90,15 @@ struct quic_conn {
 	guint resend_timer;
 	int64_t resend_until;
 	bool predial;
+	/*
+	 * ngtcp2's clock is ours minus skew: a predial holds it still while it
+	 * resends (ngtcp2 is not called), then sets skew at the first answer so
+	 * that the Initial seems sent QUIC_INITIAL_RTT_MS before it, not when the
+	 * first copy went out (that sample was the whole ssh set-up, ~0.8 s at
+	 * 50 ms RTT, and paced the first transfer at cwnd / 0.8 s)
+	 */
+	ngtcp2_tstamp skew, first_ts;
+	bool clock_held;
 };
 
 struct gt_quic_server {
@@ -110,6 +119,12 @@ static const struct gt_conn_ops quic_ops;
 static ngtcp2_tstamp quic_now(void)
 {
 	return (ngtcp2_tstamp)core_time_now_ns();
+}
+
+/* ngtcp2's time for c (see quic_conn.skew). */
+static ngtcp2_tstamp conn_now(const struct quic_conn *c)
+{
+	return quic_now() - c->skew;
 }
 
 /* Hash key for a connection ID. */
@@ -709,12 +724,26 @@ static bool predial_waiting(const struct quic_conn *c)
 	       c->base.state == GT_CS_HANDSHAKE;
 }
 
+/* The first answer: ngtcp2's clock resumes as if QUIC_INITIAL_RTT_MS had passed. */
+static void predial_answered(struct quic_conn *c)
+{
+	ngtcp2_tstamp at = c->first_ts + QUIC_INITIAL_RTT_MS * NGTCP2_MILLISECONDS;
+
+	if (!c->clock_held)
+		return;
+	c->clock_held = false;
+	if (quic_now() > at)
+		c->skew = quic_now() - at;
+}
+
 static gboolean predial_resend_cb(gpointer p)
 {
 	struct quic_conn *c = p;
 
 	if (!predial_waiting(c) || core_time_now_us() > c->resend_until) {
 		c->resend_timer = 0;
+		c->clock_held = false; /* QUIC's own probes from here on */
+		gt_conn_schedule(&c->base);
 		return G_SOURCE_REMOVE;
 	}
 	conn_send_datagram(c, c->resend, c->resend_len);
@@ -727,6 +756,8 @@ static void predial_keep(struct quic_conn *c, const uint8_t *pkt, size_t n)
 	c->resend = g_memdup2(pkt, n);
 	c->resend_len = n;
 	c->resend_until = core_time_now_us() + GT_DIAL_PREDIAL_RESEND_US;
+	c->first_ts = conn_now(c);
+	c->clock_held = true;
 	c->resend_timer = g_timeout_add(GT_DIAL_PREDIAL_RESEND_MS, predial_resend_cb, c);
 }
 
@@ -746,9 +777,11 @@ static int conn_write(struct quic_conn *c)
 {
 	static struct quic_batch batch; /* one loop thread; empty between calls */
 	bool blocked[2] = { false, false };
-	ngtcp2_tstamp now = quic_now();
+	ngtcp2_tstamp now = conn_now(c);
 	ngtcp2_pkt_info pi;
 
+	if (c->clock_held)
+		return CORE_OK; /* a predial resends its first datagram itself */
 	for (int pkts = 0; pkts < QUIC_WRITES_PER_PASS;) {
 		int64_t sid = -1;
 		uint32_t flags = 0;
@@ -826,7 +859,7 @@ static void conn_write_close(struct quic_conn *c, uint64_t code, const char *rea
 	ngtcp2_connection_close_error_set_application_error(&ccerr, code, (const uint8_t *)reason,
 							    strlen(reason));
 	n = ngtcp2_conn_write_connection_close(c->nc, &c->ps.path, &pi, buf, sizeof(buf), &ccerr,
-					       quic_now());
+					       conn_now(c));
 	if (n > 0)
 		conn_send_datagram(c, buf, (size_t)n);
 }
@@ -844,12 +877,18 @@ static int64_t conn_expiry_us(const struct quic_conn *c)
 {
 	ngtcp2_tstamp exp = c->nc != NULL ? ngtcp2_conn_get_expiry(c->nc) : UINT64_MAX;
 
-	return exp == UINT64_MAX ? INT64_MAX : (int64_t)(exp / NGTCP2_MICROSECONDS);
+	if (c->clock_held || exp == UINT64_MAX)
+		return INT64_MAX;
+	return (int64_t)((exp + c->skew) / NGTCP2_MICROSECONDS);
 }
 
 static void conn_on_expiry(struct quic_conn *c)
 {
-	int rv = ngtcp2_conn_handle_expiry(c->nc, quic_now());
+	int rv;
+
+	if (c->clock_held)
+		return;
+	rv = ngtcp2_conn_handle_expiry(c->nc, conn_now(c));
 
 	if (rv == NGTCP2_ERR_IDLE_CLOSE)
 		gt_conn_fail(&c->base, CORE_ERR_TIMEOUT, 0, false,
@@ -878,7 +917,8 @@ static void conn_read(struct quic_conn *c, const struct core_addr *from, const u
 		return;
 	c->ctr.bytes_recv += n;
 	c->ctr.pkts_recv++;
-	rv = ngtcp2_conn_read_pkt(c->nc, &path, &pi, p, n, quic_now());
+	predial_answered(c);
+	rv = ngtcp2_conn_read_pkt(c->nc, &path, &pi, p, n, conn_now(c));
 	if (rv == 0)
 		return;
 	if (rv == NGTCP2_ERR_DRAINING) {
@@ -1216,7 +1256,7 @@ int gt_quic_conn_migrate(struct gt_conn *base)
 		.local = { (ngtcp2_sockaddr *)&fresh.local.ss, fresh.local.len },
 		.remote = c->ps.path.remote,
 	};
-	if (ngtcp2_conn_initiate_immediate_migration(c->nc, &path, quic_now()) != 0) {
+	if (ngtcp2_conn_initiate_immediate_migration(c->nc, &path, conn_now(c)) != 0) {
 		udp_close(&fresh);
 		return CORE_ERR_INVALID_ARG;
 	}

@@ -1071,6 +1071,7 @@ static void test_predial_quic(void)
 	struct dial_ctx plain = { 0 }, pre = { 0 };
 	GError *e = NULL;
 	struct gt_server *s;
+	struct gt_conn_stats st;
 	int64_t t_listen, waited;
 
 	tr = GT_TRANSPORT_QUIC;
@@ -1093,6 +1094,14 @@ static void test_predial_quic(void)
 	g_test_message("connected %" G_GINT64_FORMAT " us after the server listened", waited);
 	/* the resend interval plus a loopback handshake, with room for a loaded machine */
 	g_assert_cmpint(waited, <, 5 * GT_DIAL_PREDIAL_RESEND_MS * 1000 + 100 * 1000);
+	/* the wait is no RTT sample: the first one was the whole 200 ms (and paced
+	 * the first transfer by it); now at most the initial guess, 100 ms */
+	gt_conn_get_stats(pre.c, &st);
+	g_test_message("RTT min %" G_GINT64_FORMAT " us, smoothed %" G_GINT64_FORMAT " us",
+		       st.rtt_min_us, st.rtt_smoothed_us);
+	g_assert_true(st.has_rtt);
+	g_assert_cmpint(st.rtt_min_us, <=, 100 * 1000);
+	g_assert_cmpint(st.rtt_smoothed_us, <=, 100 * 1000);
 	gt_conn_close(pre.c, GT_CLOSE_OK, "bye");
 	settle(20);
 	server_stop(s, &a);
