@@ -16,6 +16,8 @@
 # goet runs over QUIC and over TCP (--tcp). Needs root, sshd, iptables and the
 # lab's netem tool (libnetfilter-queue-dev); mosh is skipped when absent.
 # A benchmark, not a test: nothing asserts on the figures.
+# GVS_CLIENTS="ssh goet" and GVS_TESTS="setup seq" (of echo setup seq base64)
+# run only those; each round runs every client in turn.
 set -u
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -138,6 +140,9 @@ if [ $have_mosh -eq 1 ]; then
 	client[mosh]="mosh --ssh=$ssh_cmd --predict=never"
 	order+=(mosh)
 fi
+[ -n "${GVS_CLIENTS:-}" ] && read -r -a order <<<"$GVS_CLIENTS"
+tests=" ${GVS_TESTS:-echo setup seq base64} "
+want() { [[ $tests == *" $1 "* ]]; }
 # remote command: how each client runs it on a terminal, or without one
 on_tty() {
 	case $1 in
@@ -185,24 +190,31 @@ for cond in "${conds[@]}"; do
 	chown "$user" "$tmp/home/b64.txt"
 	printf '\n## RTT %s ms, loss %s %%: echo 10 keys x %s; seq 1 %s; base64 %s MiB\n' "$rtt" "$loss" "$rounds" "$nseq" "$mib"
 	printf '| client | echo ms | set-up ms | seq ms | base64 ms |\n|---|---|---|---|---|\n'
-	for name in "${order[@]}"; do
-		rm -f "$tmp"/m.*
-		for _ in $(seq "$rounds"); do
-			drv_tty echo 10 "$name" cat >>"$tmp/m.e"
-			if [ "$name" = mosh ]; then
-				run_drv run -- mosh "--ssh=$ssh_cmd" gvs -- true | cut -d' ' -f1 >>"$tmp/m.s"
+	rm -f "$tmp"/m.*
+	# round by round, every client in turn: the machine's load drifts over a
+	# run, and it then weighs on all of them alike
+	for _ in $(seq "$rounds"); do
+		for name in "${order[@]}"; do
+			want echo && drv_tty echo 10 "$name" cat >>"$tmp/m.e.$name"
+			if ! want setup; then
+				:
+			elif [ "$name" = mosh ]; then
+				run_drv run -- mosh "--ssh=$ssh_cmd" gvs -- true | cut -d' ' -f1 >>"$tmp/m.s.$name"
 			elif [ "$name" = ssh ]; then
-				run_drv run -- $ssh_cmd gvs true | cut -d' ' -f1 >>"$tmp/m.s"
+				run_drv run -- $ssh_cmd gvs true | cut -d' ' -f1 >>"$tmp/m.s.$name"
 			else
-				run_drv run -- ${client[$name]} gvs -- true | cut -d' ' -f1 >>"$tmp/m.s"
+				run_drv run -- ${client[$name]} gvs -- true | cut -d' ' -f1 >>"$tmp/m.s.$name"
 			fi
-			drv_tty run "" "$name" "seq 1 $nseq" | sed 's/ [0-9]*$//' >>"$tmp/m.q"
-			drv_tty run "" "$name" "cat b64.txt" | sed 's/ [0-9]*$//' >>"$tmp/m.b"
+			want seq && drv_tty run "" "$name" "seq 1 $nseq" | sed 's/ [0-9]*$//' >>"$tmp/m.q.$name"
+			want base64 && drv_tty run "" "$name" "cat b64.txt" | sed 's/ [0-9]*$//' >>"$tmp/m.b.$name"
 		done
+	done
+	for name in "${order[@]}"; do
 		for v in e s q b; do
-			grep -h '^error' "$tmp/m.$v" | sed "s/^/  ($name $v) /" >&2
+			touch "$tmp/m.$v.$name"
+			grep -h '^error' "$tmp/m.$v.$name" | sed "s/^/  ($name $v) /" >&2
 		done
-		printf '| %s | %s | %s | %s | %s |\n' "$name" "$(median "$tmp/m.e")" "$(median "$tmp/m.s")" \
-			"$(median "$tmp/m.q")" "$(median "$tmp/m.b")"
+		printf '| %s | %s | %s | %s | %s |\n' "$name" "$(median "$tmp/m.e.$name")" \
+			"$(median "$tmp/m.s.$name")" "$(median "$tmp/m.q.$name")" "$(median "$tmp/m.b.$name")"
 	done
 done
