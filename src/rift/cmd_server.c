@@ -50,6 +50,7 @@ static const char server_usage[] =
 	"  turn = udp:<host:port>  TURN servers (udp:, tcp: or tls:), comma-separated\n"
 	"  turn-secret = <secret>  coturn's static-auth-secret\n"
 	"  turn-ttl = <seconds>  how long TURN credentials last; default 86400\n"
+	"  turn-fingerprint = AB:CD:...  the certificate of the tls: TURN servers (pinned)\n"
 	"  [device.<name>]       static tokens: one group per device\n"
 	"  network = <network>   required\n"
 	"  token = <secret>      required, at least 16 characters\n"
@@ -235,6 +236,7 @@ static int open_accounts(const struct rg_server_conf *sc, struct rg_sig_server_c
 					 .stun = sc->stun,
 					 .turn = sc->turn,
 					 .turn_secret = sc->turn_secret,
+					 .turn_fingerprint = sc->turn_fingerprint,
 					 .turn_ttl_s = sc->turn_ttl_s };
 	struct rg_api_config apic = { 0 };
 	int rc = rg_accounts_open(accounts, &ac, error);

@@ -20,6 +20,21 @@
 #   mesh       three agents: every pair reaches every other
 #   symmetric  both NATs symmetric (fully-random): the tunnel comes up through
 #              coturn and says relay / relayed
+#   relay      both NATs symmetric and the devices registered with the server
+#              (accounts): the tunnel comes up relayed through coturn with the
+#              time-limited credentials the server handed out (use-auth-secret,
+#              as packaging/coturn/turnserver.conf)
+#   turn-tls   as relay, and the routers let no UDP out and no TCP to 3478: only
+#              TURN over TLS (5349, the certificate pinned by the fingerprint the
+#              server told) reaches coturn; the tunnel comes up over it
+#   worker     the Worker (worker/ in workerd) is the server and the relay, and the
+#              routers let no UDP out: alice and bob register with it and come up
+#              relayed through its TURN over WebSocket; ping, 8 MiB byte-exact and a
+#              10 s iperf3 transfer; then both agents are stopped (SIGSTOP) until the
+#              Durable Object is evicted for being idle, and go on (SIGCONT): replies
+#              resume within 3 s, no tunnel rebuilt
+#   worker-restart  as worker, then workerd is restarted mid-flood: the agents
+#              re-join, ICE restarts on new allocations, replies resume
 #   lan-route  alice advertises 192.168.50.0/24 (a LAN host behind her), bob
 #              accepts it: bob reaches the host through alice (forwarded and
 #              masqueraded by alice's gateway)
@@ -53,7 +68,7 @@ rg=$(realpath "${1:?usage: rift-agent.sh RIFTGATE SIG-CLIENT MODE}")
 sigc=$(realpath "${2:?}")
 mode=${3:-two}
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-for t in ip nft turnserver iperf3 conntrack openssl ss python3; do
+for t in ip nft turnserver iperf3 conntrack openssl ss python3 curl; do
 	command -v $t >/dev/null || { echo "FAIL: no $t (scripts/install-deps installs it)"; exit 1; }
 done
 case $mode in
@@ -62,6 +77,15 @@ two | channel | lan-route | kill9 | server-restart | nat-flush | renumber | rogu
 mesh) nat=cone names="alice bob carol" ;;
 accounts) nat=cone names="alice bob" RN_ACCOUNTS=1 ;;
 symmetric) nat=symmetric names="alice bob" ;;
+relay) nat=symmetric names="alice bob" RN_ACCOUNTS=1 ;;
+worker | worker-restart)
+	nat=symmetric names="alice bob" RN_ACCOUNTS=1 RN_WAN_BLOCK="meta l4proto udp drop"
+	RN_WORKER=$(cd "$(dirname "$0")/../../worker" && pwd)
+	mods=${BUILD_ROOT:?}/conformance-node
+	"$RN_WORKER/../tests/conformance/npm.sh" "$mods" || exit $?
+	RN_WORKERD=$mods/node_modules/.bin/workerd RN_ADMIN=lab-admin-token-0123456789
+	;;
+turn-tls) nat=symmetric names="alice bob" RN_ACCOUNTS=1 RN_WAN_BLOCK="meta l4proto udp drop; tcp dport 3478 drop" ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac
 
@@ -71,11 +95,23 @@ HA=rga-ha$id
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/riftnet.sh"
 cleanup() {
+	local rc=$? n p
 	riftnet_cleanup
 	ip netns del "$HA" 2>/dev/null
+	# an agent or server that crashed (SIGABRT, SIGSEGV...), even as it stopped, fails the test
+	if [ -n "$RN_CRASHED" ]; then
+		echo "FAIL ($mode): crashed (PID:status):$RN_CRASHED"
+		for n in $names; do
+			eval "p=\${pid_$n:-}"
+			case " $RN_CRASHED" in *" $p:"*) echo "--- agent $n (last lines)"; tail -25 "$tmp/$n.log" ;; esac
+		done
+		case " $RN_CRASHED" in *" ${server:-none}:"*) echo "--- server (last lines)"; tail -25 "$tmp/server.log" ;; esac
+		rc=1
+	fi
 	# RG_LOGS=DIR keeps every log
 	[ -n "${RG_LOGS:-}" ] && mkdir -p "$RG_LOGS" && cp "$tmp"/*.log "$RG_LOGS"/ 2>/dev/null
 	rm -rf "$tmp"
+	exit $rc
 }
 trap cleanup EXIT
 fail() {
@@ -252,6 +288,75 @@ two)
 	grep -q "ERROR\|AddressSanitizer" "$tmp/alice.log" && fail "errors in alice's log"
 	;;
 mesh) ;;
+relay | turn-tls)
+	for side in "alice bob" "bob alice"; do
+		set -- $side
+		[ "$(peer_field $1 $2 ice_type)" = relay ] || fail "$1's pair is $(peer_field $1 $2 ice_type), not relay"
+		[ "$(peer_field $1 $2 path)" = relayed ] || fail "$1's path is not relayed"
+	done
+	# coturn saw the server's credentials (expiry:device id), over TLS in turn-tls
+	grep -Eq "username=<[0-9]{10}:[0-9a-f-]{36}>" "$tmp/turn.log" || fail "coturn saw no time-limited username"
+	if [ $mode = turn-tls ]; then
+		# every session that allocated is one coturn says ran over TLS
+		awk '/ALLOCATE processed, success/ { s[$4] = 1 } /method=TLS/ { t[$4] = 1 }
+			END { n = 0; for (k in s) { n++; if (!(k in t)) { print "not TLS: " k; exit 1 } }
+			      if (n == 0) { print "no allocation"; exit 1 } }' "$tmp/turn.log" ||
+			fail "a TURN allocation not over TLS"
+	fi
+	transfer bob alice 8
+	iperf alice bob 3 || true
+	iperf_report || fail "the transfer through the relay failed"
+	;;
+worker | worker-restart)
+	for side in "alice bob" "bob alice"; do
+		set -- $side
+		[ "$(peer_field $1 $2 ice_type)" = relay ] || fail "$1's pair is $(peer_field $1 $2 ice_type), not relay"
+		[ "$(peer_field $1 $2 path)" = relayed ] || fail "$1's path is not relayed"
+	done
+	if [ $mode = worker ]; then
+		transfer alice bob 8
+		iperf alice bob 10 || true
+		iperf_report || fail "the transfer through the Worker's relay failed"
+		ups=$(grep -c "^\[network\] up" "$tmp/server.log")
+		kill -STOP "$pid_alice" "$pid_bob"
+		t0=$SECONDS
+		# workerd evicts an object idle for about 10 s; a request then wakes it anew (its
+		# constructor logs "up"), and a request before that keeps it: ask every 12 s
+		until [ "$(grep -c "^\[network\] up" "$tmp/server.log")" -gt "$ups" ]; do
+			[ $((SECONDS - t0)) -lt 60 ] || { kill -CONT "$pid_alice" "$pid_bob"; fail "the Durable Object was not evicted in 60 s"; }
+			sleep 12
+			ip netns exec "$PUB" curl -s -o /dev/null "http://$SERVER:8787/status"
+			sleep 0.5
+		done
+		echo "the Durable Object was evicted and woke again $((SECONDS - t0)) s after the agents stopped"
+		kill -CONT "$pid_alice" "$pid_bob"
+		flood alice 10.77.0.2 8
+		wait "$flood_pid"
+		read -r gap replies < <(longest_gap)
+		echo "after the eviction: the longest gap between replies was $gap ms ($replies replies)"
+		# a stopped process finds its STUN checks timed out when it goes on (libnice then
+		# restarts ICE: the woken object allocates anew); the relay's own state across an
+		# eviction is tests/worker/relay.test.mjs's
+		[ "$gap" -lt 3000 ] || fail "replies stopped for $gap ms after the eviction"
+		grep -q "rebuilding" "$tmp/alice.log" "$tmp/bob.log" && fail "a tunnel was rebuilt"
+	else
+		flood alice 10.77.0.2 40
+		sleep 3
+		stop "$server"
+		sleep 2
+		riftnet_server
+		wait "$flood_pid"
+		read -r gap replies < <(longest_gap)
+		echo "workerd restarted: the longest gap between replies was $gap ms ($replies replies)"
+		[ "$replies" -gt 100 ] || fail "only $replies replies"
+		for n in alice bob; do
+			wait_for 40 sh -c "'$rg' status --json -s '$tmp/$n.sock' | grep -q '\"server_connected\":true'" ||
+				fail "$n did not re-join"
+		done
+		wait_for 30 reach alice 10.77.0.2 || fail "no tunnel after workerd's restart"
+		transfer bob alice 4
+	fi
+	;;
 symmetric)
 	for side in "alice bob" "bob alice"; do
 		set -- $side

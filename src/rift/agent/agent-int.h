@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/tls.h"
 #include "rift/agent/agent.h"
 #include "rift/agent/conf.h"
 #include "rift/ice/ice.h"
@@ -40,6 +41,7 @@
 #define AGENT_SIG_PING_S	  5	      /* signaling keepalive */
 #define AGENT_SIG_RETRY_MS	  (60 * 1000) /* signaling gave up: start over after this */
 #define AGENT_MAX_AUTH_REFRESH	  3 /* refreshes after a 401 in a row, then revoked (reference) */
+#define AGENT_MAX_TURN		  4 /* TURN servers used (the server's UDP, TCP, TLS, ...) */
 
 struct agent_peer;
 
@@ -100,10 +102,12 @@ struct rg_agent {
 	/* ICE servers, numeric (the configuration's, else the server's) */
 	char *stun_host;
 	uint16_t stun_port;
-	char *srv_turn_user, *srv_turn_pass; /* the server's TURN credentials */
-	struct rg_ice_turn turn;
+	/* TURN servers: every string they point at (host, username, password,
+	 * tls_name) is owned here and freed by agent_turn_clear; pins in turn_pin */
+	struct rg_ice_turn turn[AGENT_MAX_TURN];
+	uint8_t turn_pin[AGENT_MAX_TURN][CORE_TLS_FP_LEN];
 	size_t n_turn;
-	char *turn_host;
+	bool turn_configured; /* the configuration names one: the server's are not used */
 	/* WireGuard */
 	struct rg_wg_runner *runner;
 	struct rg_wg_bind *bind; /* the runner's (dcbind) */

@@ -51,7 +51,7 @@ void agent_ice_config(struct rg_agent *a, struct rg_ice_config *ice, bool contro
 	ice->controlling = controlling;
 	ice->stun_host = a->stun_host;
 	ice->stun_port = a->stun_port;
-	ice->turn = a->n_turn > 0 ? &a->turn : NULL;
+	ice->turn = a->n_turn > 0 ? a->turn : NULL;
 	ice->n_turn = a->n_turn;
 	ice->relay_only = a->conf->relay_only;
 }
@@ -193,9 +193,14 @@ static void pin_default_database(struct rg_agent *a)
 	GTlsDatabase *db;
 
 	if (a->conf->fingerprint == NULL ||
-	    (a->n_turn > 0 && a->turn.transport == RG_ICE_TURN_TLS) ||
 	    core_tls_fingerprint_parse(a->conf->fingerprint, fp) != CORE_OK)
 		return;
+	for (size_t i = 0; i < a->n_turn; i++)
+		if ((a->turn[i].transport == RG_ICE_TURN_TLS ||
+		     (a->turn[i].transport == RG_ICE_TURN_WS &&
+		      g_str_has_prefix(a->turn[i].ws_url, "wss:"))) &&
+		    a->turn[i].tls_pin == NULL)
+			return; /* checked against the system's CAs */
 	db = core_tls_pin_database_new(fp);
 	g_tls_backend_set_default_database(g_tls_backend_get_default(), db);
 	g_object_unref(db);
@@ -356,29 +361,107 @@ static char *resolve(const char *what, const char *host, GError **error)
 	return out;
 }
 
+/* Forget the TURN servers (their strings are ours). */
+static void agent_turn_clear(struct rg_agent *a)
+{
+	for (size_t i = 0; i < a->n_turn; i++) {
+		struct rg_ice_turn *t = &a->turn[i];
+
+		g_free((char *)t->host);
+		g_free((char *)t->username);
+		if (t->password != NULL)
+			core_wipe((char *)t->password, strlen(t->password));
+		g_free((char *)t->password);
+		g_free((char *)t->tls_name);
+		g_free((char *)t->ws_url);
+	}
+	memset(a->turn, 0, sizeof(a->turn));
+	a->n_turn = 0;
+}
+
+/* Add a TURN server (strings copied); pin: "AB:CD:..." or NULL. False when full. */
+static bool agent_turn_add(struct rg_agent *a, const char *addr, uint16_t port, const char *user,
+			   const char *pass, enum rg_ice_relay relay, const char *name,
+			   const char *pin)
+{
+	struct rg_ice_turn *t;
+
+	if (a->n_turn == AGENT_MAX_TURN)
+		return false;
+	t = &a->turn[a->n_turn];
+	*t = (struct rg_ice_turn){ .host = g_strdup(addr),
+				   .port = port,
+				   .username = g_strdup(user),
+				   .password = g_strdup(pass),
+				   .transport = relay,
+				   .tls_name = g_strdup(name) };
+	if (pin != NULL && core_tls_fingerprint_parse(pin, a->turn_pin[a->n_turn]) == CORE_OK)
+		t->tls_pin = a->turn_pin[a->n_turn];
+	a->n_turn++;
+	return true;
+}
+
+/* The bearer of a TURN-over-WebSocket connection: our current access token. */
+static char *agent_turn_token(void *data)
+{
+	struct rg_agent *a = data;
+
+	return a->auth != NULL ? g_strdup(rg_session_token(a->auth)) : g_strdup(a->conf->token);
+}
+
+/*
+ * TURN over WebSocket to url (the Worker's /turn), with the session's
+ * credential; its certificate pinned as the signaling server's when it is the
+ * same host. False when full.
+ */
+static bool agent_turn_add_ws(struct rg_agent *a, const char *url, const char *host, uint16_t port,
+			      const char *user, const char *pass)
+{
+	GUri *sig = g_uri_parse(a->conf->url, G_URI_FLAGS_NONE, NULL);
+	bool same = sig != NULL && g_strcmp0(g_uri_get_host(sig), host) == 0;
+	struct rg_ice_turn *t;
+
+	if (sig != NULL)
+		g_uri_unref(sig);
+	if (!agent_turn_add(a, host, port, user, pass, RG_ICE_TURN_WS, host,
+			    same ? a->conf->fingerprint : NULL))
+		return false;
+	t = &a->turn[a->n_turn - 1];
+	t->ws_url = g_strdup(url);
+	t->ws_token = agent_turn_token;
+	t->ws_token_data = a;
+	return true;
+}
+
 static int resolve_servers(struct rg_agent *a, GError **error)
 {
 	const struct rg_agent_conf *c = a->conf;
 	static const enum rg_ice_relay relays[] = { RG_ICE_TURN_UDP, RG_ICE_TURN_TCP,
 						    RG_ICE_TURN_TLS };
+	char *addr;
 
 	if (c->stun_host != NULL && (a->stun_host = resolve("STUN", c->stun_host, error)) == NULL)
 		return CORE_ERR_NOT_FOUND;
 	a->stun_port = c->stun_port;
 	if (c->turn_host == NULL)
 		return CORE_OK;
-	if ((a->turn_host = resolve("TURN", c->turn_host, error)) == NULL)
+	if ((addr = resolve("TURN", c->turn_host, error)) == NULL)
 		return CORE_ERR_NOT_FOUND;
-	a->turn.host = a->turn_host;
-	a->turn.port = c->turn_port;
-	a->turn.username = c->turn_user;
-	a->turn.password = c->turn_password;
-	a->turn.transport = relays[c->turn_transport];
-	a->turn.tls_name = c->turn_host; /* verified against the system's CAs */
-	a->n_turn = 1;
+	/* verified against the system's CAs */
+	agent_turn_add(a, addr, c->turn_port, c->turn_user, c->turn_password,
+		       relays[c->turn_transport], c->turn_host, NULL);
+	a->turn_configured = true;
+	g_free(addr);
 	return CORE_OK;
 }
 
+/*
+ * The server's STUN and TURN servers (from a refresh), for the connections
+ * made from now on, unless the configuration names its own: its first
+ * STUN server and every TURN server (UDP, TCP and TLS: whichever the
+ * network lets through), each with the session's fresh credentials. A
+ * name that does not resolve is skipped with a warning.
+ */
 static void server_ice(struct rg_agent *a, const struct rg_auth_session *s)
 {
 	static const struct {
@@ -387,9 +470,11 @@ static void server_ice(struct rg_agent *a, const struct rg_auth_session *s)
 	} relays[] = { { "udp", RG_ICE_TURN_UDP },
 		       { "tcp", RG_ICE_TURN_TCP },
 		       { "tls", RG_ICE_TURN_TLS } };
-	bool stun = a->conf->stun_host != NULL, turn = a->conf->turn_host != NULL;
+	bool stun = a->conf->stun_host != NULL, turn = a->turn_configured;
+	bool cleared = false;
 
 	for (size_t i = 0; i < s->n_ice; i++) {
+		enum rg_ice_relay relay = RG_ICE_TURN_UDP;
 		const char *tr;
 		char *host = NULL, *addr = NULL;
 		GError *e = NULL;
@@ -398,6 +483,16 @@ static void server_ice(struct rg_agent *a, const struct rg_auth_session *s)
 
 		if (rg_auth_ice_url_parse(s->ice[i].url, &host, &port, &is_turn, &tr) != CORE_OK ||
 		    (is_turn ? turn : stun) || (is_turn && s->ice[i].username == NULL)) {
+			g_free(host);
+			continue;
+		}
+		if (is_turn && (strcmp(tr, "ws") == 0 || strcmp(tr, "wss") == 0)) {
+			/* TURN over WebSocket: the bridge opens the URL, nothing to resolve */
+			if (!cleared)
+				agent_turn_clear(a);
+			cleared = true;
+			agent_turn_add_ws(a, s->ice[i].url, host, port, s->ice[i].username,
+					  s->ice[i].credential);
 			g_free(host);
 			continue;
 		}
@@ -415,25 +510,16 @@ static void server_ice(struct rg_agent *a, const struct rg_auth_session *s)
 			g_free(host);
 			continue;
 		}
-		g_free(a->turn_host);
-		g_free(a->srv_turn_user);
-		if (a->srv_turn_pass != NULL)
-			core_wipe(a->srv_turn_pass, strlen(a->srv_turn_pass));
-		g_free(a->srv_turn_pass);
-		g_free((char *)a->turn.tls_name);
-		a->turn_host = addr;
-		a->srv_turn_user = g_strdup(s->ice[i].username);
-		a->srv_turn_pass = g_strdup(s->ice[i].credential);
-		a->turn = (struct rg_ice_turn){ .host = a->turn_host,
-						.port = port,
-						.username = a->srv_turn_user,
-						.password = a->srv_turn_pass,
-						.tls_name = host };
+		if (!cleared) /* the older session's servers and credentials go */
+			agent_turn_clear(a);
+		cleared = true;
 		for (size_t k = 0; k < G_N_ELEMENTS(relays); k++)
 			if (strcmp(relays[k].name, tr) == 0)
-				a->turn.transport = relays[k].relay;
-		a->n_turn = 1;
-		turn = true;
+				relay = relays[k].relay;
+		agent_turn_add(a, addr, port, s->ice[i].username, s->ice[i].credential, relay, host,
+			       s->ice[i].fingerprint);
+		g_free(addr);
+		g_free(host);
 	}
 }
 
@@ -574,13 +660,7 @@ void rg_agent_free(struct rg_agent *a)
 	rg_wg_runner_free(a->runner);
 	g_free(a->gw_state);
 	g_free(a->stun_host);
-	g_free(a->turn_host);
-	g_free(a->srv_turn_user);
-	if (a->srv_turn_pass != NULL)
-		core_wipe(a->srv_turn_pass, strlen(a->srv_turn_pass));
-	g_free(a->srv_turn_pass);
-	if (a->turn.tls_name != a->conf->turn_host)
-		g_free((char *)a->turn.tls_name);
+	agent_turn_clear(a);
 	rg_agent_conf_free(a->conf);
 	core_wipe(a, sizeof(*a));
 	g_free(a);

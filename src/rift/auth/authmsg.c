@@ -190,6 +190,8 @@ char *rg_auth_session_encode(const struct rg_auth_session *s, bool registration)
 			member_str(b, "username", s->ice[i].username);
 			member_str(b, "credential", s->ice[i].credential);
 		}
+		if (s->ice[i].fingerprint != NULL)
+			member_str(b, "fingerprint", s->ice[i].fingerprint);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -252,7 +254,8 @@ static int parse_ice(JsonNode *n, struct rg_auth_ice_server *out, char *err, siz
 		return fail(err, errlen, CORE_ERR_BAD_FORMAT, "\"urls\" must be a list of URLs");
 	out->url = g_strdup(json_node_get_string(first));
 	if ((rc = copy_field(o, "username", false, &out->username, err, errlen)) != CORE_OK ||
-	    (rc = copy_field(o, "credential", false, &out->credential, err, errlen)) != CORE_OK)
+	    (rc = copy_field(o, "credential", false, &out->credential, err, errlen)) != CORE_OK ||
+	    (rc = copy_field(o, "fingerprint", false, &out->fingerprint, err, errlen)) != CORE_OK)
 		return rc;
 	if ((out->username == NULL) != (out->credential == NULL))
 		return fail(err, errlen, CORE_ERR_BAD_FORMAT,
@@ -331,6 +334,7 @@ void rg_auth_session_clear(struct rg_auth_session *s)
 		g_free(s->ice[i].url);
 		g_free(s->ice[i].username);
 		wipe_free(s->ice[i].credential);
+		g_free(s->ice[i].fingerprint);
 	}
 	memset(s, 0, sizeof(*s));
 }
@@ -483,6 +487,24 @@ int rg_auth_ice_url_parse(const char *url, char **host, uint16_t *port, bool *tu
 	*host = NULL;
 	*port = 0;
 	*transport = "udp";
+	if (g_str_has_prefix(url, "ws://") || g_str_has_prefix(url, "wss://")) {
+		/* TURN over WebSocket (the Worker's /turn): the URL as it is */
+		GUri *u = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+		bool tls = g_str_has_prefix(url, "wss:");
+
+		if (u == NULL || g_uri_get_host(u) == NULL || g_uri_get_host(u)[0] == '\0' ||
+		    g_uri_get_query(u) != NULL || g_uri_get_userinfo(u) != NULL) {
+			if (u != NULL)
+				g_uri_unref(u);
+			return CORE_ERR_BAD_FORMAT;
+		}
+		*host = g_strdup(g_uri_get_host(u));
+		*port = g_uri_get_port(u) > 0 ? (uint16_t)g_uri_get_port(u) : tls ? 443 : 80;
+		*turn = true;
+		*transport = tls ? "wss" : "ws";
+		g_uri_unref(u);
+		return CORE_OK;
+	}
 	if (g_str_has_prefix(url, "stun:")) {
 		*turn = false;
 		rest = url + 5;

@@ -14,7 +14,9 @@
  *   any error           -> {"error":"<reason>"}
  *
  * "ice_servers" is a list of RTCIceServer-like objects, {"urls":["stun:h:p"]}
- * or {"urls":["turn:h:p?transport=udp"],"username":"...","credential":"..."}.
+ * or {"urls":["turn:h:p?transport=udp"],"username":"...","credential":"..."};
+ * a "turns:" server may add "fingerprint":"AB:CD:..." (the SHA-256 of the
+ * certificate it presents, which the agent then pins: a self-signed one).
  *
  * Limits: a body of at most RG_AUTH_MAX_BODY bytes; a device name is 1..64
  * bytes of UTF-8 with no control character, no '/' and no space at either
@@ -58,9 +60,10 @@ struct rg_auth_refresh_req {
 };
 
 struct rg_auth_ice_server {
-	char *url;	  /* one URL per entry here (a list of one on the wire) */
-	char *username;	  /* NULL for STUN */
-	char *credential; /* NULL for STUN */
+	char *url;	   /* one URL per entry here (a list of one on the wire) */
+	char *username;	   /* NULL for STUN */
+	char *credential;  /* NULL for STUN */
+	char *fingerprint; /* "AB:CD:..." or NULL (a "turns:" server's certificate) */
 };
 
 /* A register or refresh response. */
@@ -131,9 +134,11 @@ char *rg_auth_error_parse(const char *body, size_t len);
 
 /*
  * An ICE server URL: "stun:host:port", "turn:host:port?transport=udp|tcp",
- * "turns:host:port?transport=tcp" (host a name, an IPv4 address or [IPv6]).
- * CORE_OK with *host (g_free), *port, *turn and *transport ("udp", "tcp"
- * or "tls"); CORE_ERR_BAD_FORMAT.
+ * "turns:host:port?transport=tcp" (host a name, an IPv4 address or [IPv6]),
+ * or TURN over WebSocket, "wss://host[:port]/path" or "ws://..." (the
+ * Worker's /turn; port 443 or 80 by default, no query). CORE_OK with *host
+ * (g_free), *port, *turn and *transport ("udp", "tcp", "tls", "ws" or
+ * "wss"); CORE_ERR_BAD_FORMAT.
  */
 int rg_auth_ice_url_parse(const char *url, char **host, uint16_t *port, bool *turn,
 			  const char **transport);

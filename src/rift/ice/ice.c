@@ -31,6 +31,7 @@
 #include "rift/ice/ice-priv.h"
 #include "rift/ice/turnbridge.h"
 #include "rift/ice/turntls.h"
+#include "rift/ice/turnws.h"
 
 /*
  * Socket buffers of the selected pair's socket. The kernel's default (208 KiB)
@@ -394,6 +395,7 @@ static void turn_copy(struct rg_ice_turn *to, const struct rg_ice_turn *from)
 	to->password = g_strdup(from->password);
 	to->tls_name = g_strdup(from->tls_name);
 	to->tls_pin = from->tls_pin != NULL ? g_memdup2(from->tls_pin, CORE_TLS_FP_LEN) : NULL;
+	to->ws_url = g_strdup(from->ws_url);
 }
 
 static void turn_clear(struct rg_ice_turn *t)
@@ -403,23 +405,30 @@ static void turn_clear(struct rg_ice_turn *t)
 	g_free((char *)t->password);
 	g_free((char *)t->tls_name);
 	g_free((uint8_t *)t->tls_pin);
+	g_free((char *)t->ws_url);
 }
 
-/* The bridge that carries libnice's TURN-over-TCP to t over TLS. */
+/* The bridge that carries libnice's TURN-over-TCP to t over TLS or a WebSocket. */
 static int bridge_new(struct rg_ice *ice, const struct rg_ice_turn *t, struct rg_turn_bridge **out,
 		      GError **error)
 {
 	const struct rg_turn_tls_server s = { t->host, t->port, t->tls_name, t->tls_pin, NULL };
+	const struct rg_turn_ws_server w = { t->ws_url, t->tls_pin, t->ws_token, t->ws_token_data };
 	struct rg_turn_bridge_opener op;
 	char *name;
-	int ret = rg_turn_tls_opener(&op, &s, error);
+	int ret = t->transport == RG_ICE_TURN_WS ? rg_turn_ws_opener(&op, &w, error)
+						 : rg_turn_tls_opener(&op, &s, error);
 
 	if (ret != CORE_OK)
 		return ret;
 	/* the agent's name first: one process can hold many agents using the same server */
-	name = t->tls_name != NULL ? g_strdup_printf("%s turns:%s:%u (%s)", ice->name, t->host,
-						     t->port, t->tls_name)
-				   : g_strdup_printf("%s turns:%s:%u", ice->name, t->host, t->port);
+	if (t->transport == RG_ICE_TURN_WS)
+		name = g_strdup_printf("%s %s", ice->name, t->ws_url);
+	else if (t->tls_name != NULL)
+		name = g_strdup_printf("%s turns:%s:%u (%s)", ice->name, t->host, t->port,
+				       t->tls_name);
+	else
+		name = g_strdup_printf("%s turns:%s:%u", ice->name, t->host, t->port);
 	ret = rg_turn_bridge_new(out, name, &op, ice->context, error);
 	g_free(name);
 	return ret;
@@ -447,7 +456,8 @@ static int configure(struct rg_ice *ice, const struct rg_ice_config *cfg, GError
 		int ret;
 
 		turn_copy(&ice->turn[i], &cfg->turn[i]);
-		if (cfg->turn[i].transport != RG_ICE_TURN_TLS)
+		if (cfg->turn[i].transport != RG_ICE_TURN_TLS &&
+		    cfg->turn[i].transport != RG_ICE_TURN_WS)
 			continue;
 		ret = bridge_new(ice, &ice->turn[i], &ice->bridges[i], error);
 		if (ret != CORE_OK)

@@ -43,6 +43,10 @@
  * candidate gathered later changes its local type (a server-reflexive
  * candidate that shows our NAT maps per destination).
  *
+ * TURN over WebSocket (RG_ICE_TURN_WS, the Worker's /turn; turnws.h) goes
+ * through a bridge the same way, each connection libnice makes one
+ * WebSocket carrying one STUN message or ChannelData frame per message.
+ *
  * TURN over TLS (RG_ICE_TURN_TLS, a "turns:" server): libnice 0.1.21 in
  * RFC 5245 mode sends its TURN_TLS in cleartext, exactly as TURN_TCP, so
  * each such server gets a bridge (turnbridge.h) made at rg_ice_new and
@@ -85,7 +89,7 @@ enum rg_ice_state {
 	RG_ICE_DISCONNECTED, /* consent lost, or the pair stopped working */
 };
 
-enum rg_ice_relay { RG_ICE_TURN_UDP, RG_ICE_TURN_TCP, RG_ICE_TURN_TLS };
+enum rg_ice_relay { RG_ICE_TURN_UDP, RG_ICE_TURN_TCP, RG_ICE_TURN_TLS, RG_ICE_TURN_WS };
 
 struct rg_ice_turn {
 	const char *host; /* numeric */
@@ -96,6 +100,12 @@ struct rg_ice_turn {
 	const char *tls_name;
 	/* ... or its SHA-256 (CORE_TLS_FP_LEN bytes), which then wins; one of them is needed */
 	const uint8_t *tls_pin;
+	/* RG_ICE_TURN_WS only (turnws.h): "wss://host/turn" (host and port above are
+	 * for logs), tls_pin pins its certificate; ws_token gives the bearer token at
+	 * each connection and must outlive the agent's bridges (ws_token_data borrowed) */
+	const char *ws_url;
+	char *(*ws_token)(void *data);
+	void *ws_token_data;
 };
 
 struct rg_ice_config {

@@ -18,6 +18,7 @@
 #include "core/ct.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/tls.h"
 #include "core/worker.h"
 #include "rift/auth/token.h"
 #include "rift/auth/turncred.h"
@@ -35,6 +36,7 @@ struct rg_accounts {
 	GPtrArray *stun_urls; /* "stun:host:port" */
 	GPtrArray *turn_urls;
 	char *turn_secret;
+	char *turn_fingerprint; /* canonical "AB:CD:...", or NULL */
 	int64_t (*now)(void *data);
 	void *now_data;
 	GHashTable *seen; /* device ids connected since the last flush */
@@ -207,6 +209,19 @@ static int ice_config(struct rg_accounts *a, const struct rg_accounts_config *cf
 		return CORE_ERR_CONFIG;
 	}
 	a->turn_secret = g_strdup(cfg->turn_secret);
+	if (cfg->turn_fingerprint != NULL) {
+		uint8_t fp[CORE_TLS_FP_LEN];
+		char text[CORE_TLS_FP_STRLEN];
+
+		if (core_tls_fingerprint_parse(cfg->turn_fingerprint, fp) != CORE_OK) {
+			g_set_error(error, CORE_ERROR, CORE_ERR_CONFIG,
+				    "turn-fingerprint: expected a SHA-256 fingerprint "
+				    "(AB:CD:..., 32 bytes), got \"%s\"",
+				    cfg->turn_fingerprint);
+			return CORE_ERR_CONFIG;
+		}
+		a->turn_fingerprint = g_strdup(core_tls_fingerprint_format(fp, text));
+	}
 	return CORE_OK;
 }
 
@@ -356,6 +371,7 @@ void rg_accounts_free(struct rg_accounts *a)
 		g_ptr_array_unref(a->stun_urls);
 	if (a->turn_urls != NULL)
 		g_ptr_array_unref(a->turn_urls);
+	g_free(a->turn_fingerprint);
 	if (a->turn_secret != NULL)
 		core_wipe(a->turn_secret, strlen(a->turn_secret));
 	g_free(a->turn_secret);
@@ -397,6 +413,8 @@ static int session_fill(struct rg_accounts *a, const char *id, const char *name,
 		ice->url = g_strdup(a->turn_urls->pdata[i]);
 		ice->username = g_strdup(user);
 		ice->credential = rg_turn_password(a->turn_secret, strlen(a->turn_secret), user);
+		if (a->turn_fingerprint != NULL && g_str_has_prefix(ice->url, "turns:"))
+			ice->fingerprint = g_strdup(a->turn_fingerprint);
 	}
 	g_free(user);
 	return CORE_OK;

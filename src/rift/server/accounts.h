@@ -24,7 +24,9 @@
  *     family still stand (the reference trusted a JWT for its whole hour,
  *     even after revocation).
  *   - TURN credentials (turncred.h) for each configured TURN server, good
- *     for turn_ttl_s, with every session.
+ *     for turn_ttl_s, with every session; a tls: server comes with
+ *     turn_fingerprint when one is configured (its certificate, pinned by
+ *     the agents).
  *
  * The store runs on a thread of its own (core/worker.h): every SQLite call,
  * the opening included, happens there, so that a commit's fsync never holds
@@ -71,10 +73,11 @@ struct rg_accounts_config {
 	bool sync_normal;	/* commits do not wait for fsync (store.h; default: they do) */
 	const char *public_url; /* "server_url" of a registration */
 	int64_t jwt_ttl_s, refresh_ttl_s, key_rotate_s, turn_ttl_s; /* 0: the defaults */
-	char **stun;		    /* "host:port", NULL-terminated; may be NULL */
-	char **turn;		    /* "udp:host:port", "tcp:...", "tls:..."; may be NULL */
-	const char *turn_secret;    /* coturn's static-auth-secret; needed with turn */
-	int64_t (*now)(void *data); /* NULL: the wall clock */
+	char **stun;		      /* "host:port", NULL-terminated; may be NULL */
+	char **turn;		      /* "udp:host:port", "tcp:...", "tls:..."; may be NULL */
+	const char *turn_secret;      /* coturn's static-auth-secret; needed with turn */
+	const char *turn_fingerprint; /* "AB:CD:...": told with each tls: server; may be NULL */
+	int64_t (*now)(void *data);   /* NULL: the wall clock */
 	void *now_data;
 };
 

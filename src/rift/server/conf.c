@@ -8,10 +8,13 @@
 #include "core/config.h"
 #include "core/ct.h"
 #include "core/err.h"
+#include "core/tls.h"
 #include "rift/server/store.h"
 
 static const char *const store_keys[] = { "path", "synchronous", NULL };
-static const char *const ice_keys[] = { "stun", "turn", "turn-secret", "turn-ttl", NULL };
+static const char *const ice_keys[] = {
+	"stun", "turn", "turn-secret", "turn-ttl", "turn-fingerprint", NULL
+};
 
 static int bad(GError **error, const char *path, unsigned line, const char *fmt, ...)
 	G_GNUC_PRINTF(4, 5);
@@ -55,6 +58,18 @@ static int check_ice(const struct core_config *c, const char *path, struct rg_se
 				   t);
 		g_free(host);
 	}
+	if (out->turn_fingerprint != NULL) {
+		uint8_t fp[CORE_TLS_FP_LEN];
+		char text[CORE_TLS_FP_STRLEN];
+
+		if (core_tls_fingerprint_parse(out->turn_fingerprint, fp) != CORE_OK)
+			return bad(error, path, core_config_line(c, "ice", "turn-fingerprint"),
+				   "[ice] turn-fingerprint: expected a SHA-256 fingerprint "
+				   "(AB:CD:..., 32 bytes), got \"%s\"",
+				   out->turn_fingerprint);
+		g_free(out->turn_fingerprint);
+		out->turn_fingerprint = g_strdup(core_tls_fingerprint_format(fp, text));
+	}
 	if (out->turn != NULL && out->turn[0] != NULL &&
 	    (out->turn_secret == NULL || strlen(out->turn_secret) < 16))
 		return bad(error, path, core_config_line(c, "ice", NULL), "%s",
@@ -90,6 +105,8 @@ int rg_server_conf_load(const char *path, struct rg_server_conf *out, GError **e
 	    (rc = core_config_get_strv(c, "ice", "stun", &out->stun, error)) != CORE_OK ||
 	    (rc = core_config_get_strv(c, "ice", "turn", &out->turn, error)) != CORE_OK ||
 	    (rc = core_config_get_string(c, "ice", "turn-secret", NULL, &out->turn_secret,
+					 error)) != CORE_OK ||
+	    (rc = core_config_get_string(c, "ice", "turn-fingerprint", NULL, &out->turn_fingerprint,
 					 error)) != CORE_OK ||
 	    (rc = core_config_get_int(c, "ice", "turn-ttl", 86400, 60, 30 * 86400, &out->turn_ttl_s,
 				      error)) != CORE_OK)
@@ -132,6 +149,7 @@ void rg_server_conf_clear(struct rg_server_conf *c)
 	if (c->turn_secret != NULL)
 		core_wipe(c->turn_secret, strlen(c->turn_secret));
 	g_free(c->turn_secret);
+	g_free(c->turn_fingerprint);
 	g_free(c->cert_file);
 	memset(c, 0, sizeof(*c));
 }

@@ -16,6 +16,10 @@
  *   turn = udp:198.51.100.1:3478         udp:, tcp: or tls: then host:port
  *   turn-secret = <secret>               coturn's static-auth-secret (16+ chars)
  *   turn-ttl = 86400                     seconds TURN credentials are good for
+ *   turn-fingerprint = AB:CD:...         SHA-256 of the certificate the tls:
+ *                                        servers present (self-signed: agents
+ *                                        pin it); without it, agents check the
+ *                                        certificate against their CAs
  *
  * Devices come from the store (registration, tokens: accounts.h) when the
  * file has a [store] group or no [device.NAME] group; with [device.NAME]
@@ -39,6 +43,7 @@ struct rg_server_conf {
 	char *public_url;    /* NULL: the listening URL */
 	char **stun, **turn; /* NULL-terminated, or NULL */
 	char *turn_secret;
+	char *turn_fingerprint; /* canonical "AB:CD:...", or NULL */
 	int64_t turn_ttl_s;
 	/* [server] cert and self-signed, for the fingerprint `invite` prints */
 	char *cert_file;

@@ -133,10 +133,15 @@ struct srv {
 static struct srv srv_start(const char *name, const char *subnet, unsigned guard_burst)
 {
 	struct srv s = { 0 };
-	char *turn[] = { "udp:127.0.0.1:3478", NULL }, *stun[] = { "127.0.0.1:3478", NULL };
+	char *turn[] = { "udp:127.0.0.1:3478", "tcp:127.0.0.1:3478", "tls:127.0.0.1:5349", NULL },
+	     *stun[] = { "127.0.0.1:3478", NULL };
 	struct rg_accounts_config ac = { .stun = stun,
 					 .turn = turn,
 					 .turn_secret = "turn-secret-0123456789",
+					 /* lower case: written canonical */
+					 .turn_fingerprint = "ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:"
+							     "23:45:67:89:ab:cd:ef:01:23:45:67:89:"
+							     "ab:cd:ef:01:23:45:67:89",
 					 .now = clock_now };
 	struct rg_api_config apic = { .guard_burst = guard_burst };
 	struct rg_sig_server_config cfg = { .listen = "127.0.0.1" };
@@ -465,15 +470,25 @@ static void test_register_refresh(void)
 	g_assert_cmpint(a.expires_in, ==, 3600);
 	g_assert_true(g_str_has_prefix(a.refresh_token, "rgr_"));
 	g_assert_cmpuint(strlen(a.refresh_token), ==, 4 + 64);
-	g_assert_cmpuint(a.n_ice, ==, 2);
+	/* the server's TURN URLs for UDP, TCP and TLS, one fresh credential for all */
+	g_assert_cmpuint(a.n_ice, ==, 4);
 	g_assert_cmpstr(a.ice[0].url, ==, "stun:127.0.0.1:3478");
 	g_assert_cmpstr(a.ice[1].url, ==, "turn:127.0.0.1:3478?transport=udp");
+	g_assert_cmpstr(a.ice[2].url, ==, "turn:127.0.0.1:3478?transport=tcp");
+	g_assert_cmpstr(a.ice[3].url, ==, "turns:127.0.0.1:5349?transport=tcp");
 	{
 		char *user = g_strdup_printf("%d:%s", T0 + 86400, a.device_id);
 
-		g_assert_cmpstr(a.ice[1].username, ==, user);
+		for (int i = 1; i < 4; i++) {
+			g_assert_cmpstr(a.ice[i].username, ==, user);
+			g_assert_cmpstr(a.ice[i].credential, ==, a.ice[1].credential);
+			g_assert_true(i == 3 || a.ice[i].fingerprint == NULL);
+		}
 		g_free(user);
 	}
+	g_assert_cmpstr(a.ice[3].fingerprint, ==,
+			"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:"
+			"89:AB:CD:EF:01:23:45:67:89");
 	expect_one_log("registered \"alpha\" as ");
 	/* the same join token again: refused, logged once */
 	body = rg_auth_register_encode("bravo", s.owner_token);
@@ -601,7 +616,7 @@ static void test_lost_answer(void)
 	expect_one_log("again: the same token, its answer was lost");
 	g_assert_cmpstr(again.refresh_token, ==, lost.refresh_token);
 	g_assert_cmpstr(again.access_token, !=, lost.access_token);
-	g_assert_cmpuint(again.n_ice, ==, 2);
+	g_assert_cmpuint(again.n_ice, ==, 4);
 	g_free(devices_json(&s, again.access_token));
 	r = do_refresh(&s, a.device_id, again.refresh_token);
 	session_of(&r, false, &next);

@@ -489,7 +489,8 @@ static void test_turn(gconstpointer data)
 {
 	enum rg_ice_relay transport = GPOINTER_TO_INT(data);
 	struct coturn turn = { 0 };
-	struct rg_ice_turn t = { "127.0.0.1", 0, "rift", "secret", transport, NULL, NULL };
+	struct rg_ice_turn t = { "127.0.0.1", 0,    "rift", "secret", transport,
+				 NULL,	      NULL, NULL,   NULL,     NULL };
 	struct end a = { 0 }, b = { 0 };
 
 	if (!have_coturn())
@@ -540,7 +541,8 @@ static void test_turn_rest(void)
 	static const char id[] = "6f1c2b1e-0000-4000-8000-000000000001";
 	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 	struct coturn turn = { .rest_secret = secret };
-	struct rg_ice_turn t = { "127.0.0.1", 0, NULL, NULL, RG_ICE_TURN_UDP, NULL, NULL };
+	struct rg_ice_turn t = { "127.0.0.1", 0,    NULL, NULL, RG_ICE_TURN_UDP,
+				 NULL,	      NULL, NULL, NULL, NULL };
 	struct end a = { 0 }, b = { 0 };
 	const struct {
 		int64_t expiry;
@@ -584,7 +586,8 @@ static void test_turn_tls_bytes(void)
 	static const char name[] = "turn.rift.test";
 	guint16 port;
 	GSocket *l = itest_listen_tcp(&port), *c = NULL;
-	struct rg_ice_turn t = { "127.0.0.1", port, "rift", "secret", RG_ICE_TURN_TLS, name, pin };
+	struct rg_ice_turn t = { "127.0.0.1", port, "rift", "secret", RG_ICE_TURN_TLS,
+				 name,	      pin,  NULL,   NULL,     NULL };
 	struct rg_ice_config cfg = { .local_addresses = loopback, .turn = &t, .n_turn = 1 };
 	struct end a = { .got = g_byte_array_new() };
 	GByteArray *got = g_byte_array_new();
@@ -631,8 +634,8 @@ static void test_turn_tls(void)
 {
 	struct coturn turn = { 0 };
 	/* the certificate holds no name at all: the pin wins */
-	struct rg_ice_turn t = { "127.0.0.1",	   0,	    "rift", "secret", RG_ICE_TURN_TLS,
-				 "turn.rift.test", turn.pin };
+	struct rg_ice_turn t = { "127.0.0.1",	   0,	     "rift", "secret", RG_ICE_TURN_TLS,
+				 "turn.rift.test", turn.pin, NULL,   NULL,     NULL };
 	struct end a = { 0 }, b = { 0 };
 	GError *e = NULL;
 
@@ -672,7 +675,8 @@ static void test_turn_tls(void)
 static void test_turn_tls_port_refuses_plain(void)
 {
 	struct coturn turn = { 0 };
-	struct rg_ice_turn t = { "127.0.0.1", 0, "rift", "secret", RG_ICE_TURN_TCP, NULL, NULL };
+	struct rg_ice_turn t = { "127.0.0.1", 0,    "rift", "secret", RG_ICE_TURN_TCP,
+				 NULL,	      NULL, NULL,   NULL,     NULL };
 	struct end a = { 0 };
 
 	if (!have_coturn())
@@ -696,8 +700,8 @@ static void test_turn_tls_refused(gconstpointer data)
 	struct coturn turn = { 0 };
 	uint8_t wrong[CORE_TLS_FP_LEN];
 	struct rg_ice_turn t = {
-		"127.0.0.1",	      0, "rift", "secret", RG_ICE_TURN_TLS, "turn.rift.test",
-		pinned ? wrong : NULL
+		"127.0.0.1",	       0,    "rift", "secret", RG_ICE_TURN_TLS, "turn.rift.test",
+		pinned ? wrong : NULL, NULL, NULL,   NULL
 	};
 	struct end a = { 0 };
 	char *path, *log, *server, fp[CORE_TLS_FP_STRLEN];
@@ -738,7 +742,8 @@ static void test_turn_tls_refused(gconstpointer data)
 /* A TURN-over-TLS server needs a name or a pin to be verified by. */
 static void test_turn_tls_config(void)
 {
-	struct rg_ice_turn t = { "127.0.0.1", 5349, "rift", "secret", RG_ICE_TURN_TLS, NULL, NULL };
+	struct rg_ice_turn t = { "127.0.0.1", 5349, "rift", "secret", RG_ICE_TURN_TLS,
+				 NULL,	      NULL, NULL,   NULL,     NULL };
 	struct rg_ice_config cfg = { .local_addresses = loopback, .turn = &t, .n_turn = 1 };
 	struct rg_ice *ice = NULL;
 	GError *e = NULL;

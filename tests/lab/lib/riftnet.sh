@@ -27,12 +27,21 @@
 #   RN_ROUTES_<name>   routes it advertises      RN_ACCEPT_<name>   "peer:routes"
 # With RN_ACCOUNTS=1 the server keeps its devices in a database (riftgate server init,
 # the tunnel subnet 10.77.0.0/24) and coturn checks time-limited credentials
-# (use-auth-secret): each device registers with `riftgate setup` and a join token of
+# (use-auth-secret, packaging/coturn/turnserver.conf's way) on UDP and TCP 3478 and
+# TLS 5349 (the server's certificate, its fingerprint told to the agents with the
+# TURN URLs): each device registers with `riftgate setup` and a join token of
 # `riftgate server invite`, in its own namespace, in the order of $names (so alice
 # gets .1, bob .2, carol .3); its files are in $tmp/NAME/ and $tmp/NAME.conf.
 #   RN_AGENT_<name>    a line for its [agent] group ("wg-direct = false")
+# RN_WORKER=DIR (the repository's worker/) with RN_WORKERD (the workerd binary) and
+# RN_ADMIN (its admin token): the Worker in workerd on $SERVER:8787 (plain HTTP) is the
+# server and the relay (TURN over WebSocket), no coturn; devices register with it
+# (RN_ACCOUNTS is implied).
+# RN_WAN_BLOCK (before riftnet_up): what every router drops on its way out, nft
+# matches with their verdicts separated by ";" ("meta l4proto udp drop; tcp dport 3478 drop").
 # It calls fail MESSAGE (which must exit) on any error; riftnet_cleanup
-# stops every process in $pids (by PID) and removes every namespace.
+# stops every process in $pids (by PID), reaps it (RN_CRASHED: those that crashed)
+# and removes every namespace.
 SERVER=198.51.100.1
 pids=()
 RN_PREFIX=${RN_PREFIX:-rga}
@@ -50,8 +59,18 @@ stop() { # PID: TERM, then KILL after 3 s
 	for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 	kill -9 "$1" 2>/dev/null
 }
+# riftnet_cleanup: RN_CRASHED lists what died of a crash signal on its own (SIGABRT,
+# SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP: "PID:status"), at the end or before it; a
+# process stopped here or killed by a test (TERM, KILL, INT) is not one
 riftnet_cleanup() {
-	for p in "${pids[@]}"; do stop "$p"; done
+	local p rc
+	RN_CRASHED=
+	for p in "${pids[@]}"; do
+		stop "$p"
+		wait "$p" 2>/dev/null
+		rc=$?
+		case $rc in 132 | 133 | 134 | 135 | 136 | 139) RN_CRASHED="$RN_CRASHED $p:$rc" ;; esac
+	done
 	for n in alice bob carol; do
 		ip netns del "$(ns_of $n)" 2>/dev/null
 		ip netns del "$(router_of $n)" 2>/dev/null
@@ -68,6 +87,13 @@ wait_for() { # SECONDS CMD...: until CMD succeeds
 }
 listening() { # NS -t|-u ADDR:PORT
 	ip netns exec "$1" ss -Hln "$2" "src $3" | grep -q .
+}
+
+# the forward rules of RN_WAN_BLOCK, lan to wan
+rn_wan_block() {
+	local r
+	local IFS=';'
+	for r in ${RN_WAN_BLOCK:-}; do printf 'iifname "lan" oifname "wan" %s\n' "$r"; done
 }
 
 # home NAME: its namespace behind its router
@@ -99,6 +125,7 @@ riftnet_home() {
 		}
 		chain forward {
 			type filter hook forward priority filter; policy drop;
+			$(rn_wan_block)
 			iifname "lan" oifname "wan" accept
 			iifname "wan" oifname "lan" ct state established,related accept
 		}
@@ -110,7 +137,8 @@ riftnet_home() {
 	NFT
 }
 
-# The public network, the homes, the server (with a certificate the agents pin) and coturn.
+# The public network, the homes, the server (with a certificate the agents pin) and coturn;
+# with RN_WORKER, the Worker in workerd instead of both.
 riftnet_up() {
 	ip netns add "$PUB" || fail "cannot create namespaces"
 	ip -n "$PUB" link set lo up
@@ -118,6 +146,13 @@ riftnet_up() {
 	ip -n "$PUB" addr add $SERVER/24 dev br0
 	ip -n "$PUB" link set br0 up
 	for n in $names; do riftnet_home "$n"; done
+	if [ -n "${RN_WORKER:-}" ]; then
+		riftnet_server
+		ip netns exec "$PUB" curl -sf -X POST -H "Authorization: Bearer $RN_ADMIN" \
+			"http://$SERVER:8787/admin/init" -d '{"name":"lab","subnet":"10.77.0.0/24"}' \
+			>"$tmp/init.out" || fail "the Worker's /admin/init"
+		return
+	fi
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 		-subj "/CN=rift.lab" -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null ||
 		fail "openssl"
@@ -127,8 +162,10 @@ riftnet_up() {
 			"$tmp/cert.pem" "$tmp/key.pem"
 		if [ -n "${RN_ACCOUNTS:-}" ]; then
 			printf 'url = https://%s:8443\n[store]\npath = %s/server.db\n' $SERVER "$tmp"
-			printf '[ice]\nstun = %s:3478\nturn = udp:%s:3478\nturn-secret = %s\n' \
-				$SERVER $SERVER lab-turn-secret-0123456789
+			# the server hands out coturn's UDP, TCP and TLS (its certificate pinned)
+			printf '[ice]\nstun = %s:3478\nturn = udp:%s:3478, tcp:%s:3478, tls:%s:5349\n' \
+				$SERVER $SERVER $SERVER $SERVER
+			printf 'turn-secret = %s\nturn-fingerprint = %s\n' lab-turn-secret-0123456789 "$pin"
 		else
 			for n in alice bob carol mallory; do
 				printf '[device.%s]\nnetwork = lab\ntoken = %s-token-0123456789\n' $n $n
@@ -139,23 +176,34 @@ riftnet_up() {
 		"$rg" server init -c "$tmp/server.conf" --name lab --subnet 10.77.0.0/24 \
 			>"$tmp/init.out" 2>"$tmp/init.err" || { cat "$tmp/init.err"; fail "riftgate server init"; }
 	fi
-	local turn_auth=(--lt-cred-mech --user=rift:lab-secret)
-	[ -n "${RN_ACCOUNTS:-}" ] && turn_auth=(--use-auth-secret --static-auth-secret=lab-turn-secret-0123456789)
+	local turn_auth=(--lt-cred-mech --user=rift:lab-secret --no-tls)
+	# with accounts: time-limited credentials, and TLS on 5349 with the server's certificate
+	[ -n "${RN_ACCOUNTS:-}" ] && turn_auth=(--use-auth-secret --static-auth-secret=lab-turn-secret-0123456789
+		--tls-listening-port=5349 --cert="$tmp/cert.pem" --pkey="$tmp/key.pem" --verbose)
 	riftnet_server
 	# not through a wrapper: $! must be turnserver itself (ip netns exec execs it)
 	ip netns exec "$PUB" turnserver -n --listening-ip=$SERVER --relay-ip=$SERVER \
 		--listening-port=3478 --min-port=49152 --max-port=49407 \
 		"${turn_auth[@]}" --realm=rift.lab \
 		--denied-peer-ip=0.0.0.0-255.255.255.255 --allowed-peer-ip=198.51.100.0-198.51.100.255 \
-		--no-multicast-peers --no-tcp-relay --no-tls --no-dtls --no-cli \
+		--no-multicast-peers --no-tcp-relay --no-dtls --no-cli \
 		--db="$tmp/turndb" --pidfile="$tmp/turn.pid" \
 		--log-file="$tmp/turn.log" --simple-log --no-stdout-log >/dev/null 2>&1 &
 	pids+=($!)
 	wait_for 5 listening "$PUB" -u $SERVER:3478 || fail "coturn is not listening"
 }
 
-# (Re)start the server; its PID in $server.
+# (Re)start the server (the Worker: workerd, its state kept in $tmp/worker); its PID in $server.
 riftnet_server() {
+	if [ -n "${RN_WORKER:-}" ]; then
+		# not through a wrapper: $! must be workerd itself (local.sh and ip netns exec exec it)
+		ADMIN_TOKEN=$RN_ADMIN ip netns exec "$PUB" "$RN_WORKER/local.sh" "$RN_WORKERD" \
+			"$tmp/worker" $SERVER:8787 >>"$tmp/server.log" 2>&1 &
+		server=$!
+		pids+=("$server")
+		wait_for 15 listening "$PUB" -t $SERVER:8787 || fail "workerd is not listening"
+		return
+	fi
 	ip netns exec "$PUB" "$rg" server -c "$tmp/server.conf" >>"$tmp/server.log" 2>&1 &
 	server=$!
 	pids+=("$server")
@@ -167,11 +215,20 @@ riftnet_server() {
 riftnet_register() {
 	local n=$1 token routes accept extra
 	eval "routes=\${RN_ROUTES_$n:-} accept=\${RN_ACCEPT_$n:-} extra=\${RN_AGENT_$n:-}"
-	token=$("$rg" server invite -c "$tmp/server.conf" 2>/dev/null | sed -n 's/^join token: //p')
-	[ -n "$token" ] || fail "riftgate server invite"
-	ip netns exec "$(ns_of "$n")" "$rg" setup --server "https://$SERVER:8443" --token "$token" \
-		--fingerprint "$pin" --name "$n" -c "$tmp/$n/riftgate.conf" >"$tmp/$n.setup" 2>&1 ||
-		{ cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
+	if [ -n "${RN_WORKER:-}" ]; then
+		token=$(ip netns exec "$PUB" curl -sf -X POST -H "Authorization: Bearer $RN_ADMIN" \
+			"http://$SERVER:8787/admin/invite" | python3 -c 'import json, sys; print(json.load(sys.stdin)["join_token"])')
+		[ -n "$token" ] || fail "the Worker's /admin/invite"
+		ip netns exec "$(ns_of "$n")" "$rg" setup --server "http://$SERVER:8787" --token "$token" \
+			--name "$n" -c "$tmp/$n/riftgate.conf" >"$tmp/$n.setup" 2>&1 ||
+			{ cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
+	else
+		token=$("$rg" server invite -c "$tmp/server.conf" 2>/dev/null | sed -n 's/^join token: //p')
+		[ -n "$token" ] || fail "riftgate server invite"
+		ip netns exec "$(ns_of "$n")" "$rg" setup --server "https://$SERVER:8443" --token "$token" \
+			--fingerprint "$pin" --name "$n" -c "$tmp/$n/riftgate.conf" >"$tmp/$n.setup" 2>&1 ||
+			{ cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
+	fi
 	awk -v ifn="$(ifname_of "$n")" -v routes="$routes" '
 		{ print }
 		/^\[device\]$/ { print "interface=" ifn; if (routes != "") print "routes=" routes }

@@ -171,6 +171,36 @@ static void test_session(void)
 	g_free(ref);
 }
 
+/* A turns: server with the fingerprint of its certificate, both ways. */
+static void test_session_turn_fingerprint(void)
+{
+	static const char fp[] = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:"
+				 "45:67:89:AB:CD:EF:01:23:45:67:89";
+	struct rg_auth_session s = {
+		.access_token = "a.b.c",
+		.refresh_token = "rgr_1",
+		.expires_in = 3600,
+		.ice = { { "turns:198.51.100.1:5349?transport=tcp", "1:d1", "pw==", (char *)fp } },
+		.n_ice = 1,
+	};
+	struct rg_auth_session got;
+	char err[128];
+	char *ref = rg_auth_session_encode(&s, false);
+
+	g_assert_nonnull(strstr(ref, "\"credential\":\"pw==\",\"fingerprint\":\"AB:CD:EF:01:"));
+	g_assert_cmpint(rg_auth_session_parse(ref, strlen(ref), false, &got, err, sizeof(err)), ==,
+			CORE_OK);
+	g_assert_cmpstr(got.ice[0].fingerprint, ==, fp);
+	rg_auth_session_clear(&got);
+	g_assert_cmpint(rg_auth_session_parse("{\"access_token\":\"a\",\"refresh_token\":\"r\","
+					      "\"expires_in\":1,\"ice_servers\":[{\"urls\":[\"t\"],"
+					      "\"fingerprint\":7}]}",
+					      102, false, &got, err, sizeof(err)),
+			==, CORE_ERR_BAD_FORMAT);
+	g_assert_cmpstr(err, ==, "\"fingerprint\" must be a string");
+	g_free(ref);
+}
+
 static void test_devices_and_errors(void)
 {
 	struct rg_auth_device d[2] = { { "d1", "a\"b", "10.0.0.1/24", 100, 0, false },
@@ -228,6 +258,13 @@ static void test_ice_urls(void)
 		{ "turn:h", CORE_ERR_BAD_FORMAT, NULL, 0, false, NULL },
 		{ "turn:h:0", CORE_ERR_BAD_FORMAT, NULL, 0, false, NULL },
 		{ "http://h:80", CORE_ERR_BAD_FORMAT, NULL, 0, false, NULL },
+		/* TURN over WebSocket (the Worker's /turn) */
+		{ "wss://rg.example.workers.dev/turn", CORE_OK, "rg.example.workers.dev", 443, true,
+		  "wss" },
+		{ "ws://198.51.100.1:8787/turn", CORE_OK, "198.51.100.1", 8787, true, "ws" },
+		{ "wss:///turn", CORE_ERR_BAD_FORMAT, NULL, 0, false, NULL },
+		{ "wss://h/turn?x=1", CORE_ERR_BAD_FORMAT, NULL, 0, false, NULL },
+		{ "wss://u@h/turn", CORE_ERR_BAD_FORMAT, NULL, 0, false, NULL },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -336,6 +373,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/authmsg/devices-and-errors", test_devices_and_errors);
 	g_test_add_func("/authmsg/ice-urls", test_ice_urls);
 	g_test_add_func("/turncred/vector", test_turn_credentials);
+	g_test_add_func("/authmsg/session-turn-fingerprint", test_session_turn_fingerprint);
 	g_test_add_func("/guard/limits", test_guard);
 	g_test_add_func("/token/seal", test_token_seal);
 	return g_test_run();
