@@ -6,6 +6,8 @@
 # median of the runs with their min and max, next to its ratio to a named
 # peer measured in the same run.
 #
+#   goet transport     bench/goet-net.sh     QUIC and TCP+TLS against bare TCP (iperf3)
+#   goet session       bench/goet-session.sh bulk output, resume after a cut and a move
 #   tunnel, veth       bench/wg-veth.sh      bare veth, wireguard-go, riftgate wg up
 #   tunnel, NAT lab    bench/rift-tunnel.sh  wireguard-go (Debian, upstream), riftgate over
 #                                            UDP, the agent direct, in the channel, relayed
@@ -27,6 +29,8 @@
 # node-datachannel peer, installed by tests/interop/npm-peers.sh), gnuplot-nox;
 # upstream wireguard-go from ../shared/tools/wireguard-go-upstream/ (or
 # WG_UPSTREAM=PATH; its row reads n/a without it).
+# BENCH_ONLY="NAME ..." runs only those scripts. Not run: bench/rtc-callgrind.sh
+# (a profile under valgrind, minutes per run, no figure to compare).
 # A benchmark, not a test: nothing asserts on the figures.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -35,16 +39,17 @@ out=$(realpath -m "${BENCH_OUT:-$build/bench-run}")
 quick=${BENCH_QUICK:-0}
 [ "$quick" = 0 ] && quick=
 if [ -n "$quick" ]; then
-	runs=1 wg_secs=2 rift_secs=2 dc_secs=1 dc_setups=3
+	runs=1 wg_secs=2 rift_secs=2 dc_secs=1 dc_setups=3 net_mib=64 session_mib=50
 	# 10,000 clients take 3 minutes or more to join (the main loop polls every socket)
 	sig_counts=1000
 else
-	runs=${RUNS:-3} wg_secs=5 rift_secs=5 dc_secs=2 dc_setups=5
+	runs=${RUNS:-3} wg_secs=5 rift_secs=5 dc_secs=2 dc_setups=5 net_mib=256 session_mib=200
 	sig_counts="1000 10000"
 fi
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 1; }
-for f in src/rift/riftgate src/goet/cli/goet bench/sig-load bench/goet-nfdelay tests/interop/rtc-peer; do
+for f in src/rift/riftgate src/goet/cli/goet bench/sig-load bench/goet-nfdelay tests/interop/rtc-peer \
+	tests/integration/goet/net-peer; do
 	[ -x "$build/$f" ] || { echo "bench: $build/$f missing (make build; libnetfilter-queue-dev)" >&2; exit 1; }
 done
 for t in iperf3 wg wireguard-go turnserver nft iptables /usr/sbin/sshd mosh node gnuplot python3; do
@@ -78,6 +83,7 @@ mkdir -p "$out/raw"
 bench() {
 	local name=$1 run=$2 t0 rc
 	shift 2
+	[ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $name "* ]] || return 0
 	t0=$(date +%s)
 	echo "bench: $name run $run/$runs: bench/$name.sh $*" >&2
 	timeout -k 10 1800 "bench/$name.sh" "$@" >"$out/raw/$name.$run.out" 2>"$out/raw/$name.$run.err"
@@ -88,6 +94,8 @@ bench() {
 
 # run by run, every script in turn: load from other work spreads over all of them
 for r in $(seq "$runs"); do
+	bench goet-net "$r" "$build" "$net_mib"
+	bench goet-session "$r" "$build" "$session_mib"
 	bench wg-veth "$r" "$build" "$wg_secs"
 	bench rift-tunnel "$r" "$build" "$rift_secs"
 	bench rtc-dc "$r" "$build" "$dc_secs" 1 "$dc_setups"

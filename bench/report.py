@@ -32,6 +32,21 @@ class Section:
         self.rows, self.metrics, self.peer, self.note = rows, metrics, peer, note
 
 
+GNET = Section("gnet", "goet transport on loopback", "goet-net.sh", [
+    ("quic", "goet QUIC"), ("tcp", "goet TCP+TLS"), ("bare", "bare TCP (iperf3, no TLS)"),
+], [("mib_s", "MiB/s", "higher"), ("rss", "receiver peak RSS KiB", "lower")], "bare",
+    "One direction, 64 KiB Data frames, two processes (tests/integration/goet/net-peer).")
+
+GSESS = Section("gsess", "goet session end to end", "goet-session.sh", [
+    ("quic", "goet (QUIC)"), ("tcp", "goet --tcp"),
+], [("mib_s", "bulk MiB/s", "higher"), ("srss", "session RSS MiB", "lower"),
+    ("crss", "client RSS MiB", "lower"), ("cut", "resumed after a 3 s cut ms", "lower"),
+    ("move", "after an address move ms", "lower"), ("cut2", "after a second cut ms", "lower")],
+    "tcp",
+    "Bulk: a real `goet session` and `goet --local` on loopback, the shell cats base64. Resume "
+    "(tests/lab/goet-cuts.sh, two namespaces): from the link's restore (or the client's move to "
+    "a new address) to the first byte of resumed output. The peer is goet over TCP+TLS.")
+
 VETH = Section("veth", "Tunnel over one veth", "wg-veth.sh", [
     ("bare", "bare veth (no tunnel)"),
     ("go-go", "wireguard-go (Debian) <-> itself"),
@@ -88,7 +103,7 @@ def term_sections():
                     "ssh") for c, label in CONDS]
 
 
-SECTIONS = [VETH, NAT, NAT_EXTRA, DC] + term_sections() + [SIG]
+SECTIONS = [GNET, GSESS, VETH, NAT, NAT_EXTRA, DC] + term_sections() + [SIG]
 
 
 # --- parsers: the script's standard output -> [(section, row, metric, value or None)]
@@ -97,6 +112,37 @@ def num(s):
         return float(s)
     except (TypeError, ValueError):
         return None
+
+
+def parse_goet_net(text):
+    """Lines "quic  256 MiB  46.0 MiB/s  receiver peak RSS N KiB", "bare  256 MiB  X MiB/s  (...)"."""
+    out = []
+    for line in text.splitlines():
+        m = re.match(r"^(quic|tcp|bare)\s+\d+ MiB\s+(\S+) MiB/s", line)
+        if m:
+            rss = re.search(r"receiver peak RSS (\S+) KiB", line)
+            out += [("gnet", m.group(1), "mib_s", num(m.group(2))),
+                    ("gnet", m.group(1), "rss", num(rss.group(1)) if rss else None)]
+    return out
+
+
+def parse_goet_session(text):
+    """"bulk quic  46.0 MiB/s  (... peak RSS session 15.0 MiB, client 9.0 MiB)" and
+    "resume quic: resumed after restore: N ms, after the move: N ms, after the second cut: N ms"."""
+    out = []
+    for line in text.splitlines():
+        m = re.match(r"^bulk (\S+)\s+(\S+) MiB/s", line)
+        if m:
+            r = re.search(r"session (\S+) MiB, client (\S+) MiB", line)
+            out += [("gsess", m.group(1), "mib_s", num(m.group(2))),
+                    ("gsess", m.group(1), "srss", num(r.group(1)) if r else None),
+                    ("gsess", m.group(1), "crss", num(r.group(2)) if r else None)]
+        m = re.match(r"^resume (\S+): resumed after restore: (\S+) ms, after the move: (\S+) ms, "
+                     r"after the second cut: (\S+) ms", line)
+        if m:
+            out += [("gsess", m.group(1), k, num(m.group(i)))
+                    for i, k in ((2, "cut"), (3, "move"), (4, "cut2"))]
+    return out
 
 
 def parse_wg_veth(text):
@@ -191,7 +237,8 @@ def parse_sig_server(text):
     return out
 
 
-PARSERS = {"wg-veth": parse_wg_veth, "rift-tunnel": parse_rift_tunnel, "rtc-dc": parse_rtc_dc,
+PARSERS = {"goet-net": parse_goet_net, "goet-session": parse_goet_session,
+           "wg-veth": parse_wg_veth, "rift-tunnel": parse_rift_tunnel, "rtc-dc": parse_rtc_dc,
            "goet-vs-ssh": parse_goet_vs_ssh, "sig-server": parse_sig_server}
 
 
@@ -280,11 +327,13 @@ def table(sec, figs):
 
 # --- the summary (README): one line a comparison
 SUMMARY = [
+    ("goet throughput, loopback", ("gnet", "quic", "mib_s"), "goet (QUIC)", "bare TCP"),
+    ("goet resume after a 3 s cut", ("gsess", "quic", "cut"), "goet (QUIC)", "goet --tcp"),
     ("Tunnel TCP, veth", ("veth", "rg-rg", "tcp"), "riftgate wg up", "wireguard-go (Debian)"),
     ("Tunnel TCP, NAT lab", ("nat", "agent-direct", "tcp"), "riftgate agent, direct",
      "wireguard-go (Debian)"),
     ("Tunnel TCP, NAT lab, relayed", ("nat", "agent-relayed", "tcp"), "riftgate agent via TURN",
-     "wireguard-go (Debian), direct"),
+     "wireguard-go (Debian), port-forwarded"),
     ("Tunnel ping, NAT lab", ("nat", "agent-direct", "ping"), "riftgate agent, direct",
      "wireguard-go (Debian)"),
     ("Data channel, reliable", ("dc", "rg->rg", "rel"), "riftgate", "node-datachannel"),
@@ -309,19 +358,22 @@ def unit_of(key):
 
 
 def summary(figs):
-    lines = ["| figure | ours | median (min-max) | peer, same run | ratio |", "|---|---|---|---|---|"]
+    lines = ["| figure | ours | median (min-max) | peer, same run | ratio | better |",
+             "|---|---|---|---|---|---|"]
     for what, key, ours, peer in SUMMARY:
         f = figs[key]
         val = cell(f, with_ratio=False)
         if f.med is not None:
             val += " " + unit_of(key)
         ratio = "%.2f" % f.ratio if f.ratio is not None else "n/a"
-        lines.append("| %s | %s | %s | %s | %s |" % (what, ours, val, peer, ratio))
+        sec = next(x for x in SECTIONS if x.key == key[0])
+        better = next(m[2] for m in sec.metrics if m[0] == key[2])
+        lines.append("| %s | %s | %s | %s | %s | %s |" % (what, ours, val, peer, ratio, better))
     return lines
 
 
 # --- plots (gnuplot, pngcairo)
-SHORT = {"bare": "bare veth", "go-go": "wireguard-go", "rg-rg": "riftgate",
+SHORT = {"quic": "QUIC", "tcp": "TCP+TLS", "bare": "bare veth", "go-go": "wireguard-go", "rg-rg": "riftgate",
          "rg-go": "riftgate<->wg-go", "go-debian": "wg-go Debian", "go-upstream": "wg-go upstream",
          "rg-udp": "riftgate UDP", "agent-direct": "agent direct", "agent-channel": "agent channel",
          "agent-relayed": "agent relayed"}
@@ -335,6 +387,11 @@ def plots(figs, imgdir):
     try:
         def bars(name, title, ylabel, sec, metrics, logy=False):
             dat = os.path.join(tmp, name + ".dat")
+            png = os.path.join(imgdir, name + ".png")
+            if all(figs[(sec.key, row, m)].med is None for row, _ in sec.rows for m in metrics):
+                if os.path.exists(png):
+                    os.remove(png)  # not a stale picture beside a table of n/a
+                return
             with open(dat, "w") as fh:
                 for row, label in sec.rows:
                     vals = []
@@ -370,6 +427,8 @@ def plots(figs, imgdir):
                 if os.path.getsize(dat):
                     plot.append("'%s' using 1:2:3:4 with yerrorlines title '%s'" % (dat, label))
             if not plot:
+                if os.path.exists(os.path.join(imgdir, name + ".png")):
+                    os.remove(os.path.join(imgdir, name + ".png"))
                 return
             script = "\n".join([
                 "set terminal pngcairo size 960,480 font 'sans,10'",
@@ -387,6 +446,8 @@ def plots(figs, imgdir):
              ["tcp", "udp"], logy=True)
         bars("datachannel", "WebRTC data channel throughput, 1,400-byte messages", "MB/s", DC,
              ["rel", "unrel"])
+        bars("goet-resume", "goet: first resumed output after a cut or a move", "ms", GSESS,
+             ["cut", "move", "cut2"])
         lines_vs_rtt("terminal-echo", "Keystroke echo against RTT", "echo")
         lines_vs_rtt("terminal-setup", "Session set-up against RTT", "setup")
     finally:
@@ -410,6 +471,10 @@ the same run of the same script (higher is better for throughput, lower for time
 "n/a": the script printed no figure for that cell (a row it skips, a run that failed) — never a
 guess.
 
+- goet transport (`bench/goet-net.sh`): QUIC and TCP+TLS between two processes on loopback,
+  against bare TCP (iperf3, no encryption) in the same run.
+- goet session (`bench/goet-session.sh`): bulk output through a real session and client on
+  loopback; resume after 3 s cuts and an address move in the two-namespace lab.
 - Tunnel over one veth (`bench/wg-veth.sh`): two namespaces joined by one veth; iperf3 TCP and
   UDP (unlimited rate, 1,300-byte datagrams: UDP delivered = rate x (1 - loss)) and ping.
 - Tunnel through the NAT lab (`bench/rift-tunnel.sh`): two homes behind nftables NAT routers,
@@ -434,9 +499,12 @@ def document(figs, machine, ran, made, log):
            "Generated by `make bench` (bench/all.sh, bench/report.py); do not edit by hand.", ""]
     if quick:
         out += ["**This is a `BENCH_QUICK=1` run: one run of each script with short measurements "
-                "(2 s iperf3, 1 s data channels, one round of the terminal benchmark), so each "
+                "(2 s iperf3, 1 s data channels, one round of the terminal benchmark, 1,000 "
+                "signaling clients but not 10,000), so each "
                 "figure is a single value, not a median of three; the ratios still compare with "
                 "a peer measured in the same run.**", ""]
+    if machine.get("note"):
+        out += [machine["note"], ""]
     out += ["## Summary", ""] + summary(figs) + [""]
     out += ["## Machine", "",
             "| | |", "|---|---|",
@@ -470,8 +538,6 @@ def document(figs, machine, ran, made, log):
         out += ["## Plots", "", "Bars: median; whiskers: min and max of the runs.", ""]
         for f, caption in made:
             out += ["![%s](img/%s)" % (caption, f), ""]
-    out += ["Resume time after a cut: no script in bench/ measures it yet (goet's roaming and cut "
-            "lab tests assert bounds on it, they do not publish a figure).", ""]
     if log:
         out += ["## Log", "", "```"] + log + ["```", ""]
     return "\n".join(out)
