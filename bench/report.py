@@ -78,7 +78,9 @@ DC = Section("dc", "WebRTC data channels", "rtc-dc.sh", [
     ("ndc->rg", "node-datachannel -> riftgate"),
     ("ndc->ndc", "node-datachannel -> node-datachannel"),
 ], [("rel", "reliable MB/s", "higher"), ("unrel", "unreliable MB/s", "higher"),
-    ("setup", "set-up ms", "lower")], "ndc->ndc")
+    ("setup", "set-up ms", "lower")], "ndc->ndc",
+    "Set-up: each run's median of its fresh pairs. node-datachannel's own set-up often waits "
+    "out a DTLS retransmission (1 s), which its median shows when that happens in most pairs.")
 
 SIG = Section("sig", "Signaling server", "sig-server.sh", [
     ("1000", "1,000 clients"),
@@ -275,8 +277,12 @@ class Figure:
         self.ratio = statistics.median(ratios) if ratios else None
 
 
+RUNS = [0]  # how many runs the report covers: a figure from fewer says so
+
+
 def figures(runs):
     """{(section, row, metric): Figure}"""
+    RUNS[0] = len(runs)
     by_run = {r: {(s, row, m): v for s, row, m, v in recs if v is not None} for r, recs in runs.items()}
     out = {}
     for sec in SECTIONS:
@@ -305,14 +311,20 @@ def fmt(x):
     return "%.2f" % x
 
 
-def cell(f, with_ratio=True):
+def fmt_ratio(r):
+    return "%.2f" % r if r >= 0.095 else "%.3f" % r
+
+
+def cell(f, with_ratio=True, unit=""):
     if f.med is None:
         return "n/a"
-    s = fmt(f.med)
+    s = fmt(f.med) + (" " + unit if unit else "")
     if f.n > 1:
         s += " (%s-%s)" % (fmt(f.lo), fmt(f.hi))
+    if f.n < RUNS[0]:
+        s += " [%d of %d runs]" % (f.n, RUNS[0])
     if with_ratio and f.ratio is not None:
-        s += " **%.2fx**" % f.ratio
+        s += " **%sx**" % fmt_ratio(f.ratio)
     return s
 
 
@@ -362,10 +374,8 @@ def summary(figs):
              "|---|---|---|---|---|---|"]
     for what, key, ours, peer in SUMMARY:
         f = figs[key]
-        val = cell(f, with_ratio=False)
-        if f.med is not None:
-            val += " " + unit_of(key)
-        ratio = "%.2f" % f.ratio if f.ratio is not None else "n/a"
+        val = cell(f, with_ratio=False, unit=unit_of(key))
+        ratio = fmt_ratio(f.ratio) if f.ratio is not None else "n/a"
         sec = next(x for x in SECTIONS if x.key == key[0])
         better = next(m[2] for m in sec.metrics if m[0] == key[2])
         lines.append("| %s | %s | %s | %s | %s | %s |" % (what, ours, val, peer, ratio, better))
