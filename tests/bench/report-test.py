@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 spec = importlib.util.spec_from_file_location("report", os.path.join(root, "bench", "report.py"))
 report = importlib.util.module_from_spec(spec)
