@@ -339,8 +339,8 @@ def table(sec, figs):
 
 # --- the summary (README): one line a comparison
 SUMMARY = [
-    ("goet throughput, loopback", ("gnet", "quic", "mib_s"), "goet (QUIC)", "bare TCP"),
     ("goet resume after a 3 s cut", ("gsess", "quic", "cut"), "goet (QUIC)", "goet --tcp"),
+    ("goet resume after an address move", ("gsess", "quic", "move"), "goet (QUIC)", "goet --tcp"),
     ("Tunnel TCP, veth", ("veth", "rg-rg", "tcp"), "riftgate wg up", "wireguard-go (Debian)"),
     ("Tunnel TCP, NAT lab", ("nat", "agent-direct", "tcp"), "riftgate agent, direct",
      "wireguard-go (Debian)"),
