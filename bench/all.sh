@@ -19,7 +19,7 @@
 # Each script's own output is kept as it is, in OUT/raw/NAME.RUN.out (.err:
 # its standard error), with OUT/machine (CPU, cores, kernel, date, load);
 # report.py parses those files, so `bench/report.py OUT` redoes the report
-# of an old run. OUT defaults to BUILD-DIR/bench-run; BENCH_DOC=0 leaves
+# of an old run; OUT/figures.tsv has every figure, machine-readable. OUT defaults to BUILD-DIR/bench-run; BENCH_DOC=0 leaves
 # docs/ alone (only the table is printed).
 #
 # Prerequisites (`scripts/install-deps` installs the Debian ones): root
@@ -105,6 +105,6 @@ for r in $(seq "$runs"); do
 done
 echo "load-after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine"
 
-args=("$out")
+args=("$out" --tsv "$out/figures.tsv")
 [ "${BENCH_DOC:-1}" = 0 ] || args+=(--md docs/benchmarks.md --img docs/img --readme README.md)
 python3 bench/report.py "${args[@]}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""report.py OUT [--md FILE] [--img DIR] [--readme FILE]: the report of a
+"""report.py OUT [--md FILE] [--img DIR] [--readme FILE] [--tsv FILE]: the report of a
 `make bench` run (bench/all.sh).
 
 OUT holds `machine` (key: value lines) and raw/NAME.RUN.out, each bench
@@ -10,7 +10,7 @@ section's peer is the median of the per-run ratios (peer measured in the
 same run). Prints the tables; --md writes the document, --img the gnuplot
 PNGs (the document links them as img/NAME.png relative to itself), --readme
 replaces the summary between README's "<!-- bench:begin -->" and
-"<!-- bench:end -->" lines.
+"<!-- bench:end -->" lines, --tsv every figure parsed and computed, tab-separated.
 
 Exit status 0, or 1 when OUT has no output at all. A script whose output
 does not parse gives n/a cells, never an invented figure.
@@ -565,11 +565,29 @@ def replace_readme(path, lines):
         fh.write(head + begin + "\n" + "\n".join(lines) + "\n" + end + tail)
 
 
+def write_tsv(path, runs, figs):
+    """Every parsed figure, one a line: run section row metric value ("n/a"), then per figure
+    "all" section row metric median min max runs ratio-to-peer."""
+    with open(path, "w") as fh:
+        fh.write("run\tsection\trow\tmetric\tvalue\n")
+        for r in sorted(runs):
+            for sec, row, met, v in runs[r]:
+                fh.write("%d\t%s\t%s\t%s\t%s\n" % (r, sec, row, met, "n/a" if v is None else "%g" % v))
+        fh.write("\nall\tsection\trow\tmetric\tmedian\tmin\tmax\truns\tratio\tpeer\n")
+        for sec in SECTIONS:
+            for row, _ in sec.rows:
+                for met, _, _ in sec.metrics:
+                    f = figs[(sec.key, row, met)]
+                    g = ["n/a" if x is None else "%g" % x for x in (f.med, f.lo, f.hi, f.ratio)]
+                    fh.write("all\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n" % (
+                        sec.key, row, met, g[0], g[1], g[2], f.n, g[3], sec.peer or "-"))
+
+
 def main(argv):
     args, opts = [], {}
     it = iter(argv)
     for a in it:
-        if a in ("--md", "--img", "--readme"):
+        if a in ("--md", "--img", "--readme", "--tsv"):
             opts[a] = next(it)
         else:
             args.append(a)
@@ -586,6 +604,8 @@ def main(argv):
         print("\n".join(table(sec, figs)))
     print("\n## Summary")
     print("\n".join(summary(figs)))
+    if "--tsv" in opts:
+        write_tsv(opts["--tsv"], runs, figs)
     made = plots(figs, opts["--img"]) if "--img" in opts else []
     if "--md" in opts:
         logf = os.path.join(args[0], "log")

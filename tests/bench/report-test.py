@@ -142,7 +142,8 @@ def test_cli():
             results.append((False, "gnuplot installed (scripts/install-deps TEST_PKGS)", None, "gnuplot"))
             return
         p = subprocess.run([sys.executable, os.path.join(root, "bench", "report.py"), RUN, "--md", md,
-                            "--img", img, "--readme", readme], capture_output=True, text=True)
+                            "--img", img, "--readme", readme, "--tsv", os.path.join(tmp, "f.tsv")],
+                           capture_output=True, text=True)
         check("report.py exit", (p.returncode, p.stderr), (0, ""))
         for name in ("goet-resume", "tunnel-veth", "tunnel-nat", "datachannel", "terminal-echo",
                      "terminal-setup"):
@@ -151,6 +152,10 @@ def test_cli():
             check("plot %s.png is a PNG" % name, head, b"\x89PNG\r\n\x1a\n")
             check("plot %s.png is not tiny" % name, os.path.getsize(path) > 5000 if head else False, True)
             check("document links %s.png" % name, "(img/%s.png)" % name in open(md).read(), True)
+        tsv = open(os.path.join(tmp, "f.tsv")).read().splitlines()
+        check("tsv: a run's figure", "2\tsig\t10000\tp99\t824.82" in tsv, True)
+        check("tsv: a figure", "all\tveth\trg-rg\ttcp\t401\t277\t429\t3\t1.25806\tgo-go" in tsv, True)
+        check("tsv: n/a", "1\tgnet\tbare\trss\tn/a" in tsv, True)
         doc = open(md).read()
         check("document: machine", "| CPU | AMD EPYC |" in doc and "| cores | 2 |" in doc, True)
         check("document: runs", "| runs of each script | 3 |" in doc, True)
