@@ -26,7 +26,7 @@
 # Prerequisites (`scripts/install-deps` installs the Debian ones): root
 # (namespaces), a build with tests (build/), iperf3, wireguard-tools,
 # wireguard-go, coturn, nftables, iptables, openssh-server, mosh,
-# libnetfilter-queue-dev (bench/goet-nfdelay), nodejs and npm (the
+# libnetfilter-queue-dev (tests/lab/tools/netem), nodejs and npm (the
 # node-datachannel peer, installed by tests/interop/npm-peers.sh), gnuplot-nox;
 # upstream wireguard-go from ../shared/tools/wireguard-go-upstream/ (or
 # WG_UPSTREAM=PATH; its row reads n/a without it).
@@ -49,7 +49,7 @@ else
 fi
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 1; }
-for f in src/rift/riftgate src/goet/cli/goet bench/sig-load bench/goet-nfdelay tests/interop/rtc-peer \
+for f in src/rift/riftgate src/goet/cli/goet bench/sig-load tests/lab/tools/netem tests/interop/rtc-peer \
 	tests/integration/goet/net-peer; do
 	[ -x "$build/$f" ] || { echo "bench: $build/$f missing (make build; libnetfilter-queue-dev)" >&2; exit 1; }
 done
@@ -97,7 +97,7 @@ bench() {
 for r in $(seq "$runs"); do
 	bench goet-net "$r" "$build" "$net_mib"
 	bench goet-session "$r" "$build" "$session_mib"
-	bench wg-veth "$r" "$build" "$wg_secs"
+	bench wg-veth "$r" "$build" "$wg_secs" 1
 	bench rift-tunnel "$r" "$build" "$rift_secs"
 	bench rtc-dc "$r" "$build" "$dc_secs" 1 "$dc_setups"
 	bench goet-vs-ssh "$r" "$build" 1 0:0 50:0 200:0 50:1

@@ -4,7 +4,7 @@
 # (bench/goet-vs-ssh.py drives a pseudo-terminal), through a real sshd.
 #
 #   netns $C (clients)   10.98.0.2 --veth-- 10.98.0.1   netns $S (sshd, sessions)
-#   each side delays (and drops) what it receives with bench/goet-nfdelay on
+#   each side delays (and drops) what it receives with tests/lab/tools/netem on
 #   NFQUEUE: RTT/2 per direction, LOSS per direction (this kernel has no netem)
 #
 # Per condition (default 0:0 50:0 200:0 50:1), medians of ROUNDS (default 3):
@@ -14,8 +14,10 @@
 #   seq      `seq 1 N` to the terminal (-tt / -t), ms until the client exits
 #   base64   `cat` of a base64 file to the terminal, ms until the client exits
 # goet runs over QUIC and over TCP (--tcp). Needs root, sshd, iptables and the
-# goet-nfdelay tool (libnetfilter-queue-dev); mosh is skipped when absent.
+# lab's netem tool (libnetfilter-queue-dev); mosh is skipped when absent.
 # A benchmark, not a test: nothing asserts on the figures.
+# GVS_CLIENTS="ssh goet" and GVS_TESTS="setup seq" (of echo setup seq base64)
+# run only those; each round runs every client in turn.
 set -u
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -24,10 +26,10 @@ shift 2 2>/dev/null
 conds=("$@")
 [ ${#conds[@]} -gt 0 ] || conds=(0:0 50:0 200:0 50:1)
 goet=$(realpath "$build/src/goet/cli/goet")
-nfd=$(realpath "$build/bench/goet-nfdelay" 2>/dev/null)
+nfd=$(realpath "$build/tests/lab/tools/netem" 2>/dev/null)
 drv=$(realpath bench/goet-vs-ssh.py)
 [ "$(id -u)" -eq 0 ] || { echo "needs root (namespaces, sshd, NFQUEUE)" >&2; exit 1; }
-[ -x "$goet" ] && [ -x "$nfd" ] || { echo "build first (goet, bench/goet-nfdelay)" >&2; exit 1; }
+[ -x "$goet" ] && [ -x "$nfd" ] || { echo "build first (goet, tests/lab/tools/netem)" >&2; exit 1; }
 for t in /usr/sbin/sshd ssh ssh-keygen useradd iptables python3; do
 	command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }
 done
@@ -76,9 +78,9 @@ netem() {
 	half=$(awk -v r="$1" 'BEGIN { print r / 2 }')
 	for p in "${nfd_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	nfd_pids=()
-	ip netns exec "$C" "$nfd" 3 "$half" "$2" 1 2>>"$tmp/nfd.log" &
+	ip netns exec "$C" "$nfd" -q 3 -d "$half" -l "$2" -s 1 -t 3600 2>>"$tmp/nfd.log" &
 	nfd_pids+=($!)
-	ip netns exec "$S" "$nfd" 3 "$half" "$2" 2 2>>"$tmp/nfd.log" &
+	ip netns exec "$S" "$nfd" -q 3 -d "$half" -l "$2" -s 2 -t 3600 2>>"$tmp/nfd.log" &
 	nfd_pids+=($!)
 	sleep 0.3
 }
@@ -138,6 +140,9 @@ if [ $have_mosh -eq 1 ]; then
 	client[mosh]="mosh --ssh=$ssh_cmd --predict=never"
 	order+=(mosh)
 fi
+[ -n "${GVS_CLIENTS:-}" ] && read -r -a order <<<"$GVS_CLIENTS"
+tests=" ${GVS_TESTS:-echo setup seq base64} "
+want() { [[ $tests == *" $1 "* ]]; }
 # remote command: how each client runs it on a terminal, or without one
 on_tty() {
 	case $1 in
@@ -185,24 +190,31 @@ for cond in "${conds[@]}"; do
 	chown "$user" "$tmp/home/b64.txt"
 	printf '\n## RTT %s ms, loss %s %%: echo 10 keys x %s; seq 1 %s; base64 %s MiB\n' "$rtt" "$loss" "$rounds" "$nseq" "$mib"
 	printf '| client | echo ms | set-up ms | seq ms | base64 ms |\n|---|---|---|---|---|\n'
-	for name in "${order[@]}"; do
-		rm -f "$tmp"/m.*
-		for _ in $(seq "$rounds"); do
-			drv_tty echo 10 "$name" cat >>"$tmp/m.e"
-			if [ "$name" = mosh ]; then
-				run_drv run -- mosh "--ssh=$ssh_cmd" gvs -- true | cut -d' ' -f1 >>"$tmp/m.s"
+	rm -f "$tmp"/m.*
+	# round by round, every client in turn: the machine's load drifts over a
+	# run, and it then weighs on all of them alike
+	for _ in $(seq "$rounds"); do
+		for name in "${order[@]}"; do
+			want echo && drv_tty echo 10 "$name" cat >>"$tmp/m.e.$name"
+			if ! want setup; then
+				:
+			elif [ "$name" = mosh ]; then
+				run_drv run -- mosh "--ssh=$ssh_cmd" gvs -- true | cut -d' ' -f1 >>"$tmp/m.s.$name"
 			elif [ "$name" = ssh ]; then
-				run_drv run -- $ssh_cmd gvs true | cut -d' ' -f1 >>"$tmp/m.s"
+				run_drv run -- $ssh_cmd gvs true | cut -d' ' -f1 >>"$tmp/m.s.$name"
 			else
-				run_drv run -- ${client[$name]} gvs -- true | cut -d' ' -f1 >>"$tmp/m.s"
+				run_drv run -- ${client[$name]} gvs -- true | cut -d' ' -f1 >>"$tmp/m.s.$name"
 			fi
-			drv_tty run "" "$name" "seq 1 $nseq" | sed 's/ [0-9]*$//' >>"$tmp/m.q"
-			drv_tty run "" "$name" "cat b64.txt" | sed 's/ [0-9]*$//' >>"$tmp/m.b"
+			want seq && drv_tty run "" "$name" "seq 1 $nseq" | sed 's/ [0-9]*$//' >>"$tmp/m.q.$name"
+			want base64 && drv_tty run "" "$name" "cat b64.txt" | sed 's/ [0-9]*$//' >>"$tmp/m.b.$name"
 		done
+	done
+	for name in "${order[@]}"; do
 		for v in e s q b; do
-			grep -h '^error' "$tmp/m.$v" | sed "s/^/  ($name $v) /" >&2
+			touch "$tmp/m.$v.$name"
+			grep -h '^error' "$tmp/m.$v.$name" | sed "s/^/  ($name $v) /" >&2
 		done
-		printf '| %s | %s | %s | %s | %s |\n' "$name" "$(median "$tmp/m.e")" "$(median "$tmp/m.s")" \
-			"$(median "$tmp/m.q")" "$(median "$tmp/m.b")"
+		printf '| %s | %s | %s | %s | %s |\n' "$name" "$(median "$tmp/m.e.$name")" \
+			"$(median "$tmp/m.s.$name")" "$(median "$tmp/m.q.$name")" "$(median "$tmp/m.b.$name")"
 	done
 done

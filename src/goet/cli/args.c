@@ -126,7 +126,7 @@ static int args_globals(int argc, char **argv, struct gt_args *a, GPtrArray *res
 	return 0;
 }
 
-/* goet session -f ID [-p PORT] [-replay-size N] */
+/* goet session -f ID [-p PORT] [-replay-size N] [--port-first] [--term T] [[-t] -c CMD] */
 static int args_session(struct gt_args *a, GPtrArray *rest, guint from, char *err, size_t errlen)
 {
 	for (guint i = from; i < rest->len; i++) {
@@ -149,6 +149,9 @@ static int args_session(struct gt_args *a, GPtrArray *rest, guint from, char *er
 			a->tty = true;
 		} else if (flag_match(t, "port-first", &v) && v == NULL) {
 			a->port_first = true;
+		} else if (flag_match(t, "term", &v) && (v != NULL || next != NULL)) {
+			a->term = v != NULL ? v : next;
+			i += v == NULL;
 		} else if (flag_match(t, "replay-size", &v)) {
 			int n;
 

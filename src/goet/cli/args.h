@@ -47,6 +47,7 @@ struct gt_args {
 	bool tty;		  /* ssh -t: the command on a terminal; session -t: likewise */
 	const char *command_line; /* session: -c, the command line for $SHELL -c */
 	bool port_first;	  /* session --port-first: the port before the passkey */
+	const char *term;	  /* session --term: start the shell at once with this TERM */
 };
 
 /*

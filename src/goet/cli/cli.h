@@ -5,6 +5,7 @@
 
 #include "goet/auth.h"
 #include "goet/cli/args.h"
+#include "goet/client/predial.h"
 #include "goet/client/ssh.h"
 
 /* `goet session`: returns the process exit code. */
@@ -19,11 +20,12 @@ int gt_cli_local(const struct gt_args *a);
  * detach_hint, e.g. how to resume, or NULL). bootstrap (may be NULL) is the
  * ssh that started a --port-first session: it is ended once the client has
  * connected (the session then surely has the passkey), or at the end.
- * Returns the exit code.
+ * predial (may be NULL; taken over) is the bootstrap's dial already under
+ * way to port (predial.h). Returns the exit code.
  */
 int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 		  const uint8_t passkey[GT_PASSKEY_LEN], const char *detach_hint,
-		  struct gt_ssh_proc *bootstrap);
+		  struct gt_ssh_proc *bootstrap, struct gt_predial *predial);
 
 /* `goet [user@]host`: the ssh bootstrap, then the client. */
 int gt_cli_ssh(const struct gt_args *a);

@@ -108,7 +108,7 @@ static void on_connected(void *data)
 
 int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 		  const uint8_t passkey[GT_PASSKEY_LEN], const char *detach_hint,
-		  struct gt_ssh_proc *bootstrap)
+		  struct gt_ssh_proc *bootstrap, struct gt_predial *predial)
 {
 	struct gt_client_config cfg = { .host = host,
 					.port = port,
@@ -127,7 +127,8 @@ int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 					.command = a->command_len > 0,
 					.command_tty = a->tty,
 					.connected = on_connected,
-					.connected_data = bootstrap };
+					.connected_data = bootstrap,
+					.predial = predial };
 	struct run r = { .code = 1 };
 	struct termios saved, raw;
 	struct gt_client *c;
@@ -265,7 +266,7 @@ int gt_cli_local(const struct gt_args *a)
 		fprintf(stderr, "error: passkey must be 64 hex characters (32 bytes)\n");
 		return 1;
 	}
-	code = gt_cli_client(a, a->host, (uint16_t)a->port, key, NULL, NULL);
+	code = gt_cli_client(a, a->host, (uint16_t)a->port, key, NULL, NULL, NULL);
 	core_wipe(key, sizeof(key));
 	return code;
 }

@@ -90,7 +90,7 @@ int gt_cli_attach(const struct gt_args *a)
 		code = 0;
 	} else {
 		hint = g_strdup_printf("goet attach --local %s", e.id);
-		code = gt_cli_client(a, "127.0.0.1", e.port, key, hint, NULL);
+		code = gt_cli_client(a, "127.0.0.1", e.port, key, hint, NULL, NULL);
 		g_free(hint);
 	}
 	core_wipe(key, sizeof(key));

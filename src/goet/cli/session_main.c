@@ -249,6 +249,7 @@ int gt_cli_session(const struct gt_args *a)
 					 .idle_timeout_us = a->idle_timeout_us,
 					 .command = a->command_line,
 					 .command_tty = a->tty,
+					 .start_term = a->term,
 					 .id = a->session_id };
 	struct run r = { .code = 1 };
 	struct key_reader k = { .r = &r, .id = a->session_id };
@@ -267,6 +268,14 @@ int gt_cli_session(const struct gt_args *a)
 	cfg.state = on_state;
 	cfg.state_data = &r;
 	s = gt_session_new(&cfg, on_done, &r, &e);
+	if (s == NULL && a->port_first && cfg.port != 0) {
+		/* the client's guess (it dials it while ssh connects) is taken: any port */
+		core_log_info("session", a->session_id, "port %u: %s; taking any port", cfg.port,
+			      e->message);
+		g_clear_error(&e);
+		cfg.port = 0;
+		s = gt_session_new(&cfg, on_done, &r, &e);
+	}
 	if (s != NULL && !a->port_first)
 		reg_open(&r, a->session_id, gt_session_port(s), cfg.passkey);
 	core_wipe(cfg.passkey, sizeof(cfg.passkey));

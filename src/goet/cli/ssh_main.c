@@ -29,6 +29,7 @@
 #include "version.h"
 #include "core/ct.h"
 #include "core/err.h"
+#include "goet/client/predial.h"
 #include "goet/client/ssh.h"
 #include "goet/session/registry.h"
 
@@ -279,13 +280,18 @@ static void remote_goet_words(GPtrArray *w, const char *installed)
 	g_ptr_array_add(w, "goet"); /* $0 */
 }
 
+/* Called once ssh runs, before its line is awaited (see struct boot). */
+typedef void (*remote_started_fn)(void *data);
+
 /*
  * Run words remotely with secret_line (may be NULL) on ssh's stdin and read
- * one line of its stdout into line. CORE_OK; CORE_ERR_NOT_FOUND when the
- * remote shell found no such command; any other error after a message.
+ * one line of its stdout into line, the main context running meanwhile;
+ * started (may be NULL) runs once ssh does. CORE_OK; CORE_ERR_NOT_FOUND when
+ * the remote shell found no such command; any other error after a message.
  */
 static int remote_line(const struct dest *d, const char *const *words, const char *secret_line,
-		       char *line, size_t len, struct gt_ssh_proc *keep)
+		       char *line, size_t len, struct gt_ssh_proc *keep, remote_started_fn started,
+		       void *started_data)
 {
 	char **argv = gt_ssh_argv((const char *const *)d->base, d->user, d->host, words);
 	struct gt_ssh_proc p;
@@ -307,7 +313,9 @@ static int remote_line(const struct dest *d, const char *const *words, const cha
 	}
 	close(p.in_fd); /* stdin carries nothing else */
 	p.in_fd = -1;
-	r = gt_ssh_read_line(p.out_fd, line, len, GT_SSH_PORT_TIMEOUT_US);
+	if (started != NULL)
+		started(started_data);
+	r = gt_ssh_read_line_looping(p.out_fd, line, len, GT_SSH_PORT_TIMEOUT_US);
 	if (r == CORE_OK) {
 		if (keep != NULL) /* the caller ends it (see gt_cli_ssh) */
 			*keep = p;
@@ -331,7 +339,7 @@ static int remote_line(const struct dest *d, const char *const *words, const cha
 		r = CORE_ERR_NOT_FOUND;
 	} else if (st == GT_SSH_EXIT_SSH_ERROR || st < 0) {
 		ssh_failed(d, st, err);
-	} else if (st == 2 && strstr(err, "--port-first") != NULL) {
+	} else if (st == 2 && strstr(err, "flag provided but not defined: --") != NULL) {
 		r = CORE_ERR_UNKNOWN_TYPE; /* an older remote goet: the caller asks again */
 	} else if (err[0] != '\0') {
 		fprintf(stderr, "%s\n", err); /* the remote goet said why: that is all */
@@ -407,18 +415,64 @@ static char *remote_command(const struct gt_args *a)
 	return quoted;
 }
 
-/* Dial host as ssh resolves it, then run the client; the resume hint names id. */
+/* Run the client against real (the host as ssh resolves it); the resume hint names id. */
 static int connect_client(const struct gt_args *a, const struct dest *d, const char *id,
-			  uint16_t port, const uint8_t key[GT_PASSKEY_LEN],
-			  struct gt_ssh_proc *ssh_g, struct gt_ssh_proc *boot)
+			  const char *real, uint16_t port, const uint8_t key[GT_PASSKEY_LEN],
+			  struct gt_ssh_proc *boot, struct gt_predial *pre)
 {
-	char *real = dest_real_host_finish(d, ssh_g);
 	char *hint = g_strdup_printf("goet attach %s %s", d->text, id);
-	int code = gt_cli_client(a, real, port, key, hint, boot);
+	int code = gt_cli_client(a, real, port, key, hint, boot, pre);
 
 	g_free(hint);
-	g_free(real);
 	return code;
+}
+
+/*
+ * The bootstrap's head start: the client picks the session's port (the
+ * session takes another only when that one is taken) and, once ssh runs,
+ * dials it (predial.h): the QUIC handshake overlaps ssh's set-up instead of
+ * following the port line. Over TCP, or with a remote goet too old for
+ * --port-first, the client dials once the port line came, as before.
+ */
+struct boot {
+	const struct dest *d;
+	struct gt_ssh_proc *ssh_g;
+	char *real; /* the host to dial (ssh -G), once known */
+	bool want_predial;
+	uint16_t guess; /* the port asked for (0: none) */
+	const uint8_t *key;
+	const char *term;
+	struct gt_predial *pre;
+};
+
+/* Ports above the kernel's ephemeral range (32768-60999): rarely taken. */
+#define GUESS_PORT_MIN 61000
+#define GUESS_PORT_END 65536
+
+static void boot_started(void *data)
+{
+	struct boot *b = data;
+	struct gt_dial_config dc = { .transport = GT_TRANSPORT_QUIC,
+				     .port = b->guess,
+				     /* ssh connects, then the port wait: both bounded */
+				     .timeout_us = 2 * GT_SSH_PORT_TIMEOUT_US,
+				     .n_early = 2 };
+
+	if (b->real == NULL)
+		b->real = dest_real_host_finish(b->d, b->ssh_g); /* ~30 ms: ssh is connecting */
+	if (!b->want_predial || b->guess == 0 || b->pre != NULL)
+		return;
+	dc.host = b->real;
+	memcpy(dc.passkey, b->key, sizeof(dc.passkey));
+	/* what the client sends first on a fresh connection (client.h) */
+	dc.early_ch[0] = GT_CHANNEL_DATA;
+	dc.early[0] = (struct gt_msg){ .type = GT_MSG_SEQUENCE_HEADER };
+	dc.early_ch[1] = GT_CHANNEL_CONTROL;
+	dc.early[1] = (struct gt_msg){ .type = GT_MSG_TERMINAL_INFO };
+	dc.early[1].u.terminal_info.term = (const uint8_t *)b->term;
+	dc.early[1].u.terminal_info.len = strlen(b->term);
+	b->pre = gt_predial_start(&dc);
+	core_wipe(dc.passkey, sizeof(dc.passkey));
 }
 
 int gt_cli_ssh(const struct gt_args *a)
@@ -428,7 +482,10 @@ int gt_cli_ssh(const struct gt_args *a)
 	struct dest d;
 	uint8_t key[GT_PASSKEY_LEN];
 	char hex[GT_PASSKEY_HEX_LEN + 2], sid[GT_SESSION_ID_LEN + 1], line[PORT_LINE_MAX];
-	char replay[32];
+	char replay[32], guess[8];
+	const char *term = g_getenv("TERM");
+	char *term_q = g_shell_quote(term != NULL ? term : ""); /* a word for the remote shell */
+	struct boot b = { .d = &d, .ssh_g = &ssh_g, .key = key, .term = term != NULL ? term : "" };
 	const char *installed = NULL;
 	char *cmdline = NULL;
 	uint16_t port = 0;
@@ -448,6 +505,8 @@ int gt_cli_ssh(const struct gt_args *a)
 	g_snprintf(replay, sizeof(replay), "%" G_GINT64_FORMAT, a->replay_size);
 	cmdline = remote_command(a);
 	dest_real_host_start(&d, &ssh_g); /* runs while the bootstrap's ssh connects */
+	b.guess = (uint16_t)g_random_int_range(GUESS_PORT_MIN, GUESS_PORT_END);
+	g_snprintf(guess, sizeof(guess), "%u", b.guess);
 	for (int port_first = 1; port_first >= 0 && r == CORE_ERR_NOT_FOUND; port_first--) {
 		GPtrArray *w = g_ptr_array_new();
 
@@ -456,12 +515,19 @@ int gt_cli_ssh(const struct gt_args *a)
 		g_ptr_array_add(w, "-f");
 		g_ptr_array_add(w, sid);
 		g_ptr_array_add(w, "-p");
-		g_ptr_array_add(w, "0");
+		/* with --port-first a taken port means any other (session_main.c) */
+		g_ptr_array_add(w, port_first ? guess : "0");
+		b.want_predial = port_first && !a->tcp;
 		/* the port before the passkey: ssh stays until we are connected (a round
 		 * trip less: ssh hands stdin over only once the command runs); an older
 		 * remote goet refuses the flag, and is asked again without it */
-		if (port_first)
+		if (port_first) {
 			g_ptr_array_add(w, "--port-first");
+			/* the shell starts at once, while we connect (a remote goet
+			 * that knows neither flag is asked again without them) */
+			g_ptr_array_add(w, "--term");
+			g_ptr_array_add(w, term_q);
+		}
 		if (a->replay_size > 0 && a->replay_size != 4096) {
 			g_ptr_array_add(w, "--replay-size");
 			g_ptr_array_add(w, replay);
@@ -474,8 +540,12 @@ int gt_cli_ssh(const struct gt_args *a)
 		}
 		g_ptr_array_add(w, NULL);
 		r = remote_line(&d, (const char *const *)w->pdata, hex, line, sizeof(line),
-				port_first ? &boot : NULL);
+				port_first ? &boot : NULL, boot_started, &b);
 		g_ptr_array_free(w, TRUE);
+		if (r != CORE_OK) {
+			gt_predial_free(b.pre); /* its session never said it listens */
+			b.pre = NULL;
+		}
 		if (r == CORE_ERR_UNKNOWN_TYPE)
 			r = CORE_ERR_NOT_FOUND; /* again, without --port-first */
 		else if (r == CORE_ERR_NOT_FOUND)
@@ -487,10 +557,20 @@ int gt_cli_ssh(const struct gt_args *a)
 		not_installed(&d);
 	if (r != CORE_OK || parse_port(line, &port) != 0)
 		goto out;
+	if (port == b.guess) {
+		gt_predial_poke(b.pre); /* it listens now: no need to wait for the next resend */
+	} else {
+		gt_predial_free(b.pre); /* the session took another port: dial that */
+		b.pre = NULL;
+	}
 	if (a->command_len == 0) /* a command's stderr is the command's alone */
 		fprintf(stderr, "session %s (log: /tmp/goet-%s.log on %s)\n", sid, sid, d.host);
-	code = connect_client(a, &d, sid, port, key, &ssh_g, &boot);
+	code = connect_client(a, &d, sid, b.real, port, key, &boot, b.pre);
+	b.pre = NULL; /* the client took it */
 out:
+	gt_predial_free(b.pre);
+	g_free(b.real);
+	g_free(term_q);
 	if (ssh_g.pid > 0)
 		gt_ssh_finish(&ssh_g, 0);
 	if (boot.pid > 0)
@@ -553,7 +633,7 @@ int gt_cli_attach_remote(const struct gt_args *a)
 	GPtrArray *w = g_ptr_array_new();
 	struct dest d;
 	uint8_t key[GT_PASSKEY_LEN];
-	char line[PORT_LINE_MAX], **f = NULL;
+	char line[PORT_LINE_MAX], **f = NULL, *real;
 	uint16_t port = 0;
 	int code = 1, r = CORE_ERR_NOT_FOUND;
 
@@ -571,7 +651,8 @@ int gt_cli_attach_remote(const struct gt_args *a)
 	g_ptr_array_add(w, "--print-secret");
 	g_ptr_array_add(w, (gpointer)a->attach_id);
 	g_ptr_array_add(w, NULL);
-	r = remote_line(&d, (const char *const *)w->pdata, NULL, line, sizeof(line), NULL);
+	r = remote_line(&d, (const char *const *)w->pdata, NULL, line, sizeof(line), NULL, NULL,
+			NULL);
 	g_ptr_array_free(w, TRUE);
 	if (r == CORE_ERR_NOT_FOUND)
 		not_installed(&d);
@@ -584,7 +665,9 @@ int gt_cli_attach_remote(const struct gt_args *a)
 		goto out;
 	}
 	fprintf(stderr, "attaching to session %s on %s\n", a->attach_id, d.host);
-	code = connect_client(a, &d, a->attach_id, port, key, &ssh_g, NULL);
+	real = dest_real_host_finish(&d, &ssh_g);
+	code = connect_client(a, &d, a->attach_id, real, port, key, NULL, NULL);
+	g_free(real);
 out:
 	if (ssh_g.pid > 0)
 		gt_ssh_finish(&ssh_g, 0);

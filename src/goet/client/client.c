@@ -69,6 +69,7 @@ struct gt_client {
 	bool tagged;	    /* a command on pipes: Data carries a stream byte */
 	bool shut_has_last; /* the session's Shutdown named its last output seq */
 	bool early_sent;    /* this dial's SequenceHeader and TerminalInfo went early */
+	bool predialing;    /* the dial is the bootstrap's predial (client.h) */
 	uint64_t shut_last_seq;
 	uint8_t *tagbuf; /* a keystroke entry with its stream byte */
 	bool in_paused;
@@ -761,9 +762,18 @@ static void client_dialed(struct gt_conn *conn, int err, const char *reason, voi
 	struct gt_client *c = data;
 	struct gt_msg hdr = { .type = GT_MSG_SEQUENCE_HEADER };
 
+	bool was_predial = c->predialing;
+
 	c->dial = NULL;
+	c->predialing = false;
 	if (conn == NULL && err == CORE_ERR_AUTH) {
 		client_refused(c, reason);
+		return;
+	}
+	if (conn == NULL && was_predial) {
+		/* the head start did not work out (say, UDP took too long): dial as usual */
+		core_log_info("client", NULL, "predial failed (%s); dialing again", reason);
+		client_dial(c);
 		return;
 	}
 	if (conn == NULL && c->conn != NULL)
@@ -787,6 +797,7 @@ static void client_dialed(struct gt_conn *conn, int err, const char *reason, voi
 	c->conn = conn;
 	c->state = CS_HANDSHAKE;
 	gt_conn_set_callbacks(conn, &client_conn_cb, c);
+	gt_conn_pause_recv(conn, false); /* a predial's was held paused (predial.h) */
 	gt_conn_set_heartbeat(conn, GT_CLIENT_HEARTBEAT_US, GT_CLIENT_DEAD_AFTER_US);
 	hdr.u.sequence_header.last_seq = c->recv_seq;
 	if (!c->early_sent) /* else it went with the AuthRequest */
@@ -920,7 +931,20 @@ struct gt_client *gt_client_new(const struct gt_client_config *cfg, gt_client_do
 						 client_connect_timeout, c);
 	if (cfg->profile)
 		c->profile_timer = g_timeout_add(GT_PROFILE_INTERVAL_MS, client_profile_cb, c);
-	client_dial(c);
+	if (cfg->predial != NULL) {
+		struct gt_dial *d;
+
+		/* the bootstrap's head start: its dial is ours (it sent our first messages) */
+		c->cfg.predial = NULL;
+		c->state = CS_DIALING;
+		c->early_sent = true;
+		c->predialing = true;
+		d = gt_predial_take(cfg->predial, client_dialed, c);
+		if (d != NULL)
+			c->dial = d;
+	} else {
+		client_dial(c);
+	}
 	return c;
 }
 

@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include "goet/auth.h"
+#include "goet/client/predial.h"
 #include "goet/client/profile.h"
 #include "goet/net/dial.h"
 
@@ -86,6 +87,13 @@ struct gt_client_config {
 	 */
 	bool command;
 	bool command_tty;
+	/*
+	 * A dial the ssh bootstrap started before the port was known (it sent
+	 * SequenceHeader{0} and TerminalInfo{term} early): the first connection
+	 * (or its failure, then dials to port as usual). Taken over (freed) by
+	 * gt_client_new; may be NULL.
+	 */
+	struct gt_predial *predial;
 	/* told once, at the first successful connection (may be NULL) */
 	void (*connected)(void *data);
 	void *connected_data;

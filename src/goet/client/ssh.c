@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/glue.h"
 
 #define SSH_RUN_OUT_MAX	 (64 * 1024) /* more than any probe or listing prints */
 #define SSH_POLL_STEP_MS 10	     /* how often a waited-for exit is checked */
@@ -190,6 +191,59 @@ int gt_ssh_read_line(int fd, char *buf, size_t len, int64_t timeout_us)
 		if (have == len - 1)
 			return CORE_ERR_TOO_LARGE;
 	}
+}
+
+struct line_wait {
+	char *buf;
+	size_t len, have;
+	int result; /* CORE_ERR_AGAIN while waiting */
+};
+
+static gboolean line_readable(int fd, GIOCondition cond, void *data)
+{
+	struct line_wait *w = data;
+	ssize_t n = read(fd, w->buf + w->have, w->len - 1 - w->have);
+	char *nl;
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return G_SOURCE_CONTINUE;
+	if (n <= 0) {
+		w->result = CORE_ERR_CLOSED;
+		return G_SOURCE_REMOVE;
+	}
+	w->have += (size_t)n;
+	w->buf[w->have] = '\0';
+	nl = memchr(w->buf, '\n', w->have);
+	if (nl != NULL) {
+		*nl = '\0';
+		w->result = CORE_OK;
+	} else if (w->have == w->len - 1) {
+		w->result = CORE_ERR_TOO_LARGE;
+	}
+	return w->result == CORE_ERR_AGAIN ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static gboolean line_timeout(gpointer data)
+{
+	struct line_wait *w = data;
+
+	if (w->result == CORE_ERR_AGAIN)
+		w->result = CORE_ERR_TIMEOUT;
+	return G_SOURCE_REMOVE;
+}
+
+int gt_ssh_read_line_looping(int fd, char *buf, size_t len, int64_t timeout_us)
+{
+	struct line_wait w = { .buf = buf, .len = len, .result = CORE_ERR_AGAIN };
+	guint watch = core_fd_watch_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, line_readable, &w);
+	guint timer = g_timeout_add((guint)(timeout_us / 1000), line_timeout, &w);
+
+	buf[0] = '\0';
+	while (w.result == CORE_ERR_AGAIN)
+		g_main_context_iteration(g_main_context_get_thread_default(), TRUE);
+	core_source_clear(&watch); /* either may be gone already: then nothing happens */
+	core_source_clear(&timer);
+	return w.result;
 }
 
 /* Read what fds[i] have until each ends or the deadline passes; -1 entries are skipped. */

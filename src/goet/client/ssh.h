@@ -79,6 +79,13 @@ int gt_ssh_spawn(char **argv, int stdin_fd, bool capture_err, struct gt_ssh_proc
  */
 int gt_ssh_read_line(int fd, char *buf, size_t len, int64_t timeout_us);
 
+/*
+ * As gt_ssh_read_line, while the thread-default GMainContext runs (a dial
+ * started before the line comes goes on meanwhile). Only what the line
+ * needs is read: bytes after its newline stay in buf after the line's end.
+ */
+int gt_ssh_read_line_looping(int fd, char *buf, size_t len, int64_t timeout_us);
+
 /* Read fd to its end within timeout_us, keeping at most 64 KiB (allocated, trimmed). */
 char *gt_ssh_drain(int fd, int64_t timeout_us);
 

@@ -87,6 +87,7 @@ struct gt_conn {
 	bool impostor;	       /* tests: a server that does not check tokens */
 	bool stall;	       /* tests: a client that never authenticates */
 	bool recv_paused;      /* the owner wants no messages for now */
+	bool flush_closed;     /* the peer closed: delivering what came before (conn.c) */
 	bool early_ok;	       /* client: the dial's early messages follow the AuthRequest */
 	bool passkey_missing;  /* server: the passkey is not known yet (passkey_later) */
 	bool has_held_auth;    /* ... and an AuthRequest waits for it */

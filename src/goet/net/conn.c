@@ -184,7 +184,7 @@ void gt_conn_set_passkey(struct gt_conn *c, const uint8_t passkey[GT_PASSKEY_LEN
 
 bool gt_conn_may_deliver(const struct gt_conn *c)
 {
-	return c->fail_err == CORE_OK && c->state != GT_CS_DEAD &&
+	return (c->fail_err == CORE_OK || c->flush_closed) && c->state != GT_CS_DEAD &&
 	       !(c->recv_paused && c->owned && c->state == GT_CS_READY);
 }
 
@@ -216,7 +216,7 @@ void gt_conn_on_message(struct gt_conn *c, enum gt_channel ch, const struct gt_m
 	c->last_rx_us = core_time_now_us();
 	switch (c->state) {
 	case GT_CS_READY:
-		if (c->owned && !c->handover_pending) {
+		if (c->owned && !c->handover_pending && g_queue_is_empty(&c->early)) {
 			if (c->cb.message != NULL)
 				c->cb.message(c, ch, m, c->cb_data);
 		} else {
@@ -246,13 +246,27 @@ void gt_conn_on_message(struct gt_conn *c, enum gt_channel ch, const struct gt_m
 			     "unexpected %s before authentication", gt_msg_type_name(m->type));
 }
 
-/* Hand the authenticated connection to its owner, then what came early. */
-static void conn_handover(struct gt_conn *c)
+/* Deliver what came before the owner took over, while the owner lets us. */
+static void conn_deliver_early(struct gt_conn *c)
 {
 	struct early_msg *e;
 	struct gt_msg m;
 	size_t used;
 
+	while (c->owned && c->state == GT_CS_READY && gt_conn_may_deliver(c) &&
+	       (e = g_queue_pop_head(&c->early)) != NULL) {
+		if (gt_frame_decode(e->frame, e->len, &m, &used) == CORE_OK &&
+		    c->cb.message != NULL)
+			c->cb.message(c, e->ch, &m, c->cb_data);
+		c->early_bytes -= e->len;
+		g_free(e->frame);
+		g_free(e);
+	}
+}
+
+/* Hand the authenticated connection to its owner, then what came early. */
+static void conn_handover(struct gt_conn *c)
+{
 	c->handover_pending = false;
 	c->owned = true;
 	if (c->is_server) {
@@ -265,15 +279,9 @@ static void conn_handover(struct gt_conn *c)
 		c->dial = NULL;
 		gt_dial_succeeded(d, c);
 	}
-	while (c->state == GT_CS_READY && c->fail_err == CORE_OK &&
-	       (e = g_queue_pop_head(&c->early)) != NULL) {
-		if (gt_frame_decode(e->frame, e->len, &m, &used) == CORE_OK &&
-		    c->cb.message != NULL)
-			c->cb.message(c, e->ch, &m, c->cb_data);
-		c->early_bytes -= e->len;
-		g_free(e->frame);
-		g_free(e);
-	}
+	/* an owner that paused receiving at once (a dial held for a client still
+	 * to come) gets them on its resume */
+	conn_deliver_early(c);
 }
 
 /* ---------------------------------------------------------- processing */
@@ -305,7 +313,7 @@ void gt_conn_die(struct gt_conn *c)
 
 		c->dial = NULL;
 		c->state = GT_CS_DEAD;
-		gt_dial_attempt_failed(d, err, reason);
+		gt_dial_attempt_failed(d, c, err, reason);
 	}
 	c->ops->destroy(c);
 }
@@ -345,6 +353,27 @@ static bool conn_has_room(const struct gt_conn *c)
 	return true;
 }
 
+/*
+ * The peer closed an owned connection (gracefully, or it failed on its side):
+ * what it sent before comes first. While the owner pauses receiving, the
+ * close waits for the resume (a predial held for its client: the session's
+ * Shutdown must not be lost). Returns true while c must not die yet.
+ */
+static bool conn_flush_before_close(struct gt_conn *c)
+{
+	if (c->fail_send_close || !c->owned || c->state != GT_CS_READY)
+		return false;
+	if (c->recv_paused)
+		return true; /* gt_conn_pause_recv(c, false) runs us again */
+	c->flush_closed = true;
+	conn_deliver_early(c);
+	if (c->state == GT_CS_READY && gt_conn_may_deliver(c))
+		c->ops->resume(c);
+	if (c->state != GT_CS_DEAD)
+		c->flush_closed = false;
+	return false;
+}
+
 void gt_conn_process(struct gt_conn *c)
 {
 	int64_t now = core_time_now_us();
@@ -355,8 +384,13 @@ void gt_conn_process(struct gt_conn *c)
 		gt_conn_fail(c, CORE_ERR_TIMEOUT, GT_CLOSE_AUTH_TIMEOUT, true,
 			     "no authentication within %" G_GINT64_FORMAT " ms",
 			     c->auth_timeout_us / 1000);
-	if (c->fail_err != CORE_OK)
+	if (c->fail_err != CORE_OK) {
+		if (conn_flush_before_close(c))
+			return;
+		if (c->state == GT_CS_DEAD)
+			return;
 		goto die;
+	}
 	if (c->handover_pending) {
 		c->ops->write(c); /* the AuthResponse goes out before the owner's first data */
 		conn_handover(c);
@@ -365,8 +399,13 @@ void gt_conn_process(struct gt_conn *c)
 		if (c->fail_err != CORE_OK)
 			goto die;
 	}
-	if (gt_conn_may_deliver(c))
-		c->ops->resume(c);
+	if (gt_conn_may_deliver(c)) {
+		conn_deliver_early(c);
+		if (c->fail_err == CORE_OK && c->state != GT_CS_DEAD && gt_conn_may_deliver(c))
+			c->ops->resume(c);
+	}
+	if (c->state == GT_CS_DEAD)
+		return;
 	if (c->fail_err != CORE_OK || c->ops->write(c) != CORE_OK)
 		goto die;
 	if (c->state == GT_CS_CLOSING &&

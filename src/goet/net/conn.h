@@ -86,8 +86,9 @@ int gt_conn_send(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m);
  * Stop (paused = true) or resume delivering received messages. While paused
  * no `message` callback runs, nothing more is read from the network beyond
  * what flow control already allowed, and the peer's sends eventually return
- * CORE_ERR_AGAIN: back-pressure reaches the sender. Takes effect after the
- * current callback returns.
+ * CORE_ERR_AGAIN: back-pressure reaches the sender. A close by the peer
+ * while paused is reported (`closed`) only after the resume, once what came
+ * before it was delivered. Takes effect after the current callback returns.
  */
 void gt_conn_pause_recv(struct gt_conn *c, bool paused);
 

@@ -16,8 +16,8 @@ struct gt_dial {
 	gt_dial_fn fn;
 	void *data;
 	GCancellable *cancel;
-	GList *addrs;  /* GInetAddress, still to try */
-	void *attempt; /* the transport's attempt in progress */
+	GList *addrs;	     /* GInetAddress, still to try */
+	GPtrArray *attempts; /* the transport's attempts in progress (predial: one per address) */
 	guint timer;
 	guint idle;
 	struct core_deadline deadline;
@@ -35,6 +35,17 @@ int64_t gt_dial_remaining_us(const struct gt_dial *d)
 	return core_deadline_remaining_us(&d->deadline, core_time_now_us());
 }
 
+/* Abort every attempt still running (but keep): they report nothing. */
+static void dial_abort_all(struct gt_dial *d, void *keep)
+{
+	while (d->attempts->len > 0) {
+		void *a = g_ptr_array_steal_index_fast(d->attempts, d->attempts->len - 1);
+
+		if (a != keep)
+			d->tr->abort(a);
+	}
+}
+
 /* End the dial: free it, then run the callback once. */
 static void dial_finish(struct gt_dial *d, struct gt_conn *c, int err, const char *reason)
 {
@@ -44,6 +55,8 @@ static void dial_finish(struct gt_dial *d, struct gt_conn *c, int err, const cha
 
 	/* reason may point into d, which is freed before the callback runs */
 	g_strlcpy(why, reason, sizeof(why));
+	dial_abort_all(d, c);
+	g_ptr_array_free(d->attempts, TRUE);
 	core_source_clear(&d->timer);
 	core_source_clear(&d->idle);
 	if (d->cancel != NULL)
@@ -57,7 +70,11 @@ static void dial_finish(struct gt_dial *d, struct gt_conn *c, int err, const cha
 		fn(c, err, why, data);
 }
 
-/* Try the next address, or report the last failure. */
+/*
+ * Try the next address, or report the last failure. A predial tries every
+ * address at once: none of them fails fast while the session is not
+ * listening yet, so one at a time would wait for the first to time out.
+ */
 static void dial_next(struct gt_dial *d)
 {
 	char reason[160];
@@ -72,35 +89,43 @@ static void dial_next(struct gt_dial *d)
 		r = core_addr_from_gsocketaddress(&to, gsa);
 		g_object_unref(gsa);
 		g_object_unref(a);
-		if (r == CORE_OK)
-			r = d->tr->start(d, &to, &d->attempt, reason, sizeof(reason));
-		else
+		if (r == CORE_OK) {
+			void *att = NULL;
+
+			r = d->tr->start(d, &to, &att, reason, sizeof(reason));
+			if (r == CORE_OK)
+				g_ptr_array_add(d->attempts, att);
+		} else {
 			g_strlcpy(reason, "unusable address", sizeof(reason));
-		if (r == CORE_OK)
+		}
+		if (r == CORE_OK && !d->cfg.predial)
 			return;
-		d->last_err = r;
-		g_strlcpy(d->last_reason, reason, sizeof(d->last_reason));
+		if (r != CORE_OK) {
+			d->last_err = r;
+			g_strlcpy(d->last_reason, reason, sizeof(d->last_reason));
+		}
 	}
+	if (d->attempts->len > 0)
+		return; /* predial: they report */
 	dial_finish(d, NULL, d->last_err != CORE_OK ? d->last_err : CORE_ERR_NOT_FOUND,
 		    d->last_reason[0] ? d->last_reason : "no address to try");
 }
 
-void gt_dial_attempt_failed(struct gt_dial *d, int err, const char *reason)
+void gt_dial_attempt_failed(struct gt_dial *d, void *attempt, int err, const char *reason)
 {
-	d->attempt = NULL;
+	g_ptr_array_remove_fast(d->attempts, attempt);
 	d->last_err = err;
 	g_strlcpy(d->last_reason, reason, sizeof(d->last_reason));
 	/* an authentication failure is final: another address is the same session */
 	if (err == CORE_ERR_AUTH) {
-		g_list_free_full(d->addrs, g_object_unref);
-		d->addrs = NULL;
+		dial_finish(d, NULL, err, d->last_reason);
+		return;
 	}
 	dial_next(d);
 }
 
 void gt_dial_succeeded(struct gt_dial *d, struct gt_conn *c)
 {
-	d->attempt = NULL;
 	dial_finish(d, c, CORE_OK, "connected");
 }
 
@@ -109,9 +134,6 @@ static gboolean dial_timeout_cb(gpointer p)
 	struct gt_dial *d = p;
 
 	d->timer = 0;
-	if (d->attempt != NULL)
-		d->tr->abort(d->attempt);
-	d->attempt = NULL;
 	dial_finish(d, NULL, CORE_ERR_TIMEOUT,
 		    d->last_reason[0] ? d->last_reason : "timed out connecting");
 	return G_SOURCE_REMOVE;
@@ -173,6 +195,7 @@ struct gt_dial *gt_dial_start(const struct gt_dial_config *cfg, gt_dial_fn fn, v
 						   : &gt_quic_dial_transport;
 	d->fn = fn;
 	d->data = data;
+	d->attempts = g_ptr_array_new();
 	core_deadline_set(&d->deadline, core_time_now_us(), timeout);
 	d->timer = g_timeout_add((guint)(timeout / 1000), dial_timeout_cb, d);
 	d->idle = g_idle_add(dial_start_cb, d);
@@ -181,9 +204,20 @@ struct gt_dial *gt_dial_start(const struct gt_dial_config *cfg, gt_dial_fn fn, v
 
 void gt_dial_cancel(struct gt_dial *d)
 {
-	if (d->attempt != NULL)
-		d->tr->abort(d->attempt);
-	d->attempt = NULL;
 	d->fn = NULL;
 	dial_finish(d, NULL, CORE_ERR_CLOSED, "cancelled");
+}
+
+void gt_dial_redirect(struct gt_dial *d, gt_dial_fn fn, void *data)
+{
+	d->fn = fn;
+	d->data = data;
+}
+
+void gt_dial_poke(struct gt_dial *d)
+{
+	if (d->tr->poke == NULL)
+		return;
+	for (guint i = 0; i < d->attempts->len; i++)
+		d->tr->poke(g_ptr_array_index(d->attempts, i));
 }

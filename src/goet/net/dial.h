@@ -34,6 +34,15 @@ struct gt_dial_config {
 	int64_t timeout_us;		   /* 0 = GT_DIAL_TIMEOUT_US */
 	bool test_stall;		   /* tests only: never send AuthRequest */
 	/*
+	 * The session is still being started (the ssh bootstrap's head start:
+	 * the client chose the port): until it answers, QUIC sends its first
+	 * Initial again every GT_DIAL_PREDIAL_RESEND_MS (for at most
+	 * GT_DIAL_PREDIAL_RESEND_US), an ICMP "port unreachable" is not a
+	 * failure, and every address of the host is tried at once. TCP
+	 * ignores it (a refused connect still fails).
+	 */
+	bool predial;
+	/*
 	 * QUIC: messages queued right after the AuthRequest, so that they ride
 	 * its flight instead of waiting a round trip for the AuthResponse (the
 	 * client's SequenceHeader and TerminalInfo). Never Data: nothing of the
@@ -46,6 +55,9 @@ struct gt_dial_config {
 	struct gt_msg early[2];
 };
 
+#define GT_DIAL_PREDIAL_RESEND_MS 10 /* the session's start is seen this late */
+#define GT_DIAL_PREDIAL_RESEND_US (10 * INT64_C(1000000)) /* then QUIC's own retransmissions */
+
 struct gt_dial;
 
 /* Result: c (owned by the callee) or NULL with err and reason. */
@@ -54,3 +66,7 @@ typedef void (*gt_dial_fn)(struct gt_conn *c, int err, const char *reason, void 
 struct gt_dial *gt_dial_start(const struct gt_dial_config *cfg, gt_dial_fn fn, void *data);
 /* Abandon a dial whose callback has not run yet; the callback never runs. */
 void gt_dial_cancel(struct gt_dial *d);
+/* Report to fn with data instead (a dial handed to another owner before it ended). */
+void gt_dial_redirect(struct gt_dial *d, gt_dial_fn fn, void *data);
+/* A predial's session listens now (its port line came): resend the first flight at once. */
+void gt_dial_poke(struct gt_dial *d);

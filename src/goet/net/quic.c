@@ -84,6 +84,22 @@ struct quic_conn {
 	GArray *cids;		  /* server: registered connection IDs (ngtcp2_cid) */
 	struct core_buf scratch;  /* frames are encoded here, then queued */
 	struct gt_conn_stats ctr;
+	size_t gso_too_big; /* the smallest GSO segment its path refused; 0: none yet */
+	/* a predial (dial.h): the first datagram, sent again until the server answers */
+	uint8_t *resend;
+	size_t resend_len;
+	guint resend_timer;
+	int64_t resend_until;
+	bool predial;
+	/*
+	 * ngtcp2's clock is ours minus skew: a predial holds it still while it
+	 * resends (ngtcp2 is not called), then sets skew at the first answer so
+	 * that the Initial seems sent QUIC_INITIAL_RTT_MS before it, not when the
+	 * first copy went out (that sample was the whole ssh set-up, ~0.8 s at
+	 * 50 ms RTT, and paced the first transfer at cwnd / 0.8 s)
+	 */
+	ngtcp2_tstamp skew, first_ts;
+	bool clock_held;
 };
 
 struct gt_quic_server {
@@ -104,6 +120,12 @@ static const struct gt_conn_ops quic_ops;
 static ngtcp2_tstamp quic_now(void)
 {
 	return (ngtcp2_tstamp)core_time_now_ns();
+}
+
+/* ngtcp2's time for c (see quic_conn.skew). */
+static ngtcp2_tstamp conn_now(const struct quic_conn *c)
+{
+	return quic_now() - c->skew;
 }
 
 /* Hash key for a connection ID. */
@@ -219,7 +241,12 @@ static void conn_send_datagram(struct quic_conn *c, const uint8_t *p, size_t n)
  * with UDP_SEGMENT (GSO): the kernel cuts them (a bulk transfer made one
  * sendto per 1,400-byte packet). The last one may be shorter. Without GSO
  * support (EINVAL, EIO) the batch goes packet by packet, and never in GSO
- * again for this process.
+ * again for this process. A path whose device MTU is below the packets (a
+ * riftgate tunnel: 1,128, less than a 1,200-byte Initial) refuses GSO with
+ * EMSGSIZE, as GSO never fragments: that batch goes packet by packet (the
+ * kernel fragments each), and so does every later batch of packets as large
+ * on that connection. Dropping the batch instead lost every full-size packet:
+ * nothing but small ones crossed such a path (tests/lab/goet-mtu.sh).
  */
 struct quic_batch {
 	uint8_t buf[QUIC_GSO_MAX_SEGS * QUIC_MAX_UDP_PAYLOAD];
@@ -252,7 +279,7 @@ static void batch_flush(struct quic_conn *c, struct quic_batch *b)
 
 	if (b->count == 0)
 		return;
-	if (b->count == 1 || quic_no_gso) {
+	if (b->count == 1 || quic_no_gso || (c->gso_too_big != 0 && b->seg >= c->gso_too_big)) {
 		batch_one_by_one(c, b);
 		goto out;
 	}
@@ -268,6 +295,17 @@ static void batch_flush(struct quic_conn *c, struct quic_batch *b)
 	while (w < 0 && errno == EINTR);
 	if (w < 0 && (errno == EINVAL || errno == EIO || errno == EOPNOTSUPP)) {
 		quic_no_gso = true; /* the path cannot: one by one from now on */
+		batch_one_by_one(c, b);
+		goto out;
+	}
+	if (w < 0 && errno == EMSGSIZE) {
+		/* larger than the device's MTU: only one by one can the kernel fragment them */
+		if (c->gso_too_big == 0 || b->seg < c->gso_too_big) {
+			core_log_info("quic", c->base.id,
+				      "%zu-byte packets exceed the path's MTU: sent without GSO",
+				      b->seg);
+			c->gso_too_big = b->seg;
+		}
 		batch_one_by_one(c, b);
 		goto out;
 	}
@@ -675,6 +713,8 @@ static void conn_destroy(struct quic_conn *c)
 	stream_free(&c->st[0]);
 	stream_free(&c->st[1]);
 	core_buf_free(&c->scratch);
+	core_source_clear(&c->resend_timer);
+	g_clear_pointer(&c->resend, g_free);
 	if (!c->base.is_server && c->ep != NULL) {
 		udp_close(c->ep);
 		g_free(c->ep);
@@ -685,6 +725,68 @@ static void conn_destroy(struct quic_conn *c)
 	core_defer_free(c, g_free);
 }
 
+/* -------------------------------------------------------------- predial */
+
+/*
+ * A predial's session may not listen yet: its first Initial is sent again
+ * every GT_DIAL_PREDIAL_RESEND_MS until the server answers, so that one
+ * arrives within that much of the session's start, not after QUIC's
+ * backed-off probe timer (the session starts while ssh is still connecting).
+ * The copies are the same packet: the server takes the first one that finds
+ * it listening and drops the rest as duplicates.
+ */
+static bool predial_waiting(const struct quic_conn *c)
+{
+	return c->predial && c->resend != NULL && c->ctr.pkts_recv == 0 &&
+	       c->base.state == GT_CS_HANDSHAKE;
+}
+
+/* The first answer: ngtcp2's clock resumes as if QUIC_INITIAL_RTT_MS had passed. */
+static void predial_answered(struct quic_conn *c)
+{
+	ngtcp2_tstamp at = c->first_ts + QUIC_INITIAL_RTT_MS * NGTCP2_MILLISECONDS;
+
+	if (!c->clock_held)
+		return;
+	c->clock_held = false;
+	if (quic_now() > at)
+		c->skew = quic_now() - at;
+}
+
+static gboolean predial_resend_cb(gpointer p)
+{
+	struct quic_conn *c = p;
+
+	if (!predial_waiting(c) || core_time_now_us() > c->resend_until) {
+		c->resend_timer = 0;
+		c->clock_held = false; /* QUIC's own probes from here on */
+		gt_conn_schedule(&c->base);
+		return G_SOURCE_REMOVE;
+	}
+	conn_send_datagram(c, c->resend, c->resend_len);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Keep the first datagram (the Initial with the ClientHello) and start resending it. */
+static void predial_keep(struct quic_conn *c, const uint8_t *pkt, size_t n)
+{
+	c->resend = g_memdup2(pkt, n);
+	c->resend_len = n;
+	c->resend_until = core_time_now_us() + GT_DIAL_PREDIAL_RESEND_US;
+	c->first_ts = conn_now(c);
+	c->clock_held = true;
+	c->resend_timer = g_timeout_add(GT_DIAL_PREDIAL_RESEND_MS, predial_resend_cb, c);
+}
+
+/* The session listens now: one more copy at once (gt_dial_transport.poke). */
+static void quic_dial_poke(void *attempt)
+{
+	struct quic_conn *c = attempt;
+
+	if (predial_waiting(c))
+		conn_send_datagram(c, c->resend, c->resend_len);
+}
+
 /* -------------------------------------------------------------- writing */
 
 /* Write packets until ngtcp2 has nothing more (or the burst limit). */
@@ -692,9 +794,11 @@ static int conn_write(struct quic_conn *c)
 {
 	static struct quic_batch batch; /* one loop thread; empty between calls */
 	bool blocked[2] = { false, false };
-	ngtcp2_tstamp now = quic_now();
+	ngtcp2_tstamp now = conn_now(c);
 	ngtcp2_pkt_info pi;
 
+	if (c->clock_held)
+		return CORE_OK; /* a predial resends its first datagram itself */
 	for (int pkts = 0; pkts < QUIC_WRITES_PER_PASS;) {
 		int64_t sid = -1;
 		uint32_t flags = 0;
@@ -716,9 +820,10 @@ static int conn_write(struct quic_conn *c)
 				v[k] = (ngtcp2_vec){ (uint8_t *)sv[k].base, sv[k].len };
 			flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
 		}
-		n = ngtcp2_conn_writev_stream(c->nc, &c->ps.path, &pi, batch_room(c, &batch),
-					      QUIC_MAX_UDP_PAYLOAD, &datalen, flags, sid,
-					      nv > 0 ? v : NULL, nv, now);
+		uint8_t *pkt = batch_room(c, &batch);
+
+		n = ngtcp2_conn_writev_stream(c->nc, &c->ps.path, &pi, pkt, QUIC_MAX_UDP_PAYLOAD,
+					      &datalen, flags, sid, nv > 0 ? v : NULL, nv, now);
 		if (n < 0) {
 			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR) {
 				blocked[ch] = true;
@@ -737,6 +842,8 @@ static int conn_write(struct quic_conn *c)
 			gt_sendq_mark_sent(&c->st[ch].send, (size_t)datalen);
 		if (n == 0)
 			break;
+		if (c->predial && c->resend == NULL && c->ctr.pkts_recv == 0)
+			predial_keep(c, pkt, (size_t)n);
 		batch_add(c, &batch, (size_t)n);
 		pkts++;
 		if (pkts == QUIC_WRITES_PER_PASS)
@@ -769,7 +876,7 @@ static void conn_write_close(struct quic_conn *c, uint64_t code, const char *rea
 	ngtcp2_connection_close_error_set_application_error(&ccerr, code, (const uint8_t *)reason,
 							    strlen(reason));
 	n = ngtcp2_conn_write_connection_close(c->nc, &c->ps.path, &pi, buf, sizeof(buf), &ccerr,
-					       quic_now());
+					       conn_now(c));
 	if (n > 0)
 		conn_send_datagram(c, buf, (size_t)n);
 }
@@ -787,12 +894,18 @@ static int64_t conn_expiry_us(const struct quic_conn *c)
 {
 	ngtcp2_tstamp exp = c->nc != NULL ? ngtcp2_conn_get_expiry(c->nc) : UINT64_MAX;
 
-	return exp == UINT64_MAX ? INT64_MAX : (int64_t)(exp / NGTCP2_MICROSECONDS);
+	if (c->clock_held || exp == UINT64_MAX)
+		return INT64_MAX;
+	return (int64_t)((exp + c->skew) / NGTCP2_MICROSECONDS);
 }
 
 static void conn_on_expiry(struct quic_conn *c)
 {
-	int rv = ngtcp2_conn_handle_expiry(c->nc, quic_now());
+	int rv;
+
+	if (c->clock_held)
+		return;
+	rv = ngtcp2_conn_handle_expiry(c->nc, conn_now(c));
 
 	if (rv == NGTCP2_ERR_IDLE_CLOSE)
 		gt_conn_fail(&c->base, CORE_ERR_TIMEOUT, 0, false,
@@ -821,7 +934,8 @@ static void conn_read(struct quic_conn *c, const struct core_addr *from, const u
 		return;
 	c->ctr.bytes_recv += n;
 	c->ctr.pkts_recv++;
-	rv = ngtcp2_conn_read_pkt(c->nc, &path, &pi, p, n, quic_now());
+	predial_answered(c);
+	rv = ngtcp2_conn_read_pkt(c->nc, &path, &pi, p, n, conn_now(c));
 	if (rv == 0)
 		return;
 	if (rv == NGTCP2_ERR_DRAINING) {
@@ -1090,16 +1204,19 @@ static int quic_dial_start(struct gt_dial *d, const struct core_addr *to, void *
 	 * ICMP errors reported on the (unconnected) socket, so that a closed
 	 * port fails the dial at once. Not connect(): a connected socket keeps
 	 * its source address, and the connection could not follow an address
-	 * change (tests/lab/goet-roaming.sh).
+	 * change (tests/lab/goet-roaming.sh). Not for a predial: its port is
+	 * closed until the session starts.
 	 */
-	setsockopt(ep->fd, core_addr_family(to) == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
-		   core_addr_family(to) == AF_INET6 ? IPV6_RECVERR : IP_RECVERR, &(int){ 1 },
-		   sizeof(int));
+	if (!cfg->predial)
+		setsockopt(ep->fd, core_addr_family(to) == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+			   core_addr_family(to) == AF_INET6 ? IPV6_RECVERR : IP_RECVERR,
+			   &(int){ 1 }, sizeof(int));
 	ep->peer = *to;
 	c = conn_alloc(ep, false, cfg->passkey);
 	ep->client = c;
 	c->base.stall = cfg->test_stall;
 	c->base.early_ok = true;
+	c->predial = cfg->predial;
 	dcid.datalen = QUIC_SCID_LEN;
 	scid.datalen = QUIC_SCID_LEN;
 	gnutls_rnd(GNUTLS_RND_RANDOM, dcid.data, dcid.datalen);
@@ -1137,6 +1254,7 @@ static void quic_dial_abort(void *attempt)
 const struct gt_dial_transport gt_quic_dial_transport = {
 	.start = quic_dial_start,
 	.abort = quic_dial_abort,
+	.poke = quic_dial_poke,
 };
 
 int gt_quic_conn_migrate(struct gt_conn *base)
@@ -1155,7 +1273,7 @@ int gt_quic_conn_migrate(struct gt_conn *base)
 		.local = { (ngtcp2_sockaddr *)&fresh.local.ss, fresh.local.len },
 		.remote = c->ps.path.remote,
 	};
-	if (ngtcp2_conn_initiate_immediate_migration(c->nc, &path, quic_now()) != 0) {
+	if (ngtcp2_conn_initiate_immediate_migration(c->nc, &path, conn_now(c)) != 0) {
 		udp_close(&fresh);
 		return CORE_ERR_INVALID_ARG;
 	}

@@ -58,6 +58,7 @@ struct gt_session {
 	bool in_closed;		/* tagged: the command's stdin is closed */
 	bool has_status;	/* a command ended: its status goes in Shutdown */
 	bool shut_sent;		/* the current connection was sent Shutdown */
+	bool end_told;		/* some connection was sent the Shutdown after the shell's end */
 	uint8_t status;
 	guint handshake_timer;
 	guint idle_timer;
@@ -284,6 +285,26 @@ static const struct gt_pty_callbacks session_pty_cb = {
 	.err_output = pty_err_output,
 };
 
+/* Start the shell (or the command) with s->term: CORE_OK, or an error with *e set. */
+static int session_spawn(struct gt_session *s, GError **e)
+{
+	const char *shell = g_getenv("SHELL");
+	const char *cmd_argv[] = { shell != NULL && shell[0] != '\0' ? shell : "/bin/sh", "-c",
+				   s->cfg.command, NULL };
+	struct gt_pty_config pc = {
+		.term = s->term, .session_id = s->id, .argv = s->cfg.argv, .pipes = s->tagged
+	};
+	int r;
+
+	if (s->cfg.command != NULL && s->cfg.argv == NULL)
+		pc.argv = cmd_argv;
+	r = gt_pty_spawn(&pc, &session_pty_cb, s, &s->pty, e);
+	if (r == CORE_OK)
+		core_log_info("session", s->id, "shell %d started (TERM=%s)",
+			      (int)gt_pty_pid(s->pty), s->term);
+	return r;
+}
+
 /*
  * Both handshake messages are in (they travel on different QUIC streams, so
  * either may come first): start the shell if needed, replay, bounce.
@@ -293,24 +314,10 @@ static void session_handshake_done(struct gt_session *s)
 	GError *e = NULL;
 
 	core_source_clear(&s->handshake_timer);
-	if (s->pty == NULL) {
-		const char *shell = g_getenv("SHELL");
-		const char *cmd_argv[] = { shell != NULL && shell[0] != '\0' ? shell : "/bin/sh",
-					   "-c", s->cfg.command, NULL };
-		struct gt_pty_config pc = { .term = s->term,
-					    .session_id = s->id,
-					    .argv = s->cfg.argv,
-					    .pipes = s->tagged };
-
-		if (s->cfg.command != NULL && s->cfg.argv == NULL)
-			pc.argv = cmd_argv;
-		if (gt_pty_spawn(&pc, &session_pty_cb, s, &s->pty, &e) != CORE_OK) {
-			session_end(s, 1, e->message);
-			g_error_free(e);
-			return;
-		}
-		core_log_info("session", s->id, "shell %d started (TERM=%s)",
-			      (int)gt_pty_pid(s->pty), s->term);
+	if (s->pty == NULL && session_spawn(s, &e) != CORE_OK) {
+		session_end(s, 1, e->message);
+		g_error_free(e);
+		return;
 	}
 	s->phase = PHASE_READY;
 	/* a goet-v1 client never acknowledges: the reference's lossy replay buffer */
@@ -318,8 +325,8 @@ static void session_handshake_done(struct gt_session *s)
 	gt_outbox_rewind(&s->out, s->client_last_seq); /* replay what the client has not seen */
 	session_pump(s);
 	if (s->draining) {
-		session_drained(s);
 		session_announce_end(s);
+		session_drained(s);
 		return;
 	}
 	session_feed_pending(s);
@@ -348,7 +355,8 @@ static void conn_message(struct gt_conn *c, enum gt_channel ch, const struct gt_
 	case GT_MSG_TERMINAL_INFO:
 		if (s->phase != PHASE_HANDSHAKE || s->got_terminal_info)
 			break;
-		gt_term_sanitize(m->u.terminal_info.term, m->u.terminal_info.len, s->term);
+		if (s->pty == NULL) /* else the shell runs with the TERM it started with */
+			gt_term_sanitize(m->u.terminal_info.term, m->u.terminal_info.len, s->term);
 		s->got_terminal_info = true;
 		if (s->got_client_seq)
 			session_handshake_done(s);
@@ -510,8 +518,10 @@ static void session_send_shutdown(struct gt_session *s)
 	/* a client that has everything up to here may close at once */
 	shut.u.shutdown.has_last_seq = s->out.cursor == s->out.seq;
 	shut.u.shutdown.last_seq = s->out.seq;
-	if (gt_conn_send(s->conn, GT_CHANNEL_CONTROL, &shut) == CORE_OK)
+	if (gt_conn_send(s->conn, GT_CHANNEL_CONTROL, &shut) == CORE_OK) {
 		s->shut_sent = true;
+		s->end_told = s->draining;
+	}
 }
 
 /*
@@ -553,13 +563,15 @@ static void session_end(struct gt_session *s, int code, const char *reason)
 }
 
 /*
- * While draining: end once the client has acknowledged every byte of output
- * (a goet-v1 client cannot say so: its connection's graceful close is all
- * there is, as in the reference).
+ * While draining: end once a client was told the end (the Shutdown with the
+ * exit status: a command that ended before any client came still has one to
+ * tell) and has acknowledged every byte of output (a goet-v1 client cannot
+ * say so: its connection's graceful close is all there is, as in the
+ * reference).
  */
 static void session_drained(struct gt_session *s)
 {
-	if (!s->draining || s->ending)
+	if (!s->draining || s->ending || !s->end_told)
 		return;
 	if (s->out.lossless && s->out.acked < s->out.seq)
 		return;
@@ -591,8 +603,8 @@ static void pty_exited(struct gt_pty *p, int status, void *user)
 	s->draining = true;
 	session_flush(s);
 	session_pump(s);
-	session_drained(s);
 	session_announce_end(s);
+	session_drained(s);
 	if (!s->ending)
 		core_log_info("session", s->id,
 			      "%s; waiting for the client to receive the last output", s->reason);
@@ -636,6 +648,15 @@ struct gt_session *gt_session_new(const struct gt_session_config *cfg, gt_sessio
 	}
 	if (s->cfg.idle_timeout_us > 0)
 		s->idle_timer = session_idle_arm(s);
+	if (cfg->start_term != NULL) {
+		gt_term_sanitize((const uint8_t *)cfg->start_term, strlen(cfg->start_term),
+				 s->term);
+		if (session_spawn(s, error) != CORE_OK) {
+			gt_session_free(s);
+			return NULL;
+		}
+	}
+	s->cfg.start_term = NULL; /* borrowed */
 	return s;
 }
 

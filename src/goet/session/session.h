@@ -55,6 +55,12 @@ struct gt_session_config {
 	 */
 	const char *command;
 	bool command_tty;
+	/*
+	 * Not NULL: start the shell (or command) at once with this TERM, not at
+	 * the first client's TerminalInfo (the ssh bootstrap: the shell starts
+	 * while the client connects; what it writes meanwhile is kept).
+	 */
+	const char *start_term;
 	/* the passkey comes later (gt_session_set_passkey): listen at once (server.h) */
 	bool passkey_later;
 	const char *id; /* for log lines; NULL: from the passkey */

@@ -51,6 +51,10 @@ struct agent_conn {
 	uint32_t link;	    /* its dcbind link (0: none) */
 	bool remote_set;    /* a remote description was applied */
 	GPtrArray *pending; /* candidates that came before it (char *) */
+	/* what we last said through signaling: a description and the candidates since
+	 * (char *, at most AGENT_MAX_PENDING), repeated when it may have been lost */
+	char *said_type, *said_sdp;
+	GPtrArray *said;
 	enum rg_pc_state state;
 	char pair_type[8], local_type[8], remote_type[8];
 	char remote_address[RG_ICE_ADDRSTRLEN]; /* the peer's end of the selected pair */
@@ -129,7 +133,8 @@ struct rg_agent {
 struct agent_peer *agent_peer_new(struct rg_agent *a, const char *name);
 /* Remove in the reference's order: routes, WireGuard peer, channel, connection. */
 void agent_peer_free(struct agent_peer *p);
-/* The server lists it (joined, or in our list after joining): connect if we offer. */
+/* The server lists it (joined, or in our list after joining): connect if we offer;
+ * during our restart, say its offer and candidates again (they may have been lost). */
 void agent_peer_listed(struct agent_peer *p, const struct rg_sig_peer *info);
 void agent_peer_offer(struct agent_peer *p, const char *sdp, const char *key);
 void agent_peer_answer(struct agent_peer *p, const char *sdp, const char *key);

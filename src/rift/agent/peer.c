@@ -151,10 +151,25 @@ static void send_description(struct agent_peer *p, const char *type, const char 
 
 /* ------------------------------------------------------------ connection callbacks */
 
+static void send_candidate(struct agent_peer *p, const char *candidate)
+{
+	struct rg_sig_msg m = { .type = RG_SIG_ICE_CANDIDATE };
+
+	m.from = p->agent->conf->name;
+	m.to = p->name;
+	m.candidate = (char *)candidate;
+	agent_signal(p->agent, &m); /* lost while down: a restart follows reconnection */
+}
+
 static void on_local_description(void *ctx, const char *type, const char *sdp)
 {
 	struct agent_conn *c = ctx;
 
+	g_free(c->said_type);
+	g_free(c->said_sdp);
+	c->said_type = g_strdup(type);
+	c->said_sdp = g_strdup(sdp);
+	g_ptr_array_set_size(c->said, 0);
 	if (c->peer != NULL)
 		send_description(c->peer, type, sdp);
 }
@@ -162,7 +177,6 @@ static void on_local_description(void *ctx, const char *type, const char *sdp)
 static void on_local_candidate(void *ctx, const char *candidate, const char *mid)
 {
 	struct agent_conn *c = ctx;
-	struct rg_sig_msg m = { .type = RG_SIG_ICE_CANDIDATE };
 
 	if (c->peer == NULL)
 		return;
@@ -171,10 +185,29 @@ static void on_local_candidate(void *ctx, const char *candidate, const char *mid
 			       candidate);
 		return;
 	}
-	m.from = c->peer->agent->conf->name;
-	m.to = c->peer->name;
-	m.candidate = (char *)candidate;
-	agent_signal(c->peer->agent, &m); /* lost while down: a restart follows reconnection */
+	if (c->said->len < AGENT_MAX_PENDING)
+		g_ptr_array_add(c->said, g_strdup(candidate));
+	send_candidate(c->peer, candidate);
+}
+
+/*
+ * Say our restart's offer and candidates again. Signaling routes a message to the
+ * connection it knows for the peer, and drops it when it knows none: sent while
+ * either side's connection was dead (a NAT renumbered, an address moved) or the peer
+ * had not joined yet, they were lost, and nothing else repeats them before the
+ * restart times out (AGENT_RESTART_TIMEOUT_US). The same offer again is harmless: a
+ * peer that took it answers it again, and glare still keeps the offerer's.
+ */
+static void conn_say_again(struct agent_peer *p)
+{
+	struct agent_conn *c = p->conn;
+
+	core_log_info("agent", p->name,
+		      "listed again during our restart: its %s and %u candidates again",
+		      c->said_type, c->said->len);
+	send_description(p, c->said_type, c->said_sdp);
+	for (guint i = 0; i < c->said->len; i++)
+		send_candidate(p, g_ptr_array_index(c->said, i));
 }
 
 static const char *state_name(enum rg_pc_state s)
@@ -330,6 +363,9 @@ static void conn_free(gpointer data)
 
 	rg_pc_free(c->pc);
 	g_ptr_array_unref(c->pending);
+	g_ptr_array_unref(c->said);
+	g_free(c->said_type);
+	g_free(c->said_sdp);
 	g_free(c);
 }
 
@@ -361,6 +397,7 @@ static struct agent_conn *conn_new(struct agent_peer *p, bool offerer)
 	GError *e = NULL;
 
 	c->pending = g_ptr_array_new_with_free_func(g_free);
+	c->said = g_ptr_array_new_with_free_func(g_free);
 	c->created_us = core_time_now_us();
 	agent_ice_config(p->agent, &cfg.ice, offerer);
 	cfg.name = p->name;
@@ -525,6 +562,11 @@ void agent_peer_listed(struct agent_peer *p, const struct rg_sig_peer *info)
 	}
 	if (p->conn != NULL && (p->conn->state == RG_PC_FAILED || p->conn->state == RG_PC_CLOSED)) {
 		peer_rebuild(p, "its connection had failed");
+		return;
+	}
+	if (p->conn != NULL && p->restart_at_us != 0 && !p->restart_wanted &&
+	    g_strcmp0(p->conn->said_type, "offer") == 0) {
+		conn_say_again(p);
 		return;
 	}
 	if (p->conn == NULL && p->offerer)

@@ -721,6 +721,47 @@ static void test_pause_recv(void)
 	peer_clear(&cli);
 }
 
+/*
+ * The peer sends its last message and closes while we pause receiving (a
+ * predial held for a client still to come): neither is reported until the
+ * resume, then the message comes before the close. Before, the close killed
+ * the paused connection and the message (the session's Shutdown) was lost.
+ */
+static void test_close_while_paused(void)
+{
+	struct peer srv, cli;
+	struct accept_ctx a = { 0 };
+	struct dial_ctx d = { 0 };
+	struct gt_server *s = server_start(&a, false, 0);
+	struct gt_msg shut = { .type = GT_MSG_SHUTDOWN };
+
+	peer_init(&srv, "server", 0, 1);
+	peer_init(&cli, "client", 0, 2);
+	dial(s, "127.0.0.1", passkey, GT_PROTO_V2, &d);
+	run_until(&d.done);
+	g_assert_nonnull(d.c);
+	cli.c = d.c;
+	gt_conn_set_callbacks(cli.c, &peer_cb, &cli);
+	gt_conn_pause_recv(cli.c, true);
+	run_until(&a.flag);
+	srv.c = g_ptr_array_index(a.kept, 0);
+	g_ptr_array_remove_index(a.kept, 0);
+	gt_conn_set_callbacks(srv.c, &peer_cb, &srv);
+	g_assert_cmpint(gt_conn_send(srv.c, GT_CHANNEL_CONTROL, &shut), ==, CORE_OK);
+	gt_conn_close(srv.c, GT_CLOSE_OK, "bye");
+	srv.c = NULL;
+	settle(300);
+	g_assert_false(cli.got_shutdown);
+	g_assert_false(cli.closed);
+	gt_conn_pause_recv(cli.c, false);
+	run_until(&cli.closed);
+	g_assert_true(cli.got_shutdown);
+	g_assert_cmpint(cli.closed_err, ==, CORE_ERR_CLOSED);
+	server_stop(s, &a);
+	peer_clear(&srv);
+	peer_clear(&cli);
+}
+
 /* ------------------------------------------------------------ heartbeats */
 
 struct beat_ctx {
@@ -988,8 +1029,85 @@ BOTH(test_bad_frames)
 BOTH(test_stalled_client)
 BOTH(test_dial_hostname)
 BOTH(test_pause_recv)
+BOTH(test_close_while_paused)
 BOTH(test_heartbeats)
 BOTH(test_passkey_later)
+
+/* A port nothing listens on (now), over UDP nor TCP (the server takes both). */
+static uint16_t free_port(void)
+{
+	for (;;) {
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t len = sizeof(sin);
+		int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0);
+		bool ok;
+
+		g_assert_cmpint(u, >=, 0);
+		g_assert_cmpint(t, >=, 0);
+		g_assert_cmpint(bind(u, (struct sockaddr *)&sin, sizeof(sin)), ==, 0);
+		g_assert_cmpint(getsockname(u, (struct sockaddr *)&sin, &len), ==, 0);
+		ok = bind(t, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+		close(u);
+		close(t);
+		if (ok)
+			return ntohs(sin.sin_port);
+	}
+}
+
+/*
+ * A predial (the ssh bootstrap's head start) dials a port before the session
+ * listens there: an ICMP "port unreachable" does not end it, and it connects
+ * within a few resend intervals of the server's start, not after QUIC's
+ * backed-off probe (by then at least 4 × 50 ms of silence). A plain dial to
+ * the same closed port fails at once.
+ */
+static void test_predial_quic(void)
+{
+	struct gt_server_config cfg = { .port = free_port() };
+	struct gt_dial_config dc = { .transport = GT_TRANSPORT_QUIC,
+				     .host = "127.0.0.1",
+				     .port = cfg.port,
+				     .timeout_us = 10 * G_USEC_PER_SEC };
+	struct accept_ctx a = { 0 };
+	struct dial_ctx plain = { 0 }, pre = { 0 };
+	GError *e = NULL;
+	struct gt_server *s;
+	struct gt_conn_stats st;
+	int64_t t_listen, waited;
+
+	tr = GT_TRANSPORT_QUIC;
+	memcpy(cfg.passkey, passkey, sizeof(passkey));
+	memcpy(dc.passkey, passkey, sizeof(passkey));
+	gt_dial_start(&dc, on_dial, &plain);
+	run_until(&plain.done);
+	g_assert_null(plain.c);
+	g_assert_nonnull(strstr(plain.reason, "port unreachable"));
+	dc.predial = true;
+	gt_dial_start(&dc, on_dial, &pre);
+	settle(200);
+	g_assert_false(pre.done);
+	s = gt_server_new(&cfg, on_accept, &a, &e);
+	g_assert_no_error(e);
+	t_listen = g_get_monotonic_time();
+	run_until(&pre.done);
+	waited = g_get_monotonic_time() - t_listen;
+	g_assert_nonnull(pre.c);
+	g_test_message("connected %" G_GINT64_FORMAT " us after the server listened", waited);
+	/* the resend interval plus a loopback handshake, with room for a loaded machine */
+	g_assert_cmpint(waited, <, 5 * GT_DIAL_PREDIAL_RESEND_MS * 1000 + 100 * 1000);
+	/* the wait is no RTT sample: the first one was the whole 200 ms (and paced
+	 * the first transfer by it); now at most the initial guess, 100 ms */
+	gt_conn_get_stats(pre.c, &st);
+	g_test_message("RTT min %" G_GINT64_FORMAT " us, smoothed %" G_GINT64_FORMAT " us",
+		       st.rtt_min_us, st.rtt_smoothed_us);
+	g_assert_true(st.has_rtt);
+	g_assert_cmpint(st.rtt_min_us, <=, 100 * 1000);
+	g_assert_cmpint(st.rtt_smoothed_us, <=, 100 * 1000);
+	gt_conn_close(pre.c, GT_CLOSE_OK, "bye");
+	settle(20);
+	server_stop(s, &a);
+}
 
 static void test_client_migration_quic(void)
 {
@@ -1012,9 +1130,11 @@ int main(int argc, char **argv)
 	add_both("stalled-client", test_stalled_client_on);
 	add_both("dial-hostname", test_dial_hostname_on);
 	add_both("pause-recv", test_pause_recv_on);
+	add_both("close-while-paused", test_close_while_paused_on);
 	add_both("heartbeats", test_heartbeats_on);
 	add_both("passkey-later", test_passkey_later_on);
 	g_test_add_func("/net/quic/client-migration", test_client_migration_quic);
 	g_test_add_func("/net/quic/setup-early", test_setup_early);
+	g_test_add_func("/net/quic/predial", test_predial_quic);
 	return g_test_run();
 }

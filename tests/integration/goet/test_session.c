@@ -6,7 +6,10 @@
 #include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -337,6 +340,41 @@ static void test_exit_while_away(void)
 	g_free(line);
 }
 
+/*
+ * start_term (the ssh bootstrap's --term): the shell starts with the session,
+ * before any client, with that TERM (not the client's TerminalInfo); what it
+ * writes meanwhile is kept, and a shell that already ended is told to the
+ * first client (its exit status with the Shutdown) before the session ends.
+ */
+static void test_start_term(void)
+{
+	static const char *const argv[] = { "/bin/sh", "-c", "echo pre-$TERM-$((6*7)); exit 5",
+					    NULL };
+	struct gt_session_config cfg = { .argv = argv,
+					 .hangup_grace_ms = 500,
+					 .start_term = "vt100" };
+	struct done_ctx d = { 0 };
+	struct client cl = { 0 };
+	GError *e = NULL;
+	struct gt_session *s;
+
+	memcpy(cfg.passkey, passkey, sizeof(passkey));
+	s = gt_session_new(&cfg, on_done, &d, &e);
+	g_assert_no_error(e);
+	g_usleep(300 * 1000); /* the shell has written and exited by now */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_false(d.done); /* it waits for a client to tell */
+	cl_connect(&cl, s, false);
+	wait_output(&cl, "pre-vt100-42");
+	run_until(&cl.got_shutdown);
+	run_until(&d.done);
+	g_assert_cmpint(d.code, ==, 1);
+	g_assert_cmpstr(d.reason, ==, "shell exited: exit status 5");
+	gt_session_free(s);
+	cl_finish(&cl);
+}
+
 /* Data before TerminalInfo (the reference's TCP reconnect bug) is applied, not dropped. */
 static void test_data_before_terminal_info(void)
 {
@@ -460,23 +498,34 @@ static void test_program_session(void)
 /*
  * The port comes before the passkey (ssh delivers stdin a round trip after
  * the command line): `goet session` prints it with nothing on stdin yet; a
- * bad key then ends it with the reference's message.
+ * bad key then ends it with the reference's message. The port asked for is
+ * taken: another is printed (before, the session failed to start).
  */
 static void test_program_port_first(void)
 {
 	char *exe =
 		g_build_filename(g_getenv("G_TEST_BUILDDIR"), "src", "goet", "cli", "goet", NULL);
-	const char *argv[] = { exe, "session", "-f", "portfirst", "-p", "0", "--port-first", NULL };
+	/* the port asked for is taken (the client's guess, ssh_main.c): any other is used */
+	int taken = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t slen = sizeof(sin);
+	char port_arg[8];
+	const char *argv[] = { exe,  "session", "-f",		"portfirst",
+			       "-p", port_arg,	"--port-first", NULL };
 	GError *e = NULL;
-	GSubprocess *p =
-		itest_spawn(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-				    G_SUBPROCESS_FLAGS_STDERR_PIPE,
-			    &e, argv);
-	GPollableInputStream *out = G_POLLABLE_INPUT_STREAM(g_subprocess_get_stdout_pipe(p));
+	GSubprocess *p;
+	GPollableInputStream *out;
 	gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
 	char buf[64] = { 0 }, *err_text;
 	gsize have = 0;
 
+	g_assert_cmpint(bind(taken, (struct sockaddr *)&sin, sizeof(sin)), ==, 0);
+	g_assert_cmpint(getsockname(taken, (struct sockaddr *)&sin, &slen), ==, 0);
+	g_snprintf(port_arg, sizeof(port_arg), "%u", ntohs(sin.sin_port));
+	p = itest_spawn(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+				G_SUBPROCESS_FLAGS_STDERR_PIPE,
+			&e, argv);
+	out = G_POLLABLE_INPUT_STREAM(g_subprocess_get_stdout_pipe(p));
 	g_assert_no_error(e);
 	while (strchr(buf, '\n') == NULL) {
 		gssize n = g_pollable_input_stream_read_nonblocking(
@@ -490,6 +539,8 @@ static void test_program_port_first(void)
 				until); /* no port without a key: a bug */
 	}
 	g_assert_cmpuint(g_ascii_strtoull(buf, NULL, 10), >, 0);
+	g_assert_cmpuint(g_ascii_strtoull(buf, NULL, 10), !=, ntohs(sin.sin_port));
+	close(taken);
 	g_assert_true(g_output_stream_write_all(g_subprocess_get_stdin_pipe(p), "zz\n", 3, NULL,
 						NULL, &e));
 	g_output_stream_close(g_subprocess_get_stdin_pipe(p), NULL, NULL);
@@ -820,6 +871,7 @@ static void add_both(const char *name, GTestDataFunc fn)
 ON_TRANSPORT(test_command_and_exit)
 ON_TRANSPORT(test_reconnect_replay)
 ON_TRANSPORT(test_data_before_terminal_info)
+ON_TRANSPORT(test_start_term)
 ON_TRANSPORT(test_client_program)
 ON_TRANSPORT(test_client_restart_resumes)
 ON_TRANSPORT(test_client_pipe_eof)
@@ -842,6 +894,7 @@ int main(int argc, char **argv)
 	add_both("command-and-exit", test_command_and_exit_on);
 	add_both("reconnect-replay", test_reconnect_replay_on);
 	add_both("data-before-terminal-info", test_data_before_terminal_info_on);
+	add_both("start-term", test_start_term_on);
 	add_both("client-program", test_client_program_on);
 	add_both("client-restart-resumes", test_client_restart_resumes_on);
 	add_both("client-pipe-eof", test_client_pipe_eof_on);

@@ -61,6 +61,14 @@ static void test_modes(void)
 	g_assert_cmpint(parse("goet -- ls", &a, err), ==, 2);
 	g_assert_cmpint(parse("goet session -f x --port-first", &a, err), ==, 0);
 	g_assert_true(a.port_first);
+	g_assert_null(a.term);
+	/* the ssh bootstrap starts the shell at once with the client's TERM */
+	g_assert_cmpint(parse("goet session -f x --port-first --term xterm-256color", &a, err), ==,
+			0);
+	g_assert_cmpstr(a.term, ==, "xterm-256color");
+	g_assert_cmpint(parse("goet session -f x --term=vt100", &a, err), ==, 0);
+	g_assert_cmpstr(a.term, ==, "vt100");
+	g_assert_cmpint(parse("goet session -f x --term", &a, err), ==, 2);
 	g_assert_cmpint(parse("goet session -f x -t -c ls", &a, err), ==, 0);
 	g_assert_cmpstr(a.command_line, ==, "ls");
 	g_assert_true(a.tty);
