@@ -50,10 +50,15 @@ GSESS = Section("gsess", "goet session end to end", "goet-session.sh", [
 VETH = Section("veth", "Tunnel over one veth", "wg-veth.sh", [
     ("bare", "bare veth (no tunnel)"),
     ("go-go", "wireguard-go (Debian) <-> itself"),
+    ("up-up", "wireguard-go (upstream) <-> itself"),
     ("rg-rg", "riftgate wg up <-> itself"),
-    ("rg-go", "riftgate wg up <-> wireguard-go"),
+    ("rg-go", "riftgate wg up <-> wireguard-go (Debian)"),
+    ("rg-up", "riftgate wg up -> wireguard-go (upstream)"),
+    ("up-rg", "wireguard-go (upstream) -> riftgate wg up"),
 ], [("tcp", "TCP Mbit/s", "higher"), ("udp", "UDP Mbit/s delivered", "higher"),
-    ("ping", "ping ms", "lower")], "go-go")
+    ("ping", "ping ms", "lower")], "go-go",
+    "wg-veth.sh measures upstream wireguard-go and the mixed pairs with it since branch "
+    "wg-speed; a run from before has n/a there.")
 
 NAT = Section("nat", "Tunnel through the NAT lab", "rift-tunnel.sh", [
     ("go-debian", "wireguard-go (Debian), port-forwarded UDP"),
@@ -148,9 +153,16 @@ def parse_goet_session(text):
 
 
 def parse_wg_veth(text):
-    """Lines "NAME TCP n Mbit/s   UDP n Mbit/s, n% lost   ping n ms   CPU ...". """
+    """Lines "NAME TCP n Mbit/s   UDP n Mbit/s, n% lost   ping n ms   CPU ...", or (since
+    branch wg-speed) the table "PAIR TCP x-up-up CPU calls UDP lost% ping  [TCP each round]"."""
     out = []
     for line in text.splitlines():
+        m = re.match(r"^(\S+)\s+(\S+)\s+\S+\s+\S+\s+\S+\s+(\S+)\s+\S+\s+(\S+)\s+\[", line)
+        if m:
+            out += [("veth", m.group(1), "tcp", num(m.group(2))),
+                    ("veth", m.group(1), "udp", num(m.group(3))),
+                    ("veth", m.group(1), "ping", num(m.group(4)))]
+            continue
         m = re.match(r"^(\S+)\s+TCP\s+(\S+)\s+Mbit/s", line)
         if not m:
             continue
@@ -384,7 +396,8 @@ def summary(figs):
 
 # --- plots (gnuplot, pngcairo)
 SHORT = {"quic": "QUIC", "tcp": "TCP+TLS", "bare": "bare veth", "go-go": "wireguard-go", "rg-rg": "riftgate",
-         "rg-go": "riftgate<->wg-go", "go-debian": "wg-go Debian", "go-upstream": "wg-go upstream",
+         "rg-go": "riftgate<->wg-go", "up-up": "wg-go upstream", "rg-up": "riftgate->upstream",
+         "up-rg": "upstream->riftgate", "go-debian": "wg-go Debian", "go-upstream": "wg-go upstream",
          "rg-udp": "riftgate UDP", "agent-direct": "agent direct", "agent-channel": "agent channel",
          "agent-relayed": "agent relayed"}
 

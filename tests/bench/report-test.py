@@ -75,6 +75,14 @@ def test_parsers():
           [("gsess", "quic", "cut", 104.0), ("gsess", "quic", "move", 53.0),
            ("gsess", "quic", "cut2", 81.0), ("gsess", "tcp", "cut", 46.0),
            ("gsess", "tcp", "move", 3364.0), ("gsess", "tcp", "cut2", 221.0)])
+    # wg-veth.sh's table since branch wg-speed (its line format, values made up)
+    recs = report.parse_wg_veth("pair     TCP Mbit/s x up-up CPU s/GB calls/MB UDP Mbit/s lost % ping ms"
+                                "  (medians of 1 rounds; TCP each round)\n"
+                                "up-up          2500    1.00     1.20       90        700   12.5   0.210  [2500]\n"
+                                "rg-rg           900    0.36     3.10        -        300   40.0   0.250  [900]\n")
+    check("wg-veth, new table", recs,
+          [("veth", "up-up", "tcp", 2500.0), ("veth", "up-up", "udp", 700.0), ("veth", "up-up", "ping", 0.21),
+           ("veth", "rg-rg", "tcp", 900.0), ("veth", "rg-rg", "udp", 300.0), ("veth", "rg-rg", "ping", 0.25)])
     # what does not parse gives nothing (n/a), and a "-" cell gives None
     check("garbage", report.parse_wg_veth("bench: needs root\n") + report.parse_sig_server("x"), [])
     recs = report.parse_goet_vs_ssh("## RTT 50 ms, loss 1 %: x\n| client | echo ms | set-up ms | "
