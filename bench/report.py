@@ -627,7 +627,12 @@ def main(argv):
             fh.write(document(figs, machine, ran, made, log))
     if "--readme" in opts:
         doc = opts.get("--md", "docs/benchmarks.md")
-        replace_readme(opts["--readme"], summary(figs) + [
+        quick = machine.get("quick", "0") not in ("", "0")
+        replace_readme(opts["--readme"], [
+            "%s run%s of each script%s, commit %s, %s:" % (
+                machine.get("runs", "?"), "" if machine.get("runs") == "1" else "s",
+                " (`BENCH_QUICK=1`)" if quick else "", machine.get("commit", "?"),
+                machine.get("date", "?")), ""] + summary(figs) + [
             "", "Every figure, the machine and the method: [%s](%s)." % (doc, doc)])
     return 0
 

@@ -168,6 +168,7 @@ def test_cli():
         check("document: machine", "| CPU | AMD EPYC |" in doc and "| cores | 2 |" in doc, True)
         check("document: runs", "| runs of each script | 3 |" in doc, True)
         text = open(readme).read()
+        check("README: the run", "3 runs of each script, commit db81a3f, 2026-12-04T22:31Z:" in text, True)
         check("README: summary replaced", "old" not in text and text.endswith("<!-- bench:end -->\n\nafter\n")
               and "| Tunnel TCP, veth | riftgate wg up | 401 Mbit/s (277-429) |" in text, True)
         p = subprocess.run([sys.executable, os.path.join(root, "bench", "report.py"), tmp],
