@@ -57,8 +57,9 @@ VETH = Section("veth", "Tunnel over one veth", "wg-veth.sh", [
     ("up-rg", "wireguard-go (upstream) -> riftgate wg up"),
 ], [("tcp", "TCP Mbit/s", "higher"), ("udp", "UDP Mbit/s delivered", "higher"),
     ("ping", "ping ms", "lower")], "go-go",
-    "wg-veth.sh measures upstream wireguard-go and the mixed pairs with it since branch "
-    "wg-speed; a run from before has n/a there.")
+    "Since branch wg-speed, wg-veth.sh measures upstream wireguard-go and the pairs with it "
+    "(up-up, rg-up, up-rg) instead of riftgate with Debian's (rg-go): a run of either version "
+    "has n/a in the other's rows.")
 
 NAT = Section("nat", "Tunnel through the NAT lab", "rift-tunnel.sh", [
     ("go-debian", "wireguard-go (Debian), port-forwarded UDP"),
