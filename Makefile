@@ -4,6 +4,8 @@
 #   make check      all suites; unit again under ASan+UBSan; fuzz corpora under libFuzzer
 #   make demo       build, then two agents behind NATs: status, ping, iperf3, goet across a cut
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60)
+#   make bench      every benchmark in bench/ (root), then docs/benchmarks.md and its plots;
+#                   BENCH_QUICK=1: one short round (bench/all.sh)
 #   make install    meson install (PREFIX, default /usr/local)
 #   make deb        the riftgate and goet Debian packages, in build-deb/
 #   make format     clang-format every C file in place
@@ -13,7 +15,7 @@ FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 BUILD ?= build
 
-.PHONY: all deps build check demo fuzz install deb format format-check clean
+.PHONY: all deps build check demo fuzz bench install deb format format-check clean
 
 all: build
 
@@ -32,6 +34,9 @@ demo: build
 
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz
+
+bench: build
+	@bench/all.sh $(BUILD)
 
 install: build
 	meson install -C $(BUILD)

@@ -52,7 +52,9 @@ for n in ${counts[@]}; do
 		PY
 		auth=("$tmp/tokens" "$AUTH_RATE")
 	fi
-	ulimit -n $((n + 512)) 2>/dev/null || true
+	# the soft limit only: `ulimit -n` lowers the hard one too, and the next, larger count
+	# could not raise it again without CAP_SYS_RESOURCE
+	ulimit -Sn $((n + 512)) 2>/dev/null || true
 	preload=
 	[ "${SLOW_FSYNC_MS:-0}" -gt 0 ] && preload=$(realpath "$build/bench/slow-fsync.so")
 	LD_PRELOAD=$preload "$riftgate" server -c "$tmp/server.conf" >"$tmp/out" 2>/dev/null &
