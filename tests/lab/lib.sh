@@ -4,8 +4,9 @@
 # always cleaned up, bounded waits, and failures that show the logs.
 #
 #   source "$(dirname "$0")/lib.sh"     (bench: "$here/../tests/lab/lib.sh")
-#   lab_init [bench]     needs root (a test exits 77 without it, a benchmark
-#                        1); makes $tmp; cleans up at exit (lab_cleanup)
+#   lab_init [bench|user] needs root (a test exits 77 without it, a benchmark
+#                        1; "user": a test that needs no root); makes $tmp;
+#                        cleans up at exit (lab_cleanup)
 #   lab_require CMD...   fails (exit 1, never a skip) when a tool is missing
 #   lab_netns NAME...    new namespaces with lo up, deleted at exit
 #   lab_track PID...     processes stopped at exit (in reverse order)
@@ -24,7 +25,7 @@ LAB_KIND="test"
 
 lab_init() {
 	LAB_KIND=${1:-test}
-	if [ "$(id -u)" -ne 0 ]; then
+	if [ "$LAB_KIND" != user ] && [ "$(id -u)" -ne 0 ]; then
 		echo "SKIP: needs root"
 		[ "$LAB_KIND" = bench ] && exit 1
 		exit 77
