@@ -1,20 +1,45 @@
 #!/usr/bin/env bash
-# wg-veth.sh [BUILD-DIR] [SECONDS]: WireGuard through two namespaces joined
-# by one veth, in one run: iperf3 TCP and UDP throughput and ping RTT for
+# wg-veth.sh [BUILD-DIR] [SECONDS] [ROUNDS]: userspace WireGuard through two
+# namespaces joined by one veth, every implementation in the same run:
+#
+#   netns A: va 192.168.79.1, tunnel 10.79.0.1 --veth-- netns B: vb 192.168.79.2, tunnel 10.79.0.2
+#
+# Pairs (A-B; PAIRS chooses, e.g. PAIRS="up-up rg-rg"):
 #   bare     the veth alone (the ceiling)
-#   go-go    wireguard-go <-> wireguard-go
-#   rg-rg    riftgate <-> riftgate
-#   rg-go    riftgate (client side) <-> wireguard-go
-# and the CPU time each WireGuard process used during the TCP run.
-# A benchmark, not a test: numbers vary with the machine; nothing asserts on them.
-# Needs root, iperf3, ping, wg and wireguard-go.
+#   go-go    Debian's wireguard-go (0.0.20220316) on both sides
+#   up-up    upstream wireguard-go (WG_UPSTREAM: TUN offloads, UDP GSO/GRO) on both sides
+#   rg-rg    riftgate wg up on both sides
+#   rg-up    riftgate (A, the sender) <-> upstream wireguard-go (B)
+#   up-rg    upstream wireguard-go (A, the sender) <-> riftgate (B)
+#   rg0-rg0  another riftgate build (RG_BASE=path/to/riftgate), for before/after in one run
+# For each: iperf3 TCP A->B for SECONDS (default 10), the CPU time both
+# WireGuard processes used during it ("CPU s/GB": their CPU seconds per
+# 10^9 bytes received) and the system calls they made ("calls/MB": per 10^6
+# bytes received, counted by perf's raw_syscalls:sys_enter), iperf3 UDP (1,300-byte datagrams, unlimited rate:
+# what arrives, and the share lost), and the median ping RTT of 50 pings.
+# ROUNDS (default 3) rounds each run every pair once, in turn, so load from
+# other work on the machine spreads over all pairs; the table gives each
+# cell's median over the rounds, and TCP's ratio to up-up (upstream
+# wireguard-go, the implementation to beat). WG_BENCH_LOG keeps every
+# round's line. RG_ARGS adds arguments to `riftgate wg up` (e.g.
+# --no-offload), RG0_ARGS to RG_BASE's instead (RG_BASE may be the same
+# build, to compare two settings in one run).
+#
+# A benchmark, not a test: numbers vary with the machine's load; nothing
+# asserts on them. Needs root, iperf3, ping, wg and the wireguard-go builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 secs=${2:-10}
+rounds=${3:-3}
+pairs=${PAIRS:-bare go-go up-up rg-rg rg-up up-rg}
 rg=$(realpath "$build/src/rift/riftgate")
+rg0=${RG_BASE:+$(realpath "$RG_BASE")}
+[ -n "$rg0" ] && [[ " $pairs " != *" rg0-rg0 "* ]] && pairs+=" rg0-rg0"
+upstream=${WG_UPSTREAM:-/work/shared/tools/wireguard-go-upstream/wireguard-go-upstream}
 A=rgba$$ B=rgbb$$
 tmp=$(mktemp -d)
+log=${WG_BENCH_LOG:-$tmp/rounds}
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -25,32 +50,41 @@ cleanup() {
 }
 trap cleanup EXIT
 umask 077
+: >"$log"
 ip netns add "$A"; ip netns add "$B"
 ip link add va netns "$A" type veth peer name vb netns "$B"
 ip -n "$A" addr add 192.168.79.1/24 dev va; ip -n "$A" link set va up; ip -n "$A" link set lo up
 ip -n "$B" addr add 192.168.79.2/24 dev vb; ip -n "$B" link set vb up; ip -n "$B" link set lo up
 for s in a b; do "$rg" genkey >"$tmp/$s.key"; "$rg" pubkey <"$tmp/$s.key" >"$tmp/$s.pub"; done
 
-# up NS SIDE(a|b) IMPL(rg|go) IFNAME: a tunnel address 10.79.0.1 (a) or .2 (b)
+# up NS SIDE(a|b) IMPL(rg|rg0|go|up) IFNAME: tunnel address 10.79.0.1 (a) or .2 (b)
 up() {
-	local ns=$1 me=$2 impl=$3 ifn=$4 other ip oip oep
+	local ns=$1 me=$2 impl=$3 ifn=$4 other ip oip oep bin args
 	if [ "$me" = a ]; then other=b ip=10.79.0.1 oip=10.79.0.2 oep=192.168.79.2
 	else other=a ip=10.79.0.2 oip=10.79.0.1 oep=192.168.79.1; fi
-	if [ "$impl" = rg ]; then
+	case $impl in
+	rg | rg0)
+		bin=$rg; [ "$impl" = rg0 ] && bin=$rg0
 		printf '[Interface]\nPrivateKey = %s\nAddress = %s/24\nListenPort = 51820\n[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\nEndpoint = %s:51820\n' \
 			"$(cat "$tmp/$me.key")" "$ip" "$(cat "$tmp/$other.pub")" "$oip" "$oep" >"$tmp/$ifn.conf"
-		ip netns exec "$ns" "$rg" wg up "$tmp/$ifn.conf" --ifname "$ifn" >/dev/null 2>&1 &
+		args=${RG_ARGS:-}; [ "$impl" = rg0 ] && args=${RG0_ARGS:-$args}
+		# shellcheck disable=SC2086
+		ip netns exec "$ns" "$bin" wg up "$tmp/$ifn.conf" --ifname "$ifn" $args \
+			>"$tmp/$ifn.log" 2>&1 &
 		pids+=($!)
-	else
-		ip netns exec "$ns" wireguard-go -f "$ifn" >/dev/null 2>&1 &
+		;;
+	go | up)
+		bin=wireguard-go; [ "$impl" = up ] && bin=$upstream
+		WG_PROCESS_FOREGROUND=1 ip netns exec "$ns" "$bin" -f "$ifn" >"$tmp/$ifn.log" 2>&1 &
 		pids+=($!)
 		for _ in $(seq 50); do [ -S "/var/run/wireguard/$ifn.sock" ] && break; sleep 0.1; done
 		ip netns exec "$ns" wg set "$ifn" private-key "$tmp/$me.key" listen-port 51820 \
 			peer "$(cat "$tmp/$other.pub")" allowed-ips "$oip/32" endpoint "$oep:51820"
 		ip -n "$ns" addr add "$ip/24" dev "$ifn"
 		ip -n "$ns" link set "$ifn" up mtu 1420
-	fi
-	for _ in $(seq 50); do ip -n "$ns" link show "$ifn" >/dev/null 2>&1 && break; sleep 0.1; done
+		;;
+	esac
+	for _ in $(seq 50); do ip -n "$ns" link show "$ifn" up >/dev/null 2>&1 && break; sleep 0.1; done
 }
 down() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -58,25 +92,65 @@ down() {
 	pids=()
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-measure() { # NAME DEST-IP
-	local name=$1 dst=$2 tcp udp rtt c0=() c1=() cpu=""
+# measure PAIR DEST-IP ROUND: one line
+# "PAIR ROUND tcp-mbit cpu-s-per-gb udp-mbit udp-lost rtt-ms calls-per-mb"
+measure() {
+	local name=$1 dst=$2 round=$3 tcp udp rtt c0=() ticks=0 perf=- calls=-
 	ip netns exec "$A" ping -c 3 -W 2 -q "$dst" >/dev/null
-	for p in "${pids[@]}"; do c0+=("$(cpu_ticks "$p")"); done
 	ip netns exec "$B" iperf3 -s -1 -D -p 5301 >/dev/null; sleep 0.3
+	for p in "${pids[@]}"; do c0+=("$(cpu_ticks "$p")"); done
+	if [ ${#pids[@]} -gt 0 ] && command -v perf >/dev/null; then
+		perf stat -x, -e raw_syscalls:sys_enter -p "$(IFS=,; echo "${pids[*]}")" \
+			-o "$tmp/perf" -- sleep "$secs" 2>/dev/null &
+		perf=$!
+	fi
 	tcp=$(ip netns exec "$A" iperf3 -c "$dst" -p 5301 -t "$secs" -J |
 		python3 -c 'import json,sys; print("%.0f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e6))')
-	for i in "${!pids[@]}"; do
-		c1=$(cpu_ticks "${pids[$i]}")
-		cpu+=" $(( (c1 - ${c0[$i]}) * 100 / $(getconf CLK_TCK) / secs ))%"
-	done
+	for i in "${!pids[@]}"; do ticks=$((ticks + $(cpu_ticks "${pids[$i]}") - ${c0[$i]})); done
+	if [ "$perf" != - ]; then
+		wait "$perf" || true
+		calls=$(awk -F, '/raw_syscalls/ {print $1}' "$tmp/perf")
+		calls=$(python3 -c "print('%.0f' % (${calls:-0} / ($tcp * $secs / 8)))")
+	fi
 	ip netns exec "$B" iperf3 -s -1 -D -p 5302 >/dev/null; sleep 0.3
 	udp=$(ip netns exec "$A" iperf3 -c "$dst" -p 5302 -u -b 0 -l 1300 -t "$secs" -J |
-		python3 -c 'import json,sys; s=json.load(sys.stdin)["end"]["sum"]; print("%.0f Mbit/s, %.1f%% lost" % (s["bits_per_second"]*(100-s["lost_percent"])/100/1e6, s["lost_percent"]))')
+		python3 -c 'import json,sys; s=json.load(sys.stdin)["end"]["sum"]; print("%.0f %.1f" % (s["bits_per_second"]*(100-s["lost_percent"])/100/1e6, s["lost_percent"]))')
 	rtt=$(ip netns exec "$A" ping -c 50 -i 0.02 -q "$dst" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
-	printf '%-6s TCP %6s Mbit/s   UDP %-24s ping %s ms   CPU%s\n' "$name" "$tcp" "$udp" "$rtt" "${cpu:- -}"
+	# CPU seconds per 10^9 bytes: ticks / CLK_TCK over Mbit/s * secs / 8000
+	local cpu=-
+	[ ${#pids[@]} -gt 0 ] && cpu=$(python3 -c "print('%.2f' % (($ticks / $(getconf CLK_TCK)) / ($tcp * $secs / 8000)))")
+	echo "$name $round $tcp $cpu $udp $rtt $calls" | tee -a "$log" >&2
 }
 
-measure bare 192.168.79.2
-up "$A" a go wgba$$; up "$B" b go wgbb$$; measure go-go 10.79.0.2; down
-up "$A" a rg rgxa$$; up "$B" b rg rgxb$$; measure rg-rg 10.79.0.2; down
-up "$A" a rg rgxa$$; up "$B" b go wgbb$$; measure rg-go 10.79.0.2; down
+for round in $(seq "$rounds"); do
+	for pair in $pairs; do
+		a=${pair%-*} b=${pair#*-}
+		if [ "$pair" = bare ]; then measure bare 192.168.79.2 "$round"; continue; fi
+		up "$A" a "$a" "wa$a$$"; up "$B" b "$b" "wb$b$$"
+		measure "$pair" 10.79.0.2 "$round" || echo "$pair $round failed" >&2
+		down
+	done
+done
+
+python3 - "$log" "$pairs" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) == 8:
+        rows.setdefault(f[0], []).append(f[2:])
+def med(vals):
+    vals = [float(v) for v in vals if v != "-"]
+    return statistics.median(vals) if vals else None
+ref = med([r[0] for r in rows.get("up-up", [])])
+print(f"{'pair':8s} {'TCP Mbit/s':>10s} {'x up-up':>7s} {'CPU s/GB':>8s} {'calls/MB':>8s} {'UDP Mbit/s':>10s} {'lost %':>6s} {'ping ms':>7s}  (medians of {max(len(v) for v in rows.values())} rounds; TCP each round)")
+for p in sys.argv[2].split():
+    if p not in rows:
+        continue
+    r = rows[p]
+    tcp, cpu, udp, lost, rtt, calls = (med([x[i] for x in r]) for i in range(6))
+    ratio = f"{tcp / ref:7.2f}" if ref else "      -"
+    cpu_s = f"{cpu:8.2f}" if cpu is not None else "       -"
+    calls_s = f"{calls:8.0f}" if calls is not None else "       -"
+    print(f"{p:8s} {tcp:10.0f} {ratio} {cpu_s} {calls_s} {udp:10.0f} {lost:6.1f} {rtt:7.3f}  [{' '.join(x[0] for x in r)}]")
+PY

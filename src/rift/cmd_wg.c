@@ -1,5 +1,5 @@
 /*
- * cmd_wg.c - `riftgate wg up <config> [--ifname <name>]` and `riftgate wg
+ * cmd_wg.c - `riftgate wg up <config> [--ifname <name>] [--no-offload]` and `riftgate wg
  * show [<name>]`: a plain WireGuard interface in the foreground, and its
  * state as wg(8) prints it (contract in cmd.h).
  */
@@ -19,12 +19,18 @@
 #include "rift/wgup/uapi_server.h"
 
 static const char up_usage[] =
-	"usage: riftgate wg up <config> [--ifname <name>]\n"
+	"usage: riftgate wg up <config> [--ifname <name>] [--no-offload] [--workers <n>]\n"
 	"\n"
 	"Bring up a plain WireGuard interface from a wg-quick(8) style file, in\n"
 	"userspace, and run it in the foreground until SIGINT or SIGTERM, which remove\n"
 	"it. The interface is named after the file (wg0.conf makes wg0) unless\n"
-	"--ifname says otherwise.\n";
+	"--ifname says otherwise. It uses the kernel's offloads (TCP and UDP\n"
+	"segmentation on the TUN and on the UDP socket) where the kernel has them;\n"
+	"--no-offload turns them off (one packet per system call). It encrypts and\n"
+	"decrypts on every core: on its main thread and on as many more threads as\n"
+	"there are other cores, unless --workers says how many (0: none).\n";
+
+#define WG_MAX_WORKERS 64 /* crypto threads (--workers) */
 
 static const char show_usage[] =
 	"usage: riftgate wg show [<name>]\n"
@@ -49,7 +55,7 @@ static char *name_from_path(const char *path)
 	return base;
 }
 
-static int wg_up(const char *path, const char *ifname)
+static int wg_up(const char *path, const char *ifname, const struct rg_wg_tunnel_opts *opts)
 {
 	struct rg_wg_conf *conf = NULL;
 	struct rg_wg_tunnel *t = NULL;
@@ -62,7 +68,7 @@ static int wg_up(const char *path, const char *ifname)
 	int rc = 1;
 
 	if (rg_wg_conf_load(&conf, path, &e) != CORE_OK ||
-	    rg_wg_tunnel_up(&t, conf, name, &e) != CORE_OK) {
+	    rg_wg_tunnel_up(&t, conf, name, opts, &e) != CORE_OK) {
 		fprintf(stderr, "riftgate: %s\n", e->message);
 		goto out;
 	}
@@ -144,12 +150,28 @@ static int show_all(void)
 
 static int cmd_up(int argc, char **argv)
 {
-	const char *ifname = NULL, *args[1];
-	const struct rg_cmd_opt opts[] = { { "--ifname", NULL, &ifname, NULL }, { 0 } };
+	struct rg_wg_tunnel_opts topts = RG_WG_TUNNEL_OPTS_DEFAULT;
+	const char *ifname = NULL, *workers = NULL, *args[1];
+	const struct rg_cmd_opt opts[] = { { "--ifname", NULL, &ifname, NULL },
+					   { "--no-offload", NULL, NULL, &topts.no_offload },
+					   { "--workers", NULL, &workers, NULL },
+					   { 0 } };
 	const struct rg_cmd_spec spec = { "riftgate wg up", up_usage, opts, 1, 1, "<config>" };
 	int rc = rg_cmd_parse(&spec, argc, argv, args);
+	char q[CORE_LOG_ESC_SHORT];
+	guint64 n;
 
-	return rc != RG_CMD_RUN ? rc : wg_up(args[0], ifname);
+	if (rc != RG_CMD_RUN)
+		return rc;
+	if (workers != NULL) {
+		if (!g_ascii_string_to_unsigned(workers, 10, 0, WG_MAX_WORKERS, &n, NULL))
+			return rg_cmd_misuse(
+				&spec, "--workers takes a number from 0 to %d, not '%s'",
+				WG_MAX_WORKERS,
+				core_log_escape(q, sizeof(q), workers, strlen(workers)));
+		topts.crypto_workers = (int)n;
+	}
+	return wg_up(args[0], ifname, &topts);
 }
 
 static int cmd_show(int argc, char **argv)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# wg-interop.sh RIFTGATE go|ours: `riftgate wg up` in namespace A and, in
-# namespace B, wireguard-go configured with wg(8) (go) or a second riftgate
-# (ours), over one veth:
+# wg-interop.sh RIFTGATE go|upstream|ours [offload|no-offload]: `riftgate wg
+# up` in namespace A and, in namespace B, wireguard-go configured with wg(8)
+# (go: Debian's 0.0.20220316; upstream: WG_UPSTREAM, default the shared
+# build of 0.0.20250522, which uses the TUN's and UDP's offloads) or a
+# second riftgate (ours), over one veth:
 #
 #   netns A: va 192.168.77.1/24, tunnel 10.77.0.1 --veth-- netns B: vb .2, tunnel 10.77.0.2
 #
@@ -11,15 +13,22 @@
 # keepalive (1 s) seen on the wire as 32-byte messages (nft counter in B);
 # A roams to a new address and B's endpoint follows; then, both restarted
 # fresh with no endpoint for B on A's side, B initiates (ping B->A).
+# no-offload runs A's riftgate with --no-offload (one packet per system
+# call); with ours, B keeps its offloads, so the two kinds talk.
 # Needs root, wireguard-go, wg, iperf3, ping and nft; exits 77 otherwise.
 set -u
-rg=$(realpath "${1:?usage: wg-interop.sh path/to/riftgate go|ours}")
+rg=$(realpath "${1:?usage: wg-interop.sh path/to/riftgate go|upstream|ours [offload|no-offload]}")
 mode=${2:-go}
+offload=${3:-offload}
+rg_args=()
+[ "$offload" = no-offload ] && rg_args=(--no-offload)
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 for t in wg iperf3 ping nft; do
 	command -v $t >/dev/null || { echo "SKIP: no $t"; exit 77; }
 done
-[ "$mode" = ours ] || command -v wireguard-go >/dev/null || { echo "SKIP: no wireguard-go"; exit 77; }
+wggo=wireguard-go
+[ "$mode" = upstream ] && wggo=${WG_UPSTREAM:-/work/shared/tools/wireguard-go-upstream/wireguard-go-upstream}
+[ "$mode" = ours ] || command -v "$wggo" >/dev/null || { echo "SKIP: no $wggo"; exit 77; }
 
 A=rgwa$$ B=rgwb$$
 ifa=rga$$ ifb=rgb$$
@@ -80,7 +89,7 @@ conf() {
 start_a() { # [ENDPOINT [KEEPALIVE]]
 	conf "$tmp/a.key" "$tmp/b.pub" 10.77.0.1 10.77.0.2 "$@" >"$tmp/a.conf"
 	# not through inA: $! must be riftgate itself (ip netns exec execs it)
-	ip netns exec "$A" "$rg" wg up "$tmp/a.conf" --ifname "$ifa" >>"$tmp/a.log" 2>&1 &
+	ip netns exec "$A" "$rg" wg up "$tmp/a.conf" --ifname "$ifa" "${rg_args[@]}" >>"$tmp/a.log" 2>&1 &
 	apid=$!
 	wait_for 5 inA ip link show "$ifa" || fail "riftgate did not bring $ifa up"
 	wait_for 5 test -S "/var/run/wireguard/$ifa.sock" || fail "no UAPI socket for $ifa"
@@ -94,7 +103,7 @@ start_b() { # [ENDPOINT]
 		wait_for 5 test -S "/var/run/wireguard/$ifb.sock" || fail "no UAPI socket for $ifb"
 		return
 	fi
-	ip netns exec "$B" wireguard-go -f "$ifb" >>"$tmp/b.log" 2>&1 &
+	ip netns exec "$B" "$wggo" -f "$ifb" >>"$tmp/b.log" 2>&1 &
 	bpid=$!
 	wait_for 5 test -S "/var/run/wireguard/$ifb.sock" || fail "wireguard-go did not start"
 	inB wg set "$ifb" private-key "$tmp/b.key" listen-port 51820 \
@@ -181,4 +190,4 @@ stop "$apid"; apid=
 inA ip link show "$ifa" >/dev/null 2>&1 && fail "$ifa still exists after SIGTERM"
 [ -e "/var/run/wireguard/$ifa.sock" ] && fail "the UAPI socket is left behind"
 grep -q "interface $ifa down" "$tmp/a.log" || fail "no goodbye in the log"
-echo "PASS: riftgate <-> $mode: ping both ways, iperf3 $up/$down Mbit/s, keepalive, roaming"
+echo "PASS: riftgate ($offload) <-> $mode: ping both ways, iperf3 $up/$down Mbit/s, keepalive, roaming"

@@ -224,6 +224,228 @@ static int get_data(struct core_buf *b, struct gt_msg *m)
 	return r;
 }
 
+/* Forwarding's text fields: u8 length, then the bytes. */
+static int put_text(struct core_buf *b, const uint8_t *p, size_t len)
+{
+	int r = core_buf_put_u8(b, (uint8_t)len);
+
+	return r == CORE_OK ? core_buf_put_bytes(b, p, len) : r;
+}
+
+static int get_text(struct core_buf *b, const uint8_t **p, size_t *len)
+{
+	uint8_t n;
+	int r = core_buf_get_u8(b, &n);
+
+	*len = n;
+	return r == CORE_OK ? core_buf_get_view(b, n, p) : r;
+}
+
+static size_t len_fwd_listen(const struct gt_msg *m)
+{
+	return 8 + m->u.fwd_listen.addr_len;
+}
+
+static int put_fwd_listen(const struct gt_msg *m, struct core_buf *b)
+{
+	int r = core_buf_put_u32(b, m->u.fwd_listen.listen_id);
+
+	if (r == CORE_OK)
+		r = core_buf_put_u16(b, m->u.fwd_listen.port);
+	if (r == CORE_OK)
+		r = core_buf_put_u8(b, m->u.fwd_listen.bind);
+	return r == CORE_OK ? put_text(b, m->u.fwd_listen.addr, m->u.fwd_listen.addr_len) : r;
+}
+
+static int get_fwd_listen(struct core_buf *b, struct gt_msg *m)
+{
+	int r = core_buf_get_u32(b, &m->u.fwd_listen.listen_id);
+
+	if (r == CORE_OK)
+		r = core_buf_get_u16(b, &m->u.fwd_listen.port);
+	if (r == CORE_OK)
+		r = core_buf_get_u8(b, &m->u.fwd_listen.bind);
+	return r == CORE_OK ? get_text(b, &m->u.fwd_listen.addr, &m->u.fwd_listen.addr_len) : r;
+}
+
+static size_t len_fwd_listen_result(const struct gt_msg *m)
+{
+	return 8 + m->u.fwd_listen_result.reason_len;
+}
+
+static int put_fwd_listen_result(const struct gt_msg *m, struct core_buf *b)
+{
+	int r = core_buf_put_u32(b, m->u.fwd_listen_result.listen_id);
+
+	if (r == CORE_OK)
+		r = core_buf_put_u8(b, m->u.fwd_listen_result.status);
+	if (r == CORE_OK)
+		r = core_buf_put_u16(b, m->u.fwd_listen_result.port);
+	return r == CORE_OK ? put_text(b, m->u.fwd_listen_result.reason,
+				       m->u.fwd_listen_result.reason_len)
+			    : r;
+}
+
+static int get_fwd_listen_result(struct core_buf *b, struct gt_msg *m)
+{
+	int r = core_buf_get_u32(b, &m->u.fwd_listen_result.listen_id);
+
+	if (r == CORE_OK)
+		r = core_buf_get_u8(b, &m->u.fwd_listen_result.status);
+	if (r == CORE_OK)
+		r = core_buf_get_u16(b, &m->u.fwd_listen_result.port);
+	return r == CORE_OK ? get_text(b, &m->u.fwd_listen_result.reason,
+				       &m->u.fwd_listen_result.reason_len)
+			    : r;
+}
+
+static size_t len_fwd_open(const struct gt_msg *m)
+{
+	return 11 + m->u.fwd_open.host_len;
+}
+
+static int put_fwd_open(const struct gt_msg *m, struct core_buf *b)
+{
+	int r = core_buf_put_u32(b, m->u.fwd_open.chan);
+
+	if (r == CORE_OK)
+		r = core_buf_put_u32(b, m->u.fwd_open.listen_id);
+	if (r == CORE_OK)
+		r = core_buf_put_u16(b, m->u.fwd_open.port);
+	return r == CORE_OK ? put_text(b, m->u.fwd_open.host, m->u.fwd_open.host_len) : r;
+}
+
+static int get_fwd_open(struct core_buf *b, struct gt_msg *m)
+{
+	int r = core_buf_get_u32(b, &m->u.fwd_open.chan);
+
+	if (r == CORE_OK)
+		r = core_buf_get_u32(b, &m->u.fwd_open.listen_id);
+	if (r == CORE_OK)
+		r = core_buf_get_u16(b, &m->u.fwd_open.port);
+	return r == CORE_OK ? get_text(b, &m->u.fwd_open.host, &m->u.fwd_open.host_len) : r;
+}
+
+static size_t len_fwd_open_result(const struct gt_msg *m)
+{
+	return 6 + m->u.fwd_open_result.reason_len;
+}
+
+static int put_fwd_open_result(const struct gt_msg *m, struct core_buf *b)
+{
+	int r = core_buf_put_u32(b, m->u.fwd_open_result.chan);
+
+	if (r == CORE_OK)
+		r = core_buf_put_u8(b, m->u.fwd_open_result.status);
+	return r == CORE_OK
+		       ? put_text(b, m->u.fwd_open_result.reason, m->u.fwd_open_result.reason_len)
+		       : r;
+}
+
+static int get_fwd_open_result(struct core_buf *b, struct gt_msg *m)
+{
+	int r = core_buf_get_u32(b, &m->u.fwd_open_result.chan);
+
+	if (r == CORE_OK)
+		r = core_buf_get_u8(b, &m->u.fwd_open_result.status);
+	return r == CORE_OK
+		       ? get_text(b, &m->u.fwd_open_result.reason, &m->u.fwd_open_result.reason_len)
+		       : r;
+}
+
+static size_t len_fwd_data(const struct gt_msg *m)
+{
+	return GT_FWD_DATA_HEADER_LEN + m->u.fwd_data.len;
+}
+
+static int put_fwd_data(const struct gt_msg *m, struct core_buf *b)
+{
+	int r = core_buf_put_u32(b, m->u.fwd_data.chan);
+
+	if (r == CORE_OK)
+		r = core_buf_put_u64(b, m->u.fwd_data.offset);
+	return r == CORE_OK ? core_buf_put_bytes(b, m->u.fwd_data.bytes, m->u.fwd_data.len) : r;
+}
+
+static int get_fwd_data(struct core_buf *b, struct gt_msg *m)
+{
+	int r = core_buf_get_u32(b, &m->u.fwd_data.chan);
+
+	if (r == CORE_OK)
+		r = core_buf_get_u64(b, &m->u.fwd_data.offset);
+	m->u.fwd_data.len = core_buf_len(b);
+	return r == CORE_OK ? core_buf_get_view(b, m->u.fwd_data.len, &m->u.fwd_data.bytes) : r;
+}
+
+static size_t len_fwd_ack(const struct gt_msg *m)
+{
+	return 16;
+}
+
+static int put_fwd_ack(const struct gt_msg *m, struct core_buf *b)
+{
+	int r = core_buf_put_u32(b, m->u.fwd_ack.chan);
+
+	if (r == CORE_OK)
+		r = core_buf_put_u64(b, m->u.fwd_ack.delivered);
+	return r == CORE_OK ? core_buf_put_u32(b, m->u.fwd_ack.window) : r;
+}
+
+static int get_fwd_ack(struct core_buf *b, struct gt_msg *m)
+{
+	int r = core_buf_get_u32(b, &m->u.fwd_ack.chan);
+
+	if (r == CORE_OK)
+		r = core_buf_get_u64(b, &m->u.fwd_ack.delivered);
+	return r == CORE_OK ? core_buf_get_u32(b, &m->u.fwd_ack.window) : r;
+}
+
+static size_t len_fwd_close(const struct gt_msg *m)
+{
+	return 14 + m->u.fwd_close.reason_len;
+}
+
+static int put_fwd_close(const struct gt_msg *m, struct core_buf *b)
+{
+	int r = core_buf_put_u32(b, m->u.fwd_close.chan);
+
+	if (r == CORE_OK)
+		r = core_buf_put_u8(b, m->u.fwd_close.kind);
+	if (r == CORE_OK)
+		r = core_buf_put_u64(b, m->u.fwd_close.offset);
+	return r == CORE_OK ? put_text(b, m->u.fwd_close.reason, m->u.fwd_close.reason_len) : r;
+}
+
+static int get_fwd_close(struct core_buf *b, struct gt_msg *m)
+{
+	int r = core_buf_get_u32(b, &m->u.fwd_close.chan);
+
+	if (r == CORE_OK)
+		r = core_buf_get_u8(b, &m->u.fwd_close.kind);
+	if (r == CORE_OK)
+		r = core_buf_get_u64(b, &m->u.fwd_close.offset);
+	return r == CORE_OK ? get_text(b, &m->u.fwd_close.reason, &m->u.fwd_close.reason_len) : r;
+}
+
+/* The forwarding message's text field longer than GT_FWD_TEXT_MAX, if any. */
+static bool fwd_text_too_long(const struct gt_msg *m)
+{
+	switch (m->type) {
+	case GT_MSG_FWD_LISTEN:
+		return m->u.fwd_listen.addr_len > GT_FWD_TEXT_MAX;
+	case GT_MSG_FWD_LISTEN_RESULT:
+		return m->u.fwd_listen_result.reason_len > GT_FWD_TEXT_MAX;
+	case GT_MSG_FWD_OPEN:
+		return m->u.fwd_open.host_len > GT_FWD_TEXT_MAX;
+	case GT_MSG_FWD_OPEN_RESULT:
+		return m->u.fwd_open_result.reason_len > GT_FWD_TEXT_MAX;
+	case GT_MSG_FWD_CLOSE:
+		return m->u.fwd_close.reason_len > GT_FWD_TEXT_MAX;
+	default:
+		return false;
+	}
+}
+
 static const struct msg_spec msg_table[] = {
 	{ GT_MSG_AUTH_REQUEST, "AuthRequest", GT_AUTH_TOKEN_LEN, GT_CHANNEL_CONTROL, len_fixed_32,
 	  put_auth_request, get_auth_request },
@@ -239,6 +461,19 @@ static const struct msg_spec msg_table[] = {
 	{ GT_MSG_TERMINAL_INFO, "TerminalInfo", 2, GT_CHANNEL_CONTROL, len_terminal_info,
 	  put_terminal_info, get_terminal_info },
 	{ GT_MSG_DATA, "Data", GT_DATA_HEADER_LEN, GT_CHANNEL_DATA, len_data, put_data, get_data },
+	{ GT_MSG_FWD_LISTEN, "FwdListen", 8, GT_CHANNEL_CONTROL, len_fwd_listen, put_fwd_listen,
+	  get_fwd_listen },
+	{ GT_MSG_FWD_LISTEN_RESULT, "FwdListenResult", 8, GT_CHANNEL_CONTROL, len_fwd_listen_result,
+	  put_fwd_listen_result, get_fwd_listen_result },
+	{ GT_MSG_FWD_OPEN, "FwdOpen", 11, GT_CHANNEL_CONTROL, len_fwd_open, put_fwd_open,
+	  get_fwd_open },
+	{ GT_MSG_FWD_OPEN_RESULT, "FwdOpenResult", 6, GT_CHANNEL_CONTROL, len_fwd_open_result,
+	  put_fwd_open_result, get_fwd_open_result },
+	{ GT_MSG_FWD_DATA, "FwdData", GT_FWD_DATA_HEADER_LEN, GT_CHANNEL_CONTROL, len_fwd_data,
+	  put_fwd_data, get_fwd_data },
+	{ GT_MSG_FWD_ACK, "FwdAck", 16, GT_CHANNEL_CONTROL, len_fwd_ack, put_fwd_ack, get_fwd_ack },
+	{ GT_MSG_FWD_CLOSE, "FwdClose", 14, GT_CHANNEL_CONTROL, len_fwd_close, put_fwd_close,
+	  get_fwd_close },
 };
 
 /* Table row for a type byte, or NULL. */
@@ -284,7 +519,8 @@ int gt_msg_encode(const struct gt_msg *m, struct core_buf *out)
 
 	if (s == NULL)
 		return CORE_ERR_UNKNOWN_TYPE;
-	if (m->type == GT_MSG_TERMINAL_INFO && m->u.terminal_info.len > GT_TERM_MAX_LEN)
+	if ((m->type == GT_MSG_TERMINAL_INFO && m->u.terminal_info.len > GT_TERM_MAX_LEN) ||
+	    fwd_text_too_long(m))
 		return CORE_ERR_INVALID_ARG;
 	len = s->payload_len(m);
 	if (len > GT_FRAME_MAX_PAYLOAD)
@@ -381,6 +617,45 @@ bool gt_msg_equal(const struct gt_msg *a, const struct gt_msg *b)
 	case GT_MSG_DATA:
 		return a->u.data.seq == b->u.data.seq &&
 		       bytes_equal(a->u.data.bytes, a->u.data.len, b->u.data.bytes, b->u.data.len);
+	case GT_MSG_FWD_LISTEN:
+		return a->u.fwd_listen.listen_id == b->u.fwd_listen.listen_id &&
+		       a->u.fwd_listen.port == b->u.fwd_listen.port &&
+		       a->u.fwd_listen.bind == b->u.fwd_listen.bind &&
+		       bytes_equal(a->u.fwd_listen.addr, a->u.fwd_listen.addr_len,
+				   b->u.fwd_listen.addr, b->u.fwd_listen.addr_len);
+	case GT_MSG_FWD_LISTEN_RESULT:
+		return a->u.fwd_listen_result.listen_id == b->u.fwd_listen_result.listen_id &&
+		       a->u.fwd_listen_result.status == b->u.fwd_listen_result.status &&
+		       a->u.fwd_listen_result.port == b->u.fwd_listen_result.port &&
+		       bytes_equal(a->u.fwd_listen_result.reason, a->u.fwd_listen_result.reason_len,
+				   b->u.fwd_listen_result.reason,
+				   b->u.fwd_listen_result.reason_len);
+	case GT_MSG_FWD_OPEN:
+		return a->u.fwd_open.chan == b->u.fwd_open.chan &&
+		       a->u.fwd_open.listen_id == b->u.fwd_open.listen_id &&
+		       a->u.fwd_open.port == b->u.fwd_open.port &&
+		       bytes_equal(a->u.fwd_open.host, a->u.fwd_open.host_len, b->u.fwd_open.host,
+				   b->u.fwd_open.host_len);
+	case GT_MSG_FWD_OPEN_RESULT:
+		return a->u.fwd_open_result.chan == b->u.fwd_open_result.chan &&
+		       a->u.fwd_open_result.status == b->u.fwd_open_result.status &&
+		       bytes_equal(a->u.fwd_open_result.reason, a->u.fwd_open_result.reason_len,
+				   b->u.fwd_open_result.reason, b->u.fwd_open_result.reason_len);
+	case GT_MSG_FWD_DATA:
+		return a->u.fwd_data.chan == b->u.fwd_data.chan &&
+		       a->u.fwd_data.offset == b->u.fwd_data.offset &&
+		       bytes_equal(a->u.fwd_data.bytes, a->u.fwd_data.len, b->u.fwd_data.bytes,
+				   b->u.fwd_data.len);
+	case GT_MSG_FWD_ACK:
+		return a->u.fwd_ack.chan == b->u.fwd_ack.chan &&
+		       a->u.fwd_ack.delivered == b->u.fwd_ack.delivered &&
+		       a->u.fwd_ack.window == b->u.fwd_ack.window;
+	case GT_MSG_FWD_CLOSE:
+		return a->u.fwd_close.chan == b->u.fwd_close.chan &&
+		       a->u.fwd_close.kind == b->u.fwd_close.kind &&
+		       a->u.fwd_close.offset == b->u.fwd_close.offset &&
+		       bytes_equal(a->u.fwd_close.reason, a->u.fwd_close.reason_len,
+				   b->u.fwd_close.reason, b->u.fwd_close.reason_len);
 	default:
 		return true;
 	}

@@ -8,7 +8,11 @@
  * rules: a fixed-size payload may be longer than needed (the extra bytes are
  * ignored, except that AuthResponse exposes them for goet-v2's server proof),
  * a shorter one is an error. Ours adds optional trailing bytes that
- * goet-v1 decoders skip: SequenceHeader flags, Shutdown's exit status.
+ * goet-v1 decoders skip: SequenceHeader flags, Shutdown's exit status; and
+ * the port forwarding messages (0x30-0x36, docs/protocol/goet.md section 8),
+ * sent only to a session whose SequenceHeader carries GT_SEQ_FLAG_FORWARD.
+ * Their text fields (a bind address, a host, a reason) are a u8 length and
+ * at most 255 bytes, taken as they are: the receiver validates them.
  *
  * Decoded messages borrow: Data bytes, TerminalInfo text and AuthResponse
  * extra bytes point into the decoder's input, valid as long as it is.
@@ -20,7 +24,8 @@
  *                          seen in the header alone; encoding: refused)
  *   CORE_ERR_UNKNOWN_TYPE  a type byte not in the table
  *   CORE_ERR_NO_SPACE      encoding: the output buffer cannot take the frame
- *   CORE_ERR_INVALID_ARG   encoding: TerminalInfo text over 65535 bytes
+ *   CORE_ERR_INVALID_ARG   encoding: TerminalInfo text over 65535 bytes, a
+ *                          forwarding text field over 255 bytes
  * Every encode either writes the whole frame or nothing.
  * Threading: pure functions.
  */
@@ -46,18 +51,46 @@ enum gt_msg_type {
 	GT_MSG_SHUTDOWN = 0x12,
 	GT_MSG_TERMINAL_INFO = 0x13,
 	GT_MSG_DATA = 0x20,
+	/* port forwarding (docs/protocol/goet.md section 8) */
+	GT_MSG_FWD_LISTEN = 0x30,	 /* C->S: listen for -R */
+	GT_MSG_FWD_LISTEN_RESULT = 0x31, /* S->C */
+	GT_MSG_FWD_OPEN = 0x32,		 /* either way: a new forwarded connection */
+	GT_MSG_FWD_OPEN_RESULT = 0x33,	 /* the answer: connected, or why not */
+	GT_MSG_FWD_DATA = 0x34,		 /* bytes of one connection, at an offset */
+	GT_MSG_FWD_ACK = 0x35,		 /* delivered up to an offset; the window */
+	GT_MSG_FWD_CLOSE = 0x36,	 /* end of one direction, or a reset */
 };
+
+#define GT_FWD_TEXT_MAX	       255
+#define GT_FWD_DATA_HEADER_LEN 12 /* FwdData payload: u32 chan, u64 offset */
 
 /*
  * SequenceHeader flag: the session runs a command on pipes (`goet host --
  * cmd`); every Data payload then starts with a stream byte (GT_STREAM_*).
  */
 #define GT_SEQ_FLAG_COMMAND 0x01
+/* SequenceHeader flag: the session takes the forwarding messages (0x30-0x36). */
+#define GT_SEQ_FLAG_FORWARD 0x02
 enum gt_stream {
 	GT_STREAM_STDIN = 0,	 /* client to session: bytes for the command's stdin */
 	GT_STREAM_STDOUT = 1,	 /* session to client */
 	GT_STREAM_STDERR = 2,	 /* session to client */
 	GT_STREAM_STDIN_EOF = 3, /* client to session: the end of stdin (no bytes) */
+};
+
+/* FwdListen bind: as enum gt_fwd_bind (goet/fwdspec.h) */
+enum gt_fwd_status {
+	GT_FWD_OK = 0,
+	GT_FWD_REFUSED = 1,	/* the target refused the connection */
+	GT_FWD_UNREACHABLE = 2, /* no route, no such name, or no answer in time */
+	GT_FWD_DENIED = 3,	/* not asked for (an unknown listen_id) or not allowed */
+	GT_FWD_IN_USE = 4,	/* FwdListen: the address is taken */
+	GT_FWD_FAILED = 5,	/* anything else; the reason says what */
+};
+
+enum gt_fwd_close_kind {
+	GT_FWD_CLOSE_EOF = 0,	/* no bytes after offset in this direction */
+	GT_FWD_CLOSE_RESET = 1, /* the connection is gone, both ways */
 };
 
 enum gt_auth_status {
@@ -118,12 +151,57 @@ struct gt_msg {
 			const uint8_t *bytes;
 			size_t len;
 		} data;
+		struct {
+			uint32_t listen_id;  /* the client's, > 0 */
+			uint16_t port;	     /* 0: the session picks */
+			uint8_t bind;	     /* enum gt_fwd_bind */
+			const uint8_t *addr; /* GT_FWD_BIND_ADDRESS: the address */
+			size_t addr_len;
+		} fwd_listen;
+		struct {
+			uint32_t listen_id;
+			uint8_t status; /* enum gt_fwd_status */
+			uint16_t port;	/* the port bound */
+			const uint8_t *reason;
+			size_t reason_len;
+		} fwd_listen_result;
+		struct {
+			uint32_t chan;	    /* client's odd, session's even */
+			uint32_t listen_id; /* session to client: which -R; else 0 */
+			uint16_t port;	    /* client to session: the target */
+			const uint8_t *host;
+			size_t host_len;
+		} fwd_open;
+		struct {
+			uint32_t chan;
+			uint8_t status; /* enum gt_fwd_status */
+			const uint8_t *reason;
+			size_t reason_len;
+		} fwd_open_result;
+		struct {
+			uint32_t chan;
+			uint64_t offset; /* of bytes[0] in this direction */
+			const uint8_t *bytes;
+			size_t len;
+		} fwd_data;
+		struct {
+			uint32_t chan;
+			uint64_t delivered; /* bytes written to the local socket */
+			uint32_t window;    /* bytes the sender may send past delivered */
+		} fwd_ack;
+		struct {
+			uint32_t chan;
+			uint8_t kind;	 /* enum gt_fwd_close_kind */
+			uint64_t offset; /* EOF: the direction's length */
+			const uint8_t *reason;
+			size_t reason_len;
+		} fwd_close;
 	} u;
 };
 
 /* Name of a type ("Data"), or "unknown" for a byte not in the table. */
 const char *gt_msg_type_name(uint8_t type);
-/* True if type is one of the eight message types. */
+/* True if type is one of the message types (the eight and forwarding's). */
 bool gt_msg_type_known(uint8_t type);
 /* Channel the type is sent on (control for unknown types). */
 enum gt_channel gt_msg_channel(uint8_t type);

@@ -511,6 +511,9 @@ int rg_agent_new(struct rg_agent **out, struct rg_agent_conf *conf, rg_agent_fat
 	rc.private_key = conf->private_key;
 	rc.addresses = &conf->address;
 	rc.n_addresses = 1;
+	/* as `riftgate wg up`: super-packets from the TUN, crypto on every core */
+	rc.offload = true;
+	rc.crypto_workers = g_get_num_processors() - 1;
 	a->bind = rg_dcbind_new();
 	ret = rg_wg_runner_new(&a->runner, &rc, a->bind, error);
 	if (ret != CORE_OK) {

@@ -30,6 +30,9 @@ struct dcbind {
 	uint32_t qlink[DCBIND_QUEUE];
 	size_t qlen[DCBIND_QUEUE];
 	uint8_t (*qbuf)[DCBIND_SLOT];
+	/* datagrams arrived since the last idle call: it comes once the loop's burst is over */
+	GMainContext *context;
+	GSource *burst;
 };
 
 static struct link *find_link(const struct dcbind *d, uint32_t id)
@@ -159,6 +162,10 @@ static void dcbind_free(struct rg_wg_bind *b)
 {
 	struct dcbind *d = (struct dcbind *)b;
 
+	if (d->burst != NULL) {
+		g_source_destroy(d->burst);
+		g_source_unref(d->burst);
+	}
 	dcbind_flush(b);
 	g_hash_table_destroy(d->links);
 	g_free(d->qbuf);
@@ -175,6 +182,7 @@ struct rg_wg_bind *rg_dcbind_new(void)
 	d->base.vt = &dcbind_vtable;
 	d->links = g_hash_table_new_full(NULL, NULL, NULL, link_free);
 	d->qbuf = g_malloc((size_t)DCBIND_QUEUE * DCBIND_SLOT);
+	d->context = g_main_context_get_thread_default();
 	return &d->base;
 }
 
@@ -218,9 +226,22 @@ void rg_dcbind_input_direct(struct rg_wg_bind *b, uint32_t link, const uint8_t *
 	rg_dcbind_input(b, link, buf, len);
 }
 
+/* The loop handled every source that was ready: the burst of datagrams is over. */
+static gboolean burst_over(gpointer data)
+{
+	struct dcbind *d = data;
+
+	g_source_unref(d->burst); /* the loop holds its own while it dispatches */
+	d->burst = NULL;
+	if (d->base.idle != NULL)
+		d->base.idle(d->base.ctx);
+	return G_SOURCE_REMOVE;
+}
+
 void rg_dcbind_input(struct rg_wg_bind *b, uint32_t link, const uint8_t *buf, size_t len)
 {
-	struct link *l = find_link((struct dcbind *)b, link);
+	struct dcbind *d = (struct dcbind *)b;
+	struct link *l = find_link(d, link);
 	struct rg_wg_endpoint ep;
 
 	if (l == NULL)
@@ -239,8 +260,13 @@ void rg_dcbind_input(struct rg_wg_bind *b, uint32_t link, const uint8_t *buf, si
 	l->info.rx_since_sample = true;
 	rg_dcbind_endpoint(link, &ep);
 	b->recv(b->ctx, &ep, buf, len);
-	if (b->idle != NULL)
-		b->idle(b->ctx);
+	if (d->burst == NULL) {
+		/* libnice reads its socket dry in one dispatch: one idle call for all of it */
+		d->burst = g_idle_source_new();
+		g_source_set_priority(d->burst, G_PRIORITY_DEFAULT);
+		g_source_set_callback(d->burst, burst_over, d, NULL);
+		g_source_attach(d->burst, d->context);
+	}
 }
 
 void rg_dcbind_set_remote(struct rg_wg_bind *b, uint32_t link, const char *addr)

@@ -24,9 +24,16 @@
  * rg_dcbind_sample, so the owner can tell, at its own pace and without a
  * clock read per packet, a path that takes datagrams but answers none.
  *
+ * Bursts: each datagram received goes to the bind's recv at once; its idle
+ * call comes once per burst, from an idle source on the main context that
+ * the first datagram of the burst adds, so it runs after the sources that
+ * were ready with it (libnice reads its socket dry in one dispatch). The
+ * owner thus seals, coalesces and flushes a whole burst at a time.
+ *
  * Ownership: the bind is freed by its owner (the runner, rg_wg_bind_free);
  * it never owns channels: the owner detaches a link before its channel
- * goes. Threading: the main context's thread only.
+ * goes. Threading: the thread-default main context of the thread that
+ * created the bind, only.
  */
 #pragma once
 
@@ -64,7 +71,7 @@ uint32_t rg_dcbind_attach(struct rg_wg_bind *b, struct rg_dc *dc, const char *pe
 void rg_dcbind_detach(struct rg_wg_bind *b, uint32_t link);
 /* The WireGuard endpoint that names link. */
 void rg_dcbind_endpoint(uint32_t link, struct rg_wg_endpoint *ep);
-/* A message arrived on link's channel: give it to the bind's receiver. */
+/* A message arrived on link's channel: give it to the bind's receiver (idle: see Bursts). */
 void rg_dcbind_input(struct rg_wg_bind *b, uint32_t link, const uint8_t *buf, size_t len);
 /*
  * Send link's datagrams with fn(ctx, ...) first, the channel when it says

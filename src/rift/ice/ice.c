@@ -19,6 +19,9 @@
 #include "rift/ice/ice.h"
 
 #include <agent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -67,6 +70,7 @@ struct rg_ice {
 	GMainContext *context;
 	enum rg_ice_state state;
 	gulong handlers[4];
+	bool gso_off; /* UDP_SEGMENT refused on the selected pair's socket: libnice sends */
 };
 
 static const char *type_name(NiceCandidateType t)
@@ -594,15 +598,117 @@ int rg_ice_send(struct rg_ice *ice, const uint8_t *buf, size_t len)
 		       : CORE_ERR_AGAIN;
 }
 
+/* Segments of one UDP_SEGMENT send at most (the kernel's UDP_MAX_SEGMENTS), and its bytes. */
+#define GSO_SEGS  64
+#define GSO_BYTES 65000
+
+/*
+ * How many of the n datagrams, from the first, are one UDP_SEGMENT send:
+ * all of the first's size but the last, which may be shorter.
+ */
+static size_t gso_run(const size_t *lens, size_t n)
+{
+	size_t k = 1, total = lens[0];
+
+	while (k < n && k < GSO_SEGS && lens[k - 1] == lens[0] && lens[k] <= lens[0] &&
+	       total + lens[k] <= GSO_BYTES)
+		total += lens[k++];
+	return k;
+}
+
+/* UDP_SEGMENT refused: libnice sends from now on, said once. */
+static void gso_refused(struct rg_ice *ice, int err)
+{
+	ice->gso_off = true;
+	core_log_info("ice", ice->name,
+		      "segmentation offload refused (%s): one datagram per message",
+		      g_strerror(err));
+}
+
+/*
+ * Send the datagrams straight on the selected pair's UDP socket (not
+ * through a relay), runs of equal size with UDP_SEGMENT, as the UDP bind
+ * does: the number sent, from the first; *full when the socket's buffer
+ * filled (the rest are lost), else libnice sends the rest.
+ */
+static size_t send_gso(struct rg_ice *ice, const uint8_t *const *bufs, const size_t *lens, size_t n,
+		       bool *full)
+{
+	GSocket *sock = nice_agent_get_selected_socket(ice->agent, ice->cur.stream, 1);
+	NiceCandidate *local, *remote;
+	struct sockaddr_storage to;
+	struct iovec iov[GSO_SEGS];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+	size_t done = 0;
+
+	if (sock == NULL)
+		return 0;
+	*full = false;
+	if (!nice_agent_get_selected_pair(ice->agent, ice->cur.stream, 1, &local, &remote) ||
+	    local->type == NICE_CANDIDATE_TYPE_RELAYED ||
+	    remote->type == NICE_CANDIDATE_TYPE_RELAYED ||
+	    local->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+		goto out;
+	memset(&to, 0, sizeof(to));
+	nice_address_copy_to_sockaddr(&remote->addr, (struct sockaddr *)&to);
+	while (done < n && !ice->gso_off) {
+		size_t k = gso_run(lens + done, n - done);
+		struct msghdr m = { .msg_name = &to,
+				    .msg_namelen = to.ss_family == AF_INET6
+							   ? sizeof(struct sockaddr_in6)
+							   : sizeof(struct sockaddr_in),
+				    .msg_iov = iov,
+				    .msg_iovlen = k };
+		ssize_t r;
+
+		for (size_t i = 0; i < k; i++)
+			iov[i] = (struct iovec){ (void *)bufs[done + i], lens[done + i] };
+		if (k > 1) {
+			struct cmsghdr *c;
+			uint16_t seg = (uint16_t)lens[done];
+
+			memset(&ctl, 0, sizeof(ctl));
+			m.msg_control = ctl.buf;
+			m.msg_controllen = sizeof(ctl.buf);
+			c = CMSG_FIRSTHDR(&m);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(seg));
+			memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+		}
+		r = sendmsg(g_socket_get_fd(sock), &m, MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && k > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT))
+			gso_refused(ice, errno); /* the route's device cannot checksum, or no GSO */
+		*full = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS);
+		if (r < 0)
+			break; /* full, or for libnice to say */
+		done += k;
+	}
+out:
+	g_object_unref(sock);
+	return done;
+}
+
 int rg_ice_send_many(struct rg_ice *ice, const uint8_t *const *bufs, const size_t *lens, size_t n)
 {
 	NiceOutputMessage msgs[RG_ICE_SEND_BATCH];
 	GOutputVector vecs[RG_ICE_SEND_BATCH];
 	size_t done = 0;
+	bool full = false;
 	gint sent;
 
 	if (!ice->cur.connected)
 		return CORE_ERR_AGAIN;
+	if (!ice->gso_off && n > 1) {
+		done = send_gso(ice, bufs, lens, n, &full);
+		if (done == n || full)
+			return (int)done;
+	}
 	while (done < n) {
 		size_t k = MIN(n - done, (size_t)RG_ICE_SEND_BATCH);
 

@@ -157,10 +157,16 @@ void rg_ice_remote_gathering_done(struct rg_ice *ice);
 /* Send a datagram on the current selected pair: CORE_OK or CORE_ERR_AGAIN (no working pair). */
 int rg_ice_send(struct rg_ice *ice, const uint8_t *buf, size_t len);
 /*
- * Send n datagrams (bufs[i], lens[i]) on the current selected pair with as
- * few system calls as libnice can (sendmmsg on UDP). The number sent, in
- * order (fewer than n when the socket's buffer filled: the rest are not
- * sent), or CORE_ERR_AGAIN (no working pair: none sent).
+ * Send n datagrams (bufs[i], lens[i]) on the current selected pair. On a
+ * pair of UDP host or server-reflexive candidates they go straight on its
+ * socket, each run of equal sizes (the last may be shorter, at most 64)
+ * in one sendmsg with UDP_SEGMENT; if the kernel refuses that (EIO: the
+ * route's device cannot checksum; EINVAL: segments beyond the route's
+ * MTU) it is logged once and libnice sends from then on, one sendmsg per
+ * datagram, as it does through a relay.
+ * The number sent, in order (fewer than n when the socket's buffer
+ * filled: the rest are not sent), or CORE_ERR_AGAIN (no working pair:
+ * none sent).
  */
 int rg_ice_send_many(struct rg_ice *ice, const uint8_t *const *bufs, const size_t *lens, size_t n);
 /*

@@ -18,9 +18,16 @@
 
 #define TUN_CLONE_DEV	  "/dev/net/tun"
 #define TUN_PREFIX_STRLEN (INET6_ADDRSTRLEN + 4) /* "addr/128" */
+#define TUN_VNET_HDR_LEN  10			 /* struct virtio_net_hdr (vnet.h) */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20 /* Linux 6.2; Debian 12's headers predate it */
+#define TUN_F_USO6 0x40
+#endif
+#define TUN_TCP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
 
 struct rg_tun {
-	int fd; /* the packet fd; -1 before creation */
+	int fd;		   /* the packet fd; -1 before creation */
+	unsigned offloads; /* RG_TUN_* */
 	int ifindex;
 	char name[IFNAMSIZ];
 	struct rg_nl *nl; /* for the configuration requests */
@@ -87,10 +94,41 @@ static const char *tun_name_problem(const char *name)
 	return NULL;
 }
 
-/* Open the clone device and attach a new TUN interface named name ("" = kernel's pick). */
-static int tun_create(struct rg_tun *t, const char *name, GError **error)
+/*
+ * Attach with the virtio-net header, 10 bytes, little-endian: true, or
+ * false when the kernel refused the header (nothing attached) or its size
+ * or byte order (the fd must be reopened).
+ */
+static bool tun_attach_vnet(struct rg_tun *t, struct ifreq *ifr, bool *reopen)
+{
+	int sz = TUN_VNET_HDR_LEN, le = 1;
+
+	ifr->ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
+	*reopen = false;
+	if (ioctl(t->fd, TUNSETIFF, ifr) < 0)
+		return false;
+	*reopen = ioctl(t->fd, TUNSETVNETHDRSZ, &sz) < 0 || ioctl(t->fd, TUNSETVNETLE, &le) < 0;
+	return !*reopen;
+}
+
+/* Checksums and TCP segmentation, then UDP's too: the RG_TUN_* bits the kernel took. */
+static unsigned tun_offload(struct rg_tun *t)
+{
+	if (ioctl(t->fd, TUNSETOFFLOAD, TUN_TCP_OFFLOADS) < 0)
+		return RG_TUN_VNET_HDR;
+	if (ioctl(t->fd, TUNSETOFFLOAD, TUN_TCP_OFFLOADS | TUN_F_USO4 | TUN_F_USO6) < 0)
+		return RG_TUN_VNET_HDR | RG_TUN_TSO;
+	return RG_TUN_VNET_HDR | RG_TUN_TSO | RG_TUN_USO;
+}
+
+/*
+ * Open the clone device and attach a new TUN interface named name ("" =
+ * kernel's pick), with the offloads when asked (as far as granted).
+ */
+static int tun_create(struct rg_tun *t, const char *name, bool offload, GError **error)
 {
 	struct ifreq ifr;
+	bool reopen = false;
 	int rc = CORE_OK;
 
 	t->fd = open(TUN_CLONE_DEV, O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -100,13 +138,22 @@ static int tun_create(struct rg_tun *t, const char *name, GError **error)
 		goto out;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
 	g_strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
+	if (offload && tun_attach_vnet(t, &ifr, &reopen)) {
+		t->offloads = tun_offload(t);
+		goto named;
+	}
+	if (reopen) {
+		close(t->fd);
+		return tun_create(t, name, false, error);
+	}
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		rc = tun_fail(error, CORE_ERR_SYSTEM, g_strerror(errno),
 			      "cannot create TUN device %s", name);
 		goto out;
 	}
+named:
 	/* The kernel's name: it expands "%d" and fills an empty one. */
 	g_strlcpy(t->name, ifr.ifr_name, sizeof(t->name));
 out:
@@ -131,7 +178,8 @@ out:
 	return rc;
 }
 
-int rg_tun_open(struct rg_tun **out, const char *name, GError **error)
+/* rg_tun_open and rg_tun_open_offload. */
+static int tun_open(struct rg_tun **out, const char *name, bool offload, GError **error)
 {
 	struct rg_tun *t = NULL;
 	const char *problem;
@@ -148,7 +196,7 @@ int rg_tun_open(struct rg_tun **out, const char *name, GError **error)
 	}
 	t = g_new0(struct rg_tun, 1);
 	t->fd = -1;
-	rc = tun_create(t, name[0] != '\0' ? name : "tun%d", error);
+	rc = tun_create(t, name[0] != '\0' ? name : "tun%d", offload, error);
 	if (rc < 0)
 		goto out;
 	rc = tun_attach(t, error);
@@ -159,6 +207,21 @@ int rg_tun_open(struct rg_tun **out, const char *name, GError **error)
 out:
 	rg_tun_close(t);
 	return rc;
+}
+
+int rg_tun_open(struct rg_tun **out, const char *name, GError **error)
+{
+	return tun_open(out, name, false, error);
+}
+
+int rg_tun_open_offload(struct rg_tun **out, const char *name, GError **error)
+{
+	return tun_open(out, name, true, error);
+}
+
+unsigned rg_tun_offloads(const struct rg_tun *t)
+{
+	return t->offloads;
 }
 
 const char *rg_tun_name(const struct rg_tun *t)

@@ -26,6 +26,16 @@
 struct rg_tun;
 
 /*
+ * Offloads (rg_tun_open_offload, rg_tun_offloads): RG_TUN_VNET_HDR, every
+ * packet read or written has a virtio-net header (vnet.h); RG_TUN_TSO,
+ * reads may be TCP super-packets with checksums left to the reader
+ * (TUN_F_CSUM, TSO4, TSO6); RG_TUN_USO, and UDP ones (USO4, USO6: Linux 6.2).
+ */
+#define RG_TUN_VNET_HDR 1u
+#define RG_TUN_TSO	2u
+#define RG_TUN_USO	4u
+
+/*
  * Create a TUN device (IFF_TUN | IFF_NO_PI, not persistent), its fd
  * O_NONBLOCK | O_CLOEXEC. name: the wanted interface name (at most 15
  * characters; a "%d" in it is numbered by the kernel), or NULL/"" to let the
@@ -35,9 +45,24 @@ struct rg_tun;
  */
 int rg_tun_open(struct rg_tun **out, const char *name, GError **error);
 
+/*
+ * As rg_tun_open, with the kernel's offloads: IFF_VNET_HDR (little-endian
+ * header, TUNSETVNETLE), then TUNSETOFFLOAD for checksums and TCP
+ * segmentation, then also UDP's. What the kernel refuses is left out
+ * (rg_tun_offloads says what it took); a kernel that refuses IFF_VNET_HDR
+ * gives a plain device (0). Codes as rg_tun_open.
+ */
+int rg_tun_open_offload(struct rg_tun **out, const char *name, GError **error);
+
+/* The offloads in use: RG_TUN_* bits (0 for rg_tun_open's devices). */
+unsigned rg_tun_offloads(const struct rg_tun *t);
+
 /* The interface name the kernel gave the device. */
 const char *rg_tun_name(const struct rg_tun *t);
-/* The packet fd: read() returns one IP packet, write() sends one (EAGAIN when none/full). */
+/*
+ * The packet fd: read() returns one IP packet, write() sends one (EAGAIN
+ * when none/full); with RG_TUN_VNET_HDR each behind its virtio-net header.
+ */
 int rg_tun_fd(const struct rg_tun *t);
 /* The interface index. */
 int rg_tun_ifindex(const struct rg_tun *t);

@@ -12,9 +12,20 @@ struct node {
 	void *peer;
 };
 
+/* A lookup's answer, kept for the next lookup of the same address. */
+struct cached {
+	int family; /* 0: empty */
+	uint8_t addr[16];
+	void *peer;
+};
+
+#define CACHE 2 /* a tunnel's hot addresses: where it sends, where it hears from */
+
 struct rg_allowedips {
 	struct node *root4, *root6;
 	size_t count;
+	struct cached cache[CACHE]; /* emptied by every change */
+	unsigned victim;	    /* the entry a miss replaces */
 };
 
 static unsigned addr_bits(int family)
@@ -73,16 +84,16 @@ int rg_allowedips_insert(struct rg_allowedips *t, int family, const uint8_t *add
 	if ((*slot)->peer == NULL)
 		t->count++;
 	(*slot)->peer = peer;
+	memset(t->cache, 0, sizeof(t->cache));
 	return CORE_OK;
 }
 
-void *rg_allowedips_lookup(const struct rg_allowedips *t, int family, const uint8_t *addr)
+/* The trie's answer. */
+static void *walk_lookup(const struct rg_allowedips *t, int family, const uint8_t *addr)
 {
 	const struct node *n;
 	void *best = NULL;
 
-	if (family != 4 && family != 6)
-		return NULL;
 	n = family == 4 ? t->root4 : t->root6;
 	for (unsigned i = 0; n != NULL; i++) {
 		if (n->peer != NULL)
@@ -92,6 +103,28 @@ void *rg_allowedips_lookup(const struct rg_allowedips *t, int family, const uint
 		n = n->child[bit_at(addr, i)];
 	}
 	return best;
+}
+
+void *rg_allowedips_lookup(struct rg_allowedips *t, int family, const uint8_t *addr)
+{
+	size_t alen = family == 4 ? 4 : 16;
+	struct cached *c;
+
+	if (family != 4 && family != 6)
+		return NULL;
+	for (unsigned i = 0; i < CACHE; i++) {
+		c = &t->cache[i];
+		if (c->family == family && memcmp(c->addr, addr, alen) == 0) {
+			t->victim = (i + 1) % CACHE;
+			return c->peer;
+		}
+	}
+	c = &t->cache[t->victim];
+	t->victim = (t->victim + 1) % CACHE;
+	c->family = family;
+	memcpy(c->addr, addr, alen);
+	c->peer = walk_lookup(t, family, addr);
+	return c->peer;
 }
 
 /* Remove peer's prefixes below n; prune empty nodes. Returns n, or NULL if freed. */
@@ -119,6 +152,7 @@ size_t rg_allowedips_remove_peer(struct rg_allowedips *t, const void *peer)
 	t->root4 = prune(t->root4, peer, &removed);
 	t->root6 = prune(t->root6, peer, &removed);
 	t->count -= removed;
+	memset(t->cache, 0, sizeof(t->cache));
 	return removed;
 }
 

@@ -10,7 +10,8 @@
  * core_cidr_parse (core/addr.h), which clears the host bits (10.1.2.3/16 is
  * 10.1.0.0/16).
  *
- * Pure. Peers are opaque pointers the table does not own. Threading: none.
+ * Pure (no I/O; lookups keep the last answers). Peers are opaque pointers
+ * the table does not own. Threading: none (one owner: lookups write too).
  */
 #pragma once
 
@@ -29,8 +30,12 @@ void rg_allowedips_free(struct rg_allowedips *t);
  */
 int rg_allowedips_insert(struct rg_allowedips *t, int family, const uint8_t *addr, unsigned cidr,
 			 void *peer);
-/* The peer of the longest prefix containing addr, or NULL. */
-void *rg_allowedips_lookup(const struct rg_allowedips *t, int family, const uint8_t *addr);
+/*
+ * The peer of the longest prefix containing addr, or NULL. The last two
+ * answers are kept (a bulk flow asks for the same address again and again)
+ * until the table changes.
+ */
+void *rg_allowedips_lookup(struct rg_allowedips *t, int family, const uint8_t *addr);
 /* Remove every prefix of peer (when the peer is removed). Returns how many. */
 size_t rg_allowedips_remove_peer(struct rg_allowedips *t, const void *peer);
 /* Number of prefixes. */

@@ -31,6 +31,7 @@ struct wg_index {
 
 /* One keypair in use. */
 struct wg_session {
+	uint64_t id; /* unique in the device: crypto jobs find their session by it */
 	struct rg_wg_keypair kp;
 	struct wg_index index;
 	uint64_t created;
@@ -82,6 +83,7 @@ struct rg_wg_device {
 	uint64_t load_window_start;
 	unsigned load_count;
 	uint64_t under_load_until;
+	uint64_t next_session_id;
 	struct rg_wg_stats stats;
 	uint8_t scratch[RG_WG_MAX_PACKET + RG_WG_OVERHEAD];
 };

@@ -1,6 +1,7 @@
 /* device.c - the device's peers, receiver indices and sessions (contract in device.h). */
 #include "device-private.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #include "core/ct.h"
@@ -9,8 +10,16 @@
 int rg_wg_device_new(struct rg_wg_device **out, const uint8_t private_key[RG_WG_KEY_LEN],
 		     const struct rg_wg_device_ops *ops, void *ctx)
 {
-	struct rg_wg_device *dev = g_new0(struct rg_wg_device, 1);
+	struct rg_wg_device *dev;
 
+	/*
+	 * Until sodium_init, libsodium runs its portable reference code (it
+	 * picks the CPU's vector ChaCha20 and Poly1305 there) and is not safe
+	 * to use from several threads.
+	 */
+	if (sodium_init() < 0)
+		g_error("libsodium cannot start");
+	dev = g_new0(struct rg_wg_device, 1);
 	*out = NULL;
 	if (rg_wg_static_init(&dev->id, private_key) != CORE_OK) {
 		g_free(dev);
@@ -243,6 +252,7 @@ void wg_session_begin(struct rg_wg_peer *peer, const struct rg_wg_keypair *kp, u
 	struct rg_wg_device *dev = peer->dev;
 	struct wg_session *s = g_new0(struct wg_session, 1);
 
+	s->id = ++dev->next_session_id;
 	s->kp = *kp;
 	s->created = now;
 	s->index.kind = WG_INDEX_SESSION;

@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rift/wg/crypto.h"
 #include "rift/wg/endpoint.h"
 #include "rift/wg/keys.h"
 
@@ -64,6 +65,16 @@ struct rg_wg_device_ops {
 	void (*deliver)(void *ctx, struct rg_wg_peer *from, const uint8_t *pkt, size_t len);
 	void (*random)(void *ctx, void *buf, size_t len);
 	void (*wallclock)(void *ctx, int64_t *unix_s, uint32_t *ns);
+	/*
+	 * Optional: transport data's crypto away from the device. NULL: the
+	 * device seals and opens each message itself, at once. Otherwise it
+	 * asks for a job (crypto.h) per message that fits one, fills it before
+	 * returning, and the owner runs it (on any thread) and hands it back
+	 * to rg_wg_device_crypto_done on the device's thread, every job in the
+	 * order it was asked for (that keeps each peer's packets in order).
+	 * NULL from it: no room, the device does that message itself.
+	 */
+	struct rg_wg_crypto *(*crypto)(void *ctx);
 };
 
 /* Dropped input and other events worth counting, per device. */
@@ -80,6 +91,7 @@ struct rg_wg_stats {
 	uint64_t no_route;	 /* an outbound packet no peer's allowed IPs take */
 	uint64_t no_endpoint;	 /* an outbound packet for a peer with no endpoint */
 	uint64_t staged_dropped; /* packets dropped waiting for a handshake */
+	uint64_t gone_session;	 /* a crypto job back for a session no longer there */
 };
 
 struct rg_wg_peer_info {
@@ -93,7 +105,11 @@ struct rg_wg_peer_info {
 	uint64_t handshakes;		 /* completed */
 };
 
-/* CORE_OK or CORE_ERR_BAD_VALUE (a private key whose public key is invalid). */
+/*
+ * CORE_OK or CORE_ERR_BAD_VALUE (a private key whose public key is
+ * invalid). Starts libsodium (sodium_init) first: its fastest code for
+ * this CPU, and thread safety.
+ */
 int rg_wg_device_new(struct rg_wg_device **out, const uint8_t private_key[RG_WG_KEY_LEN],
 		     const struct rg_wg_device_ops *ops, void *ctx);
 void rg_wg_device_free(struct rg_wg_device *dev);
@@ -176,5 +192,13 @@ void rg_wg_device_recv(struct rg_wg_device *dev, const struct rg_wg_endpoint *fr
 void rg_wg_device_send(struct rg_wg_device *dev, const uint8_t *pkt, size_t len, uint64_t now);
 /* Run the timers due at now. */
 void rg_wg_device_tick(struct rg_wg_device *dev, uint64_t now);
+/*
+ * A job the device filled (ops.crypto) comes back done: a sealed message
+ * goes to ops.send; an opened one is checked (its session still there,
+ * counted gone_session if not; the tag, bad_data; the replay window and
+ * the source as rg_wg_device_recv does) and delivered. Not from inside
+ * an op.
+ */
+void rg_wg_device_crypto_done(struct rg_wg_device *dev, struct rg_wg_crypto *c, uint64_t now);
 /* When rg_wg_device_tick must next run (UINT64_MAX: no timer armed). */
 uint64_t rg_wg_device_deadline(const struct rg_wg_device *dev);

@@ -6,6 +6,7 @@
 
 #include "core/ct.h"
 #include "core/err.h"
+#include "rift/wg/aead.h"
 
 #define AEAD_TAG 16
 
@@ -36,8 +37,7 @@ static void aead_seal(uint8_t *out, const uint8_t key[32], uint64_t counter, con
 	uint8_t nonce[12];
 
 	nonce_of(nonce, counter);
-	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, pt, ptlen, ad, adlen, NULL, nonce,
-						  key);
+	rg_aead_seal(out, pt, ptlen, ad, adlen, nonce, key);
 }
 
 static bool aead_open(uint8_t *out, const uint8_t key[32], uint64_t counter, const uint8_t *ct,
@@ -46,8 +46,7 @@ static bool aead_open(uint8_t *out, const uint8_t key[32], uint64_t counter, con
 	uint8_t nonce[12];
 
 	nonce_of(nonce, counter);
-	return crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, ct, ctlen, ad, adlen,
-							 nonce, key) == 0;
+	return rg_aead_open(out, ct, ctlen, ad, adlen, nonce, key);
 }
 
 /* h = HASH(h || data) */
@@ -303,22 +302,39 @@ void rg_wg_keypair_clear(struct rg_wg_keypair *kp)
 	core_wipe(kp, sizeof(*kp));
 }
 
-size_t rg_wg_transport_seal(const struct rg_wg_keypair *kp, uint64_t counter, const uint8_t *pkt,
-			    size_t len, size_t pad_len, uint8_t *out)
+size_t rg_wg_data_seal(const uint8_t key[RG_WG_KEY_LEN], uint32_t remote_index, uint64_t counter,
+		       const uint8_t *pkt, size_t len, size_t pad_len, uint8_t *out)
 {
 	uint8_t *body = out + RG_WG_DATA_HEADER;
 
 	out[0] = RG_WG_DATA;
 	out[1] = out[2] = out[3] = 0;
 	for (int i = 0; i < 4; i++)
-		out[4 + i] = (uint8_t)(kp->remote_index >> (8 * i));
+		out[4 + i] = (uint8_t)(remote_index >> (8 * i));
 	for (int i = 0; i < 8; i++)
 		out[8 + i] = (uint8_t)(counter >> (8 * i));
 	if (len > 0 && body != pkt)
 		memmove(body, pkt, len);
 	memset(body + len, 0, pad_len - len);
-	aead_seal(body, kp->send, counter, body, pad_len, NULL, 0);
+	aead_seal(body, key, counter, body, pad_len, NULL, 0);
 	return RG_WG_DATA_HEADER + pad_len + AEAD_TAG;
+}
+
+int rg_wg_data_open(const uint8_t key[RG_WG_KEY_LEN], uint64_t counter, const uint8_t *ct,
+		    size_t ctlen, uint8_t *out, size_t *len)
+{
+	if (ctlen < AEAD_TAG)
+		return CORE_ERR_INVALID_ARG;
+	if (!aead_open(out, key, counter, ct, ctlen, NULL, 0))
+		return CORE_ERR_AUTH;
+	*len = ctlen - AEAD_TAG;
+	return CORE_OK;
+}
+
+size_t rg_wg_transport_seal(const struct rg_wg_keypair *kp, uint64_t counter, const uint8_t *pkt,
+			    size_t len, size_t pad_len, uint8_t *out)
+{
+	return rg_wg_data_seal(kp->send, kp->remote_index, counter, pkt, len, pad_len, out);
 }
 
 int rg_wg_transport_open(const struct rg_wg_keypair *kp, const struct rg_wg_msg *m, uint8_t *out,
@@ -326,8 +342,5 @@ int rg_wg_transport_open(const struct rg_wg_keypair *kp, const struct rg_wg_msg 
 {
 	if (m->type != RG_WG_DATA || m->payload_len < AEAD_TAG)
 		return CORE_ERR_INVALID_ARG;
-	if (!aead_open(out, kp->recv, m->counter, m->payload, m->payload_len, NULL, 0))
-		return CORE_ERR_AUTH;
-	*len = m->payload_len - AEAD_TAG;
-	return CORE_OK;
+	return rg_wg_data_open(kp->recv, m->counter, m->payload, m->payload_len, out, len);
 }

@@ -121,6 +121,18 @@ void rg_wg_handshake_clear(struct rg_wg_handshake *hs); /* keeps last_timestamp 
 void rg_wg_keypair_clear(struct rg_wg_keypair *kp);
 
 /*
+ * Transport data with bare keys (what rg_wg_transport_* and crypto.h's
+ * jobs use). Seal: as rg_wg_transport_seal, with the send key and the
+ * peer's receiver index. Open: ctlen bytes (>= 16) of ciphertext and tag
+ * into out (room for ctlen - 16; out == ct is allowed: in place);
+ * CORE_OK with *len, or CORE_ERR_AUTH. Any thread (no state).
+ */
+size_t rg_wg_data_seal(const uint8_t key[RG_WG_KEY_LEN], uint32_t remote_index, uint64_t counter,
+		       const uint8_t *pkt, size_t len, size_t pad_len, uint8_t *out);
+int rg_wg_data_open(const uint8_t key[RG_WG_KEY_LEN], uint64_t counter, const uint8_t *ct,
+		    size_t ctlen, uint8_t *out, size_t *len);
+
+/*
  * Transport data (whitepaper 5.4.6). Seal: the packet of len bytes, padded
  * with zeros to pad_len (>= len), into out as a complete type-4 message of
  * RG_WG_DATA_HEADER + pad_len + 16 bytes; returns that length.

@@ -191,29 +191,21 @@ static void keep_key_fresh_receiving(struct rg_wg_peer *peer, uint64_t now)
 	}
 }
 
-static void recv_data(struct rg_wg_device *dev, const struct rg_wg_endpoint *from,
-		      const struct rg_wg_msg *m, size_t len, uint64_t now)
+/*
+ * Transport data that authenticated (pt, plen bytes, from a message of len
+ * bytes with this counter): the replay window, the session's confirmation,
+ * roaming, timers, then the packet if its source is the peer's.
+ */
+static void data_authenticated(struct rg_wg_device *dev, struct rg_wg_peer *peer,
+			       struct wg_session *s, const struct rg_wg_endpoint *from,
+			       const uint8_t *pt, size_t plen, uint64_t counter, size_t len,
+			       uint64_t now)
 {
-	struct wg_index *ix = wg_index_find(dev, m->receiver);
-	struct rg_wg_peer *peer;
-	struct wg_session *s;
 	const uint8_t *src;
-	size_t plen, total;
+	size_t total;
 	int family;
 
-	if (ix == NULL || ix->kind != WG_INDEX_SESSION) {
-		dev->stats.unknown_index++;
-		return;
-	}
-	s = ix->session;
-	peer = ix->peer;
-	if (now - s->created >= RG_WG_REJECT_AFTER_TIME ||
-	    m->counter >= RG_WG_REJECT_AFTER_MESSAGES ||
-	    rg_wg_transport_open(&s->kp, m, dev->scratch, &plen) != CORE_OK) {
-		dev->stats.bad_data++;
-		return;
-	}
-	if (!rg_wg_replay_accept(&s->replay, m->counter)) {
+	if (!rg_wg_replay_accept(&s->replay, counter)) {
 		dev->stats.replayed_data++;
 		return;
 	}
@@ -230,12 +222,81 @@ static void recv_data(struct rg_wg_device *dev, const struct rg_wg_endpoint *fro
 	if (plen == 0)
 		return; /* a keepalive */
 	wg_timers_data_received(peer, now);
-	total = inner_packet(dev->scratch, plen, &family, &src);
+	total = inner_packet(pt, plen, &family, &src);
 	if (total == 0 || rg_allowedips_lookup(dev->allowed, family, src) != peer) {
 		dev->stats.bad_source++;
 		return;
 	}
-	dev->ops.deliver(dev->ctx, peer, dev->scratch, total);
+	dev->ops.deliver(dev->ctx, peer, pt, total);
+}
+
+/* A job to open the message of len bytes at buf for session s, or NULL: do it here. */
+static struct rg_wg_crypto *open_job(struct rg_wg_device *dev, const struct wg_session *s,
+				     const struct rg_wg_endpoint *from, const struct rg_wg_msg *m,
+				     const uint8_t *buf, size_t len)
+{
+	struct rg_wg_crypto *c;
+
+	if (dev->ops.crypto == NULL || len > RG_WG_CRYPTO_BUF ||
+	    (c = dev->ops.crypto(dev->ctx)) == NULL)
+		return NULL;
+	c->op = RG_WG_OPEN;
+	memcpy(c->key, s->kp.recv, RG_WG_KEY_LEN);
+	c->counter = m->counter;
+	c->len = len;
+	memcpy(c->msg, buf, len);
+	c->ep = *from;
+	c->receiver = m->receiver;
+	c->session = s->id;
+	return c;
+}
+
+static void recv_data(struct rg_wg_device *dev, const struct rg_wg_endpoint *from,
+		      const struct rg_wg_msg *m, const uint8_t *buf, size_t len, uint64_t now)
+{
+	struct wg_index *ix = wg_index_find(dev, m->receiver);
+	struct wg_session *s;
+	size_t plen;
+
+	if (ix == NULL || ix->kind != WG_INDEX_SESSION) {
+		dev->stats.unknown_index++;
+		return;
+	}
+	s = ix->session;
+	if (now - s->created >= RG_WG_REJECT_AFTER_TIME ||
+	    m->counter >= RG_WG_REJECT_AFTER_MESSAGES) {
+		dev->stats.bad_data++;
+		return;
+	}
+	if (open_job(dev, s, from, m, buf, len) != NULL)
+		return; /* rg_wg_device_crypto_done goes on */
+	if (rg_wg_transport_open(&s->kp, m, dev->scratch, &plen) != CORE_OK) {
+		dev->stats.bad_data++;
+		return;
+	}
+	data_authenticated(dev, ix->peer, s, from, dev->scratch, plen, m->counter, len, now);
+}
+
+void rg_wg_device_crypto_done(struct rg_wg_device *dev, struct rg_wg_crypto *c, uint64_t now)
+{
+	struct wg_index *ix;
+
+	if (c->op == RG_WG_SEAL) {
+		dev->ops.send(dev->ctx, &c->ep, c->msg, c->out);
+		return;
+	}
+	/* the session may have been replaced or zeroed while the job ran */
+	ix = wg_index_find(dev, c->receiver);
+	if (ix == NULL || ix->kind != WG_INDEX_SESSION || ix->session->id != c->session) {
+		dev->stats.gone_session++;
+		return;
+	}
+	if (!c->ok) {
+		dev->stats.bad_data++;
+		return;
+	}
+	data_authenticated(dev, ix->peer, ix->session, &c->ep, c->msg + RG_WG_DATA_HEADER, c->out,
+			   c->counter, c->len, now);
 }
 
 void rg_wg_device_recv(struct rg_wg_device *dev, const struct rg_wg_endpoint *from,
@@ -262,7 +323,7 @@ void rg_wg_device_recv(struct rg_wg_device *dev, const struct rg_wg_endpoint *fr
 		recv_cookie(dev, &m, now);
 		break;
 	case RG_WG_DATA:
-		recv_data(dev, from, &m, len, now);
+		recv_data(dev, from, &m, buf, len, now);
 		break;
 	}
 }
@@ -321,16 +382,41 @@ static void keep_key_fresh_sending(struct rg_wg_peer *peer, uint64_t now)
 		wg_send_initiation(peer, false, now);
 }
 
+/* A job to seal len bytes at pkt, padded to pad, with session s, or NULL: do it here. */
+static struct rg_wg_crypto *seal_job(struct rg_wg_peer *peer, struct wg_session *s,
+				     const uint8_t *pkt, size_t len, size_t pad)
+{
+	struct rg_wg_device *dev = peer->dev;
+	struct rg_wg_crypto *c;
+
+	if (dev->ops.crypto == NULL || peer->endpoint.len == 0 ||
+	    RG_WG_DATA_HEADER + pad + 16 > RG_WG_CRYPTO_BUF ||
+	    (c = dev->ops.crypto(dev->ctx)) == NULL)
+		return NULL;
+	c->op = RG_WG_SEAL;
+	memcpy(c->key, s->kp.send, RG_WG_KEY_LEN);
+	c->counter = s->send_counter++;
+	c->remote_index = s->kp.remote_index;
+	c->len = len;
+	c->pad = pad;
+	if (len > 0)
+		memcpy(c->msg + RG_WG_DATA_HEADER, pkt, len);
+	c->ep = peer->endpoint;
+	peer->tx_bytes += RG_WG_DATA_HEADER + pad + 16;
+	return c;
+}
+
 /* Encrypt and send one packet with the current session (usable). */
 static void seal_and_send(struct rg_wg_peer *peer, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	struct rg_wg_device *dev = peer->dev;
 	struct wg_session *s = peer->current;
-	size_t n;
+	size_t n, pad = padded(dev, len);
 
-	n = rg_wg_transport_seal(&s->kp, s->send_counter++, pkt, len, padded(dev, len),
-				 dev->scratch);
-	wg_peer_send_datagram(peer, dev->scratch, n);
+	if (seal_job(peer, s, pkt, len, pad) == NULL) {
+		n = rg_wg_transport_seal(&s->kp, s->send_counter++, pkt, len, pad, dev->scratch);
+		wg_peer_send_datagram(peer, dev->scratch, n);
+	}
 	if (len > 0)
 		wg_timers_data_sent(peer, now);
 	wg_timers_any_authenticated_traversal(peer, now);

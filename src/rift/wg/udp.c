@@ -3,22 +3,37 @@
  * batches with recvmmsg and sent in batches with sendmmsg: send queues,
  * flush (called by the owner after each burst) writes the queue in one
  * system call. A full queue flushes itself.
+ *
+ * Offloads: at flush, consecutive queued datagrams to one endpoint, all of
+ * one size but the last (which may be shorter), go as one message with
+ * UDP_SEGMENT (the kernel, or the NIC, cuts it), its iovecs the queue's
+ * slots; received messages with a UDP_GRO size are cut back into their
+ * datagrams. A kernel without them, or a route whose device cannot
+ * checksum (EIO), falls back to one datagram per message, logged once.
  */
 #include "rift/wg/udp.h"
 
 #include <errno.h>
 #include <glib-unix.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/log.h"
 #include "rift/wg/device.h"
 
-#define BATCH	  32
-#define DGRAM_MAX (RG_WG_MAX_PACKET + RG_WG_OVERHEAD)
-#define SLOT	  2048 /* queued datagrams up to this size; larger ones go at once */
+#define BATCH	    32	/* messages per recvmmsg */
+#define RECV_BUDGET 512 /* datagrams handed on per wakeup, so the TUN side gets its turn */
+#define QUEUE	    256 /* datagrams queued until flush */
+#define DGRAM_MAX   (RG_WG_MAX_PACKET + RG_WG_OVERHEAD)
+#define SLOT	    2048	     /* queued datagrams up to this size; larger ones go at once */
+#define GSO_SEGS    64		     /* the kernel's UDP_MAX_SEGMENTS */
+#define GSO_BYTES   (65535 - 20 - 8) /* an IPv4 datagram's payload at most */
+#define GSO_CMSG    CMSG_SPACE(sizeof(uint16_t))
+#define GRO_CMSG    CMSG_SPACE(sizeof(int))
 
 #define EP_V4	    6  /* address, port */
 #define EP_V6	    18 /* address, port */
@@ -29,19 +44,26 @@ struct udp_bind {
 	int fd;
 	int family;
 	uint16_t port;
+	bool gso, gro; /* UDP_SEGMENT sends, UDP_GRO receives */
 	uint64_t dropped;
+	struct rg_wg_udp_counts counts;
 	GSource *source;
 	/* receive */
 	struct mmsghdr rmsg[BATCH];
 	struct iovec riov[BATCH];
 	struct sockaddr_storage rfrom[BATCH];
+	uint8_t rctl[BATCH][GRO_CMSG];
 	uint8_t *rbuf; /* BATCH x DGRAM_MAX */
-	/* send queue */
+	/* send queue: datagram i in sbuf[i] (siov[i]) to sto[i] (stolen[i] bytes) */
 	unsigned nq;
-	struct mmsghdr smsg[BATCH];
-	struct iovec siov[BATCH];
-	struct sockaddr_storage sto[BATCH];
-	uint8_t sbuf[BATCH][SLOT];
+	struct iovec siov[QUEUE];
+	struct sockaddr_storage sto[QUEUE];
+	socklen_t stolen[QUEUE];
+	uint8_t (*sbuf)[SLOT];
+	/* messages for one sendmmsg: each a run of the queue */
+	struct mmsghdr smsg[QUEUE];
+	unsigned sfirst[QUEUE]; /* the run's first datagram */
+	uint8_t sctl[QUEUE][GSO_CMSG];
 };
 
 static void put_be16(uint8_t *p, uint16_t v)
@@ -157,22 +179,97 @@ static int to_sockaddr(const struct udp_bind *u, const struct rg_wg_endpoint *to
 	return CORE_OK;
 }
 
+/* Queued datagrams a and b go to the same endpoint. */
+static bool same_dest(const struct udp_bind *u, unsigned a, unsigned b)
+{
+	return u->stolen[a] == u->stolen[b] && memcmp(&u->sto[a], &u->sto[b], u->stolen[a]) == 0;
+}
+
+/*
+ * How many datagrams from queue index i one message can carry: with GSO,
+ * a run to one endpoint of one size (the last may be shorter), at most
+ * GSO_SEGS and GSO_BYTES; else 1.
+ */
+static unsigned run_length(const struct udp_bind *u, unsigned i)
+{
+	size_t size = u->siov[i].iov_len, total = size;
+	unsigned j = i + 1;
+
+	if (!u->gso)
+		return 1;
+	while (j < u->nq && j - i < GSO_SEGS && u->siov[j - 1].iov_len == size &&
+	       u->siov[j].iov_len <= size && total + u->siov[j].iov_len <= GSO_BYTES &&
+	       same_dest(u, i, j))
+		total += u->siov[j++].iov_len;
+	return j - i;
+}
+
+/* Build messages for the queue from datagram `from` on; how many. */
+static unsigned build_messages(struct udp_bind *u, unsigned from)
+{
+	unsigned n = 0;
+
+	for (unsigned i = from; i < u->nq; n++) {
+		struct msghdr *h = &u->smsg[n].msg_hdr;
+		unsigned run = run_length(u, i);
+		uint16_t size = (uint16_t)u->siov[i].iov_len;
+
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &u->sto[i];
+		h->msg_namelen = u->stolen[i];
+		h->msg_iov = &u->siov[i];
+		h->msg_iovlen = run;
+		if (run > 1) {
+			struct cmsghdr *c = (struct cmsghdr *)u->sctl[n];
+
+			h->msg_control = u->sctl[n];
+			h->msg_controllen = GSO_CMSG;
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(size));
+			memcpy(CMSG_DATA(c), &size, sizeof(size));
+		}
+		u->sfirst[n] = i;
+		i += run;
+	}
+	return n;
+}
+
+/* UDP_SEGMENT refused: off from now on, said once. */
+static void gso_off(struct udp_bind *u, int err)
+{
+	u->gso = false;
+	core_log_info("wg", NULL,
+		      "UDP port %u: segmentation offload refused (%s): one datagram per message",
+		      u->port, g_strerror(err));
+}
+
 static void udp_flush(struct rg_wg_bind *b)
 {
 	struct udp_bind *u = (struct udp_bind *)b;
-	unsigned done = 0;
+	unsigned done = 0, nmsg = build_messages(u, 0);
 	int n;
 
-	while (done < u->nq) {
-		n = sendmmsg(u->fd, u->smsg + done, u->nq - done, 0);
+	while (done < nmsg) {
+		n = sendmmsg(u->fd, u->smsg + done, nmsg - done, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			/* skip the datagram that failed (unreachable, buffer full): it is lost */
-			done++;
-			u->dropped++;
+		if (n < 0 && errno == EIO && u->gso && u->smsg[done].msg_hdr.msg_iovlen > 1) {
+			/* the route's device cannot checksum, which UDP_SEGMENT needs */
+			gso_off(u, errno);
+			nmsg = build_messages(u, u->sfirst[done]); /* the rest, one by one */
+			done = 0;
 			continue;
 		}
+		if (n <= 0) {
+			/* skip the message that failed (unreachable, buffer full): it is lost */
+			u->dropped += u->smsg[done].msg_hdr.msg_iovlen;
+			done++;
+			continue;
+		}
+		for (int k = 0; k < n; k++)
+			u->counts.tx_datagrams += u->smsg[done + (unsigned)k].msg_hdr.msg_iovlen;
+		u->counts.tx_messages += (unsigned)n;
 		done += (unsigned)n;
 	}
 	u->nq = 0;
@@ -187,8 +284,11 @@ static int send_now(struct udp_bind *u, const struct sockaddr_storage *ss, sockl
 	do
 		n = sendto(u->fd, buf, len, 0, (const struct sockaddr *)ss, slen);
 	while (n < 0 && errno == EINTR);
-	if (n >= 0)
+	if (n >= 0) {
+		u->counts.tx_datagrams++;
+		u->counts.tx_messages++;
 		return CORE_OK;
+	}
 	u->dropped++;
 	return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? CORE_ERR_AGAIN
 									   : CORE_ERR_SYSTEM;
@@ -210,17 +310,14 @@ static int udp_send(struct rg_wg_bind *b, const struct rg_wg_endpoint *to, const
 		udp_flush(b);
 		return send_now(u, &ss, slen, buf, len);
 	}
-	if (u->nq == BATCH)
+	if (u->nq == QUEUE)
 		udp_flush(b);
 	i = u->nq++;
 	memcpy(u->sbuf[i], buf, len);
 	memcpy(&u->sto[i], &ss, slen);
+	u->stolen[i] = slen;
 	u->siov[i].iov_base = u->sbuf[i];
 	u->siov[i].iov_len = len;
-	u->smsg[i].msg_hdr.msg_name = &u->sto[i];
-	u->smsg[i].msg_hdr.msg_namelen = slen;
-	u->smsg[i].msg_hdr.msg_iov = &u->siov[i];
-	u->smsg[i].msg_hdr.msg_iovlen = 1;
 	return CORE_OK;
 }
 
@@ -235,27 +332,61 @@ static bool udp_format(const struct rg_wg_bind *b, const struct rg_wg_endpoint *
 	return true;
 }
 
+/* The segment size of a GRO message (its UDP_GRO control message), or 0. */
+static size_t gro_size(const struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)h, c)) {
+		int size = 0;
+
+		if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO)
+			continue;
+		if (c->cmsg_len >= CMSG_LEN(sizeof(int)))
+			memcpy(&size, CMSG_DATA(c), sizeof(int));
+		return size > 0 ? (size_t)size : 0;
+	}
+	return 0;
+}
+
+/* Message i of a recvmmsg batch: its datagrams (cut at the GRO size) to recv; how many. */
+static unsigned deliver(struct udp_bind *u, unsigned i)
+{
+	const struct msghdr *h = &u->rmsg[i].msg_hdr;
+	const uint8_t *p = u->riov[i].iov_base;
+	size_t len = u->rmsg[i].msg_len, seg = gro_size(h);
+	struct rg_wg_endpoint from;
+	struct core_addr a;
+	unsigned n = 0;
+
+	if (core_addr_from_sockaddr(&a, (struct sockaddr *)&u->rfrom[i], h->msg_namelen) != CORE_OK)
+		return 0;
+	rg_wg_udp_endpoint_from_addr(&from, &a);
+	if (seg == 0)
+		seg = len;
+	for (size_t off = 0; off < len && u->base.recv != NULL; off += seg, n++)
+		u->base.recv(u->base.ctx, &from, p + off, MIN(seg, len - off));
+	u->counts.rx_datagrams += n;
+	u->counts.rx_messages++;
+	return n;
+}
+
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 {
 	struct udp_bind *u = data;
-	struct rg_wg_endpoint from;
-	struct core_addr a;
+	unsigned handed = 0;
 	int n;
 
-	/* a bounded number of batches per wakeup, so the TUN side gets its turn */
-	for (int round = 0; round < 8; round++) {
-		for (int i = 0; i < BATCH; i++)
+	/* a bounded number of datagrams per wakeup, so the TUN side gets its turn */
+	while (handed < RECV_BUDGET) {
+		for (int i = 0; i < BATCH; i++) {
 			u->rmsg[i].msg_hdr.msg_namelen = sizeof(u->rfrom[i]);
+			u->rmsg[i].msg_hdr.msg_controllen = u->gro ? GRO_CMSG : 0;
+		}
 		n = recvmmsg(fd, u->rmsg, BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
-		for (int i = 0; i < n && u->base.recv != NULL; i++) {
-			if (core_addr_from_sockaddr(&a, (struct sockaddr *)&u->rfrom[i],
-						    u->rmsg[i].msg_hdr.msg_namelen) != CORE_OK)
-				continue;
-			rg_wg_udp_endpoint_from_addr(&from, &a);
-			u->base.recv(u->base.ctx, &from, u->riov[i].iov_base, u->rmsg[i].msg_len);
-		}
+		for (int i = 0; i < n; i++)
+			handed += deliver(u, (unsigned)i);
 		if (n < BATCH)
 			break;
 	}
@@ -276,6 +407,7 @@ static void udp_free(struct rg_wg_bind *b)
 	if (u->fd >= 0)
 		close(u->fd);
 	g_free(u->rbuf);
+	g_free(u->sbuf);
 	g_free(u);
 }
 
@@ -320,6 +452,21 @@ static int open_socket(int family, uint16_t port)
 	return fd;
 }
 
+/* Which offloads the kernel has for the socket: UDP_SEGMENT (4.18), UDP_GRO (5.0); logged if not. */
+static void offloads(struct udp_bind *u)
+{
+	int on = 1, size = 0;
+	socklen_t len = sizeof(size);
+
+	u->gso = getsockopt(u->fd, SOL_UDP, UDP_SEGMENT, &size, &len) == 0;
+	u->gro = setsockopt(u->fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0;
+	if (!u->gso || !u->gro)
+		core_log_info("wg", NULL, "UDP port %u: no %s offload in this kernel", u->port,
+			      !u->gso && !u->gro ? "segmentation or receive"
+			      : !u->gso		 ? "segmentation"
+						 : "receive");
+}
+
 int rg_wg_udp_bind_new(struct rg_wg_bind **out, uint16_t port, GMainContext *context,
 		       GError **error)
 {
@@ -345,13 +492,16 @@ int rg_wg_udp_bind_new(struct rg_wg_bind **out, uint16_t port, GMainContext *con
 						 : ((struct sockaddr_in *)&ss)->sin_port);
 	u->base.vt = &udp_vtable;
 	u->rbuf = g_malloc((size_t)BATCH * DGRAM_MAX);
+	u->sbuf = g_malloc((size_t)QUEUE * SLOT);
 	for (int i = 0; i < BATCH; i++) {
 		u->riov[i].iov_base = u->rbuf + (size_t)i * DGRAM_MAX;
 		u->riov[i].iov_len = DGRAM_MAX;
 		u->rmsg[i].msg_hdr.msg_name = &u->rfrom[i];
 		u->rmsg[i].msg_hdr.msg_iov = &u->riov[i];
 		u->rmsg[i].msg_hdr.msg_iovlen = 1;
+		u->rmsg[i].msg_hdr.msg_control = u->rctl[i];
 	}
+	offloads(u);
 	u->source = g_unix_fd_source_new(u->fd, G_IO_IN);
 	g_source_set_callback(u->source, G_SOURCE_FUNC(on_readable), u, NULL);
 	g_source_attach(u->source, context);
@@ -367,4 +517,9 @@ uint16_t rg_wg_udp_bind_port(const struct rg_wg_bind *b)
 uint64_t rg_wg_udp_bind_dropped(const struct rg_wg_bind *b)
 {
 	return ((const struct udp_bind *)b)->dropped;
+}
+
+void rg_wg_udp_bind_counts(const struct rg_wg_bind *b, struct rg_wg_udp_counts *out)
+{
+	*out = ((const struct udp_bind *)b)->counts;
 }

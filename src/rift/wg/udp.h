@@ -4,6 +4,13 @@
  * recvmmsg batches and sent in sendmmsg batches (send queues, flush writes
  * the queue in one system call; a full queue flushes itself).
  *
+ * Offloads, where the kernel has them: at flush, consecutive queued
+ * datagrams to one endpoint, of one size but a shorter last one, go as one
+ * UDP_SEGMENT message (up to 64); messages received with UDP_GRO are cut
+ * back into their datagrams before recv, so the owner sees datagrams only.
+ * Without them (or when a route's device refuses, EIO) one datagram per
+ * message; each fallback is logged once.
+ *
  * Its endpoints (endpoint.h) are an address and a port, in one canonical
  * encoding so equal paths give equal endpoints:
  *   IPv4                     4 address bytes, port (2, big-endian): 6 bytes
@@ -42,6 +49,13 @@ int rg_wg_udp_bind_new(struct rg_wg_bind **out, uint16_t port, GMainContext *con
 uint16_t rg_wg_udp_bind_port(const struct rg_wg_bind *b);
 /* Datagrams dropped so far: a full socket buffer, or refused by the kernel. */
 uint64_t rg_wg_udp_bind_dropped(const struct rg_wg_bind *b);
+
+/* What the bind carried: datagrams, and the socket messages that held them, each way. */
+struct rg_wg_udp_counts {
+	uint64_t tx_datagrams, tx_messages; /* sent (not dropped) */
+	uint64_t rx_datagrams, rx_messages; /* received and handed to recv */
+};
+void rg_wg_udp_bind_counts(const struct rg_wg_bind *b, struct rg_wg_udp_counts *out);
 
 /* The endpoint for a (pure). An empty or non-IP a gives "none" (len 0). */
 void rg_wg_udp_endpoint_from_addr(struct rg_wg_endpoint *ep, const struct core_addr *a);

@@ -103,8 +103,9 @@ static int add_peer(struct rg_wg_tunnel *t, const struct rg_wg_conf_peer *cp, GE
 }
 
 int rg_wg_tunnel_up(struct rg_wg_tunnel **out, const struct rg_wg_conf *conf, const char *ifname,
-		    GError **error)
+		    const struct rg_wg_tunnel_opts *opts, GError **error)
 {
+	static const struct rg_wg_tunnel_opts defaults = RG_WG_TUNNEL_OPTS_DEFAULT;
 	struct rg_wg_tunnel *t = g_new0(struct rg_wg_tunnel, 1);
 	struct rg_wg_runner_config cfg = {
 		.ifname = ifname,
@@ -113,6 +114,14 @@ int rg_wg_tunnel_up(struct rg_wg_tunnel **out, const struct rg_wg_conf *conf, co
 		.addresses = conf->addresses,
 		.n_addresses = conf->n_addresses,
 	};
+
+	if (opts == NULL)
+		opts = &defaults;
+	/* the UDP bind takes one datagram per segment and batches them (GSO) itself */
+	cfg.offload = !opts->no_offload;
+	/* the loop thread seals and opens too: one worker fewer than cores */
+	cfg.crypto_workers = opts->crypto_workers >= 0 ? (unsigned)opts->crypto_workers
+						       : g_get_num_processors() - 1;
 	struct rg_wg_bind *bind = NULL;
 	int ret;
 

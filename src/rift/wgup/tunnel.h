@@ -2,8 +2,8 @@
  * tunnel.h - `riftgate wg up`: a plain WireGuard interface over UDP,
  * configured from a wg-quick style file. A UDP bind on ListenPort and a
  * runner (runner.h: the TUN, the device, the UAPI socket at
- * /var/run/wireguard/IFNAME.sock, on the thread-default GLib main context)
- * carry it; this layer adds the file's peers, resolving each Endpoint once
+ * /var/run/wireguard/IFNAME.sock, on the thread-default GLib main context,
+ * with the TUN's offloads unless opts says no) carry it; this layer adds the file's peers, resolving each Endpoint once
  * (getaddrinfo), and starts their persistent keepalives.
  *
  * Routes: each peer's allowed IPs are routed into the interface, except
@@ -16,6 +16,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "rift/wg/conf.h"
@@ -23,9 +24,19 @@
 
 struct rg_wg_tunnel;
 
+/* How to run it; rg_wg_tunnel_up's NULL means RG_WG_TUNNEL_OPTS_DEFAULT. */
+struct rg_wg_tunnel_opts {
+	bool no_offload; /* a plain TUN (runner.h, config.offload); default: the kernel's offloads */
+	int crypto_workers; /* threads for the crypto (runner.h); -1: one per core but one */
+};
+#define RG_WG_TUNNEL_OPTS_DEFAULT                                                                  \
+	{                                                                                          \
+		.no_offload = false, .crypto_workers = -1                                          \
+	}
+
 /* CORE_OK or a core error with *error set to a message fit for the user. */
 int rg_wg_tunnel_up(struct rg_wg_tunnel **out, const struct rg_wg_conf *conf, const char *ifname,
-		    GError **error);
+		    const struct rg_wg_tunnel_opts *opts, GError **error);
 void rg_wg_tunnel_down(struct rg_wg_tunnel *t);
 
 const char *rg_wg_tunnel_ifname(const struct rg_wg_tunnel *t);

@@ -267,7 +267,7 @@ static void op_wallclock(void *ctx, int64_t *s, uint32_t *ns)
 	*ns = (uint32_t)(h.now % 1000000000);
 }
 
-static const struct rg_wg_device_ops ops = { op_send, op_deliver, op_random, op_wallclock };
+static const struct rg_wg_device_ops ops = { op_send, op_deliver, op_random, op_wallclock, NULL };
 
 static struct rg_wg_endpoint endpoint(uint8_t tag, uint8_t k)
 {

@@ -152,6 +152,10 @@ expect 1 "" "riftgate wg up: unexpected argument 'b.conf'
 $h" wg up a.conf b.conf
 expect 1 "" "riftgate wg up: option '--ifname' needs a value
 $h" wg up a.conf --ifname
+expect 1 "" "riftgate wg up: --workers takes a number from 0 to 64, not '65'
+$h" wg up a.conf --workers 65
+expect 1 "" "riftgate wg up: --workers takes a number from 0 to 64, not '\\x1b[2J'
+$h" wg up a.conf --workers "$(printf '\033[2J')"
 h=$(help_of wg show)
 expect 1 "" "riftgate wg show: unexpected argument 'wg1'
 $h" wg show wg0 wg1

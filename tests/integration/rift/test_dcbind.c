@@ -10,7 +10,8 @@
  * TUN and the tunnel goes on carrying packets. Then WireGuard goes
  * straight on the ICE path beside the channel (rg_pc_send_datagram, the
  * agent's direct sender): packets cross both ways that way and not in the
- * channel, and the path refuses what is not WireGuard-shaped. A link that
+ * channel, and the path refuses what is not WireGuard-shaped; a burst of
+ * 21 datagrams (one UDP_SEGMENT send) arrives whole and byte-exact. A link that
  * is detached refuses sends (CORE_ERR_NOT_FOUND) and is never reused.
  */
 #include <glib.h>
@@ -72,7 +73,7 @@ static void op_wallclock(void *ctx, int64_t *s, uint32_t *ns)
 	*ns = (uint32_t)ts.tv_nsec;
 }
 
-static const struct rg_wg_device_ops ops = { op_send, op_deliver, op_random, op_wallclock };
+static const struct rg_wg_device_ops ops = { op_send, op_deliver, op_random, op_wallclock, NULL };
 
 /* After a burst, as the runner does: what the direct way queued goes out. */
 static void on_idle(void *ctx)
@@ -288,6 +289,33 @@ static void test_channel(void)
 	g_assert_cmpuint(info.direct_rx, ==, 1);
 	g_assert_cmpint(rg_pc_send_datagram(a.pc, (const uint8_t *)"\x16\xfe\xfd", 3), ==,
 			CORE_ERR_INVALID_ARG);
+
+	/*
+	 * A burst on the direct path: equal datagrams and a shorter last one go
+	 * in one flush (one UDP_SEGMENT send on this host pair); each arrives
+	 * whole and byte-exact.
+	 */
+	{
+		enum { BURST = 21, BIG = 1200 };
+		uint8_t big[BURST][BIG];
+		size_t blen[BURST];
+
+		for (int i = 0; i < BURST; i++) {
+			blen[i] = i == BURST - 1 ? 300 : BIG;
+			packet(big[i], 2, 1, (uint8_t)('A' + i));
+			big[i][2] = (uint8_t)(blen[i] >> 8), big[i][3] = (uint8_t)blen[i];
+			for (size_t k = 40; k < blen[i]; k++)
+				big[i][k] = (uint8_t)(i * 7 + k);
+			rg_wg_device_send(b.dev, big[i], blen[i], now_ns());
+		}
+		rg_wg_bind_flush(b.bind);
+		for (int i = 0; i < BURST; i++)
+			ITEST_RUN_UNTIL(delivered(&a, big[i], blen[i]), 10);
+		g_assert_cmpint(rg_dcbind_link_info(b.bind, b.link, &info), ==, CORE_OK);
+		g_assert_cmpuint(info.direct_tx, ==, 1 + BURST);
+		g_assert_cmpint(rg_dcbind_link_info(a.bind, a.link, &info), ==, CORE_OK);
+		g_assert_cmpuint(info.direct_rx, ==, 1 + BURST);
+	}
 
 	/* a link that is gone refuses sends, and its number is not handed out again */
 	rg_dcbind_endpoint(a.link, &gone);

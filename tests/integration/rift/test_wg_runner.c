@@ -11,7 +11,10 @@
  * the runner with no endpoint line (the bind has no text for a link) and
  * the handshake and counters; persistent keepalives come from the timer
  * (armed from the boot clock); rg_wg_peer_initiate + kick makes a new
- * handshake; freeing a runner removes its interface and UAPI socket.
+ * handshake; freeing a runner removes its interface and UAPI socket. With
+ * the TUN's offloads on, a UDP_SEGMENT super-packet and a 4 MiB TCP stream
+ * arrive byte-exact and the bind never sees a datagram beyond one packet;
+ * again with two crypto workers on each side.
  * Without root: a failed rg_wg_runner_new frees the bind and says why; the
  * ready-time conversion is exact.
  */
@@ -20,6 +23,7 @@
 #include <glib/gstdio.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sched.h>
 #include <string.h>
@@ -47,6 +51,7 @@ struct wire_bind {
 	GQueue inbox; /* of GBytes */
 	GSource *deliver;
 	unsigned sent, keepalives;
+	size_t max_len; /* the largest datagram sent */
 	bool *freed;
 };
 
@@ -85,6 +90,7 @@ static int wire_send(struct rg_wg_bind *b, const struct rg_wg_endpoint *to, cons
 	if (o == NULL)
 		return CORE_ERR_NOT_FOUND;
 	w->sent++;
+	w->max_len = MAX(w->max_len, len);
 	if (len == 32)
 		w->keepalives++; /* a transport message with no packet */
 	g_queue_push_tail(&o->inbox, g_bytes_new(buf, len));
@@ -213,14 +219,20 @@ static bool pump(int fd, int ms)
 	return false;
 }
 
-/* Side i in a new namespace: its runner (address 10.79.0.i+1/24) and a UDP socket. */
-static void side_up(struct side *s, int i, struct wire *wire)
+/*
+ * Side i in a new namespace: its runner (address 10.79.0.i+1/24, the TUN's
+ * offloads if asked) and a UDP socket.
+ */
+static void side_up(struct side *s, int i, struct wire *wire, bool offload, unsigned workers)
 {
 	struct rg_wg_prefix addr = { .family = 4, .len = 24 };
 	uint8_t key[RG_WG_KEY_LEN];
-	struct rg_wg_runner_config cfg = {
-		.ifname = s->ifname, .private_key = key, .addresses = &addr, .n_addresses = 1
-	};
+	struct rg_wg_runner_config cfg = { .ifname = s->ifname,
+					   .private_key = key,
+					   .addresses = &addr,
+					   .n_addresses = 1,
+					   .offload = offload,
+					   .crypto_workers = workers };
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(UDP_PORT) };
 	GError *err = NULL;
 
@@ -356,8 +368,8 @@ static void test_two_runners(void)
 		g_test_trap_assert_passed();
 		return;
 	}
-	side_up(&s[0], 0, &wire);
-	side_up(&s[1], 1, &wire);
+	side_up(&s[0], 0, &wire, false, 0);
+	side_up(&s[1], 1, &wire, false, 0);
 	here = s[1].ns;
 	add_peer(&s[0], 0);
 	add_peer(&s[1], 1);
@@ -388,11 +400,141 @@ static void test_two_runners(void)
 	side_down(&s[1], here);
 }
 
+/*
+ * 20 datagrams of 1,000 bytes from side `from`, sent as one UDP_SEGMENT
+ * super-packet: they arrive one by one, byte-exact and in order.
+ */
+static void check_udp_gso(struct side *s, int from)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(UDP_PORT) };
+	uint8_t out[20 * 1000], in[2000];
+	char cbuf[CMSG_SPACE(sizeof(uint16_t))] = { 0 };
+	struct iovec iov = { out, sizeof(out) };
+	struct msghdr m = { .msg_name = &to,
+			    .msg_namelen = sizeof(to),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	uint16_t seg = 1000;
+
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7 + i / 1000);
+	memcpy(&to.sin_addr, tun_addr[1 - from], 4);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	g_assert_cmpint(sendmsg(s[from].udp, &m, 0), ==, (ssize_t)sizeof(out));
+	for (int i = 0; i < 20; i++) {
+		g_assert_true(pump(s[1 - from].udp, WAIT_MS));
+		g_assert_cmpint(recv(s[1 - from].udp, in, sizeof(in), 0), ==, 1000);
+		g_assert_cmpmem(in, 1000, out + i * 1000, 1000);
+	}
+}
+
+/* Bytes of a TCP stream at offset i. */
+static uint8_t stream_byte(size_t i)
+{
+	return (uint8_t)(i * 131 + (i >> 12));
+}
+
+/* A TCP connection from side 0 to side 1 (the current namespace) carries n bytes byte-exact. */
+static void check_tcp(struct side *s, size_t n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(UDP_PORT) };
+	int lsn = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cli, srv = -1, one = 1;
+	size_t sent = 0, got = 0;
+	uint8_t buf[65536];
+	gint64 until = g_get_monotonic_time() + 20 * G_TIME_SPAN_SECOND;
+
+	memcpy(&a.sin_addr, tun_addr[1], 4);
+	g_assert_cmpint(setsockopt(lsn, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), ==, 0);
+	g_assert_cmpint(bind(lsn, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+	g_assert_cmpint(listen(lsn, 1), ==, 0);
+	g_assert_cmpint(setns(s[0].ns, CLONE_NEWNET), ==, 0);
+	cli = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	g_assert_cmpint(setns(s[1].ns, CLONE_NEWNET), ==, 0);
+	g_assert_true(connect(cli, (struct sockaddr *)&a, sizeof(a)) == 0 || errno == EINPROGRESS);
+	g_assert_true(pump(lsn, WAIT_MS));
+	srv = accept4(lsn, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	g_assert_cmpint(srv, >=, 0);
+	while (got < n && g_get_monotonic_time() < until) {
+		while (sent < n) {
+			size_t k = MIN(sizeof(buf), n - sent);
+			ssize_t w;
+
+			for (size_t i = 0; i < k; i++)
+				buf[i] = stream_byte(sent + i);
+			w = send(cli, buf, k, MSG_NOSIGNAL);
+			if (w <= 0)
+				break;
+			sent += (size_t)w;
+		}
+		pump(-1, 1);
+		for (ssize_t r; (r = recv(srv, buf, sizeof(buf), 0)) > 0; got += (size_t)r)
+			for (ssize_t i = 0; i < r; i++)
+				g_assert_cmpuint(buf[i], ==, stream_byte(got + (size_t)i));
+	}
+	g_assert_cmpuint(got, ==, n);
+	close(srv);
+	close(cli);
+	close(lsn);
+}
+
+/*
+ * With the TUN's offloads on both sides, over a bind that takes one
+ * datagram per call (as the agent's does): a UDP super-packet and a TCP
+ * stream arrive byte-exact, and no datagram given to the bind is larger
+ * than one MTU-sized packet sealed (the runner cut the super-packets).
+ * data: crypto workers on each side (their order kept: the stream is
+ * byte-exact, and UDP's datagrams arrive in order).
+ */
+static void test_offload(gconstpointer data)
+{
+	unsigned workers = GPOINTER_TO_UINT(data);
+	struct wire wire = { { NULL } };
+	struct side s[2] = { { 0 } };
+	int here;
+
+	if (!g_test_subprocess()) {
+		if (geteuid() != 0) {
+			g_test_skip("needs root (network namespaces, TUN devices)");
+			return;
+		}
+		g_test_trap_subprocess(NULL, SUBPROCESS_US, G_TEST_SUBPROCESS_INHERIT_STDERR);
+		g_test_trap_assert_passed();
+		return;
+	}
+	side_up(&s[0], 0, &wire, true, workers);
+	side_up(&s[1], 1, &wire, true, workers);
+	here = s[1].ns;
+	for (int i = 0; i < 2; i++) {
+		unsigned off = rg_tun_offloads(rg_wg_runner_tun(s[i].runner));
+
+		g_assert_cmpuint(off & (RG_TUN_VNET_HDR | RG_TUN_TSO), ==,
+				 RG_TUN_VNET_HDR | RG_TUN_TSO);
+		add_peer(&s[i], i);
+	}
+	check_udp(s, 0, "A to B, one packet, offloads on");
+	check_udp(s, 1, "B to A");
+	if (rg_tun_offloads(rg_wg_runner_tun(s[0].runner)) & RG_TUN_USO)
+		check_udp_gso(s, 0);
+	check_tcp(s, 4 << 20);
+	g_assert_cmpuint(s[0].bind->max_len, <=, RG_WG_DEFAULT_MTU + 32);
+	g_assert_cmpuint(s[0].bind->sent, >, (4u << 20) / RG_WG_DEFAULT_MTU);
+	side_down(&s[0], here);
+	side_down(&s[1], here);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/rift/wg-runner/ready-time", test_ready_time);
 	g_test_add_func("/rift/wg-runner/new-fails", test_new_fails);
 	g_test_add_func("/rift/wg-runner/two-runners", test_two_runners);
+	g_test_add_data_func("/rift/wg-runner/offload", GUINT_TO_POINTER(0), test_offload);
+	g_test_add_data_func("/rift/wg-runner/offload-workers", GUINT_TO_POINTER(2), test_offload);
 	return g_test_run();
 }

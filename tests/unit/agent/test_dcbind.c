@@ -59,6 +59,9 @@ static void test_links(void)
 	/* a datagram on link 2 reaches the receiver with link 2's endpoint */
 	rg_dcbind_input(b, l2, pkt, sizeof(pkt));
 	g_assert_cmpuint(s.n, ==, 1);
+	g_assert_cmpuint(s.idle, ==, 0); /* the burst is not over before the loop runs */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
 	g_assert_cmpuint(s.idle, ==, 1);
 	g_assert_true(rg_wg_endpoint_equal(&s.from, &e2));
 	g_assert_cmpuint(s.len, ==, sizeof(pkt));
@@ -79,6 +82,34 @@ static void test_links(void)
 	e2.len = 6;
 	g_assert_cmpint(rg_wg_bind_send(b, &e2, pkt, sizeof(pkt)), ==, CORE_ERR_NOT_FOUND);
 	rg_wg_bind_free(b);
+}
+
+/* A burst of datagrams gets one idle call, after the loop ran what was ready; a bind freed first gets none. */
+static void test_burst(void)
+{
+	struct seen s = { 0 };
+	struct rg_wg_bind *b = new_bind(&s);
+	uint32_t l = rg_dcbind_attach(b, NULL, "bob");
+	uint8_t pkt[148] = { 4 };
+
+	for (int i = 0; i < 5; i++)
+		rg_dcbind_input(b, l, pkt, sizeof(pkt));
+	g_assert_cmpuint(s.n, ==, 5);
+	g_assert_cmpuint(s.idle, ==, 0);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_cmpuint(s.idle, ==, 1);
+	/* the next burst gets its own */
+	rg_dcbind_input(b, l, pkt, sizeof(pkt));
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_cmpuint(s.idle, ==, 2);
+	/* freed with a burst pending: no call into a bind that is gone */
+	rg_dcbind_input(b, l, pkt, sizeof(pkt));
+	rg_wg_bind_free(b);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_cmpuint(s.idle, ==, 2);
 }
 
 static void test_bad_input(void)
@@ -129,6 +160,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/dcbind/links", test_links);
+	g_test_add_func("/dcbind/burst", test_burst);
 	g_test_add_func("/dcbind/bad-input", test_bad_input);
 	g_test_add_func("/dcbind/sample", test_sample);
 	return g_test_run();

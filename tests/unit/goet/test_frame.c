@@ -336,6 +336,138 @@ static void test_encode_limits(void)
 	g_free(big);
 }
 
+/* Forwarding messages: round trips, one exact layout each, short payloads,
+ * text fields past their length, and the 255-byte text limit. */
+static void test_forwarding(void)
+{
+	static const uint8_t listen_bytes[] = {
+		0x00, 0x00, 0x00, 0x0b, 0x30, /* 11 bytes, FwdListen */
+		0x00, 0x00, 0x00, 0x07,	      /* listen_id 7 */
+		0x1f, 0x90,		      /* port 8080 */
+		0x02, 0x03, '1',  '.',	'2',  /* bind: address "1.2" */
+	};
+	static const uint8_t data_bytes[] = {
+		0x00, 0x00, 0x00, 0x0f, 0x34,			/* 15 bytes, FwdData */
+		0x00, 0x00, 0x00, 0x05,				/* chan 5 */
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, /* offset 2^32 + 2 */
+		'a',  'b',  'c',
+	};
+	static const uint8_t ack_bytes[] = {
+		0x00, 0x00, 0x00, 0x10, 0x35, 0x00, 0x00, 0x00, 0x06, /* chan 6 */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00,	      /* delivered 4096 */
+		0x00, 0x10, 0x00, 0x00,				      /* window 1 MiB */
+	};
+	static const uint8_t close_bytes[] = {
+		0x00, 0x00, 0x00, 0x10, 0x36, 0x00, 0x00, 0x00, 0x09, 0x01, /* chan 9, reset */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 'n',  'o',
+	};
+	static const struct {
+		uint8_t type;
+		size_t min;
+	} shorts[] = {
+		{ GT_MSG_FWD_LISTEN, 8 }, { GT_MSG_FWD_LISTEN_RESULT, 8 },
+		{ GT_MSG_FWD_OPEN, 11 },  { GT_MSG_FWD_OPEN_RESULT, 6 },
+		{ GT_MSG_FWD_DATA, 12 },  { GT_MSG_FWD_ACK, 16 },
+		{ GT_MSG_FWD_CLOSE, 14 },
+	};
+	uint8_t zeros[32] = { 0 }, long_text[256];
+	struct gt_msg m, back;
+	size_t len, used;
+	uint8_t *bytes;
+
+	memset(long_text, 'x', sizeof(long_text));
+	m = (struct gt_msg){ .type = GT_MSG_FWD_LISTEN };
+	m.u.fwd_listen.listen_id = 7;
+	m.u.fwd_listen.port = 8080;
+	m.u.fwd_listen.bind = 2;
+	m.u.fwd_listen.addr = (const uint8_t *)"1.2";
+	m.u.fwd_listen.addr_len = 3;
+	bytes = encode(&m, &len);
+	g_assert_cmpmem(bytes, len, listen_bytes, sizeof(listen_bytes));
+	g_free(bytes);
+	roundtrip(&m);
+	m.u.fwd_listen.addr_len = 0; /* no address */
+	roundtrip(&m);
+
+	m = (struct gt_msg){ .type = GT_MSG_FWD_LISTEN_RESULT };
+	m.u.fwd_listen_result.listen_id = UINT32_MAX;
+	m.u.fwd_listen_result.status = GT_FWD_IN_USE;
+	m.u.fwd_listen_result.port = 65535;
+	m.u.fwd_listen_result.reason = long_text;
+	m.u.fwd_listen_result.reason_len = GT_FWD_TEXT_MAX;
+	roundtrip(&m);
+	m.u.fwd_listen_result.reason_len = GT_FWD_TEXT_MAX + 1;
+	g_assert_cmpint(gt_msg_payload_len(&m), ==, 8 + 256);
+	{
+		struct core_buf b;
+
+		core_buf_init_growable(&b, 1024);
+		g_assert_cmpint(gt_msg_encode(&m, &b), ==, CORE_ERR_INVALID_ARG);
+		g_assert_cmpuint(core_buf_len(&b), ==, 0);
+		core_buf_free(&b);
+	}
+
+	m = (struct gt_msg){ .type = GT_MSG_FWD_OPEN };
+	m.u.fwd_open.chan = 3;
+	m.u.fwd_open.port = 22;
+	m.u.fwd_open.host = (const uint8_t *)"db.example";
+	m.u.fwd_open.host_len = 10;
+	roundtrip(&m);
+	m.u.fwd_open.listen_id = 4;
+	m.u.fwd_open.host_len = 0;
+	roundtrip(&m);
+
+	m = (struct gt_msg){ .type = GT_MSG_FWD_OPEN_RESULT };
+	m.u.fwd_open_result.chan = 3;
+	m.u.fwd_open_result.status = GT_FWD_REFUSED;
+	m.u.fwd_open_result.reason = (const uint8_t *)"Connection refused";
+	m.u.fwd_open_result.reason_len = 18;
+	roundtrip(&m);
+
+	m = (struct gt_msg){ .type = GT_MSG_FWD_DATA };
+	m.u.fwd_data.chan = 5;
+	m.u.fwd_data.offset = (UINT64_C(1) << 32) + 2;
+	m.u.fwd_data.bytes = (const uint8_t *)"abc";
+	m.u.fwd_data.len = 3;
+	bytes = encode(&m, &len);
+	g_assert_cmpmem(bytes, len, data_bytes, sizeof(data_bytes));
+	g_free(bytes);
+	roundtrip(&m);
+
+	m = (struct gt_msg){ .type = GT_MSG_FWD_ACK };
+	m.u.fwd_ack.chan = 6;
+	m.u.fwd_ack.delivered = 4096;
+	m.u.fwd_ack.window = 1 << 20;
+	bytes = encode(&m, &len);
+	g_assert_cmpmem(bytes, len, ack_bytes, sizeof(ack_bytes));
+	g_free(bytes);
+	roundtrip(&m);
+
+	g_assert_cmpint(gt_frame_decode(close_bytes, sizeof(close_bytes), &back, &used), ==,
+			CORE_OK);
+	g_assert_cmpuint(used, ==, sizeof(close_bytes));
+	g_assert_cmpuint(back.u.fwd_close.chan, ==, 9);
+	g_assert_cmpuint(back.u.fwd_close.kind, ==, GT_FWD_CLOSE_RESET);
+	g_assert_cmpmem(back.u.fwd_close.reason, back.u.fwd_close.reason_len, "no", 2);
+	roundtrip(&back);
+	g_assert_cmpstr(gt_msg_type_name(GT_MSG_FWD_CLOSE), ==, "FwdClose");
+
+	for (size_t i = 0; i < G_N_ELEMENTS(shorts); i++) {
+		g_assert_true(gt_msg_type_known(shorts[i].type));
+		g_assert_cmpint(gt_msg_decode(shorts[i].type, zeros, shorts[i].min - 1, &m), ==,
+				CORE_ERR_TRUNCATED);
+		g_assert_cmpint(gt_msg_decode(shorts[i].type, zeros, shorts[i].min, &m), ==,
+				CORE_OK);
+	}
+	/* a text length past the payload's end */
+	g_assert_cmpint(
+		gt_msg_decode(GT_MSG_FWD_OPEN_RESULT, (const uint8_t *)"\0\0\0\1\0\5abcd", 10, &m),
+		==, CORE_ERR_TRUNCATED);
+	/* types between the tables stay unknown */
+	g_assert_false(gt_msg_type_known(0x2f));
+	g_assert_false(gt_msg_type_known(0x37));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -346,5 +478,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/frame/errors", test_errors);
 	g_test_add_func("/frame/extensions", test_extensions);
 	g_test_add_func("/frame/encode-limits", test_encode_limits);
+	g_test_add_func("/frame/forwarding", test_forwarding);
 	return g_test_run();
 }

@@ -156,11 +156,42 @@ static void test_random_vs_linear(void)
 	rg_allowedips_free(t);
 }
 
+/*
+ * The last answers are kept, and forgotten when the table changes: a more
+ * specific prefix for another peer, a peer removed, the same prefix moved.
+ */
+static void test_cached(void)
+{
+	struct rg_allowedips *t = rg_allowedips_new();
+
+	add(t, "10.0.0.0/8", &A);
+	add(t, "fd00::/8", &C);
+	for (int i = 0; i < 3; i++) {
+		g_assert_true(find(t, "10.1.2.3") == &A);
+		g_assert_true(find(t, "fd00::5") == &C);
+		g_assert_true(find(t, "10.9.9.9") == &A);
+	}
+	add(t, "10.1.2.0/24", &B);
+	g_assert_true(find(t, "10.1.2.3") == &B);
+	g_assert_true(find(t, "10.9.9.9") == &A);
+	rg_allowedips_remove_peer(t, &B);
+	g_assert_true(find(t, "10.1.2.3") == &A);
+	add(t, "10.0.0.0/8", &D);
+	g_assert_true(find(t, "10.1.2.3") == &D);
+	rg_allowedips_remove_peer(t, &D);
+	g_assert_null(find(t, "10.1.2.3"));
+	g_assert_true(find(t, "fd00::5") == &C);
+	/* IPv4 and IPv6 keys never meet, even with the same first bytes */
+	g_assert_null(find(t, "::a01:203"));
+	rg_allowedips_free(t);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/wg/allowedips/longest-prefix", test_longest_prefix);
 	g_test_add_func("/wg/allowedips/walk-and-parse", test_walk_and_parse);
 	g_test_add_func("/wg/allowedips/random-vs-linear", test_random_vs_linear);
+	g_test_add_func("/wg/allowedips/cached", test_cached);
 	return g_test_run();
 }

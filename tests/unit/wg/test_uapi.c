@@ -88,7 +88,7 @@ static void op_wallclock(void *ctx, int64_t *s, uint32_t *ns)
 	*ns = 0;
 }
 
-static const struct rg_wg_device_ops ops = { op_send, op_deliver, op_random, op_wallclock };
+static const struct rg_wg_device_ops ops = { op_send, op_deliver, op_random, op_wallclock, NULL };
 
 /* A bind that formats UDP endpoints and has no text for any other (a link number). */
 static bool fake_format(const struct rg_wg_bind *b, const struct rg_wg_endpoint *ep, char *out,
