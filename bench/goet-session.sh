@@ -19,7 +19,7 @@ spid=
 trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$tmp" /tmp/goet-bench$$-*.log' EXIT
 [ -x "$goet" ] || { echo "build first: ninja -C $build" >&2; exit 1; }
 
-head -c $((mib * 1024 * 1024 / 4 * 3)) /dev/urandom | base64 -w 76 >"$tmp/data.b64"
+head -c $((mib * 1024 * 1024 * 3 / 4)) /dev/urandom | base64 -w 76 >"$tmp/data.b64"
 bytes=$(stat -c %s "$tmp/data.b64")
 
 bulk() {

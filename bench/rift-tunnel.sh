@@ -22,7 +22,7 @@
 # at least 0.8 of rg-udp). A benchmark, not a test: nothing asserts.
 # Needs root, iperf3, wg, wireguard-go, coturn, nft, openssl.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 build=$(realpath "${1:-build}")
 secs=${2:-10}
 rg=$build/src/rift/riftgate
@@ -34,7 +34,6 @@ fail() {
 	exit 1
 }
 [ "$(id -u)" -eq 0 ] || fail "needs root"
-here=$(pwd)
 
 declare -A tcp retr udp loss rtt
 # RSS_ONLY=1: only the memory figures
@@ -152,29 +151,31 @@ rss() {
 	ip -n "$PUB" addr add 198.51.100.1/24 dev br0; ip -n "$PUB" link set lo up
 	printf '[server]\nlisten = 198.51.100.1\nport = 8443\n' >"$tmp/server.conf"
 	for i in $(seq 0 10); do
-		printf '[device.d%02d]\nnetwork = lab\ntoken = d%02d-token-0123456789\n' $i $i >>"$tmp/server.conf"
+		printf '[device.d%02d]\nnetwork = lab\ntoken = d%02d-token-0123456789\n' "$i" "$i" >>"$tmp/server.conf"
 		ip netns add "rgbr$i-$id"
 		ip link add eth0 netns "rgbr$i-$id" type veth peer name "p$i" netns "$PUB"
 		ip -n "$PUB" link set "p$i" master br0; ip -n "$PUB" link set "p$i" up
 		ip -n "rgbr$i-$id" addr add "198.51.100.$((10 + i))/24" dev eth0
 		ip -n "rgbr$i-$id" link set eth0 up; ip -n "rgbr$i-$id" link set lo up
 		printf '[device]\nname = d%02d\naddress = 10.78.0.%d/24\ninterface = rgr%d-%s\n[server]\nurl = http://198.51.100.1:8443\n[agent]\ncontrol = %s/d%02d.sock\nsecrets = %s/d%02d.secrets\n' \
-			$i $((i + 1)) $i "$id" "$tmp" $i "$tmp" $i >"$tmp/d$i.conf"
-		(umask 077; printf '[device]\nprivate-key = %s\ntoken = d%02d-token-0123456789\n' "$("$rg" genkey)" $i >"$tmp/$(printf d%02d $i).secrets")
+			"$i" $((i + 1)) "$i" "$id" "$tmp" "$i" "$tmp" "$i" >"$tmp/d$i.conf"
+		(umask 077; printf '[device]\nprivate-key = %s\ntoken = d%02d-token-0123456789\n' "$("$rg" genkey)" "$i" >"$tmp/$(printf d%02d "$i").secrets")
 	done
 	ip netns exec "$PUB" "$rg" server -c "$tmp/server.conf" >/dev/null 2>&1 &
 	pids+=($!)
 	sleep 0.5
-	start() { ip netns exec "rgbr$1-$id" "$rg" up -c "$tmp/d$1.conf" >"$tmp/d$1.log" 2>&1 & pids+=($!); eval "rpid$1=$!"; }
+	local -A rpid
+	start() { ip netns exec "rgbr$1-$id" "$rg" up -c "$tmp/d$1.conf" >"$tmp/d$1.log" 2>&1 & pids+=($!); rpid[$1]=$!; }
+	# shellcheck disable=SC2317 # called through wait_for
 	peers_up() { [ "$("$rg" status --json -s "$tmp/d00.sock" | grep -o '"state":"connected"' | wc -l)" -ge "$1" ]; }
 	start 0; start 1
 	wait_for 30 peers_up 1 || fail "rss: 1 peer did not connect"
 	ip netns exec rgbr0-$id ping -c 20 -i 0.05 -q 10.78.0.2 >/dev/null
-	one=$(rss_kib "$rpid0")
-	for i in $(seq 2 10); do start $i; done
+	one=$(rss_kib "${rpid[0]}")
+	for i in $(seq 2 10); do start "$i"; done
 	wait_for 60 peers_up 10 || fail "rss: 10 peers did not connect"
 	for i in $(seq 1 10); do ip netns exec rgbr0-$id ping -c 5 -i 0.05 -q "10.78.0.$((i + 1))" >/dev/null; done
-	ten=$(rss_kib "$rpid0")
+	ten=$(rss_kib "${rpid[0]}")
 	for p in "${pids[@]}"; do stop "$p"; done
 	for i in $(seq 0 10); do ip netns del "rgbr$i-$id"; rm -f "/var/run/wireguard/rgr$i-$id.sock"; done
 	ip netns del "$PUB"

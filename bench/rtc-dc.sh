@@ -59,21 +59,22 @@ side() {
 
 # run OFFERER ANSWERER KIND TAG: one run; appends "TAG o|a <bench line>" to results.
 run() {
-	local o=$1 a=$2 kind=$3 tag=$4 dir deadline need
+	local o=$1 a=$2 kind=$3 tag=$4 dir deadline need extra=0 ocmd acmd
 	dir="$work/$tag"
 	mkdir -p "$dir"
 	mkfifo "$dir/to-o" "$dir/to-a" "$dir/o.pipe" "$dir/a.pipe"
-	# shellcheck disable=SC2046 # the command lines are split on purpose
-	$(side "$o" offer "$kind") <"$dir/to-o" >"$dir/o.pipe" 2>"$dir/o.err" &
+	read -r -a ocmd <<<"$(side "$o" offer "$kind")"
+	read -r -a acmd <<<"$(side "$a" answer "$kind")"
+	"${ocmd[@]}" <"$dir/to-o" >"$dir/o.pipe" 2>"$dir/o.err" &
 	pids=("$!")
-	# shellcheck disable=SC2046
-	$(side "$a" answer "$kind") <"$dir/to-a" >"$dir/a.pipe" 2>"$dir/a.err" &
+	"${acmd[@]}" <"$dir/to-a" >"$dir/a.pipe" 2>"$dir/a.err" &
 	pids+=("$!")
 	# each side's signaling lines go to the other; everything is kept
 	tee "$dir/o.out" <"$dir/o.pipe" | grep --line-buffered -v '"log"\|"result"\|"bench"' >"$dir/to-a" &
 	tee "$dir/a.out" <"$dir/a.pipe" | grep --line-buffered -v '"log"\|"result"\|"bench"' >"$dir/to-o" &
 	[ "$kind" = setup ] && need='o:"setup"' || need='o:"send" a:"recv"'
-	deadline=$(($(date +%s) + secs + ${rg_wrap:+60+} 30))
+	[ -n "${rg_wrap:-}" ] && extra=60
+	deadline=$(($(date +%s) + secs + extra + 30))
 	while [ "$(date +%s)" -lt "$deadline" ]; do
 		local all=1
 		for n in $need; do

@@ -20,14 +20,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 shift || true
-counts=("${@:-1000 10000}")
+counts=("$@")
+[ ${#counts[@]} -gt 0 ] || counts=(1000 10000)
 riftgate=$(realpath "$build/src/rift/riftgate")
 load=$(realpath "$build/bench/sig-load")
 tmp=$(mktemp -d)
 spid=
 trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-for n in ${counts[@]}; do
+for n in "${counts[@]}"; do
 	{
 		printf '[server]\nlisten = 127.0.0.1\nport = 0\n'
 		[ "${AUTH_RATE:-0}" -gt 0 ] && printf '[store]\npath = %s/server.db\nsynchronous = %s\n' "$tmp" "${SYNC:-full}"

@@ -7,7 +7,8 @@
 
 static const char usage[] =
 	"usage:\n"
-	"  goet [--install] [--tcp] [--profile] [--replay-size <bytes>] [user@]host\n"
+	"  goet [--install] [--tcp] [--profile] [--replay-size <bytes>]\n"
+	"       [-L [bind:]port:host:hostport]... [-R [bind:]port:host:hostport]... [user@]host\n"
 	"  goet [flags] [-t] [user@]host -- command [args...]   (like ssh host command)\n"
 	"  goet list [user@]host | --local\n"
 	"  goet attach [--tcp] [--profile] [user@]host <session-id> | --local <session-id>\n"
@@ -27,6 +28,9 @@ static const char usage[] =
 	"  --connect-timeout <dur>  client: give up when no session answered within\n"
 	"                        this (default 30s; 0 = never); a refused passkey\n"
 	"                        ends the client at once\n"
+	"  -L [bind:]port:host:hostport  forward a port here to host:hostport there\n"
+	"  -R [bind:]port:host:hostport  forward a port there to host:hostport here\n"
+	"                        (as ssh; loopback unless a bind address is given)\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"  -k -                  --local: read the passkey line from stdin (not echoed)\n"

@@ -56,16 +56,11 @@ ours) ours_extra+=(--restart-after 3) ;;
 theirs) theirs_extra+=(--restart-after 3) ;;
 esac
 
-tmp=$(mktemp -d)
+# shellcheck source=tests/lab/lib.sh
+source "$(dirname "$0")/../lab/lib.sh"
+lab_init user
 logs=${RTC_LOGS:-$tmp}
 pids=()
-stop() { # PID: TERM, then KILL after 3 s
-	kill "$1" 2>/dev/null || return 0
-	for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-	kill -9 "$1" 2>/dev/null
-}
-cleanup() { for p in "${pids[@]}"; do stop "$p"; done; rm -rf "$tmp"; }
-trap cleanup EXIT
 mkfifo "$tmp/to-ours" "$tmp/to-theirs"
 # side NAME FIFO-IN FIFO-OUT CMD...: CMD in the background, its pid in pids,
 # its stdout in NAME.out (complete once it has exited); the signaling lines
@@ -75,12 +70,13 @@ side() {
 	shift 3
 	: >"$logs/$name.out" # before tail opens it
 	"$@" >>"$logs/$name.out" 2>"$logs/$name.err" <"$in" &
-	pids+=($!)
+	pids+=("$!")
+	lab_track $!
 	echo $! >"$logs/$name.pid"
 	tail -n +1 -s 0.1 -f --pid=$! "$logs/$name.out" |
 		grep --line-buffered -v '"log"\|"result"' >"$out" &
 }
-start=$(date +%s%3N)
+start=$(lab_now_ms)
 side ours "$tmp/to-ours" "$tmp/to-theirs" \
 	"${wrap_ours[@]}" "$peer" --role "$role" --mib "$mib" "${ours_extra[@]}"
 side theirs "$tmp/to-theirs" "$tmp/to-ours" \
@@ -89,7 +85,7 @@ for _ in $(seq $((${RTC_WAIT_S:-180} * 10))); do
 	grep -q '"result"' "$logs/ours.out" 2>/dev/null && grep -q '"result"' "$logs/theirs.out" 2>/dev/null && break
 	sleep 0.1
 done
-ms=$(($(date +%s%3N) - start))
+ms=$(($(lab_now_ms) - start))
 ok=1
 for side in ours theirs; do
 	r=$(grep -h '"result"' "$logs/$side.out" 2>/dev/null | head -1)

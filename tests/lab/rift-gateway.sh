@@ -27,44 +27,23 @@
 # 6. SIGKILL again, then the next start cleans up by itself and a clean stop
 #    restores everything.
 #
-# Needs root, ip, nft, sysctl and python3; exits 77 otherwise.
+# Needs root (exits 77 without), ip, nft, sysctl and python3.
 set -u
 tool=$(realpath "${1:?usage: rift-gateway.sh path/to/gw-tool}")
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-for t in ip nft sysctl python3; do
-	command -v $t >/dev/null || { echo "SKIP: no $t"; exit 77; }
-done
+# shellcheck source=tests/lab/lib.sh
+source "$(dirname "$0")/lib.sh"
+lab_init
+lab_require ip nft sysctl python3
 
 GW=rgw-gw$$ LAN=rgw-lan$$
-tmp=$(mktemp -d)
 state=$tmp/run/gateway.state
-gwpid=
-stop() { # PID: TERM, then KILL after 3 s
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || return 0
-	for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-	kill -9 "$1" 2>/dev/null
-}
-cleanup() {
-	stop "$gwpid"
-	for ns in "$GW" "$LAN"; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
+gwpid=''
+lab_on_cleanup() { lab_stop "$gwpid"; }
+lab_on_fail() {
 	echo "--- gw-tool stdout"; cat "$tmp/gw.out" 2>/dev/null
 	echo "--- gw-tool stderr"; tail -20 "$tmp/gw.err" 2>/dev/null
 	echo "--- $GW"; ip netns exec "$GW" nft list ruleset 2>&1
 	ip netns exec "$GW" sysctl net.ipv4.conf.rg0.forwarding net.ipv4.conf.lan0.forwarding 2>&1
-	exit 1
-}
-wait_for() { # SECONDS CMD...: until CMD succeeds
-	local until=$((SECONDS + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $until ] || return 1
-		sleep 0.1
-	done
 }
 in_gw() { ip netns exec "$GW" "$@"; }
 fwd() { in_gw sysctl -n "net.ipv4.conf.$1.forwarding"; }
@@ -118,7 +97,7 @@ start_gw() {
 		--route 172.31.0.0/16 --state "$state" --watchdog-ms 300 \
 		>>"$tmp/gw.out" 2>>"$tmp/gw.err" &
 	gwpid=$!
-	wait_for 5 grep -q '^started lans=lan0$' "$tmp/gw.out" || fail "gw-tool did not start"
+	lab_wait_for 5 grep -q '^started lans=lan0$' "$tmp/gw.out" || lab_fail "gw-tool did not start"
 }
 kill9_gw() {
 	kill -9 "$gwpid"
@@ -127,19 +106,16 @@ kill9_gw() {
 }
 
 # --- the networks --------------------------------------------------------------
-for ns in "$GW" "$LAN"; do
-	ip netns add "$ns" || { echo "FAIL: cannot create namespaces"; exit 1; }
-	ip -n "$ns" link set lo up
-done
-ip -n "$GW" tuntap add dev rg0 mode tun || fail "tuntap"
+lab_netns "$GW" "$LAN"
+ip -n "$GW" tuntap add dev rg0 mode tun || lab_fail "tuntap"
 ip -n "$GW" addr add 10.9.0.1/24 dev rg0
 ip -n "$GW" link set rg0 up
-ip link add lan0 netns "$GW" type veth peer name eth0 netns "$LAN" || fail "veth"
+ip link add lan0 netns "$GW" type veth peer name eth0 netns "$LAN" || lab_fail "veth"
 ip -n "$GW" addr add 192.168.77.1/24 dev lan0
 ip -n "$LAN" addr add 192.168.77.2/24 dev eth0
 ip -n "$GW" link set lan0 up
 ip -n "$LAN" link set eth0 up
-ip netns exec "$LAN" nft -f - <<-NFT || fail "nft in $LAN"
+ip netns exec "$LAN" nft -f - <<-NFT || lab_fail "nft in $LAN"
 table inet lab {
 	counter masqueraded {}
 	counter unmasqueraded {}
@@ -150,67 +126,67 @@ table inet lab {
 	}
 }
 NFT
-in_gw ping -c 1 -W 2 -q 192.168.77.2 >/dev/null || fail "the LAN host does not answer"
+in_gw ping -c 1 -W 2 -q 192.168.77.2 >/dev/null || lab_fail "the LAN host does not answer"
 lan_before=$(lan_count masqueraded)
 
 # --- 1. before -----------------------------------------------------------------
-forwarding 0 0 || fail "forwarding on before the gateway"
-tun_ping && fail "a ping through the TUN was answered before the gateway"
+forwarding 0 0 || lab_fail "forwarding on before the gateway"
+tun_ping && lab_fail "a ping through the TUN was answered before the gateway"
 
 # --- 2. start ------------------------------------------------------------------
 start_gw
-forwarding 1 1 || fail "forwarding not on for rg0 and lan0 after start"
-[ "$(fwd all)" = 0 ] || fail "net.ipv4.conf.all.forwarding switched on"
+forwarding 1 1 || lab_fail "forwarding not on for rg0 and lan0 after start"
+[ "$(fwd all)" = 0 ] || lab_fail "net.ipv4.conf.all.forwarding switched on"
 want='table ip riftgate {
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
 		ip saddr 10.9.0.0/24 oifname "lan0" counter packets 0 bytes 0 masquerade
 	}
 }'
-[ "$(table)" = "$want" ] || fail "nft list table ip riftgate: $(table)"
+[ "$(table)" = "$want" ] || lab_fail "nft list table ip riftgate: $(table)"
 grep -q 'WARN  \[gateway 172.31.0.0/16\] no interface has an address in route 172.31.0.0/16: not forwarded' \
-	"$tmp/gw.err" || fail "no warning about the route without an interface"
-[ -f "$state" ] || fail "no state file"
-tun_ping || fail "the ping through the TUN was not answered"
-[ "$(lan_count masqueraded)" -eq $((lan_before + 1)) ] || fail "the LAN host did not see 192.168.77.1"
-[ "$(lan_count unmasqueraded)" -eq 0 ] || fail "the LAN host saw the tunnel address"
-table | grep -q 'oifname "lan0" counter packets 1 bytes 44 masquerade' || fail "our rule did not count it"
+	"$tmp/gw.err" || lab_fail "no warning about the route without an interface"
+[ -f "$state" ] || lab_fail "no state file"
+tun_ping || lab_fail "the ping through the TUN was not answered"
+[ "$(lan_count masqueraded)" -eq $((lan_before + 1)) ] || lab_fail "the LAN host did not see 192.168.77.1"
+[ "$(lan_count unmasqueraded)" -eq 0 ] || lab_fail "the LAN host saw the tunnel address"
+table | grep -q 'oifname "lan0" counter packets 1 bytes 44 masquerade' || lab_fail "our rule did not count it"
 
 # --- 3. the watchdog -----------------------------------------------------------
 in_gw sysctl -qw net.ipv4.conf.lan0.forwarding=0
-wait_for 3 forwarding 1 1 || fail "the watchdog did not switch forwarding on lan0 on again"
+lab_wait_for 3 forwarding 1 1 || lab_fail "the watchdog did not switch forwarding on lan0 on again"
 grep -q "WARN  \[gateway lan0\] IPv4 forwarding was switched off behind riftgate's back" \
-	"$tmp/gw.err" || fail "no warning naming lan0"
+	"$tmp/gw.err" || lab_fail "no warning naming lan0"
 in_gw nft delete table ip riftgate
-wait_for 3 table || fail "the watchdog did not create the table again"
-[ "$(table)" = "$want" ] || fail "the table re-created differs: $(table)"
+lab_wait_for 3 table || lab_fail "the watchdog did not create the table again"
+[ "$(table)" = "$want" ] || lab_fail "the table re-created differs: $(table)"
 grep -q 'nftables table ip riftgate vanished: created again' "$tmp/gw.err" ||
-	fail "no warning about the table"
-tun_ping || fail "no answer after the watchdog's repairs"
+	lab_fail "no warning about the table"
+tun_ping || lab_fail "no answer after the watchdog's repairs"
 
 # --- 4. clean stop -------------------------------------------------------------
 kill -TERM "$gwpid"
 wait "$gwpid"
 rc=$?
 gwpid=
-[ $rc -eq 0 ] || fail "gw-tool exited $rc on SIGTERM"
-[ "$(tail -1 "$tmp/gw.out")" = stopped ] || fail "gw-tool did not say stopped"
-forwarding 0 0 || fail "forwarding not restored after a clean stop"
-no_table || fail "table left after a clean stop"
-[ -e "$state" ] && fail "state file left after a clean stop"
-tun_ping && fail "a ping through the TUN was answered after the stop"
+[ $rc -eq 0 ] || lab_fail "gw-tool exited $rc on SIGTERM"
+[ "$(tail -1 "$tmp/gw.out")" = stopped ] || lab_fail "gw-tool did not say stopped"
+forwarding 0 0 || lab_fail "forwarding not restored after a clean stop"
+no_table || lab_fail "table left after a clean stop"
+[ -e "$state" ] && lab_fail "state file left after a clean stop"
+tun_ping && lab_fail "a ping through the TUN was answered after the stop"
 
 # --- 5. SIGKILL, then the agent's cleanup ----------------------------------------
 start_gw
 kill9_gw
-forwarding 1 1 || fail "a killed gateway should have left forwarding on (test is wrong)"
-table >/dev/null || fail "a killed gateway should have left its table (test is wrong)"
-[ -f "$state" ] || fail "a killed gateway left no state file"
-out=$(in_gw "$tool" cleanup --state "$state" 2>>"$tmp/gw.err") || fail "cleanup failed: $out"
-[ "$out" = "cleanup ok" ] || fail "cleanup said: $out"
-forwarding 0 0 || fail "forwarding not restored by the cleanup"
-no_table || fail "table left by the cleanup"
-[ -e "$state" ] && fail "state file left by the cleanup"
+forwarding 1 1 || lab_fail "a killed gateway should have left forwarding on (test is wrong)"
+table >/dev/null || lab_fail "a killed gateway should have left its table (test is wrong)"
+[ -f "$state" ] || lab_fail "a killed gateway left no state file"
+out=$(in_gw "$tool" cleanup --state "$state" 2>>"$tmp/gw.err") || lab_fail "cleanup failed: $out"
+[ "$out" = "cleanup ok" ] || lab_fail "cleanup said: $out"
+forwarding 0 0 || lab_fail "forwarding not restored by the cleanup"
+no_table || lab_fail "table left by the cleanup"
+[ -e "$state" ] && lab_fail "state file left by the cleanup"
 
 # --- 6. SIGKILL, then the next start cleans up -----------------------------------
 start_gw
@@ -218,15 +194,15 @@ kill9_gw
 : >"$tmp/gw.err"
 start_gw
 grep -q 'riftgate stopped uncleanly: undoing what it left' "$tmp/gw.err" ||
-	fail "the next start did not clean up"
-forwarding 1 1 || fail "forwarding not on after the restart"
-[ "$(table)" = "$want" ] || fail "the table after the restart differs: $(table)"
+	lab_fail "the next start did not clean up"
+forwarding 1 1 || lab_fail "forwarding not on after the restart"
+[ "$(table)" = "$want" ] || lab_fail "the table after the restart differs: $(table)"
 kill -TERM "$gwpid"
-wait "$gwpid" || fail "gw-tool failed on SIGTERM after the restart"
+wait "$gwpid" || lab_fail "gw-tool failed on SIGTERM after the restart"
 gwpid=
-forwarding 0 0 || fail "forwarding not restored after the restart's stop"
-no_table || fail "table left after the restart's stop"
-[ -e "$state" ] && fail "state file left after the restart's stop"
+forwarding 0 0 || lab_fail "forwarding not restored after the restart's stop"
+no_table || lab_fail "table left after the restart's stop"
+[ -e "$state" ] && lab_fail "state file left after the restart's stop"
 
 echo "PASS: forwarding on rg0 and lan0 only, exact ruleset, a tunnel ping masqueraded" \
 	"to the LAN and answered; the watchdog repaired forwarding and the table;" \

@@ -57,15 +57,15 @@
 #
 # 4 MiB cross each way byte-exact (SHA-256) on a reliable channel, and 100
 # messages on an unordered maxRetransmits-0 one; both peers say "ok" and exit
-# 0. Needs root, ip, nft and turnserver (coturn); exits 77 otherwise.
+# 0. Needs root (exits 77 without), ip, nft and turnserver (coturn).
 set -u
 peer=$(realpath "${1:?usage: rtc-nat.sh path/to/rtc-peer MODE}")
 mode=${2:-cone}
 here=$(cd "$(dirname "$0")" && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-for t in ip nft turnserver ss; do
-	command -v $t >/dev/null || { echo "SKIP: no $t"; exit 77; }
-done
+# shellcheck source=tests/lab/lib.sh
+source "$here/lib.sh"
+lab_init
+lab_require ip nft turnserver ss
 case $mode in
 cone | symmetric | tcp) nat_a=$mode nat_b=$mode hold=0 ;;
 stun-late) nat_a=cone nat_b=none hold=1 ;;
@@ -83,22 +83,7 @@ WANT=$(python3 -c '
 import hashlib, sys
 n = int(sys.argv[1]) << 20
 print("{\"result\":\"ok\",\"why\":\"sha256:%s bytes:%d\"}" % (hashlib.sha256(bytes((i * 31 + i // 256) & 255 for i in range(n))).hexdigest(), n))' $MIB)
-tmp=$(mktemp -d)
-turnpid= watcher=
-t0=$(date +%s%3N)
-stop() { # PID: TERM, then KILL after 3 s
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || return 0
-	for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-	kill -9 "$1" 2>/dev/null
-}
-cleanup() {
-	stop "$watcher"
-	stop "$turnpid"
-	for ns in "$LA" "$RA" "$PUB" "$RB" "$LB"; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+t0=$(lab_now_ms)
 routers() { for r in "$RA" "$RB"; do [ -e "/run/netns/$r" ] && echo "$r"; done; }
 # bytes NAME: through counter NAME, summed over the routers
 bytes() {
@@ -108,8 +93,8 @@ bytes() {
 	done
 	echo $n
 }
-fail() {
-	echo "FAIL ($mode): $*"
+lab_on_fail() {
+	echo "(mode $mode)"
 	for side in ours theirs; do
 		echo "--- peer $side: reported pairs, last lines"
 		grep -ho 'selected pair [a-z/]* type [a-z]*' "$tmp/$side.out" 2>/dev/null
@@ -121,27 +106,16 @@ fail() {
 		ip netns exec "$r" nft list counters table inet lab 2>&1 | grep -o 'counter [a-z_]*\|packets.*'
 		ip netns exec "$r" cat /proc/net/nf_conntrack 2>/dev/null | tail -8
 	done
-	exit 1
 }
-wait_for() { # SECONDS CMD...: until CMD succeeds
-	local until=$((SECONDS + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $until ] || return 1
-		sleep 0.1
-	done
-}
-
 # --- the networks --------------------------------------------------------------
-for ns in "$LA" "$RA" "$PUB" "$LB" $([ "$nat_b" = none ] || echo "$RB"); do
-	ip netns add "$ns" || { echo "FAIL: cannot create namespaces"; exit 1; }
-	ip -n "$ns" link set lo up
-done
-ip -n "$PUB" link add br0 type bridge || fail "bridge"
+lab_netns "$LA" "$RA" "$PUB" "$LB"
+[ "$nat_b" = none ] || lab_netns "$RB"
+ip -n "$PUB" link add br0 type bridge || lab_fail "bridge"
 ip -n "$PUB" addr add $SERVER/24 dev br0
 ip -n "$PUB" link set br0 up
 # wire NS IF ADDRESS PORT: a link from NS (IF, ADDRESS/24) to port PORT of br0
 wire() {
-	ip link add "$2" netns "$1" type veth peer name "$4" netns "$PUB" || fail "veth $1"
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$PUB" || lab_fail "veth $1"
 	ip -n "$1" addr add "$3/24" dev "$2"
 	ip -n "$PUB" link set "$4" master br0
 	ip -n "$1" link set "$2" up
@@ -152,14 +126,14 @@ wire() {
 # count what is forwarded to the server and to anyone else (the other
 # side); the chain hold (empty unless $hold) drops requests to coturn
 router() {
-	local masq=masquerade block= held= frag=
+	local masq=masquerade block='' held='' frag=''
 	[ "$2" = symmetric ] && masq="masquerade fully-random"
 	[ "$2" = tcp ] && block='iifname "lan" meta l4proto udp counter name udp_blocked drop'
 	[ "$hold" = 1 ] && held="ip daddr $SERVER udp dport 3478 counter name held drop"
 	# before conntrack reassembles them (priority -400)
 	[ "$mode" = mtu ] && frag="ip frag-off & 0x3fff != 0 counter name fragments drop"
 	ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=1
-	ip netns exec "$1" nft -f - <<-NFT || fail "nft in $1"
+	ip netns exec "$1" nft -f - <<-NFT || lab_fail "nft in $1"
 	table inet lab {
 		counter unsolicited {}
 		counter udp_blocked {}
@@ -196,7 +170,7 @@ router() {
 }
 # home NS ROUTER LAN-PREFIX WAN-ADDRESS PORT NAT: a peer behind its router
 home() {
-	ip link add eth0 netns "$1" type veth peer name lan netns "$2" || fail "veth $1"
+	ip link add eth0 netns "$1" type veth peer name lan netns "$2" || lab_fail "veth $1"
 	ip -n "$1" addr add "$3.2/24" dev eth0
 	ip -n "$2" addr add "$3.1/24" dev lan
 	ip -n "$1" link set eth0 up
@@ -213,20 +187,20 @@ else
 fi
 if [ "$mode" = mtu ]; then
 	for l in "$RA wan" "$RB wan" "$PUB pa" "$PUB pb"; do
-		ip -n ${l% *} link set ${l#* } mtu 1260 || fail "mtu of ${l#* } in ${l% *}"
+		ip -n "${l% *}" link set "${l#* }" mtu 1260 || lab_fail "mtu of ${l#* } in ${l% *}"
 	done
 fi
 for ns in "$LA" "$LB"; do
-	ip netns exec "$ns" ping -c 1 -W 2 -q $SERVER >/dev/null || fail "$ns cannot reach the server"
+	ip netns exec "$ns" ping -c 1 -W 2 -q $SERVER >/dev/null || lab_fail "$ns cannot reach the server"
 done
 if [ "$mode" = mtu ]; then
 	# the path is what it says: 1,232 bytes of ICMP payload pass, 1,233 do not (DF)
-	ip netns exec "$LA" ping -c 1 -W 2 -q -M do -s 1232 $SERVER >/dev/null ||
-		fail "a 1,260-byte packet does not pass"
-	ip netns exec "$LA" ping -c 1 -W 2 -q -M do -s 1233 $SERVER >/dev/null 2>&1 &&
-		fail "a 1,261-byte packet passes"
+	ip netns exec "$LA" ping -c 1 -W 2 -q -M 'do' -s 1232 $SERVER >/dev/null ||
+		lab_fail "a 1,260-byte packet does not pass"
+	ip netns exec "$LA" ping -c 1 -W 2 -q -M 'do' -s 1233 $SERVER >/dev/null 2>&1 &&
+		lab_fail "a 1,261-byte packet passes"
 	ip netns exec "$LA" ping -c 1 -W 2 -q -M dont -s 1300 $SERVER >/dev/null 2>&1 &&
-		fail "fragments pass"
+		lab_fail "fragments pass"
 fi
 
 # --- coturn -----------------------------------------------------------------------
@@ -239,8 +213,9 @@ ip netns exec "$PUB" turnserver -n --listening-ip=$SERVER --relay-ip=$SERVER \
 	--db="$tmp/turndb" --pidfile="$tmp/turn.pid" \
 	--log-file="$tmp/turn.log" --simple-log --no-stdout-log >/dev/null 2>&1 &
 turnpid=$!
+lab_track "$turnpid"
 listening() { ip netns exec "$PUB" ss -Hln "$1" "src $SERVER:3478" | grep -q .; }
-wait_for 5 listening -u && wait_for 5 listening -t || fail "coturn is not listening"
+lab_wait_for 5 listening -u && lab_wait_for 5 listening -t || lab_fail "coturn is not listening"
 
 # --- the peers --------------------------------------------------------------------
 turn=udp
@@ -256,11 +231,12 @@ if [ "$hold" = 1 ]; then
 		ip netns exec "$RA" nft flush chain inet lab hold
 	) &
 	watcher=$!
+	lab_track "$watcher"
 fi
 if [ "$mode" = roam ]; then
 	for r in "$RA" "$RB"; do
 		ip netns exec "$r" tc qdisc add dev wan root tbf rate 20mbit burst 32kb latency 400ms ||
-			fail "tbf in $r"
+			lab_fail "tbf in $r"
 	done
 	# once data flows: renumber router A, tell A, note when
 	(
@@ -275,17 +251,18 @@ if [ "$mode" = roam ]; then
 		kill -USR1 "$(cat "$tmp/ours.pid")" && date +%s%3N >"$tmp/told"
 	) &
 	watcher=$!
+	lab_track "$watcher"
 fi
 # the fragments dropped so far (the pings'): the peers must add none
 frags=$(bytes fragments)
-t1=$(date +%s%3N)
+t1=$(lab_now_ms)
 # G_SLICE: GLib 2.74 carves small objects out of slabs that stay reachable,
 # which hides their leaks from LeakSanitizer in an ASan build
 G_SLICE=always-malloc RTC_WRAP_OURS="ip netns exec $LA" RTC_WRAP_THEIRS="ip netns exec $LB" \
 	RTC_ARGS_OURS=$ice RTC_ARGS_THEIRS=$ice RTC_LOGS=$tmp RTC_WAIT_S=30 \
 	bash "$here/../interop/rtc-interop.sh" "$peer" ours offer $MIB >"$tmp/interop.log" 2>&1 ||
-	{ cat "$tmp/interop.log"; fail "the peers did not both succeed"; }
-t2=$(date +%s%3N)
+	{ cat "$tmp/interop.log"; lab_fail "the peers did not both succeed"; }
+t2=$(lab_now_ms)
 
 # --- what was reported, and what the routers saw ------------------------------------
 # the last pair a side reported, as LOCAL/REMOTE:TYPE (a pair may be replaced)
@@ -295,56 +272,56 @@ a=$(pair ours) b=$(pair theirs)
 direct=$(bytes to_other) server=$(bytes to_server) data=$(($(routers | wc -l) * MIB << 20))
 echo "pairs (local/remote:type): A $a, B $b; the routers forwarded $direct bytes to the other side, $server to the server, and dropped $(bytes unsolicited) unsolicited bytes from wan"
 expect() { # A-PAIR B-PAIR: the pairs reported last
-	[ "$a" = "$1" ] && [ "$b" = "$2" ] || fail "pairs $a and $b, want $1 and $2"
+	[ "$a" = "$1" ] && [ "$b" = "$2" ] || lab_fail "pairs $a and $b, want $1 and $2"
 }
-went_direct() { [ "$direct" -gt "$data" ] && [ "$server" -lt 65536 ] || fail "not a direct path"; }
-went_relayed() { [ "$direct" -lt 65536 ] && [ "$server" -gt "$data" ] || fail "not through the server"; }
+went_direct() { [ "$direct" -gt "$data" ] && [ "$server" -lt 65536 ] || lab_fail "not a direct path"; }
+went_relayed() { [ "$direct" -lt 65536 ] && [ "$server" -gt "$data" ] || lab_fail "not through the server"; }
 case $mode in
 cone) expect srflx/srflx:srflx srflx/srflx:srflx && went_direct ;;
 symmetric)
 	case "$a $b" in
 	"prflx/relay:relay relay/prflx:relay" | "relay/prflx:relay prflx/relay:relay") ;;
 	"relay/relay:relay relay/relay:relay") ;;
-	*) fail "pairs $a and $b do not say relay" ;;
+	*) lab_fail "pairs $a and $b do not say relay" ;;
 	esac
 	went_relayed
 	;;
 tcp)
 	expect relay/relay:relay relay/relay:relay && went_relayed
-	[ "$(bytes udp_blocked)" -gt 0 ] || fail "the routers blocked no UDP: the case tests nothing"
+	[ "$(bytes udp_blocked)" -gt 0 ] || lab_fail "the routers blocked no UDP: the case tests nothing"
 	;;
 mtu)
 	expect srflx/srflx:srflx srflx/srflx:srflx && went_direct
-	[ "$frags" -gt 0 ] || fail "the routers dropped no fragment of the pings: the case tests nothing"
-	[ "$(bytes fragments)" -eq "$frags" ] || fail "the peers sent datagrams that needed fragmenting"
+	[ "$frags" -gt 0 ] || lab_fail "the routers dropped no fragment of the pings: the case tests nothing"
+	[ "$(bytes fragments)" -eq "$frags" ] || lab_fail "the peers sent datagrams that needed fragmenting"
 	;;
 roam)
 	expect srflx/srflx:srflx srflx/srflx:srflx && went_direct
-	[ -e "$tmp/moved" ] && [ -e "$tmp/told" ] || fail "router A was not renumbered during the transfer"
-	[ "$(grep -c '"ice restart"' "$tmp/ours.out")" -eq 1 ] || fail "A did not restart ICE once"
+	[ -e "$tmp/moved" ] && [ -e "$tmp/told" ] || lab_fail "router A was not renumbered during the transfer"
+	[ "$(grep -c '"ice restart"' "$tmp/ours.out")" -eq 1 ] || lab_fail "A did not restart ICE once"
 	grep -q 'candidate:[^"]* 198\.51\.100\.5 [0-9]* typ srflx' "$tmp/ours.out" ||
-		fail "A never signaled a srflx candidate on its new address"
-	[ "$(grep -c 'selected pair' "$tmp/ours.out")" -ge 2 ] || fail "A selected no new pair"
+		lab_fail "A never signaled a srflx candidate on its new address"
+	[ "$(grep -c 'selected pair' "$tmp/ours.out")" -ge 2 ] || lab_fail "A selected no new pair"
 	echo "renumbered $(($(cat "$tmp/moved") - t1)) ms after the start, restart told $(($(cat "$tmp/told") - $(cat "$tmp/moved"))) ms later"
 	;;
 stun-late*)
-	[ "$(bytes held)" -gt 0 ] || fail "no request to coturn was held back: the case tests nothing"
-	[ "$direct" -gt "$data" ] || fail "not a direct path"
+	[ "$(bytes held)" -gt 0 ] || lab_fail "no request to coturn was held back: the case tests nothing"
+	[ "$direct" -gt "$data" ] || lab_fail "not a direct path"
 	if [ "$mode" = stun-late ]; then
 		expect srflx/host:srflx host/prflx:host
-		grep -q 'typ srflx' "$tmp/ours.out" && fail "A signaled a srflx candidate: the race was lost"
+		grep -q 'typ srflx' "$tmp/ours.out" && lab_fail "A signaled a srflx candidate: the race was lost"
 	else
 		expect prflx/host:prflx host/prflx:host
-		grep -q 'typ srflx' "$tmp/ours.out" || fail "coturn never answered A"
+		grep -q 'typ srflx' "$tmp/ours.out" || lab_fail "coturn never answered A"
 	fi
 	;;
 esac
 lossy=
 for side in ours theirs; do
-	[ "$(grep -h '"result"' "$tmp/$side.out")" = "$WANT" ] || fail "$side: not the expected result"
+	[ "$(grep -h '"result"' "$tmp/$side.out")" = "$WANT" ] || lab_fail "$side: not the expected result"
 	# the unordered maxRetransmits-0 channel may lose some of its 100, not all
 	n=$(sed -n 's/.*"lossy: \([0-9]*\) received".*/\1/p' "$tmp/$side.out")
-	[ "${n:-0}" -gt 0 ] || fail "$side received nothing on the lossy channel"
+	[ "${n:-0}" -gt 0 ] || lab_fail "$side received nothing on the lossy channel"
 	lossy="$lossy $n"
 done
 echo "coturn refused $(grep -c 'peer IP 10\.[0-9.]* denied' "$tmp/turn.log") permissions into the home networks"

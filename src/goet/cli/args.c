@@ -70,6 +70,29 @@ static bool parse_int(const char *flag, const char *v, int min, int max, int *ou
 	return true;
 }
 
+/* -L / -R at argv[*i] (t): parse its spec (attached or the next word); 0 or exit 2. */
+static int args_forward(int argc, char **argv, int *i, struct gt_args *a, char *err, size_t errlen)
+{
+	const char *t = argv[*i];
+	enum gt_fwd_dir dir = t[1] == 'L' ? GT_FWD_LOCAL : GT_FWD_REMOTE;
+	const char *v = t[2] != '\0' ? t + 2 : NULL;
+
+	if (v == NULL && *i + 1 >= argc) {
+		snprintf(err, errlen, "option requires an argument -- %c", t[1]);
+		return 2;
+	}
+	if (v == NULL)
+		v = argv[++*i];
+	if (a->n_fwd == GT_ARGS_FWD_MAX) {
+		snprintf(err, errlen, "too many forwardings (at most %d)", GT_ARGS_FWD_MAX);
+		return 2;
+	}
+	if (gt_fwd_spec_parse(dir, v, &a->fwd[a->n_fwd], err, errlen) != CORE_OK)
+		return 2;
+	a->n_fwd++;
+	return 0;
+}
+
 /* First pass: take out the global double-dash flags; keep the rest in order. */
 static int args_globals(int argc, char **argv, struct gt_args *a, GPtrArray *rest, char *err,
 			size_t errlen)
@@ -82,6 +105,13 @@ static int args_globals(int argc, char **argv, struct gt_args *a, GPtrArray *res
 			a->command = argv + i + 1;
 			a->command_len = argc - i - 1;
 			break;
+		}
+		if (t[0] == '-' && (t[1] == 'L' || t[1] == 'R')) {
+			int rc = args_forward(argc, argv, &i, a, err, errlen);
+
+			if (rc != 0)
+				return rc;
+			continue;
 		}
 		if (strcmp(t, "--version") == 0)
 			a->mode = GT_MODE_VERSION;

@@ -2,7 +2,8 @@
  * args.h - goet's command line, parsed as the reference does (goet.md §2.1,
  * §2.5): one pass removes the global double-dash flags wherever they stand
  * (--version --local --install --tcp --profile --replay-size N|=N
- * --idle-timeout D|=D --connect-timeout D|=D), then the first remaining word picks the mode
+ * --idle-timeout D|=D --connect-timeout D|=D) and the forwarding flags
+ * (-L SPEC, -LSPEC, -R SPEC, -RSPEC, as ssh), then the first remaining word picks the mode
  * (version, session, list, attach; else --local or an ssh destination).
  * Everything after a `--` is a command (`goet host -- cmd args`), never a
  * flag of goet's.
@@ -16,6 +17,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "goet/fwdspec.h"
+
+/* -L and -R specifications at most, in all */
+#define GT_ARGS_FWD_MAX 64
 
 enum gt_mode {
 	GT_MODE_USAGE = 0, /* nothing to do: print usage, exit 1 */
@@ -47,7 +53,10 @@ struct gt_args {
 	bool tty;		  /* ssh -t: the command on a terminal; session -t: likewise */
 	const char *command_line; /* session: -c, the command line for $SHELL -c */
 	bool port_first;	  /* session --port-first: the port before the passkey */
-	const char *term;	  /* session --term: start the shell at once with this TERM */
+	/* ssh, local: -L / -R [bind:]port:host:hostport, in order (fwdspec.h) */
+	struct gt_fwd_spec fwd[GT_ARGS_FWD_MAX];
+	size_t n_fwd;
+	const char *term; /* session --term: start the shell at once with this TERM */
 };
 
 /*

@@ -134,6 +134,7 @@ int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 	struct gt_client *c;
 	guint sigs[3];
 	gint64 until;
+	GError *ferr = NULL;
 
 	memcpy(cfg.passkey, passkey, sizeof(cfg.passkey));
 	core_log_set_level(a->profile ? CORE_LOG_INFO : CORE_LOG_ERROR);
@@ -149,7 +150,13 @@ int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 	sigs[0] = core_signal_add(SIGINT, on_stop_signal, c);
 	sigs[1] = core_signal_add(SIGTERM, on_stop_signal, c);
 	sigs[2] = core_signal_add(SIGWINCH, on_winch, c);
-	g_main_loop_run(r.loop);
+	if (gt_client_forward(c, a->fwd, a->n_fwd, &ferr) == CORE_OK) {
+		g_main_loop_run(r.loop);
+	} else { /* as ssh with ExitOnForwardFailure: a forward that cannot be is an error */
+		g_snprintf(r.reason, sizeof(r.reason), "cannot forward: %s", ferr->message);
+		g_error_free(ferr);
+		gt_client_stop(c, r.reason);
+	}
 	/* the last keystrokes and Shutdown are queued: let them reach the session */
 	until = g_get_monotonic_time() + FLUSH_LIMIT_US;
 	while (gt_conn_live_count() > 0 && g_get_monotonic_time() < until)

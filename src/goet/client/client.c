@@ -15,6 +15,7 @@
 #include "core/glue.h"
 #include "core/log.h"
 #include "goet/escape.h"
+#include "goet/fwd/hub.h"
 #include "goet/notice.h"
 #include "goet/outbox.h"
 
@@ -82,6 +83,8 @@ struct gt_client {
 	int64_t rtt_min_seen;			/* the least RTT of every reading (0: none) */
 	struct gt_profile prof;			/* connections that ended */
 	struct gt_conn_stats seen; /* the current connection's last periodic statistics */
+	struct gt_fwd_hub *fwd;	   /* port forwarding (NULL: none asked for) */
+	bool fwd_refused_told;	   /* the session's goet does not forward: said once */
 };
 
 static void client_dial(struct gt_client *c);
@@ -522,6 +525,72 @@ static int client_out_data(struct gt_client *c, const uint8_t *p, size_t n)
 	return r;
 }
 
+/* ------------------------------------------------------ port forwarding */
+
+static int client_fwd_send(void *user, const struct gt_msg *m)
+{
+	struct gt_client *c = user;
+
+	if (c->conn == NULL || c->state != CS_READY)
+		return CORE_ERR_CLOSED;
+	return gt_conn_send(c->conn, gt_msg_channel(m->type), m);
+}
+
+static size_t client_fwd_room(void *user)
+{
+	struct gt_client *c = user;
+	size_t room = c->conn != NULL ? gt_conn_send_room(c->conn, GT_CHANNEL_DATA) : 0;
+
+	if (room > GT_FWD_TERMINAL_RESERVE)
+		return room - GT_FWD_TERMINAL_RESERVE;
+	if (c->conn != NULL)
+		gt_conn_want_writable(c->conn); /* then the hub is pumped again */
+	return 0;
+}
+
+static void client_fwd_notice(void *user, const char *text)
+{
+	struct gt_client *c = user;
+
+	client_say(c, text);
+	client_say(c, "\r\n");
+}
+
+static const struct gt_fwd_hub_ops client_fwd_ops = { client_fwd_send, client_fwd_room,
+						      client_fwd_notice };
+
+/* The connection came (with the session's flags) or went (up false). */
+static void client_fwd_link(struct gt_client *c, bool up, uint8_t flags)
+{
+	if (c->fwd == NULL)
+		return;
+	if (up && !(flags & GT_SEQ_FLAG_FORWARD)) {
+		if (!c->fwd_refused_told)
+			client_say(c, "goet: the session's goet does not forward ports "
+				      "(goet --install updates it)\r\n");
+		c->fwd_refused_told = true;
+		up = false;
+	}
+	gt_fwd_hub_set_connected(c->fwd, up);
+}
+
+int gt_client_forward(struct gt_client *c, const struct gt_fwd_spec *specs, size_t n, GError **err)
+{
+	int rc = CORE_OK;
+
+	if (n == 0)
+		return CORE_OK;
+	if (c->fwd == NULL)
+		c->fwd = gt_fwd_hub_new(true, "client", &client_fwd_ops, c);
+	for (size_t i = 0; i < n && rc == CORE_OK; i++) {
+		if (specs[i].dir == GT_FWD_LOCAL)
+			rc = gt_fwd_hub_listen_local(c->fwd, &specs[i], err);
+		else
+			gt_fwd_hub_request_remote(c->fwd, &specs[i]);
+	}
+	return rc;
+}
+
 /* The session's SequenceHeader: replay what it lacks, say who we are. */
 static void client_on_session_seq(struct gt_client *c, uint64_t session_has, uint8_t flags)
 {
@@ -547,6 +616,7 @@ static void client_on_session_seq(struct gt_client *c, uint64_t session_has, uin
 	client_send_size(c, false); /* the session bounces the size: programs repaint */
 	c->last_contact = core_time_now_us();
 	client_notice_clear(c, true);
+	client_fwd_link(c, true, flags); /* resend from the acks */
 }
 
 /* After Shutdown: every byte the session sent is here, so close now (not after its close). */
@@ -592,6 +662,19 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 			client_pump(c); /* the window may have room again */
 		}
 		break;
+	case GT_MSG_FWD_LISTEN:
+	case GT_MSG_FWD_LISTEN_RESULT:
+	case GT_MSG_FWD_OPEN:
+	case GT_MSG_FWD_OPEN_RESULT:
+	case GT_MSG_FWD_DATA:
+	case GT_MSG_FWD_ACK:
+	case GT_MSG_FWD_CLOSE:
+		if (c->fwd == NULL || gt_fwd_hub_on_message(c->fwd, m) != CORE_OK) {
+			core_log_warn("client", NULL, "the session sent %s, which it must not",
+				      gt_msg_type_name(m->type));
+			gt_conn_close(conn, GT_CLOSE_PROTOCOL, "unexpected forwarding message");
+		}
+		break;
 	case GT_MSG_SHUTDOWN:
 		/* the rest may still be on its way on the data stream: the close is the end,
 		 * or, when the session said its last seq, having that */
@@ -614,7 +697,11 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 
 static void client_writable(struct gt_conn *conn, void *data)
 {
-	client_pump(data);
+	struct gt_client *c = data;
+
+	client_pump(c);
+	if (c->fwd != NULL)
+		gt_fwd_hub_pump(c->fwd);
 }
 
 static gboolean client_retry_cb(gpointer p)
@@ -632,6 +719,7 @@ static void client_closed(struct gt_conn *conn, int err, const char *reason, voi
 
 	client_profile_take(c, conn);
 	c->conn = NULL;
+	client_fwd_link(c, false, 0);
 	if (c->state == CS_ENDING) {
 		client_write_out(c);
 		client_finish(c, c->exit_code, c->reason);
@@ -796,6 +884,7 @@ static void client_dialed(struct gt_conn *conn, int err, const char *reason, voi
 	}
 	c->conn = conn;
 	c->state = CS_HANDSHAKE;
+	client_fwd_link(c, false, 0); /* until the session's SequenceHeader */
 	gt_conn_set_callbacks(conn, &client_conn_cb, c);
 	gt_conn_pause_recv(conn, false); /* a predial's was held paused (predial.h) */
 	gt_conn_set_heartbeat(conn, GT_CLIENT_HEARTBEAT_US, GT_CLIENT_DEAD_AFTER_US);
@@ -968,6 +1057,7 @@ void gt_client_free(struct gt_client *c)
 	core_source_clear(&c->end_timer);
 	core_source_clear(&c->notice_timer);
 	core_source_clear(&c->profile_timer);
+	gt_fwd_hub_free(c->fwd);
 	gt_outbox_free(&c->keys);
 	core_buf_free(&c->out);
 	core_buf_free(&c->errq);

@@ -49,6 +49,7 @@
 #include "goet/auth.h"
 #include "goet/client/predial.h"
 #include "goet/client/profile.h"
+#include "goet/fwdspec.h"
 #include "goet/net/dial.h"
 
 #define GT_CLIENT_RETRY_MS 1000 /* the reference's constant reconnect delay */
@@ -104,6 +105,14 @@ typedef void (*gt_client_done_fn)(struct gt_client *c, int exit_code, const char
 
 struct gt_client *gt_client_new(const struct gt_client_config *cfg, gt_client_done_fn done,
 				void *data);
+/*
+ * Port forwarding (goet -L / -R, docs/protocol/goet.md section 8): listen
+ * for the -L specs now, and ask the session for the -R ones at every
+ * connection (a session whose goet does not forward is told once on
+ * err_fd). CORE_OK, or the first -L that cannot listen: CORE_ERR_SYSTEM or
+ * CORE_ERR_BAD_VALUE with the reason in *err (the caller exits 1).
+ */
+int gt_client_forward(struct gt_client *c, const struct gt_fwd_spec *specs, size_t n, GError **err);
 /* The terminal changed size (SIGWINCH): tell the session. */
 void gt_client_resized(struct gt_client *c);
 /* End (SIGINT/SIGTERM): Shutdown to the session if connected, exit code 1. */

@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -75,6 +76,20 @@ struct gt_fwd_hub {
 static void chan_pump(struct hub_chan *ch);
 static void chan_want_read(struct hub_chan *ch);
 static void chan_flush(struct hub_chan *ch);
+
+static void hub_notice(struct gt_fwd_hub *hub, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void hub_notice(struct gt_fwd_hub *hub, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (hub->ops.notice == NULL)
+		return;
+	va_start(ap, fmt);
+	g_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	hub->ops.notice(hub->user, line);
+}
 
 static int hub_send(struct gt_fwd_hub *hub, const struct gt_msg *m)
 {
@@ -508,6 +523,7 @@ static void on_connected(GObject *src, GAsyncResult *res, gpointer data)
 	g_clear_object(&ch->cancel);
 	if (conn == NULL) {
 		core_log_info(HUB_LOG, ch->hub->name, "%s: %s", ch->name, err->message);
+		hub_notice(ch->hub, "goet: %s: connect failed: %s", ch->name, err->message);
 		send_open_result(ch->hub, ch->id, status_of(err), err->message);
 		chan_remove(ch);
 		return;
@@ -600,10 +616,12 @@ static void on_open_result(struct gt_fwd_hub *hub, const struct gt_msg *m)
 	if (ch == NULL || !ch->ours || ch->state != CH_OPENING)
 		return; /* an answer again after a reconnect, or for a reset channel */
 	if (m->u.fwd_open_result.status != GT_FWD_OK) {
+		/* escaped here: the log macro skips its arguments below its level */
+		core_log_escape(esc, sizeof(esc), m->u.fwd_open_result.reason,
+				m->u.fwd_open_result.reason_len);
 		core_log_warn(HUB_LOG, hub->name, "%s: the %s could not connect: %s", ch->name,
-			      hub->is_client ? "session" : "client",
-			      core_log_escape(esc, sizeof(esc), m->u.fwd_open_result.reason,
-					      m->u.fwd_open_result.reason_len));
+			      hub->is_client ? "session" : "client", esc);
+		hub_notice(hub, "goet: %s: open failed: %s", ch->name, esc);
 		chan_remove(ch);
 		return;
 	}
@@ -728,15 +746,19 @@ static void on_listen_result(struct gt_fwd_hub *hub, const struct gt_msg *m)
 		r->answered = true;
 		gt_fwd_spec_format(&r->spec, spec, sizeof(spec));
 		if (m->u.fwd_listen_result.status != GT_FWD_OK) {
-			core_log_warn(
-				HUB_LOG, hub->name, "-R %s: the session cannot listen: %s", spec,
-				core_log_escape(esc, sizeof(esc), m->u.fwd_listen_result.reason,
-						m->u.fwd_listen_result.reason_len));
+			core_log_escape(esc, sizeof(esc), m->u.fwd_listen_result.reason,
+					m->u.fwd_listen_result.reason_len);
+			core_log_warn(HUB_LOG, hub->name, "-R %s: the session cannot listen: %s",
+				      spec, esc);
+			hub_notice(hub, "goet: -R %s: the session cannot listen: %s", spec, esc);
 			return;
 		}
 		r->port = m->u.fwd_listen_result.port;
 		core_log_info(HUB_LOG, hub->name, "-R %s: the session listens on port %u", spec,
 			      r->port);
+		if (r->spec.port == 0) /* as ssh says it */
+			hub_notice(hub, "Allocated port %u for remote forward to %s:%u", r->port,
+				   r->spec.host, r->spec.host_port);
 	}
 }
 

@@ -40,6 +40,13 @@
 
 /* Channels at once per hub; more connections are refused (closed at once). */
 #define GT_FWD_MAX_CHANNELS 1024
+/*
+ * Room kept for the terminal's own bytes on the data channel, which
+ * forwarded connections share: ops->room reports the room beyond it (and,
+ * when there is none, the owner asks its transport to say when there is:
+ * less than half the 2 MiB queue, so that "half empty" means room here).
+ */
+#define GT_FWD_TERMINAL_RESERVE (512 * 1024)
 /* A forwarded connection's target must answer within this. */
 #define GT_FWD_CONNECT_TIMEOUT_S 10
 
@@ -48,6 +55,9 @@ struct gt_fwd_hub_ops {
 	int (*send)(void *user, const struct gt_msg *m);
 	/* Bytes the transport takes now (FwdData is sent while there is room). */
 	size_t (*room)(void *user);
+	/* May be NULL: a line for the user (a port picked, a forward that failed),
+	 * as ssh prints "Allocated port ..." and "open failed". No newline. */
+	void (*notice)(void *user, const char *text);
 };
 
 struct gt_fwd_hub;

@@ -452,6 +452,12 @@ int gt_conn_send(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m)
 	return r;
 }
 
+void gt_conn_want_writable(struct gt_conn *c)
+{
+	c->want_writable = true;
+	gt_conn_schedule(c);
+}
+
 void gt_conn_pause_recv(struct gt_conn *c, bool paused)
 {
 	c->recv_paused = paused;

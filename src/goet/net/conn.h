@@ -92,6 +92,13 @@ int gt_conn_send(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m);
  */
 void gt_conn_pause_recv(struct gt_conn *c, bool paused);
 
+/*
+ * Call `writable` once both queues are at least half empty, as after
+ * CORE_ERR_AGAIN: for an owner that holds back before the queue is full
+ * (port forwarding leaves room for the terminal's output).
+ */
+void gt_conn_want_writable(struct gt_conn *c);
+
 /* Bytes the channel's queue can still take (a frame needs 5 + payload). */
 size_t gt_conn_send_room(const struct gt_conn *c, enum gt_channel ch);
 

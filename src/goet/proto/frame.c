@@ -469,10 +469,10 @@ static const struct msg_spec msg_table[] = {
 	  get_fwd_open },
 	{ GT_MSG_FWD_OPEN_RESULT, "FwdOpenResult", 6, GT_CHANNEL_CONTROL, len_fwd_open_result,
 	  put_fwd_open_result, get_fwd_open_result },
-	{ GT_MSG_FWD_DATA, "FwdData", GT_FWD_DATA_HEADER_LEN, GT_CHANNEL_CONTROL, len_fwd_data,
+	{ GT_MSG_FWD_DATA, "FwdData", GT_FWD_DATA_HEADER_LEN, GT_CHANNEL_DATA, len_fwd_data,
 	  put_fwd_data, get_fwd_data },
-	{ GT_MSG_FWD_ACK, "FwdAck", 16, GT_CHANNEL_CONTROL, len_fwd_ack, put_fwd_ack, get_fwd_ack },
-	{ GT_MSG_FWD_CLOSE, "FwdClose", 14, GT_CHANNEL_CONTROL, len_fwd_close, put_fwd_close,
+	{ GT_MSG_FWD_ACK, "FwdAck", 16, GT_CHANNEL_DATA, len_fwd_ack, put_fwd_ack, get_fwd_ack },
+	{ GT_MSG_FWD_CLOSE, "FwdClose", 14, GT_CHANNEL_DATA, len_fwd_close, put_fwd_close,
 	  get_fwd_close },
 };
 

@@ -21,6 +21,7 @@
 #include "core/err.h"
 #include "core/glue.h"
 #include "core/log.h"
+#include "goet/fwd/hub.h"
 #include "goet/outbox.h"
 #include "goet/net/server.h"
 #include "goet/session/pty.h"
@@ -71,6 +72,7 @@ struct gt_session {
 	guint done_idle;
 	bool reported_attached; /* what the state callback was last told */
 	int reported_pid;
+	struct gt_fwd_hub *fwd; /* port forwarding: -R listeners, -L targets */
 };
 
 static void session_pump(struct gt_session *s);
@@ -339,6 +341,30 @@ static void session_handshake_done(struct gt_session *s)
 
 /* --------------------------------------------------------- connections */
 
+/* Port forwarding's messages go on the current client's connection. */
+static int session_fwd_send(void *user, const struct gt_msg *m)
+{
+	struct gt_session *s = user;
+
+	if (s->conn == NULL)
+		return CORE_ERR_CLOSED;
+	return gt_conn_send(s->conn, gt_msg_channel(m->type), m);
+}
+
+static size_t session_fwd_room(void *user)
+{
+	struct gt_session *s = user;
+	size_t room = s->conn != NULL ? gt_conn_send_room(s->conn, GT_CHANNEL_DATA) : 0;
+
+	if (room > GT_FWD_TERMINAL_RESERVE)
+		return room - GT_FWD_TERMINAL_RESERVE;
+	if (s->conn != NULL)
+		gt_conn_want_writable(s->conn); /* then the hub is pumped again */
+	return 0;
+}
+
+static const struct gt_fwd_hub_ops session_fwd_ops = { session_fwd_send, session_fwd_room, NULL };
+
 static void conn_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data)
 {
 	struct gt_session *s = data;
@@ -382,6 +408,19 @@ static void conn_message(struct gt_conn *c, enum gt_channel ch, const struct gt_
 			session_drained(s);
 		}
 		break;
+	case GT_MSG_FWD_LISTEN:
+	case GT_MSG_FWD_LISTEN_RESULT:
+	case GT_MSG_FWD_OPEN:
+	case GT_MSG_FWD_OPEN_RESULT:
+	case GT_MSG_FWD_DATA:
+	case GT_MSG_FWD_ACK:
+	case GT_MSG_FWD_CLOSE:
+		if (gt_fwd_hub_on_message(s->fwd, m) != CORE_OK) {
+			core_log_warn("session", s->id, "client sent %s, which a client must not",
+				      gt_msg_type_name(m->type));
+			gt_conn_close(c, GT_CLOSE_PROTOCOL, "unexpected forwarding message");
+		}
+		break;
 	default:
 		break; /* anything else is ignored, as the reference */
 	}
@@ -389,7 +428,10 @@ static void conn_message(struct gt_conn *c, enum gt_channel ch, const struct gt_
 
 static void conn_writable(struct gt_conn *c, void *data)
 {
-	session_pump(data);
+	struct gt_session *s = data;
+
+	session_pump(s);
+	gt_fwd_hub_pump(s->fwd);
 }
 
 static gboolean session_idle_timeout(gpointer p)
@@ -419,6 +461,7 @@ static void session_detach(struct gt_session *s)
 {
 	s->conn = NULL;
 	s->phase = PHASE_NONE;
+	gt_fwd_hub_set_connected(s->fwd, false);
 	core_source_clear(&s->handshake_timer);
 	/* keep reading into the replay buffer while the window has room */
 	session_pump(s);
@@ -460,6 +503,7 @@ static void session_accept(struct gt_conn *c, void *data)
 	}
 	if (s->conn != NULL)
 		gt_conn_close(s->conn, GT_CLOSE_OK, "replaced by a newer connection");
+	gt_fwd_hub_set_connected(s->fwd, false);
 	core_source_clear(&s->idle_timer);
 	core_source_clear(&s->handshake_timer);
 	session_flush(s); /* pending output goes to the replay buffer, sent once below */
@@ -473,8 +517,9 @@ static void session_accept(struct gt_conn *c, void *data)
 	gt_conn_set_callbacks(c, &session_conn_cb, s);
 	gt_conn_set_heartbeat(c, GT_SESSION_HEARTBEAT_US, GT_SESSION_DEAD_AFTER_US);
 	hdr.u.sequence_header.last_seq = s->in_seq;
-	hdr.u.sequence_header.flags = s->tagged ? GT_SEQ_FLAG_COMMAND : 0;
+	hdr.u.sequence_header.flags = (s->tagged ? GT_SEQ_FLAG_COMMAND : 0) | GT_SEQ_FLAG_FORWARD;
 	gt_conn_send(c, GT_CHANNEL_CONTROL, &hdr);
+	gt_fwd_hub_set_connected(s->fwd, true); /* resend from the acks */
 	s->handshake_timer = g_timeout_add(
 		(guint)((s->cfg.auth_timeout_us > 0 ? s->cfg.auth_timeout_us : GT_AUTH_TIMEOUT_US) /
 			1000),
@@ -639,6 +684,7 @@ struct gt_session *gt_session_new(const struct gt_session_config *cfg, gt_sessio
 		gt_session_id_from_passkey(cfg->passkey, s->id);
 	gt_outbox_init(&s->out, cfg->replay_bytes);
 	s->pending_in = g_byte_array_new();
+	s->fwd = gt_fwd_hub_new(false, s->id, &session_fwd_ops, s);
 	memcpy(sc.passkey, cfg->passkey, sizeof(sc.passkey));
 	s->server = gt_server_new(&sc, session_accept, s, error);
 	core_wipe(sc.passkey, sizeof(sc.passkey));
@@ -681,6 +727,7 @@ void gt_session_free(struct gt_session *s)
 	if (s->conn != NULL)
 		gt_conn_close(s->conn, GT_CLOSE_OK, "closed");
 	s->conn = NULL;
+	gt_fwd_hub_free(s->fwd);
 	gt_server_free(s->server);
 	gt_pty_free(s->pty);
 	gt_outbox_free(&s->out);

@@ -20,13 +20,13 @@ fail() {
 	echo "--- sshd log"; tail -20 "$tmp/sshd.log" 2>/dev/null
 	exit 1
 }
-# shellcheck source=ssh-lab.sh
+# shellcheck source=tests/integration/goet/ssh-lab.sh
 . "$(dirname "$0")/ssh-lab.sh"
-trap lab_cleanup EXIT
+trap sshlab_cleanup EXIT
 list() { timeout 30 "$goet" list goetlab >"$tmp/list.out" 2>"$tmp/list.err" || fail "goet list"; }
 
-lab_start
-lab_scan_start
+sshlab_start
+sshlab_scan_start
 printf 'exit\n' | timeout 30 "$goet" --install goetlab >/dev/null 2>"$tmp/install.err" ||
 	fail "--install"
 
@@ -71,12 +71,12 @@ while list && grep -q "^$id" "$tmp/list.out"; do
 	sleep 0.2
 done
 grep -q 'no goet sessions' "$tmp/list.out" || fail "listing: $(cat "$tmp/list.out")"
-check_fail_attach=$(timeout 30 "$goet" attach goetlab "$id" </dev/null 2>&1)
-[ $? -ne 0 ] || fail "attach to an ended session succeeded"
+check_fail_attach=$(timeout 30 "$goet" attach goetlab "$id" </dev/null 2>&1) &&
+	fail "attach to an ended session succeeded"
 echo "$check_fail_attach" | grep -q "no session $id" || fail "attach to an ended session: $check_fail_attach"
 # one message, the remote goet's (a second one said the remote goet gave no answer)
 [ "$(echo "$check_fail_attach" | grep -c .)" -eq 1 ] || fail "attach to an ended session said more: $check_fail_attach"
 echo "ok: ended; the listing is empty; attach says: $(echo "$check_fail_attach" | head -1)"
 
-lab_scan_check
+sshlab_scan_check
 echo "PASS: ~d detached, goet list, goet attach caught up, ~. ended it"

@@ -21,9 +21,9 @@ fail() {
 	echo "--- sshd log"; tail -20 "$tmp/sshd.log" 2>/dev/null
 	exit 1
 }
-# shellcheck source=ssh-lab.sh
+# shellcheck source=tests/integration/goet/ssh-lab.sh
 . "$(dirname "$0")/ssh-lab.sh"
-trap lab_cleanup EXIT
+trap sshlab_cleanup EXIT
 # A command typed into the remote shell shows its output (after a prompt, maybe).
 roundtrip() {
 	expect '[$#] *$'
@@ -44,8 +44,8 @@ check_fail() {
 	echo "ok: $name -> exit $rc: $(head -c 200 "$tmp/$name.err" | tr '\n' '|')"
 }
 
-lab_start
-lab_scan_start
+sshlab_start
+sshlab_scan_start
 bin="$tmp/home/.local/bin/goet"
 
 check_fail unknown-host 'Could not resolve hostname' goetlab-nosuch
@@ -56,7 +56,7 @@ grep -q '^goet: cannot reach goetlab-nosuch over ssh (ssh exited with status 255
 check_fail refused-key 'Permission denied' goetlab-badkey
 check_fail not-installed 'goet is not installed on goetlab' goetlab
 grep -q 'Run: goet --install goetlab' "$tmp/not-installed.err" || fail "no --install hint"
-check_fail other-arch "goetlab-arm is Linux $lab_other_arch but this goet is built for Linux $(uname -m)" \
+check_fail other-arch "goetlab-arm is Linux $sshlab_other_arch but this goet is built for Linux $(uname -m)" \
 	--install goetlab-arm
 [ ! -e "$bin" ] || fail "a binary was copied to another architecture"
 
@@ -65,7 +65,8 @@ term "'$goet' --install goetlab 2>'$tmp/install.err'"
 roundtrip installed
 grep -q 'installed goet to ~/.local/bin/goet on goetlab' "$tmp/install.err" || fail "install message"
 cmp -s "$goet" "$bin" || fail "the remote copy differs from this binary"
-[ -z "$(ls -A "$tmp/home/.local/bin" | grep -v '^goet$')" ] || fail "temporary files left in ~/.local/bin"
+left=$(find "$tmp/home/.local/bin" -mindepth 1 ! -name goet)
+[ -z "$left" ] || fail "temporary files left in ~/.local/bin: $left"
 echo "ok: installed and ran a command"
 
 # one ssh connection per start, although goet is only in ~/.local/bin (not on the
@@ -135,5 +136,5 @@ PY
 rm -f "$json"
 echo "ok: --tcp --profile"
 
-lab_scan_check
+sshlab_scan_check
 echo "PASS: failures reported, installed, up to date, upgraded, QUIC and TCP sessions through an alias"

@@ -23,7 +23,7 @@ trap cleanup EXIT
 fail() {
 	echo "FAIL: $*"
 	echo "--- screen"; tmux -S "$sock" capture-pane -p -t t 2>/dev/null
-	echo "--- session log"; cat "/tmp/goet-$id.log" 2>/dev/null | tail -20
+	echo "--- session log"; tail -20 "/tmp/goet-$id.log" 2>/dev/null
 	exit 1
 }
 screen() { tmux -S "$sock" capture-pane -p -t t; }

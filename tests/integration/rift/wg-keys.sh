@@ -7,7 +7,7 @@ rg=$(realpath "${1:?usage: wg-keys.sh path/to/riftgate}")
 command -v wg >/dev/null || { echo "SKIP: no wg"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 
-for i in $(seq 20); do
+for _ in $(seq 20); do
 	k=$("$rg" genkey) || fail "genkey"
 	[ "$("$rg" pubkey <<<"$k")" = "$(wg pubkey <<<"$k")" ] || fail "pubkey of our key $k"
 	k=$(wg genkey)

@@ -8,55 +8,36 @@
 #      script creates (peers with and without a preshared key); there also
 #      a peer's /0 allowed IPs (kept, not routed, a warning each) and `wg
 #      set` (refused, errno 95, nothing changed).
-# Needs root (the sockets live in /var/run/wireguard), wg, python3 and ip;
-# exits 77 otherwise. Cleans up its namespace, processes and sockets.
+# Needs root (the sockets live in /var/run/wireguard; exits 77 without),
+# wg, python3 and ip. Cleans up its namespace, processes and sockets.
 set -u
 rg=$(realpath "${1:?usage: wg-show.sh path/to/riftgate}")
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-for t in wg python3 ip; do
-	command -v $t >/dev/null || { echo "SKIP: no $t"; exit 77; }
-done
+# shellcheck source=tests/lab/lib.sh
+source "$(dirname "$0")/../../lab/lib.sh"
+lab_init
+lab_require wg python3 ip
 
 dir=/var/run/wireguard
 fake=rgf$$ ours=rgo$$ ns=rgshow$$
-tmp=$(mktemp -d)
 fpid='' opid='' made_dir=''
-stop() { # pid: TERM, then wait up to 3 s
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null
-	for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-	kill -9 "$1" 2>/dev/null
-}
-cleanup() {
-	stop "$fpid"
-	stop "$opid"
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$tmp" "$dir/$fake.sock" "$dir/$ours.sock"
+lab_on_cleanup() {
+	lab_stop "$fpid"
+	lab_stop "$opid"
+	rm -f "$dir/$fake.sock" "$dir/$ours.sock"
 	[ -z "$made_dir" ] || rmdir "$dir" 2>/dev/null
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	local until=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $until ] || return 1
-		sleep 0.1
-	done
 }
 hex() { base64 -d <<<"$1" | od -An -tx1 | tr -d ' \n'; }
 # agree NAME [NETNS]: wg show and riftgate wg show agree, byte for byte (diff in $tmp/diff)
 agree() {
 	local run=()
 	[ -z "${2:-}" ] || run=(ip netns exec "$2")
-	"${run[@]}" wg show "$1" >"$tmp/wg.txt" 2>&1 || fail "wg show $1: $(cat "$tmp/wg.txt")"
-	"${run[@]}" "$rg" wg show "$1" >"$tmp/rg.txt" 2>&1 || fail "riftgate wg show $1"
+	"${run[@]}" wg show "$1" >"$tmp/wg.txt" 2>&1 || lab_fail "wg show $1: $(cat "$tmp/wg.txt")"
+	"${run[@]}" "$rg" wg show "$1" >"$tmp/rg.txt" 2>&1 || lab_fail "riftgate wg show $1"
 	diff -u "$tmp/wg.txt" "$tmp/rg.txt" >"$tmp/diff"
 }
 # same NAME [NETNS]: agree, or fail showing the difference
 same() {
-	agree "$@" || fail "riftgate wg show $1 differs from wg show:
+	agree "$@" || lab_fail "riftgate wg show $1 differs from wg show:
 $(cat "$tmp/diff")"
 }
 [ -d "$dir" ] || { mkdir -m 0755 "$dir" && made_dir=1; }
@@ -115,10 +96,10 @@ while True:
     c.close()
 EOF
 fpid=$!
-wait_for 5 test -S "$dir/$fake.sock" || fail "the fake wireguard-go socket did not appear"
+lab_wait_for 5 test -S "$dir/$fake.sock" || lab_fail "the fake wireguard-go socket did not appear"
 same "$fake"
 grep -c '^  preshared key: (hidden)$' "$tmp/rg.txt" | grep -qx 1 ||
-	fail "expected one hidden preshared key: $(cat "$tmp/rg.txt")"
+	lab_fail "expected one hidden preshared key: $(cat "$tmp/rg.txt")"
 echo "ok 1 wireguard-go's socket: wg show and riftgate wg show agree (peer with and without a PSK)"
 
 # 2. the rest of wg(8)'s wording: peers sorted by latest handshake (newest
@@ -145,12 +126,11 @@ for try in 1 2 3; do
 	agree "$fake" && break
 	[ $try -lt 3 ] || same "$fake"
 done
-grep -q 'every 1 second$' "$tmp/rg.txt" || fail "no 1-second keepalive: $(cat "$tmp/rg.txt")"
+grep -q 'every 1 second$' "$tmp/rg.txt" || lab_fail "no 1-second keepalive: $(cat "$tmp/rg.txt")"
 echo "ok 2 wg(8)'s order of peers, ages, keepalives, clock warning and fwmark"
 
 # 3. riftgate's own socket: `riftgate wg up` in a namespace
-ip netns add "$ns" || fail "netns"
-ip -n "$ns" link set lo up
+lab_netns "$ns"
 q1=$("$rg" pubkey <<<"$("$rg" genkey)") q2=$("$rg" pubkey <<<"$("$rg" genkey)")
 q3=$("$rg" pubkey <<<"$("$rg" genkey)")
 cat >"$tmp/$ours.conf" <<EOF
@@ -175,31 +155,31 @@ EOF
 # not through a function: $! must be riftgate itself (ip netns exec execs it)
 ip netns exec "$ns" "$rg" wg up "$tmp/$ours.conf" >"$tmp/ours.log" 2>&1 &
 opid=$!
-wait_for 5 test -S "$dir/$ours.sock" || fail "riftgate wg up made no socket: $(cat "$tmp/ours.log")"
+lab_wait_for 5 test -S "$dir/$ours.sock" || lab_fail "riftgate wg up made no socket: $(cat "$tmp/ours.log")"
 same "$ours" "$ns"
 grep -c '^  preshared key: (hidden)$' "$tmp/wg.txt" | grep -qx 1 ||
-	fail "wg(8) should see one preshared key on riftgate's socket: $(cat "$tmp/wg.txt")"
+	lab_fail "wg(8) should see one preshared key on riftgate's socket: $(cat "$tmp/wg.txt")"
 echo "ok 3 riftgate's socket: wg show and riftgate wg show agree (peer with and without a PSK)"
 
 # 4. default routes (/0) are allowed IPs of their peer but not routed into the
 # interface (they would capture its own UDP datagrams), each with a warning
 grep -q "allowed ips: 0.0.0.0/0, 10.78.0.4/32, ::/0$" "$tmp/wg.txt" ||
-	fail "the /0 allowed IPs are missing: $(cat "$tmp/wg.txt")"
+	lab_fail "the /0 allowed IPs are missing: $(cat "$tmp/wg.txt")"
 [ "$(grep -c "peer $q3: not routing a default route into the tunnel" "$tmp/ours.log")" -eq 2 ] ||
-	fail "no warning for each /0: $(cat "$tmp/ours.log")"
+	lab_fail "no warning for each /0: $(cat "$tmp/ours.log")"
 routes=$(ip -n "$ns" route show dev "$ours"; ip -n "$ns" -6 route show dev "$ours")
 for r in 10.78.0.2 10.78.0.3 10.78.0.4; do
-	grep -q "^$r dev\|^$r proto\|^$r scope\|^$r " <<<"$routes" || fail "no route to $r: $routes"
+	grep -q "^$r dev\|^$r proto\|^$r scope\|^$r " <<<"$routes" || lab_fail "no route to $r: $routes"
 done
-! grep -q "^default\|^0.0.0.0\|^::/0" <<<"$routes" || fail "a default route into $ours: $routes"
+! grep -q "^default\|^0.0.0.0\|^::/0" <<<"$routes" || lab_fail "a default route into $ours: $routes"
 echo "ok 4 /0 allowed IPs: kept, not routed, one warning each"
 
 # 5. wg set is refused (errno 95, EOPNOTSUPP): the socket is read only, nothing changes
 ip netns exec "$ns" wg set "$ours" peer "$q1" persistent-keepalive 5 >"$tmp/set.txt" 2>&1 &&
-	fail "wg set succeeded: $(cat "$tmp/set.txt")"
-grep -q "Operation not supported" "$tmp/set.txt" || fail "wg set: $(cat "$tmp/set.txt")"
+	lab_fail "wg set succeeded: $(cat "$tmp/set.txt")"
+grep -q "Operation not supported" "$tmp/set.txt" || lab_fail "wg set: $(cat "$tmp/set.txt")"
 ip netns exec "$ns" wg show "$ours" >"$tmp/after.txt" 2>&1
-diff -u "$tmp/wg.txt" "$tmp/after.txt" >"$tmp/diff" || fail "wg set changed something:
+diff -u "$tmp/wg.txt" "$tmp/after.txt" >"$tmp/diff" || lab_fail "wg set changed something:
 $(cat "$tmp/diff")"
 echo "ok 5 wg set refused with \"$(tr -d '\n' <"$tmp/set.txt")\", nothing changed"
 echo "PASS"

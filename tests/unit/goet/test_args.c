@@ -94,6 +94,38 @@ static void test_connect_timeout(void)
 	g_assert_nonnull(strstr(err, "invalid --connect-timeout \"soon\""));
 }
 
+static void test_forward_flags(void)
+{
+	struct gt_args a;
+	char err[256];
+
+	g_assert_cmpint(parse("goet -L 8080:db:5432 -R0:localhost:22 --tcp -L *:2222:[::1]:22 host "
+			      "-- ls -L",
+			      &a, err),
+			==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_SSH);
+	g_assert_cmpstr(a.host, ==, "host");
+	g_assert_true(a.tcp);
+	g_assert_cmpuint(a.n_fwd, ==, 3); /* the command's -L is the command's */
+	g_assert_cmpint(a.fwd[0].dir, ==, GT_FWD_LOCAL);
+	g_assert_cmpuint(a.fwd[0].port, ==, 8080);
+	g_assert_cmpstr(a.fwd[0].host, ==, "db");
+	g_assert_cmpint(a.fwd[1].dir, ==, GT_FWD_REMOTE);
+	g_assert_cmpuint(a.fwd[1].port, ==, 0);
+	g_assert_cmpint(a.fwd[2].bind, ==, GT_FWD_BIND_ANY);
+	g_assert_cmpstr(a.fwd[2].host, ==, "::1");
+	g_assert_cmpint(parse("goet --local -p 1 -k x -L 1:h:2 10.0.0.1", &a, err), ==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_LOCAL);
+	g_assert_cmpuint(a.n_fwd, ==, 1);
+	/* ssh's words, exit 2 */
+	g_assert_cmpint(parse("goet -L 8080 host", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "Bad local forwarding specification '8080'");
+	g_assert_cmpint(parse("goet -Rx:h:1 host", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "Bad remote forwarding specification 'x:h:1'");
+	g_assert_cmpint(parse("goet host -L", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "option requires an argument -- L");
+}
+
 static void test_session_flags(void)
 {
 	struct gt_args a;
@@ -216,6 +248,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/args/modes", test_modes);
 	g_test_add_func("/args/session-flags", test_session_flags);
 	g_test_add_func("/args/connect-timeout", test_connect_timeout);
+	g_test_add_func("/args/forward-flags", test_forward_flags);
 	g_test_add_func("/args/local-flags", test_local_flags);
 	g_test_add_func("/args/durations", test_durations);
 	g_test_add_func("/args/list-attach", test_list_attach);

@@ -463,6 +463,12 @@ static void test_forwarding(void)
 	g_assert_cmpint(
 		gt_msg_decode(GT_MSG_FWD_OPEN_RESULT, (const uint8_t *)"\0\0\0\1\0\5abcd", 10, &m),
 		==, CORE_ERR_TRUNCATED);
+	/* a connection's bytes go with the terminal's, the rest with control */
+	g_assert_cmpint(gt_msg_channel(GT_MSG_FWD_DATA), ==, GT_CHANNEL_DATA);
+	g_assert_cmpint(gt_msg_channel(GT_MSG_FWD_ACK), ==, GT_CHANNEL_DATA);
+	g_assert_cmpint(gt_msg_channel(GT_MSG_FWD_CLOSE), ==, GT_CHANNEL_DATA);
+	g_assert_cmpint(gt_msg_channel(GT_MSG_FWD_OPEN), ==, GT_CHANNEL_CONTROL);
+	g_assert_cmpint(gt_msg_channel(GT_MSG_FWD_LISTEN), ==, GT_CHANNEL_CONTROL);
 	/* types between the tables stay unknown */
 	g_assert_false(gt_msg_type_known(0x2f));
 	g_assert_false(gt_msg_type_known(0x37));

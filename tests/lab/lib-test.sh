@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# lib-test.sh: tests/lab/lib.sh itself. Each case runs a small script that
+# sources the library in a child bash and checks what it did: lab_fail's
+# exit status, text, hook and log tail; lab_wait_for's bound; lab_cleanup
+# stopping tracked processes (even one that ignores TERM), deleting
+# namespaces and $tmp, after the caller's hook; lab_require failing (never
+# skipping) on a missing tool. Needs root (exits 77 without): namespaces.
+set -u
+lib=$(cd "$(dirname "$0")" && pwd)/lib.sh
+# shellcheck source=tests/lab/lib.sh
+source "$lib"
+lab_init
+bad() { echo "FAIL: $*"; exit 1; }
+
+# child SCRIPT: runs it after sourcing the library; output in $tmp/out
+child() {
+	bash -c "set -u; source '$lib'; $1" >"$tmp/out" 2>&1
+}
+
+# lab_fail: exit 1, the message, the hook's output, then the logs' last lines
+child 'lab_init; lab_on_fail() { echo "hook ran"; }; echo "log line" >"$tmp/x.log"; lab_fail "the reason"; echo after'
+rc=$?
+[ $rc -eq 1 ] || bad "lab_fail exited $rc"
+grep -qx 'FAIL: the reason' "$tmp/out" || bad "lab_fail's message: $(cat "$tmp/out")"
+grep -qx 'hook ran' "$tmp/out" || bad "lab_on_fail did not run"
+grep -qx 'log line' "$tmp/out" || bad "the log was not shown"
+grep -q after "$tmp/out" && bad "lab_fail returned"
+[ "$(grep -n 'hook ran' "$tmp/out" | cut -d: -f1)" -lt "$(grep -n 'log line' "$tmp/out" | cut -d: -f1)" ] ||
+	bad "the hook should print before the logs"
+
+# lab_wait_for: success at once, failure after its bound (not before)
+child 'lab_wait_for 5 true' || bad "lab_wait_for 5 true failed"
+start=$(lab_now_ms)
+child 'lab_wait_for 1 false'
+rc=$?
+took=$(($(lab_now_ms) - start))
+[ $rc -eq 1 ] || bad "lab_wait_for 1 false returned $rc"
+[ $took -ge 900 ] && [ $took -lt 3000 ] || bad "lab_wait_for 1 took $took ms"
+
+# lab_cleanup at exit: hook first, tracked processes stopped (one ignores
+# TERM), namespaces deleted, $tmp removed
+ns=labt-$$
+child "lab_init; lab_netns $ns; echo \$tmp >'$tmp/child-tmp'
+	sleep 300 & echo \$! >'$tmp/p1'; lab_track \$!
+	bash -c 'trap \"\" TERM; sleep 300' & echo \$! >'$tmp/p2'; lab_track \$!
+	lab_on_cleanup() { ip netns list | grep -q '^$ns' && echo 'hook saw the namespace'; }
+	exit 0" || bad "cleanup child failed: $(cat "$tmp/out")"
+grep -qx 'hook saw the namespace' "$tmp/out" || bad "lab_on_cleanup did not run first"
+for p in "$(cat "$tmp/p1")" "$(cat "$tmp/p2")"; do
+	kill -0 "$p" 2>/dev/null && { kill -9 "$p"; bad "tracked process $p still runs"; }
+done
+ip netns list | grep -q "^$ns" && { ip netns del "$ns"; bad "namespace $ns left behind"; }
+[ -e "$(cat "$tmp/child-tmp")" ] && bad "the child's tmp was left behind"
+
+# lab_require: a missing tool fails the test with its name, never a skip
+child 'lab_init; lab_require sh no-such-tool-here'
+rc=$?
+[ $rc -eq 1 ] || bad "lab_require exited $rc"
+grep -q 'FAIL: missing no-such-tool-here' "$tmp/out" || bad "lab_require: $(cat "$tmp/out")"
+echo "PASS: lab_fail, lab_wait_for, lab_cleanup, lab_require"
