@@ -19,7 +19,7 @@
 # GVS_CLIENTS="ssh goet" and GVS_TESTS="setup seq" (of echo setup seq base64)
 # run only those; each round runs every client in turn.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 build=${1:-build}
 rounds=${2:-3}
 shift 2 2>/dev/null
@@ -95,7 +95,7 @@ ssh-keygen -q -t ed25519 -N '' -f "$tmp/id"
 install -d -m 700 -o "$user" "$tmp/home/.ssh" "$tmp/home/.local" "$tmp/home/.local/bin"
 install -m 600 -o "$user" "$tmp/id.pub" "$tmp/home/.ssh/authorized_keys"
 install -m 755 -o "$user" "$goet" "$tmp/home/.local/bin/goet"
-[ -d /run/sshd ] || mkdir -p -m 755 /run/sshd
+[ -d /run/sshd ] || mkdir -m 755 /run/sshd
 cat >"$tmp/sshd_config" <<-CONF
 	Port 22
 	ListenAddress 10.98.0.1
@@ -125,6 +125,7 @@ CONF
 ssh_cmd="ssh -F $tmp/ssh_config"
 export GOET_SSH="$ssh_cmd"
 for _ in $(seq 50); do
+	# shellcheck disable=SC2086 # ssh_cmd is a command line
 	ip netns exec "$C" $ssh_cmd -o BatchMode=yes gvs true 2>/dev/null && break
 	sleep 0.2
 done
@@ -157,6 +158,7 @@ run_drv() { ip netns exec "$C" python3 "$drv" "$@"; }
 # drv_tty MODE ARG NAME REMOTE: a remote command on a terminal through client NAME
 drv_tty() {
 	local mode=$1 arg=$2 name=$3 remote=$4
+	# shellcheck disable=SC2086 # arg is one option or none
 	if [ "$name" = mosh ]; then
 		run_drv "$mode" $arg -- mosh "--ssh=$ssh_cmd" --predict=never gvs -- sh -c "$remote"
 	else
@@ -186,7 +188,7 @@ for cond in "${conds[@]}"; do
 	netem "$rtt" "$loss"
 	read -r nseq mib < <(sizes "$rtt")
 	[ "$loss" != 0 ] && read -r nseq mib < <(sizes 200)
-	head -c $((mib * 1024 * 1024 / 4 * 3)) /dev/urandom | base64 -w 76 >"$tmp/home/b64.txt"
+	head -c $((mib * 1024 * 1024 * 3 / 4)) /dev/urandom | base64 -w 76 >"$tmp/home/b64.txt"
 	chown "$user" "$tmp/home/b64.txt"
 	printf '\n## RTT %s ms, loss %s %%: echo 10 keys x %s; seq 1 %s; base64 %s MiB\n' "$rtt" "$loss" "$rounds" "$nseq" "$mib"
 	printf '| client | echo ms | set-up ms | seq ms | base64 ms |\n|---|---|---|---|---|\n'
@@ -201,8 +203,10 @@ for cond in "${conds[@]}"; do
 			elif [ "$name" = mosh ]; then
 				run_drv run -- mosh "--ssh=$ssh_cmd" gvs -- true | cut -d' ' -f1 >>"$tmp/m.s.$name"
 			elif [ "$name" = ssh ]; then
+				# shellcheck disable=SC2086 # command lines
 				run_drv run -- $ssh_cmd gvs true | cut -d' ' -f1 >>"$tmp/m.s.$name"
 			else
+				# shellcheck disable=SC2086 # command lines
 				run_drv run -- ${client[$name]} gvs -- true | cut -d' ' -f1 >>"$tmp/m.s.$name"
 			fi
 			want seq && drv_tty run "" "$name" "seq 1 $nseq" | sed 's/ [0-9]*$//' >>"$tmp/m.q.$name"

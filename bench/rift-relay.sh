@@ -16,7 +16,7 @@
 # evicted for idleness too). A benchmark, not a test: nothing asserts.
 # Needs root, iperf3, coturn, nft, openssl, node/npm (the Worker).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 build=$(realpath "${1:-build}")
 secs=${2:-10}
 rg=$build/src/rift/riftgate
@@ -46,7 +46,7 @@ measure() { # ROW
 
 run() { # ROW NAT [worker]
 	id=$((RANDOM % 10000)) nat=$2 names="alice bob" RN_PREFIX=rgr RN_ACCOUNTS=1
-	RN_WORKER= RN_WAN_BLOCK=
+	RN_WORKER='' RN_WAN_BLOCK=''
 	if [ "${3:-}" = worker ]; then
 		RN_WORKER=$(pwd)/worker RN_WORKERD=$mods/node_modules/.bin/workerd
 		RN_ADMIN=bench-admin-token-0123456789 RN_WAN_BLOCK="meta l4proto udp drop"
@@ -72,7 +72,7 @@ idle() {
 	d=$(mktemp -d) port=$(free_port)
 	if [ "$kind" = worker ]; then
 		ADMIN_TOKEN=bench-admin-token-0123456789 worker/local.sh "$mods/node_modules/.bin/workerd" \
-			"$d/w" 127.0.0.1:$port >"$d/log" 2>&1 &
+			"$d/w" 127.0.0.1:"$port" >"$d/log" 2>&1 &
 		pid=$!
 		sleep 1.5
 		curl -sf -X POST -H "Authorization: Bearer bench-admin-token-0123456789" \
@@ -124,7 +124,7 @@ echo
 echo "| path | TCP Mbit/s | retransmits | ping ms | added RTT ms |"
 echo "|---|---|---|---|---|"
 for r in "${rows[@]}"; do
-	add=$(python3 -c "print('%.2f' % ($(echo "${rtt[$r]:-0}") - $(echo "${rtt[direct]:-0}")))")
+	add=$(python3 -c "print('%.2f' % (${rtt[$r]:-0} - ${rtt[direct]:-0}))")
 	echo "| $r | ${tcp[$r]} | ${retr[$r]} | ${rtt[$r]} | $add |"
 done
 echo

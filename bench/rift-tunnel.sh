@@ -70,7 +70,7 @@ lab_down() {
 
 agents() { # ROW NAT [AGENT-LINE]
 	lab "$2"
-	RN_AGENT_alice=${3:-} RN_AGENT_bob=${3:-}
+	RN_AGENT[alice]=${3:-} RN_AGENT[bob]=${3:-}
 	riftnet_agents
 	riftnet_connected 30
 	wait_for 10 reach alice 10.77.0.2 || fail "$1: no ping"
@@ -132,7 +132,7 @@ first_ping() {
 			[ $(($(date +%s%3N) - t0)) -lt 20000 ] || break
 		done
 		times+=($(($(date +%s%3N) - t0)))
-		stop "$pid_bob"
+		stop "${RN_PID[bob]}"
 		sleep 1
 	done
 	lab_down

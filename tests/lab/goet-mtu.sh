@@ -20,7 +20,7 @@ command -v ip >/dev/null || { echo "SKIP: no ip(8)"; exit 77; }
 C=gtmtu-c-$$
 S=gtmtu-s-$$
 tmp=$(mktemp -d)
-spid= cpid=
+spid='' cpid=''
 cleanup() {
 	[ -n "$cpid" ] && kill "$cpid" 2>/dev/null
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null

@@ -53,6 +53,7 @@ RESUME_MOVE_S=3  # ... after alice's address moved (the agent sees it at once: i
 id=$$ nat=cone names="alice bob" RN_PREFIX=gtr
 tmp=$(mktemp -d)
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lib/riftnet.sh
 . "$here/lib/riftnet.sh"
 export XDG_RUNTIME_DIR="$tmp" # the session registers there, removed with it
 slog=/tmp/goet-gtrift$id.log
@@ -83,8 +84,9 @@ riftnet_agents
 riftnet_connected 30
 wait_for 10 reach alice "$(tunnel_ip bob)" || fail "alice cannot ping bob through the tunnel"
 for side in "alice bob" "bob alice"; do
-	set -- $side
-	[ "$(peer_field $1 $2 path)" = direct ] || fail "$1's path to $2 is $(peer_field $1 $2 path), not direct"
+	read -r -a pair <<<"$side"
+	set -- "${pair[@]}"
+	[ "$(peer_field "$1" "$2" path)" = direct ] || fail "$1's path to $2 is $(peer_field "$1" "$2" path), not direct"
 done
 echo "the tunnel is up on a direct path"
 
@@ -135,7 +137,7 @@ pids+=("$sampler")
 size() { stat -c %s "$tmp/client.out" 2>/dev/null || echo 0; }
 alive() {
 	kill -0 "$cpid" 2>/dev/null || fail "the goet client exited early"
-	kill -0 "$pid_alice" 2>/dev/null && kill -0 "$pid_bob" 2>/dev/null || fail "an agent died"
+	kill -0 "${RN_PID[alice]}" 2>/dev/null && kill -0 "${RN_PID[bob]}" 2>/dev/null || fail "an agent died"
 }
 wait_size() { # BYTES SECONDS: until the output holds BYTES
 	local until=$((SECONDS + $2))
@@ -264,7 +266,7 @@ echo "goet: $(grep -c 'Connection lost. Reconnecting' "$tmp/client.err") new con
 
 # both agents still up, and they leave on SIGTERM with status 0 and no sanitizer report
 for n in $names; do
-	p=$(eval echo \$pid_$n)
+	p=${RN_PID[$n]}
 	kill -0 "$p" 2>/dev/null || fail "agent $n died"
 	kill "$p"
 	wait "$p"

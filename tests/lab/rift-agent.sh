@@ -93,6 +93,7 @@ id=$$
 tmp=$(mktemp -d)
 HA=rga-ha$id
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lib/riftnet.sh
 . "$here/lib/riftnet.sh"
 cleanup() {
 	local rc=$? n p
@@ -102,7 +103,7 @@ cleanup() {
 	if [ -n "$RN_CRASHED" ]; then
 		echo "FAIL ($mode): crashed (PID:status):$RN_CRASHED"
 		for n in $names; do
-			eval "p=\${pid_$n:-}"
+			p=${RN_PID[$n]:-}
 			case " $RN_CRASHED" in *" $p:"*) echo "--- agent $n (last lines)"; tail -25 "$tmp/$n.log" ;; esac
 		done
 		case " $RN_CRASHED" in *" ${server:-none}:"*) echo "--- server (last lines)"; tail -25 "$tmp/server.log" ;; esac
@@ -125,7 +126,7 @@ fail() {
 }
 
 riftnet_up
-if [ $mode = lan-route ] || [ $mode = kill9 ]; then
+if [ "$mode" = lan-route ] || [ "$mode" = kill9 ]; then
 	ip netns add "$HA"
 	ip -n "$HA" link set lo up
 	ip link add eth1 netns "$(ns_of alice)" type veth peer name eth0 netns "$HA"
@@ -133,10 +134,10 @@ if [ $mode = lan-route ] || [ $mode = kill9 ]; then
 	ip -n "$HA" addr add 192.168.50.2/24 dev eth0
 	ip -n "$(ns_of alice)" link set eth1 up
 	ip -n "$HA" link set eth0 up
-	RN_ROUTES_alice=192.168.50.0/24
-	[ $mode = lan-route ] && RN_ACCEPT_bob=alice:all
+	RN_ROUTES[alice]=192.168.50.0/24
+	[ "$mode" = lan-route ] && RN_ACCEPT[bob]=alice:all
 fi
-[ $mode = channel ] && RN_AGENT_bob="wg-direct = false"
+[ "$mode" = channel ] && RN_AGENT[bob]="wg-direct = false"
 t0=$(date +%s%3N)
 riftnet_agents
 riftnet_connected 30
@@ -144,8 +145,8 @@ t1=$(date +%s%3N)
 echo "all connected $((t1 - t0)) ms after the start"
 for a in $names; do
 	for b in $names; do
-		[ $a = $b ] && continue
-		wait_for 10 reach $a "$(tunnel_ip $b)" || fail "$a cannot ping $b through the tunnel"
+		[ "$a" = "$b" ] && continue
+		wait_for 10 reach "$a" "$(tunnel_ip "$b")" || fail "$a cannot ping $b through the tunnel"
 	done
 done
 echo "every pair pings"
@@ -155,7 +156,7 @@ flood() {
 	date +%s.%N >"$tmp/flood.start"
 	ip netns exec "$(ns_of "$1")" ping -D -i 0.1 -W 1 -w "$3" "$2" >"$tmp/flood" 2>&1 &
 	flood_pid=$!
-	pids+=($flood_pid)
+	pids+=("$flood_pid")
 }
 # the longest time without a reply (from the flood's start to its end), in ms, and the replies
 longest_gap() {
@@ -239,11 +240,11 @@ accounts)
 	in_alice devices revoke bob -c "$tmp/alice.conf" >"$tmp/revoke.txt" 2>&1 &&
 		grep -qx 'Device "bob" has been revoked.' "$tmp/revoke.txt" || { cat "$tmp/revoke.txt"; fail "revoke"; }
 	t0=$SECONDS
-	until ! kill -0 "$pid_bob" 2>/dev/null; do
+	until ! kill -0 "${RN_PID[bob]}" 2>/dev/null; do
 		[ $((SECONDS - t0)) -lt 20 ] || fail "bob's agent still runs 20 s after its revocation"
 		sleep 0.2
 	done
-	wait "$pid_bob"
+	wait "${RN_PID[bob]}"
 	rc=$?
 	[ $rc -eq 0 ] || fail "bob's agent exited with $rc, not 0"
 	grep -q "device revoked or expired, run riftgate setup" "$tmp/bob.log" || fail "bob's agent did not say why"
@@ -253,19 +254,21 @@ accounts)
 	;;
 channel)
 	for side in "alice bob" "bob alice"; do
-		set -- $side
-		[ "$(peer_field $1 $2 transport)" = channel ] || fail "$1 sends to $2 by $(peer_field $1 $2 transport)"
+		read -r -a pair <<<"$side"
+		set -- "${pair[@]}"
+		[ "$(peer_field "$1" "$2" transport)" = channel ] || fail "$1 sends to $2 by $(peer_field "$1" "$2" transport)"
 	done
 	transfer alice bob 32
 	transfer bob alice 8
 	;;
 two)
 	for side in "alice bob" "bob alice"; do
-		set -- $side
-		[ "$(peer_field $1 $2 ice_type)" = srflx ] || fail "$1's pair is $(peer_field $1 $2 ice_type), not srflx"
-		[ "$(peer_field $1 $2 path)" = direct ] || fail "$1's path is not direct"
-		[ "$(peer_field $1 $2 rtt_ms)" -ge 0 ] || fail "$1 has no RTT for $2"
-		[ "$(peer_field $1 $2 transport)" = ice ] || fail "$1 sends to $2 by $(peer_field $1 $2 transport)"
+		read -r -a pair <<<"$side"
+		set -- "${pair[@]}"
+		[ "$(peer_field "$1" "$2" ice_type)" = srflx ] || fail "$1's pair is $(peer_field "$1" "$2" ice_type), not srflx"
+		[ "$(peer_field "$1" "$2" path)" = direct ] || fail "$1's path is not direct"
+		[ "$(peer_field "$1" "$2" rtt_ms)" -ge 0 ] || fail "$1 has no RTT for $2"
+		[ "$(peer_field "$1" "$2" transport)" = ice ] || fail "$1 sends to $2 by $(peer_field "$1" "$2" transport)"
 	done
 	transfer alice bob 32
 	[ "$(peer_field alice bob endpoint)" = "$(peer_field alice bob endpoint | grep '^198\.51\.100\.3:[0-9]*$')" ] ||
@@ -282,7 +285,7 @@ two)
 			grep -q "endpoint: 198\.51\.100\.3:[0-9]" "$tmp/wg.txt" ||
 			{ cat "$tmp/wg.txt"; fail "wg show does not show bob"; }
 	fi
-	stop "$pid_alice"
+	stop "${RN_PID[alice]}"
 	ip -n "$(ns_of alice)" link show "$(ifname_of alice)" >/dev/null 2>&1 && fail "the interface outlived the agent"
 	[ -e "$tmp/alice.sock" ] && fail "the control socket outlived the agent"
 	grep -q "ERROR\|AddressSanitizer" "$tmp/alice.log" && fail "errors in alice's log"
@@ -290,13 +293,14 @@ two)
 mesh) ;;
 relay | turn-tls)
 	for side in "alice bob" "bob alice"; do
-		set -- $side
-		[ "$(peer_field $1 $2 ice_type)" = relay ] || fail "$1's pair is $(peer_field $1 $2 ice_type), not relay"
-		[ "$(peer_field $1 $2 path)" = relayed ] || fail "$1's path is not relayed"
+		read -r -a pair <<<"$side"
+		set -- "${pair[@]}"
+		[ "$(peer_field "$1" "$2" ice_type)" = relay ] || fail "$1's pair is $(peer_field "$1" "$2" ice_type), not relay"
+		[ "$(peer_field "$1" "$2" path)" = relayed ] || fail "$1's path is not relayed"
 	done
 	# coturn saw the server's credentials (expiry:device id), over TLS in turn-tls
 	grep -Eq "username=<[0-9]{10}:[0-9a-f-]{36}>" "$tmp/turn.log" || fail "coturn saw no time-limited username"
-	if [ $mode = turn-tls ]; then
+	if [ "$mode" = turn-tls ]; then
 		# every session that allocated is one coturn says ran over TLS
 		awk '/ALLOCATE processed, success/ { s[$4] = 1 } /method=TLS/ { t[$4] = 1 }
 			END { n = 0; for (k in s) { n++; if (!(k in t)) { print "not TLS: " k; exit 1 } }
@@ -309,27 +313,28 @@ relay | turn-tls)
 	;;
 worker | worker-restart)
 	for side in "alice bob" "bob alice"; do
-		set -- $side
-		[ "$(peer_field $1 $2 ice_type)" = relay ] || fail "$1's pair is $(peer_field $1 $2 ice_type), not relay"
-		[ "$(peer_field $1 $2 path)" = relayed ] || fail "$1's path is not relayed"
+		read -r -a pair <<<"$side"
+		set -- "${pair[@]}"
+		[ "$(peer_field "$1" "$2" ice_type)" = relay ] || fail "$1's pair is $(peer_field "$1" "$2" ice_type), not relay"
+		[ "$(peer_field "$1" "$2" path)" = relayed ] || fail "$1's path is not relayed"
 	done
-	if [ $mode = worker ]; then
+	if [ "$mode" = worker ]; then
 		transfer alice bob 8
 		iperf alice bob 10 || true
 		iperf_report || fail "the transfer through the Worker's relay failed"
 		ups=$(grep -c "^\[network\] up" "$tmp/server.log")
-		kill -STOP "$pid_alice" "$pid_bob"
+		kill -STOP "${RN_PID[alice]}" "${RN_PID[bob]}"
 		t0=$SECONDS
 		# workerd evicts an object idle for about 10 s; a request then wakes it anew (its
 		# constructor logs "up"), and a request before that keeps it: ask every 12 s
 		until [ "$(grep -c "^\[network\] up" "$tmp/server.log")" -gt "$ups" ]; do
-			[ $((SECONDS - t0)) -lt 60 ] || { kill -CONT "$pid_alice" "$pid_bob"; fail "the Durable Object was not evicted in 60 s"; }
+			[ $((SECONDS - t0)) -lt 60 ] || { kill -CONT "${RN_PID[alice]}" "${RN_PID[bob]}"; fail "the Durable Object was not evicted in 60 s"; }
 			sleep 12
 			ip netns exec "$PUB" curl -s -o /dev/null "http://$SERVER:8787/status"
 			sleep 0.5
 		done
 		echo "the Durable Object was evicted and woke again $((SECONDS - t0)) s after the agents stopped"
-		kill -CONT "$pid_alice" "$pid_bob"
+		kill -CONT "${RN_PID[alice]}" "${RN_PID[bob]}"
 		flood alice 10.77.0.2 8
 		wait "$flood_pid"
 		read -r gap replies < <(longest_gap)
@@ -359,10 +364,11 @@ worker | worker-restart)
 	;;
 symmetric)
 	for side in "alice bob" "bob alice"; do
-		set -- $side
-		[ "$(peer_field $1 $2 ice_type)" = relay ] || fail "$1's pair is $(peer_field $1 $2 ice_type), not relay"
-		[ "$(peer_field $1 $2 path)" = relayed ] || fail "$1's path is not relayed"
-		[ "$(peer_field $1 $2 transport)" = ice ] || fail "$1 sends to $2 by $(peer_field $1 $2 transport)"
+		read -r -a pair <<<"$side"
+		set -- "${pair[@]}"
+		[ "$(peer_field "$1" "$2" ice_type)" = relay ] || fail "$1's pair is $(peer_field "$1" "$2" ice_type), not relay"
+		[ "$(peer_field "$1" "$2" path)" = relayed ] || fail "$1's path is not relayed"
+		[ "$(peer_field "$1" "$2" transport)" = ice ] || fail "$1 sends to $2 by $(peer_field "$1" "$2" transport)"
 	done
 	transfer bob alice 8
 	iperf alice bob 3 || true
@@ -381,14 +387,14 @@ kill9)
 	[ "$(fwd eth1)" = 1 ] && [ "$(fwd "$(ifname_of alice)")" = 1 ] || fail "forwarding is not on"
 	[ "$(fwd eth0)" = 0 ] || fail "forwarding on eth0, which owns no advertised route"
 	[ "$(rules)" = 1 ] || fail "no masquerade rule"
-	kill -9 "$pid_alice"
-	wait "$pid_alice" 2>/dev/null
+	kill -9 "${RN_PID[alice]}"
+	wait "${RN_PID[alice]}" 2>/dev/null
 	[ "$(rules)" = 1 ] && [ "$(fwd eth1)" = 1 ] || fail "SIGKILL left nothing behind: the case tests nothing"
 	riftnet_agent alice
 	wait_for 30 connected alice bob || fail "alice did not come back"
 	[ "$(rules)" = 1 ] || fail "$(rules) masquerade rules after the restart"
 	grep -q "gateway" "$tmp/alice.log" || true
-	stop "$pid_alice"
+	stop "${RN_PID[alice]}"
 	[ "$(ip netns exec "$la" nft list tables | grep -c riftgate)" = 0 ] || fail "the table outlived the agent"
 	[ "$(fwd eth1)" = 0 ] || fail "forwarding on eth1 outlived the agent"
 	ls "$tmp"/*.gateway >/dev/null 2>&1 && fail "a gateway state file outlived the agent"
@@ -446,8 +452,8 @@ rogue)
 	# what reaches alice: a garbage offer, a candidate for nothing, an answer to nothing
 	{
 		cat "$tmp/join"
-		echo '{"type":"offer","from":"mallory","to":"alice","sdp":"v=0\r\ngarbage"}'
-		echo '{"type":"answer","from":"mallory","to":"alice","sdp":"v=0\r\ngarbage"}'
+		printf '%s\n' '{"type":"offer","from":"mallory","to":"alice","sdp":"v=0\r\ngarbage"}'
+		printf '%s\n' '{"type":"answer","from":"mallory","to":"alice","sdp":"v=0\r\ngarbage"}'
 		echo '{"type":"ice-candidate","from":"mallory","to":"alice","candidate":"candidate:1 1 udp 1 1.2.3.4 5 typ host"}'
 		echo '{"type":"answer","from":"mallory","to":"bob","sdp":"v=0"}'
 		echo '#sleep 500'
@@ -458,19 +464,19 @@ rogue)
 	echo "during the rogue's messages the longest gap between replies was $gap ms ($replies replies)"
 	[ "$gap" -lt 1500 ] || fail "the tunnel was disturbed: a gap of $gap ms"
 	grep -q 'mallory.*refusing its answer: ' "$tmp/alice.log" || fail "alice did not log the bad answer"
-	for n in alice bob; do kill -0 "$(eval echo \$pid_$n)" || fail "$n died"; done
+	for n in alice bob; do kill -0 "${RN_PID[$n]}" || fail "$n died"; done
 	connected alice bob || fail "the tunnel is down"
 	;;
 esac
 # every agent still running leaves on SIGTERM with status 0 and a clean sanitizer report
 for n in $names; do
-	p=$(eval echo \$pid_$n)
+	p=${RN_PID[$n]}
 	if kill -0 "$p" 2>/dev/null; then
 		kill "$p"
 		wait "$p"
 		rc=$?
 		[ $rc -eq 0 ] || fail "agent $n exited with $rc on SIGTERM"
-	elif [ $mode != two ] && [ $mode != kill9 ] && ! { [ $mode = accounts ] && [ $n = bob ]; }; then
+	elif [ "$mode" != two ] && [ "$mode" != kill9 ] && ! { [ "$mode" = accounts ] && [ "$n" = bob ]; }; then
 		fail "agent $n died"
 	fi
 	grep -q "Sanitizer\|runtime error:" "$tmp/$n.log" && fail "agent $n: sanitizer report"

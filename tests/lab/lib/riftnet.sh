@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # rg, tmp, id, nat and names are the caller's (below)
 # riftnet.sh - sourced: riftgate devices in home networks, each behind its
 # own NAT router, with `riftgate server` and coturn on the "internet"
 # between them. Used by tests/lab/rift-agent.sh and scripts/demo.
@@ -24,7 +26,7 @@
 #   id     a tag for names ($$)         nat    cone or symmetric
 #   names  the devices ("alice bob")    RN_PREFIX (optional) namespace prefix
 # and may set per device, before riftnet_agents:
-#   RN_ROUTES_<name>   routes it advertises      RN_ACCEPT_<name>   "peer:routes"
+#   RN_ROUTES[name]    routes it advertises      RN_ACCEPT[name]    "peer:routes"
 # With RN_ACCOUNTS=1 the server keeps its devices in a database (riftgate server init,
 # the tunnel subnet 10.77.0.0/24) and coturn checks time-limited credentials
 # (use-auth-secret, packaging/coturn/turnserver.conf's way) on UDP and TCP 3478 and
@@ -32,7 +34,7 @@
 # TURN URLs): each device registers with `riftgate setup` and a join token of
 # `riftgate server invite`, in its own namespace, in the order of $names (so alice
 # gets .1, bob .2, carol .3); its files are in $tmp/NAME/ and $tmp/NAME.conf.
-#   RN_AGENT_<name>    a line for its [agent] group ("wg-direct = false")
+#   RN_AGENT[name]     a line for its [agent] group ("wg-direct = false")
 # RN_WORKER=DIR (the repository's worker/) with RN_WORKERD (the workerd binary) and
 # RN_ADMIN (its admin token): the Worker in workerd on $SERVER:8787 (plain HTTP) is the
 # server and the relay (TURN over WebSocket), no coturn; devices register with it
@@ -43,6 +45,8 @@
 # stops every process in $pids (by PID), reaps it (RN_CRASHED: those that crashed)
 # and removes every namespace.
 SERVER=198.51.100.1
+# per device, by name (global even when sourced inside a function)
+declare -gA RN_ROUTES RN_ACCEPT RN_AGENT RN_PID
 pids=()
 RN_PREFIX=${RN_PREFIX:-rga}
 PUB=$RN_PREFIX-pub$id
@@ -197,6 +201,7 @@ riftnet_up() {
 riftnet_server() {
 	if [ -n "${RN_WORKER:-}" ]; then
 		# not through a wrapper: $! must be workerd itself (local.sh and ip netns exec exec it)
+		# shellcheck disable=SC2153 # RN_WORKERD is the caller's, as RN_WORKER
 		ADMIN_TOKEN=$RN_ADMIN ip netns exec "$PUB" "$RN_WORKER/local.sh" "$RN_WORKERD" \
 			"$tmp/worker" $SERVER:8787 >>"$tmp/server.log" 2>&1 &
 		server=$!
@@ -214,7 +219,7 @@ riftnet_server() {
 # lab's own keys (interface, control socket, secrets path, routes) into $tmp/NAME.conf
 riftnet_register() {
 	local n=$1 token routes accept extra
-	eval "routes=\${RN_ROUTES_$n:-} accept=\${RN_ACCEPT_$n:-} extra=\${RN_AGENT_$n:-}"
+	routes=${RN_ROUTES[$n]:-} accept=${RN_ACCEPT[$n]:-} extra=${RN_AGENT[$n]:-}
 	if [ -n "${RN_WORKER:-}" ]; then
 		token=$(ip netns exec "$PUB" curl -sf -X POST -H "Authorization: Bearer $RN_ADMIN" \
 			"http://$SERVER:8787/admin/invite" | python3 -c 'import json, sys; print(json.load(sys.stdin)["join_token"])')
@@ -233,7 +238,7 @@ riftnet_register() {
 		{ print }
 		/^\[device\]$/ { print "interface=" ifn; if (routes != "") print "routes=" routes }
 	' "$tmp/$n/riftgate.conf" >"$tmp/$n.conf"
-	printf '[agent]\ncontrol = %s/%s.sock\nsecrets = %s/%s/secrets.conf\n' "$tmp" $n "$tmp" $n \
+	printf '[agent]\ncontrol = %s/%s.sock\nsecrets = %s/%s/secrets.conf\n' "$tmp" "$n" "$tmp" "$n" \
 		>>"$tmp/$n.conf"
 	[ -n "$extra" ] && printf '%s\n' "$extra" >>"$tmp/$n.conf"
 	[ -n "$accept" ] && printf '[peer.%s]\naccept-routes = %s\n' "${accept%%:*}" "${accept#*:}" \
@@ -245,34 +250,36 @@ riftnet_register() {
 riftnet_conf() {
 	local n=$1 routes accept extra
 	[ -n "${RN_ACCOUNTS:-}" ] && { riftnet_register "$n"; return; }
-	eval "routes=\${RN_ROUTES_$n:-} accept=\${RN_ACCEPT_$n:-} extra=\${RN_AGENT_$n:-}"
+	routes=${RN_ROUTES[$n]:-} accept=${RN_ACCEPT[$n]:-} extra=${RN_AGENT[$n]:-}
 	{
-		printf '[device]\nname = %s\naddress = %s/24\ninterface = %s\n' $n "$(tunnel_ip $n)" \
-			"$(ifname_of $n)"
+		printf '[device]\nname = %s\naddress = %s/24\ninterface = %s\n' "$n" "$(tunnel_ip "$n")" \
+			"$(ifname_of "$n")"
 		[ -n "$routes" ] && printf 'routes = %s\n' "$routes"
 		printf '[server]\nurl = https://%s:8443\nfingerprint = %s\n' $SERVER "$pin"
 		printf '[ice]\nstun = %s:3478\nturn = udp:%s:3478\nturn-user = rift\n' $SERVER $SERVER
-		printf '[agent]\ncontrol = %s/%s.sock\nsecrets = %s/%s.secrets\n' "$tmp" $n "$tmp" $n
+		printf '[agent]\ncontrol = %s/%s.sock\nsecrets = %s/%s.secrets\n' "$tmp" "$n" "$tmp" "$n"
 		[ -n "$extra" ] && printf '%s\n' "$extra"
 		[ -n "$accept" ] && printf '[peer.%s]\naccept-routes = %s\n' "${accept%%:*}" "${accept#*:}"
 	} >"$tmp/$n.conf"
 	(
 		umask 077
 		printf '[device]\nprivate-key = %s\ntoken = %s-token-0123456789\n[ice]\nturn-password = lab-secret\n' \
-			"$("$rg" genkey)" $n >"$tmp/$n.secrets"
+			"$("$rg" genkey)" "$n" >"$tmp/$n.secrets"
 	)
 }
 
-# riftnet_agent NAME: start it (RG_WRAP runs it under a tool, RG_VERBOSE adds -v); PID in pid_NAME
+# riftnet_agent NAME: start it (RG_WRAP runs it under a tool, RG_VERBOSE adds -v); PID in RN_PID[NAME]
 riftnet_agent() {
+	# shellcheck disable=SC2086 # RG_WRAP is a command line (valgrind ...), or nothing
 	ip netns exec "$(ns_of "$1")" ${RG_WRAP:-} "$rg" up -c "$tmp/$1.conf" ${RG_VERBOSE:+-v} \
 		>>"$tmp/$1.log" 2>&1 &
-	eval "pid_$1=$!"
+	# shellcheck disable=SC2034 # read by the callers
+	RN_PID[$1]=$!
 	pids+=($!)
 }
 riftnet_agents() {
-	for n in $names; do riftnet_conf $n; done
-	for n in $names; do riftnet_agent $n; done
+	for n in $names; do riftnet_conf "$n"; done
+	for n in $names; do riftnet_agent "$n"; done
 }
 
 status() { "$rg" status --json -s "$tmp/$1.sock"; }
@@ -293,8 +300,8 @@ reach() { # FROM TO-ADDRESS: three pings
 riftnet_connected() {
 	for a in $names; do
 		for b in $names; do
-			[ $a = $b ] && continue
-			wait_for "$1" connected $a $b || fail "$a does not see $b connected"
+			[ "$a" = "$b" ] && continue
+			wait_for "$1" connected "$a" "$b" || fail "$a does not see $b connected"
 		done
 	done
 }
