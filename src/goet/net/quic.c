@@ -666,6 +666,7 @@ static void conn_defaults(ngtcp2_settings *st, ngtcp2_transport_params *tp, int6
 	st->initial_ts = quic_now();
 	st->max_tx_udp_payload_size = QUIC_MAX_UDP_PAYLOAD;
 	st->handshake_timeout = (ngtcp2_duration)hs_timeout_us * NGTCP2_MICROSECONDS;
+	st->cc_algo = NGTCP2_CC_ALGO_BBR2;
 	st->max_window = 24 * 1024 * 1024;
 	/* 100 ms, not RFC 9002's 333: a lost handshake packet is sent again after
 	 * 0.3 s instead of 1 s (at 1 % loss the set-up took a second more, now and
