@@ -1,0 +1,810 @@
+/* predict.c - predictive local echo over a libvterm model (contract in predict.h). */
+#include "goet/client/predict.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <vterm.h>
+
+#include "core/err.h"
+
+#define PRED_OPAQUE  0xffffffffu /* a cell the overlay cannot restore (wide, combined) */
+#define SCAN_MAX_ARG 100000u	 /* CSI parameters are clamped here while scanning */
+
+enum pred_kind { PRED_CELL, PRED_CURSOR };
+
+/* One predicted key: a cell's new content and/or a cursor move, on the run's line. */
+struct pred {
+	enum pred_kind kind;
+	int col;	   /* the cell (PRED_CELL) */
+	uint32_t ch;	   /* its predicted content: printable ASCII (' ' for a blank) */
+	uint32_t orig;	   /* what the overlay held there before */
+	int before, after; /* the cursor column before and after the key */
+	int64_t made_us;
+};
+
+/* The output scanner: the state libvterm keeps but does not let us read. */
+enum scan_state { SC_GROUND, SC_ESC, SC_CSI, SC_DESIGNATE, SC_STRING, SC_STRING_ESC };
+
+enum key_kind { KEY_CHAR, KEY_BS, KEY_LEFT, KEY_RIGHT, KEY_OTHER };
+
+/* The pen's (or a cell's) look, as far as the overlay must preserve it. */
+struct look {
+	unsigned bold, underline, italic, blink, reverse, strike, font;
+	VTermColor fg, bg;
+};
+
+struct gt_predict {
+	VTerm *vt;
+	VTermScreen *screen;
+	VTermState *state;
+	enum gt_predict_mode mode;
+	int rows, cols;
+	int64_t srtt_us;
+	bool rtt_high; /* adaptive: the RTT is above the threshold (with hysteresis) */
+	struct pred e[GT_PREDICT_MAX];
+	size_t n;
+	bool open;	/* the run takes more predictions */
+	bool trusted;	/* a confirmation changed the screen: the run's predictions are drawn */
+	bool drawn;	/* the pending predictions are on the terminal now */
+	bool was_drawn; /* ... they were before this chunk's undo */
+	int row, floor; /* the run's line and leftmost column */
+	bool size_ok;	/* the last resize was within the limits */
+	bool synced;	/* a CR seen since the start or the last resize */
+	bool disturbed; /* this chunk moved the run's line or used an unknown sequence */
+	bool altscreen;
+	enum scan_state sc;
+	unsigned sc_param;
+	bool sc_private, sc_has4;
+	bool irm, g0_special, shifted;
+	struct gt_predict_stats st;
+};
+
+/* ---------------------------------------------------------------- model */
+
+static int cb_moverect(VTermRect dest, VTermRect src, void *user)
+{
+	struct gt_predict *p = user;
+
+	if ((p->row >= dest.start_row && p->row < dest.end_row) ||
+	    (p->row >= src.start_row && p->row < src.end_row))
+		p->disturbed = true;
+	return 0;
+}
+
+static int cb_settermprop(VTermProp prop, VTermValue *val, void *user)
+{
+	struct gt_predict *p = user;
+
+	if (prop == VTERM_PROP_ALTSCREEN)
+		p->altscreen = val->boolean != 0;
+	return 1;
+}
+
+static int fb_csi(const char *leader, const long args[], int argcount, const char *intermed,
+		  char command, void *user)
+{
+	((struct gt_predict *)user)->disturbed = true;
+	return 1;
+}
+
+static int fb_control(unsigned char control, void *user)
+{
+	((struct gt_predict *)user)->disturbed = true;
+	return 1;
+}
+
+/* OSC and DCS strings the model does not know change nothing on the screen. */
+static int fb_string(const char *command, size_t cmdlen, void *user)
+{
+	return 1;
+}
+
+/* The model's replies (to DA, DSR...) are the real terminal's to give. */
+static void vt_discard(const char *s, size_t len, void *user)
+{
+}
+
+static const VTermScreenCallbacks screen_cb = {
+	.moverect = cb_moverect,
+	.settermprop = cb_settermprop,
+};
+
+static const VTermParserCallbacks fallback_cb = {
+	.control = fb_control,
+	.csi = fb_csi,
+	.osc = fb_string,
+	.dcs = fb_string,
+};
+
+static VTermPos model_cursor(const struct gt_predict *p)
+{
+	VTermPos pos;
+
+	vterm_state_get_cursorpos(p->state, &pos);
+	return pos;
+}
+
+/* A cell of the run's line: its ASCII character (' ' for empty), or PRED_OPAQUE. */
+static uint32_t model_char(const struct gt_predict *p, int col)
+{
+	VTermScreenCell c;
+	VTermPos pos = { .row = p->row, .col = col };
+
+	memset(&c, 0, sizeof(c)); /* libvterm writes chars[] only up to the first 0 */
+	if (!vterm_screen_get_cell(p->screen, pos, &c) || c.width != 1)
+		return PRED_OPAQUE;
+	if (c.chars[0] == 0)
+		return ' ';
+	if (c.chars[1] != 0)
+		return PRED_OPAQUE; /* combining characters */
+	return c.chars[0] >= 0x20 && c.chars[0] <= 0x7e ? c.chars[0] : PRED_OPAQUE;
+}
+
+static void pen_look(const struct gt_predict *p, struct look *l)
+{
+	VTermValue v;
+
+	memset(l, 0, sizeof(*l));
+	vterm_state_get_penattr(p->state, VTERM_ATTR_BOLD, &v);
+	l->bold = v.boolean != 0;
+	vterm_state_get_penattr(p->state, VTERM_ATTR_UNDERLINE, &v);
+	l->underline = (unsigned)v.number;
+	vterm_state_get_penattr(p->state, VTERM_ATTR_ITALIC, &v);
+	l->italic = v.boolean != 0;
+	vterm_state_get_penattr(p->state, VTERM_ATTR_BLINK, &v);
+	l->blink = v.boolean != 0;
+	vterm_state_get_penattr(p->state, VTERM_ATTR_REVERSE, &v);
+	l->reverse = v.boolean != 0;
+	vterm_state_get_penattr(p->state, VTERM_ATTR_STRIKE, &v);
+	l->strike = v.boolean != 0;
+	vterm_state_get_penattr(p->state, VTERM_ATTR_FONT, &v);
+	l->font = (unsigned)v.number;
+	vterm_state_get_penattr(p->state, VTERM_ATTR_FOREGROUND, &v);
+	l->fg = v.color;
+	vterm_state_get_penattr(p->state, VTERM_ATTR_BACKGROUND, &v);
+	l->bg = v.color;
+}
+
+/*
+ * The cell can be drawn over and put back with the pen as it is: ASCII or
+ * blank, and looking as the pen would write it (a blank: the same
+ * background, reverse, underline and strike).
+ */
+static bool cell_fits(const struct gt_predict *p, int col, const struct look *pen)
+{
+	VTermScreenCell c;
+	VTermPos pos = { .row = p->row, .col = col };
+	bool blank;
+
+	memset(&c, 0, sizeof(c));
+	if (model_char(p, col) == PRED_OPAQUE || !vterm_screen_get_cell(p->screen, pos, &c))
+		return false;
+	blank = c.chars[0] == 0 || c.chars[0] == ' ';
+	if (!vterm_color_is_equal(&c.bg, &pen->bg) || c.attrs.reverse != pen->reverse ||
+	    c.attrs.underline != pen->underline || c.attrs.strike != pen->strike)
+		return false;
+	if (blank && !c.attrs.reverse)
+		return true;
+	return c.attrs.bold == pen->bold && c.attrs.italic == pen->italic &&
+	       c.attrs.blink == pen->blink && c.attrs.font == pen->font &&
+	       vterm_color_is_equal(&c.fg, &pen->fg);
+}
+
+/* Track what libvterm does not expose: CR seen, IRM, G0 designation, SO/SI. */
+static void scan_byte(struct gt_predict *p, uint8_t b)
+{
+	switch (p->sc) {
+	case SC_GROUND:
+		if (b == 0x1b)
+			p->sc = SC_ESC;
+		else if (b == '\r')
+			p->synced = true;
+		else if (b == 0x0e || b == 0x0f)
+			p->shifted = b == 0x0e;
+		break;
+	case SC_ESC:
+		p->sc = SC_GROUND;
+		if (b == '[') {
+			p->sc = SC_CSI;
+			p->sc_param = 0;
+			p->sc_private = p->sc_has4 = false;
+		} else if (b == '(') {
+			p->sc = SC_DESIGNATE;
+		} else if (b == ']' || b == 'P' || b == '_' || b == '^' || b == 'X') {
+			p->sc = SC_STRING;
+		} else if (b == 'c') { /* RIS: everything back to the start, cursor home */
+			p->irm = p->g0_special = p->shifted = false;
+			p->synced = true;
+		} else if (b == 0x1b) {
+			p->sc = SC_ESC;
+		}
+		break;
+	case SC_CSI:
+		if (b >= '0' && b <= '9') {
+			p->sc_param = MIN(p->sc_param * 10 + (unsigned)(b - '0'), SCAN_MAX_ARG);
+		} else if (b == ';' || b == ':') {
+			p->sc_has4 |= p->sc_param == 4;
+			p->sc_param = 0;
+		} else if ((b >= 0x3c && b <= 0x3f) || (b >= 0x20 && b <= 0x2f)) {
+			p->sc_private = true; /* DEC private modes, intermediates: not SM/RM 4 */
+		} else if (b >= 0x40 && b <= 0x7e) {
+			p->sc_has4 |= p->sc_param == 4;
+			if (!p->sc_private && p->sc_has4 && (b == 'h' || b == 'l'))
+				p->irm = b == 'h';
+			p->sc = SC_GROUND;
+		} else if (b == 0x1b) {
+			p->sc = SC_ESC;
+		} else if (b == 0x18 || b == 0x1a) {
+			p->sc = SC_GROUND;
+		} else if (b == '\r') {
+			p->synced = true; /* a C0 control inside a CSI is executed */
+		}
+		break;
+	case SC_DESIGNATE:
+		p->g0_special = b != 'B';
+		p->sc = SC_GROUND;
+		break;
+	case SC_STRING:
+		if (b == 0x07 || b == 0x18 || b == 0x1a)
+			p->sc = SC_GROUND;
+		else if (b == 0x1b)
+			p->sc = SC_STRING_ESC;
+		break;
+	case SC_STRING_ESC:
+		p->sc = SC_ESC; /* ESC \ ends the string; any other ESC starts a sequence */
+		if (b != '\\')
+			scan_byte(p, b);
+		else
+			p->sc = SC_GROUND;
+		break;
+	}
+}
+
+/* The model can say where the terminal's cursor is and what the overlay covers. */
+static bool model_usable(const struct gt_predict *p)
+{
+	return p->size_ok && p->synced && !p->altscreen && !p->irm && !p->g0_special && !p->shifted;
+}
+
+static bool display_on(const struct gt_predict *p)
+{
+	return p->mode == GT_PREDICT_ALWAYS || (p->mode == GT_PREDICT_ADAPTIVE && p->rtt_high);
+}
+
+/* ---------------------------------------------------------------- overlay */
+
+/* The cursor column the pending predictions lead to. */
+static int cur_col(const struct gt_predict *p)
+{
+	return p->n > 0 ? p->e[p->n - 1].after : model_cursor(p).col;
+}
+
+/* What the overlay shows in a cell of the run's line. */
+static uint32_t shown_char(const struct gt_predict *p, int col)
+{
+	for (size_t i = p->n; i > 0; i--)
+		if (p->e[i - 1].kind == PRED_CELL && p->e[i - 1].col == col)
+			return p->e[i - 1].ch;
+	return model_char(p, col);
+}
+
+/* Every cell from col to the right margin shows blank. */
+static bool blank_from(const struct gt_predict *p, int col)
+{
+	for (int c = col; c < p->cols; c++)
+		if (shown_char(p, c) != ' ')
+			return false;
+	return true;
+}
+
+/* Whether entry i is the last one to touch its cell (the one the overlay shows). */
+static bool last_for_cell(const struct gt_predict *p, size_t i)
+{
+	for (size_t j = i + 1; j < p->n; j++)
+		if (p->e[j].kind == PRED_CELL && p->e[j].col == p->e[i].col)
+			return false;
+	return true;
+}
+
+/* The pending predictions may be drawn now. */
+static bool can_draw(const struct gt_predict *p)
+{
+	struct look pen;
+	VTermPos c = model_cursor(p);
+
+	if (!display_on(p) || !model_usable(p) || !p->trusted || p->n == 0 || c.row != p->row ||
+	    c.col > p->cols - 2)
+		return false;
+	pen_look(p, &pen);
+	for (size_t i = 0; i < p->n; i++)
+		if (p->e[i].kind == PRED_CELL && !cell_fits(p, p->e[i].col, &pen))
+			return false;
+	return true;
+}
+
+static int put(struct core_buf *out, const char *s, size_t n)
+{
+	return core_buf_put_bytes(out, s, n);
+}
+
+/* CHA: the cursor to a column of its line. */
+static int put_col(struct core_buf *out, int col)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "\033[%dG", col + 1);
+
+	return put(out, b, (size_t)n);
+}
+
+/* A predicted character at the cursor: underlined (when the pen is not). */
+static int put_predicted(const struct gt_predict *p, struct core_buf *out, uint32_t ch)
+{
+	struct look pen;
+	char c = (char)ch;
+	int r;
+
+	pen_look(p, &pen);
+	if (ch == ' ' || pen.underline != 0)
+		return put(out, &c, 1);
+	r = put(out, "\033[4m", 4);
+	if (r == CORE_OK)
+		r = put(out, &c, 1);
+	if (r == CORE_OK)
+		r = put(out, "\033[24m", 5);
+	return r;
+}
+
+/* Put back the model's cells under the drawn predictions, and its cursor. */
+static int undo(struct gt_predict *p, struct core_buf *out)
+{
+	int r = CORE_OK;
+
+	if (!p->drawn)
+		return CORE_OK;
+	p->drawn = false;
+	for (size_t i = 0; i < p->n && r == CORE_OK; i++) {
+		uint32_t m;
+		char c;
+
+		if (p->e[i].kind != PRED_CELL || !last_for_cell(p, i))
+			continue;
+		m = model_char(p, p->e[i].col);
+		c = m == PRED_OPAQUE ? ' ' : (char)m;
+		r = put_col(out, p->e[i].col);
+		if (r == CORE_OK)
+			r = put(out, &c, 1);
+	}
+	if (r == CORE_OK)
+		r = put_col(out, model_cursor(p).col);
+	return r;
+}
+
+/* Draw every pending prediction (when allowed), the cursor where they lead. */
+static int redraw(struct gt_predict *p, struct core_buf *out)
+{
+	int r = CORE_OK;
+
+	if (p->drawn || !can_draw(p))
+		return CORE_OK;
+	for (size_t i = 0; i < p->n && r == CORE_OK; i++) {
+		if (p->e[i].kind != PRED_CELL || !last_for_cell(p, i))
+			continue;
+		r = put_col(out, p->e[i].col);
+		if (r == CORE_OK)
+			r = put_predicted(p, out, p->e[i].ch);
+	}
+	if (r == CORE_OK)
+		r = put_col(out, cur_col(p));
+	p->drawn = r == CORE_OK;
+	return r;
+}
+
+/* The newest prediction, drawn where the terminal's cursor already is. */
+static int draw_last(struct gt_predict *p, struct core_buf *out)
+{
+	const struct pred *e = &p->e[p->n - 1];
+
+	if (e->kind == PRED_CURSOR)
+		return e->after < e->before ? put(out, "\b", 1) : put(out, "\033[C", 3);
+	if (e->after < e->before)
+		return put(out, "\b \b", 3);
+	return put_predicted(p, out, e->ch);
+}
+
+/* The run ends: nothing pending, the next run starts tentative. */
+static void end_run(struct gt_predict *p, bool had_drawn)
+{
+	if (p->n > 0 && had_drawn)
+		p->st.repaired++;
+	p->n = 0;
+	p->open = false;
+	p->trusted = false;
+	p->drawn = false;
+}
+
+static int64_t expire_us(const struct gt_predict *p)
+{
+	return 2 * p->srtt_us + GT_PREDICT_EXPIRE_SLACK_US;
+}
+
+/* The oldest prediction's echo is overdue: undo, end the run. */
+static int expire(struct gt_predict *p, int64_t now_us, struct core_buf *out)
+{
+	bool had;
+	int r;
+
+	if (p->n == 0 || now_us < p->e[0].made_us + expire_us(p))
+		return CORE_OK;
+	had = p->drawn;
+	r = undo(p, out);
+	end_run(p, had);
+	return r;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+/* One key from the input: its kind, its character, the bytes it takes. */
+static enum key_kind key_parse(const uint8_t *k, size_t n, size_t *used, uint32_t *ch)
+{
+	size_t i;
+
+	*used = 1;
+	*ch = k[0];
+	if (k[0] >= 0x20 && k[0] <= 0x7e)
+		return KEY_CHAR;
+	if (k[0] == 0x7f || k[0] == 0x08)
+		return KEY_BS;
+	if (k[0] != 0x1b || n < 2)
+		return KEY_OTHER;
+	if (n >= 3 && (k[1] == '[' || k[1] == 'O') && (k[2] == 'C' || k[2] == 'D')) {
+		*used = 3;
+		return k[2] == 'C' ? KEY_RIGHT : KEY_LEFT;
+	}
+	if (k[1] == '[') { /* any other CSI: up to its final byte */
+		for (i = 2; i < n && (k[i] < 0x40 || k[i] > 0x7e); i++)
+			;
+		*used = MIN(i + 1, n);
+	} else {
+		*used = k[1] == 'O' ? MIN((size_t)3, n) : 2; /* SS3 key, or Alt-key */
+	}
+	return KEY_OTHER;
+}
+
+/* A predictable key arrives: open a run if none is, or say no. */
+static bool run_ready(struct gt_predict *p)
+{
+	VTermPos c = model_cursor(p);
+
+	if (!model_usable(p) || !display_on(p)) {
+		p->open = false;
+		return false;
+	}
+	if (p->open && p->n == 0 && c.row != p->row)
+		p->open = false;
+	if (!p->open) {
+		if (p->n > 0)
+			return false; /* the last run's predictions are still being judged */
+		p->open = true;
+		p->trusted = false;
+		p->row = c.row;
+		p->floor = c.col;
+	}
+	if (p->n == GT_PREDICT_MAX) {
+		p->open = false;
+		return false;
+	}
+	return true;
+}
+
+/* The prediction of one key, or false when the key cannot be predicted. */
+static bool key_predict(struct gt_predict *p, enum key_kind k, uint32_t ch, struct pred *e)
+{
+	int col = cur_col(p);
+
+	*e = (struct pred){ .kind = PRED_CELL, .col = col, .ch = ch, .before = col };
+	switch (k) {
+	case KEY_CHAR:
+		e->after = col + 1;
+		return col <= p->cols - 2 && blank_from(p, col);
+	case KEY_BS:
+		e->col = e->after = col - 1;
+		e->ch = ' ';
+		return col > p->floor && blank_from(p, col) &&
+		       shown_char(p, col - 1) != PRED_OPAQUE;
+	case KEY_LEFT:
+		e->kind = PRED_CURSOR;
+		e->after = col - 1;
+		return col > p->floor;
+	case KEY_RIGHT:
+		e->kind = PRED_CURSOR;
+		e->after = col + 1;
+		return col + 1 <= p->cols - 2 && !blank_from(p, col);
+	default:
+		return false;
+	}
+}
+
+static int key_apply(struct gt_predict *p, int64_t now_us, enum key_kind k, uint32_t ch,
+		     struct core_buf *out)
+{
+	struct pred e;
+	bool first;
+
+	if (k == KEY_OTHER || !run_ready(p)) {
+		p->open = false;
+		return CORE_OK;
+	}
+	if (!key_predict(p, k, ch, &e)) {
+		p->open = false; /* where the cursor goes now is the session's to say */
+		return CORE_OK;
+	}
+	e.orig = e.kind == PRED_CELL ? shown_char(p, e.col) : 0;
+	e.made_us = now_us;
+	first = p->n == 0;
+	p->e[p->n++] = e;
+	p->st.predicted++;
+	if (!can_draw(p))
+		return undo(p, out); /* drawn or not: the terminal shows the real screen */
+	if (!p->drawn && !first)
+		return redraw(p, out);
+	p->drawn = true;
+	return draw_last(p, out);
+}
+
+/* ---------------------------------------------------------------- judging */
+
+/*
+ * The longest prefix of the predictions the model now agrees with (every
+ * cell it touches holds its last predicted content; ending in a cursor
+ * move, the cursor is there). *real: agreeing took a change on the screen.
+ */
+static size_t confirmed_prefix(const struct gt_predict *p, bool *real)
+{
+	int tcol[GT_PREDICT_MAX];
+	uint32_t tval[GT_PREDICT_MAX], tbase[GT_PREDICT_MAX];
+	size_t nt = 0, best = 0, s;
+	int cursor = model_cursor(p).col;
+
+	*real = false;
+	for (size_t k = 0; k < p->n; k++) {
+		bool ok = true, changed = false;
+
+		if (p->e[k].kind == PRED_CELL) {
+			for (s = 0; s < nt && tcol[s] != p->e[k].col; s++)
+				;
+			if (s == nt) {
+				tcol[nt] = p->e[k].col;
+				tbase[nt++] = p->e[k].orig;
+			}
+			tval[s] = p->e[k].ch;
+		}
+		for (s = 0; s < nt; s++) {
+			uint32_t m = model_char(p, tcol[s]);
+
+			ok &= m == tval[s];
+			changed |= m != tbase[s];
+		}
+		if (p->e[k].kind == PRED_CURSOR) {
+			ok &= cursor == p->e[k].after;
+			changed |= cursor != p->e[0].before;
+		}
+		if (ok) {
+			best = k + 1;
+			*real = changed;
+		}
+	}
+	return best;
+}
+
+/* A pending cell holds something no prediction or earlier content explains. */
+static bool contradicted(const struct gt_predict *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		uint32_t m;
+		bool explained = false;
+
+		if (p->e[i].kind != PRED_CELL)
+			continue;
+		m = model_char(p, p->e[i].col);
+		for (size_t j = 0; j < p->n; j++)
+			if (p->e[j].kind == PRED_CELL && p->e[j].col == p->e[i].col)
+				explained |= m == p->e[j].ch || m == p->e[j].orig;
+		if (!explained)
+			return true;
+	}
+	return false;
+}
+
+/* After a chunk of output: confirm, or end the run. */
+static void judge(struct gt_predict *p)
+{
+	VTermPos c = model_cursor(p);
+	size_t k;
+	bool real;
+
+	if (p->n == 0) {
+		if (p->open && (p->disturbed || c.row != p->row || !model_usable(p)))
+			p->open = false;
+		return;
+	}
+	if (p->disturbed || !model_usable(p)) {
+		end_run(p, p->was_drawn);
+		return;
+	}
+	k = confirmed_prefix(p, &real);
+	if (k > 0) {
+		memmove(p->e, p->e + k, (p->n - k) * sizeof(p->e[0]));
+		p->n -= k;
+		p->st.confirmed += k;
+		p->trusted |= real;
+	}
+	if (c.row != p->row) {
+		end_run(p, p->n > 0 && p->was_drawn);
+		return;
+	}
+	if (p->n > 0 && contradicted(p))
+		end_run(p, p->was_drawn);
+}
+
+/* ---------------------------------------------------------------- API */
+
+int gt_predict_new(enum gt_predict_mode mode, int rows, int cols, struct gt_predict **out)
+{
+	struct gt_predict *p = NULL;
+	int r = CORE_ERR_INVALID_ARG;
+
+	*out = NULL;
+	if (mode < GT_PREDICT_NEVER || mode > GT_PREDICT_ALWAYS || rows < GT_PREDICT_MIN_ROWS ||
+	    cols < GT_PREDICT_MIN_COLS || rows > GT_PREDICT_MAX_DIM || cols > GT_PREDICT_MAX_DIM)
+		goto out;
+	r = CORE_ERR_NOMEM;
+	p = g_new0(struct gt_predict, 1);
+	p->vt = vterm_new(rows, cols);
+	if (p->vt == NULL)
+		goto out;
+	p->mode = mode;
+	p->rows = rows;
+	p->cols = cols;
+	p->size_ok = true;
+	vterm_set_utf8(p->vt, 1);
+	vterm_output_set_callback(p->vt, vt_discard, NULL);
+	p->screen = vterm_obtain_screen(p->vt);
+	p->state = vterm_obtain_state(p->vt);
+	vterm_screen_set_callbacks(p->screen, &screen_cb, p);
+	vterm_screen_set_unrecognised_fallbacks(p->screen, &fallback_cb, p);
+	vterm_screen_enable_altscreen(p->screen, 1);
+	vterm_screen_reset(p->screen, 1);
+	*out = p;
+	p = NULL;
+	r = CORE_OK;
+out:
+	gt_predict_free(p);
+	return r;
+}
+
+void gt_predict_free(struct gt_predict *p)
+{
+	if (p == NULL)
+		return;
+	if (p->vt != NULL)
+		vterm_free(p->vt);
+	g_free(p);
+}
+
+void gt_predict_set_rtt(struct gt_predict *p, int64_t srtt_us)
+{
+	p->srtt_us = srtt_us > 0 ? srtt_us : 0;
+	if (srtt_us > GT_PREDICT_SHOW_RTT_US)
+		p->rtt_high = true;
+	else if (srtt_us < GT_PREDICT_HIDE_RTT_US)
+		p->rtt_high = false;
+}
+
+int gt_predict_keys(struct gt_predict *p, int64_t now_us, const uint8_t *keys, size_t n,
+		    struct core_buf *out)
+{
+	int r = expire(p, now_us, out);
+
+	if (r == CORE_OK && !display_on(p))
+		r = gt_predict_hide(p, out);
+	for (size_t i = 0, used; i < n && r == CORE_OK; i += used) {
+		uint32_t ch;
+		enum key_kind k = key_parse(keys + i, n - i, &used, &ch);
+
+		r = key_apply(p, now_us, k, ch, out);
+	}
+	return r;
+}
+
+int gt_predict_begin_output(struct gt_predict *p, struct core_buf *out)
+{
+	p->was_drawn = p->drawn;
+	return undo(p, out);
+}
+
+int gt_predict_end_output(struct gt_predict *p, int64_t now_us, const uint8_t *bytes, size_t n,
+			  struct core_buf *out)
+{
+	int r;
+
+	p->disturbed = false;
+	for (size_t i = 0; i < n; i++)
+		scan_byte(p, bytes[i]);
+	if (n > 0)
+		vterm_input_write(p->vt, (const char *)bytes, n);
+	judge(p);
+	p->was_drawn = false;
+	r = expire(p, now_us, out);
+	if (r == CORE_OK)
+		r = redraw(p, out);
+	return r;
+}
+
+int gt_predict_output(struct gt_predict *p, int64_t now_us, const uint8_t *bytes, size_t n,
+		      struct core_buf *out)
+{
+	int r = gt_predict_begin_output(p, out);
+
+	if (r == CORE_OK && n > 0)
+		r = core_buf_put_bytes(out, bytes, n);
+	if (r == CORE_OK)
+		return gt_predict_end_output(p, now_us, bytes, n, out);
+	gt_predict_end_output(p, now_us, bytes, n, out); /* the model still takes the bytes */
+	return r;
+}
+
+int gt_predict_tick(struct gt_predict *p, int64_t now_us, struct core_buf *out)
+{
+	return expire(p, now_us, out);
+}
+
+int64_t gt_predict_deadline_us(const struct gt_predict *p)
+{
+	return p->n > 0 ? p->e[0].made_us + expire_us(p) : -1;
+}
+
+int gt_predict_hide(struct gt_predict *p, struct core_buf *out)
+{
+	bool had = p->drawn;
+	int r = undo(p, out);
+
+	end_run(p, had);
+	return r;
+}
+
+int gt_predict_resize(struct gt_predict *p, int rows, int cols, struct core_buf *out)
+{
+	int r = gt_predict_hide(p, out);
+
+	p->synced = false;
+	if (rows < GT_PREDICT_MIN_ROWS || cols < GT_PREDICT_MIN_COLS || rows > GT_PREDICT_MAX_DIM ||
+	    cols > GT_PREDICT_MAX_DIM) {
+		p->size_ok = false;
+		return CORE_ERR_INVALID_ARG;
+	}
+	p->size_ok = true;
+	p->rows = rows;
+	p->cols = cols;
+	vterm_set_size(p->vt, rows, cols);
+	return r;
+}
+
+void gt_predict_get_stats(const struct gt_predict *p, struct gt_predict_stats *st)
+{
+	*st = p->st;
+	st->showing = p->drawn;
+}
+
+int gt_predict_mode_parse(const char *s, enum gt_predict_mode *mode)
+{
+	static const char *const names[] = { "never", "adaptive", "always" };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*mode = (enum gt_predict_mode)i;
+			return CORE_OK;
+		}
+	}
+	return CORE_ERR_BAD_VALUE;
+}
