@@ -8,8 +8,9 @@
 
 #include "core/err.h"
 
-#define PRED_OPAQUE  0xffffffffu /* a cell the overlay cannot restore (wide, combined) */
-#define SCAN_MAX_ARG 100000u	 /* CSI parameters are clamped here while scanning */
+#define PRED_OPAQUE    0xffffffffu /* a cell the overlay cannot restore (wide, combined) */
+#define SCAN_MAX_ARG   100000u	   /* CSI parameters are clamped here while scanning */
+#define PRED_REP_FINAL "~"	   /* a CSI final byte libvterm 0.1.4 ignores */
 
 enum pred_kind { PRED_CELL, PRED_CURSOR };
 
@@ -24,7 +25,7 @@ struct pred {
 };
 
 /* The output scanner: the state libvterm keeps but does not let us read. */
-enum scan_state { SC_GROUND, SC_ESC, SC_CSI, SC_DESIGNATE, SC_STRING, SC_STRING_ESC };
+enum scan_state { SC_GROUND, SC_ESC, SC_CSI, SC_DESIGNATE, SC_STRING, SC_STRING_ESC, SC_SHIFT };
 
 enum key_kind { KEY_CHAR, KEY_BS, KEY_LEFT, KEY_RIGHT, KEY_OTHER };
 
@@ -57,6 +58,8 @@ struct gt_predict {
 	unsigned sc_param;
 	bool sc_private, sc_has4;
 	bool irm, g0_special, shifted;
+	uint8_t last_char;  /* the last character printed, if ASCII (for REP) */
+	unsigned utf8_left; /* continuation bytes the current UTF-8 character still needs */
 	struct gt_predict_stats st;
 };
 
@@ -191,8 +194,11 @@ static bool cell_fits(const struct gt_predict *p, int col, const struct look *pe
 	       vterm_color_is_equal(&c.fg, &pen->fg);
 }
 
-/* Track what libvterm does not expose: CR seen, IRM, G0 designation, SO/SI. */
-static void scan_byte(struct gt_predict *p, uint8_t b)
+/*
+ * Track what libvterm does not expose: CR seen, IRM, G0 designation, SO/SI,
+ * the last character printed. True when b ends a REP (CSI n b).
+ */
+static bool scan_byte(struct gt_predict *p, uint8_t b)
 {
 	switch (p->sc) {
 	case SC_GROUND:
@@ -202,15 +208,31 @@ static void scan_byte(struct gt_predict *p, uint8_t b)
 			p->synced = true;
 		else if (b == 0x0e || b == 0x0f)
 			p->shifted = b == 0x0e;
+		if (b >= 0x20)
+			p->last_char = b < 0x7f ? b : 0; /* 0: not ASCII, not repeatable here */
+		if (b >= 0x80 && b <= 0xbf && p->utf8_left > 0)
+			p->utf8_left--;
+		else
+			p->utf8_left = b >= 0xc0 ? (b >= 0xf0 ? 3u : b >= 0xe0 ? 2u : 1u) : 0u;
 		break;
-	case SC_ESC:
+	case SC_SHIFT: /* SS2/SS3: the next character comes from G2/G3 */
 		p->sc = SC_GROUND;
+		return scan_byte(p, b);
+	case SC_ESC:
+		if (b < 0x20 && b != 0x1b && b != 0x18 && b != 0x1a) {
+			p->synced |= b == '\r'; /* a C0 control inside a sequence is executed */
+			break;
+		}
+		p->sc = SC_GROUND;
+		p->utf8_left = 0;
 		if (b == '[') {
 			p->sc = SC_CSI;
 			p->sc_param = 0;
 			p->sc_private = p->sc_has4 = false;
 		} else if (b == '(') {
 			p->sc = SC_DESIGNATE;
+		} else if (b == 'N' || b == 'O') {
+			p->sc = SC_SHIFT;
 		} else if (b == ']' || b == 'P' || b == '_' || b == '^' || b == 'X') {
 			p->sc = SC_STRING;
 		} else if (b == 'c') { /* RIS: everything back to the start, cursor home */
@@ -233,6 +255,7 @@ static void scan_byte(struct gt_predict *p, uint8_t b)
 			if (!p->sc_private && p->sc_has4 && (b == 'h' || b == 'l'))
 				p->irm = b == 'h';
 			p->sc = SC_GROUND;
+			return b == 'b' && !p->sc_private;
 		} else if (b == 0x1b) {
 			p->sc = SC_ESC;
 		} else if (b == 0x18 || b == 0x1a) {
@@ -242,8 +265,12 @@ static void scan_byte(struct gt_predict *p, uint8_t b)
 		}
 		break;
 	case SC_DESIGNATE:
+		if (b < 0x20 && b != 0x1b && b != 0x18 && b != 0x1a) {
+			p->synced |= b == '\r';
+			break;
+		}
 		p->g0_special = b != 'B';
-		p->sc = SC_GROUND;
+		p->sc = b == 0x1b ? SC_ESC : SC_GROUND;
 		break;
 	case SC_STRING:
 		if (b == 0x07 || b == 0x18 || b == 0x1a)
@@ -254,11 +281,42 @@ static void scan_byte(struct gt_predict *p, uint8_t b)
 	case SC_STRING_ESC:
 		p->sc = SC_ESC; /* ESC \ ends the string; any other ESC starts a sequence */
 		if (b != '\\')
-			scan_byte(p, b);
-		else
-			p->sc = SC_GROUND;
+			return scan_byte(p, b);
+		p->sc = SC_GROUND;
 		break;
 	}
+	return false;
+}
+
+/*
+ * The session's output into the model. REP (CSI n b) never reaches libvterm:
+ * 0.1.4 loops forever on a REP before any character was printed (fixed
+ * upstream later). Its final byte becomes one libvterm does not know (the
+ * CSI ends there, unused), and the model is given the repeats themselves
+ * when the repeated character is known (ASCII); the run ends either way.
+ */
+static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
+{
+	size_t from = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char rep[GT_PREDICT_MAX_DIM];
+		size_t count;
+
+		if (!scan_byte(p, bytes[i]))
+			continue;
+		vterm_input_write(p->vt, (const char *)bytes + from, i - from);
+		vterm_input_write(p->vt, PRED_REP_FINAL, 1);
+		count = MIN(MAX(p->sc_param, 1u), (unsigned)p->cols);
+		if (p->last_char != 0) {
+			memset(rep, p->last_char, count);
+			vterm_input_write(p->vt, rep, count);
+		}
+		p->disturbed = true;
+		from = i + 1;
+	}
+	if (from < n)
+		vterm_input_write(p->vt, (const char *)bytes + from, n - from);
 }
 
 /* The model can say where the terminal's cursor is and what the overlay covers. */
@@ -314,8 +372,8 @@ static bool can_draw(const struct gt_predict *p)
 	VTermPos c = model_cursor(p);
 
 	if (!display_on(p) || !model_usable(p) || !p->trusted || p->n == 0 || c.row != p->row ||
-	    c.col > p->cols - 2)
-		return false;
+	    c.col > p->cols - 2 || p->sc != SC_GROUND || p->utf8_left > 0)
+		return false; /* (the output stopped inside a sequence: our bytes would join it) */
 	pen_look(p, &pen);
 	for (size_t i = 0; i < p->n; i++)
 		if (p->e[i].kind == PRED_CELL && !cell_fits(p, p->e[i].col, &pen))
@@ -530,6 +588,7 @@ static int key_apply(struct gt_predict *p, int64_t now_us, enum key_kind k, uint
 {
 	struct pred e;
 	bool first;
+	int r;
 
 	if (k == KEY_OTHER || !run_ready(p)) {
 		p->open = false;
@@ -544,8 +603,13 @@ static int key_apply(struct gt_predict *p, int64_t now_us, enum key_kind k, uint
 	first = p->n == 0;
 	p->e[p->n++] = e;
 	p->st.predicted++;
-	if (!can_draw(p))
-		return undo(p, out); /* drawn or not: the terminal shows the real screen */
+	if (!can_draw(p)) {
+		/* the terminal goes back to the real screen; the new one was never drawn */
+		p->n--;
+		r = undo(p, out);
+		p->n++;
+		return r;
+	}
 	if (!p->drawn && !first)
 		return redraw(p, out);
 	p->drawn = true;
@@ -675,6 +739,9 @@ int gt_predict_new(enum gt_predict_mode mode, int rows, int cols, struct gt_pred
 	vterm_screen_set_unrecognised_fallbacks(p->screen, &fallback_cb, p);
 	vterm_screen_enable_altscreen(p->screen, 1);
 	vterm_screen_reset(p->screen, 1);
+	/* a blank printed and the cursor back: libvterm then has a "last glyph",
+	 * a second guard (after model_feed's) against its REP loop */
+	vterm_input_write(p->vt, " \r", 2);
 	*out = p;
 	p = NULL;
 	r = CORE_OK;
@@ -729,10 +796,7 @@ int gt_predict_end_output(struct gt_predict *p, int64_t now_us, const uint8_t *b
 	int r;
 
 	p->disturbed = false;
-	for (size_t i = 0; i < n; i++)
-		scan_byte(p, bytes[i]);
-	if (n > 0)
-		vterm_input_write(p->vt, (const char *)bytes, n);
+	model_feed(p, bytes, n);
 	judge(p);
 	p->was_drawn = false;
 	r = expire(p, now_us, out);

@@ -58,6 +58,15 @@
  * need SGR state libvterm does not keep: the overlay bytes only ever switch
  * underline on and off, ESC [ 4 m / ESC [ 2 4 m).
  *
+ * Nothing is drawn while the output has stopped inside an escape sequence,
+ * a string (OSC, DCS...), after SS2/SS3, or inside a UTF-8 character: the
+ * terminal would take our bytes as part of it. The predictions wait (they
+ * are drawn after the chunk that completes it).
+ *
+ * libvterm 0.1.4 loops forever on REP (CSI n b) before any character was
+ * printed; REP therefore never reaches it: the model gets the repeated
+ * characters instead (when the last one printed is ASCII), and the run ends.
+ *
  * Display bytes use only: printable ASCII, BS (0x08), CHA (ESC [ n G, to a
  * column of the cursor's line), CUF (ESC [ C) and SGR 4 / 24. The model
  * starts with the cursor at column 0: goet starts on a fresh line.
