@@ -7,7 +7,8 @@
 
 static const char usage[] =
 	"usage:\n"
-	"  goet [--install] [--tcp] [--profile] [--replay-size <bytes>] [user@]host\n"
+	"  goet [--install] [--tcp] [--profile] [--replay-size <bytes>]\n"
+	"       [--predict adaptive|always|never] [user@]host\n"
 	"  goet [flags] [-t] [user@]host -- command [args...]   (like ssh host command)\n"
 	"  goet list [user@]host | --local\n"
 	"  goet attach [--tcp] [--profile] [user@]host <session-id> | --local <session-id>\n"
@@ -27,6 +28,8 @@ static const char usage[] =
 	"  --connect-timeout <dur>  client: give up when no session answered within\n"
 	"                        this (default 30s; 0 = never); a refused passkey\n"
 	"                        ends the client at once\n"
+	"  --predict <mode>      client: local echo of typed keys before the session's\n"
+	"                        (adaptive: above 30 ms RTT, the default; always; never)\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"  -k -                  --local: read the passkey line from stdin (not echoed)\n"

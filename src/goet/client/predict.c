@@ -837,6 +837,12 @@ int gt_predict_hide(struct gt_predict *p, struct core_buf *out)
 	return r;
 }
 
+int gt_predict_foreign(struct gt_predict *p, struct core_buf *out)
+{
+	p->synced = false;
+	return gt_predict_hide(p, out);
+}
+
 int gt_predict_resize(struct gt_predict *p, int rows, int cols, struct core_buf *out)
 {
 	int r = gt_predict_hide(p, out);

@@ -98,8 +98,13 @@ enum gt_predict_mode {
 /* Adaptive mode: draw predictions above 30 ms smoothed RTT, stop below 20 ms (mosh's). */
 #define GT_PREDICT_SHOW_RTT_US 30000
 #define GT_PREDICT_HIDE_RTT_US 20000
-/* An echo later than 2 x SRTT plus this is not coming (scheduling, coalescing, jitter). */
-#define GT_PREDICT_EXPIRE_SLACK_US 250000
+/*
+ * An echo later than 2 x SRTT plus this is not coming. Generous: a busy host
+ * or a program that reads keys late echoes late, and expiring a right
+ * prediction makes it flicker; a wrong one only lingers this long where no
+ * output at all follows the keys (a tentative run, a password, shows nothing).
+ */
+#define GT_PREDICT_EXPIRE_SLACK_US 1000000
 /* Pending predictions at most; a longer burst of typing is not predicted further. */
 #define GT_PREDICT_MAX 64
 /* The terminal sizes the model accepts. */
@@ -168,6 +173,13 @@ int64_t gt_predict_deadline_us(const struct gt_predict *p);
  * CORE_ERR_NO_SPACE.
  */
 int gt_predict_hide(struct gt_predict *p, struct core_buf *out);
+
+/*
+ * Bytes the model never sees moved the terminal's cursor (a message of the
+ * client's own): as gt_predict_hide, and wait for the next carriage return.
+ * CORE_OK or CORE_ERR_NO_SPACE.
+ */
+int gt_predict_foreign(struct gt_predict *p, struct core_buf *out);
 
 /*
  * The terminal was resized: undo, resize the model, and wait for the next

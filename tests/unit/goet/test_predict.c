@@ -452,6 +452,14 @@ static void test_hide_resize(void)
 	output(&f, 900 * MS, "e\r\n$ ", "e\r\n$ ");
 	keys(&f, 1000 * MS, "f", "");
 	stats(&f, 5, 2, 2);
+	output(&f, 1100 * MS, "f", "f");
+	keys(&f, 1200 * MS, "g", "\033[4mg\033[24m");
+	/* the client's own message: undone, and nothing until the next CR */
+	g_assert_cmpint(gt_predict_foreign(f.p, &f.out), ==, CORE_OK);
+	expect(&f, "\033[4G \033[4G");
+	output(&f, 1300 * MS, "g", "g");
+	keys(&f, 1400 * MS, "h", "");
+	stats(&f, 6, 3, 3);
 	fx_free(&f);
 }
 
