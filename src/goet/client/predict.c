@@ -11,6 +11,8 @@
 #define PRED_OPAQUE    0xffffffffu /* a cell the overlay cannot restore (wide, combined) */
 #define SCAN_MAX_ARG   100000u	   /* CSI parameters are clamped here while scanning */
 #define PRED_REP_FINAL "~"	   /* a CSI final byte libvterm 0.1.4 ignores */
+/* libvterm 0.1.4 keeps 16 CSI arguments and writes past them (heap corruption) */
+#define PRED_CSI_MAX_SEPS 15
 
 enum pred_kind { PRED_CELL, PRED_CURSOR };
 
@@ -28,6 +30,14 @@ struct pred {
 enum scan_state { SC_GROUND, SC_ESC, SC_CSI, SC_DESIGNATE, SC_STRING, SC_STRING_ESC, SC_SHIFT };
 
 enum key_kind { KEY_CHAR, KEY_BS, KEY_LEFT, KEY_RIGHT, KEY_OTHER };
+
+/* What the model is given for one byte of output. */
+enum scan_action {
+	SCAN_FEED = 0, /* the byte */
+	SCAN_REP,      /* REP's final byte: an unknown final, then the repeats */
+	SCAN_DROP,     /* nothing: an argument past PRED_CSI_MAX_SEPS */
+	SCAN_CUT,      /* a cut CSI's final byte: an unknown final instead */
+};
 
 /* The pen's (or a cell's) look, as far as the overlay must preserve it. */
 struct look {
@@ -55,8 +65,8 @@ struct gt_predict {
 	bool disturbed; /* this chunk moved the run's line or used an unknown sequence */
 	bool altscreen;
 	enum scan_state sc;
-	unsigned sc_param;
-	bool sc_private, sc_has4;
+	unsigned sc_param, sc_seps;
+	bool sc_private, sc_has4, sc_cut;
 	bool irm, g0_special, shifted;
 	uint8_t last_char;  /* the last character printed, if ASCII (for REP) */
 	unsigned utf8_left; /* continuation bytes the current UTF-8 character still needs */
@@ -196,9 +206,9 @@ static bool cell_fits(const struct gt_predict *p, int col, const struct look *pe
 
 /*
  * Track what libvterm does not expose: CR seen, IRM, G0 designation, SO/SI,
- * the last character printed. True when b ends a REP (CSI n b).
+ * the last character printed; say what the model may be given of b.
  */
-static bool scan_byte(struct gt_predict *p, uint8_t b)
+static enum scan_action scan_byte(struct gt_predict *p, uint8_t b)
 {
 	switch (p->sc) {
 	case SC_GROUND:
@@ -227,8 +237,8 @@ static bool scan_byte(struct gt_predict *p, uint8_t b)
 		p->utf8_left = 0;
 		if (b == '[') {
 			p->sc = SC_CSI;
-			p->sc_param = 0;
-			p->sc_private = p->sc_has4 = false;
+			p->sc_param = p->sc_seps = 0;
+			p->sc_private = p->sc_has4 = p->sc_cut = false;
 		} else if (b == '(') {
 			p->sc = SC_DESIGNATE;
 		} else if (b == 'N' || b == 'O') {
@@ -243,6 +253,20 @@ static bool scan_byte(struct gt_predict *p, uint8_t b)
 		}
 		break;
 	case SC_CSI:
+		if (b >= 0x40 && b <= 0x7e) {
+			p->sc_has4 |= p->sc_param == 4;
+			if (!p->sc_private && !p->sc_cut && p->sc_has4 && (b == 'h' || b == 'l'))
+				p->irm = b == 'h';
+			p->sc = SC_GROUND;
+			if (p->sc_cut)
+				return SCAN_CUT;
+			return b == 'b' && !p->sc_private ? SCAN_REP : SCAN_FEED;
+		}
+		if (b >= 0x20 && b <= 0x3f &&
+		    (p->sc_cut || ((b == ';' || b == ':') && ++p->sc_seps > PRED_CSI_MAX_SEPS))) {
+			p->sc_cut = true;
+			return SCAN_DROP;
+		}
 		if (b >= '0' && b <= '9') {
 			p->sc_param = MIN(p->sc_param * 10 + (unsigned)(b - '0'), SCAN_MAX_ARG);
 		} else if (b == ';' || b == ':') {
@@ -250,12 +274,6 @@ static bool scan_byte(struct gt_predict *p, uint8_t b)
 			p->sc_param = 0;
 		} else if ((b >= 0x3c && b <= 0x3f) || (b >= 0x20 && b <= 0x2f)) {
 			p->sc_private = true; /* DEC private modes, intermediates: not SM/RM 4 */
-		} else if (b >= 0x40 && b <= 0x7e) {
-			p->sc_has4 |= p->sc_param == 4;
-			if (!p->sc_private && p->sc_has4 && (b == 'h' || b == 'l'))
-				p->irm = b == 'h';
-			p->sc = SC_GROUND;
-			return b == 'b' && !p->sc_private;
 		} else if (b == 0x1b) {
 			p->sc = SC_ESC;
 		} else if (b == 0x18 || b == 0x1a) {
@@ -285,15 +303,21 @@ static bool scan_byte(struct gt_predict *p, uint8_t b)
 		p->sc = SC_GROUND;
 		break;
 	}
-	return false;
+	return SCAN_FEED;
 }
 
 /*
- * The session's output into the model. REP (CSI n b) never reaches libvterm:
- * 0.1.4 loops forever on a REP before any character was printed (fixed
- * upstream later). Its final byte becomes one libvterm does not know (the
- * CSI ends there, unused), and the model is given the repeats themselves
- * when the repeated character is known (ASCII); the run ends either way.
+ * The session's output into the model, past two libvterm 0.1.4 bugs (both
+ * fixed upstream later):
+ *   - it loops forever on a REP (CSI n b) before any character was printed:
+ *     REP's final byte becomes one libvterm does not know (the CSI ends
+ *     there, unused), and the model is given the repeats themselves when the
+ *     repeated character is known (ASCII);
+ *   - it writes past its 16 CSI arguments: a CSI is cut after
+ *     PRED_CSI_MAX_SEPS separators (the rest of it dropped, its final byte
+ *     an unknown one), and the model waits for the next CR (a cut SGR leaves
+ *     its pen unsure).
+ * The run ends either way.
  */
 static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
 {
@@ -301,19 +325,26 @@ static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		char rep[GT_PREDICT_MAX_DIM];
+		enum scan_action a = scan_byte(p, bytes[i]);
 		size_t count;
 
-		if (!scan_byte(p, bytes[i]))
+		if (a == SCAN_FEED)
 			continue;
 		vterm_input_write(p->vt, (const char *)bytes + from, i - from);
+		from = i + 1;
+		p->disturbed = true;
+		if (a == SCAN_DROP)
+			continue;
 		vterm_input_write(p->vt, PRED_REP_FINAL, 1);
+		if (a == SCAN_CUT) {
+			p->synced = false;
+			continue;
+		}
 		count = MIN(MAX(p->sc_param, 1u), (unsigned)p->cols);
 		if (p->last_char != 0) {
 			memset(rep, p->last_char, count);
 			vterm_input_write(p->vt, rep, count);
 		}
-		p->disturbed = true;
-		from = i + 1;
 	}
 	if (from < n)
 		vterm_input_write(p->vt, (const char *)bytes + from, n - from);

@@ -323,6 +323,31 @@ static void test_split_sequence(void)
 	fx_free_unchecked(&f); /* the reference decodes the stray UTF-8 byte its own way */
 }
 
+/*
+ * A CSI with more arguments than libvterm 0.1.4 keeps (16): it wrote past
+ * them and corrupted the heap (found by the fuzzer: a crash in vterm_free).
+ * The model is given the CSI cut short and waits for the next CR.
+ */
+static void test_long_csi(void)
+{
+	struct fx f;
+	GString *csi = g_string_new("\033[");
+
+	for (int i = 0; i < 200; i++)
+		g_string_append(csi, i % 2 ? ":" : ";");
+	g_string_append(csi, "1m");
+	fx_trusted(&f, GT_PREDICT_ALWAYS);
+	output(&f, 150 * MS, csi->str, csi->str);
+	keys(&f, 200 * MS, "b", "");
+	output(&f, 300 * MS, "b\033[m\r\n$ ", "b\033[m\r\n$ ");
+	keys(&f, 400 * MS, "c", "");
+	output(&f, 500 * MS, "c", "c");
+	keys(&f, 600 * MS, "d", "\033[4md\033[24m");
+	output(&f, 700 * MS, "d", "\033[4G \033[4Gd");
+	g_string_free(csi, TRUE);
+	fx_free_unchecked(&f); /* the reference terminal is libvterm 0.1.4 too */
+}
+
 /* Left and right: the cursor moves at once, within the run's text. */
 static void test_cursor_keys(void)
 {
@@ -496,6 +521,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/predict/backspace-attrs", test_backspace_attrs);
 	g_test_add_func("/predict/cursor-keys", test_cursor_keys);
 	g_test_add_func("/predict/rep", test_rep);
+	g_test_add_func("/predict/long-csi", test_long_csi);
 	g_test_add_func("/predict/split-sequence", test_split_sequence);
 	g_test_add_func("/predict/adaptive", test_adaptive);
 	g_test_add_func("/predict/never", test_never);
