@@ -34,6 +34,8 @@ enum key_kind { KEY_CHAR, KEY_BS, KEY_LEFT, KEY_RIGHT, KEY_OTHER };
 /* What the model is given for one byte of output. */
 enum scan_action {
 	SCAN_FEED = 0, /* the byte */
+	SCAN_SKIP,     /* nothing (an ESC held until the next byte, a string's byte) */
+	SCAN_ESC_FEED, /* the held ESC, then the byte */
 	SCAN_REP,      /* REP's final byte: an unknown final, then the repeats */
 	SCAN_DROP,     /* nothing: an argument past PRED_CSI_MAX_SEPS */
 	SCAN_CUT,      /* a cut CSI's final byte: an unknown final instead */
@@ -204,104 +206,140 @@ static bool cell_fits(const struct gt_predict *p, int col, const struct look *pe
 	       vterm_color_is_equal(&c.fg, &pen->fg);
 }
 
+/* A C0 control that a terminal executes inside an escape sequence. */
+static bool scan_c0_inside(struct gt_predict *p, uint8_t b)
+{
+	if (b >= 0x20 || b == 0x1b || b == 0x18 || b == 0x1a)
+		return false;
+	p->synced |= b == '\r';
+	return true;
+}
+
+/* The byte after an ESC (held, not yet given to the model). */
+static enum scan_action scan_esc(struct gt_predict *p, uint8_t b)
+{
+	if (scan_c0_inside(p, b))
+		return SCAN_FEED; /* the ESC stays held */
+	if (b == 0x1b)
+		return SCAN_SKIP; /* a new ESC replaces the held one */
+	p->sc = SC_GROUND;
+	p->utf8_left = 0;
+	if (b == 0x18 || b == 0x1a)
+		return SCAN_SKIP; /* cancelled */
+	if (b == ']' || b == 'P' || b == '_' || b == '^' || b == 'X') {
+		p->sc = SC_STRING; /* OSC, DCS, APC, PM, SOS: never given to the model */
+		return SCAN_SKIP;
+	}
+	if (b == '[') {
+		p->sc = SC_CSI;
+		p->sc_param = p->sc_seps = 0;
+		p->sc_private = p->sc_has4 = p->sc_cut = false;
+	} else if (b == '(') {
+		p->sc = SC_DESIGNATE;
+	} else if (b == 'N' || b == 'O') {
+		p->sc = SC_SHIFT;
+	} else if (b == 'c') { /* RIS: everything back to the start, cursor home */
+		p->irm = p->g0_special = p->shifted = false;
+		p->synced = true;
+	}
+	return SCAN_ESC_FEED;
+}
+
+/* A byte inside a CSI. */
+static enum scan_action scan_csi(struct gt_predict *p, uint8_t b)
+{
+	if (b >= 0x40 && b <= 0x7e) {
+		p->sc_has4 |= p->sc_param == 4;
+		if (!p->sc_private && !p->sc_cut && p->sc_has4 && (b == 'h' || b == 'l'))
+			p->irm = b == 'h';
+		p->sc = SC_GROUND;
+		if (p->sc_cut)
+			return SCAN_CUT;
+		return b == 'b' && !p->sc_private ? SCAN_REP : SCAN_FEED;
+	}
+	if (b >= 0x20 && b <= 0x3f &&
+	    (p->sc_cut || ((b == ';' || b == ':') && ++p->sc_seps > PRED_CSI_MAX_SEPS))) {
+		p->sc_cut = true;
+		return SCAN_DROP;
+	}
+	if (b >= '0' && b <= '9') {
+		p->sc_param = MIN(p->sc_param * 10 + (unsigned)(b - '0'), SCAN_MAX_ARG);
+	} else if (b == ';' || b == ':') {
+		p->sc_has4 |= p->sc_param == 4;
+		p->sc_param = 0;
+	} else if ((b >= 0x3c && b <= 0x3f) || (b >= 0x20 && b <= 0x2f)) {
+		p->sc_private = true; /* DEC private modes, intermediates: not SM/RM 4 */
+	} else if (b == 0x1b) {
+		p->sc = SC_ESC; /* cancels the CSI; held */
+		return SCAN_SKIP;
+	} else if (b == 0x18 || b == 0x1a) {
+		p->sc = SC_GROUND;
+	} else {
+		scan_c0_inside(p, b);
+	}
+	return SCAN_FEED;
+}
+
+/* A printed byte or a control in the ground state. */
+static enum scan_action scan_ground(struct gt_predict *p, uint8_t b)
+{
+	if (b == 0x1b) {
+		p->sc = SC_ESC;
+		p->utf8_left = 0;
+		return SCAN_SKIP; /* held: a string introducer must not reach libvterm */
+	}
+	if (b == '\r')
+		p->synced = true;
+	else if (b == 0x0e || b == 0x0f)
+		p->shifted = b == 0x0e;
+	if (b >= 0x20)
+		p->last_char = b < 0x7f ? b : 0; /* 0: not ASCII, not repeatable here */
+	if (b >= 0x80 && b <= 0xbf && p->utf8_left > 0)
+		p->utf8_left--;
+	else
+		p->utf8_left = b >= 0xc0 ? (b >= 0xf0 ? 3u : b >= 0xe0 ? 2u : 1u) : 0u;
+	return SCAN_FEED;
+}
+
 /*
- * Track what libvterm does not expose: CR seen, IRM, G0 designation, SO/SI,
- * the last character printed; say what the model may be given of b.
+ * Track what libvterm does not expose (CR seen, IRM, G0 designation, SO/SI,
+ * the last character printed) and say what the model may be given of b.
  */
 static enum scan_action scan_byte(struct gt_predict *p, uint8_t b)
 {
 	switch (p->sc) {
 	case SC_GROUND:
-		if (b == 0x1b)
-			p->sc = SC_ESC;
-		else if (b == '\r')
-			p->synced = true;
-		else if (b == 0x0e || b == 0x0f)
-			p->shifted = b == 0x0e;
-		if (b >= 0x20)
-			p->last_char = b < 0x7f ? b : 0; /* 0: not ASCII, not repeatable here */
-		if (b >= 0x80 && b <= 0xbf && p->utf8_left > 0)
-			p->utf8_left--;
-		else
-			p->utf8_left = b >= 0xc0 ? (b >= 0xf0 ? 3u : b >= 0xe0 ? 2u : 1u) : 0u;
-		break;
+		return scan_ground(p, b);
 	case SC_SHIFT: /* SS2/SS3: the next character comes from G2/G3 */
 		p->sc = SC_GROUND;
-		return scan_byte(p, b);
+		return scan_ground(p, b);
 	case SC_ESC:
-		if (b < 0x20 && b != 0x1b && b != 0x18 && b != 0x1a) {
-			p->synced |= b == '\r'; /* a C0 control inside a sequence is executed */
-			break;
-		}
-		p->sc = SC_GROUND;
-		p->utf8_left = 0;
-		if (b == '[') {
-			p->sc = SC_CSI;
-			p->sc_param = p->sc_seps = 0;
-			p->sc_private = p->sc_has4 = p->sc_cut = false;
-		} else if (b == '(') {
-			p->sc = SC_DESIGNATE;
-		} else if (b == 'N' || b == 'O') {
-			p->sc = SC_SHIFT;
-		} else if (b == ']' || b == 'P' || b == '_' || b == '^' || b == 'X') {
-			p->sc = SC_STRING;
-		} else if (b == 'c') { /* RIS: everything back to the start, cursor home */
-			p->irm = p->g0_special = p->shifted = false;
-			p->synced = true;
-		} else if (b == 0x1b) {
-			p->sc = SC_ESC;
-		}
-		break;
+		return scan_esc(p, b);
 	case SC_CSI:
-		if (b >= 0x40 && b <= 0x7e) {
-			p->sc_has4 |= p->sc_param == 4;
-			if (!p->sc_private && !p->sc_cut && p->sc_has4 && (b == 'h' || b == 'l'))
-				p->irm = b == 'h';
-			p->sc = SC_GROUND;
-			if (p->sc_cut)
-				return SCAN_CUT;
-			return b == 'b' && !p->sc_private ? SCAN_REP : SCAN_FEED;
-		}
-		if (b >= 0x20 && b <= 0x3f &&
-		    (p->sc_cut || ((b == ';' || b == ':') && ++p->sc_seps > PRED_CSI_MAX_SEPS))) {
-			p->sc_cut = true;
-			return SCAN_DROP;
-		}
-		if (b >= '0' && b <= '9') {
-			p->sc_param = MIN(p->sc_param * 10 + (unsigned)(b - '0'), SCAN_MAX_ARG);
-		} else if (b == ';' || b == ':') {
-			p->sc_has4 |= p->sc_param == 4;
-			p->sc_param = 0;
-		} else if ((b >= 0x3c && b <= 0x3f) || (b >= 0x20 && b <= 0x2f)) {
-			p->sc_private = true; /* DEC private modes, intermediates: not SM/RM 4 */
-		} else if (b == 0x1b) {
-			p->sc = SC_ESC;
-		} else if (b == 0x18 || b == 0x1a) {
-			p->sc = SC_GROUND;
-		} else if (b == '\r') {
-			p->synced = true; /* a C0 control inside a CSI is executed */
-		}
-		break;
+		return scan_csi(p, b);
 	case SC_DESIGNATE:
-		if (b < 0x20 && b != 0x1b && b != 0x18 && b != 0x1a) {
-			p->synced |= b == '\r';
-			break;
+		if (scan_c0_inside(p, b))
+			return SCAN_FEED;
+		if (b == 0x1b) {
+			p->sc = SC_ESC;
+			return SCAN_SKIP;
 		}
 		p->g0_special = b != 'B';
-		p->sc = b == 0x1b ? SC_ESC : SC_GROUND;
-		break;
+		p->sc = SC_GROUND;
+		return SCAN_FEED;
 	case SC_STRING:
 		if (b == 0x07 || b == 0x18 || b == 0x1a)
 			p->sc = SC_GROUND;
 		else if (b == 0x1b)
 			p->sc = SC_STRING_ESC;
-		break;
+		return SCAN_SKIP;
 	case SC_STRING_ESC:
-		p->sc = SC_ESC; /* ESC \ ends the string; any other ESC starts a sequence */
-		if (b != '\\')
-			return scan_byte(p, b);
-		p->sc = SC_GROUND;
-		break;
+		if (b == '\\') { /* ST */
+			p->sc = SC_GROUND;
+			return SCAN_SKIP;
+		}
+		p->sc = SC_ESC; /* the string ended; this ESC starts a sequence */
+		return scan_esc(p, b);
 	}
 	return SCAN_FEED;
 }
@@ -332,6 +370,13 @@ static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
 			continue;
 		vterm_input_write(p->vt, (const char *)bytes + from, i - from);
 		from = i + 1;
+		if (a == SCAN_SKIP)
+			continue;
+		if (a == SCAN_ESC_FEED) {
+			vterm_input_write(p->vt, "\033", 1);
+			from = i; /* the byte itself goes with the next segment */
+			continue;
+		}
 		p->disturbed = true;
 		if (a == SCAN_DROP)
 			continue;

@@ -63,13 +63,17 @@
  * terminal would take our bytes as part of it. The predictions wait (they
  * are drawn after the chunk that completes it).
  *
- * The session's output is untrusted input to libvterm 0.1.4, which has two
- * bugs on it (fixed upstream later), so two things never reach it: REP
- * (CSI n b; it loops forever on one before any character was printed): the
- * model gets the repeated characters instead (when the last one printed is
- * ASCII); and a CSI's arguments past the 16th (it writes past its array,
- * corrupting the heap): the CSI is cut there, and the model waits for the
- * next CR. The run ends either way.
+ * The session's output is untrusted input to libvterm 0.1.4, which has
+ * bugs on it (the fuzzer found three), so three things never reach it:
+ *   - REP (CSI n b; it loops forever on one before any character was
+ *     printed): the model gets the repeated characters instead (when the
+ *     last one printed is ASCII), and the run ends;
+ *   - a CSI's arguments past the 16th (it writes past its array, corrupting
+ *     the heap): the CSI is cut there, the run ends, and the model waits for
+ *     the next CR;
+ *   - strings (OSC, DCS, APC, PM, SOS: it read past the end of its input on
+ *     some): they change nothing on the screen, so the model skips them
+ *     (every ESC is held until the next byte says what it starts).
  *
  * Display bytes use only: printable ASCII, BS (0x08), CHA (ESC [ n G, to a
  * column of the cursor's line), CUF (ESC [ C) and SGR 4 / 24. The model

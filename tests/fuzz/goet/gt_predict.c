@@ -59,7 +59,8 @@ static bool same(const struct core_buf *x, const struct core_buf *y)
  * Output the reference terminal (libvterm 0.1.4 too) cannot take: a REP
  * (ESC [ digits b; C0 controls may stand inside) hangs it before any
  * character, and the model repeats differently at the margin; a CSI with
- * more than 15 separators corrupts its memory. No screen check then.
+ * more than 15 separators corrupts its memory; some strings (OSC, DCS...)
+ * make it read past its input. No screen check then.
  */
 static bool reference_unsafe(const struct core_buf *b)
 {
@@ -73,6 +74,9 @@ static bool reference_unsafe(const struct core_buf *b)
 			continue;
 		while (j < n && s[j] < 0x20 && s[j] != 0x1b)
 			j++;
+		if (j < n &&
+		    (s[j] == ']' || s[j] == 'P' || s[j] == '_' || s[j] == '^' || s[j] == 'X'))
+			return true;
 		if (j >= n || s[j++] != '[')
 			continue;
 		for (; j < n && (s[j] < 0x40 || s[j] > 0x7e) && s[j] != 0x1b; j++)

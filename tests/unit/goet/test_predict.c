@@ -348,6 +348,33 @@ static void test_long_csi(void)
 	fx_free_unchecked(&f); /* the reference terminal is libvterm 0.1.4 too */
 }
 
+/*
+ * Strings (OSC, DCS, APC, PM, SOS) never reach libvterm 0.1.4, which read
+ * past its input on this one (found by the fuzzer: ASan, strncpy); a title
+ * in the prompt changes nothing for the predictions.
+ */
+static void test_strings(void)
+{
+	struct fx f;
+	static const char evil[] = "\033\b]\002\b\033\001\\\xde\003\033[\xc3";
+
+	size_t n = sizeof(evil) - 1;
+	uint8_t *heap = g_memdup2(evil, n); /* no NUL after it: libvterm read past the end */
+
+	fx_init(&f, GT_PREDICT_ALWAYS);
+	g_assert_cmpint(gt_predict_output(f.p, 0, heap, n, &f.out), ==, CORE_OK);
+	expect(&f, evil);
+	g_free(heap);
+	output(&f, 0, "\033]0;user@host\a\r$ \033]133;B\033\\",
+	       "\033]0;user@host\a\r$ \033]133;B\033\\");
+	keys(&f, 0, "a", "");
+	output(&f, 100 * MS, "a", "a");
+	keys(&f, 200 * MS, "b", "\033[4mb\033[24m");
+	output(&f, 300 * MS, "\033]2;t\033\\b", "\033[4G \033[4G\033]2;t\033\\b");
+	stats(&f, 2, 2, 0);
+	fx_free_unchecked(&f); /* the reference terminal is libvterm 0.1.4 too */
+}
+
 /* Left and right: the cursor moves at once, within the run's text. */
 static void test_cursor_keys(void)
 {
@@ -522,6 +549,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/predict/cursor-keys", test_cursor_keys);
 	g_test_add_func("/predict/rep", test_rep);
 	g_test_add_func("/predict/long-csi", test_long_csi);
+	g_test_add_func("/predict/strings", test_strings);
 	g_test_add_func("/predict/split-sequence", test_split_sequence);
 	g_test_add_func("/predict/adaptive", test_adaptive);
 	g_test_add_func("/predict/never", test_never);
