@@ -68,6 +68,7 @@ struct gt_predict {
 	bool altscreen;
 	enum scan_state sc;
 	unsigned sc_param, sc_seps;
+	unsigned seps_run; /* ';' and ':' given to libvterm since a byte that ends any CSI */
 	bool sc_private, sc_has4, sc_cut;
 	bool irm, g0_special, shifted;
 	uint8_t last_char;  /* the last character printed, if ASCII (for REP) */
@@ -345,8 +346,36 @@ static enum scan_action scan_byte(struct gt_predict *p, uint8_t b)
 }
 
 /*
- * The session's output into the model, past two libvterm 0.1.4 bugs (both
- * fixed upstream later):
+ * Bytes into libvterm, never more than PRED_CSI_MAX_SEPS argument
+ * separators in a row without a byte that ends any CSI (a final byte, CAN,
+ * SUB): the guard below does not trust the scanner to know libvterm's
+ * parser state (which has its own ideas: ESC then a byte >= 0x80 keeps it in
+ * ESC). Past the limit a CAN goes first: it ends a CSI in progress and does
+ * nothing elsewhere; the run ends and the model waits for the next CR.
+ */
+static void model_write(struct gt_predict *p, const uint8_t *b, size_t n)
+{
+	size_t from = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((b[i] >= 0x40 && b[i] <= 0x7e) || b[i] == 0x18 || b[i] == 0x1a) {
+			p->seps_run = 0;
+		} else if ((b[i] == ';' || b[i] == ':') && ++p->seps_run > PRED_CSI_MAX_SEPS) {
+			vterm_input_write(p->vt, (const char *)b + from, i - from);
+			vterm_input_write(p->vt, "\030", 1);
+			from = i;
+			p->seps_run = 1;
+			p->disturbed = true;
+			p->synced = false;
+		}
+	}
+	if (from < n)
+		vterm_input_write(p->vt, (const char *)b + from, n - from);
+}
+
+/*
+ * The session's output into the model, past libvterm 0.1.4's bugs (fixed
+ * upstream later; see predict.h):
  *   - it loops forever on a REP (CSI n b) before any character was printed:
  *     REP's final byte becomes one libvterm does not know (the CSI ends
  *     there, unused), and the model is given the repeats themselves when the
@@ -354,8 +383,9 @@ static enum scan_action scan_byte(struct gt_predict *p, uint8_t b)
  *   - it writes past its 16 CSI arguments: a CSI is cut after
  *     PRED_CSI_MAX_SEPS separators (the rest of it dropped, its final byte
  *     an unknown one), and the model waits for the next CR (a cut SGR leaves
- *     its pen unsure).
- * The run ends either way.
+ *     its pen unsure); model_write guards the same limit on its own;
+ *   - strings (OSC, DCS...) are skipped whole (the scanner holds every ESC).
+ * The run ends on REP and on a cut.
  */
 static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
 {
@@ -368,19 +398,19 @@ static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
 
 		if (a == SCAN_FEED)
 			continue;
-		vterm_input_write(p->vt, (const char *)bytes + from, i - from);
+		model_write(p, bytes + from, i - from);
 		from = i + 1;
 		if (a == SCAN_SKIP)
 			continue;
 		if (a == SCAN_ESC_FEED) {
-			vterm_input_write(p->vt, "\033", 1);
+			model_write(p, (const uint8_t *)"\033", 1);
 			from = i; /* the byte itself goes with the next segment */
 			continue;
 		}
 		p->disturbed = true;
 		if (a == SCAN_DROP)
 			continue;
-		vterm_input_write(p->vt, PRED_REP_FINAL, 1);
+		model_write(p, (const uint8_t *)PRED_REP_FINAL, 1);
 		if (a == SCAN_CUT) {
 			p->synced = false;
 			continue;
@@ -388,11 +418,11 @@ static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
 		count = MIN(MAX(p->sc_param, 1u), (unsigned)p->cols);
 		if (p->last_char != 0) {
 			memset(rep, p->last_char, count);
-			vterm_input_write(p->vt, rep, count);
+			model_write(p, (const uint8_t *)rep, count);
 		}
 	}
 	if (from < n)
-		vterm_input_write(p->vt, (const char *)bytes + from, n - from);
+		model_write(p, bytes + from, n - from);
 }
 
 /* The model can say where the terminal's cursor is and what the overlay covers. */

@@ -70,7 +70,9 @@
  *     last one printed is ASCII), and the run ends;
  *   - a CSI's arguments past the 16th (it writes past its array, corrupting
  *     the heap): the CSI is cut there, the run ends, and the model waits for
- *     the next CR;
+ *     the next CR; and whatever libvterm's parser state, no more than 15
+ *     separators (';' ':') reach it without a byte that ends any CSI between
+ *     them (else a CAN goes first);
  *   - strings (OSC, DCS, APC, PM, SOS: it read past the end of its input on
  *     some): they change nothing on the screen, so the model skips them
  *     (every ESC is held until the next byte says what it starts).

@@ -67,8 +67,13 @@ static bool reference_unsafe(const struct core_buf *b)
 	const uint8_t *s = core_buf_ptr(b);
 	size_t n = core_buf_len(b);
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, run = 0; i < n; i++) {
 		size_t j = i + 1, seps = 0;
+
+		if ((s[i] >= 0x40 && s[i] <= 0x7e) || s[i] == 0x18 || s[i] == 0x1a)
+			run = 0;
+		else if ((s[i] == ';' || s[i] == ':') && ++run > 15)
+			return true; /* wherever libvterm thinks it is */
 
 		if (s[i] != 0x1b)
 			continue;
