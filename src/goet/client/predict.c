@@ -27,7 +27,7 @@ struct pred {
 };
 
 /* The output scanner: the state libvterm keeps but does not let us read. */
-enum scan_state { SC_GROUND, SC_ESC, SC_CSI, SC_DESIGNATE, SC_STRING, SC_STRING_ESC, SC_SHIFT };
+enum scan_state { SC_GROUND, SC_ESC, SC_ESC_INTER, SC_CSI, SC_STRING, SC_STRING_ESC, SC_SHIFT };
 
 enum key_kind { KEY_CHAR, KEY_BS, KEY_LEFT, KEY_RIGHT, KEY_OTHER };
 
@@ -68,6 +68,7 @@ struct gt_predict {
 	bool altscreen;
 	enum scan_state sc;
 	unsigned sc_param, sc_seps;
+	uint8_t sc_inter;  /* an ESC sequence's first intermediate byte ('(': G0) */
 	unsigned seps_run; /* ';' and ':' given to libvterm since a byte that ends any CSI */
 	bool sc_private, sc_has4, sc_cut;
 	bool irm, g0_special, shifted;
@@ -221,8 +222,8 @@ static enum scan_action scan_esc(struct gt_predict *p, uint8_t b)
 {
 	if (scan_c0_inside(p, b))
 		return SCAN_FEED; /* the ESC stays held */
-	if (b == 0x1b)
-		return SCAN_SKIP; /* a new ESC replaces the held one */
+	if (b == 0x1b || b >= 0x7f)
+		return SCAN_SKIP; /* a new ESC replaces the held one; DEL, 8-bit: ignored */
 	p->sc = SC_GROUND;
 	p->utf8_left = 0;
 	if (b == 0x18 || b == 0x1a)
@@ -235,8 +236,9 @@ static enum scan_action scan_esc(struct gt_predict *p, uint8_t b)
 		p->sc = SC_CSI;
 		p->sc_param = p->sc_seps = 0;
 		p->sc_private = p->sc_has4 = p->sc_cut = false;
-	} else if (b == '(') {
-		p->sc = SC_DESIGNATE;
+	} else if (b >= 0x20 && b <= 0x2f) {
+		p->sc = SC_ESC_INTER; /* intermediates, up to a final byte */
+		p->sc_inter = b;
 	} else if (b == 'N' || b == 'O') {
 		p->sc = SC_SHIFT;
 	} else if (b == 'c') { /* RIS: everything back to the start, cursor home */
@@ -318,14 +320,17 @@ static enum scan_action scan_byte(struct gt_predict *p, uint8_t b)
 		return scan_esc(p, b);
 	case SC_CSI:
 		return scan_csi(p, b);
-	case SC_DESIGNATE:
-		if (scan_c0_inside(p, b))
+	case SC_ESC_INTER:
+		if (scan_c0_inside(p, b) || (b >= 0x20 && b <= 0x2f))
 			return SCAN_FEED;
 		if (b == 0x1b) {
 			p->sc = SC_ESC;
 			return SCAN_SKIP;
 		}
-		p->g0_special = b != 'B';
+		if (b >= 0x7f)
+			return SCAN_SKIP;
+		if (p->sc_inter == '(' && b >= 0x30) /* G0 designation: ASCII or not */
+			p->g0_special = b != 'B';
 		p->sc = SC_GROUND;
 		return SCAN_FEED;
 	case SC_STRING:

@@ -317,9 +317,15 @@ static void test_split_sequence(void)
 	output(&f, 300 * MS, "\033O", "\033[4G \033[4G\033O"); /* SS3: the next character too */
 	keys(&f, 350 * MS, "c", "");
 	output(&f, 400 * MS, "b", "b\033[5G\033[4mc\033[24m\033[6G");
-	output(&f, 450 * MS, "\xc3", "\033[5G \033[5G\xc3"); /* half a UTF-8 character */
-	keys(&f, 500 * MS, "d", "");
-	stats(&f, 4, 2, 0);
+	/* an ESC sequence with intermediates (ESC SP F), split after the ESC: the
+	 * fuzzer had the overlay swallowed as its intermediates and final */
+	output(&f, 420 * MS, "\033", "\033[5G \033[5G\033");
+	keys(&f, 430 * MS, "d", "");
+	output(&f, 435 * MS, " ", " ");
+	output(&f, 440 * MS, "F", "F\033[5G\033[4mc\033[24m\033[6G\033[4md\033[24m\033[7G");
+	output(&f, 450 * MS, "\xc3", "\033[5G \033[6G \033[5G\xc3"); /* half a UTF-8 character */
+	keys(&f, 500 * MS, "e", "");
+	stats(&f, 5, 2, 0);
 	fx_free_unchecked(&f); /* the reference decodes the stray UTF-8 byte its own way */
 }
 
