@@ -39,6 +39,7 @@ enum scan_action {
 	SCAN_REP,      /* REP's final byte: an unknown final, then the repeats */
 	SCAN_DROP,     /* nothing: an argument past PRED_CSI_MAX_SEPS */
 	SCAN_CUT,      /* a cut CSI's final byte: an unknown final instead */
+	SCAN_CANCEL,   /* a CAN instead of the byte (libvterm would read it otherwise) */
 };
 
 /* The pen's (or a cell's) look, as far as the overlay must preserve it. */
@@ -214,6 +215,8 @@ static bool scan_c0_inside(struct gt_predict *p, uint8_t b)
 	if (b >= 0x20 || b == 0x1b || b == 0x18 || b == 0x1a)
 		return false;
 	p->synced |= b == '\r';
+	if (b == 0x0e || b == 0x0f)
+		p->shifted = b == 0x0e;
 	return true;
 }
 
@@ -329,9 +332,13 @@ static enum scan_action scan_byte(struct gt_predict *p, uint8_t b)
 		}
 		if (b >= 0x7f)
 			return SCAN_SKIP;
+		p->sc = SC_GROUND;
+		/* a terminal ends the sequence here; libvterm would start a CSI or a
+		 * string (and keep a pointer into this write for its end) */
+		if (b == '[' || b == ']' || b == 'P')
+			return SCAN_CANCEL;
 		if (p->sc_inter == '(' && b >= 0x30) /* G0 designation: ASCII or not */
 			p->g0_special = b != 'B';
-		p->sc = SC_GROUND;
 		return SCAN_FEED;
 	case SC_STRING:
 		if (b == 0x07 || b == 0x18 || b == 0x1a)
@@ -415,6 +422,11 @@ static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
 		p->disturbed = true;
 		if (a == SCAN_DROP)
 			continue;
+		if (a == SCAN_CANCEL) {
+			model_write(p, (const uint8_t *)"\030", 1);
+			p->synced = false;
+			continue;
+		}
 		model_write(p, (const uint8_t *)PRED_REP_FINAL, 1);
 		if (a == SCAN_CUT) {
 			p->synced = false;

@@ -73,9 +73,13 @@
  *     the next CR; and whatever libvterm's parser state, no more than 15
  *     separators (';' ':') reach it without a byte that ends any CSI between
  *     them (else a CAN goes first);
- *   - strings (OSC, DCS, APC, PM, SOS: it read past the end of its input on
- *     some): they change nothing on the screen, so the model skips them
- *     (every ESC is held until the next byte says what it starts).
+ *   - strings (OSC, DCS, APC, PM, SOS): libvterm keeps a pointer into the
+ *     write that started a string and, when the string ends in a later write,
+ *     copies from the wrong place (a heap over-read). They change nothing on
+ *     the screen, so the model skips them: every ESC is held until the next
+ *     byte says what it starts, and after ESC and intermediates, where
+ *     libvterm would start a CSI or a string but a terminal ends the
+ *     sequence, the model gets a CAN instead (and waits for the next CR).
  *
  * Display bytes use only: printable ASCII, BS (0x08), CHA (ESC [ n G, to a
  * column of the cursor's line), CUF (ESC [ C) and SGR 4 / 24. The model

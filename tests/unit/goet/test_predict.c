@@ -370,6 +370,7 @@ static void test_strings(void)
 {
 	struct fx f;
 	static const char evil[] = "\033\b]\002\b\033\001\\\xde\003\033[\xc3";
+	static const char evil2[] = "\033!]\023\\\016\0\0\017]\033\\\xa6!]\033\\\016!]\033";
 
 	size_t n = sizeof(evil) - 1;
 	uint8_t *heap = g_memdup2(evil, n); /* no NUL after it: libvterm read past the end */
@@ -385,6 +386,13 @@ static void test_strings(void)
 	keys(&f, 200 * MS, "b", "\033[4mb\033[24m");
 	output(&f, 300 * MS, "\033]2;t\033\\b", "\033[4G \033[4G\033]2;t\033\\b");
 	stats(&f, 2, 2, 0);
+	/* ESC, an intermediate, then ] : libvterm starts an OSC there (a terminal
+	 * ends the sequence); its end in a later write made libvterm copy from
+	 * before that write's buffer (found by the fuzzer: ASan, strncpy) */
+	heap = g_memdup2(evil2, sizeof(evil2) - 1);
+	g_assert_cmpint(gt_predict_output(f.p, 0, heap, sizeof(evil2) - 1, &f.out), ==, CORE_OK);
+	g_free(heap);
+	core_buf_reset(&f.out);
 	fx_free_unchecked(&f); /* the reference terminal is libvterm 0.1.4 too */
 }
 
