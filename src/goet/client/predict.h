@@ -82,8 +82,10 @@
  *     sequence, the model gets a CAN instead (and waits for the next CR).
  *
  * Display bytes use only: printable ASCII, BS (0x08), CHA (ESC [ n G, to a
- * column of the cursor's line), CUF (ESC [ C) and SGR 4 / 24. The model
- * starts with the cursor at column 0: goet starts on a fresh line.
+ * column of the cursor's line), CUF (ESC [ C) and SGR 4 / 24; and CHA is
+ * only ever used on the line the model's cursor is on, whose column the
+ * model knows once it has seen a CR (rows may differ from the terminal's:
+ * the client starts wherever the terminal's cursor is).
  *
  * Modes: GT_PREDICT_NEVER (the output passes through, nothing is drawn),
  * GT_PREDICT_ALWAYS, GT_PREDICT_ADAPTIVE (the default): predictions are
