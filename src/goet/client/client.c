@@ -91,6 +91,7 @@ static void client_finish(struct gt_client *c, int code, const char *reason);
 static void client_give_up(struct gt_client *c, const char *reason);
 static void client_predict_keys(struct gt_client *c, int64_t now, const uint8_t *k, size_t n);
 static bool client_flush_queue(struct gt_client *c, int fd, struct core_buf *q, guint *watch);
+static void client_predict_stop(struct gt_client *c);
 
 /* A message for the user on the error fd (best effort: never blocks the loop). */
 static void client_say(struct gt_client *c, const char *text)
@@ -334,6 +335,7 @@ static void client_detach(struct gt_client *c)
 {
 	c->detached = true;
 	client_notice_clear(c, false);
+	client_predict_stop(c);
 	core_source_clear(&c->retry_timer);
 	if (c->dial != NULL)
 		gt_dial_cancel(c->dial);
@@ -359,6 +361,7 @@ static void client_end_session(struct gt_client *c, int code, const char *reason
 	c->exit_code = code;
 	g_strlcpy(c->reason, reason, sizeof(c->reason));
 	client_notice_clear(c, false); /* leave the screen as it was */
+	client_predict_stop(c);
 	core_source_clear(&c->retry_timer);
 	if (c->dial != NULL)
 		gt_dial_cancel(c->dial);
@@ -559,6 +562,18 @@ static gboolean client_predict_cb(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
+/* The session or the client ends: no prediction stays on the terminal, none is made. */
+static void client_predict_stop(struct gt_client *c)
+{
+	if (c->pred == NULL)
+		return;
+	if (gt_predict_hide(c->pred, &c->out) == CORE_OK)
+		client_flush_queue(c, c->cfg.out_fd, &c->out, &c->out_watch);
+	core_source_clear(&c->pred_timer);
+	gt_predict_free(c->pred);
+	c->pred = NULL;
+}
+
 /* Keys on their way to the session: their echo drawn at once. */
 static void client_predict_keys(struct gt_client *c, int64_t now, const uint8_t *k, size_t n)
 {
@@ -675,6 +690,7 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 		else if (c->cfg.command)
 			c->exit_code = 255;
 		g_strlcpy(c->reason, "session ended", sizeof(c->reason));
+		client_predict_stop(c);
 		client_close_if_complete(c);
 		break;
 	default:

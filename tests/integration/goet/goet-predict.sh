@@ -109,4 +109,18 @@ keys x
 sleep 0.3
 screen | tail -n +2 | grep -q '^\$ x' && fail "a new line's first key was shown before its echo"
 expect '^\$ x$' 5
-echo "PASS: keys shown $((t1 - t0)) ms after typing (echo 500 ms), underline gone after the echo, mismatch repaired, new lines tentative"
+
+# the client ends (SIGTERM) while a prediction is drawn: it is undone on the way out
+keys y
+expect '^\$ xy$' 1
+screen_e | grep -q $'\e\\[4my' || fail "y is not drawn as a prediction"
+cpid=$(pgrep -P "$(tmux -S "$sock" display -p -t t '#{pane_pid}')")
+[ -n "$cpid" ] || fail "no client process in the pane"
+kill -TERM "$cpid"
+until=$(($(now_ms) + 3000))
+while kill -0 "$cpid" 2>/dev/null; do
+	[ "$(now_ms)" -lt $until ] || fail "the client did not end on SIGTERM"
+	sleep 0.05
+done
+screen_e | grep -q $'\e\\[4m' && fail "a prediction left on the screen after the client ended"
+echo "PASS: keys shown $((t1 - t0)) ms after typing (echo 500 ms), underline gone after the echo, mismatch repaired, new lines tentative, undone at exit"
