@@ -40,6 +40,7 @@ enum scan_action {
 	SCAN_DROP,     /* nothing: an argument past PRED_CSI_MAX_SEPS */
 	SCAN_CUT,      /* a cut CSI's final byte: an unknown final instead */
 	SCAN_CANCEL,   /* a CAN instead of the byte (libvterm would read it otherwise) */
+	SCAN_RESET,    /* an ESC ends a sequence libvterm has begun: a CAN ends it now */
 };
 
 /* The pen's (or a cell's) look, as far as the overlay must preserve it. */
@@ -277,7 +278,7 @@ static enum scan_action scan_csi(struct gt_predict *p, uint8_t b)
 		p->sc_private = true; /* DEC private modes, intermediates: not SM/RM 4 */
 	} else if (b == 0x1b) {
 		p->sc = SC_ESC; /* cancels the CSI; held */
-		return SCAN_SKIP;
+		return SCAN_RESET;
 	} else if (b == 0x18 || b == 0x1a) {
 		p->sc = SC_GROUND;
 	} else {
@@ -327,8 +328,8 @@ static enum scan_action scan_byte(struct gt_predict *p, uint8_t b)
 		if (scan_c0_inside(p, b) || (b >= 0x20 && b <= 0x2f))
 			return SCAN_FEED;
 		if (b == 0x1b) {
-			p->sc = SC_ESC;
-			return SCAN_SKIP;
+			p->sc = SC_ESC; /* cancels the sequence; held */
+			return SCAN_RESET;
 		}
 		if (b >= 0x7f)
 			return SCAN_SKIP;
@@ -414,6 +415,12 @@ static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
 		from = i + 1;
 		if (a == SCAN_SKIP)
 			continue;
+		if (a == SCAN_RESET) {
+			/* the held ESC may be skipped with what follows: libvterm must not
+			 * stay inside the sequence it ends (it read a later ] as a string) */
+			model_write(p, (const uint8_t *)"\030", 1);
+			continue;
+		}
 		if (a == SCAN_ESC_FEED) {
 			model_write(p, (const uint8_t *)"\033", 1);
 			from = i; /* the byte itself goes with the next segment */
