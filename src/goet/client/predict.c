@@ -76,6 +76,8 @@ struct gt_predict {
 	bool irm, g0_special, shifted;
 	uint8_t last_char;  /* the last character printed, if ASCII (for REP) */
 	unsigned utf8_left; /* continuation bytes the current UTF-8 character still needs */
+	bool c2_held;	    /* a 0xc2 not yet given to libvterm: is a C1 control next? */
+	uint8_t prefix;	    /* a held byte to give libvterm before the current one (0: none) */
 	struct gt_predict_stats st;
 };
 
@@ -290,6 +292,22 @@ static enum scan_action scan_csi(struct gt_predict *p, uint8_t b)
 /* A printed byte or a control in the ground state. */
 static enum scan_action scan_ground(struct gt_predict *p, uint8_t b)
 {
+	if (p->c2_held) {
+		p->c2_held = false;
+		if (b >= 0x80 && b <= 0x9f) {
+			/* a C1 control in UTF-8: libvterm 0.1.4 gives it width -1 and
+			 * moves the cursor left of the margin; terminals show nothing */
+			p->utf8_left = 0;
+			return SCAN_SKIP;
+		}
+		p->prefix = 0xc2;
+	}
+	if (b == 0xc2 && p->utf8_left == 0) {
+		p->c2_held = true;
+		p->utf8_left = 1;
+		p->last_char = 0;
+		return SCAN_SKIP;
+	}
 	if (b == 0x1b) {
 		p->sc = SC_ESC;
 		p->utf8_left = 0;
@@ -409,6 +427,12 @@ static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
 		enum scan_action a = scan_byte(p, bytes[i]);
 		size_t count;
 
+		if (p->prefix != 0) { /* the held byte goes first */
+			model_write(p, bytes + from, i - from);
+			model_write(p, &p->prefix, 1);
+			p->prefix = 0;
+			from = i;
+		}
 		if (a == SCAN_FEED)
 			continue;
 		model_write(p, bytes + from, i - from);

@@ -403,6 +403,33 @@ static void test_strings(void)
 	fx_free_unchecked(&f); /* the reference terminal is libvterm 0.1.4 too */
 }
 
+/*
+ * C1 controls in UTF-8 (U+0080-U+009F): libvterm 0.1.4 gives them width -1
+ * and moves its cursor left (past the margin from column 0); the model
+ * skips them, so its columns stay the terminal's (found while reading why
+ * REP hung: a REP after one loops for ever).
+ */
+static void test_c1(void)
+{
+	struct fx f;
+
+	fx_init(&f, GT_PREDICT_ALWAYS);
+	output(&f, 0, "\r\xc2\x80\xc2\x9f", "\r\xc2\x80\xc2\x9f");
+	output(&f, 0, "$ \xc2", "$ \xc2"); /* split: the next byte says what it is */
+	output(&f, 0, "\x85", "\x85");
+	keys(&f, 0, "a", "");
+	output(&f, 100 * MS, "a", "a");
+	keys(&f, 200 * MS, "b", "\033[4mb\033[24m");
+	output(&f, 300 * MS, "b", "\033[4G \033[4Gb"); /* column 3, as on the terminal */
+	/* a real two-byte character (U+00E9) still reaches the model */
+	output(&f, 400 * MS, "\xc3\xa9\xc2\xa0", "\xc3\xa9\xc2\xa0");
+	keys(&f, 500 * MS, "c", "\033[4mc\033[24m");
+	output(&f, 600 * MS, "c", "\033[7G \033[7Gc");
+	keys(&f, 700 * MS, "d", "\033[4md\033[24m");
+	output(&f, 800 * MS, "d", "\033[8G \033[8Gd");
+	fx_free_unchecked(&f); /* the reference terminal is libvterm 0.1.4 too */
+}
+
 /* Left and right: the cursor moves at once, within the run's text. */
 static void test_cursor_keys(void)
 {
@@ -578,6 +605,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/predict/rep", test_rep);
 	g_test_add_func("/predict/long-csi", test_long_csi);
 	g_test_add_func("/predict/strings", test_strings);
+	g_test_add_func("/predict/c1", test_c1);
 	g_test_add_func("/predict/split-sequence", test_split_sequence);
 	g_test_add_func("/predict/adaptive", test_adaptive);
 	g_test_add_func("/predict/never", test_never);
