@@ -543,9 +543,12 @@ static gboolean client_predict_cb(gpointer p);
 /* The timer for the oldest prediction's expiry. */
 static void client_predict_arm(struct gt_client *c)
 {
-	int64_t at = gt_predict_deadline_us(c->pred), now = core_time_now_us();
+	int64_t at, now = core_time_now_us();
 
 	core_source_clear(&c->pred_timer);
+	if (c->pred == NULL) /* a failed write ended the client: client_predict_stop */
+		return;
+	at = gt_predict_deadline_us(c->pred);
 	if (at >= 0)
 		c->pred_timer =
 			g_timeout_add((guint)(MAX(at - now, 0) / 1000 + 1), client_predict_cb, c);
