@@ -74,10 +74,11 @@ struct gt_predict {
 	unsigned seps_run; /* ';' and ':' given to libvterm since a byte that ends any CSI */
 	bool sc_private, sc_has4, sc_cut;
 	bool irm, g0_special, shifted;
-	uint8_t last_char;  /* the last character printed, if ASCII (for REP) */
-	unsigned utf8_left; /* continuation bytes the current UTF-8 character still needs */
-	bool c2_held;	    /* a 0xc2 not yet given to libvterm: is a C1 control next? */
-	uint8_t prefix;	    /* a held byte to give libvterm before the current one (0: none) */
+	uint8_t last_char; /* the last character printed, if ASCII (for REP) */
+	uint8_t u8buf[4];  /* the UTF-8 character being collected (never given in part) */
+	unsigned u8len, u8need;
+	uint8_t prefix[8]; /* bytes to give libvterm before the current one */
+	size_t prefix_len;
 	struct gt_predict_stats st;
 };
 
@@ -231,7 +232,6 @@ static enum scan_action scan_esc(struct gt_predict *p, uint8_t b)
 	if (b == 0x1b || b >= 0x7f)
 		return SCAN_SKIP; /* a new ESC replaces the held one; DEL, 8-bit: ignored */
 	p->sc = SC_GROUND;
-	p->utf8_left = 0;
 	if (b == 0x18 || b == 0x1a)
 		return SCAN_SKIP; /* cancelled */
 	if (b == ']' || b == 'P' || b == '_' || b == '^' || b == 'X') {
@@ -289,28 +289,82 @@ static enum scan_action scan_csi(struct gt_predict *p, uint8_t b)
 	return SCAN_FEED;
 }
 
+/* Bytes for libvterm ahead of the current one (what was held, or U+FFFD). */
+static void scan_prefix(struct gt_predict *p, const uint8_t *b, size_t n)
+{
+	if (p->prefix_len + n <= sizeof(p->prefix)) {
+		memcpy(p->prefix + p->prefix_len, b, n);
+		p->prefix_len += n;
+	}
+}
+
+/* A second byte that keeps a UTF-8 character well formed (no overlong, surrogate, > U+10FFFF). */
+static bool utf8_second_ok(uint8_t lead, uint8_t b)
+{
+	if (lead == 0xe0)
+		return b >= 0xa0;
+	if (lead == 0xed)
+		return b <= 0x9f;
+	if (lead == 0xf0)
+		return b >= 0x90;
+	if (lead == 0xf4)
+		return b <= 0x8f;
+	return true;
+}
+
+/*
+ * A byte >= 0x80 in the ground state, or one after a character begun. libvterm
+ * 0.1.4 is only given whole, well-formed characters other than the C1
+ * controls U+0080-U+009F (it gives those width -1, moving its cursor left,
+ * past the margin from column 0; a terminal shows nothing); anything
+ * malformed becomes U+FFFD. Its own decoder would otherwise keep half a
+ * character across controls and sequences and complete it later.
+ * *done: b was taken here (else it is a byte < 0x80 for the caller).
+ */
+static enum scan_action scan_utf8(struct gt_predict *p, uint8_t b, bool *done)
+{
+	static const uint8_t fffd[] = { 0xef, 0xbf, 0xbd };
+
+	*done = true;
+	if (p->u8len > 0) {
+		if (b >= 0x80 && b <= 0xbf && (p->u8len > 1 || utf8_second_ok(p->u8buf[0], b))) {
+			p->u8buf[p->u8len++] = b;
+			if (p->u8len < p->u8need)
+				return SCAN_SKIP;
+			p->u8len = 0;
+			if (p->u8need == 2 && p->u8buf[0] == 0xc2 && b <= 0x9f)
+				return SCAN_SKIP; /* a C1 control */
+			scan_prefix(p, p->u8buf, p->u8need - 1);
+			return SCAN_FEED; /* the character's last byte, after the others */
+		}
+		p->u8len = 0; /* cut short: U+FFFD, and b starts afresh */
+		scan_prefix(p, fffd, sizeof(fffd));
+	}
+	if (b < 0x80) {
+		*done = false;
+		return SCAN_FEED;
+	}
+	p->last_char = 0; /* not ASCII: not repeatable here */
+	if (b >= 0xc2 && b <= 0xf4) {
+		p->u8buf[0] = b;
+		p->u8len = 1;
+		p->u8need = b >= 0xf0 ? 4u : b >= 0xe0 ? 3u : 2u;
+		return SCAN_SKIP;
+	}
+	scan_prefix(p, fffd, sizeof(fffd)); /* a byte that never starts a character */
+	return SCAN_SKIP;
+}
+
 /* A printed byte or a control in the ground state. */
 static enum scan_action scan_ground(struct gt_predict *p, uint8_t b)
 {
-	if (p->c2_held) {
-		p->c2_held = false;
-		if (b >= 0x80 && b <= 0x9f) {
-			/* a C1 control in UTF-8: libvterm 0.1.4 gives it width -1 and
-			 * moves the cursor left of the margin; terminals show nothing */
-			p->utf8_left = 0;
-			return SCAN_SKIP;
-		}
-		p->prefix = 0xc2;
-	}
-	if (b == 0xc2 && p->utf8_left == 0) {
-		p->c2_held = true;
-		p->utf8_left = 1;
-		p->last_char = 0;
-		return SCAN_SKIP;
-	}
+	bool done;
+	enum scan_action a = scan_utf8(p, b, &done);
+
+	if (done)
+		return a;
 	if (b == 0x1b) {
 		p->sc = SC_ESC;
-		p->utf8_left = 0;
 		return SCAN_SKIP; /* held: a string introducer must not reach libvterm */
 	}
 	if (b == '\r')
@@ -318,11 +372,7 @@ static enum scan_action scan_ground(struct gt_predict *p, uint8_t b)
 	else if (b == 0x0e || b == 0x0f)
 		p->shifted = b == 0x0e;
 	if (b >= 0x20)
-		p->last_char = b < 0x7f ? b : 0; /* 0: not ASCII, not repeatable here */
-	if (b >= 0x80 && b <= 0xbf && p->utf8_left > 0)
-		p->utf8_left--;
-	else
-		p->utf8_left = b >= 0xc0 ? (b >= 0xf0 ? 3u : b >= 0xe0 ? 2u : 1u) : 0u;
+		p->last_char = b < 0x7f ? b : 0; /* DEL: nothing to repeat */
 	return SCAN_FEED;
 }
 
@@ -427,10 +477,10 @@ static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
 		enum scan_action a = scan_byte(p, bytes[i]);
 		size_t count;
 
-		if (p->prefix != 0) { /* the held byte goes first */
+		if (p->prefix_len > 0) { /* held bytes go first */
 			model_write(p, bytes + from, i - from);
-			model_write(p, &p->prefix, 1);
-			p->prefix = 0;
+			model_write(p, p->prefix, p->prefix_len);
+			p->prefix_len = 0;
 			from = i;
 		}
 		if (a == SCAN_FEED)
@@ -526,7 +576,7 @@ static bool can_draw(const struct gt_predict *p)
 	VTermPos c = model_cursor(p);
 
 	if (!display_on(p) || !model_usable(p) || !p->trusted || p->n == 0 || c.row != p->row ||
-	    c.col > p->cols - 2 || p->sc != SC_GROUND || p->utf8_left > 0)
+	    c.col > p->cols - 2 || p->sc != SC_GROUND || p->u8len > 0)
 		return false; /* (the output stopped inside a sequence: our bytes would join it) */
 	pen_look(p, &pen);
 	for (size_t i = 0; i < p->n; i++)

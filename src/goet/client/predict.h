@@ -66,9 +66,12 @@
  * The session's output is untrusted input to libvterm 0.1.4, which has
  * bugs on it (the fuzzer found three, reading its source a fourth), so four
  * things never reach it:
- *   - C1 controls in UTF-8 (U+0080-U+009F, bytes 0xc2 0x80-0x9f): it gives
- *     them width -1, moving its cursor left, past the margin from column 0
- *     (a terminal shows nothing for them);
+ *   - C1 controls in UTF-8 (U+0080-U+009F): it gives them width -1, moving
+ *     its cursor left, past the margin from column 0 (in insert mode a
+ *     memmove then crashed): the model is only given whole, well-formed
+ *     UTF-8 characters other than those (a terminal shows nothing for
+ *     them), anything malformed as U+FFFD, since libvterm's decoder would
+ *     keep half a character across controls and complete it later;
  *   - REP (CSI n b; it loops forever on one before any character was
  *     printed): the model gets the repeated characters instead (when the
  *     last one printed is ASCII), and the run ends;

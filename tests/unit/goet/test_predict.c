@@ -427,6 +427,15 @@ static void test_c1(void)
 	output(&f, 600 * MS, "c", "\033[7G \033[7Gc");
 	keys(&f, 700 * MS, "d", "\033[4md\033[24m");
 	output(&f, 800 * MS, "d", "\033[8G \033[8Gd");
+	/* half a character, a control, then a byte that would complete it as a C1
+	 * control: libvterm's decoder kept the half across the control (the fuzzer:
+	 * its cursor went left, and in insert mode memmove crashed); now each
+	 * malformed piece is U+FFFD, one column each, as on a terminal */
+	output(&f, 900 * MS, "\r\n$ \xc2\001\x8e", "\r\n$ \xc2\001\x8e");
+	keys(&f, 1000 * MS, "a", "");
+	output(&f, 1100 * MS, "a", "a");
+	keys(&f, 1200 * MS, "b", "\033[4mb\033[24m");
+	output(&f, 1300 * MS, "b", "\033[6G \033[6Gb");
 	fx_free_unchecked(&f); /* the reference terminal is libvterm 0.1.4 too */
 }
 
