@@ -257,6 +257,12 @@ static enum scan_action scan_esc(struct gt_predict *p, uint8_t b)
 /* A byte inside a CSI. */
 static enum scan_action scan_csi(struct gt_predict *p, uint8_t b)
 {
+	if (b >= 0x80) {
+		/* libvterm ends the CSI here, eating the byte, and takes what follows
+		 * as text: that must go through scan_utf8 (a CAN ends it, as it does) */
+		p->sc = SC_GROUND;
+		return SCAN_RESET;
+	}
 	if (b >= 0x40 && b <= 0x7e) {
 		p->sc_has4 |= p->sc_param == 4;
 		if (!p->sc_private && !p->sc_cut && p->sc_has4 && (b == 'h' || b == 'l'))

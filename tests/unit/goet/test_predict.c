@@ -436,6 +436,13 @@ static void test_c1(void)
 	output(&f, 1100 * MS, "a", "a");
 	keys(&f, 1200 * MS, "b", "\033[4mb\033[24m");
 	output(&f, 1300 * MS, "b", "\033[6G \033[6Gb");
+	/* a byte >= 0x80 inside a CSI: libvterm ends the CSI there and reads what
+	 * follows as text, which must be cleaned as any text (the fuzzer again) */
+	output(&f, 1400 * MS, "\r\n$ \033[5\xc3\xa9\xc2\x85", "\r\n$ \033[5\xc3\xa9\xc2\x85");
+	keys(&f, 1500 * MS, "a", "");
+	output(&f, 1600 * MS, "a", "a");
+	keys(&f, 1700 * MS, "b", "\033[4mb\033[24m");
+	output(&f, 1800 * MS, "b", "\033[5G \033[5Gb");
 	fx_free_unchecked(&f); /* the reference terminal is libvterm 0.1.4 too */
 }
 
