@@ -77,11 +77,18 @@ static bool reference_unsafe(const struct core_buf *b)
 
 		if (s[i] != 0x1b)
 			continue;
-		while (j < n && s[j] < 0x20 && s[j] != 0x1b)
+		/* a string: libvterm runs C0 controls inside it, terminals (and the
+		 * model, which skips it whole) do not; between the ESC and the
+		 * introducer it takes C0, DEL, 8-bit bytes and intermediates */
+		while (j < n && s[j] != 0x1b && s[j] != 0x18 && s[j] != 0x1a &&
+		       (s[j] < 0x30 || s[j] >= 0x7f))
 			j++;
 		if (j < n &&
 		    (s[j] == ']' || s[j] == 'P' || s[j] == '_' || s[j] == '^' || s[j] == 'X'))
 			return true;
+		j = i + 1;
+		while (j < n && s[j] < 0x20 && s[j] != 0x1b)
+			j++;
 		if (j >= n || s[j++] != '[')
 			continue;
 		for (; j < n && (s[j] < 0x40 || s[j] > 0x7e) && s[j] != 0x1b; j++)
