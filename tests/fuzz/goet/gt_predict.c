@@ -69,6 +69,7 @@ static bool reference_unsafe(const struct core_buf *b)
 
 	for (size_t i = 0, run = 0; i < n; i++) {
 		size_t j = i + 1, seps = 0;
+		bool inter = false;
 
 		if ((s[i] >= 0x40 && s[i] <= 0x7e) || s[i] == 0x18 || s[i] == 0x1a)
 			run = 0;
@@ -82,9 +83,13 @@ static bool reference_unsafe(const struct core_buf *b)
 		 * introducer it takes C0, DEL, 8-bit bytes and intermediates */
 		while (j < n && s[j] != 0x1b && s[j] != 0x18 && s[j] != 0x1a &&
 		       (s[j] < 0x30 || s[j] >= 0x7f))
-			j++;
+			inter |= s[j++] >= 0x20 && s[j - 1] <= 0x2f;
 		if (j < n &&
 		    (s[j] == ']' || s[j] == 'P' || s[j] == '_' || s[j] == '^' || s[j] == 'X'))
+			return true;
+		/* ESC, intermediates, [ : a terminal ends the sequence, libvterm starts
+		 * a CSI (the model follows the terminal) */
+		if (j < n && inter && s[j] == '[')
 			return true;
 		j = i + 1;
 		while (j < n && s[j] < 0x20 && s[j] != 0x1b)
