@@ -8,6 +8,7 @@
 static const char usage[] =
 	"usage:\n"
 	"  goet [--install] [--tcp] [--profile] [--replay-size <bytes>]\n"
+	"       [--predict adaptive|always|never]\n"
 	"       [-L [bind:]port:host:hostport]... [-R [bind:]port:host:hostport]... [user@]host\n"
 	"  goet [flags] [-t] [user@]host -- command [args...]   (like ssh host command)\n"
 	"  goet list [user@]host | --local\n"
@@ -31,6 +32,8 @@ static const char usage[] =
 	"  -L [bind:]port:host:hostport  forward a port here to host:hostport there\n"
 	"  -R [bind:]port:host:hostport  forward a port there to host:hostport here\n"
 	"                        (as ssh; loopback unless a bind address is given)\n"
+	"  --predict <mode>      client: local echo of typed keys before the session's\n"
+	"                        (adaptive: above 30 ms RTT, the default; always; never)\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"  -k -                  --local: read the passkey line from stdin (not echoed)\n"

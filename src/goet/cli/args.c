@@ -137,6 +137,14 @@ static int args_globals(int argc, char **argv, struct gt_args *a, GPtrArray *res
 					 v);
 				return 2;
 			}
+		} else if (strncmp(t, "--predict", 9) == 0 &&
+			   (t[9] == '=' || (t[9] == '\0' && i + 1 < argc))) {
+			v = t[9] == '=' ? t + 10 : argv[++i];
+			if (gt_predict_mode_parse(v, &a->predict) != CORE_OK) {
+				snprintf(err, errlen,
+					 "invalid --predict \"%s\" (adaptive, always or never)", v);
+				return 2;
+			}
 		} else if (strncmp(t, "--connect-timeout", 17) == 0 &&
 			   (t[17] == '=' || (t[17] == '\0' && i + 1 < argc))) {
 			v = t[17] == '=' ? t + 18 : argv[++i];
@@ -353,6 +361,7 @@ int gt_args_parse(int argc, char **argv, struct gt_args *a, char *err, size_t er
 
 	memset(a, 0, sizeof(*a));
 	a->idle_timeout_us = -1;
+	a->predict = GT_PREDICT_ADAPTIVE;
 	err[0] = '\0';
 	r = args_globals(argc, argv, a, rest, err, errlen);
 	if (r != 0 || a->mode == GT_MODE_VERSION)

@@ -2,8 +2,9 @@
  * args.h - goet's command line, parsed as the reference does (goet.md §2.1,
  * §2.5): one pass removes the global double-dash flags wherever they stand
  * (--version --local --install --tcp --profile --replay-size N|=N
- * --idle-timeout D|=D --connect-timeout D|=D) and the forwarding flags
- * (-L SPEC, -LSPEC, -R SPEC, -RSPEC, as ssh), then the first remaining word picks the mode
+ * --idle-timeout D|=D --connect-timeout D|=D --predict M|=M) and the forwarding
+ * flags (-L SPEC, -LSPEC, -R SPEC, -RSPEC, as ssh), then the first remaining word picks
+ * the mode
  * (version, session, list, attach; else --local or an ssh destination).
  * Everything after a `--` is a command (`goet host -- cmd args`), never a
  * flag of goet's.
@@ -22,6 +23,7 @@
 
 /* -L and -R specifications at most, in all */
 #define GT_ARGS_FWD_MAX 64
+#include "goet/client/predict.h"
 
 enum gt_mode {
 	GT_MODE_USAGE = 0, /* nothing to do: print usage, exit 1 */
@@ -42,6 +44,8 @@ struct gt_args {
 	int64_t idle_timeout_us; /* -1 = default */
 	/* client: give up before the first connection after this (0 = 30 s, -1 = never) */
 	int64_t connect_timeout_us;
+	/* client: --predict adaptive|always|never (default adaptive) */
+	enum gt_predict_mode predict;
 	const char *session_id; /* session: -f */
 	int port;		/* session: -p (0 = any); local: -p (required) */
 	const char *key_hex;	/* local: -k (HEX, or "-": a line on stdin) */

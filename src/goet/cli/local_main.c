@@ -126,6 +126,7 @@ int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 					.connect_timeout_us = a->connect_timeout_us,
 					.command = a->command_len > 0,
 					.command_tty = a->tty,
+					.predict = a->predict,
 					.connected = on_connected,
 					.connected_data = bootstrap,
 					.predial = predial };

@@ -85,17 +85,27 @@ struct gt_client {
 	struct gt_conn_stats seen; /* the current connection's last periodic statistics */
 	struct gt_fwd_hub *fwd;	   /* port forwarding (NULL: none asked for) */
 	bool fwd_refused_told;	   /* the session's goet does not forward: said once */
+	struct gt_predict *pred;   /* --predict: local echo (NULL: off) */
+	guint pred_timer;	   /* its next expiry */
 };
 
 static void client_dial(struct gt_client *c);
 static void client_dial_start(struct gt_client *c);
 static void client_finish(struct gt_client *c, int code, const char *reason);
 static void client_give_up(struct gt_client *c, const char *reason);
+static void client_predict_keys(struct gt_client *c, int64_t now, const uint8_t *k, size_t n);
+static bool client_flush_queue(struct gt_client *c, int fd, struct core_buf *q, guint *watch);
+static void client_predict_stop(struct gt_client *c);
 
 /* A message for the user on the error fd (best effort: never blocks the loop). */
 static void client_say(struct gt_client *c, const char *text)
 {
-	ssize_t w = write(c->cfg.err_fd, text, strlen(text));
+	ssize_t w;
+
+	/* the message moves the cursor behind the model's back: undo the overlay first */
+	if (c->pred != NULL && gt_predict_foreign(c->pred, &c->out) == CORE_OK)
+		client_flush_queue(c, c->cfg.out_fd, &c->out, &c->out_watch);
+	w = write(c->cfg.err_fd, text, strlen(text));
 
 	(void)w;
 }
@@ -172,6 +182,8 @@ static void client_send_size(struct gt_client *c, bool bounce);
 /* Notice bytes go through the output queue: never into the middle of a write. */
 static void client_out_text(struct gt_client *c, const char *text, size_t n)
 {
+	if (c->pred != NULL)
+		gt_predict_hide(c->pred, &c->out);
 	if (core_buf_put_bytes(&c->out, text, n) == CORE_OK)
 		client_write_out(c);
 }
@@ -327,6 +339,7 @@ static void client_detach(struct gt_client *c)
 {
 	c->detached = true;
 	client_notice_clear(c, false);
+	client_predict_stop(c);
 	core_source_clear(&c->retry_timer);
 	if (c->dial != NULL)
 		gt_dial_cancel(c->dial);
@@ -352,6 +365,7 @@ static void client_end_session(struct gt_client *c, int code, const char *reason
 	c->exit_code = code;
 	g_strlcpy(c->reason, reason, sizeof(c->reason));
 	client_notice_clear(c, false); /* leave the screen as it was */
+	client_predict_stop(c);
 	core_source_clear(&c->retry_timer);
 	if (c->dial != NULL)
 		gt_dial_cancel(c->dial);
@@ -423,6 +437,7 @@ static void client_on_input(struct gt_client *c, const uint8_t *p, size_t n)
 			return;
 		}
 		gt_outbox_add(&c->keys, now, filtered, w, &flush_now);
+		client_predict_keys(c, now, filtered, w);
 		if (act == GT_ESC_DETACH) {
 			client_detach(c); /* what came before ~d is delivered */
 			return;
@@ -591,6 +606,80 @@ int gt_client_forward(struct gt_client *c, const struct gt_fwd_spec *specs, size
 	return rc;
 }
 
+/* ------------------------------------------------- local echo (predict.h) */
+
+static gboolean client_predict_cb(gpointer p);
+
+/* The timer for the oldest prediction's expiry. */
+static void client_predict_arm(struct gt_client *c)
+{
+	int64_t at, now = core_time_now_us();
+
+	core_source_clear(&c->pred_timer);
+	if (c->pred == NULL) /* a failed write ended the client: client_predict_stop */
+		return;
+	at = gt_predict_deadline_us(c->pred);
+	if (at >= 0)
+		c->pred_timer =
+			g_timeout_add((guint)(MAX(at - now, 0) / 1000 + 1), client_predict_cb, c);
+}
+
+static gboolean client_predict_cb(gpointer p)
+{
+	struct gt_client *c = p;
+
+	c->pred_timer = 0;
+	gt_predict_tick(c->pred, core_time_now_us(), &c->out);
+	client_write_out(c);
+	client_predict_arm(c);
+	return G_SOURCE_REMOVE;
+}
+
+/* The session or the client ends: no prediction stays on the terminal, none is made. */
+static void client_predict_stop(struct gt_client *c)
+{
+	if (c->pred == NULL)
+		return;
+	if (gt_predict_hide(c->pred, &c->out) == CORE_OK)
+		client_flush_queue(c, c->cfg.out_fd, &c->out, &c->out_watch);
+	core_source_clear(&c->pred_timer);
+	gt_predict_free(c->pred);
+	c->pred = NULL;
+}
+
+/* Keys on their way to the session: their echo drawn at once. */
+static void client_predict_keys(struct gt_client *c, int64_t now, const uint8_t *k, size_t n)
+{
+	struct gt_conn_stats st;
+
+	if (c->pred == NULL || c->tagged || n == 0)
+		return;
+	if (c->conn != NULL) {
+		gt_conn_get_stats(c->conn, &st);
+		if (st.has_rtt)
+			gt_predict_set_rtt(c->pred, st.rtt_smoothed_us);
+	}
+	gt_predict_keys(c->pred, now, k, n, &c->out);
+	client_write_out(c);
+	client_predict_arm(c);
+}
+
+/* The session's output: the overlay undone before it, redrawn after it. */
+static int client_out_session(struct gt_client *c, const uint8_t *p, size_t n)
+{
+	int r;
+
+	if (c->pred == NULL || c->tagged)
+		return client_out_data(c, p, n);
+	r = gt_predict_begin_output(c->pred, &c->out);
+	if (r == CORE_OK)
+		r = client_out_data(c, p, n);
+	if (r == CORE_OK)
+		r = gt_predict_end_output(c->pred, core_time_now_us(), p, n, &c->out);
+	client_predict_arm(c);
+	return r;
+}
+
 /* The session's SequenceHeader: replay what it lacks, say who we are. */
 static void client_on_session_seq(struct gt_client *c, uint64_t session_has, uint8_t flags)
 {
@@ -647,7 +736,7 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 					      m->u.sequence_header.flags);
 		break;
 	case GT_MSG_DATA:
-		if (client_out_data(c, m->u.data.bytes, m->u.data.len) != CORE_OK) {
+		if (client_out_session(c, m->u.data.bytes, m->u.data.len) != CORE_OK) {
 			gt_client_stop(c, "output queue overflow");
 			return;
 		}
@@ -688,6 +777,7 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 		else if (c->cfg.command)
 			c->exit_code = 255;
 		g_strlcpy(c->reason, "session ended", sizeof(c->reason));
+		client_predict_stop(c);
 		client_close_if_complete(c);
 		break;
 	default:
@@ -989,7 +1079,24 @@ void gt_client_profile(const struct gt_client *c, struct gt_profile *out)
 
 void gt_client_resized(struct gt_client *c)
 {
+	struct winsize ws;
+
+	if (c->pred != NULL && ioctl(c->cfg.out_fd, TIOCGWINSZ, &ws) == 0) {
+		gt_predict_resize(c->pred, ws.ws_row, ws.ws_col, &c->out);
+		client_write_out(c);
+	}
 	client_send_size(c, false);
+}
+
+/* --predict on a terminal session: the model takes the terminal's size (else no prediction). */
+static void client_predict_start(struct gt_client *c)
+{
+	struct winsize ws;
+
+	if (c->cfg.predict == GT_PREDICT_NEVER || !c->cfg.tty || !c->cfg.out_tty ||
+	    client_piped(c) || ioctl(c->cfg.out_fd, TIOCGWINSZ, &ws) != 0 ||
+	    gt_predict_new(c->cfg.predict, ws.ws_row, ws.ws_col, &c->pred) != CORE_OK)
+		c->pred = NULL;
 }
 
 struct gt_client *gt_client_new(const struct gt_client_config *cfg, gt_client_done_fn done,
@@ -1020,6 +1127,7 @@ struct gt_client *gt_client_new(const struct gt_client_config *cfg, gt_client_do
 						 client_connect_timeout, c);
 	if (cfg->profile)
 		c->profile_timer = g_timeout_add(GT_PROFILE_INTERVAL_MS, client_profile_cb, c);
+	client_predict_start(c);
 	if (cfg->predial != NULL) {
 		struct gt_dial *d;
 
@@ -1058,6 +1166,8 @@ void gt_client_free(struct gt_client *c)
 	core_source_clear(&c->notice_timer);
 	core_source_clear(&c->profile_timer);
 	gt_fwd_hub_free(c->fwd);
+	core_source_clear(&c->pred_timer);
+	gt_predict_free(c->pred);
 	gt_outbox_free(&c->keys);
 	core_buf_free(&c->out);
 	core_buf_free(&c->errq);

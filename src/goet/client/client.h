@@ -38,6 +38,11 @@
  * reference's "Connection lost. Reconnecting..." / "Reconnected." lines are
  * written instead.
  *
+ * With a predict mode other than never, on a terminal (tty and out_tty, not
+ * a command on pipes), typed keys are echoed at once as predict.h says; the
+ * session's output still reaches out_fd byte for byte, with the overlay's
+ * bytes around it.
+ *
  * Threading: main-loop thread only. Ownership: the caller owns the client
  * and the fds (which must be non-blocking-capable; they are set O_NONBLOCK).
  */
@@ -48,6 +53,7 @@
 
 #include "goet/auth.h"
 #include "goet/client/predial.h"
+#include "goet/client/predict.h"
 #include "goet/client/profile.h"
 #include "goet/fwdspec.h"
 #include "goet/net/dial.h"
@@ -95,6 +101,8 @@ struct gt_client_config {
 	 * gt_client_new; may be NULL.
 	 */
 	struct gt_predial *predial;
+	/* --predict: local echo on a terminal session (predict.h); 0 (never) for pipes */
+	enum gt_predict_mode predict;
 	/* told once, at the first successful connection (may be NULL) */
 	void (*connected)(void *data);
 	void *connected_data;

@@ -126,6 +126,28 @@ static void test_forward_flags(void)
 	g_assert_cmpstr(err, ==, "option requires an argument -- L");
 }
 
+/* --predict: adaptive unless asked; a mode anywhere among the globals; nonsense exits 2. */
+static void test_predict(void)
+{
+	struct gt_args a;
+	char err[256];
+
+	g_assert_cmpint(parse("goet host", &a, err), ==, 0);
+	g_assert_cmpint(a.predict, ==, GT_PREDICT_ADAPTIVE);
+	g_assert_cmpint(parse("goet --predict never host", &a, err), ==, 0);
+	g_assert_cmpint(a.predict, ==, GT_PREDICT_NEVER);
+	g_assert_cmpstr(a.host, ==, "host");
+	g_assert_cmpint(parse("goet host --predict=always", &a, err), ==, 0);
+	g_assert_cmpint(a.predict, ==, GT_PREDICT_ALWAYS);
+	g_assert_cmpint(parse("goet --local -p 1 -k x --predict=adaptive", &a, err), ==, 0);
+	g_assert_cmpint(a.predict, ==, GT_PREDICT_ADAPTIVE);
+	g_assert_cmpint(parse("goet --predict=sometimes host", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "invalid --predict \"sometimes\" (adaptive, always or never)");
+	/* after --, it is the command's */
+	g_assert_cmpint(parse("goet host -- ls --predict=never", &a, err), ==, 0);
+	g_assert_cmpint(a.predict, ==, GT_PREDICT_ADAPTIVE);
+}
+
 static void test_session_flags(void)
 {
 	struct gt_args a;
@@ -249,6 +271,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/args/session-flags", test_session_flags);
 	g_test_add_func("/args/connect-timeout", test_connect_timeout);
 	g_test_add_func("/args/forward-flags", test_forward_flags);
+	g_test_add_func("/args/predict", test_predict);
 	g_test_add_func("/args/local-flags", test_local_flags);
 	g_test_add_func("/args/durations", test_durations);
 	g_test_add_func("/args/list-attach", test_list_attach);
