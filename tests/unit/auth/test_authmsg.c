@@ -133,8 +133,8 @@ static void test_session(void)
 		.subnet = "10.0.0.0/24",
 		.network = "home",
 		.server_url = "https://h:8443",
-		.ice = { { "stun:198.51.100.1:3478", NULL, NULL },
-			 { "turn:198.51.100.1:3478?transport=udp", "1800086400:d1", "pw==" } },
+		.ice = { { "stun:198.51.100.1:3478", NULL, NULL, NULL },
+			 { "turn:198.51.100.1:3478?transport=udp", "1800086400:d1", "pw==", NULL } },
 		.n_ice = 2,
 	};
 	struct rg_auth_session got;
