@@ -554,13 +554,8 @@ static int client_fwd_send(void *user, const struct gt_msg *m)
 static size_t client_fwd_room(void *user)
 {
 	struct gt_client *c = user;
-	size_t room = c->conn != NULL ? gt_conn_send_room(c->conn, GT_CHANNEL_DATA) : 0;
 
-	if (room > GT_FWD_TERMINAL_RESERVE)
-		return room - GT_FWD_TERMINAL_RESERVE;
-	if (c->conn != NULL)
-		gt_conn_want_writable(c->conn); /* then the hub is pumped again */
-	return 0;
+	return gt_conn_send_room_beyond(c->conn, GT_CHANNEL_DATA, GT_FWD_TERMINAL_RESERVE);
 }
 
 static void client_fwd_notice(void *user, const char *text)

@@ -458,6 +458,19 @@ void gt_conn_want_writable(struct gt_conn *c)
 	gt_conn_schedule(c);
 }
 
+size_t gt_conn_send_room_beyond(struct gt_conn *c, enum gt_channel ch, size_t keep)
+{
+	size_t room;
+
+	if (c == NULL)
+		return 0;
+	room = gt_conn_send_room(c, ch);
+	if (room > keep)
+		return room - keep;
+	gt_conn_want_writable(c);
+	return 0;
+}
+
 void gt_conn_pause_recv(struct gt_conn *c, bool paused)
 {
 	c->recv_paused = paused;

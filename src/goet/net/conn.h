@@ -99,6 +99,13 @@ void gt_conn_pause_recv(struct gt_conn *c, bool paused);
  */
 void gt_conn_want_writable(struct gt_conn *c);
 
+/*
+ * Bytes channel ch takes beyond keep (room an owner leaves to others); when
+ * there are none, gt_conn_want_writable(c) so that `writable` says when
+ * there are. c may be NULL (no connection: 0).
+ */
+size_t gt_conn_send_room_beyond(struct gt_conn *c, enum gt_channel ch, size_t keep);
+
 /* Bytes the channel's queue can still take (a frame needs 5 + payload). */
 size_t gt_conn_send_room(const struct gt_conn *c, enum gt_channel ch);
 

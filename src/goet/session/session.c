@@ -354,13 +354,8 @@ static int session_fwd_send(void *user, const struct gt_msg *m)
 static size_t session_fwd_room(void *user)
 {
 	struct gt_session *s = user;
-	size_t room = s->conn != NULL ? gt_conn_send_room(s->conn, GT_CHANNEL_DATA) : 0;
 
-	if (room > GT_FWD_TERMINAL_RESERVE)
-		return room - GT_FWD_TERMINAL_RESERVE;
-	if (s->conn != NULL)
-		gt_conn_want_writable(s->conn); /* then the hub is pumped again */
-	return 0;
+	return gt_conn_send_room_beyond(s->conn, GT_CHANNEL_DATA, GT_FWD_TERMINAL_RESERVE);
 }
 
 static const struct gt_fwd_hub_ops session_fwd_ops = { session_fwd_send, session_fwd_room, NULL };
