@@ -14,7 +14,8 @@
 #                                            UDP, the agent direct, in the channel, relayed
 #   data channels      bench/rtc-dc.sh       riftgate against node-datachannel
 #   terminal           bench/goet-vs-ssh.sh  goet QUIC/TCP against ssh and mosh at
-#                                            0/50/200 ms RTT and 50 ms with 1 % loss
+#                                            0/50/200 ms RTT and 50 ms with 1 % loss;
+#                                            -L against ssh -L, predicted echo against mosh
 #   signaling server   bench/sig-server.sh   1,000 and 10,000 clients: RSS, relay p50/p99
 #
 # Each script's own output is kept as it is, in OUT/raw/NAME.RUN.out (.err:

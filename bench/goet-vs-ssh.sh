@@ -13,10 +13,15 @@
 #   set-up   ms until `ssh host true`, `goet host -- true`, `mosh host -- true` exit
 #   seq      `seq 1 N` to the terminal (-tt / -t), ms until the client exits
 #   base64   `cat` of a base64 file to the terminal, ms until the client exits
-# goet runs over QUIC and over TCP (--tcp). Needs root, sshd, iptables and the
+#   fwd      ms to move a file each way at once through one forwarded TCP
+#            connection (`ssh -N -L`, `goet -L ... -- sleep`; the file's SHA-256
+#            checked at the far end): 64 MiB at 0 ms, 16 at 50, 4 at 200 or loss
+# goet runs over QUIC and over TCP (--tcp); goet-predict (goet --predict=always)
+# and mosh-predict (mosh --predict=always) run the echo test only: the time
+# from a keystroke to its appearance on the terminal, predicted or not. Needs root, sshd, iptables and the
 # lab's netem tool (libnetfilter-queue-dev); mosh is skipped when absent.
 # A benchmark, not a test: nothing asserts on the figures.
-# GVS_CLIENTS="ssh goet" and GVS_TESTS="setup seq" (of echo setup seq base64)
+# GVS_CLIENTS="ssh goet" and GVS_TESTS="setup seq" (of echo setup seq base64 fwd)
 # run only those; each round runs every client in turn.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -28,6 +33,7 @@ conds=("$@")
 goet=$(realpath "$build/src/goet/cli/goet")
 nfd=$(realpath "$build/tests/lab/tools/netem" 2>/dev/null)
 drv=$(realpath bench/goet-vs-ssh.py)
+xfer=$(realpath tests/lab/lib/fwd-xfer.py)
 [ "$(id -u)" -eq 0 ] || { echo "needs root (namespaces, sshd, NFQUEUE)" >&2; exit 1; }
 [ -x "$goet" ] && [ -x "$nfd" ] || { echo "build first (goet, tests/lab/tools/netem)" >&2; exit 1; }
 for t in /usr/sbin/sshd ssh ssh-keygen useradd iptables python3; do
@@ -46,6 +52,7 @@ nfd_pids=()
 cleanup() {
 	local pids
 	for p in "${nfd_pids[@]}"; do kill "$p" 2>/dev/null; done
+	[ -n "${sink:-}" ] && kill "$sink" 2>/dev/null
 	[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null
 	if [ -n "$user" ] && id "$user" >/dev/null 2>&1; then
 		pids=$(ps -o pid= -u "$user" | tr '\n' ' ')
@@ -141,15 +148,22 @@ if [ $have_mosh -eq 1 ]; then
 	client[mosh]="mosh --ssh=$ssh_cmd --predict=never"
 	order+=(mosh)
 fi
+# with local echo predicted (the echo test only: the rest is the same program)
+client[goet-predict]="$goet --predict=always"
+order+=(goet-predict)
+if [ $have_mosh -eq 1 ]; then
+	client[mosh-predict]="mosh --ssh=$ssh_cmd --predict=always"
+	order+=(mosh-predict)
+fi
 [ -n "${GVS_CLIENTS:-}" ] && read -r -a order <<<"$GVS_CLIENTS"
-tests=" ${GVS_TESTS:-echo setup seq base64} "
+tests=" ${GVS_TESTS:-echo setup seq base64 fwd} "
 want() { [[ $tests == *" $1 "* ]]; }
-# remote command: how each client runs it on a terminal, or without one
+# on_tty NAME REMOTE [OPTION]: how client NAME runs REMOTE on a terminal
 on_tty() {
 	case $1 in
 	ssh) echo "${client[ssh]} -tt gvs $2" ;;
-	goet*) echo "${client[$1]} -t gvs -- $2" ;;
-	mosh) echo "mosh" ;; # needs its arguments apart (see run_tty)
+	goet*) echo "${client[$1]} ${3:-} -t gvs -- $2" ;;
+	mosh*) echo "mosh" ;; # needs its arguments apart (see drv_tty)
 	esac
 }
 
@@ -159,11 +173,17 @@ run_drv() { ip netns exec "$C" python3 "$drv" "$@"; }
 drv_tty() {
 	local mode=$1 arg=$2 name=$3 remote=$4
 	# shellcheck disable=SC2086 # arg is one option or none
-	if [ "$name" = mosh ]; then
-		run_drv "$mode" $arg -- mosh "--ssh=$ssh_cmd" --predict=never gvs -- sh -c "$remote"
+	if [[ $name == mosh* ]]; then
+		local predict=never
+		[ "$name" = mosh-predict ] && predict=always
+		run_drv "$mode" $arg -- mosh "--ssh=$ssh_cmd" --predict=$predict gvs -- sh -c "$remote"
 	else
+		# the echo row is the real echo: goet's default (adaptive) predicts
+		# on slow links, and goet-predict is the row for that
+		local opt=
+		[ "$mode" = echo ] && [[ $name != *-predict ]] && opt=--predict=never
 		# shellcheck disable=SC2046
-		run_drv "$mode" $arg -- $(on_tty "$name" "$remote")
+		run_drv "$mode" $arg -- $(on_tty "$name" "$remote" $opt)
 	fi
 }
 # the median of every number on the lines of file $1 that are not errors ("-" when none)
@@ -181,6 +201,52 @@ sizes() {
 	esac
 }
 
+# MiB moved each way through a forwarded connection, by round trip
+fwd_mib() {
+	case $1 in
+	0) echo 64 ;;
+	50) echo 16 ;;
+	*) echo 4 ;;
+	esac
+}
+
+# fwd_once NAME: ms to move $tmp/fwd.bin each way through NAME's -L forward
+# (127.0.0.1:7101 in $C to the echoing sink on 127.0.0.1:7001 in $S), or "error: ..."
+fwd_once() {
+	local name=$1 pid t0 t1 rc=0 got want
+	case $name in
+	ssh)
+		# shellcheck disable=SC2086 # a command line
+		ip netns exec "$C" $ssh_cmd -N -o ExitOnForwardFailure=yes -L 7101:127.0.0.1:7001 gvs \
+			</dev/null >/dev/null 2>>"$tmp/fwd.log" &
+		;;
+	goet | goet-tcp)
+		# shellcheck disable=SC2086 # a command line
+		ip netns exec "$C" ${client[$name]} -L 7101:127.0.0.1:7001 gvs -- sleep 600 \
+			</dev/null >/dev/null 2>>"$tmp/fwd.log" &
+		;;
+	*) return 0 ;;
+	esac
+	pid=$!
+	for _ in $(seq 150); do
+		ip netns exec "$C" ss -Hlnt "sport = :7101" | grep -q . && break
+		sleep 0.1
+	done
+	rm -f "$tmp/fwd.rep"
+	t0=$(date +%s%N)
+	ip netns exec "$C" python3 "$xfer" connect 7101 "$tmp/fwd.bin" 1 "$tmp/fwd.rep" || rc=1
+	t1=$(date +%s%N)
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	want="recv=$(sha256sum <"$tmp/fwd.bin" | cut -d' ' -f1) bytes=$(stat -c %s "$tmp/fwd.bin")"
+	got=$(cat "$tmp/fwd.rep" 2>/dev/null)
+	if [ $rc -ne 0 ] || [ "$got" != "$want" ]; then
+		echo "error: $name forwarded: ${got:-nothing}"
+		return 0
+	fi
+	echo $(((t1 - t0) / 1000000))
+}
+
 printf '# goet vs ssh%s, %s round(s), medians; %s\n' "$([ $have_mosh -eq 1 ] && echo ' and mosh')" "$rounds" "$(date -u +%Y-%m-%dT%H:%MZ)"
 for cond in "${conds[@]}"; do
 	rtt=${cond%%:*}
@@ -190,14 +256,25 @@ for cond in "${conds[@]}"; do
 	[ "$loss" != 0 ] && read -r nseq mib < <(sizes 200)
 	head -c $((mib * 1024 * 1024 * 3 / 4)) /dev/urandom | base64 -w 76 >"$tmp/home/b64.txt"
 	chown "$user" "$tmp/home/b64.txt"
-	printf '\n## RTT %s ms, loss %s %%: echo 10 keys x %s; seq 1 %s; base64 %s MiB\n' "$rtt" "$loss" "$rounds" "$nseq" "$mib"
-	printf '| client | echo ms | set-up ms | seq ms | base64 ms |\n|---|---|---|---|---|\n'
+	fmib=$(fwd_mib "$rtt")
+	[ "$loss" != 0 ] && fmib=$(fwd_mib 200)
+	sink=
+	if want fwd; then
+		head -c $((fmib * 1024 * 1024)) /dev/urandom >"$tmp/fwd.bin"
+		ip netns exec "$S" python3 "$xfer" serve 7001 "$tmp/fwd.bin" /dev/null 2>>"$tmp/fwd.log" &
+		sink=$!
+	fi
+	printf '\n## RTT %s ms, loss %s %%: echo 10 keys x %s; seq 1 %s; base64 %s MiB; fwd %s MiB each way\n' \
+		"$rtt" "$loss" "$rounds" "$nseq" "$mib" "$fmib"
+	printf '| client | echo ms | set-up ms | seq ms | base64 ms | fwd ms |\n|---|---|---|---|---|---|\n'
 	rm -f "$tmp"/m.*
 	# round by round, every client in turn: the machine's load drifts over a
 	# run, and it then weighs on all of them alike
 	for _ in $(seq "$rounds"); do
 		for name in "${order[@]}"; do
 			want echo && drv_tty echo 10 "$name" cat >>"$tmp/m.e.$name"
+			[[ $name == *-predict ]] && continue
+			want fwd && fwd_once "$name" >>"$tmp/m.f.$name"
 			if ! want setup; then
 				:
 			elif [ "$name" = mosh ]; then
@@ -214,11 +291,13 @@ for cond in "${conds[@]}"; do
 		done
 	done
 	for name in "${order[@]}"; do
-		for v in e s q b; do
+		for v in e s q b f; do
 			touch "$tmp/m.$v.$name"
 			grep -h '^error' "$tmp/m.$v.$name" | sed "s/^/  ($name $v) /" >&2
 		done
-		printf '| %s | %s | %s | %s | %s |\n' "$name" "$(median "$tmp/m.e.$name")" \
-			"$(median "$tmp/m.s.$name")" "$(median "$tmp/m.q.$name")" "$(median "$tmp/m.b.$name")"
+		printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$(median "$tmp/m.e.$name")" \
+			"$(median "$tmp/m.s.$name")" "$(median "$tmp/m.q.$name")" "$(median "$tmp/m.b.$name")" \
+			"$(median "$tmp/m.f.$name")"
 	done
+	[ -n "$sink" ] && kill "$sink" 2>/dev/null && wait "$sink" 2>/dev/null
 done

@@ -103,7 +103,9 @@ CONDS = [("0:0", "RTT 0 ms"), ("50:0", "RTT 50 ms"), ("200:0", "RTT 200 ms"),
 TERM_ROWS = [("ssh", "ssh"), ("goet", "goet (QUIC)"), ("goet-tcp", "goet --tcp"),
              ("mosh", "mosh --predict=never")]
 TERM_METRICS = [("echo", "echo ms", "lower"), ("setup", "set-up ms", "lower"),
-                ("seq", "seq ms", "lower"), ("base64", "base64 ms", "lower")]
+                ("seq", "seq ms", "lower"), ("base64", "base64 ms", "lower"),
+                ("fwd", "fwd ms", "lower")]
+PRED_ROWS = [("goet-predict", "goet --predict=always"), ("mosh-predict", "mosh --predict=always")]
 
 
 def term_sections():
@@ -111,7 +113,15 @@ def term_sections():
                     "ssh") for c, label in CONDS]
 
 
-SECTIONS = [GNET, GSESS, VETH, NAT, NAT_EXTRA, DC] + term_sections() + [SIG]
+def pred_sections():
+    return [Section("pred " + c, "Predicted echo, " + label, "goet-vs-ssh.sh", PRED_ROWS,
+                    [("echo", "keystroke to screen ms", "lower")], "mosh-predict",
+                    "From a keystroke to its appearance on the terminal with local echo "
+                    "prediction on (both show it at once, before the remote echo).")
+            for c, label in CONDS]
+
+
+SECTIONS = [GNET, GSESS, VETH, NAT, NAT_EXTRA, DC] + term_sections() + pred_sections() + [SIG]
 
 
 # --- parsers: the script's standard output -> [(section, row, metric, value or None)]
@@ -224,15 +234,20 @@ def parse_rtc_dc(text):
 
 
 def parse_goet_vs_ssh(text):
-    """"## RTT n ms, loss n %: ..." then a table | client | echo ms | set-up ms | seq ms | base64 ms |."""
+    """"## RTT n ms, loss n %: ..." then a table | client | echo ms | set-up ms | seq ms | base64 ms |
+    [fwd ms |] (fwd since goet forwards); the -predict clients' echo is also their own section's."""
     out = []
     blocks = re.split(r"^## RTT (\S+) ms, loss (\S+) %.*$", text, flags=re.M)
     for i in range(1, len(blocks) - 2, 3):
         cond = "%s:%s" % (blocks[i], blocks[i + 1])
         for r in md_table(blocks[i + 2].splitlines()):
-            for key, head in (("echo", "echo ms"), ("setup", "set-up ms"), ("seq", "seq ms"),
-                              ("base64", "base64 ms")):
-                out.append(("term " + cond, r.get("client"), key, num(r.get(head))))
+            client = r.get("client")
+            if client in dict(PRED_ROWS):
+                out.append(("pred " + cond, client, "echo", num(r.get("echo ms"))))
+                continue
+            for key, head, _ in TERM_METRICS:
+                if head in r:
+                    out.append(("term " + cond, client, key, num(r.get(head))))
     return out
 
 
@@ -369,6 +384,12 @@ SUMMARY = [
     ("Keystroke echo, 50 ms, 1 % loss", ("term 50:1", "goet", "echo"), "goet (QUIC)", "ssh"),
     ("Set-up, RTT 50 ms", ("term 50:0", "goet", "setup"), "goet (QUIC)", "ssh"),
     ("Set-up, RTT 200 ms", ("term 200:0", "goet", "setup"), "goet (QUIC)", "ssh"),
+    ("Keystroke to screen, predicted, RTT 50 ms", ("pred 50:0", "goet-predict", "echo"),
+     "goet --predict=always", "mosh --predict=always"),
+    ("Keystroke to screen, predicted, RTT 200 ms", ("pred 200:0", "goet-predict", "echo"),
+     "goet --predict=always", "mosh --predict=always"),
+    ("Forwarded TCP (-L), RTT 0 ms", ("term 0:0", "goet", "fwd"), "goet -L (QUIC)", "ssh -L"),
+    ("Forwarded TCP (-L), RTT 50 ms", ("term 50:0", "goet", "fwd"), "goet -L (QUIC)", "ssh -L"),
     ("Signaling relay p99, 10,000 clients", ("sig", "10000", "p99"), "riftgate server",
      "same, 1,000 clients"),
     ("Signaling RSS per 1,000 clients (at 10,000)", ("sig", "10000", "rss_per_1k"),
@@ -509,8 +530,11 @@ guess.
   node-datachannel on loopback, one channel, 1,400-byte messages, reliable/ordered and
   unordered with maxRetransmits 0; set-up from creating the offer to the channel's open event.
 - Terminal (`bench/goet-vs-ssh.sh`): a real sshd and real clients in a pseudo-terminal, two
-  namespaces, delay and loss by bench/goet-nfdelay on NFQUEUE (the kernel has no netem):
-  keystroke echo (10 keys), set-up (`host true`), `seq 1 N` and a base64 file to the terminal.
+  namespaces, delay and loss by tests/lab/tools/netem on NFQUEUE (the kernel has no netem):
+  keystroke echo (10 keys; the real echo, prediction off), set-up (`host true`), `seq 1 N` and a
+  base64 file to the terminal, a file each way at once through one forwarded TCP connection
+  (`ssh -N -L` against `goet -L`), and the time from a keystroke to the screen with local echo
+  prediction on (`goet --predict=always` against `mosh --predict=always`).
 - Signaling server (`bench/sig-server.sh`): `riftgate server` on loopback with 1,000 and 10,000
   WebSocket clients (bench/sig-load) in 100 networks, 2,000 offers relayed between random pairs.
 """
