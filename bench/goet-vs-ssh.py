@@ -7,7 +7,9 @@ meets it, in a real pseudo-terminal. Driven by bench/goet-vs-ssh.sh.
                                        its echo, one line of numbers
   goet-vs-ssh.py run       -- CMD...   ms from start to CMD's exit, with every
                                        byte it writes to the terminal read
-                                       (set-up: `true`; bulk: seq, cat)
+                                       (set-up: `true`; bulk: seq, cat), then
+                                       the bytes read and the MB/s from the
+                                       first byte read to the last
 Prints one line: the figures, or "error: ..." (exit 1).
 """
 import fcntl
@@ -99,10 +101,13 @@ def run(cmd):
     t0 = time.monotonic()
     p, fd = spawn(cmd)
     total = 0
+    first = last = None
     end = t0 + LIMIT_S
     while True:
         chunk = read_some(fd, 1.0)
         if chunk:
+            last = time.monotonic()
+            first = first or last
             total += len(chunk)
         elif chunk is None or p.poll() is not None:
             # the program exited: take what is left on the terminal
@@ -110,6 +115,8 @@ def run(cmd):
                 rest = read_some(fd, 0.05)
                 if not rest:
                     break
+                last = time.monotonic()
+                first = first or last
                 total += len(rest)
             break
         if time.monotonic() > end:
@@ -120,7 +127,8 @@ def run(cmd):
     os.close(fd)
     if rc != 0:
         return "error: exit status %d after %.0f ms (%d bytes)" % (rc, ms, total)
-    return "%.1f %d" % (ms, total)
+    rate = total / (last - first) / 1e6 if first and last > first else 0.0
+    return "%.1f %d %.2f" % (ms, total, rate)
 
 
 def main():

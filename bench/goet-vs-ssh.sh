@@ -12,7 +12,9 @@
 #            terminal; 10 keys a round; mosh with --predict=never, its real echo)
 #   set-up   ms until `ssh host true`, `goet host -- true`, `mosh host -- true` exit
 #   seq      `seq 1 N` to the terminal (-tt / -t), ms until the client exits
-#   base64   `cat` of a base64 file to the terminal, ms until the client exits
+#   base64   `cat` of a base64 file to the terminal, ms until the client exits,
+#            and its MB/s from the first byte on the terminal to the last (the
+#            bulk rate without the set-up)
 #   fwd      ms to move a file each way at once through one forwarded TCP
 #            connection (`ssh -N -L`, `goet -L ... -- sleep`; the file's SHA-256
 #            checked at the far end): 64 MiB at 0 ms, 16 at 50, 4 at 200 or loss
@@ -186,6 +188,8 @@ drv_tty() {
 		run_drv "$mode" $arg -- $(on_tty "$name" "$remote" $opt)
 	fi
 }
+# the ms of the driver's "run" lines (errors kept as they are)
+ms_of() { awk '/^error/ { print; next } { print $1 }'; }
 # the median of every number on the lines of file $1 that are not errors ("-" when none)
 median() {
 	grep -v '^error' "$1" | tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -n |
@@ -266,7 +270,7 @@ for cond in "${conds[@]}"; do
 	fi
 	printf '\n## RTT %s ms, loss %s %%: echo 10 keys x %s; seq 1 %s; base64 %s MiB; fwd %s MiB each way\n' \
 		"$rtt" "$loss" "$rounds" "$nseq" "$mib" "$fmib"
-	printf '| client | echo ms | set-up ms | seq ms | base64 ms | fwd ms |\n|---|---|---|---|---|---|\n'
+	printf '| client | echo ms | set-up ms | seq ms | base64 ms | base64 MB/s | fwd ms |\n|---|---|---|---|---|---|---|\n'
 	rm -f "$tmp"/m.*
 	# round by round, every client in turn: the machine's load drifts over a
 	# run, and it then weighs on all of them alike
@@ -286,18 +290,22 @@ for cond in "${conds[@]}"; do
 				# shellcheck disable=SC2086 # command lines
 				run_drv run -- ${client[$name]} gvs -- true | cut -d' ' -f1 >>"$tmp/m.s.$name"
 			fi
-			want seq && drv_tty run "" "$name" "seq 1 $nseq" | sed 's/ [0-9]*$//' >>"$tmp/m.q.$name"
-			want base64 && drv_tty run "" "$name" "cat b64.txt" | sed 's/ [0-9]*$//' >>"$tmp/m.b.$name"
+			want seq && drv_tty run "" "$name" "seq 1 $nseq" | ms_of >>"$tmp/m.q.$name"
+			if want base64; then
+				out=$(drv_tty run "" "$name" "cat b64.txt")
+				ms_of <<<"$out" >>"$tmp/m.b.$name"
+				awk '!/^error/ { print $3 }' <<<"$out" >>"$tmp/m.r.$name"
+			fi
 		done
 	done
 	for name in "${order[@]}"; do
-		for v in e s q b f; do
+		for v in e s q b r f; do
 			touch "$tmp/m.$v.$name"
 			grep -h '^error' "$tmp/m.$v.$name" | sed "s/^/  ($name $v) /" >&2
 		done
-		printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$(median "$tmp/m.e.$name")" \
+		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$(median "$tmp/m.e.$name")" \
 			"$(median "$tmp/m.s.$name")" "$(median "$tmp/m.q.$name")" "$(median "$tmp/m.b.$name")" \
-			"$(median "$tmp/m.f.$name")"
+			"$(median "$tmp/m.r.$name")" "$(median "$tmp/m.f.$name")"
 	done
 	[ -n "$sink" ] && kill "$sink" 2>/dev/null && wait "$sink" 2>/dev/null
 done

@@ -104,7 +104,7 @@ TERM_ROWS = [("ssh", "ssh"), ("goet", "goet (QUIC)"), ("goet-tcp", "goet --tcp")
              ("mosh", "mosh --predict=never")]
 TERM_METRICS = [("echo", "echo ms", "lower"), ("setup", "set-up ms", "lower"),
                 ("seq", "seq ms", "lower"), ("base64", "base64 ms", "lower"),
-                ("fwd", "fwd ms", "lower")]
+                ("b64rate", "base64 MB/s", "higher"), ("fwd", "fwd ms", "lower")]
 PRED_ROWS = [("goet-predict", "goet --predict=always"), ("mosh-predict", "mosh --predict=always")]
 
 
@@ -235,7 +235,7 @@ def parse_rtc_dc(text):
 
 def parse_goet_vs_ssh(text):
     """"## RTT n ms, loss n %: ..." then a table | client | echo ms | set-up ms | seq ms | base64 ms |
-    [fwd ms |] (fwd since goet forwards); the -predict clients' echo is also their own section's."""
+    [base64 MB/s | fwd ms |] (since goet forwards); the -predict clients' echo is also their own section's."""
     out = []
     blocks = re.split(r"^## RTT (\S+) ms, loss (\S+) %.*$", text, flags=re.M)
     for i in range(1, len(blocks) - 2, 3):
@@ -388,6 +388,8 @@ SUMMARY = [
      "goet --predict=always", "mosh --predict=always"),
     ("Keystroke to screen, predicted, RTT 200 ms", ("pred 200:0", "goet-predict", "echo"),
      "goet --predict=always", "mosh --predict=always"),
+    ("Bulk after the first byte, 50 ms, 1 % loss", ("term 50:1", "goet", "b64rate"), "goet (QUIC)",
+     "ssh"),
     ("Forwarded TCP (-L), RTT 0 ms", ("term 0:0", "goet", "fwd"), "goet -L (QUIC)", "ssh -L"),
     ("Forwarded TCP (-L), RTT 50 ms", ("term 50:0", "goet", "fwd"), "goet -L (QUIC)", "ssh -L"),
     ("Signaling relay p99, 10,000 clients", ("sig", "10000", "p99"), "riftgate server",
@@ -532,7 +534,8 @@ guess.
 - Terminal (`bench/goet-vs-ssh.sh`): a real sshd and real clients in a pseudo-terminal, two
   namespaces, delay and loss by tests/lab/tools/netem on NFQUEUE (the kernel has no netem):
   keystroke echo (10 keys; the real echo, prediction off), set-up (`host true`), `seq 1 N` and a
-  base64 file to the terminal, a file each way at once through one forwarded TCP connection
+  base64 file to the terminal (its MB/s counted from the first byte on the terminal to the last:
+  the bulk rate without the set-up), a file each way at once through one forwarded TCP connection
   (`ssh -N -L` against `goet -L`), and the time from a keystroke to the screen with local echo
   prediction on (`goet --predict=always` against `mosh --predict=always`).
 - Signaling server (`bench/sig-server.sh`): `riftgate server` on loopback with 1,000 and 10,000

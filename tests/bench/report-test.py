@@ -61,15 +61,17 @@ def test_parsers():
     # the table since goet forwards and predicts (a fwd column, -predict rows)
     recs = report.parse_goet_vs_ssh(
         "## RTT 200 ms, loss 0 %: echo 10 keys x 1; seq 1 50000; base64 1 MiB; fwd 4 MiB each way\n"
-        "| client | echo ms | set-up ms | seq ms | base64 ms | fwd ms |\n|---|---|---|---|---|---|\n"
-        "| ssh | 200.8 | - | - | - | 1957.0 |\n| mosh | 262.8 | - | - | - | - |\n"
-        "| goet-predict | 0.2 | - | - | - | - |\n| mosh-predict | 0.1 | - | - | - | - |\n")
+        "| client | echo ms | set-up ms | seq ms | base64 ms | base64 MB/s | fwd ms |\n"
+        "|---|---|---|---|---|---|---|\n"
+        "| ssh | 200.8 | - | - | - | 1.2 | 1957.0 |\n| mosh | 262.8 | - | - | - | - | - |\n"
+        "| goet-predict | 0.2 | - | - | - | - | - |\n| mosh-predict | 0.1 | - | - | - | - | - |\n")
     check("goet-vs-ssh: fwd column, -predict rows in their own section", recs,
           [("term 200:0", "ssh", "echo", 200.8), ("term 200:0", "ssh", "setup", None),
            ("term 200:0", "ssh", "seq", None), ("term 200:0", "ssh", "base64", None),
-           ("term 200:0", "ssh", "fwd", 1957.0), ("term 200:0", "mosh", "echo", 262.8),
-           ("term 200:0", "mosh", "setup", None), ("term 200:0", "mosh", "seq", None),
-           ("term 200:0", "mosh", "base64", None), ("term 200:0", "mosh", "fwd", None),
+           ("term 200:0", "ssh", "b64rate", 1.2), ("term 200:0", "ssh", "fwd", 1957.0),
+           ("term 200:0", "mosh", "echo", 262.8), ("term 200:0", "mosh", "setup", None),
+           ("term 200:0", "mosh", "seq", None), ("term 200:0", "mosh", "base64", None),
+           ("term 200:0", "mosh", "b64rate", None), ("term 200:0", "mosh", "fwd", None),
            ("pred 200:0", "goet-predict", "echo", 0.2), ("pred 200:0", "mosh-predict", "echo", 0.1)])
     check("sig-server: run 1, 1,000 clients only (10,000 did not all join)",
           report.parse_sig_server(raw("sig-server.1.out")),
@@ -131,7 +133,7 @@ def test_tables():
     lines = report.table(report.term_sections()[1], figs)
     check("terminal 50 ms, goet", row(lines, "goet (QUIC)"),
           "| goet (QUIC) | 55.7 (51.8-58.8) **1.10x** | 1208 (1118-1282) **1.32x** | "
-          "1412 (1404-2641) **1.18x** | 1586 (1533-1884) **1.11x** | n/a |")
+          "1412 (1404-2641) **1.18x** | 1586 (1533-1884) **1.11x** | n/a | n/a |")
     lines = report.table(report.NAT_EXTRA, figs)
     check("agent extra, no peer: no ratio", row(lines, "riftgate agent"),
           "| riftgate agent | 148 (128-355) | 17600 (17588-17692) | 19704 (19692-19772) |")
