@@ -341,6 +341,29 @@ static char *db_path_of(const char *config)
 	return path;
 }
 
+/*
+ * The common part of `init` and `invite`: parse, then the config's database
+ * path (*path, g_free it) and the token's lifetime from --expires (*ttl).
+ * RG_CMD_RUN, or the exit status to return: rg_cmd_parse's (--help: 0), 1 on
+ * misuse (rg_cmd_misuse) or when the path cannot be found.
+ */
+static int token_cmd_parse(const struct rg_cmd_spec *spec, int argc, char **argv,
+			   const char *const *config, const char *const *expires, int64_t *ttl,
+			   char **path)
+{
+	int rc = rg_cmd_parse(spec, argc, argv, NULL);
+
+	if (rc != RG_CMD_RUN)
+		return rc;
+	if (*config == NULL)
+		return rg_cmd_misuse(spec, "missing -c <config>");
+	if (!rg_cmd_duration(*expires, ttl))
+		return rg_cmd_misuse(spec, "--expires: expected a duration like 10m, 2h or 7d");
+	if ((*path = db_path_of(*config)) == NULL)
+		return 1;
+	return RG_CMD_RUN;
+}
+
 static int server_init(int argc, char **argv)
 {
 	const char *config = NULL, *name = "default", *subnet = "10.0.0.0/24", *expires = "24h";
@@ -353,16 +376,10 @@ static int server_init(int argc, char **argv)
 	char *path = NULL, *token = NULL;
 	GError *e = NULL;
 	int64_t ttl;
-	int rc = rg_cmd_parse(&spec, argc, argv, NULL);
+	int rc = token_cmd_parse(&spec, argc, argv, &config, &expires, &ttl, &path);
 
 	if (rc != RG_CMD_RUN)
 		return rc;
-	if (config == NULL)
-		return rg_cmd_misuse(&spec, "missing -c <config>");
-	if (!rg_cmd_duration(expires, &ttl))
-		return rg_cmd_misuse(&spec, "--expires: expected a duration like 10m, 2h or 7d");
-	if ((path = db_path_of(config)) == NULL)
-		return 1;
 	rc = 1;
 	if (rg_accounts_init(path, name, subnet, ttl, &token, &e) != CORE_OK) {
 		fprintf(stderr, "riftgate: %s\n", e->message);
@@ -392,16 +409,10 @@ static int server_invite(int argc, char **argv)
 	char *path = NULL, *token = NULL;
 	GError *e = NULL;
 	int64_t ttl;
-	int rc = rg_cmd_parse(&spec, argc, argv, NULL);
+	int rc = token_cmd_parse(&spec, argc, argv, &config, &expires, &ttl, &path);
 
 	if (rc != RG_CMD_RUN)
 		return rc;
-	if (config == NULL)
-		return rg_cmd_misuse(&spec, "missing -c <config>");
-	if (!rg_cmd_duration(expires, &ttl))
-		return rg_cmd_misuse(&spec, "--expires: expected a duration like 10m, 2h or 7d");
-	if ((path = db_path_of(config)) == NULL)
-		return 1;
 	rc = 1;
 	if (rg_accounts_invite(path, ttl, &token, &e) != CORE_OK) {
 		fprintf(stderr, "riftgate: %s\n", e->message);
