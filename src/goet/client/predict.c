@@ -68,6 +68,8 @@ struct gt_predict {
 	bool synced;	/* a CR seen since the start or the last resize */
 	bool disturbed; /* this chunk moved the run's line or used an unknown sequence */
 	bool altscreen;
+	bool probing;	 /* the next scroll is the test of model_collapse */
+	bool probe_full; /* ... and it moved the whole screen up one line */
 	enum scan_state sc;
 	unsigned sc_param, sc_seps;
 	uint8_t sc_inter;  /* an ESC sequence's first intermediate byte ('(': G0) */
@@ -88,6 +90,11 @@ static int cb_moverect(VTermRect dest, VTermRect src, void *user)
 {
 	struct gt_predict *p = user;
 
+	if (p->probing)
+		p->probe_full = dest.start_row == 0 && dest.end_row == p->rows - 1 &&
+				src.start_row == 1 && src.end_row == p->rows &&
+				dest.start_col == 0 && src.start_col == 0 &&
+				dest.end_col == p->cols && src.end_col == p->cols;
 	if ((p->row >= dest.start_row && p->row < dest.end_row) ||
 	    (p->row >= src.start_row && p->row < src.end_row))
 		p->disturbed = true;
@@ -432,6 +439,79 @@ static enum scan_action scan_byte(struct gt_predict *p, uint8_t b)
 	return SCAN_FEED;
 }
 
+/* Text that cannot move the cursor up, change a mode or the margins. */
+static bool plain_byte(uint8_t b)
+{
+	return (b >= 0x20 && b <= 0x7e) || b == '\r' || b == '\n';
+}
+
+/*
+ * A run of plain bytes into libvterm, the middle of a long one left out.
+ * Each line feed at the bottom of a full-screen scroll region costs libvterm
+ * a move of the whole screen (rows x cols cells): `seq 1 2000000` went
+ * through the model at 2 MB/s. Once H (the rows) CR LFs have put the cursor
+ * at the bottom row, column 0, and the last of them scrolled the whole
+ * screen (the margins are the screen's: checked on the scroll itself, not
+ * tracked), plain text can only scroll; the last H CR LFs of the run then
+ * scroll everything the middle wrote off the screen, and start where the
+ * middle would have left the cursor (bottom row, column 0, no pending wrap,
+ * the same pen). So the middle is skipped: the screen ends the same.
+ */
+static void model_collapse(struct gt_predict *p, const uint8_t *b, size_t n)
+{
+	size_t head = 0, tail = 0, seen = 0;
+	VTermPos pos;
+
+	for (size_t i = 1; i < n && seen < (size_t)p->rows; i++)
+		if (b[i] == '\n' && b[i - 1] == '\r' && ++seen == (size_t)p->rows)
+			head = i; /* the H-th CR LF's LF */
+	seen = 0;
+	for (size_t i = n - 1; i > head + 1 && seen <= (size_t)p->rows; i--)
+		if (b[i] == '\n' && b[i - 1] == '\r' && ++seen == (size_t)p->rows + 1)
+			tail = i + 1; /* after it come H more CR LFs */
+	if (p->rows < 2 || head == 0 || tail <= head + 1) {
+		vterm_input_write(p->vt, (const char *)b, n);
+		return;
+	}
+	vterm_input_write(p->vt, (const char *)b, head);
+	p->probing = true;
+	p->probe_full = false;
+	vterm_input_write(p->vt, "\n", 1);
+	p->probing = false;
+	vterm_state_get_cursorpos(p->state, &pos);
+	if (p->probe_full && pos.row == p->rows - 1 && pos.col == 0) {
+		p->st.collapsed += tail - (head + 1);
+		b += tail;
+		n -= tail;
+	} else {
+		b += head + 1;
+		n -= head + 1;
+	}
+	vterm_input_write(p->vt, (const char *)b, n);
+}
+
+/* Bytes into libvterm: the long plain runs through model_collapse. */
+static void model_input(struct gt_predict *p, const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i, k;
+
+		while (j < n && plain_byte(b[j]))
+			j++;
+		if (j - i >= 4 * (size_t)p->rows) /* room for the 2 x rows + 1 CR LFs it needs */
+			model_collapse(p, b + i, j - i);
+		else
+			vterm_input_write(p->vt, (const char *)b + i, j - i);
+		for (k = j; k < n && !plain_byte(b[k]); k++)
+			;
+		if (k > j)
+			vterm_input_write(p->vt, (const char *)b + j, k - j);
+		i = k;
+	}
+}
+
 /*
  * Bytes into libvterm, never more than PRED_CSI_MAX_SEPS argument
  * separators in a row without a byte that ends any CSI (a final byte, CAN,
@@ -448,7 +528,7 @@ static void model_write(struct gt_predict *p, const uint8_t *b, size_t n)
 		if ((b[i] >= 0x40 && b[i] <= 0x7e) || b[i] == 0x18 || b[i] == 0x1a) {
 			p->seps_run = 0;
 		} else if ((b[i] == ';' || b[i] == ':') && ++p->seps_run > PRED_CSI_MAX_SEPS) {
-			vterm_input_write(p->vt, (const char *)b + from, i - from);
+			model_input(p, b + from, i - from);
 			vterm_input_write(p->vt, "\030", 1);
 			from = i;
 			p->seps_run = 1;
@@ -457,7 +537,7 @@ static void model_write(struct gt_predict *p, const uint8_t *b, size_t n)
 		}
 	}
 	if (from < n)
-		vterm_input_write(p->vt, (const char *)b + from, n - from);
+		model_input(p, b + from, n - from);
 }
 
 /*

@@ -539,6 +539,73 @@ static void test_unsafe(void)
 	fx_free(&f);
 }
 
+static uint64_t collapsed(struct fx *f)
+{
+	struct gt_predict_stats st;
+
+	gt_predict_get_stats(f->p, &st);
+	return st.collapsed;
+}
+
+/* n lines "line <i>" (CR LF each), with line `wide` 70 columns of 'L' after its text. */
+static char *lines(int n, int wide)
+{
+	GString *o = g_string_new(NULL);
+
+	for (int i = 0; i < n; i++) {
+		g_string_append_printf(o, "line %d", i);
+		if (i == wide)
+			g_string_append(o, "LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL"
+					   "LLLLLLLLLLLLLLL");
+		g_string_append(o, "\r\n");
+	}
+	return g_string_free(o, FALSE);
+}
+
+/* Long output: the model skips the middle of it, and predicts right after it. */
+static void test_long_output(void)
+{
+	struct fx f;
+	char *o = lines(1000, 500);
+
+	fx_init(&f, GT_PREDICT_ALWAYS);
+	output(&f, 0, o, o);
+	g_assert_cmpuint(collapsed(&f), >, 8000);
+	output(&f, 0, "\r$ ", "\r$ ");
+	keys(&f, 0, "a", "");
+	output(&f, 100 * MS, "a", "a");
+	keys(&f, 200 * MS, "b", "\033[4mb\033[24m");
+	output(&f, 300 * MS, "b", "\033[4G \033[4Gb");
+	stats(&f, 2, 2, 0);
+	g_free(o);
+	fx_free(&f);
+}
+
+/*
+ * Long output below a scroll region: line feeds do not scroll there, each
+ * line overwrites the last row, and the long line's tail stays on it. The
+ * model must not skip (it would not know the tail, and would predict a key
+ * typed left of it); without the region, it skips again.
+ */
+static void test_long_output_margins(void)
+{
+	struct fx f;
+	char *o = lines(200, 100);
+
+	fx_init(&f, GT_PREDICT_ALWAYS);
+	output(&f, 0, "\033[1;10r\033[24;1H", "\033[1;10r\033[24;1H");
+	output(&f, 0, o, o);
+	output(&f, 0, "\r$ ", "\r$ ");
+	g_assert_cmpuint(collapsed(&f), ==, 0);
+	keys(&f, 0, "a", ""); /* the tail right of the cursor: an insertion */
+	stats(&f, 0, 0, 0);
+	output(&f, 100 * MS, "a\033[r", "a\033[r");
+	output(&f, 100 * MS, o, o);
+	g_assert_cmpuint(collapsed(&f), >, 1000);
+	g_free(o);
+	fx_free(&f);
+}
+
 /* A drawn prediction, then a line of other output (a background job): undone, verbatim. */
 static void test_other_output(void)
 {
@@ -629,5 +696,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/predict/other-output", test_other_output);
 	g_test_add_func("/predict/hide-resize", test_hide_resize);
 	g_test_add_func("/predict/api", test_api);
+	g_test_add_func("/predict/long-output", test_long_output);
+	g_test_add_func("/predict/long-output-margins", test_long_output_margins);
 	return g_test_run();
 }
