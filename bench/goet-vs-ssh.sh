@@ -307,5 +307,9 @@ for cond in "${conds[@]}"; do
 			"$(median "$tmp/m.s.$name")" "$(median "$tmp/m.q.$name")" "$(median "$tmp/m.b.$name")" \
 			"$(median "$tmp/m.r.$name")" "$(median "$tmp/m.f.$name")"
 	done
-	[ -n "$sink" ] && kill "$sink" 2>/dev/null && wait "$sink" 2>/dev/null
+	if [ -n "$sink" ]; then
+		kill "$sink" 2>/dev/null
+		wait "$sink" 2>/dev/null || : # killed: 143, not this script's status
+		sink=
+	fi
 done
