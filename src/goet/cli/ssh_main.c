@@ -15,6 +15,14 @@
  * Without --install the remote command is `goet`, then ~/.local/bin/goet if
  * the remote shell did not find it (the reference tried only `goet`, which
  * is often not on a non-interactive PATH).
+ *
+ * -J HOPS: every ssh (the bootstrap, ssh -G, list, attach, --install) gets
+ * ssh's own -J HOPS. The session's port is then reached through a `goet
+ * relay` that a second ssh starts on the first hop (the host the client
+ * reaches directly), forwarding to the target's address as that hop
+ * resolves it. With -J the client always goes through the relay: one rule,
+ * no direct attempt to wait for (the target is unreachable, or one would
+ * not jump).
  */
 #include "goet/cli/cli.h"
 
@@ -53,8 +61,8 @@ static void dest_clear(struct dest *d)
 	g_strfreev(d->base);
 }
 
-/* Split the destination and find ssh: 0, or 1 with a message. */
-static int dest_open(struct dest *d, const char *text)
+/* Split the destination and find ssh (with -J jump when not NULL): 0, or 1 with a message. */
+static int dest_open(struct dest *d, const char *text, const char *jump)
 {
 	GError *e = NULL;
 
@@ -69,6 +77,14 @@ static int dest_open(struct dest *d, const char *text)
 		fprintf(stderr, "goet: GOET_SSH: %s\n", e->message);
 		g_error_free(e);
 		return 1;
+	}
+	if (jump != NULL) {
+		guint n = g_strv_length(d->base);
+
+		d->base = g_renew(char *, d->base, n + 3);
+		d->base[n] = g_strdup("-J");
+		d->base[n + 1] = g_strdup(jump);
+		d->base[n + 2] = NULL;
 	}
 	signal(SIGPIPE, SIG_IGN); /* a dead ssh must not kill us while we write to it */
 	return 0;
@@ -415,13 +431,98 @@ static char *remote_command(const struct gt_args *a)
 	return quoted;
 }
 
-/* Run the client against real (the host as ssh resolves it); the resume hint names id. */
+/*
+ * -J: start `goet relay --to TARGET:PORT` on the first hop over ssh (no -J
+ * of its own: the client reaches it directly) and hand back where to dial:
+ * the hop's real host name (ssh -G) and the relay's port. 0, or 1 after a
+ * message.
+ */
+static int relay_start(const struct gt_args *a, const char *target, uint16_t port, char **host,
+		       uint16_t *relay_port)
+{
+	struct gt_ssh_proc ssh_g = { .pid = 0, .in_fd = -1, .out_fd = -1, .err_fd = -1 };
+	struct gt_ssh_hop hop;
+	struct dest j;
+	GPtrArray *w = g_ptr_array_new();
+	char err[160], line[PORT_LINE_MAX], hop_port[8];
+	char *to_raw = strchr(target, ':') != NULL ? g_strdup_printf("[%s]:%u", target, port)
+						   : g_strdup_printf("%s:%u", target, port);
+	char *to = g_shell_quote(to_raw); /* a word for the hop's shell ([v6] is a glob) */
+	int code = 1, r;
+
+	*host = NULL;
+	if (gt_ssh_jump_parse(a->jump, &hop, err, sizeof(err)) != CORE_OK) { /* args.c checked it */
+		fprintf(stderr, "goet: %s\n", err);
+		goto out;
+	}
+	if (dest_open(&j, hop.host, NULL) != 0)
+		goto out_hop;
+	j.text = a->jump;
+	if (hop.user != NULL)
+		j.user = g_strdup(hop.user);
+	if (hop.port != 0) { /* ssh -p PORT, before the host */
+		guint n = g_strv_length(j.base);
+
+		g_snprintf(hop_port, sizeof(hop_port), "%u", hop.port);
+		j.base = g_renew(char *, j.base, n + 3);
+		j.base[n] = g_strdup("-p");
+		j.base[n + 1] = g_strdup(hop_port);
+		j.base[n + 2] = NULL;
+	}
+	dest_real_host_start(&j, &ssh_g);
+	remote_goet_words(w, NULL);
+	g_ptr_array_add(w, "relay");
+	g_ptr_array_add(w, "--to");
+	g_ptr_array_add(w, to);
+	g_ptr_array_add(w, NULL);
+	r = remote_line(&j, (const char *const *)w->pdata, NULL, line, sizeof(line), NULL, NULL,
+			NULL);
+	if (r == CORE_ERR_NOT_FOUND)
+		fprintf(stderr,
+			"goet is not installed on the jump host %s (-J needs it there)\n"
+			"  Run: goet --install %s%s%s\n",
+			hop.host, hop.user != NULL ? hop.user : "", hop.user != NULL ? "@" : "",
+			hop.host);
+	if (r != CORE_OK || parse_port(line, relay_port) != 0)
+		goto out_dest;
+	*host = dest_real_host_finish(&j, &ssh_g);
+	code = 0;
+out_dest:
+	if (ssh_g.pid > 0)
+		gt_ssh_finish(&ssh_g, 0);
+	dest_clear(&j);
+out_hop:
+	gt_ssh_hop_clear(&hop);
+out:
+	g_ptr_array_free(w, TRUE);
+	g_free(to);
+	g_free(to_raw);
+	return code;
+}
+
+/*
+ * Run the client against real (the host as ssh resolves it), or with -J
+ * against a relay on the jump host; the resume hint names id.
+ */
 static int connect_client(const struct gt_args *a, const struct dest *d, const char *id,
 			  const char *real, uint16_t port, const uint8_t key[GT_PASSKEY_LEN],
 			  struct gt_ssh_proc *boot, struct gt_predial *pre)
 {
-	char *hint = g_strdup_printf("goet attach %s %s", d->text, id);
-	int code = gt_cli_client(a, real, port, key, hint, boot, pre);
+	char *hint, *relay_host = NULL;
+	int code;
+
+	if (a->jump != NULL) {
+		gt_predial_free(pre); /* it dials the target: not reachable from here */
+		pre = NULL;
+		if (relay_start(a, real, port, &relay_host, &port) != 0)
+			return 1;
+		real = relay_host;
+		hint = g_strdup_printf("goet attach -J %s %s %s", a->jump, d->text, id);
+	} else {
+		hint = g_strdup_printf("goet attach %s %s", d->text, id);
+	}
+	code = gt_cli_client(a, real, port, key, hint, boot, pre);
+	g_free(relay_host);
 
 	g_free(hint);
 	return code;
@@ -491,7 +592,7 @@ int gt_cli_ssh(const struct gt_args *a)
 	uint16_t port = 0;
 	int code = 1, r = CORE_ERR_NOT_FOUND;
 
-	if (dest_open(&d, a->host) != 0)
+	if (dest_open(&d, a->host, a->jump) != 0)
 		return 1;
 	if (a->install && (installed = install(&d)) == NULL)
 		goto out;
@@ -517,7 +618,7 @@ int gt_cli_ssh(const struct gt_args *a)
 		g_ptr_array_add(w, "-p");
 		/* with --port-first a taken port means any other (session_main.c) */
 		g_ptr_array_add(w, port_first ? guess : "0");
-		b.want_predial = port_first && !a->tcp;
+		b.want_predial = port_first && !a->tcp && a->jump == NULL;
 		/* the port before the passkey: ssh stays until we are connected (a round
 		 * trip less: ssh hands stdin over only once the command runs); an older
 		 * remote goet refuses the flag, and is asked again without it */
@@ -617,7 +718,7 @@ int gt_cli_list_remote(const struct gt_args *a)
 	char *out = NULL;
 	int st;
 
-	if (dest_open(&d, a->host) != 0)
+	if (dest_open(&d, a->host, a->jump) != 0)
 		return 1;
 	st = remote_goet(&d, args, &out);
 	if (out[0] != '\0')
@@ -641,7 +742,7 @@ int gt_cli_attach_remote(const struct gt_args *a)
 		fprintf(stderr, "goet: bad session id \"%s\"\n", a->attach_id);
 		return 1;
 	}
-	if (dest_open(&d, a->host) != 0) {
+	if (dest_open(&d, a->host, a->jump) != 0) {
 		g_ptr_array_free(w, TRUE);
 		return 1;
 	}
