@@ -11,7 +11,8 @@
 # $J does not forward: the client reaches only the jump host, which alone
 # reaches the target. ssh's -J starts the session on the target; the data
 # goes through the `goet relay` the client starts on the jump host.
-# Asserts: bad -J values exit 2; 12 MiB of output arrive byte-exact (SHA-256)
+# Asserts: bad -J values exit 2; a start takes two ssh logins on the jump
+# host (ProxyJump, the relay) and one on the target; 12 MiB of output arrive byte-exact (SHA-256)
 # across a 3 s cut of the client<->jump link in the middle of the stream and
 # a move of the client to a new address (QUIC migrates through the relay); the
 # command's exit status (7) comes back; afterwards no process of the user is
@@ -212,6 +213,17 @@ echo "first 3 MiB after ${first_ms} ms; resumed ${resume_ms} ms after the restor
 if [ "$transport" = quic ]; then
 	[ "$moved" -eq 0 ] || lab_fail "QUIC made $moved new connection(s) for the move: no migration"
 fi
+
+# Set-up: one ssh through the jump for the session, one to the jump for the
+# relay (started alongside, towards the port the client picked), no third.
+accepted() { grep -c 'Accepted publickey' "$tmp/sshd-$1.err"; }
+j0=$(accepted "$J") t0_=$(accepted "$T") t0=$(lab_now_ms)
+ip netns exec "$C" timeout 30 "$goet" $tflag -J jump target -- true </dev/null >/dev/null 2>"$tmp/true.err" ||
+	lab_fail "goet -J jump target -- true: $(cat "$tmp/true.err")"
+setup_ms=$(($(lab_now_ms) - t0))
+nj=$(($(accepted "$J") - j0)) nt=$(($(accepted "$T") - t0_))
+echo "set-up: goet -J jump target -- true in ${setup_ms} ms; ssh logins: $nj on the jump, $nt on the target"
+[ "$nj" -eq 2 ] && [ "$nt" -eq 1 ] || lab_fail "ssh logins: $nj on the jump (want 2), $nt on the target (want 1)"
 
 lab_wait_for 10 test -s "$tmp/lonely.rc" || lab_fail "the lonely relay's ssh did not end"
 read -r lonely_rc lonely_ms <"$tmp/lonely.rc"
