@@ -3,7 +3,7 @@
 # host, with real sshds, for a throw-away user that has goet in ~/.local/bin.
 #
 #   netns $C (client)          netns $J (jump)                 netns $T (target)
-#   c0: 10.99.21.2/24 --veth-- j0: 10.99.21.1/24 (tbf 40 Mbit/s)
+#   c0: 10.99.21.2/24 --veth-- j0: 10.99.21.1/24 (tbf 80 Mbit/s)
 #   (then 10.99.21.3)
 #                              j1: 10.99.22.1/24 --veth------- t0: 10.99.22.2/24
 #                              sshd on 10.99.21.1:22           sshd on 10.99.22.2:22
@@ -12,7 +12,8 @@
 # reaches the target. ssh's -J starts the session on the target; the data
 # goes through the `goet relay` the client starts on the jump host.
 # Asserts: bad -J values exit 2; a start takes two ssh logins on the jump
-# host (ProxyJump, the relay) and one on the target; 12 MiB of output arrive byte-exact (SHA-256)
+# host (ProxyJump, the relay) and one on the target; goet list -J and goet
+# attach -J (with quic); 12 MiB of output arrive byte-exact (SHA-256)
 # across a 3 s cut of the client<->jump link in the middle of the stream and
 # a move of the client to a new address (QUIC migrates through the relay); the
 # command's exit status (7) comes back; afterwards no process of the user is
@@ -60,6 +61,7 @@ lab_on_fail() {
 		[ "$(stat -c %U "$f" 2>/dev/null)" = "$user" ] && { echo "--- $f"; tail -10 "$f"; }
 	done
 	echo "--- sshd logs"; tail -5 "$tmp"/sshd-*.err 2>/dev/null
+	echo "--- the user's files in /tmp"; find /tmp -maxdepth 2 -user "$user" -ls 2>/dev/null | head
 }
 
 lab_netns "$C" "$J" "$T"
@@ -73,7 +75,7 @@ for l in "$C:c0" "$J:j0" "$J:j1" "$T:t0"; do ip -n "${l%:*}" link set "${l#*:}" 
 ip netns exec "$J" sysctl -qw net.ipv4.ip_forward=0
 ip netns exec "$C" sysctl -qw net.ipv4.conf.all.promote_secondaries=1 \
 	net.ipv4.conf.c0.promote_secondaries=1
-ip netns exec "$J" tc qdisc add dev j0 root tbf rate 40mbit burst 64kb latency 100ms ||
+ip netns exec "$J" tc qdisc add dev j0 root tbf rate 80mbit burst 64kb latency 100ms ||
 	lab_fail "tbf"
 ip netns exec "$C" nft -f - <<'NFT' || lab_fail "nft"
 table inet cut {
@@ -157,7 +159,7 @@ lonely_t0=$(lab_now_ms)
 	echo "$? $(($(lab_now_ms) - lonely_t0))" >"$tmp/lonely.rc") &
 lab_track $!
 
-# The stream: 12 MiB of base64 (about 2.6 s at 40 Mbit/s), cut for 3 s in the middle.
+# The stream: 12 MiB of base64 (about 1.3 s at 80 Mbit/s), cut for 3 s in the middle.
 head -c $((12 * 1024 * 1024 * 3 / 4)) /dev/urandom | base64 -w 76 >"$tmp/out.b64"
 chmod 644 "$tmp/out.b64"
 out_sum=$(sha256sum <"$tmp/out.b64" | cut -d' ' -f1)
@@ -224,6 +226,33 @@ setup_ms=$(($(lab_now_ms) - t0))
 nj=$(($(accepted "$J") - j0)) nt=$(($(accepted "$T") - t0_))
 echo "set-up: goet -J jump target -- true in ${setup_ms} ms; ssh logins: $nj on the jump, $nt on the target"
 [ "$nj" -eq 2 ] && [ "$nt" -eq 1 ] || lab_fail "ssh logins: $nj on the jump (want 2), $nt on the target (want 1)"
+
+# goet list -J and goet attach -J (QUIC only: the same code either way):
+# the first client is killed, an attach through a new relay gets the rest
+# and the command's exit status.
+if [ "$transport" = quic ]; then
+	ip netns exec "$C" "$goet" -J jump target -- sh -c 'sleep 3; echo attached-ok; exit 5' \
+		</dev/null >"$tmp/first.out" 2>"$tmp/first.err" &
+	p1=$!
+	lab_track "$p1"
+	listed() {
+		ip netns exec "$C" "$goet" list -J jump target >"$tmp/list.out" 2>"$tmp/list.err" &&
+			grep -q ' attached ' "$tmp/list.out"
+	}
+	lab_wait_for 10 listed ||
+		lab_fail "goet list -J: $(cat "$tmp/list.out" "$tmp/list.err"); first client: $(cat "$tmp/first.err")"
+	id=$(awk '/ attached / { print $1; exit }' "$tmp/list.out")
+	echo "goet list -J jump target:"
+	cat "$tmp/list.out"
+	kill -KILL "$p1"
+	wait "$p1" 2>/dev/null
+	ip netns exec "$C" timeout 20 "$goet" attach -J jump target "$id" </dev/null \
+		>"$tmp/attach.out" 2>"$tmp/attach.err"
+	rc=$?
+	[ "$rc" -eq 5 ] || lab_fail "goet attach -J exited $rc, want 5: $(cat "$tmp/attach.err")"
+	grep -q '^attached-ok' "$tmp/attach.out" || lab_fail "goet attach -J: no output"
+	echo "ok: goet list -J and goet attach -J (session $id, exit status 5)"
+fi
 
 lab_wait_for 10 test -s "$tmp/lonely.rc" || lab_fail "the lonely relay's ssh did not end"
 read -r lonely_rc lonely_ms <"$tmp/lonely.rc"
