@@ -15,7 +15,9 @@
  * the relay's address throughout). The relay cannot check more: the
  * session's end-to-end authentication is unchanged, and a spoofer who
  * sends from another address can only divert the replies until the real
- * client's next datagram (a disturbance, never a read or a write).
+ * client's next datagram (a disturbance, never a read or a write; with a
+ * spoofed source, up to about one RTT of the session's traffic aimed at a
+ * third party: what QUIC's path validation would have stopped).
  * TCP (TLS): each accepted connection gets its own connection to the
  * target; bytes are spliced both ways until either side ends, then both
  * are closed. At most GT_RELAY_TCP_MAX at once.
