@@ -30,6 +30,8 @@ struct gt_relay {
 	socklen_t client_len;
 	bool seen_client, ended;
 	int64_t start, last_activity, last_from_target;
+	int64_t last_move_log; /* "client at" lines: at most one a second (spoofers) */
+	unsigned moves_unlogged;
 	int refused; /* probes answered by port unreachable, in a row */
 	unsigned tcp_open;
 	GPtrArray *pairs; /* struct tcp_pair, open ones */
@@ -74,9 +76,17 @@ static gboolean udp_readable(int fd, GIOCondition cond, void *data)
 			continue; /* not QUIC: dropped, the reply address stays */
 		if (!core_addr_equal(&from, &r->client)) {
 			char a[CORE_ADDR_STRLEN];
+			int64_t now = g_get_monotonic_time();
 
-			core_log_info("relay", r->name, "client at %s",
-				      core_addr_format(&from, a, sizeof(a)));
+			if (now - r->last_move_log >= G_USEC_PER_SEC) {
+				core_log_info("relay", r->name, "client at %s (%u moves unlogged)",
+					      core_addr_format(&from, a, sizeof(a)),
+					      r->moves_unlogged);
+				r->last_move_log = now;
+				r->moves_unlogged = 0;
+			} else {
+				r->moves_unlogged++;
+			}
 			r->client = from;
 			memcpy(&r->client_ss, &ss, slen);
 			r->client_len = slen;
