@@ -7,7 +7,7 @@
 
 static const char usage[] =
 	"usage:\n"
-	"  goet [--install] [--tcp] [--profile] [--replay-size <bytes>]\n"
+	"  goet [--install] [--tcp] [--profile] [--replay-size <bytes>] [-J jump]\n"
 	"       [--predict adaptive|always|never]\n"
 	"       [-L [bind:]port:host:hostport]... [-R [bind:]port:host:hostport]... [user@]host\n"
 	"  goet [flags] [-t] [user@]host -- command [args...]   (like ssh host command)\n"
@@ -16,6 +16,8 @@ static const char usage[] =
 	"  goet --local [--tcp] -p <port> -k <passkey-hex>|-k -|--key-file <file> [host]\n"
 	"  goet session -f <session-id> [-p <port>] [--replay-size <bytes>]\n"
 	"               [--idle-timeout <duration>] [[-t] -c <command-line>]\n"
+	"  goet relay --to <host>:<port> [--idle-timeout <duration>]\n"
+	"             [--connect-timeout <duration>]   (on a jump host, for -J)\n"
 	"  goet version\n"
 	"\n"
 	"flags:\n"
@@ -32,6 +34,9 @@ static const char usage[] =
 	"  -L [bind:]port:host:hostport  forward a port here to host:hostport there\n"
 	"  -R [bind:]port:host:hostport  forward a port there to host:hostport here\n"
 	"                        (as ssh; loopback unless a bind address is given)\n"
+	"  -J [user@]host[:port][,...]  jump host(s), as ssh -J: ssh goes through\n"
+	"                        them, and the session's port through a goet relay\n"
+	"                        on the first (goet must be installed there)\n"
 	"  --predict <mode>      client: local echo of typed keys before the session's\n"
 	"                        (adaptive: above 30 ms RTT, the default; always; never)\n"
 	"  -h, --help            this text\n"
@@ -90,6 +95,8 @@ int main(int argc, char **argv)
 		return gt_cli_list(&a);
 	case GT_MODE_ATTACH:
 		return gt_cli_attach(&a);
+	case GT_MODE_RELAY:
+		return gt_cli_relay(&a);
 	default:
 		fputs(usage, stderr);
 		return 1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "goet/client/ssh.h"
 
 int gt_args_duration(const char *s, int64_t *us)
 {
@@ -93,6 +94,25 @@ static int args_forward(int argc, char **argv, int *i, struct gt_args *a, char *
 	return 0;
 }
 
+/* -J at argv[*i]: its value (attached or the next word), checked as ssh would; 0 or exit 2. */
+static int args_jump(int argc, char **argv, int *i, struct gt_args *a, char *err, size_t errlen)
+{
+	const char *v = argv[*i][2] != '\0' ? argv[*i] + 2 : NULL;
+	struct gt_ssh_hop first;
+
+	if (v == NULL && *i + 1 >= argc) {
+		snprintf(err, errlen, "option requires an argument -- J");
+		return 2;
+	}
+	if (v == NULL)
+		v = argv[++*i];
+	if (gt_ssh_jump_parse(v, &first, err, errlen) != CORE_OK)
+		return 2;
+	gt_ssh_hop_clear(&first);
+	a->jump = v;
+	return 0;
+}
+
 /* First pass: take out the global double-dash flags; keep the rest in order. */
 static int args_globals(int argc, char **argv, struct gt_args *a, GPtrArray *rest, char *err,
 			size_t errlen)
@@ -108,6 +128,13 @@ static int args_globals(int argc, char **argv, struct gt_args *a, GPtrArray *res
 		}
 		if (t[0] == '-' && (t[1] == 'L' || t[1] == 'R')) {
 			int rc = args_forward(argc, argv, &i, a, err, errlen);
+
+			if (rc != 0)
+				return rc;
+			continue;
+		}
+		if (t[0] == '-' && t[1] == 'J') {
+			int rc = args_jump(argc, argv, &i, a, err, errlen);
 
 			if (rc != 0)
 				return rc;
@@ -207,6 +234,30 @@ static int args_session(struct gt_args *a, GPtrArray *rest, guint from, char *er
 		return 0;
 	if (a->session_id == NULL || a->session_id[0] == '\0') {
 		snprintf(err, errlen, "error: -f <session-id> is required");
+		return 1;
+	}
+	return 0;
+}
+
+/* goet relay --to HOST:PORT (idle and first-client limits are the global flags) */
+static int args_relay(struct gt_args *a, GPtrArray *rest, char *err, size_t errlen)
+{
+	for (guint i = 1; i < rest->len; i++) {
+		const char *t = g_ptr_array_index(rest, i), *v;
+		const char *next = i + 1 < rest->len ? g_ptr_array_index(rest, i + 1) : NULL;
+
+		if (flag_match(t, "h", &v) || flag_match(t, "help", &v)) {
+			a->help = true;
+		} else if (flag_match(t, "to", &v) && (v != NULL || next != NULL)) {
+			a->relay_to = v != NULL ? v : next;
+			i += v == NULL;
+		} else {
+			snprintf(err, errlen, "flag provided but not defined: %s", t);
+			return 2;
+		}
+	}
+	if (!a->help && (a->relay_to == NULL || a->relay_to[0] == '\0')) {
+		snprintf(err, errlen, "error: goet relay needs --to HOST:PORT");
 		return 1;
 	}
 	return 0;
@@ -384,11 +435,20 @@ int gt_args_parse(int argc, char **argv, struct gt_args *a, char *err, size_t er
 	} else if (first != NULL && strcmp(first, "attach") == 0) {
 		a->mode = GT_MODE_ATTACH;
 		r = args_attach(a, rest, err, errlen);
+	} else if (first != NULL && strcmp(first, "relay") == 0) {
+		a->mode = GT_MODE_RELAY;
+		r = args_relay(a, rest, err, errlen);
 	} else if (a->local) {
 		a->mode = GT_MODE_LOCAL;
 		r = args_local(a, rest, err, errlen);
 	} else {
 		r = args_ssh(a, rest, err, errlen);
+	}
+	if (r == 0 && a->jump != NULL && !a->help &&
+	    !(a->mode == GT_MODE_SSH || (a->mode == GT_MODE_LIST && !a->local) ||
+	      (a->mode == GT_MODE_ATTACH && !a->local && !a->print_secret))) {
+		snprintf(err, errlen, "error: -J needs an ssh destination ([user@]host)");
+		r = 2;
 	}
 out:
 	g_ptr_array_free(rest, TRUE);

@@ -3,7 +3,9 @@
  * §2.5): one pass removes the global double-dash flags wherever they stand
  * (--version --local --install --tcp --profile --replay-size N|=N
  * --idle-timeout D|=D --connect-timeout D|=D --predict M|=M) and the forwarding
- * flags (-L SPEC, -LSPEC, -R SPEC, -RSPEC, as ssh), then the first remaining word picks
+ * flags (-L SPEC, -LSPEC, -R SPEC, -RSPEC, as ssh) and the jump flag (-J HOPS,
+ * -JHOPS: checked by gt_ssh_jump_parse, exit 2 when bad; only with an ssh
+ * destination), then the first remaining word picks
  * the mode
  * (version, session, list, attach; else --local or an ssh destination).
  * Everything after a `--` is a command (`goet host -- cmd args`), never a
@@ -33,6 +35,7 @@ enum gt_mode {
 	GT_MODE_SSH,
 	GT_MODE_LIST,	/* goet list [user@]host | goet list --local */
 	GT_MODE_ATTACH, /* goet attach [user@]host ID | --local ID | --print-secret ID */
+	GT_MODE_RELAY,	/* goet relay --to HOST:PORT (on a jump host, for -J) */
 };
 
 struct gt_args {
@@ -61,6 +64,9 @@ struct gt_args {
 	struct gt_fwd_spec fwd[GT_ARGS_FWD_MAX];
 	size_t n_fwd;
 	const char *term; /* session --term: start the shell at once with this TERM */
+	/* ssh, list, attach: -J [user@]host[:port][,...] as ssh's ProxyJump (argv's) */
+	const char *jump;
+	const char *relay_to; /* relay --to: HOST:PORT, the one target it forwards to */
 };
 
 /*

@@ -27,6 +27,9 @@ int gt_cli_client(const struct gt_args *a, const char *host, uint16_t port,
 		  const uint8_t passkey[GT_PASSKEY_LEN], const char *detach_hint,
 		  struct gt_ssh_proc *bootstrap, struct gt_predial *predial);
 
+/* `goet relay --to HOST:PORT` on a jump host (relay_main.c, relay.h). */
+int gt_cli_relay(const struct gt_args *a);
+
 /* `goet [user@]host`: the ssh bootstrap, then the client. */
 int gt_cli_ssh(const struct gt_args *a);
 

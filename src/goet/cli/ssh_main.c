@@ -15,6 +15,14 @@
  * Without --install the remote command is `goet`, then ~/.local/bin/goet if
  * the remote shell did not find it (the reference tried only `goet`, which
  * is often not on a non-interactive PATH).
+ *
+ * -J HOPS: every ssh (the bootstrap, ssh -G, list, attach, --install) gets
+ * ssh's own -J HOPS. The session's port is then reached through a `goet
+ * relay` that a second ssh starts on the first hop (the host the client
+ * reaches directly), forwarding to the target's address as that hop
+ * resolves it. With -J the client always goes through the relay: one rule,
+ * no direct attempt to wait for (the target is unreachable, or one would
+ * not jump).
  */
 #include "goet/cli/cli.h"
 
@@ -41,6 +49,7 @@
 
 struct dest {
 	const char *text; /* as the user typed it */
+	const char *what; /* what answers the port line there: "session" or "relay" */
 	char *user, *host;
 	char **base; /* the ssh command */
 };
@@ -53,13 +62,14 @@ static void dest_clear(struct dest *d)
 	g_strfreev(d->base);
 }
 
-/* Split the destination and find ssh: 0, or 1 with a message. */
-static int dest_open(struct dest *d, const char *text)
+/* Split the destination and find ssh (with -J jump when not NULL): 0, or 1 with a message. */
+static int dest_open(struct dest *d, const char *text, const char *jump)
 {
 	GError *e = NULL;
 
 	memset(d, 0, sizeof(*d));
 	d->text = text;
+	d->what = "session";
 	if (gt_ssh_parse_dest(text, &d->user, &d->host) != CORE_OK) {
 		fprintf(stderr, "goet: bad destination \"%s\" (expected [user@]host)\n", text);
 		return 1;
@@ -69,6 +79,14 @@ static int dest_open(struct dest *d, const char *text)
 		fprintf(stderr, "goet: GOET_SSH: %s\n", e->message);
 		g_error_free(e);
 		return 1;
+	}
+	if (jump != NULL) {
+		guint n = g_strv_length(d->base);
+
+		d->base = g_renew(char *, d->base, n + 3);
+		d->base[n] = g_strdup("-J");
+		d->base[n + 1] = g_strdup(jump);
+		d->base[n + 2] = NULL;
 	}
 	signal(SIGPIPE, SIG_IGN); /* a dead ssh must not kill us while we write to it */
 	return 0;
@@ -284,22 +302,16 @@ static void remote_goet_words(GPtrArray *w, const char *installed)
 typedef void (*remote_started_fn)(void *data);
 
 /*
- * Run words remotely with secret_line (may be NULL) on ssh's stdin and read
- * one line of its stdout into line, the main context running meanwhile;
- * started (may be NULL) runs once ssh does. CORE_OK; CORE_ERR_NOT_FOUND when
- * the remote shell found no such command; any other error after a message.
+ * Run words remotely with secret_line (may be NULL) on ssh's stdin, which is
+ * then closed: CORE_OK with *p running, or CORE_ERR_SYSTEM after a message.
  */
-static int remote_line(const struct dest *d, const char *const *words, const char *secret_line,
-		       char *line, size_t len, struct gt_ssh_proc *keep, remote_started_fn started,
-		       void *started_data)
+static int remote_spawn(const struct dest *d, const char *const *words, const char *secret_line,
+			struct gt_ssh_proc *p)
 {
 	char **argv = gt_ssh_argv((const char *const *)d->base, d->user, d->host, words);
-	struct gt_ssh_proc p;
 	GError *e = NULL;
-	char *err = NULL;
-	int r, st;
+	int r = gt_ssh_spawn(argv, -1, true, p, &e);
 
-	r = gt_ssh_spawn(argv, -1, true, &p, &e);
 	g_strfreev(argv);
 	if (r != CORE_OK) {
 		fprintf(stderr, "goet: cannot run ssh: %s\n", e->message);
@@ -307,34 +319,47 @@ static int remote_line(const struct dest *d, const char *const *words, const cha
 		return r;
 	}
 	if (secret_line != NULL) {
-		ssize_t w = write(p.in_fd, secret_line, strlen(secret_line));
+		ssize_t w = write(p->in_fd, secret_line, strlen(secret_line));
 
-		(void)w; /* a dead ssh shows below */
+		(void)w; /* a dead ssh shows in remote_wait */
 	}
-	close(p.in_fd); /* stdin carries nothing else */
-	p.in_fd = -1;
-	if (started != NULL)
-		started(started_data);
-	r = gt_ssh_read_line_looping(p.out_fd, line, len, GT_SSH_PORT_TIMEOUT_US);
+	close(p->in_fd); /* stdin carries nothing else */
+	p->in_fd = -1;
+	return CORE_OK;
+}
+
+/*
+ * Read one line of p's stdout into line, the main context running meanwhile.
+ * CORE_OK (p kept running in *keep when not NULL, else ended); CORE_ERR_NOT_FOUND
+ * when the remote shell found no such command; CORE_ERR_UNKNOWN_TYPE from a
+ * remote goet too old for a flag; any other error after a message. p is
+ * ended in every case but a kept one.
+ */
+static int remote_wait(const struct dest *d, struct gt_ssh_proc *p, char *line, size_t len,
+		       struct gt_ssh_proc *keep)
+{
+	char *err = NULL;
+	int r = gt_ssh_read_line_looping(p->out_fd, line, len, GT_SSH_PORT_TIMEOUT_US), st;
+
 	if (r == CORE_OK) {
 		if (keep != NULL) /* the caller ends it (see gt_cli_ssh) */
-			*keep = p;
+			*keep = *p;
 		else
-			gt_ssh_finish(&p, 0); /* its job is done: kill it (the session lives on) */
+			gt_ssh_finish(p, 0); /* its job is done: kill it (the session lives on) */
 		return CORE_OK;
 	}
 	if (r == CORE_ERR_TIMEOUT || r == CORE_ERR_TOO_LARGE) {
-		gt_ssh_finish(&p, 0);
+		gt_ssh_finish(p, 0);
 		if (r == CORE_ERR_TIMEOUT)
-			fprintf(stderr, "goet: timeout (10s) waiting for the session's port from "
-					"ssh\n");
+			fprintf(stderr, "goet: timeout (10s) waiting for the %s's port from ssh\n",
+				d->what);
 		else
-			fprintf(stderr, "goet: invalid port from the session: \"%.40s...\"\n",
+			fprintf(stderr, "goet: invalid port from the %s: \"%.40s...\"\n", d->what,
 				line);
 		return r;
 	}
-	err = gt_ssh_drain(p.err_fd, SSH_EXIT_WAIT_US);
-	st = gt_ssh_finish(&p, SSH_EXIT_WAIT_US);
+	err = gt_ssh_drain(p->err_fd, SSH_EXIT_WAIT_US);
+	st = gt_ssh_finish(p, SSH_EXIT_WAIT_US);
 	if (st == GT_SSH_EXIT_NOT_FOUND) {
 		r = CORE_ERR_NOT_FOUND;
 	} else if (st == GT_SSH_EXIT_SSH_ERROR || st < 0) {
@@ -349,6 +374,21 @@ static int remote_line(const struct dest *d, const char *const *words, const cha
 	}
 	g_free(err);
 	return r;
+}
+
+/* remote_spawn, then started (may be NULL) once ssh runs, then remote_wait. */
+static int remote_line(const struct dest *d, const char *const *words, const char *secret_line,
+		       char *line, size_t len, struct gt_ssh_proc *keep, remote_started_fn started,
+		       void *started_data)
+{
+	struct gt_ssh_proc p;
+	int r = remote_spawn(d, words, secret_line, &p);
+
+	if (r != CORE_OK)
+		return r;
+	if (started != NULL)
+		started(started_data);
+	return remote_wait(d, &p, line, len, keep);
 }
 
 /* "goet is not installed" as the reference says it. */
@@ -415,14 +455,134 @@ static char *remote_command(const struct gt_args *a)
 	return quoted;
 }
 
-/* Run the client against real (the host as ssh resolves it); the resume hint names id. */
+/*
+ * -J: `goet relay --to TARGET:PORT` on the first hop, over an ssh of its own
+ * (no -J: the client reaches that hop directly), and ssh -G for the hop's
+ * real name: what the client dials.
+ */
+struct relay_boot {
+	struct dest j;
+	struct gt_ssh_hop hop;
+	struct gt_ssh_proc ssh, ssh_g;
+	uint16_t to_port; /* the session port it forwards to (0: not started) */
+};
+
+/* End what relay_spawn started (the remote relay, if any, ends by itself). */
+static void relay_abandon(struct relay_boot *rb)
+{
+	if (rb->ssh.pid > 0)
+		gt_ssh_finish(&rb->ssh, 0);
+	if (rb->ssh_g.pid > 0)
+		gt_ssh_finish(&rb->ssh_g, 0);
+	dest_clear(&rb->j);
+	gt_ssh_hop_clear(&rb->hop);
+	memset(rb, 0, sizeof(*rb));
+}
+
+/* Start the relay's ssh towards target:port: 0, or 1 after a message (rb cleared). */
+static int relay_spawn(const struct gt_args *a, const char *target, uint16_t port,
+		       struct relay_boot *rb)
+{
+	GPtrArray *w = g_ptr_array_new();
+	char err[160], hop_port[8];
+	char *to_raw = strchr(target, ':') != NULL ? g_strdup_printf("[%s]:%u", target, port)
+						   : g_strdup_printf("%s:%u", target, port);
+	char *to = g_shell_quote(to_raw); /* a word for the hop's shell ([v6] is a glob) */
+	int code = 1;
+
+	memset(rb, 0, sizeof(*rb));
+	if (gt_ssh_jump_parse(a->jump, &rb->hop, err, sizeof(err)) !=
+	    CORE_OK) { /* args.c checked */
+		fprintf(stderr, "goet: %s\n", err);
+		goto out;
+	}
+	if (dest_open(&rb->j, rb->hop.host, NULL) != 0)
+		goto out;
+	rb->j.text = a->jump;
+	rb->j.what = "relay";
+	if (rb->hop.user != NULL)
+		rb->j.user = g_strdup(rb->hop.user);
+	if (rb->hop.port != 0) { /* ssh -p PORT, before the host */
+		guint n = g_strv_length(rb->j.base);
+
+		g_snprintf(hop_port, sizeof(hop_port), "%u", rb->hop.port);
+		rb->j.base = g_renew(char *, rb->j.base, n + 3);
+		rb->j.base[n] = g_strdup("-p");
+		rb->j.base[n + 1] = g_strdup(hop_port);
+		rb->j.base[n + 2] = NULL;
+	}
+	dest_real_host_start(&rb->j, &rb->ssh_g);
+	remote_goet_words(w, NULL);
+	g_ptr_array_add(w, "relay");
+	g_ptr_array_add(w, "--to");
+	g_ptr_array_add(w, to);
+	g_ptr_array_add(w, NULL);
+	if (remote_spawn(&rb->j, (const char *const *)w->pdata, NULL, &rb->ssh) != CORE_OK)
+		goto out;
+	rb->to_port = port;
+	code = 0;
+out:
+	if (code != 0)
+		relay_abandon(rb);
+	g_ptr_array_free(w, TRUE);
+	g_free(to);
+	g_free(to_raw);
+	return code;
+}
+
+/* Wait for the relay's port line: 0 with *host (allocated) and *port, or 1 after a message. */
+static int relay_finish(struct relay_boot *rb, char **host, uint16_t *port)
+{
+	char line[PORT_LINE_MAX];
+	int r = remote_wait(&rb->j, &rb->ssh, line, sizeof(line), NULL), code = 1;
+
+	*host = NULL;
+	if (r == CORE_ERR_NOT_FOUND)
+		fprintf(stderr,
+			"goet is not installed on the jump host %s (-J needs it there)\n"
+			"  Run: goet --install %s%s%s\n",
+			rb->hop.host, rb->hop.user != NULL ? rb->hop.user : "",
+			rb->hop.user != NULL ? "@" : "", rb->hop.host);
+	if (r == CORE_OK && parse_port(line, port) == 0) {
+		*host = dest_real_host_finish(&rb->j, &rb->ssh_g);
+		code = 0;
+	}
+	relay_abandon(rb);
+	return code;
+}
+
+/*
+ * Run the client against real (the host as ssh resolves it), or with -J
+ * against a relay on the jump host: rb's when it was started for this port
+ * (taken over), else a new one. The resume hint names id.
+ */
 static int connect_client(const struct gt_args *a, const struct dest *d, const char *id,
 			  const char *real, uint16_t port, const uint8_t key[GT_PASSKEY_LEN],
-			  struct gt_ssh_proc *boot, struct gt_predial *pre)
+			  struct gt_ssh_proc *boot, struct gt_predial *pre, struct relay_boot *rb)
 {
-	char *hint = g_strdup_printf("goet attach %s %s", d->text, id);
-	int code = gt_cli_client(a, real, port, key, hint, boot, pre);
+	struct relay_boot own = { .to_port = 0 };
+	char *hint, *relay_host = NULL;
+	int code;
 
+	if (a->jump != NULL) {
+		gt_predial_free(pre); /* it dials the target: not reachable from here */
+		pre = NULL;
+		if (rb == NULL || rb->to_port != port) {
+			if (rb != NULL)
+				relay_abandon(rb); /* for another port: that relay ends by itself */
+			rb = &own;
+			if (relay_spawn(a, real, port, rb) != 0)
+				return 1;
+		}
+		if (relay_finish(rb, &relay_host, &port) != 0)
+			return 1;
+		real = relay_host;
+		hint = g_strdup_printf("goet attach -J %s %s %s", a->jump, d->text, id);
+	} else {
+		hint = g_strdup_printf("goet attach %s %s", d->text, id);
+	}
+	code = gt_cli_client(a, real, port, key, hint, boot, pre);
+	g_free(relay_host);
 	g_free(hint);
 	return code;
 }
@@ -432,9 +592,13 @@ static int connect_client(const struct gt_args *a, const struct dest *d, const c
  * session takes another only when that one is taken) and, once ssh runs,
  * dials it (predial.h): the QUIC handshake overlaps ssh's set-up instead of
  * following the port line. Over TCP, or with a remote goet too old for
- * --port-first, the client dials once the port line came, as before.
+ * --port-first, the client dials once the port line came, as before. With
+ * -J the relay's ssh starts at the same moment, towards the guessed port
+ * (one ssh set-up less to wait for; a relay for a port the session did not
+ * take is abandoned and ends by itself).
  */
 struct boot {
+	const struct gt_args *a;
 	const struct dest *d;
 	struct gt_ssh_proc *ssh_g;
 	char *real; /* the host to dial (ssh -G), once known */
@@ -443,6 +607,8 @@ struct boot {
 	const uint8_t *key;
 	const char *term;
 	struct gt_predial *pre;
+	bool want_relay;
+	struct relay_boot relay; /* -J: started towards guess (relay.to_port), or zeroed */
 };
 
 /* Ports above the kernel's ephemeral range (32768-60999): rarely taken. */
@@ -460,6 +626,8 @@ static void boot_started(void *data)
 
 	if (b->real == NULL)
 		b->real = dest_real_host_finish(b->d, b->ssh_g); /* ~30 ms: ssh is connecting */
+	if (b->want_relay && b->guess != 0 && b->relay.to_port == 0)
+		relay_spawn(b->a, b->real, b->guess, &b->relay); /* a failure: again, later */
 	if (!b->want_predial || b->guess == 0 || b->pre != NULL)
 		return;
 	dc.host = b->real;
@@ -485,13 +653,15 @@ int gt_cli_ssh(const struct gt_args *a)
 	char replay[32], guess[8];
 	const char *term = g_getenv("TERM");
 	char *term_q = g_shell_quote(term != NULL ? term : ""); /* a word for the remote shell */
-	struct boot b = { .d = &d, .ssh_g = &ssh_g, .key = key, .term = term != NULL ? term : "" };
+	struct boot b = {
+		.a = a, .d = &d, .ssh_g = &ssh_g, .key = key, .term = term != NULL ? term : ""
+	};
 	const char *installed = NULL;
 	char *cmdline = NULL;
 	uint16_t port = 0;
 	int code = 1, r = CORE_ERR_NOT_FOUND;
 
-	if (dest_open(&d, a->host) != 0)
+	if (dest_open(&d, a->host, a->jump) != 0)
 		return 1;
 	if (a->install && (installed = install(&d)) == NULL)
 		goto out;
@@ -517,7 +687,8 @@ int gt_cli_ssh(const struct gt_args *a)
 		g_ptr_array_add(w, "-p");
 		/* with --port-first a taken port means any other (session_main.c) */
 		g_ptr_array_add(w, port_first ? guess : "0");
-		b.want_predial = port_first && !a->tcp;
+		b.want_predial = port_first && !a->tcp && a->jump == NULL;
+		b.want_relay = port_first && a->jump != NULL;
 		/* the port before the passkey: ssh stays until we are connected (a round
 		 * trip less: ssh hands stdin over only once the command runs); an older
 		 * remote goet refuses the flag, and is asked again without it */
@@ -545,6 +716,7 @@ int gt_cli_ssh(const struct gt_args *a)
 		if (r != CORE_OK) {
 			gt_predial_free(b.pre); /* its session never said it listens */
 			b.pre = NULL;
+			relay_abandon(&b.relay);
 		}
 		if (r == CORE_ERR_UNKNOWN_TYPE)
 			r = CORE_ERR_NOT_FOUND; /* again, without --port-first */
@@ -565,10 +737,11 @@ int gt_cli_ssh(const struct gt_args *a)
 	}
 	if (a->command_len == 0) /* a command's stderr is the command's alone */
 		fprintf(stderr, "session %s (log: /tmp/goet-%s.log on %s)\n", sid, sid, d.host);
-	code = connect_client(a, &d, sid, b.real, port, key, &boot, b.pre);
+	code = connect_client(a, &d, sid, b.real, port, key, &boot, b.pre, &b.relay);
 	b.pre = NULL; /* the client took it */
 out:
 	gt_predial_free(b.pre);
+	relay_abandon(&b.relay);
 	g_free(b.real);
 	g_free(term_q);
 	if (ssh_g.pid > 0)
@@ -617,7 +790,7 @@ int gt_cli_list_remote(const struct gt_args *a)
 	char *out = NULL;
 	int st;
 
-	if (dest_open(&d, a->host) != 0)
+	if (dest_open(&d, a->host, a->jump) != 0)
 		return 1;
 	st = remote_goet(&d, args, &out);
 	if (out[0] != '\0')
@@ -641,7 +814,7 @@ int gt_cli_attach_remote(const struct gt_args *a)
 		fprintf(stderr, "goet: bad session id \"%s\"\n", a->attach_id);
 		return 1;
 	}
-	if (dest_open(&d, a->host) != 0) {
+	if (dest_open(&d, a->host, a->jump) != 0) {
 		g_ptr_array_free(w, TRUE);
 		return 1;
 	}
@@ -666,7 +839,7 @@ int gt_cli_attach_remote(const struct gt_args *a)
 	}
 	fprintf(stderr, "attaching to session %s on %s\n", a->attach_id, d.host);
 	real = dest_real_host_finish(&d, &ssh_g);
-	code = connect_client(a, &d, a->attach_id, real, port, key, NULL, NULL);
+	code = connect_client(a, &d, a->attach_id, real, port, key, NULL, NULL, NULL);
 	g_free(real);
 out:
 	if (ssh_g.pid > 0)

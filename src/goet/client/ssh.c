@@ -2,6 +2,7 @@
 #include "goet/client/ssh.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,6 +32,96 @@ int gt_ssh_parse_dest(const char *dest, char **user, char **host)
 		*user = g_strndup(dest, (gsize)(at - dest));
 	*host = g_strdup(h);
 	return CORE_OK;
+}
+
+void gt_ssh_hop_clear(struct gt_ssh_hop *h)
+{
+	g_clear_pointer(&h->user, g_free);
+	g_clear_pointer(&h->host, g_free);
+	h->port = 0;
+}
+
+/* A host name or address character (a bare IPv6 address only inside brackets). */
+static bool host_char(char c, bool bracketed)
+{
+	return g_ascii_isalnum(c) || c == '.' || c == '-' || c == '_' || c == '%' ||
+	       (bracketed && c == ':');
+}
+
+/* Parse one hop of n bytes at s into h: CORE_OK or an error with err set. */
+static int hop_parse(const char *s, size_t n, struct gt_ssh_hop *h, char *err, size_t errlen)
+{
+	char *hop = g_strndup(s, n), *p = hop, *at, *end;
+	bool br = false;
+	guint64 port = 0;
+	int r = CORE_ERR_BAD_FORMAT;
+
+	if (g_str_has_prefix(p, "ssh://"))
+		p += 6;
+	at = strrchr(p, '@');
+	if (at != NULL) {
+		h->user = g_strndup(p, (gsize)(at - p));
+		if (at == p || strpbrk(h->user, " \t/") != NULL)
+			goto bad;
+		p = at + 1;
+	}
+	br = p[0] == '[';
+	p += br;
+	end = p;
+	while (*end != '\0' && host_char(*end, br))
+		end++;
+	if (end == p || p[0] == '-' || (br && *end++ != ']'))
+		goto bad;
+	h->host = g_strndup(p, (gsize)(end - p - br));
+	if (*end == ':') {
+		if (!g_ascii_string_to_unsigned(end + 1, 10, 1, 65535, &port, NULL)) {
+			snprintf(err, errlen, "invalid -J \"%s\": bad port \"%s\" (1-65535)", hop,
+				 end + 1);
+			r = CORE_ERR_BAD_VALUE;
+			goto out;
+		}
+		h->port = (uint16_t)port;
+	} else if (*end != '\0') {
+		goto bad;
+	}
+	r = CORE_OK;
+	goto out;
+bad:
+	snprintf(err, errlen, "invalid -J \"%s\" (expected [user@]host[:port][,...])", hop);
+out:
+	if (r != CORE_OK)
+		gt_ssh_hop_clear(h);
+	g_free(hop);
+	return r;
+}
+
+int gt_ssh_jump_parse(const char *spec, struct gt_ssh_hop *first, char *err, size_t errlen)
+{
+	const char *s = spec;
+	int r = CORE_OK;
+
+	memset(first, 0, sizeof(*first));
+	if (spec[0] == '\0') {
+		snprintf(err, errlen, "invalid -J \"\" (expected [user@]host[:port][,...])");
+		return CORE_ERR_BAD_FORMAT;
+	}
+	for (int i = 0; r == CORE_OK; i++) {
+		const char *comma = strchr(s, ',');
+		size_t n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		struct gt_ssh_hop h = { 0 };
+
+		r = hop_parse(s, n, &h, err, errlen);
+		if (r == CORE_OK && i == 0)
+			*first = h;
+		else
+			gt_ssh_hop_clear(&h);
+		if (comma == NULL)
+			break;
+		s = comma + 1;
+	}
+	if (r != CORE_OK)
+		gt_ssh_hop_clear(first);
+	return r;
 }
 
 char **gt_ssh_base(GError **error)

@@ -35,6 +35,28 @@
  */
 int gt_ssh_parse_dest(const char *dest, char **user, char **host);
 
+/* One hop of a jump list (ssh's -J): [user@]host[:port]. */
+struct gt_ssh_hop {
+	char *user;    /* NULL: ssh's default */
+	char *host;    /* a name, an IPv4 address or a bare IPv6 address */
+	uint16_t port; /* 0: ssh's default */
+};
+
+/*
+ * Check a -J value as ssh reads it: hops separated by commas, each
+ * [user@]host[:port], [user@][v6addr]:port or ssh://[user@]host[:port].
+ * Fills *first (allocated; gt_ssh_hop_clear) with the first hop: the one
+ * the client reaches directly. CORE_OK; CORE_ERR_BAD_FORMAT (an empty
+ * value or hop, an empty user, a host that is empty, starts with '-' or
+ * holds a character other than letters, digits, '.', '-', '_', '%' or ':'
+ * in brackets) or CORE_ERR_BAD_VALUE (a port that is not 1..65535), with
+ * a message for the user in err; *first is cleared on failure.
+ */
+int gt_ssh_jump_parse(const char *spec, struct gt_ssh_hop *first, char *err, size_t errlen);
+
+/* Free what a hop holds and zero it. */
+void gt_ssh_hop_clear(struct gt_ssh_hop *h);
+
 /*
  * The ssh command: $GOET_SSH split as a shell would, or {"ssh"}. NULL with
  * *error when $GOET_SSH does not parse. Free with g_strfreev.

@@ -6,10 +6,12 @@
  *   1  `goet --version` output: the remote goet's commit
  *   2  `uname -sm` output: the remote system
  *   3  `ssh -G` output: the host name ssh really connects to
+ *   4  a -J value (ssh's ProxyJump list): its first hop
  * Invariants: no crash or leak; what a parser returns is a non-empty word
  * of the text (no white space in it, no '@' in a host, a host never starts
  * with '-', which ssh would take as an option), and a destination splits
- * back into exactly the text.
+ * back into exactly the text; a -J hop's host holds only name or address
+ * characters, a refused -J value says why and leaves no hop.
  */
 #include <glib.h>
 #include <stdlib.h>
@@ -89,10 +91,31 @@ static void check_hostname(const char *text)
 	g_free(host);
 }
 
+static void check_jump(const char *text)
+{
+	struct gt_ssh_hop h;
+	char err[160] = "";
+
+	if (gt_ssh_jump_parse(text, &h, err, sizeof(err)) != CORE_OK) {
+		if (h.user != NULL || h.host != NULL || h.port != 0 || err[0] == '\0')
+			abort();
+		return;
+	}
+	if (h.host == NULL || h.host[0] == '\0' || h.host[0] == '-' ||
+	    strspn(h.host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_%:") !=
+		    strlen(h.host) ||
+	    strstr(text, h.host) == NULL)
+		abort();
+	if (h.user != NULL &&
+	    (h.user[0] == '\0' || strpbrk(h.user, " \t/,") != NULL || strstr(text, h.user) == NULL))
+		abort();
+	gt_ssh_hop_clear(&h);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static void (*const parsers[])(const char *) = { check_dest, check_version, check_uname,
-							 check_hostname };
+							 check_hostname, check_jump };
 	char *text;
 
 	if (size == 0)

@@ -262,6 +262,56 @@ static void test_list_attach(void)
 	g_assert_true(a.install);
 }
 
+/* -J as ssh's ProxyJump: any position, attached or not; bad values exit 2 with a message. */
+static void test_jump(void)
+{
+	struct gt_args a;
+	char err[256];
+
+	g_assert_cmpint(parse("goet -J jump target", &a, err), ==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_SSH);
+	g_assert_cmpstr(a.jump, ==, "jump");
+	g_assert_cmpstr(a.host, ==, "target");
+	g_assert_cmpint(parse("goet target -Jbob@jump:2222,[fd00::1]:22 -- true", &a, err), ==, 0);
+	g_assert_cmpstr(a.jump, ==, "bob@jump:2222,[fd00::1]:22");
+	g_assert_cmpint(a.command_len, ==, 1);
+	g_assert_cmpint(parse("goet host -- ssh -J x y", &a, err), ==, 0); /* the command's */
+	g_assert_null(a.jump);
+	g_assert_cmpint(parse("goet list -J jump target", &a, err), ==, 0);
+	g_assert_cmpstr(a.jump, ==, "jump");
+	g_assert_cmpint(parse("goet attach -J jump target ID", &a, err), ==, 0);
+	g_assert_cmpstr(a.jump, ==, "jump");
+	g_assert_cmpint(parse("goet target -J", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "option requires an argument -- J");
+	g_assert_cmpint(parse("goet -J jump:0 target", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "invalid -J \"jump:0\": bad port \"0\" (1-65535)");
+	g_assert_cmpint(parse("goet -J jump,,x target", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "invalid -J \"\" (expected [user@]host[:port][,...])");
+	g_assert_cmpint(parse("goet -J -oProxyCommand=x target", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==,
+			"invalid -J \"-oProxyCommand=x\" (expected [user@]host[:port][,...])");
+	g_assert_cmpint(parse("goet --local -J jump -p 1 -k 00", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "error: -J needs an ssh destination ([user@]host)");
+	g_assert_cmpint(parse("goet session -J jump -f x", &a, err), ==, 2);
+}
+
+static void test_relay(void)
+{
+	struct gt_args a;
+	char err[256];
+
+	g_assert_cmpint(parse("goet relay --to box:4000 --idle-timeout 60", &a, err), ==, 0);
+	g_assert_cmpint(a.mode, ==, GT_MODE_RELAY);
+	g_assert_cmpstr(a.relay_to, ==, "box:4000");
+	g_assert_cmpint(a.idle_timeout_us, ==, 60 * G_USEC_PER_SEC);
+	g_assert_cmpint(parse("goet relay --to=[::1]:9", &a, err), ==, 0);
+	g_assert_cmpstr(a.relay_to, ==, "[::1]:9");
+	g_assert_cmpint(parse("goet relay", &a, err), ==, 1);
+	g_assert_cmpstr(err, ==, "error: goet relay needs --to HOST:PORT");
+	g_assert_cmpint(parse("goet relay --to x:1 --bogus", &a, err), ==, 2);
+	g_assert_cmpstr(err, ==, "flag provided but not defined: --bogus");
+}
+
 int main(int argc, char **argv)
 {
 	int r;
@@ -275,6 +325,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/args/local-flags", test_local_flags);
 	g_test_add_func("/args/durations", test_durations);
 	g_test_add_func("/args/list-attach", test_list_attach);
+	g_test_add_func("/args/jump", test_jump);
+	g_test_add_func("/args/relay", test_relay);
 	r = g_test_run();
 	g_strfreev(argv_store);
 	return r;

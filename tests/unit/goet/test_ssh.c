@@ -212,6 +212,49 @@ static void test_profile_splice(void)
 #undef SPLICE
 }
 
+/* -J values: the first hop's parts; every hop checked. */
+static void test_jump(void)
+{
+	static const struct {
+		const char *spec, *user, *host;
+		uint16_t port;
+	} ok[] = {
+		{ "jump", NULL, "jump", 0 },
+		{ "bob@jump", "bob", "jump", 0 },
+		{ "bob@jump:2222", "bob", "jump", 2222 },
+		{ "10.0.0.1:22,other", NULL, "10.0.0.1", 22 },
+		{ "a@[fd00::1]:22", "a", "fd00::1", 22 },
+		{ "[fd00::1]", NULL, "fd00::1", 0 },
+		{ "ssh://bob@jump:7", "bob", "jump", 7 },
+		{ "a@b@jump", "a@b", "jump", 0 }, /* the last @, as ssh */
+	};
+	static const char *const bad[] = {
+		"",	    ",",       "jump,",	 ",jump",      "@jump",	   "bob@",
+		"-jump",    "jump:",   "jump:x", "jump:65536", "jump:0",   "ju mp",
+		"[fd00::1", "fd00::1", "jump/x", "jump;rm",    "a b@jump",
+	};
+	char err[160];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(ok); i++) {
+		struct gt_ssh_hop h;
+
+		g_assert_cmpint(gt_ssh_jump_parse(ok[i].spec, &h, err, sizeof(err)), ==, CORE_OK);
+		g_assert_cmpstr(h.user, ==, ok[i].user);
+		g_assert_cmpstr(h.host, ==, ok[i].host);
+		g_assert_cmpint(h.port, ==, ok[i].port);
+		gt_ssh_hop_clear(&h);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		struct gt_ssh_hop h;
+
+		err[0] = '\0';
+		g_assert_cmpint(gt_ssh_jump_parse(bad[i], &h, err, sizeof(err)), <, 0);
+		g_assert_null(h.host);
+		g_assert_null(h.user);
+		g_assert_true(g_str_has_prefix(err, "invalid -J \""));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -221,6 +264,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ssh/version", test_version);
 	g_test_add_func("/ssh/uname", test_uname);
 	g_test_add_func("/ssh/config-hostname", test_config_hostname);
+	g_test_add_func("/ssh/jump", test_jump);
 	g_test_add_func("/profile/formats", test_profile_formats);
 	g_test_add_func("/profile/summary", test_profile_summary);
 	g_test_add_func("/profile/splice", test_profile_splice);
