@@ -21,6 +21,7 @@
 # Ratios are to go-debian's TCP and to rg-udp's (the issue's goal for the direct path:
 # at least 0.8 of rg-udp). A benchmark, not a test: nothing asserts.
 # ROWS="agent-direct rg-udp" measures only those rows (no first ping, no RSS).
+# UDP_RATE=800M offers iperf3 UDP that rate instead of the rate TCP reached.
 # Needs root, iperf3, wg, wireguard-go, coturn, nft, openssl.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -48,7 +49,7 @@ measure() {
 	j=$(ip netns exec "$from" iperf3 -c "$addr" -t "$secs" -J 2>/dev/null)
 	tcp[$row]=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.0f" % (d["end"]["sum_received"]["bits_per_second"]/1e6))' <<<"$j" 2>/dev/null || echo 0)
 	retr[$row]=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["end"]["sum_sent"].get("retransmits", 0))' <<<"$j" 2>/dev/null || echo -)
-	j=$(ip netns exec "$from" iperf3 -c "$addr" -u -b "${tcp[$row]}M" -l 1200 -t "$secs" -J 2>/dev/null)
+	j=$(ip netns exec "$from" iperf3 -c "$addr" -u -b "${UDP_RATE:-${tcp[$row]}M}" -l 1200 -t "$secs" -J 2>/dev/null)
 	udp[$row]=$(python3 -c 'import json,sys; d=json.load(sys.stdin); s=d["end"]["sum"]; print("%.0f" % (s["bits_per_second"]*(1-s["lost_percent"]/100)/1e6))' <<<"$j" 2>/dev/null || echo 0)
 	loss[$row]=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f" % d["end"]["sum"]["lost_percent"])' <<<"$j" 2>/dev/null || echo -)
 	kill "$(cat "$tmp/iperf.pid")" 2>/dev/null
