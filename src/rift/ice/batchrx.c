@@ -5,6 +5,7 @@
 #include <glib-unix.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@ struct rg_ice_batchrx {
 	struct rg_ice_batchrx_callbacks cb;
 	void *ctx;
 	struct rg_ice_batchrx_counts counts;
+	bool gro; /* UDP_GRO on our socket */
 	bool failed;
 };
 
@@ -59,6 +61,29 @@ static const struct sock_filter steer[] = {
 	BPF_STMT(BPF_RET | BPF_K, TO_NICE),
 	BPF_STMT(BPF_RET | BPF_K, TO_US),
 };
+
+/* The steering program's test in C: is the datagram WireGuard-shaped? */
+static bool wg_shaped(const uint8_t *p, size_t len)
+{
+	return len >= 8 && p[0] >= 1 && p[0] <= 4 && p[1] == 0 && p[2] == 0 && p[3] == 0 &&
+	       !(p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xA4 && p[7] == 0x42);
+}
+
+/*
+ * A datagram of another kind came coalesced behind WireGuard: the kernel
+ * merges a flow's packets (GRO) for a socket with UDP_GRO on, and libnice
+ * lost it if it was STUN. Off from now on, said once: the kernel then
+ * merges nothing, and a peer's segmented burst arrives one datagram per
+ * message (still read in recvmmsg batches).
+ */
+static void gro_off(struct rg_ice_batchrx *b)
+{
+	int off = 0;
+
+	b->gro = false;
+	setsockopt(b->fd, SOL_UDP, UDP_GRO, &off, sizeof(off));
+	b->cb.gro_off(b->ctx);
+}
 
 /* a and b are the same IP address and port. */
 static bool same_addr(const struct sockaddr *a, socklen_t alen, const struct sockaddr *b,
@@ -89,8 +114,15 @@ static unsigned on_message(void *ctx, const struct sockaddr *from, socklen_t fro
 		b->counts.foreign++;
 		return 0;
 	}
-	for (size_t off = 0; off < len; off += seg, n++)
+	for (size_t off = 0; off < len; off += seg, n++) {
+		/* the first was steered here by its shape; a coalesced one may be anything */
+		if (off > 0 && !wg_shaped(buf + off, MIN(seg, len - off))) {
+			b->counts.stray++;
+			if (b->gro)
+				gro_off(b);
+		}
 		b->cb.deliver(b->ctx, buf + off, MIN(seg, len - off));
+	}
 	b->counts.datagrams += n;
 	b->counts.messages++;
 	return n;
@@ -176,7 +208,7 @@ int rg_ice_batchrx_open(struct rg_ice_batchrx **out, int nice_fd, const struct s
 	*why = "SO_ATTACH_REUSEPORT_CBPF";
 	if (setsockopt(b->fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) < 0)
 		goto fail;
-	core_udprx_gro(b->fd); /* without it, one datagram per message: still batched */
+	b->gro = core_udprx_gro(b->fd); /* without it, one datagram per message: still batched */
 	b->rx = core_udprx_new(MSG_MAX);
 	b->cb = *cb;
 	b->ctx = ctx;
@@ -227,4 +259,5 @@ void rg_ice_batchrx_counts(const struct rg_ice_batchrx *b, struct rg_ice_batchrx
 	out->datagrams += b->counts.datagrams;
 	out->messages += b->counts.messages;
 	out->foreign += b->counts.foreign;
+	out->stray += b->counts.stray;
 }

@@ -16,10 +16,14 @@
  * one message. Its datagrams from the selected remote address go to
  * deliver; from any other address they are dropped and counted.
  *
- * A message coalesced by GRO is steered by its first datagram: a non-
- * WireGuard datagram in its tail (rare: the peer never segments one with
- * WireGuard) still goes to deliver, which must demultiplex (the ICE data
- * path does: DTLS reaches DTLS, STUN is dropped there).
+ * A message coalesced by the kernel is steered by its first datagram. A
+ * peer's UDP_SEGMENT burst holds WireGuard only; but where the receiving
+ * NIC coalesces a flow's packets (GRO, for a socket with UDP_GRO on), a
+ * STUN or DTLS datagram can come behind WireGuard. Such a datagram still
+ * goes to deliver, which must demultiplex (the ICE data path does: DTLS
+ * reaches DTLS; STUN is lost to libnice, which consent freshness
+ * tolerates once), is counted (stray), and UDP_GRO goes off on the socket
+ * for good (gro_off is called once), so nothing is merged again.
  *
  * Errors: rg_ice_batchrx_open returns CORE_OK, or CORE_ERR_SYSTEM with
  * *why set to a static text naming the step that failed ("SO_REUSEPORT
@@ -43,6 +47,7 @@ struct rg_ice_batchrx;
 struct rg_ice_batchrx_counts {
 	uint64_t datagrams, messages; /* handed to deliver, and the messages holding them */
 	uint64_t foreign;	      /* dropped: from another address than the pair's */
+	uint64_t stray;		      /* not WireGuard, coalesced behind WireGuard (delivered) */
 };
 
 struct rg_ice_batchrx_callbacks {
@@ -50,6 +55,8 @@ struct rg_ice_batchrx_callbacks {
 	void (*deliver)(void *ctx, const uint8_t *buf, size_t len);
 	/* the socket failed (errno err); close the receiver */
 	void (*failed)(void *ctx, int err);
+	/* a stray datagram turned UDP_GRO off (for a log line) */
+	void (*gro_off)(void *ctx);
 };
 
 /*

@@ -807,7 +807,17 @@ static void batch_failed(void *ctx, int err)
 	batch_close(ice, "socket failed");
 }
 
-static const struct rg_ice_batchrx_callbacks batch_cbs = { batch_deliver, batch_failed };
+static void batch_gro_off(void *ctx)
+{
+	struct rg_ice *ice = ctx;
+
+	core_log_info("ice", ice->name,
+		      "a STUN or DTLS datagram came coalesced behind WireGuard: receive offload "
+		      "off for this pair");
+}
+
+static const struct rg_ice_batchrx_callbacks batch_cbs = { batch_deliver, batch_failed,
+							   batch_gro_off };
 
 /*
  * The pair a batch receiver would serve: libnice's socket of the current
@@ -886,4 +896,5 @@ void rg_ice_batch_rx_counts(const struct rg_ice *ice, struct rg_ice_rx_counts *o
 	out->datagrams = c.datagrams;
 	out->messages = c.messages;
 	out->foreign = c.foreign;
+	out->stray = c.stray;
 }

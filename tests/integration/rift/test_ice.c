@@ -14,7 +14,9 @@
  * through its second socket, a segmented burst in fewer messages than
  * datagrams; anything else (and WireGuard with STUN's cookie) still
  * through libnice; a WireGuard-shaped datagram from another address is
- * dropped and counted; it follows a restart to the new pair, and turned
+ * dropped and counted; it follows a restart to the new pair; a DTLS-like
+ * datagram coalesced behind WireGuard is delivered, counted, and turns
+ * receive offload off (a burst then reads one datagram per message); turned
  * off, libnice's socket takes everything again.
  * TURN over TLS, through a coturn that speaks TLS only (as a TLS front end
  * on 443 would): relay-only, connected and "relay", through a restart, the
@@ -577,6 +579,40 @@ static void test_batch_rx(void)
 	g_assert_cmpmem(b.got->data, b.got->len, want->data, want->len);
 	rg_ice_batch_rx_counts(b.ice, &c);
 	g_assert_cmpuint(c.datagrams, ==, 74);
+	/* a DTLS-like datagram behind WireGuard in one coalesced message: delivered, offload off */
+	{
+		uint8_t wg[3][600], dtls[100];
+		const uint8_t *ptrs[4] = { wg[0], wg[1], wg[2], dtls };
+		size_t lens[4] = { 600, 600, 600, 100 };
+
+		g_byte_array_set_size(b.got, 0);
+		g_byte_array_set_size(want, 0);
+		for (unsigned i = 0; i < 3; i++) {
+			wg_shaped(wg[i], 600, i);
+			g_byte_array_append(want, wg[i], 600);
+		}
+		memset(dtls, 0x17, sizeof(dtls));
+		g_byte_array_append(want, dtls, sizeof(dtls));
+		g_assert_cmpint(rg_ice_send_many(a.ice, ptrs, lens, 4), ==, 4);
+		ITEST_RUN_UNTIL(b.got->len == want->len, 5);
+		g_assert_cmpmem(b.got->data, b.got->len, want->data, want->len);
+		rg_ice_batch_rx_counts(b.ice, &c);
+		g_assert_cmpuint(c.stray, ==, 1);
+		g_assert_cmpuint(c.datagrams, ==, 78);
+		/* from now on the kernel cuts a burst: one datagram per message */
+		g_byte_array_set_size(b.got, 0);
+		g_byte_array_set_size(want, 0);
+		send_burst(&a, 8, 700, want);
+		ITEST_RUN_UNTIL(b.got->len == want->len, 5);
+		g_assert_cmpmem(b.got->data, b.got->len, want->data, want->len);
+		{
+			uint64_t m = c.messages;
+
+			rg_ice_batch_rx_counts(b.ice, &c);
+			g_assert_cmpuint(c.messages - m, ==, 8);
+			g_assert_cmpuint(c.datagrams, ==, 86);
+		}
+	}
 	/* off: libnice's socket alone takes WireGuard again */
 	rg_ice_batch_rx(b.ice, false);
 	rg_ice_batch_rx_counts(b.ice, &c);
@@ -587,7 +623,7 @@ static void test_batch_rx(void)
 	ITEST_RUN_UNTIL(b.got->len == want->len, 5);
 	g_assert_cmpmem(b.got->data, b.got->len, want->data, want->len);
 	rg_ice_batch_rx_counts(b.ice, &c);
-	g_assert_cmpuint(c.datagrams, ==, 74);
+	g_assert_cmpuint(c.datagrams, ==, 86);
 	g_byte_array_unref(want);
 	end_free(&a);
 	end_free(&b);
