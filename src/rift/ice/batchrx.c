@@ -24,6 +24,16 @@
 #define BUFFER_BYTES (4 << 20)	  /* as the WireGuard UDP bind's */
 #define STUN_COOKIE  0x2112A442u
 
+/*
+ * After a stray datagram UDP_GRO rests this long, then comes back: twice
+ * RFC 7675's 30 s consent timeout, so at most one consent message in any
+ * timeout window can be lost this way while the offload is kept most of
+ * the time (it is what brings a peer's burst in one read).
+ */
+#define GRO_REST_MS 60000
+
+static unsigned gro_rest_ms = GRO_REST_MS;
+
 /* Socket indexes in the reuseport group: libnice's was there first. */
 #define TO_NICE 0
 #define TO_US	1
@@ -38,7 +48,8 @@ struct rg_ice_batchrx {
 	struct rg_ice_batchrx_callbacks cb;
 	void *ctx;
 	struct rg_ice_batchrx_counts counts;
-	bool gro; /* UDP_GRO on our socket */
+	bool gro;	    /* UDP_GRO on our socket */
+	GSource *gro_timer; /* brings UDP_GRO back after a rest */
 	bool failed;
 };
 
@@ -69,10 +80,26 @@ static bool wg_shaped(const uint8_t *p, size_t len)
 	       !(p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xA4 && p[7] == 0x42);
 }
 
+void rg_ice_batchrx_test_gro_rest(unsigned ms)
+{
+	gro_rest_ms = ms;
+}
+
+/* The rest is over: the kernel may coalesce again. */
+static gboolean on_gro_rest(gpointer data)
+{
+	struct rg_ice_batchrx *b = data;
+
+	g_source_unref(b->gro_timer); /* the loop holds its own while it dispatches */
+	b->gro_timer = NULL;
+	b->gro = core_udprx_gro(b->fd);
+	return G_SOURCE_REMOVE;
+}
+
 /*
  * A datagram of another kind came coalesced behind WireGuard: the kernel
  * merges a flow's packets (GRO) for a socket with UDP_GRO on, and libnice
- * lost it if it was STUN. Off from now on, said once: the kernel then
+ * lost it if it was STUN. Off for a rest (GRO_REST_MS): the kernel then
  * merges nothing, and a peer's segmented burst arrives one datagram per
  * message (still read in recvmmsg batches).
  */
@@ -82,6 +109,9 @@ static void gro_off(struct rg_ice_batchrx *b)
 
 	b->gro = false;
 	setsockopt(b->fd, SOL_UDP, UDP_GRO, &off, sizeof(off));
+	b->gro_timer = g_timeout_source_new(gro_rest_ms);
+	g_source_set_callback(b->gro_timer, on_gro_rest, b, NULL);
+	g_source_attach(b->gro_timer, g_source_get_context(b->source));
 	b->cb.gro_off(b->ctx);
 }
 
@@ -230,6 +260,10 @@ void rg_ice_batchrx_close(struct rg_ice_batchrx *b)
 
 	if (b == NULL)
 		return;
+	if (b->gro_timer != NULL) {
+		g_source_destroy(b->gro_timer);
+		g_source_unref(b->gro_timer);
+	}
 	if (b->source != NULL) {
 		g_source_destroy(b->source);
 		g_source_unref(b->source);

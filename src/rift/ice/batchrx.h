@@ -22,8 +22,9 @@
  * STUN or DTLS datagram can come behind WireGuard. Such a datagram still
  * goes to deliver, which must demultiplex (the ICE data path does: DTLS
  * reaches DTLS; STUN is lost to libnice, which consent freshness
- * tolerates once), is counted (stray), and UDP_GRO goes off on the socket
- * for good (gro_off is called once), so nothing is merged again.
+ * tolerates now and then), is counted (stray), and UDP_GRO goes off on
+ * the socket (gro_off is called) for 60 s, twice the consent timeout, so
+ * at most one consent message per timeout window is lost this way.
  *
  * Errors: rg_ice_batchrx_open returns CORE_OK, or CORE_ERR_SYSTEM with
  * *why set to a static text naming the step that failed ("SO_REUSEPORT
@@ -55,7 +56,7 @@ struct rg_ice_batchrx_callbacks {
 	void (*deliver)(void *ctx, const uint8_t *buf, size_t len);
 	/* the socket failed (errno err); close the receiver */
 	void (*failed)(void *ctx, int err);
-	/* a stray datagram turned UDP_GRO off (for a log line) */
+	/* a stray datagram turned UDP_GRO off for a rest (for a log line) */
 	void (*gro_off)(void *ctx);
 };
 
@@ -71,5 +72,7 @@ void rg_ice_batchrx_close(struct rg_ice_batchrx *b);
 /* It serves this socket and remote address. */
 bool rg_ice_batchrx_serves(const struct rg_ice_batchrx *b, int nice_fd,
 			   const struct sockaddr *remote, socklen_t remote_len);
+/* Test hook: UDP_GRO's rest after a stray datagram, in ms, for receivers opened after. */
+void rg_ice_batchrx_test_gro_rest(unsigned ms);
 /* Add its counts to *out. */
 void rg_ice_batchrx_counts(const struct rg_ice_batchrx *b, struct rg_ice_batchrx_counts *out);

@@ -74,7 +74,7 @@ struct rg_ice {
 	gulong handlers[4];
 	bool gso_off; /* UDP_SEGMENT refused on the selected pair's socket: libnice sends */
 	/* batch receive (batchrx.h): wanted, its receiver while open, counts of closed ones */
-	bool batch_want, batch_refused;
+	bool batch_want, batch_refused, gro_logged;
 	struct rg_ice_batchrx *batch;
 	struct rg_ice_batchrx_counts batch_past;
 };
@@ -811,9 +811,12 @@ static void batch_gro_off(void *ctx)
 {
 	struct rg_ice *ice = ctx;
 
+	if (ice->gro_logged)
+		return; /* each rest is counted (stray); the first says why */
+	ice->gro_logged = true;
 	core_log_info("ice", ice->name,
 		      "a STUN or DTLS datagram came coalesced behind WireGuard: receive offload "
-		      "off for this pair");
+		      "off for 60 s (and after each such datagram)");
 }
 
 static const struct rg_ice_batchrx_callbacks batch_cbs = { batch_deliver, batch_failed,
@@ -879,6 +882,11 @@ static void batch_update(struct rg_ice *ice)
 		}
 	}
 	g_object_unref(sock);
+}
+
+void rg_ice_test_gro_rest(unsigned ms)
+{
+	rg_ice_batchrx_test_gro_rest(ms);
 }
 
 void rg_ice_batch_rx(struct rg_ice *ice, bool on)

@@ -208,7 +208,7 @@ unsigned rg_ice_generations(const struct rg_ice *ice);
  * path is lost or the pair is relayed, reopened for the next direct pair.
  * A STUN or DTLS datagram that the kernel coalesced behind WireGuard (a
  * NIC's GRO) still reaches cb->data, and receive offload goes off on that
- * socket so nothing more is merged (counted as stray; batchrx.h).
+ * socket for 60 s, twice the consent timeout (counted as stray; batchrx.h).
  * A kernel that refuses (or a socket that fails) is logged once at WARN
  * with the agent's name and libnice reads everything from then on. Off at
  * creation.

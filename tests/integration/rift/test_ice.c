@@ -16,8 +16,9 @@
  * through libnice; a WireGuard-shaped datagram from another address is
  * dropped and counted; it follows a restart to the new pair; a DTLS-like
  * datagram coalesced behind WireGuard is delivered, counted, and turns
- * receive offload off (a burst then reads one datagram per message); turned
- * off, libnice's socket takes everything again.
+ * receive offload off for a rest (a burst then reads one datagram per
+ * message, and again in one message after it); turned off, libnice's
+ * socket takes everything again.
  * TURN over TLS, through a coturn that speaks TLS only (as a TLS front end
  * on 443 would): relay-only, connected and "relay", through a restart, the
  * allocations released on close; a ClientHello naming the server is what
@@ -533,6 +534,7 @@ static void test_batch_rx(void)
 	uint8_t odd[40];
 	GError *e = NULL;
 
+	rg_ice_test_gro_rest(300);
 	connect_pair(&a, &b, &ca, &cb);
 	rg_ice_batch_rx_counts(b.ice, &c);
 	g_assert_false(c.active);
@@ -612,6 +614,20 @@ static void test_batch_rx(void)
 			g_assert_cmpuint(c.messages - m, ==, 8);
 			g_assert_cmpuint(c.datagrams, ==, 86);
 		}
+		/* after the rest (300 ms here) the kernel coalesces again */
+		{
+			gint64 until = g_get_monotonic_time() + 400 * 1000;
+			uint64_t m = c.messages;
+
+			ITEST_RUN_UNTIL(g_get_monotonic_time() > until, 2);
+			g_byte_array_set_size(b.got, 0);
+			g_byte_array_set_size(want, 0);
+			send_burst(&a, 8, 700, want);
+			ITEST_RUN_UNTIL(b.got->len == want->len, 5);
+			rg_ice_batch_rx_counts(b.ice, &c);
+			g_assert_cmpuint(c.messages - m, <, 8);
+			g_assert_cmpuint(c.datagrams, ==, 94);
+		}
 	}
 	/* off: libnice's socket alone takes WireGuard again */
 	rg_ice_batch_rx(b.ice, false);
@@ -623,7 +639,7 @@ static void test_batch_rx(void)
 	ITEST_RUN_UNTIL(b.got->len == want->len, 5);
 	g_assert_cmpmem(b.got->data, b.got->len, want->data, want->len);
 	rg_ice_batch_rx_counts(b.ice, &c);
-	g_assert_cmpuint(c.datagrams, ==, 86);
+	g_assert_cmpuint(c.datagrams, ==, 94);
 	g_byte_array_unref(want);
 	end_free(&a);
 	end_free(&b);
