@@ -20,6 +20,8 @@
 # peer and with 10 peers (eleven agents on one switch, no NAT).
 # Ratios are to go-debian's TCP and to rg-udp's (the issue's goal for the direct path:
 # at least 0.8 of rg-udp). A benchmark, not a test: nothing asserts.
+# ROWS="agent-direct rg-udp" measures only those rows (no first ping, no RSS).
+# UDP_RATE=800M offers iperf3 UDP that rate instead of the rate TCP reached.
 # Needs root, iperf3, wg, wireguard-go, coturn, nft, openssl.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -47,7 +49,7 @@ measure() {
 	j=$(ip netns exec "$from" iperf3 -c "$addr" -t "$secs" -J 2>/dev/null)
 	tcp[$row]=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.0f" % (d["end"]["sum_received"]["bits_per_second"]/1e6))' <<<"$j" 2>/dev/null || echo 0)
 	retr[$row]=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["end"]["sum_sent"].get("retransmits", 0))' <<<"$j" 2>/dev/null || echo -)
-	j=$(ip netns exec "$from" iperf3 -c "$addr" -u -b "${tcp[$row]}M" -l 1200 -t "$secs" -J 2>/dev/null)
+	j=$(ip netns exec "$from" iperf3 -c "$addr" -u -b "${UDP_RATE:-${tcp[$row]}M}" -l 1200 -t "$secs" -J 2>/dev/null)
 	udp[$row]=$(python3 -c 'import json,sys; d=json.load(sys.stdin); s=d["end"]["sum"]; print("%.0f" % (s["bits_per_second"]*(1-s["lost_percent"]/100)/1e6))' <<<"$j" 2>/dev/null || echo 0)
 	loss[$row]=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f" % d["end"]["sum"]["lost_percent"])' <<<"$j" 2>/dev/null || echo -)
 	kill "$(cat "$tmp/iperf.pid")" 2>/dev/null
@@ -184,15 +186,18 @@ rss() {
 }
 
 echo "riftgate $("$rg" version | cut -d' ' -f2-), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), ${secs} s per measurement" >&2
-[ -n "${RSS_ONLY:-}" ] || agents agent-direct cone
-[ -n "${RSS_ONLY:-}" ] || agents agent-channel cone "wg-direct = false"
-[ -n "${RSS_ONLY:-}" ] || agents agent-relayed symmetric
-[ -n "${RSS_ONLY:-}" ] || wgo rg-udp riftgate
-[ -n "${RSS_ONLY:-}" ] || wgo go-debian "$(command -v wireguard-go)"
-[ -n "${RSS_ONLY:-}" ] || [ ! -x "$upstream" ] || wgo go-upstream "$upstream"
-fp=-
-[ -n "${RSS_ONLY:-}" ] || fp=$(first_ping)
-read -r rss1 rss10 < <(rss)
+want() { # ROW: measured in this run
+	[ -z "${RSS_ONLY:-}" ] && { [ -z "${ROWS:-}" ] || [[ " $ROWS " == *" $1 "* ]]; }
+}
+want agent-direct && agents agent-direct cone
+want agent-channel && agents agent-channel cone "wg-direct = false"
+want agent-relayed && agents agent-relayed symmetric
+want rg-udp && wgo rg-udp riftgate
+want go-debian && wgo go-debian "$(command -v wireguard-go)"
+want go-upstream && [ -x "$upstream" ] && wgo go-upstream "$upstream"
+fp=- rss1=- rss10=-
+[ -n "${RSS_ONLY:-}" ] || [ -n "${ROWS:-}" ] || fp=$(first_ping)
+[ -n "${ROWS:-}" ] || read -r rss1 rss10 < <(rss)
 
 base=${tcp[go-debian]:-0} udpbase=${tcp[rg-udp]:-0}
 printf '\n| path | TCP Mbit/s | x go-debian | x rg-udp | TCP retransmits | UDP Mbit/s delivered | UDP loss %% | ping ms |\n|---|---|---|---|---|---|---|---|\n'

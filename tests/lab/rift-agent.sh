@@ -10,8 +10,10 @@
 # MODE:
 #   two        alice and bob: ping both ways, a 10 s iperf3 transfer through the
 #              tunnel; `riftgate status --json` says connected on a srflx pair,
-#              path direct; `riftgate status` and the stock `wg show` on the
-#              interface; SIGTERM removes the interface and the socket
+#              path direct; the 32 MiB transfer and iperf3 reach bob through
+#              his batch receiver (status rx_batched); `riftgate status` and the
+#              stock `wg show` on the interface; SIGTERM removes the interface
+#              and the socket
 #   channel    bob keeps WireGuard in the data channel (wg-direct = false): alice
 #              sees he does not offer the direct way and uses the channel too;
 #              both say transport channel, and 32 MiB cross byte-exact (SHA-256)
@@ -271,10 +273,16 @@ two)
 		[ "$(peer_field "$1" "$2" transport)" = ice ] || fail "$1 sends to $2 by $(peer_field "$1" "$2" transport)"
 	done
 	transfer alice bob 32
+	# bob read alice's WireGuard beside libnice, in batches (ice.h: batch receive)
+	b0=$(peer_field bob alice rx_batched)
+	[ "$b0" -gt 8000 ] || fail "bob's batch receiver took $b0 datagrams of 32 MiB"
+	echo "bob read $b0 datagrams in $(peer_field bob alice rx_batch_messages) batch messages"
+	[ "$(peer_field alice bob rx_batched)" -gt 0 ] || fail "alice's batch receiver took none"
 	[ "$(peer_field alice bob endpoint)" = "$(peer_field alice bob endpoint | grep '^198\.51\.100\.3:[0-9]*$')" ] ||
 		fail "alice's endpoint for bob is not bob's router: $(peer_field alice bob endpoint)"
 	iperf alice bob 10 || true
 	iperf_report || fail "the transfer through the tunnel failed"
+	[ "$(peer_field bob alice rx_batched)" -gt "$b0" ] || fail "iperf3 did not use bob's batch receiver"
 	[ "$(stat -c %a "$tmp/alice.sock")" = 660 ] || fail "the control socket is $(stat -c %a "$tmp/alice.sock"), not 660"
 	"$rg" status -s "$tmp/alice.sock" >"$tmp/status.txt" || fail "riftgate status"
 	grep -q '^Device:   alice$' "$tmp/status.txt" && grep -Eq '^bob +10\.77\.0\.2/24 +connected +srflx +direct ' "$tmp/status.txt" ||

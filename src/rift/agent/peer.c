@@ -298,6 +298,7 @@ static void on_channel_open(void *ctx, struct rg_dc *dc)
 	c->link = rg_dcbind_attach(p->agent->bind, dc, p->name);
 	if (p->agent->conf->wg_direct && p->direct_ok) {
 		rg_dcbind_set_direct(p->agent->bind, c->link, conn_send_direct, c);
+		rg_pc_batch_rx(c->pc, true);
 		core_log_info("agent", p->name, "WireGuard goes straight on the ICE path");
 	}
 	if (c->remote_address[0] != '\0')

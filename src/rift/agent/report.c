@@ -39,12 +39,15 @@ static void add_peer(JsonBuilder *b, struct rg_agent *a, struct agent_peer *p)
 {
 	struct rg_dcbind_link_info li = { 0 };
 	struct rg_wg_peer_info wi = { 0 };
+	struct rg_ice_rx_counts bx = { 0 };
 	const struct agent_conn *c = p->conn;
 
 	if (p->wg != NULL)
 		rg_wg_peer_info(p->wg, &wi);
 	if (c != NULL && c->link != 0)
 		rg_dcbind_link_info(a->bind, c->link, &li);
+	if (c != NULL && c->pc != NULL)
+		rg_pc_batch_rx_counts(c->pc, &bx);
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "id");
 	json_builder_add_string_value(b, p->name);
@@ -94,6 +97,10 @@ static void add_peer(JsonBuilder *b, struct rg_agent *a, struct agent_peer *p)
 	json_builder_add_int_value(b, wi.last_handshake_s);
 	json_builder_set_member_name(b, "dropped");
 	json_builder_add_int_value(b, (gint64)li.dropped_full);
+	json_builder_set_member_name(b, "rx_batched");
+	json_builder_add_int_value(b, (gint64)bx.datagrams);
+	json_builder_set_member_name(b, "rx_batch_messages");
+	json_builder_add_int_value(b, (gint64)bx.messages);
 	json_builder_end_object(b);
 }
 

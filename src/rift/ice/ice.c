@@ -28,6 +28,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/tls.h"
+#include "rift/ice/batchrx.h"
 #include "rift/ice/ice-priv.h"
 #include "rift/ice/turnbridge.h"
 #include "rift/ice/turntls.h"
@@ -72,7 +73,13 @@ struct rg_ice {
 	enum rg_ice_state state;
 	gulong handlers[4];
 	bool gso_off; /* UDP_SEGMENT refused on the selected pair's socket: libnice sends */
+	/* batch receive (batchrx.h): wanted, its receiver while open, counts of closed ones */
+	bool batch_want, batch_refused, gro_logged;
+	struct rg_ice_batchrx *batch;
+	struct rg_ice_batchrx_counts batch_past;
 };
+
+static void batch_update(struct rg_ice *ice);
 
 static const char *type_name(NiceCandidateType t)
 {
@@ -252,6 +259,7 @@ static void promote(struct rg_ice *ice)
 	g_source_unref(t);
 	core_log_info("ice", ice->name, "restart done: stream %u carries the data",
 		      ice->cur.stream);
+	batch_update(ice);
 }
 
 static void generation_failed(struct rg_ice *ice, struct generation *g)
@@ -298,6 +306,7 @@ static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint
 	default:
 		break;
 	}
+	batch_update(ice);
 }
 
 /* Set one socket buffer size: forced where we may, else as far as the system allows. */
@@ -343,6 +352,7 @@ static void on_selected(NiceAgent *agent, guint stream, guint comp, NiceCandidat
 		g->reported.type = NULL; /* a new pair: always reported */
 		report_pair(ice, g, local, remote);
 	}
+	batch_update(ice);
 }
 
 static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf,
@@ -511,6 +521,7 @@ void rg_ice_free(struct rg_ice *ice)
 {
 	if (ice == NULL)
 		return;
+	rg_ice_batchrx_close(ice->batch);
 	for (size_t i = 0; i < G_N_ELEMENTS(ice->handlers); i++)
 		if (ice->handlers[i] != 0)
 			g_signal_handler_disconnect(ice->agent, ice->handlers[i]);
@@ -765,4 +776,133 @@ bool rg_ice_restarting(const struct rg_ice *ice)
 unsigned rg_ice_generations(const struct rg_ice *ice)
 {
 	return (ice->cur.stream != 0) + (ice->next.stream != 0) + (ice->retired != 0);
+}
+
+/* --- batch receive (batchrx.h) ------------------------------------------------ */
+
+static void batch_close(struct rg_ice *ice, const char *why)
+{
+	if (ice->batch == NULL)
+		return;
+	rg_ice_batchrx_counts(ice->batch, &ice->batch_past);
+	rg_ice_batchrx_close(ice->batch);
+	ice->batch = NULL;
+	core_log_info("ice", ice->name, "batch receive off (%s): libnice reads the pair", why);
+}
+
+static void batch_deliver(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct rg_ice *ice = ctx;
+
+	if (ice->cb.data != NULL)
+		ice->cb.data(ice->ctx, buf, len);
+}
+
+static void batch_failed(void *ctx, int err)
+{
+	struct rg_ice *ice = ctx;
+
+	core_log_warn("ice", ice->name, "batch receive socket failed (%s)", g_strerror(err));
+	ice->batch_refused = true; /* not again on this agent: libnice's path works */
+	batch_close(ice, "socket failed");
+}
+
+static void batch_gro_off(void *ctx)
+{
+	struct rg_ice *ice = ctx;
+
+	if (ice->gro_logged)
+		return; /* each rest is counted (stray); the first says why */
+	ice->gro_logged = true;
+	core_log_info("ice", ice->name,
+		      "a STUN or DTLS datagram came coalesced behind WireGuard: receive offload "
+		      "off for 60 s (and after each such datagram)");
+}
+
+static const struct rg_ice_batchrx_callbacks batch_cbs = { batch_deliver, batch_failed,
+							   batch_gro_off };
+
+/*
+ * The pair a batch receiver would serve: libnice's socket of the current
+ * generation's selected pair and the remote address, when that pair is
+ * UDP host or server-reflexive on both sides (a relay's datagrams come
+ * wrapped from the TURN server: libnice unwraps them). The socket is
+ * returned with a reference; NULL: none.
+ */
+static GSocket *batch_pair(struct rg_ice *ice, struct sockaddr_storage *remote, socklen_t *len)
+{
+	NiceCandidate *local, *rem;
+	GSocket *sock;
+
+	if (!ice->cur.connected || ice->state != RG_ICE_CONNECTED ||
+	    !nice_agent_get_selected_pair(ice->agent, ice->cur.stream, 1, &local, &rem) ||
+	    local->type == NICE_CANDIDATE_TYPE_RELAYED ||
+	    rem->type == NICE_CANDIDATE_TYPE_RELAYED ||
+	    local->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+		return NULL;
+	sock = nice_agent_get_selected_socket(ice->agent, ice->cur.stream, 1);
+	if (sock == NULL)
+		return NULL;
+	memset(remote, 0, sizeof(*remote));
+	nice_address_copy_to_sockaddr(&rem->addr, (struct sockaddr *)remote);
+	*len = remote->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					     : sizeof(struct sockaddr_in);
+	return sock;
+}
+
+/* Open, keep, move or close the batch receiver to match the selected pair. */
+static void batch_update(struct rg_ice *ice)
+{
+	struct sockaddr_storage remote;
+	socklen_t rlen = 0;
+	GSocket *sock = NULL;
+	const char *why;
+	int fd;
+
+	if (ice->batch_want && !ice->batch_refused)
+		sock = batch_pair(ice, &remote, &rlen);
+	if (sock == NULL) {
+		batch_close(ice, ice->batch_want ? "no direct UDP pair" : "not wanted");
+		return;
+	}
+	fd = g_socket_get_fd(sock);
+	if (!rg_ice_batchrx_serves(ice->batch, fd, (struct sockaddr *)&remote, rlen)) {
+		batch_close(ice, "the pair changed");
+		if (rg_ice_batchrx_open(&ice->batch, fd, (struct sockaddr *)&remote, rlen,
+					ice->context, &batch_cbs, ice, &why) == CORE_OK)
+			core_log_info("ice", ice->name,
+				      "batch receive on for the pair's WireGuard");
+		else {
+			/* logged once: libnice's path carries everything, as before */
+			core_log_warn("ice", ice->name,
+				      "no batch receive beside libnice's socket (%s: %s): one "
+				      "datagram per read",
+				      why, g_strerror(errno));
+			ice->batch_refused = true;
+		}
+	}
+	g_object_unref(sock);
+}
+
+void rg_ice_test_gro_rest(unsigned ms)
+{
+	rg_ice_batchrx_test_gro_rest(ms);
+}
+
+void rg_ice_batch_rx(struct rg_ice *ice, bool on)
+{
+	ice->batch_want = on;
+	batch_update(ice);
+}
+
+void rg_ice_batch_rx_counts(const struct rg_ice *ice, struct rg_ice_rx_counts *out)
+{
+	struct rg_ice_batchrx_counts c = ice->batch_past;
+
+	rg_ice_batchrx_counts(ice->batch, &c);
+	out->active = ice->batch != NULL;
+	out->datagrams = c.datagrams;
+	out->messages = c.messages;
+	out->foreign = c.foreign;
+	out->stray = c.stray;
 }

@@ -195,3 +195,30 @@ bool rg_ice_restarting(const struct rg_ice *ice);
  * settled, 0 before any.
  */
 unsigned rg_ice_generations(const struct rg_ice *ice);
+
+/*
+ * Batch receive (for WireGuard beside the data channel): while on and the
+ * current generation's selected pair is UDP host or server-reflexive on
+ * both sides, WireGuard-shaped datagrams (rtc/demux.h) from the pair's
+ * remote address are read beside libnice, in recvmmsg batches with
+ * UDP_GRO, on a second socket bound to the same address and port
+ * (SO_REUSEPORT, a kernel steering program: batchrx.h), and reach
+ * cb->data as before; STUN (consent), DTLS and TURN stay with libnice. It
+ * follows the pair: closed when the pair changes, a restart connects, the
+ * path is lost or the pair is relayed, reopened for the next direct pair.
+ * A STUN or DTLS datagram that the kernel coalesced behind WireGuard (a
+ * NIC's GRO) still reaches cb->data, and receive offload goes off on that
+ * socket for 60 s, twice the consent timeout (counted as stray; batchrx.h).
+ * A kernel that refuses (or a socket that fails) is logged once at WARN
+ * with the agent's name and libnice reads everything from then on. Off at
+ * creation.
+ */
+void rg_ice_batch_rx(struct rg_ice *ice, bool on);
+
+struct rg_ice_rx_counts {
+	bool active;		      /* the batch receiver is open now */
+	uint64_t datagrams, messages; /* received by it so far, and the messages holding them */
+	uint64_t foreign;	      /* dropped: from another address than the pair's */
+	uint64_t stray; /* not WireGuard but coalesced behind it (batchrx.h): offload then off */
+};
+void rg_ice_batch_rx_counts(const struct rg_ice *ice, struct rg_ice_rx_counts *out);

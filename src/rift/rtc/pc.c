@@ -666,6 +666,19 @@ int rg_pc_send_datagrams(struct rg_pc *pc, const uint8_t *const *bufs, const siz
 	return rg_ice_send_many(pc->ice, bufs, lens, n);
 }
 
+void rg_pc_batch_rx(struct rg_pc *pc, bool on)
+{
+	if (pc->ice != NULL)
+		rg_ice_batch_rx(pc->ice, on);
+}
+
+void rg_pc_batch_rx_counts(const struct rg_pc *pc, struct rg_ice_rx_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (pc->ice != NULL)
+		rg_ice_batch_rx_counts(pc->ice, out);
+}
+
 void rg_pc_close(struct rg_pc *pc)
 {
 	if (pc->state == RG_PC_CLOSED)

@@ -147,6 +147,13 @@ int rg_pc_send_datagram(struct rg_pc *pc, const uint8_t *buf, size_t len);
 int rg_pc_send_datagrams(struct rg_pc *pc, const uint8_t *const *bufs, const size_t *lens,
 			 size_t n);
 /*
+ * Read the WireGuard datagrams of a direct pair in batches beside libnice
+ * (rg_ice_batch_rx); they still arrive through cb->datagram.
+ */
+void rg_pc_batch_rx(struct rg_pc *pc, bool on);
+/* What the batch receiver carried (all zero before ICE exists). */
+void rg_pc_batch_rx_counts(const struct rg_pc *pc, struct rg_ice_rx_counts *out);
+/*
  * Close: DTLS close_notify to the peer (whose state becomes CLOSED), our
  * channels are freed without further callbacks, and state(CLOSED) fires.
  * Channel pointers are invalid afterwards; the object stays valid until

@@ -23,9 +23,9 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/udprx.h"
 #include "rift/wg/device.h"
 
-#define BATCH	    32	/* messages per recvmmsg */
 #define RECV_BUDGET 512 /* datagrams handed on per wakeup, so the TUN side gets its turn */
 #define QUEUE	    256 /* datagrams queued until flush */
 #define DGRAM_MAX   (RG_WG_MAX_PACKET + RG_WG_OVERHEAD)
@@ -33,7 +33,6 @@
 #define GSO_SEGS    64		     /* the kernel's UDP_MAX_SEGMENTS */
 #define GSO_BYTES   (65535 - 20 - 8) /* an IPv4 datagram's payload at most */
 #define GSO_CMSG    CMSG_SPACE(sizeof(uint16_t))
-#define GRO_CMSG    CMSG_SPACE(sizeof(int))
 
 #define EP_V4	    6  /* address, port */
 #define EP_V6	    18 /* address, port */
@@ -48,12 +47,7 @@ struct udp_bind {
 	uint64_t dropped;
 	struct rg_wg_udp_counts counts;
 	GSource *source;
-	/* receive */
-	struct mmsghdr rmsg[BATCH];
-	struct iovec riov[BATCH];
-	struct sockaddr_storage rfrom[BATCH];
-	uint8_t rctl[BATCH][GRO_CMSG];
-	uint8_t *rbuf; /* BATCH x DGRAM_MAX */
+	struct core_udprx *rx; /* receive batches */
 	/* send queue: datagram i in sbuf[i] (siov[i]) to sto[i] (stolen[i] bytes) */
 	unsigned nq;
 	struct iovec siov[QUEUE];
@@ -332,37 +326,18 @@ static bool udp_format(const struct rg_wg_bind *b, const struct rg_wg_endpoint *
 	return true;
 }
 
-/* The segment size of a GRO message (its UDP_GRO control message), or 0. */
-static size_t gro_size(const struct msghdr *h)
+/* A received message: its datagrams (cut at the GRO size) to recv; how many. */
+static unsigned deliver(void *ctx, const struct sockaddr *sa, socklen_t salen, const uint8_t *p,
+			size_t len, size_t seg)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL;
-	     c = CMSG_NXTHDR((struct msghdr *)h, c)) {
-		int size = 0;
-
-		if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO)
-			continue;
-		if (c->cmsg_len >= CMSG_LEN(sizeof(int)))
-			memcpy(&size, CMSG_DATA(c), sizeof(int));
-		return size > 0 ? (size_t)size : 0;
-	}
-	return 0;
-}
-
-/* Message i of a recvmmsg batch: its datagrams (cut at the GRO size) to recv; how many. */
-static unsigned deliver(struct udp_bind *u, unsigned i)
-{
-	const struct msghdr *h = &u->rmsg[i].msg_hdr;
-	const uint8_t *p = u->riov[i].iov_base;
-	size_t len = u->rmsg[i].msg_len, seg = gro_size(h);
+	struct udp_bind *u = ctx;
 	struct rg_wg_endpoint from;
 	struct core_addr a;
 	unsigned n = 0;
 
-	if (core_addr_from_sockaddr(&a, (struct sockaddr *)&u->rfrom[i], h->msg_namelen) != CORE_OK)
+	if (core_addr_from_sockaddr(&a, sa, salen) != CORE_OK)
 		return 0;
 	rg_wg_udp_endpoint_from_addr(&from, &a);
-	if (seg == 0)
-		seg = len;
 	for (size_t off = 0; off < len && u->base.recv != NULL; off += seg, n++)
 		u->base.recv(u->base.ctx, &from, p + off, MIN(seg, len - off));
 	u->counts.rx_datagrams += n;
@@ -373,23 +348,10 @@ static unsigned deliver(struct udp_bind *u, unsigned i)
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 {
 	struct udp_bind *u = data;
-	unsigned handed = 0;
-	int n;
+	int err;
 
 	/* a bounded number of datagrams per wakeup, so the TUN side gets its turn */
-	while (handed < RECV_BUDGET) {
-		for (int i = 0; i < BATCH; i++) {
-			u->rmsg[i].msg_hdr.msg_namelen = sizeof(u->rfrom[i]);
-			u->rmsg[i].msg_hdr.msg_controllen = u->gro ? GRO_CMSG : 0;
-		}
-		n = recvmmsg(fd, u->rmsg, BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
-		for (int i = 0; i < n; i++)
-			handed += deliver(u, (unsigned)i);
-		if (n < BATCH)
-			break;
-	}
+	core_udprx_read(u->rx, fd, RECV_BUDGET, deliver, u, &err);
 	if (u->base.idle != NULL)
 		u->base.idle(u->base.ctx);
 	return G_SOURCE_CONTINUE;
@@ -406,7 +368,7 @@ static void udp_free(struct rg_wg_bind *b)
 	}
 	if (u->fd >= 0)
 		close(u->fd);
-	g_free(u->rbuf);
+	core_udprx_free(u->rx);
 	g_free(u->sbuf);
 	g_free(u);
 }
@@ -455,11 +417,11 @@ static int open_socket(int family, uint16_t port)
 /* Which offloads the kernel has for the socket: UDP_SEGMENT (4.18), UDP_GRO (5.0); logged if not. */
 static void offloads(struct udp_bind *u)
 {
-	int on = 1, size = 0;
+	int size = 0;
 	socklen_t len = sizeof(size);
 
 	u->gso = getsockopt(u->fd, SOL_UDP, UDP_SEGMENT, &size, &len) == 0;
-	u->gro = setsockopt(u->fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0;
+	u->gro = core_udprx_gro(u->fd);
 	if (!u->gso || !u->gro)
 		core_log_info("wg", NULL, "UDP port %u: no %s offload in this kernel", u->port,
 			      !u->gso && !u->gro ? "segmentation or receive"
@@ -491,16 +453,8 @@ int rg_wg_udp_bind_new(struct rg_wg_bind **out, uint16_t port, GMainContext *con
 	u->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						 : ((struct sockaddr_in *)&ss)->sin_port);
 	u->base.vt = &udp_vtable;
-	u->rbuf = g_malloc((size_t)BATCH * DGRAM_MAX);
+	u->rx = core_udprx_new(DGRAM_MAX);
 	u->sbuf = g_malloc((size_t)QUEUE * SLOT);
-	for (int i = 0; i < BATCH; i++) {
-		u->riov[i].iov_base = u->rbuf + (size_t)i * DGRAM_MAX;
-		u->riov[i].iov_len = DGRAM_MAX;
-		u->rmsg[i].msg_hdr.msg_name = &u->rfrom[i];
-		u->rmsg[i].msg_hdr.msg_iov = &u->riov[i];
-		u->rmsg[i].msg_hdr.msg_iovlen = 1;
-		u->rmsg[i].msg_hdr.msg_control = u->rctl[i];
-	}
 	offloads(u);
 	u->source = g_unix_fd_source_new(u->fd, G_IO_IN);
 	g_source_set_callback(u->source, G_SOURCE_FUNC(on_readable), u, NULL);

@@ -10,6 +10,15 @@
  * generation while datagrams keep flowing: every one sent arrives. A peer
  * that reaches us before its candidates do is first reported "prflx", and
  * reported again with the real type once its candidate arrives.
+ * Batch receive: WireGuard-shaped datagrams reach the peer byte-exact
+ * through its second socket, a segmented burst in fewer messages than
+ * datagrams; anything else (and WireGuard with STUN's cookie) still
+ * through libnice; a WireGuard-shaped datagram from another address is
+ * dropped and counted; it follows a restart to the new pair; a DTLS-like
+ * datagram coalesced behind WireGuard is delivered, counted, and turns
+ * receive offload off for a rest (a burst then reads one datagram per
+ * message, and again in one message after it); turned off, libnice's
+ * socket takes everything again.
  * TURN over TLS, through a coturn that speaks TLS only (as a TLS front end
  * on 443 would): relay-only, connected and "relay", through a restart, the
  * allocations released on close; a ClientHello naming the server is what
@@ -40,6 +49,7 @@ struct end {
 	struct end *peer;
 	enum rg_ice_state state;
 	char type[8], local_type[8], remote_type[8];
+	char remote_address[RG_ICE_ADDRSTRLEN];
 	unsigned reports; /* selected-pair reports */
 	GPtrArray *held;  /* our candidates, not given to the peer yet; NULL: give them at once */
 	GByteArray *got;
@@ -83,6 +93,7 @@ static void on_selected(void *ctx, const struct rg_ice_pair *pair)
 	g_strlcpy(e->type, pair->type, sizeof(e->type));
 	g_strlcpy(e->local_type, pair->local, sizeof(e->local_type));
 	g_strlcpy(e->remote_type, pair->remote, sizeof(e->remote_type));
+	g_strlcpy(e->remote_address, pair->remote_address, sizeof(e->remote_address));
 }
 
 static void on_data(void *ctx, const uint8_t *buf, size_t len)
@@ -470,6 +481,170 @@ static struct rg_ice_config relay_only(const struct rg_ice_turn *t)
 }
 
 /* a (relay only, through t) and b connect and report "relay"; data crosses. */
+/* A WireGuard-shaped datagram (rtc/demux.h: type 4, three zero bytes) of len bytes, tagged n. */
+static void wg_shaped(uint8_t *buf, size_t len, unsigned n)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(n * 7 + i);
+	memcpy(buf, "\x04\0\0\0", 4);
+	buf[4] = (uint8_t)n; /* never STUN's cookie 0x2112A442: byte 5 is 0 */
+	buf[5] = (uint8_t)(n >> 8);
+}
+
+/* Send a burst of count WireGuard-shaped datagrams of len from a; the bytes expected at the peer. */
+static void send_burst(struct end *a, unsigned count, size_t len, GByteArray *want)
+{
+	uint8_t bufs[64][1400];
+	const uint8_t *ptrs[64];
+	size_t lens[64];
+
+	g_assert_cmpuint(count, <=, 64);
+	for (unsigned i = 0; i < count; i++) {
+		wg_shaped(bufs[i], len, i);
+		ptrs[i] = bufs[i];
+		lens[i] = len;
+		g_byte_array_append(want, bufs[i], (guint)len);
+	}
+	g_assert_cmpint(rg_ice_send_many(a->ice, ptrs, lens, count), ==, (int)count);
+}
+
+/* A datagram to "127.0.0.1:port" from a socket of our own. */
+static void send_from_elsewhere(const char *to, const uint8_t *buf, size_t len)
+{
+	GInetSocketAddress *addr = G_INET_SOCKET_ADDRESS(g_inet_socket_address_new_from_string(
+		"127.0.0.1", (guint)atoi(strrchr(to, ':') + 1)));
+	GSocket *s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+				  G_SOCKET_PROTOCOL_UDP, NULL);
+
+	g_assert_nonnull(s);
+	g_assert_cmpint(
+		g_socket_send_to(s, G_SOCKET_ADDRESS(addr), (const gchar *)buf, len, NULL, NULL),
+		==, (gssize)len);
+	g_object_unref(s);
+	g_object_unref(addr);
+}
+
+static void test_batch_rx(void)
+{
+	struct rg_ice_config ca = { .controlling = true, .local_addresses = loopback };
+	struct rg_ice_config cb = { .controlling = false, .local_addresses = loopback };
+	struct end a = { 0 }, b = { 0 };
+	struct rg_ice_rx_counts c;
+	GByteArray *want = g_byte_array_new();
+	uint8_t odd[40];
+	GError *e = NULL;
+
+	rg_ice_test_gro_rest(300);
+	connect_pair(&a, &b, &ca, &cb);
+	rg_ice_batch_rx_counts(b.ice, &c);
+	g_assert_false(c.active);
+	rg_ice_batch_rx(b.ice, true);
+	rg_ice_batch_rx_counts(b.ice, &c);
+	g_assert_true(c.active);
+	send_burst(&a, 64, 1200, want);
+	ITEST_RUN_UNTIL(b.got->len == want->len, 5);
+	g_assert_cmpmem(b.got->data, b.got->len, want->data, want->len);
+	rg_ice_batch_rx_counts(b.ice, &c);
+	g_assert_cmpuint(c.datagrams, ==, 64);
+	g_assert_cmpuint(c.messages, <, 64); /* the burst went as one UDP_SEGMENT send */
+	/* anything else is libnice's: DTLS-like, too short, STUN's cookie after a WireGuard word */
+	g_byte_array_set_size(b.got, 0);
+	b.datagrams = 0;
+	wg_shaped(odd, sizeof(odd), 1);
+	memcpy(odd + 4, "\x21\x12\xa4\x42", 4);
+	g_assert_cmpint(rg_ice_send(a.ice, odd, sizeof(odd)), ==, CORE_OK);
+	memset(odd, 0x16, sizeof(odd));
+	g_assert_cmpint(rg_ice_send(a.ice, odd, sizeof(odd)), ==, CORE_OK);
+	g_assert_cmpint(rg_ice_send(a.ice, (const uint8_t *)"\x04\0\0", 3), ==, CORE_OK);
+	ITEST_RUN_UNTIL(b.datagrams == 3, 5); /* libnice hands on a STUN message it cannot parse */
+	g_assert_cmpuint(b.got->len, ==, 2 * sizeof(odd) + 3);
+	g_assert_cmpmem(b.got->data + sizeof(odd), sizeof(odd), odd, sizeof(odd));
+	rg_ice_batch_rx_counts(b.ice, &c);
+	g_assert_cmpuint(c.datagrams, ==, 64);
+	/* WireGuard from another address than the pair's: dropped, counted */
+	wg_shaped(odd, sizeof(odd), 1);
+	send_from_elsewhere(a.remote_address, odd, sizeof(odd));
+	ITEST_RUN_UNTIL((rg_ice_batch_rx_counts(b.ice, &c), c.foreign == 1), 5);
+	g_assert_cmpuint(b.datagrams, ==, 3);
+	/* a restart moves it to the new pair */
+	g_assert_cmpint(rg_ice_restart(a.ice, &e), ==, CORE_OK);
+	g_assert_cmpint(rg_ice_restart(b.ice, &e), ==, CORE_OK);
+	g_assert_no_error(e);
+	swap_and_gather(&a, &b);
+	ITEST_RUN_UNTIL(!rg_ice_restarting(a.ice) && !rg_ice_restarting(b.ice), 10);
+	rg_ice_batch_rx_counts(b.ice, &c);
+	g_assert_true(c.active);
+	g_byte_array_set_size(b.got, 0);
+	g_byte_array_set_size(want, 0);
+	send_burst(&a, 10, 1000, want);
+	ITEST_RUN_UNTIL(b.got->len == want->len, 5);
+	g_assert_cmpmem(b.got->data, b.got->len, want->data, want->len);
+	rg_ice_batch_rx_counts(b.ice, &c);
+	g_assert_cmpuint(c.datagrams, ==, 74);
+	/* a DTLS-like datagram behind WireGuard in one coalesced message: delivered, offload off */
+	{
+		uint8_t wg[3][600], dtls[100];
+		const uint8_t *ptrs[4] = { wg[0], wg[1], wg[2], dtls };
+		size_t lens[4] = { 600, 600, 600, 100 };
+
+		g_byte_array_set_size(b.got, 0);
+		g_byte_array_set_size(want, 0);
+		for (unsigned i = 0; i < 3; i++) {
+			wg_shaped(wg[i], 600, i);
+			g_byte_array_append(want, wg[i], 600);
+		}
+		memset(dtls, 0x17, sizeof(dtls));
+		g_byte_array_append(want, dtls, sizeof(dtls));
+		g_assert_cmpint(rg_ice_send_many(a.ice, ptrs, lens, 4), ==, 4);
+		ITEST_RUN_UNTIL(b.got->len == want->len, 5);
+		g_assert_cmpmem(b.got->data, b.got->len, want->data, want->len);
+		rg_ice_batch_rx_counts(b.ice, &c);
+		g_assert_cmpuint(c.stray, ==, 1);
+		g_assert_cmpuint(c.datagrams, ==, 78);
+		/* from now on the kernel cuts a burst: one datagram per message */
+		g_byte_array_set_size(b.got, 0);
+		g_byte_array_set_size(want, 0);
+		send_burst(&a, 8, 700, want);
+		ITEST_RUN_UNTIL(b.got->len == want->len, 5);
+		g_assert_cmpmem(b.got->data, b.got->len, want->data, want->len);
+		{
+			uint64_t m = c.messages;
+
+			rg_ice_batch_rx_counts(b.ice, &c);
+			g_assert_cmpuint(c.messages - m, ==, 8);
+			g_assert_cmpuint(c.datagrams, ==, 86);
+		}
+		/* after the rest (300 ms here) the kernel coalesces again */
+		{
+			gint64 until = g_get_monotonic_time() + 400 * 1000;
+			uint64_t m = c.messages;
+
+			ITEST_RUN_UNTIL(g_get_monotonic_time() > until, 2);
+			g_byte_array_set_size(b.got, 0);
+			g_byte_array_set_size(want, 0);
+			send_burst(&a, 8, 700, want);
+			ITEST_RUN_UNTIL(b.got->len == want->len, 5);
+			rg_ice_batch_rx_counts(b.ice, &c);
+			g_assert_cmpuint(c.messages - m, <, 8);
+			g_assert_cmpuint(c.datagrams, ==, 94);
+		}
+	}
+	/* off: libnice's socket alone takes WireGuard again */
+	rg_ice_batch_rx(b.ice, false);
+	rg_ice_batch_rx_counts(b.ice, &c);
+	g_assert_false(c.active);
+	g_byte_array_set_size(b.got, 0);
+	g_byte_array_set_size(want, 0);
+	send_burst(&a, 8, 500, want);
+	ITEST_RUN_UNTIL(b.got->len == want->len, 5);
+	g_assert_cmpmem(b.got->data, b.got->len, want->data, want->len);
+	rg_ice_batch_rx_counts(b.ice, &c);
+	g_assert_cmpuint(c.datagrams, ==, 94);
+	g_byte_array_unref(want);
+	end_free(&a);
+	end_free(&b);
+}
+
 static void connect_relayed(struct end *a, struct end *b, const struct rg_ice_turn *t)
 {
 	struct rg_ice_config ca = relay_only(t);
@@ -761,6 +936,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ice/host-pair", test_host_pair);
 	g_test_add_func("/ice/restart", test_restart);
 	g_test_add_func("/ice/late-candidate", test_late_candidate);
+	g_test_add_func("/ice/batch-rx", test_batch_rx);
 	g_test_add_data_func("/ice/turn-udp", GINT_TO_POINTER(RG_ICE_TURN_UDP), test_turn);
 	g_test_add_data_func("/ice/turn-tcp", GINT_TO_POINTER(RG_ICE_TURN_TCP), test_turn);
 	g_test_add_func("/ice/turn-rest-credentials", test_turn_rest);
