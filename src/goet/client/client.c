@@ -555,7 +555,7 @@ static size_t client_fwd_room(void *user)
 {
 	struct gt_client *c = user;
 
-	return gt_conn_send_room_beyond(c->conn, GT_CHANNEL_DATA, GT_FWD_TERMINAL_RESERVE);
+	return gt_conn_send_room_beyond(c->conn, GT_CHANNEL_FWD, GT_FWD_SMALL_RESERVE);
 }
 
 static void client_fwd_notice(void *user, const char *text)
@@ -566,8 +566,16 @@ static void client_fwd_notice(void *user, const char *text)
 	client_say(c, "\r\n");
 }
 
+static void client_fwd_chan_end(void *user, uint32_t chan)
+{
+	struct gt_client *c = user;
+
+	if (c->state == CS_READY)
+		gt_conn_fwd_end(c->conn, chan);
+}
+
 static const struct gt_fwd_hub_ops client_fwd_ops = { client_fwd_send, client_fwd_room,
-						      client_fwd_notice };
+						      client_fwd_notice, client_fwd_chan_end };
 
 /* The connection came (with the session's flags) or went (up false). */
 static void client_fwd_link(struct gt_client *c, bool up, uint8_t flags)

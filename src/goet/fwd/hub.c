@@ -130,7 +130,12 @@ static void chan_free(gpointer p)
 
 static void chan_remove(struct hub_chan *ch)
 {
-	g_hash_table_remove(ch->hub->chans, GUINT_TO_POINTER(ch->id));
+	struct gt_fwd_hub *hub = ch->hub;
+	uint32_t id = ch->id;
+
+	g_hash_table_remove(hub->chans, GUINT_TO_POINTER(id));
+	if (hub->ops.chan_end != NULL)
+		hub->ops.chan_end(hub->user, id);
 }
 
 static void send_close(struct gt_fwd_hub *hub, uint32_t id, uint8_t kind, uint64_t offset,

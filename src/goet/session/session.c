@@ -355,10 +355,18 @@ static size_t session_fwd_room(void *user)
 {
 	struct gt_session *s = user;
 
-	return gt_conn_send_room_beyond(s->conn, GT_CHANNEL_DATA, GT_FWD_TERMINAL_RESERVE);
+	return gt_conn_send_room_beyond(s->conn, GT_CHANNEL_FWD, GT_FWD_SMALL_RESERVE);
 }
 
-static const struct gt_fwd_hub_ops session_fwd_ops = { session_fwd_send, session_fwd_room, NULL };
+static void session_fwd_chan_end(void *user, uint32_t chan)
+{
+	struct gt_session *s = user;
+
+	gt_conn_fwd_end(s->conn, chan);
+}
+
+static const struct gt_fwd_hub_ops session_fwd_ops = { session_fwd_send, session_fwd_room, NULL,
+						       session_fwd_chan_end };
 
 static void conn_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data)
 {

@@ -65,7 +65,7 @@ static size_t side_room(void *user)
 	return sd->queued >= LINK_BUDGET ? 0 : LINK_BUDGET - sd->queued;
 }
 
-static const struct gt_fwd_hub_ops side_ops = { side_send, side_room, NULL };
+static const struct gt_fwd_hub_ops side_ops = { side_send, side_room, NULL, NULL };
 
 /* Hand a batch of queued frames to the other hub, then let senders refill. */
 static void side_deliver(struct side *from)
