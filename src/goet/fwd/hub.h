@@ -23,7 +23,8 @@
  * listen failed; message in err) or CORE_ERR_BAD_VALUE (a bind address that
  * is not an IP address). gt_fwd_hub_on_message returns CORE_OK or
  * CORE_ERR_BAD_VALUE: a message the peer must not send in this role (a
- * FwdListen to a client, a FwdOpen numbered as ours): close the transport
+ * FwdListen to a client, a FwdOpen numbered as ours): refuse the stream that
+ * carried it (gt_conn_fwd_refuse, QUIC) or else close the transport
  * connection (the hub keeps its state for the next one).
  *
  * Ownership: the caller owns the hub (gt_fwd_hub_free closes every socket).

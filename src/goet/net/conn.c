@@ -479,6 +479,13 @@ void gt_conn_fwd_end(struct gt_conn *c, uint32_t chan)
 	}
 }
 
+int gt_conn_fwd_refuse(struct gt_conn *c, uint32_t chan)
+{
+	if (c == NULL || c->state != GT_CS_READY || c->ops->fwd_refuse == NULL)
+		return CORE_ERR_INVALID_ARG;
+	return c->ops->fwd_refuse(c, chan);
+}
+
 void gt_conn_pause_recv(struct gt_conn *c, bool paused)
 {
 	c->recv_paused = paused;

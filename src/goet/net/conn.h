@@ -97,6 +97,15 @@ int gt_conn_send(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m);
 void gt_conn_fwd_end(struct gt_conn *c, uint32_t chan);
 
 /*
+ * The peer's messages for chan break its role (a FwdOpen numbered as ours):
+ * QUIC refuses the peer's stream that carries them (STOP_SENDING, its
+ * further bytes ignored) and the connection goes on: CORE_OK. CORE_ERR_INVALID_ARG
+ * when there is no such stream to refuse (TCP, c NULL or not ready): the
+ * owner closes the connection instead.
+ */
+int gt_conn_fwd_refuse(struct gt_conn *c, uint32_t chan);
+
+/*
  * Stop (paused = true) or resume delivering received messages. While paused
  * no `message` callback runs, nothing more is read from the network beyond
  * what flow control already allowed, and the peer's sends eventually return

@@ -1635,6 +1635,25 @@ static void quic_fwd_end(struct gt_conn *b, uint32_t chan)
 	conn_fwd_end(QC(b), chan);
 }
 
+static int quic_fwd_refuse(struct gt_conn *b, uint32_t chan)
+{
+	struct quic_conn *c = QC(b);
+	GHashTableIter it;
+	gpointer v;
+	int r = CORE_ERR_INVALID_ARG;
+
+	g_hash_table_iter_init(&it, c->fwd);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct quic_fwd *f = v;
+
+		if (!f->local && f->has_chan && f->chan == chan && !f->refused) {
+			fwd_refuse(c, f, "its forwarded connection is not the peer's to open");
+			r = CORE_OK;
+		}
+	}
+	return r;
+}
+
 static int quic_write(struct gt_conn *b)
 {
 	return conn_write(QC(b));
@@ -1718,6 +1737,7 @@ static const struct gt_conn_ops quic_ops = {
 	.drained = quic_drained,
 	.in_flight = quic_in_flight,
 	.fwd_end = quic_fwd_end,
+	.fwd_refuse = quic_fwd_refuse,
 	.send_close = quic_send_close,
 	.expiry = quic_expiry,
 	.on_expiry = quic_on_expiry,

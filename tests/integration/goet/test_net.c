@@ -1026,6 +1026,9 @@ struct load {
 	uint64_t fwd_at_send;	     /* fwd_sent when the key went out */
 	gint64 key_t0;
 	bool echoed, pinged;
+	bool refuse_opens; /* the session's hub says a FwdOpen breaks its role */
+	int refuse_rc;
+	unsigned opens;
 	uint64_t ahead; /* fwd bytes the session took between the key's send and its arrival */
 };
 
@@ -1055,7 +1058,11 @@ static void load_srv_message(struct gt_conn *c, enum gt_channel ch, const struct
 {
 	struct load *l = data;
 
-	if (m->type == GT_MSG_FWD_DATA) {
+	if (m->type == GT_MSG_FWD_OPEN) {
+		l->opens++;
+		if (l->refuse_opens)
+			l->refuse_rc = gt_conn_fwd_refuse(c, m->u.fwd_open.chan);
+	} else if (m->type == GT_MSG_FWD_DATA) {
 		l->fwd_recv += m->u.fwd_data.len;
 	} else if (m->type == GT_MSG_HEARTBEAT) {
 		g_assert_cmpint(gt_conn_send(c, GT_CHANNEL_CONTROL, m), ==, CORE_OK);
@@ -1225,6 +1232,8 @@ static void test_fwd_load(void)
 	else /* TCP: the kernel's buffers still are (before: 6 MiB, now ~2) */
 		g_assert_cmpuint(ahead[LOAD_KEYS / 2], <, 4 * 1024 * 1024);
 	g_assert_cmpfloat(ratio, <=, 5.0);
+	if (tr == GT_TRANSPORT_TCP) /* one stream: nothing to refuse alone */
+		g_assert_cmpint(gt_conn_fwd_refuse(l.srv, 1), ==, CORE_ERR_INVALID_ARG);
 	gt_conn_close_now(l.cli, GT_CLOSE_OK, "closed");
 	l.cli = NULL;
 	settle(50);
@@ -1304,6 +1313,31 @@ static void test_fwd_stream_refused(void)
 	/* the terminal goes on */
 	g_assert_nonnull(l.srv);
 	load_key(&l, 3);
+
+	/* a chan the owner refuses (the hub's role check): that stream alone */
+	{
+		struct gt_msg o = { .type = GT_MSG_FWD_OPEN }, fd = { .type = GT_MSG_FWD_DATA };
+
+		l.refuse_opens = true;
+		l.refuse_rc = 1;
+		o.u.fwd_open.chan = 4;
+		o.u.fwd_open.host = (const uint8_t *)"localhost";
+		o.u.fwd_open.host_len = 9;
+		o.u.fwd_open.port = 22;
+		g_assert_cmpint(gt_conn_send(l.cli, GT_CHANNEL_FWD, &o), ==, CORE_OK);
+		while (l.opens == 0)
+			g_main_context_iteration(NULL, TRUE);
+		g_assert_cmpint(l.refuse_rc, ==, CORE_OK);
+		fd.u.fwd_data.chan = 4;
+		fd.u.fwd_data.bytes = (const uint8_t *)"abc";
+		fd.u.fwd_data.len = 3;
+		g_assert_cmpint(gt_conn_send(l.cli, GT_CHANNEL_FWD, &fd), ==, CORE_OK);
+		load_key(&l, 4);
+		settle(50);
+		g_assert_cmpuint(l.fwd_recv, ==, 0); /* not delivered */
+		g_assert_cmpint(gt_conn_fwd_refuse(l.srv, 4), ==, CORE_ERR_INVALID_ARG); /* done */
+		g_assert_nonnull(l.srv);
+	}
 	gt_conn_close_now(l.cli, GT_CLOSE_OK, "closed");
 	settle(50);
 	gt_server_free(s);
