@@ -555,7 +555,7 @@ static size_t client_fwd_room(void *user)
 {
 	struct gt_client *c = user;
 
-	return gt_conn_send_room_beyond(c->conn, GT_CHANNEL_DATA, GT_FWD_TERMINAL_RESERVE);
+	return gt_conn_send_room_beyond(c->conn, GT_CHANNEL_FWD, GT_FWD_SMALL_RESERVE);
 }
 
 static void client_fwd_notice(void *user, const char *text)
@@ -566,8 +566,16 @@ static void client_fwd_notice(void *user, const char *text)
 	client_say(c, "\r\n");
 }
 
+static void client_fwd_chan_end(void *user, uint32_t chan)
+{
+	struct gt_client *c = user;
+
+	if (c->state == CS_READY)
+		gt_conn_fwd_end(c->conn, chan);
+}
+
 static const struct gt_fwd_hub_ops client_fwd_ops = { client_fwd_send, client_fwd_room,
-						      client_fwd_notice };
+						      client_fwd_notice, client_fwd_chan_end };
 
 /* The connection came (with the session's flags) or went (up false). */
 static void client_fwd_link(struct gt_client *c, bool up, uint8_t flags)
@@ -720,6 +728,7 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 			   void *data)
 {
 	struct gt_client *c = data;
+	uint32_t chan;
 
 	c->last_contact = core_time_now_us();
 	if (c->notice_shown && c->state == CS_READY)
@@ -753,7 +762,8 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 	case GT_MSG_FWD_DATA:
 	case GT_MSG_FWD_ACK:
 	case GT_MSG_FWD_CLOSE:
-		if (c->fwd == NULL || gt_fwd_hub_on_message(c->fwd, m) != CORE_OK) {
+		if ((c->fwd == NULL || gt_fwd_hub_on_message(c->fwd, m) != CORE_OK) &&
+		    !(gt_msg_fwd_chan(m, &chan) && gt_conn_fwd_refuse(conn, chan) == CORE_OK)) {
 			core_log_warn("client", NULL, "the session sent %s, which it must not",
 				      gt_msg_type_name(m->type));
 			gt_conn_close(conn, GT_CLOSE_PROTOCOL, "unexpected forwarding message");

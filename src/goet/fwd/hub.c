@@ -130,11 +130,16 @@ static void chan_free(gpointer p)
 
 static void chan_remove(struct hub_chan *ch)
 {
-	g_hash_table_remove(ch->hub->chans, GUINT_TO_POINTER(ch->id));
+	struct gt_fwd_hub *hub = ch->hub;
+	uint32_t id = ch->id;
+
+	g_hash_table_remove(hub->chans, GUINT_TO_POINTER(id));
+	if (hub->ops.chan_end != NULL)
+		hub->ops.chan_end(hub->user, id);
 }
 
-static void send_close(struct gt_fwd_hub *hub, uint32_t id, uint8_t kind, uint64_t offset,
-		       const char *reason)
+static int send_close(struct gt_fwd_hub *hub, uint32_t id, uint8_t kind, uint64_t offset,
+		      const char *reason)
 {
 	struct gt_msg m = { .type = GT_MSG_FWD_CLOSE };
 
@@ -143,7 +148,7 @@ static void send_close(struct gt_fwd_hub *hub, uint32_t id, uint8_t kind, uint64
 	m.u.fwd_close.offset = offset;
 	m.u.fwd_close.reason = (const uint8_t *)reason;
 	m.u.fwd_close.reason_len = MIN(strlen(reason), GT_FWD_TEXT_MAX);
-	hub_send(hub, &m);
+	return hub_send(hub, &m);
 }
 
 /* Reset one connection: the peer is told (now or at the next connection). */
@@ -281,7 +286,7 @@ static void chan_pump(struct hub_chan *ch)
 	struct gt_fwd_hub *hub = ch->hub;
 	struct gt_fwd_chunk c;
 	struct gt_msg m;
-	uint64_t off;
+	uint64_t off, acked;
 	uint32_t window;
 
 	if (!hub->up || ch->state != CH_OPEN) {
@@ -306,14 +311,20 @@ static void chan_pump(struct hub_chan *ch)
 			break;
 		}
 	}
-	if (gt_fwd_tx_close_due(&ch->tx, &off))
-		send_close(hub, ch->id, GT_FWD_CLOSE_EOF, off, "");
+	/* an end or an ack the transport did not take goes at its next room (pump) */
+	if (gt_fwd_tx_close_due(&ch->tx, &off) &&
+	    send_close(hub, ch->id, GT_FWD_CLOSE_EOF, off, "") != CORE_OK)
+		ch->tx.eof_sent = false;
+	acked = ch->rx.acked;
 	if (gt_fwd_rx_ack_due(&ch->rx, &off, &window)) {
 		m = (struct gt_msg){ .type = GT_MSG_FWD_ACK };
 		m.u.fwd_ack.chan = ch->id;
 		m.u.fwd_ack.delivered = off;
 		m.u.fwd_ack.window = window;
-		hub_send(hub, &m);
+		if (hub_send(hub, &m) != CORE_OK) {
+			ch->rx.acked = acked;
+			ch->rx.ack_forced = true;
+		}
 	}
 	chan_want_read(ch);
 	chan_done_check(ch);

@@ -23,7 +23,8 @@
  * listen failed; message in err) or CORE_ERR_BAD_VALUE (a bind address that
  * is not an IP address). gt_fwd_hub_on_message returns CORE_OK or
  * CORE_ERR_BAD_VALUE: a message the peer must not send in this role (a
- * FwdListen to a client, a FwdOpen numbered as ours): close the transport
+ * FwdListen to a client, a FwdOpen numbered as ours): refuse the stream that
+ * carried it (gt_conn_fwd_refuse, QUIC) or else close the transport
  * connection (the hub keeps its state for the next one).
  *
  * Ownership: the caller owns the hub (gt_fwd_hub_free closes every socket).
@@ -41,23 +42,27 @@
 /* Channels at once per hub; more connections are refused (closed at once). */
 #define GT_FWD_MAX_CHANNELS 1024
 /*
- * Room kept for the terminal's own bytes on the data channel, which
- * forwarded connections share: ops->room reports the room beyond it (and,
- * when there is none, the owner asks its transport to say when there is:
- * less than half the 2 MiB queue, so that "half empty" means room here).
+ * Room the owners keep on the forwarding channel beyond what ops->room
+ * reports, for the messages that are not sent again when refused (FwdAck,
+ * FwdClose, FwdOpen and their answers): FwdData fills the rest. (The
+ * terminal has channels of its own: conn.h.)
  */
-#define GT_FWD_TERMINAL_RESERVE (512 * 1024)
+#define GT_FWD_SMALL_RESERVE (64 * 1024)
 /* A forwarded connection's target must answer within this. */
 #define GT_FWD_CONNECT_TIMEOUT_S 10
 
 struct gt_fwd_hub_ops {
 	/* Queue m for the peer: CORE_OK, CORE_ERR_AGAIN (full) or another error. */
 	int (*send)(void *user, const struct gt_msg *m);
-	/* Bytes the transport takes now (FwdData is sent while there is room). */
+	/* Bytes the transport takes now (FwdData is sent while there is room):
+	 * the forwarding channel's, which never delays the terminal's (conn.h). */
 	size_t (*room)(void *user);
 	/* May be NULL: a line for the user (a port picked, a forward that failed),
 	 * as ssh prints "Allocated port ..." and "open failed". No newline. */
 	void (*notice)(void *user, const char *text);
+	/* May be NULL: channel chan is gone on this side (the transport may end
+	 * what carried it: gt_conn_fwd_end). */
+	void (*chan_end)(void *user, uint32_t chan);
 };
 
 struct gt_fwd_hub;

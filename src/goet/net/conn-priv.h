@@ -54,6 +54,10 @@ struct gt_conn_ops {
 	bool (*drained)(const struct gt_conn *c);
 	/* Data-channel bytes sent or queued and not yet acknowledged by the peer. */
 	size_t (*in_flight)(const struct gt_conn *c);
+	/* Forwarded connection chan is over on this side (NULL: nothing to do). */
+	void (*fwd_end)(struct gt_conn *c, uint32_t chan);
+	/* Refuse the peer's stream of chan: CORE_OK, CORE_ERR_INVALID_ARG (none; NULL: never). */
+	int (*fwd_refuse)(struct gt_conn *c, uint32_t chan);
 	/* Tell the peer the connection ends (best effort, once). */
 	void (*send_close)(struct gt_conn *c, uint64_t code, const char *reason);
 	/* The transport's own next deadline (core_time_now_us scale; INT64_MAX: none). */

@@ -344,10 +344,10 @@ static void conn_arm_timer(struct gt_conn *c)
 					 conn_timer_cb, c);
 }
 
-/* Room again after CORE_ERR_AGAIN: both queues at least half empty. */
+/* Room again after CORE_ERR_AGAIN: every queue at least half empty. */
 static bool conn_has_room(const struct gt_conn *c)
 {
-	for (int ch = 0; ch < 2; ch++)
+	for (int ch = 0; ch < GT_CHANNEL_COUNT; ch++)
 		if (c->ops->room(c, ch) < c->ops->queue_max(c, ch) / 2)
 			return false;
 	return true;
@@ -469,6 +469,21 @@ size_t gt_conn_send_room_beyond(struct gt_conn *c, enum gt_channel ch, size_t ke
 		return room - keep;
 	gt_conn_want_writable(c);
 	return 0;
+}
+
+void gt_conn_fwd_end(struct gt_conn *c, uint32_t chan)
+{
+	if (c != NULL && c->state == GT_CS_READY && c->ops->fwd_end != NULL) {
+		c->ops->fwd_end(c, chan);
+		gt_conn_schedule(c);
+	}
+}
+
+int gt_conn_fwd_refuse(struct gt_conn *c, uint32_t chan)
+{
+	if (c == NULL || c->state != GT_CS_READY || c->ops->fwd_refuse == NULL)
+		return CORE_ERR_INVALID_ARG;
+	return c->ops->fwd_refuse(c, chan);
 }
 
 void gt_conn_pause_recv(struct gt_conn *c, bool paused)

@@ -2,11 +2,15 @@
  * conn.h - one authenticated goet connection, whatever carries it.
  *
  * A gt_conn is what the session and the client talk through: framed
- * messages on two logical channels (control and data), with back-pressure
- * and statistics. Transports (QUIC in quic.h, TCP+TLS in tcp.h) create them
- * already authenticated; the connection's life, the same for both, is
- * written once in conn.c (conn-priv.h) and hand them over through their accept or dial
- * callback.
+ * messages on three logical channels (control, the terminal's data, port
+ * forwarding), with back-pressure and statistics. The forwarding channel
+ * never delays the other two: on QUIC each forwarded connection (chan) has
+ * streams of its own; on TCP forwarding frames go only when no control or
+ * data frame waits, so a terminal frame waits for one forwarding frame at
+ * most (docs/protocol/goet.md sections 1 and 8). Transports (QUIC in
+ * quic.h, TCP+TLS in tcp.h) create them already authenticated; the
+ * connection's life, the same for both, is written once in conn.c
+ * (conn-priv.h) and hand them over through their accept or dial callback.
  *
  * Ownership (one owner, no refcount): the owner gets the conn from the
  * transport. It ends it with gt_conn_close(), after which the owner must
@@ -49,6 +53,8 @@ enum gt_proto_version {
 #define GT_CLOSE_AUTH_FAILED  1 /* reason "auth failed" */
 #define GT_CLOSE_PROTOCOL     2 /* malformed or unexpected frame */
 #define GT_CLOSE_AUTH_TIMEOUT 3 /* no AuthRequest in time: not a refusal, retry */
+/* QUIC stream code (STOP_SENDING): a forwarding stream refused, the connection goes on. */
+#define GT_STREAM_REFUSED 0x10
 
 struct gt_conn_stats {
 	bool has_rtt; /* false on transports without RTT estimates */
@@ -83,6 +89,23 @@ void gt_conn_set_callbacks(struct gt_conn *c, const struct gt_conn_callbacks *cb
 int gt_conn_send(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m);
 
 /*
+ * Forwarded connection chan is over on this side (the hub forgot it): what
+ * was queued for it still goes out, then QUIC ends its stream (FIN) so that
+ * streams do not pile up; a later message for chan opens a new one. No-op on
+ * TCP and when c is NULL or not ready.
+ */
+void gt_conn_fwd_end(struct gt_conn *c, uint32_t chan);
+
+/*
+ * The peer's messages for chan break its role (a FwdOpen numbered as ours):
+ * QUIC refuses the peer's stream that carries them (STOP_SENDING, its
+ * further bytes ignored) and the connection goes on: CORE_OK. CORE_ERR_INVALID_ARG
+ * when there is no such stream to refuse (TCP, c NULL or not ready): the
+ * owner closes the connection instead.
+ */
+int gt_conn_fwd_refuse(struct gt_conn *c, uint32_t chan);
+
+/*
  * Stop (paused = true) or resume delivering received messages. While paused
  * no `message` callback runs, nothing more is read from the network beyond
  * what flow control already allowed, and the peer's sends eventually return
@@ -93,7 +116,7 @@ int gt_conn_send(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m);
 void gt_conn_pause_recv(struct gt_conn *c, bool paused);
 
 /*
- * Call `writable` once both queues are at least half empty, as after
+ * Call `writable` once every queue is at least half empty, as after
  * CORE_ERR_AGAIN: for an owner that holds back before the queue is full
  * (port forwarding leaves room for the terminal's output).
  */

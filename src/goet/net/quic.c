@@ -7,7 +7,13 @@
  *             endpoint feeds its single connection.
  *   connection: an ngtcp2_conn, its GnuTLS session, two streams (control and
  *             data) each with a bounded send queue that keeps bytes until the
- *             peer acknowledges them, and a frame reassembler.
+ *             peer acknowledges them, and a frame reassembler; and the
+ *             forwarding streams: one unidirectional stream per forwarded
+ *             connection (chan) and direction, opened by its sender at the
+ *             chan's first message and ended (FIN) when the hub forgets the
+ *             chan (gt_conn_fwd_end). Terminal streams are always written
+ *             first; forwarding streams share the rest in turn, and a loss on
+ *             one stalls only that stream (docs/protocol/goet.md sections 1 and 8).
  * The connection's life (authentication, handover, delivery, close, the
  * timer) is conn.c's (conn-priv.h): every event ends in gt_conn_process,
  * which calls back into the ops below. ngtcp2 callbacks only record what
@@ -50,10 +56,21 @@
 #define QUIC_CONTROL_QUEUE   (64 * 1024)
 #define QUIC_DATA_QUEUE	     (2 * 1024 * 1024) /* bounds unacknowledged data too */
 #define QUIC_CERT_VALIDITY_S (24 * 3600)
-#define QUIC_MAX_VECS	     16	 /* stream ranges offered to ngtcp2 per packet */
-#define QUIC_GSO_MAX_SEGS    32	 /* packets in one GSO send (at most 64 KiB) */
-#define QUIC_INITIAL_RTT_MS  100 /* before any sample (RFC 9002 says 333) */
-#define QUIC_PRIORITY	     "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3"
+/*
+ * Forwarding: the hub's channels at once (GT_FWD_MAX_CHANNELS), each with at
+ * most one stream per direction; the peer may open a few more streams than
+ * that (closing ones not yet counted out), beyond which QUIC itself refuses
+ * (STREAM_LIMIT_ERROR). A stream's window is the channel's (2 MiB, fwdchan.h)
+ * plus its frames' headers and acks; ngtcp2 widens it as it is used.
+ */
+#define QUIC_FWD_MAX_STREAMS   1024
+#define QUIC_FWD_SPARE_STREAMS 64
+#define QUIC_FWD_STREAM_WINDOW (2 * 1024 * 1024 + 256 * 1024)
+#define QUIC_FWD_QUEUE	       (2 * 1024 * 1024) /* all forwarding streams' unacknowledged bytes */
+#define QUIC_MAX_VECS	       16		 /* stream ranges offered to ngtcp2 per packet */
+#define QUIC_GSO_MAX_SEGS      32		 /* packets in one GSO send (at most 64 KiB) */
+#define QUIC_INITIAL_RTT_MS    100		 /* before any sample (RFC 9002 says 333) */
+#define QUIC_PRIORITY	       "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3"
 
 struct quic_stream {
 	int64_t id;	      /* -1 until opened */
@@ -61,6 +78,19 @@ struct quic_stream {
 	uint64_t acked;	      /* stream offset acknowledged so far */
 	struct gt_framer recv;
 	GByteArray *held; /* received while paused: not yet fed, credit not yet returned */
+};
+
+/* A forwarding stream (unidirectional): ours to send chan's messages, or the peer's. */
+struct quic_fwd {
+	struct quic_stream s; /* s.id is the hash key */
+	uint32_t chan;
+	bool has_chan; /* the peer's: chan known from its first message */
+	bool local;
+	bool fin; /* local: the chan ended here, FIN after what is queued */
+	bool fin_sent;
+	bool blocked; /* local: flow control, this write pass */
+	bool refused; /* the peer's: broke the rules, read no more */
+	GList *link;  /* local: in quic_conn.fwd_send */
 };
 
 struct quic_endpoint {
@@ -80,7 +110,12 @@ struct quic_conn {
 	gnutls_certificate_credentials_t client_cred;
 	ngtcp2_crypto_conn_ref ref;
 	ngtcp2_path_storage ps;
-	struct quic_stream st[2]; /* indexed by enum gt_channel */
+	struct quic_stream st[2]; /* indexed by enum gt_channel: control, data */
+	GHashTable *fwd;	  /* stream id -> struct quic_fwd (owned) */
+	GHashTable *fwd_out;	  /* chan -> our stream for it (not ended) */
+	GQueue fwd_send;	  /* our forwarding streams, the next to write first */
+	size_t fwd_queued;	  /* their unacknowledged bytes, <= QUIC_FWD_QUEUE */
+	unsigned fwd_remote;	  /* the peer's forwarding streams open */
 	GArray *cids;		  /* server: registered connection IDs (ngtcp2_cid) */
 	struct core_buf scratch;  /* frames are encoded here, then queued */
 	struct gt_conn_stats ctr;
@@ -383,14 +418,156 @@ static int conn_adopt_remote_stream(struct quic_conn *c, int64_t sid)
 	return conn_channel_of(c, sid);
 }
 
+/* ------------------------------------------------------ forwarding streams */
+
+static void fwd_free(gpointer p)
+{
+	struct quic_fwd *f = p;
+
+	stream_free(&f->s);
+	g_free(f);
+}
+
+static struct quic_fwd *fwd_new(struct quic_conn *c, int64_t sid, bool local)
+{
+	struct quic_fwd *f = g_new0(struct quic_fwd, 1);
+
+	stream_init(&f->s, QUIC_FWD_QUEUE);
+	f->s.id = sid;
+	f->local = local;
+	g_hash_table_insert(c->fwd, &f->s.id, f);
+	if (local) {
+		g_queue_push_tail(&c->fwd_send, f);
+		f->link = c->fwd_send.tail;
+	} else {
+		c->fwd_remote++;
+	}
+	return f;
+}
+
+static struct quic_fwd *fwd_find(const struct quic_conn *c, int64_t sid)
+{
+	return c->fwd != NULL ? g_hash_table_lookup(c->fwd, &sid) : NULL;
+}
+
+/* The stream is closed (both sides done, or reset): forget it. */
+static void fwd_drop(struct quic_conn *c, struct quic_fwd *f)
+{
+	if (f->has_chan && f->local &&
+	    g_hash_table_lookup(c->fwd_out, GUINT_TO_POINTER(f->chan)) == f)
+		g_hash_table_remove(c->fwd_out, GUINT_TO_POINTER(f->chan));
+	if (f->local) {
+		c->fwd_queued -= gt_sendq_len(&f->s.send);
+		g_queue_delete_link(&c->fwd_send, f->link);
+	} else {
+		c->fwd_remote--;
+	}
+	g_hash_table_remove(c->fwd, &f->s.id);
+}
+
+/* A stream the peer must not send on this way: STOP_SENDING, the rest ignored. */
+static void fwd_refuse(struct quic_conn *c, struct quic_fwd *f, const char *why)
+{
+	if (f->refused)
+		return;
+	f->refused = true;
+	core_log_warn("quic", c->base.id, "refused forwarding stream %" G_GINT64_FORMAT ": %s",
+		      f->s.id, why);
+	g_byte_array_set_size(f->s.held, 0);
+	if (c->nc != NULL)
+		ngtcp2_conn_shutdown_stream_read(c->nc, f->s.id, GT_STREAM_REFUSED);
+}
+
+/* The peer's unidirectional stream sid: its forwarding stream (new ones counted), or NULL. */
+static struct quic_fwd *fwd_remote(struct quic_conn *c, int64_t sid)
+{
+	struct quic_fwd *f = fwd_find(c, sid);
+
+	if (f != NULL || (sid & 2) == 0 || (sid & 1) == (c->base.is_server ? 1 : 0))
+		return f; /* a bidirectional one, or one of ours */
+	f = fwd_new(c, sid, false);
+	if (c->fwd_remote > QUIC_FWD_MAX_STREAMS)
+		fwd_refuse(c, f, "more forwarding streams than forwarded connections allowed");
+	return f;
+}
+
+/* A message on the peer's forwarding stream: one chan's (FwdOpen..FwdClose), always the same. */
+static bool fwd_check(struct quic_conn *c, struct quic_fwd *f, const struct gt_msg *m)
+{
+	uint32_t chan;
+
+	if (!gt_msg_fwd_chan(m, &chan)) {
+		fwd_refuse(c, f, gt_msg_type_name(m->type));
+		return false;
+	}
+	if (f->has_chan && chan != f->chan) {
+		fwd_refuse(c, f, "a second forwarded connection");
+		return false;
+	}
+	f->chan = chan;
+	f->has_chan = true;
+	return true;
+}
+
+/* Queue a forwarding message on its chan's stream (opened now if need be). */
+static int conn_queue_fwd(struct quic_conn *c, const struct gt_msg *m, size_t need)
+{
+	struct quic_fwd *f;
+	uint32_t chan;
+	int64_t sid;
+	int r;
+
+	if (need > QUIC_FWD_QUEUE)
+		return CORE_ERR_TOO_LARGE;
+	if (need > QUIC_FWD_QUEUE - c->fwd_queued)
+		return CORE_ERR_AGAIN;
+	gt_msg_fwd_chan(m, &chan);
+	f = g_hash_table_lookup(c->fwd_out, GUINT_TO_POINTER(chan));
+	if (f == NULL) {
+		/* at the peer's limit: extend_max_local_streams_uni says when there is room */
+		if (c->nc == NULL || ngtcp2_conn_open_uni_stream(c->nc, &sid, NULL) != 0)
+			return CORE_ERR_AGAIN;
+		f = fwd_new(c, sid, true);
+		f->chan = chan;
+		f->has_chan = true;
+		g_hash_table_insert(c->fwd_out, GUINT_TO_POINTER(chan), f);
+	}
+	core_buf_reset(&c->scratch);
+	r = gt_msg_encode(m, &c->scratch);
+	if (r == CORE_OK)
+		r = gt_sendq_append(&f->s.send, core_buf_ptr(&c->scratch),
+				    core_buf_len(&c->scratch));
+	if (r == CORE_OK)
+		c->fwd_queued += core_buf_len(&c->scratch);
+	return r;
+}
+
+/* The hub forgot chan: its stream ends after what is queued (a new one if it speaks again). */
+static void conn_fwd_end(struct quic_conn *c, uint32_t chan)
+{
+	struct quic_fwd *f = g_hash_table_lookup(c->fwd_out, GUINT_TO_POINTER(chan));
+
+	if (f == NULL)
+		return;
+	g_hash_table_remove(c->fwd_out, GUINT_TO_POINTER(chan));
+	f->fin = true;
+}
+
 /* ------------------------------------------------------------- messages */
 
 /* Append an encoded frame to a channel's queue: CORE_OK, AGAIN or TOO_LARGE. */
 static int conn_queue(struct quic_conn *c, enum gt_channel ch, const struct gt_msg *m)
 {
-	struct quic_stream *s = &c->st[ch];
+	struct quic_stream *s;
 	size_t need = GT_FRAME_HEADER_LEN + gt_msg_payload_len(m);
+	uint32_t chan;
 	int r;
+
+	if (ch == GT_CHANNEL_FWD && gt_msg_fwd_chan(m, &chan))
+		return conn_queue_fwd(c, m, need);
+	if (ch == GT_CHANNEL_FWD) /* FwdListen, FwdListenResult: with control */
+		ch = GT_CHANNEL_CONTROL;
+	s = &c->st[ch];
 
 	if (need > s->send.max)
 		return CORE_ERR_TOO_LARGE;
@@ -410,14 +587,24 @@ static int conn_queue(struct quic_conn *c, enum gt_channel ch, const struct gt_m
 	return r;
 }
 
-/* Deliver the complete messages the reassembler holds, while allowed. */
-static void conn_deliver_framed(struct quic_conn *c, int ch)
+/*
+ * Deliver the complete messages stream s's reassembler holds, while allowed;
+ * f: s is the peer's forwarding stream (its messages checked, ch is FWD).
+ */
+static void conn_deliver_framed(struct quic_conn *c, struct quic_stream *s, int ch,
+				struct quic_fwd *f)
 {
 	struct gt_msg m;
 	int r;
 
-	while (gt_conn_may_deliver(&c->base) &&
-	       (r = gt_framer_next(&c->st[ch].recv, &m)) != CORE_ERR_AGAIN) {
+	while (gt_conn_may_deliver(&c->base) && (f == NULL || !f->refused) &&
+	       (r = gt_framer_next(&s->recv, &m)) != CORE_ERR_AGAIN) {
+		if (r != CORE_OK && f != NULL) {
+			fwd_refuse(c, f, core_strerror(r));
+			return;
+		}
+		if (f != NULL && !fwd_check(c, f, &m))
+			return;
 		if (r != CORE_OK) {
 			gt_conn_fail(
 				&c->base, r, GT_CLOSE_PROTOCOL, true, "bad frame on %s stream: %s",
@@ -433,44 +620,69 @@ static void conn_deliver_framed(struct quic_conn *c, int ch)
  * out; bytes that cannot be taken now (paused owner) are kept in held.
  * Returns how many bytes were taken, for flow-control credit.
  */
-static size_t conn_on_stream_bytes(struct quic_conn *c, int ch, const uint8_t *p, size_t n)
+static size_t conn_on_stream_bytes(struct quic_conn *c, struct quic_stream *s, int ch,
+				   struct quic_fwd *f, const uint8_t *p, size_t n)
 {
-	struct quic_stream *s = &c->st[ch];
 	size_t taken = 0, acc;
 
-	conn_deliver_framed(c, ch);
+	conn_deliver_framed(c, s, ch, f);
 	while (n > 0 && gt_conn_may_deliver(&c->base)) {
+		if (f != NULL && f->refused)
+			return taken + n; /* dropped, and credited */
 		if (gt_framer_feed(&s->recv, p, n, &acc) != CORE_OK || acc == 0)
 			break; /* a sticky error, reported by the delivery below */
 		p += acc;
 		n -= acc;
 		taken += acc;
-		conn_deliver_framed(c, ch);
+		conn_deliver_framed(c, s, ch, f);
 	}
+	if (f != NULL && f->refused)
+		return taken + n;
 	if (n > 0 && c->base.fail_err == CORE_OK)
 		g_byte_array_append(s->held, p, (guint)n);
 	return taken;
 }
 
-/* After a resume: feed held bytes, then give the peer back their credit. */
+/* After a resume: feed stream s's held bytes, then give the peer back their credit. */
+static void conn_resume_stream(struct quic_conn *c, struct quic_stream *s, int ch,
+			       struct quic_fwd *f)
+{
+	GByteArray *held = s->held;
+	size_t taken;
+
+	conn_deliver_framed(c, s, ch, f);
+	if (held->len == 0)
+		return;
+	s->held = g_byte_array_new();
+	taken = conn_on_stream_bytes(c, s, ch, f, held->data, held->len);
+	g_byte_array_unref(held);
+	if (taken > 0 && s->id >= 0 && c->nc != NULL) {
+		ngtcp2_conn_extend_max_stream_offset(c->nc, s->id, taken);
+		ngtcp2_conn_extend_max_offset(c->nc, taken);
+	}
+}
+
+/* After a resume: every stream's held bytes, terminal streams first. */
 static void conn_resume_streams(struct quic_conn *c)
 {
-	for (int ch = 0; ch < 2 && gt_conn_may_deliver(&c->base); ch++) {
-		struct quic_stream *s = &c->st[ch];
-		GByteArray *held = s->held;
-		size_t taken;
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	GHashTableIter it;
+	gpointer v;
 
-		conn_deliver_framed(c, ch);
-		if (held->len == 0)
-			continue;
-		s->held = g_byte_array_new();
-		taken = conn_on_stream_bytes(c, ch, held->data, held->len);
-		g_byte_array_unref(held);
-		if (taken > 0 && s->id >= 0 && c->nc != NULL) {
-			ngtcp2_conn_extend_max_stream_offset(c->nc, s->id, taken);
-			ngtcp2_conn_extend_max_offset(c->nc, taken);
-		}
+	for (int ch = 0; ch < 2 && gt_conn_may_deliver(&c->base); ch++)
+		conn_resume_stream(c, &c->st[ch], ch, NULL);
+	/* by id: delivering may open streams (the owner answers) or close them */
+	g_hash_table_iter_init(&it, c->fwd);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (!((struct quic_fwd *)v)->local)
+			g_array_append_val(ids, ((struct quic_fwd *)v)->s.id);
+	for (guint i = 0; i < ids->len && gt_conn_may_deliver(&c->base); i++) {
+		struct quic_fwd *f = fwd_find(c, g_array_index(ids, int64_t, i));
+
+		if (f != NULL && !f->refused)
+			conn_resume_stream(c, &f->s, GT_CHANNEL_FWD, f);
 	}
+	g_array_free(ids, TRUE);
 }
 
 /* ------------------------------------------------------- ngtcp2 callbacks */
@@ -524,9 +736,24 @@ static int recv_stream_data_cb(ngtcp2_conn *nc, uint32_t flags, int64_t sid, uin
 {
 	struct quic_conn *c = user;
 	int ch = conn_channel_of(c, sid);
+	struct quic_fwd *f = NULL;
 
 	if (ch < 0)
 		ch = conn_adopt_remote_stream(c, sid);
+	if (ch < 0 && (f = fwd_remote(c, sid)) != NULL && !f->local) {
+		size_t taken = len;
+
+		if (!f->refused && c->base.state != GT_CS_DEAD) {
+			if (f->s.held->len > 0)
+				g_byte_array_append(f->s.held, data, (guint)len), taken = 0;
+			else
+				taken = conn_on_stream_bytes(c, &f->s, GT_CHANNEL_FWD, f, data,
+							     len);
+		}
+		ngtcp2_conn_extend_max_stream_offset(nc, sid, taken);
+		ngtcp2_conn_extend_max_offset(nc, taken);
+		return 0; /* its FIN: the peer's chan is over; stream_close forgets it */
+	}
 	if (ch < 0) {
 		gt_conn_fail(&c->base, CORE_ERR_BAD_VALUE, GT_CLOSE_PROTOCOL, true,
 			     "data on unexpected stream %" G_GINT64_FORMAT, sid);
@@ -539,7 +766,7 @@ static int recv_stream_data_cb(ngtcp2_conn *nc, uint32_t flags, int64_t sid, uin
 		if (c->st[ch].held->len > 0)
 			g_byte_array_append(c->st[ch].held, data, (guint)len);
 		else
-			taken = conn_on_stream_bytes(c, ch, data, len);
+			taken = conn_on_stream_bytes(c, &c->st[ch], ch, NULL, data, len);
 		/* credit returns only for bytes taken; held ones get it on resume */
 		ngtcp2_conn_extend_max_stream_offset(nc, sid, taken);
 		ngtcp2_conn_extend_max_offset(nc, taken);
@@ -556,20 +783,26 @@ static int acked_cb(ngtcp2_conn *nc, int64_t sid, uint64_t offset, uint64_t len,
 {
 	struct quic_conn *c = user;
 	int ch = conn_channel_of(c, sid);
+	struct quic_fwd *f = ch < 0 ? fwd_find(c, sid) : NULL;
 	struct quic_stream *s;
 
-	if (ch < 0)
+	if (ch < 0 && (f == NULL || !f->local))
 		return 0;
-	s = &c->st[ch]; /* ngtcp2 reports acknowledged data contiguously from the start */
+	s = f != NULL ? &f->s : &c->st[ch];
+	/* ngtcp2 reports acknowledged data contiguously from the start */
 	if (offset != s->acked || gt_sendq_ack(&s->send, len) != CORE_OK)
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	s->acked += len;
+	if (f != NULL)
+		c->fwd_queued -= len;
 	return 0;
 }
 
 static int stream_reset_cb(ngtcp2_conn *nc, int64_t sid, uint64_t final_size, uint64_t code,
 			   void *user, void *stream_user)
 {
+	if (fwd_find(user, sid) != NULL)
+		return 0; /* a forwarding stream alone: stream_close forgets it */
 	gt_conn_fail(&((struct quic_conn *)user)->base, CORE_ERR_CLOSED, GT_CLOSE_PROTOCOL, true,
 		     "peer reset stream %" G_GINT64_FORMAT, sid);
 	return 0;
@@ -579,10 +812,22 @@ static int stream_close_cb(ngtcp2_conn *nc, uint32_t flags, int64_t sid, uint64_
 			   void *stream_user)
 {
 	struct quic_conn *c = user;
+	struct quic_fwd *f = fwd_find(c, sid);
 
+	if (f != NULL) {
+		fwd_drop(c, f);
+		return 0;
+	}
 	if (conn_channel_of(c, sid) >= 0 && c->base.state != GT_CS_CLOSING)
 		gt_conn_fail(&c->base, CORE_ERR_CLOSED, GT_CLOSE_PROTOCOL, true,
 			     "stream %" G_GINT64_FORMAT " closed", sid);
+	return 0;
+}
+
+/* The peer allows more of our streams: a forwarding send that waited may go. */
+static int extend_max_uni_cb(ngtcp2_conn *nc, uint64_t max_streams, void *user)
+{
+	gt_conn_schedule(&((struct quic_conn *)user)->base);
 	return 0;
 }
 
@@ -602,6 +847,7 @@ static const ngtcp2_callbacks quic_callbacks_client = {
 	.remove_connection_id = remove_cid_cb,
 	.update_key = ngtcp2_crypto_update_key_cb,
 	.stream_reset = stream_reset_cb,
+	.extend_max_local_streams_uni = extend_max_uni_cb,
 	.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
 	.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
 	.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
@@ -623,6 +869,7 @@ static const ngtcp2_callbacks quic_callbacks_server = {
 	.remove_connection_id = remove_cid_cb,
 	.update_key = ngtcp2_crypto_update_key_cb,
 	.stream_reset = stream_reset_cb,
+	.extend_max_local_streams_uni = extend_max_uni_cb,
 	.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
 	.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
 	.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
@@ -676,7 +923,8 @@ static void conn_defaults(ngtcp2_settings *st, ngtcp2_transport_params *tp, int6
 	tp->initial_max_data = 8 * 1024 * 1024;
 	tp->initial_max_stream_data_bidi_local = 4 * 1024 * 1024;
 	tp->initial_max_stream_data_bidi_remote = 4 * 1024 * 1024;
-	tp->initial_max_streams_uni = 0;
+	tp->initial_max_streams_uni = QUIC_FWD_MAX_STREAMS + QUIC_FWD_SPARE_STREAMS;
+	tp->initial_max_stream_data_uni = QUIC_FWD_STREAM_WINDOW;
 	tp->max_idle_timeout = (ngtcp2_duration)GT_QUIC_IDLE_TIMEOUT_US * NGTCP2_MICROSECONDS;
 }
 
@@ -690,6 +938,9 @@ static struct quic_conn *conn_alloc(struct quic_endpoint *ep, bool is_server,
 	c->ep = ep;
 	stream_init(&c->st[GT_CHANNEL_CONTROL], QUIC_CONTROL_QUEUE);
 	stream_init(&c->st[GT_CHANNEL_DATA], QUIC_DATA_QUEUE);
+	c->fwd = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, fwd_free);
+	c->fwd_out = g_hash_table_new(NULL, NULL);
+	g_queue_init(&c->fwd_send);
 	c->cids = g_array_new(FALSE, FALSE, sizeof(ngtcp2_cid));
 	core_buf_init_growable(&c->scratch, GT_FRAME_HEADER_LEN + GT_FRAME_MAX_PAYLOAD);
 	return c;
@@ -713,6 +964,10 @@ static void conn_destroy(struct quic_conn *c)
 	c->client_cred = NULL;
 	stream_free(&c->st[0]);
 	stream_free(&c->st[1]);
+	g_queue_clear(&c->fwd_send);
+	g_clear_pointer(&c->fwd_out, g_hash_table_destroy);
+	g_clear_pointer(&c->fwd, g_hash_table_destroy);
+	c->fwd_queued = 0;
 	core_buf_free(&c->scratch);
 	core_source_clear(&c->resend_timer);
 	g_clear_pointer(&c->resend, g_free);
@@ -800,38 +1055,71 @@ static int conn_write(struct quic_conn *c)
 
 	if (c->clock_held)
 		return CORE_OK; /* a predial resends its first datagram itself */
+	for (GList *l = c->fwd_send.head; l != NULL; l = l->next)
+		((struct quic_fwd *)l->data)->blocked = false;
 	for (int pkts = 0; pkts < QUIC_WRITES_PER_PASS;) {
 		int64_t sid = -1;
 		uint32_t flags = 0;
 		struct gt_sendq_vec sv[QUIC_MAX_VECS];
 		ngtcp2_vec v[QUIC_MAX_VECS];
-		size_t nv = 0;
+		size_t nv = 0, vlen = 0;
 		ngtcp2_ssize datalen = -1, n;
 		int ch = -1;
+		struct quic_stream *ws = NULL;
+		struct quic_fwd *wf = NULL;
 
-		for (int i = 0; i < 2 && ch < 0; i++) {
+		/* the terminal's streams first, then forwarding ones in turn */
+		for (int i = 0; i < 2 && ws == NULL; i++) {
 			struct quic_stream *s = &c->st[i];
 
 			if (s->id < 0 || blocked[i] || gt_sendq_unsent(&s->send) == 0)
 				continue;
 			ch = i;
-			sid = s->id;
-			nv = gt_sendq_peek_unsent(&s->send, sv, QUIC_MAX_VECS);
-			for (size_t k = 0; k < nv; k++)
+			ws = s;
+		}
+		for (GList *l = c->fwd_send.head; l != NULL && ws == NULL; l = l->next) {
+			struct quic_fwd *f = l->data;
+
+			if (f->blocked || f->fin_sent ||
+			    (gt_sendq_unsent(&f->s.send) == 0 && !f->fin))
+				continue;
+			wf = f;
+			ws = &f->s;
+		}
+		if (ws != NULL) {
+			sid = ws->id;
+			nv = gt_sendq_peek_unsent(&ws->send, sv, QUIC_MAX_VECS);
+			for (size_t k = 0; k < nv; k++) {
 				v[k] = (ngtcp2_vec){ (uint8_t *)sv[k].base, sv[k].len };
+				vlen += sv[k].len;
+			}
 			flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
+			/* the end only with the last of its bytes */
+			if (wf != NULL && wf->fin && vlen == gt_sendq_unsent(&ws->send))
+				flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
 		}
 		uint8_t *pkt = batch_room(c, &batch);
 
 		n = ngtcp2_conn_writev_stream(c->nc, &c->ps.path, &pi, pkt, QUIC_MAX_UDP_PAYLOAD,
 					      &datalen, flags, sid, nv > 0 ? v : NULL, nv, now);
+		if (wf != NULL && (flags & NGTCP2_WRITE_STREAM_FLAG_FIN) && datalen >= 0 &&
+		    (size_t)datalen == vlen && (n > 0 || n == NGTCP2_ERR_WRITE_MORE))
+			wf->fin_sent = true;
+		if (wf != NULL && datalen > 0) { /* its turn is over: to the back */
+			g_queue_unlink(&c->fwd_send, wf->link);
+			g_queue_push_tail_link(&c->fwd_send, wf->link);
+		}
 		if (n < 0) {
-			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR) {
-				blocked[ch] = true;
+			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR ||
+			    n == NGTCP2_ERR_STREAM_NOT_FOUND) {
+				if (wf != NULL)
+					wf->blocked = true;
+				else
+					blocked[ch] = true;
 				continue;
 			}
 			if (n == NGTCP2_ERR_WRITE_MORE) {
-				gt_sendq_mark_sent(&c->st[ch].send, (size_t)datalen);
+				gt_sendq_mark_sent(&ws->send, (size_t)datalen);
 				continue;
 			}
 			batch_flush(c, &batch);
@@ -839,8 +1127,8 @@ static int conn_write(struct quic_conn *c)
 				     "write: %s", ngtcp2_strerror((int)n));
 			return CORE_ERR_INTERNAL;
 		}
-		if (ch >= 0 && datalen > 0)
-			gt_sendq_mark_sent(&c->st[ch].send, (size_t)datalen);
+		if (ws != NULL && datalen > 0)
+			gt_sendq_mark_sent(&ws->send, (size_t)datalen);
 		if (n == 0)
 			break;
 		if (c->predial && c->resend == NULL && c->ctr.pkts_recv == 0)
@@ -887,7 +1175,8 @@ static void conn_write_close(struct quic_conn *c, uint64_t code, const char *rea
 /* True when everything queued has been acknowledged. */
 static bool conn_all_acked(const struct quic_conn *c)
 {
-	return gt_sendq_len(&c->st[0].send) == 0 && gt_sendq_len(&c->st[1].send) == 0;
+	return gt_sendq_len(&c->st[0].send) == 0 && gt_sendq_len(&c->st[1].send) == 0 &&
+	       c->fwd_queued == 0;
 }
 
 /* ngtcp2's next deadline (loss detection, acks, pacing, idle, keep-alive). */
@@ -1295,6 +1584,19 @@ int gt_quic_conn_test_send_raw(struct gt_conn *base, enum gt_channel ch, const v
 
 	if (base->ops != &quic_ops || c->base.state != GT_CS_READY)
 		return CORE_ERR_INVALID_ARG;
+	if (ch == GT_CHANNEL_FWD) {
+		struct quic_fwd *f;
+		int64_t sid;
+
+		if (ngtcp2_conn_open_uni_stream(c->nc, &sid, NULL) != 0)
+			return CORE_ERR_AGAIN;
+		f = fwd_new(c, sid, true);
+		r = gt_sendq_append(&f->s.send, p, n);
+		if (r == CORE_OK)
+			c->fwd_queued += n;
+		gt_conn_schedule(&c->base);
+		return r;
+	}
 	if (!c->base.is_server && c->st[ch].id < 0) {
 		int64_t sid;
 
@@ -1318,12 +1620,38 @@ static int quic_queue(struct gt_conn *b, enum gt_channel ch, const struct gt_msg
 
 static size_t quic_room(const struct gt_conn *b, enum gt_channel ch)
 {
+	if (ch == GT_CHANNEL_FWD)
+		return QUIC_FWD_QUEUE - QC(b)->fwd_queued;
 	return gt_sendq_avail(&QC(b)->st[ch].send);
 }
 
 static size_t quic_queue_max(const struct gt_conn *b, enum gt_channel ch)
 {
-	return QC(b)->st[ch].send.max;
+	return ch == GT_CHANNEL_FWD ? QUIC_FWD_QUEUE : QC(b)->st[ch].send.max;
+}
+
+static void quic_fwd_end(struct gt_conn *b, uint32_t chan)
+{
+	conn_fwd_end(QC(b), chan);
+}
+
+static int quic_fwd_refuse(struct gt_conn *b, uint32_t chan)
+{
+	struct quic_conn *c = QC(b);
+	GHashTableIter it;
+	gpointer v;
+	int r = CORE_ERR_INVALID_ARG;
+
+	g_hash_table_iter_init(&it, c->fwd);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct quic_fwd *f = v;
+
+		if (!f->local && f->has_chan && f->chan == chan && !f->refused) {
+			fwd_refuse(c, f, "its forwarded connection is not the peer's to open");
+			r = CORE_OK;
+		}
+	}
+	return r;
 }
 
 static int quic_write(struct gt_conn *b)
@@ -1408,6 +1736,8 @@ static const struct gt_conn_ops quic_ops = {
 	.write = quic_write,
 	.drained = quic_drained,
 	.in_flight = quic_in_flight,
+	.fwd_end = quic_fwd_end,
+	.fwd_refuse = quic_fwd_refuse,
 	.send_close = quic_send_close,
 	.expiry = quic_expiry,
 	.on_expiry = quic_on_expiry,

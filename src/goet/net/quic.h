@@ -47,7 +47,10 @@ void gt_quic_server_free(struct gt_quic_server *s);
 /* The passkey of a passkey_later server (server.h). */
 void gt_quic_server_set_passkey(struct gt_quic_server *s, const uint8_t passkey[GT_PASSKEY_LEN]);
 
-/* Tests only: queue raw bytes on a channel, bypassing the frame encoder. */
+/*
+ * Tests only: queue raw bytes on a channel, bypassing the frame encoder;
+ * GT_CHANNEL_FWD: on a new forwarding stream of their own (never ended).
+ */
 int gt_quic_conn_test_send_raw(struct gt_conn *c, enum gt_channel ch, const void *p, size_t n);
 
 /*

@@ -31,8 +31,17 @@
 #include "goet/net/handshake.h"
 #include "goet/proto/framer.h"
 
-#define TCP_CONTROL_QUEUE   (64 * 1024)
-#define TCP_DATA_QUEUE	    (2 * 1024 * 1024)
+#define TCP_CONTROL_QUEUE (64 * 1024)
+#define TCP_DATA_QUEUE	  (2 * 1024 * 1024)
+#define TCP_FWD_QUEUE	  (2 * 1024 * 1024)
+/*
+ * Unsent bytes the kernel may hold (TCP_NOTSENT_LOWAT): beyond them the
+ * socket is not writable and frames wait in our queues, where a terminal
+ * frame goes before forwarded ones. Without it the kernel took megabytes of
+ * forwarded data ahead of a keystroke (tests/integration/goet/test_net.c,
+ * fwd-load: 6 MiB); bytes in flight are still cwnd's, not bounded by this.
+ */
+#define TCP_UNSENT_MAX	    (128 * 1024)
 #define TCP_RECORD_BYTES    16384 /* one TLS record per send call */
 #define TCP_READS_PER_WAKE  64
 #define TCP_BACKLOG	    64
@@ -46,10 +55,10 @@ struct tcp_conn {
 	guint watch;
 	gnutls_certificate_credentials_t client_cred;
 	bool eof;
-	struct core_buf q[2]; /* whole encoded frames, per channel */
-	int cur;	      /* channel of the frame being written, or -1 */
-	size_t cur_left;      /* bytes of that frame still to write */
-	size_t tls_pending;   /* bytes GnuTLS took but could not send yet */
+	struct core_buf q[GT_CHANNEL_COUNT]; /* whole encoded frames, per channel */
+	int cur;			     /* channel of the frame being written, or -1 */
+	size_t cur_left;		     /* bytes of that frame still to write */
+	size_t tls_pending;		     /* bytes GnuTLS took but could not send yet */
 	struct gt_framer rx;
 	struct core_addr peer;
 	struct gt_conn_stats ctr;
@@ -83,6 +92,8 @@ static struct tcp_conn *tcp_alloc(int fd, bool is_server, const uint8_t *passkey
 	c->cur = -1;
 	core_buf_init_growable(&c->q[GT_CHANNEL_CONTROL], TCP_CONTROL_QUEUE);
 	core_buf_init_growable(&c->q[GT_CHANNEL_DATA], TCP_DATA_QUEUE);
+	core_buf_init_growable(&c->q[GT_CHANNEL_FWD], TCP_FWD_QUEUE);
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &(int){ TCP_UNSENT_MAX }, sizeof(int));
 	gt_framer_init(&c->rx, 0);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->watch = core_fd_watch_add(fd, G_IO_IN | G_IO_OUT, tcp_io_cb, c);
@@ -104,8 +115,8 @@ static void tcp_destroy(struct tcp_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	core_buf_free(&c->q[0]);
-	core_buf_free(&c->q[1]);
+	for (int ch = 0; ch < GT_CHANNEL_COUNT; ch++)
+		core_buf_free(&c->q[ch]);
 	gt_framer_free(&c->rx);
 	gt_conn_base_finish(&c->base);
 	core_defer_free(c, g_free);
@@ -138,10 +149,10 @@ static int tcp_queue(struct tcp_conn *c, enum gt_channel ch, const struct gt_msg
 	return gt_msg_encode(m, &c->q[ch]);
 }
 
-/* Frames are routed by type: Data to the data channel, every other type to control. */
+/* Frames are routed by type (gt_msg_channel: Data, forwarding, the rest to control). */
 static enum gt_channel tcp_channel_of(const struct gt_msg *m)
 {
-	return m->type == GT_MSG_DATA ? GT_CHANNEL_DATA : GT_CHANNEL_CONTROL;
+	return gt_msg_channel(m->type);
 }
 
 /* May frames be taken out of the reassembler now? */
@@ -230,14 +241,18 @@ static void tcp_read(struct tcp_conn *c)
 	}
 }
 
-/* Next queue to send from: finish the current frame, else control first. */
+/*
+ * Next queue to send from: finish the current frame, else control, then the
+ * terminal's data, then forwarding: a terminal frame waits for one
+ * forwarding frame (at most GT_FWD_CHUNK bytes) at most.
+ */
 static int tcp_pick_queue(struct tcp_conn *c)
 {
 	uint32_t len;
 
 	if (c->cur >= 0)
 		return c->cur;
-	for (int ch = 0; ch < 2; ch++) {
+	for (int ch = 0; ch < GT_CHANNEL_COUNT; ch++) {
 		if (core_buf_len(&c->q[ch]) >= GT_FRAME_HEADER_LEN &&
 		    core_buf_peek_u32(&c->q[ch], 0, &len) == CORE_OK) {
 			c->cur = ch;
@@ -289,7 +304,10 @@ static void tcp_write(struct tcp_conn *c)
 
 static bool tcp_queues_empty(const struct tcp_conn *c)
 {
-	return core_buf_len(&c->q[0]) == 0 && core_buf_len(&c->q[1]) == 0 && c->tls_pending == 0;
+	for (int ch = 0; ch < GT_CHANNEL_COUNT; ch++)
+		if (core_buf_len(&c->q[ch]) != 0)
+			return false;
+	return c->tls_pending == 0;
 }
 
 /* Watch for reading always, and for writing while something waits to go out. */

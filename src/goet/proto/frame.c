@@ -461,18 +461,18 @@ static const struct msg_spec msg_table[] = {
 	{ GT_MSG_TERMINAL_INFO, "TerminalInfo", 2, GT_CHANNEL_CONTROL, len_terminal_info,
 	  put_terminal_info, get_terminal_info },
 	{ GT_MSG_DATA, "Data", GT_DATA_HEADER_LEN, GT_CHANNEL_DATA, len_data, put_data, get_data },
-	{ GT_MSG_FWD_LISTEN, "FwdListen", 8, GT_CHANNEL_CONTROL, len_fwd_listen, put_fwd_listen,
+	{ GT_MSG_FWD_LISTEN, "FwdListen", 8, GT_CHANNEL_FWD, len_fwd_listen, put_fwd_listen,
 	  get_fwd_listen },
-	{ GT_MSG_FWD_LISTEN_RESULT, "FwdListenResult", 8, GT_CHANNEL_CONTROL, len_fwd_listen_result,
+	{ GT_MSG_FWD_LISTEN_RESULT, "FwdListenResult", 8, GT_CHANNEL_FWD, len_fwd_listen_result,
 	  put_fwd_listen_result, get_fwd_listen_result },
-	{ GT_MSG_FWD_OPEN, "FwdOpen", 11, GT_CHANNEL_CONTROL, len_fwd_open, put_fwd_open,
+	{ GT_MSG_FWD_OPEN, "FwdOpen", 11, GT_CHANNEL_FWD, len_fwd_open, put_fwd_open,
 	  get_fwd_open },
-	{ GT_MSG_FWD_OPEN_RESULT, "FwdOpenResult", 6, GT_CHANNEL_CONTROL, len_fwd_open_result,
+	{ GT_MSG_FWD_OPEN_RESULT, "FwdOpenResult", 6, GT_CHANNEL_FWD, len_fwd_open_result,
 	  put_fwd_open_result, get_fwd_open_result },
-	{ GT_MSG_FWD_DATA, "FwdData", GT_FWD_DATA_HEADER_LEN, GT_CHANNEL_DATA, len_fwd_data,
+	{ GT_MSG_FWD_DATA, "FwdData", GT_FWD_DATA_HEADER_LEN, GT_CHANNEL_FWD, len_fwd_data,
 	  put_fwd_data, get_fwd_data },
-	{ GT_MSG_FWD_ACK, "FwdAck", 16, GT_CHANNEL_DATA, len_fwd_ack, put_fwd_ack, get_fwd_ack },
-	{ GT_MSG_FWD_CLOSE, "FwdClose", 14, GT_CHANNEL_DATA, len_fwd_close, put_fwd_close,
+	{ GT_MSG_FWD_ACK, "FwdAck", 16, GT_CHANNEL_FWD, len_fwd_ack, put_fwd_ack, get_fwd_ack },
+	{ GT_MSG_FWD_CLOSE, "FwdClose", 14, GT_CHANNEL_FWD, len_fwd_close, put_fwd_close,
 	  get_fwd_close },
 };
 
@@ -502,6 +502,29 @@ enum gt_channel gt_msg_channel(uint8_t type)
 	const struct msg_spec *s = msg_spec_find(type);
 
 	return s != NULL ? s->channel : GT_CHANNEL_CONTROL;
+}
+
+bool gt_msg_fwd_chan(const struct gt_msg *m, uint32_t *chan)
+{
+	switch (m->type) {
+	case GT_MSG_FWD_OPEN:
+		*chan = m->u.fwd_open.chan;
+		return true;
+	case GT_MSG_FWD_OPEN_RESULT:
+		*chan = m->u.fwd_open_result.chan;
+		return true;
+	case GT_MSG_FWD_DATA:
+		*chan = m->u.fwd_data.chan;
+		return true;
+	case GT_MSG_FWD_ACK:
+		*chan = m->u.fwd_ack.chan;
+		return true;
+	case GT_MSG_FWD_CLOSE:
+		*chan = m->u.fwd_close.chan;
+		return true;
+	default:
+		return false;
+	}
 }
 
 size_t gt_msg_payload_len(const struct gt_msg *m)

@@ -99,11 +99,18 @@ enum gt_auth_status {
 	GT_AUTH_SESSION_NOT_FOUND = 2,
 };
 
-/* Logical channel a message type travels on (QUIC streams 0 and 4). */
+/*
+ * Logical channel a message type travels on (docs/protocol/goet.md
+ * sections 1 and 8): control and the terminal's data (QUIC streams 0 and 4),
+ * and port forwarding (QUIC: streams of its own per forwarded connection;
+ * TCP: its own queue, sent after the terminal's frames).
+ */
 enum gt_channel {
 	GT_CHANNEL_CONTROL = 0,
 	GT_CHANNEL_DATA = 1,
+	GT_CHANNEL_FWD = 2,
 };
+#define GT_CHANNEL_COUNT 3
 
 struct gt_msg {
 	uint8_t type; /* enum gt_msg_type */
@@ -205,6 +212,9 @@ const char *gt_msg_type_name(uint8_t type);
 bool gt_msg_type_known(uint8_t type);
 /* Channel the type is sent on (control for unknown types). */
 enum gt_channel gt_msg_channel(uint8_t type);
+
+/* A forwarding message of one connection (FwdOpen..FwdClose): true and its chan. */
+bool gt_msg_fwd_chan(const struct gt_msg *m, uint32_t *chan);
 
 /* Payload length m encodes to (may exceed the maximum: encode refuses). */
 size_t gt_msg_payload_len(const struct gt_msg *m);

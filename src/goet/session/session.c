@@ -355,14 +355,23 @@ static size_t session_fwd_room(void *user)
 {
 	struct gt_session *s = user;
 
-	return gt_conn_send_room_beyond(s->conn, GT_CHANNEL_DATA, GT_FWD_TERMINAL_RESERVE);
+	return gt_conn_send_room_beyond(s->conn, GT_CHANNEL_FWD, GT_FWD_SMALL_RESERVE);
 }
 
-static const struct gt_fwd_hub_ops session_fwd_ops = { session_fwd_send, session_fwd_room, NULL };
+static void session_fwd_chan_end(void *user, uint32_t chan)
+{
+	struct gt_session *s = user;
+
+	gt_conn_fwd_end(s->conn, chan);
+}
+
+static const struct gt_fwd_hub_ops session_fwd_ops = { session_fwd_send, session_fwd_room, NULL,
+						       session_fwd_chan_end };
 
 static void conn_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data)
 {
 	struct gt_session *s = data;
+	uint32_t chan;
 
 	switch (m->type) {
 	case GT_MSG_SEQUENCE_HEADER:
@@ -410,7 +419,8 @@ static void conn_message(struct gt_conn *c, enum gt_channel ch, const struct gt_
 	case GT_MSG_FWD_DATA:
 	case GT_MSG_FWD_ACK:
 	case GT_MSG_FWD_CLOSE:
-		if (gt_fwd_hub_on_message(s->fwd, m) != CORE_OK) {
+		if (gt_fwd_hub_on_message(s->fwd, m) != CORE_OK &&
+		    !(gt_msg_fwd_chan(m, &chan) && gt_conn_fwd_refuse(c, chan) == CORE_OK)) {
 			core_log_warn("session", s->id, "client sent %s, which a client must not",
 				      gt_msg_type_name(m->type));
 			gt_conn_close(c, GT_CLOSE_PROTOCOL, "unexpected forwarding message");

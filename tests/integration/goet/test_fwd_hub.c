@@ -28,6 +28,7 @@ struct side {
 	GQueue q; /* GBytes frames for peer */
 	size_t queued;
 	GByteArray *log; /* message types this side sent */
+	unsigned refuse; /* refuse this many FwdAck/FwdClose (a full transport) */
 };
 
 struct link {
@@ -47,6 +48,12 @@ static int side_send(void *user, const struct gt_msg *m)
 
 	if (!sd->link->up)
 		return CORE_ERR_CLOSED;
+	if (sd->refuse > 0 && (m->type == GT_MSG_FWD_ACK || m->type == GT_MSG_FWD_CLOSE)) {
+		sd->refuse--; /* as a transport's CORE_ERR_AGAIN, then `writable` (a pump) */
+		if (sd->link->idle == 0)
+			sd->link->idle = g_idle_add(link_deliver, sd->link);
+		return CORE_ERR_AGAIN;
+	}
 	core_buf_init_growable(&b, GT_FRAME_HEADER_LEN + GT_FRAME_MAX_PAYLOAD);
 	g_assert_cmpint(gt_msg_encode(m, &b), ==, CORE_OK);
 	g_queue_push_tail(&sd->q, g_bytes_new(core_buf_ptr(&b), core_buf_len(&b)));
@@ -65,7 +72,7 @@ static size_t side_room(void *user)
 	return sd->queued >= LINK_BUDGET ? 0 : LINK_BUDGET - sd->queued;
 }
 
-static const struct gt_fwd_hub_ops side_ops = { side_send, side_room, NULL };
+static const struct gt_fwd_hub_ops side_ops = { side_send, side_room, NULL, NULL };
 
 /* Hand a batch of queued frames to the other hub, then let senders refill. */
 static void side_deliver(struct side *from)
@@ -467,6 +474,35 @@ static void test_local_through_cuts(void)
 	link_free(&l);
 }
 
+/*
+ * A transport that refuses acks and ends now and then (full for a moment):
+ * each goes at the next pump. Before, a refused FwdAck was lost: the
+ * sender, out of window, waited for it forever.
+ */
+static void test_acks_refused(void)
+{
+	struct link l;
+	struct target t = { 0 };
+	struct clients cs = { 0 };
+	struct gt_fwd_spec spec;
+	g_autoptr(GError) err = NULL;
+
+	link_init(&l);
+	l.c.refuse = l.s.refuse = 40;
+	target_start(&t, 1, 6u << 20);
+	spec = spec_to('L', 0, t.port);
+	g_assert_cmpint(gt_fwd_hub_listen_local(l.c.hub, &spec, &err), ==, CORE_OK);
+	clients_start(&cs, gt_fwd_hub_local_port(l.c.hub, 0), 1, 6u << 20);
+	clients_wait(&cs, &t, &l, 0);
+	target_join(&t);
+	check_streams(&cs, &t);
+	g_assert_cmpuint(l.c.refuse + l.s.refuse, <, 80);
+	wait_channels_zero(&l);
+	clients_free(&cs);
+	target_free(&t);
+	link_free(&l);
+}
+
 /* -R: the session listens (port 0: it picks), the client connects to the target. */
 static void test_remote_through_cuts(void)
 {
@@ -574,5 +610,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/goet/fwd-hub/hundred", test_hundred);
 	g_test_add_func("/goet/fwd-hub/refused", test_refused);
 	g_test_add_func("/goet/fwd-hub/unrequested", test_unrequested);
+	g_test_add_func("/goet/fwd-hub/acks-refused", test_acks_refused);
 	return g_test_run();
 }

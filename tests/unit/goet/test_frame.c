@@ -463,12 +463,21 @@ static void test_forwarding(void)
 	g_assert_cmpint(
 		gt_msg_decode(GT_MSG_FWD_OPEN_RESULT, (const uint8_t *)"\0\0\0\1\0\5abcd", 10, &m),
 		==, CORE_ERR_TRUNCATED);
-	/* a connection's bytes go with the terminal's, the rest with control */
-	g_assert_cmpint(gt_msg_channel(GT_MSG_FWD_DATA), ==, GT_CHANNEL_DATA);
-	g_assert_cmpint(gt_msg_channel(GT_MSG_FWD_ACK), ==, GT_CHANNEL_DATA);
-	g_assert_cmpint(gt_msg_channel(GT_MSG_FWD_CLOSE), ==, GT_CHANNEL_DATA);
-	g_assert_cmpint(gt_msg_channel(GT_MSG_FWD_OPEN), ==, GT_CHANNEL_CONTROL);
-	g_assert_cmpint(gt_msg_channel(GT_MSG_FWD_LISTEN), ==, GT_CHANNEL_CONTROL);
+	/* forwarding has a channel of its own, never the terminal's */
+	for (uint8_t t = GT_MSG_FWD_LISTEN; t <= GT_MSG_FWD_CLOSE; t++)
+		g_assert_cmpint(gt_msg_channel(t), ==, GT_CHANNEL_FWD);
+	g_assert_cmpint(gt_msg_channel(GT_MSG_DATA), ==, GT_CHANNEL_DATA);
+	/* one connection's messages name it; listening ones do not */
+	{
+		struct gt_msg f = { .type = GT_MSG_FWD_CLOSE };
+		uint32_t chan = 0;
+
+		f.u.fwd_close.chan = 42;
+		g_assert_true(gt_msg_fwd_chan(&f, &chan));
+		g_assert_cmpuint(chan, ==, 42);
+		f.type = GT_MSG_FWD_LISTEN;
+		g_assert_false(gt_msg_fwd_chan(&f, &chan));
+	}
 	/* types between the tables stay unknown */
 	g_assert_false(gt_msg_type_known(0x2f));
 	g_assert_false(gt_msg_type_known(0x37));
