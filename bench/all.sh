@@ -2,8 +2,9 @@
 # all.sh [BUILD-DIR]: every benchmark in bench/ in one go (`make bench`), then
 # one table on stdout, docs/benchmarks.md and its plots in docs/img/
 # (bench/report.py). Each script runs RUNS times (default 3; BENCH_QUICK=1:
-# once, with shorter measurements and 1,000 signaling clients only: 5.5
-# minutes at a load average of 2 to 5, of which goet-vs-ssh.sh takes 3); a figure is the
+# once, with shorter measurements, a lighter terminal benchmark and 1,000
+# signaling clients only: 5.7 minutes at a load average of 5 to 10, of which
+# goet-vs-ssh.sh takes 2.2 and rift-tunnel.sh 1.6); a figure is the
 # median of the runs with their min and max, next to its ratio to a named
 # peer measured in the same run.
 #
