@@ -3,8 +3,8 @@
 # one table on stdout, docs/benchmarks.md and its plots in docs/img/
 # (bench/report.py). Each script runs RUNS times (default 3; BENCH_QUICK=1:
 # once, with shorter measurements, a lighter terminal benchmark and 1,000
-# signaling clients only: 5.7 minutes at a load average of 5 to 10, of which
-# goet-vs-ssh.sh takes 2.2 and rift-tunnel.sh 1.6); a figure is the
+# signaling clients only: 4.8 minutes at a load average of 1.6 to 4.4, 5.7
+# at 5 to 10, of which goet-vs-ssh.sh takes 2 and rift-tunnel.sh 1.25); a figure is the
 # median of the runs with their min and max, next to its ratio to a named
 # peer measured in the same run.
 #
