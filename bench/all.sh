@@ -2,8 +2,9 @@
 # all.sh [BUILD-DIR]: every benchmark in bench/ in one go (`make bench`), then
 # one table on stdout, docs/benchmarks.md and its plots in docs/img/
 # (bench/report.py). Each script runs RUNS times (default 3; BENCH_QUICK=1:
-# once, with shorter measurements and 1,000 signaling clients only: 5.5
-# minutes at a load average of 2 to 5, of which goet-vs-ssh.sh takes 3); a figure is the
+# once, with shorter measurements, a lighter terminal benchmark and 1,000
+# signaling clients only: 4.8 minutes at a load average of 1.6 to 4.4, 5.7
+# at 5 to 10, of which goet-vs-ssh.sh takes 2 and rift-tunnel.sh 1.25); a figure is the
 # median of the runs with their min and max, next to its ratio to a named
 # peer measured in the same run.
 #
@@ -42,6 +43,8 @@ quick=${BENCH_QUICK:-0}
 [ "$quick" = 0 ] && quick=
 if [ -n "$quick" ]; then
 	runs=1 wg_secs=2 rift_secs=2 dc_secs=1 dc_setups=3 net_mib=64 session_mib=50
+	export GVS_QUICK=1 # goet-vs-ssh.sh: 5 keys, smaller transfers at 0 and 50 ms
+	export FIRST_PING_RUNS=3 # rift-tunnel.sh: the first ping's median of 3, not 5
 	# 10,000 clients take 3 minutes or more to join (the main loop polls every socket)
 	sig_counts=1000
 else

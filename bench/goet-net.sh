@@ -25,8 +25,9 @@ run() {
 	local port
 	port=$(sed -n 's/^port //p' "$tmp/s.out")
 	local cline
-	cline=$("$peer" client "$key" 127.0.0.1 "$port" "$mib" "$transport" fast 2>"$tmp/c.err")
-	wait "$spid"
+	cline=$("$peer" client "$key" 127.0.0.1 "$port" "$mib" "$transport" fast 2>"$tmp/c.err") ||
+		{ echo "$transport: the client failed: $(tail -5 "$tmp/c.err")" >&2; exit 1; }
+	wait "$spid" || { spid=; echo "$transport: the server failed: $(tail -5 "$tmp/s.err")" >&2; exit 1; }
 	spid=
 	local sline
 	sline=$(grep '^accepted=' "$tmp/s.out")

@@ -9,7 +9,8 @@
 #
 # Per condition (default 0:0 50:0 200:0 50:1), medians of ROUNDS (default 3):
 #   echo     ms from a keystroke to its echo (the remote end runs `cat` on a
-#            terminal; 10 keys a round; mosh with --predict=never, its real echo)
+#            terminal; 10 keys a round, 5 with GVS_QUICK=1; mosh with
+#            --predict=never, its real echo)
 #   set-up   ms until `ssh host true`, `goet host -- true`, `mosh host -- true` exit
 #   seq      `seq 1 N` to the terminal (-tt / -t), ms until the client exits
 #   base64   `cat` of a base64 file to the terminal, ms until the client exits,
@@ -24,7 +25,9 @@
 # lab's netem tool (libnetfilter-queue-dev); mosh is skipped when absent.
 # A benchmark, not a test: nothing asserts on the figures.
 # GVS_CLIENTS="ssh goet" and GVS_TESTS="setup seq" (of echo setup seq base64 fwd)
-# run only those; each round runs every client in turn.
+# run only those; each round runs every client in turn. GVS_QUICK=1 (bench/all.sh
+# with BENCH_QUICK=1): 5 keys, a quarter of the transfers at 0 ms and a half
+# (fwd: a quarter) at 50 ms, and none at 200 ms or with loss (their cells read "-").
 set -u
 cd "$(dirname "$0")/.." || exit 1
 build=${1:-build}
@@ -33,65 +36,63 @@ shift 2 2>/dev/null
 conds=("$@")
 [ ${#conds[@]} -gt 0 ] || conds=(0:0 50:0 200:0 50:1)
 goet=$(realpath "$build/src/goet/cli/goet")
-nfd=$(realpath "$build/tests/lab/tools/netem" 2>/dev/null)
+netem=$(realpath "$build/tests/lab/tools/netem" 2>/dev/null)
 drv=$(realpath bench/goet-vs-ssh.py)
 xfer=$(realpath tests/lab/lib/fwd-xfer.py)
-[ "$(id -u)" -eq 0 ] || { echo "needs root (namespaces, sshd, NFQUEUE)" >&2; exit 1; }
-[ -x "$goet" ] && [ -x "$nfd" ] || { echo "build first (goet, tests/lab/tools/netem)" >&2; exit 1; }
-for t in /usr/sbin/sshd ssh ssh-keygen useradd iptables python3; do
-	command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }
-done
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+# shellcheck source=tests/lab/lib/netem.sh
+. tests/lab/lib/netem.sh
+bench_init
+[ -x "$goet" ] && [ -x "$netem" ] || lab_fail "build first (goet, tests/lab/tools/netem)"
+lab_require /usr/sbin/sshd ssh ssh-keygen useradd iptables python3
 have_mosh=0
 command -v mosh >/dev/null && command -v mosh-server >/dev/null && have_mosh=1
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 # mosh insists
+quick=${GVS_QUICK:-0}
+nkeys=10
+[ "$quick" = 1 ] && nkeys=5
 
 C=gvs-c-$$
 S=gvs-s-$$
-tmp=$(mktemp -d)
 user=
-sshd_pid=
-nfd_pids=()
-cleanup() {
+sink=
+# the forward's sink and the throw-away user, first (tracked processes and
+# namespaces go after them)
+lab_on_cleanup() {
 	local pids
-	for p in "${nfd_pids[@]}"; do kill "$p" 2>/dev/null; done
-	[ -n "${sink:-}" ] && kill "$sink" 2>/dev/null
-	[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null
-	if [ -n "$user" ] && id "$user" >/dev/null 2>&1; then
-		pids=$(ps -o pid= -u "$user" | tr '\n' ' ')
-		# shellcheck disable=SC2086
-		[ -n "${pids// /}" ] && kill -KILL $pids 2>/dev/null
-		sleep 0.2
-		find /tmp -maxdepth 1 -user "$user" -exec rm -rf {} + 2>/dev/null
-		userdel -r "$user" >/dev/null 2>&1 || userdel "$user" 2>/dev/null
-	fi
-	ip netns del "$C" 2>/dev/null
-	ip netns del "$S" 2>/dev/null
-	rm -rf "$tmp"
+	[ -n "$sink" ] && kill "$sink" 2>/dev/null
+	[ -n "$user" ] && id "$user" >/dev/null 2>&1 || return 0
+	pids=$(ps -o pid= -u "$user" | tr '\n' ' ')
+	# shellcheck disable=SC2086
+	[ -n "${pids// /}" ] && kill -KILL $pids 2>/dev/null
+	sleep 0.2
+	find /tmp -maxdepth 1 -user "$user" -exec rm -rf {} + 2>/dev/null
+	userdel -r "$user" >/dev/null 2>&1 || userdel "$user" 2>/dev/null
 }
-trap cleanup EXIT
 
 # --- the two namespaces and their delay hooks
-ip netns add "$C" && ip netns add "$S" || exit 1
-ip link add vc netns "$C" type veth peer name vs netns "$S"
+lab_netns "$C" "$S"
+ip link add vc netns "$C" type veth peer name vs netns "$S" || lab_fail "veth"
 ip -n "$C" addr add 10.98.0.2/24 dev vc
 ip -n "$S" addr add 10.98.0.1/24 dev vs
-for n in "$C" "$S"; do ip -n "$n" link set lo up; done
 ip -n "$C" link set vc up
 ip -n "$S" link set vs up
-ip netns exec "$C" iptables -t raw -A PREROUTING -i vc -j NFQUEUE --queue-num 3 --queue-bypass
-ip netns exec "$S" iptables -t raw -A PREROUTING -i vs -j NFQUEUE --queue-num 3 --queue-bypass
 
-# Delay (ms, round trip) and loss (percent, each direction).
-netem() {
-	local half
+# set_link RTT LOSS: delay (ms, round trip) and loss (percent, each direction), the
+# lab's netem on what each side receives (tests/lab/lib/netem.sh)
+nfd_pids=()
+pids=() # netem_start's list; ours are nfd_pids, and tracked
+set_link() {
+	local half p
 	half=$(awk -v r="$1" 'BEGIN { print r / 2 }')
-	for p in "${nfd_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	for p in "${nfd_pids[@]}"; do netem_stop "$p"; done
 	nfd_pids=()
-	ip netns exec "$C" "$nfd" -q 3 -d "$half" -l "$2" -s 1 -t 3600 2>>"$tmp/nfd.log" &
-	nfd_pids+=($!)
-	ip netns exec "$S" "$nfd" -q 3 -d "$half" -l "$2" -s 2 -t 3600 2>>"$tmp/nfd.log" &
-	nfd_pids+=($!)
-	sleep 0.3
+	netem_start "$C" vc 3 -d "$half" -l "$2" -s 1 -t 3600 || lab_fail "netem in $C"
+	nfd_pids+=("$NETEM_PID")
+	netem_start "$S" vs 3 -d "$half" -l "$2" -s 2 -t 3600 || lab_fail "netem in $S"
+	nfd_pids+=("$NETEM_PID")
+	lab_track "${nfd_pids[@]}"
 }
 
 # --- a throw-away user, its key, goet in ~/.local/bin, sshd in $S
@@ -118,7 +119,7 @@ cat >"$tmp/sshd_config" <<-CONF
 	UseDNS no
 CONF
 ip netns exec "$S" /usr/sbin/sshd -D -e -f "$tmp/sshd_config" 2>"$tmp/sshd.log" &
-sshd_pid=$!
+lab_track $!
 echo "10.98.0.1 $(cut -d' ' -f1,2 "$tmp/hostkey.pub")" >"$tmp/known_hosts"
 cat >"$tmp/ssh_config" <<-CONF
 	Host gvs
@@ -133,11 +134,8 @@ cat >"$tmp/ssh_config" <<-CONF
 CONF
 ssh_cmd="ssh -F $tmp/ssh_config"
 export GOET_SSH="$ssh_cmd"
-for _ in $(seq 50); do
-	# shellcheck disable=SC2086 # ssh_cmd is a command line
-	ip netns exec "$C" $ssh_cmd -o BatchMode=yes gvs true 2>/dev/null && break
-	sleep 0.2
-done
+# shellcheck disable=SC2086 # ssh_cmd is a command line
+lab_wait_for 10 ip netns exec "$C" $ssh_cmd -o BatchMode=yes gvs true || lab_fail "no ssh to sshd in $S"
 
 # The clients, each a command line run in $C (word splitting on purpose).
 declare -A client=(
@@ -159,7 +157,8 @@ if [ $have_mosh -eq 1 ]; then
 fi
 [ -n "${GVS_CLIENTS:-}" ] && read -r -a order <<<"$GVS_CLIENTS"
 tests=" ${GVS_TESTS:-echo setup seq base64 fwd} "
-want() { [[ $tests == *" $1 "* ]]; }
+ctests=$tests # this condition's
+want() { [[ $ctests == *" $1 "* ]]; }
 # on_tty NAME REMOTE [OPTION]: how client NAME runs REMOTE on a terminal
 on_tty() {
 	case $1 in
@@ -197,19 +196,23 @@ median() {
 }
 
 # seq count and base64 MiB by round trip: what finishes in seconds at that delay
+# (quick: a quarter at 0 ms, a half at 50 ms)
 sizes() {
-	case $1 in
-	0) echo "2000000 50" ;;
-	50) echo "200000 5" ;;
+	case $quick:$1 in
+	0:0) echo "2000000 50" ;;
+	1:0) echo "500000 12" ;;
+	0:50) echo "200000 5" ;;
+	1:50) echo "100000 2" ;;
 	*) echo "50000 1" ;;
 	esac
 }
 
 # MiB moved each way through a forwarded connection, by round trip
 fwd_mib() {
-	case $1 in
-	0) echo 64 ;;
-	50) echo 16 ;;
+	case $quick:$1 in
+	0:0) echo 64 ;;
+	1:0) echo 16 ;;
+	0:50) echo 16 ;;
 	*) echo 4 ;;
 	esac
 }
@@ -255,9 +258,16 @@ printf '# goet vs ssh%s, %s round(s), medians; %s\n' "$([ $have_mosh -eq 1 ] && 
 for cond in "${conds[@]}"; do
 	rtt=${cond%%:*}
 	loss=${cond##*:}
-	netem "$rtt" "$loss"
+	set_link "$rtt" "$loss"
 	read -r nseq mib < <(sizes "$rtt")
 	[ "$loss" != 0 ] && read -r nseq mib < <(sizes 200)
+	ctests=$tests
+	# quick: at 200 ms or with loss, a transfer is mostly its set-up again (3 s each)
+	if [ "$quick" = 1 ] && { [ "$rtt" -ge 200 ] || [ "$loss" != 0 ]; }; then
+		ctests=${tests/ seq / }
+		ctests=${ctests/ base64 / }
+		ctests=${ctests/ fwd / }
+	fi
 	head -c $((mib * 1024 * 1024 * 3 / 4)) /dev/urandom | base64 -w 76 >"$tmp/home/b64.txt"
 	chown "$user" "$tmp/home/b64.txt"
 	fmib=$(fwd_mib "$rtt")
@@ -268,15 +278,16 @@ for cond in "${conds[@]}"; do
 		ip netns exec "$S" python3 "$xfer" serve 7001 "$tmp/fwd.bin" /dev/null 2>>"$tmp/fwd.log" &
 		sink=$!
 	fi
-	printf '\n## RTT %s ms, loss %s %%: echo 10 keys x %s; seq 1 %s; base64 %s MiB; fwd %s MiB each way\n' \
-		"$rtt" "$loss" "$rounds" "$nseq" "$mib" "$fmib"
+	bulk="seq 1 $nseq; base64 $mib MiB; fwd $fmib MiB each way"
+	[ "$ctests" = "$tests" ] || bulk="no seq, base64 or fwd (quick)"
+	printf '\n## RTT %s ms, loss %s %%: echo %s keys x %s; %s\n' "$rtt" "$loss" "$nkeys" "$rounds" "$bulk"
 	printf '| client | echo ms | set-up ms | seq ms | base64 ms | base64 MB/s | fwd ms |\n|---|---|---|---|---|---|---|\n'
 	rm -f "$tmp"/m.*
 	# round by round, every client in turn: the machine's load drifts over a
 	# run, and it then weighs on all of them alike
 	for _ in $(seq "$rounds"); do
 		for name in "${order[@]}"; do
-			want echo && drv_tty echo 10 "$name" cat >>"$tmp/m.e.$name"
+			want echo && drv_tty echo "$nkeys" "$name" cat >>"$tmp/m.e.$name"
 			[[ $name == *-predict ]] && continue
 			want fwd && fwd_once "$name" >>"$tmp/m.f.$name"
 			if ! want setup; then

@@ -21,13 +21,11 @@ build=$(realpath "${1:-build}")
 secs=${2:-10}
 rg=$build/src/rift/riftgate
 mods=$build/conformance-node
-fail() {
-	echo "bench: $*" >&2
-	for f in "${tmp:-/nonexistent}"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
-	exit 1
-}
-[ "$(id -u)" -eq 0 ] || fail "needs root"
-tests/conformance/npm.sh "$mods" >/dev/null || fail "no npm packages for the Worker"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_init
+bench_labs
+tests/conformance/npm.sh "$mods" >/dev/null || lab_fail "no npm packages for the Worker"
 declare -A tcp retr rtt
 rows=()
 
@@ -51,15 +49,17 @@ run() { # ROW NAT [worker]
 		RN_WORKER=$(pwd)/worker RN_WORKERD=$mods/node_modules/.bin/workerd
 		RN_ADMIN=bench-admin-token-0123456789 RN_WAN_BLOCK="meta l4proto udp drop"
 	fi
-	tmp=$(mktemp -d)
+	bench_lab_dir
+	# shellcheck source=tests/lab/lib/riftnet.sh
 	. tests/lab/lib/riftnet.sh
 	riftnet_up
 	riftnet_agents
 	riftnet_connected 30
-	wait_for 10 reach alice 10.77.0.2 || fail "$1: no ping"
+	lab_wait_for 10 reach alice 10.77.0.2 || lab_fail "$1: no ping"
 	measure "$1"
 	riftnet_cleanup
 	rm -rf "$tmp"
+	tmp=$top
 }
 
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -77,11 +77,11 @@ idle() {
 		sleep 1.5
 		curl -sf -X POST -H "Authorization: Bearer bench-admin-token-0123456789" \
 			"http://127.0.0.1:$port/admin/init" -d '{"name":"bench","subnet":"10.0.0.0/24"}' >/dev/null ||
-			fail "the Worker's init"
+			lab_fail "the Worker's init"
 		printf '#!/bin/sh\nfor i in $(seq "$1"); do curl -sf -X POST -H "Authorization: Bearer bench-admin-token-0123456789" http://127.0.0.1:%s/admin/invite | python3 -c "import json,sys; print(json.load(sys.stdin)[\\"join_token\\"])"; done\n' "$port" >"$d/invite"
 	else
 		printf '[server]\nlisten = 127.0.0.1\nport = %s\n[store]\npath = %s/db\n' "$port" "$d" >"$d/conf"
-		"$rg" server init -c "$d/conf" --name bench --subnet 10.0.0.0/24 >/dev/null 2>&1 || fail "init"
+		"$rg" server init -c "$d/conf" --name bench --subnet 10.0.0.0/24 >/dev/null 2>&1 || lab_fail "init"
 		"$rg" server -c "$d/conf" >"$d/log" 2>&1 &
 		pid=$!
 		sleep 0.5
@@ -95,7 +95,7 @@ idle() {
 	holder=$!
 	exec 7>"$d/hold"
 	for _ in $(seq 600); do grep -q "^connected 100" "$d/agents" && break; sleep 0.1; done
-	grep -q "^connected 100" "$d/agents" || { cat "$d/agents"; fail "$kind: 100 agents did not connect"; }
+	grep -q "^connected 100" "$d/agents" || { cat "$d/agents"; lab_fail "$kind: 100 agents did not connect"; }
 	sleep 2
 	with=$(rss_kib $pid)
 	if [ "$kind" = worker ]; then

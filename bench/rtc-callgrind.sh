@@ -15,17 +15,18 @@ kind=${2:-unreliable}
 short=${3:-2}
 long=${4:-6}
 out=${OUT:-/tmp/rtc-callgrind}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh # bench_callgrind_total, bench_callgrind_top
 rm -rf "$out"
 mkdir -p "$out"
-# total instructions in a callgrind profile
-total() { sed -n 's/^summary: *//p;s/^totals: *//p' "$1" | head -1 | cut -d' ' -f1; }
 for s in "$short" "$long"; do
 	RG_WRAP="${RG_ENV:+env $RG_ENV }valgrind --tool=callgrind --callgrind-out-file=$out/$s.%r.out" \
 		PAIRS=rg:rg KINDS=$kind RTC_BENCH_LOG=$out/log.$s \
 		bash bench/rtc-dc.sh "$build" "$s" 1 0 >/dev/null
 done
-python3 - "$out" "$short" "$long" "$(total "$out/$short.offer.out")" "$(total "$out/$long.offer.out")" \
-	"$(total "$out/$short.answer.out")" "$(total "$out/$long.answer.out")" <<'PY'
+python3 - "$out" "$short" "$long" "$(bench_callgrind_total "$out/$short.offer.out")" \
+	"$(bench_callgrind_total "$out/$long.offer.out")" "$(bench_callgrind_total "$out/$short.answer.out")" \
+	"$(bench_callgrind_total "$out/$long.answer.out")" <<'PY'
 import json, sys
 out, short, long = sys.argv[1:4]
 ir = [int(x) for x in sys.argv[4:8]]
@@ -45,32 +46,17 @@ for name, a, b in (("sender (offerer)", ir[0], ir[1]), ("receiver (answerer)", i
 print(f"profiles: {out}/{long}.offer.out {out}/{long}.answer.out")
 PY
 # the functions that cost most per MiB (long run minus short run), each side
-for role in offer answer; do
-	echo "--- $role: instructions per MiB by function (self cost, top ${TOP:-25})"
-	for s in "$short" "$long"; do
-		callgrind_annotate --auto=no --threshold=100 "$out/$s.$role.out" 2>/dev/null >"$out/$s.$role.txt"
-	done
-	python3 - "$out/$short.$role.txt" "$out/$long.$role.txt" "$out/log.$short/results" "$out/log.$long/results" "${TOP:-25}" <<'PY'
-import json, re, sys
-def funcs(path):
-    d = {}
-    for line in open(path):
-        m = re.match(r"\s*([\d,]+) \([ \d.]+%\)\s+(.*)", line)
-        if m and "PROGRAM TOTALS" not in m.group(2):
-            name = re.sub(r" \[.*\]$", "", m.group(2)).split(":")[-1]
-            lib = re.search(r"\[(.*)\]$", m.group(2))
-            name += "  (" + (lib.group(1).split("/")[-1] if lib else "?") + ")"
-            d[name] = d.get(name, 0) + int(m.group(1).replace(",", ""))
-    return d
+mib=$(python3 - "$out/log.$short/results" "$out/log.$long/results" <<'PY'
+import json, sys
 def mib(path):
     for line in open(path):
         o = json.loads(line.split(" ", 2)[2])
         if o.get("bench") == "recv":
             return o["bytes"] / 2**20
-a, b = funcs(sys.argv[1]), funcs(sys.argv[2])
-dm = mib(sys.argv[4]) - mib(sys.argv[3])
-rows = sorted(((b.get(k, 0) - a.get(k, 0)) / dm, k) for k in set(a) | set(b))
-for v, k in reversed(rows[-int(sys.argv[5]):]):
-    print(f"{v / 1e6:8.2f} M  {k}")
+print(mib(sys.argv[2]) - mib(sys.argv[1]))
 PY
+)
+for role in offer answer; do
+	echo "--- $role: instructions per MiB by function (self cost, top ${TOP:-25})"
+	bench_callgrind_top "$out/$short.$role.out" "$out/$long.$role.out" "$mib" "${TOP:-25}"
 done

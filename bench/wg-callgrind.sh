@@ -24,31 +24,17 @@ short=${2:-16}
 long=${3:-48}
 out=${OUT:-/tmp/wg-callgrind}
 rg=$(realpath "$build/src/rift/riftgate")
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_init
 A=rgca$$ B=rgcb$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	sleep 0.5
-	ip netns del "$A" 2>/dev/null || true
-	ip netns del "$B" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 rm -rf "$out"
 mkdir -p "$out"
 umask 077
-ip netns add "$A"; ip netns add "$B"
-ip link add va netns "$A" type veth peer name vb netns "$B"
-ip -n "$A" addr add 192.168.78.1/24 dev va; ip -n "$A" link set va up; ip -n "$A" link set lo up
-ip -n "$B" addr add 192.168.78.2/24 dev vb; ip -n "$B" link set vb up; ip -n "$B" link set lo up
-for s in a b; do "$rg" genkey >"$tmp/$s.key"; "$rg" pubkey <"$tmp/$s.key" >"$tmp/$s.pub"; done
-conf() { # ME OTHER ADDR PEERADDR ENDPOINT
-	printf '[Interface]\nPrivateKey = %s\nAddress = %s/24\nListenPort = 51820\n[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\nEndpoint = %s:51820\n' \
-		"$(cat "$tmp/$1.key")" "$3" "$(cat "$tmp/$2.pub")" "$4" "$5"
-}
-conf a b 10.78.0.1 10.78.0.2 192.168.78.2 >"$tmp/a.conf"
-conf b a 10.78.0.2 10.78.0.1 192.168.78.1 >"$tmp/b.conf"
+bench_veth "$A" "$B" 192.168.78
+bench_wg_conf a b 10.78.0.1 10.78.0.2 192.168.78.2 >"$tmp/a.conf"
+bench_wg_conf b a 10.78.0.2 10.78.0.1 192.168.78.1 >"$tmp/b.conf"
+has_addr() { ip -n "$1" addr show | grep -q 10.78.0; }
 
 # run MIB: both sides under callgrind, one transfer of MIB MiB, profiles OUT/MIB.{a,b}.out
 run() {
@@ -58,25 +44,21 @@ run() {
 		# shellcheck disable=SC2086
 		ip netns exec "$ns" valgrind --tool=callgrind --callgrind-out-file="$out/$mib.$side.out" \
 			"$rg" wg up "$tmp/$side.conf" --ifname "cg$side$$" ${RG_ARGS:-} >"$out/$mib.$side.log" 2>&1 &
-		pids+=($!)
+		lab_track $!
 	done
 	for ns in "$A" "$B"; do
-		for _ in $(seq 300); do ip -n "$ns" addr show | grep -q 10.78.0 && break; sleep 0.1; done
+		lab_wait_for 30 has_addr "$ns" || lab_fail "riftgate wg up under valgrind did not start in $ns"
 	done
 	ip netns exec "$A" ping -c 3 -W 5 -q 10.78.0.2 >/dev/null
 	ip netns exec "$B" iperf3 -s -1 -D -p 5303 >/dev/null; sleep 0.5
 	ip netns exec "$A" iperf3 -c 10.78.0.2 -p 5303 -n "${mib}M" -J >"$out/$mib.iperf.json"
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.2; done; done
-	pids=()
+	lab_stop_all 120 # valgrind writes the profile as it exits
 }
 run "$short"
 run "$long"
 
-# total instructions in a callgrind profile
-total() { sed -n 's/^summary: *//p;s/^totals: *//p' "$1" | head -1 | cut -d' ' -f1; }
-python3 - "$short" "$long" "$(total "$out/$short.a.out")" "$(total "$out/$long.a.out")" \
-	"$(total "$out/$short.b.out")" "$(total "$out/$long.b.out")" <<'PY'
+python3 - "$short" "$long" "$(bench_callgrind_total "$out/$short.a.out")" "$(bench_callgrind_total "$out/$long.a.out")" \
+	"$(bench_callgrind_total "$out/$short.b.out")" "$(bench_callgrind_total "$out/$long.b.out")" <<'PY'
 import sys
 short, long = int(sys.argv[1]), int(sys.argv[2])
 ir = [int(x) for x in sys.argv[3:7]]
@@ -87,25 +69,5 @@ for name, a, b in (("A sender", ir[0], ir[1]), ("B receiver", ir[2], ir[3])):
 PY
 for side in a b; do
 	echo "--- $side: instructions per MiB by function (self cost, top ${TOP:-25})"
-	for mib in "$short" "$long"; do
-		callgrind_annotate --auto=no --threshold=100 "$out/$mib.$side.out" 2>/dev/null >"$out/$mib.$side.txt"
-	done
-	python3 - "$out/$short.$side.txt" "$out/$long.$side.txt" "$((long - short))" "${TOP:-25}" <<'PY'
-import re, sys
-def funcs(path):
-    d = {}
-    for line in open(path):
-        m = re.match(r"\s*([\d,]+) \([ \d.]+%\)\s+(.*)", line)
-        if m and "PROGRAM TOTALS" not in m.group(2):
-            name = re.sub(r" \[.*\]$", "", m.group(2)).split(":")[-1]
-            lib = re.search(r"\[(.*)\]$", m.group(2))
-            name += "  (" + (lib.group(1).split("/")[-1] if lib else "?") + ")"
-            d[name] = d.get(name, 0) + int(m.group(1).replace(",", ""))
-    return d
-a, b = funcs(sys.argv[1]), funcs(sys.argv[2])
-dm = int(sys.argv[3])
-rows = sorted(((b.get(k, 0) - a.get(k, 0)) / dm, k) for k in set(a) | set(b))
-for v, k in reversed(rows[-int(sys.argv[4]):]):
-    print(f"{v / 1e6:8.2f} M  {k}")
-PY
+	bench_callgrind_top "$out/$short.$side.out" "$out/$long.$side.out" "$((long - short))" "${TOP:-25}"
 done

@@ -37,25 +37,16 @@ rg=$(realpath "$build/src/rift/riftgate")
 rg0=${RG_BASE:+$(realpath "$RG_BASE")}
 [ -n "$rg0" ] && [[ " $pairs " != *" rg0-rg0 "* ]] && pairs+=" rg0-rg0"
 upstream=${WG_UPSTREAM:-/work/shared/tools/wireguard-go-upstream/wireguard-go-upstream}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_init
 A=rgba$$ B=rgbb$$
-tmp=$(mktemp -d)
 log=${WG_BENCH_LOG:-$tmp/rounds}
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	sleep 0.5
-	ip netns del "$A" 2>/dev/null || true
-	ip netns del "$B" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 umask 077
 : >"$log"
-ip netns add "$A"; ip netns add "$B"
-ip link add va netns "$A" type veth peer name vb netns "$B"
-ip -n "$A" addr add 192.168.79.1/24 dev va; ip -n "$A" link set va up; ip -n "$A" link set lo up
-ip -n "$B" addr add 192.168.79.2/24 dev vb; ip -n "$B" link set vb up; ip -n "$B" link set lo up
-for s in a b; do "$rg" genkey >"$tmp/$s.key"; "$rg" pubkey <"$tmp/$s.key" >"$tmp/$s.pub"; done
+bench_veth "$A" "$B" 192.168.79
+# listening NS PORT: a TCP or UDP socket bound to PORT in NS
+listening() { ip netns exec "$1" ss -Hlntu "sport = :$2" | grep -q .; }
 
 # up NS SIDE(a|b) IMPL(rg|rg0|go|up) IFNAME: tunnel address 10.79.0.1 (a) or .2 (b)
 up() {
@@ -65,60 +56,56 @@ up() {
 	case $impl in
 	rg | rg0)
 		bin=$rg; [ "$impl" = rg0 ] && bin=$rg0
-		printf '[Interface]\nPrivateKey = %s\nAddress = %s/24\nListenPort = 51820\n[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\nEndpoint = %s:51820\n' \
-			"$(cat "$tmp/$me.key")" "$ip" "$(cat "$tmp/$other.pub")" "$oip" "$oep" >"$tmp/$ifn.conf"
+		bench_wg_conf "$me" "$other" "$ip" "$oip" "$oep" >"$tmp/$ifn.conf"
 		args=${RG_ARGS:-}; [ "$impl" = rg0 ] && args=${RG0_ARGS:-$args}
 		# shellcheck disable=SC2086
 		ip netns exec "$ns" "$bin" wg up "$tmp/$ifn.conf" --ifname "$ifn" $args \
 			>"$tmp/$ifn.log" 2>&1 &
-		pids+=($!)
+		lab_track $!
 		;;
 	go | up)
 		bin=wireguard-go; [ "$impl" = up ] && bin=$upstream
 		WG_PROCESS_FOREGROUND=1 ip netns exec "$ns" "$bin" -f "$ifn" >"$tmp/$ifn.log" 2>&1 &
-		pids+=($!)
-		for _ in $(seq 50); do [ -S "/var/run/wireguard/$ifn.sock" ] && break; sleep 0.1; done
+		lab_track $!
+		lab_wait_for 5 test -S "/var/run/wireguard/$ifn.sock" || lab_fail "$bin did not start"
 		ip netns exec "$ns" wg set "$ifn" private-key "$tmp/$me.key" listen-port 51820 \
 			peer "$(cat "$tmp/$other.pub")" allowed-ips "$oip/32" endpoint "$oep:51820"
 		ip -n "$ns" addr add "$ip/24" dev "$ifn"
 		ip -n "$ns" link set "$ifn" up mtu 1420
 		;;
 	esac
-	for _ in $(seq 50); do ip -n "$ns" link show "$ifn" up >/dev/null 2>&1 && break; sleep 0.1; done
-}
-down() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; done
-	pids=()
+	lab_wait_for 5 ip -n "$ns" link show "$ifn" up || lab_fail "$ifn is not up in $ns"
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # measure PAIR DEST-IP ROUND: one line
 # "PAIR ROUND tcp-mbit cpu-s-per-gb udp-mbit udp-lost rtt-ms calls-per-mb"
 measure() {
 	local name=$1 dst=$2 round=$3 tcp udp rtt c0=() ticks=0 perf=- calls=-
-	ip netns exec "$A" ping -c 3 -W 2 -q "$dst" >/dev/null
-	ip netns exec "$B" iperf3 -s -1 -D -p 5301 >/dev/null; sleep 0.3
-	for p in "${pids[@]}"; do c0+=("$(cpu_ticks "$p")"); done
-	if [ ${#pids[@]} -gt 0 ] && command -v perf >/dev/null; then
-		perf stat -x, -e raw_syscalls:sys_enter -p "$(IFS=,; echo "${pids[*]}")" \
+	ip netns exec "$A" ping -c 3 -i 0.2 -W 2 -q "$dst" >/dev/null # the handshake, first
+	ip netns exec "$B" iperf3 -s -1 -D -p 5301 >/dev/null
+	lab_wait_for 5 listening "$B" 5301 || lab_fail "iperf3 -s in $B"
+	for p in "${LAB_PIDS[@]}"; do c0+=("$(cpu_ticks "$p")"); done
+	if [ ${#LAB_PIDS[@]} -gt 0 ] && command -v perf >/dev/null; then
+		perf stat -x, -e raw_syscalls:sys_enter -p "$(IFS=,; echo "${LAB_PIDS[*]}")" \
 			-o "$tmp/perf" -- sleep "$secs" 2>/dev/null &
 		perf=$!
 	fi
 	tcp=$(ip netns exec "$A" iperf3 -c "$dst" -p 5301 -t "$secs" -J |
 		python3 -c 'import json,sys; print("%.0f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e6))')
-	for i in "${!pids[@]}"; do ticks=$((ticks + $(cpu_ticks "${pids[$i]}") - ${c0[$i]})); done
+	for i in "${!LAB_PIDS[@]}"; do ticks=$((ticks + $(cpu_ticks "${LAB_PIDS[$i]}") - ${c0[$i]})); done
 	if [ "$perf" != - ]; then
 		wait "$perf" || true
 		calls=$(awk -F, '/raw_syscalls/ {print $1}' "$tmp/perf")
 		calls=$(python3 -c "print('%.0f' % (${calls:-0} / ($tcp * $secs / 8)))")
 	fi
-	ip netns exec "$B" iperf3 -s -1 -D -p 5302 >/dev/null; sleep 0.3
+	ip netns exec "$B" iperf3 -s -1 -D -p 5302 >/dev/null
+	lab_wait_for 5 listening "$B" 5302 || lab_fail "iperf3 -s in $B"
 	udp=$(ip netns exec "$A" iperf3 -c "$dst" -p 5302 -u -b 0 -l 1300 -t "$secs" -J |
 		python3 -c 'import json,sys; s=json.load(sys.stdin)["end"]["sum"]; print("%.0f %.1f" % (s["bits_per_second"]*(100-s["lost_percent"])/100/1e6, s["lost_percent"]))')
 	rtt=$(ip netns exec "$A" ping -c 50 -i 0.02 -q "$dst" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
 	# CPU seconds per 10^9 bytes: ticks / CLK_TCK over Mbit/s * secs / 8000
 	local cpu=-
-	[ ${#pids[@]} -gt 0 ] && cpu=$(python3 -c "print('%.2f' % (($ticks / $(getconf CLK_TCK)) / ($tcp * $secs / 8000)))")
+	[ ${#LAB_PIDS[@]} -gt 0 ] && cpu=$(python3 -c "print('%.2f' % (($ticks / $(getconf CLK_TCK)) / ($tcp * $secs / 8000)))")
 	echo "$name $round $tcp $cpu $udp $rtt $calls" | tee -a "$log" >&2
 }
 
@@ -128,7 +115,7 @@ for round in $(seq "$rounds"); do
 		if [ "$pair" = bare ]; then measure bare 192.168.79.2 "$round"; continue; fi
 		up "$A" a "$a" "wa$a$$"; up "$B" b "$b" "wb$b$$"
 		measure "$pair" 10.79.0.2 "$round" || echo "$pair $round failed" >&2
-		down
+		lab_stop_all
 	done
 done
 

@@ -65,15 +65,11 @@ cleanup() {
 	rm -rf "$tmp" "$slog"
 }
 trap cleanup EXIT
-fail() {
-	echo "FAIL ($transport): $*"
-	for n in $names; do
-		echo "--- agent $n (last lines)"
-		tail -15 "$tmp/$n.log" 2>/dev/null
-	done
+# lab_fail (../lib.sh): the reason, these, then the agents' logs' last lines
+lab_on_fail() {
+	echo "transport: $transport"
 	echo "--- session log (last lines)"; tail -20 "$slog" "$tmp/session.err" 2>/dev/null
 	echo "--- client stderr (last lines)"; tr '\r' '\n' <"$tmp/client.err" 2>/dev/null | tail -20
-	exit 1
 }
 now_ms() { date +%s%3N; }
 in_ns() { local n=$1; shift; ip netns exec "$(ns_of "$n")" "$@"; }
@@ -82,11 +78,11 @@ in_ns() { local n=$1; shift; ip netns exec "$(ns_of "$n")" "$@"; }
 riftnet_up
 riftnet_agents
 riftnet_connected 30
-wait_for 10 reach alice "$(tunnel_ip bob)" || fail "alice cannot ping bob through the tunnel"
+lab_wait_for 10 reach alice "$(tunnel_ip bob)" || lab_fail "alice cannot ping bob through the tunnel"
 for side in "alice bob" "bob alice"; do
 	read -r -a pair <<<"$side"
 	set -- "${pair[@]}"
-	[ "$(peer_field "$1" "$2" path)" = direct ] || fail "$1's path to $2 is $(peer_field "$1" "$2" path), not direct"
+	[ "$(peer_field "$1" "$2" path)" = direct ] || lab_fail "$1's path to $2 is $(peer_field "$1" "$2" path), not direct"
 done
 echo "the tunnel is up on a direct path"
 
@@ -99,8 +95,8 @@ echo "the tunnel is up on a direct path"
 (cd "$tmp" && exec ip netns exec "$(ns_of bob)" "$goet" session -f "gtrift$id" -p 0 \
 	<"$tmp/key" >"$tmp/port" 2>"$tmp/session.err") &
 spid=$!
-pids+=("$spid")
-wait_for 10 test -s "$tmp/port" || fail "the session did not report its port"
+lab_track "$spid"
+lab_wait_for 10 test -s "$tmp/port" || lab_fail "the session did not report its port"
 port=$(cat "$tmp/port")
 
 cp "$here/lib/goet-producer.py" "$tmp/producer.py"
@@ -111,7 +107,7 @@ tflag=
 ip netns exec "$(ns_of alice)" "$goet" --local $tflag -p "$port" --key-file "$tmp/key" "$(tunnel_ip bob)" \
 	<"$tmp/in" >"$tmp/client.out" 2>"$tmp/client.err" &
 cpid=$!
-pids+=("$cpid")
+lab_track "$cpid"
 # quiet terminal, then the markers around the producer's output; it prints until
 # $tmp/stop exists (or for 240 s at most)
 {
@@ -119,7 +115,7 @@ pids+=("$cpid")
 	sleep 0.5
 	printf 'echo ==$((1000+1))==; python3 producer.py sent.b64 stop 240; echo ==$((2000+2))==; exit\n'
 } >"$tmp/in" &
-pids+=($!)
+lab_track $!
 # the output's size every 50 ms, "ms bytes" a line, for the stalls and resumes
 python3 - "$tmp/client.out" >"$tmp/samples" <<-'PY' &
 	import os, sys, time
@@ -132,17 +128,17 @@ python3 - "$tmp/client.out" >"$tmp/samples" <<-'PY' &
 	    time.sleep(0.05)
 PY
 sampler=$!
-pids+=("$sampler")
+lab_track "$sampler"
 
 size() { stat -c %s "$tmp/client.out" 2>/dev/null || echo 0; }
 alive() {
-	kill -0 "$cpid" 2>/dev/null || fail "the goet client exited early"
-	kill -0 "${RN_PID[alice]}" 2>/dev/null && kill -0 "${RN_PID[bob]}" 2>/dev/null || fail "an agent died"
+	kill -0 "$cpid" 2>/dev/null || lab_fail "the goet client exited early"
+	kill -0 "${RN_PID[alice]}" 2>/dev/null && kill -0 "${RN_PID[bob]}" 2>/dev/null || lab_fail "an agent died"
 }
 wait_size() { # BYTES SECONDS: until the output holds BYTES
 	local until=$((SECONDS + $2))
 	while [ "$(size)" -lt "$1" ]; do
-		[ $SECONDS -lt $until ] || fail "output stalled at $(size) bytes (wanted $1 within $2 s)"
+		[ $SECONDS -lt $until ] || lab_fail "output stalled at $(size) bytes (wanted $1 within $2 s)"
 		alive
 		sleep 0.05
 	done
@@ -159,7 +155,7 @@ wait_size $((2 << 20)) 60
 echo "output flows: $(size) bytes"
 
 # (a) the path between the NATs, cut for CUT_S s
-ip netns exec "$PUB" nft -f - <<-NFT || fail "nft in $PUB"
+ip netns exec "$PUB" nft -f - <<-NFT || lab_fail "nft in $PUB"
 	table bridge cut {
 		chain f {
 			type filter hook forward priority filter; policy accept;
@@ -170,7 +166,7 @@ ip netns exec "$PUB" nft -f - <<-NFT || fail "nft in $PUB"
 NFT
 t_cut=$(now_ms)
 sleep "$CUT_S"
-ip netns exec "$PUB" nft delete table bridge cut || fail "restoring the path"
+ip netns exec "$PUB" nft delete table bridge cut || lab_fail "restoring the path"
 t_restore=$(now_ms)
 event cut "$t_restore" "$t_cut"
 more $((1 << 20)) $((RESUME_CUT_S + 5))
@@ -178,51 +174,51 @@ more $((1 << 20)) $((RESUME_CUT_S + 5))
 # (b) router A renumbered by its ISP
 sleep 1
 ip -n "$(router_of alice)" addr del 198.51.100.2/24 dev wan &&
-	ip -n "$(router_of alice)" addr add 198.51.100.5/24 dev wan || fail "renumbering"
+	ip -n "$(router_of alice)" addr add 198.51.100.5/24 dev wan || lab_fail "renumbering"
 ip netns exec "$(router_of alice)" conntrack -F >/dev/null 2>&1
 t=$(now_ms)
 event renumber "$t" "$t"
 r0=$(restarts)
 more $((1 << 20)) $((RESUME_RENUMBER_S + 5))
-[ "$(restarts)" -gt "$r0" ] || fail "the renumbering made no agent restart ICE: it tested nothing"
+[ "$(restarts)" -gt "$r0" ] || lab_fail "the renumbering made no agent restart ICE: it tested nothing"
 
 # (c) alice's uplink address moved (the new one added first, then the old deleted,
 # as a DHCP renewal to a new lease does; the default route stays)
 sleep 1
 in_ns alice sysctl -qw net.ipv4.conf.all.promote_secondaries=1 net.ipv4.conf.eth0.promote_secondaries=1
 ip -n "$(ns_of alice)" addr add "$(lan_of alice).3/24" dev eth0 &&
-	ip -n "$(ns_of alice)" addr del "$(lan_of alice).2/24" dev eth0 || fail "moving alice's address"
+	ip -n "$(ns_of alice)" addr del "$(lan_of alice).2/24" dev eth0 || lab_fail "moving alice's address"
 ip -n "$(ns_of alice)" route show default | grep -q . ||
-	ip -n "$(ns_of alice)" route add default via "$(lan_of alice).1" || fail "alice's default route"
+	ip -n "$(ns_of alice)" route add default via "$(lan_of alice).1" || lab_fail "alice's default route"
 t=$(now_ms)
 event move "$t" "$t"
 r0=$(restarts)
 more $((1 << 20)) $((RESUME_MOVE_S + 5))
-[ "$(restarts)" -gt "$r0" ] || fail "the move made no agent restart ICE: it tested nothing"
+[ "$(restarts)" -gt "$r0" ] || lab_fail "the move made no agent restart ICE: it tested nothing"
 sleep 1
 
 # the end: the producer stops, the shell prints the end marker and exits
 touch "$tmp/stop"
 for _ in $(seq 300); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$cpid" 2>/dev/null && fail "the client did not finish within 30 s of the end"
+kill -0 "$cpid" 2>/dev/null && lab_fail "the client did not finish within 30 s of the end"
 wait "$cpid"
 rc=$?
-[ "$rc" -eq 0 ] || fail "the client exited with $rc"
+[ "$rc" -eq 0 ] || lab_fail "the client exited with $rc"
 for _ in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$spid" 2>/dev/null && fail "the session did not end within 10 s of the client"
+kill -0 "$spid" 2>/dev/null && lab_fail "the session did not end within 10 s of the client"
 wait "$spid"
 rc=$?
-[ "$rc" -eq 0 ] || fail "the session exited with $rc"
-stop "$sampler"
+[ "$rc" -eq 0 ] || lab_fail "the session exited with $rc"
+lab_stop "$sampler"
 
 start=$(grep -a -b -o '==1001==' "$tmp/client.out" | head -1 | cut -d: -f1)
 end=$(grep -a -b -o '==2002==' "$tmp/client.out" | tail -1 | cut -d: -f1)
-[ -n "$start" ] && [ -n "$end" ] || fail "markers missing from the output"
+[ -n "$start" ] && [ -n "$end" ] || lab_fail "markers missing from the output"
 got_sum=$(tail -c +$((start + 10)) "$tmp/client.out" | head -c $((end - start - 9)) | sha256sum | cut -d' ' -f1)
 sent_sum=$(sha256sum <"$tmp/sent.b64" | cut -d' ' -f1)
 echo "output: sent $sent_sum ($(stat -c %s "$tmp/sent.b64") bytes)"
 echo "        got  $got_sum"
-[ "$got_sum" = "$sent_sum" ] || fail "the output differs"
+[ "$got_sum" = "$sent_sum" ] || lab_fail "the output differs"
 
 # per event: the longest stretch without new output that ends after its START and
 # begins before the next event's (or REF + 30 s); its length, and its end after REF
@@ -260,19 +256,19 @@ python3 - "$tmp/samples" "$CUT_S" "$RESUME_CUT_S" "$RESUME_RENUMBER_S" "$RESUME_
 PY
 report_rc=$?
 cat "$tmp/report"
-[ $report_rc -eq 0 ] || fail "an event did not stall the output or it did not resume in time"
+[ $report_rc -eq 0 ] || lab_fail "an event did not stall the output or it did not resume in time"
 echo "goet: $(grep -c 'Connection lost. Reconnecting' "$tmp/client.err") new connection(s);" \
 	"agents: $(grep -h -c 'ICE restart [0-9]' "$tmp/alice.log" "$tmp/bob.log" | awk "{ s += \$1 } END { print s }") ICE restart(s)"
 
 # both agents still up, and they leave on SIGTERM with status 0 and no sanitizer report
 for n in $names; do
 	p=${RN_PID[$n]}
-	kill -0 "$p" 2>/dev/null || fail "agent $n died"
+	kill -0 "$p" 2>/dev/null || lab_fail "agent $n died"
 	kill "$p"
 	wait "$p"
 	rc=$?
-	[ $rc -eq 0 ] || fail "agent $n exited with $rc on SIGTERM"
-	grep -q "Sanitizer\|runtime error:" "$tmp/$n.log" && fail "agent $n: sanitizer report"
+	[ $rc -eq 0 ] || lab_fail "agent $n exited with $rc on SIGTERM"
+	grep -q "Sanitizer\|runtime error:" "$tmp/$n.log" && lab_fail "agent $n: sanitizer report"
 done
-grep -q "Sanitizer\|runtime error:" "$tmp/session.err" "$tmp/client.err" && fail "goet: sanitizer report"
+grep -q "Sanitizer\|runtime error:" "$tmp/session.err" "$tmp/client.err" && lab_fail "goet: sanitizer report"
 echo "PASS ($transport): byte-exact through a ${CUT_S} s cut between the NATs, a renumbered router and a moved address"

@@ -28,6 +28,13 @@ grep -q after "$tmp/out" && bad "lab_fail returned"
 [ "$(grep -n 'hook ran' "$tmp/out" | cut -d: -f1)" -lt "$(grep -n 'log line' "$tmp/out" | cut -d: -f1)" ] ||
 	bad "the hook should print before the logs"
 
+# lab_fail in a benchmark: its standard output is its figures, the failure goes to stderr
+bash -c "set -u; source '$lib'; lab_init bench; echo figure; lab_fail 'the reason'" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] || bad "lab_fail (bench) exited $rc"
+[ "$(cat "$tmp/out")" = figure ] || bad "lab_fail (bench) wrote on stdout: $(cat "$tmp/out")"
+grep -qx 'FAIL: the reason' "$tmp/err" || bad "lab_fail (bench) on stderr: $(cat "$tmp/err")"
+
 # lab_wait_for: success at once, failure after its bound (not before)
 child 'lab_wait_for 5 true' || bad "lab_wait_for 5 true failed"
 start=$(lab_now_ms)
@@ -52,9 +59,22 @@ done
 ip netns list | grep -q "^$ns" && { ip netns del "$ns"; bad "namespace $ns left behind"; }
 [ -e "$(cat "$tmp/child-tmp")" ] && bad "the child's tmp was left behind"
 
+# lab_stop_all: every tracked process stopped and forgotten; lab_stop's grace
+# period: one that ignores TERM is killed after it, not before
+child "sleep 300 & echo \$! >'$tmp/p1'; lab_track \$!
+	bash -c 'trap \"\" TERM; sleep 300' & echo \$! >'$tmp/p2'; lab_track \$!
+	sleep 0.2; t0=\$(lab_now_ms); lab_stop_all 1; echo \"took \$((\$(lab_now_ms) - t0)) left \${#LAB_PIDS[@]}\"" ||
+	bad "lab_stop_all child failed: $(cat "$tmp/out")"
+for p in "$(cat "$tmp/p1")" "$(cat "$tmp/p2")"; do
+	kill -0 "$p" 2>/dev/null && { kill -9 "$p"; bad "lab_stop_all left $p running"; }
+done
+read -r _ took _ left < <(grep "^took " "$tmp/out")
+[ "$left" = 0 ] || bad "lab_stop_all left $left tracked"
+[ "$took" -ge 900 ] && [ "$took" -lt 2500 ] || bad "lab_stop_all 1 took $took ms"
+
 # lab_require: a missing tool fails the test with its name, never a skip
 child 'lab_init; lab_require sh no-such-tool-here'
 rc=$?
 [ $rc -eq 1 ] || bad "lab_require exited $rc"
 grep -q 'FAIL: missing no-such-tool-here' "$tmp/out" || bad "lab_require: $(cat "$tmp/out")"
-echo "PASS: lab_fail, lab_wait_for, lab_cleanup, lab_require"
+echo "PASS: lab_fail, lab_wait_for, lab_cleanup, lab_stop_all, lab_require"

@@ -10,10 +10,12 @@
 #   lab_require CMD...   fails (exit 1, never a skip) when a tool is missing
 #   lab_netns NAME...    new namespaces with lo up, deleted at exit
 #   lab_track PID...     processes stopped at exit (in reverse order)
-#   lab_stop PID         TERM, KILL after 3 s; an empty PID is fine
+#   lab_stop PID [S]     TERM, KILL after S seconds (default 3); an empty PID is fine
+#   lab_stop_all [S]     lab_stop every tracked process (in reverse order), forget them
 #   lab_wait_for S CMD.. until CMD succeeds (output hidden); 1 after S seconds
 #   lab_fail MSG...      "FAIL: MSG", the caller's lab_on_fail (if defined),
-#                        the last lines of $tmp/*.log, then exit 1
+#                        the last lines of $tmp/*.log, then exit 1; all on
+#                        standard output, on standard error in a benchmark
 #   lab_now_ms           milliseconds since the epoch
 #
 # Hooks the caller may define: lab_on_fail (diagnostics, before the logs)
@@ -57,12 +59,19 @@ lab_track() {
 lab_stop() {
 	[ -n "${1:-}" ] || return 0
 	kill "$1" 2>/dev/null || return 0
-	for _ in $(seq 30); do
+	for _ in $(seq $((${2:-3} * 10))); do
 		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done
 	kill -9 "$1" 2>/dev/null
 	return 0
+}
+
+# shellcheck disable=SC2120 # its argument is optional, lab_cleanup passes none
+lab_stop_all() {
+	local i
+	for ((i = ${#LAB_PIDS[@]} - 1; i >= 0; i--)); do lab_stop "${LAB_PIDS[$i]}" "${1:-3}"; done
+	LAB_PIDS=()
 }
 
 lab_wait_for() { # to the millisecond: SECONDS' whole seconds cut a wait short by up to 1 s
@@ -75,14 +84,17 @@ lab_wait_for() { # to the millisecond: SECONDS' whole seconds cut a wait short b
 }
 
 lab_fail() {
-	local f
-	echo "FAIL: $*"
-	if declare -F lab_on_fail >/dev/null; then lab_on_fail; fi
-	for f in "${tmp:-/nonexistent}"/*.log; do
-		[ -f "$f" ] || continue
-		echo "--- $f (last lines)"
-		tail -15 "$f"
-	done
+	local f fd=1
+	[ "$LAB_KIND" = bench ] && fd=2 # a benchmark's standard output is its figures
+	{
+		echo "FAIL: $*"
+		if declare -F lab_on_fail >/dev/null; then lab_on_fail; fi
+		for f in "${tmp:-/nonexistent}"/*.log; do
+			[ -f "$f" ] || continue
+			echo "--- $f (last lines)"
+			tail -15 "$f"
+		done
+	} >&"$fd"
 	exit 1
 }
 
@@ -94,7 +106,7 @@ lab_now_ms() { # bash 5's clock, no fork; its decimal point follows the locale
 lab_cleanup() {
 	local i
 	if declare -F lab_on_cleanup >/dev/null; then lab_on_cleanup; fi
-	for ((i = ${#LAB_PIDS[@]} - 1; i >= 0; i--)); do lab_stop "${LAB_PIDS[$i]}"; done
+	lab_stop_all
 	for ((i = ${#LAB_NETNS[@]} - 1; i >= 0; i--)); do ip netns del "${LAB_NETNS[$i]}" 2>/dev/null; done
 	[ -n "${tmp:-}" ] && rm -rf "$tmp"
 	return 0

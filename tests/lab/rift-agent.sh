@@ -117,15 +117,8 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
-fail() {
-	echo "FAIL ($mode): $*"
-	for n in $names; do
-		echo "--- agent $n (last lines)"
-		tail -25 "$tmp/$n.log" 2>/dev/null
-	done
-	echo "--- server (last lines)"; tail -10 "$tmp/server.log" 2>/dev/null
-	exit 1
-}
+# lab_fail (../lib.sh): the reason, the mode, then every log's last lines (agents, server, coturn)
+lab_on_fail() { echo "mode: $mode"; }
 
 riftnet_up
 if [ "$mode" = lan-route ] || [ "$mode" = kill9 ]; then
@@ -148,7 +141,7 @@ echo "all connected $((t1 - t0)) ms after the start"
 for a in $names; do
 	for b in $names; do
 		[ "$a" = "$b" ] && continue
-		wait_for 10 reach "$a" "$(tunnel_ip "$b")" || fail "$a cannot ping $b through the tunnel"
+		lab_wait_for 10 reach "$a" "$(tunnel_ip "$b")" || lab_fail "$a cannot ping $b through the tunnel"
 	done
 done
 echo "every pair pings"
@@ -158,7 +151,7 @@ flood() {
 	date +%s.%N >"$tmp/flood.start"
 	ip netns exec "$(ns_of "$1")" ping -D -i 0.1 -W 1 -w "$3" "$2" >"$tmp/flood" 2>&1 &
 	flood_pid=$!
-	pids+=("$flood_pid")
+	lab_track "$flood_pid"
 }
 # the longest time without a reply (from the flood's start to its end), in ms, and the replies
 longest_gap() {
@@ -172,9 +165,9 @@ longest_gap() {
 }
 iperf() { # FROM TO SECONDS: a TCP transfer; its JSON report in $tmp/iperf.json
 	ip netns exec "$(ns_of "$2")" iperf3 -s -1 -B "$(tunnel_ip "$2")" >/dev/null 2>&1 &
-	pids+=($!)
-	wait_for 5 sh -c "ip netns exec $(ns_of "$2") ss -Hlnt 'src $(tunnel_ip "$2"):5201' | grep -q ." ||
-		fail "iperf3 server"
+	lab_track $!
+	lab_wait_for 5 sh -c "ip netns exec $(ns_of "$2") ss -Hlnt 'src $(tunnel_ip "$2"):5201' | grep -q ." ||
+		lab_fail "iperf3 server"
 	ip netns exec "$(ns_of "$1")" iperf3 -c "$(tunnel_ip "$2")" -t "$3" -J >"$tmp/iperf.json" 2>&1
 }
 iperf_report() {
@@ -207,16 +200,16 @@ while True:
     h.update(b)
 print(h.hexdigest())' "$(tunnel_ip "$2")" >"$tmp/got" 2>&1 &
 	local srv=$!
-	wait_for 5 listening "$(ns_of "$2")" -t "$(tunnel_ip "$2")":7000 || fail "transfer: no receiver"
+	lab_wait_for 5 listening "$(ns_of "$2")" -t "$(tunnel_ip "$2")":7000 || lab_fail "transfer: no receiver"
 	ip netns exec "$(ns_of "$1")" python3 -c '
 import socket, sys
 c = socket.create_connection((sys.argv[1], 7000), timeout=60)
 block = bytes(range(256)) * 4096
 for _ in range(int(sys.argv[2])): c.sendall(block)
-c.close()' "$(tunnel_ip "$2")" "$3" || fail "transfer: the sender failed"
+c.close()' "$(tunnel_ip "$2")" "$3" || lab_fail "transfer: the sender failed"
 	wait $srv
 	got=$(cat "$tmp/got")
-	[ "$got" = "$want" ] || fail "transfer: received $got, sent $want"
+	[ "$got" = "$want" ] || lab_fail "transfer: received $got, sent $want"
 	echo "$3 MiB crossed byte-exact"
 }
 
@@ -224,41 +217,41 @@ case $mode in
 accounts)
 	for n in alice bob; do
 		grep -q "^registered $n: device [0-9a-f-]*, tunnel address $(tunnel_ip $n)/24 in network lab$" \
-			"$tmp/$n.setup" || { cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
-		[ "$(stat -c %a "$tmp/$n/secrets.conf")" = 600 ] || fail "$n's secrets are not 0600"
+			"$tmp/$n.setup" || { cat "$tmp/$n.setup"; lab_fail "riftgate setup for $n"; }
+		[ "$(stat -c %a "$tmp/$n/secrets.conf")" = 600 ] || lab_fail "$n's secrets are not 0600"
 		grep -q '^refresh-token = rgr_[0-9a-f]\{64\}$' "$tmp/$n/secrets.conf" ||
-			fail "$n's secrets hold no refresh token"
+			lab_fail "$n's secrets hold no refresh token"
 	done
 	# the CLI runs where alice is: it reaches the server through her router
 	in_alice() { ip netns exec "$(ns_of alice)" "$rg" "$@"; }
-	in_alice devices -c "$tmp/alice.conf" >"$tmp/devices.txt" 2>&1 || { cat "$tmp/devices.txt"; fail "riftgate devices"; }
+	in_alice devices -c "$tmp/alice.conf" >"$tmp/devices.txt" 2>&1 || { cat "$tmp/devices.txt"; lab_fail "riftgate devices"; }
 	grep -Eq '^alice \(this device\) +10\.77\.0\.1/24 +online ' "$tmp/devices.txt" &&
 		grep -Eq '^bob +10\.77\.0\.2/24 +connected +(srflx|host|prflx|relay) ' "$tmp/devices.txt" ||
-		{ cat "$tmp/devices.txt"; fail "riftgate devices does not show both"; }
+		{ cat "$tmp/devices.txt"; lab_fail "riftgate devices does not show both"; }
 	in_alice refresh -c "$tmp/alice.conf" >"$tmp/refresh.txt" 2>&1 &&
 		grep -q "^the agent refreshed its access token" "$tmp/refresh.txt" ||
-		{ cat "$tmp/refresh.txt"; fail "riftgate refresh"; }
-	wait_for 5 reach alice "$(tunnel_ip bob)" || fail "the tunnel stopped after the refresh"
+		{ cat "$tmp/refresh.txt"; lab_fail "riftgate refresh"; }
+	lab_wait_for 5 reach alice "$(tunnel_ip bob)" || lab_fail "the tunnel stopped after the refresh"
 	in_alice devices revoke bob -c "$tmp/alice.conf" >"$tmp/revoke.txt" 2>&1 &&
-		grep -qx 'Device "bob" has been revoked.' "$tmp/revoke.txt" || { cat "$tmp/revoke.txt"; fail "revoke"; }
+		grep -qx 'Device "bob" has been revoked.' "$tmp/revoke.txt" || { cat "$tmp/revoke.txt"; lab_fail "revoke"; }
 	t0=$SECONDS
 	until ! kill -0 "${RN_PID[bob]}" 2>/dev/null; do
-		[ $((SECONDS - t0)) -lt 20 ] || fail "bob's agent still runs 20 s after its revocation"
+		[ $((SECONDS - t0)) -lt 20 ] || lab_fail "bob's agent still runs 20 s after its revocation"
 		sleep 0.2
 	done
 	wait "${RN_PID[bob]}"
 	rc=$?
-	[ $rc -eq 0 ] || fail "bob's agent exited with $rc, not 0"
-	grep -q "device revoked or expired, run riftgate setup" "$tmp/bob.log" || fail "bob's agent did not say why"
+	[ $rc -eq 0 ] || lab_fail "bob's agent exited with $rc, not 0"
+	grep -q "device revoked or expired, run riftgate setup" "$tmp/bob.log" || lab_fail "bob's agent did not say why"
 	echo "bob's agent stopped $((SECONDS - t0)) s after its revocation, status 0"
-	in_alice devices -c "$tmp/alice.conf" | grep -Eq '^bob +10\.77\.0\.2/24 +revoked ' || fail "bob is not listed revoked"
-	grep -l 'rgr_\|rgj_' "$tmp"/*.log && fail "a token in a log"
+	in_alice devices -c "$tmp/alice.conf" | grep -Eq '^bob +10\.77\.0\.2/24 +revoked ' || lab_fail "bob is not listed revoked"
+	grep -l 'rgr_\|rgj_' "$tmp"/*.log && lab_fail "a token in a log"
 	;;
 channel)
 	for side in "alice bob" "bob alice"; do
 		read -r -a pair <<<"$side"
 		set -- "${pair[@]}"
-		[ "$(peer_field "$1" "$2" transport)" = channel ] || fail "$1 sends to $2 by $(peer_field "$1" "$2" transport)"
+		[ "$(peer_field "$1" "$2" transport)" = channel ] || lab_fail "$1 sends to $2 by $(peer_field "$1" "$2" transport)"
 	done
 	transfer alice bob 32
 	transfer bob alice 8
@@ -267,76 +260,76 @@ two)
 	for side in "alice bob" "bob alice"; do
 		read -r -a pair <<<"$side"
 		set -- "${pair[@]}"
-		[ "$(peer_field "$1" "$2" ice_type)" = srflx ] || fail "$1's pair is $(peer_field "$1" "$2" ice_type), not srflx"
-		[ "$(peer_field "$1" "$2" path)" = direct ] || fail "$1's path is not direct"
-		[ "$(peer_field "$1" "$2" rtt_ms)" -ge 0 ] || fail "$1 has no RTT for $2"
-		[ "$(peer_field "$1" "$2" transport)" = ice ] || fail "$1 sends to $2 by $(peer_field "$1" "$2" transport)"
+		[ "$(peer_field "$1" "$2" ice_type)" = srflx ] || lab_fail "$1's pair is $(peer_field "$1" "$2" ice_type), not srflx"
+		[ "$(peer_field "$1" "$2" path)" = direct ] || lab_fail "$1's path is not direct"
+		[ "$(peer_field "$1" "$2" rtt_ms)" -ge 0 ] || lab_fail "$1 has no RTT for $2"
+		[ "$(peer_field "$1" "$2" transport)" = ice ] || lab_fail "$1 sends to $2 by $(peer_field "$1" "$2" transport)"
 	done
 	transfer alice bob 32
 	# bob read alice's WireGuard beside libnice, in batches (ice.h: batch receive)
 	b0=$(peer_field bob alice rx_batched)
-	[ "$b0" -gt 8000 ] || fail "bob's batch receiver took $b0 datagrams of 32 MiB"
+	[ "$b0" -gt 8000 ] || lab_fail "bob's batch receiver took $b0 datagrams of 32 MiB"
 	echo "bob read $b0 datagrams in $(peer_field bob alice rx_batch_messages) batch messages"
-	[ "$(peer_field alice bob rx_batched)" -gt 0 ] || fail "alice's batch receiver took none"
+	[ "$(peer_field alice bob rx_batched)" -gt 0 ] || lab_fail "alice's batch receiver took none"
 	[ "$(peer_field alice bob endpoint)" = "$(peer_field alice bob endpoint | grep '^198\.51\.100\.3:[0-9]*$')" ] ||
-		fail "alice's endpoint for bob is not bob's router: $(peer_field alice bob endpoint)"
+		lab_fail "alice's endpoint for bob is not bob's router: $(peer_field alice bob endpoint)"
 	iperf alice bob 10 || true
-	iperf_report || fail "the transfer through the tunnel failed"
-	[ "$(peer_field bob alice rx_batched)" -gt "$b0" ] || fail "iperf3 did not use bob's batch receiver"
-	[ "$(stat -c %a "$tmp/alice.sock")" = 660 ] || fail "the control socket is $(stat -c %a "$tmp/alice.sock"), not 660"
-	"$rg" status -s "$tmp/alice.sock" >"$tmp/status.txt" || fail "riftgate status"
+	iperf_report || lab_fail "the transfer through the tunnel failed"
+	[ "$(peer_field bob alice rx_batched)" -gt "$b0" ] || lab_fail "iperf3 did not use bob's batch receiver"
+	[ "$(stat -c %a "$tmp/alice.sock")" = 660 ] || lab_fail "the control socket is $(stat -c %a "$tmp/alice.sock"), not 660"
+	"$rg" status -s "$tmp/alice.sock" >"$tmp/status.txt" || lab_fail "riftgate status"
 	grep -q '^Device:   alice$' "$tmp/status.txt" && grep -Eq '^bob +10\.77\.0\.2/24 +connected +srflx +direct ' "$tmp/status.txt" ||
-		{ cat "$tmp/status.txt"; fail "riftgate status does not show bob connected"; }
+		{ cat "$tmp/status.txt"; lab_fail "riftgate status does not show bob connected"; }
 	if command -v wg >/dev/null; then
-		ip netns exec "$(ns_of alice)" wg show "$(ifname_of alice)" >"$tmp/wg.txt" 2>&1 || { cat "$tmp/wg.txt"; fail "wg show"; }
+		ip netns exec "$(ns_of alice)" wg show "$(ifname_of alice)" >"$tmp/wg.txt" 2>&1 || { cat "$tmp/wg.txt"; lab_fail "wg show"; }
 		grep -q "allowed ips: 10.77.0.2/32" "$tmp/wg.txt" && grep -q "latest handshake" "$tmp/wg.txt" &&
 			grep -q "endpoint: 198\.51\.100\.3:[0-9]" "$tmp/wg.txt" ||
-			{ cat "$tmp/wg.txt"; fail "wg show does not show bob"; }
+			{ cat "$tmp/wg.txt"; lab_fail "wg show does not show bob"; }
 	fi
-	stop "${RN_PID[alice]}"
-	ip -n "$(ns_of alice)" link show "$(ifname_of alice)" >/dev/null 2>&1 && fail "the interface outlived the agent"
-	[ -e "$tmp/alice.sock" ] && fail "the control socket outlived the agent"
-	grep -q "ERROR\|AddressSanitizer" "$tmp/alice.log" && fail "errors in alice's log"
+	lab_stop "${RN_PID[alice]}"
+	ip -n "$(ns_of alice)" link show "$(ifname_of alice)" >/dev/null 2>&1 && lab_fail "the interface outlived the agent"
+	[ -e "$tmp/alice.sock" ] && lab_fail "the control socket outlived the agent"
+	grep -q "ERROR\|AddressSanitizer" "$tmp/alice.log" && lab_fail "errors in alice's log"
 	;;
 mesh) ;;
 relay | turn-tls)
 	for side in "alice bob" "bob alice"; do
 		read -r -a pair <<<"$side"
 		set -- "${pair[@]}"
-		[ "$(peer_field "$1" "$2" ice_type)" = relay ] || fail "$1's pair is $(peer_field "$1" "$2" ice_type), not relay"
-		[ "$(peer_field "$1" "$2" path)" = relayed ] || fail "$1's path is not relayed"
+		[ "$(peer_field "$1" "$2" ice_type)" = relay ] || lab_fail "$1's pair is $(peer_field "$1" "$2" ice_type), not relay"
+		[ "$(peer_field "$1" "$2" path)" = relayed ] || lab_fail "$1's path is not relayed"
 	done
 	# coturn saw the server's credentials (expiry:device id), over TLS in turn-tls
-	grep -Eq "username=<[0-9]{10}:[0-9a-f-]{36}>" "$tmp/turn.log" || fail "coturn saw no time-limited username"
+	grep -Eq "username=<[0-9]{10}:[0-9a-f-]{36}>" "$tmp/turn.log" || lab_fail "coturn saw no time-limited username"
 	if [ "$mode" = turn-tls ]; then
 		# every session that allocated is one coturn says ran over TLS
 		awk '/ALLOCATE processed, success/ { s[$4] = 1 } /method=TLS/ { t[$4] = 1 }
 			END { n = 0; for (k in s) { n++; if (!(k in t)) { print "not TLS: " k; exit 1 } }
 			      if (n == 0) { print "no allocation"; exit 1 } }' "$tmp/turn.log" ||
-			fail "a TURN allocation not over TLS"
+			lab_fail "a TURN allocation not over TLS"
 	fi
 	transfer bob alice 8
 	iperf alice bob 3 || true
-	iperf_report || fail "the transfer through the relay failed"
+	iperf_report || lab_fail "the transfer through the relay failed"
 	;;
 worker | worker-restart)
 	for side in "alice bob" "bob alice"; do
 		read -r -a pair <<<"$side"
 		set -- "${pair[@]}"
-		[ "$(peer_field "$1" "$2" ice_type)" = relay ] || fail "$1's pair is $(peer_field "$1" "$2" ice_type), not relay"
-		[ "$(peer_field "$1" "$2" path)" = relayed ] || fail "$1's path is not relayed"
+		[ "$(peer_field "$1" "$2" ice_type)" = relay ] || lab_fail "$1's pair is $(peer_field "$1" "$2" ice_type), not relay"
+		[ "$(peer_field "$1" "$2" path)" = relayed ] || lab_fail "$1's path is not relayed"
 	done
 	if [ "$mode" = worker ]; then
 		transfer alice bob 8
 		iperf alice bob 10 || true
-		iperf_report || fail "the transfer through the Worker's relay failed"
+		iperf_report || lab_fail "the transfer through the Worker's relay failed"
 		ups=$(grep -c "^\[network\] up" "$tmp/server.log")
 		kill -STOP "${RN_PID[alice]}" "${RN_PID[bob]}"
 		t0=$SECONDS
 		# workerd evicts an object idle for about 10 s; a request then wakes it anew (its
 		# constructor logs "up"), and a request before that keeps it: ask every 12 s
 		until [ "$(grep -c "^\[network\] up" "$tmp/server.log")" -gt "$ups" ]; do
-			[ $((SECONDS - t0)) -lt 60 ] || { kill -CONT "${RN_PID[alice]}" "${RN_PID[bob]}"; fail "the Durable Object was not evicted in 60 s"; }
+			[ $((SECONDS - t0)) -lt 60 ] || { kill -CONT "${RN_PID[alice]}" "${RN_PID[bob]}"; lab_fail "the Durable Object was not evicted in 60 s"; }
 			sleep 12
 			ip netns exec "$PUB" curl -s -o /dev/null "http://$SERVER:8787/status"
 			sleep 0.5
@@ -350,23 +343,23 @@ worker | worker-restart)
 		# a stopped process finds its STUN checks timed out when it goes on (libnice then
 		# restarts ICE: the woken object allocates anew); the relay's own state across an
 		# eviction is tests/worker/relay.test.mjs's
-		[ "$gap" -lt 3000 ] || fail "replies stopped for $gap ms after the eviction"
-		grep -q "rebuilding" "$tmp/alice.log" "$tmp/bob.log" && fail "a tunnel was rebuilt"
+		[ "$gap" -lt 3000 ] || lab_fail "replies stopped for $gap ms after the eviction"
+		grep -q "rebuilding" "$tmp/alice.log" "$tmp/bob.log" && lab_fail "a tunnel was rebuilt"
 	else
 		flood alice 10.77.0.2 40
 		sleep 3
-		stop "$server"
+		lab_stop "$server"
 		sleep 2
 		riftnet_server
 		wait "$flood_pid"
 		read -r gap replies < <(longest_gap)
 		echo "workerd restarted: the longest gap between replies was $gap ms ($replies replies)"
-		[ "$replies" -gt 100 ] || fail "only $replies replies"
+		[ "$replies" -gt 100 ] || lab_fail "only $replies replies"
 		for n in alice bob; do
-			wait_for 40 sh -c "'$rg' status --json -s '$tmp/$n.sock' | grep -q '\"server_connected\":true'" ||
-				fail "$n did not re-join"
+			lab_wait_for 40 sh -c "'$rg' status --json -s '$tmp/$n.sock' | grep -q '\"server_connected\":true'" ||
+				lab_fail "$n did not re-join"
 		done
-		wait_for 30 reach alice 10.77.0.2 || fail "no tunnel after workerd's restart"
+		lab_wait_for 30 reach alice 10.77.0.2 || lab_fail "no tunnel after workerd's restart"
 		transfer bob alice 4
 	fi
 	;;
@@ -374,74 +367,74 @@ symmetric)
 	for side in "alice bob" "bob alice"; do
 		read -r -a pair <<<"$side"
 		set -- "${pair[@]}"
-		[ "$(peer_field "$1" "$2" ice_type)" = relay ] || fail "$1's pair is $(peer_field "$1" "$2" ice_type), not relay"
-		[ "$(peer_field "$1" "$2" path)" = relayed ] || fail "$1's path is not relayed"
-		[ "$(peer_field "$1" "$2" transport)" = ice ] || fail "$1 sends to $2 by $(peer_field "$1" "$2" transport)"
+		[ "$(peer_field "$1" "$2" ice_type)" = relay ] || lab_fail "$1's pair is $(peer_field "$1" "$2" ice_type), not relay"
+		[ "$(peer_field "$1" "$2" path)" = relayed ] || lab_fail "$1's path is not relayed"
+		[ "$(peer_field "$1" "$2" transport)" = ice ] || lab_fail "$1 sends to $2 by $(peer_field "$1" "$2" transport)"
 	done
 	transfer bob alice 8
 	iperf alice bob 3 || true
-	iperf_report || fail "the transfer through the relay failed"
+	iperf_report || lab_fail "the transfer through the relay failed"
 	;;
 lan-route)
-	wait_for 10 sh -c "[ \"\$('$rg' status --json -s '$tmp/bob.sock' | grep -o '192.168.50.0/24' | head -1)\" ]" ||
-		fail "bob did not accept alice's route"
-	ip -n "$(ns_of bob)" route show 192.168.50.0/24 | grep -q "$(ifname_of bob)" || fail "no kernel route on bob"
-	wait_for 10 reach bob 192.168.50.2 || fail "bob cannot reach the host behind alice"
+	lab_wait_for 10 sh -c "[ \"\$('$rg' status --json -s '$tmp/bob.sock' | grep -o '192.168.50.0/24' | head -1)\" ]" ||
+		lab_fail "bob did not accept alice's route"
+	ip -n "$(ns_of bob)" route show 192.168.50.0/24 | grep -q "$(ifname_of bob)" || lab_fail "no kernel route on bob"
+	lab_wait_for 10 reach bob 192.168.50.2 || lab_fail "bob cannot reach the host behind alice"
 	;;
 kill9)
 	la=$(ns_of alice)
 	fwd() { ip netns exec "$la" cat "/proc/sys/net/ipv4/conf/$1/forwarding"; }
 	rules() { ip netns exec "$la" nft list table ip riftgate 2>/dev/null | grep -c masquerade; }
-	[ "$(fwd eth1)" = 1 ] && [ "$(fwd "$(ifname_of alice)")" = 1 ] || fail "forwarding is not on"
-	[ "$(fwd eth0)" = 0 ] || fail "forwarding on eth0, which owns no advertised route"
-	[ "$(rules)" = 1 ] || fail "no masquerade rule"
+	[ "$(fwd eth1)" = 1 ] && [ "$(fwd "$(ifname_of alice)")" = 1 ] || lab_fail "forwarding is not on"
+	[ "$(fwd eth0)" = 0 ] || lab_fail "forwarding on eth0, which owns no advertised route"
+	[ "$(rules)" = 1 ] || lab_fail "no masquerade rule"
 	kill -9 "${RN_PID[alice]}"
 	wait "${RN_PID[alice]}" 2>/dev/null
-	[ "$(rules)" = 1 ] && [ "$(fwd eth1)" = 1 ] || fail "SIGKILL left nothing behind: the case tests nothing"
+	[ "$(rules)" = 1 ] && [ "$(fwd eth1)" = 1 ] || lab_fail "SIGKILL left nothing behind: the case tests nothing"
 	riftnet_agent alice
-	wait_for 30 connected alice bob || fail "alice did not come back"
-	[ "$(rules)" = 1 ] || fail "$(rules) masquerade rules after the restart"
+	lab_wait_for 30 connected alice bob || lab_fail "alice did not come back"
+	[ "$(rules)" = 1 ] || lab_fail "$(rules) masquerade rules after the restart"
 	grep -q "gateway" "$tmp/alice.log" || true
-	stop "${RN_PID[alice]}"
-	[ "$(ip netns exec "$la" nft list tables | grep -c riftgate)" = 0 ] || fail "the table outlived the agent"
-	[ "$(fwd eth1)" = 0 ] || fail "forwarding on eth1 outlived the agent"
-	ls "$tmp"/*.gateway >/dev/null 2>&1 && fail "a gateway state file outlived the agent"
+	lab_stop "${RN_PID[alice]}"
+	[ "$(ip netns exec "$la" nft list tables | grep -c riftgate)" = 0 ] || lab_fail "the table outlived the agent"
+	[ "$(fwd eth1)" = 0 ] || lab_fail "forwarding on eth1 outlived the agent"
+	ls "$tmp"/*.gateway >/dev/null 2>&1 && lab_fail "a gateway state file outlived the agent"
 	;;
 server-restart)
 	iperf alice bob 10 &
 	transfer=$!
 	sleep 3
-	stop "$server"
+	lab_stop "$server"
 	sleep 2
 	riftnet_server
 	wait "$transfer"
-	iperf_report || fail "the transfer did not survive the server's restart"
+	iperf_report || lab_fail "the transfer did not survive the server's restart"
 	for n in alice bob; do
-		wait_for 40 sh -c "'$rg' status --json -s '$tmp/$n.sock' | grep -q '\"server_connected\":true'" ||
-			fail "$n did not re-join"
+		lab_wait_for 40 sh -c "'$rg' status --json -s '$tmp/$n.sock' | grep -q '\"server_connected\":true'" ||
+			lab_fail "$n did not re-join"
 	done
-	grep -q "rebuilding" "$tmp/alice.log" "$tmp/bob.log" && fail "a tunnel was rebuilt"
+	grep -q "rebuilding" "$tmp/alice.log" "$tmp/bob.log" && lab_fail "a tunnel was rebuilt"
 	;;
 nat-flush)
 	flood alice 10.77.0.2 20
 	sleep 5
-	for n in alice bob; do ip netns exec "$(router_of $n)" conntrack -F >/dev/null 2>&1 || fail "conntrack -F"; done
+	for n in alice bob; do ip netns exec "$(router_of $n)" conntrack -F >/dev/null 2>&1 || lab_fail "conntrack -F"; done
 	wait "$flood_pid"
 	read -r gap replies < <(longest_gap)
 	echo "conntrack flushed: the longest gap between replies was $gap ms ($replies replies)"
-	[ "$gap" -lt 10000 ] || fail "replies stopped for $gap ms"
+	[ "$gap" -lt 10000 ] || lab_fail "replies stopped for $gap ms"
 	;;
 renumber)
 	flood alice 10.77.0.2 25
 	sleep 4
 	ip -n "$(router_of alice)" addr del 198.51.100.2/24 dev wan &&
-		ip -n "$(router_of alice)" addr add 198.51.100.5/24 dev wan || fail "renumbering"
+		ip -n "$(router_of alice)" addr add 198.51.100.5/24 dev wan || lab_fail "renumbering"
 	ip netns exec "$(router_of alice)" conntrack -F >/dev/null 2>&1
 	wait "$flood_pid"
 	read -r gap replies < <(longest_gap)
 	echo "router A renumbered: the longest gap between replies was $gap ms ($replies replies)"
-	[ "$gap" -lt 10000 ] || fail "replies stopped for $gap ms"
-	grep -q "ICE restart 1 of 3" "$tmp/alice.log" "$tmp/bob.log" || fail "nobody restarted ICE"
+	[ "$gap" -lt 10000 ] || lab_fail "replies stopped for $gap ms"
+	grep -q "ICE restart 1 of 3" "$tmp/alice.log" "$tmp/bob.log" || lab_fail "nobody restarted ICE"
 	;;
 rogue)
 	flood alice 10.77.0.2 12
@@ -449,7 +442,7 @@ rogue)
 		ip netns exec "$PUB" "$sigc" "https://$SERVER:8443" mallory-token-0123456789 "$pin" >"$tmp/rogue.out" 2>&1
 	}
 	expect_close() { # CODE REASON-PATTERN
-		grep -q "^closed $1 .*$2" "$tmp/rogue.out" || { cat "$tmp/rogue.out"; fail "rogue not closed with $1 ($2)"; }
+		grep -q "^closed $1 .*$2" "$tmp/rogue.out" || { cat "$tmp/rogue.out"; lab_fail "rogue not closed with $1 ($2)"; }
 	}
 	echo '{"type":"join","peerId":"mallory","publicKey":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}' >"$tmp/join"
 	printf 'not json\n' | run_rogue; expect_close 1007 ""
@@ -466,14 +459,14 @@ rogue)
 		echo '{"type":"answer","from":"mallory","to":"bob","sdp":"v=0"}'
 		echo '#sleep 500'
 	} | run_rogue
-	grep -q "^< " "$tmp/rogue.out" || { cat "$tmp/rogue.out"; fail "mallory was not let in"; }
+	grep -q "^< " "$tmp/rogue.out" || { cat "$tmp/rogue.out"; lab_fail "mallory was not let in"; }
 	wait "$flood_pid"
 	read -r gap replies < <(longest_gap)
 	echo "during the rogue's messages the longest gap between replies was $gap ms ($replies replies)"
-	[ "$gap" -lt 1500 ] || fail "the tunnel was disturbed: a gap of $gap ms"
-	grep -q 'mallory.*refusing its answer: ' "$tmp/alice.log" || fail "alice did not log the bad answer"
-	for n in alice bob; do kill -0 "${RN_PID[$n]}" || fail "$n died"; done
-	connected alice bob || fail "the tunnel is down"
+	[ "$gap" -lt 1500 ] || lab_fail "the tunnel was disturbed: a gap of $gap ms"
+	grep -q 'mallory.*refusing its answer: ' "$tmp/alice.log" || lab_fail "alice did not log the bad answer"
+	for n in alice bob; do kill -0 "${RN_PID[$n]}" || lab_fail "$n died"; done
+	connected alice bob || lab_fail "the tunnel is down"
 	;;
 esac
 # every agent still running leaves on SIGTERM with status 0 and a clean sanitizer report
@@ -483,10 +476,10 @@ for n in $names; do
 		kill "$p"
 		wait "$p"
 		rc=$?
-		[ $rc -eq 0 ] || fail "agent $n exited with $rc on SIGTERM"
+		[ $rc -eq 0 ] || lab_fail "agent $n exited with $rc on SIGTERM"
 	elif [ "$mode" != two ] && [ "$mode" != kill9 ] && ! { [ "$mode" = accounts ] && [ "$n" = bob ]; }; then
-		fail "agent $n died"
+		lab_fail "agent $n died"
 	fi
-	grep -q "Sanitizer\|runtime error:" "$tmp/$n.log" && fail "agent $n: sanitizer report"
+	grep -q "Sanitizer\|runtime error:" "$tmp/$n.log" && lab_fail "agent $n: sanitizer report"
 done
 echo "PASS ($mode)"

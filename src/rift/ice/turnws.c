@@ -174,11 +174,8 @@ static gssize in_read(GInputStream *stream, void *buffer, gsize count, GCancella
 	return -1;
 }
 
-static gboolean in_close(GInputStream *stream, GCancellable *cancellable, GError **error)
-{
-	return TRUE;
-}
-
+/* No close_fn in either half: GIO's close then does nothing and succeeds, which
+ * is all they need (the stream's close ends the WebSocket). */
 static void rg_ws_in_class_init(RgWsInClass *k)
 {
 	GInputStreamClass *c = G_INPUT_STREAM_CLASS(k);
@@ -186,7 +183,6 @@ static void rg_ws_in_class_init(RgWsInClass *k)
 	c->read_fn = in_read;
 	c->read_async = in_read_async;
 	c->read_finish = in_read_finish;
-	c->close_fn = in_close;
 }
 
 static void rg_ws_in_init(RgWsIn *self)
@@ -247,11 +243,6 @@ static gssize out_write_finish(GOutputStream *stream, GAsyncResult *result, GErr
 	return g_task_propagate_int(G_TASK(result), error);
 }
 
-static gboolean out_close(GOutputStream *stream, GCancellable *cancellable, GError **error)
-{
-	return TRUE;
-}
-
 static void rg_ws_out_class_init(RgWsOutClass *k)
 {
 	GOutputStreamClass *c = G_OUTPUT_STREAM_CLASS(k);
@@ -259,7 +250,6 @@ static void rg_ws_out_class_init(RgWsOutClass *k)
 	c->write_fn = out_write;
 	c->write_async = out_write_async;
 	c->write_finish = out_write_finish;
-	c->close_fn = out_close;
 }
 
 static void rg_ws_out_init(RgWsOut *self)

@@ -41,13 +41,16 @@
 # (RN_ACCOUNTS is implied).
 # RN_WAN_BLOCK (before riftnet_up): what every router drops on its way out, nft
 # matches with their verdicts separated by ";" ("meta l4proto udp drop; tcp dport 3478 drop").
-# It calls fail MESSAGE (which must exit) on any error; riftnet_cleanup
-# stops every process in $pids (by PID), reaps it (RN_CRASHED: those that crashed)
-# and removes every namespace.
+# It sources ../lib.sh (unless the caller did) and uses its helpers: lab_fail
+# MESSAGE on any error (the caller's lab_on_fail adds its diagnostics),
+# lab_track for every process it starts, lab_wait_for, lab_stop; riftnet_cleanup
+# stops every tracked process (LAB_PIDS, by PID), reaps it (RN_CRASHED: those that
+# crashed), forgets it and removes every namespace.
+# shellcheck source=tests/lab/lib.sh
+declare -F lab_fail >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 SERVER=198.51.100.1
 # per device, by name (global even when sourced inside a function)
 declare -gA RN_ROUTES RN_ACCEPT RN_AGENT RN_PID
-pids=()
 RN_PREFIX=${RN_PREFIX:-rga}
 PUB=$RN_PREFIX-pub$id
 ns_of() { echo "$RN_PREFIX-l${1:0:1}$id"; }
@@ -57,37 +60,25 @@ wan_of() { case $1 in alice) echo 198.51.100.2 ;; bob) echo 198.51.100.3 ;; caro
 lan_of() { case $1 in alice) echo 10.1.0 ;; bob) echo 10.2.0 ;; carol) echo 10.3.0 ;; esac; }
 ifname_of() { echo "rg-$1$id"; }
 
-stop() { # PID: TERM, then KILL after 3 s
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || return 0
-	for _ in $(seq 30); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-	kill -9 "$1" 2>/dev/null
-}
 # riftnet_cleanup: RN_CRASHED lists what died of a crash signal on its own (SIGABRT,
 # SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP: "PID:status"), at the end or before it; a
 # process stopped here or killed by a test (TERM, KILL, INT) is not one
 riftnet_cleanup() {
 	local p rc
 	RN_CRASHED=
-	for p in "${pids[@]}"; do
-		stop "$p"
+	for p in "${LAB_PIDS[@]}"; do
+		lab_stop "$p"
 		wait "$p" 2>/dev/null
 		rc=$?
 		case $rc in 132 | 133 | 134 | 135 | 136 | 139) RN_CRASHED="$RN_CRASHED $p:$rc" ;; esac
 	done
+	LAB_PIDS=()
 	for n in alice bob carol; do
 		ip netns del "$(ns_of $n)" 2>/dev/null
 		ip netns del "$(router_of $n)" 2>/dev/null
 		rm -f "/var/run/wireguard/$(ifname_of $n).sock"
 	done
 	ip netns del "$PUB" 2>/dev/null
-}
-wait_for() { # SECONDS CMD...: until CMD succeeds
-	local until=$((SECONDS + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $until ] || return 1
-		sleep 0.2
-	done
 }
 listening() { # NS -t|-u ADDR:PORT
 	ip netns exec "$1" ss -Hln "$2" "src $3" | grep -q .
@@ -105,22 +96,22 @@ riftnet_home() {
 	local n=$1 l r lan masq=masquerade
 	l=$(ns_of "$n") r=$(router_of "$n") lan=$(lan_of "$n")
 	[ "$nat" = symmetric ] && masq="masquerade fully-random"
-	ip netns add "$l" && ip netns add "$r" || fail "namespaces"
+	ip netns add "$l" && ip netns add "$r" || lab_fail "namespaces"
 	ip -n "$l" link set lo up
 	ip -n "$r" link set lo up
-	ip link add eth0 netns "$l" type veth peer name lan netns "$r" || fail "veth"
+	ip link add eth0 netns "$l" type veth peer name lan netns "$r" || lab_fail "veth"
 	ip -n "$l" addr add "$lan.2/24" dev eth0
 	ip -n "$r" addr add "$lan.1/24" dev lan
 	ip -n "$l" link set eth0 up
 	ip -n "$r" link set lan up
 	ip -n "$l" route add default via "$lan.1"
-	ip link add wan netns "$r" type veth peer name "w$n" netns "$PUB" || fail "veth"
+	ip link add wan netns "$r" type veth peer name "w$n" netns "$PUB" || lab_fail "veth"
 	ip -n "$r" addr add "$(wan_of "$n")/24" dev wan
 	ip -n "$PUB" link set "w$n" master br0
 	ip -n "$r" link set wan up
 	ip -n "$PUB" link set "w$n" up
 	ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1
-	ip netns exec "$r" nft -f - <<-NFT || fail "nft in $r"
+	ip netns exec "$r" nft -f - <<-NFT || lab_fail "nft in $r"
 	table inet lab {
 		chain input {
 			type filter hook input priority filter; policy accept;
@@ -144,7 +135,7 @@ riftnet_home() {
 # The public network, the homes, the server (with a certificate the agents pin) and coturn;
 # with RN_WORKER, the Worker in workerd instead of both.
 riftnet_up() {
-	ip netns add "$PUB" || fail "cannot create namespaces"
+	ip netns add "$PUB" || lab_fail "cannot create namespaces"
 	ip -n "$PUB" link set lo up
 	ip -n "$PUB" link add br0 type bridge
 	ip -n "$PUB" addr add $SERVER/24 dev br0
@@ -154,12 +145,12 @@ riftnet_up() {
 		riftnet_server
 		ip netns exec "$PUB" curl -sf -X POST -H "Authorization: Bearer $RN_ADMIN" \
 			"http://$SERVER:8787/admin/init" -d '{"name":"lab","subnet":"10.77.0.0/24"}' \
-			>"$tmp/init.out" || fail "the Worker's /admin/init"
+			>"$tmp/init.out" || lab_fail "the Worker's /admin/init"
 		return
 	fi
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 		-subj "/CN=rift.lab" -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null ||
-		fail "openssl"
+		lab_fail "openssl"
 	pin=$(openssl x509 -in "$tmp/cert.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
 	{
 		printf '[server]\nlisten = %s\nport = 8443\ncert = %s\nkey = %s\n' $SERVER \
@@ -178,7 +169,7 @@ riftnet_up() {
 	} >"$tmp/server.conf"
 	if [ -n "${RN_ACCOUNTS:-}" ]; then
 		"$rg" server init -c "$tmp/server.conf" --name lab --subnet 10.77.0.0/24 \
-			>"$tmp/init.out" 2>"$tmp/init.err" || { cat "$tmp/init.err"; fail "riftgate server init"; }
+			>"$tmp/init.out" 2>"$tmp/init.err" || { cat "$tmp/init.err"; lab_fail "riftgate server init"; }
 	fi
 	local turn_auth=(--lt-cred-mech --user=rift:lab-secret --no-tls)
 	# with accounts: time-limited credentials, and TLS on 5349 with the server's certificate
@@ -193,8 +184,8 @@ riftnet_up() {
 		--no-multicast-peers --no-tcp-relay --no-dtls --no-cli \
 		--db="$tmp/turndb" --pidfile="$tmp/turn.pid" \
 		--log-file="$tmp/turn.log" --simple-log --no-stdout-log >/dev/null 2>&1 &
-	pids+=($!)
-	wait_for 5 listening "$PUB" -u $SERVER:3478 || fail "coturn is not listening"
+	lab_track $!
+	lab_wait_for 5 listening "$PUB" -u $SERVER:3478 || lab_fail "coturn is not listening"
 }
 
 # (Re)start the server (the Worker: workerd, its state kept in $tmp/worker); its PID in $server.
@@ -205,14 +196,14 @@ riftnet_server() {
 		ADMIN_TOKEN=$RN_ADMIN ip netns exec "$PUB" "$RN_WORKER/local.sh" "$RN_WORKERD" \
 			"$tmp/worker" $SERVER:8787 >>"$tmp/server.log" 2>&1 &
 		server=$!
-		pids+=("$server")
-		wait_for 15 listening "$PUB" -t $SERVER:8787 || fail "workerd is not listening"
+		lab_track "$server"
+		lab_wait_for 15 listening "$PUB" -t $SERVER:8787 || lab_fail "workerd is not listening"
 		return
 	fi
 	ip netns exec "$PUB" "$rg" server -c "$tmp/server.conf" >>"$tmp/server.log" 2>&1 &
 	server=$!
-	pids+=("$server")
-	wait_for 10 listening "$PUB" -t $SERVER:8443 || fail "the server is not listening"
+	lab_track "$server"
+	lab_wait_for 10 listening "$PUB" -t $SERVER:8443 || lab_fail "the server is not listening"
 }
 
 # riftnet_register NAME: a join token, then riftgate setup in its namespace, then the
@@ -223,16 +214,16 @@ riftnet_register() {
 	if [ -n "${RN_WORKER:-}" ]; then
 		token=$(ip netns exec "$PUB" curl -sf -X POST -H "Authorization: Bearer $RN_ADMIN" \
 			"http://$SERVER:8787/admin/invite" | python3 -c 'import json, sys; print(json.load(sys.stdin)["join_token"])')
-		[ -n "$token" ] || fail "the Worker's /admin/invite"
+		[ -n "$token" ] || lab_fail "the Worker's /admin/invite"
 		ip netns exec "$(ns_of "$n")" "$rg" setup --server "http://$SERVER:8787" --token "$token" \
 			--name "$n" -c "$tmp/$n/riftgate.conf" >"$tmp/$n.setup" 2>&1 ||
-			{ cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
+			{ cat "$tmp/$n.setup"; lab_fail "riftgate setup for $n"; }
 	else
 		token=$("$rg" server invite -c "$tmp/server.conf" 2>/dev/null | sed -n 's/^join token: //p')
-		[ -n "$token" ] || fail "riftgate server invite"
+		[ -n "$token" ] || lab_fail "riftgate server invite"
 		ip netns exec "$(ns_of "$n")" "$rg" setup --server "https://$SERVER:8443" --token "$token" \
 			--fingerprint "$pin" --name "$n" -c "$tmp/$n/riftgate.conf" >"$tmp/$n.setup" 2>&1 ||
-			{ cat "$tmp/$n.setup"; fail "riftgate setup for $n"; }
+			{ cat "$tmp/$n.setup"; lab_fail "riftgate setup for $n"; }
 	fi
 	awk -v ifn="$(ifname_of "$n")" -v routes="$routes" '
 		{ print }
@@ -275,7 +266,7 @@ riftnet_agent() {
 		>>"$tmp/$1.log" 2>&1 &
 	# shellcheck disable=SC2034 # read by the callers
 	RN_PID[$1]=$!
-	pids+=($!)
+	lab_track $!
 }
 riftnet_agents() {
 	for n in $names; do riftnet_conf "$n"; done
@@ -301,7 +292,7 @@ riftnet_connected() {
 	for a in $names; do
 		for b in $names; do
 			[ "$a" = "$b" ] && continue
-			wait_for "$1" connected "$a" "$b" || fail "$a does not see $b connected"
+			lab_wait_for "$1" connected "$a" "$b" || lab_fail "$a does not see $b connected"
 		done
 	done
 }
