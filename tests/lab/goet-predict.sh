@@ -15,72 +15,56 @@
 # back at the prompt the screen holds no underline; and the final screen
 # (cells, attributes, cursor) is the one the same keys give with
 # --predict=never (goet's plain byte stream, as ssh's). Prints the
-# key-to-screen times. Needs root, tmux, iptables (NFQUEUE); exits 77
-# (skip) otherwise.
+# key-to-screen times. Needs root (exits 77 without), tmux, iptables
+# (NFQUEUE) and vi.
 set -u
 goet=$(realpath "${1:?usage: goet-predict.sh path/to/goet path/to/netem}")
 # shellcheck disable=SC2034 # used by lib/netem.sh
 netem=$(realpath "${2:?usage: goet-predict.sh path/to/goet path/to/netem}")
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-for t in tmux iptables vi; do command -v $t >/dev/null || { echo "SKIP: no $t"; exit 77; }; done
+here=$(cd "$(dirname "$0")" && pwd)
+# screen, screen_e, keys, expect (and tests/lab/lib.sh)
+# shellcheck source=tests/integration/goet/tmux-driver.sh
+source "$here/../integration/goet/tmux-driver.sh"
 # shellcheck source=tests/lab/lib/netem.sh
-source "$(dirname "$0")/lib/netem.sh"
+source "$here/lib/netem.sh"
 
-C=gtpr-c-$$
-S=gtpr-s-$$
-tmp=$(mktemp -d)
+lab_init
+lab_require tmux iptables vi
 export XDG_RUNTIME_DIR="$tmp"
 sock="$tmp/tmux.sock"
+C=gtpr-c-$$
+S=gtpr-s-$$
 id=pred$$
 spid=
-pids=()
-cleanup() {
-	[ -n "$spid" ] && kill "$spid" 2>/dev/null
+pids=() # netem's
+lab_on_cleanup() {
+	lab_stop "$spid"
 	tmux -S "$sock" kill-server 2>/dev/null
-	tmux -S "$sock.ref" kill-server 2>/dev/null
 	for p in "${pids[@]}"; do netem_stop "$p"; done
-	ip netns del "$C" 2>/dev/null
-	ip netns del "$S" 2>/dev/null
-	rm -rf "$tmp" "/tmp/goet-$id.log"
+	rm -f "/tmp/goet-${id}adaptive.log" "/tmp/goet-${id}never.log"
 }
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	echo "--- screen"; tmux -S "$sock" capture-pane -e -p -t t 2>/dev/null | cat -v
+lab_on_fail() {
+	echo "--- screen"; screen_e 2>/dev/null | cat -v
 	echo "--- session"; tail -5 "$tmp/session.err" 2>/dev/null
-	exit 1
-}
-now_ms() { date +%s%3N; }
-screen() { tmux -S "$sock" capture-pane -p -t t; }
-screen_e() { tmux -S "$sock" capture-pane -e -p -t t; }
-keys() { tmux -S "$sock" send-keys -t t "$@"; }
-# Wait until the screen matches an extended regex (within $2 s, default 10).
-expect() {
-	local until=$(($(now_ms) + ${2:-10} * 1000))
-	until screen | grep -Eq -- "$1"; do
-		[ "$(now_ms)" -lt $until ] || fail "no /$1/ on the screen"
-		sleep 0.02
-	done
 }
 # Type $1 and time until $2 (a regex) is on the screen: prints ms.
 type_time() {
 	local t0
-	t0=$(now_ms)
+	t0=$(lab_now_ms)
 	keys -l "$1"
 	expect "$2" 3
-	echo $(($(now_ms) - t0))
+	echo $(($(lab_now_ms) - t0))
 }
 underlined() { screen_e | grep -q $'\e\\[4m'; }
 
-ip netns add "$C" && ip netns add "$S" || { echo "FAIL: cannot create namespaces"; exit 1; }
-ip link add c0 netns "$C" type veth peer name s0 netns "$S" || fail "veth"
+lab_netns "$C" "$S"
+ip link add c0 netns "$C" type veth peer name s0 netns "$S" || lab_fail "veth"
 ip -n "$C" addr add 10.99.3.2/24 dev c0
 ip -n "$S" addr add 10.99.3.1/24 dev s0
-for n in "$C" "$S"; do ip -n "$n" link set lo up; done
 ip -n "$C" link set c0 up
 ip -n "$S" link set s0 up
-netem_start "$C" c0 31 -d 100 || fail "netem in $C"
-netem_start "$S" s0 32 -d 100 || fail "netem in $S"
+netem_start "$C" c0 31 -d 100 || lab_fail "netem in $C"
+netem_start "$S" s0 32 -d 100 || lab_fail "netem in $S"
 
 # the session: bash with a plain prompt; readline echoes what is typed
 printf 'PS1="\\$ "\nunset PROMPT_COMMAND\n' >"$tmp/rc"
@@ -98,12 +82,12 @@ drive() {
 	spid=$!
 	exec 7>"$tmp/key"
 	echo "$key" >&7
-	for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+	lab_wait_for 5 test -s "$tmp/port"
 	port=$(cat "$tmp/port")
-	[ -n "$port" ] || fail "session did not report its port"
+	[ -n "$port" ] || lab_fail "session did not report its port"
 	tmux -S "$sock" -f /dev/null new-session -d -s t -x 100 -y 30 \
 		"ip netns exec $C '$goet' --local --predict=$mode -p $port -k $key 10.99.3.1; sleep 30" ||
-		fail "tmux"
+		lab_fail "tmux"
 	expect '^\$ ?$' 15
 	sleep 2 # RTT samples: adaptive mode turns on above 30 ms
 
@@ -111,12 +95,12 @@ drive() {
 	first=$(type_time 'e' '^\$ e$')
 	rest=$(type_time 'cho predicted-ok' '^\$ echo predicted-ok$')
 	if [ "$mode" = adaptive ]; then
-		underlined || fail "the predicted keys are not underlined"
-		[ "$rest" -lt 150 ] || fail "typed keys took $rest ms (RTT 200 ms): not predicted"
+		underlined || lab_fail "the predicted keys are not underlined"
+		[ "$rest" -lt 150 ] || lab_fail "typed keys took $rest ms (RTT 200 ms): not predicted"
 	fi
-	until=$(($(now_ms) + 3000))
+	until=$(($(lab_now_ms) + 3000))
 	while underlined; do
-		[ "$(now_ms)" -lt $until ] || fail "the underline stayed after the echo"
+		[ "$(lab_now_ms)" -lt $until ] || lab_fail "the underline stayed after the echo"
 		sleep 0.05
 	done
 	keys Enter
@@ -130,7 +114,7 @@ drive() {
 	expect '^pw: ?$'
 	keys -l 'hunter2'
 	sleep 0.6
-	screen | grep -q 'hunter2' && fail "a password typed with echo off is on the screen"
+	screen | grep -q 'hunter2' && lab_fail "a password typed with echo off is on the screen"
 	keys Enter
 	expect 'got=hunter2$'
 	expect '^\$ ?$'
@@ -142,7 +126,7 @@ drive() {
 	keys -l 'ihello vi'
 	keys Escape
 	expect '^hello vi$'
-	underlined && fail "an underline in vi"
+	underlined && lab_fail "an underline in vi"
 	keys -l ':q!'
 	keys Enter
 	expect '^\$ ?$'
@@ -152,11 +136,10 @@ drive() {
 	keys -l 'cho done'
 	expect '^\$ echo done$'
 	sleep 1
-	underlined && fail "an underline left at the prompt"
+	underlined && lab_fail "an underline left at the prompt"
 	{ screen_e; tmux -S "$sock" display -p -t t 'cursor #{cursor_x},#{cursor_y}'; } >"$shot"
 	tmux -S "$sock" kill-server
-	kill "$spid" 2>/dev/null
-	wait "$spid" 2>/dev/null
+	lab_stop "$spid"
 	spid=
 	exec 7>&-
 }
@@ -164,7 +147,7 @@ drive() {
 drive adaptive "$tmp/screen.predict"
 p_first=$first p_rest=$rest
 drive never "$tmp/screen.never"
-grep -q 'got=hunter2' "$tmp/screen.never" || fail "the screen taken is not the session's: $(cat -v "$tmp/screen.never")"
+grep -q 'got=hunter2' "$tmp/screen.never" || lab_fail "the screen taken is not the session's: $(cat -v "$tmp/screen.never")"
 cmp -s "$tmp/screen.predict" "$tmp/screen.never" ||
-	fail "final screens differ: $(diff "$tmp/screen.never" "$tmp/screen.predict" | cat -v | head -20)"
+	lab_fail "final screens differ: $(diff "$tmp/screen.never" "$tmp/screen.predict" | cat -v | head -20)"
 echo "PASS: 200 ms RTT: first key $p_first ms (its echo), the next $p_rest ms (predicted; without: $rest ms); password hidden; vi untouched; final screen as with --predict=never"

@@ -3,7 +3,7 @@
 # in a real terminal (tmux), against a real `goet session` on loopback, on
 # tests/lab/lib.sh (needs no root; everything is cleaned up at exit).
 #
-#   tmux_init            exits 77 (skip) without tmux; makes $tmp
+#   tmux_init            fails without tmux (never a skip); makes $tmp
 #                        (XDG_RUNTIME_DIR: the session registers there)
 #   tmux_session GOET ID [SESSION-ARGS...]
 #       starts `GOET session -f ID ARGS...` with a fresh key; sets goet, id,
@@ -20,8 +20,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../../lab/lib.sh"
 
 tmux_init() {
-	command -v tmux >/dev/null || { echo "SKIP: no tmux"; exit 77; }
 	lab_init user
+	lab_require tmux
 	export XDG_RUNTIME_DIR="$tmp"
 	sock="$tmp/tmux.sock"
 }
