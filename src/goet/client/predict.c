@@ -513,6 +513,29 @@ static void model_input(struct gt_predict *p, const uint8_t *b, size_t n)
 }
 
 /*
+ * What scan_byte does to a run of plain bytes from the ground state (each
+ * is fed as it is; a CR syncs, the last printable one is the one REP would
+ * repeat), at a fraction of its cost per byte: bulk output is mostly this.
+ * Returns the end of the run (> i).
+ */
+static size_t scan_plain(struct gt_predict *p, const uint8_t *b, size_t i, size_t n)
+{
+	size_t j = i;
+
+	while (j < n && plain_byte(b[j]))
+		j++;
+	if (memchr(b + i, '\r', j - i) != NULL)
+		p->synced = true;
+	for (size_t k = j; k > i; k--) {
+		if (b[k - 1] >= 0x20) {
+			p->last_char = b[k - 1];
+			break;
+		}
+	}
+	return j;
+}
+
+/*
  * Bytes into libvterm, never more than PRED_CSI_MAX_SEPS argument
  * separators in a row without a byte that ends any CSI (a final byte, CAN,
  * SUB): the guard below does not trust the scanner to know libvterm's
@@ -560,8 +583,15 @@ static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		char rep[GT_PREDICT_MAX_DIM];
-		enum scan_action a = scan_byte(p, bytes[i]);
+		enum scan_action a;
 		size_t count;
+
+		if (p->sc == SC_GROUND && p->u8len == 0 && p->prefix_len == 0 &&
+		    plain_byte(bytes[i])) {
+			i = scan_plain(p, bytes, i, n) - 1; /* fed with what follows */
+			continue;
+		}
+		a = scan_byte(p, bytes[i]);
 
 		if (p->prefix_len > 0) { /* held bytes go first */
 			model_write(p, bytes + from, i - from);
