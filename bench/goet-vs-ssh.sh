@@ -235,15 +235,12 @@ fwd_once() {
 	*) return 0 ;;
 	esac
 	pid=$!
-	for _ in $(seq 150); do
-		ip netns exec "$C" ss -Hlnt "sport = :7101" | grep -q . && break
-		sleep 0.1
-	done
+	lab_wait_for 15 sh -c "ip netns exec $C ss -Hlnt 'sport = :7101' | grep -q ."
 	rm -f "$tmp/fwd.rep"
 	t0=$(date +%s%N)
 	ip netns exec "$C" python3 "$xfer" connect 7101 "$tmp/fwd.bin" 1 "$tmp/fwd.rep" || rc=1
 	t1=$(date +%s%N)
-	kill "$pid" 2>/dev/null
+	lab_stop "$pid" # TERM, then KILL: ssh -N once outlived a TERM
 	wait "$pid" 2>/dev/null
 	want="recv=$(sha256sum <"$tmp/fwd.bin" | cut -d' ' -f1) bytes=$(stat -c %s "$tmp/fwd.bin")"
 	got=$(cat "$tmp/fwd.rep" 2>/dev/null)
