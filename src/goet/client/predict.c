@@ -13,6 +13,8 @@
 #define PRED_REP_FINAL "~"	   /* a CSI final byte libvterm 0.1.4 ignores */
 /* libvterm 0.1.4 keeps 16 CSI arguments and writes past them (heap corruption) */
 #define PRED_CSI_MAX_SEPS 15
+/* Output held back from libvterm while nothing is pending, at most (model_input). */
+#define PRED_LAG_MAX (256 * 1024)
 
 enum pred_kind { PRED_CELL, PRED_CURSOR };
 
@@ -68,8 +70,10 @@ struct gt_predict {
 	bool synced;	/* a CR seen since the start or the last resize */
 	bool disturbed; /* this chunk moved the run's line or used an unknown sequence */
 	bool altscreen;
-	bool probing;	 /* the next scroll is the test of model_collapse */
-	bool probe_full; /* ... and it moved the whole screen up one line */
+	struct core_buf lag; /* bytes for libvterm not given yet (model_input) */
+	bool lagging;	     /* nothing is pending: libvterm's bytes wait in lag */
+	bool probing;	     /* the next scroll is the test of model_collapse */
+	bool probe_full;     /* ... and it moved the whole screen up one line */
 	enum scan_state sc;
 	unsigned sc_param, sc_seps;
 	uint8_t sc_inter;  /* an ESC sequence's first intermediate byte ('(': G0) */
@@ -491,7 +495,7 @@ static void model_collapse(struct gt_predict *p, const uint8_t *b, size_t n)
 }
 
 /* Bytes into libvterm: the long plain runs through model_collapse. */
-static void model_input(struct gt_predict *p, const uint8_t *b, size_t n)
+static void model_input_now(struct gt_predict *p, const uint8_t *b, size_t n)
 {
 	size_t i = 0;
 
@@ -509,6 +513,47 @@ static void model_input(struct gt_predict *p, const uint8_t *b, size_t n)
 		if (k > j)
 			vterm_input_write(p->vt, (const char *)b + j, k - j);
 		i = k;
+	}
+}
+
+static void judge(struct gt_predict *p);
+
+/*
+ * The model made current: what waits in lag goes to libvterm (one long run
+ * of it skipped as model_collapse does), and the run is judged as
+ * gt_predict_end_output would have (nothing was pending, so only whether it
+ * stays open).
+ */
+static void model_catch_up(struct gt_predict *p)
+{
+	p->lagging = false;
+	if (core_buf_len(&p->lag) == 0)
+		return;
+	p->disturbed = false;
+	model_input_now(p, core_buf_ptr(&p->lag), core_buf_len(&p->lag));
+	core_buf_reset(&p->lag);
+	judge(p);
+}
+
+/*
+ * Bytes into libvterm, or into lag while nothing is pending: with no
+ * prediction to judge, nobody reads the model until the next key (or a
+ * resize), so output is given to libvterm then, all at once, and a long
+ * run of it costs 2 x rows lines, not 2 x rows lines a chunk of output
+ * (bulk output comes in chunks of a few KiB). Past PRED_LAG_MAX, or when
+ * lag cannot grow, the model catches up at once.
+ */
+static void model_input(struct gt_predict *p, const uint8_t *b, size_t n)
+{
+	if (!p->lagging) {
+		model_input_now(p, b, n);
+		return;
+	}
+	if (core_buf_len(&p->lag) + n > PRED_LAG_MAX ||
+	    core_buf_put_bytes(&p->lag, b, n) != CORE_OK) {
+		model_catch_up(p);
+		model_input_now(p, b, n);
+		p->lagging = true;
 	}
 }
 
@@ -1051,6 +1096,7 @@ int gt_predict_new(enum gt_predict_mode mode, int rows, int cols, struct gt_pred
 	p->rows = rows;
 	p->cols = cols;
 	p->size_ok = true;
+	core_buf_init_growable(&p->lag, PRED_LAG_MAX);
 	vterm_set_utf8(p->vt, 1);
 	vterm_output_set_callback(p->vt, vt_discard, NULL);
 	p->screen = vterm_obtain_screen(p->vt);
@@ -1076,6 +1122,7 @@ void gt_predict_free(struct gt_predict *p)
 		return;
 	if (p->vt != NULL)
 		vterm_free(p->vt);
+	core_buf_free(&p->lag);
 	g_free(p);
 }
 
@@ -1091,8 +1138,10 @@ void gt_predict_set_rtt(struct gt_predict *p, int64_t srtt_us)
 int gt_predict_keys(struct gt_predict *p, int64_t now_us, const uint8_t *keys, size_t n,
 		    struct core_buf *out)
 {
-	int r = expire(p, now_us, out);
+	int r;
 
+	model_catch_up(p);
+	r = expire(p, now_us, out);
 	if (r == CORE_OK && !display_on(p))
 		r = gt_predict_hide(p, out);
 	for (size_t i = 0, used; i < n && r == CORE_OK; i += used) {
@@ -1115,7 +1164,10 @@ int gt_predict_end_output(struct gt_predict *p, int64_t now_us, const uint8_t *b
 {
 	int r;
 
+	if (p->n > 0)
+		model_catch_up(p); /* (there is nothing in lag then) */
 	p->disturbed = false;
+	p->lagging = p->n == 0;
 	model_feed(p, bytes, n);
 	judge(p);
 	p->was_drawn = false;
@@ -1165,7 +1217,10 @@ int gt_predict_foreign(struct gt_predict *p, struct core_buf *out)
 
 int gt_predict_resize(struct gt_predict *p, int rows, int cols, struct core_buf *out)
 {
-	int r = gt_predict_hide(p, out);
+	int r;
+
+	model_catch_up(p); /* the output so far was written for the old size */
+	r = gt_predict_hide(p, out);
 
 	p->synced = false;
 	if (rows < GT_PREDICT_MIN_ROWS || cols < GT_PREDICT_MIN_COLS || rows > GT_PREDICT_MAX_DIM ||

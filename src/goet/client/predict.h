@@ -95,7 +95,10 @@
  * screen (so the margins are the screen's), the text up to the run's last
  * rows CR LFs is skipped: it can only scroll, and what it would write is
  * scrolled off by what follows, which starts where it would have left the
- * cursor. The model ends the same (72 MB/s on that output).
+ * cursor. The model ends the same (72 MB/s on that output). And while no
+ * prediction is pending, nothing reads the model: output waits for libvterm
+ * (256 KiB at most) until the next key or resize, so that a long run sent in
+ * messages of a few KiB is still skipped as one (192 MB/s of base64 lines).
  *
  * Display bytes use only: printable ASCII, BS (0x08), CHA (ESC [ n G, to a
  * column of the cursor's line), CUF (ESC [ C) and SGR 4 / 24; and CHA is

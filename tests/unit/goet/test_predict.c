@@ -562,6 +562,22 @@ static char *lines(int n, int wide)
 	return g_string_free(o, FALSE);
 }
 
+/*
+ * After 1,000 lines of output (9,000 bytes and more of them skipped), a
+ * prompt and two keys: the first confirmed by its echo, the second drawn.
+ */
+static void prompt_after_long_output(struct fx *f)
+{
+	output(f, 0, "\r$ ", "\r$ ");
+	g_assert_cmpuint(collapsed(f), ==, 0); /* nothing pending: held back until a key */
+	keys(f, 0, "a", "");
+	g_assert_cmpuint(collapsed(f), >, 8000);
+	output(f, 100 * MS, "a", "a");
+	keys(f, 200 * MS, "b", "\033[4mb\033[24m");
+	output(f, 300 * MS, "b", "\033[4G \033[4Gb");
+	stats(f, 2, 2, 0);
+}
+
 /* Long output: the model skips the middle of it, and predicts right after it. */
 static void test_long_output(void)
 {
@@ -570,13 +586,30 @@ static void test_long_output(void)
 
 	fx_init(&f, GT_PREDICT_ALWAYS);
 	output(&f, 0, o, o);
-	g_assert_cmpuint(collapsed(&f), >, 8000);
-	output(&f, 0, "\r$ ", "\r$ ");
-	keys(&f, 0, "a", "");
-	output(&f, 100 * MS, "a", "a");
-	keys(&f, 200 * MS, "b", "\033[4mb\033[24m");
-	output(&f, 300 * MS, "b", "\033[4G \033[4Gb");
-	stats(&f, 2, 2, 0);
+	prompt_after_long_output(&f);
+	g_free(o);
+	fx_free(&f);
+}
+
+/*
+ * Long output in chunks of two lines (bulk output comes in chunks of a few
+ * KiB, too short to skip from alone): held back while nothing is pending,
+ * then skipped as one run at the next key, which is predicted right.
+ */
+static void test_long_output_chunks(void)
+{
+	struct fx f;
+	char *o = lines(1000, -1), *p = o;
+
+	fx_init(&f, GT_PREDICT_ALWAYS);
+	while (*p != '\0') {
+		char *end = strstr(strstr(p, "\n") + 1, "\n") + 1, *chunk = g_strndup(p, end - p);
+
+		output(&f, 0, chunk, chunk);
+		g_free(chunk);
+		p = end;
+	}
+	prompt_after_long_output(&f);
 	g_free(o);
 	fx_free(&f);
 }
@@ -601,6 +634,7 @@ static void test_long_output_margins(void)
 	stats(&f, 0, 0, 0);
 	output(&f, 100 * MS, "a\033[r", "a\033[r");
 	output(&f, 100 * MS, o, o);
+	keys(&f, 200 * MS, "b", "");
 	g_assert_cmpuint(collapsed(&f), >, 1000);
 	g_free(o);
 	fx_free(&f);
@@ -697,6 +731,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/predict/hide-resize", test_hide_resize);
 	g_test_add_func("/predict/api", test_api);
 	g_test_add_func("/predict/long-output", test_long_output);
+	g_test_add_func("/predict/long-output-chunks", test_long_output_chunks);
 	g_test_add_func("/predict/long-output-margins", test_long_output_margins);
 	return g_test_run();
 }
