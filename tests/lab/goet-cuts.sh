@@ -41,14 +41,6 @@ ip -n "$S" addr add 10.99.2.1/24 dev s0
 ip -n "$C" link set c0 up
 ip -n "$S" link set s0 up
 ip netns exec "$S" tc qdisc add dev s0 root tbf rate 80mbit burst 64kb latency 100ms || lab_fail "tbf"
-ip netns exec "$C" nft -f - <<'NFT' || lab_fail "nft"
-table inet cut {
-	chain in { type filter hook input priority 0; policy accept; }
-	chain out { type filter hook output priority 0; policy accept; }
-}
-NFT
-link_cut() { ip netns exec "$C" nft add rule inet cut in iifname c0 drop && ip netns exec "$C" nft add rule inet cut out oifname c0 drop; }
-link_restore() { ip netns exec "$C" nft flush chain inet cut in && ip netns exec "$C" nft flush chain inet cut out; }
 
 # The streams: 50 MiB of base64 for the session's shell to print, 1 MiB to paste.
 head -c $((50 * 1024 * 1024 * 3 / 4)) /dev/urandom | base64 -w 76 >"$tmp/out.b64"
@@ -109,7 +101,7 @@ resume_ms() {
 	echo $(($(lab_now_ms) - t0))
 }
 wait_size $((5 * 1024 * 1024)) 60
-link_cut; sleep 3; s0=$(size); link_restore; t0=$(lab_now_ms)
+lab_cut "$C" c0; sleep 3; s0=$(size); lab_restore "$C"; t0=$(lab_now_ms)
 r1=$(resume_ms "$t0" "$s0")
 wait_size $((20 * 1024 * 1024)) 60
 before_move=$(reconnections)
@@ -119,7 +111,7 @@ s0=$(size); t0=$(lab_now_ms)
 r2=$(resume_ms "$t0" "$s0")
 wait_size $((30 * 1024 * 1024)) 60
 after_move=$(reconnections)
-link_cut; sleep 3; s0=$(size); link_restore; t0=$(lab_now_ms)
+lab_cut "$C" c0; sleep 3; s0=$(size); lab_restore "$C"; t0=$(lab_now_ms)
 r3=$(resume_ms "$t0" "$s0")
 
 wait "$cpid"

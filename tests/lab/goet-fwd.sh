@@ -55,19 +55,6 @@ for n in "$C:c0" "$S:s0"; do
 	ip netns exec "${n%:*}" tc qdisc add dev "${n#*:}" root tbf rate 200mbit burst 64kb \
 		latency 100ms || lab_fail "tbf"
 done
-ip netns exec "$C" nft -f - <<'NFT' || lab_fail "nft"
-table inet cut {
-	chain in { type filter hook input priority 0; policy accept; }
-	chain out { type filter hook output priority 0; policy accept; }
-}
-NFT
-link_cut() {
-	ip netns exec "$C" nft add rule inet cut in iifname c0 drop &&
-		ip netns exec "$C" nft add rule inet cut out oifname c0 drop
-}
-link_restore() {
-	ip netns exec "$C" nft flush chain inet cut in && ip netns exec "$C" nft flush chain inet cut out
-}
 
 # the data: 64 MiB each way, and 64 KiB for the hundred
 head -c $((64 << 20)) /dev/urandom >"$tmp/c.bin"
@@ -116,12 +103,12 @@ ip netns exec "$S" python3 "$xfer" connect 7102 "$tmp/s.bin" 1 "$tmp/r.report" &
 rpid=$!
 lab_track "$rpid"
 sleep 1
-link_cut; sleep 3; link_restore
+lab_cut "$C" c0; sleep 3; lab_restore "$C"
 sleep 1
 ip -n "$C" addr add 10.99.3.3/24 dev c0
 ip -n "$C" addr del 10.99.3.2/24 dev c0
 sleep 1
-link_cut; sleep 3; link_restore
+lab_cut "$C" c0; sleep 3; lab_restore "$C"
 for p in "$lpid" "$rpid"; do
 	for _ in $(seq 1200); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 	kill -0 "$p" 2>/dev/null && lab_fail "a transfer did not finish in 120 s"

@@ -77,14 +77,6 @@ ip netns exec "$C" sysctl -qw net.ipv4.conf.all.promote_secondaries=1 \
 	net.ipv4.conf.c0.promote_secondaries=1
 ip netns exec "$J" tc qdisc add dev j0 root tbf rate 80mbit burst 64kb latency 100ms ||
 	lab_fail "tbf"
-ip netns exec "$C" nft -f - <<'NFT' || lab_fail "nft"
-table inet cut {
-	chain in { type filter hook input priority 0; policy accept; }
-	chain out { type filter hook output priority 0; policy accept; }
-}
-NFT
-link_cut() { ip netns exec "$C" nft add rule inet cut in iifname c0 drop && ip netns exec "$C" nft add rule inet cut out oifname c0 drop; }
-link_restore() { ip netns exec "$C" nft flush chain inet cut in && ip netns exec "$C" nft flush chain inet cut out; }
 ! ip netns exec "$C" ping -c 1 -W 1 10.99.22.2 >/dev/null 2>&1 || lab_fail "the client reaches the target"
 
 # The user, goet in its ~/.local/bin (first on its PATH), a key for both sshds.
@@ -174,10 +166,10 @@ size() { stat -c %s "$tmp/client.out" 2>/dev/null || echo 0; }
 grown() { [ "$(size)" -ge "$1" ]; }
 lab_wait_for 20 grown $((3 * 1024 * 1024)) || lab_fail "output stalled at $(size) bytes"
 first_ms=$(($(lab_now_ms) - t0))
-link_cut
+lab_cut "$C" c0
 sleep 3
 s0=$(size)
-link_restore
+lab_restore "$C"
 t1=$(lab_now_ms)
 until [ "$(size)" -gt "$s0" ]; do
 	[ $(($(lab_now_ms) - t1)) -lt 20000 ] || lab_fail "no output for 20 s after the link came back"

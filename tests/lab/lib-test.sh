@@ -4,7 +4,7 @@
 # exit status, text, hook and log tail; lab_wait_for's bound; lab_cleanup
 # stopping tracked processes (even one that ignores TERM), deleting
 # namespaces and $tmp, after the caller's hook; lab_require failing (never
-# skipping) on a missing tool. Needs root (exits 77 without): namespaces.
+# skipping) on a missing tool; lab_cut and lab_restore. Needs root (exits 77 without): namespaces.
 set -u
 lib=$(cd "$(dirname "$0")" && pwd)/lib.sh
 # shellcheck source=tests/lab/lib.sh
@@ -77,4 +77,17 @@ child 'lab_init; lab_require sh no-such-tool-here'
 rc=$?
 [ $rc -eq 1 ] || bad "lab_require exited $rc"
 grep -q 'FAIL: missing no-such-tool-here' "$tmp/out" || bad "lab_require: $(cat "$tmp/out")"
-echo "PASS: lab_fail, lab_wait_for, lab_cleanup, lab_stop_all, lab_require"
+# lab_cut: a veth pair's traffic dropped both ways, and let through after lab_restore
+a=labc-a-$$ b=labc-b-$$
+lab_netns "$a" "$b"
+ip link add va netns "$a" type veth peer name vb netns "$b" || bad "veth"
+ip -n "$a" addr add 10.99.88.1/24 dev va && ip -n "$b" addr add 10.99.88.2/24 dev vb
+ip -n "$a" link set va up && ip -n "$b" link set vb up
+pings() { ip netns exec "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1; }
+lab_wait_for 5 pings "$a" 10.99.88.2 || bad "no ping before lab_cut"
+lab_cut "$a" va || bad "lab_cut failed"
+pings "$a" 10.99.88.2 && bad "a ping out of a cut link"
+pings "$b" 10.99.88.1 && bad "a ping into a cut link"
+lab_restore "$a" || bad "lab_restore failed"
+pings "$a" 10.99.88.2 || bad "no ping after lab_restore"
+echo "PASS: lab_fail, lab_wait_for, lab_cleanup, lab_stop_all, lab_require, lab_cut"

@@ -17,6 +17,8 @@
 #                        the last lines of $tmp/*.log, then exit 1; all on
 #                        standard output, on standard error in a benchmark
 #   lab_now_ms           milliseconds since the epoch
+#   lab_cut NS IFACE     drop everything in and out of IFACE in NS (nft table
+#                        "labcut" there); lab_restore NS lets it through again
 #
 # Hooks the caller may define: lab_on_fail (diagnostics, before the logs)
 # and lab_on_cleanup (runs first at exit, e.g. to restore a sysctl).
@@ -102,6 +104,17 @@ lab_now_ms() { # bash 5's clock, no fork; its decimal point follows the locale
 	local t=${EPOCHREALTIME//[!0-9]/}
 	echo $((t / 1000))
 }
+
+lab_cut() {
+	ip netns exec "$1" nft -f - <<-NFT
+		table inet labcut {
+			chain in { type filter hook input priority 0; policy accept; iifname "$2" drop; }
+			chain out { type filter hook output priority 0; policy accept; oifname "$2" drop; }
+		}
+	NFT
+}
+
+lab_restore() { ip netns exec "$1" nft delete table inet labcut; }
 
 lab_cleanup() {
 	local i
