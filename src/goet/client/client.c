@@ -728,7 +728,6 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 			   void *data)
 {
 	struct gt_client *c = data;
-	uint32_t chan;
 
 	c->last_contact = core_time_now_us();
 	if (c->notice_shown && c->state == CS_READY)
@@ -763,7 +762,7 @@ static void client_message(struct gt_conn *conn, enum gt_channel ch, const struc
 	case GT_MSG_FWD_ACK:
 	case GT_MSG_FWD_CLOSE:
 		if ((c->fwd == NULL || gt_fwd_hub_on_message(c->fwd, m) != CORE_OK) &&
-		    !(gt_msg_fwd_chan(m, &chan) && gt_conn_fwd_refuse(conn, chan) == CORE_OK)) {
+		    gt_conn_fwd_refuse_msg(conn, m) != CORE_OK) {
 			core_log_warn("client", NULL, "the session sent %s, which it must not",
 				      gt_msg_type_name(m->type));
 			gt_conn_close(conn, GT_CLOSE_PROTOCOL, "unexpected forwarding message");

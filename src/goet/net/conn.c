@@ -486,6 +486,15 @@ int gt_conn_fwd_refuse(struct gt_conn *c, uint32_t chan)
 	return c->ops->fwd_refuse(c, chan);
 }
 
+int gt_conn_fwd_refuse_msg(struct gt_conn *c, const struct gt_msg *m)
+{
+	uint32_t chan;
+
+	if (!gt_msg_fwd_chan(m, &chan))
+		return CORE_ERR_INVALID_ARG;
+	return gt_conn_fwd_refuse(c, chan);
+}
+
 void gt_conn_pause_recv(struct gt_conn *c, bool paused)
 {
 	c->recv_paused = paused;

@@ -104,6 +104,9 @@ void gt_conn_fwd_end(struct gt_conn *c, uint32_t chan);
  * owner closes the connection instead.
  */
 int gt_conn_fwd_refuse(struct gt_conn *c, uint32_t chan);
+/* The same for the forwarded connection a Fwd message names; CORE_ERR_INVALID_ARG also
+ * when m names none (FwdListen, FwdListenResult). */
+int gt_conn_fwd_refuse_msg(struct gt_conn *c, const struct gt_msg *m);
 
 /*
  * Stop (paused = true) or resume delivering received messages. While paused

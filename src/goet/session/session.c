@@ -371,7 +371,6 @@ static const struct gt_fwd_hub_ops session_fwd_ops = { session_fwd_send, session
 static void conn_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data)
 {
 	struct gt_session *s = data;
-	uint32_t chan;
 
 	switch (m->type) {
 	case GT_MSG_SEQUENCE_HEADER:
@@ -420,7 +419,7 @@ static void conn_message(struct gt_conn *c, enum gt_channel ch, const struct gt_
 	case GT_MSG_FWD_ACK:
 	case GT_MSG_FWD_CLOSE:
 		if (gt_fwd_hub_on_message(s->fwd, m) != CORE_OK &&
-		    !(gt_msg_fwd_chan(m, &chan) && gt_conn_fwd_refuse(c, chan) == CORE_OK)) {
+		    gt_conn_fwd_refuse_msg(c, m) != CORE_OK) {
 			core_log_warn("session", s->id, "client sent %s, which a client must not",
 				      gt_msg_type_name(m->type));
 			gt_conn_close(c, GT_CLOSE_PROTOCOL, "unexpected forwarding message");
