@@ -36,9 +36,11 @@
 
 #include "version.h"
 #include "core/ct.h"
+#include "core/glue.h"
 #include "core/err.h"
 #include "goet/client/predial.h"
 #include "goet/client/ssh.h"
+#include "goet/client/sshlog.h"
 #include "goet/session/registry.h"
 
 #define REMOTE_HOME_GOET "~/.local/bin/goet"
@@ -117,9 +119,10 @@ static void ssh_failed(const struct dest *d, int status, const char *err)
 
 /*
  * The host the direct connection dials: ssh -G's hostname (aliases), else
- * host. Started before the bootstrap's ssh and read after it (it ran
- * meanwhile: 30 ms less to wait). dest_real_host_start never fails; a
- * failure shows as the destination's own name.
+ * host. Started right after the bootstrap's ssh and read at once: it runs
+ * while that ssh connects, which is on the set-up's path and goes first.
+ * dest_real_host_start never fails; a failure shows as the destination's
+ * own name.
  */
 static void dest_real_host_start(const struct dest *d, struct gt_ssh_proc *p)
 {
@@ -285,6 +288,7 @@ static void remote_goet_words(GPtrArray *w, const char *installed)
 {
 	static char *launcher;
 
+	g_ptr_array_add(w, "exec"); /* the user's shell need not wait for it: no fork */
 	if (installed != NULL) {
 		g_ptr_array_add(w, (gpointer)installed);
 		return;
@@ -298,20 +302,35 @@ static void remote_goet_words(GPtrArray *w, const char *installed)
 	g_ptr_array_add(w, "goet"); /* $0 */
 }
 
-/* Called once ssh runs, before its line is awaited (see struct boot). */
-typedef void (*remote_started_fn)(void *data);
+/* What the bootstrap's ssh is doing (see struct boot). */
+enum remote_event {
+	REMOTE_RUNS,	     /* ssh started: its line is awaited next */
+	REMOTE_COMMAND_SENT, /* ssh -v logged that the command left (sshlog.h) */
+};
+typedef void (*remote_event_fn)(void *data, enum remote_event ev);
 
 /*
  * Run words remotely with secret_line (may be NULL) on ssh's stdin, which is
- * then closed: CORE_OK with *p running, or CORE_ERR_SYSTEM after a message.
+ * then closed; with verbose, ssh -v (sshlog.h). CORE_OK with *p running, or
+ * CORE_ERR_SYSTEM after a message.
  */
 static int remote_spawn(const struct dest *d, const char *const *words, const char *secret_line,
-			struct gt_ssh_proc *p)
+			bool verbose, struct gt_ssh_proc *p)
 {
-	char **argv = gt_ssh_argv((const char *const *)d->base, d->user, d->host, words);
+	const char *const *base = (const char *const *)d->base;
+	GPtrArray *b = g_ptr_array_new();
+	char **argv;
 	GError *e = NULL;
-	int r = gt_ssh_spawn(argv, -1, true, p, &e);
+	int r;
 
+	for (; *base != NULL; base++)
+		g_ptr_array_add(b, (gpointer)*base);
+	if (verbose)
+		g_ptr_array_add(b, "-v");
+	g_ptr_array_add(b, NULL);
+	argv = gt_ssh_argv((const char *const *)b->pdata, d->user, d->host, words);
+	g_ptr_array_free(b, TRUE);
+	r = gt_ssh_spawn(argv, -1, true, p, &e);
 	g_strfreev(argv);
 	if (r != CORE_OK) {
 		fprintf(stderr, "goet: cannot run ssh: %s\n", e->message);
@@ -328,20 +347,77 @@ static int remote_spawn(const struct dest *d, const char *const *words, const ch
 	return CORE_OK;
 }
 
+/* ssh's stderr while its line is awaited: read as it comes under -v. */
+struct remote_err {
+	struct gt_sshlog log;
+	int fd;
+	guint watch; /* 0 when not watched (no -v), or once it ended */
+	remote_event_fn fn;
+	void *data;
+};
+
+static gboolean remote_err_readable(int fd, GIOCondition cond, void *data)
+{
+	struct remote_err *re = data;
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return G_SOURCE_CONTINUE;
+	if (n <= 0) {
+		re->watch = 0; /* the rest (nothing) is drained at the end */
+		return G_SOURCE_REMOVE;
+	}
+	if (gt_sshlog_feed(&re->log, buf, (size_t)n))
+		re->fn(re->data, REMOTE_COMMAND_SENT);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Stop reading ssh's stderr as it comes. NULL: a no-op. */
+static void remote_err_end(struct remote_err *re)
+{
+	if (re == NULL || re->fd < 0)
+		return;
+	core_source_clear(&re->watch);
+	g_free(gt_sshlog_take(&re->log));
+	re->fd = -1;
+}
+
+/*
+ * Everything ssh printed on fd, its stderr, but what -v adds (allocated);
+ * re (NULL when nothing was read as it came) ends.
+ */
+static char *remote_err_take(struct remote_err *re, int fd)
+{
+	char *rest, *all;
+
+	if (re == NULL)
+		return gt_ssh_drain(fd, SSH_EXIT_WAIT_US);
+	core_source_clear(&re->watch);
+	rest = gt_ssh_drain(fd, SSH_EXIT_WAIT_US);
+	gt_sshlog_feed(&re->log, rest, strlen(rest));
+	g_free(rest);
+	all = gt_sshlog_take(&re->log);
+	re->fd = -1;
+	return all;
+}
+
 /*
  * Read one line of p's stdout into line, the main context running meanwhile.
  * CORE_OK (p kept running in *keep when not NULL, else ended); CORE_ERR_NOT_FOUND
  * when the remote shell found no such command; CORE_ERR_UNKNOWN_TYPE from a
  * remote goet too old for a flag; any other error after a message. p is
- * ended in every case but a kept one.
+ * ended in every case but a kept one; re (may be NULL: ssh's stderr is read
+ * at the end) ends in every case.
  */
-static int remote_wait(const struct dest *d, struct gt_ssh_proc *p, char *line, size_t len,
-		       struct gt_ssh_proc *keep)
+static int remote_wait(const struct dest *d, struct gt_ssh_proc *p, struct remote_err *re,
+		       char *line, size_t len, struct gt_ssh_proc *keep)
 {
 	char *err = NULL;
 	int r = gt_ssh_read_line_looping(p->out_fd, line, len, GT_SSH_PORT_TIMEOUT_US), st;
 
 	if (r == CORE_OK) {
+		remote_err_end(re);
 		if (keep != NULL) /* the caller ends it (see gt_cli_ssh) */
 			*keep = *p;
 		else
@@ -349,6 +425,7 @@ static int remote_wait(const struct dest *d, struct gt_ssh_proc *p, char *line, 
 		return CORE_OK;
 	}
 	if (r == CORE_ERR_TIMEOUT || r == CORE_ERR_TOO_LARGE) {
+		remote_err_end(re);
 		gt_ssh_finish(p, 0);
 		if (r == CORE_ERR_TIMEOUT)
 			fprintf(stderr, "goet: timeout (10s) waiting for the %s's port from ssh\n",
@@ -358,7 +435,7 @@ static int remote_wait(const struct dest *d, struct gt_ssh_proc *p, char *line, 
 				line);
 		return r;
 	}
-	err = gt_ssh_drain(p->err_fd, SSH_EXIT_WAIT_US);
+	err = remote_err_take(re, p->err_fd);
 	st = gt_ssh_finish(p, SSH_EXIT_WAIT_US);
 	if (st == GT_SSH_EXIT_NOT_FOUND) {
 		r = CORE_ERR_NOT_FOUND;
@@ -376,19 +453,29 @@ static int remote_wait(const struct dest *d, struct gt_ssh_proc *p, char *line, 
 	return r;
 }
 
-/* remote_spawn, then started (may be NULL) once ssh runs, then remote_wait. */
+/*
+ * remote_spawn, then remote_wait. With fn (may be NULL): REMOTE_RUNS once ssh
+ * runs, and for OpenSSH (under -v) REMOTE_COMMAND_SENT when the command left.
+ */
 static int remote_line(const struct dest *d, const char *const *words, const char *secret_line,
-		       char *line, size_t len, struct gt_ssh_proc *keep, remote_started_fn started,
-		       void *started_data)
+		       char *line, size_t len, struct gt_ssh_proc *keep, remote_event_fn fn,
+		       void *data)
 {
+	bool verbose = fn != NULL && gt_sshlog_base_is_openssh((const char *const *)d->base);
+	struct remote_err re = { .fd = -1, .fn = fn, .data = data };
 	struct gt_ssh_proc p;
-	int r = remote_spawn(d, words, secret_line, &p);
+	int r = remote_spawn(d, words, secret_line, verbose, &p);
 
 	if (r != CORE_OK)
 		return r;
-	if (started != NULL)
-		started(started_data);
-	return remote_wait(d, &p, line, len, keep);
+	gt_sshlog_init(&re.log);
+	re.fd = p.err_fd;
+	if (verbose)
+		re.watch = core_fd_watch_add(p.err_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+					     remote_err_readable, &re);
+	if (fn != NULL)
+		fn(data, REMOTE_RUNS);
+	return remote_wait(d, &p, &re, line, len, keep);
 }
 
 /* "goet is not installed" as the reference says it. */
@@ -517,7 +604,7 @@ static int relay_spawn(const struct gt_args *a, const char *target, uint16_t por
 	g_ptr_array_add(w, "--to");
 	g_ptr_array_add(w, to);
 	g_ptr_array_add(w, NULL);
-	if (remote_spawn(&rb->j, (const char *const *)w->pdata, NULL, &rb->ssh) != CORE_OK)
+	if (remote_spawn(&rb->j, (const char *const *)w->pdata, NULL, false, &rb->ssh) != CORE_OK)
 		goto out;
 	rb->to_port = port;
 	code = 0;
@@ -534,7 +621,7 @@ out:
 static int relay_finish(struct relay_boot *rb, char **host, uint16_t *port)
 {
 	char line[PORT_LINE_MAX];
-	int r = remote_wait(&rb->j, &rb->ssh, line, sizeof(line), NULL), code = 1;
+	int r = remote_wait(&rb->j, &rb->ssh, NULL, line, sizeof(line), NULL), code = 1;
 
 	*host = NULL;
 	if (r == CORE_ERR_NOT_FOUND)
@@ -615,7 +702,7 @@ struct boot {
 #define GUESS_PORT_MIN 61000
 #define GUESS_PORT_END 65536
 
-static void boot_started(void *data)
+static void boot_started(void *data, enum remote_event ev)
 {
 	struct boot *b = data;
 	struct gt_dial_config dc = { .transport = GT_TRANSPORT_QUIC,
@@ -624,13 +711,21 @@ static void boot_started(void *data)
 				     .timeout_us = 2 * GT_SSH_PORT_TIMEOUT_US,
 				     .n_early = 2 };
 
-	if (b->real == NULL)
-		b->real = dest_real_host_finish(b->d, b->ssh_g); /* ~30 ms: ssh is connecting */
+	if (ev == REMOTE_COMMAND_SENT) {
+		gt_predial_hurry(b->pre); /* the session listens in a few ms (sshlog.h) */
+		return;
+	}
+	if (b->real == NULL) {
+		dest_real_host_start(b->d, b->ssh_g);
+		b->real = dest_real_host_finish(b->d, b->ssh_g); /* ssh is connecting */
+	}
 	if (b->want_relay && b->guess != 0 && b->relay.to_port == 0)
 		relay_spawn(b->a, b->real, b->guess, &b->relay); /* a failure: again, later */
 	if (!b->want_predial || b->guess == 0 || b->pre != NULL)
 		return;
 	dc.host = b->real;
+	/* ssh -v tells when the command leaves (remote_line): nothing before it */
+	dc.predial_quiet = gt_sshlog_base_is_openssh((const char *const *)b->d->base);
 	memcpy(dc.passkey, b->key, sizeof(dc.passkey));
 	/* what the client sends first on a fresh connection (client.h) */
 	dc.early_ch[0] = GT_CHANNEL_DATA;
@@ -674,7 +769,6 @@ int gt_cli_ssh(const struct gt_args *a)
 	new_session_id(sid);
 	g_snprintf(replay, sizeof(replay), "%" G_GINT64_FORMAT, a->replay_size);
 	cmdline = remote_command(a);
-	dest_real_host_start(&d, &ssh_g); /* runs while the bootstrap's ssh connects */
 	b.guess = (uint16_t)g_random_int_range(GUESS_PORT_MIN, GUESS_PORT_END);
 	g_snprintf(guess, sizeof(guess), "%u", b.guess);
 	for (int port_first = 1; port_first >= 0 && r == CORE_ERR_NOT_FOUND; port_first--) {

@@ -6,12 +6,16 @@
 #include "core/ct.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/clock.h"
+#include "core/glue.h"
 
 struct gt_predial {
 	struct gt_dial *dial; /* running, or NULL once it reported */
 	struct gt_conn *conn; /* the result, held paused */
 	int err;
 	char reason[160];
+	guint hurry_timer;   /* gt_predial_hurry's, or 0 */
+	int64_t hurry_until; /* core_time_now_us() */
 };
 
 static void held_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data)
@@ -71,6 +75,27 @@ void gt_predial_poke(struct gt_predial *p)
 		gt_dial_poke(p->dial);
 }
 
+static gboolean hurry_cb(gpointer data)
+{
+	struct gt_predial *p = data;
+
+	if (p->dial == NULL || core_time_now_us() > p->hurry_until) {
+		p->hurry_timer = 0;
+		return G_SOURCE_REMOVE;
+	}
+	gt_dial_poke(p->dial);
+	return G_SOURCE_CONTINUE;
+}
+
+void gt_predial_hurry(struct gt_predial *p)
+{
+	if (p == NULL || p->dial == NULL || p->hurry_timer != 0)
+		return;
+	p->hurry_until = core_time_now_us() + GT_PREDIAL_HURRY_MS * INT64_C(1000);
+	p->hurry_timer = g_timeout_add(GT_PREDIAL_HURRY_STEP_MS, hurry_cb, p);
+	gt_dial_poke(p->dial);
+}
+
 struct gt_dial *gt_predial_take(struct gt_predial *p, gt_dial_fn fn, void *data)
 {
 	struct gt_dial *d = p->dial;
@@ -79,6 +104,7 @@ struct gt_dial *gt_predial_take(struct gt_predial *p, gt_dial_fn fn, void *data)
 	int err = p->err;
 
 	g_strlcpy(reason, p->reason, sizeof(reason));
+	core_source_clear(&p->hurry_timer);
 	g_free(p);
 	if (d != NULL) {
 		gt_dial_redirect(d, fn, data);
@@ -92,6 +118,7 @@ void gt_predial_free(struct gt_predial *p)
 {
 	if (p == NULL)
 		return;
+	core_source_clear(&p->hurry_timer);
 	if (p->dial != NULL)
 		gt_dial_cancel(p->dial);
 	if (p->conn != NULL)

@@ -126,6 +126,7 @@ struct quic_conn {
 	guint resend_timer;
 	int64_t resend_until;
 	bool predial;
+	bool predial_quiet; /* no resend timer before the first poke */
 	/*
 	 * ngtcp2's clock is ours minus skew: a predial holds it still while it
 	 * resends (ngtcp2 is not called), then sets skew at the first answer so
@@ -1031,16 +1032,20 @@ static void predial_keep(struct quic_conn *c, const uint8_t *pkt, size_t n)
 	c->resend_until = core_time_now_us() + GT_DIAL_PREDIAL_RESEND_US;
 	c->first_ts = conn_now(c);
 	c->clock_held = true;
-	c->resend_timer = g_timeout_add(GT_DIAL_PREDIAL_RESEND_MS, predial_resend_cb, c);
+	if (!c->predial_quiet)
+		c->resend_timer = g_timeout_add(GT_DIAL_PREDIAL_RESEND_MS, predial_resend_cb, c);
 }
 
-/* The session listens now: one more copy at once (gt_dial_transport.poke). */
+/* The session listens now: one more copy at once, resends from now on (gt_dial_transport.poke). */
 static void quic_dial_poke(void *attempt)
 {
 	struct quic_conn *c = attempt;
 
-	if (predial_waiting(c))
-		conn_send_datagram(c, c->resend, c->resend_len);
+	if (!predial_waiting(c))
+		return;
+	conn_send_datagram(c, c->resend, c->resend_len);
+	if (c->resend_timer == 0)
+		c->resend_timer = g_timeout_add(GT_DIAL_PREDIAL_RESEND_MS, predial_resend_cb, c);
 }
 
 /* -------------------------------------------------------------- writing */
@@ -1507,6 +1512,7 @@ static int quic_dial_start(struct gt_dial *d, const struct core_addr *to, void *
 	c->base.stall = cfg->test_stall;
 	c->base.early_ok = true;
 	c->predial = cfg->predial;
+	c->predial_quiet = cfg->predial && cfg->predial_quiet;
 	dcid.datalen = QUIC_SCID_LEN;
 	scid.datalen = QUIC_SCID_LEN;
 	gnutls_rnd(GNUTLS_RND_RANDOM, dcid.data, dcid.datalen);

@@ -54,6 +54,12 @@ grep -q '^goet: cannot reach goetlab-nosuch over ssh (ssh exited with status 255
 	"$tmp/unknown-host.err" || fail "unknown-host: goet's own message"
 ! grep -q '^ssh: cannot' "$tmp/unknown-host.err" || fail "unknown-host: a goet message as ssh's"
 check_fail refused-key 'Permission denied' goetlab-badkey
+# the bootstrap's ssh runs with -v (its "Sending command" line times the
+# predial): what -v adds never reaches the user, ssh's own words do
+for f in unknown-host refused-key; do
+	! grep -Eq '^(debug1: |OpenSSH_|Authenticated to )' "$tmp/$f.err" ||
+		fail "$f: ssh -v's lines in goet's message: $(head -3 "$tmp/$f.err")"
+done
 check_fail not-installed 'goet is not installed on goetlab' goetlab
 grep -q 'Run: goet --install goetlab' "$tmp/not-installed.err" || fail "no --install hint"
 check_fail other-arch "goetlab-arm is Linux $sshlab_other_arch but this goet is built for Linux $(uname -m)" \

@@ -1,10 +1,11 @@
-/* Unit tests for goet/client/ssh (the pure helpers) and goet/client/profile. */
+/* Unit tests for goet/client/ssh (the pure helpers), sshlog and profile. */
 #include <glib.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "goet/client/profile.h"
 #include "goet/client/ssh.h"
+#include "goet/client/sshlog.h"
 
 static void test_dest(void)
 {
@@ -255,6 +256,98 @@ static void test_jump(void)
 	}
 }
 
+/* What OpenSSH 9.2's -v printed for a bootstrap that failed, as it came. */
+static const char sshlog_text[] =
+	"OpenSSH_9.2p1 Debian-2+deb12u10, OpenSSL 3.0.19 27 Jan 2026\n"
+	"debug1: Reading configuration data /tmp/x/ssh_config\n"
+	"Warning: Permanently added '10.98.0.1' (ED25519) to the list of known hosts.\r\n"
+	"Authenticated to 10.98.0.1 ([10.98.0.1]:22) using \"publickey\".\n"
+	"debug1: Entering interactive session.\n"
+	"debug1: Sending command: exec sh -c 'command -v goet' goet session -p 61234\n"
+	"debug1: client_input_channel_req: channel 0 rtype exit-status reply 0\n"
+	"sh: 1: exec: /home/u/.local/bin/goet: not found\n"
+	"Transferred: sent 3460, received 3348 bytes, in 0.6 seconds\n"
+	"Bytes per second: sent 5367.4, received 5193.7\n"
+	"debug1: Exit status 127\n";
+static const char sshlog_kept[] =
+	"Warning: Permanently added '10.98.0.1' (ED25519) to the list of known hosts.\n"
+	"sh: 1: exec: /home/u/.local/bin/goet: not found";
+
+/* Fed in chunks of every size: the same text kept, the command seen once, where it ends. */
+static void test_sshlog_chunks(void)
+{
+	size_t len = strlen(sshlog_text);
+	const char *sent = strstr(sshlog_text, "debug1: Sending command:");
+	size_t sent_end = (size_t)(strchr(sent, '\n') - sshlog_text); /* its newline */
+
+	for (size_t step = 1; step <= len; step++) {
+		struct gt_sshlog l;
+		int seen = 0;
+		char *kept;
+
+		gt_sshlog_init(&l);
+		for (size_t at = 0; at < len; at += step) {
+			size_t n = MIN(step, len - at);
+
+			if (gt_sshlog_feed(&l, sshlog_text + at, n)) {
+				seen++;
+				g_assert_cmpuint(at, <=, sent_end);
+				g_assert_cmpuint(at + n, >, sent_end);
+			}
+		}
+		g_assert_cmpint(seen, ==, 1);
+		kept = gt_sshlog_take(&l);
+		g_assert_cmpstr(kept, ==, sshlog_kept);
+		g_free(kept);
+	}
+}
+
+/* An unfinished last line is kept; no command line, no signal; long lines are cut. */
+static void test_sshlog_edges(void)
+{
+	struct gt_sshlog l;
+	char *kept, *big = g_strnfill(GT_SSHLOG_LINE_MAX + 100, 'x');
+
+	gt_sshlog_init(&l);
+	g_assert_false(gt_sshlog_feed(&l, "debug1: Sending command", 23)); /* not the line yet */
+	g_assert_false(gt_sshlog_feed(&l, "s are not it\n", 13));
+	g_assert_false(
+		gt_sshlog_feed(&l, "ssh: connect to host b port 22: Connection refused", 50));
+	kept = gt_sshlog_take(&l);
+	g_assert_cmpstr(kept, ==, "ssh: connect to host b port 22: Connection refused");
+	g_free(kept);
+
+	gt_sshlog_init(&l);
+	g_assert_false(gt_sshlog_feed(&l, big, strlen(big)));
+	g_assert_false(gt_sshlog_feed(&l, "\nend\n", 5));
+	kept = gt_sshlog_take(&l);
+	g_assert_cmpuint(strlen(kept), ==, GT_SSHLOG_LINE_MAX + 4); /* the cut line, \n, "end" */
+	g_assert_true(g_str_has_suffix(kept, "x\nend"));
+	g_free(kept);
+	g_free(big);
+
+	gt_sshlog_init(&l);
+	g_assert_true(gt_sshlog_feed(&l, "debug1: Sending command: true\n", 30));
+	g_assert_false(gt_sshlog_feed(&l, "debug1: Sending command: true\n", 30)); /* once */
+	kept = gt_sshlog_take(&l);
+	g_assert_cmpstr(kept, ==, "");
+	g_free(kept);
+}
+
+static void test_sshlog_openssh(void)
+{
+	const char *plain[] = { "ssh", NULL }, *path[] = { "/usr/bin/ssh", "-F", "c", NULL };
+	const char *other[] = { "dbclient", NULL }, *pass[] = { "sshpass", "-p", "x", "ssh", NULL };
+	const char *empty[] = { NULL };
+
+	g_assert_true(gt_sshlog_base_is_openssh(plain));
+	g_assert_true(gt_sshlog_base_is_openssh(path));
+	g_assert_false(gt_sshlog_base_is_openssh(other));
+	g_assert_false(gt_sshlog_base_is_openssh(pass));
+	g_assert_false(gt_sshlog_base_is_openssh(empty));
+	g_assert_false(gt_sshlog_base_is_openssh(NULL));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -265,6 +358,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/ssh/uname", test_uname);
 	g_test_add_func("/ssh/config-hostname", test_config_hostname);
 	g_test_add_func("/ssh/jump", test_jump);
+	g_test_add_func("/ssh/log-chunks", test_sshlog_chunks);
+	g_test_add_func("/ssh/log-edges", test_sshlog_edges);
+	g_test_add_func("/ssh/log-openssh", test_sshlog_openssh);
 	g_test_add_func("/profile/formats", test_profile_formats);
 	g_test_add_func("/profile/summary", test_profile_summary);
 	g_test_add_func("/profile/splice", test_profile_splice);
