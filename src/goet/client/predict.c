@@ -7,6 +7,7 @@
 #include <vterm.h>
 
 #include "core/err.h"
+#include "goet/client/textscan.h"
 
 #define PRED_OPAQUE    0xffffffffu /* a cell the overlay cannot restore (wide, combined) */
 #define SCAN_MAX_ARG   100000u	   /* CSI parameters are clamped here while scanning */
@@ -500,10 +501,8 @@ static void model_input_now(struct gt_predict *p, const uint8_t *b, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
-		size_t j = i, k;
+		size_t j = i + gt_textscan_plain(b + i, n - i), k;
 
-		while (j < n && plain_byte(b[j]))
-			j++;
 		if (j - i >= 4 * (size_t)p->rows) /* room for the 2 x rows + 1 CR LFs it needs */
 			model_collapse(p, b + i, j - i);
 		else
@@ -565,10 +564,8 @@ static void model_input(struct gt_predict *p, const uint8_t *b, size_t n)
  */
 static size_t scan_plain(struct gt_predict *p, const uint8_t *b, size_t i, size_t n)
 {
-	size_t j = i;
+	size_t j = i + gt_textscan_plain(b + i, n - i);
 
-	while (j < n && plain_byte(b[j]))
-		j++;
 	if (memchr(b + i, '\r', j - i) != NULL)
 		p->synced = true;
 	for (size_t k = j; k > i; k--) {
@@ -590,19 +587,16 @@ static size_t scan_plain(struct gt_predict *p, const uint8_t *b, size_t i, size_
  */
 static void model_write(struct gt_predict *p, const uint8_t *b, size_t n)
 {
-	size_t from = 0;
+	size_t from = 0, i;
 
-	for (size_t i = 0; i < n; i++) {
-		if ((b[i] >= 0x40 && b[i] <= 0x7e) || b[i] == 0x18 || b[i] == 0x1a) {
-			p->seps_run = 0;
-		} else if ((b[i] == ';' || b[i] == ':') && ++p->seps_run > PRED_CSI_MAX_SEPS) {
-			model_input(p, b + from, i - from);
-			vterm_input_write(p->vt, "\030", 1);
-			from = i;
-			p->seps_run = 1;
-			p->disturbed = true;
-			p->synced = false;
-		}
+	while ((i = from + gt_textscan_seps(b + from, n - from, &p->seps_run, PRED_CSI_MAX_SEPS)) <
+	       n) {
+		model_input(p, b + from, i - from);
+		vterm_input_write(p->vt, "\030", 1);
+		from = i; /* the separator is the first of a new count */
+		p->seps_run = 0;
+		p->disturbed = true;
+		p->synced = false;
 	}
 	if (from < n)
 		model_input(p, b + from, n - from);
