@@ -592,7 +592,7 @@ static void model_write(struct gt_predict *p, const uint8_t *b, size_t n)
 	while ((i = from + gt_textscan_seps(b + from, n - from, &p->seps_run, PRED_CSI_MAX_SEPS)) <
 	       n) {
 		model_input(p, b + from, i - from);
-		vterm_input_write(p->vt, "\030", 1);
+		model_input(p, (const uint8_t *)"\030", 1); /* after them, in lag too */
 		from = i; /* the separator is the first of a new count */
 		p->seps_run = 0;
 		p->disturbed = true;
