@@ -72,6 +72,7 @@ struct gt_predict {
 	bool disturbed; /* this chunk moved the run's line or used an unknown sequence */
 	bool altscreen;
 	struct core_buf lag; /* bytes for libvterm not given yet (model_input) */
+	size_t lag_plain;    /* ... its last this many bytes known to be plain */
 	bool lagging;	     /* nothing is pending: libvterm's bytes wait in lag */
 	bool probing;	     /* the next scroll is the test of model_collapse */
 	bool probe_full;     /* ... and it moved the whole screen up one line */
@@ -495,13 +496,27 @@ static void model_collapse(struct gt_predict *p, const uint8_t *b, size_t n)
 	vterm_input_write(p->vt, (const char *)b, n);
 }
 
-/* Bytes into libvterm: the long plain runs through model_collapse. */
-static void model_input_now(struct gt_predict *p, const uint8_t *b, size_t n)
+/* The end of the plain run at b[i], where b[known..n) is known to be plain. */
+static size_t plain_end(const uint8_t *b, size_t i, size_t n, size_t known)
+{
+	size_t j;
+
+	if (i >= known)
+		return n;
+	j = i + gt_textscan_plain(b + i, known - i);
+	return j == known ? n : j;
+}
+
+/*
+ * Bytes into libvterm, b[known..n) known to be plain (not scanned again):
+ * the long plain runs through model_collapse.
+ */
+static void model_input_now(struct gt_predict *p, const uint8_t *b, size_t n, size_t known)
 {
 	size_t i = 0;
 
 	while (i < n) {
-		size_t j = i + gt_textscan_plain(b + i, n - i), k;
+		size_t j = plain_end(b, i, n, known), k;
 
 		if (j - i >= 4 * (size_t)p->rows) /* room for the 2 x rows + 1 CR LFs it needs */
 			model_collapse(p, b + i, j - i);
@@ -529,8 +544,10 @@ static void model_catch_up(struct gt_predict *p)
 	if (core_buf_len(&p->lag) == 0)
 		return;
 	p->disturbed = false;
-	model_input_now(p, core_buf_ptr(&p->lag), core_buf_len(&p->lag));
+	model_input_now(p, core_buf_ptr(&p->lag), core_buf_len(&p->lag),
+			core_buf_len(&p->lag) - p->lag_plain);
 	core_buf_reset(&p->lag);
+	p->lag_plain = 0;
 	judge(p);
 }
 
@@ -540,19 +557,38 @@ static void model_catch_up(struct gt_predict *p)
  * resize), so output is given to libvterm then, all at once, and a long
  * run of it costs 2 x rows lines, not 2 x rows lines a chunk of output
  * (bulk output comes in chunks of a few KiB). Past PRED_LAG_MAX, or when
- * lag cannot grow, the model catches up at once.
+ * lag cannot grow, the model catches up at once. plain: the caller knows
+ * the bytes are plain (feed_plain), so they are not scanned again.
  */
-static void model_input(struct gt_predict *p, const uint8_t *b, size_t n)
+static void model_input_known(struct gt_predict *p, const uint8_t *b, size_t n, bool plain)
 {
 	if (!p->lagging) {
-		model_input_now(p, b, n);
+		model_input_now(p, b, n, plain ? 0 : n);
 		return;
 	}
 	if (core_buf_len(&p->lag) + n > PRED_LAG_MAX ||
 	    core_buf_put_bytes(&p->lag, b, n) != CORE_OK) {
 		model_catch_up(p);
-		model_input_now(p, b, n);
+		model_input_now(p, b, n, plain ? 0 : n);
 		p->lagging = true;
+		return;
+	}
+	p->lag_plain = plain ? p->lag_plain + n : 0;
+}
+
+static void model_input(struct gt_predict *p, const uint8_t *b, size_t n)
+{
+	model_input_known(p, b, n, false);
+}
+
+/* The last printable byte of b[i..j) is the one REP would repeat. */
+static void scan_last_char(struct gt_predict *p, const uint8_t *b, size_t i, size_t j)
+{
+	for (size_t k = j; k > i; k--) {
+		if (b[k - 1] >= 0x20) {
+			p->last_char = b[k - 1];
+			return;
+		}
 	}
 }
 
@@ -568,13 +604,29 @@ static size_t scan_plain(struct gt_predict *p, const uint8_t *b, size_t i, size_
 
 	if (memchr(b + i, '\r', j - i) != NULL)
 		p->synced = true;
-	for (size_t k = j; k > i; k--) {
-		if (b[k - 1] >= 0x20) {
-			p->last_char = b[k - 1];
-			break;
-		}
-	}
+	scan_last_char(p, b, i, j);
 	return j;
+}
+
+/*
+ * A plain run at b[i] with nothing before it waiting for model_write: its
+ * scan, model_write's guard and model_input in one pass (what scan_plain,
+ * then model_write would do), when the guard does not trip in it (else
+ * false, and nothing done: the caller takes the long way). *end: the run's end.
+ */
+static bool feed_plain(struct gt_predict *p, const uint8_t *b, size_t i, size_t n, size_t *end)
+{
+	struct gt_textscan_run r;
+
+	gt_textscan_run(b + i, n - i, p->seps_run, PRED_CSI_MAX_SEPS, &r);
+	if (r.tripped)
+		return false;
+	p->synced |= r.cr;
+	scan_last_char(p, b, i, i + r.len);
+	p->seps_run = r.seps;
+	model_input_known(p, b + i, r.len, true);
+	*end = i + r.len;
+	return true;
 }
 
 /*
@@ -627,7 +679,14 @@ static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
 
 		if (p->sc == SC_GROUND && p->u8len == 0 && p->prefix_len == 0 &&
 		    plain_byte(bytes[i])) {
-			i = scan_plain(p, bytes, i, n) - 1; /* fed with what follows */
+			size_t end;
+
+			if (from == i && feed_plain(p, bytes, i, n, &end)) {
+				from = end;
+				i = end - 1;
+			} else {
+				i = scan_plain(p, bytes, i, n) - 1; /* fed with what follows */
+			}
 			continue;
 		}
 		a = scan_byte(p, bytes[i]);

@@ -1,7 +1,6 @@
 /* textscan.c - plain-text and CSI-separator scans, a word at a time (contract in textscan.h). */
 #include "goet/client/textscan.h"
 
-#include <stdbool.h>
 #include <string.h>
 
 #define TS_ONES	 0x0101010101010101ull
@@ -107,4 +106,49 @@ size_t gt_textscan_seps(const uint8_t *b, size_t n, unsigned *run, unsigned max)
 		}
 	}
 	return n;
+}
+
+/* The guard over one plain byte: false when it trips. */
+static bool ts_guard_byte(uint8_t b, unsigned *run, unsigned max)
+{
+	if (b >= 0x40) { /* plain: 0x40-0x7e */
+		*run = 0;
+	} else if (b == ';' || b == ':') {
+		if (*run >= max)
+			return false;
+		++*run;
+	}
+	return true;
+}
+
+void gt_textscan_run(const uint8_t *b, size_t n, unsigned run, unsigned max,
+		     struct gt_textscan_run *out)
+{
+	size_t i = 0;
+	bool cr = false;
+
+	*out = (struct gt_textscan_run){ .tripped = true };
+	while (i < n) {
+		size_t end;
+
+		for (; i + 8 <= n; i += 8) {
+			uint64_t x = ts_load(b + i);
+
+			if (!ts_plain_word(x) || ts_has_sep(x))
+				break;
+			cr |= ts_zeros(x ^ (TS_ONES * '\r')) != 0;
+			if (ts_has_above(x, 0x3f))
+				run = 0;
+		}
+		end = i + 8 < n ? i + 8 : n; /* a separator, or the end: byte by byte */
+		for (; i < end; i++) {
+			if (!ts_plain_byte(b[i]))
+				goto done;
+			if (!ts_guard_byte(b[i], &run, max))
+				return;
+			cr |= b[i] == '\r';
+		}
+	}
+done:
+	*out = (struct gt_textscan_run){ .len = i, .cr = cr, .seps = run };
 }

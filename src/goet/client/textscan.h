@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,3 +30,20 @@ size_t gt_textscan_plain(const uint8_t *b, size_t n);
  * max (*run is then the count before it), or n when none does.
  */
 size_t gt_textscan_seps(const uint8_t *b, size_t n, unsigned *run, unsigned max);
+
+/* What gt_textscan_run finds in a plain run. */
+struct gt_textscan_run {
+	size_t len;    /* the plain prefix's length (gt_textscan_plain) */
+	bool cr;       /* a CR is in it */
+	bool tripped;  /* the guard (gt_textscan_seps from run, max) trips in it: then
+			* len and cr are not set */
+	unsigned seps; /* the guard's count after it (when not tripped) */
+};
+
+/*
+ * Both scans at once over a plain run, for output that is mostly plain: the
+ * plain prefix of b[0..n), whether it holds a CR, and the guard's count
+ * after it from run, in one pass (the guard is only applied to that prefix).
+ */
+void gt_textscan_run(const uint8_t *b, size_t n, unsigned run, unsigned max,
+		     struct gt_textscan_run *out);

@@ -640,6 +640,112 @@ static void test_long_output_margins(void)
 	fx_free(&f);
 }
 
+/* Output with a bit of everything the scanner tells apart, long plain runs among it. */
+static GString *tricky_output(GRand *r)
+{
+	static const char *const bits[] = {
+		"\033[1;31m", "\033[m",	       "\033[4m",
+		"\xc3\xa9",   "\xe4\xb8\xad",  "\xe2\x82\xac",
+		"\xc3(",      "\xc2\x9b",      "\r",
+		"\033[K",     "\007",	       "\033]0;title\007",
+		"x\033[3b",   "a;b:c",	       ";;",
+		"\t",	      "\033[2A",       "\033[5G",
+		"\0337\0338", "\033(0q\033(B", "\033P1$r\033\\",
+		"\r\n",	      "\r\n\r\n",
+	};
+	static const char b64[] = "ABCXYZabcxyz0189+/";
+	GString *o = g_string_new(NULL);
+
+	for (int k = 0; k < 300; k++) {
+		int what = g_rand_int_range(r, 0, 4);
+
+		if (what == 0) {
+			g_string_append(o, bits[g_rand_int_range(r, 0, G_N_ELEMENTS(bits))]);
+		} else if (what == 1) { /* a line, sometimes longer than the screen */
+			for (int i = g_rand_int_range(r, 0, 170); i > 0; i--)
+				g_string_append_c(o, b64[g_rand_int_range(r, 0, sizeof(b64) - 1)]);
+			g_string_append(o, "\r\n");
+		} else if (what == 2) {
+			g_string_append_printf(o, "%d\r\n", g_rand_int(r));
+		} else if (g_rand_int_range(r, 0, 10) == 0) { /* long enough to skip */
+			for (int i = g_rand_int_range(r, 100, 300); i > 0; i--)
+				g_string_append_printf(o, "line %d of base64 text\r\n", i);
+		}
+	}
+	g_string_append(o, "\r\n$ ab");
+	return o;
+}
+
+/*
+ * The output in chunks of at most max bytes (0: one chunk), after a prompt,
+ * a key pending or not; then keys and their echo: what they wrote.
+ */
+static char *chunked_session(const GString *o, size_t max, bool pending, GRand *r)
+{
+	static const char *const after[] = { "x", "x", "y", "y", "z" };
+	struct fx f;
+	char *all;
+
+	fx_trusted(&f, GT_PREDICT_ALWAYS);
+	g_string_truncate(f.all, 0);
+	if (pending)
+		g_assert_cmpint(gt_predict_keys(f.p, 150 * MS, (const uint8_t *)"b", 1, &f.out), ==,
+				CORE_OK);
+	for (size_t off = 0, n; off < o->len; off += n) {
+		n = max == 0 ? o->len : (size_t)g_rand_int_range(r, 1, (gint32)max + 1);
+		n = MIN(n, o->len - off);
+		g_assert_cmpint(
+			gt_predict_output(f.p, 200 * MS, (const uint8_t *)o->str + off, n, &f.out),
+			==, CORE_OK);
+		g_free(take(&f));
+	}
+	if (!pending) /* verbatim, nothing drawn */
+		g_assert_cmpmem(f.all->str, f.all->len, o->str, o->len);
+	g_string_truncate(f.all, 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(after); i++) {
+		const uint8_t *b = (const uint8_t *)after[i];
+		int64_t t = (int64_t)(300 + 100 * i) * MS;
+
+		if (i % 2 == 0)
+			g_assert_cmpint(gt_predict_keys(f.p, t, b, 1, &f.out), ==, CORE_OK);
+		else
+			g_assert_cmpint(gt_predict_output(f.p, t, b, 1, &f.out), ==, CORE_OK);
+		g_free(take(&f));
+	}
+	all = g_strndup(f.all->str, f.all->len);
+	fx_free_unchecked(&f); /* (REP: the reference terminal cannot take it) */
+	return all;
+}
+
+/*
+ * However the output is cut (one chunk, a byte at a time, an ESC, CR LF or
+ * UTF-8 character split anywhere), the model ends the same: the keys after
+ * it are drawn the same (the one-chunk case scans plain runs a word at a
+ * time, the one-byte case a byte at a time; both skip long runs).
+ */
+static void test_chunks_agree(void)
+{
+	GRand *r = g_rand_new_with_seed(42);
+
+	for (int round = 0; round < 12; round++) {
+		GString *o = tricky_output(r);
+		bool pending = round % 2 == 1;
+		char *whole = chunked_session(o, 0, pending, r);
+		size_t maxes[] = { 1, 7, 64, 4096 };
+
+		for (size_t m = 0; m < G_N_ELEMENTS(maxes); m++) {
+			char *cut = chunked_session(o, maxes[m], pending, r);
+
+			g_test_message("round %d, chunks of %zu at most", round, maxes[m]);
+			g_assert_cmpstr(cut, ==, whole);
+			g_free(cut);
+		}
+		g_free(whole);
+		g_string_free(o, TRUE);
+	}
+	g_rand_free(r);
+}
+
 /* A drawn prediction, then a line of other output (a background job): undone, verbatim. */
 static void test_other_output(void)
 {
@@ -733,5 +839,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/predict/long-output", test_long_output);
 	g_test_add_func("/predict/long-output-chunks", test_long_output_chunks);
 	g_test_add_func("/predict/long-output-margins", test_long_output_margins);
+	g_test_add_func("/predict/chunks-agree", test_chunks_agree);
 	return g_test_run();
 }

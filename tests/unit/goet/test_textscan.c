@@ -28,7 +28,24 @@ static size_t ref_seps(const uint8_t *b, size_t n, unsigned *run, unsigned max)
 	return n;
 }
 
-/* Both scans of b[off..off+n) agree with the definitions, from every starting count. */
+/* gt_textscan_run is the two definitions over the plain prefix, and a search for CR. */
+static void check_run(const uint8_t *b, size_t n, unsigned start)
+{
+	struct gt_textscan_run got;
+	size_t len = ref_plain(b, n);
+	unsigned run = start;
+	bool tripped = ref_seps(b, len, &run, 3) < len;
+
+	gt_textscan_run(b, n, start, 3, &got);
+	g_assert_cmpint(got.tripped, ==, tripped);
+	if (tripped)
+		return;
+	g_assert_cmpuint(got.len, ==, len);
+	g_assert_cmpint(got.cr, ==, len > 0 && memchr(b, '\r', len) != NULL);
+	g_assert_cmpuint(got.seps, ==, run);
+}
+
+/* The scans of b[0..n) agree with the definitions, from every starting count. */
 static void check(const uint8_t *b, size_t n)
 {
 	g_assert_cmpuint(gt_textscan_plain(b, n), ==, ref_plain(b, n));
@@ -39,6 +56,7 @@ static void check(const uint8_t *b, size_t n)
 
 		g_assert_cmpuint(got, ==, want);
 		g_assert_cmpuint(run, ==, want_run);
+		check_run(b, n, start);
 	}
 }
 
