@@ -6,7 +6,7 @@
 #define TS_ONES	 0x0101010101010101ull
 #define TS_HIGHS 0x8080808080808080ull
 
-static uint64_t ts_load(const uint8_t *b)
+static inline uint64_t ts_load(const uint8_t *b)
 {
 	uint64_t x;
 
@@ -19,34 +19,45 @@ static uint64_t ts_load(const uint8_t *b)
  * above n (n <= 0x7f): exact as yes/no answers (a borrow or carry only
  * crosses into the next byte from a byte that already answers yes).
  */
-static bool ts_has_below(uint64_t x, unsigned n)
+static inline bool ts_has_below(uint64_t x, unsigned n)
 {
 	return ((x - TS_ONES * n) & ~x & TS_HIGHS) != 0;
 }
 
-static bool ts_has_above(uint64_t x, unsigned n)
+static inline bool ts_has_above(uint64_t x, unsigned n)
 {
 	return (((x + TS_ONES * (0x7f - n)) | x) & TS_HIGHS) != 0;
 }
 
 /* The bytes of x that are 0 (their top bit set), exactly: no carry crosses a byte. */
-static uint64_t ts_zeros(uint64_t x)
+static inline uint64_t ts_zeros(uint64_t x)
 {
 	return ~(((x & ~TS_HIGHS) + ~TS_HIGHS) | x) & TS_HIGHS;
 }
 
-/* Every byte of x is plain: printable ASCII (0x20-0x7e), CR or LF (exact masks, as ts_zeros). */
-static bool ts_plain_word(uint64_t x)
+/*
+ * The bytes of x that are plain (their top bit set): printable ASCII
+ * (0x20-0x7e), CR or LF, exactly (as ts_zeros); *cr: those that are CR.
+ */
+static inline uint64_t ts_plain_mask(uint64_t x, uint64_t *cr)
 {
 	uint64_t lo = x & ~TS_HIGHS;
-	uint64_t printable = ((lo + TS_ONES * 0x60) & ~(lo + TS_ONES) & ~x) & TS_HIGHS;
+	uint64_t printable = (lo + TS_ONES * 0x60) & ~(lo + TS_ONES) & ~x & TS_HIGHS;
 
-	return (printable | ts_zeros(x ^ (TS_ONES * '\r')) | ts_zeros(x ^ (TS_ONES * '\n'))) ==
-	       TS_HIGHS;
+	*cr = ts_zeros(x ^ (TS_ONES * '\r'));
+	return printable | *cr | ts_zeros(x ^ (TS_ONES * '\n'));
+}
+
+/* Every byte of x is plain. */
+static inline bool ts_plain_word(uint64_t x)
+{
+	uint64_t cr;
+
+	return ts_plain_mask(x, &cr) == TS_HIGHS;
 }
 
 /* Some byte of x is ';' (0x3b) or ':' (0x3a): a zero byte in (x | 1) ^ ";;;;;;;;". */
-static bool ts_has_sep(uint64_t x)
+static inline bool ts_has_sep(uint64_t x)
 {
 	return ts_has_below((x | TS_ONES) ^ (TS_ONES * ';'), 1);
 }
@@ -132,12 +143,12 @@ void gt_textscan_run(const uint8_t *b, size_t n, unsigned run, unsigned max,
 		size_t end;
 
 		for (; i + 8 <= n; i += 8) {
-			uint64_t x = ts_load(b + i);
+			uint64_t x = ts_load(b + i), crs;
 
-			if (!ts_plain_word(x) || ts_has_sep(x))
+			if (ts_plain_mask(x, &crs) != TS_HIGHS || ts_has_sep(x))
 				break;
-			cr |= ts_zeros(x ^ (TS_ONES * '\r')) != 0;
-			if (ts_has_above(x, 0x3f))
+			cr |= crs != 0;
+			if (((x + TS_ONES * 0x40) & TS_HIGHS) != 0) /* plain: a byte 0x40-0x7e */
 				run = 0;
 		}
 		end = i + 8 < n ? i + 8 : n; /* a separator, or the end: byte by byte */
