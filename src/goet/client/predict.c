@@ -455,31 +455,42 @@ static bool plain_byte(uint8_t b)
  * A run of plain bytes into libvterm, the middle of a long one left out.
  * Each line feed at the bottom of a full-screen scroll region costs libvterm
  * a move of the whole screen (rows x cols cells): `seq 1 2000000` went
- * through the model at 2 MB/s. Once H (the rows) CR LFs have put the cursor
- * at the bottom row, column 0, and the last of them scrolled the whole
- * screen (the margins are the screen's: checked on the scroll itself, not
- * tracked), plain text can only scroll; the last H CR LFs of the run then
- * scroll everything the middle wrote off the screen, and start where the
- * middle would have left the cursor (bottom row, column 0, no pending wrap,
- * the same pen). So the middle is skipped: the screen ends the same.
+ * through the model at 2 MB/s. Once CR LFs have put the cursor at the
+ * bottom row, column 0 (at most H, the rows, of them: the model is fed a
+ * line at a time until its cursor is on the bottom row before a CR LF's
+ * LF), and that LF scrolled the whole screen (the margins are the screen's:
+ * checked on the scroll itself, not tracked), plain text can only scroll;
+ * the last H CR LFs of the run then scroll everything the middle wrote off
+ * the screen, and start where the middle would have left the cursor
+ * (bottom row, column 0, no pending wrap, the same pen). So the middle is
+ * skipped: the screen ends the same. (Output held back while nothing is
+ * pending comes here once per PRED_LAG_MAX, its cursor mostly on the
+ * bottom row already: one line, not H, before the skip.)
  */
 static void model_collapse(struct gt_predict *p, const uint8_t *b, size_t n)
 {
-	size_t head = 0, tail = 0, seen = 0;
+	size_t head = 0, tail = 0, seen = 0, fed = 0;
 	VTermPos pos;
 
-	for (size_t i = 1; i < n && seen < (size_t)p->rows; i++)
-		if (b[i] == '\n' && b[i - 1] == '\r' && ++seen == (size_t)p->rows)
-			head = i; /* the H-th CR LF's LF */
-	seen = 0;
-	for (size_t i = n - 1; i > head + 1 && seen <= (size_t)p->rows; i--)
+	for (size_t i = n - 1; i > 0 && seen <= (size_t)p->rows; i--)
 		if (b[i] == '\n' && b[i - 1] == '\r' && ++seen == (size_t)p->rows + 1)
 			tail = i + 1; /* after it come H more CR LFs */
-	if (p->rows < 2 || head == 0 || tail <= head + 1) {
-		vterm_input_write(p->vt, (const char *)b, n);
+	seen = 0;
+	for (size_t i = 1; p->rows >= 2 && i + 1 < tail && seen < (size_t)p->rows; i++) {
+		if (b[i] != '\n' || b[i - 1] != '\r')
+			continue;
+		vterm_input_write(p->vt, (const char *)b + fed, i - fed);
+		fed = i;
+		vterm_state_get_cursorpos(p->state, &pos);
+		if (pos.row == p->rows - 1 || ++seen == (size_t)p->rows)
+			head = i; /* this LF: the probe */
+		if (head != 0)
+			break;
+	}
+	if (head == 0) {
+		vterm_input_write(p->vt, (const char *)b + fed, n - fed);
 		return;
 	}
-	vterm_input_write(p->vt, (const char *)b, head);
 	p->probing = true;
 	p->probe_full = false;
 	vterm_input_write(p->vt, "\n", 1);

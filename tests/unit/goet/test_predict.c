@@ -615,6 +615,31 @@ static void test_long_output_chunks(void)
 }
 
 /*
+ * Long output that starts on the bottom row: the skip starts after its
+ * first line (its LF already scrolls the screen), not after a screenful
+ * (bulk output held back comes here every PRED_LAG_MAX, mostly like this).
+ */
+static void test_long_output_bottom(void)
+{
+	struct fx f;
+	char *o = lines(1000, -1);
+
+	fx_init(&f, GT_PREDICT_ALWAYS);
+	output(&f, 0, "\033[24;1H", "\033[24;1H");
+	output(&f, 0, o, o);
+	output(&f, 0, "\r$ ", "\r$ ");
+	keys(&f, 0, "a", "");
+	g_assert_cmpuint(collapsed(&f), ==,
+			 strlen(o) - strlen("line 0\r\n") - ROWS * strlen("line 999\r\n"));
+	output(&f, 100 * MS, "a", "a");
+	keys(&f, 200 * MS, "b", "\033[4mb\033[24m");
+	output(&f, 300 * MS, "b", "\033[4G \033[4Gb");
+	stats(&f, 2, 2, 0);
+	g_free(o);
+	fx_free(&f);
+}
+
+/*
  * Long output below a scroll region: line feeds do not scroll there, each
  * line overwrites the last row, and the long line's tail stays on it. The
  * model must not skip (it would not know the tail, and would predict a key
@@ -628,7 +653,7 @@ static void test_long_output_margins(void)
 	fx_init(&f, GT_PREDICT_ALWAYS);
 	output(&f, 0, "\033[1;10r\033[24;1H", "\033[1;10r\033[24;1H");
 	output(&f, 0, o, o);
-	output(&f, 0, "\r$ ", "\r$ ");
+	output(&f, 0, "\rprompt $ ", "\rprompt $ "); /* wider than "line 199" */
 	g_assert_cmpuint(collapsed(&f), ==, 0);
 	keys(&f, 0, "a", ""); /* the tail right of the cursor: an insertion */
 	stats(&f, 0, 0, 0);
@@ -644,14 +669,32 @@ static void test_long_output_margins(void)
 static GString *tricky_output(GRand *r)
 {
 	static const char *const bits[] = {
-		"\033[1;31m", "\033[m",	       "\033[4m",
-		"\xc3\xa9",   "\xe4\xb8\xad",  "\xe2\x82\xac",
-		"\xc3(",      "\xc2\x9b",      "\r",
-		"\033[K",     "\007",	       "\033]0;title\007",
-		"x\033[3b",   "a;b:c",	       ";;",
-		"\t",	      "\033[2A",       "\033[5G",
-		"\0337\0338", "\033(0q\033(B", "\033P1$r\033\\",
-		"\r\n",	      "\r\n\r\n",
+		"\033[1;31m",
+		"\033[m",
+		"\033[4m",
+		"\xc3\xa9",
+		"\xe4\xb8\xad",
+		"\xe2\x82\xac",
+		"\xc3(",
+		"\xc2\x9b",
+		"\r",
+		"\033[K",
+		"\007",
+		"\033]0;title\007",
+		"x\033[3b",
+		"a;b:c",
+		";;",
+		"\t",
+		"\033[2A",
+		"\033[5G",
+		"\0337\0338",
+		"\033(0q\033(B",
+		"\033P1$r\033\\",
+		"\r\n",
+		"\r\n\r\n",
+		"\033[3;20r",
+		"\033[r",
+		"\033[5;24r\033[24H",
 	};
 	static const char b64[] = "ABCXYZabcxyz0189+/";
 	GString *o = g_string_new(NULL);
@@ -727,7 +770,7 @@ static void test_chunks_agree(void)
 {
 	GRand *r = g_rand_new_with_seed(42);
 
-	for (int round = 0; round < 12; round++) {
+	for (int round = 0; round < 24; round++) {
 		GString *o = tricky_output(r);
 		bool pending = round % 2 == 1;
 		char *whole = chunked_session(o, 0, pending, r);
@@ -839,6 +882,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/predict/long-output", test_long_output);
 	g_test_add_func("/predict/long-output-chunks", test_long_output_chunks);
 	g_test_add_func("/predict/long-output-margins", test_long_output_margins);
+	g_test_add_func("/predict/long-output-bottom", test_long_output_bottom);
 	g_test_add_func("/predict/chunks-agree", test_chunks_agree);
 	return g_test_run();
 }
