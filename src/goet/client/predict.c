@@ -73,6 +73,8 @@ struct gt_predict {
 	bool altscreen;
 	struct core_buf lag; /* bytes for libvterm not given yet (model_input) */
 	size_t lag_plain;    /* ... its last this many bytes known to be plain */
+	bool lag_cut;	     /* ... its front dropped (model_input_known): a CR LF goes first */
+	bool tail_ok;	     /* libvterm's cursor is on the bottom row of a full-screen region */
 	bool lagging;	     /* nothing is pending: libvterm's bytes wait in lag */
 	bool probing;	     /* the next scroll is the test of model_collapse */
 	bool probe_full;     /* ... and it moved the whole screen up one line */
@@ -467,10 +469,11 @@ static bool plain_byte(uint8_t b)
  * pending comes here once per PRED_LAG_MAX, its cursor mostly on the
  * bottom row already: one line, not H, before the skip.)
  */
-static void model_collapse(struct gt_predict *p, const uint8_t *b, size_t n)
+static bool model_collapse(struct gt_predict *p, const uint8_t *b, size_t n)
 {
 	size_t head = 0, tail = 0, seen = 0, fed = 0;
 	VTermPos pos;
+	bool skip;
 
 	for (size_t i = n - 1; i > 0 && seen <= (size_t)p->rows; i--)
 		if (b[i] == '\n' && b[i - 1] == '\r' && ++seen == (size_t)p->rows + 1)
@@ -489,14 +492,15 @@ static void model_collapse(struct gt_predict *p, const uint8_t *b, size_t n)
 	}
 	if (head == 0) {
 		vterm_input_write(p->vt, (const char *)b + fed, n - fed);
-		return;
+		return false;
 	}
 	p->probing = true;
 	p->probe_full = false;
 	vterm_input_write(p->vt, "\n", 1);
 	p->probing = false;
 	vterm_state_get_cursorpos(p->state, &pos);
-	if (p->probe_full && pos.row == p->rows - 1 && pos.col == 0) {
+	skip = p->probe_full && pos.row == p->rows - 1 && pos.col == 0;
+	if (skip) {
 		p->st.collapsed += tail - (head + 1);
 		b += tail;
 		n -= tail;
@@ -505,6 +509,7 @@ static void model_collapse(struct gt_predict *p, const uint8_t *b, size_t n)
 		n -= head + 1;
 	}
 	vterm_input_write(p->vt, (const char *)b, n);
+	return skip;
 }
 
 /* The end of the plain run at b[i], where b[known..n) is known to be plain. */
@@ -520,7 +525,9 @@ static size_t plain_end(const uint8_t *b, size_t i, size_t n, size_t known)
 
 /*
  * Bytes into libvterm, b[known..n) known to be plain (not scanned again):
- * the long plain runs through model_collapse.
+ * the long plain runs through model_collapse. tail_ok: the last thing given
+ * was a run whose skip succeeded (then plain text keeps the cursor on the
+ * bottom row of a full-screen region), or plain text after one.
  */
 static void model_input_now(struct gt_predict *p, const uint8_t *b, size_t n, size_t known)
 {
@@ -530,13 +537,15 @@ static void model_input_now(struct gt_predict *p, const uint8_t *b, size_t n, si
 		size_t j = plain_end(b, i, n, known), k;
 
 		if (j - i >= 4 * (size_t)p->rows) /* room for the 2 x rows + 1 CR LFs it needs */
-			model_collapse(p, b + i, j - i);
+			p->tail_ok = model_collapse(p, b + i, j - i);
 		else
 			vterm_input_write(p->vt, (const char *)b + i, j - i);
 		for (k = j; k < n && !plain_byte(b[k]); k++)
 			;
-		if (k > j)
+		if (k > j) {
 			vterm_input_write(p->vt, (const char *)b + j, k - j);
+			p->tail_ok = false;
+		}
 		i = k;
 	}
 }
@@ -555,10 +564,13 @@ static void model_catch_up(struct gt_predict *p)
 	if (core_buf_len(&p->lag) == 0)
 		return;
 	p->disturbed = false;
+	if (p->lag_cut) /* where the dropped lines would have left the cursor (tail_ok) */
+		vterm_input_write(p->vt, "\r\n", 2);
 	model_input_now(p, core_buf_ptr(&p->lag), core_buf_len(&p->lag),
 			core_buf_len(&p->lag) - p->lag_plain);
 	core_buf_reset(&p->lag);
 	p->lag_plain = 0;
+	p->lag_cut = false;
 	judge(p);
 }
 
@@ -571,8 +583,51 @@ static void model_catch_up(struct gt_predict *p)
  * lag cannot grow, the model catches up at once. plain: the caller knows
  * the bytes are plain (feed_plain), so they are not scanned again.
  */
+/*
+ * Where plain text may be cut so that what follows still writes the whole
+ * screen: after the (rows + 1)-th last CR LF of b[0..n) (rows CR LFs
+ * follow), or 0 when there are not that many.
+ */
+static size_t plain_keep(const struct gt_predict *p, const uint8_t *b, size_t n)
+{
+	size_t seen = 0;
+
+	for (const uint8_t *lf; n > 1 && (lf = memrchr(b + 1, '\n', n - 1)) != NULL;) {
+		n = (size_t)(lf - b);
+		if (b[n - 1] == '\r' && ++seen == (size_t)p->rows + 1)
+			return n + 1;
+	}
+	return 0;
+}
+
+/*
+ * Held back while libvterm's cursor is on the bottom row of a full-screen
+ * region (tail_ok) and lag is all plain: a plain chunk with rows + 1 CR LFs
+ * replaces what lag holds by what follows its (rows + 1)-th last (the
+ * argument of model_collapse: those rows CR LFs, given from the bottom row,
+ * column 0, scroll everything before them off the screen; the CR LF given
+ * first at the catch-up brings the cursor there). Bulk output then costs
+ * neither the copy into lag nor a catch-up every PRED_LAG_MAX.
+ */
+static void lag_cut(struct gt_predict *p, const uint8_t **b, size_t *n)
+{
+	size_t keep;
+
+	if (!p->tail_ok || p->rows < 2 || p->lag_plain != core_buf_len(&p->lag) ||
+	    (keep = plain_keep(p, *b, *n)) == 0)
+		return;
+	p->st.collapsed += core_buf_len(&p->lag) + keep;
+	core_buf_reset(&p->lag);
+	p->lag_plain = 0;
+	p->lag_cut = true;
+	*b += keep;
+	*n -= keep;
+}
+
 static void model_input_known(struct gt_predict *p, const uint8_t *b, size_t n, bool plain)
 {
+	if (p->lagging && plain)
+		lag_cut(p, &b, &n);
 	if (!p->lagging) {
 		model_input_now(p, b, n, plain ? 0 : n);
 		return;
@@ -1284,6 +1339,7 @@ int gt_predict_resize(struct gt_predict *p, int rows, int cols, struct core_buf 
 	int r;
 
 	model_catch_up(p); /* the output so far was written for the old size */
+	p->tail_ok = false;
 	r = gt_predict_hide(p, out);
 
 	p->synced = false;

@@ -640,6 +640,95 @@ static void test_long_output_bottom(void)
 }
 
 /*
+ * The model's whole screen, a row at a time: on which rows a key at column
+ * 40 is predicted (the row is blank from there), appended to into.
+ */
+static void rows_probe(struct fx *f, GString *into)
+{
+	for (int row = 1; row <= ROWS; row++) {
+		char cup[16];
+		struct gt_predict_stats st;
+
+		g_snprintf(cup, sizeof(cup), "\033[%d;40H", row);
+		g_string_append(f->real, cup);
+		g_assert_cmpint(gt_predict_output(f->p, 900 * MS, (const uint8_t *)cup, strlen(cup),
+						  &f->out),
+				==, CORE_OK);
+		g_assert_cmpint(gt_predict_keys(f->p, 900 * MS, (const uint8_t *)"q", 1, &f->out),
+				==, CORE_OK);
+		g_free(take(f));
+		gt_predict_get_stats(f->p, &st);
+		g_string_append_printf(into, "|%d:%" G_GUINT64_FORMAT, row, st.predicted);
+	}
+}
+
+/* Lines of every length from 8 to 77 columns (n of them, from first). */
+static char *ragged_lines(int first, int n)
+{
+	GString *o = g_string_new(NULL);
+
+	for (int i = first; i < first + n; i++)
+		g_string_append_printf(
+			o, "line %04d%.*s\r\n", i, (i * 29) % 69,
+			"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+	return g_string_free(o, FALSE);
+}
+
+/*
+ * Bulk output after a skip (the model's cursor on the bottom row of a
+ * full-screen region), chunks of n lines, then a prompt: which rows of the
+ * model are blank from column 40, and how much was skipped before any key.
+ */
+static char *cut_session(int n, uint64_t *early)
+{
+	struct fx f;
+	char *o = lines(1000, -1), *res;
+	GString *rows = g_string_new(NULL);
+	uint64_t before;
+
+	fx_init(&f, GT_PREDICT_ALWAYS);
+	output(&f, 0, o, o);
+	prompt_after_long_output(&f); /* a skip: the cursor on the bottom row */
+	output(&f, 400 * MS, "\r\n", "\r\n");
+	before = collapsed(&f);
+	for (int i = 0; i < 1000; i += n) {
+		char *chunk = ragged_lines(i, n);
+
+		output(&f, 500 * MS, chunk, chunk);
+		g_free(chunk);
+	}
+	*early = collapsed(&f) - before;
+	output(&f, 600 * MS, "$ ", "$ ");
+	keys(&f, 700 * MS, "c", "");
+	output(&f, 800 * MS, "c", "c");
+	keys(&f, 900 * MS, "d", "\033[4md\033[24m");
+	output(&f, 1000 * MS, "d", "\033[4G \033[4Gd");
+	stats(&f, 4, 4, 0);
+	rows_probe(&f, rows);
+	g_free(o);
+	fx_free(&f);
+	res = g_string_free(rows, FALSE);
+	return res;
+}
+
+/*
+ * Chunks of 100 lines after a skip are not held back but for their last
+ * screenful (the skip counts at once, before any key); the model's screen
+ * ends as with chunks of one line (never cut), every row of it.
+ */
+static void test_long_output_cut(void)
+{
+	uint64_t early, none;
+	char *cut = cut_session(100, &early), *whole = cut_session(1, &none);
+
+	g_assert_cmpuint(none, ==, 0);
+	g_assert_cmpuint(early, >=, 9 * (100 - 24) * strlen("line 0999\r\n"));
+	g_assert_cmpstr(cut, ==, whole);
+	g_free(cut);
+	g_free(whole);
+}
+
+/*
  * Long output below a scroll region: line feeds do not scroll there, each
  * line overwrites the last row, and the long line's tail stays on it. The
  * model must not skip (it would not know the tail, and would predict a key
@@ -712,7 +801,10 @@ static GString *tricky_output(GRand *r)
 			g_string_append_printf(o, "%d\r\n", g_rand_int(r));
 		} else if (g_rand_int_range(r, 0, 10) == 0) { /* long enough to skip */
 			for (int i = g_rand_int_range(r, 100, 300); i > 0; i--)
-				g_string_append_printf(o, "line %d of base64 text\r\n", i);
+				g_string_append_printf(o, "line %d %.*s\r\n", i,
+						       (i * 7) % 70, /* lengths vary */
+						       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+						       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 		}
 	}
 	g_string_append(o, "\r\n$ ab");
@@ -721,7 +813,8 @@ static GString *tricky_output(GRand *r)
 
 /*
  * The output in chunks of at most max bytes (0: one chunk), after a prompt,
- * a key pending or not; then keys and their echo: what they wrote.
+ * a key pending or not; then keys and their echo: what they wrote, and on
+ * which rows a key would be predicted.
  */
 static char *chunked_session(const GString *o, size_t max, bool pending, GRand *r)
 {
@@ -734,9 +827,17 @@ static char *chunked_session(const GString *o, size_t max, bool pending, GRand *
 	if (pending)
 		g_assert_cmpint(gt_predict_keys(f.p, 150 * MS, (const uint8_t *)"b", 1, &f.out), ==,
 				CORE_OK);
-	for (size_t off = 0, n; off < o->len; off += n) {
+	for (size_t off = 0, n, cut = o->len / 3; off < o->len; off += n) {
+		if (off == cut || off == 2 * cut) /* a key nothing predicts: the model catches up */
+			g_assert_cmpint(
+				gt_predict_keys(f.p, 200 * MS, (const uint8_t *)"\001", 1, &f.out),
+				==, CORE_OK);
 		n = max == 0 ? o->len : (size_t)g_rand_int_range(r, 1, (gint32)max + 1);
 		n = MIN(n, o->len - off);
+		if (off < cut)
+			n = MIN(n, cut - off);
+		else if (off < 2 * cut)
+			n = MIN(n, 2 * cut - off);
 		g_assert_cmpint(
 			gt_predict_output(f.p, 200 * MS, (const uint8_t *)o->str + off, n, &f.out),
 			==, CORE_OK);
@@ -755,6 +856,7 @@ static char *chunked_session(const GString *o, size_t max, bool pending, GRand *
 			g_assert_cmpint(gt_predict_output(f.p, t, b, 1, &f.out), ==, CORE_OK);
 		g_free(take(&f));
 	}
+	rows_probe(&f, f.all);
 	all = g_strndup(f.all->str, f.all->len);
 	fx_free_unchecked(&f); /* (REP: the reference terminal cannot take it) */
 	return all;
@@ -883,6 +985,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/predict/long-output-chunks", test_long_output_chunks);
 	g_test_add_func("/predict/long-output-margins", test_long_output_margins);
 	g_test_add_func("/predict/long-output-bottom", test_long_output_bottom);
+	g_test_add_func("/predict/long-output-cut", test_long_output_cut);
 	g_test_add_func("/predict/chunks-agree", test_chunks_agree);
 	return g_test_run();
 }
