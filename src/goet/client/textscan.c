@@ -1,7 +1,10 @@
-/* textscan.c - plain-text and CSI-separator scans, a word at a time (contract in textscan.h). */
+/* textscan.c - plain-text and CSI-separator scans, a block at a time (contract in textscan.h). */
 #include "goet/client/textscan.h"
 
 #include <string.h>
+#if defined(__SSE2__) && !defined(GT_TEXTSCAN_SWAR)
+#include <emmintrin.h>
+#endif
 
 #define TS_ONES	 0x0101010101010101ull
 #define TS_HIGHS 0x8080808080808080ull
@@ -48,19 +51,52 @@ static inline uint64_t ts_plain_mask(uint64_t x, uint64_t *cr)
 	return printable | *cr | ts_zeros(x ^ (TS_ONES * '\n'));
 }
 
-/* Every byte of x is plain. */
-static inline bool ts_plain_word(uint64_t x)
-{
-	uint64_t cr;
-
-	return ts_plain_mask(x, &cr) == TS_HIGHS;
-}
-
 /* Some byte of x is ';' (0x3b) or ':' (0x3a): a zero byte in (x | 1) ^ ";;;;;;;;". */
 static inline bool ts_has_sep(uint64_t x)
 {
 	return ts_has_below((x | TS_ONES) ^ (TS_ONES * ';'), 1);
 }
+
+/* What a block of TS_STEP bytes holds, for the loops below. */
+struct ts_block {
+	bool plain; /* every byte is plain */
+	bool cr;    /* ... and one is CR */
+	bool sep;   /* one is ';' or ':' */
+	bool high;  /* one is 0x40 or above (in a plain block: 0x40-0x7e) */
+};
+
+#if defined(__SSE2__) && !defined(GT_TEXTSCAN_SWAR)
+/* x86-64 always has SSE2: 16 bytes a step (signed compares: bytes >= 0x80 are below 0). */
+#define TS_STEP 16
+
+static inline void ts_scan(const uint8_t *b, struct ts_block *k)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)b);
+	__m128i pr = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)),
+				   _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
+	__m128i cr = _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'));
+	__m128i lf = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'));
+	__m128i sep = _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(1)), _mm_set1_epi8(';'));
+
+	k->plain = _mm_movemask_epi8(_mm_or_si128(pr, _mm_or_si128(cr, lf))) == 0xffff;
+	k->cr = _mm_movemask_epi8(cr) != 0;
+	k->sep = _mm_movemask_epi8(sep) != 0;
+	k->high = _mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x3f))) != 0;
+}
+#else
+/* Elsewhere 8 bytes a step in a 64-bit word. */
+#define TS_STEP 8
+
+static inline void ts_scan(const uint8_t *b, struct ts_block *k)
+{
+	uint64_t x = ts_load(b), cr;
+
+	k->plain = ts_plain_mask(x, &cr) == TS_HIGHS;
+	k->cr = cr != 0;
+	k->sep = ts_has_sep(x);
+	k->high = ts_has_above(x, 0x3f);
+}
+#endif
 
 static bool ts_plain_byte(uint8_t b)
 {
@@ -70,13 +106,17 @@ static bool ts_plain_byte(uint8_t b)
 size_t gt_textscan_plain(const uint8_t *b, size_t n)
 {
 	size_t i = 0;
+	struct ts_block k;
 
 	while (i < n) {
 		size_t end;
 
-		while (i + 8 <= n && ts_plain_word(ts_load(b + i)))
-			i += 8;
-		end = i + 8 < n ? i + 8 : n; /* the word with the end: byte by byte */
+		for (; i + TS_STEP <= n; i += TS_STEP) {
+			ts_scan(b + i, &k);
+			if (!k.plain)
+				break;
+		}
+		end = i + TS_STEP < n ? i + TS_STEP : n; /* the block with the end: byte by byte */
 		for (; i < end; i++)
 			if (!ts_plain_byte(b[i]))
 				return i;
@@ -93,19 +133,19 @@ static bool ts_ends_csi(uint8_t b)
 size_t gt_textscan_seps(const uint8_t *b, size_t n, unsigned *run, unsigned max)
 {
 	size_t i = 0;
+	struct ts_block k;
 
 	while (i < n) {
 		size_t end;
 
-		for (; i + 8 <= n; i += 8) {
-			uint64_t x = ts_load(b + i);
-
-			if (!ts_plain_word(x) || ts_has_sep(x))
+		for (; i + TS_STEP <= n; i += TS_STEP) {
+			ts_scan(b + i, &k);
+			if (!k.plain || k.sep)
 				break;
-			if (ts_has_above(x, 0x3f)) /* plain: 0x40-0x7e */
+			if (k.high) /* plain: 0x40-0x7e */
 				*run = 0;
 		}
-		end = i + 8 < n ? i + 8 : n;
+		end = i + TS_STEP < n ? i + TS_STEP : n;
 		for (; i < end; i++) {
 			if (ts_ends_csi(b[i])) {
 				*run = 0;
@@ -137,21 +177,21 @@ void gt_textscan_run(const uint8_t *b, size_t n, unsigned run, unsigned max,
 {
 	size_t i = 0;
 	bool cr = false;
+	struct ts_block k;
 
 	*out = (struct gt_textscan_run){ .tripped = true };
 	while (i < n) {
 		size_t end;
 
-		for (; i + 8 <= n; i += 8) {
-			uint64_t x = ts_load(b + i), crs;
-
-			if (ts_plain_mask(x, &crs) != TS_HIGHS || ts_has_sep(x))
+		for (; i + TS_STEP <= n; i += TS_STEP) {
+			ts_scan(b + i, &k);
+			if (!k.plain || k.sep)
 				break;
-			cr |= crs != 0;
-			if (((x + TS_ONES * 0x40) & TS_HIGHS) != 0) /* plain: a byte 0x40-0x7e */
+			cr |= k.cr;
+			if (k.high) /* plain: a byte 0x40-0x7e */
 				run = 0;
 		}
-		end = i + 8 < n ? i + 8 : n; /* a separator, or the end: byte by byte */
+		end = i + TS_STEP < n ? i + TS_STEP : n; /* a separator, or the end: byte by byte */
 		for (; i < end; i++) {
 			if (!ts_plain_byte(b[i]))
 				goto done;

@@ -1,12 +1,13 @@
 /*
- * textscan.h - the byte classes predict.c scans terminal output for, a word
- * (8 bytes) at a time where the bytes allow: bulk output (base64, logs,
+ * textscan.h - the byte classes predict.c scans terminal output for, a block
+ * at a time where the bytes allow (16 bytes with SSE2, else 8 in a 64-bit
+ * word; GT_TEXTSCAN_SWAR forces the latter): bulk output (base64, logs,
  * `seq`) is almost all printable ASCII, and a byte-at-a-time loop over it
  * cost the client more than the rest of its work on each byte.
  *
  * Each function gives exactly what its byte-at-a-time definition below
  * gives, for any bytes and any alignment (tests/unit/goet/test_textscan.c
- * checks them against those definitions).
+ * checks both builds against those definitions).
  *
  * Pure: no state, no allocation; any thread.
  */
