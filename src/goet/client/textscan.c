@@ -6,6 +6,35 @@
 #include <emmintrin.h>
 #endif
 
+/* What a block of TS_STEP bytes holds, for the loops below. */
+struct ts_block {
+	bool plain; /* every byte is plain */
+	bool cr;    /* ... and one is CR */
+	bool sep;   /* one is ';' or ':' */
+	bool high;  /* one is 0x40 or above (in a plain block: 0x40-0x7e) */
+};
+
+#if defined(__SSE2__) && !defined(GT_TEXTSCAN_SWAR)
+/* x86-64 always has SSE2: 16 bytes a step (signed compares: bytes >= 0x80 are below 0). */
+#define TS_STEP 16
+
+static inline void ts_scan(const uint8_t *b, struct ts_block *k)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)b);
+	__m128i pr = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)),
+				   _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
+	__m128i cr = _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'));
+	__m128i lf = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'));
+	__m128i sep = _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(1)), _mm_set1_epi8(';'));
+
+	k->plain = _mm_movemask_epi8(_mm_or_si128(pr, _mm_or_si128(cr, lf))) == 0xffff;
+	k->cr = _mm_movemask_epi8(cr) != 0;
+	k->sep = _mm_movemask_epi8(sep) != 0;
+	k->high = _mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x3f))) != 0;
+}
+#else
+/* Elsewhere 8 bytes a step in a 64-bit word. */
+#define TS_STEP	 8
 #define TS_ONES	 0x0101010101010101ull
 #define TS_HIGHS 0x8080808080808080ull
 
@@ -56,36 +85,6 @@ static inline bool ts_has_sep(uint64_t x)
 {
 	return ts_has_below((x | TS_ONES) ^ (TS_ONES * ';'), 1);
 }
-
-/* What a block of TS_STEP bytes holds, for the loops below. */
-struct ts_block {
-	bool plain; /* every byte is plain */
-	bool cr;    /* ... and one is CR */
-	bool sep;   /* one is ';' or ':' */
-	bool high;  /* one is 0x40 or above (in a plain block: 0x40-0x7e) */
-};
-
-#if defined(__SSE2__) && !defined(GT_TEXTSCAN_SWAR)
-/* x86-64 always has SSE2: 16 bytes a step (signed compares: bytes >= 0x80 are below 0). */
-#define TS_STEP 16
-
-static inline void ts_scan(const uint8_t *b, struct ts_block *k)
-{
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)b);
-	__m128i pr = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)),
-				   _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
-	__m128i cr = _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'));
-	__m128i lf = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'));
-	__m128i sep = _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(1)), _mm_set1_epi8(';'));
-
-	k->plain = _mm_movemask_epi8(_mm_or_si128(pr, _mm_or_si128(cr, lf))) == 0xffff;
-	k->cr = _mm_movemask_epi8(cr) != 0;
-	k->sep = _mm_movemask_epi8(sep) != 0;
-	k->high = _mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x3f))) != 0;
-}
-#else
-/* Elsewhere 8 bytes a step in a 64-bit word. */
-#define TS_STEP 8
 
 static inline void ts_scan(const uint8_t *b, struct ts_block *k)
 {
