@@ -7,6 +7,7 @@
 #include <vterm.h>
 
 #include "core/err.h"
+#include "goet/client/textscan.h"
 
 #define PRED_OPAQUE    0xffffffffu /* a cell the overlay cannot restore (wide, combined) */
 #define SCAN_MAX_ARG   100000u	   /* CSI parameters are clamped here while scanning */
@@ -71,6 +72,9 @@ struct gt_predict {
 	bool disturbed; /* this chunk moved the run's line or used an unknown sequence */
 	bool altscreen;
 	struct core_buf lag; /* bytes for libvterm not given yet (model_input) */
+	size_t lag_plain;    /* ... its last this many bytes known to be plain */
+	bool lag_cut;	     /* ... its front dropped (model_input_known): a CR LF goes first */
+	bool tail_ok;	     /* libvterm's cursor is on the bottom row of a full-screen region */
 	bool lagging;	     /* nothing is pending: libvterm's bytes wait in lag */
 	bool probing;	     /* the next scroll is the test of model_collapse */
 	bool probe_full;     /* ... and it moved the whole screen up one line */
@@ -453,37 +457,50 @@ static bool plain_byte(uint8_t b)
  * A run of plain bytes into libvterm, the middle of a long one left out.
  * Each line feed at the bottom of a full-screen scroll region costs libvterm
  * a move of the whole screen (rows x cols cells): `seq 1 2000000` went
- * through the model at 2 MB/s. Once H (the rows) CR LFs have put the cursor
- * at the bottom row, column 0, and the last of them scrolled the whole
- * screen (the margins are the screen's: checked on the scroll itself, not
- * tracked), plain text can only scroll; the last H CR LFs of the run then
- * scroll everything the middle wrote off the screen, and start where the
- * middle would have left the cursor (bottom row, column 0, no pending wrap,
- * the same pen). So the middle is skipped: the screen ends the same.
+ * through the model at 2 MB/s. Once CR LFs have put the cursor at the
+ * bottom row, column 0 (at most H, the rows, of them: the model is fed a
+ * line at a time until its cursor is on the bottom row before a CR LF's
+ * LF), and that LF scrolled the whole screen (the margins are the screen's:
+ * checked on the scroll itself, not tracked), plain text can only scroll;
+ * the last H CR LFs of the run then scroll everything the middle wrote off
+ * the screen, and start where the middle would have left the cursor
+ * (bottom row, column 0, no pending wrap, the same pen). So the middle is
+ * skipped: the screen ends the same. (Output held back while nothing is
+ * pending comes here once per PRED_LAG_MAX, its cursor mostly on the
+ * bottom row already: one line, not H, before the skip.)
  */
-static void model_collapse(struct gt_predict *p, const uint8_t *b, size_t n)
+static bool model_collapse(struct gt_predict *p, const uint8_t *b, size_t n)
 {
-	size_t head = 0, tail = 0, seen = 0;
+	size_t head = 0, tail = 0, seen = 0, fed = 0;
 	VTermPos pos;
+	bool skip;
 
-	for (size_t i = 1; i < n && seen < (size_t)p->rows; i++)
-		if (b[i] == '\n' && b[i - 1] == '\r' && ++seen == (size_t)p->rows)
-			head = i; /* the H-th CR LF's LF */
-	seen = 0;
-	for (size_t i = n - 1; i > head + 1 && seen <= (size_t)p->rows; i--)
+	for (size_t i = n - 1; i > 0 && seen <= (size_t)p->rows; i--)
 		if (b[i] == '\n' && b[i - 1] == '\r' && ++seen == (size_t)p->rows + 1)
 			tail = i + 1; /* after it come H more CR LFs */
-	if (p->rows < 2 || head == 0 || tail <= head + 1) {
-		vterm_input_write(p->vt, (const char *)b, n);
-		return;
+	seen = 0;
+	for (size_t i = 1; p->rows >= 2 && i + 1 < tail && seen < (size_t)p->rows; i++) {
+		if (b[i] != '\n' || b[i - 1] != '\r')
+			continue;
+		vterm_input_write(p->vt, (const char *)b + fed, i - fed);
+		fed = i;
+		vterm_state_get_cursorpos(p->state, &pos);
+		if (pos.row == p->rows - 1 || ++seen == (size_t)p->rows)
+			head = i; /* this LF: the probe */
+		if (head != 0)
+			break;
 	}
-	vterm_input_write(p->vt, (const char *)b, head);
+	if (head == 0) {
+		vterm_input_write(p->vt, (const char *)b + fed, n - fed);
+		return false;
+	}
 	p->probing = true;
 	p->probe_full = false;
 	vterm_input_write(p->vt, "\n", 1);
 	p->probing = false;
 	vterm_state_get_cursorpos(p->state, &pos);
-	if (p->probe_full && pos.row == p->rows - 1 && pos.col == 0) {
+	skip = p->probe_full && pos.row == p->rows - 1 && pos.col == 0;
+	if (skip) {
 		p->st.collapsed += tail - (head + 1);
 		b += tail;
 		n -= tail;
@@ -492,26 +509,43 @@ static void model_collapse(struct gt_predict *p, const uint8_t *b, size_t n)
 		n -= head + 1;
 	}
 	vterm_input_write(p->vt, (const char *)b, n);
+	return skip;
 }
 
-/* Bytes into libvterm: the long plain runs through model_collapse. */
-static void model_input_now(struct gt_predict *p, const uint8_t *b, size_t n)
+/* The end of the plain run at b[i], where b[known..n) is known to be plain. */
+static size_t plain_end(const uint8_t *b, size_t i, size_t n, size_t known)
+{
+	size_t j;
+
+	if (i >= known)
+		return n;
+	j = i + gt_textscan_plain(b + i, known - i);
+	return j == known ? n : j;
+}
+
+/*
+ * Bytes into libvterm, b[known..n) known to be plain (not scanned again):
+ * the long plain runs through model_collapse. tail_ok: the last thing given
+ * was a run whose skip succeeded (then plain text keeps the cursor on the
+ * bottom row of a full-screen region), or plain text after one.
+ */
+static void model_input_now(struct gt_predict *p, const uint8_t *b, size_t n, size_t known)
 {
 	size_t i = 0;
 
 	while (i < n) {
-		size_t j = i, k;
+		size_t j = plain_end(b, i, n, known), k;
 
-		while (j < n && plain_byte(b[j]))
-			j++;
 		if (j - i >= 4 * (size_t)p->rows) /* room for the 2 x rows + 1 CR LFs it needs */
-			model_collapse(p, b + i, j - i);
+			p->tail_ok = model_collapse(p, b + i, j - i);
 		else
 			vterm_input_write(p->vt, (const char *)b + i, j - i);
 		for (k = j; k < n && !plain_byte(b[k]); k++)
 			;
-		if (k > j)
+		if (k > j) {
 			vterm_input_write(p->vt, (const char *)b + j, k - j);
+			p->tail_ok = false;
+		}
 		i = k;
 	}
 }
@@ -530,8 +564,13 @@ static void model_catch_up(struct gt_predict *p)
 	if (core_buf_len(&p->lag) == 0)
 		return;
 	p->disturbed = false;
-	model_input_now(p, core_buf_ptr(&p->lag), core_buf_len(&p->lag));
+	if (p->lag_cut) /* where the dropped lines would have left the cursor (tail_ok) */
+		vterm_input_write(p->vt, "\r\n", 2);
+	model_input_now(p, core_buf_ptr(&p->lag), core_buf_len(&p->lag),
+			core_buf_len(&p->lag) - p->lag_plain);
 	core_buf_reset(&p->lag);
+	p->lag_plain = 0;
+	p->lag_cut = false;
 	judge(p);
 }
 
@@ -541,19 +580,81 @@ static void model_catch_up(struct gt_predict *p)
  * resize), so output is given to libvterm then, all at once, and a long
  * run of it costs 2 x rows lines, not 2 x rows lines a chunk of output
  * (bulk output comes in chunks of a few KiB). Past PRED_LAG_MAX, or when
- * lag cannot grow, the model catches up at once.
+ * lag cannot grow, the model catches up at once. plain: the caller knows
+ * the bytes are plain (feed_plain), so they are not scanned again.
  */
-static void model_input(struct gt_predict *p, const uint8_t *b, size_t n)
+/*
+ * Where plain text may be cut so that what follows still writes the whole
+ * screen: after the (rows + 1)-th last CR LF of b[0..n) (rows CR LFs
+ * follow), or 0 when there are not that many.
+ */
+static size_t plain_keep(const struct gt_predict *p, const uint8_t *b, size_t n)
 {
+	size_t seen = 0;
+
+	for (const uint8_t *lf; n > 1 && (lf = memrchr(b + 1, '\n', n - 1)) != NULL;) {
+		n = (size_t)(lf - b);
+		if (b[n - 1] == '\r' && ++seen == (size_t)p->rows + 1)
+			return n + 1;
+	}
+	return 0;
+}
+
+/*
+ * Held back while libvterm's cursor is on the bottom row of a full-screen
+ * region (tail_ok) and lag is all plain: a plain chunk with rows + 1 CR LFs
+ * replaces what lag holds by what follows its (rows + 1)-th last (the
+ * argument of model_collapse: those rows CR LFs, given from the bottom row,
+ * column 0, scroll everything before them off the screen; the CR LF given
+ * first at the catch-up brings the cursor there). Bulk output then costs
+ * neither the copy into lag nor a catch-up every PRED_LAG_MAX.
+ */
+static void lag_cut(struct gt_predict *p, const uint8_t **b, size_t *n)
+{
+	size_t keep;
+
+	if (!p->tail_ok || p->rows < 2 || p->lag_plain != core_buf_len(&p->lag) ||
+	    (keep = plain_keep(p, *b, *n)) == 0)
+		return;
+	p->st.collapsed += core_buf_len(&p->lag) + keep;
+	core_buf_reset(&p->lag);
+	p->lag_plain = 0;
+	p->lag_cut = true;
+	*b += keep;
+	*n -= keep;
+}
+
+static void model_input_known(struct gt_predict *p, const uint8_t *b, size_t n, bool plain)
+{
+	if (p->lagging && plain)
+		lag_cut(p, &b, &n);
 	if (!p->lagging) {
-		model_input_now(p, b, n);
+		model_input_now(p, b, n, plain ? 0 : n);
 		return;
 	}
 	if (core_buf_len(&p->lag) + n > PRED_LAG_MAX ||
 	    core_buf_put_bytes(&p->lag, b, n) != CORE_OK) {
 		model_catch_up(p);
-		model_input_now(p, b, n);
+		model_input_now(p, b, n, plain ? 0 : n);
 		p->lagging = true;
+		return;
+	}
+	p->lag_plain = plain ? p->lag_plain + n : 0;
+}
+
+static void model_input(struct gt_predict *p, const uint8_t *b, size_t n)
+{
+	model_input_known(p, b, n, false);
+}
+
+/* The last printable byte of b[i..j) is the one REP would repeat. */
+static void scan_last_char(struct gt_predict *p, const uint8_t *b, size_t i, size_t j)
+{
+	for (size_t k = j; k > i; k--) {
+		if (b[k - 1] >= 0x20) {
+			p->last_char = b[k - 1];
+			return;
+		}
 	}
 }
 
@@ -565,19 +666,33 @@ static void model_input(struct gt_predict *p, const uint8_t *b, size_t n)
  */
 static size_t scan_plain(struct gt_predict *p, const uint8_t *b, size_t i, size_t n)
 {
-	size_t j = i;
+	size_t j = i + gt_textscan_plain(b + i, n - i);
 
-	while (j < n && plain_byte(b[j]))
-		j++;
 	if (memchr(b + i, '\r', j - i) != NULL)
 		p->synced = true;
-	for (size_t k = j; k > i; k--) {
-		if (b[k - 1] >= 0x20) {
-			p->last_char = b[k - 1];
-			break;
-		}
-	}
+	scan_last_char(p, b, i, j);
 	return j;
+}
+
+/*
+ * A plain run at b[i] with nothing before it waiting for model_write: its
+ * scan, model_write's guard and model_input in one pass (what scan_plain,
+ * then model_write would do), when the guard does not trip in it (else
+ * false, and nothing done: the caller takes the long way). *end: the run's end.
+ */
+static bool feed_plain(struct gt_predict *p, const uint8_t *b, size_t i, size_t n, size_t *end)
+{
+	struct gt_textscan_run r;
+
+	gt_textscan_run(b + i, n - i, p->seps_run, PRED_CSI_MAX_SEPS, &r);
+	if (r.tripped)
+		return false;
+	p->synced |= r.cr;
+	scan_last_char(p, b, i, i + r.len);
+	p->seps_run = r.seps;
+	model_input_known(p, b + i, r.len, true);
+	*end = i + r.len;
+	return true;
 }
 
 /*
@@ -590,19 +705,16 @@ static size_t scan_plain(struct gt_predict *p, const uint8_t *b, size_t i, size_
  */
 static void model_write(struct gt_predict *p, const uint8_t *b, size_t n)
 {
-	size_t from = 0;
+	size_t from = 0, i;
 
-	for (size_t i = 0; i < n; i++) {
-		if ((b[i] >= 0x40 && b[i] <= 0x7e) || b[i] == 0x18 || b[i] == 0x1a) {
-			p->seps_run = 0;
-		} else if ((b[i] == ';' || b[i] == ':') && ++p->seps_run > PRED_CSI_MAX_SEPS) {
-			model_input(p, b + from, i - from);
-			vterm_input_write(p->vt, "\030", 1);
-			from = i;
-			p->seps_run = 1;
-			p->disturbed = true;
-			p->synced = false;
-		}
+	while ((i = from + gt_textscan_seps(b + from, n - from, &p->seps_run, PRED_CSI_MAX_SEPS)) <
+	       n) {
+		model_input(p, b + from, i - from);
+		model_input(p, (const uint8_t *)"\030", 1); /* after them, in lag too */
+		from = i; /* the separator is the first of a new count */
+		p->seps_run = 0;
+		p->disturbed = true;
+		p->synced = false;
 	}
 	if (from < n)
 		model_input(p, b + from, n - from);
@@ -633,7 +745,14 @@ static void model_feed(struct gt_predict *p, const uint8_t *bytes, size_t n)
 
 		if (p->sc == SC_GROUND && p->u8len == 0 && p->prefix_len == 0 &&
 		    plain_byte(bytes[i])) {
-			i = scan_plain(p, bytes, i, n) - 1; /* fed with what follows */
+			size_t end;
+
+			if (from == i && feed_plain(p, bytes, i, n, &end)) {
+				from = end;
+				i = end - 1;
+			} else {
+				i = scan_plain(p, bytes, i, n) - 1; /* fed with what follows */
+			}
 			continue;
 		}
 		a = scan_byte(p, bytes[i]);
@@ -1220,6 +1339,7 @@ int gt_predict_resize(struct gt_predict *p, int rows, int cols, struct core_buf 
 	int r;
 
 	model_catch_up(p); /* the output so far was written for the old size */
+	p->tail_ok = false;
 	r = gt_predict_hide(p, out);
 
 	p->synced = false;

@@ -3,6 +3,7 @@
 
 #include <glib.h>
 #include <stdio.h>
+#include <string.h>
 
 void gt_profile_add(struct gt_profile *p, const struct gt_conn_stats *s, const char *transport)
 {
@@ -103,19 +104,28 @@ static int splice_alt_mode(const uint8_t *p, size_t n, size_t *len)
 	return p[i] == 'h';
 }
 
+/*
+ * Every byte of the session's output comes through here, --profile or not
+ * (the screen mode is followed always): so from one ESC to the next with
+ * memchr, and the last newline between them with memrchr.
+ */
 long gt_profile_splice_point(bool *alt_screen, const uint8_t *p, size_t n)
 {
 	long at = -1;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		size_t len = 1;
+	while (i < n) {
+		const uint8_t *esc = memchr(p + i, 0x1b, n - i), *nl;
+		size_t end = esc != NULL ? (size_t)(esc - p) : n, len = 1;
 		int alt;
 
-		if (p[i] == '\n' && !*alt_screen)
-			at = (long)i + 1;
-		else if (p[i] == 0x1b && (alt = splice_alt_mode(p + i, n - i, &len)) >= 0)
+		if (!*alt_screen && (nl = memrchr(p + i, '\n', end - i)) != NULL)
+			at = (long)(nl - p) + 1;
+		if (esc == NULL)
+			break;
+		if ((alt = splice_alt_mode(esc, n - end, &len)) >= 0)
 			*alt_screen = alt == 1;
-		i += len - 1;
+		i = end + len;
 	}
 	return at;
 }

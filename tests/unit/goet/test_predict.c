@@ -615,6 +615,120 @@ static void test_long_output_chunks(void)
 }
 
 /*
+ * Long output that starts on the bottom row: the skip starts after its
+ * first line (its LF already scrolls the screen), not after a screenful
+ * (bulk output held back comes here every PRED_LAG_MAX, mostly like this).
+ */
+static void test_long_output_bottom(void)
+{
+	struct fx f;
+	char *o = lines(1000, -1);
+
+	fx_init(&f, GT_PREDICT_ALWAYS);
+	output(&f, 0, "\033[24;1H", "\033[24;1H");
+	output(&f, 0, o, o);
+	output(&f, 0, "\r$ ", "\r$ ");
+	keys(&f, 0, "a", "");
+	g_assert_cmpuint(collapsed(&f), ==,
+			 strlen(o) - strlen("line 0\r\n") - ROWS * strlen("line 999\r\n"));
+	output(&f, 100 * MS, "a", "a");
+	keys(&f, 200 * MS, "b", "\033[4mb\033[24m");
+	output(&f, 300 * MS, "b", "\033[4G \033[4Gb");
+	stats(&f, 2, 2, 0);
+	g_free(o);
+	fx_free(&f);
+}
+
+/*
+ * The model's whole screen, a row at a time: on which rows a key at column
+ * 40 is predicted (the row is blank from there), appended to into.
+ */
+static void rows_probe(struct fx *f, GString *into)
+{
+	for (int row = 1; row <= ROWS; row++) {
+		char cup[16];
+		struct gt_predict_stats st;
+
+		g_snprintf(cup, sizeof(cup), "\033[%d;40H", row);
+		g_string_append(f->real, cup);
+		g_assert_cmpint(gt_predict_output(f->p, 900 * MS, (const uint8_t *)cup, strlen(cup),
+						  &f->out),
+				==, CORE_OK);
+		g_assert_cmpint(gt_predict_keys(f->p, 900 * MS, (const uint8_t *)"q", 1, &f->out),
+				==, CORE_OK);
+		g_free(take(f));
+		gt_predict_get_stats(f->p, &st);
+		g_string_append_printf(into, "|%d:%" G_GUINT64_FORMAT, row, st.predicted);
+	}
+}
+
+/* Lines of every length from 8 to 77 columns (n of them, from first). */
+static char *ragged_lines(int first, int n)
+{
+	GString *o = g_string_new(NULL);
+
+	for (int i = first; i < first + n; i++)
+		g_string_append_printf(
+			o, "line %04d%.*s\r\n", i, (i * 29) % 69,
+			"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+	return g_string_free(o, FALSE);
+}
+
+/*
+ * Bulk output after a skip (the model's cursor on the bottom row of a
+ * full-screen region), chunks of n lines, then a prompt: which rows of the
+ * model are blank from column 40, and how much was skipped before any key.
+ */
+static char *cut_session(int n, uint64_t *early)
+{
+	struct fx f;
+	char *o = lines(1000, -1), *res;
+	GString *rows = g_string_new(NULL);
+	uint64_t before;
+
+	fx_init(&f, GT_PREDICT_ALWAYS);
+	output(&f, 0, o, o);
+	prompt_after_long_output(&f); /* a skip: the cursor on the bottom row */
+	output(&f, 400 * MS, "\r\n", "\r\n");
+	before = collapsed(&f);
+	for (int i = 0; i < 1000; i += n) {
+		char *chunk = ragged_lines(i, n);
+
+		output(&f, 500 * MS, chunk, chunk);
+		g_free(chunk);
+	}
+	*early = collapsed(&f) - before;
+	output(&f, 600 * MS, "$ ", "$ ");
+	keys(&f, 700 * MS, "c", "");
+	output(&f, 800 * MS, "c", "c");
+	keys(&f, 900 * MS, "d", "\033[4md\033[24m");
+	output(&f, 1000 * MS, "d", "\033[4G \033[4Gd");
+	stats(&f, 4, 4, 0);
+	rows_probe(&f, rows);
+	g_free(o);
+	fx_free(&f);
+	res = g_string_free(rows, FALSE);
+	return res;
+}
+
+/*
+ * Chunks of 100 lines after a skip are not held back but for their last
+ * screenful (the skip counts at once, before any key); the model's screen
+ * ends as with chunks of one line (never cut), every row of it.
+ */
+static void test_long_output_cut(void)
+{
+	uint64_t early, none;
+	char *cut = cut_session(100, &early), *whole = cut_session(1, &none);
+
+	g_assert_cmpuint(none, ==, 0);
+	g_assert_cmpuint(early, >=, 9 * (100 - 24) * strlen("line 0999\r\n"));
+	g_assert_cmpstr(cut, ==, whole);
+	g_free(cut);
+	g_free(whole);
+}
+
+/*
  * Long output below a scroll region: line feeds do not scroll there, each
  * line overwrites the last row, and the long line's tail stays on it. The
  * model must not skip (it would not know the tail, and would predict a key
@@ -628,7 +742,7 @@ static void test_long_output_margins(void)
 	fx_init(&f, GT_PREDICT_ALWAYS);
 	output(&f, 0, "\033[1;10r\033[24;1H", "\033[1;10r\033[24;1H");
 	output(&f, 0, o, o);
-	output(&f, 0, "\r$ ", "\r$ ");
+	output(&f, 0, "\rprompt $ ", "\rprompt $ "); /* wider than "line 199" */
 	g_assert_cmpuint(collapsed(&f), ==, 0);
 	keys(&f, 0, "a", ""); /* the tail right of the cursor: an insertion */
 	stats(&f, 0, 0, 0);
@@ -638,6 +752,143 @@ static void test_long_output_margins(void)
 	g_assert_cmpuint(collapsed(&f), >, 1000);
 	g_free(o);
 	fx_free(&f);
+}
+
+/* Output with a bit of everything the scanner tells apart, long plain runs among it. */
+static GString *tricky_output(GRand *r)
+{
+	static const char *const bits[] = {
+		"\033[1;31m",
+		"\033[m",
+		"\033[4m",
+		"\xc3\xa9",
+		"\xe4\xb8\xad",
+		"\xe2\x82\xac",
+		"\xc3(",
+		"\xc2\x9b",
+		"\r",
+		"\033[K",
+		"\007",
+		"\033]0;title\007",
+		"x\033[3b",
+		"a;b:c",
+		";;",
+		"\t",
+		"\033[2A",
+		"\033[5G",
+		"\0337\0338",
+		"\033(0q\033(B",
+		"\033P1$r\033\\",
+		"\r\n",
+		"\r\n\r\n",
+		"\033[3;20r",
+		"\033[r",
+		"\033[5;24r\033[24H",
+	};
+	static const char b64[] = "ABCXYZabcxyz0189+/";
+	GString *o = g_string_new(NULL);
+
+	for (int k = 0; k < 300; k++) {
+		int what = g_rand_int_range(r, 0, 4);
+
+		if (what == 0) {
+			g_string_append(o, bits[g_rand_int_range(r, 0, G_N_ELEMENTS(bits))]);
+		} else if (what == 1) { /* a line, sometimes longer than the screen */
+			for (int i = g_rand_int_range(r, 0, 170); i > 0; i--)
+				g_string_append_c(o, b64[g_rand_int_range(r, 0, sizeof(b64) - 1)]);
+			g_string_append(o, "\r\n");
+		} else if (what == 2) {
+			g_string_append_printf(o, "%d\r\n", g_rand_int(r));
+		} else if (g_rand_int_range(r, 0, 10) == 0) { /* long enough to skip */
+			for (int i = g_rand_int_range(r, 100, 300); i > 0; i--)
+				g_string_append_printf(o, "line %d %.*s\r\n", i,
+						       (i * 7) % 70, /* lengths vary */
+						       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+						       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		}
+	}
+	g_string_append(o, "\r\n$ ab");
+	return o;
+}
+
+/*
+ * The output in chunks of at most max bytes (0: one chunk), after a prompt,
+ * a key pending or not; then keys and their echo: what they wrote, and on
+ * which rows a key would be predicted.
+ */
+static char *chunked_session(const GString *o, size_t max, bool pending, GRand *r)
+{
+	static const char *const after[] = { "x", "x", "y", "y", "z" };
+	struct fx f;
+	char *all;
+
+	fx_trusted(&f, GT_PREDICT_ALWAYS);
+	g_string_truncate(f.all, 0);
+	if (pending)
+		g_assert_cmpint(gt_predict_keys(f.p, 150 * MS, (const uint8_t *)"b", 1, &f.out), ==,
+				CORE_OK);
+	for (size_t off = 0, n, cut = o->len / 3; off < o->len; off += n) {
+		if (off == cut || off == 2 * cut) /* a key nothing predicts: the model catches up */
+			g_assert_cmpint(
+				gt_predict_keys(f.p, 200 * MS, (const uint8_t *)"\001", 1, &f.out),
+				==, CORE_OK);
+		n = max == 0 ? o->len : (size_t)g_rand_int_range(r, 1, (gint32)max + 1);
+		n = MIN(n, o->len - off);
+		if (off < cut)
+			n = MIN(n, cut - off);
+		else if (off < 2 * cut)
+			n = MIN(n, 2 * cut - off);
+		g_assert_cmpint(
+			gt_predict_output(f.p, 200 * MS, (const uint8_t *)o->str + off, n, &f.out),
+			==, CORE_OK);
+		g_free(take(&f));
+	}
+	if (!pending) /* verbatim, nothing drawn */
+		g_assert_cmpmem(f.all->str, f.all->len, o->str, o->len);
+	g_string_truncate(f.all, 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(after); i++) {
+		const uint8_t *b = (const uint8_t *)after[i];
+		int64_t t = (int64_t)(300 + 100 * i) * MS;
+
+		if (i % 2 == 0)
+			g_assert_cmpint(gt_predict_keys(f.p, t, b, 1, &f.out), ==, CORE_OK);
+		else
+			g_assert_cmpint(gt_predict_output(f.p, t, b, 1, &f.out), ==, CORE_OK);
+		g_free(take(&f));
+	}
+	rows_probe(&f, f.all);
+	all = g_strndup(f.all->str, f.all->len);
+	fx_free_unchecked(&f); /* (REP: the reference terminal cannot take it) */
+	return all;
+}
+
+/*
+ * However the output is cut (one chunk, a byte at a time, an ESC, CR LF or
+ * UTF-8 character split anywhere), the model ends the same: the keys after
+ * it are drawn the same (the one-chunk case scans plain runs a word at a
+ * time, the one-byte case a byte at a time; both skip long runs).
+ */
+static void test_chunks_agree(void)
+{
+	GRand *r = g_rand_new_with_seed(42);
+
+	for (int round = 0; round < 24; round++) {
+		GString *o = tricky_output(r);
+		bool pending = round % 2 == 1;
+		char *whole = chunked_session(o, 0, pending, r);
+		size_t maxes[] = { 1, 7, 64, 4096 };
+
+		for (size_t m = 0; m < G_N_ELEMENTS(maxes); m++) {
+			char *cut = chunked_session(o, maxes[m], pending, r);
+
+			g_test_message("round %d, chunks of %zu at most", round, maxes[m]);
+			g_assert_cmpstr(cut, ==, whole);
+			g_free(cut);
+		}
+		g_free(whole);
+		g_string_free(o, TRUE);
+	}
+	g_rand_free(r);
 }
 
 /* A drawn prediction, then a line of other output (a background job): undone, verbatim. */
@@ -733,5 +984,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/predict/long-output", test_long_output);
 	g_test_add_func("/predict/long-output-chunks", test_long_output_chunks);
 	g_test_add_func("/predict/long-output-margins", test_long_output_margins);
+	g_test_add_func("/predict/long-output-bottom", test_long_output_bottom);
+	g_test_add_func("/predict/long-output-cut", test_long_output_cut);
+	g_test_add_func("/predict/chunks-agree", test_chunks_agree);
 	return g_test_run();
 }

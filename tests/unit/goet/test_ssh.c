@@ -213,6 +213,51 @@ static void test_profile_splice(void)
 #undef SPLICE
 }
 
+/* gt_profile_splice_point's definition, a byte at a time. */
+static long ref_splice(bool *alt, const uint8_t *p, size_t n)
+{
+	long at = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		static const char *const modes[] = { "\033[?1049", "\033[?1047", "\033[?47" };
+
+		if (p[i] == '\n' && !*alt)
+			at = (long)i + 1;
+		for (size_t m = 0; m < G_N_ELEMENTS(modes) && p[i] == 0x1b; m++) {
+			size_t k = strlen(modes[m]);
+
+			if (i + k < n && memcmp(p + i, modes[m], k) == 0 &&
+			    (p[i + k] == 'h' || p[i + k] == 'l'))
+				*alt = p[i + k] == 'h';
+		}
+	}
+	return at;
+}
+
+/* Random output of newlines, ESCs and the screen switches, cut anywhere: as the definition. */
+static void test_profile_splice_random(void)
+{
+	static const char *const bits[] = { "\n",	   "\r\n",	   "\033",
+					    "\033[?1049h", "\033[?1049l",  "\033[?47h",
+					    "\033[?47l",   "\033[?1047h",  "\033[?1047l",
+					    "\033[?25h",   "\033[?10490h", "abc",
+					    "\033[1049h",  "\033[?",	   "x\033\033[?1049h" };
+	GRand *r = g_rand_new_with_seed(11);
+	bool alt = false, ref_alt = false;
+
+	for (int round = 0; round < 20000; round++) {
+		GString *s = g_string_new(NULL);
+
+		for (int k = g_rand_int_range(r, 0, 8); k > 0; k--)
+			g_string_append(s, bits[g_rand_int_range(r, 0, G_N_ELEMENTS(bits))]);
+		g_assert_cmpint(gt_profile_splice_point(&alt, (const uint8_t *)s->str, s->len), ==,
+				ref_splice(&ref_alt, (const uint8_t *)s->str, s->len));
+		g_assert_cmpint(alt, ==, ref_alt);
+		g_string_free(s, TRUE);
+	}
+	g_rand_free(r);
+}
+
 /* -J values: the first hop's parts; every hop checked. */
 static void test_jump(void)
 {
@@ -364,5 +409,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/profile/formats", test_profile_formats);
 	g_test_add_func("/profile/summary", test_profile_summary);
 	g_test_add_func("/profile/splice", test_profile_splice);
+	g_test_add_func("/profile/splice-random", test_profile_splice_random);
 	return g_test_run();
 }
