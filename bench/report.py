@@ -533,7 +533,7 @@ guess.
   unordered with maxRetransmits 0; set-up from creating the offer to the channel's open event.
 - Terminal (`bench/goet-vs-ssh.sh`): a real sshd and real clients in a pseudo-terminal, two
   namespaces, delay and loss by tests/lab/tools/netem on NFQUEUE (the kernel has no netem):
-  keystroke echo (10 keys; the real echo, prediction off), set-up (`host true`), `seq 1 N` and a
+  keystroke echo (10 keys; the real echo, prediction off), set-up (`host true`, 3 times a run), `seq 1 N` and a
   base64 file to the terminal (its MB/s counted from the first byte on the terminal to the last:
   the bulk rate without the set-up), a file each way at once through one forwarded TCP connection
   (`ssh -N -L` against `goet -L`), and the time from a keystroke to the screen with local echo
