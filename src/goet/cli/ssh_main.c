@@ -54,6 +54,8 @@ struct dest {
 	const char *what; /* what answers the port line there: "session" or "relay" */
 	char *user, *host;
 	char **base; /* the ssh command */
+	/* OpenSSH: the bootstrap's ssh runs with -v, read as it comes (sshlog.h) */
+	bool ssh_log;
 };
 
 /* Free what dest_open allocated. */
@@ -90,6 +92,7 @@ static int dest_open(struct dest *d, const char *text, const char *jump)
 		d->base[n + 1] = g_strdup(jump);
 		d->base[n + 2] = NULL;
 	}
+	d->ssh_log = gt_sshlog_base_is_openssh((const char *const *)d->base);
 	signal(SIGPIPE, SIG_IGN); /* a dead ssh must not kill us while we write to it */
 	return 0;
 }
@@ -373,33 +376,39 @@ static gboolean remote_err_readable(int fd, GIOCondition cond, void *data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* Stop reading ssh's stderr as it comes. NULL: a no-op. */
+/*
+ * Stop reading ssh's stderr as it comes, first reading the rest of it when
+ * drain: what ssh printed but what -v adds (allocated).
+ */
+static char *remote_err_finish(struct remote_err *re, bool drain)
+{
+	core_source_clear(&re->watch);
+	if (drain) {
+		char *rest = gt_ssh_drain(re->fd, SSH_EXIT_WAIT_US);
+
+		gt_sshlog_feed(&re->log, rest, strlen(rest));
+		g_free(rest);
+	}
+	re->fd = -1;
+	return gt_sshlog_take(&re->log);
+}
+
+/* Stop reading ssh's stderr as it comes. NULL or ended: a no-op. */
 static void remote_err_end(struct remote_err *re)
 {
-	if (re == NULL || re->fd < 0)
-		return;
-	core_source_clear(&re->watch);
-	g_free(gt_sshlog_take(&re->log));
-	re->fd = -1;
+	if (re != NULL && re->fd >= 0)
+		g_free(remote_err_finish(re, false));
 }
 
 /*
  * Everything ssh printed on fd, its stderr, but what -v adds (allocated);
- * re (NULL when nothing was read as it came) ends.
+ * re (NULL when nothing was read as it came, else reading fd) ends.
  */
 static char *remote_err_take(struct remote_err *re, int fd)
 {
-	char *rest, *all;
-
 	if (re == NULL)
 		return gt_ssh_drain(fd, SSH_EXIT_WAIT_US);
-	core_source_clear(&re->watch);
-	rest = gt_ssh_drain(fd, SSH_EXIT_WAIT_US);
-	gt_sshlog_feed(&re->log, rest, strlen(rest));
-	g_free(rest);
-	all = gt_sshlog_take(&re->log);
-	re->fd = -1;
-	return all;
+	return remote_err_finish(re, true);
 }
 
 /*
@@ -461,7 +470,7 @@ static int remote_line(const struct dest *d, const char *const *words, const cha
 		       char *line, size_t len, struct gt_ssh_proc *keep, remote_event_fn fn,
 		       void *data)
 {
-	bool verbose = fn != NULL && gt_sshlog_base_is_openssh((const char *const *)d->base);
+	bool verbose = fn != NULL && d->ssh_log;
 	struct remote_err re = { .fd = -1, .fn = fn, .data = data };
 	struct gt_ssh_proc p;
 	int r = remote_spawn(d, words, secret_line, verbose, &p);
@@ -725,7 +734,7 @@ static void boot_started(void *data, enum remote_event ev)
 		return;
 	dc.host = b->real;
 	/* ssh -v tells when the command leaves (remote_line): nothing before it */
-	dc.predial_quiet = gt_sshlog_base_is_openssh((const char *const *)b->d->base);
+	dc.predial_quiet = b->d->ssh_log;
 	memcpy(dc.passkey, b->key, sizeof(dc.passkey));
 	/* what the client sends first on a fresh connection (client.h) */
 	dc.early_ch[0] = GT_CHANNEL_DATA;
