@@ -5,7 +5,7 @@
 #   netns A 10.66.0.1 --veth-- 10.66.0.2 netns B
 #
 # Asserts: usage errors exit 2 naming the option; the delay shows in ping's
-# RTT (both directions); jitter spreads it; 100 % loss drops exactly what
+# RTT (both directions), exact while other packets are held; jitter spreads it; 100 % loss drops exactly what
 # was sent (the summary counts it); 30 % loss with a seed loses some but not
 # all; reordering makes replies arrive out of sequence; -t ends netem on time
 # and the path then flows untouched (--queue-bypass).
@@ -66,9 +66,16 @@ echo "delay 40+40 ms: rtt min/avg/max $mn/$av/$mx ms, $rx received"
 [ "$rx" = 10 ] || lab_fail "delay lost packets: $rx of 10"
 ge "$mn" 80 || lab_fail "rtt $mn ms below the 80 ms of delay"
 ge 100 "$mn" || lab_fail "rtt $mn ms far above the 80 ms of delay"
+# exact while others are held: a ping every 3.7 ms keeps about 11 packets
+# held on each side, and each must still leave when due (a poll timeout in
+# whole ms released them up to 1 ms late, 0.5 on average, per direction)
+read -r mn av mx rx <<<"$(rtts 200 0.0037)"
+echo "delay 40+40 ms, 11 held each way: rtt min/avg/max $mn/$av/$mx ms, $rx received"
+[ "$rx" = 200 ] || lab_fail "delay lost packets: $rx of 200"
+ge 80.6 "$av" || lab_fail "rtt $av ms on average: more than 0.6 ms over the 80 ms of delay"
 netem_stop "$pa"
 netem_stop "$pb"
-grep -q "seen 10, dropped 0" "$tmp/netem-$A-11.log" || lab_fail "A's summary: $(tail -1 "$tmp/netem-$A-11.log")"
+grep -q "seen 210, dropped 0" "$tmp/netem-$A-11.log" || lab_fail "A's summary: $(tail -1 "$tmp/netem-$A-11.log")"
 
 # --- jitter: 40 ± 30 ms on B's side only
 netem_start "$B" eth0 13 -d 40 -j 30 -s 7 || lab_fail "netem jitter"

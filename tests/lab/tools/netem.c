@@ -35,6 +35,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,8 +113,13 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
 	return 0;
 }
 
-/* Releases what is due; returns the poll timeout in ms (-1: nothing held). */
-static int netem_release_due(struct netem *n, uint64_t deadline_ns)
+/*
+ * Releases what is due; returns the wait until the next is due, in ns (-1:
+ * nothing held). Exact to the ns: a poll timeout in whole ms would release a
+ * packet up to 1 ms late whenever another arrived while it was held, so a
+ * program that sends more packets would see a longer delay.
+ */
+static int64_t netem_release_due(struct netem *n, uint64_t deadline_ns)
 {
 	uint64_t now = netem_now_ns();
 	int64_t wait;
@@ -124,7 +130,7 @@ static int netem_release_due(struct netem *n, uint64_t deadline_ns)
 	wait = lab_netem_sched_wait_ns(&n->sched, now);
 	if (deadline_ns > 0 && (wait < 0 || now + (uint64_t)wait > deadline_ns))
 		wait = deadline_ns > now ? (int64_t)(deadline_ns - now) : 0;
-	return wait < 0 ? -1 : (int)((wait + 999999) / 1000000);
+	return wait;
 }
 
 static void on_signal(int sig)
@@ -160,9 +166,10 @@ static void netem_run(struct netem *n, uint64_t deadline_ns, uint64_t *enobufs)
 
 	while (!netem_stop && (deadline_ns == 0 || netem_now_ns() < deadline_ns)) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int wait = netem_release_due(n, deadline_ns);
+		int64_t wait = netem_release_due(n, deadline_ns);
+		struct timespec ts = { .tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000 };
 
-		if (poll(&pfd, 1, wait) < 0 && errno != EINTR)
+		if (ppoll(&pfd, 1, wait < 0 ? NULL : &ts, NULL) < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < NETEM_BATCH; i++) {
 			ssize_t len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -244,6 +251,7 @@ int main(int argc, char **argv)
 		goto out;
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	prctl(PR_SET_TIMERSLACK, 1UL); /* wake when due, not up to 50 us later */
 	if (life_s > 0)
 		deadline_ns = netem_now_ns() + (uint64_t)(life_s * 1e9);
 	fprintf(stderr,
