@@ -70,7 +70,18 @@
 #define QUIC_MAX_VECS	       16		 /* stream ranges offered to ngtcp2 per packet */
 #define QUIC_GSO_MAX_SEGS      32		 /* packets in one GSO send (at most 64 KiB) */
 #define QUIC_INITIAL_RTT_MS    100		 /* before any sample (RFC 9002 says 333) */
-#define QUIC_PRIORITY	       "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3"
+/*
+ * The server (the session), after a small receive (a keystroke): an ack
+ * alone waits this long for the reply to carry it. The PTY echoes a few
+ * microseconds after the session's write, but ngtcp2 acks after srtt / 8
+ * (40 us at 0 ms RTT), so the ack left first and the echo ~50 us later (its
+ * send, and the client waking for it). More than QUIC_REPLY_WAIT_BYTES in one
+ * read pass is bulk: acked at once. Not the client: nothing answers the
+ * session's output, and the session batches output while some is unacked.
+ */
+#define QUIC_REPLY_WAIT_US    1000
+#define QUIC_REPLY_WAIT_BYTES 4096
+#define QUIC_PRIORITY	      "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3"
 
 struct quic_stream {
 	int64_t id;	      /* -1 until opened */
@@ -136,6 +147,8 @@ struct quic_conn {
 	 */
 	ngtcp2_tstamp skew, first_ts;
 	bool clock_held;
+	size_t pass_rx;		/* stream bytes received in this read pass */
+	int64_t ack_wait_until; /* a lone ack waits for a reply until then (us); 0: none */
 };
 
 struct gt_quic_server {
@@ -739,6 +752,7 @@ static int recv_stream_data_cb(ngtcp2_conn *nc, uint32_t flags, int64_t sid, uin
 	int ch = conn_channel_of(c, sid);
 	struct quic_fwd *f = NULL;
 
+	c->pass_rx += len;
 	if (ch < 0)
 		ch = conn_adopt_remote_stream(c, sid);
 	if (ch < 0 && (f = fwd_remote(c, sid)) != NULL && !f->local) {
@@ -1051,6 +1065,38 @@ static void quic_dial_poke(void *attempt)
 /* -------------------------------------------------------------- writing */
 
 /* Write packets until ngtcp2 has nothing more (or the burst limit). */
+/*
+ * After a read pass on the server: a small receive lets the ack wait for the
+ * reply (once: a trickle of keystrokes does not push it back); a large one
+ * is acked now.
+ */
+static void conn_read_pass_done(struct quic_conn *c)
+{
+	if (c->pass_rx > QUIC_REPLY_WAIT_BYTES)
+		c->ack_wait_until = 0;
+	else if (c->pass_rx > 0 && c->ack_wait_until == 0 && c->base.is_server && c->nc != NULL &&
+		 ngtcp2_conn_get_handshake_completed(c->nc))
+		c->ack_wait_until = core_time_now_us() + QUIC_REPLY_WAIT_US;
+	c->pass_rx = 0;
+}
+
+/* True while an ack waits for a reply (conn_read_pass_done): nothing of ours to send. */
+static bool conn_ack_waits(const struct quic_conn *c)
+{
+	if (c->ack_wait_until == 0 || core_time_now_us() >= c->ack_wait_until)
+		return false;
+	for (int i = 0; i < 2; i++)
+		if (c->st[i].id >= 0 && gt_sendq_unsent(&c->st[i].send) > 0)
+			return false;
+	for (GList *l = c->fwd_send.head; l != NULL; l = l->next) {
+		const struct quic_fwd *f = l->data;
+
+		if (gt_sendq_unsent(&f->s.send) > 0 || (f->fin && !f->fin_sent))
+			return false;
+	}
+	return true;
+}
+
 static int conn_write(struct quic_conn *c)
 {
 	static struct quic_batch batch; /* one loop thread; empty between calls */
@@ -1060,6 +1106,9 @@ static int conn_write(struct quic_conn *c)
 
 	if (c->clock_held)
 		return CORE_OK; /* a predial resends its first datagram itself */
+	if (conn_ack_waits(c))
+		return CORE_OK; /* the timer (conn_expiry_us) ends the wait */
+	c->ack_wait_until = 0;
 	for (GList *l = c->fwd_send.head; l != NULL; l = l->next)
 		((struct quic_fwd *)l->data)->blocked = false;
 	for (int pkts = 0; pkts < QUIC_WRITES_PER_PASS;) {
@@ -1184,14 +1233,19 @@ static bool conn_all_acked(const struct quic_conn *c)
 	       c->fwd_queued == 0;
 }
 
-/* ngtcp2's next deadline (loss detection, acks, pacing, idle, keep-alive). */
+/*
+ * ngtcp2's next deadline (loss detection, acks, pacing, idle, keep-alive),
+ * none before an ack's wait for a reply ends.
+ */
 static int64_t conn_expiry_us(const struct quic_conn *c)
 {
 	ngtcp2_tstamp exp = c->nc != NULL ? ngtcp2_conn_get_expiry(c->nc) : UINT64_MAX;
+	int64_t at;
 
 	if (c->clock_held || exp == UINT64_MAX)
 		return INT64_MAX;
-	return (int64_t)((exp + c->skew) / NGTCP2_MICROSECONDS);
+	at = (int64_t)((exp + c->skew) / NGTCP2_MICROSECONDS);
+	return MAX(at, c->ack_wait_until);
 }
 
 static void conn_on_expiry(struct quic_conn *c)
@@ -1287,8 +1341,12 @@ static gboolean endpoint_readable(int fd, GIOCondition cond, void *data)
 	if (cond & G_IO_ERR)
 		endpoint_drain_errors(ep);
 	/* process each connection once, after all its datagrams */
-	for (guint i = 0; i < touched->len; i++)
-		gt_conn_process(&((struct quic_conn *)g_ptr_array_index(touched, i))->base);
+	for (guint i = 0; i < touched->len; i++) {
+		struct quic_conn *c = g_ptr_array_index(touched, i);
+
+		conn_read_pass_done(c);
+		gt_conn_process(&c->base);
+	}
 	g_ptr_array_free(touched, TRUE);
 	return G_SOURCE_CONTINUE;
 }
