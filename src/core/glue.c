@@ -27,6 +27,7 @@ struct fd_source {
 	GSource base;
 	gpointer tag;
 	int fd;
+	GIOCondition cond; /* as last set */
 };
 
 /* Dispatch: hand the ready conditions to the core_fd_func callback. */
@@ -54,6 +55,7 @@ guint core_fd_watch_add(int fd, GIOCondition cond, core_fd_func fn, void *data)
 
 	g_source_set_static_name(src, fd_source_name);
 	fs->fd = fd;
+	fs->cond = cond;
 	fs->tag = g_source_add_unix_fd(src, fd, cond);
 	g_source_set_callback(src, (GSourceFunc)(void *)fn, data, NULL);
 	id = g_source_attach(src, g_main_context_get_thread_default());
@@ -64,10 +66,13 @@ guint core_fd_watch_add(int fd, GIOCondition cond, core_fd_func fn, void *data)
 void core_fd_watch_set(guint id, GIOCondition cond)
 {
 	GSource *src = id != 0 ? glue_find(id) : NULL;
+	struct fd_source *fs = (struct fd_source *)src;
 
-	if (src == NULL || g_source_get_name(src) != fd_source_name)
+	/* GLib wakes the loop on every call (a write and a spare poll): changes only */
+	if (src == NULL || g_source_get_name(src) != fd_source_name || fs->cond == cond)
 		return;
-	g_source_modify_unix_fd(src, ((struct fd_source *)src)->tag, cond);
+	fs->cond = cond;
+	g_source_modify_unix_fd(src, fs->tag, cond);
 }
 
 void core_source_clear(guint *id)

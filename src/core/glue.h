@@ -23,7 +23,10 @@ typedef gboolean (*core_fd_func)(int fd, GIOCondition cond, void *data);
 /* Watch fd for cond on the thread-default context; returns the source id. */
 guint core_fd_watch_add(int fd, GIOCondition cond, core_fd_func fn, void *data);
 
-/* Change the conditions of a watch made by core_fd_watch_add (G_IO_IN|G_IO_OUT...). */
+/*
+ * Change the conditions of a watch made by core_fd_watch_add (G_IO_IN|G_IO_OUT...).
+ * The same conditions again cost nothing (GLib would wake the loop).
+ */
 void core_fd_watch_set(guint id, GIOCondition cond);
 
 /* Remove the source *id from the thread-default context if set; zero *id. */

@@ -1,5 +1,6 @@
 /* Unit tests for core/glue on a real GMainLoop: fd watches, signals, deferred free. */
 #include <glib.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -85,6 +86,56 @@ static void test_fd_watch_set_and_clear(void)
 	while (g_main_context_iteration(NULL, FALSE))
 		;
 	g_assert_cmpint(c.fired, ==, 1);
+	close(p[0]);
+	close(p[1]);
+	g_main_loop_unref(c.loop);
+}
+
+/* True when the thread-default loop would wake now (its wakeup or a watch ready). */
+static bool loop_would_wake(void)
+{
+	GMainContext *ctx = g_main_context_default();
+	GPollFD fds[16];
+	gint prio, timeout, n;
+	bool woke = false;
+
+	g_assert_true(g_main_context_acquire(ctx));
+	g_main_context_prepare(ctx, &prio);
+	n = g_main_context_query(ctx, prio, &timeout, fds, G_N_ELEMENTS(fds));
+	g_assert_cmpint(n, <=, (gint)G_N_ELEMENTS(fds));
+	woke = g_poll(fds, (guint)n, 0) > 0;
+	g_main_context_check(ctx, prio, fds, n);
+	g_main_context_dispatch(ctx);
+	g_main_context_release(ctx);
+	return woke;
+}
+
+/*
+ * Setting a watch's conditions to what they are does not wake the loop: GLib
+ * signals its wakeup on every change, and the PTY and stdin watches are set
+ * on every pump (an eventfd write and a spare poll per keystroke).
+ */
+static void test_fd_watch_set_same(void)
+{
+	struct ctx c = { .loop = g_main_loop_new(NULL, FALSE) };
+	int p[2];
+	guint id;
+
+	g_assert_cmpint(pipe(p), ==, 0);
+	id = core_fd_watch_add(p[0], G_IO_IN, on_readable, &c);
+	while (loop_would_wake())
+		;
+	for (int i = 0; i < 3; i++)
+		core_fd_watch_set(id, G_IO_IN);
+	g_assert_false(loop_would_wake());
+	core_fd_watch_set(id, 0); /* a change still takes effect */
+	g_assert_true(loop_would_wake());
+	g_assert_cmpint(write(p[1], "x", 1), ==, 1);
+	g_assert_false(loop_would_wake()); /* not watched */
+	core_fd_watch_set(id, G_IO_IN);
+	while (c.fired == 0)
+		g_assert_true(loop_would_wake());
+	g_assert_cmpstr(c.got, ==, "x");
 	close(p[0]);
 	close(p[1]);
 	g_main_loop_unref(c.loop);
@@ -211,6 +262,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/glue/fd-watch", test_fd_watch);
 	g_test_add_func("/glue/fd-watch-set-and-clear", test_fd_watch_set_and_clear);
+	g_test_add_func("/glue/fd-watch-set-same", test_fd_watch_set_same);
 	g_test_add_func("/glue/signal", test_signal);
 	g_test_add_func("/glue/timer-once", test_timer_once);
 	g_test_add_func("/glue/defer-free", test_defer_free);
