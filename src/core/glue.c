@@ -58,6 +58,14 @@ guint core_fd_watch_add(int fd, GIOCondition cond, core_fd_func fn, void *data)
 	fs->cond = cond;
 	fs->tag = g_source_add_unix_fd(src, fd, cond);
 	g_source_set_callback(src, (GSourceFunc)(void *)fn, data, NULL);
+	/*
+	 * GLib blocks a source that cannot recurse while it dispatches: it takes
+	 * its fds out of the poll set and puts them back, and each step wakes the
+	 * loop (two eventfd writes and a spare poll per dispatch, four on a
+	 * keystroke's way through the session). Our callbacks never iterate the
+	 * loop (glue.h), so there is nothing to block.
+	 */
+	g_source_set_can_recurse(src, TRUE);
 	id = g_source_attach(src, g_main_context_get_thread_default());
 	g_source_unref(src);
 	return id;

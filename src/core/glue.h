@@ -20,7 +20,12 @@
 /* Callback for fd readiness; return G_SOURCE_CONTINUE or G_SOURCE_REMOVE. */
 typedef gboolean (*core_fd_func)(int fd, GIOCondition cond, void *data);
 
-/* Watch fd for cond on the thread-default context; returns the source id. */
+/*
+ * Watch fd for cond on the thread-default context; returns the source id.
+ * fn must not iterate the main loop: the watch is not blocked while it
+ * dispatches (blocking it woke the loop twice a dispatch), so a nested
+ * iteration could call fn again inside itself.
+ */
 guint core_fd_watch_add(int fd, GIOCondition cond, core_fd_func fn, void *data);
 
 /*

@@ -141,6 +141,42 @@ static void test_fd_watch_set_same(void)
 	g_main_loop_unref(c.loop);
 }
 
+static gboolean on_drain(int fd, GIOCondition cond, void *data)
+{
+	struct ctx *c = data;
+	ssize_t n = read(fd, c->got, sizeof(c->got) - 1);
+
+	c->got[n > 0 ? n : 0] = '\0';
+	c->fired++;
+	return G_SOURCE_CONTINUE;
+}
+
+/*
+ * Dispatching a watch does not wake the loop again: GLib blocks a source
+ * while it dispatches unless it may recurse, and blocking and unblocking
+ * each signal the loop's wakeup (two eventfd writes and a spare poll).
+ */
+static void test_fd_watch_dispatch_quiet(void)
+{
+	struct ctx c = { 0 };
+	int p[2];
+	guint id;
+
+	g_assert_cmpint(pipe(p), ==, 0);
+	id = core_fd_watch_add(p[0], G_IO_IN, on_drain, &c);
+	while (loop_would_wake())
+		;
+	for (int i = 0; i < 3; i++) {
+		g_assert_cmpint(write(p[1], "y", 1), ==, 1);
+		g_assert_true(loop_would_wake()); /* the watch: dispatched */
+		g_assert_cmpint(c.fired, ==, i + 1);
+		g_assert_false(loop_would_wake()); /* nothing left to wake for */
+	}
+	core_source_clear(&id);
+	close(p[0]);
+	close(p[1]);
+}
+
 static gboolean on_signal(gpointer data)
 {
 	struct ctx *c = data;
@@ -263,6 +299,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/glue/fd-watch", test_fd_watch);
 	g_test_add_func("/glue/fd-watch-set-and-clear", test_fd_watch_set_and_clear);
 	g_test_add_func("/glue/fd-watch-set-same", test_fd_watch_set_same);
+	g_test_add_func("/glue/fd-watch-dispatch-quiet", test_fd_watch_dispatch_quiet);
 	g_test_add_func("/glue/signal", test_signal);
 	g_test_add_func("/glue/timer-once", test_timer_once);
 	g_test_add_func("/glue/defer-free", test_defer_free);
