@@ -102,21 +102,45 @@ static bool ts_plain_byte(uint8_t b)
 	return (b >= 0x20 && b <= 0x7e) || b == '\r' || b == '\n';
 }
 
+/*
+ * From i, whole blocks while they are plain (and, with stop_sep, hold no
+ * separator): the index of the first block that is not, or of the last,
+ * partial one. A block with a byte 0x40-0x7e sets *run to 0 (it ends any
+ * CSI); one with a CR sets *cr. Inlined with constant stop_sep.
+ */
+static inline size_t ts_skip(const uint8_t *b, size_t i, size_t n, bool stop_sep, unsigned *run,
+			     bool *cr)
+{
+	struct ts_block k;
+
+	for (; i + TS_STEP <= n; i += TS_STEP) {
+		ts_scan(b + i, &k);
+		if (!k.plain || (stop_sep && k.sep))
+			break;
+		*cr |= k.cr;
+		if (k.high)
+			*run = 0;
+	}
+	return i;
+}
+
+/* The end of the block at i: what the byte-by-byte loops look at. */
+static inline size_t ts_block_end(size_t i, size_t n)
+{
+	return i + TS_STEP < n ? i + TS_STEP : n;
+}
+
 size_t gt_textscan_plain(const uint8_t *b, size_t n)
 {
 	size_t i = 0;
-	struct ts_block k;
+	unsigned run = 0;
+	bool cr = false;
 
 	while (i < n) {
 		size_t end;
 
-		for (; i + TS_STEP <= n; i += TS_STEP) {
-			ts_scan(b + i, &k);
-			if (!k.plain)
-				break;
-		}
-		end = i + TS_STEP < n ? i + TS_STEP : n; /* the block with the end: byte by byte */
-		for (; i < end; i++)
+		i = ts_skip(b, i, n, false, &run, &cr);
+		for (end = ts_block_end(i, n); i < end; i++)
 			if (!ts_plain_byte(b[i]))
 				return i;
 	}
@@ -132,20 +156,13 @@ static bool ts_ends_csi(uint8_t b)
 size_t gt_textscan_seps(const uint8_t *b, size_t n, unsigned *run, unsigned max)
 {
 	size_t i = 0;
-	struct ts_block k;
+	bool cr = false;
 
 	while (i < n) {
 		size_t end;
 
-		for (; i + TS_STEP <= n; i += TS_STEP) {
-			ts_scan(b + i, &k);
-			if (!k.plain || k.sep)
-				break;
-			if (k.high) /* plain: 0x40-0x7e */
-				*run = 0;
-		}
-		end = i + TS_STEP < n ? i + TS_STEP : n;
-		for (; i < end; i++) {
+		i = ts_skip(b, i, n, true, run, &cr);
+		for (end = ts_block_end(i, n); i < end; i++) {
 			if (ts_ends_csi(b[i])) {
 				*run = 0;
 			} else if (b[i] == ';' || b[i] == ':') {
@@ -176,22 +193,14 @@ void gt_textscan_run(const uint8_t *b, size_t n, unsigned run, unsigned max,
 {
 	size_t i = 0;
 	bool cr = false;
-	struct ts_block k;
 
 	*out = (struct gt_textscan_run){ .tripped = true };
 	while (i < n) {
 		size_t end;
 
-		for (; i + TS_STEP <= n; i += TS_STEP) {
-			ts_scan(b + i, &k);
-			if (!k.plain || k.sep)
-				break;
-			cr |= k.cr;
-			if (k.high) /* plain: a byte 0x40-0x7e */
-				run = 0;
-		}
-		end = i + TS_STEP < n ? i + TS_STEP : n; /* a separator, or the end: byte by byte */
-		for (; i < end; i++) {
+		i = ts_skip(b, i, n, true, &run, &cr);
+		/* a separator, or the end: byte by byte */
+		for (end = ts_block_end(i, n); i < end; i++) {
 			if (!ts_plain_byte(b[i]))
 				goto done;
 			if (!ts_guard_byte(b[i], &run, max))
