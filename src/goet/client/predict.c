@@ -453,6 +453,35 @@ static bool plain_byte(uint8_t b)
 	return (b >= 0x20 && b <= 0x7e) || b == '\r' || b == '\n';
 }
 
+/* The length of the SGR (CSI, parameters 0-9 ; : only, m) at b[0..n), or 0. */
+static size_t sgr_len(const uint8_t *b, size_t n)
+{
+	size_t i = 2;
+
+	if (n < 3 || b[0] != 0x1b || b[1] != '[')
+		return 0;
+	while (i < n && ((b[i] >= '0' && b[i] <= '9') || b[i] == ';' || b[i] == ':'))
+		i++;
+	return i < n && b[i] == 'm' ? i + 1 : 0;
+}
+
+/* The SGRs of a text run (text_end), alone and in order, into libvterm. */
+static void model_input_sgrs(struct gt_predict *p, const uint8_t *b, size_t n)
+{
+	for (const uint8_t *e; n > 0 && (e = memchr(b, 0x1b, n)) != NULL;) {
+		size_t len = sgr_len(e, n - (size_t)(e - b));
+
+		n -= (size_t)(e - b);
+		b = e;
+		if (len == 0) /* not in a text run; skipped as text */
+			len = 1;
+		else
+			vterm_input_write(p->vt, (const char *)b, len);
+		b += len;
+		n -= len;
+	}
+}
+
 /*
  * A run of plain bytes into libvterm, the middle of a long one left out.
  * Each line feed at the bottom of a full-screen scroll region costs libvterm
@@ -467,7 +496,9 @@ static bool plain_byte(uint8_t b)
  * (bottom row, column 0, no pending wrap, the same pen). So the middle is
  * skipped: the screen ends the same. (Output held back while nothing is
  * pending comes here once per PRED_LAG_MAX, its cursor mostly on the
- * bottom row already: one line, not H, before the skip.)
+ * bottom row already: one line, not H, before the skip.) The run may hold
+ * SGRs (text_end): they change only the pen, so the middle's are given
+ * alone, in order, and the tail starts with the pen it would have had.
  */
 static bool model_collapse(struct gt_predict *p, const uint8_t *b, size_t n)
 {
@@ -502,6 +533,7 @@ static bool model_collapse(struct gt_predict *p, const uint8_t *b, size_t n)
 	skip = p->probe_full && pos.row == p->rows - 1 && pos.col == 0;
 	if (skip) {
 		p->st.collapsed += tail - (head + 1);
+		model_input_sgrs(p, b + head + 1, tail - (head + 1));
 		b += tail;
 		n -= tail;
 	} else {
@@ -524,6 +556,23 @@ static size_t plain_end(const uint8_t *b, size_t i, size_t n, size_t known)
 }
 
 /*
+ * The end of the text run at b[i]: plain bytes and whole SGRs (coloured
+ * output, `ls --color` or a compiler's, is text with an SGR every few
+ * lines: without them in the run, no run was long enough to skip and each
+ * line scrolled libvterm's whole screen, 30 MB/s through the model).
+ */
+static size_t text_end(const uint8_t *b, size_t i, size_t n, size_t known)
+{
+	for (;;) {
+		size_t j = plain_end(b, i, n, known), len;
+
+		if (j >= n || (len = sgr_len(b + j, n - j)) == 0)
+			return j;
+		i = j + len;
+	}
+}
+
+/*
  * Bytes into libvterm, b[known..n) known to be plain (not scanned again):
  * the long plain runs through model_collapse. tail_ok: the last thing given
  * was a run whose skip succeeded (then plain text keeps the cursor on the
@@ -534,7 +583,7 @@ static void model_input_now(struct gt_predict *p, const uint8_t *b, size_t n, si
 	size_t i = 0;
 
 	while (i < n) {
-		size_t j = plain_end(b, i, n, known), k;
+		size_t j = text_end(b, i, n, known), k;
 
 		if (j - i >= 4 * (size_t)p->rows) /* room for the 2 x rows + 1 CR LFs it needs */
 			p->tail_ok = model_collapse(p, b + i, j - i);
