@@ -22,28 +22,41 @@ static GSource *glue_find(guint id)
 	return g_main_context_find_source_by_id(ctx != NULL ? ctx : g_main_context_default(), id);
 }
 
-/* An fd source whose conditions can change: GLib's own does not expose its tag. */
+/*
+ * An fd source whose conditions can change. The GPollFD is ours
+ * (g_source_add_poll), so a change of conditions is a store that the loop's
+ * next poll picks up: g_source_modify_unix_fd woke the loop through its
+ * eventfd (a write, a spare poll and a read) on every change, and the
+ * client's terminal watch changes at every full terminal in bulk output.
+ */
 struct fd_source {
 	GSource base;
-	gpointer tag;
-	int fd;
-	GIOCondition cond; /* as last set */
+	GPollFD pfd;
 };
+
+/* Check: ready when poll saw a wanted condition (GLib masks revents by events). */
+static gboolean fd_source_check(GSource *src)
+{
+	return ((struct fd_source *)src)->pfd.revents != 0;
+}
 
 /* Dispatch: hand the ready conditions to the core_fd_func callback. */
 static gboolean fd_source_dispatch(GSource *src, GSourceFunc cb, gpointer data)
 {
 	struct fd_source *fs = (struct fd_source *)src;
 	core_fd_func fn = (core_fd_func)(void *)cb;
+	GIOCondition cond = (GIOCondition)fs->pfd.revents;
 
+	fs->pfd.revents = 0;
 	if (fn == NULL)
 		return G_SOURCE_REMOVE;
-	return fn(fs->fd, g_source_query_unix_fd(src, fs->tag), data);
+	return fn(fs->pfd.fd, cond, data);
 }
 
 static const char fd_source_name[] = "core-fd";
 
 static GSourceFuncs fd_source_funcs = {
+	.check = fd_source_check,
 	.dispatch = fd_source_dispatch,
 };
 
@@ -54,9 +67,9 @@ guint core_fd_watch_add(int fd, GIOCondition cond, core_fd_func fn, void *data)
 	guint id;
 
 	g_source_set_static_name(src, fd_source_name);
-	fs->fd = fd;
-	fs->cond = cond;
-	fs->tag = g_source_add_unix_fd(src, fd, cond);
+	fs->pfd.fd = fd;
+	fs->pfd.events = (gushort)cond;
+	g_source_add_poll(src, &fs->pfd);
 	g_source_set_callback(src, (GSourceFunc)(void *)fn, data, NULL);
 	/*
 	 * GLib blocks a source that cannot recurse while it dispatches: it takes
@@ -74,13 +87,10 @@ guint core_fd_watch_add(int fd, GIOCondition cond, core_fd_func fn, void *data)
 void core_fd_watch_set(guint id, GIOCondition cond)
 {
 	GSource *src = id != 0 ? glue_find(id) : NULL;
-	struct fd_source *fs = (struct fd_source *)src;
 
-	/* GLib wakes the loop on every call (a write and a spare poll): changes only */
-	if (src == NULL || g_source_get_name(src) != fd_source_name || fs->cond == cond)
+	if (src == NULL || g_source_get_name(src) != fd_source_name)
 		return;
-	fs->cond = cond;
-	g_source_modify_unix_fd(src, fs->tag, cond);
+	((struct fd_source *)src)->pfd.events = (gushort)cond; /* the next poll's */
 }
 
 void core_source_clear(guint *id)

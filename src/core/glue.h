@@ -29,8 +29,11 @@ typedef gboolean (*core_fd_func)(int fd, GIOCondition cond, void *data);
 guint core_fd_watch_add(int fd, GIOCondition cond, core_fd_func fn, void *data);
 
 /*
- * Change the conditions of a watch made by core_fd_watch_add (G_IO_IN|G_IO_OUT...).
- * The same conditions again cost nothing (GLib would wake the loop).
+ * Change the conditions of a watch made by core_fd_watch_add (G_IO_IN|G_IO_OUT...;
+ * 0: none, though G_IO_HUP and G_IO_ERR still report). The loop's next poll
+ * uses them; the change does not wake the loop (no eventfd write, unlike
+ * g_source_modify_unix_fd), which is why it must be called on the loop's
+ * thread (as everything here).
  */
 void core_fd_watch_set(guint id, GIOCondition cond);
 
