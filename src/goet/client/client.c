@@ -113,8 +113,14 @@ static void client_say(struct gt_client *c, const char *text)
 /* ------------------------------------------------------------- output */
 
 static gboolean client_out_cb(int fd, GIOCondition cond, void *data);
+static gboolean client_err_cb(int fd, GIOCondition cond, void *data);
 
-/* Write a queue to its fd as far as the fd takes it; false when the fd is gone. */
+/*
+ * Write a queue to its fd as far as the fd takes it; false when the fd is gone.
+ * The fd's watch stays once made and only asks for G_IO_OUT while bytes wait:
+ * a watch made and dropped on every full terminal cost the loop a wake-up each
+ * way (GLib's eventfd), thousands a second in bulk output.
+ */
 static bool client_flush_queue(struct gt_client *c, int fd, struct core_buf *q, guint *watch)
 {
 	while (core_buf_len(q) > 0) {
@@ -133,7 +139,10 @@ static bool client_flush_queue(struct gt_client *c, int fd, struct core_buf *q, 
 	if (core_buf_len(q) == 0)
 		core_buf_reset(q);
 	if (core_buf_len(q) > 0 && *watch == 0)
-		*watch = core_fd_watch_add(fd, G_IO_OUT, client_out_cb, c);
+		*watch = core_fd_watch_add(fd, G_IO_OUT,
+					   q == &c->out ? client_out_cb : client_err_cb, c);
+	else if (*watch != 0)
+		core_fd_watch_set(*watch, core_buf_len(q) > 0 ? G_IO_OUT : 0);
 	return true;
 }
 
@@ -160,19 +169,34 @@ static void client_write_out(struct gt_client *c)
 						    core_buf_len(&c->errq) > CLIENT_OUT_QUEUE / 2);
 }
 
+/* The terminal (or stderr) took bytes again; q and watch are that fd's. */
+static gboolean client_fd_writable(struct gt_client *c, GIOCondition cond, struct core_buf *q,
+				   guint *watch)
+{
+	client_write_out(c); /* a hung-up fd fails its write: the client stops */
+	if (c->state == CS_DONE ||
+	    (c->state == CS_ENDING && c->conn == NULL && client_queued(c) == 0))
+		client_finish(c, c->exit_code, c->reason);
+	/* nothing queued and the fd hung up: the watch would fire on every turn */
+	if ((cond & (G_IO_HUP | G_IO_ERR | G_IO_NVAL)) && core_buf_len(q) == 0) {
+		*watch = 0;
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
 static gboolean client_out_cb(int fd, GIOCondition cond, void *data)
 {
 	struct gt_client *c = data;
 
-	if (fd == c->cfg.out_fd)
-		c->out_watch = 0;
-	if (fd == c->cfg.err_fd)
-		c->err_watch = 0;
-	client_write_out(c);
-	if (c->state == CS_DONE ||
-	    (c->state == CS_ENDING && c->conn == NULL && client_queued(c) == 0))
-		client_finish(c, c->exit_code, c->reason);
-	return G_SOURCE_REMOVE;
+	return client_fd_writable(c, cond, &c->out, &c->out_watch);
+}
+
+static gboolean client_err_cb(int fd, GIOCondition cond, void *data)
+{
+	struct gt_client *c = data;
+
+	return client_fd_writable(c, cond, &c->errq, &c->err_watch);
 }
 
 /* ------------------------------------------------------------- notice */
