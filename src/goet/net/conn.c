@@ -497,6 +497,8 @@ int gt_conn_fwd_refuse_msg(struct gt_conn *c, const struct gt_msg *m)
 
 void gt_conn_pause_recv(struct gt_conn *c, bool paused)
 {
+	if (c->recv_paused == paused)
+		return; /* a pass per call cost the client one per output write */
 	c->recv_paused = paused;
 	gt_conn_schedule(c);
 }

@@ -115,6 +115,7 @@ int gt_conn_fwd_refuse_msg(struct gt_conn *c, const struct gt_msg *m);
  * CORE_ERR_AGAIN: back-pressure reaches the sender. A close by the peer
  * while paused is reported (`closed`) only after the resume, once what came
  * before it was delivered. Takes effect after the current callback returns.
+ * Asking for the state it is in does nothing.
  */
 void gt_conn_pause_recv(struct gt_conn *c, bool paused);
 
