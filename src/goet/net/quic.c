@@ -89,6 +89,7 @@ struct quic_stream {
 	uint64_t acked;	      /* stream offset acknowledged so far */
 	struct gt_framer recv;
 	GByteArray *held; /* received while paused: not yet fed, credit not yet returned */
+	size_t held_off;  /* held bytes before this one were fed already */
 };
 
 /* A forwarding stream (unidirectional): ours to send chan's messages, or the peer's. */
@@ -402,6 +403,7 @@ static void stream_init(struct quic_stream *s, size_t queue_max)
 	gt_sendq_init(&s->send, queue_max);
 	gt_framer_init(&s->recv, 0);
 	s->held = g_byte_array_new();
+	s->held_off = 0;
 }
 
 static void stream_free(struct quic_stream *s)
@@ -488,6 +490,7 @@ static void fwd_refuse(struct quic_conn *c, struct quic_fwd *f, const char *why)
 	core_log_warn("quic", c->base.id, "refused forwarding stream %" G_GINT64_FORMAT ": %s",
 		      f->s.id, why);
 	g_byte_array_set_size(f->s.held, 0);
+	f->s.held_off = 0;
 	if (c->nc != NULL)
 		ngtcp2_conn_shutdown_stream_read(c->nc, f->s.id, GT_STREAM_REFUSED);
 }
@@ -630,19 +633,19 @@ static void conn_deliver_framed(struct quic_conn *c, struct quic_stream *s, int 
 }
 
 /*
- * Feed stream bytes to the channel's reassembler and deliver what comes
- * out; bytes that cannot be taken now (paused owner) are kept in held.
- * Returns how many bytes were taken, for flow-control credit.
+ * Feed stream bytes to the channel's reassembler and deliver what comes out,
+ * as far as the owner takes them. Returns how many bytes were taken (all of
+ * them when the stream is refused: dropped), for flow-control credit.
  */
-static size_t conn_on_stream_bytes(struct quic_conn *c, struct quic_stream *s, int ch,
-				   struct quic_fwd *f, const uint8_t *p, size_t n)
+static size_t conn_feed_stream(struct quic_conn *c, struct quic_stream *s, int ch,
+			       struct quic_fwd *f, const uint8_t *p, size_t n)
 {
 	size_t taken = 0, acc;
 
 	conn_deliver_framed(c, s, ch, f);
 	while (n > 0 && gt_conn_may_deliver(&c->base)) {
 		if (f != NULL && f->refused)
-			return taken + n; /* dropped, and credited */
+			break;
 		if (gt_framer_feed(&s->recv, p, n, &acc) != CORE_OK || acc == 0)
 			break; /* a sticky error, reported by the delivery below */
 		p += acc;
@@ -650,14 +653,30 @@ static size_t conn_on_stream_bytes(struct quic_conn *c, struct quic_stream *s, i
 		taken += acc;
 		conn_deliver_framed(c, s, ch, f);
 	}
-	if (f != NULL && f->refused)
-		return taken + n;
-	if (n > 0 && c->base.fail_err == CORE_OK)
-		g_byte_array_append(s->held, p, (guint)n);
+	return f != NULL && f->refused ? taken + n : taken;
+}
+
+/*
+ * conn_feed_stream, and the bytes that cannot be taken now (paused owner)
+ * are kept in held. Returns how many bytes were taken.
+ */
+static size_t conn_on_stream_bytes(struct quic_conn *c, struct quic_stream *s, int ch,
+				   struct quic_fwd *f, const uint8_t *p, size_t n)
+{
+	size_t taken = conn_feed_stream(c, s, ch, f, p, n);
+
+	if (taken < n && c->base.fail_err == CORE_OK)
+		g_byte_array_append(s->held, p + taken, (guint)(n - taken));
 	return taken;
 }
 
-/* After a resume: feed stream s's held bytes, then give the peer back their credit. */
+/*
+ * After a resume: feed stream s's held bytes, then give the peer back their
+ * credit. What is fed is skipped, not moved: the rest stays where it is for
+ * the next resume (copying it to a new array each time cost a bulk transfer
+ * more page faults than anything else), and the array is compacted only once
+ * half of it was fed.
+ */
 static void conn_resume_stream(struct quic_conn *c, struct quic_stream *s, int ch,
 			       struct quic_fwd *f)
 {
@@ -667,9 +686,16 @@ static void conn_resume_stream(struct quic_conn *c, struct quic_stream *s, int c
 	conn_deliver_framed(c, s, ch, f);
 	if (held->len == 0)
 		return;
-	s->held = g_byte_array_new();
-	taken = conn_on_stream_bytes(c, s, ch, f, held->data, held->len);
-	g_byte_array_unref(held);
+	taken = conn_feed_stream(c, s, ch, f, held->data + s->held_off, held->len - s->held_off);
+	s->held_off += taken;
+	/* >=: a refusal during the delivery emptied held (fwd_refuse) */
+	if (s->held_off >= held->len || c->base.fail_err != CORE_OK) {
+		g_byte_array_set_size(held, 0);
+		s->held_off = 0;
+	} else if (s->held_off > held->len / 2) {
+		g_byte_array_remove_range(held, 0, (guint)s->held_off);
+		s->held_off = 0;
+	}
 	if (taken > 0 && s->id >= 0 && c->nc != NULL) {
 		ngtcp2_conn_extend_max_stream_offset(c->nc, s->id, taken);
 		ngtcp2_conn_extend_max_offset(c->nc, taken);
