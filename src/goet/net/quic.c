@@ -70,6 +70,7 @@
 #define QUIC_MAX_VECS	       16		 /* stream ranges offered to ngtcp2 per packet */
 #define QUIC_GSO_MAX_SEGS      32		 /* packets in one GSO send (at most 64 KiB) */
 #define QUIC_INITIAL_RTT_MS    100		 /* before any sample (RFC 9002 says 333) */
+#define QUIC_PAUSED_READ_US    2000		 /* a paused client reads at least this often */
 /*
  * The server (the session), after a small receive (a keystroke): an ack
  * alone waits this long for the reply to carry it. The PTY echoes a few
@@ -150,6 +151,12 @@ struct quic_conn {
 	bool clock_held;
 	size_t pass_rx;		/* stream bytes received in this read pass */
 	int64_t ack_wait_until; /* a lone ack waits for a reply until then (us); 0: none */
+	/*
+	 * A client whose owner paused receiving (its terminal is behind) leaves
+	 * its socket unread until then, QUIC_PAUSED_READ_US after its last read
+	 * (0: reading; the next pass that finds it paused starts a wait).
+	 */
+	int64_t rx_wait_until;
 };
 
 struct gt_quic_server {
@@ -1462,6 +1469,7 @@ static void endpoint_read(struct quic_endpoint *ep, GPtrArray *touched)
 		if (c == NULL || c->base.state == GT_CS_DEAD)
 			continue; /* garbage, or for a connection that is gone */
 		conn_read(c, &from, buf, (size_t)n);
+		c->rx_wait_until = 0; /* read: a paused client's next wait starts */
 		if (!g_ptr_array_find(touched, c, NULL))
 			g_ptr_array_add(touched, c);
 		if (ep->server == NULL && ep->fd < 0)
@@ -1766,7 +1774,13 @@ static void quic_send_close(struct gt_conn *b, uint64_t code, const char *reason
 
 static int64_t quic_expiry(const struct gt_conn *b)
 {
-	return conn_expiry_us(QC(b));
+	const struct quic_conn *c = QC(b);
+	int64_t at = conn_expiry_us(c);
+
+	/* the end of a paused client's wait (one that is over already reads) */
+	if (c->rx_wait_until > core_time_now_us())
+		at = MIN(at, c->rx_wait_until);
+	return at;
 }
 
 static void quic_on_expiry(struct gt_conn *b)
@@ -1779,8 +1793,25 @@ static void quic_resume(struct gt_conn *b)
 	conn_resume_streams(QC(b));
 }
 
+/*
+ * A client paused by its owner (the terminal is more than its queue's half
+ * behind) reads its socket once per QUIC_PAUSED_READ_US, not at each
+ * datagram: what it reads is only held meanwhile, and a batch costs one
+ * wake-up instead of dozens. The peer's acknowledgements wait as long at
+ * most, well within its loss timers.
+ */
 static void quic_arm(struct gt_conn *b)
 {
+	struct quic_conn *c = QC(b);
+	bool hold = b->recv_paused && b->owned && b->state == GT_CS_READY && c->ep->client == c;
+
+	if (!hold)
+		c->rx_wait_until = 0;
+	else if (c->rx_wait_until == 0)
+		c->rx_wait_until = core_time_now_us() + QUIC_PAUSED_READ_US;
+	if (c->ep->watch != 0)
+		core_fd_watch_set(c->ep->watch,
+				  c->rx_wait_until > core_time_now_us() ? 0 : G_IO_IN);
 }
 
 static void quic_destroy(struct gt_conn *b)
