@@ -117,6 +117,8 @@ static gboolean client_err_cb(int fd, GIOCondition cond, void *data);
 
 /*
  * Write a queue to its fd as far as the fd takes it; false when the fd is gone.
+ * A short write means the fd is full: the rest waits for G_IO_OUT (writing
+ * again at once failed with EAGAIN, half of all the writes to a busy terminal).
  * The fd's watch stays once made and only asks for G_IO_OUT while bytes wait:
  * a watch made and dropped on every full terminal cost the loop a wake-up each
  * way (GLib's eventfd), thousands a second in bulk output.
@@ -124,7 +126,8 @@ static gboolean client_err_cb(int fd, GIOCondition cond, void *data);
 static bool client_flush_queue(struct gt_client *c, int fd, struct core_buf *q, guint *watch)
 {
 	while (core_buf_len(q) > 0) {
-		ssize_t n = write(fd, core_buf_ptr(q), core_buf_len(q));
+		size_t want = core_buf_len(q);
+		ssize_t n = write(fd, core_buf_ptr(q), want);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -135,6 +138,8 @@ static bool client_flush_queue(struct gt_client *c, int fd, struct core_buf *q, 
 			return false;
 		}
 		core_buf_skip(q, (size_t)n);
+		if ((size_t)n < want)
+			break;
 	}
 	if (core_buf_len(q) == 0)
 		core_buf_reset(q);
