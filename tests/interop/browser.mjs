@@ -27,6 +27,10 @@ const sha = async (parts) => { let n = 0; for (const p of parts) n += p.length; 
 const want = (async () => { const parts = []; for (let off = 0; off < total; off += 1 << 20) parts.push(pattern(off, Math.min(1 << 20, total - off))); return sha(parts); })();
 const pc = new RTCPeerConnection({ iceServers: [] });
 const lossySeen = new Set();
+let gotBytes = 0;
+// where the page stood, for a timeout's log: bytes the JS got, and each candidate pair's and
+// data channel's counters as Chromium's stats report them
+window.stats = async () => { const r = ['page got ' + gotBytes + ' bytes', 'ice ' + pc.iceConnectionState + ', sctp ' + (pc.sctp ? pc.sctp.state + ' maxMessageSize ' + pc.sctp.maxMessageSize : 'none')]; (await pc.getStats()).forEach((x) => { if (x.type === 'candidate-pair') r.push('pair ' + x.id + ' ' + x.state + (x.nominated ? ' nominated' : '') + ' sent ' + x.bytesSent + ' received ' + x.bytesReceived + ' requests ' + x.requestsReceived + '/' + x.requestsSent + ' responses ' + x.responsesReceived + '/' + x.responsesSent + ' last packet received ' + Math.round(performance.timeOrigin + performance.now() - (x.lastPacketReceivedTimestamp || 0)) + ' ms ago'); else if (x.type === 'transport') r.push('transport selected ' + x.selectedCandidatePairId + ' dtls ' + x.dtlsState + ' changes ' + x.selectedCandidatePairChanges + ' received ' + x.bytesReceived); else if (x.type === 'data-channel') r.push('channel ' + x.label + ' ' + x.state + ' messages in ' + x.messagesReceived + ' bytes in ' + x.bytesReceived + ' out ' + x.bytesSent); else if (x.type === 'local-candidate' || x.type === 'remote-candidate') r.push(x.type + ' ' + x.id + ' ' + x.candidateType + ' ' + x.address + ':' + x.port); }); return r.join('; '); };
 pc.onicecandidate = (e) => e.candidate && e.candidate.candidate && window.out({ candidate: e.candidate.candidate, mid: e.candidate.sdpMid || '0' });
 const attach = (dc) => {
   dc.binaryType = 'arraybuffer';
@@ -48,7 +52,7 @@ const attach = (dc) => {
     if (started) pump();
     dc.onmessage = async (e) => {
       if (!started) { started = true; pump(); }
-      if (typeof e.data !== 'string') { parts.push(new Uint8Array(e.data)); n += e.data.byteLength; return; }
+      if (typeof e.data !== 'string') { parts.push(new Uint8Array(e.data)); n += e.data.byteLength; gotBytes += e.data.byteLength; return; }
       if (e.data === 'end') { dc.send('sha256:' + (await sha(parts)) + ' bytes:' + n); replied = true; }
       else if (e.data.startsWith('sha256:')) { const w = 'sha256:' + (await want) + ' bytes:' + total; verdict = [e.data === w, 'peer says ' + e.data + ', expected ' + w]; }
       if (verdict && replied) setTimeout(() => { window.out({ log: 'lossy: ' + lossySeen.size + ' received' }); window.done(...verdict); }, 1000);
@@ -80,7 +84,11 @@ const finish = async (ok, why) => {
 	server.close();
 	process.exit(ok ? 0 : 1);
 };
-setTimeout(() => finish(false, 'timed out after 150 s'), 150000);
+setTimeout(async () => {
+	const s = await page.evaluate(() => window.stats()).catch((e) => 'no stats: ' + e.message);
+	out({ log: 'at the timeout: ' + s });
+	finish(false, 'timed out after 150 s');
+}, 150000);
 const page = await browser.newPage();
 page.on('console', (m) => out({ log: 'console: ' + m.text() }));
 page.on('pageerror', (e) => finish(false, 'page error: ' + e.message));

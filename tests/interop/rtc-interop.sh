@@ -121,7 +121,9 @@ if [ -n "${RESTART:-}" ] && [ $ok -eq 1 ]; then
 fi
 if [ $ok -ne 1 ]; then
 	for side in ours theirs; do
-		{ echo "--- $side (last lines)"; tail -c 1500 "$logs/$side.out"; tail -20 "$logs/$side.err"; } 2>/dev/null
+		# its log and result lines (the timeout's state among them), then its stderr's end
+		{ echo "--- $side (last lines)"; grep -h '"log"\|"result"' "$logs/$side.out" | tail -20 | cut -c1-3000
+		  tail -20 "$logs/$side.err"; } 2>/dev/null
 	done
 	echo "FAIL: riftgate ($role) <-> $other"
 	exit 1

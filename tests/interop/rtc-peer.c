@@ -22,8 +22,9 @@
  * --turn-name, --turn-pin: for the --turn before them, a tls: one (which
  * needs one of them): the certificate's name (SNI, checked against the
  * system's CAs) or its SHA-256 fingerprint (AB:CD:..., which wins). Each
- * selected pair is logged as "selected pair LOCAL/REMOTE type TYPE" (the
- * candidate types and the connection's, as rift/ice/ice.h defines them).
+ * selected pair is logged as "selected pair LOCAL/REMOTE type TYPE to ADDRESS"
+ * (the candidate types and the connection's, as rift/ice/ice.h defines them,
+ * and where packets go).
  * --lossy-first holds the reliable transfer until those 100 have left (none
  * buffered): werift 0.24.4 drops the first fragment of a reliable message
  * that straddles the cumulative TSN it reaches on a FORWARD-TSN (it prunes
@@ -221,8 +222,8 @@ static void on_candidate(void *ctx, const char *candidate, const char *mid)
 
 static void on_selected(void *ctx, const struct rg_ice_pair *pair)
 {
-	char *t = g_strdup_printf("selected pair %s/%s type %s", pair->local, pair->remote,
-				  pair->type);
+	char *t = g_strdup_printf("selected pair %s/%s type %s to %s", pair->local, pair->remote,
+				  pair->type, pair->remote_address);
 
 	emit2("log", t, NULL, NULL);
 	g_free(t);
@@ -636,6 +637,11 @@ static gboolean on_timeout(gpointer data)
 			    p->got_n, p->got_msgs, p->reply != NULL ? ", peer's end seen" : "");
 	emit2("log", t, NULL, NULL);
 	g_free(t);
+	if (p->reliable != NULL) {
+		t = rg_dc_association_describe(p->reliable);
+		emit2("log", t, NULL, NULL);
+		g_free(t);
+	}
 	finish(p, false, "timed out after 150 s");
 	return G_SOURCE_REMOVE;
 }

@@ -584,6 +584,21 @@ int rg_dc_rtt_ms(const struct rg_dc *dc)
 	return (int)st.sstat_primary.spinfo_srtt;
 }
 
+char *rg_dc_association_describe(const struct rg_dc *dc)
+{
+	struct sctp_status st = { 0 };
+	socklen_t len = sizeof(st);
+
+	if (usrsctp_getsockopt(dc->s->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) != 0)
+		return g_strdup_printf("no association status: %s", g_strerror(errno));
+	return g_strdup_printf("state 0x%x, peer window %u, cwnd %u, chunks unacked %u, "
+			       "pending %u, path 0x%x, rto %u ms, srtt %u ms",
+			       (unsigned)st.sstat_state, st.sstat_rwnd,
+			       st.sstat_primary.spinfo_cwnd, st.sstat_unackdata, st.sstat_penddata,
+			       (unsigned)st.sstat_primary.spinfo_state, st.sstat_primary.spinfo_rto,
+			       st.sstat_primary.spinfo_srtt);
+}
+
 void rg_dc_set_buffered_low(struct rg_dc *dc, size_t threshold)
 {
 	dc->low = threshold;

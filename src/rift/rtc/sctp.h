@@ -157,6 +157,14 @@ size_t rg_dc_association_unacked(const struct rg_dc *dc);
  */
 int rg_dc_rtt_ms(const struct rg_dc *dc);
 
+/*
+ * The association's SCTP status in one line (its state, the peer's receive
+ * window, the congestion window, chunks unacknowledged and pending, the
+ * path's state, RTO and SRTT), for a log that must show why a transfer
+ * stalled. A newly allocated string (g_free); a getsockopt per call.
+ */
+char *rg_dc_association_describe(const struct rg_dc *dc);
+
 /* Low-water mark (default 0): buffered_low fires when the queue drains to it, after it
  * was above it or a send got CORE_ERR_AGAIN. */
 void rg_dc_set_buffered_low(struct rg_dc *dc, size_t threshold);

@@ -852,12 +852,14 @@ static gboolean a_all_acked(struct wire *w)
 	return rg_dc_association_unacked(w->a.opened->pdata[0]) == 0;
 }
 
-/* The association's unacknowledged bytes: counted once sent, 0 once the SACK is in. */
+/* The association's unacknowledged bytes: counted once sent, 0 once the SACK is in; its status
+ * line says so too. */
 static void test_unacked(void)
 {
 	struct wire *w = wire_new(0);
 	struct rg_dc *rel, *lossy;
 	uint8_t msg[5000];
+	char *status;
 
 	open_two(w, &rel, &lossy);
 	run_until(w, a_all_acked, "the DCEP messages acknowledged");
@@ -869,6 +871,11 @@ static void test_unacked(void)
 	run_until(w, a_all_acked, "the message acknowledged");
 	g_assert_cmpuint(w->b.messages->len, ==, 1);
 	g_assert_cmpint(w->a.failed + w->b.failed, ==, 0);
+	/* the status line a stalled transfer logs: established (0x8), nothing in flight */
+	status = rg_dc_association_describe(rel);
+	g_assert_true(g_str_has_prefix(status, "state 0x8, peer window "));
+	g_assert_nonnull(strstr(status, ", chunks unacked 0, pending 0, path 0x1, rto "));
+	g_free(status);
 	wire_free(w);
 }
 
