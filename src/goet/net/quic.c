@@ -1140,7 +1140,7 @@ static int conn_write(struct quic_conn *c)
 	if (c->clock_held)
 		return CORE_OK; /* a predial resends its first datagram itself */
 	if (conn_ack_waits(c))
-		return CORE_OK; /* the timer (conn_expiry_us) ends the wait */
+		return CORE_OK; /* the timer (quic_expiry) ends the wait */
 	c->ack_wait_until = 0;
 	for (GList *l = c->fwd_send.head; l != NULL; l = l->next)
 		((struct quic_fwd *)l->data)->blocked = false;
@@ -1266,19 +1266,14 @@ static bool conn_all_acked(const struct quic_conn *c)
 	       c->fwd_queued == 0;
 }
 
-/*
- * ngtcp2's next deadline (loss detection, acks, pacing, idle, keep-alive),
- * none before an ack's wait for a reply ends.
- */
+/* ngtcp2's next deadline (loss detection, acks, pacing, idle, keep-alive). */
 static int64_t conn_expiry_us(const struct quic_conn *c)
 {
 	ngtcp2_tstamp exp = c->nc != NULL ? ngtcp2_conn_get_expiry(c->nc) : UINT64_MAX;
-	int64_t at;
 
 	if (c->clock_held || exp == UINT64_MAX)
 		return INT64_MAX;
-	at = (int64_t)((exp + c->skew) / NGTCP2_MICROSECONDS);
-	return MAX(at, c->ack_wait_until);
+	return (int64_t)((exp + c->skew) / NGTCP2_MICROSECONDS);
 }
 
 static void conn_on_expiry(struct quic_conn *c)
@@ -1777,7 +1772,14 @@ static int64_t quic_expiry(const struct gt_conn *b)
 	const struct quic_conn *c = QC(b);
 	int64_t at = conn_expiry_us(c);
 
-	/* the end of a paused client's wait (one that is over already reads) */
+	/*
+	 * The transport's own waits: a server's lone ack waits for the reply
+	 * (conn_read_pass_done), so none of ngtcp2's deadlines comes before
+	 * ack_wait_until; a paused client's socket stays unread until
+	 * rx_wait_until (quic_arm), whose end is a deadline unless it is over
+	 * already (then the socket is read).
+	 */
+	at = MAX(at, c->ack_wait_until);
 	if (c->rx_wait_until > core_time_now_us())
 		at = MIN(at, c->rx_wait_until);
 	return at;
