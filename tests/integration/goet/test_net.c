@@ -944,8 +944,13 @@ static void early_cli_message(struct gt_conn *c, enum gt_channel ch, const struc
 		((struct early_cli *)data)->back = true;
 }
 
+static void early_cli_closed(struct gt_conn *c, int err, const char *reason, void *data)
+{
+	((struct early_cli *)data)->c = NULL;
+}
+
 static const struct gt_conn_callbacks early_cli_cb = { .message = early_cli_message,
-						       .closed = early_closed };
+						       .closed = early_cli_closed };
 
 static void early_dialed(struct gt_conn *c, int err, const char *reason, void *data)
 {
