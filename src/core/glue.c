@@ -23,11 +23,18 @@ static GSource *glue_find(guint id)
 }
 
 /*
- * An fd source whose conditions can change. The GPollFD is ours
- * (g_source_add_poll), so a change of conditions is a store that the loop's
- * next poll picks up: g_source_modify_unix_fd woke the loop through its
- * eventfd (a write, a spare poll and a read) on every change, and the
- * client's terminal watch changes at every full terminal in bulk output.
+ * An fd source whose conditions can change, built so that GLib adds no
+ * wake-ups of its own (eventfd writes, spare polls) for it:
+ * - The GPollFD is ours (g_source_add_poll), so a change of conditions is a
+ *   store that the loop's next poll picks up: g_source_modify_unix_fd woke
+ *   the loop through its eventfd (a write, a spare poll and a read) on every
+ *   change, and the client's terminal watch changes at every full terminal
+ *   in bulk output.
+ * - It can recurse: GLib blocks a source that cannot while it dispatches,
+ *   taking its fds out of the poll set and putting them back, and each step
+ *   wakes the loop (two eventfd writes and a spare poll per dispatch, four
+ *   on a keystroke's way through the session). Our callbacks never iterate
+ *   the loop (glue.h), so there is nothing to block.
  */
 struct fd_source {
 	GSource base;
@@ -71,14 +78,7 @@ guint core_fd_watch_add(int fd, GIOCondition cond, core_fd_func fn, void *data)
 	fs->pfd.events = (gushort)cond;
 	g_source_add_poll(src, &fs->pfd);
 	g_source_set_callback(src, (GSourceFunc)(void *)fn, data, NULL);
-	/*
-	 * GLib blocks a source that cannot recurse while it dispatches: it takes
-	 * its fds out of the poll set and puts them back, and each step wakes the
-	 * loop (two eventfd writes and a spare poll per dispatch, four on a
-	 * keystroke's way through the session). Our callbacks never iterate the
-	 * loop (glue.h), so there is nothing to block.
-	 */
-	g_source_set_can_recurse(src, TRUE);
+	g_source_set_can_recurse(src, TRUE); /* never blocked: why at struct fd_source */
 	id = g_source_attach(src, g_main_context_get_thread_default());
 	g_source_unref(src);
 	return id;

@@ -1113,21 +1113,36 @@ static void conn_read_pass_done(struct quic_conn *c)
 	c->pass_rx = 0;
 }
 
+/* True when terminal stream s is open and has bytes not yet handed to ngtcp2. */
+static bool stream_has_unsent(const struct quic_stream *s)
+{
+	return s->id >= 0 && gt_sendq_unsent(&s->send) > 0;
+}
+
+/* True when our forwarding stream f has bytes, or its FIN, not yet handed to ngtcp2. */
+static bool fwd_has_unsent(const struct quic_fwd *f)
+{
+	return !f->fin_sent && (gt_sendq_unsent(&f->s.send) > 0 || f->fin);
+}
+
+/* True when a stream of c has something for conn_write (flow control aside). */
+static bool conn_has_unsent(const struct quic_conn *c)
+{
+	for (int i = 0; i < 2; i++)
+		if (stream_has_unsent(&c->st[i]))
+			return true;
+	for (GList *l = c->fwd_send.head; l != NULL; l = l->next)
+		if (fwd_has_unsent(l->data))
+			return true;
+	return false;
+}
+
 /* True while an ack waits for a reply (conn_read_pass_done): nothing of ours to send. */
 static bool conn_ack_waits(const struct quic_conn *c)
 {
 	if (c->ack_wait_until == 0 || core_time_now_us() >= c->ack_wait_until)
 		return false;
-	for (int i = 0; i < 2; i++)
-		if (c->st[i].id >= 0 && gt_sendq_unsent(&c->st[i].send) > 0)
-			return false;
-	for (GList *l = c->fwd_send.head; l != NULL; l = l->next) {
-		const struct quic_fwd *f = l->data;
-
-		if (gt_sendq_unsent(&f->s.send) > 0 || (f->fin && !f->fin_sent))
-			return false;
-	}
-	return true;
+	return !conn_has_unsent(c);
 }
 
 static int conn_write(struct quic_conn *c)
@@ -1140,7 +1155,7 @@ static int conn_write(struct quic_conn *c)
 	if (c->clock_held)
 		return CORE_OK; /* a predial resends its first datagram itself */
 	if (conn_ack_waits(c))
-		return CORE_OK; /* the timer (conn_expiry_us) ends the wait */
+		return CORE_OK; /* the timer (quic_expiry) ends the wait */
 	c->ack_wait_until = 0;
 	for (GList *l = c->fwd_send.head; l != NULL; l = l->next)
 		((struct quic_fwd *)l->data)->blocked = false;
@@ -1159,7 +1174,7 @@ static int conn_write(struct quic_conn *c)
 		for (int i = 0; i < 2 && ws == NULL; i++) {
 			struct quic_stream *s = &c->st[i];
 
-			if (s->id < 0 || blocked[i] || gt_sendq_unsent(&s->send) == 0)
+			if (blocked[i] || !stream_has_unsent(s))
 				continue;
 			ch = i;
 			ws = s;
@@ -1167,8 +1182,7 @@ static int conn_write(struct quic_conn *c)
 		for (GList *l = c->fwd_send.head; l != NULL && ws == NULL; l = l->next) {
 			struct quic_fwd *f = l->data;
 
-			if (f->blocked || f->fin_sent ||
-			    (gt_sendq_unsent(&f->s.send) == 0 && !f->fin))
+			if (f->blocked || !fwd_has_unsent(f))
 				continue;
 			wf = f;
 			ws = &f->s;
@@ -1266,19 +1280,14 @@ static bool conn_all_acked(const struct quic_conn *c)
 	       c->fwd_queued == 0;
 }
 
-/*
- * ngtcp2's next deadline (loss detection, acks, pacing, idle, keep-alive),
- * none before an ack's wait for a reply ends.
- */
+/* ngtcp2's next deadline (loss detection, acks, pacing, idle, keep-alive). */
 static int64_t conn_expiry_us(const struct quic_conn *c)
 {
 	ngtcp2_tstamp exp = c->nc != NULL ? ngtcp2_conn_get_expiry(c->nc) : UINT64_MAX;
-	int64_t at;
 
 	if (c->clock_held || exp == UINT64_MAX)
 		return INT64_MAX;
-	at = (int64_t)((exp + c->skew) / NGTCP2_MICROSECONDS);
-	return MAX(at, c->ack_wait_until);
+	return (int64_t)((exp + c->skew) / NGTCP2_MICROSECONDS);
 }
 
 static void conn_on_expiry(struct quic_conn *c)
@@ -1777,7 +1786,14 @@ static int64_t quic_expiry(const struct gt_conn *b)
 	const struct quic_conn *c = QC(b);
 	int64_t at = conn_expiry_us(c);
 
-	/* the end of a paused client's wait (one that is over already reads) */
+	/*
+	 * The transport's own waits: a server's lone ack waits for the reply
+	 * (conn_read_pass_done), so none of ngtcp2's deadlines comes before
+	 * ack_wait_until; a paused client's socket stays unread until
+	 * rx_wait_until (quic_arm), whose end is a deadline unless it is over
+	 * already (then the socket is read).
+	 */
+	at = MAX(at, c->ack_wait_until);
 	if (c->rx_wait_until > core_time_now_us())
 		at = MIN(at, c->rx_wait_until);
 	return at;

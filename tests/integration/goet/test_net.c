@@ -893,15 +893,48 @@ static void test_heartbeats(void)
 
 /* ------------------------------------------------------------- set-up */
 
-struct early_srv {
+/*
+ * The server side of the set-up and keystroke tests, standing in for a
+ * session: it notes the dial's early messages and echoes Data at once, a
+ * moment later (as a PTY does) or not at all.
+ */
+enum echo_when { ECHO_NOW, ECHO_LATER, ECHO_NEVER };
+
+struct echo_srv {
+	struct gt_conn *c; /* NULL once closed */
+	enum echo_when echo;
 	bool got_seq, got_term;
-	uint64_t seq;
-	struct gt_conn *c;
+	uint64_t seq; /* the SequenceHeader's last_seq */
+	unsigned got; /* Data messages */
+	guint idle;   /* ECHO_LATER: the echo's turn of the loop */
+	struct gt_msg m;
+	uint8_t byte; /* m's one byte */
 };
 
-static void early_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data)
+static gboolean echo_later_cb(gpointer p)
 {
-	struct early_srv *e = data;
+	struct echo_srv *e = p;
+
+	e->idle = 0;
+	g_assert_cmpint(gt_conn_send(e->c, GT_CHANNEL_DATA, &e->m), ==, CORE_OK);
+	return G_SOURCE_REMOVE;
+}
+
+/* ECHO_LATER: queue m's echo (its first byte) for a later turn of the loop. */
+static void echo_later(struct echo_srv *e, const struct gt_msg *m)
+{
+	/* a PTY's echo comes on a later turn of the loop: longer than ngtcp2's
+	 * ack delay at loopback RTT (srtt / 8, tens of us) */
+	g_usleep(300);
+	e->byte = m->u.data.bytes[0];
+	e->m = *m;
+	e->m.u.data.bytes = &e->byte;
+	e->idle = g_idle_add(echo_later_cb, e);
+}
+
+static void echo_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data)
+{
+	struct echo_srv *e = data;
 
 	if (m->type == GT_MSG_SEQUENCE_HEADER) {
 		g_assert_cmpint(ch, ==, GT_CHANNEL_DATA);
@@ -911,30 +944,34 @@ static void early_message(struct gt_conn *c, enum gt_channel ch, const struct gt
 		g_assert_cmpmem(m->u.terminal_info.term, m->u.terminal_info.len, "vt220", 5);
 		e->got_term = true;
 	} else if (m->type == GT_MSG_DATA) {
-		g_assert_cmpint(gt_conn_send(c, GT_CHANNEL_DATA, m), ==, CORE_OK); /* echo */
+		e->got++;
+		if (e->echo == ECHO_NOW)
+			g_assert_cmpint(gt_conn_send(c, GT_CHANNEL_DATA, m), ==, CORE_OK);
+		else if (e->echo == ECHO_LATER)
+			echo_later(e, m);
 	}
 }
 
-static void early_closed(struct gt_conn *c, int err, const char *reason, void *data)
+static void echo_closed(struct gt_conn *c, int err, const char *reason, void *data)
 {
-	((struct early_srv *)data)->c = NULL;
+	((struct echo_srv *)data)->c = NULL;
 }
 
-static const struct gt_conn_callbacks early_srv_cb = { .message = early_message,
-						       .closed = early_closed };
+static const struct gt_conn_callbacks echo_srv_cb = { .message = echo_message,
+						      .closed = echo_closed };
 
-static void early_accept(struct gt_conn *c, void *data)
+static void echo_accept(struct gt_conn *c, void *data)
 {
-	struct early_srv *e = data;
+	struct echo_srv *e = data;
 
 	e->c = c;
-	gt_conn_set_callbacks(c, &early_srv_cb, e);
+	gt_conn_set_callbacks(c, &echo_srv_cb, e);
 }
 
 struct early_cli {
 	struct gt_conn *c;
 	bool done, srv_had_both, back;
-	struct early_srv *srv;
+	struct echo_srv *srv;
 };
 
 static void early_cli_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m,
@@ -944,8 +981,13 @@ static void early_cli_message(struct gt_conn *c, enum gt_channel ch, const struc
 		((struct early_cli *)data)->back = true;
 }
 
+static void early_cli_closed(struct gt_conn *c, int err, const char *reason, void *data)
+{
+	((struct early_cli *)data)->c = NULL;
+}
+
 static const struct gt_conn_callbacks early_cli_cb = { .message = early_cli_message,
-						       .closed = early_closed };
+						       .closed = early_cli_closed };
 
 static void early_dialed(struct gt_conn *c, int err, const char *reason, void *data)
 {
@@ -970,13 +1012,13 @@ static void early_dialed(struct gt_conn *c, int err, const char *reason, void *d
 static void test_setup_early(void)
 {
 	struct gt_server_config cfg = { .port = 0 };
-	struct early_srv srv = { 0 };
+	struct echo_srv srv = { .echo = ECHO_NOW };
 	GError *e = NULL;
 	struct gt_server *s;
 	int64_t best_dial = INT64_MAX, best_rtt = INT64_MAX;
 
 	memcpy(cfg.passkey, passkey, sizeof(passkey));
-	s = gt_server_new(&cfg, early_accept, &srv, &e);
+	s = gt_server_new(&cfg, echo_accept, &srv, &e);
 	g_assert_no_error(e);
 	for (int round = 0; round < 5; round++) {
 		struct early_cli cli = { .srv = &srv };
@@ -1025,60 +1067,8 @@ static void test_setup_early(void)
 
 /* ------------------------------------------------ a reply carries its ack */
 
-struct reply_srv {
-	struct gt_conn *c;
-	bool answer; /* echo what arrives, a moment later */
-	unsigned got;
-	guint idle;
-	struct gt_msg m;
-	uint8_t byte;
-};
-
-static gboolean reply_cb(gpointer p)
-{
-	struct reply_srv *r = p;
-
-	r->idle = 0;
-	g_assert_cmpint(gt_conn_send(r->c, GT_CHANNEL_DATA, &r->m), ==, CORE_OK);
-	return G_SOURCE_REMOVE;
-}
-
-static void reply_message(struct gt_conn *c, enum gt_channel ch, const struct gt_msg *m, void *data)
-{
-	struct reply_srv *r = data;
-
-	if (m->type != GT_MSG_DATA)
-		return;
-	r->got++;
-	if (!r->answer)
-		return;
-	/* a PTY's echo comes on a later turn of the loop: longer than ngtcp2's
-	 * ack delay at loopback RTT (srtt / 8, tens of us) */
-	g_usleep(300);
-	r->byte = m->u.data.bytes[0];
-	r->m = *m;
-	r->m.u.data.bytes = &r->byte;
-	r->idle = g_idle_add(reply_cb, r);
-}
-
-static void reply_closed(struct gt_conn *c, int err, const char *reason, void *data)
-{
-	((struct reply_srv *)data)->c = NULL;
-}
-
-static const struct gt_conn_callbacks reply_srv_cb = { .message = reply_message,
-						       .closed = reply_closed };
-
-static void reply_accept(struct gt_conn *c, void *data)
-{
-	struct reply_srv *r = data;
-
-	r->c = c;
-	gt_conn_set_callbacks(c, &reply_srv_cb, r);
-}
-
 /* Send one byte from cli; the server's datagrams until the client has the echo. */
-static uint64_t reply_round(struct early_cli *cli, struct reply_srv *srv, uint64_t seq)
+static uint64_t reply_round(struct early_cli *cli, struct echo_srv *srv, uint64_t seq)
 {
 	struct gt_msg m = { .type = GT_MSG_DATA };
 	struct gt_conn_stats before, after;
@@ -1105,7 +1095,7 @@ static uint64_t reply_round(struct early_cli *cli, struct reply_srv *srv, uint64
 static void test_reply_carries_ack(void)
 {
 	struct gt_server_config cfg = { .port = 0 };
-	struct reply_srv srv = { .answer = true };
+	struct echo_srv srv = { .echo = ECHO_LATER };
 	struct early_cli cli = { 0 };
 	struct gt_dial_config dc = { .transport = GT_TRANSPORT_QUIC, .host = "127.0.0.1" };
 	GError *e = NULL;
@@ -1113,7 +1103,7 @@ static void test_reply_carries_ack(void)
 	int64_t t0;
 
 	memcpy(cfg.passkey, passkey, sizeof(passkey));
-	s = gt_server_new(&cfg, reply_accept, &srv, &e);
+	s = gt_server_new(&cfg, echo_accept, &srv, &e);
 	g_assert_no_error(e);
 	dc.port = gt_server_port(s);
 	memcpy(dc.passkey, passkey, sizeof(passkey));
@@ -1130,7 +1120,7 @@ static void test_reply_carries_ack(void)
 		g_assert_cmpuint(n, ==, 1);
 	}
 	/* no reply: the ack goes alone, soon */
-	srv.answer = false;
+	srv.echo = ECHO_NEVER;
 	settle(30);
 	{
 		struct gt_msg m = { .type = GT_MSG_DATA };
