@@ -48,6 +48,13 @@
 #              dies; A is told (SIGUSR1) and restarts ICE, gathers its new
 #              mapping and the same channels carry on: srflx/srflx again, A
 #              signaled a srflx on .5, and every byte arrived
+#   consent    cone NATs, each router's wan limited to 2.5 Mbit/s (the
+#              transfer takes 14 s at least, about 20); once the channels are
+#              open, the routers drop every STUN binding success response:
+#              neither side's consent checks are answered while the data
+#              flows. libnice 0.1.21 gives consent up after 10 s (rift/ice/
+#              ice.c, CONSENT_PROOF_MS); each side must keep its pair (logged),
+#              none may lose its path, and every byte arrives
 #   mtu        cone NATs, the "internet" carries IP packets of at most 1,260
 #              bytes (UDP payloads of 1,232, what IPv6's minimum MTU of 1,280
 #              leaves) and, like many firewalls, the routers drop IP
@@ -70,13 +77,14 @@ case $mode in
 cone | symmetric | tcp) nat_a=$mode nat_b=$mode hold=0 ;;
 stun-late) nat_a=cone nat_b=none hold=1 ;;
 stun-late-symmetric) nat_a=symmetric nat_b=none hold=1 ;;
-roam | mtu) nat_a=cone nat_b=cone hold=0 ;;
+roam | mtu | consent) nat_a=cone nat_b=cone hold=0 ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac
 
 LA=rtn-la$$ RA=rtn-ra$$ PUB=rtn-pub$$ RB=rtn-rb$$ LB=rtn-lb$$
-SERVER=198.51.100.1 MIB=4
+SERVER=198.51.100.1 MIB=4 wait_s=30
 [ "$mode" = roam ] && MIB=8
+[ "$mode" = consent ] && wait_s=60
 # what each side must report receiving: the SHA-256 of rtc-peer's pattern
 # (byte i is (31 i + i / 256) mod 256) over MIB MiB
 WANT=$(python3 -c '
@@ -141,6 +149,7 @@ router() {
 		counter to_server {}
 		counter to_other {}
 		counter fragments {}
+		counter stun_answers {}
 		chain raw {
 			type filter hook prerouting priority -450; policy accept;
 			$frag
@@ -233,33 +242,54 @@ if [ "$hold" = 1 ]; then
 	watcher=$!
 	lab_track "$watcher"
 fi
-if [ "$mode" = roam ]; then
+# limit RATE: each router's wan sends at most RATE (tc tbf): the transfer takes seconds
+limit() {
+	local r
 	for r in "$RA" "$RB"; do
-		ip netns exec "$r" tc qdisc add dev wan root tbf rate 20mbit burst 32kb latency 400ms ||
+		ip netns exec "$r" tc qdisc add dev wan root tbf rate "$1" burst 32kb latency 400ms ||
 			lab_fail "tbf in $r"
 	done
-	# once data flows: renumber router A, tell A, note when
+}
+# once_open CMD...: run CMD in the background once data flows (0.5 s after
+# A's reliable channel opened)
+once_open() {
 	(
 		for _ in $(seq 300); do
 			grep -q 'channel reliable open' "$tmp/ours.out" 2>/dev/null && break
 			sleep 0.1
 		done
 		sleep 0.5
-		ip -n "$RA" addr del 198.51.100.2/24 dev wan &&
-			ip -n "$RA" addr add 198.51.100.5/24 dev wan && date +%s%3N >"$tmp/moved"
-		sleep 0.5
-		kill -USR1 "$(cat "$tmp/ours.pid")" && date +%s%3N >"$tmp/told"
+		"$@"
 	) &
 	watcher=$!
 	lab_track "$watcher"
-fi
+}
+# renumber router A, tell A, note when
+roam() {
+	ip -n "$RA" addr del 198.51.100.2/24 dev wan &&
+		ip -n "$RA" addr add 198.51.100.5/24 dev wan && date +%s%3N >"$tmp/moved"
+	sleep 0.5
+	kill -USR1 "$(cat "$tmp/ours.pid")" && date +%s%3N >"$tmp/told"
+}
+# no STUN binding success response (type 0x0101, the magic cookie after the
+# length) crosses a router any more
+mute_answers() {
+	local r
+	for r in "$RA" "$RB"; do
+		ip netns exec "$r" nft insert rule inet lab forward meta l4proto udp \
+			@th,64,16 0x0101 @th,96,32 0x2112a442 counter name stun_answers drop
+	done
+	date +%s%3N >"$tmp/muted"
+}
+[ "$mode" = roam ] && limit 20mbit && once_open roam
+[ "$mode" = consent ] && limit 2500kbit && once_open mute_answers
 # the fragments dropped so far (the pings'): the peers must add none
 frags=$(bytes fragments)
 t1=$(lab_now_ms)
 # G_SLICE: GLib 2.74 carves small objects out of slabs that stay reachable,
 # which hides their leaks from LeakSanitizer in an ASan build
 G_SLICE=always-malloc RTC_WRAP_OURS="ip netns exec $LA" RTC_WRAP_THEIRS="ip netns exec $LB" \
-	RTC_ARGS_OURS=$ice RTC_ARGS_THEIRS=$ice RTC_LOGS=$tmp RTC_WAIT_S=30 \
+	RTC_ARGS_OURS=$ice RTC_ARGS_THEIRS=$ice RTC_LOGS=$tmp RTC_WAIT_S=$wait_s \
 	bash "$here/../interop/rtc-interop.sh" "$peer" ours offer $MIB >"$tmp/interop.log" 2>&1 ||
 	{ cat "$tmp/interop.log"; lab_fail "the peers did not both succeed"; }
 t2=$(lab_now_ms)
@@ -303,6 +333,17 @@ roam)
 		lab_fail "A never signaled a srflx candidate on its new address"
 	[ "$(grep -c 'selected pair' "$tmp/ours.out")" -ge 2 ] || lab_fail "A selected no new pair"
 	echo "renumbered $(($(cat "$tmp/moved") - t1)) ms after the start, restart told $(($(cat "$tmp/told") - $(cat "$tmp/moved"))) ms later"
+	;;
+consent)
+	expect srflx/srflx:srflx srflx/srflx:srflx && went_direct
+	[ -e "$tmp/muted" ] && [ "$(bytes stun_answers)" -gt 0 ] ||
+		lab_fail "no STUN answer was dropped: the case tests nothing"
+	for side in ours theirs; do
+		grep -q 'consent lost (checks unanswered), but the peer.s datagrams came' \
+			"$tmp/$side.err" || lab_fail "peer $side never kept its pair (consent never lost?)"
+		grep -q 'ICE path lost' "$tmp/$side.err" && lab_fail "peer $side lost its path"
+	done
+	echo "answers muted $(($(cat "$tmp/muted") - t1)) ms after the start, for the remaining $((t2 - $(cat "$tmp/muted"))) ms; $(cat "$tmp"/ours.err "$tmp"/theirs.err | grep -c 'consent lost (checks') consent losses survived"
 	;;
 stun-late*)
 	[ "$(bytes held)" -gt 0 ] || lab_fail "no request to coturn was held back: the case tests nothing"

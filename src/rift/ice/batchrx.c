@@ -25,10 +25,10 @@
 #define STUN_COOKIE  0x2112A442u
 
 /*
- * After a stray datagram UDP_GRO rests this long, then comes back: twice
- * RFC 7675's 30 s consent timeout, so at most one consent message in any
- * timeout window can be lost this way while the offload is kept most of
- * the time (it is what brings a peer's burst in one read).
+ * After a stray datagram UDP_GRO rests this long, then comes back: at most
+ * one consent message a minute can be lost this way (ice.c keeps a pair
+ * whose datagrams keep coming through unanswered checks) while the offload
+ * is kept most of the time (it is what brings a peer's burst in one read).
  */
 #define GRO_REST_MS 60000
 

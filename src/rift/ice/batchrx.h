@@ -23,8 +23,9 @@
  * goes to deliver, which must demultiplex (the ICE data path does: DTLS
  * reaches DTLS; STUN is lost to libnice, which consent freshness
  * tolerates now and then), is counted (stray), and UDP_GRO goes off on
- * the socket (gro_off is called) for 60 s, twice the consent timeout, so
- * at most one consent message per timeout window is lost this way.
+ * the socket (gro_off is called) for 60 s, so at most one consent message
+ * per 60 s is lost this way (a pair whose datagrams keep coming outlives
+ * unanswered checks: ice.c, CONSENT_PROOF_MS).
  *
  * Errors: rg_ice_batchrx_open returns CORE_OK, or CORE_ERR_SYSTEM with
  * *why set to a static text naming the step that failed ("SO_REUSEPORT

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/tls.h"
@@ -49,6 +50,18 @@
 #define CHECK_PACING_MS 5
 
 #define RETIRE_MS 2000 /* an old generation keeps receiving this long */
+
+/*
+ * libnice 0.1.21 (Debian 12) gives consent up 10 s after the last answered
+ * check, not RFC 7675's 30 s (libnice 0.1.22 fixed it), and sends each
+ * check once, every 4 to 6 s: one or two answers lost on a congested path
+ * fail the pair while the peer's datagrams still pour in. A consent loss on
+ * the current generation is taken as that when its datagrams (from the
+ * peer's candidates only: libnice drops the rest) came within this many ms:
+ * the same pair is selected again, which gives libnice's consent back, and
+ * the next 10 s decide anew. A silent path is lost as before.
+ */
+#define CONSENT_PROOF_MS 2000
 
 struct generation {
 	guint stream; /* libnice stream id; 0: none */
@@ -77,6 +90,8 @@ struct rg_ice {
 	bool batch_want, batch_refused, gro_logged;
 	struct rg_ice_batchrx *batch;
 	struct rg_ice_batchrx_counts batch_past;
+	int64_t rx_at_us; /* a datagram of the current generation last came; 0: none yet */
+	bool reselecting; /* consent_keep is selecting the same pair again */
 };
 
 static void batch_update(struct rg_ice *ice);
@@ -253,6 +268,7 @@ static void promote(struct rg_ice *ice)
 	g_free(ice->cur.pwd);
 	ice->cur = ice->next;
 	memset(&ice->next, 0, sizeof(ice->next));
+	ice->rx_at_us = 0; /* what came on the old one proves nothing of the new pair */
 	t = g_timeout_source_new(RETIRE_MS);
 	g_source_set_callback(t, on_retire, ice, NULL);
 	ice->retire_timer = g_source_attach(t, ice->context);
@@ -260,6 +276,55 @@ static void promote(struct rg_ice *ice)
 	core_log_info("ice", ice->name, "restart done: stream %u carries the data",
 		      ice->cur.stream);
 	batch_update(ice);
+}
+
+/* Whether a candidate with c's foundation is c itself: the first of list with it. */
+static bool foundation_names(GSList *list, const NiceCandidate *c)
+{
+	for (GSList *l = list; l != NULL; l = l->next) {
+		const NiceCandidate *o = l->data;
+
+		if (strncmp(o->foundation, c->foundation, NICE_CANDIDATE_MAX_FOUNDATION) == 0)
+			return nice_address_equal(&o->addr, &c->addr);
+	}
+	return false;
+}
+
+/*
+ * The current generation lost consent: keep its pair if the peer's
+ * datagrams came within CONSENT_PROOF_MS (see there). libnice selects a
+ * pair by foundations, so only when they name this pair. True: kept.
+ */
+static bool consent_keep(struct rg_ice *ice)
+{
+	int64_t quiet_ms = (core_time_now_us() - ice->rx_at_us) / CORE_USEC_PER_MSEC;
+	NiceCandidate *local, *remote;
+	char lf[NICE_CANDIDATE_MAX_FOUNDATION], rf[NICE_CANDIDATE_MAX_FOUNDATION];
+	GSList *locals = NULL, *remotes = NULL;
+	bool ok = false;
+
+	if (ice->rx_at_us == 0 || quiet_ms > CONSENT_PROOF_MS ||
+	    !nice_agent_get_selected_pair(ice->agent, ice->cur.stream, 1, &local, &remote))
+		goto out;
+	locals = nice_agent_get_local_candidates(ice->agent, ice->cur.stream, 1);
+	remotes = nice_agent_get_remote_candidates(ice->agent, ice->cur.stream, 1);
+	if (!foundation_names(locals, local) || !foundation_names(remotes, remote))
+		goto out;
+	g_strlcpy(lf, local->foundation, sizeof(lf));
+	g_strlcpy(rf, remote->foundation, sizeof(rf));
+	ice->reselecting = true;
+	ok = nice_agent_set_selected_pair(ice->agent, ice->cur.stream, 1, lf, rf);
+	ice->reselecting = false;
+	if (ok) {
+		core_log_info("ice", ice->name,
+			      "consent lost (checks unanswered), but the peer's datagrams came "
+			      "%" G_GINT64_FORMAT " ms ago: the pair stays",
+			      quiet_ms);
+	}
+out:
+	g_slist_free_full(locals, (GDestroyNotify)nice_candidate_free);
+	g_slist_free_full(remotes, (GDestroyNotify)nice_candidate_free);
+	return ok;
 }
 
 static void generation_failed(struct rg_ice *ice, struct generation *g)
@@ -273,6 +338,8 @@ static void generation_failed(struct rg_ice *ice, struct generation *g)
 			set_state(ice, RG_ICE_FAILED);
 		return;
 	}
+	if (g->connected && g == &ice->cur && consent_keep(ice))
+		return;
 	if (g->connected) {
 		g->connected = false;
 		set_state(ice, RG_ICE_DISCONNECTED);
@@ -347,6 +414,8 @@ static void on_selected(NiceAgent *agent, guint stream, guint comp, NiceCandidat
 	struct rg_ice *ice = data;
 	struct generation *g = generation_of(ice, stream);
 
+	if (ice->reselecting)
+		return; /* the same pair again (consent_keep): nothing to report */
 	size_buffers(ice, stream);
 	if (g != NULL) {
 		g->reported.type = NULL; /* a new pair: always reported */
@@ -360,6 +429,8 @@ static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar
 {
 	struct rg_ice *ice = data;
 
+	if (stream == ice->cur.stream)
+		ice->rx_at_us = core_time_now_us();
 	if (ice->cb.data != NULL)
 		ice->cb.data(ice->ctx, (const uint8_t *)buf, len);
 }
@@ -794,6 +865,7 @@ static void batch_deliver(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct rg_ice *ice = ctx;
 
+	ice->rx_at_us = core_time_now_us(); /* the current pair's remote address only */
 	if (ice->cb.data != NULL)
 		ice->cb.data(ice->ctx, buf, len);
 }

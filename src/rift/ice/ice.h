@@ -13,10 +13,12 @@
  * always address the newest generation.
  *
  * States: CHECKING until a pair works, then CONNECTED. A working pair
- * that loses consent (RFC 7675: no answers for 30 s) or fails makes
- * DISCONNECTED: sends are refused until a restart connects (CONNECTED
- * again). FAILED: nothing ever worked, or a restart failed with no
- * working pair left; a restart may still be tried.
+ * that fails, or loses consent (libnice 0.1.21: no answer to its checks
+ * for 10 s) while nothing came from the peer for 2 s, makes DISCONNECTED:
+ * sends are refused until a restart connects (CONNECTED again). A consent
+ * loss while the peer's datagrams still come keeps the pair (ice.c,
+ * CONSENT_PROOF_MS, logged at INFO). FAILED: nothing ever worked, or a
+ * restart failed with no working pair left; a restart may still be tried.
  *
  * The selected pair is reported as three types, each "host", "srflx",
  * "prflx" or "relay" (struct rg_ice_pair), by these rules, which say how
