@@ -43,7 +43,7 @@ quick=${BENCH_QUICK:-0}
 [ "$quick" = 0 ] && quick=
 if [ -n "$quick" ]; then
 	runs=1 wg_secs=2 rift_secs=2 dc_secs=1 dc_setups=3 net_mib=64 session_mib=50
-	export GVS_QUICK=1 # goet-vs-ssh.sh: 5 keys, smaller transfers at 0 and 50 ms
+	export GVS_QUICK=1 # goet-vs-ssh.sh: 10 keys, smaller transfers at 0 and 50 ms
 	export FIRST_PING_RUNS=3 # rift-tunnel.sh: the first ping's median of 3, not 5
 	# 10,000 clients take 3 minutes or more to join (the main loop polls every socket)
 	sig_counts=1000

@@ -9,8 +9,8 @@
 #
 # Per condition (default 0:0 50:0 200:0 50:1), medians of ROUNDS (default 3):
 #   echo     ms from a keystroke to its echo (the remote end runs `cat` on a
-#            terminal; 10 keys a round, 5 with GVS_QUICK=1; mosh with
-#            --predict=never, its real echo)
+#            terminal; 30 keys a round, 10 with GVS_QUICK=1, their median to
+#            0.01 ms; mosh with --predict=never, its real echo)
 #   set-up   ms until `ssh host true`, `goet host -- true`, `mosh host -- true` exit
 #            (GVS_SETUP_N times a round, default 3, 1 with GVS_QUICK=1: one set-up
 #            varies by +-15 ms at 200 ms RTT, against a goal of 1 RTT + 20 ms)
@@ -28,7 +28,7 @@
 # A benchmark, not a test: nothing asserts on the figures.
 # GVS_CLIENTS="ssh goet" and GVS_TESTS="setup seq" (of echo setup seq base64 fwd)
 # run only those; each round runs every client in turn. GVS_QUICK=1 (bench/all.sh
-# with BENCH_QUICK=1): 5 keys, a quarter of the transfers at 0 ms and a half
+# with BENCH_QUICK=1): 10 keys, a quarter of the transfers at 0 ms and a half
 # (fwd: a quarter) at 50 ms, and none at 200 ms or with loss (their cells read "-").
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -52,9 +52,9 @@ have_mosh=0
 command -v mosh >/dev/null && command -v mosh-server >/dev/null && have_mosh=1
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 # mosh insists
 quick=${GVS_QUICK:-0}
-nkeys=10
+nkeys=30
 nsetup=${GVS_SETUP_N:-3}
-[ "$quick" = 1 ] && nkeys=5 && nsetup=1
+[ "$quick" = 1 ] && nkeys=10 && nsetup=1
 
 C=gvs-c-$$
 S=gvs-s-$$
@@ -192,10 +192,11 @@ drv_tty() {
 }
 # the ms of the driver's "run" lines (errors kept as they are)
 ms_of() { awk '/^error/ { print; next } { print $1 }'; }
-# the median of every number on the lines of file $1 that are not errors ("-" when none)
+# median FILE [DECIMALS]: the median of every number on the lines of FILE that
+# are not errors, to DECIMALS (default 1) places ("-" when none)
 median() {
 	grep -v '^error' "$1" | tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -n |
-		awk '{ a[NR] = $1 } END { if (NR) printf "%.1f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; else printf "-" }'
+		awk -v f="%.${2:-1}f" '{ a[NR] = $1 } END { if (NR) printf f, (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; else printf "-" }'
 }
 
 # seq count and base64 MiB by round trip: what finishes in seconds at that delay
@@ -317,7 +318,7 @@ for cond in "${conds[@]}"; do
 			touch "$tmp/m.$v.$name"
 			grep -h '^error' "$tmp/m.$v.$name" | sed "s/^/  ($name $v) /" >&2
 		done
-		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$(median "$tmp/m.e.$name")" \
+		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$(median "$tmp/m.e.$name" 2)" \
 			"$(median "$tmp/m.s.$name")" "$(median "$tmp/m.q.$name")" "$(median "$tmp/m.b.$name")" \
 			"$(median "$tmp/m.r.$name")" "$(median "$tmp/m.f.$name")"
 	done

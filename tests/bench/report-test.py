@@ -131,8 +131,9 @@ def test_tables():
           "**9.60x** | 553 (281-825) [2 of 3 runs] **10.79x** | 66.2 (66.1-66.3) [2 of 3 runs] "
           "**3.59x** | 6.62 (6.61-6.63) [2 of 3 runs] **0.36x** |")
     lines = report.table(report.term_sections()[1], figs)
+    # the echo to 0.01 ms (report.ECHO_DIGITS), the rest to about 3 digits
     check("terminal 50 ms, goet", row(lines, "goet (QUIC)"),
-          "| goet (QUIC) | 55.7 (51.8-58.8) **1.10x** | 1208 (1118-1282) **1.32x** | "
+          "| goet (QUIC) | 55.70 (51.80-58.80) **1.10x** | 1208 (1118-1282) **1.32x** | "
           "1412 (1404-2641) **1.18x** | 1586 (1533-1884) **1.11x** | n/a | n/a |")
     lines = report.table(report.NAT_EXTRA, figs)
     check("agent extra, no peer: no ratio", row(lines, "riftgate agent"),
