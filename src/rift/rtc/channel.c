@@ -574,22 +574,29 @@ size_t rg_dc_association_unacked(const struct rg_dc *dc)
 	return n;
 }
 
+/* The association's SCTP_STATUS into *st; false (errno set) when usrsctp has none. */
+static bool association_status(const struct rg_dc *dc, struct sctp_status *st)
+{
+	socklen_t len = sizeof(*st);
+
+	memset(st, 0, sizeof(*st));
+	return usrsctp_getsockopt(dc->s->sock, IPPROTO_SCTP, SCTP_STATUS, st, &len) == 0;
+}
+
 int rg_dc_rtt_ms(const struct rg_dc *dc)
 {
-	struct sctp_status st = { 0 };
-	socklen_t len = sizeof(st);
+	struct sctp_status st;
 
-	if (usrsctp_getsockopt(dc->s->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) != 0)
+	if (!association_status(dc, &st))
 		return -1;
 	return (int)st.sstat_primary.spinfo_srtt;
 }
 
 char *rg_dc_association_describe(const struct rg_dc *dc)
 {
-	struct sctp_status st = { 0 };
-	socklen_t len = sizeof(st);
+	struct sctp_status st;
 
-	if (usrsctp_getsockopt(dc->s->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) != 0)
+	if (!association_status(dc, &st))
 		return g_strdup_printf("no association status: %s", g_strerror(errno));
 	return g_strdup_printf("state 0x%x, peer window %u, cwnd %u, chunks unacked %u, "
 			       "pending %u, path 0x%x, rto %u ms, srtt %u ms",
